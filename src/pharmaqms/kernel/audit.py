@@ -1,0 +1,275 @@
+"""The audit trail: automatic capture of every change to an audited row, in the same
+transaction, appended to a hash-chained, append-only table (Part 11 §11.10(e), Annex 11 §9).
+
+Services open a change context naming the actor and, where needed, the reason::
+
+    with changes(session, actor=actor, reason="typo in step 4"):
+        record.title = "..."
+
+The flush hooks below then refuse what must not happen (a delete, a change without an actor,
+a change without a reason once the record has left draft) and write one entry per row.
+Bulk ``update()``/``delete()`` statements bypass the ORM and so these hooks: services never
+use them on audited tables, and ``audit verify`` finds the rows they would have changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, event, insert, select, update
+from sqlalchemy.orm import Session, attributes, object_mapper
+
+from pharmaqms.kernel import clock
+from pharmaqms.kernel.canonical import canonical_json, plain, sha256_hex
+from pharmaqms.kernel.errors import QMSError, ReasonRequired
+from pharmaqms.kernel.identity import Actor
+from pharmaqms.kernel.models import AuditChainHead, AuditEntry
+from pharmaqms.kernel.numbering import allocate_number
+from pharmaqms.kernel.records import BOOKKEEPING, Audited, GxPRecord
+
+GENESIS = "0" * 64
+_CONTEXT = "pharmaqms.change_context"
+_PENDING = "pharmaqms.pending_audit"
+MASK = "***"
+
+
+class RecordsAreNeverDeleted(QMSError):
+    status = 409
+    code = "records_are_never_deleted"
+    title = "Records are never deleted"
+
+
+@dataclass
+class ChangeContext:
+    actor: Actor
+    reason: str | None = None
+    action: str | None = None
+
+
+@dataclass
+class EntryDraft:
+    action: str
+    record_type: str
+    record_id: int | None
+    record_label: str
+    changes: dict[str, Any]
+    reason: str | None
+    state_hash: str | None
+    actor: Actor
+    occurred_at: Any = field(default=None)
+
+
+@contextmanager
+def changes(
+    session: Session, *, actor: Actor, reason: str | None = None, action: str | None = None
+) -> Iterator[None]:
+    """Attribute every change made inside the block to ``actor`` (with ``reason``), and flush
+    at the end so the audit entries are written under this context."""
+    previous = session.info.get(_CONTEXT)
+    session.info[_CONTEXT] = ChangeContext(actor, (reason or "").strip() or None, action)
+    try:
+        yield
+        session.flush()
+    finally:
+        if previous is None:
+            session.info.pop(_CONTEXT, None)
+        else:
+            session.info[_CONTEXT] = previous
+
+
+def _changed_columns(obj: Audited) -> dict[str, tuple[Any, Any]]:
+    found: dict[str, tuple[Any, Any]] = {}
+    excluded = obj.__audit_excluded__
+    for attr in object_mapper(obj).column_attrs:
+        if attr.key in excluded:
+            continue
+        history = attributes.get_history(obj, attr.key)
+        if history.has_changes():
+            old = history.deleted[0] if history.deleted else None
+            new = history.added[0] if history.added else None
+            if old != new:
+                found[attr.key] = (old, new)
+    return found
+
+
+def _before_flush(session: Session, _ctx: Any, _instances: Any) -> None:
+    for obj in session.deleted:
+        if isinstance(obj, Audited):
+            raise RecordsAreNeverDeleted(
+                f"{obj.audit_label()} can't be deleted: GxP records are retired, not deleted"
+            )
+    new = [o for o in session.new if isinstance(o, Audited)]
+    dirty: list[tuple[Audited, dict[str, tuple[Any, Any]]]] = []
+    for obj in session.dirty:
+        if isinstance(obj, Audited) and obj not in session.new:
+            changed = _changed_columns(obj)
+            if changed:
+                dirty.append((obj, changed))
+    if not new and not dirty:
+        return
+    context: ChangeContext | None = session.info.get(_CONTEXT)
+    if context is None:
+        raise RuntimeError(
+            "an audited row was changed outside a change context: use audit.changes(...)"
+        )
+    now = clock.now()
+    pending: list[tuple[Audited, str, dict[str, tuple[Any, Any]]]] = session.info.setdefault(
+        _PENDING, []
+    )
+    for obj in new:
+        for name in ("created_at", "updated_at"):
+            if hasattr(obj, name) and getattr(obj, name) is None:
+                setattr(obj, name, now)
+        for name in ("created_by_id", "updated_by_id"):
+            if hasattr(obj, name) and getattr(obj, name) is None:
+                setattr(obj, name, context.actor.user_id)
+        if isinstance(obj, GxPRecord) and not getattr(obj, "number", None):
+            prefix = obj.__number_prefix__
+            if prefix is None:
+                raise RuntimeError(f"{type(obj).__name__} needs a number or a number prefix")
+            obj.number = allocate_number(session, prefix, now.year)
+        pending.append((obj, "create", {}))
+    for obj, changed in dirty:
+        status = changed.get("status")
+        previous_status = status[0] if status else getattr(obj, "status", None)
+        shown = set(changed) - BOOKKEEPING | ({"status"} if status else set())
+        if obj.reason_required_for(shown, previous_status) and not context.reason:
+            raise ReasonRequired(
+                f"a reason for change is required to change {obj.audit_label()} "
+                f"({', '.join(sorted(shown))}) once it has left draft",
+                field="reason",
+            )
+        if hasattr(obj, "updated_at"):
+            obj.updated_at = now  # type: ignore[attr-defined]
+        if hasattr(obj, "updated_by_id"):
+            obj.updated_by_id = context.actor.user_id  # type: ignore[attr-defined]
+        pending.append((obj, context.action or "update", changed))
+
+
+def _masked(obj: Audited, key: str, value: Any) -> Any:
+    return MASK if key in obj.__audit_masked__ and value is not None else plain(value)
+
+
+def _after_flush(session: Session, _ctx: Any) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    context: ChangeContext = session.info[_CONTEXT]
+    drafts: list[EntryDraft] = []
+    for obj, action, changed in pending:
+        if action == "create":
+            shown = {
+                k: [None, _masked(obj, k, v)]
+                for k, v in obj.audit_state().items()
+                if k not in BOOKKEEPING or k == "status"
+            }
+        else:
+            shown = {
+                k: [_masked(obj, k, old), _masked(obj, k, new)]
+                for k, (old, new) in changed.items()
+                if k not in BOOKKEEPING or k == "status"
+            }
+        drafts.append(
+            EntryDraft(
+                action=action,
+                record_type=obj.__audit_type__,
+                record_id=getattr(obj, "id", None),
+                record_label=obj.audit_label(),
+                changes=shown,
+                reason=context.reason,
+                state_hash=obj.state_hash(),
+                actor=context.actor,
+            )
+        )
+    append_entries(session.connection(), drafts)
+
+
+def entry_content(row: Any) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in AuditEntry.HASHED}
+
+
+def chain_hash(prev_hash: str, content: dict[str, Any]) -> str:
+    return sha256_hex(prev_hash + canonical_json(content))
+
+
+def append_entries(conn: Connection, drafts: Sequence[EntryDraft]) -> list[int]:
+    """Append entries to the chain. The head row is locked (FOR UPDATE on PostgreSQL; on
+    SQLite the writer lock held by this transaction already serialises appends)."""
+    if not drafts:
+        return []
+    head = conn.execute(
+        select(AuditChainHead.seq, AuditChainHead.entry_hash)
+        .where(AuditChainHead.id == 1)
+        .with_for_update()
+    ).one()
+    seq, prev_hash = head.seq, head.entry_hash
+    now = clock.now()
+    rows: list[dict[str, Any]] = []
+    for draft in drafts:
+        seq += 1
+        row: dict[str, Any] = {
+            "seq": seq,
+            "occurred_at": draft.occurred_at or now,
+            "actor_id": draft.actor.user_id,
+            "actor_username": draft.actor.username,
+            "actor_name": draft.actor.full_name,
+            "channel": str(draft.actor.channel),
+            "request_id": draft.actor.request_id,
+            "action": draft.action,
+            "record_type": draft.record_type,
+            "record_id": draft.record_id,
+            "record_label": draft.record_label,
+            "changes": canonical_json(draft.changes),
+            "reason": draft.reason,
+            "state_hash": draft.state_hash,
+            "prev_hash": prev_hash,
+        }
+        row["entry_hash"] = prev_hash = chain_hash(prev_hash, row)
+        rows.append(row)
+    conn.execute(insert(AuditEntry), rows)
+    conn.execute(
+        update(AuditChainHead)
+        .where(AuditChainHead.id == 1)
+        .values(seq=seq, entry_hash=prev_hash)
+    )
+    return [r["seq"] for r in rows]
+
+
+def record_event(
+    session: Session,
+    *,
+    actor: Actor,
+    action: str,
+    record: Audited | None = None,
+    record_type: str | None = None,
+    record_id: int | None = None,
+    record_label: str | None = None,
+    details: dict[str, Any] | None = None,
+    reason: str | None = None,
+) -> None:
+    """An audit entry for an event that is not a change of a row: a signature, a failed
+    signature attempt, a login, an export of the trail."""
+    session.flush()
+    draft = EntryDraft(
+        action=action,
+        record_type=record.__audit_type__ if record is not None else (record_type or "system"),
+        record_id=getattr(record, "id", None) if record is not None else record_id,
+        record_label=record.audit_label() if record is not None else (record_label or "-"),
+        changes=plain(details or {}),
+        reason=reason,
+        state_hash=None,
+        actor=actor,
+    )
+    append_entries(session.connection(), [draft])
+
+
+def install(session_class: type[Session] = Session) -> None:
+    if not event.contains(session_class, "before_flush", _before_flush):
+        event.listen(session_class, "before_flush", _before_flush)
+        event.listen(session_class, "after_flush", _after_flush)
+
+
+install()

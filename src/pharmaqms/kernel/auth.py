@@ -1,0 +1,496 @@
+"""Users, authentication, sessions and API tokens: the identity services.
+
+Failed attempts (login or signature) are counted in their own transaction after the failed
+one rolls back (``QMSError.after_rollback``), so a refusal changes nothing else but is never
+forgotten: five in a row lock the account and raise a security alert.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pharmaqms.kernel import audit, clock
+from pharmaqms.kernel.errors import (
+    AccountLocked,
+    AuthenticationFailed,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PasswordExpired,
+    PermissionDenied,
+    QMSError,
+    SignatureRefused,
+)
+from pharmaqms.kernel.identity import Actor, Channel
+from pharmaqms.kernel.models import (
+    ApiToken,
+    PasswordHistory,
+    Role,
+    SecurityAlert,
+    User,
+    WebSession,
+)
+from pharmaqms.kernel.passwords import check_policy, hash_password, verify_password
+from pharmaqms.kernel.settings import get_settings
+
+SYSTEM_USERNAME = "system"
+USERNAME_PATTERN = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
+
+
+def token_digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+# --- actors -------------------------------------------------------------------------------
+
+
+def actor_for(session: Session, user: User, channel: Channel = Channel.SYSTEM) -> Actor:
+    permissions: set[str] = set()
+    if user.roles:
+        for role in session.scalars(select(Role).where(Role.name.in_(user.roles))):
+            permissions.update(role.permissions)
+    return Actor(
+        user_id=user.id,
+        username=user.username,
+        full_name=user.full_name,
+        roles=frozenset(user.roles),
+        permissions=frozenset(permissions),
+        channel=channel,
+        is_service_account=user.is_service_account,
+    )
+
+
+def system_actor(session: Session, channel: Channel = Channel.SYSTEM) -> Actor:
+    user = session.scalars(select(User).where(User.username == SYSTEM_USERNAME)).one()
+    return Actor(
+        user_id=user.id,
+        username=user.username,
+        full_name=user.full_name,
+        roles=frozenset({"system"}),
+        permissions=frozenset({"*"}),
+        channel=channel,
+        is_service_account=True,
+    )
+
+
+def get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"no user with id {user_id}")
+    return user
+
+
+def user_by_username(session: Session, username: str) -> User | None:
+    return session.scalars(select(User).where(User.username == username)).one_or_none()
+
+
+# --- user administration -------------------------------------------------------------------
+
+
+def _check_roles(session: Session, roles: list[str]) -> list[str]:
+    known = set(session.scalars(select(Role.name)))
+    unknown = sorted(set(roles) - known)
+    if unknown:
+        raise InvalidInput(
+            f"unknown role(s): {', '.join(unknown)}; known roles: {', '.join(sorted(known))}",
+            field="roles",
+        )
+    return sorted(set(roles))
+
+
+def add_user(
+    session: Session,
+    *,
+    actor: Actor,
+    username: str,
+    full_name: str,
+    roles: list[str],
+    password: str | None = None,
+    email: str | None = None,
+    service_account: bool = False,
+    must_change_password: bool = True,
+) -> User:
+    actor.require("users.manage", "add users")
+    username = username.strip().lower()
+    if not USERNAME_PATTERN.match(username):
+        raise InvalidInput(
+            "a username is 2 to 64 characters: a lower-case letter, then letters, digits, "
+            "'.', '_' or '-'",
+            field="username",
+        )
+    if not full_name.strip():
+        raise InvalidInput("a user needs a full name (it is printed with signatures)", field="full_name")
+    if user_by_username(session, username) is not None:
+        # Part 11 §11.100(a): an identity is never reused, even after deactivation.
+        raise Conflict(f"the username {username!r} exists already and is never reused", field="username")
+    roles = _check_roles(session, roles)
+    now = clock.now()
+    user = User(
+        username=username,
+        full_name=full_name.strip(),
+        email=email,
+        roles=roles,
+        is_service_account=service_account,
+        is_active=True,
+        must_change_password=must_change_password and not service_account,
+    )
+    if service_account:
+        if password:
+            raise InvalidInput("a service account has no password: give it an API token", field="password")
+    else:
+        if not password:
+            raise InvalidInput("a person needs an initial password", field="password")
+        check_policy(password, username=username)
+        user.password_hash = hash_password(password)
+        user.password_changed_at = now
+    with audit.changes(session, actor=actor, reason="user account created"):
+        session.add(user)
+    if user.password_hash:
+        session.add(PasswordHistory(user_id=user.id, password_hash=user.password_hash, set_at=now))
+    return user
+
+
+def set_roles(session: Session, *, actor: Actor, user_id: int, roles: list[str], reason: str) -> User:
+    actor.require("users.manage", "change roles")
+    user = get_user(session, user_id)
+    with audit.changes(session, actor=actor, reason=reason):
+        user.roles = _check_roles(session, roles)
+    return user
+
+
+def deactivate_user(session: Session, *, actor: Actor, user_id: int, reason: str) -> User:
+    actor.require("users.manage", "deactivate users")
+    user = get_user(session, user_id)
+    if user.username == SYSTEM_USERNAME:
+        raise PermissionDenied("the system account can't be deactivated")
+    if user.id == actor.user_id:
+        raise PermissionDenied("you can't deactivate your own account")
+    if not user.is_active:
+        raise Conflict(f"{user.username} is already deactivated")
+    now = clock.now()
+    with audit.changes(session, actor=actor, reason=reason, action="deactivate"):
+        user.is_active = False
+        user.deactivated_at = now
+    for web in session.scalars(
+        select(WebSession).where(WebSession.user_id == user.id, WebSession.ended_at.is_(None))
+    ):
+        web.ended_at = now
+    return user
+
+
+def reactivate_user(session: Session, *, actor: Actor, user_id: int, reason: str) -> User:
+    actor.require("users.manage", "reactivate users")
+    user = get_user(session, user_id)
+    if user.is_active:
+        raise Conflict(f"{user.username} is active")
+    with audit.changes(session, actor=actor, reason=reason, action="reactivate"):
+        user.is_active = True
+        user.deactivated_at = None
+    return user
+
+
+def _refuse_reuse(session: Session, user: User, password: str) -> None:
+    history = get_settings().password_history
+    recent = session.scalars(
+        select(PasswordHistory.password_hash)
+        .where(PasswordHistory.user_id == user.id)
+        .order_by(PasswordHistory.id.desc())
+        .limit(history)
+    ).all()
+    if any(verify_password(h, password) for h in recent):
+        raise InvalidInput(
+            f"the new password must differ from the last {history} passwords", field="password"
+        )
+
+
+def _set_password(session: Session, user: User, password: str, *, must_change: bool) -> None:
+    check_policy(password, username=user.username)
+    _refuse_reuse(session, user, password)
+    now = clock.now()
+    user.password_hash = hash_password(password)
+    user.password_changed_at = now
+    user.must_change_password = must_change
+    user.failed_login_count = 0
+    user.locked_at = None
+    session.add(PasswordHistory(user_id=user.id, password_hash=user.password_hash, set_at=now))
+
+
+def reset_password(
+    session: Session, *, actor: Actor, user_id: int, new_password: str, reason: str
+) -> User:
+    """An administrator sets a temporary password (lost credential, §11.300(c)); it unlocks
+    the account and must be changed at the next login."""
+    actor.require("users.manage", "reset passwords")
+    user = get_user(session, user_id)
+    if user.is_service_account:
+        raise InvalidInput("a service account has no password", field="user_id")
+    with audit.changes(session, actor=actor, reason=reason, action="reset_password"):
+        _set_password(session, user, new_password, must_change=True)
+    return user
+
+
+def change_password(
+    session: Session, *, username: str, old_password: str, new_password: str
+) -> User:
+    """A user changes their own password, proving the old one (also when it has expired)."""
+    user = user_by_username(session, username)
+    if user is None or not user.is_active or user.is_service_account:
+        raise AuthenticationFailed("wrong username or password")
+    if user.locked_at is not None:
+        raise AccountLocked(f"the account {username} is locked: ask an administrator")
+    if not verify_password(user.password_hash, old_password):
+        _fail(user.id, "password change", AuthenticationFailed("wrong username or password"))
+    if old_password == new_password:
+        raise InvalidInput("the new password must differ from the old one", field="new_password")
+    actor = actor_for(session, user)
+    with audit.changes(session, actor=actor, reason="password changed by its owner", action="change_password"):
+        _set_password(session, user, new_password, must_change=False)
+    return user
+
+
+# --- failures and lockout ------------------------------------------------------------------
+
+
+def register_failure(session: Session, user_id: int, what: str, channel: Channel) -> None:
+    """Count one failed attempt; lock the account and raise an alert at the threshold."""
+    user = session.get(User, user_id)
+    if user is None:
+        return
+    system = system_actor(session, channel)
+    threshold = get_settings().lockout_threshold
+    with audit.changes(session, actor=system, reason=f"failed {what}", action=f"{what.replace(' ', '_')}_failed"):
+        user.failed_login_count += 1
+    if user.failed_login_count >= threshold and user.locked_at is None:
+        with audit.changes(
+            session,
+            actor=system,
+            reason=f"{user.failed_login_count} failed attempts in a row",
+            action="account_locked",
+        ):
+            user.locked_at = clock.now()
+            session.add(
+                SecurityAlert(
+                    kind="account_locked",
+                    user_id=user.id,
+                    detail=(
+                        f"Account {user.username} ({user.full_name}) locked after "
+                        f"{user.failed_login_count} failed attempts; last: {what} via {channel}"
+                    ),
+                    raised_at=clock.now(),
+                )
+            )
+
+
+def _fail(user_id: int, what: str, error: QMSError, channel: Channel = Channel.UI) -> None:
+    def record(session: Session) -> None:
+        register_failure(session, user_id, what, channel)
+
+    error.after_rollback.append(record)
+    raise error
+
+
+def unlock_user(session: Session, *, actor: Actor, user_id: int, reason: str) -> User:
+    actor.require("users.manage", "unlock accounts")
+    user = get_user(session, user_id)
+    with audit.changes(session, actor=actor, reason=reason, action="unlock"):
+        user.locked_at = None
+        user.failed_login_count = 0
+    return user
+
+
+def acknowledge_alert(session: Session, *, actor: Actor, alert_id: int, note: str) -> SecurityAlert:
+    actor.require("users.manage", "acknowledge security alerts")
+    alert = session.get(SecurityAlert, alert_id)
+    if alert is None:
+        raise NotFound(f"no security alert {alert_id}")
+    if not note.strip():
+        raise InvalidInput("say what was done about the alert", field="note")
+    with audit.changes(session, actor=actor, reason=note, action="acknowledge"):
+        alert.acknowledged_at = clock.now()
+        alert.acknowledged_by_id = actor.user_id
+        alert.acknowledgement = note.strip()
+    return alert
+
+
+# --- authentication -----------------------------------------------------------------------
+
+
+def _password_expired(user: User) -> bool:
+    if user.must_change_password:
+        return True
+    if user.password_changed_at is None:
+        return True
+    max_age = timedelta(days=get_settings().password_max_age_days)
+    return clock.now() - user.password_changed_at > max_age
+
+
+def authenticate(session: Session, *, username: str, password: str, channel: Channel) -> User:
+    """Check a username and password for login. Refusals say no more than needed."""
+    user = user_by_username(session, (username or "").strip().lower())
+    if user is None or user.is_service_account or not user.is_active:
+        error = AuthenticationFailed("wrong username or password")
+
+        def record(s: Session) -> None:
+            audit.record_event(
+                s,
+                actor=system_actor(s, channel),
+                action="login_failed",
+                record_type="user",
+                record_id=user.id if user else None,
+                record_label=(username or "")[:64] or "-",
+                details={"why": "unknown or inactive account"},
+            )
+
+        error.after_rollback.append(record)
+        raise error
+    if user.locked_at is not None:
+        raise AccountLocked(
+            f"the account {user.username} is locked after repeated failed attempts: "
+            "an administrator must unlock it or reset the password"
+        )
+    if not verify_password(user.password_hash, password):
+        _fail(user.id, "login", AuthenticationFailed("wrong username or password"), channel)
+    if _password_expired(user):
+        raise PasswordExpired(
+            f"the password of {user.username} has expired or must be changed: change it first",
+            extra={"username": user.username},
+        )
+    actor = actor_for(session, user, channel)
+    with audit.changes(session, actor=actor, action="login"):
+        user.failed_login_count = 0
+        user.last_login_at = clock.now()
+    audit.record_event(session, actor=actor, action="login", record=user)
+    return user
+
+
+def verify_signer(session: Session, *, actor: Actor, password: str, meaning: str) -> User:
+    """Re-authenticate a signer at the moment of signing (Part 11 §11.200(a)). Every signing
+    asks for the password: stricter than the continuous-session allowance, and simpler to
+    validate."""
+    user = get_user(session, actor.user_id)
+    if user.is_service_account:
+        raise PermissionDenied("a service account can't sign: signatures belong to people")
+    if not user.is_active:
+        raise SignatureRefused(f"{user.username} is deactivated and can't sign")
+    if user.locked_at is not None:
+        raise AccountLocked(f"the account {user.username} is locked: it can't sign")
+    if not verify_password(user.password_hash, password):
+        _fail(
+            user.id,
+            "signature",
+            SignatureRefused(
+                f"signature ({meaning}) refused: the password is wrong; the attempt is recorded"
+            ),
+            actor.channel,
+        )
+    return user
+
+
+# --- web sessions ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewSession:
+    cookie: str
+    csrf_token: str
+
+
+def open_web_session(session: Session, user: User) -> NewSession:
+    raw = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(24)
+    now = clock.now()
+    session.add(
+        WebSession(
+            token_hash=token_digest(raw),
+            csrf_token=csrf,
+            user_id=user.id,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(hours=get_settings().session_max_hours),
+        )
+    )
+    return NewSession(raw, csrf)
+
+
+def resolve_web_session(session: Session, raw: str) -> tuple[WebSession, User] | None:
+    web = session.scalars(select(WebSession).where(WebSession.token_hash == token_digest(raw))).one_or_none()
+    if web is None or web.ended_at is not None:
+        return None
+    now = clock.now()
+    idle = timedelta(minutes=get_settings().session_idle_minutes)
+    if now > web.expires_at or now - web.last_seen_at > idle:
+        return None
+    user = session.get(User, web.user_id)
+    if user is None or not user.is_active or user.locked_at is not None:
+        return None
+    return web, user
+
+
+def touch_web_session(session: Session, web: WebSession) -> None:
+    web.last_seen_at = clock.now()
+
+
+def end_web_session(session: Session, raw: str) -> None:
+    web = session.scalars(select(WebSession).where(WebSession.token_hash == token_digest(raw))).one_or_none()
+    if web is not None and web.ended_at is None:
+        web.ended_at = clock.now()
+
+
+# --- API tokens -----------------------------------------------------------------------------
+
+
+def create_api_token(
+    session: Session, *, actor: Actor, user_id: int, name: str, valid_days: int | None = 365
+) -> tuple[ApiToken, str]:
+    """Returns the token row and the raw token, which is shown once and never stored."""
+    if user_id != actor.user_id:
+        actor.require("users.manage", "create tokens for other accounts")
+    user = get_user(session, user_id)
+    if not user.is_active:
+        raise Conflict(f"{user.username} is deactivated")
+    if not name.strip():
+        raise InvalidInput("name the token (what uses it)", field="name")
+    raw = "pqms_" + secrets.token_urlsafe(32)
+    now = clock.now()
+    token = ApiToken(
+        name=name.strip(),
+        user_id=user.id,
+        token_prefix=raw[:12],
+        token_hash=token_digest(raw),
+        created_at=now,
+        expires_at=now + timedelta(days=valid_days) if valid_days else None,
+    )
+    with audit.changes(session, actor=actor, reason=f"API token for {user.username}"):
+        session.add(token)
+    return token, raw
+
+
+def revoke_api_token(session: Session, *, actor: Actor, token_id: int, reason: str) -> ApiToken:
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(f"no API token {token_id}")
+    if token.user_id != actor.user_id:
+        actor.require("users.manage", "revoke tokens of other accounts")
+    with audit.changes(session, actor=actor, reason=reason, action="revoke"):
+        token.revoked_at = clock.now()
+    return token
+
+
+def resolve_api_token(session: Session, raw: str) -> User | None:
+    token = session.scalars(select(ApiToken).where(ApiToken.token_hash == token_digest(raw))).one_or_none()
+    now = clock.now()
+    if token is None or token.revoked_at is not None:
+        return None
+    if token.expires_at is not None and now > token.expires_at:
+        return None
+    user = session.get(User, token.user_id)
+    if user is None or not user.is_active or user.locked_at is not None:
+        return None
+    return user

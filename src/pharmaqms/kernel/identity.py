@@ -1,0 +1,56 @@
+"""Who is acting: the actor every service verb names, and the channel they act through."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from pharmaqms.kernel.errors import PermissionDenied
+
+
+class Channel(StrEnum):
+    UI = "ui"
+    API = "api"
+    CLI = "cli"
+    IMPORT = "import"
+    SYSTEM = "system"
+    MQTT = "mqtt"
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int
+    username: str
+    full_name: str
+    roles: frozenset[str]
+    permissions: frozenset[str]
+    channel: Channel = Channel.SYSTEM
+    request_id: str | None = None
+    is_service_account: bool = False
+    extra: dict[str, str] = field(default_factory=dict, compare=False)
+
+    def can(self, permission: str) -> bool:
+        return "*" in self.permissions or permission in self.permissions
+
+    def require(self, permission: str, action: str | None = None) -> None:
+        if not self.can(permission):
+            what = action or permission
+            raise PermissionDenied(
+                f"{self.username} may not {what}: the permission '{permission}' is not in any "
+                f"of their roles ({', '.join(sorted(self.roles)) or 'none'})"
+            )
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    def via(self, channel: Channel, request_id: str | None = None) -> Actor:
+        return Actor(
+            self.user_id,
+            self.username,
+            self.full_name,
+            self.roles,
+            self.permissions,
+            channel,
+            request_id,
+            self.is_service_account,
+        )

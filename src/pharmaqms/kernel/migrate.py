@@ -1,0 +1,55 @@
+"""Running the migrations, and the append-only triggers the migrations install."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.operations import Operations
+from sqlalchemy import Engine
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+APPEND_ONLY_TABLES = ("audit_entries", "electronic_signatures")
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade(engine: Engine) -> None:
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "heads")
+
+
+def make_append_only(op: Operations, table: str) -> None:
+    """Triggers that make the database itself refuse UPDATE and DELETE on a table."""
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
+        for verb in ("UPDATE", "DELETE"):
+            op.execute(
+                f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {verb} refused'); END"
+            )
+    elif dialect == "postgresql":
+        op.execute(
+            "CREATE OR REPLACE FUNCTION pharmaqms_append_only() RETURNS trigger AS $$ "
+            "BEGIN RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP; END "
+            "$$ LANGUAGE plpgsql"
+        )
+        op.execute(
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION pharmaqms_append_only()"
+        )
+        op.execute(
+            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION pharmaqms_append_only()"
+        )
+    else:  # pragma: no cover
+        raise RuntimeError(f"unsupported database {dialect}")

@@ -1,0 +1,111 @@
+"""Mixins every audited table and every GxP record is built from.
+
+``Audited``: the kernel captures every insert and change of the row into the hash-chained audit
+trail, refuses deletes, and can recompute the row's state hash. ``GxPRecord`` adds what a
+quality record carries: a human-readable number, a status driven by a workflow, an optimistic
+lock version, who created and last changed it, and retirement instead of deletion.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import ForeignKey, Integer, String, inspect
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+
+from pharmaqms.kernel.canonical import content_hash
+
+AUDITED_TYPES: dict[str, type[Audited]] = {}
+
+# Bookkeeping columns: part of the state hash, but not shown as field-level changes, and not
+# part of what a signature covers.
+BOOKKEEPING = frozenset(
+    {"version", "updated_at", "updated_by_id", "created_at", "created_by_id", "status"}
+)
+
+
+class Audited:
+    __audit_type__: ClassVar[str]
+    __audit_masked__: ClassVar[frozenset[str]] = frozenset()
+    # Operational fields (last login, last token use) that are neither audited nor hashed:
+    # an entry per login would bury the changes an inspector looks for.
+    __audit_excluded__: ClassVar[frozenset[str]] = frozenset()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        audit_type = cls.__dict__.get("__audit_type__")
+        if audit_type:
+            if audit_type in AUDITED_TYPES and AUDITED_TYPES[audit_type] is not cls:
+                raise RuntimeError(f"audit type {audit_type!r} registered twice")
+            AUDITED_TYPES[audit_type] = cls
+
+    def audit_state(self) -> dict[str, Any]:
+        """Every column of the row: what the state hash covers."""
+        mapper = inspect(type(self))
+        excluded = self.__audit_excluded__
+        return {
+            attr.key: getattr(self, attr.key)
+            for attr in mapper.column_attrs
+            if attr.key not in excluded
+        }
+
+    def state_hash(self) -> str:
+        return content_hash(self.audit_state())
+
+    def audit_label(self) -> str:
+        number = getattr(self, "number", None)
+        return str(number) if number else f"{self.__audit_type__}#{getattr(self, 'id', '?')}"
+
+    def reason_required_for(self, changed: set[str], previous_status: str | None) -> bool:
+        """Whether a change of these fields needs a documented reason (Annex 11 §9)."""
+        return False
+
+
+class Versioned:
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+
+
+class GxPRecord(Audited, Versioned):
+    """A quality record. Subclasses set ``__audit_type__``, ``__number_prefix__`` and
+    ``__draft_states__``; a record's number is allocated on its first flush."""
+
+    __number_prefix__: ClassVar[str | None] = None
+    __draft_states__: ClassVar[frozenset[str]] = frozenset({"draft"})
+    # Fields a signature covers; empty means every column that is not bookkeeping.
+    __signed_fields__: ClassVar[tuple[str, ...]] = ()
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(60), unique=True, nullable=False)
+    status: Mapped[str] = mapped_column(String(40), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(nullable=False)
+    retired_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    @declared_attr
+    def created_by_id(cls) -> Mapped[int]:
+        return mapped_column(ForeignKey("users.id"), nullable=False)
+
+    @declared_attr
+    def updated_by_id(cls) -> Mapped[int]:
+        return mapped_column(ForeignKey("users.id"), nullable=False)
+
+    @property
+    def author_id(self) -> int:
+        return self.created_by_id
+
+    def signed_content(self) -> dict[str, Any]:
+        fields = self.__signed_fields__
+        if not fields:
+            fields = tuple(k for k in self.audit_state() if k not in BOOKKEEPING)
+        return {"record_type": self.__audit_type__, **{f: getattr(self, f) for f in fields}}
+
+    def content_hash(self) -> str:
+        return content_hash(self.signed_content())
+
+    def reason_required_for(self, changed: set[str], previous_status: str | None) -> bool:
+        return previous_status is not None and previous_status not in self.__draft_states__

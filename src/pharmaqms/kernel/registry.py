@@ -1,0 +1,45 @@
+"""The record types the generic UI and API know: modules register theirs here, so the shell
+(lists, details, workflow buttons, signature dialog, audit trail) works for every module."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pharmaqms.kernel.records import GxPRecord
+from pharmaqms.kernel.workflow import Workflow
+
+
+@dataclass(frozen=True)
+class RecordType:
+    name: str  # the audit type, e.g. "document_version"
+    label: str  # "SOP version", shown to people
+    plural: str
+    model: type[GxPRecord]
+    workflow: Workflow
+    list_columns: tuple[tuple[str, str], ...]  # (attribute, heading)
+    detail_fields: tuple[tuple[str, str], ...]
+    module: str
+    # Optional: the URL of a richer page the module provides for a record.
+    detail_url: Callable[[Any], str] | None = None
+    searchable: tuple[str, ...] = field(default=("number",))
+
+
+RECORD_TYPES: dict[str, RecordType] = {}
+
+
+def register(record_type: RecordType) -> RecordType:
+    RECORD_TYPES[record_type.name] = record_type
+    return record_type
+
+
+def record_type(name: str) -> RecordType:
+    from pharmaqms.kernel.errors import NotFound
+
+    try:
+        return RECORD_TYPES[name]
+    except KeyError:
+        raise NotFound(
+            f"unknown record type {name!r}; known: {', '.join(sorted(RECORD_TYPES))}"
+        ) from None

@@ -1,0 +1,40 @@
+"""One validated settings object for the whole application (PHARMAQMS_ prefix)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PHARMAQMS_", extra="ignore")
+
+    database_url: str = "sqlite:///var/pharmaqms.db"
+    mqtt_url: str = "mqtt://127.0.0.1:1883"
+    # Argon2 defaults are the library's production values (~0.5 s a hash); tests lower them.
+    argon2_time_cost: int = 3
+    argon2_memory_cost: int = 65536
+    argon2_parallelism: int = 4
+    password_min_length: int = 12
+    password_max_age_days: int = 90
+    password_history: int = 5
+    lockout_threshold: int = 5
+    # Part 11 expects an idle session to stop being usable; 30 minutes is a common SOP value.
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
+    cookie_secure: bool = False
+    site_name: str = "pharmaqms"
+    max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    var_dir: Path = Path("var")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings_cache() -> None:
+    get_settings.cache_clear()

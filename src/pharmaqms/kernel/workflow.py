@@ -1,0 +1,264 @@
+"""A small declarative workflow engine.
+
+Each record type declares its states and transitions: who (role) may take a transition,
+guards (functions returning the reasons it is not allowed yet), whether it needs an
+e-signature and with which meaning, whether the author is barred from it (segregation of
+duties), and the tasks opened on entering a state. ``perform`` is the one way a status
+changes; it checks all of that, signs, audits and moves the tasks along.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from pharmaqms.kernel import audit, clock, tasks
+from pharmaqms.kernel.errors import (
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    ReasonRequired,
+    SegregationOfDuties,
+    StaleRecord,
+    TransitionNotAllowed,
+)
+from pharmaqms.kernel.identity import Actor
+from pharmaqms.kernel.models import ElectronicSignature
+from pharmaqms.kernel.records import GxPRecord
+from pharmaqms.kernel.signatures import sign
+
+Guard = Callable[[Any], list[str]]
+Effect = Callable[[Session, Any, Actor], None]
+# A gate is a cross-cutting check registered by a higher layer (training: "has the actor
+# read the SOP that governs this step?"). It raises a QMSError to refuse.
+Gate = Callable[[Session, Actor, GxPRecord, "Transition"], None]
+
+GATES: list[Gate] = []
+
+
+def register_gate(gate: Gate) -> None:
+    if gate not in GATES:
+        GATES.append(gate)
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    kind: str
+    title: str  # formatted with {label}
+    role: str
+    due_in_days: int | None = None
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    label: str
+    source: frozenset[str]
+    target: str
+    roles: frozenset[str]
+    signature: str | None = None
+    forbid_author: bool = False
+    # Meanings whose signers may not take this transition (the reviewer is not the approver).
+    forbid_signers_of: frozenset[str] = frozenset()
+    reason_required: bool = False
+    guards: tuple[Guard, ...] = ()
+    effects: tuple[Effect, ...] = ()
+
+
+@dataclass(frozen=True)
+class Workflow:
+    record_type: str
+    states: tuple[str, ...]
+    initial: str
+    transitions: tuple[Transition, ...]
+    on_enter: dict[str, TaskSpec] = field(default_factory=dict)
+    retired_states: frozenset[str] = frozenset()
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        names = [t.name for t in self.transitions]
+        if len(names) != len(set(names)):
+            raise ValueError(f"{self.record_type}: duplicate transition names")
+        for t in self.transitions:
+            unknown = (t.source | {t.target}) - set(self.states)
+            if unknown:
+                raise ValueError(f"{self.record_type}.{t.name}: unknown states {unknown}")
+
+    def transition(self, name: str) -> Transition:
+        for t in self.transitions:
+            if t.name == name:
+                return t
+        known = ", ".join(t.name for t in self.transitions)
+        raise NotFound(f"{self.record_type} has no transition {name!r}; known: {known}")
+
+    def state_label(self, state: str) -> str:
+        return self.labels.get(state, state.replace("_", " "))
+
+    def from_state(self, state: str) -> list[Transition]:
+        return [t for t in self.transitions if state in t.source]
+
+
+def _signers_of(session: Session, record: GxPRecord, meanings: frozenset[str]) -> set[int]:
+    if not meanings:
+        return set()
+    rows = session.query(ElectronicSignature.signer_id).filter(
+        ElectronicSignature.record_type == record.__audit_type__,
+        ElectronicSignature.record_id == record.id,
+        ElectronicSignature.meaning.in_(sorted(meanings)),
+    )
+    return {r[0] for r in rows}
+
+
+def blockers(
+    session: Session, record: GxPRecord, transition: Transition, actor: Actor
+) -> list[tuple[type[Exception], str]]:
+    """Every reason the actor can't take this transition now, most basic first."""
+    found: list[tuple[type[Exception], str]] = []
+    if record.status not in transition.source:
+        found.append(
+            (
+                TransitionNotAllowed,
+                f"'{transition.label}' is not possible from status '{record.status}'",
+            )
+        )
+        return found
+    if not (actor.roles & transition.roles):
+        found.append(
+            (
+                PermissionDenied,
+                f"'{transition.label}' needs one of the roles "
+                f"{', '.join(sorted(transition.roles))}",
+            )
+        )
+    if transition.forbid_author and record.author_id == actor.user_id:
+        found.append(
+            (
+                SegregationOfDuties,
+                f"the author of {record.audit_label()} may not '{transition.label}' it",
+            )
+        )
+    if actor.user_id in _signers_of(session, record, transition.forbid_signers_of):
+        found.append(
+            (
+                SegregationOfDuties,
+                f"who signed {record.audit_label()} as "
+                f"{' or '.join(sorted(transition.forbid_signers_of))} may not "
+                f"'{transition.label}' it",
+            )
+        )
+    for guard in transition.guards:
+        found.extend((TransitionNotAllowed, reason) for reason in guard(record))
+    return found
+
+
+@dataclass(frozen=True)
+class Option:
+    transition: Transition
+    reasons: list[str]
+
+    @property
+    def allowed(self) -> bool:
+        return not self.reasons
+
+
+def options(session: Session, workflow: Workflow, record: GxPRecord, actor: Actor) -> list[Option]:
+    return [
+        Option(t, [why for _, why in blockers(session, record, t, actor)])
+        for t in workflow.from_state(record.status)
+    ]
+
+
+@dataclass(frozen=True)
+class TransitionResult:
+    record: GxPRecord
+    transition: Transition
+    previous_status: str
+    signature: ElectronicSignature | None
+
+
+def perform(
+    session: Session,
+    workflow: Workflow,
+    record: GxPRecord,
+    name: str,
+    *,
+    actor: Actor,
+    reason: str | None = None,
+    password: str | None = None,
+    comment: str | None = None,
+    expected_version: int | None = None,
+) -> TransitionResult:
+    transition = workflow.transition(name)
+    if expected_version is not None and record.version != expected_version:
+        raise StaleRecord(
+            f"{record.audit_label()} is at version {record.version}, not {expected_version}: "
+            "someone changed it meanwhile; reload and try again",
+            extra={"current_version": record.version},
+        )
+    found = blockers(session, record, transition, actor)
+    if found:
+        kind = found[0][0]
+        error_class = kind if kind in (PermissionDenied, SegregationOfDuties) else TransitionNotAllowed
+        raise error_class(  # type: ignore[misc]
+            "; ".join(why for _, why in found), reasons=[why for _, why in found]
+        )
+    for gate in GATES:
+        gate(session, actor, record, transition)
+    reason = (reason or "").strip() or None
+    if transition.reason_required and not reason:
+        raise ReasonRequired(f"'{transition.label}' needs a reason", field="reason")
+    signature = None
+    if transition.signature:
+        if not password:
+            raise InvalidInput(
+                f"'{transition.label}' is signed ({transition.signature}): enter your password",
+                field="password",
+            )
+        signature = sign(
+            session,
+            record,
+            actor=actor,
+            password=password,
+            meaning=transition.signature,
+            transition=transition.name,
+            comment=comment or reason,
+        )
+    previous = record.status
+    why = reason or transition.label + (f": {comment.strip()}" if comment and comment.strip() else "")
+    with audit.changes(session, actor=actor, reason=why, action=f"transition:{transition.name}"):
+        record.status = transition.target
+        if transition.target in workflow.retired_states and record.retired_at is None:
+            record.retired_at = clock.now()
+    tasks.close_tasks(session, record, actor=actor, outcome=f"{transition.label} by {actor.full_name}")
+    spec = workflow.on_enter.get(transition.target)
+    if spec is not None:
+        tasks.open_task(
+            session,
+            record,
+            actor=actor,
+            kind=spec.kind,
+            title=spec.title.format(label=record.audit_label()),
+            role=spec.role,
+            due_in=timedelta(days=spec.due_in_days) if spec.due_in_days else None,
+        )
+    for effect in transition.effects:
+        effect(session, record, actor)
+    return TransitionResult(record, transition, previous, signature)
+
+
+def roles(*names: str) -> frozenset[str]:
+    return frozenset(names)
+
+
+def states(*names: str) -> frozenset[str]:
+    return frozenset(names)
+
+
+def check_states(workflow: Workflow, required: Sequence[str]) -> None:
+    missing = set(required) - set(workflow.states)
+    if missing:
+        raise ValueError(f"{workflow.record_type}: missing states {missing}")

@@ -1,0 +1,98 @@
+"""Controlled documents: the document (its number, type and owner) and its versions, each
+version a GxP record with its own approval workflow and signatures."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from pharmaqms.kernel.db import Base
+from pharmaqms.kernel.records import GxPRecord
+
+
+class DocumentType(StrEnum):
+    SOP = "sop"
+    WORK_INSTRUCTION = "work_instruction"
+    SPECIFICATION = "specification"
+    FORM = "form"
+    POLICY = "policy"
+    MASTER_BATCH_RECORD = "master_batch_record"
+
+
+NUMBER_PREFIX = {
+    DocumentType.SOP: "SOP",
+    DocumentType.WORK_INSTRUCTION: "WI",
+    DocumentType.SPECIFICATION: "SPEC",
+    DocumentType.FORM: "FRM",
+    DocumentType.POLICY: "POL",
+    DocumentType.MASTER_BATCH_RECORD: "MBR",
+}
+
+TYPE_LABEL = {
+    DocumentType.SOP: "Standard operating procedure",
+    DocumentType.WORK_INSTRUCTION: "Work instruction",
+    DocumentType.SPECIFICATION: "Specification",
+    DocumentType.FORM: "Form",
+    DocumentType.POLICY: "Policy",
+    DocumentType.MASTER_BATCH_RECORD: "Master batch record reference",
+}
+
+
+class DocumentStatus(StrEnum):
+    IN_DEVELOPMENT = "in_development"  # no version has been effective yet
+    CURRENT = "current"
+    OBSOLETE = "obsolete"
+
+
+class VersionStatus(StrEnum):
+    DRAFT = "draft"
+    IN_REVIEW = "in_review"
+    APPROVED = "approved"
+    EFFECTIVE = "effective"
+    SUPERSEDED = "superseded"
+    OBSOLETE = "obsolete"
+    WITHDRAWN = "withdrawn"
+
+
+class ControlledDocument(GxPRecord, Base):
+    __tablename__ = "documents"
+    __audit_type__ = "document"
+    __draft_states__ = frozenset({DocumentStatus.IN_DEVELOPMENT.value})
+
+    doc_type: Mapped[str] = mapped_column(String(40), nullable=False)
+    title: Mapped[str] = mapped_column(String(300), nullable=False)
+    area: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    review_period_months: Mapped[int] = mapped_column(Integer, nullable=False, default=24)
+    current_version_id: Mapped[int | None] = mapped_column(Integer)
+
+    versions: Mapped[list[DocumentVersion]] = relationship(
+        back_populates="document", order_by="DocumentVersion.id", viewonly=True
+    )
+
+
+class DocumentVersion(GxPRecord, Base):
+    __tablename__ = "document_versions"
+    __audit_type__ = "document_version"
+    __table_args__ = (UniqueConstraint("document_id", "major", "minor"),)
+    # What a signature covers: the content people read, not the workflow bookkeeping.
+    __signed_fields__ = ("document_id", "major", "minor", "title", "body", "change_summary")
+
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), nullable=False)
+    major: Mapped[int] = mapped_column(Integer, nullable=False)
+    minor: Mapped[int] = mapped_column(Integer, nullable=False)
+    title: Mapped[str] = mapped_column(String(300), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    change_summary: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    effective_from: Mapped[datetime | None] = mapped_column()
+    effective_at: Mapped[datetime | None] = mapped_column()
+    superseded_at: Mapped[datetime | None] = mapped_column()
+
+    document: Mapped[ControlledDocument] = relationship(back_populates="versions")
+
+    @property
+    def label(self) -> str:
+        return f"{self.major}.{self.minor}"

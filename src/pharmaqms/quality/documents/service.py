@@ -1,0 +1,288 @@
+"""Document control services: the only code that writes documents and their versions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pharmaqms.kernel import audit, clock
+from pharmaqms.kernel.errors import Conflict, InvalidInput, NotFound, StaleRecord
+from pharmaqms.kernel.identity import Actor
+from pharmaqms.kernel.numbering import allocate_number
+from pharmaqms.kernel.workflow import TransitionResult, perform
+from pharmaqms.quality.documents.models import (
+    NUMBER_PREFIX,
+    ControlledDocument,
+    DocumentStatus,
+    DocumentType,
+    DocumentVersion,
+    VersionStatus,
+)
+from pharmaqms.quality.documents.workflow import DOCUMENT_VERSION_WORKFLOW
+
+OPEN_STATES = (VersionStatus.DRAFT, VersionStatus.IN_REVIEW, VersionStatus.APPROVED)
+
+
+def _version_number(document: ControlledDocument, major: int, minor: int) -> str:
+    return f"{document.number} v{major}.{minor}"
+
+
+def get_document(session: Session, document_id: int) -> ControlledDocument:
+    document = session.get(ControlledDocument, document_id)
+    if document is None:
+        raise NotFound(f"no document with id {document_id}")
+    return document
+
+
+def get_version(session: Session, version_id: int) -> DocumentVersion:
+    version = session.get(DocumentVersion, version_id)
+    if version is None:
+        raise NotFound(f"no document version with id {version_id}")
+    return version
+
+
+def create_document(
+    session: Session,
+    *,
+    actor: Actor,
+    doc_type: str,
+    title: str,
+    body: str = "",
+    area: str = "",
+    owner_id: int | None = None,
+    review_period_months: int = 24,
+    effective_from: datetime | None = None,
+) -> DocumentVersion:
+    """A new controlled document with its first version (1.0) in draft."""
+    actor.require("documents.author", "author documents")
+    try:
+        kind = DocumentType(doc_type)
+    except ValueError:
+        raise InvalidInput(
+            f"unknown document type {doc_type!r}; one of: "
+            + ", ".join(t.value for t in DocumentType),
+            field="doc_type",
+        ) from None
+    title = (title or "").strip()
+    if not title:
+        raise InvalidInput("a document needs a title", field="title")
+    if len(title) > 300:
+        raise InvalidInput("the title is longer than 300 characters", field="title")
+    if not 1 <= review_period_months <= 60:
+        raise InvalidInput(
+            "the periodic review period must be 1 to 60 months", field="review_period_months"
+        )
+    if effective_from is not None and effective_from.tzinfo is None:
+        raise InvalidInput("effective_from needs a time zone", field="effective_from")
+    number = allocate_number(session, NUMBER_PREFIX[kind], clock.now().year)
+    document = ControlledDocument(
+        number=number,
+        status=DocumentStatus.IN_DEVELOPMENT,
+        doc_type=kind.value,
+        title=title,
+        area=area.strip(),
+        owner_id=owner_id or actor.user_id,
+        review_period_months=review_period_months,
+    )
+    with audit.changes(session, actor=actor, reason="document created"):
+        session.add(document)
+    version = DocumentVersion(
+        number=_version_number(document, 1, 0),
+        status=VersionStatus.DRAFT,
+        document_id=document.id,
+        major=1,
+        minor=0,
+        title=title,
+        body=body,
+        change_summary="",
+        effective_from=effective_from,
+    )
+    with audit.changes(session, actor=actor, reason="first version"):
+        session.add(version)
+    return version
+
+
+def edit_draft(
+    session: Session,
+    *,
+    actor: Actor,
+    version_id: int,
+    expected_version: int,
+    title: str | None = None,
+    body: str | None = None,
+    change_summary: str | None = None,
+    effective_from: datetime | None = None,
+    reason: str | None = None,
+) -> DocumentVersion:
+    actor.require("documents.author", "edit documents")
+    version = get_version(session, version_id)
+    if version.version != expected_version:
+        raise StaleRecord(
+            f"{version.number} is at version {version.version}, not {expected_version}: "
+            "someone changed it meanwhile; reload it and make your change again",
+            extra={"current_version": version.version},
+        )
+    if version.status != VersionStatus.DRAFT:
+        raise Conflict(
+            f"{version.number} is {version.status}: only a draft can be edited "
+            "(return it to draft first)"
+        )
+    if title is not None and not title.strip():
+        raise InvalidInput("the title can't be empty", field="title")
+    if effective_from is not None and effective_from.tzinfo is None:
+        raise InvalidInput("effective_from needs a time zone", field="effective_from")
+    with audit.changes(session, actor=actor, reason=reason):
+        if title is not None:
+            version.title = title.strip()
+        if body is not None:
+            version.body = body
+        if change_summary is not None:
+            version.change_summary = change_summary.strip()
+        if effective_from is not None:
+            version.effective_from = effective_from
+    return version
+
+
+def revise(
+    session: Session, *, actor: Actor, document_id: int, major: bool, change_summary: str
+) -> DocumentVersion:
+    """Start a new version from the current effective one (x.y → x.y+1, or x+1.0)."""
+    actor.require("documents.author", "revise documents")
+    document = get_document(session, document_id)
+    if document.status == DocumentStatus.OBSOLETE:
+        raise Conflict(f"{document.number} is obsolete and can't be revised")
+    versions = list(
+        session.scalars(select(DocumentVersion).where(DocumentVersion.document_id == document.id))
+    )
+    in_flight = [v for v in versions if v.status in OPEN_STATES]
+    if in_flight:
+        raise Conflict(
+            f"{document.number} already has version {in_flight[0].label} in "
+            f"{in_flight[0].status}: finish or withdraw it first"
+        )
+    if not change_summary.strip():
+        raise InvalidInput("say what changes and why", field="change_summary")
+    base = next((v for v in versions if v.id == document.current_version_id), None) or max(
+        versions, key=lambda v: (v.major, v.minor)
+    )
+    latest = max(versions, key=lambda v: (v.major, v.minor))
+    new_major, new_minor = (latest.major + 1, 0) if major else (latest.major, latest.minor + 1)
+    version = DocumentVersion(
+        number=_version_number(document, new_major, new_minor),
+        status=VersionStatus.DRAFT,
+        document_id=document.id,
+        major=new_major,
+        minor=new_minor,
+        title=base.title,
+        body=base.body,
+        change_summary=change_summary.strip(),
+    )
+    with audit.changes(session, actor=actor, reason=f"revision of {base.number}"):
+        session.add(version)
+    return version
+
+
+def transition(
+    session: Session,
+    *,
+    actor: Actor,
+    version_id: int,
+    name: str,
+    password: str | None = None,
+    reason: str | None = None,
+    comment: str | None = None,
+    expected_version: int | None = None,
+) -> TransitionResult:
+    version = get_version(session, version_id)
+    return perform(
+        session,
+        DOCUMENT_VERSION_WORKFLOW,
+        version,
+        name,
+        actor=actor,
+        password=password,
+        reason=reason,
+        comment=comment,
+        expected_version=expected_version,
+    )
+
+
+def on_effective(session: Session, version: DocumentVersion, *, actor: Actor) -> None:
+    """The version in force changes: the previous effective version is superseded."""
+    document = get_document(session, version.document_id)
+    previous = session.scalars(
+        select(DocumentVersion).where(
+            DocumentVersion.document_id == document.id,
+            DocumentVersion.status == VersionStatus.EFFECTIVE,
+            DocumentVersion.id != version.id,
+        )
+    ).all()
+    for old in previous:
+        perform(
+            session,
+            DOCUMENT_VERSION_WORKFLOW,
+            old,
+            "supersede",
+            actor=actor,
+            reason=f"superseded by version {version.label}",
+        )
+        with audit.changes(session, actor=actor, reason=f"superseded by {version.label}"):
+            old.superseded_at = clock.now()
+    with audit.changes(session, actor=actor, reason=f"version {version.label} effective"):
+        version.effective_at = clock.now()
+        document.current_version_id = version.id
+        document.status = DocumentStatus.CURRENT
+        document.title = version.title
+
+
+def on_obsolete(session: Session, version: DocumentVersion, *, actor: Actor) -> None:
+    document = get_document(session, version.document_id)
+    with audit.changes(session, actor=actor, reason=f"version {version.label} made obsolete"):
+        document.status = DocumentStatus.OBSOLETE
+        document.retired_at = clock.now()
+
+
+def make_due_versions_effective(session: Session, *, actor: Actor) -> list[DocumentVersion]:
+    """The scheduled job: approved versions whose effective date has come become effective."""
+    due = session.scalars(
+        select(DocumentVersion)
+        .where(
+            DocumentVersion.status == VersionStatus.APPROVED,
+            DocumentVersion.effective_from.is_not(None),
+            DocumentVersion.effective_from <= clock.now(),
+        )
+        .order_by(DocumentVersion.effective_from)
+    ).all()
+    for version in due:
+        perform(session, DOCUMENT_VERSION_WORKFLOW, version, "make_effective", actor=actor)
+    return list(due)
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    document: ControlledDocument
+    current: DocumentVersion | None
+    latest: DocumentVersion
+
+
+def list_documents(
+    session: Session, *, doc_type: str | None = None, status: str | None = None, q: str | None = None
+) -> list[DocumentRow]:
+    query = select(ControlledDocument).order_by(ControlledDocument.number)
+    if doc_type:
+        query = query.where(ControlledDocument.doc_type == doc_type)
+    if status:
+        query = query.where(ControlledDocument.status == status)
+    if q:
+        like = f"%{q.strip()}%"
+        query = query.where(ControlledDocument.title.ilike(like) | ControlledDocument.number.ilike(like))
+    rows = []
+    for document in session.scalars(query):
+        versions = document.versions
+        current = next((v for v in versions if v.id == document.current_version_id), None)
+        latest = max(versions, key=lambda v: (v.major, v.minor))
+        rows.append(DocumentRow(document, current, latest))
+    return rows

@@ -1,0 +1,157 @@
+"""The approval lifecycle of a document version:
+
+draft → in_review → approved → effective → superseded | obsolete
+(in_review → draft when returned; draft → withdrawn when abandoned)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from pharmaqms.kernel import clock
+from pharmaqms.kernel.identity import Actor
+from pharmaqms.kernel.registry import RecordType, register
+from pharmaqms.kernel.roles import grant
+from pharmaqms.kernel.workflow import TaskSpec, Transition, Workflow, roles, states
+from pharmaqms.quality.documents.models import DocumentVersion
+
+grant("documents.author", "qa", "qc_analyst", "production_supervisor", "rd_scientist")
+grant("documents.approve", "qa", "qualified_person")
+
+AUTHORS = roles("qa", "qc_analyst", "production_supervisor", "rd_scientist", "admin")
+APPROVERS = roles("qa", "qualified_person")
+
+
+def has_content(version: Any) -> list[str]:
+    reasons = []
+    if not (version.title or "").strip():
+        reasons.append("the version has no title")
+    if len((version.body or "").strip()) < 20:
+        reasons.append("the version has no content to review (at least 20 characters)")
+    if (version.major, version.minor) != (1, 0) and not (version.change_summary or "").strip():
+        reasons.append("a revision needs a summary of what changed and why")
+    return reasons
+
+
+def effective_date_reached(version: Any) -> list[str]:
+    if version.effective_from is not None and version.effective_from > clock.now():
+        return [
+            "the version is scheduled to become effective on "
+            f"{version.effective_from:%Y-%m-%d %H:%M} UTC"
+        ]
+    return []
+
+
+def _supersede_previous(session: Session, version: Any, actor: Actor) -> None:
+    from pharmaqms.quality.documents.service import on_effective
+
+    on_effective(session, version, actor=actor)
+
+
+def _on_obsolete(session: Session, version: Any, actor: Actor) -> None:
+    from pharmaqms.quality.documents.service import on_obsolete
+
+    on_obsolete(session, version, actor=actor)
+
+
+DOCUMENT_VERSION_WORKFLOW = Workflow(
+    record_type="document_version",
+    states=("draft", "in_review", "approved", "effective", "superseded", "obsolete", "withdrawn"),
+    initial="draft",
+    labels={"in_review": "in review"},
+    retired_states=frozenset({"superseded", "obsolete", "withdrawn"}),
+    transitions=(
+        Transition(
+            "submit",
+            "Submit for review",
+            states("draft"),
+            "in_review",
+            AUTHORS,
+            guards=(has_content,),
+        ),
+        Transition(
+            "return_to_draft",
+            "Return to draft",
+            states("in_review", "approved"),
+            "draft",
+            APPROVERS | AUTHORS,
+            reason_required=True,
+        ),
+        Transition(
+            "approve",
+            "Approve",
+            states("in_review"),
+            "approved",
+            APPROVERS,
+            signature="Approved",
+            forbid_author=True,
+            guards=(has_content,),
+        ),
+        Transition(
+            "make_effective",
+            "Make effective",
+            states("approved"),
+            "effective",
+            roles("qa", "system"),
+            guards=(effective_date_reached,),
+            effects=(_supersede_previous,),
+        ),
+        Transition(
+            "supersede",
+            "Supersede",
+            states("effective"),
+            "superseded",
+            roles("qa", "system"),
+            reason_required=True,
+        ),
+        Transition(
+            "make_obsolete",
+            "Make obsolete",
+            states("effective"),
+            "obsolete",
+            APPROVERS,
+            signature="Retired",
+            reason_required=True,
+            effects=(_on_obsolete,),
+        ),
+        Transition(
+            "withdraw",
+            "Withdraw draft",
+            states("draft"),
+            "withdrawn",
+            AUTHORS | APPROVERS,
+            reason_required=True,
+        ),
+    ),
+    on_enter={
+        "in_review": TaskSpec("approve", "Review and approve {label}", "qa", due_in_days=10),
+        "approved": TaskSpec(
+            "make_effective", "Make {label} effective (train first)", "qa", due_in_days=30
+        ),
+    },
+)
+
+DOCUMENT_VERSION = register(
+    RecordType(
+        name="document_version",
+        label="Document version",
+        plural="Document versions",
+        model=DocumentVersion,
+        workflow=DOCUMENT_VERSION_WORKFLOW,
+        list_columns=(("number", "Number"), ("title", "Title"), ("status", "Status")),
+        detail_fields=(
+            ("number", "Number"),
+            ("title", "Title"),
+            ("label", "Version"),
+            ("status", "Status"),
+            ("change_summary", "Change summary"),
+            ("effective_from", "Effective from (scheduled)"),
+            ("effective_at", "Effective since"),
+        ),
+        module="documents",
+        detail_url=lambda v: f"/documents/{v.document_id}?version={v.id}",
+        searchable=("number", "title"),
+    )
+)
