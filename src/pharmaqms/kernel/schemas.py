@@ -1,0 +1,140 @@
+"""API shapes of the kernel's objects."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class TokenRequest(Strict):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+    name: str = Field(default="API session", max_length=100)
+    valid_days: int = Field(default=1, ge=1, le=365)
+
+
+class TokenOut(BaseModel):
+    token: str
+    token_id: int
+    expires_at: datetime | None
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    username: str
+    full_name: str
+    email: str | None
+    roles: list[str]
+    is_active: bool
+    is_service_account: bool
+    locked: bool = False
+    password_changed_at: datetime | None
+    last_login_at: datetime | None
+    version: int
+
+
+class UserCreate(Strict):
+    username: str = Field(min_length=2, max_length=64)
+    full_name: str = Field(min_length=1, max_length=200)
+    email: str | None = Field(default=None, max_length=200)
+    roles: list[str] = Field(min_length=1)
+    password: str | None = Field(default=None, max_length=256)
+    service_account: bool = False
+
+
+class Reason(Strict):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class RolesChange(Reason):
+    roles: list[str] = Field(min_length=1)
+
+
+class PasswordReset(Reason):
+    new_password: str = Field(min_length=1, max_length=256)
+
+
+class PasswordChange(Strict):
+    username: str
+    old_password: str
+    new_password: str
+
+
+class ApiTokenCreate(Strict):
+    name: str = Field(min_length=1, max_length=100)
+    valid_days: int | None = Field(default=365, ge=1, le=3650)
+
+
+class TransitionRequest(Strict):
+    password: str | None = Field(default=None, max_length=256)
+    reason: str | None = Field(default=None, max_length=4000)
+    comment: str | None = Field(default=None, max_length=4000)
+    expected_version: int | None = Field(default=None, ge=1)
+
+
+class AuditEntryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    seq: int
+    occurred_at: datetime
+    actor_username: str
+    actor_name: str
+    channel: str
+    action: str
+    record_type: str
+    record_id: int | None
+    record_label: str
+    changes: dict[str, Any]
+    reason: str | None
+    state_hash: str | None
+    entry_hash: str
+
+
+class SignatureOut(BaseModel):
+    id: int
+    signer_name: str
+    signer_username: str
+    meaning: str
+    signed_at: datetime
+    content_hash: str
+    valid_for_current_content: bool
+    manifestation: str
+
+
+class TransitionOption(BaseModel):
+    name: str
+    label: str
+    target: str
+    signature: str | None
+    reason_required: bool
+    allowed: bool
+    reasons: list[str]
+
+
+class TaskOut(BaseModel):
+    id: int
+    record_type: str
+    record_id: int
+    record_label: str
+    kind: str
+    title: str
+    assignee_role: str | None
+    due_at: datetime | None
+    status: str
+    overdue: bool
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int

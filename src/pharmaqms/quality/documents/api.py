@@ -1,0 +1,149 @@
+"""Document control API: thin — parse, call the service, shape the answer."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.identity import Actor
+from pharmaqms.kernel.schemas import SignatureOut
+from pharmaqms.kernel.signatures import signatures_of
+from pharmaqms.quality.documents import printout, service
+from pharmaqms.quality.documents.models import ControlledDocument, DocumentVersion
+from pharmaqms.quality.documents.schemas import (
+    DocumentCreate,
+    DocumentOut,
+    DraftEdit,
+    RevisionCreate,
+    VersionOut,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["documents"])
+ActorDep = Annotated[Actor, Depends(current_actor)]
+
+
+def version_out(session: Session, version: DocumentVersion) -> VersionOut:
+    out = VersionOut.model_validate(version)
+    out.signed_content_hash = version.content_hash()
+    out.signatures = [
+        SignatureOut(
+            id=s.id,
+            signer_name=s.signer_name,
+            signer_username=s.signer_username,
+            meaning=s.meaning,
+            signed_at=s.signed_at,
+            content_hash=s.content_hash,
+            valid_for_current_content=s.valid_for_current_content,
+            manifestation=s.manifestation,
+        )
+        for s in signatures_of(session, version)
+    ]
+    return out
+
+
+def document_out(session: Session, document: ControlledDocument) -> DocumentOut:
+    return DocumentOut(
+        id=document.id,
+        number=document.number,
+        doc_type=document.doc_type,
+        title=document.title,
+        area=document.area,
+        status=document.status,
+        owner_id=document.owner_id,
+        review_period_months=document.review_period_months,
+        current_version_id=document.current_version_id,
+        versions=[version_out(session, v) for v in document.versions],
+    )
+
+
+@router.get("/documents", response_model=list[DocumentOut])
+def list_documents(
+    actor: ActorDep,
+    request: Request,
+    doc_type: str | None = None,
+    status: str | None = None,
+    q: str | None = Query(default=None, max_length=200),
+) -> list[DocumentOut]:
+    actor.require("records.read", "read documents")
+    with transaction(request) as session:
+        return [
+            document_out(session, row.document)
+            for row in service.list_documents(session, doc_type=doc_type, status=status, q=q)
+        ]
+
+
+@router.post("/documents", response_model=VersionOut, status_code=201)
+def create_document(body: DocumentCreate, actor: ActorDep, request: Request) -> VersionOut:
+    with transaction(request) as session:
+        version = service.create_document(
+            session,
+            actor=actor,
+            doc_type=body.doc_type,
+            title=body.title,
+            body=body.body,
+            area=body.area,
+            review_period_months=body.review_period_months,
+            effective_from=body.effective_from,
+        )
+        session.flush()
+        return version_out(session, version)
+
+
+@router.get("/documents/{document_id}", response_model=DocumentOut)
+def get_document(document_id: int, actor: ActorDep, request: Request) -> DocumentOut:
+    actor.require("records.read", "read documents")
+    with transaction(request) as session:
+        return document_out(session, service.get_document(session, document_id))
+
+
+@router.post("/documents/{document_id}/revisions", response_model=VersionOut, status_code=201)
+def revise(document_id: int, body: RevisionCreate, actor: ActorDep, request: Request) -> VersionOut:
+    with transaction(request) as session:
+        version = service.revise(
+            session, actor=actor, document_id=document_id, major=body.major, change_summary=body.change_summary
+        )
+        session.flush()
+        return version_out(session, version)
+
+
+@router.get("/document-versions/{version_id}", response_model=VersionOut)
+def get_version(version_id: int, actor: ActorDep, request: Request) -> VersionOut:
+    actor.require("records.read", "read documents")
+    with transaction(request) as session:
+        return version_out(session, service.get_version(session, version_id))
+
+
+@router.patch("/document-versions/{version_id}", response_model=VersionOut)
+def edit_draft(version_id: int, body: DraftEdit, actor: ActorDep, request: Request) -> VersionOut:
+    with transaction(request) as session:
+        version = service.edit_draft(
+            session,
+            actor=actor,
+            version_id=version_id,
+            expected_version=body.expected_version,
+            title=body.title,
+            body=body.body,
+            change_summary=body.change_summary,
+            effective_from=body.effective_from,
+            reason=body.reason,
+        )
+        session.flush()
+        return version_out(session, version)
+
+
+@router.get("/document-versions/{version_id}/pdf")
+def version_pdf(
+    version_id: int, actor: ActorDep, request: Request, copy: str = Query(default="controlled", pattern="^(controlled|uncontrolled)$")
+) -> Response:
+    actor.require("records.read", "print documents")
+    with transaction(request) as session:
+        version = service.get_version(session, version_id)
+        pdf = printout.render_pdf(session, version, printed_by=actor, uncontrolled=copy == "uncontrolled")
+        filename = version.number.replace(" ", "_")
+    return Response(
+        pdf, media_type="application/pdf", headers={"content-disposition": f'inline; filename="{filename}.pdf"'}
+    )

@@ -1,0 +1,65 @@
+"""API shapes of controlled documents."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pharmaqms.kernel.schemas import SignatureOut, Strict
+
+
+class DocumentCreate(Strict):
+    doc_type: str = Field(max_length=40)
+    title: str = Field(min_length=1, max_length=300)
+    body: str = Field(default="", max_length=500_000)
+    area: str = Field(default="", max_length=100)
+    review_period_months: int = Field(default=24, ge=1, le=60)
+    effective_from: datetime | None = None
+
+
+class DraftEdit(Strict):
+    expected_version: int = Field(ge=1)
+    title: str | None = Field(default=None, max_length=300)
+    body: str | None = Field(default=None, max_length=500_000)
+    change_summary: str | None = Field(default=None, max_length=4000)
+    effective_from: datetime | None = None
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class RevisionCreate(Strict):
+    major: bool = False
+    change_summary: str = Field(min_length=1, max_length=4000)
+
+
+class VersionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    number: str
+    document_id: int
+    major: int
+    minor: int
+    title: str
+    body: str
+    change_summary: str
+    status: str
+    version: int
+    effective_from: datetime | None
+    effective_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    signed_content_hash: str = ""
+    signatures: list[SignatureOut] = []
+
+
+class DocumentOut(BaseModel):
+    id: int
+    number: str
+    doc_type: str
+    title: str
+    area: str
+    status: str
+    owner_id: int
+    review_period_months: int
+    current_version_id: int | None
+    versions: list[VersionOut]

@@ -1,0 +1,336 @@
+"""Kernel API: tokens, the current user, tasks, users, the audit trail, and the generic
+record endpoints (signatures, transitions, audit trail of one record) every module shares."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from pharmaqms.kernel import auth, tasks
+from pharmaqms.kernel.audit_query import AuditFilter, count_entries, find_entries, to_csv
+from pharmaqms.kernel.errors import InvalidInput, NotFound
+from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.identity import Actor, Channel
+from pharmaqms.kernel.models import AuditEntry, SecurityAlert, User
+from pharmaqms.kernel.registry import record_type
+from pharmaqms.kernel.schemas import (
+    ApiTokenCreate,
+    AuditEntryOut,
+    Page,
+    PasswordChange,
+    PasswordReset,
+    Reason,
+    RolesChange,
+    SignatureOut,
+    TaskOut,
+    TokenOut,
+    TokenRequest,
+    TransitionOption,
+    TransitionRequest,
+    UserCreate,
+    UserOut,
+)
+from pharmaqms.kernel.signatures import signatures_of
+from pharmaqms.kernel.workflow import options, perform
+
+router = APIRouter(prefix="/api/v1")
+ActorDep = Annotated[Actor, Depends(current_actor)]
+
+
+def user_out(user: User) -> UserOut:
+    out = UserOut.model_validate(user)
+    out.locked = user.locked_at is not None
+    return out
+
+
+@router.post("/auth/token", response_model=TokenOut, tags=["auth"])
+def issue_token(body: TokenRequest, request: Request) -> TokenOut:
+    """Exchange a username and password for a short-lived bearer token."""
+    with transaction(request) as session:
+        user = auth.authenticate(session, username=body.username, password=body.password, channel=Channel.API)
+        actor = auth.actor_for(session, user, Channel.API)
+        token, raw = auth.create_api_token(
+            session, actor=actor, user_id=user.id, name=body.name, valid_days=body.valid_days
+        )
+        return TokenOut(token=raw, token_id=token.id, expires_at=token.expires_at)
+
+
+@router.post("/auth/password", status_code=204, tags=["auth"])
+def change_password(body: PasswordChange, request: Request) -> Response:
+    with transaction(request) as session:
+        auth.change_password(
+            session, username=body.username, old_password=body.old_password, new_password=body.new_password
+        )
+    return Response(status_code=204)
+
+
+@router.get("/me", response_model=UserOut, tags=["auth"])
+def me(actor: ActorDep, request: Request) -> UserOut:
+    with transaction(request) as session:
+        return user_out(auth.get_user(session, actor.user_id))
+
+
+@router.get("/tasks", response_model=list[TaskOut], tags=["tasks"])
+def my_tasks(actor: ActorDep, request: Request) -> list[TaskOut]:
+    with transaction(request) as session:
+        return [
+            TaskOut(
+                id=i.task.id,
+                record_type=i.task.record_type,
+                record_id=i.task.record_id,
+                record_label=i.task.record_label,
+                kind=i.task.kind,
+                title=i.task.title,
+                assignee_role=i.task.assignee_role,
+                due_at=i.task.due_at,
+                status=i.task.status,
+                overdue=i.overdue,
+            )
+            for i in tasks.inbox(session, actor)
+        ]
+
+
+# --- users ---------------------------------------------------------------------------------
+
+
+@router.get("/users", response_model=list[UserOut], tags=["users"])
+def list_users(actor: ActorDep, request: Request) -> list[UserOut]:
+    actor.require("users.manage", "list users")
+    with transaction(request) as session:
+        return [user_out(u) for u in session.scalars(select(User).order_by(User.username))]
+
+
+@router.post("/users", response_model=UserOut, status_code=201, tags=["users"])
+def add_user(body: UserCreate, actor: ActorDep, request: Request) -> UserOut:
+    with transaction(request) as session:
+        user = auth.add_user(
+            session,
+            actor=actor,
+            username=body.username,
+            full_name=body.full_name,
+            email=body.email,
+            roles=body.roles,
+            password=body.password,
+            service_account=body.service_account,
+        )
+        return user_out(user)
+
+
+@router.post("/users/{user_id}/deactivate", response_model=UserOut, tags=["users"])
+def deactivate(user_id: int, body: Reason, actor: ActorDep, request: Request) -> UserOut:
+    with transaction(request) as session:
+        return user_out(auth.deactivate_user(session, actor=actor, user_id=user_id, reason=body.reason))
+
+
+@router.post("/users/{user_id}/reactivate", response_model=UserOut, tags=["users"])
+def reactivate(user_id: int, body: Reason, actor: ActorDep, request: Request) -> UserOut:
+    with transaction(request) as session:
+        return user_out(auth.reactivate_user(session, actor=actor, user_id=user_id, reason=body.reason))
+
+
+@router.post("/users/{user_id}/unlock", response_model=UserOut, tags=["users"])
+def unlock(user_id: int, body: Reason, actor: ActorDep, request: Request) -> UserOut:
+    with transaction(request) as session:
+        return user_out(auth.unlock_user(session, actor=actor, user_id=user_id, reason=body.reason))
+
+
+@router.post("/users/{user_id}/roles", response_model=UserOut, tags=["users"])
+def set_roles(user_id: int, body: RolesChange, actor: ActorDep, request: Request) -> UserOut:
+    with transaction(request) as session:
+        return user_out(
+            auth.set_roles(session, actor=actor, user_id=user_id, roles=body.roles, reason=body.reason)
+        )
+
+
+@router.post("/users/{user_id}/reset-password", response_model=UserOut, tags=["users"])
+def reset_password(user_id: int, body: PasswordReset, actor: ActorDep, request: Request) -> UserOut:
+    with transaction(request) as session:
+        return user_out(
+            auth.reset_password(
+                session, actor=actor, user_id=user_id, new_password=body.new_password, reason=body.reason
+            )
+        )
+
+
+@router.post("/users/{user_id}/tokens", response_model=TokenOut, status_code=201, tags=["users"])
+def create_token(user_id: int, body: ApiTokenCreate, actor: ActorDep, request: Request) -> TokenOut:
+    with transaction(request) as session:
+        token, raw = auth.create_api_token(
+            session, actor=actor, user_id=user_id, name=body.name, valid_days=body.valid_days
+        )
+        return TokenOut(token=raw, token_id=token.id, expires_at=token.expires_at)
+
+
+@router.get("/security/alerts", tags=["users"])
+def alerts(actor: ActorDep, request: Request) -> list[dict[str, Any]]:
+    actor.require("users.manage", "see security alerts")
+    with transaction(request) as session:
+        return [
+            {
+                "id": a.id,
+                "kind": a.kind,
+                "user_id": a.user_id,
+                "detail": a.detail,
+                "raised_at": a.raised_at,
+                "acknowledged_at": a.acknowledged_at,
+            }
+            for a in session.scalars(select(SecurityAlert).order_by(SecurityAlert.id.desc()))
+        ]
+
+
+# --- audit trail ---------------------------------------------------------------------------
+
+
+def entry_out(e: AuditEntry) -> AuditEntryOut:
+    return AuditEntryOut(
+        seq=e.seq,
+        occurred_at=e.occurred_at,
+        actor_username=e.actor_username,
+        actor_name=e.actor_name,
+        channel=e.channel,
+        action=e.action,
+        record_type=e.record_type,
+        record_id=e.record_id,
+        record_label=e.record_label,
+        changes=json.loads(e.changes),
+        reason=e.reason,
+        state_hash=e.state_hash,
+        entry_hash=e.entry_hash,
+    )
+
+
+def _audit_response(
+    request: Request, f: AuditFilter, limit: int, offset: int, fmt: str, filename: str
+) -> Any:
+    with transaction(request) as session:
+        if fmt == "csv":
+            rows = find_entries(session, f, limit=1_000_000, offset=0, newest_first=False)
+            return Response(
+                to_csv(rows),
+                media_type="text/csv; charset=utf-8",
+                headers={"content-disposition": f'attachment; filename="{filename}.csv"'},
+            )
+        total = count_entries(session, f)
+        items = [entry_out(e) for e in find_entries(session, f, limit=limit, offset=offset)]
+        return Page[AuditEntryOut](items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/audit", tags=["audit"])
+def audit_trail(
+    actor: ActorDep,
+    request: Request,
+    record_type: str | None = None,
+    record_id: int | None = None,
+    user: str | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    q: str | None = Query(default=None, max_length=200),
+    limit: int = Query(default=100, ge=1, le=1000),
+    offset: int = Query(default=0, ge=0),
+    format: str = Query(default="json", pattern="^(json|csv)$"),
+) -> Any:
+    actor.require("audit.read", "read the audit trail")
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and value.tzinfo is None:
+            raise InvalidInput(f"{name} needs a time zone (e.g. 2026-01-31T00:00:00Z)", field=name)
+    f = AuditFilter(record_type, record_id, user, action, since, until, q)
+    return _audit_response(request, f, limit, offset, format, "audit-trail")
+
+
+def _load(session: Any, type_name: str, record_id: int) -> Any:
+    rt = record_type(type_name)
+    record = session.get(rt.model, record_id)
+    if record is None:
+        raise NotFound(f"no {rt.label.lower()} with id {record_id}")
+    return rt, record
+
+
+@router.get("/records/{type_name}/{record_id}/audit", tags=["records"])
+def record_audit(
+    type_name: str,
+    record_id: int,
+    actor: ActorDep,
+    request: Request,
+    format: str = Query(default="json", pattern="^(json|csv)$"),
+    limit: int = Query(default=500, ge=1, le=1000),
+    offset: int = Query(default=0, ge=0),
+) -> Any:
+    actor.require("records.read", "read records")
+    with transaction(request) as session:
+        _rt, record = _load(session, type_name, record_id)
+        filename = record.audit_label().replace(" ", "_")
+    f = AuditFilter(record_type=type_name, record_id=record_id)
+    return _audit_response(request, f, limit, offset, format, f"audit-{filename}")
+
+
+@router.get("/records/{type_name}/{record_id}/signatures", response_model=list[SignatureOut], tags=["records"])
+def record_signatures(type_name: str, record_id: int, actor: ActorDep, request: Request) -> list[SignatureOut]:
+    actor.require("records.read", "read records")
+    with transaction(request) as session:
+        _rt, record = _load(session, type_name, record_id)
+        return [
+            SignatureOut(
+                id=s.id,
+                signer_name=s.signer_name,
+                signer_username=s.signer_username,
+                meaning=s.meaning,
+                signed_at=s.signed_at,
+                content_hash=s.content_hash,
+                valid_for_current_content=s.valid_for_current_content,
+                manifestation=s.manifestation,
+            )
+            for s in signatures_of(session, record)
+        ]
+
+
+@router.get("/records/{type_name}/{record_id}/transitions", response_model=list[TransitionOption], tags=["records"])
+def record_transitions(type_name: str, record_id: int, actor: ActorDep, request: Request) -> list[TransitionOption]:
+    actor.require("records.read", "read records")
+    with transaction(request) as session:
+        rt, record = _load(session, type_name, record_id)
+        return [
+            TransitionOption(
+                name=o.transition.name,
+                label=o.transition.label,
+                target=o.transition.target,
+                signature=o.transition.signature,
+                reason_required=o.transition.reason_required,
+                allowed=o.allowed,
+                reasons=o.reasons,
+            )
+            for o in options(session, rt.workflow, record, actor)
+        ]
+
+
+@router.post("/records/{type_name}/{record_id}/transitions/{name}", tags=["records"])
+def take_transition(
+    type_name: str, record_id: int, name: str, body: TransitionRequest, actor: ActorDep, request: Request
+) -> dict[str, Any]:
+    with transaction(request) as session:
+        rt, record = _load(session, type_name, record_id)
+        result = perform(
+            session,
+            rt.workflow,
+            record,
+            name,
+            actor=actor,
+            password=body.password,
+            reason=body.reason,
+            comment=body.comment,
+            expected_version=body.expected_version,
+        )
+        session.flush()
+        return {
+            "id": record.id,
+            "number": record.number,
+            "status": record.status,
+            "previous_status": result.previous_status,
+            "version": record.version,
+            "signature_id": result.signature.id if result.signature else None,
+        }

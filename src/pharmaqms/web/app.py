@@ -1,0 +1,41 @@
+"""The application: the JSON API under /api/v1 and the server-rendered UI, assembled from the
+kernel's pages and every module's routers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+import pharmaqms.schema  # noqa: F401 - every module's tables, record types and permissions
+from pharmaqms.kernel.db import Database, set_database
+from pharmaqms.kernel.http import problems
+from pharmaqms.quality.documents import api as documents_api
+from pharmaqms.web.api import kernel as kernel_api
+
+STATIC = Path(__file__).parent / "static"
+
+API_ROUTERS = (kernel_api.router, documents_api.router)
+
+
+def create_app(database: Database | None = None) -> FastAPI:
+    if database is not None:
+        set_database(database)
+    app = FastAPI(
+        title="pharmaqms",
+        version="0.1.0",
+        description="Quality management for the whole life of a medicine.",
+        openapi_url="/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    problems.install(app)
+    for router in API_ROUTERS:
+        app.include_router(router)
+    from pharmaqms.web.views import ROUTERS as VIEW_ROUTERS
+
+    for router in VIEW_ROUTERS:
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    return app

@@ -1,0 +1,219 @@
+"""Test databases built by running the migrations, once per run and per backend, then copied
+for each test (SQLite: a file copy; PostgreSQL: CREATE DATABASE … TEMPLATE). Tests marked
+``postgres`` run on both backends. Service-backed tests skip when a service is missing, unless
+PHARMAQMS_REQUIRE_SERVICES is set (CI), where they fail instead."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+# Fast password hashing in tests: production parameters take ~0.5 s a hash.
+os.environ.setdefault("PHARMAQMS_ARGON2_TIME_COST", "1")
+os.environ.setdefault("PHARMAQMS_ARGON2_MEMORY_COST", "8")
+os.environ.setdefault("PHARMAQMS_ARGON2_PARALLELISM", "1")
+
+from pharmaqms.kernel import auth, clock  # noqa: E402
+from pharmaqms.kernel.bootstrap import initialise  # noqa: E402
+from pharmaqms.kernel.db import Database, set_database  # noqa: E402
+from pharmaqms.kernel.identity import Actor, Channel  # noqa: E402
+from pharmaqms.kernel.settings import reset_settings_cache  # noqa: E402
+from pharmaqms.kernel.uow import unit_of_work  # noqa: E402
+
+REQUIRE_SERVICES = bool(os.environ.get("PHARMAQMS_REQUIRE_SERVICES"))
+POSTGRES_URL = os.environ.get(
+    "PHARMAQMS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+from tests.support import PASSWORD, PEOPLE  # noqa: E402
+
+reset_settings_cache()
+
+
+def service_unavailable(what: str) -> None:
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{what} is required (PHARMAQMS_REQUIRE_SERVICES is set) but not available")
+    pytest.skip(f"{what} not available")
+
+
+def port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _seed(database: Database) -> None:
+    initialise(database, admin_password=PASSWORD, admin_full_name=PEOPLE["admin"][0])
+    with unit_of_work(database) as session:
+        admin = auth.actor_for(session, auth.user_by_username(session, "admin"))  # type: ignore[arg-type]
+        for username, (name, roles) in PEOPLE.items():
+            if username == "admin":
+                continue
+            auth.add_user(
+                session,
+                actor=admin,
+                username=username,
+                full_name=name,
+                roles=roles,
+                password=PASSWORD,
+                must_change_password=False,
+            )
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    database = Database(f"sqlite:///{path}")
+    _seed(database)
+    with database.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    database.dispose()
+    return path
+
+
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    from sqlalchemy import create_engine, text
+
+    if not port_open("127.0.0.1", 5432):
+        service_unavailable("PostgreSQL on 127.0.0.1:5432")
+    admin_engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"pqms_tpl_{os.getpid()}"
+    with admin_engine.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    url = POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+    database = Database(url)
+    _seed(database)
+    database.dispose()
+    yield name
+    with admin_engine.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin_engine.dispose()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        backends = ["sqlite"]
+        if metafunc.definition.get_closest_marker("postgres"):
+            backends.append("postgresql")
+        metafunc.parametrize("backend", backends, indirect=True)
+
+
+@pytest.fixture
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def db(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A migrated, seeded database of its own for this test, set as the process default."""
+    if backend == "postgresql":
+        from sqlalchemy import create_engine, text
+
+        template = request.getfixturevalue("postgres_template")
+        name = f"pqms_t_{os.getpid()}_{next(_counter)}"
+        admin_engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+        with admin_engine.connect() as conn:
+            conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {template}"))
+        database = Database(POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}")
+        set_database(database)
+        yield database
+        set_database(None)
+        database.dispose()
+        with admin_engine.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin_engine.dispose()
+    else:
+        template = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "pharmaqms.db"
+        shutil.copyfile(template, path)
+        database = Database(f"sqlite:///{path}")
+        set_database(database)
+        yield database
+        set_database(None)
+        database.dispose()
+
+
+@dataclass
+class People:
+    database: Database
+
+    def actor(self, username: str, channel: Channel = Channel.API) -> Actor:
+        with unit_of_work(self.database, write=False) as session:
+            user = auth.user_by_username(session, username)
+            assert user is not None, username
+            return auth.actor_for(session, user, channel)
+
+    def __getattr__(self, username: str) -> Actor:
+        if username.startswith("_"):
+            raise AttributeError(username)
+        return self.actor(username)
+
+
+@pytest.fixture
+def people(db: Database) -> People:
+    return People(db)
+
+
+@pytest.fixture
+def frozen_clock() -> Iterator[clock.FrozenClock]:
+    with clock.frozen_at(datetime(2026, 3, 2, 9, 0, tzinfo=UTC)) as c:
+        yield c
+
+
+@pytest.fixture
+def app(db: Database):  # type: ignore[no-untyped-def]
+    from pharmaqms.web.app import create_app
+
+    return create_app(db)
+
+
+class Api:
+    """An HTTP client for the API that logs in as one of the test people."""
+
+    def __init__(self, app, username: str | None = None) -> None:  # type: ignore[no-untyped-def]
+        from fastapi.testclient import TestClient
+
+        self.client = TestClient(app, raise_server_exceptions=True)
+        self.headers: dict[str, str] = {}
+        if username:
+            self.login(username)
+
+    def login(self, username: str, password: str = PASSWORD) -> None:
+        response = self.client.post(
+            "/api/v1/auth/token", json={"username": username, "password": password}
+        )
+        assert response.status_code == 200, response.text
+        self.headers = {"authorization": f"Bearer {response.json()['token']}"}
+
+    def get(self, url: str, **kw):  # type: ignore[no-untyped-def]
+        return self.client.get(url, headers=self.headers, **kw)
+
+    def post(self, url: str, **kw):  # type: ignore[no-untyped-def]
+        return self.client.post(url, headers=self.headers, **kw)
+
+    def patch(self, url: str, **kw):  # type: ignore[no-untyped-def]
+        return self.client.patch(url, headers=self.headers, **kw)
+
+
+@pytest.fixture
+def api(app):  # type: ignore[no-untyped-def]
+    """``api("qa")`` → a client logged in as qa."""
+
+    def make(username: str | None = None) -> Api:
+        return Api(app, username)
+
+    return make
