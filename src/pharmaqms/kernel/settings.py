@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -29,6 +29,15 @@ class Settings(BaseSettings):
     site_name: str = "pharmaqms"
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
     var_dir: Path = Path("var")
+
+    @model_validator(mode="after")
+    def _argon2_memory_fits(self) -> Settings:
+        # argon2 needs at least 8 KiB per lane; say so at start-up, not at the first login.
+        if self.argon2_memory_cost < 8 * self.argon2_parallelism:
+            raise ValueError(
+                "PHARMAQMS_ARGON2_MEMORY_COST must be at least 8 × PHARMAQMS_ARGON2_PARALLELISM"
+            )
+        return self
 
 
 @lru_cache(maxsize=1)

@@ -163,6 +163,18 @@ def verify(session: Session, progress: Progress | None = None) -> VerifyReport:
             session.expunge(obj)
         tick("records", ids_seen)
     for (audit_type, record_id), (seq, _hash, label) in sorted(latest.items()):
+        if audit_type not in AUDITED_TYPES:
+            report.findings.append(
+                Finding(
+                    "record_type_unknown",
+                    f"{label}: the record type {audit_type!r} is not loaded in this process, "
+                    "so it could not be checked",
+                    audit_type,
+                    record_id,
+                    seq,
+                )
+            )
+            continue
         report.findings.append(
             Finding(
                 "record_missing",

@@ -1,0 +1,85 @@
+"""Demo SOPs in every state of their life, written through the document services."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from pharmaqms.cli.demo_registry import DemoContext, register
+from pharmaqms.kernel import clock
+from pharmaqms.quality.documents import service
+
+DEMO_DOCUMENTS = (
+    ("sop", "Cleaning and line clearance of the tablet compression area", "Production", "effective"),
+    ("sop", "Handling of out-of-specification laboratory results", "Quality control", "effective"),
+    ("sop", "Temperature-controlled storage and distribution (2–8 °C)", "Distribution", "revised"),
+    ("sop", "Deviation management", "Quality assurance", "effective"),
+    ("sop", "Batch record review and batch release", "Quality assurance", "in_review"),
+    ("work_instruction", "Operation of the Fette 2090 tablet press", "Production", "draft"),
+    ("specification", "Paracetamol 500 mg tablets, finished product specification", "Quality control", "effective"),
+    ("policy", "Data integrity policy (ALCOA+)", "Quality assurance", "effective"),
+)
+
+BODY = (
+    "1. Purpose\n\nThis procedure describes {title_lower} at the Leiden site so that the work "
+    "is done the same way every time and the records meet GMP and data integrity expectations."
+    "\n\n2. Scope\n\nApplies to all staff of {area} and to contractors working under their "
+    "supervision.\n\n3. Responsibilities\n\nThe area supervisor makes sure the procedure is "
+    "followed; QA approves changes to it.\n\n4. Procedure\n\n4.1 Prepare the area and check the "
+    "status labels.\n4.2 Perform the work as described in the attached work instructions.\n"
+    "4.3 Record every step contemporaneously in the electronic record and sign it.\n\n"
+    "5. Records\n\nElectronic records are kept in pharmaqms for the retention period."
+)
+
+
+def load(session: Session, ctx: DemoContext) -> None:
+    author, approver = ctx.people["chen.qc"], ctx.people["quinn.qa"]
+    for doc_type, title, area, target in DEMO_DOCUMENTS:
+        body = BODY.format(title_lower=title[0].lower() + title[1:], area=area)
+        writer = ctx.people["sofia.supervisor"] if area == "Production" else author
+        version = service.create_document(
+            session, actor=writer, doc_type=doc_type, title=title, body=body, area=area
+        )
+        if target == "draft":
+            continue
+        service.transition(session, actor=writer, version_id=version.id, name="submit")
+        if target == "in_review":
+            continue
+        service.transition(
+            session,
+            actor=approver,
+            version_id=version.id,
+            name="approve",
+            password=ctx.password,
+            comment="reviewed against the current GMP guidance",
+        )
+        service.transition(session, actor=approver, version_id=version.id, name="make_effective")
+        if target == "revised":
+            revision = service.revise(
+                session,
+                actor=writer,
+                document_id=version.document_id,
+                major=False,
+                change_summary="Excursion handling aligned with EU GDP 2013/C 343/01 §9.2.",
+            )
+            service.edit_draft(
+                session,
+                actor=writer,
+                version_id=revision.id,
+                expected_version=revision.version,
+                body=body + "\n\n6. Excursions\n\nAny excursion outside 2–8 °C is reported as "
+                "a deviation within one working day.",
+                effective_from=clock.now() + timedelta(minutes=1),
+            )
+            service.transition(session, actor=writer, version_id=revision.id, name="submit")
+            service.transition(
+                session,
+                actor=ctx.people["rosa.qa"],
+                version_id=revision.id,
+                name="approve",
+                password=ctx.password,
+            )
+
+
+register("documents", load)
