@@ -313,9 +313,18 @@ def test_input_length_is_bounded() -> None:
     assert caught.value.code is GS1ErrorCode.INPUT_TOO_LONG
 
 
-def test_error_text_names_the_code() -> None:
+def test_error_is_a_kernel_error_with_the_specific_code() -> None:
     error = expect_error(f"(01){GTIN}(23)1", GS1ErrorCode.UNKNOWN_AI)
-    assert str(error) == "unknown_ai: AI (23) is not a GS1 application identifier"
+    assert str(error) == "AI (23) is not a GS1 application identifier"
+    assert error.code == "unknown_ai"
+    assert error.status == 422
+    assert error.problem() == {
+        "type": "https://pharmaqms.org/problems/unknown_ai",
+        "title": "Invalid input",
+        "status": 422,
+        "code": "unknown_ai",
+        "detail": "AI (23) is not a GS1 application identifier",
+    }
 
 
 # --- century window and dates -----------------------------------------------------------------

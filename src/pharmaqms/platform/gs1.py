@@ -51,6 +51,8 @@ from biip import ParseConfig, ParseError
 from biip.gs1_application_identifiers import GS1ApplicationIdentifier
 from biip.gs1_element_strings import GS1ElementString
 
+from pharmaqms.kernel.errors import InvalidInput
+
 __all__ = [
     "MAX_INPUT_LENGTH",
     "GS1Data",
@@ -105,12 +107,14 @@ class GS1ErrorCode(StrEnum):
     INVALID_EPC = "invalid_epc"
 
 
-class GS1Error(ValueError):
-    """A GS1 identifier or message that must not be accepted."""
+class GS1Error(InvalidInput):
+    """A GS1 identifier or message that must not be accepted (HTTP 422)."""
 
     def __init__(self, code: GS1ErrorCode, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
+        super().__init__(message)
+        # The kernel names its codes per class; a GS1 refusal has one code per rule, so this
+        # error carries it per instance and problem+json shows the specific rule.
+        self.__dict__["code"] = code
         self.message = message
 
 
