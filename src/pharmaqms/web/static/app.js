@@ -1,0 +1,30 @@
+// The signature dialog: buttons with data-open-dialog open the <dialog> of that id;
+// data-close-dialog closes the one it sits in. Everything else is plain HTML forms.
+document.addEventListener("click", (event) => {
+  const opener = event.target.closest("[data-open-dialog]");
+  if (opener) {
+    const dialog = document.getElementById(opener.dataset.openDialog);
+    if (dialog && typeof dialog.showModal === "function") {
+      dialog.showModal();
+      const first = dialog.querySelector("input[type=password], textarea");
+      if (first) first.focus();
+    }
+    return;
+  }
+  const closer = event.target.closest("[data-close-dialog]");
+  if (closer) {
+    const dialog = closer.closest("dialog");
+    if (dialog) dialog.close();
+  }
+});
+
+// A signed or submitted form is sent once: a double click must not sign twice.
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (form.method.toLowerCase() !== "post") return;
+  if (form.dataset.sent) {
+    event.preventDefault();
+    return;
+  }
+  form.dataset.sent = "1";
+});
