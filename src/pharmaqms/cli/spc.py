@@ -58,6 +58,8 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
+# Without a callback Typer would turn the only command into ``pharmaqms spc`` itself, and a
+# second command added later would silently change the command line.
 @app.callback()
 def spc() -> None:
     """Statistical process control on process data."""
@@ -328,7 +330,8 @@ ANALYZE_HELP = "\n\n".join(
     (
         "Control limits, capability indices and run rule violations for one CSV column.",
         "Limits are estimated from the data (σ from MR̄/d2, R̄/d2 or S̄/c4) unless --center and "
-        "--sigma are given. Capability (Cp, Cpk, Pp, Ppk, Cpm) is shown when --lsl or --usl is.",
+        "--sigma are given. Capability (Cp, Cpk, Pp, Ppk, Cpm) is shown when --lsl or --usl is; "
+        "it always describes the data, also when the limits come from --center and --sigma.",
         "Index convention: each violation is reported at the 0-based index of the plotted point "
         "(the reading, or the subgroup for X̄ charts) that completes the pattern, and again on "
         "every later point while the pattern persists (Minitab style). A point exactly on the "
