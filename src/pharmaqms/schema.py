@@ -5,9 +5,25 @@ from __future__ import annotations
 
 from pharmaqms.kernel import models as kernel_models
 from pharmaqms.kernel.db import Base
+from pharmaqms.platform import permissions as platform_permissions
+from pharmaqms.platform.connectors import lims as lims_connector
+from pharmaqms.platform.ingest import models as ingest_models
+from pharmaqms.platform.masterdata import models as masterdata_models
+from pharmaqms.platform.timeseries import models as timeseries_models
+from pharmaqms.platform.traceability import models as traceability_models
 from pharmaqms.quality.documents import models as document_models
 from pharmaqms.quality.documents import workflow as document_workflow
 
-MODULES = (kernel_models, document_models, document_workflow)
+MODULES = (
+    kernel_models,
+    platform_permissions,
+    ingest_models,
+    masterdata_models,
+    timeseries_models,
+    traceability_models,
+    lims_connector,
+    document_models,
+    document_workflow,
+)
 
 metadata = Base.metadata

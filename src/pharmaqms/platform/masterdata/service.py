@@ -1,0 +1,216 @@
+"""Master data and lot services. A lot's status changes only here, each change audited with
+its reason; quality modules call ``set_lot_status`` (release, hold, reject, recall)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pharmaqms.kernel import audit
+from pharmaqms.kernel.errors import Conflict, InvalidInput, NotFound
+from pharmaqms.kernel.identity import Actor
+from pharmaqms.platform.governance.rules import gtin_check_digit_ok
+from pharmaqms.platform.masterdata.models import (
+    Location,
+    LocationKind,
+    Lot,
+    LotKind,
+    LotStatus,
+    Material,
+    Product,
+    Supplier,
+)
+
+# Which status may follow which: a rejected or recalled lot never comes back by itself.
+LOT_STATUS_MOVES: dict[str, frozenset[str]] = {
+    LotStatus.QUARANTINE: frozenset({LotStatus.RELEASED, LotStatus.ON_HOLD, LotStatus.REJECTED}),
+    LotStatus.RELEASED: frozenset({LotStatus.ON_HOLD, LotStatus.RECALLED, LotStatus.EXPIRED}),
+    LotStatus.ON_HOLD: frozenset(
+        {LotStatus.RELEASED, LotStatus.QUARANTINE, LotStatus.REJECTED, LotStatus.RECALLED}
+    ),
+    LotStatus.REJECTED: frozenset(),
+    LotStatus.EXPIRED: frozenset(),
+    LotStatus.RECALLED: frozenset({LotStatus.REJECTED}),
+}
+
+
+def normalise_gtin(gtin: str) -> str:
+    digits = (gtin or "").strip()
+    if not digits.isdigit() or len(digits) not in (8, 12, 13, 14):
+        raise InvalidInput(f"{gtin!r} is not a GTIN (8, 12, 13 or 14 digits)", field="gtin")
+    if not gtin_check_digit_ok(digits):
+        raise InvalidInput(f"{gtin} has a wrong GS1 check digit", field="gtin")
+    return digits.zfill(14)
+
+
+def add_product(
+    session: Session, *, actor: Actor, gtin: str, code: str, name: str, **details: Any
+) -> Product:
+    actor.require("data.manage", "maintain master data")
+    product = Product(gtin=normalise_gtin(gtin), code=code.strip(), name=name.strip(), **details)
+    if session.scalars(
+        select(Product).where((Product.gtin == product.gtin) | (Product.code == product.code))
+    ).first():
+        raise Conflict(f"a product with GTIN {product.gtin} or code {product.code} exists already")
+    with audit.changes(session, actor=actor, reason="product master data created"):
+        session.add(product)
+    return product
+
+
+def add_material(
+    session: Session, *, actor: Actor, code: str, name: str, kind: str, unit: str = "kg"
+) -> Material:
+    actor.require("data.manage", "maintain master data")
+    if session.scalars(select(Material).where(Material.code == code)).first():
+        raise Conflict(f"a material {code} exists already")
+    material = Material(code=code, name=name, kind=kind, unit=unit)
+    with audit.changes(session, actor=actor, reason="material master data created"):
+        session.add(material)
+    return material
+
+
+def add_supplier(
+    session: Session,
+    *,
+    actor: Actor,
+    code: str,
+    name: str,
+    country: str = "",
+    gln: str | None = None,
+) -> Supplier:
+    actor.require("data.manage", "maintain master data")
+    if session.scalars(select(Supplier).where(Supplier.code == code)).first():
+        raise Conflict(f"a supplier {code} exists already")
+    supplier = Supplier(code=code, name=name, country=country, gln=gln)
+    with audit.changes(session, actor=actor, reason="supplier master data created"):
+        session.add(supplier)
+    return supplier
+
+
+def add_location(
+    session: Session,
+    *,
+    actor: Actor,
+    code: str,
+    name: str,
+    kind: str,
+    gln: str | None = None,
+    epc_uri: str | None = None,
+    country: str = "",
+    is_customer: bool = False,
+) -> Location:
+    actor.require("data.manage", "maintain master data")
+    if kind not in {k.value for k in LocationKind}:
+        raise InvalidInput(f"unknown location kind {kind!r}", field="kind")
+    if session.scalars(select(Location).where(Location.code == code)).first():
+        raise Conflict(f"a location {code} exists already")
+    location = Location(
+        code=code,
+        name=name,
+        kind=kind,
+        gln=gln,
+        epc_uri=epc_uri,
+        country=country,
+        is_customer=is_customer,
+    )
+    with audit.changes(session, actor=actor, reason="location master data created"):
+        session.add(location)
+    return location
+
+
+def add_lot(
+    session: Session,
+    *,
+    actor: Actor,
+    kind: str,
+    item_code: str,
+    lot_number: str,
+    quantity: float | None = None,
+    unit: str | None = None,
+    supplier_code: str | None = None,
+    supplier_lot: str | None = None,
+    manufactured_on: date | None = None,
+    manufacturing_ended_at: datetime | None = None,
+    expires_on: date | None = None,
+    status: str = LotStatus.QUARANTINE,
+) -> Lot:
+    """A new batch or material lot; it starts in quarantine until QC/QA decide."""
+    actor.require("data.ingest", "register lots")
+    lot_kind = LotKind(kind)
+    lot = Lot(
+        kind=lot_kind.value,
+        item_code=item_code,
+        lot_number=lot_number.strip(),
+        quantity=quantity,
+        unit=unit,
+        supplier_lot=supplier_lot,
+        manufactured_on=manufactured_on,
+        manufacturing_ended_at=manufacturing_ended_at,
+        expires_on=expires_on,
+        status=status,
+    )
+    if not lot.lot_number or len(lot.lot_number) > 20:
+        raise InvalidInput("a GS1 lot number (AI 10) is 1 to 20 characters", field="lot_number")
+    if lot_kind == LotKind.FINISHED:
+        product = session.scalars(select(Product).where(Product.code == item_code)).first()
+        if product is None:
+            raise InvalidInput(f"no product {item_code}", field="item_code")
+        lot.product_id = product.id
+    else:
+        material = session.scalars(select(Material).where(Material.code == item_code)).first()
+        if material is None:
+            raise InvalidInput(f"no material {item_code}", field="item_code")
+        lot.material_id = material.id
+        if supplier_code:
+            supplier = session.scalars(
+                select(Supplier).where(Supplier.code == supplier_code)
+            ).first()
+            if supplier is None:
+                raise InvalidInput(f"no supplier {supplier_code}", field="supplier_code")
+            lot.supplier_id = supplier.id
+    if session.scalars(
+        select(Lot).where(
+            Lot.kind == lot.kind, Lot.item_code == item_code, Lot.lot_number == lot.lot_number
+        )
+    ).first():
+        raise Conflict(f"lot {lot.lot_number} of {item_code} exists already")
+    with audit.changes(session, actor=actor, reason="lot registered"):
+        session.add(lot)
+    return lot
+
+
+def find_lot(session: Session, lot_number: str, item_code: str | None = None) -> Lot:
+    query = select(Lot).where(Lot.lot_number == lot_number)
+    if item_code:
+        query = query.where(Lot.item_code == item_code)
+    lots = list(session.scalars(query))
+    if not lots:
+        raise NotFound(f"no lot {lot_number}" + (f" of {item_code}" if item_code else ""))
+    if len(lots) > 1:
+        raise InvalidInput(
+            f"lot number {lot_number} exists for several items ({', '.join(sorted(l.item_code for l in lots))}): "
+            "name the item",
+            field="item_code",
+        )
+    return lots[0]
+
+
+def set_lot_status(session: Session, lot: Lot, status: str, *, actor: Actor, reason: str) -> Lot:
+    """Release, hold, reject, recall… — the one place a lot's status changes."""
+    try:
+        target = LotStatus(status)
+    except ValueError:
+        raise InvalidInput(f"unknown lot status {status!r}", field="status") from None
+    if not reason.strip():
+        raise InvalidInput("a lot status change needs a reason", field="reason")
+    if target == lot.status:
+        return lot
+    if target not in LOT_STATUS_MOVES[LotStatus(lot.status)]:
+        raise Conflict(f"{lot.audit_label()} is {lot.status}: it can't become {target}")
+    with audit.changes(session, actor=actor, reason=reason, action=f"lot_{target.value}"):
+        lot.status = target
+        lot.status_reason = reason
+    return lot

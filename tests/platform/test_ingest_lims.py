@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from pharmaqms.kernel.errors import InvalidInput
+from pharmaqms.kernel.models import AuditEntry
+from pharmaqms.kernel.uow import unit_of_work
+from pharmaqms.platform.ingest import service as ingest
+from pharmaqms.platform.ingest.models import Lineage, QuarantinedRow
+from pharmaqms.platform.masterdata import service as masterdata
+from pharmaqms.platform.timeseries.models import TestResult as QCResult
+
+CSV = b"""item_code,lot_number,sample_id,test_code,test_name,value,unit,spec_min,spec_max,analyst,tested_at
+PARA500,L2026-001,S-1001,ASSAY,Assay (HPLC),99.2,%,95,105,chen,2026-02-10T09:30:00+01:00
+PARA500,L2026-001,S-1001,DISS,Dissolution 30 min,"84,5",%,80,,chen,2026-02-10T11:00:00+01:00
+PARA500,L2026-001,S-1002,ASSAY,Assay (HPLC),ninety,%,95,105,chen,2026-02-10T09:30:00+01:00
+PARA500,L9999-404,S-1003,ASSAY,Assay (HPLC),100.1,%,95,105,chen,2026-02-10T09:30:00+01:00
+PARA500,L2026-001,S-1004,ASSAY,Assay (HPLC),101.0,%,95,105,chen,2099-01-01T00:00:00+00:00
+"""
+
+
+def _setup(db, people) -> None:  # type: ignore[no-untyped-def]
+    with unit_of_work(db) as s:
+        masterdata.add_product(
+            s,
+            actor=people.admin,
+            gtin="05012345678900",
+            code="PARA500",
+            name="Paracetamol 500 mg tablets",
+        )
+        masterdata.add_lot(
+            s,
+            actor=people.qc,
+            kind="finished",
+            item_code="PARA500",
+            lot_number="L2026-001",
+            expires_on=date(2029, 1, 31),
+        )
+
+
+def _count(db, model) -> int:  # type: ignore[no-untyped-def]
+    with unit_of_work(db, write=False) as s:
+        return int(s.scalar(select(func.count()).select_from(model)) or 0)
+
+
+@pytest.mark.postgres
+def test_a_lims_file_is_taken_row_by_row_with_bad_rows_quarantined(
+    db, people, frozen_clock
+) -> None:  # type: ignore[no-untyped-def]
+    _setup(db, people)
+    with unit_of_work(db) as s:
+        run = ingest.ingest(s, actor=people.qc, kind="lims", content=CSV, filename="lims.csv")
+        counts = (
+            run.status,
+            run.rows_total,
+            run.rows_accepted,
+            run.rows_corrected,
+            run.rows_quarantined,
+        )
+    assert counts == ("completed", 5, 2, 1, 3)
+    with unit_of_work(db, write=False) as s:
+        reasons = {
+            q.position: [r["code"] for r in q.reasons] for q in s.scalars(select(QuarantinedRow))
+        }
+        lineage = [(l.field, l.original, l.corrected, l.rule) for l in s.scalars(select(Lineage))]
+        results = {r.test_code: (r.value, r.outcome) for r in s.scalars(select(QCResult))}
+    assert reasons == {
+        "line 4": ["not_a_number"],
+        "line 5": ["unknown_lot"],
+        "line 6": ["in_the_future"],
+    }
+    assert lineage == [("value", "84,5", "84.5", "decimal_comma")]
+    assert results == {"ASSAY": (99.2, "pass"), "DISS": (84.5, "pass")}
+
+
+def test_re_importing_the_same_file_changes_no_data(db, people, frozen_clock) -> None:  # type: ignore[no-untyped-def]
+    _setup(db, people)
+    with unit_of_work(db) as s:
+        ingest.ingest(s, actor=people.qc, kind="lims", content=CSV)
+    before = _count(db, QCResult)
+    with unit_of_work(db) as s:
+        again = ingest.ingest(s, actor=people.qc, kind="lims", content=CSV)
+        assert (again.rows_accepted, again.rows_duplicate) == (0, 2)
+    assert _count(db, QCResult) == before == 2
+
+
+def test_a_quarantined_row_is_corrected_and_replayed_and_a_still_bad_fix_changes_nothing(
+    db, people, frozen_clock
+) -> None:  # type: ignore[no-untyped-def]
+    _setup(db, people)
+    with unit_of_work(db) as s:
+        ingest.ingest(s, actor=people.qc, kind="lims", content=CSV)
+    with unit_of_work(db, write=False) as s:
+        row = s.scalars(select(QuarantinedRow).where(QuarantinedRow.position == "line 4")).one()
+        row_id, raw = row.id, dict(row.raw)
+    entries = _count(db, AuditEntry)
+    with pytest.raises(InvalidInput, match="not a number"):
+        with unit_of_work(db) as s:
+            ingest.replay(
+                s,
+                actor=people.qc,
+                row_id=row_id,
+                corrected={**raw, "value": "ninety-nine"},
+                reason="typo",
+            )
+    assert _count(db, AuditEntry) == entries
+    with unit_of_work(db) as s:
+        ingest.replay(
+            s,
+            actor=people.qc,
+            row_id=row_id,
+            corrected={**raw, "value": "99.0"},
+            reason="transcription error, checked against the raw data",
+        )
+    with unit_of_work(db, write=False) as s:
+        assert s.get(QuarantinedRow, row_id).status == "replayed"  # type: ignore[union-attr]
+        assert s.scalar(select(QCResult.value).where(QCResult.sample_id == "S-1002")) == 99.0
+
+
+def test_a_file_that_is_not_csv_or_json_is_refused_and_the_refusal_is_recorded(db, people) -> None:  # type: ignore[no-untyped-def]
+    with unit_of_work(db) as s:
+        run = ingest.ingest(s, actor=people.qc, kind="lims", content=b"\xff\xfe\x00garbage")
+        assert run.status == "refused"
+        assert "not UTF-8" in (run.refused_reason or "")
+    assert _count(db, QCResult) == 0
