@@ -418,6 +418,17 @@ def test_aggregation_add_without_children_is_rejected() -> None:
     assert codes == (IssueCode.SCHEMA_VIOLATION, IssueCode.MISSING_FIELD)
 
 
+def test_transformation_event_with_only_a_transformation_id_is_rejected() -> None:
+    bare = event(
+        "TransformationEvent",
+        action=None,
+        bizStep="commissioning",
+        transformationID="urn:epc:id:gdti:0614141.12345.400",
+    )
+    codes = only_rejection_codes(parse_epcis(document(bare)))
+    assert codes == (IssueCode.SCHEMA_VIOLATION, IssueCode.MISSING_FIELD)
+
+
 def test_transformation_event_with_an_action_is_rejected() -> None:
     making = event(
         "TransformationEvent",
@@ -572,3 +583,28 @@ def test_parse_epcis_json_and_xml_entry_points_accept_text() -> None:
     assert len(parse_epcis_json(document(event()).decode()).events) == 1
     text = (CONFORMANCE / "xml" / "Example_9.6.1-ObjectEvent-2020_06_18a.xml").read_text()
     assert len(parse_epcis_xml(text.replace('encoding="UTF-8" ', "")).events) == 2
+
+
+def test_xml_query_document_and_the_legacy_extension_wrapper() -> None:
+    xml = (
+        b'<epcisq:EPCISQueryDocument xmlns:epcisq="urn:epcglobal:epcis-query:xsd:2" '
+        b'schemaVersion="2.0" creationDate="2024-03-01T08:00:00Z"><EPCISBody>'
+        b"<epcisq:QueryResults><queryName>SimpleEventQuery</queryName><resultsBody><EventList>"
+        b"<ObjectEvent><eventTime>2024-03-01T09:00:00Z</eventTime>"
+        b"<eventTimeZoneOffset>+00:00</eventTimeZoneOffset>"
+        b"<epcList><epc>urn:epc:id:sgtin:9506000.013435.SN0001</epc></epcList>"
+        b"<action>OBSERVE</action></ObjectEvent>"
+        b"<extension><TransformationEvent><eventTime>2024-03-01T10:00:00Z</eventTime>"
+        b"<eventTimeZoneOffset>+00:00</eventTimeZoneOffset>"
+        b"<inputEPCList><epc>urn:epc:id:sgtin:9506000.013435.SN0001</epc></inputEPCList>"
+        b"<transformationID>urn:epc:id:gdti:0614141.12345.400</transformationID>"
+        b"</TransformationEvent></extension>"
+        b"</EventList></resultsBody></epcisq:QueryResults></EPCISBody></epcisq:EPCISQueryDocument>"
+    )
+    parsed = parse_epcis(xml)
+    assert parsed.document_type == "EPCISQueryDocument"
+    assert [(type(e).__name__, e.index) for e in parsed.events] == [
+        ("ObjectEvent", 0),
+        ("TransformationEvent", 1),
+    ]
+    assert parsed.rejected == ()

@@ -542,11 +542,15 @@ def _transformation_event(r: _Reader, common: dict[str, Any]) -> Callable[[], EP
     inputs, input_q = r.uri_list("inputEPCList"), r.quantities("inputQuantityList")
     outputs, output_q = r.uri_list("outputEPCList"), r.quantities("outputQuantityList")
     transformation_id = r.text("transformationID", uri=True)
-    has_both_sides = (inputs or input_q) and (outputs or output_q)
-    if not has_both_sides and transformation_id is None:
+    has_inputs, has_outputs = bool(inputs or input_q), bool(outputs or output_q)
+    # EPCIS 2.0 §7.4.6: inputs and outputs, or a transformationID with at least one of them.
+    if not (has_inputs and has_outputs) and not (
+        transformation_id is not None and (has_inputs or has_outputs)
+    ):
         r.issue(
             IssueCode.MISSING_FIELD,
-            "a TransformationEvent needs inputs and outputs, or a transformationID",
+            "a TransformationEvent needs inputs and outputs, or a transformationID with "
+            "inputs or outputs",
             "",
         )
     ilmd = _ilmd(r)
