@@ -14,7 +14,7 @@ from pharmaqms.kernel.identity import Channel
 from pharmaqms.kernel.models import User
 from pharmaqms.kernel.uow import unit_of_work
 
-DEMO_PASSWORD = "Demo-Passw0rd!"
+DEMO_PASSWORD = "Demo-Passw0rd!"  # noqa: S105 - printed on purpose: demo only
 
 DEMO_PEOPLE: tuple[tuple[str, str, list[str]], ...] = (
     ("amelia.admin", "Amelia Hart", ["admin"]),

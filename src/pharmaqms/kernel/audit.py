@@ -143,9 +143,9 @@ def _before_flush(session: Session, _ctx: Any, _instances: Any) -> None:
                 field="reason",
             )
         if hasattr(obj, "updated_at"):
-            obj.updated_at = now  # type: ignore[attr-defined]
+            obj.updated_at = now
         if hasattr(obj, "updated_by_id"):
-            obj.updated_by_id = context.actor.user_id  # type: ignore[attr-defined]
+            obj.updated_by_id = context.actor.user_id
         pending.append((obj, context.action or "update", changed))
 
 
@@ -231,9 +231,7 @@ def append_entries(conn: Connection, drafts: Sequence[EntryDraft]) -> list[int]:
         rows.append(row)
     conn.execute(insert(AuditEntry), rows)
     conn.execute(
-        update(AuditChainHead)
-        .where(AuditChainHead.id == 1)
-        .values(seq=seq, entry_hash=prev_hash)
+        update(AuditChainHead).where(AuditChainHead.id == 1).values(seq=seq, entry_hash=prev_hash)
     )
     return [r["seq"] for r in rows]
 

@@ -55,10 +55,17 @@ def count_entries(session: Session, f: AuditFilter) -> int:
 
 
 def find_entries(
-    session: Session, f: AuditFilter, *, limit: int = 100, offset: int = 0, newest_first: bool = True
+    session: Session,
+    f: AuditFilter,
+    *,
+    limit: int = 100,
+    offset: int = 0,
+    newest_first: bool = True,
 ) -> list[AuditEntry]:
     order = AuditEntry.seq.desc() if newest_first else AuditEntry.seq
-    return list(session.scalars(_apply(select(AuditEntry), f).order_by(order).limit(limit).offset(offset)))
+    return list(
+        session.scalars(_apply(select(AuditEntry), f).order_by(order).limit(limit).offset(offset))
+    )
 
 
 CSV_COLUMNS = (
@@ -96,7 +103,7 @@ def to_csv(entries: Iterable[AuditEntry]) -> str:
         changes = json.loads(e.changes)
         fields = list(changes.items()) or [("", None)]
         for name, values in fields:
-            old, new = (values if isinstance(values, list) and len(values) == 2 else (None, values))
+            old, new = values if isinstance(values, list) and len(values) == 2 else (None, values)
             writer.writerow(
                 [
                     e.seq,

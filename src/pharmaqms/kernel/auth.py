@@ -126,10 +126,14 @@ def add_user(
             field="username",
         )
     if not full_name.strip():
-        raise InvalidInput("a user needs a full name (it is printed with signatures)", field="full_name")
+        raise InvalidInput(
+            "a user needs a full name (it is printed with signatures)", field="full_name"
+        )
     if user_by_username(session, username) is not None:
         # Part 11 §11.100(a): an identity is never reused, even after deactivation.
-        raise Conflict(f"the username {username!r} exists already and is never reused", field="username")
+        raise Conflict(
+            f"the username {username!r} exists already and is never reused", field="username"
+        )
     roles = _check_roles(session, roles)
     now = clock.now()
     user = User(
@@ -143,7 +147,9 @@ def add_user(
     )
     if service_account:
         if password:
-            raise InvalidInput("a service account has no password: give it an API token", field="password")
+            raise InvalidInput(
+                "a service account has no password: give it an API token", field="password"
+            )
     else:
         if not password:
             raise InvalidInput("a person needs an initial password", field="password")
@@ -157,7 +163,9 @@ def add_user(
     return user
 
 
-def set_roles(session: Session, *, actor: Actor, user_id: int, roles: list[str], reason: str) -> User:
+def set_roles(
+    session: Session, *, actor: Actor, user_id: int, roles: list[str], reason: str
+) -> User:
     actor.require("users.manage", "change roles")
     user = get_user(session, user_id)
     with audit.changes(session, actor=actor, reason=reason):
@@ -250,7 +258,9 @@ def change_password(
     if old_password == new_password:
         raise InvalidInput("the new password must differ from the old one", field="new_password")
     actor = actor_for(session, user)
-    with audit.changes(session, actor=actor, reason="password changed by its owner", action="change_password"):
+    with audit.changes(
+        session, actor=actor, reason="password changed by its owner", action="change_password"
+    ):
         _set_password(session, user, new_password, must_change=False)
     return user
 
@@ -265,7 +275,9 @@ def register_failure(session: Session, user_id: int, what: str, channel: Channel
         return
     system = system_actor(session, channel)
     threshold = get_settings().lockout_threshold
-    with audit.changes(session, actor=system, reason=f"failed {what}", action=f"{what.replace(' ', '_')}_failed"):
+    with audit.changes(
+        session, actor=system, reason=f"failed {what}", action=f"{what.replace(' ', '_')}_failed"
+    ):
         user.failed_login_count += 1
     if user.failed_login_count >= threshold and user.locked_at is None:
         with audit.changes(
@@ -420,7 +432,9 @@ def open_web_session(session: Session, user: User) -> NewSession:
 
 
 def resolve_web_session(session: Session, raw: str) -> tuple[WebSession, User] | None:
-    web = session.scalars(select(WebSession).where(WebSession.token_hash == token_digest(raw))).one_or_none()
+    web = session.scalars(
+        select(WebSession).where(WebSession.token_hash == token_digest(raw))
+    ).one_or_none()
     if web is None or web.ended_at is not None:
         return None
     now = clock.now()
@@ -438,7 +452,9 @@ def touch_web_session(session: Session, web: WebSession) -> None:
 
 
 def end_web_session(session: Session, raw: str) -> None:
-    web = session.scalars(select(WebSession).where(WebSession.token_hash == token_digest(raw))).one_or_none()
+    web = session.scalars(
+        select(WebSession).where(WebSession.token_hash == token_digest(raw))
+    ).one_or_none()
     if web is not None and web.ended_at is None:
         web.ended_at = clock.now()
 
@@ -484,7 +500,9 @@ def revoke_api_token(session: Session, *, actor: Actor, token_id: int, reason: s
 
 
 def resolve_api_token(session: Session, raw: str) -> User | None:
-    token = session.scalars(select(ApiToken).where(ApiToken.token_hash == token_digest(raw))).one_or_none()
+    token = session.scalars(
+        select(ApiToken).where(ApiToken.token_hash == token_digest(raw))
+    ).one_or_none()
     now = clock.now()
     if token is None or token.revoked_at is not None:
         return None

@@ -15,7 +15,19 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Date, Engine, Integer, Numeric, Table, func, insert, select, text, update
+from sqlalchemy import (
+    Connection,
+    Date,
+    Engine,
+    Integer,
+    Numeric,
+    Table,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.types import LargeBinary
 
 from pharmaqms.kernel import clock
@@ -103,7 +115,9 @@ def _read_manifest(archive: zipfile.ZipFile) -> dict[str, Any]:
     except ValueError as err:
         raise DocumentRefused(f"the backup manifest is not valid JSON: {err}") from None
     if manifest.get("format") != FORMAT:
-        raise DocumentRefused(f"unknown backup format {manifest.get('format')!r}; expected {FORMAT}")
+        raise DocumentRefused(
+            f"unknown backup format {manifest.get('format')!r}; expected {FORMAT}"
+        )
     return manifest  # type: ignore[no-any-return]
 
 
@@ -152,7 +166,9 @@ def restore(engine: Engine, path: Path, progress: Progress | None = None) -> dic
                 data = payload.get(table.name, b"")
                 rows = [json.loads(line) for line in data.decode().splitlines() if line]
                 if len(rows) != manifest["tables"].get(table.name, {}).get("rows", 0):
-                    raise DocumentRefused(f"the backup's table {table.name} has the wrong row count")
+                    raise DocumentRefused(
+                        f"the backup's table {table.name} has the wrong row count"
+                    )
                 decoded = [
                     {
                         key: value

@@ -54,8 +54,7 @@ def _sync_roles(session: Session) -> None:
                 with audit.changes(
                     session,
                     actor=system,
-                    reason="permissions of a newly installed module: "
-                    + ", ".join(sorted(missing)),
+                    reason="permissions of a newly installed module: " + ", ".join(sorted(missing)),
                 ):
                     role.permissions = sorted(set(role.permissions) | missing)
 

@@ -26,9 +26,7 @@ def allocate_number(session: Session, prefix: str, year: int) -> str:
     value = conn.execute(bump).scalar()
     if value is None:
         dialect = conn.dialect.name
-        stmt = (
-            pg_insert(RecordCounter) if dialect == "postgresql" else sqlite_insert(RecordCounter)
-        )
+        stmt = pg_insert(RecordCounter) if dialect == "postgresql" else sqlite_insert(RecordCounter)
         if dialect in ("postgresql", "sqlite"):
             conn.execute(
                 stmt.values(prefix=prefix, year=year, last_value=0).on_conflict_do_nothing()

@@ -88,8 +88,13 @@ def verify(session: Session, progress: Progress | None = None) -> VerifyReport:
                 )
             else:
                 report.findings.append(
-                    Finding("entry_out_of_sequence", f"entry {row.seq} out of sequence",
-                            row.record_type, row.record_id, row.seq)
+                    Finding(
+                        "entry_out_of_sequence",
+                        f"entry {row.seq} out of sequence",
+                        row.record_type,
+                        row.record_id,
+                        row.seq,
+                    )
                 )
         elif row.prev_hash != prev_hash:
             report.findings.append(
@@ -132,9 +137,7 @@ def verify(session: Session, progress: Progress | None = None) -> VerifyReport:
             )
     for audit_type, model in sorted(AUDITED_TYPES.items()):
         ids_seen = 0
-        for obj in session.execute(
-            select(model).execution_options(yield_per=2000)
-        ).scalars():
+        for obj in session.execute(select(model).execution_options(yield_per=2000)).scalars():
             report.records += 1
             ids_seen += 1
             record_id = getattr(obj, "id")  # noqa: B009
@@ -199,8 +202,8 @@ def verify(session: Session, progress: Progress | None = None) -> VerifyReport:
                     signature.record_id,
                 )
             )
-        model = AUDITED_TYPES.get(signature.record_type)
-        if model is None or session.get(model, signature.record_id) is None:
+        signed = AUDITED_TYPES.get(signature.record_type)
+        if signed is None or session.get(signed, signature.record_id) is None:
             report.findings.append(
                 Finding(
                     "signature_orphaned",

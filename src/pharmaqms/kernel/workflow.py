@@ -64,6 +64,9 @@ class Transition:
     forbid_author: bool = False
     # Meanings whose signers may not take this transition (the reviewer is not the approver).
     forbid_signers_of: frozenset[str] = frozenset()
+    # Attributes of the record holding a user id (``owner_id``, ``investigator_id``) whose
+    # holder may not take this transition: the owner of a CAPA does not approve it.
+    forbid_holders_of: tuple[str, ...] = ()
     reason_required: bool = False
     guards: tuple[Guard, ...] = ()
     effects: tuple[Effect, ...] = ()
@@ -141,6 +144,15 @@ def blockers(
                 f"the author of {record.audit_label()} may not '{transition.label}' it",
             )
         )
+    for attribute in transition.forbid_holders_of:
+        if getattr(record, attribute) == actor.user_id:
+            role = attribute.removesuffix("_id").replace("_", " ")
+            found.append(
+                (
+                    SegregationOfDuties,
+                    f"the {role} of {record.audit_label()} may not '{transition.label}' it",
+                )
+            )
     if actor.user_id in _signers_of(session, record, transition.forbid_signers_of):
         found.append(
             (
@@ -202,8 +214,10 @@ def perform(
     found = blockers(session, record, transition, actor)
     if found:
         kind = found[0][0]
-        error_class = kind if kind in (PermissionDenied, SegregationOfDuties) else TransitionNotAllowed
-        raise error_class(  # type: ignore[misc]
+        error_class = (
+            kind if kind in (PermissionDenied, SegregationOfDuties) else TransitionNotAllowed
+        )
+        raise error_class(
             "; ".join(why for _, why in found), reasons=[why for _, why in found]
         )
     for gate in GATES:
@@ -228,12 +242,16 @@ def perform(
             comment=comment or reason,
         )
     previous = record.status
-    why = reason or transition.label + (f": {comment.strip()}" if comment and comment.strip() else "")
+    why = reason or transition.label + (
+        f": {comment.strip()}" if comment and comment.strip() else ""
+    )
     with audit.changes(session, actor=actor, reason=why, action=f"transition:{transition.name}"):
         record.status = transition.target
         if transition.target in workflow.retired_states and record.retired_at is None:
             record.retired_at = clock.now()
-    tasks.close_tasks(session, record, actor=actor, outcome=f"{transition.label} by {actor.full_name}")
+    tasks.close_tasks(
+        session, record, actor=actor, outcome=f"{transition.label} by {actor.full_name}"
+    )
     spec = workflow.on_enter.get(transition.target)
     if spec is not None:
         tasks.open_task(

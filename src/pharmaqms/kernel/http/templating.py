@@ -11,8 +11,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from pharmaqms.kernel import clock
-from pharmaqms.kernel.settings import get_settings
 from pharmaqms.kernel.http.flash import pop_flash
+from pharmaqms.kernel.settings import get_settings
 
 # Templates live with the web layer (web/templates/<module>/); the shell only knows where.
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "web" / "templates"

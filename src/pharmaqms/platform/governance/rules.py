@@ -143,7 +143,8 @@ def _datetime(spec: FieldSpec, value: Any, ctx: Context, out: Checked) -> dateti
                 Problem(
                     spec.name,
                     "bad_timestamp",
-                    f"{spec.name}: {text!r} is not an ISO 8601 timestamp (2026-03-01T08:15:00+01:00)",
+                    f"{spec.name}: {text!r} is not an ISO 8601 timestamp "
+                    "(e.g. 2026-03-01T08:15:00+01:00)",
                 )
             )
             return None

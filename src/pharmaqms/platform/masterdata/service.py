@@ -190,9 +190,9 @@ def find_lot(session: Session, lot_number: str, item_code: str | None = None) ->
     if not lots:
         raise NotFound(f"no lot {lot_number}" + (f" of {item_code}" if item_code else ""))
     if len(lots) > 1:
+        items = ", ".join(sorted(lot.item_code for lot in lots))
         raise InvalidInput(
-            f"lot number {lot_number} exists for several items ({', '.join(sorted(l.item_code for l in lots))}): "
-            "name the item",
+            f"lot number {lot_number} exists for several items ({items}): name the item",
             field="item_code",
         )
     return lots[0]

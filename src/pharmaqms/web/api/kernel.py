@@ -52,7 +52,9 @@ def user_out(user: User) -> UserOut:
 def issue_token(body: TokenRequest, request: Request) -> TokenOut:
     """Exchange a username and password for a short-lived bearer token."""
     with transaction(request) as session:
-        user = auth.authenticate(session, username=body.username, password=body.password, channel=Channel.API)
+        user = auth.authenticate(
+            session, username=body.username, password=body.password, channel=Channel.API
+        )
         actor = auth.actor_for(session, user, Channel.API)
         token, raw = auth.create_api_token(
             session, actor=actor, user_id=user.id, name=body.name, valid_days=body.valid_days
@@ -64,7 +66,10 @@ def issue_token(body: TokenRequest, request: Request) -> TokenOut:
 def change_password(body: PasswordChange, request: Request) -> Response:
     with transaction(request) as session:
         auth.change_password(
-            session, username=body.username, old_password=body.old_password, new_password=body.new_password
+            session,
+            username=body.username,
+            old_password=body.old_password,
+            new_password=body.new_password,
         )
     return Response(status_code=204)
 
@@ -124,13 +129,17 @@ def add_user(body: UserCreate, actor: ActorDep, request: Request) -> UserOut:
 @router.post("/users/{user_id}/deactivate", response_model=UserOut, tags=["users"])
 def deactivate(user_id: int, body: Reason, actor: ActorDep, request: Request) -> UserOut:
     with transaction(request) as session:
-        return user_out(auth.deactivate_user(session, actor=actor, user_id=user_id, reason=body.reason))
+        return user_out(
+            auth.deactivate_user(session, actor=actor, user_id=user_id, reason=body.reason)
+        )
 
 
 @router.post("/users/{user_id}/reactivate", response_model=UserOut, tags=["users"])
 def reactivate(user_id: int, body: Reason, actor: ActorDep, request: Request) -> UserOut:
     with transaction(request) as session:
-        return user_out(auth.reactivate_user(session, actor=actor, user_id=user_id, reason=body.reason))
+        return user_out(
+            auth.reactivate_user(session, actor=actor, user_id=user_id, reason=body.reason)
+        )
 
 
 @router.post("/users/{user_id}/unlock", response_model=UserOut, tags=["users"])
@@ -143,7 +152,9 @@ def unlock(user_id: int, body: Reason, actor: ActorDep, request: Request) -> Use
 def set_roles(user_id: int, body: RolesChange, actor: ActorDep, request: Request) -> UserOut:
     with transaction(request) as session:
         return user_out(
-            auth.set_roles(session, actor=actor, user_id=user_id, roles=body.roles, reason=body.reason)
+            auth.set_roles(
+                session, actor=actor, user_id=user_id, roles=body.roles, reason=body.reason
+            )
         )
 
 
@@ -152,7 +163,11 @@ def reset_password(user_id: int, body: PasswordReset, actor: ActorDep, request: 
     with transaction(request) as session:
         return user_out(
             auth.reset_password(
-                session, actor=actor, user_id=user_id, new_password=body.new_password, reason=body.reason
+                session,
+                actor=actor,
+                user_id=user_id,
+                new_password=body.new_password,
+                reason=body.reason,
             )
         )
 
@@ -269,8 +284,14 @@ def record_audit(
     return _audit_response(request, f, limit, offset, format, f"audit-{filename}")
 
 
-@router.get("/records/{type_name}/{record_id}/signatures", response_model=list[SignatureOut], tags=["records"])
-def record_signatures(type_name: str, record_id: int, actor: ActorDep, request: Request) -> list[SignatureOut]:
+@router.get(
+    "/records/{type_name}/{record_id}/signatures",
+    response_model=list[SignatureOut],
+    tags=["records"],
+)
+def record_signatures(
+    type_name: str, record_id: int, actor: ActorDep, request: Request
+) -> list[SignatureOut]:
     actor.require("records.read", "read records")
     with transaction(request) as session:
         _rt, record = _load(session, type_name, record_id)
@@ -289,8 +310,14 @@ def record_signatures(type_name: str, record_id: int, actor: ActorDep, request: 
         ]
 
 
-@router.get("/records/{type_name}/{record_id}/transitions", response_model=list[TransitionOption], tags=["records"])
-def record_transitions(type_name: str, record_id: int, actor: ActorDep, request: Request) -> list[TransitionOption]:
+@router.get(
+    "/records/{type_name}/{record_id}/transitions",
+    response_model=list[TransitionOption],
+    tags=["records"],
+)
+def record_transitions(
+    type_name: str, record_id: int, actor: ActorDep, request: Request
+) -> list[TransitionOption]:
     actor.require("records.read", "read records")
     with transaction(request) as session:
         rt, record = _load(session, type_name, record_id)
@@ -310,7 +337,12 @@ def record_transitions(type_name: str, record_id: int, actor: ActorDep, request:
 
 @router.post("/records/{type_name}/{record_id}/transitions/{name}", tags=["records"])
 def take_transition(
-    type_name: str, record_id: int, name: str, body: TransitionRequest, actor: ActorDep, request: Request
+    type_name: str,
+    record_id: int,
+    name: str,
+    body: TransitionRequest,
+    actor: ActorDep,
+    request: Request,
 ) -> dict[str, Any]:
     with transaction(request) as session:
         rt, record = _load(session, type_name, record_id)
