@@ -1,6 +1,6 @@
 """GS1 element strings, HRI, Digital Link and EPC URIs (pharmaqms.platform.gs1)."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import biip
 import pytest
@@ -8,6 +8,7 @@ import zxingcpp
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pharmaqms.kernel.clock import frozen_at
 from pharmaqms.platform.gs1 import (
     GS1Data,
     GS1Error,
@@ -571,3 +572,11 @@ def test_gs1_datamatrix_round_trip_through_zxing() -> None:
         scanned.expiry,
         scanned.serial,
     )
+
+
+def test_default_reference_year_comes_from_the_kernel_clock() -> None:
+    text = f"(01){GTIN}(17)990300"
+    with frozen_at(datetime(2060, 6, 1, tzinfo=UTC)):
+        assert parse_gs1(text).expiry == date(2099, 3, 31)
+    with frozen_at(datetime(2025, 6, 1, tzinfo=UTC)):
+        assert parse_gs1(text).expiry == date(1999, 3, 31)

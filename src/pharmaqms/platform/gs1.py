@@ -42,7 +42,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from enum import StrEnum
 from typing import Final
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
@@ -51,6 +51,7 @@ from biip import ParseConfig, ParseError
 from biip.gs1_application_identifiers import GS1ApplicationIdentifier
 from biip.gs1_element_strings import GS1ElementString
 
+from pharmaqms.kernel import clock
 from pharmaqms.kernel.errors import InvalidInput
 
 __all__ = [
@@ -208,7 +209,7 @@ def gs1_year(yy: int, ref_year: int) -> int:
 
 
 def _current_year() -> int:
-    return datetime.now(UTC).year
+    return clock.now().year
 
 
 def resolve_gs1_date(yymmdd: str, *, ref_year: int, allow_day_zero: bool = True) -> date:
@@ -517,7 +518,8 @@ def parse_gs1(
 ) -> GS1Data:
     """Parse scanned or typed GS1 data: element string, ``(AI)`` HRI or Digital Link URI.
 
-    ``ref_year`` is the year the two-digit years are read against (default: this UTC year).
+    ``ref_year`` is the year the two-digit years are read against (default: the year of the
+    kernel clock, in UTC).
     """
     if len(text) > max_length:
         raise GS1Error(
