@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-# Installs the menu and the filters the shared partials use on the one Jinja environment.
-from pharmaqms.web.views import layout as _layout  # noqa: F401
+from pharmaqms.quality.documents import views as documents_views
+from pharmaqms.web.views import admin, audit, auth, dashboard, records
+from pharmaqms.web.views import layout as _layout  # noqa: F401 - menu and filters for templates
 
-ROUTERS: list[APIRouter] = []
+ROUTERS: list[APIRouter] = [
+    auth.router,
+    dashboard.router,
+    records.router,
+    audit.router,
+    admin.router,
+    documents_views.router,
+]

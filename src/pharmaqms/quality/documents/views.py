@@ -1,0 +1,210 @@
+"""Document control pages: the register of controlled documents, a new document, and a
+document's page with its versions, content, signatures, workflow buttons, draft editing and
+revisions. Thin: every change goes through ``quality.documents.service``; transitions post to
+the generic record route, whose workflow buttons and signature dialog this page reuses."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from pharmaqms.kernel.audit_query import AuditFilter, count_entries, find_entries
+from pharmaqms.kernel.errors import InvalidInput
+from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.http.flash import set_flash
+from pharmaqms.kernel.http.navigation import NavItem, add
+from pharmaqms.kernel.http.templating import render
+from pharmaqms.kernel.identity import Actor
+from pharmaqms.kernel.signatures import signatures_of
+from pharmaqms.kernel.workflow import options
+from pharmaqms.quality.documents import service
+from pharmaqms.quality.documents.models import (
+    TYPE_LABEL,
+    DocumentStatus,
+    DocumentType,
+    DocumentVersion,
+)
+from pharmaqms.quality.documents.workflow import DOCUMENT_VERSION_WORKFLOW
+
+router = APIRouter(tags=["ui"], include_in_schema=False)
+ActorDep = Annotated[Actor, Depends(current_actor)]
+
+add(NavItem("Quality", "Documents", "/documents", "records.read", 10))
+
+DOCUMENT_STATUS_LABEL = {
+    DocumentStatus.IN_DEVELOPMENT: "in development",
+    DocumentStatus.CURRENT: "current",
+    DocumentStatus.OBSOLETE: "obsolete",
+}
+AUDIT_ON_PAGE = 100
+
+
+def _redirect(url: str, message: str, kind: str = "success") -> RedirectResponse:
+    response = RedirectResponse(url, status_code=303)
+    set_flash(response, kind, message)
+    return response
+
+
+def _version_url(version: DocumentVersion) -> str:
+    return f"/documents/{version.document_id}?version={version.id}"
+
+
+def _utc_from_form(value: str, field: str) -> datetime | None:
+    """A datetime-local field, read as UTC (every time on these pages is UTC)."""
+    if not value.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(f"{value!r} is not a date and time", field=field) from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+@router.get("/documents", response_class=HTMLResponse)
+def register(
+    request: Request, actor: ActorDep, doc_type: str = "", status: str = "", q: str = ""
+) -> HTMLResponse:
+    actor.require("records.read", "read documents")
+    with transaction(request) as session:
+        rows = service.list_documents(
+            session, doc_type=doc_type or None, status=status or None, q=q[:200] or None
+        )
+        return render(
+            request,
+            "documents/register.html",
+            {
+                "rows": rows,
+                "doc_type": doc_type,
+                "status": status,
+                "q": q,
+                "types": TYPE_LABEL,
+                "statuses": DOCUMENT_STATUS_LABEL,
+                "can_author": actor.can("documents.author"),
+            },
+        )
+
+
+@router.get("/documents/new", response_class=HTMLResponse)
+def new_document_form(request: Request, actor: ActorDep, doc_type: str = "sop") -> HTMLResponse:
+    actor.require("documents.author", "author documents")
+    return render(request, "documents/new.html", {"types": TYPE_LABEL, "doc_type": doc_type})
+
+
+@router.post("/documents")
+def create_document(
+    request: Request,
+    actor: ActorDep,
+    doc_type: Annotated[str, Form(max_length=40)],
+    title: Annotated[str, Form(max_length=300)],
+    body: Annotated[str, Form(max_length=500_000)] = "",
+    area: Annotated[str, Form(max_length=100)] = "",
+    review_period_months: Annotated[int, Form(ge=1, le=60)] = 24,
+) -> RedirectResponse:
+    with transaction(request) as session:
+        version = service.create_document(
+            session,
+            actor=actor,
+            doc_type=doc_type,
+            title=title,
+            body=body,
+            area=area,
+            review_period_months=review_period_months,
+        )
+        session.flush()
+        target, number = _version_url(version), version.number
+    return _redirect(target, f"{number} created as a draft.")
+
+
+@router.get("/documents/{document_id}", response_class=HTMLResponse)
+def document_page(
+    document_id: int, request: Request, actor: ActorDep, version: int | None = None
+) -> HTMLResponse:
+    actor.require("records.read", "read documents")
+    with transaction(request) as session:
+        document = service.get_document(session, document_id)
+        versions = document.versions
+        selected = next((v for v in versions if v.id == version), None)
+        if selected is None:
+            # Without a choice: the latest version, which is the one being worked on.
+            selected = max(versions, key=lambda v: (v.major, v.minor))
+        trail = AuditFilter(record_type="document_version", record_id=selected.id)
+        in_flight = [v for v in versions if v.status in service.OPEN_STATES]
+        return render(
+            request,
+            "documents/document.html",
+            {
+                "document": document,
+                "versions": sorted(versions, key=lambda v: (v.major, v.minor), reverse=True),
+                "selected": selected,
+                "type_label": TYPE_LABEL.get(DocumentType(document.doc_type), document.doc_type),
+                "document_status_label": DOCUMENT_STATUS_LABEL.get(
+                    DocumentStatus(document.status), document.status
+                ),
+                "workflow": DOCUMENT_VERSION_WORKFLOW,
+                "signatures": signatures_of(session, selected),
+                "options": options(session, DOCUMENT_VERSION_WORKFLOW, selected, actor),
+                "can_author": actor.can("documents.author"),
+                "can_revise": actor.can("documents.author")
+                and not in_flight
+                and document.status != DocumentStatus.OBSOLETE,
+                "audit_entries": find_entries(session, trail, limit=AUDIT_ON_PAGE),
+                "audit_total": count_entries(session, trail),
+                "audit_url": "/audit?"
+                + urlencode({"record_type": "document_version", "record_id": selected.id}),
+                "csv_url": f"/api/v1/records/document_version/{selected.id}/audit?format=csv",
+            },
+        )
+
+
+@router.post("/documents/versions/{version_id}/edit")
+def edit_draft(
+    version_id: int,
+    request: Request,
+    actor: ActorDep,
+    expected_version: Annotated[int, Form(ge=1)],
+    title: Annotated[str, Form(max_length=300)],
+    body: Annotated[str, Form(max_length=500_000)] = "",
+    change_summary: Annotated[str, Form(max_length=4000)] = "",
+    effective_from: Annotated[str, Form(max_length=40)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> RedirectResponse:
+    scheduled = _utc_from_form(effective_from, "effective_from")
+    with transaction(request) as session:
+        version = service.edit_draft(
+            session,
+            actor=actor,
+            version_id=version_id,
+            expected_version=expected_version,
+            title=title,
+            body=body,
+            change_summary=change_summary,
+            effective_from=scheduled,
+            reason=reason or None,
+        )
+        target, number = _version_url(version), version.number
+    return _redirect(target, f"{number} saved.")
+
+
+@router.post("/documents/{document_id}/revisions")
+def start_revision(
+    document_id: int,
+    request: Request,
+    actor: ActorDep,
+    change_summary: Annotated[str, Form(max_length=4000)],
+    kind: Annotated[str, Form(pattern="^(minor|major)$")] = "minor",
+) -> RedirectResponse:
+    with transaction(request) as session:
+        version = service.revise(
+            session,
+            actor=actor,
+            document_id=document_id,
+            major=kind == "major",
+            change_summary=change_summary,
+        )
+        session.flush()
+        target, number = _version_url(version), version.number
+    return _redirect(target, f"Revision {number} started as a draft.")

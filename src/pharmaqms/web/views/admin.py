@@ -1,0 +1,213 @@
+"""User administration (Part 11 §11.10(d), §11.300): accounts, roles, lockouts, password resets,
+API tokens, and the security alerts an administrator must acknowledge. Every change goes
+through the identity services, which ask for the reason and audit it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pharmaqms.kernel import auth, clock
+from pharmaqms.kernel.http.context import transaction
+from pharmaqms.kernel.http.navigation import NavItem, add
+from pharmaqms.kernel.http.templating import render
+from pharmaqms.kernel.models import ApiToken, Role, SecurityAlert, User
+from pharmaqms.web.views.common import ActorDep, redirect, safe_next
+
+router = APIRouter(prefix="/admin", tags=["ui"], include_in_schema=False)
+
+add(NavItem("Admin", "Users and security", "/admin/users", "users.manage", 10))
+
+Reason = Annotated[str, Form(max_length=2000)]
+
+
+@dataclass(frozen=True)
+class UserLine:
+    user: User
+
+    @property
+    def status(self) -> str:
+        if not self.user.is_active:
+            return "deactivated"
+        if self.user.locked_at is not None:
+            return "locked"
+        return "active"
+
+    @property
+    def password_age_days(self) -> int | None:
+        changed = self.user.password_changed_at
+        return None if changed is None else (clock.now() - changed).days
+
+
+def _roles(session: Session) -> list[Role]:
+    return list(session.scalars(select(Role).order_by(Role.name)))
+
+
+@router.get("/users", response_class=HTMLResponse)
+def users(request: Request, actor: ActorDep) -> HTMLResponse:
+    actor.require("users.manage", "administer users")
+    with transaction(request) as session:
+        people = session.scalars(select(User).order_by(User.username))
+        alerts = session.scalars(
+            select(SecurityAlert).order_by(
+                SecurityAlert.acknowledged_at.is_not(None), SecurityAlert.raised_at.desc()
+            )
+        )
+        return render(
+            request,
+            "kernel/users.html",
+            {
+                "users": [UserLine(u) for u in people],
+                "roles": _roles(session),
+                "alerts": list(alerts),
+            },
+        )
+
+
+@router.post("/users")
+def add_user(
+    request: Request,
+    actor: ActorDep,
+    username: Annotated[str, Form(max_length=64)],
+    full_name: Annotated[str, Form(max_length=200)],
+    email: Annotated[str, Form(max_length=200)] = "",
+    roles: Annotated[list[str] | None, Form()] = None,
+    password: Annotated[str, Form(max_length=256)] = "",
+    service_account: Annotated[bool, Form()] = False,
+) -> RedirectResponse:
+    with transaction(request) as session:
+        user = auth.add_user(
+            session,
+            actor=actor,
+            username=username,
+            full_name=full_name,
+            email=email.strip() or None,
+            roles=roles or [],
+            password=password or None,
+            service_account=service_account,
+        )
+        message = f"User {user.username} ({user.full_name}) added."
+        target = f"/admin/users/{user.id}"
+    return redirect(target, message)
+
+
+@router.get("/users/{user_id}", response_class=HTMLResponse)
+def user_page(user_id: int, request: Request, actor: ActorDep) -> HTMLResponse:
+    actor.require("users.manage", "administer users")
+    with transaction(request) as session:
+        user = auth.get_user(session, user_id)
+        tokens = session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())
+        )
+        return render(
+            request,
+            "kernel/user.html",
+            {"line": UserLine(user), "roles": _roles(session), "tokens": list(tokens)},
+        )
+
+
+@router.post("/users/{user_id}/roles")
+def change_roles(
+    user_id: int,
+    request: Request,
+    actor: ActorDep,
+    reason: Reason,
+    roles: Annotated[list[str] | None, Form()] = None,
+) -> RedirectResponse:
+    with transaction(request) as session:
+        user = auth.set_roles(
+            session, actor=actor, user_id=user_id, roles=roles or [], reason=reason
+        )
+        message = f"Roles of {user.username}: {', '.join(user.roles) or 'none'}."
+    return redirect(f"/admin/users/{user_id}", message)
+
+
+@router.post("/users/{user_id}/deactivate")
+def deactivate(user_id: int, request: Request, actor: ActorDep, reason: Reason) -> RedirectResponse:
+    with transaction(request) as session:
+        user = auth.deactivate_user(session, actor=actor, user_id=user_id, reason=reason)
+        message = f"{user.username} deactivated; their sessions are ended."
+    return redirect(f"/admin/users/{user_id}", message)
+
+
+@router.post("/users/{user_id}/reactivate")
+def reactivate(user_id: int, request: Request, actor: ActorDep, reason: Reason) -> RedirectResponse:
+    with transaction(request) as session:
+        user = auth.reactivate_user(session, actor=actor, user_id=user_id, reason=reason)
+        message = f"{user.username} reactivated."
+    return redirect(f"/admin/users/{user_id}", message)
+
+
+@router.post("/users/{user_id}/unlock")
+def unlock(user_id: int, request: Request, actor: ActorDep, reason: Reason) -> RedirectResponse:
+    with transaction(request) as session:
+        user = auth.unlock_user(session, actor=actor, user_id=user_id, reason=reason)
+        message = f"{user.username} unlocked."
+    return redirect(f"/admin/users/{user_id}", message)
+
+
+@router.post("/users/{user_id}/reset-password")
+def reset_password(
+    user_id: int,
+    request: Request,
+    actor: ActorDep,
+    reason: Reason,
+    new_password: Annotated[str, Form(max_length=256)],
+) -> RedirectResponse:
+    with transaction(request) as session:
+        user = auth.reset_password(
+            session, actor=actor, user_id=user_id, new_password=new_password, reason=reason
+        )
+        message = f"Temporary password set for {user.username}: they must change it at login."
+    return redirect(f"/admin/users/{user_id}", message)
+
+
+@router.post("/users/{user_id}/tokens", response_class=HTMLResponse)
+def create_token(
+    user_id: int,
+    request: Request,
+    actor: ActorDep,
+    name: Annotated[str, Form(max_length=100)],
+    valid_days: Annotated[int, Form(ge=1, le=3650)] = 365,
+) -> HTMLResponse:
+    # The raw token exists only in this response: it is shown once and never stored, so this
+    # POST renders a page instead of redirecting.
+    with transaction(request) as session:
+        token, raw = auth.create_api_token(
+            session, actor=actor, user_id=user_id, name=name, valid_days=valid_days
+        )
+        user = auth.get_user(session, user_id)
+        page = render(
+            request, "kernel/token_created.html", {"token": token, "raw": raw, "user": user}
+        )
+    page.headers["cache-control"] = "no-store"
+    return page
+
+
+@router.post("/tokens/{token_id}/revoke")
+def revoke_token(
+    token_id: int, request: Request, actor: ActorDep, reason: Reason
+) -> RedirectResponse:
+    with transaction(request) as session:
+        token = auth.revoke_api_token(session, actor=actor, token_id=token_id, reason=reason)
+        message = f"API token {token.token_prefix}… ({token.name}) revoked."
+        target = f"/admin/users/{token.user_id}"
+    return redirect(target, message)
+
+
+@router.post("/alerts/{alert_id}/acknowledge")
+def acknowledge_alert(
+    alert_id: int,
+    request: Request,
+    actor: ActorDep,
+    note: Annotated[str, Form(max_length=2000)],
+    next: Annotated[str, Form(max_length=200)] = "/admin/users",
+) -> RedirectResponse:
+    with transaction(request) as session:
+        auth.acknowledge_alert(session, actor=actor, alert_id=alert_id, note=note)
+    return redirect(safe_next(next, "/admin/users"), "Security alert acknowledged.")

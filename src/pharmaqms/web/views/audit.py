@@ -1,0 +1,122 @@
+"""The audit trail viewer: the page an inspector uses to answer "who changed what, when and
+why" — filtered, paged, and exported as CSV (the export goes through the API's audit endpoint,
+which the session cookie opens)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import select
+
+from pharmaqms.kernel.audit_query import AuditFilter, count_entries, find_entries
+from pharmaqms.kernel.http.context import transaction
+from pharmaqms.kernel.http.navigation import NavItem, add
+from pharmaqms.kernel.http.templating import render
+from pharmaqms.kernel.models import AuditEntry, User
+from pharmaqms.web.views.common import PAGE_SIZE, ActorDep, page_offset
+
+router = APIRouter(tags=["ui"], include_in_schema=False)
+
+add(NavItem("Quality", "Audit trail", "/audit", "audit.read", 95))
+
+
+@dataclass(frozen=True)
+class AuditForm:
+    """The viewer's filters as typed in, and what they mean once parsed."""
+
+    record_type: str = ""
+    record_id: str = ""
+    user: str = ""
+    action: str = ""
+    since: str = ""
+    until: str = ""
+    q: str = ""
+
+    def problems(self) -> list[str]:
+        found = []
+        if self.record_id.strip() and not self.record_id.strip().isdigit():
+            found.append(f"record id {self.record_id!r} is not a number: ignored")
+        for name, value in (("from", self.since), ("to", self.until)):
+            if value.strip() and _day(value) is None:
+                found.append(f"the {name} date {value!r} is not a date (YYYY-MM-DD): ignored")
+        return found
+
+    def to_filter(self) -> AuditFilter:
+        record_id = self.record_id.strip()
+        since, until = _day(self.since), _day(self.until)
+        return AuditFilter(
+            record_type=self.record_type.strip() or None,
+            record_id=int(record_id) if record_id.isdigit() else None,
+            actor=self.user.strip().lower() or None,
+            action=self.action.strip() or None,
+            since=datetime.combine(since, datetime.min.time(), UTC) if since else None,
+            # "to" a day includes that whole day (UTC).
+            until=datetime.combine(until + timedelta(days=1), datetime.min.time(), UTC)
+            if until
+            else None,
+            text=self.q.strip() or None,
+        )
+
+    def csv_url(self) -> str:
+        f = self.to_filter()
+        query: dict[str, str] = {"format": "csv"}
+        for key, value in (
+            ("record_type", f.record_type),
+            ("record_id", f.record_id),
+            ("user", f.actor),
+            ("action", f.action),
+            ("since", f.since.isoformat() if f.since else None),
+            ("until", f.until.isoformat() if f.until else None),
+            ("q", f.text),
+        ):
+            if value is not None:
+                query[key] = str(value)
+        return "/api/v1/audit?" + urlencode(query)
+
+
+def _day(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        return None
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_viewer(
+    request: Request,
+    actor: ActorDep,
+    record_type: str = "",
+    record_id: str = "",
+    user: str = "",
+    action: str = "",
+    since: str = "",
+    until: str = "",
+    q: str = "",
+    offset: str = "",
+) -> HTMLResponse:
+    actor.require("audit.read", "read the audit trail")
+    form = AuditForm(
+        record_type[:60], record_id[:12], user[:64], action[:60], since[:10], until[:10], q[:200]
+    )
+    start = page_offset(offset)
+    f = form.to_filter()
+    with transaction(request) as session:
+        return render(
+            request,
+            "kernel/audit.html",
+            {
+                "form": form,
+                "problems": form.problems(),
+                "entries": find_entries(session, f, limit=PAGE_SIZE, offset=start),
+                "total": count_entries(session, f),
+                "limit": PAGE_SIZE,
+                "offset": start,
+                "csv_url": form.csv_url(),
+                "types": sorted(session.scalars(select(AuditEntry.record_type).distinct())),
+                "usernames": sorted(session.scalars(select(User.username))),
+            },
+        )

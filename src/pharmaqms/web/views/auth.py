@@ -1,0 +1,93 @@
+"""Login, logout and the change of one's own password."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from pharmaqms.kernel import auth
+from pharmaqms.kernel.errors import AuthenticationFailed, PasswordExpired, QMSError
+from pharmaqms.kernel.http.context import SESSION_COOKIE, transaction
+from pharmaqms.kernel.http.templating import render
+from pharmaqms.kernel.identity import Channel
+from pharmaqms.kernel.settings import get_settings
+from pharmaqms.web.views.common import ActorDep, redirect, safe_next
+
+router = APIRouter(tags=["ui"], include_in_schema=False)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str = "/") -> HTMLResponse:
+    return render(request, "kernel/login.html", {"next": safe_next(next)})
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=256)],
+    next: Annotated[str, Form(max_length=500)] = "/",
+) -> RedirectResponse:
+    target = safe_next(next)
+    try:
+        with transaction(request) as session:
+            user = auth.authenticate(
+                session, username=username, password=password, channel=Channel.UI
+            )
+            opened = auth.open_web_session(session, user)
+    except PasswordExpired as refused:
+        name = str(refused.extra.get("username", username))
+        return redirect(f"/password?username={quote(name)}", refused.detail, "error")
+    except AuthenticationFailed as refused:
+        # Wrong password or locked account: the reason, and the form again.
+        return redirect(f"/login?next={quote(target)}", refused.detail, "error")
+    response = redirect(target)
+    response.set_cookie(
+        SESSION_COOKIE,
+        opened.cookie,
+        httponly=True,
+        samesite="lax",
+        secure=get_settings().cookie_secure,
+        path="/",
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, actor: ActorDep) -> RedirectResponse:
+    raw = request.cookies.get(SESSION_COOKIE)
+    if raw:
+        with transaction(request) as session:
+            auth.end_web_session(session, raw)
+    response = redirect("/login", f"{actor.full_name} logged out.", "info")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/password", response_class=HTMLResponse)
+def password_form(request: Request, username: str = "") -> HTMLResponse:
+    return render(request, "kernel/password.html", {"username": username[:64]})
+
+
+@router.post("/password")
+def change_password(
+    request: Request,
+    username: Annotated[str, Form(max_length=64)],
+    old_password: Annotated[str, Form(max_length=256)],
+    new_password: Annotated[str, Form(max_length=256)],
+    confirm_password: Annotated[str, Form(max_length=256)],
+) -> RedirectResponse:
+    back = f"/password?username={quote(username)}"
+    if new_password != confirm_password:
+        return redirect(back, "the new password and its confirmation differ", "error")
+    try:
+        with transaction(request) as session:
+            auth.change_password(
+                session, username=username, old_password=old_password, new_password=new_password
+            )
+    except QMSError as refused:
+        return redirect(back, refused.detail, "error")
+    return redirect("/login", "Password changed: log in with the new password.")

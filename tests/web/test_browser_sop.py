@@ -1,0 +1,120 @@
+"""End to end in a real browser: an analyst writes an SOP and submits it; QA approves it with
+an electronic signature in the dialog; the page shows the signature manifestation."""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from pharmaqms.kernel.db import Database
+from tests.support import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshot.png"
+SOP_BODY = (
+    "1. Purpose\n\nThis procedure describes the cleaning of the tablet press after each batch."
+    "\n\n2. Steps\n\n2.1 Remove the punches.\n2.2 Wash with purified water.\n2.3 Record it."
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def live_server(db: Database) -> Iterator[str]:
+    """The application served by uvicorn in a thread, against this test's database."""
+    from pharmaqms.web.app import create_app
+
+    port = free_port()
+    config = uvicorn.Config(create_app(db), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def log_in(page: Any, base: str, username: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def log_out(page: Any, base: str) -> None:
+    page.click("form[action='/logout'] button")
+    page.wait_for_url(f"{base}/login")
+
+
+def test_an_analyst_writes_an_sop_and_qa_approves_it_with_a_signature(
+    chromium: Any, live_server: str
+) -> None:
+    from playwright.sync_api import expect
+
+    base = live_server
+    context = chromium.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    try:
+        # Given Chloe (QC) writes a new SOP and submits it for review
+        log_in(page, base, "qc")
+        page.click("nav.main-menu >> text=Documents")
+        page.click("text=New document")
+        page.select_option("select[name=doc_type]", "sop")
+        page.fill("input[name=title]", "Cleaning of the tablet press")
+        page.fill("input[name=area]", "Production")
+        page.fill("textarea[name=body]", SOP_BODY)
+        page.click("button:has-text('Create draft')")
+        expect(page.get_by_test_id("flash")).to_contain_text("created as a draft")
+        number = page.locator("h1").inner_text().split(" · ")[0]
+        assert re.fullmatch(r"SOP-\d{4}-\d{4}", number), number
+        page.click("button[data-transition=submit]")
+        expect(page.get_by_test_id("flash")).to_contain_text("status now in review")
+        document_url = page.url
+        log_out(page, base)
+
+        # When Quentin (QA) opens it from his task list and approves it with his signature
+        log_in(page, base, "qa")
+        page.click(f"text=Review and approve {number} v1.0")
+        page.wait_for_url(document_url)
+        page.click("button[data-open-dialog=dialog-approve]")
+        dialog = page.locator("dialog#dialog-approve")
+        expect(dialog).to_be_visible()
+        expect(dialog).to_contain_text("Signature meaning: Approved")
+        expect(dialog).to_contain_text("legally binding equivalent of my handwritten signature")
+        dialog.locator("input[name=password]").fill(PASSWORD)
+        dialog.locator("textarea[name=comment]").fill("Checked against the cleaning validation")
+        dialog.locator("button[type=submit]").click()
+
+        # Then the page shows the signature manifestation and the approved status
+        expect(page.get_by_test_id("flash")).to_contain_text("signed “Approved”")
+        manifestation = page.get_by_test_id("signature").locator(".manifestation")
+        expect(manifestation).to_have_text(
+            re.compile(
+                r"^Approved by Quentin Quality \(qa\) on \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$"
+            )
+        )
+        expect(page.get_by_test_id("signature")).to_contain_text("Covers the current content")
+        expect(page.locator(".version-panel [data-status]").first).to_have_text("approved")
+        SCREENSHOT.parent.mkdir(exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT))
+    finally:
+        context.close()
