@@ -1,0 +1,149 @@
+"""Canonical EPCIS events ↔ plain JSON, and the content hash of an event.
+
+The store keeps each event's original text for the record and this plain form for the traces:
+rebuilding an event from it is a dictionary walk, where re-reading the original would mean the
+whole parser (schema validation, vocabulary checks) on every trace.
+
+The content hash de-duplicates events that carry no eventID. It is *not* the CBV 2.0 event hash
+(that algorithm fixes a pre-hash string of its own, with its own field order and value
+normalisation); it is stated here instead: SHA-256 of the canonical JSON (sorted keys, no
+whitespace, UTC timestamps) of the event's plain form with every identifier in canonical GS1
+form and without ``eventID``, ``recordTime``, ``errorDeclaration`` and the source text. So the
+same event sent as JSON or XML, with EPC URIs or Digital Links, hashes the same, and an error
+declaration hashes like the event it retracts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import types
+import typing
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any, Final
+
+from pharmaqms.kernel.canonical import canonical_json
+from pharmaqms.platform.connectors.epcis.model import (
+    AggregationEvent,
+    AssociationEvent,
+    EPCISEvent,
+    ObjectEvent,
+    TransactionEvent,
+    TransformationEvent,
+)
+
+EVENT_CLASSES: Final[dict[str, type[Any]]] = {
+    cls.event_type.value: cls
+    for cls in (
+        ObjectEvent,
+        AggregationEvent,
+        AssociationEvent,
+        TransactionEvent,
+        TransformationEvent,
+    )
+}
+HASH_PREFIX: Final = "pharmaqms:event-hash:sha-256:"
+_NOT_CONTENT: Final = frozenset({"index", "raw", "event_id", "record_time", "error_declaration"})
+
+
+def _plain(value: Any, *, top: bool = False) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        # An event leaves out its empty fields (they all have defaults); the small parts
+        # inside it (quantities, sensor reports) keep every field, having none.
+        return {
+            f.name: _plain(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if not top or getattr(value, f.name) not in (None, (), "")
+        }
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def event_to_plain(event: EPCISEvent) -> dict[str, Any]:
+    """The event as JSON-ready values, without its source text (kept separately)."""
+    plain = _plain(dataclasses.replace(event, raw=""), top=True)
+    plain["type"] = event.event_type.value
+    return typing.cast(dict[str, Any], plain)
+
+
+_HINTS: dict[type[Any], dict[str, Any]] = {}
+
+
+def _hints(cls: type[Any]) -> dict[str, Any]:
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
+
+
+def _decode(hint: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in typing.get_args(hint) if a is not type(None)]
+        return _decode(inner[0], value)
+    if origin is tuple:
+        return tuple(_decode(typing.get_args(hint)[0], v) for v in value)
+    if hint is datetime:
+        return datetime.fromisoformat(value)
+    if hint is date:
+        return date.fromisoformat(value)
+    if hint is Decimal:
+        return Decimal(value)
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        return hint(value)
+    if dataclasses.is_dataclass(hint):
+        return _build(typing.cast(type[Any], hint), value)
+    return value
+
+
+def _build(cls: type[Any], values: dict[str, Any]) -> Any:
+    hints = _hints(cls)
+    return cls(**{k: _decode(hints[k], v) for k, v in values.items() if k in hints})
+
+
+def event_from_plain(plain: dict[str, Any], *, raw: str = "") -> EPCISEvent:
+    cls = EVENT_CLASSES[plain["type"]]
+    event = _build(cls, {k: v for k, v in plain.items() if k != "type"})
+    return typing.cast(EPCISEvent, dataclasses.replace(event, raw=raw) if raw else event)
+
+
+def content_hash(event: EPCISEvent, canonical: typing.Callable[[str], str]) -> str:
+    """The stated content hash (see the module doc); ``canonical`` spells identifiers."""
+    plain = {k: v for k, v in event_to_plain(event).items() if k not in _NOT_CONTENT}
+    digest = hashlib.sha256(canonical_json(_canonical_ids(plain, canonical)).encode()).hexdigest()
+    return HASH_PREFIX + digest
+
+
+_ID_FIELDS: Final = frozenset(
+    {
+        "epc_list",
+        "child_epcs",
+        "input_epcs",
+        "output_epcs",
+        "parent_id",
+        "read_point",
+        "biz_location",
+        "epc_class",
+        "value",
+    }
+)
+
+
+def _canonical_ids(value: Any, canonical: typing.Callable[[str], str], key: str = "") -> Any:
+    if isinstance(value, dict):
+        return {k: _canonical_ids(v, canonical, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_canonical_ids(v, canonical, key) for v in value]
+    if isinstance(value, str) and key in _ID_FIELDS:
+        return canonical(value)
+    return value
