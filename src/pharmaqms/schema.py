@@ -13,8 +13,19 @@ from pharmaqms.platform.ingest import models as ingest_models
 from pharmaqms.platform.masterdata import models as masterdata_models
 from pharmaqms.platform.timeseries import models as timeseries_models
 from pharmaqms.platform.traceability import models as traceability_models
+from pharmaqms.quality import links as quality_links
+from pharmaqms.quality.capa import models as capa_models
+from pharmaqms.quality.capa import workflow as capa_workflow
+from pharmaqms.quality.changes import models as change_models
+from pharmaqms.quality.changes import workflow as change_workflow
+from pharmaqms.quality.complaints import models as complaint_models
+from pharmaqms.quality.complaints import workflow as complaint_workflow
+from pharmaqms.quality.deviations import models as deviation_models
+from pharmaqms.quality.deviations import workflow as deviation_workflow
 from pharmaqms.quality.documents import models as document_models
 from pharmaqms.quality.documents import workflow as document_workflow
+from pharmaqms.quality.risk import models as risk_models
+from pharmaqms.quality.risk import workflow as risk_workflow
 
 MODULES = (
     kernel_models,
@@ -28,6 +39,17 @@ MODULES = (
     genealogy_models,
     document_models,
     document_workflow,
+    quality_links,
+    deviation_models,
+    deviation_workflow,
+    capa_models,
+    capa_workflow,
+    change_models,
+    change_workflow,
+    complaint_models,
+    complaint_workflow,
+    risk_models,
+    risk_workflow,
 )
 
 metadata = Base.metadata

@@ -33,6 +33,8 @@ Conventions where the standard leaves room (pinned by tests):
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -68,8 +70,24 @@ __all__ = [
 _CLASS_KINDS: Final = (KeyKind.LGTIN, KeyKind.GTIN)
 
 
+# Already canonical: id.gs1.org, GTIN-14 (then lot, then serial) or SSCC or GLN (+ extension),
+# values of unreserved characters only (which the canonical form leaves unencoded). For such a
+# text the full parse returns it unchanged when the key is valid, and returns it as written
+# when it is not (a bad check digit), so skipping the parse changes no answer.
+_CANONICAL_DL: Final = re.compile(
+    r"https://id\.gs1\.org/(?:01/\d{14}(?:/10/[\w.~-]{1,20})?(?:/21/[\w.~-]{1,20})?"
+    r"|00/\d{18}|414/\d{13}(?:/254/[\w.~-]{1,20})?)",
+    re.ASCII,
+)
+
+
+# Parsing a Digital Link costs ~0.5 ms (biip) and a trace spells the same identifiers many
+# times; the spelling depends on nothing but the text, so it is remembered.
+@functools.lru_cache(maxsize=1 << 16)
 def canonical(identifier: str) -> str:
     """The canonical spelling used for matching; identifiers that aren't GS1 keys as written."""
+    if _CANONICAL_DL.fullmatch(identifier):
+        return identifier
     try:
         key = parse_identifier(identifier)
     except GS1Error:

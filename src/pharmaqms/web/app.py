@@ -11,12 +11,27 @@ from fastapi.staticfiles import StaticFiles
 import pharmaqms.schema  # noqa: F401 - every module's tables, record types and permissions
 from pharmaqms.kernel.db import Database, set_database
 from pharmaqms.kernel.http import problems
+from pharmaqms.quality import api as quality_links_api
+from pharmaqms.quality.capa import api as capa_api
+from pharmaqms.quality.changes import api as changes_api
+from pharmaqms.quality.complaints import api as complaints_api
+from pharmaqms.quality.deviations import api as deviations_api
 from pharmaqms.quality.documents import api as documents_api
+from pharmaqms.quality.risk import api as risk_api
 from pharmaqms.web.api import kernel as kernel_api
 
 STATIC = Path(__file__).parent / "static"
 
-API_ROUTERS = (kernel_api.router, documents_api.router)
+API_ROUTERS = (
+    kernel_api.router,
+    documents_api.router,
+    deviations_api.router,
+    capa_api.router,
+    changes_api.router,
+    complaints_api.router,
+    risk_api.router,
+    quality_links_api.router,
+)
 
 
 def create_app(database: Database | None = None) -> FastAPI:

@@ -42,7 +42,7 @@ from pharmaqms.platform.connectors.epcis import (
     TransformationEvent,
     parse_epcis,
 )
-from pharmaqms.platform.genealogy.codec import content_hash, event_from_plain, event_to_plain
+from pharmaqms.platform.genealogy.codec import canonical_plain, content_hash, event_from_plain
 from pharmaqms.platform.genealogy.models import EpcisErrorDeclaration
 from pharmaqms.platform.governance.rules import Checked, EntitySpec, FieldSpec, Problem
 from pharmaqms.platform.gs1 import GS1Error, KeyKind, digital_link_uri, parse_identifier
@@ -101,7 +101,7 @@ def rows_of(document: ParsedDocument) -> Iterator[SourceRow]:
             "key": _row_key(event),
             "format": fmt,
             "raw": event.raw,
-            "event": json.dumps(event_to_plain(event), separators=(",", ":")),
+            "event": json.dumps(canonical_plain(event, canonical), separators=(",", ":")),
         }
         rows.append((event.index, SourceRow(ENTITY, f"event {event.index}", values)))
     for rejected in document.rejected:
@@ -291,7 +291,8 @@ def _event_row(ctx: StoreContext, event: EPCISEvent, key: str, fmt: str) -> Epci
         lot_number=ilmd.lot_number if ilmd is not None else None,
         expires_on=ilmd.item_expiration_date if ilmd is not None else None,
         error_declared=event.error_declaration is not None,
-        document={"format": fmt, "raw": event.raw, "event": event_to_plain(event)},
+        # The original text for the record; the canonical form for the traces.
+        document={"format": fmt, "raw": event.raw, "event": canonical_plain(event, canonical)},
         run_id=ctx.run_id,
     )
 

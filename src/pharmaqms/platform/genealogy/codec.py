@@ -117,11 +117,16 @@ def event_from_plain(plain: dict[str, Any], *, raw: str = "") -> EPCISEvent:
     return typing.cast(EPCISEvent, dataclasses.replace(event, raw=raw) if raw else event)
 
 
+def canonical_plain(event: EPCISEvent, canonical: typing.Callable[[str], str]) -> dict[str, Any]:
+    """The plain form with every identifier (EPCs, classes, locations, parties) spelled
+    canonically: what the traces read, so they never parse a sender's spelling again."""
+    return typing.cast(dict[str, Any], _canonical_ids(event_to_plain(event), canonical))
+
+
 def content_hash(event: EPCISEvent, canonical: typing.Callable[[str], str]) -> str:
     """The stated content hash (see the module doc); ``canonical`` spells identifiers."""
-    plain = {k: v for k, v in event_to_plain(event).items() if k not in _NOT_CONTENT}
-    digest = hashlib.sha256(canonical_json(_canonical_ids(plain, canonical)).encode()).hexdigest()
-    return HASH_PREFIX + digest
+    plain = {k: v for k, v in canonical_plain(event, canonical).items() if k not in _NOT_CONTENT}
+    return HASH_PREFIX + hashlib.sha256(canonical_json(plain).encode()).hexdigest()
 
 
 _ID_FIELDS: Final = frozenset(

@@ -1,0 +1,168 @@
+"""The answer of a genealogy question: a typed graph, and the recall scope of a forward trace."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Final
+
+
+class Direction(StrEnum):
+    UP = "up"  # where it came from: materials, lots
+    DOWN = "down"  # where it went: packs, containers, shipments, locations
+    BOTH = "both"
+
+
+# Node kinds in the order the genealogy page draws them, left to right.
+LAYERS: Final = (
+    "material",
+    "lot",
+    "record",
+    "pack",
+    "case",
+    "pallet",
+    "shipment",
+    "location",
+    "customer",
+)
+# Kinds of records that link providers add are drawn in the "record" layer.
+CORE_KINDS: Final = frozenset(LAYERS) - {"record"}
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    id: str
+    kind: str
+    label: str
+    url: str | None = None
+    detail: str = ""
+
+    @property
+    def layer(self) -> str:
+        return self.kind if self.kind in CORE_KINDS else "record"
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    source: str
+    target: str
+    relation: str
+    time: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeLocation:
+    id: str
+    """Canonical identifier (the SGLN as a Digital Link) as the events name it."""
+    code: str | None
+    name: str
+    kind: str
+    is_customer: bool
+    first_reached: datetime
+    how: str
+    """``bizLocation`` (the goods were there) or ``destination`` (they were sent there)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeShipment:
+    id: str
+    shipped_at: datetime
+    origin: str | None
+    destinations: tuple[str, ...]
+    objects: tuple[str, ...]
+    references: tuple[str, ...]
+    """Business transactions (despatch advice, bill of lading) and Shipment record codes."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecallScope:
+    start: str
+    lots: tuple[str, ...]
+    items: tuple[str, ...]
+    containers: tuple[str, ...]
+    shipments: tuple[ScopeShipment, ...]
+    locations: tuple[ScopeLocation, ...]
+    events: int
+    at: datetime | None = None
+
+    @property
+    def customers(self) -> tuple[ScopeLocation, ...]:
+        return tuple(loc for loc in self.locations if loc.is_customer)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "start": self.start,
+            "at": self.at,
+            "lots": list(self.lots),
+            "items": list(self.items),
+            "containers": list(self.containers),
+            "shipments": [
+                {
+                    "id": s.id,
+                    "shipped_at": s.shipped_at,
+                    "origin": s.origin,
+                    "destinations": list(s.destinations),
+                    "objects": list(s.objects),
+                    "references": list(s.references),
+                }
+                for s in self.shipments
+            ],
+            "locations": [_location(loc) for loc in self.locations],
+            "customers": [_location(loc) for loc in self.customers],
+            "events": self.events,
+        }
+
+
+def _location(loc: ScopeLocation) -> dict[str, Any]:
+    return {
+        "id": loc.id,
+        "code": loc.code,
+        "name": loc.name,
+        "kind": loc.kind,
+        "is_customer": loc.is_customer,
+        "first_reached": loc.first_reached,
+        "how": loc.how,
+    }
+
+
+@dataclass
+class Graph:
+    start: str
+    direction: Direction
+    at: datetime | None
+    nodes: dict[str, Node] = field(default_factory=dict)
+    edges: dict[tuple[str, str, str], Edge] = field(default_factory=dict)
+    scope: RecallScope | None = None
+
+    def add(self, node: Node) -> Node:
+        # The first description of a node wins: the most specific one is added first.
+        return self.nodes.setdefault(node.id, node)
+
+    def link(self, source: str, target: str, relation: str, time: datetime | None = None) -> None:
+        """One edge per (source, target, relation), at its earliest time."""
+        if source == target:
+            return
+        key = (source, target, relation)
+        known = self.edges.get(key)
+        if known is None or (time is not None and (known.time is None or time < known.time)):
+            self.edges[key] = Edge(source, target, relation, time)
+
+    def of_kind(self, kind: str) -> list[Node]:
+        return sorted((n for n in self.nodes.values() if n.kind == kind), key=lambda n: n.id)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "start": self.start,
+            "direction": self.direction.value,
+            "at": self.at,
+            "nodes": [
+                {"id": n.id, "kind": n.kind, "label": n.label, "url": n.url, "detail": n.detail}
+                for n in sorted(self.nodes.values(), key=lambda n: (LAYERS.index(n.layer), n.id))
+            ],
+            "edges": [
+                {"source": e.source, "target": e.target, "relation": e.relation, "time": e.time}
+                for e in sorted(self.edges.values(), key=lambda e: (e.source, e.target, e.relation))
+            ],
+            "recall_scope": self.scope.as_dict() if self.scope else None,
+        }

@@ -1,0 +1,217 @@
+"""Change control API: thin. Workflow steps without their own data (submit,
+submit_for_approval, complete_implementation, close, …) go through the generic
+``POST /api/v1/records/change_request/{id}/transitions/{name}``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.identity import Actor
+from pharmaqms.kernel.schemas import Page
+from pharmaqms.quality import events
+from pharmaqms.quality.changes import rules, service
+from pharmaqms.quality.changes.models import ChangeRequest
+from pharmaqms.quality.changes.schemas import (
+    ApprovalOut,
+    ChangeActionCompletion,
+    ChangeActionCreate,
+    ChangeActionOut,
+    ChangeCreate,
+    ChangeEdit,
+    ChangeOut,
+    ChangeSummary,
+    EffectivenessReview,
+    FunctionDecision,
+    ImpactAssessmentIn,
+)
+from pharmaqms.quality.schemas import links_out, signatures_out
+
+router = APIRouter(prefix="/api/v1", tags=["change control"])
+ActorDep = Annotated[Actor, Depends(current_actor)]
+
+
+def change_out(session: Session, change: ChangeRequest) -> ChangeOut:
+    session.flush()
+    out = ChangeOut.model_validate(change)
+    current = change.content_hash()
+    out.approvals = [
+        ApprovalOut.model_validate(a).model_copy(
+            update={
+                "valid_for_current_content": a.content_hash == current
+                and a.round == change.approval_round
+            }
+        )
+        for a in change.approvals
+    ]
+    _approved, out.functions_waiting = rules.approval_status(change)
+    out.signatures = signatures_out(session, change)
+    out.links = links_out(session, change)
+    return out
+
+
+@router.get("/changes", response_model=Page[ChangeSummary])
+def list_changes(
+    actor: ActorDep,
+    request: Request,
+    status: str | None = None,
+    regulatory_category: str | None = None,
+    limit: int = Query(default=50, ge=1, le=500),
+    offset: int = Query(default=0, ge=0),
+) -> Page[ChangeSummary]:
+    actor.require("records.read", "read change requests")
+    query = select(ChangeRequest).order_by(ChangeRequest.id.desc())
+    if status:
+        query = query.where(ChangeRequest.status == status)
+    if regulatory_category:
+        query = query.where(ChangeRequest.regulatory_category == regulatory_category)
+    with transaction(request) as session:
+        rows = list(session.scalars(query))
+        return Page[ChangeSummary](
+            items=[ChangeSummary.model_validate(c) for c in rows[offset : offset + limit]],
+            total=len(rows),
+            limit=limit,
+            offset=offset,
+        )
+
+
+@router.post("/changes", response_model=ChangeOut, status_code=201)
+def create(body: ChangeCreate, actor: ActorDep, request: Request) -> ChangeOut:
+    with transaction(request) as session:
+        if body.source is None:
+            change = service.request_change(
+                session,
+                actor=actor,
+                title=body.title,
+                description=body.description,
+                justification=body.justification,
+                change_type=body.change_type,
+                owner_id=body.owner_id,
+            )
+        else:
+            change = events.request_change(
+                session,
+                actor=actor,
+                source_type=body.source.source_type,
+                source_id=body.source.source_id,
+                source_label=body.source.source_label,
+                reason=body.source.reason,
+                title=body.title,
+                description=body.description,
+                justification=body.justification,
+                change_type=body.change_type,
+                owner_id=body.owner_id,
+            )
+        return change_out(session, change)
+
+
+@router.get("/changes/{change_id}", response_model=ChangeOut)
+def get_change(change_id: int, actor: ActorDep, request: Request) -> ChangeOut:
+    actor.require("records.read", "read change requests")
+    with transaction(request) as session:
+        return change_out(session, service.get_change(session, change_id))
+
+
+@router.patch("/changes/{change_id}", response_model=ChangeOut)
+def edit(change_id: int, body: ChangeEdit, actor: ActorDep, request: Request) -> ChangeOut:
+    with transaction(request) as session:
+        change = service.edit_change(
+            session,
+            actor=actor,
+            change_id=change_id,
+            expected_version=body.expected_version,
+            title=body.title,
+            description=body.description,
+            justification=body.justification,
+            change_type=body.change_type,
+            reason=body.reason,
+        )
+        return change_out(session, change)
+
+
+@router.post("/changes/{change_id}/impact-assessment", response_model=ChangeOut)
+def assess(
+    change_id: int, body: ImpactAssessmentIn, actor: ActorDep, request: Request
+) -> ChangeOut:
+    with transaction(request) as session:
+        change = service.assess_impact(
+            session,
+            actor=actor,
+            change_id=change_id,
+            impacts=[service.ImpactInput(i.area, i.impacted, i.assessment) for i in body.impacts],
+            regulatory_category=body.regulatory_category,
+            regulatory_rationale=body.regulatory_rationale,
+            functions=body.functions,
+            reason=body.reason,
+        )
+        return change_out(session, change)
+
+
+@router.post("/changes/{change_id}/decisions", response_model=ChangeOut)
+def decide(change_id: int, body: FunctionDecision, actor: ActorDep, request: Request) -> ChangeOut:
+    with transaction(request) as session:
+        service.decide_as_function(
+            session,
+            actor=actor,
+            change_id=change_id,
+            function=body.function,
+            approve=body.approve,
+            password=body.password,
+            comment=body.comment,
+        )
+        return change_out(session, service.get_change(session, change_id))
+
+
+@router.post("/changes/{change_id}/actions", response_model=ChangeActionOut, status_code=201)
+def add_action(
+    change_id: int, body: ChangeActionCreate, actor: ActorDep, request: Request
+) -> ChangeActionOut:
+    with transaction(request) as session:
+        action = service.add_action(
+            session,
+            actor=actor,
+            change_id=change_id,
+            kind=body.kind,
+            description=body.description,
+            owner_id=body.owner_id,
+            due_at=body.due_at,
+            document_id=body.document_id,
+            role=body.role,
+            reason=body.reason,
+        )
+        session.flush()
+        return ChangeActionOut.model_validate(action)
+
+
+@router.post("/changes/{change_id}/actions/{action_id}/completion", response_model=ChangeActionOut)
+def complete_action(
+    change_id: int,
+    action_id: int,
+    body: ChangeActionCompletion,
+    actor: ActorDep,
+    request: Request,
+) -> ChangeActionOut:
+    with transaction(request) as session:
+        action = service.complete_action(
+            session, actor=actor, change_id=change_id, action_id=action_id, evidence=body.evidence
+        )
+        return ChangeActionOut.model_validate(action)
+
+
+@router.post("/changes/{change_id}/effectiveness-review", response_model=ChangeOut)
+def review(
+    change_id: int, body: EffectivenessReview, actor: ActorDep, request: Request
+) -> ChangeOut:
+    with transaction(request) as session:
+        change = service.record_effectiveness_review(
+            session,
+            actor=actor,
+            change_id=change_id,
+            effective=body.effective,
+            summary=body.summary,
+        )
+        return change_out(session, change)

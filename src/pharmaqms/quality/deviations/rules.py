@@ -1,0 +1,120 @@
+"""The rules of a deviation as pure functions: due dates by class, and the guards of its
+workflow (each returns the reasons a step is not possible yet, so a refusal can name them)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from pharmaqms.quality.config import quality_settings
+from pharmaqms.quality.deviations.models import (
+    OPEN_STATUSES,
+    CapaDecision,
+    DeviationClass,
+    ExtensionStatus,
+    RootCauseCategory,
+)
+
+FISHBONE_CATEGORIES = tuple(c.value for c in RootCauseCategory)
+MAX_WHYS = 10
+
+
+def due_days(classification: str) -> int:
+    return quality_settings().deviation_due_days[DeviationClass(classification).value]
+
+
+def due_date(discovered_at: datetime, classification: str) -> datetime:
+    """A deviation is due for closure a number of days after its discovery, set by class."""
+    return discovered_at + timedelta(days=due_days(classification))
+
+
+def is_overdue(due_at: datetime | None, status: str, now: datetime) -> bool:
+    return due_at is not None and status in OPEN_STATUSES and due_at < now
+
+
+def fishbone_problems(fishbone: dict[str, list[str]]) -> list[str]:
+    problems = []
+    unknown = sorted(set(fishbone) - set(FISHBONE_CATEGORIES))
+    if unknown:
+        problems.append(
+            f"unknown fishbone categories {', '.join(unknown)}; "
+            f"the categories are {', '.join(FISHBONE_CATEGORIES)}"
+        )
+    for category, factors in fishbone.items():
+        if not isinstance(factors, list) or not all(
+            isinstance(f, str) and f.strip() for f in factors
+        ):
+            problems.append(f"the fishbone category {category} needs a list of non-empty factors")
+    return problems
+
+
+def classified(deviation: Any) -> list[str]:
+    reasons = []
+    if deviation.classification not in {c.value for c in DeviationClass}:
+        reasons.append("the deviation is not classified (minor, major or critical)")
+    for score, basis, name in (
+        ("severity", "severity_basis", "severity"),
+        ("probability", "probability_basis", "probability of occurrence"),
+        ("detectability", "detectability_basis", "detectability"),
+    ):
+        if getattr(deviation, score) is None:
+            reasons.append(f"the {name} score of the ICH Q9 basis is missing")
+        if not (getattr(deviation, basis) or "").strip():
+            reasons.append(f"the justification of the {name} score is missing")
+    return reasons
+
+
+def immediate_actions_recorded(deviation: Any) -> list[str]:
+    if not (deviation.immediate_actions or "").strip():
+        return ["the immediate actions taken are not recorded (write 'none needed' and why)"]
+    return []
+
+
+def investigator_named(deviation: Any) -> list[str]:
+    return [] if deviation.investigator_id is not None else ["no investigator is assigned"]
+
+
+def investigation_complete(deviation: Any) -> list[str]:
+    reasons = []
+    if not (deviation.root_cause or "").strip():
+        reasons.append("the root cause is not stated")
+    if deviation.root_cause_category not in FISHBONE_CATEGORIES:
+        reasons.append("the root cause category (man, machine, method, …) is not chosen")
+    if not deviation.why_chain:
+        reasons.append("the 5-why analysis has no answers")
+    reasons.extend(fishbone_problems(deviation.fishbone or {}))
+    return reasons
+
+
+def batches_assessed(deviation: Any) -> list[str]:
+    return [
+        f"the impact on batch {b.batch_id} is not assessed"
+        for b in deviation.batches
+        if not (b.impact_assessment or "").strip()
+    ]
+
+
+def capa_decided(deviation: Any) -> list[str]:
+    if deviation.capa_decision == CapaDecision.CAPA:
+        return []
+    if deviation.capa_decision == CapaDecision.NO_CAPA:
+        if (deviation.no_capa_rationale or "").strip():
+            return []
+        return ["'no CAPA' needs a rationale"]
+    return ["neither a CAPA is raised nor a rationale for 'no CAPA' given"]
+
+
+def batches_dispositioned(deviation: Any) -> list[str]:
+    return [
+        f"batch {b.batch_id} has no disposition yet"
+        for b in deviation.batches
+        if b.disposition is None
+    ]
+
+
+def no_pending_extension(deviation: Any) -> list[str]:
+    return [
+        f"the extension request of {e.requested_at:%Y-%m-%d} is still waiting for a decision"
+        for e in deviation.extensions
+        if e.status == ExtensionStatus.REQUESTED
+    ]
