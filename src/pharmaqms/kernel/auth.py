@@ -348,6 +348,10 @@ def authenticate(session: Session, *, username: str, password: str, channel: Cha
     user = user_by_username(session, (username or "").strip().lower())
     if user is None or user.is_service_account or not user.is_active:
         error = AuthenticationFailed("wrong username or password")
+        # Read now: after the rollback ``user`` is expired, and reloading it through the failed
+        # session would open a second transaction beside the follow-up one (on SQLite it waits
+        # for the follow-up's writer lock until the busy timeout).
+        user_id = user.id if user is not None else None
 
         def record(s: Session) -> None:
             audit.record_event(
@@ -355,7 +359,7 @@ def authenticate(session: Session, *, username: str, password: str, channel: Cha
                 actor=system_actor(s, channel),
                 action="login_failed",
                 record_type="user",
-                record_id=user.id if user else None,
+                record_id=user_id,
                 record_label=(username or "")[:64] or "-",
                 details={"why": "unknown or inactive account"},
             )

@@ -62,6 +62,13 @@ Progress = Callable[[str, int], None]
 def verify(session: Session, progress: Progress | None = None) -> VerifyReport:
     report = VerifyReport()
     tick = progress or (lambda _stage, _n: None)
+    if session.get_bind().dialect.name == "postgresql":
+        # One snapshot for the whole check: under READ COMMITTED an entry appended while the
+        # chain streams, or a record changed after its entries were read, would be reported
+        # as tampering. (SQLite's read transaction is a snapshot already.)
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    head = session.get(AuditChainHead, 1)
+    beyond_head: Any = None  # the first entry past the head: appended behind the app's back
     latest: dict[tuple[str, int], tuple[int, str, str]] = {}
     expected_seq = 1
     prev_hash = GENESIS
@@ -76,14 +83,14 @@ def verify(session: Session, progress: Progress | None = None) -> VerifyReport:
         content = entry_content(row)
         if row.seq != expected_seq:
             if row.seq > expected_seq:
+                # Which record the deleted entries concerned is unknown: the entry after the
+                # gap is intact and may belong to any record, so none is named.
                 report.findings.append(
                     Finding(
                         "entry_missing",
                         f"audit entries {expected_seq}–{row.seq - 1} are missing before entry "
                         f"{row.seq} (deleted)",
-                        row.record_type,
-                        row.record_id,
-                        expected_seq,
+                        seq=expected_seq,
                     )
                 )
             else:
@@ -118,15 +125,29 @@ def verify(session: Session, progress: Progress | None = None) -> VerifyReport:
                     row.seq,
                 )
             )
+        if head is not None and beyond_head is None and row.seq > head.seq:
+            beyond_head = row
         prev_hash = row.entry_hash
         expected_seq = row.seq + 1
         if row.state_hash is not None and row.record_id is not None:
             latest[(row.record_type, row.record_id)] = (row.seq, row.state_hash, row.record_label)
-    head = session.get(AuditChainHead, 1)
     last_seq = expected_seq - 1
     if head is not None:
         report.head_seq, report.head_hash = head.seq, head.entry_hash
-        if head.seq != last_seq or head.entry_hash != prev_hash:
+        if beyond_head is not None:
+            report.findings.append(
+                Finding(
+                    "chain_head_mismatch",
+                    f"the chain head says entry {head.seq} is the last, the table goes on to "
+                    f"entry {last_seq}: entry {beyond_head.seq} ({beyond_head.action} on "
+                    f"{beyond_head.record_label}) and any after it were added behind the "
+                    "application's back",
+                    beyond_head.record_type,
+                    beyond_head.record_id,
+                    beyond_head.seq,
+                )
+            )
+        elif head.seq != last_seq or head.entry_hash != prev_hash:
             report.findings.append(
                 Finding(
                     "chain_truncated" if head.seq > last_seq else "chain_head_mismatch",

@@ -1,0 +1,524 @@
+"""Authentication and accounts (Part 11 §11.300): argon2 hashes, the password policy, history
+and ageing, lockout with an alert, unlock and reset by an administrator, identities never
+reused, bearer tokens, session cookies with CSRF protection, idle sessions."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from tests.conftest import People
+from tests.kernel.helpers import (
+    SOP_BODY,
+    changes_of,
+    entries,
+    row,
+    signatures,
+    snapshot,
+    sop_in_state,
+    transition,
+)
+from tests.support import PASSWORD
+
+from pharmaqms.kernel import auth, clock
+from pharmaqms.kernel.db import Database
+from pharmaqms.kernel.errors import (
+    AccountLocked,
+    AuthenticationFailed,
+    Conflict,
+    InvalidInput,
+    PasswordExpired,
+)
+from pharmaqms.kernel.http.context import CSRF_HEADER, SESSION_COOKIE
+from pharmaqms.kernel.identity import Channel
+from pharmaqms.kernel.models import SecurityAlert, User
+from pharmaqms.kernel.passwords import hash_password, verify_password
+from pharmaqms.kernel.settings import get_settings
+from pharmaqms.kernel.uow import unit_of_work
+from pharmaqms.quality.documents.models import DocumentVersion
+
+NEW_PASSWORDS = [f"Fresh-Secret-{n}{n}!" for n in range(1, 7)]
+
+
+def login(db: Database, username: str, password: str) -> User:
+    with unit_of_work(db) as s:
+        return auth.authenticate(s, username=username, password=password, channel=Channel.UI)
+
+
+def add_person(db: Database, people: People, username: str, password: str = PASSWORD) -> int:
+    with unit_of_work(db) as s:
+        user = auth.add_user(
+            s,
+            actor=people.admin,
+            username=username,
+            full_name=username.title(),
+            roles=["qc_analyst"],
+            password=password,
+            must_change_password=False,
+        )
+        return user.id
+
+
+def change_password(db: Database, username: str, old: str, new: str) -> None:
+    with unit_of_work(db) as s:
+        auth.change_password(s, username=username, old_password=old, new_password=new)
+
+
+# --- hashing and the policy ------------------------------------------------------------------
+
+
+def test_passwords_are_hashed_with_argon2id_and_the_configured_parameters(
+    db: Database, people: People
+) -> None:
+    settings = get_settings()
+    stored = row(db, User, people.qc.user_id)["password_hash"]
+
+    assert stored.startswith("$argon2id$v=19$")
+    assert (
+        f"m={settings.argon2_memory_cost},t={settings.argon2_time_cost},"
+        f"p={settings.argon2_parallelism}$"
+    ) in stored
+    assert verify_password(stored, PASSWORD)
+    assert not verify_password(stored, PASSWORD + "x")
+    assert not verify_password(stored, "")
+    assert not verify_password(None, PASSWORD)
+    # salted: the same password never hashes the same twice
+    assert hash_password(PASSWORD) != hash_password(PASSWORD)
+
+
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [
+        ("Sh0rt-pw!", "it must be at least 12 characters long"),
+        ("Aa1-" * 65, "it must be at most 256 characters long"),
+        (
+            "onlylowercaseletters",
+            "it must mix at least three of: lower case, upper case, digits, other characters",
+        ),
+        (
+            "lowercase-and-symbols",
+            "it must mix at least three of: lower case, upper case, digits, other characters",
+        ),
+        ("Hana-Secret-99", "it must not contain the username"),
+    ],
+)
+def test_each_rule_of_the_password_policy_refuses_and_nothing_is_written(
+    db: Database, people: People, password: str, reason: str
+) -> None:
+    before = snapshot(db)
+
+    with pytest.raises(InvalidInput) as refused, unit_of_work(db) as s:
+        auth.add_user(
+            s,
+            actor=people.admin,
+            username="hana",
+            full_name="Hana Hash",
+            roles=["qc_analyst"],
+            password=password,
+        )
+
+    assert refused.value.field == "password"
+    assert refused.value.reasons == [reason]
+    assert snapshot(db) == before
+
+
+def test_a_password_that_meets_every_rule_is_accepted(db: Database, people: People) -> None:
+    uid = add_person(db, people, "hana", "Good-Enough-Pw9")
+    assert login(db, "hana", "Good-Enough-Pw9").id == uid
+
+
+def test_the_last_five_passwords_cannot_be_reused(db: Database, people: People) -> None:
+    # given a user who changed their password five times
+    add_person(db, people, "hana", PASSWORD)
+    current = PASSWORD
+    for new in NEW_PASSWORDS[:5]:
+        change_password(db, "hana", current, new)
+        current = new
+    before = snapshot(db)
+    stored = row(db, User, before.users)  # hana is the newest user
+
+    # when they go back to any of the last five
+    for reused in NEW_PASSWORDS[:4]:
+        with pytest.raises(InvalidInput) as refused:
+            change_password(db, "hana", current, reused)
+        # then it is refused and nothing changes
+        assert refused.value.detail == "the new password must differ from the last 5 passwords"
+    assert snapshot(db) == before
+    assert row(db, User, before.users) == stored
+
+    # while the sixth-newest is allowed again
+    change_password(db, "hana", current, PASSWORD)
+    assert login(db, "hana", PASSWORD).username == "hana"
+
+
+def test_a_password_expires_after_the_maximum_age(
+    db: Database, people: People, frozen_clock: clock.FrozenClock
+) -> None:
+    # given a password set now
+    add_person(db, people, "hana")
+    max_age = get_settings().password_max_age_days
+    assert max_age == 90
+
+    # on its last valid day it still works
+    frozen_clock.advance(days=max_age)
+    assert login(db, "hana", PASSWORD).username == "hana"
+
+    # a second later it has expired: login is refused and nothing is written
+    frozen_clock.advance(seconds=1)
+    before = snapshot(db)
+    with pytest.raises(PasswordExpired) as refused:
+        login(db, "hana", PASSWORD)
+    assert refused.value.status == 401
+    assert refused.value.extra == {"username": "hana"}
+    assert snapshot(db) == before
+
+    # the owner can still change it, proving the old one, and then log in
+    change_password(db, "hana", PASSWORD, NEW_PASSWORDS[0])
+    assert login(db, "hana", NEW_PASSWORDS[0]).username == "hana"
+
+
+# --- lockout ---------------------------------------------------------------------------------
+
+
+def fail_logins(db: Database, username: str, times: int) -> None:
+    for _ in range(times):
+        with pytest.raises(AuthenticationFailed):
+            login(db, username, "wrong-password")
+
+
+@pytest.mark.postgres
+def test_five_failed_logins_lock_the_account_raise_an_alert_and_are_audited(
+    db: Database, people: People
+) -> None:
+    # given four failed logins: counted, not locked yet
+    start = snapshot(db)
+    fail_logins(db, "qc", 4)
+    assert row(db, User, people.qc.user_id)["failed_login_count"] == 4
+    assert row(db, User, people.qc.user_id)["locked_at"] is None
+    assert snapshot(db).alerts == start.alerts
+
+    # when the fifth fails
+    fail_logins(db, "qc", 1)
+
+    # then the account is locked, an alert is raised, and the trail says so
+    locked = row(db, User, people.qc.user_id)
+    assert locked["failed_login_count"] == 5
+    assert locked["locked_at"] is not None
+    with unit_of_work(db, write=False) as s:
+        [alert] = s.scalars(select(SecurityAlert).where(SecurityAlert.user_id == locked["id"]))
+        kind, detail = alert.kind, alert.detail
+    assert kind == "account_locked"
+    assert detail.startswith("Account qc (Chloe Chemist) locked after 5 failed attempts")
+    actions = [e.action for e in entries(db, after=start.head[0])]
+    assert actions == ["login_failed"] * 5 + ["create", "account_locked"]
+    [lock_entry] = [e for e in entries(db, after=start.head[0]) if e.action == "account_locked"]
+    assert (lock_entry.record_type, lock_entry.record_id) == ("user", locked["id"])
+    assert lock_entry.reason == "5 failed attempts in a row"
+    assert changes_of(lock_entry)["locked_at"][0] is None
+
+
+def test_a_locked_user_can_neither_log_in_nor_sign(db: Database, people: People) -> None:
+    # given an SOP waiting for QA, and QA locked out
+    vid = sop_in_state(db, people.qc, people.qa, "in_review", "Line clearance")
+    qa = people.qa
+    fail_logins(db, "qa", 5)
+    before, stored = snapshot(db), row(db, DocumentVersion, vid)
+
+    # when QA logs in, or signs, with the right password
+    with pytest.raises(AccountLocked) as login_refused:
+        login(db, "qa", PASSWORD)
+    with pytest.raises(AccountLocked) as signing_refused:
+        transition(db, qa, vid, "approve", password=PASSWORD)
+
+    # then both are refused, and nothing changed
+    assert "is locked" in login_refused.value.detail
+    assert "can't sign" in signing_refused.value.detail
+    assert snapshot(db) == before
+    assert row(db, DocumentVersion, vid) == stored
+    assert signatures(db, vid) == []
+
+
+def test_wrong_signature_passwords_count_toward_the_same_lockout(
+    db: Database, people: People
+) -> None:
+    vid = sop_in_state(db, people.qc, people.qa, "in_review", "Line clearance")
+    fail_logins(db, "qa", 4)
+
+    with pytest.raises(AuthenticationFailed):
+        transition(db, people.qa, vid, "approve", password="wrong-password")
+
+    assert row(db, User, people.qa.user_id)["locked_at"] is not None
+    with pytest.raises(AccountLocked):
+        login(db, "qa", PASSWORD)
+
+
+def test_an_administrator_unlocks_an_account(db: Database, people: People) -> None:
+    fail_logins(db, "qc", 5)
+    start = snapshot(db)
+
+    with unit_of_work(db) as s:
+        auth.unlock_user(
+            s, actor=people.admin, user_id=people.qc.user_id, reason="called the help desk"
+        )
+
+    [entry] = entries(db, after=start.head[0])
+    assert (entry.action, entry.actor_username, entry.reason) == (
+        "unlock",
+        "admin",
+        "called the help desk",
+    )
+    assert changes_of(entry)["failed_login_count"] == [5, 0]
+    assert login(db, "qc", PASSWORD).username == "qc"
+
+
+def test_an_administrator_resets_a_password_which_unlocks_and_must_be_changed(
+    db: Database, people: People
+) -> None:
+    fail_logins(db, "qc", 5)
+
+    with unit_of_work(db) as s:
+        auth.reset_password(
+            s,
+            actor=people.admin,
+            user_id=people.qc.user_id,
+            new_password="Temporary-Pw-42",
+            reason="forgotten",
+        )
+
+    assert row(db, User, people.qc.user_id)["locked_at"] is None
+    with pytest.raises(PasswordExpired):
+        login(db, "qc", "Temporary-Pw-42")
+    change_password(db, "qc", "Temporary-Pw-42", NEW_PASSWORDS[0])
+    assert login(db, "qc", NEW_PASSWORDS[0]).username == "qc"
+
+
+def test_only_an_administrator_unlocks(db: Database, people: People) -> None:
+    from pharmaqms.kernel.errors import PermissionDenied
+
+    fail_logins(db, "qc", 5)
+    before = snapshot(db)
+
+    with pytest.raises(PermissionDenied), unit_of_work(db) as s:
+        auth.unlock_user(s, actor=people.qa, user_id=people.qc.user_id, reason="friend")
+
+    assert snapshot(db) == before
+    assert row(db, User, people.qc.user_id)["locked_at"] is not None
+
+
+# --- identities --------------------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+def test_a_username_is_never_reused_after_deactivation(db: Database, people: People) -> None:
+    # given a deactivated user
+    with unit_of_work(db) as s:
+        auth.deactivate_user(
+            s, actor=people.admin, user_id=people.operator.user_id, reason="left the company"
+        )
+    before = snapshot(db)
+
+    # when someone new would get the same name, in any case
+    for username in ("operator", "Operator", " OPERATOR "):
+        with pytest.raises(Conflict) as refused, unit_of_work(db) as s:
+            auth.add_user(
+                s,
+                actor=people.admin,
+                username=username,
+                full_name="Olga Other",
+                roles=["production_operator"],
+                password=PASSWORD,
+            )
+        # then it is refused
+        assert refused.value.detail == "the username 'operator' exists already and is never reused"
+
+    # and nothing changed; the old account still exists, deactivated, and can't log in
+    assert snapshot(db) == before
+    assert row(db, User, people.operator.user_id)["is_active"] is False
+    with pytest.raises(AuthenticationFailed):
+        login(db, "operator", PASSWORD)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("username", ["operator", "nobody", "system"])
+def test_a_login_to_an_inactive_unknown_or_machine_account_is_refused_and_audited(
+    db: Database, people: People, username: str
+) -> None:
+    # given a deactivated person, a name nobody has, and the system's service account
+    with unit_of_work(db) as s:
+        auth.deactivate_user(
+            s, actor=people.admin, user_id=people.operator.user_id, reason="left the company"
+        )
+    with unit_of_work(db, write=False) as s:
+        known = auth.user_by_username(s, username)
+        user_id = known.id if known is not None else None
+    before = snapshot(db)
+
+    # when someone tries to log in with it
+    with pytest.raises(AuthenticationFailed) as refused:
+        login(db, username, PASSWORD)
+
+    # then the refusal says no more than needed, and the attempt is in the trail
+    assert refused.value.detail == "wrong username or password"
+    [attempt] = entries(db, after=before.head[0])
+    assert (attempt.action, attempt.record_type, attempt.record_id) == (
+        "login_failed",
+        "user",
+        user_id,
+    )
+    assert attempt.record_label == username
+    assert changes_of(attempt) == {"why": "unknown or inactive account"}
+    assert replace(snapshot(db), audit_entries=0, head=(0, "")) == replace(
+        before, audit_entries=0, head=(0, "")
+    )
+
+
+# --- bearer tokens -----------------------------------------------------------------------------
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {token}"}
+
+
+def issue(client: TestClient, username: str = "qc") -> tuple[str, int]:
+    response = client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    return response.json()["token"], response.json()["token_id"]
+
+
+def assert_401(response: Any) -> None:
+    assert response.status_code == 401
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["code"] == "authentication_failed"
+    assert body["detail"] == "the bearer token is unknown, expired or revoked"
+
+
+def test_an_unknown_bearer_token_is_refused(app: Any) -> None:
+    client = TestClient(app)
+
+    assert_401(client.get("/api/v1/me", headers=bearer("pqms_not-a-token")))
+
+
+def test_an_expired_bearer_token_is_refused(
+    app: Any, db: Database, frozen_clock: clock.FrozenClock
+) -> None:
+    client = TestClient(app)
+    token, _ = issue(client)
+    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
+
+    frozen_clock.advance(days=1, seconds=1)
+
+    assert_401(client.get("/api/v1/me", headers=bearer(token)))
+
+
+def test_a_revoked_bearer_token_is_refused(app: Any, db: Database, people: People) -> None:
+    client = TestClient(app)
+    token, token_id = issue(client)
+    assert client.get("/api/v1/me", headers=bearer(token)).json()["username"] == "qc"
+
+    with unit_of_work(db) as s:
+        auth.revoke_api_token(s, actor=people.qc, token_id=token_id, reason="laptop lost")
+
+    assert_401(client.get("/api/v1/me", headers=bearer(token)))
+
+
+def test_a_token_of_a_deactivated_user_is_refused(app: Any, db: Database, people: People) -> None:
+    client = TestClient(app)
+    token, _ = issue(client)
+
+    with unit_of_work(db) as s:
+        auth.deactivate_user(s, actor=people.admin, user_id=people.qc.user_id, reason="left")
+
+    assert_401(client.get("/api/v1/me", headers=bearer(token)))
+
+
+# --- session cookies ---------------------------------------------------------------------------
+
+
+def browser(app: Any, db: Database, username: str) -> tuple[TestClient, str]:
+    """A client holding a logged-in session cookie; returns it and the session's CSRF token."""
+    with unit_of_work(db) as s:
+        user = auth.user_by_username(s, username)
+        assert user is not None
+        opened = auth.open_web_session(s, user)
+    client = TestClient(app)
+    client.cookies.set(SESSION_COOKIE, opened.cookie)
+    return client, opened.csrf_token
+
+
+NEW_SOP = {"doc_type": "sop", "title": "Gowning", "body": SOP_BODY}
+
+
+def test_an_unsafe_request_with_the_cookie_but_without_the_csrf_token_is_refused(
+    app: Any, db: Database
+) -> None:
+    # given a logged-in browser
+    client, csrf = browser(app, db, "qc")
+    before = snapshot(db)
+
+    # when a page on another site makes it post (the cookie goes along, the token does not)
+    forged = client.post("/api/v1/documents", json=NEW_SOP)
+    wrong = client.post("/api/v1/documents", json=NEW_SOP, headers={CSRF_HEADER: "guess"})
+
+    # then both are refused and nothing changed
+    for response in (forged, wrong):
+        assert response.status_code == 403
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.json()["code"] == "permission_denied"
+        assert "CSRF token is missing or wrong" in response.json()["detail"]
+    assert snapshot(db) == before
+
+    # while reading needs no token, and the real token lets the same post through
+    assert client.get("/api/v1/me").json()["username"] == "qc"
+    created = client.post("/api/v1/documents", json=NEW_SOP, headers={CSRF_HEADER: csrf})
+    assert created.status_code == 201, created.text
+    assert snapshot(db).versions == before.versions + 1
+
+
+def test_an_idle_session_expires(app: Any, db: Database, frozen_clock: clock.FrozenClock) -> None:
+    # given a browser session used every 29 minutes
+    client, _csrf = browser(app, db, "qc")
+    idle = get_settings().session_idle_minutes
+    assert idle == 30
+    for _ in range(3):
+        frozen_clock.advance(minutes=idle - 1)
+        assert client.get("/api/v1/me").status_code == 200
+
+    # when it is left alone longer than the idle limit
+    frozen_clock.advance(minutes=idle, seconds=1)
+    response = client.get("/api/v1/me")
+
+    # then it no longer works
+    assert response.status_code == 401
+    assert response.json()["code"] == "login_required"
+
+
+def test_a_session_ends_after_its_maximum_lifetime_even_when_in_use(
+    app: Any, db: Database, frozen_clock: clock.FrozenClock
+) -> None:
+    client, _csrf = browser(app, db, "qc")
+    hours = get_settings().session_max_hours
+    for _ in range(hours * 3):
+        frozen_clock.advance(minutes=20)
+        assert client.get("/api/v1/me").status_code == 200
+
+    frozen_clock.advance(minutes=20)
+
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_a_deactivated_users_session_stops_working(app: Any, db: Database, people: People) -> None:
+    client, _csrf = browser(app, db, "qc")
+    assert client.get("/api/v1/me").status_code == 200
+    before = snapshot(db)
+
+    with unit_of_work(db) as s:
+        auth.deactivate_user(s, actor=people.admin, user_id=people.qc.user_id, reason="left")
+
+    assert client.get("/api/v1/me").status_code == 401
+    assert replace(snapshot(db), audit_entries=0, head=(0, "")) == replace(
+        before, audit_entries=0, head=(0, "")
+    )
