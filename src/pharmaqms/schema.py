@@ -8,9 +8,11 @@ from pharmaqms.kernel.db import Base
 from pharmaqms.platform import permissions as platform_permissions
 from pharmaqms.platform.connectors import epcis_store as epcis_connector
 from pharmaqms.platform.connectors import lims as lims_connector
+from pharmaqms.platform.connectors import sensors as sensors_connector
 from pharmaqms.platform.genealogy import models as genealogy_models
 from pharmaqms.platform.ingest import models as ingest_models
 from pharmaqms.platform.masterdata import models as masterdata_models
+from pharmaqms.platform.sensors import models as sensor_models
 from pharmaqms.platform.timeseries import models as timeseries_models
 from pharmaqms.platform.traceability import models as traceability_models
 from pharmaqms.quality import links as quality_links
@@ -35,6 +37,8 @@ MODULES = (
     timeseries_models,
     traceability_models,
     lims_connector,
+    sensors_connector,
+    sensor_models,
     epcis_connector,
     genealogy_models,
     document_models,
