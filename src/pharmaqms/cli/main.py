@@ -40,7 +40,11 @@ def _register_subcommands() -> None:
     """Sub-commands that modules contribute (pharmaqms gs1 …, pharmaqms spc …)."""
     import importlib
 
-    for module, name in (("pharmaqms.cli.gs1", "gs1"), ("pharmaqms.cli.spc", "spc")):
+    for module, name in (
+        ("pharmaqms.cli.gs1", "gs1"),
+        ("pharmaqms.cli.spc", "spc"),
+        ("pharmaqms.cli.mqtt", "mqtt"),
+    ):
         try:
             sub = importlib.import_module(module)
         except ModuleNotFoundError as err:

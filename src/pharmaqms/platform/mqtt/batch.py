@@ -1,0 +1,97 @@
+"""One batch of MQTT messages → one import run, through the one ingest pipeline.
+
+The run is the audited record of the delivery (who: the service account on the MQTT channel;
+what: the hash of exactly the messages received; the counts); the readings are append-only
+rows that point at it. The acknowledgement to the broker is the side effect after commit:
+``store_batch`` hands it to the unit of work, which runs it only once the commit succeeded."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from pharmaqms.kernel.db import Database
+from pharmaqms.kernel.errors import Conflict, DocumentRefused, InvalidInput
+from pharmaqms.kernel.identity import Actor
+from pharmaqms.kernel.uow import after_commit, unit_of_work
+from pharmaqms.platform.ingest import service as ingest
+from pharmaqms.platform.ingest.models import DataSource, RunStatus
+from pharmaqms.platform.mqtt.messages import Message, encode_batch
+
+MQTT_MAPPING = {"format": "mqtt"}
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    run_number: str
+    messages: int
+    accepted: int
+    duplicate: int
+    quarantined: int
+
+
+def ensure_source(database: Database, actor: Actor, code: str) -> None:
+    """The data source MQTT deliveries are attributed to, registered on first start."""
+    for attempt in (1, 2):
+        try:
+            with unit_of_work(database) as session:
+                source = session.scalars(select(DataSource).where(DataSource.code == code)).first()
+                if source is None:
+                    ingest.register_source(
+                        session,
+                        actor=actor,
+                        code=code,
+                        name="IoT sensors over MQTT",
+                        kind="sensors",
+                        mapping=dict(MQTT_MAPPING),
+                    )
+                    return
+                if source.kind != "sensors" or source.mapping.get("format") != "mqtt":
+                    raise InvalidInput(
+                        f"data source {code} is not an MQTT sensors source "
+                        f"(kind {source.kind}, mapping {source.mapping})",
+                        field="source",
+                    )
+                return
+        except Conflict:
+            # Another worker of a shared subscription registered it a moment ago: read it.
+            if attempt == 2:
+                raise
+
+
+def store_batch(
+    database: Database,
+    actor: Actor,
+    source_code: str,
+    messages: Sequence[Message],
+    *,
+    acknowledge: Callable[[], None],
+    filename: str = "",
+) -> BatchOutcome:
+    """Store the messages as one import run and, after the commit, ``acknowledge`` them.
+    Raises ``DocumentRefused`` (after recording the refusal) when the batch as a whole could
+    not be taken: nothing is acknowledged then, so the broker keeps the messages."""
+    with unit_of_work(database) as session:
+        run = ingest.ingest(
+            session,
+            actor=actor,
+            kind="sensors",
+            content=encode_batch(messages),
+            filename=filename or f"MQTT batch of {len(messages)} message(s)",
+            source_code=source_code,
+        )
+        if run.status == RunStatus.COMPLETED:
+            after_commit(session, acknowledge)
+        outcome = BatchOutcome(
+            run_number=run.number,
+            messages=len(messages),
+            accepted=run.rows_accepted,
+            duplicate=run.rows_duplicate,
+            quarantined=run.rows_quarantined,
+        )
+        refused = run.refused_reason if run.status == RunStatus.REFUSED else None
+    if refused is not None:
+        raise DocumentRefused(f"MQTT batch refused ({outcome.run_number}): {refused}")
+    return outcome
