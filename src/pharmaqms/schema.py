@@ -5,6 +5,12 @@ from __future__ import annotations
 
 from pharmaqms.kernel import models as kernel_models
 from pharmaqms.kernel.db import Base
+from pharmaqms.lifecycle.production.materials import models as production_material_models
+from pharmaqms.lifecycle.production.materials import workflow as production_material_workflow
+from pharmaqms.lifecycle.production.nonconforming import models as production_nc_models
+from pharmaqms.lifecycle.production.nonconforming import workflow as production_nc_workflow
+from pharmaqms.lifecycle.production.qc import models as production_qc_models
+from pharmaqms.lifecycle.production.qc import workflow as production_qc_workflow
 from pharmaqms.platform import permissions as platform_permissions
 from pharmaqms.platform.connectors import epcis_store as epcis_connector
 from pharmaqms.platform.connectors import lims as lims_connector
@@ -54,6 +60,12 @@ MODULES = (
     complaint_workflow,
     risk_models,
     risk_workflow,
+    production_material_models,
+    production_material_workflow,
+    production_qc_models,
+    production_qc_workflow,
+    production_nc_models,
+    production_nc_workflow,
 )
 
 metadata = Base.metadata

@@ -11,6 +11,9 @@ from fastapi.staticfiles import StaticFiles
 import pharmaqms.schema  # noqa: F401 - every module's tables, record types and permissions
 from pharmaqms.kernel.db import Database, set_database
 from pharmaqms.kernel.http import problems
+from pharmaqms.lifecycle.production.materials import api as production_materials_api
+from pharmaqms.lifecycle.production.nonconforming import api as production_nc_api
+from pharmaqms.lifecycle.production.qc import api as production_qc_api
 from pharmaqms.quality import api as quality_links_api
 from pharmaqms.quality.capa import api as capa_api
 from pharmaqms.quality.changes import api as changes_api
@@ -31,6 +34,9 @@ API_ROUTERS = (
     complaints_api.router,
     risk_api.router,
     quality_links_api.router,
+    production_materials_api.router,
+    production_qc_api.router,
+    production_nc_api.router,
 )
 
 

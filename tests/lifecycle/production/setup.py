@@ -1,0 +1,187 @@
+"""What the production tests share: master data written through the platform services (the
+platform has no API for it), and the steps of this module done through its API — qualifying a
+supplier, approving a specification, receiving a lot."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from tests.support import PASSWORD
+
+from pharmaqms.kernel.db import Database
+from pharmaqms.kernel.models import AuditEntry, ElectronicSignature
+from pharmaqms.kernel.uow import unit_of_work
+from pharmaqms.lifecycle.production.materials.service import set_material_gtin
+from pharmaqms.platform.gs1 import check_digit
+from pharmaqms.platform.masterdata import service as masterdata
+from pharmaqms.platform.masterdata.models import Lot
+
+
+def gtin(body13: str) -> str:
+    return f"{body13}{check_digit(body13)}"
+
+
+PRODUCT = "P-PARA500"
+PRODUCT_GTIN = gtin("0501234500001")
+MATERIAL = "M-PARA-API"
+MATERIAL_GTIN = gtin("0501234500002")
+OTHER_MATERIAL = "M-MCC"
+OTHER_MATERIAL_GTIN = gtin("0501234500003")
+SUPPLIER = "S-ACME"  # qualified until 2027
+LAPSED_SUPPLIER = "S-BETA"  # qualification ran out on 2026-01-31
+UNLISTED_SUPPLIER = "S-GAMMA"  # never on the list
+
+
+def seed_master_data(db: Database, people: Any) -> None:
+    admin = people.admin
+    with unit_of_work(db) as s:
+        masterdata.add_product(
+            s,
+            actor=admin,
+            gtin=PRODUCT_GTIN,
+            code=PRODUCT,
+            name="Paracetamol 500 mg tablets",
+            strength="500 mg",
+        )
+        for code, name, body in (
+            (MATERIAL, "Paracetamol (API)", MATERIAL_GTIN),
+            (OTHER_MATERIAL, "Microcrystalline cellulose", OTHER_MATERIAL_GTIN),
+        ):
+            masterdata.add_material(s, actor=admin, code=code, name=name, kind="api")
+            set_material_gtin(s, actor=admin, material_code=code, gtin=body, reason="label GTIN")
+        for code, name in (
+            (SUPPLIER, "Acme Fine Chemicals"),
+            (LAPSED_SUPPLIER, "Beta Pharma Ingredients"),
+            (UNLISTED_SUPPLIER, "Gamma Trading"),
+        ):
+            masterdata.add_supplier(s, actor=admin, code=code, name=name, country="DE")
+
+
+def qualify_supplier(
+    qa: Any, material: str, supplier: str, *, audited_on: date, until: date
+) -> int:
+    created = qa.post(
+        "/api/v1/production/supplier-approvals",
+        json={"material_code": material, "supplier_code": supplier, "manufacturer_site": "Site 1"},
+    )
+    assert created.status_code == 201, created.text
+    approval_id = int(created.json()["id"])
+    recorded = qa.post(
+        f"/api/v1/production/supplier-approvals/{approval_id}/audits",
+        json={
+            "audited_on": audited_on.isoformat(),
+            "outcome": "GMP audit passed, two minor observations closed",
+            "qualified_until": until.isoformat(),
+        },
+    )
+    assert recorded.status_code == 200, recorded.text
+    qualified = qa.post(
+        f"/api/v1/records/supplier_approval/{approval_id}/transitions/qualify",
+        json={"password": PASSWORD},
+    )
+    assert qualified.status_code == 200, qualified.text
+    return approval_id
+
+
+ASSAY = {
+    "test_code": "ASSAY",
+    "test_name": "Assay (HPLC)",
+    "kind": "numeric",
+    "unit": "%",
+    "lower_limit": 95.0,
+    "upper_limit": 105.0,
+    "decimals": 1,
+    "method": "HPLC-001",
+}
+APPEARANCE = {
+    "test_code": "APPEARANCE",
+    "test_name": "Appearance",
+    "kind": "list",
+    "allowed_values": ["white tablet", "off-white tablet"],
+}
+
+
+def approved_specification(
+    qc: Any,
+    qa: Any,
+    *,
+    item_code: str,
+    subject_kind: str = "product",
+    market: str = "EU",
+    tests: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    created = qc.post(
+        "/api/v1/production/qc/specifications",
+        json={
+            "subject_kind": subject_kind,
+            "item_code": item_code,
+            "market": market,
+            "title": f"Release specification {item_code} ({market})",
+            "tests": tests or [ASSAY, APPEARANCE],
+        },
+    )
+    assert created.status_code == 201, created.text
+    spec_id = created.json()["id"]
+    submitted = qc.post(f"/api/v1/records/qc_specification/{spec_id}/transitions/submit", json={})
+    assert submitted.status_code == 200, submitted.text
+    approved = qa.post(
+        f"/api/v1/records/qc_specification/{spec_id}/transitions/approve",
+        json={"password": PASSWORD},
+    )
+    assert approved.status_code == 200, approved.text
+    return dict(qa.get(f"/api/v1/production/qc/specifications/{spec_id}").json())
+
+
+def add_batch(db: Database, people: Any, lot_number: str, **extra: Any) -> int:
+    with unit_of_work(db) as s:
+        lot = masterdata.add_lot(
+            s,
+            actor=people.admin,
+            kind="finished",
+            item_code=PRODUCT,
+            lot_number=lot_number,
+            expires_on=extra.pop("expires_on", date(2029, 1, 31)),
+            **extra,
+        )
+        s.flush()
+        return lot.id
+
+
+def receive_lot(
+    client: Any,
+    lot_number: str,
+    *,
+    material: str = MATERIAL,
+    supplier: str = SUPPLIER,
+    expires_on: date = date(2028, 6, 30),
+) -> Any:
+    return client.post(
+        "/api/v1/production/material-lots",
+        json={
+            "material_code": material,
+            "supplier_code": supplier,
+            "lot_number": lot_number,
+            "supplier_lot": f"SUP-{lot_number}",
+            "expires_on": expires_on.isoformat(),
+            "quantity": 250.0,
+            "unit": "kg",
+        },
+    )
+
+
+def lot_status(db: Database, lot_id: int) -> str:
+    with unit_of_work(db, write=False) as s:
+        lot = s.get(Lot, lot_id)
+        assert lot is not None
+        return lot.status
+
+
+def trail_counts(db: Database) -> tuple[int, int]:
+    """Audit entries and signatures: what a refusal must leave as it was."""
+    with unit_of_work(db, write=False) as s:
+        return (
+            int(s.scalar(select(func.count()).select_from(AuditEntry)) or 0),
+            int(s.scalar(select(func.count()).select_from(ElectronicSignature)) or 0),
+        )
