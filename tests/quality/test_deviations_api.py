@@ -26,7 +26,11 @@ from tests.support import PASSWORD
 from pharmaqms.kernel import clock
 from pharmaqms.quality.deviations import impact
 
-pytestmark = pytest.mark.usefixtures("frozen_clock")
+
+@pytest.fixture(autouse=True)
+def _clock_stops_after_the_database_is_made(db: Any, frozen_clock: clock.FrozenClock) -> None:
+    """The session's template database is made by whichever test asks first: made under a
+    frozen March clock, its passwords would look expired to the tests that run on real time."""
 
 
 @pytest.mark.postgres
