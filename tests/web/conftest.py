@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
-
 from tests.conftest import service_unavailable
 from tests.support import PASSWORD
 

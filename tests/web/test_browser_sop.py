@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 import uvicorn
+from tests.support import PASSWORD
 
 from pharmaqms.kernel.db import Database
-from tests.support import PASSWORD
 
 pytestmark = pytest.mark.browser
 

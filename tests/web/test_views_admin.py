@@ -1,0 +1,217 @@
+"""User administration pages: every change through the identity services, with its reason."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import select
+from tests.support import PASSWORD, PEOPLE
+from tests.web.support import counts, flash_of
+
+from pharmaqms.kernel import auth
+from pharmaqms.kernel.db import Database
+from pharmaqms.kernel.models import SecurityAlert, User
+from pharmaqms.kernel.uow import unit_of_work
+
+
+def user(db: Database, username: str) -> User:
+    with unit_of_work(db, write=False) as s:
+        found = auth.user_by_username(s, username)
+        assert found is not None
+        s.expunge(found)  # a snapshot to read after the session ends
+        return found
+
+
+def lock_out(ui: Any, username: str) -> None:
+    client = ui()
+    for _ in range(5):
+        client.client.post("/login", data={"username": username, "password": "wrong"})
+
+
+def test_the_user_list_shows_status_roles_last_login_and_password_age(
+    ui: Any, db: Database
+) -> None:
+    lock_out(ui, "qc")
+
+    page = ui("admin").get("/admin/users").text
+
+    for username, (full_name, roles) in PEOPLE.items():
+        row = re.search(rf'<tr data-username="{username}">(.*?)</tr>', page, re.S)
+        assert row, username
+        assert full_name in row.group(1)
+        assert f"<td>{', '.join(roles)}</td>" in row.group(1)
+        assert '<td class="num">0 d</td>' in row.group(1)
+    qc_row = re.search(r'<tr data-username="qc">(.*?)</tr>', page, re.S)
+    assert qc_row and 'data-status="locked"' in qc_row.group(1)
+    admin_row = re.search(r'<tr data-username="admin">(.*?)</tr>', page, re.S)
+    assert admin_row and "UTC" in admin_row.group(1)  # logged in just now
+    assert "Account qc (Chloe Chemist) locked after 5 failed attempts" in page
+
+
+def test_adding_a_user_with_roles_from_the_checkboxes(ui: Any, db: Database) -> None:
+    client = ui("admin")
+    client.get("/admin/users")
+
+    response = client.post(
+        "/admin/users",
+        {
+            "username": "mara.micro",
+            "full_name": "Mara Micro",
+            "email": "mara@example.org",
+            "roles": ["qc_analyst", "rd_scientist"],
+            "password": PASSWORD,
+        },
+    )
+
+    created = user(db, "mara.micro")
+    assert response.headers["location"] == f"/admin/users/{created.id}"
+    assert flash_of(client.follow(response).text) == "User mara.micro (Mara Micro) added."
+    assert created.roles == ["qc_analyst", "rd_scientist"]
+    assert created.must_change_password is True
+
+
+def test_a_username_is_never_reused(ui: Any, db: Database) -> None:
+    client = ui("admin")
+    client.get("/admin/users")
+    before = counts(db)
+
+    response = client.post(
+        "/admin/users",
+        {"username": "qc", "full_name": "Someone Else", "roles": ["qa"], "password": PASSWORD},
+        referer="/admin/users",
+    )
+
+    assert flash_of(client.follow(response).text) == (
+        "the username 'qc' exists already and is never reused"
+    )
+    assert counts(db) == before
+
+
+def test_changing_roles_needs_a_reason(ui: Any, db: Database) -> None:
+    target = user(db, "rd")
+    client = ui("admin")
+    client.get(f"/admin/users/{target.id}")
+    before = counts(db)
+
+    refused = client.post(
+        f"/admin/users/{target.id}/roles", {"roles": ["rd_scientist", "qa"], "reason": ""}
+    )
+    assert "reason" in flash_of(client.follow(refused).text)
+    assert counts(db) == before
+    assert user(db, "rd").roles == ["rd_scientist"]
+
+    done = client.post(
+        f"/admin/users/{target.id}/roles",
+        {"roles": ["rd_scientist", "qa"], "reason": "now also QA reviewer"},
+    )
+    assert flash_of(client.follow(done).text) == "Roles of rd: qa, rd_scientist."
+    assert user(db, "rd").roles == ["qa", "rd_scientist"]
+
+
+def test_deactivating_and_reactivating_an_account(ui: Any, db: Database) -> None:
+    target = user(db, "logistics")
+    victim = ui("logistics")
+    client = ui("admin")
+    client.get(f"/admin/users/{target.id}")
+
+    deactivated = client.post(
+        f"/admin/users/{target.id}/deactivate", {"reason": "left the company"}
+    )
+
+    page = client.follow(deactivated).text
+    assert flash_of(page) == "logistics deactivated; their sessions are ended."
+    assert 'data-status="deactivated"' in page
+    assert user(db, "logistics").is_active is False
+    assert victim.get("/").headers["location"] == "/login?next=/"
+
+    reactivated = client.post(f"/admin/users/{target.id}/reactivate", {"reason": "came back"})
+    assert flash_of(client.follow(reactivated).text) == "logistics reactivated."
+    assert user(db, "logistics").is_active is True
+
+
+def test_unlocking_a_locked_account_and_acknowledging_its_alert_from_the_dashboard(
+    ui: Any, db: Database
+) -> None:
+    lock_out(ui, "qc")
+    target = user(db, "qc")
+    client = ui("admin")
+    dashboard = client.get("/").text
+    assert "Account qc (Chloe Chemist) locked after 5 failed attempts" in dashboard
+
+    unlocked = client.post(f"/admin/users/{target.id}/unlock", {"reason": "user confirmed"})
+    assert flash_of(client.follow(unlocked).text) == "qc unlocked."
+    assert user(db, "qc").locked_at is None
+    with unit_of_work(db, write=False) as s:
+        alert_id = s.scalars(select(SecurityAlert.id)).one()
+    acknowledged = client.post(
+        f"/admin/alerts/{alert_id}/acknowledge",
+        {"note": "called Chloe: she had caps lock on", "next": "/"},
+    )
+
+    assert acknowledged.headers["location"] == "/"
+    page = client.follow(acknowledged).text
+    assert flash_of(page) == "Security alert acknowledged."
+    assert "No open security alerts." in page
+    assert ui("qc").get("/").status_code == 200
+
+
+def test_resetting_a_password_makes_the_user_change_it_at_login(ui: Any, db: Database) -> None:
+    target = user(db, "pv")
+    client = ui("admin")
+    client.get(f"/admin/users/{target.id}")
+
+    response = client.post(
+        f"/admin/users/{target.id}/reset-password",
+        {"new_password": "Temporary-Pass-42!", "reason": "forgot the password"},
+    )
+
+    assert flash_of(client.follow(response).text) == (
+        "Temporary password set for pv: they must change it at login."
+    )
+    login = ui().client.post("/login", data={"username": "pv", "password": "Temporary-Pass-42!"})
+    assert login.headers["location"] == "/password?username=pv"
+
+
+def test_an_api_token_is_shown_once_and_works(ui: Any, db: Database) -> None:
+    target = user(db, "logistics")
+    client = ui("admin")
+    client.get(f"/admin/users/{target.id}")
+
+    response = client.post(
+        f"/admin/users/{target.id}/tokens", {"name": "WMS interface", "valid_days": 30}
+    )
+
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+    found = re.search(r'data-testid="api-token">(pqms_[^<]+)</p>', response.text)
+    assert found
+    raw = found.group(1)
+    me = client.client.get("/api/v1/me", headers={"authorization": f"Bearer {raw}"})
+    assert me.json()["username"] == "logistics"
+    user_page = client.get(f"/admin/users/{target.id}").text
+    assert raw not in user_page
+    assert f"<code>{raw[:12]}…</code>" in user_page
+
+
+def test_a_non_administrator_is_refused_the_user_pages_and_their_forms(
+    ui: Any, db: Database
+) -> None:
+    client = ui("qa")
+    target = user(db, "qc")
+    before = counts(db)
+
+    page = client.get("/admin/users")
+    assert page.status_code == 303
+    assert flash_of(client.follow(page).text) == (
+        "qa may not administer users: the permission 'users.manage' is not in any of their "
+        "roles (qa)"
+    )
+    refused = client.post(f"/admin/users/{target.id}/deactivate", {"reason": "no"})
+
+    assert flash_of(client.follow(refused).text) == (
+        "qa may not deactivate users: the permission 'users.manage' is not in any of their "
+        "roles (qa)"
+    )
+    assert user(db, "qc").is_active is True
+    assert counts(db) == before
