@@ -133,12 +133,13 @@ def _in_force(events: Iterable[EPCISEvent], at: datetime | None) -> list[EPCISEv
     declarations = [e for e in listed if e.error_declaration is not None]
     retracted_ids = {e.event_id for e in declarations if e.event_id is not None}
     retracted_content = {_content(e) for e in declarations}
+    # Comparing content means copying every event: only worth it when something is retracted.
     standing = [
         e
         for e in listed
         if e.error_declaration is None
         and (e.event_id is None or e.event_id not in retracted_ids)
-        and _content(e) not in retracted_content
+        and (not retracted_content or _content(e) not in retracted_content)
     ]
     ordered = sorted(enumerate(standing), key=lambda pair: (pair[1].event_time, pair[0]))
     return [e for _, e in ordered if at is None or e.event_time <= at]

@@ -75,40 +75,51 @@ def event_to_plain(event: EPCISEvent) -> dict[str, Any]:
     return typing.cast(dict[str, Any], plain)
 
 
-_HINTS: dict[type[Any], dict[str, Any]] = {}
+Decoder = typing.Callable[[Any], Any]
+_DECODERS: dict[Any, Decoder] = {}
+_FIELDS: dict[type[Any], dict[str, Decoder]] = {}
 
 
-def _hints(cls: type[Any]) -> dict[str, Any]:
-    if cls not in _HINTS:
-        _HINTS[cls] = typing.get_type_hints(cls)
-    return _HINTS[cls]
-
-
-def _decode(hint: Any, value: Any) -> Any:
-    if value is None:
-        return None
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        inner = [a for a in typing.get_args(hint) if a is not type(None)]
-        return _decode(inner[0], value)
-    if origin is tuple:
-        return tuple(_decode(typing.get_args(hint)[0], v) for v in value)
-    if hint is datetime:
-        return datetime.fromisoformat(value)
-    if hint is date:
-        return date.fromisoformat(value)
-    if hint is Decimal:
-        return Decimal(value)
-    if isinstance(hint, type) and issubclass(hint, Enum):
-        return hint(value)
-    if dataclasses.is_dataclass(hint):
-        return _build(typing.cast(type[Any], hint), value)
+def _identity(value: Any) -> Any:
     return value
 
 
+def _decoder(hint: Any) -> Decoder:
+    """A function turning the plain value back into ``hint``; made once per type, because a
+    trace rebuilds hundreds of events and inspecting types each time would dominate it."""
+    if hint in _DECODERS:
+        return _DECODERS[hint]
+    origin = typing.get_origin(hint)
+    decode: Decoder
+    if origin in (typing.Union, types.UnionType):
+        inner = _decoder(next(a for a in typing.get_args(hint) if a is not type(None)))
+        decode = lambda v: None if v is None else inner(v)  # noqa: E731
+    elif origin is tuple:
+        item = _decoder(typing.get_args(hint)[0])
+        decode = lambda v: tuple(item(x) for x in v)  # noqa: E731
+    elif hint is datetime:
+        decode = datetime.fromisoformat
+    elif hint is date:
+        decode = date.fromisoformat
+    elif hint is Decimal:
+        decode = Decimal
+    elif isinstance(hint, type) and issubclass(hint, Enum):
+        decode = hint
+    elif dataclasses.is_dataclass(hint):
+        cls = typing.cast(type[Any], hint)
+        decode = lambda v: _build(cls, v)  # noqa: E731
+    else:
+        decode = _identity
+    _DECODERS[hint] = decode
+    return decode
+
+
 def _build(cls: type[Any], values: dict[str, Any]) -> Any:
-    hints = _hints(cls)
-    return cls(**{k: _decode(hints[k], v) for k, v in values.items() if k in hints})
+    fields = _FIELDS.get(cls)
+    if fields is None:
+        fields = {k: _decoder(h) for k, h in typing.get_type_hints(cls).items()}
+        _FIELDS[cls] = fields
+    return cls(**{k: fields[k](v) for k, v in values.items() if k in fields})
 
 
 def event_from_plain(plain: dict[str, Any], *, raw: str = "") -> EPCISEvent:

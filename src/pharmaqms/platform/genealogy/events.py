@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from pharmaqms.platform.connectors.epcis import EPCISEvent
@@ -33,7 +33,6 @@ def _chunks(values: Iterable[str | int]) -> Iterator[list[str | int]]:
 @dataclass(frozen=True, slots=True)
 class StoredEvent:
     row_id: int
-    key: str
     event: EPCISEvent
     objects: tuple[tuple[str, str], ...]
     """(role, canonical identifier) as indexed."""
@@ -52,57 +51,68 @@ class EventCache:
         return [s.event for s in sorted(self.events.values(), key=lambda s: s.row_id)]
 
 
+_EVENTS = EpcisEvent.__table__
+_OBJECTS = EpcisEventObject.__table__
+_DECLARED = EpcisErrorDeclaration.__table__
+# Built once: a trace runs a handful of these per step, and building and compiling a statement
+# costs more than SQLite takes to answer it. Table columns keep it on the Core path.
+_NAMING = select(_OBJECTS.c.event_id).where(_OBJECTS.c.epc.in_(bindparam("ids", expanding=True)))
+_NAMING_BY = (
+    select(_OBJECTS.c.event_id)
+    .join(_EVENTS, _EVENTS.c.id == _OBJECTS.c.event_id)
+    .where(
+        _OBJECTS.c.epc.in_(bindparam("ids", expanding=True)),
+        _EVENTS.c.event_time <= bindparam("at"),
+    )
+)
+_STANDING = (
+    select(_EVENTS.c.id, _EVENTS.c.document)
+    .outerjoin(_DECLARED, _DECLARED.c.declared_key == _EVENTS.c.event_id)
+    .where(
+        _EVENTS.c.id.in_(bindparam("ids", expanding=True)),
+        _EVENTS.c.error_declared.is_(False),
+        _DECLARED.c.id.is_(None),
+    )
+)
+_ROLES = select(_OBJECTS.c.event_id, _OBJECTS.c.role, _OBJECTS.c.epc).where(
+    _OBJECTS.c.event_id.in_(bindparam("ids", expanding=True))
+)
+
+
 def naming(session: Session, cache: EventCache, identifiers: Collection[str]) -> list[StoredEvent]:
     """Load (once) the standing events that name any of ``identifiers``; returns the new ones."""
     wanted = [i for i in identifiers if i not in cache.queried]
     cache.queried.update(wanted)
+    conn = session.connection()
     row_ids: set[int] = set()
     for chunk in _chunks(wanted):
-        query = select(EpcisEventObject.event_id).where(EpcisEventObject.epc.in_(chunk))
-        if cache.at is not None:
-            query = query.join(EpcisEvent, EpcisEvent.id == EpcisEventObject.event_id).where(
-                EpcisEvent.event_time <= cache.at
-            )
-        row_ids.update(session.scalars(query))
+        if cache.at is None:
+            row_ids.update(conn.execute(_NAMING, {"ids": chunk}).scalars())
+        else:
+            row_ids.update(conn.execute(_NAMING_BY, {"ids": chunk, "at": cache.at}).scalars())
     return load(session, cache, row_ids - cache.events.keys() - cache.retracted)
 
 
 def load(session: Session, cache: EventCache, row_ids: Collection[int]) -> list[StoredEvent]:
+    """Fetch events by row id; those declared in error (and declarations) are remembered as
+    retracted and not returned."""
     if not row_ids:
         return []
-    rows: list[tuple[int, str, dict[str, object]]] = []
+    conn = session.connection()
+    documents: dict[int, object] = {}
     objects: dict[int, list[tuple[str, str]]] = {}
     for chunk in _chunks(sorted(row_ids)):
-        rows.extend(
-            session.execute(
-                select(EpcisEvent.id, EpcisEvent.event_id, EpcisEvent.document).where(
-                    EpcisEvent.id.in_(chunk), EpcisEvent.error_declared.is_(False)
-                )
-            )
-        )
-        for event_id, role, epc in session.execute(
-            select(EpcisEventObject.event_id, EpcisEventObject.role, EpcisEventObject.epc).where(
-                EpcisEventObject.event_id.in_(chunk)
-            )
-        ):
+        for row_id, document in conn.execute(_STANDING, {"ids": chunk}):
+            documents[row_id] = document
+        for event_id, role, epc in conn.execute(_ROLES, {"ids": chunk}):
             objects.setdefault(event_id, []).append((role, epc))
-    retracted: set[str] = set()
-    for chunk in _chunks(key for _id, key, _doc in rows):
-        retracted.update(
-            session.scalars(
-                select(EpcisErrorDeclaration.declared_key).where(
-                    EpcisErrorDeclaration.declared_key.in_(chunk)
-                )
-            )
-        )
     loaded: list[StoredEvent] = []
-    for row_id, key, document in rows:
-        if key in retracted:
+    for row_id in sorted(row_ids):
+        if row_id not in documents:
             cache.retracted.add(row_id)
             continue
-        plain = document["event"]
-        assert isinstance(plain, dict)
-        stored = StoredEvent(row_id, key, event_from_plain(plain), tuple(objects.get(row_id, ())))
+        plain = documents[row_id]["event"]  # type: ignore[index]
+        stored = StoredEvent(row_id, event_from_plain(plain), tuple(objects.get(row_id, ())))
         cache.events[row_id] = stored
         loaded.append(stored)
     return loaded

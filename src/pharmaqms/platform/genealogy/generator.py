@@ -17,6 +17,7 @@ lots make a million events.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -159,6 +160,7 @@ def generate(
 ) -> Chain:
     """``lots`` finished lots, one every few hours from ``start``; deterministic per seed."""
     rng = Random(seed)  # noqa: S311 - test data, not security
+    _IDS.seed(seed)
     begin = start or datetime(2025, 1, 6, 6, 0, tzinfo=UTC)
     events: list[EPCISEvent] = []
     truth: dict[str, LotTruth] = {}
@@ -201,8 +203,17 @@ def generate(
     return Chain(events, truth, material_lots)
 
 
+_IDS = Random(0)  # noqa: S311 - reseeded per chain in generate(): eventIDs are test data
+
+
 def _at(moment: datetime, **fields: Any) -> dict[str, Any]:
-    return {"event_time": moment, "event_time_zone_offset": "+01:00", **fields}
+    event_id = f"urn:uuid:{uuid.UUID(int=_IDS.getrandbits(128), version=4)}"
+    return {
+        "event_time": moment,
+        "event_time_zone_offset": "+01:00",
+        "event_id": event_id,
+        **fields,
+    }
 
 
 def _lot_events(
@@ -398,6 +409,8 @@ def event_json(event: EPCISEvent) -> dict[str, Any]:
         "eventTime": event.event_time.isoformat().replace("+00:00", "Z"),
         "eventTimeZoneOffset": event.event_time_zone_offset,
     }
+    if event.event_id:
+        out["eventID"] = event.event_id
     if isinstance(event, ObjectEvent):
         out["action"] = event.action.value
         out["epcList"] = list(event.epc_list)

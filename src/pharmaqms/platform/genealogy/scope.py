@@ -78,7 +78,7 @@ def traced(
             origin = event.biz_location or event.read_point
             shipments.append(
                 ScopeShipment(
-                    id=by_event[id(event)].key,
+                    id=event.event_id or f"event-{by_event[id(event)].row_id}",
                     shipped_at=event.event_time,
                     origin=trace.canonical(origin) if origin else None,
                     destinations=tuple(targets),

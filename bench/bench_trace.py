@@ -1,0 +1,267 @@
+"""Benchmark: forward trace and recall scope of one lot over >= 1 million EPCIS events.
+
+Run: ``.venv/bin/python bench/bench_trace.py [--lots 21000] [--samples 200] [--db PATH]``
+
+1. Generate the supply chain (pharmaqms.platform.genealogy.generator) and bulk-load it into a
+   file SQLite database made by the migrations. The set-up bypasses the ingest pipeline (a
+   million events through the JSON Schema validator would take hours) but writes the same rows
+   the EPCIS connector writes: the event with its original JSON text and canonical form, and
+   one indexed row per identifier and role. Generation and loading are timed separately.
+2. For ``samples`` lots chosen at random: ``recall_scope`` (resolve the identifier, indexed
+   lookups to a fixed point, the pure trace, locations from master data), checked against the
+   generator's answer. p50 and p95.
+3. The ceiling, in the same run: with raw sqlite3, the bare indexed lookups of the same lots'
+   identifiers on ``epcis_event_objects`` and the fetch of those events' rows — the reading
+   any trace must do, without any work on it. Also one bare point lookup per lot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from pharmaqms.kernel import auth
+from pharmaqms.kernel.bootstrap import initialise
+from pharmaqms.kernel.db import Database
+from pharmaqms.kernel.identity import Channel
+from pharmaqms.kernel.uow import unit_of_work
+from pharmaqms.platform.connectors.epcis import EPCISEvent
+from pharmaqms.platform.connectors.epcis_store import event_key, named_objects
+from pharmaqms.platform.genealogy.codec import canonical_plain
+from pharmaqms.platform.genealogy.generator import (
+    CHAIN_LOCATIONS,
+    Chain,
+    LotTruth,
+    event_json,
+    generate,
+)
+from pharmaqms.platform.genealogy.service import recall_scope
+from pharmaqms.platform.masterdata import service as masterdata
+from pharmaqms.platform.trace import canonical
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        memory = f"{pages / 2**30:.0f} GiB RAM"
+    except (OSError, ValueError):
+        memory = "RAM unknown"
+    return (
+        f"machine: {cpu}, {os.cpu_count()} cores, {memory}; {platform.system()} "
+        f"{platform.release()}; Python {platform.python_version()}; SQLite {sqlite3.sqlite_version}"
+    )
+
+
+def _utc(moment: object) -> str | None:
+    # The text SQLAlchemy writes for a UTC DateTime on SQLite (what UTCDateTime stores).
+    return None if moment is None else moment.strftime("%Y-%m-%d %H:%M:%S.%f")  # type: ignore[attr-defined]
+
+
+def bulk_load(path: Path, events: list[EPCISEvent], batch: int = 50_000) -> tuple[int, int]:
+    """The connector's rows, written with executemany in one transaction."""
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    objects = 0
+    conn.execute("BEGIN")
+    event_rows: list[tuple[object, ...]] = []
+    object_rows: list[tuple[object, ...]] = []
+
+    def flush() -> None:
+        conn.executemany(
+            "INSERT INTO epcis_events (id, event_id, event_type, action, event_time, "
+            "time_zone_offset, record_time, biz_step, disposition, read_point, biz_location, "
+            "parent_id, transformation_id, lot_number, expires_on, error_declared, document, "
+            "run_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,NULL)",
+            event_rows,
+        )
+        conn.executemany(
+            "INSERT INTO epcis_event_objects (event_id, role, epc, quantity, uom) "
+            "VALUES (?,?,?,?,?)",
+            object_rows,
+        )
+        event_rows.clear()
+        object_rows.clear()
+
+    for row_id, event in enumerate(events, 1):
+        ilmd = getattr(event, "ilmd", None)
+        parent = getattr(event, "parent_id", None)
+        document = {
+            "format": "json",
+            "raw": json.dumps(event_json(event), separators=(",", ":")),
+            "event": canonical_plain(event, canonical),
+        }
+        event_rows.append(
+            (
+                row_id,
+                event_key(event),
+                event.event_type.value,
+                getattr(event, "action", None),
+                _utc(event.event_time),
+                event.event_time_zone_offset,
+                _utc(event.event_time),
+                event.biz_step,
+                event.disposition,
+                canonical(event.read_point) if event.read_point else None,
+                canonical(event.biz_location) if event.biz_location else None,
+                canonical(parent) if parent else None,
+                None,
+                ilmd.lot_number if ilmd else None,
+                ilmd.item_expiration_date.isoformat()
+                if ilmd and ilmd.item_expiration_date
+                else None,
+                0,
+                json.dumps(document, sort_keys=True, separators=(",", ":")),
+            )
+        )
+        for role, epc, q in named_objects(event):
+            quantity = float(q.quantity) if q is not None and q.quantity is not None else None
+            object_rows.append((row_id, role, epc, quantity, q.uom if q else None))
+            objects += 1
+        if len(event_rows) >= batch:
+            flush()
+    flush()
+    conn.commit()
+    conn.execute("ANALYZE")
+    conn.close()
+    return len(events), objects
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def timed(runs: list[float], work: Callable[[], object]) -> object:
+    start = time.perf_counter()
+    result = work()
+    runs.append((time.perf_counter() - start) * 1000)
+    return result
+
+
+def check(answer: LotTruth, scope: object) -> None:
+    from pharmaqms.platform.genealogy.graph import RecallScope
+
+    assert isinstance(scope, RecallScope)
+    assert set(scope.items) == answer.packs, answer.lot_number
+    assert set(scope.containers) == answer.cases | answer.pallets, answer.lot_number
+    assert {loc.id for loc in scope.locations} == {canonical(p) for p in answer.locations}
+
+
+def raw_reads(conn: sqlite3.Connection, answer: LotTruth) -> int:
+    """What any trace of the lot must read: the object index for each of its identifiers,
+    then the events found (document included)."""
+    ids: set[int] = set()
+    for identifier in [answer.lot_class, *answer.packs, *answer.cases, *answer.pallets]:
+        ids.update(
+            r[0]
+            for r in conn.execute(
+                "SELECT event_id FROM epcis_event_objects WHERE epc = ?", (identifier,)
+            )
+        )
+    rows = 0
+    for event_id in ids:
+        rows += len(
+            conn.execute("SELECT document FROM epcis_events WHERE id = ?", (event_id,)).fetchall()
+        )
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lots", type=int, default=21_000, help="finished lots to generate")
+    parser.add_argument("--samples", type=int, default=200, help="lots traced")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--db", type=Path, default=None, help="database file (default: temp)")
+    args = parser.parse_args()
+    print(machine())
+    folder = Path(tempfile.mkdtemp(prefix="bench_trace_"))
+    path = args.db or folder / "trace.db"
+    database = Database(f"sqlite:///{path}")
+    initialise(database)
+    with unit_of_work(database) as session:
+        system = auth.system_actor(session, Channel.CLI)
+        for place in CHAIN_LOCATIONS:
+            masterdata.add_location(
+                session,
+                actor=system,
+                code=place.code,
+                name=place.name,
+                kind=place.kind,
+                epc_uri=place.epc_uri,
+                is_customer=place.is_customer,
+            )
+
+    start = time.perf_counter()
+    chain: Chain = generate(args.lots, seed=args.seed)
+    generated = time.perf_counter() - start
+    print(f"generated {len(chain.events):,} events ({args.lots:,} lots) in {generated:.1f} s")
+    start = time.perf_counter()
+    events, objects = bulk_load(path, chain.events)
+    loaded = time.perf_counter() - start
+    size = path.stat().st_size / 2**20
+    print(
+        f"bulk-loaded {events:,} events and {objects:,} identifier rows in {loaded:.1f} s "
+        f"({events / loaded:,.0f} events/s); database {size:,.0f} MiB"
+    )
+
+    rng = random.Random(args.seed)
+    sample = [chain.truth[n] for n in rng.sample(sorted(chain.truth), args.samples)]
+    # Warm-up on other lots: first-use costs (imports, statement compilation) are not the trace.
+    warm = [chain.truth[n] for n in rng.sample(sorted(chain.truth), 5)]
+    traces: list[float] = []
+    sizes: list[int] = []
+    with unit_of_work(database, write=False) as session:
+        for answer in warm:
+            recall_scope(session, answer.lot_class)
+        for answer in sample:
+            scope = timed(traces, lambda a=answer: recall_scope(session, a.lot_class))
+            check(answer, scope)
+            sizes.append(scope.events)  # type: ignore[attr-defined]
+    conn = sqlite3.connect(path)
+    reads: list[float] = []
+    points: list[float] = []
+    for answer in sample:
+        timed(reads, lambda a=answer: raw_reads(conn, a))
+        timed(
+            points,
+            lambda a=answer: conn.execute(
+                "SELECT event_id FROM epcis_event_objects WHERE epc = ?", (a.lot_class,)
+            ).fetchall(),
+        )
+    conn.close()
+    p50, p95 = percentile(traces, 0.5), percentile(traces, 0.95)
+    r50, r95 = percentile(reads, 0.5), percentile(reads, 0.95)
+    k50, k95 = percentile(points, 0.5), percentile(points, 0.95)
+    print(
+        f"recall scope of one lot ({args.samples} lots, all checked against the generator's "
+        f"answer; {statistics.mean(sizes):.0f} events reached on average): "
+        f"p50 {p50:.1f} ms, p95 {p95:.1f} ms"
+    )
+    print(
+        f"ceiling, raw sqlite3 reads of the same lots' index rows and events: "
+        f"p50 {r50:.2f} ms, p95 {r95:.2f} ms; trace/ceiling at p95: {p95 / r95:.1f}x"
+    )
+    print(
+        f"one bare point lookup on the identifier index: p50 {k50 * 1000:.0f} µs, "
+        f"p95 {k95 * 1000:.0f} µs"
+    )
+    print(f"target p95 < 50 ms: {'met' if p95 < 50 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
