@@ -185,3 +185,53 @@ def trail_counts(db: Database) -> tuple[int, int]:
             int(s.scalar(select(func.count()).select_from(AuditEntry)) or 0),
             int(s.scalar(select(func.count()).select_from(ElectronicSignature)) or 0),
         )
+
+
+def record_result(client: Any, lot_id: int, test: dict[str, Any], sample: str = "S-1") -> Any:
+    """A conforming result for a test of ``ASSAY``/``APPEARANCE`` shape."""
+    body: dict[str, Any] = {
+        "lot_id": lot_id,
+        "sample_id": sample,
+        "test_code": test["test_code"],
+        "tested_at": "2026-03-02T08:00:00Z",
+    }
+    if test["kind"] == "numeric":
+        body |= {"value": (test["lower_limit"] + test["upper_limit"]) / 2, "unit": test["unit"]}
+    else:
+        body["text_value"] = test["allowed_values"][0]
+    return client.post("/api/v1/production/qc/results", json=body)
+
+
+def certify(qc: Any, qa: Any, lot_id: int, spec_id: int) -> dict[str, Any]:
+    """Prepare the certificate of analysis, QC reviews it, QA approves it."""
+    prepared = qc.post(
+        "/api/v1/production/qc/certificates", json={"lot_id": lot_id, "specification_id": spec_id}
+    )
+    assert prepared.status_code == 201, prepared.text
+    coa_id = prepared.json()["id"]
+    reviewed = qc.post(
+        f"/api/v1/records/certificate_of_analysis/{coa_id}/transitions/review",
+        json={"password": PASSWORD},
+    )
+    assert reviewed.status_code == 200, reviewed.text
+    approved = qa.post(
+        f"/api/v1/records/certificate_of_analysis/{coa_id}/transitions/approve",
+        json={"password": PASSWORD},
+    )
+    assert approved.status_code == 200, approved.text
+    return dict(qa.get(f"/api/v1/production/qc/certificates/{coa_id}").json())
+
+
+def release_material_lot(qc: Any, qa: Any, lot_id: int, spec_id: int) -> dict[str, Any]:
+    """Test the lot against the material specification (conforming) and certify it."""
+    assert record_result(qc, lot_id, ASSAY, sample=f"M-{lot_id}").status_code == 201
+    return certify(qc, qa, lot_id, spec_id)
+
+
+def barcode(gtin14: str, lot: str, expiry: date, form: str = "raw") -> str:
+    yymmdd = expiry.strftime("%y%m%d")
+    if form == "hri":
+        return f"(01){gtin14}(17){yymmdd}(10){lot}"
+    if form == "digital_link":
+        return f"https://id.gs1.org/01/{gtin14}/10/{lot}?17={yymmdd}"
+    return f"]d201{gtin14}17{yymmdd}10{lot}"
