@@ -10,14 +10,19 @@ from sqlalchemy.orm import Session
 
 from pharmaqms.kernel.http.context import current_actor, transaction
 from pharmaqms.kernel.identity import Actor
+from pharmaqms.kernel.records import GxPRecord
 from pharmaqms.kernel.schemas import SignatureOut
 from pharmaqms.kernel.signatures import signatures_of
-from pharmaqms.quality.documents import printout, service
-from pharmaqms.quality.documents.models import ControlledDocument, DocumentVersion
+from pharmaqms.quality.documents import periodic_review, printout, service
+from pharmaqms.quality.documents.models import ControlledDocument, DocumentVersion, PeriodicReview
 from pharmaqms.quality.documents.schemas import (
     DocumentCreate,
     DocumentOut,
     DraftEdit,
+    PeriodicReviewOut,
+    ReviewConclusion,
+    ReviewRevision,
+    ReviewScheduleOut,
     RevisionCreate,
     VersionOut,
 )
@@ -26,10 +31,8 @@ router = APIRouter(prefix="/api/v1", tags=["documents"])
 ActorDep = Annotated[Actor, Depends(current_actor)]
 
 
-def version_out(session: Session, version: DocumentVersion) -> VersionOut:
-    out = VersionOut.model_validate(version)
-    out.signed_content_hash = version.content_hash()
-    out.signatures = [
+def signatures_out(session: Session, record: GxPRecord) -> list[SignatureOut]:
+    return [
         SignatureOut(
             id=s.id,
             signer_name=s.signer_name,
@@ -40,8 +43,14 @@ def version_out(session: Session, version: DocumentVersion) -> VersionOut:
             valid_for_current_content=s.valid_for_current_content,
             manifestation=s.manifestation,
         )
-        for s in signatures_of(session, version)
+        for s in signatures_of(session, record)
     ]
+
+
+def version_out(session: Session, version: DocumentVersion) -> VersionOut:
+    out = VersionOut.model_validate(version)
+    out.signed_content_hash = version.content_hash()
+    out.signatures = signatures_out(session, version)
     return out
 
 
@@ -56,6 +65,7 @@ def document_out(session: Session, document: ControlledDocument) -> DocumentOut:
         owner_id=document.owner_id,
         review_period_months=document.review_period_months,
         current_version_id=document.current_version_id,
+        next_review_due=periodic_review.next_review_due(session, document),
         versions=[version_out(session, v) for v in document.versions],
     )
 
@@ -104,7 +114,11 @@ def get_document(document_id: int, actor: ActorDep, request: Request) -> Documen
 def revise(document_id: int, body: RevisionCreate, actor: ActorDep, request: Request) -> VersionOut:
     with transaction(request) as session:
         version = service.revise(
-            session, actor=actor, document_id=document_id, major=body.major, change_summary=body.change_summary
+            session,
+            actor=actor,
+            document_id=document_id,
+            major=body.major,
+            change_summary=body.change_summary,
         )
         session.flush()
         return version_out(session, version)
@@ -137,13 +151,109 @@ def edit_draft(version_id: int, body: DraftEdit, actor: ActorDep, request: Reque
 
 @router.get("/document-versions/{version_id}/pdf")
 def version_pdf(
-    version_id: int, actor: ActorDep, request: Request, copy: str = Query(default="controlled", pattern="^(controlled|uncontrolled)$")
+    version_id: int,
+    actor: ActorDep,
+    request: Request,
+    copy: str = Query(default="controlled", pattern="^(controlled|uncontrolled)$"),
 ) -> Response:
     actor.require("records.read", "print documents")
     with transaction(request) as session:
         version = service.get_version(session, version_id)
-        pdf = printout.render_pdf(session, version, printed_by=actor, uncontrolled=copy == "uncontrolled")
+        pdf = printout.render_pdf(
+            session, version, printed_by=actor, uncontrolled=copy == "uncontrolled"
+        )
         filename = version.number.replace(" ", "_")
     return Response(
-        pdf, media_type="application/pdf", headers={"content-disposition": f'inline; filename="{filename}.pdf"'}
+        pdf,
+        media_type="application/pdf",
+        headers={"content-disposition": f'inline; filename="{filename}.pdf"'},
     )
+
+
+# --- periodic review ----------------------------------------------------------------------
+
+
+def review_out(session: Session, review: PeriodicReview) -> PeriodicReviewOut:
+    out = PeriodicReviewOut.model_validate(review)
+    out.signatures = signatures_out(session, review)
+    return out
+
+
+@router.get("/periodic-reviews/schedule", response_model=list[ReviewScheduleOut])
+def review_schedule(
+    actor: ActorDep,
+    request: Request,
+    state: Annotated[list[periodic_review.ReviewState] | None, Query()] = None,
+) -> list[ReviewScheduleOut]:
+    """Documents in force with their next review due date; filter by state (due, overdue)."""
+    actor.require("records.read", "read the periodic review register")
+    with transaction(request) as session:
+        return [
+            ReviewScheduleOut(
+                document_id=row.document.id,
+                number=row.document.number,
+                title=row.document.title,
+                owner_id=row.document.owner_id,
+                version_id=row.version.id,
+                version=row.version.label,
+                review_period_months=row.document.review_period_months,
+                basis_at=row.basis_at,
+                due_at=row.due_at,
+                state=row.state,
+                open_review_id=row.open_review.id if row.open_review else None,
+                open_review_number=row.open_review.number if row.open_review else None,
+                revision_version_id=row.revision.id if row.revision else None,
+            )
+            for row in periodic_review.review_schedule(session, states=state)
+        ]
+
+
+@router.get("/documents/{document_id}/periodic-reviews", response_model=list[PeriodicReviewOut])
+def reviews_of(document_id: int, actor: ActorDep, request: Request) -> list[PeriodicReviewOut]:
+    actor.require("records.read", "read documents")
+    with transaction(request) as session:
+        service.get_document(session, document_id)
+        return [review_out(session, r) for r in periodic_review.reviews_of(session, document_id)]
+
+
+@router.get("/periodic-reviews/{review_id}", response_model=PeriodicReviewOut)
+def get_review(review_id: int, actor: ActorDep, request: Request) -> PeriodicReviewOut:
+    actor.require("records.read", "read documents")
+    with transaction(request) as session:
+        return review_out(session, periodic_review.get_review(session, review_id))
+
+
+@router.post("/periodic-reviews/{review_id}/conclude-no-change", response_model=PeriodicReviewOut)
+def conclude_no_change(
+    review_id: int, body: ReviewConclusion, actor: ActorDep, request: Request
+) -> PeriodicReviewOut:
+    with transaction(request) as session:
+        periodic_review.conclude_no_change(
+            session,
+            actor=actor,
+            review_id=review_id,
+            password=body.password,
+            justification=body.justification,
+            expected_version=body.expected_version,
+        )
+        session.flush()
+        return review_out(session, periodic_review.get_review(session, review_id))
+
+
+@router.post(
+    "/periodic-reviews/{review_id}/start-revision", response_model=VersionOut, status_code=201
+)
+def start_revision(
+    review_id: int, body: ReviewRevision, actor: ActorDep, request: Request
+) -> VersionOut:
+    with transaction(request) as session:
+        version = periodic_review.start_revision(
+            session,
+            actor=actor,
+            review_id=review_id,
+            major=body.major,
+            change_summary=body.change_summary,
+            expected_version=body.expected_version,
+        )
+        session.flush()
+        return version_out(session, version)

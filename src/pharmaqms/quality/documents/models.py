@@ -96,3 +96,36 @@ class DocumentVersion(GxPRecord, Base):
     @property
     def label(self) -> str:
         return f"{self.major}.{self.minor}"
+
+
+class ReviewStatus(StrEnum):
+    OPEN = "open"
+    NO_CHANGE = "no_change"
+    REVISION_STARTED = "revision_started"
+    CANCELLED = "cancelled"
+
+
+class PeriodicReview(GxPRecord, Base):
+    """One periodic review of a document in force (EU GMP Chapter 4: documents are regularly
+    reviewed and kept up to date). Opened by the daily job when the review falls due; it ends
+    either signed "no change needed" (which restarts the review period) or by starting a
+    revision. The due date itself is not stored on the document: it follows from the version
+    in force and the last concluded review (see ``periodic_review.next_review_due``)."""
+
+    __tablename__ = "document_periodic_reviews"
+    __audit_type__ = "periodic_review"
+    __number_prefix__ = "PR"
+    __draft_states__ = frozenset({ReviewStatus.OPEN.value})
+    # The "Reviewed" signature covers which content was reviewed, for which due date.
+    __signed_fields__ = ("number", "document_id", "version_id", "reviewed_content_hash", "due_at")
+
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), nullable=False, index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("document_versions.id"), nullable=False)
+    reviewed_content_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    due_at: Mapped[datetime] = mapped_column(nullable=False)
+    overdue_flagged_at: Mapped[datetime | None] = mapped_column()
+    concluded_at: Mapped[datetime | None] = mapped_column()
+    # Named by hand: the conventional name is longer than PostgreSQL's 63 characters.
+    revision_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("document_versions.id", name="fk_document_periodic_reviews_revision_version")
+    )

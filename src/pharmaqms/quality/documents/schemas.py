@@ -62,4 +62,49 @@ class DocumentOut(BaseModel):
     owner_id: int
     review_period_months: int
     current_version_id: int | None
+    next_review_due: datetime | None = None
     versions: list[VersionOut]
+
+
+class ReviewScheduleOut(BaseModel):
+    document_id: int
+    number: str
+    title: str
+    owner_id: int
+    version_id: int
+    version: str
+    review_period_months: int
+    basis_at: datetime
+    due_at: datetime
+    state: str
+    open_review_id: int | None
+    open_review_number: str | None
+    revision_version_id: int | None
+
+
+class PeriodicReviewOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    number: str
+    status: str
+    document_id: int
+    version_id: int
+    reviewed_content_hash: str
+    due_at: datetime
+    overdue_flagged_at: datetime | None
+    concluded_at: datetime | None
+    revision_version_id: int | None
+    version: int
+    signatures: list[SignatureOut] = []
+
+
+class ReviewConclusion(Strict):
+    password: str | None = Field(default=None, max_length=256)
+    justification: str = Field(min_length=1, max_length=4000)
+    expected_version: int | None = Field(default=None, ge=1)
+
+
+class ReviewRevision(Strict):
+    major: bool = False
+    change_summary: str = Field(min_length=1, max_length=4000)
+    expected_version: int | None = Field(default=None, ge=1)

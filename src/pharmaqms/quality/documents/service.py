@@ -211,7 +211,13 @@ def transition(
 
 
 def on_effective(session: Session, version: DocumentVersion, *, actor: Actor) -> None:
-    """The version in force changes: the previous effective version is superseded."""
+    """The version in force changes: the previous effective version is superseded, an open
+    periodic review is moot (the review period restarts), and everyone whose curriculum
+    contains the document is assigned read-and-understood training on the new version."""
+    # Imported here: both modules build on this one.
+    from pharmaqms.quality.documents.periodic_review import cancel_open_reviews
+    from pharmaqms.quality.training.service import on_version_effective
+
     document = get_document(session, version.document_id)
     previous = session.scalars(
         select(DocumentVersion).where(
@@ -236,13 +242,27 @@ def on_effective(session: Session, version: DocumentVersion, *, actor: Actor) ->
         document.current_version_id = version.id
         document.status = DocumentStatus.CURRENT
         document.title = version.title
+    cancel_open_reviews(
+        session,
+        document.id,
+        actor=actor,
+        reason=f"version {version.label} became effective: the review period restarts",
+    )
+    on_version_effective(session, version, actor=actor)
 
 
 def on_obsolete(session: Session, version: DocumentVersion, *, actor: Actor) -> None:
+    """Nothing is in force any more: no review is due and no training can be completed."""
+    from pharmaqms.quality.documents.periodic_review import cancel_open_reviews
+    from pharmaqms.quality.training.service import on_document_obsolete
+
     document = get_document(session, version.document_id)
     with audit.changes(session, actor=actor, reason=f"version {version.label} made obsolete"):
         document.status = DocumentStatus.OBSOLETE
         document.retired_at = clock.now()
+    reason = f"{document.number} made obsolete"
+    cancel_open_reviews(session, document.id, actor=actor, reason=reason)
+    on_document_obsolete(session, document, actor=actor)
 
 
 def make_due_versions_effective(session: Session, *, actor: Actor) -> list[DocumentVersion]:
@@ -269,7 +289,11 @@ class DocumentRow:
 
 
 def list_documents(
-    session: Session, *, doc_type: str | None = None, status: str | None = None, q: str | None = None
+    session: Session,
+    *,
+    doc_type: str | None = None,
+    status: str | None = None,
+    q: str | None = None,
 ) -> list[DocumentRow]:
     query = select(ControlledDocument).order_by(ControlledDocument.number)
     if doc_type:
@@ -278,7 +302,9 @@ def list_documents(
         query = query.where(ControlledDocument.status == status)
     if q:
         like = f"%{q.strip()}%"
-        query = query.where(ControlledDocument.title.ilike(like) | ControlledDocument.number.ilike(like))
+        query = query.where(
+            ControlledDocument.title.ilike(like) | ControlledDocument.number.ilike(like)
+        )
     rows = []
     for document in session.scalars(query):
         versions = document.versions

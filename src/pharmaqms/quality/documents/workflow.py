@@ -10,12 +10,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from pharmaqms.kernel import clock
+from pharmaqms.kernel import audit, clock
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.registry import RecordType, register
 from pharmaqms.kernel.roles import grant
 from pharmaqms.kernel.workflow import TaskSpec, Transition, Workflow, roles, states
-from pharmaqms.quality.documents.models import DocumentVersion
+from pharmaqms.quality.documents.models import DocumentVersion, PeriodicReview
 
 grant("documents.author", "qa", "qc_analyst", "production_supervisor", "rd_scientist")
 grant("documents.approve", "qa", "qualified_person")
@@ -153,5 +153,86 @@ DOCUMENT_VERSION = register(
         module="documents",
         detail_url=lambda v: f"/documents/{v.document_id}?version={v.id}",
         searchable=("number", "title"),
+    )
+)
+
+
+# --- periodic review --------------------------------------------------------------------
+
+REVIEWERS = AUTHORS | APPROVERS
+
+
+def revision_linked(review: Any) -> list[str]:
+    # The new draft is created by the service verb (``periodic_review.start_revision``), which
+    # links it first: a bare transition would end the review with nothing to show for it.
+    if review.revision_version_id is None:
+        return ["start the revision from the periodic review: it creates or links the new draft"]
+    return []
+
+
+def _review_concluded(session: Session, review: Any, actor: Actor) -> None:
+    with audit.changes(session, actor=actor, reason=f"periodic review {review.status}"):
+        review.concluded_at = clock.now()
+
+
+PERIODIC_REVIEW_WORKFLOW = Workflow(
+    record_type="periodic_review",
+    states=("open", "no_change", "revision_started", "cancelled"),
+    initial="open",
+    labels={
+        "no_change": "concluded: no change needed",
+        "revision_started": "concluded: revision started",
+    },
+    retired_states=frozenset({"cancelled"}),
+    transitions=(
+        Transition(
+            "conclude_no_change",
+            "Conclude: no change needed",
+            states("open"),
+            "no_change",
+            REVIEWERS,
+            signature="Reviewed",
+            reason_required=True,
+            effects=(_review_concluded,),
+        ),
+        Transition(
+            "start_revision",
+            "Start a revision",
+            states("open"),
+            "revision_started",
+            AUTHORS,
+            reason_required=True,
+            guards=(revision_linked,),
+            effects=(_review_concluded,),
+        ),
+        Transition(
+            "cancel",
+            "Cancel the review",
+            states("open"),
+            "cancelled",
+            roles("qa", "qualified_person", "system"),
+            reason_required=True,
+            effects=(_review_concluded,),
+        ),
+    ),
+)
+
+PERIODIC_REVIEW = register(
+    RecordType(
+        name="periodic_review",
+        label="Periodic review",
+        plural="Periodic reviews",
+        model=PeriodicReview,
+        workflow=PERIODIC_REVIEW_WORKFLOW,
+        list_columns=(("number", "Number"), ("due_at", "Due"), ("status", "Status")),
+        detail_fields=(
+            ("number", "Number"),
+            ("status", "Status"),
+            ("due_at", "Due"),
+            ("overdue_flagged_at", "Flagged overdue"),
+            ("concluded_at", "Concluded"),
+        ),
+        module="documents",
+        detail_url=lambda r: f"/documents/{r.document_id}",
     )
 )

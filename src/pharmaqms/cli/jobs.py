@@ -1,0 +1,55 @@
+"""``pharmaqms jobs``: the scheduled work, run by cron or a systemd timer once a day.
+
+Each job runs in its own unit of work, so one refusal does not hold back the others, and each
+is safe to run twice: a second run the same day finds nothing left to do.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from pharmaqms.cli.common import cli_actor, console, handle_errors
+from pharmaqms.kernel.uow import unit_of_work
+
+app = typer.Typer(help="Scheduled jobs.", no_args_is_help=True)
+
+
+@app.callback()
+def jobs() -> None:
+    """Scheduled jobs (run by cron or a systemd timer)."""
+
+
+@app.command("run-daily")
+@handle_errors
+def run_daily(
+    acting_as: str | None = typer.Option(
+        None, "--as", help="Run as this user (default: the system account)."
+    ),
+) -> None:
+    """Make scheduled document versions effective, open due periodic reviews and flag overdue
+    ones, assign recurring training that falls due again."""
+    import pharmaqms.schema  # noqa: F401 - every module's tables, workflows and gates
+    from pharmaqms.quality.documents.periodic_review import open_due_periodic_reviews
+    from pharmaqms.quality.documents.service import make_due_versions_effective
+    from pharmaqms.quality.training.service import open_recurrent_training
+
+    actor = cli_actor(acting_as)
+    with unit_of_work() as session:
+        effective = make_due_versions_effective(session, actor=actor)
+        console.print(f"documents made effective: {len(effective)}")
+        for version in effective:
+            console.print(f"  {version.number}", highlight=False)
+    with unit_of_work() as session:
+        reviews = open_due_periodic_reviews(session, actor=actor)
+        console.print(
+            f"periodic reviews opened: {len(reviews.opened)}, "
+            f"flagged overdue: {len(reviews.flagged_overdue)}"
+        )
+        for review in reviews.flagged_overdue:
+            console.print(f"  overdue: {review.number} (due {review.due_at:%Y-%m-%d})")
+    with unit_of_work() as session:
+        training = open_recurrent_training(session, actor=actor)
+        console.print(
+            f"recurring training assigned: {len(training.renewed)}, "
+            f"training overdue: {len(training.overdue)}"
+        )
