@@ -34,6 +34,8 @@ from pharmaqms.quality.documents import models as document_models
 from pharmaqms.quality.documents import workflow as document_workflow
 from pharmaqms.quality.risk import models as risk_models
 from pharmaqms.quality.risk import workflow as risk_workflow
+from pharmaqms.quality.training import models as training_models
+from pharmaqms.quality.training import workflow as training_workflow
 
 MODULES = (
     kernel_models,
@@ -49,6 +51,8 @@ MODULES = (
     genealogy_models,
     document_models,
     document_workflow,
+    training_models,
+    training_workflow,
     quality_links,
     deviation_models,
     deviation_workflow,

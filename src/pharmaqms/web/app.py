@@ -21,6 +21,7 @@ from pharmaqms.quality.complaints import api as complaints_api
 from pharmaqms.quality.deviations import api as deviations_api
 from pharmaqms.quality.documents import api as documents_api
 from pharmaqms.quality.risk import api as risk_api
+from pharmaqms.quality.training import api as training_api
 from pharmaqms.web.api import kernel as kernel_api
 
 STATIC = Path(__file__).parent / "static"
@@ -28,6 +29,7 @@ STATIC = Path(__file__).parent / "static"
 API_ROUTERS = (
     kernel_api.router,
     documents_api.router,
+    training_api.router,
     deviations_api.router,
     capa_api.router,
     changes_api.router,
