@@ -233,6 +233,6 @@ PERIODIC_REVIEW = register(
             ("concluded_at", "Concluded"),
         ),
         module="documents",
-        detail_url=lambda r: f"/documents/{r.document_id}",
+        detail_url=lambda r: f"/periodic-reviews/{r.id}",
     )
 )

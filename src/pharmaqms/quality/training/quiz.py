@@ -73,3 +73,51 @@ def grade(questions: list[dict[str, Any]], pass_mark_percent: int, answers: list
 def without_answers(questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """What a trainee is shown."""
     return [{"question": q["question"], "options": list(q["options"])} for q in questions]
+
+
+def parse_quiz_text(text: str) -> list[dict[str, Any]]:
+    """The quiz as QA types it in a form: a question on a line starting ``Q:``, then its
+    options one per line starting ``-``, the correct one starting ``*`` instead::
+
+        Q: Minimum drying time after cleaning?
+        - 10 minutes
+        * 30 minutes
+    """
+    questions: list[dict[str, Any]] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        if line[:2].upper() == "Q:":
+            questions.append({"question": line[2:].strip(), "options": [], "answer": None})
+        elif line[0] in "-*":
+            if not questions:
+                raise InvalidInput(f"line {number}: an option before any 'Q:' line", field="quiz")
+            current = questions[-1]
+            if line[0] == "*":
+                if current["answer"] is not None:
+                    raise InvalidInput(
+                        f"line {number}: a second correct option ('*') for the same question",
+                        field="quiz",
+                    )
+                current["answer"] = len(current["options"])
+            current["options"].append(line[1:].strip())
+        else:
+            raise InvalidInput(
+                f"line {number}: start a question with 'Q:', an option with '-', "
+                "the correct option with '*'",
+                field="quiz",
+            )
+    for number, question in enumerate(questions, start=1):
+        if question["answer"] is None:
+            raise InvalidInput(f"question {number} has no correct option ('*')", field="quiz")
+    return questions
+
+
+def quiz_as_text(questions: list[dict[str, Any]]) -> str:
+    lines = []
+    for question in questions:
+        lines.append(f"Q: {question['question']}")
+        for index, option in enumerate(question["options"]):
+            lines.append(f"{'*' if index == question['answer'] else '-'} {option}")
+    return "\n".join(lines)

@@ -7,7 +7,9 @@ from fastapi import APIRouter
 from pharmaqms.lifecycle.production.materials import views as production_materials_views
 from pharmaqms.lifecycle.production.nonconforming import views as production_nc_views
 from pharmaqms.lifecycle.production.qc import views as production_qc_views
+from pharmaqms.quality.documents import review_views as periodic_review_views
 from pharmaqms.quality.documents import views as documents_views
+from pharmaqms.quality.training import views as training_views
 from pharmaqms.web.views import admin, audit, auth, dashboard, records
 from pharmaqms.web.views import layout as _layout  # noqa: F401 - menu and filters for templates
 
@@ -18,6 +20,8 @@ ROUTERS: list[APIRouter] = [
     audit.router,
     admin.router,
     documents_views.router,
+    periodic_review_views.router,
+    training_views.router,
     production_materials_views.router,
     production_qc_views.router,
     production_nc_views.router,
