@@ -13,7 +13,10 @@ from pharmaqms.lifecycle.production.qc import models as production_qc_models
 from pharmaqms.lifecycle.production.qc import workflow as production_qc_workflow
 from pharmaqms.platform import permissions as platform_permissions
 from pharmaqms.platform.connectors import epcis_store as epcis_connector
+from pharmaqms.platform.connectors import faers as faers_connector
+from pharmaqms.platform.connectors import gs1_scan as gs1_scan_connector
 from pharmaqms.platform.connectors import lims as lims_connector
+from pharmaqms.platform.connectors import mes as mes_connector
 from pharmaqms.platform.connectors import sensors as sensors_connector
 from pharmaqms.platform.genealogy import models as genealogy_models
 from pharmaqms.platform.ingest import models as ingest_models
@@ -21,6 +24,7 @@ from pharmaqms.platform.masterdata import models as masterdata_models
 from pharmaqms.platform.sensors import models as sensor_models
 from pharmaqms.platform.timeseries import models as timeseries_models
 from pharmaqms.platform.traceability import models as traceability_models
+from pharmaqms.platform.traceability import scans as scan_models
 from pharmaqms.quality import links as quality_links
 from pharmaqms.quality.capa import models as capa_models
 from pharmaqms.quality.capa import workflow as capa_workflow
@@ -45,6 +49,10 @@ MODULES = (
     timeseries_models,
     traceability_models,
     lims_connector,
+    mes_connector,
+    faers_connector,
+    gs1_scan_connector,
+    scan_models,
     sensors_connector,
     sensor_models,
     epcis_connector,

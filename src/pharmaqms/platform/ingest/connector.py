@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
+from pharmaqms.kernel.identity import Actor
 from pharmaqms.platform.governance.rules import Checked, EntitySpec, Problem
 
 
@@ -43,6 +44,9 @@ class StoreContext:
     source_id: int
     received_at: datetime
     mapping: dict[str, Any]
+    # Who delivers: a connector that registers master data on the way (a new batch) writes
+    # through the master-data services, which name the actor.
+    actor: Actor | None = None
 
 
 class Connector(Protocol):

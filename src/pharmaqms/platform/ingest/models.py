@@ -63,7 +63,8 @@ class ImportRun(GxPRecord, Base):
 
     source_id: Mapped[int] = mapped_column(ForeignKey("data_sources.id"), nullable=False)
     kind: Mapped[str] = mapped_column(String(20), nullable=False)
-    entity: Mapped[str] = mapped_column(String(40), nullable=False)
+    # The entities the connector delivers, e.g. "batch,material_consumption,process_reading".
+    entity: Mapped[str] = mapped_column(String(120), nullable=False)
     filename: Mapped[str] = mapped_column(String(300), nullable=False, default="")
     content_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
     size_bytes: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

@@ -119,9 +119,10 @@ def _apply(
     tally: _Tally,
     delays: list[float],
     progress: Progress | None,
+    actor: Actor,
 ) -> list[QuarantinedRow]:
     ctx = Context(now=clock.now(), source_timezone=source.mapping.get("timezone"))
-    store_ctx = StoreContext(session, run.id, source.id, run.received_at, source.mapping)
+    store_ctx = StoreContext(session, run.id, source.id, run.received_at, source.mapping, actor)
     quarantined: list[QuarantinedRow] = []
     seen: set[tuple[str, tuple[Any, ...]]] = set()
     for index, row in enumerate(rows, 1):
@@ -229,7 +230,7 @@ def ingest(
     delays: list[float] = []
     # Quarantined rows are audited records: attributed to the delivering actor.
     with audit.changes(session, actor=actor, reason=f"governance of {run.number}"):
-        _apply(session, connector, run, source, rows, tally, delays, progress)
+        _apply(session, connector, run, source, rows, tally, delays, progress, actor)
     with audit.changes(session, actor=actor, reason="delivery processed", action="complete"):
         run.status = RunStatus.COMPLETED
         run.finished_at = clock.now()
@@ -287,7 +288,7 @@ def replay(
     with audit.changes(session, actor=actor, reason=reason):
         session.add(run)
     stored = connector.store(
-        StoreContext(session, run.id, source.id, now, source.mapping), item.entity, checked
+        StoreContext(session, run.id, source.id, now, source.mapping, actor), item.entity, checked
     )
     if stored.problems:
         raise InvalidInput(

@@ -1,0 +1,233 @@
+"""Storing MES records: the batch as a finished lot (through the master-data service), its
+process readings and the material lots it consumed. Each function finds the row already there
+(a duplicate), or refuses it with the reasons only the database knows (an unknown batch, a
+value that contradicts what is stored)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from pharmaqms.kernel import audit
+from pharmaqms.platform.connectors.measures import Measure, normalise
+from pharmaqms.platform.governance.rules import Checked, Problem
+from pharmaqms.platform.ingest.connector import StoreContext, Stored
+from pharmaqms.platform.ingest.models import ImportRun
+from pharmaqms.platform.masterdata import service as masterdata
+from pharmaqms.platform.masterdata.models import (
+    Lot,
+    LotKind,
+    Material,
+    MaterialConsumption,
+    Product,
+)
+from pharmaqms.platform.timeseries.models import ProcessReading
+from pharmaqms.platform.traceability.adverse_event_lots import link_reports_to_lot
+
+# Batch fields an MES delivery may fill in on a known lot while they are still empty.
+COMPLETABLE = ("quantity", "unit", "manufactured_on", "manufacturing_ended_at", "expires_on")
+
+
+def refused(field: str, code: str, message: str) -> Stored:
+    return Stored(problems=[Problem(field, code, message)])
+
+
+def finished_lot(ctx: StoreContext, lot_number: str, item_code: str | None) -> Lot | Stored:
+    query = select(Lot).where(Lot.kind == LotKind.FINISHED, Lot.lot_number == lot_number)
+    if item_code:
+        query = query.where(Lot.item_code == item_code)
+    lots = list(ctx.session.scalars(query.limit(2)))
+    if not lots:
+        of = f" of {item_code}" if item_code else ""
+        return refused("lot_number", "unknown_batch", f"no batch {lot_number}{of} is known")
+    if len(lots) > 1:
+        return refused(
+            "item_code", "ambiguous_batch", f"batch {lot_number} exists for several products"
+        )
+    return lots[0]
+
+
+def _complete(ctx: StoreContext, lot: Lot, values: dict[str, Any]) -> Stored:
+    """A known batch: the same values → duplicate; values still missing → filled in."""
+    clashes = [
+        f"{name} {getattr(lot, name)} (delivered: {values[name]})"
+        for name in COMPLETABLE
+        if values.get(name) is not None
+        and getattr(lot, name) is not None
+        and getattr(lot, name) != values[name]
+    ]
+    if clashes:
+        return refused(
+            "lot_number",
+            "contradicts_batch",
+            f"{lot.audit_label()} is registered with " + "; ".join(clashes),
+        )
+    missing = {
+        name: values[name]
+        for name in COMPLETABLE
+        if values.get(name) is not None and getattr(lot, name) is None
+    }
+    if not missing:
+        return Stored(entity_id=lot.id, duplicate=True)
+    assert ctx.actor is not None, "the ingest service names the delivering actor"
+    run = ctx.session.get(ImportRun, ctx.run_id)
+    number = run.number if run is not None else f"run {ctx.run_id}"
+    with audit.changes(
+        ctx.session, actor=ctx.actor, reason=f"batch record completed by delivery {number}"
+    ):
+        for name, value in missing.items():
+            setattr(lot, name, value)
+    return Stored(entity_id=lot.id, measured_at=lot.manufacturing_ended_at)
+
+
+def store_batch(ctx: StoreContext, checked: Checked) -> Stored:
+    v = checked.values
+    product = ctx.session.scalars(select(Product.id).where(Product.code == v["item_code"]))
+    if product.first() is None:
+        return refused("item_code", "unknown_product", f"no product {v['item_code']} is known")
+    existing = ctx.session.scalars(
+        select(Lot).where(
+            Lot.kind == LotKind.FINISHED,
+            Lot.item_code == v["item_code"],
+            Lot.lot_number == v["lot_number"],
+        )
+    ).first()
+    if existing is not None:
+        return _complete(ctx, existing, v)
+    assert ctx.actor is not None, "the ingest service names the delivering actor"
+    lot = masterdata.add_lot(
+        ctx.session,
+        actor=ctx.actor,
+        kind=LotKind.FINISHED,
+        item_code=v["item_code"],
+        lot_number=v["lot_number"],
+        quantity=v["quantity"],
+        unit=v["unit"],
+        manufactured_on=v["manufactured_on"],
+        manufacturing_ended_at=v.get("manufacturing_ended_at"),
+        expires_on=v.get("expires_on"),
+    )
+    # Adverse-event reports may have cited this batch before it reached us.
+    link_reports_to_lot(ctx.session, lot)
+    return Stored(entity_id=lot.id, measured_at=v.get("manufacturing_ended_at"))
+
+
+def _declared_unit(ctx: StoreContext, parameter: str) -> str | None:
+    declared = ctx.mapping.get("parameters") or {}
+    for name, unit in declared.items():
+        if str(name).lower() == parameter.lower():
+            return str(unit)
+    return None
+
+
+def store_reading(ctx: StoreContext, checked: Checked) -> Stored:
+    v = checked.values
+    lot = finished_lot(ctx, v["lot_number"], v.get("item_code"))
+    if isinstance(lot, Stored):
+        return lot
+    declared = _declared_unit(ctx, v["parameter"])
+    measure = normalise(v["parameter"], v["value"], v.get("unit"), declared)
+    if isinstance(measure, Problem):
+        return Stored(problems=[measure])
+    where = {
+        "unit_procedure": v.get("unit_procedure") or "",
+        "operation": v.get("operation") or "",
+        "phase": v.get("phase") or "",
+        "parameter": v["parameter"],
+    }
+    existing = ctx.session.scalars(
+        select(ProcessReading).where(
+            ProcessReading.batch_id == lot.id,
+            ProcessReading.measured_at == v["measured_at"],
+            *(getattr(ProcessReading, k) == value for k, value in where.items()),
+        )
+    ).first()
+    if existing is not None:
+        if (existing.value, existing.unit) != (measure.value, measure.unit):
+            return refused(
+                "value",
+                "conflicting_value",
+                f"{v['parameter']} of batch {lot.lot_number} at "
+                f"{v['measured_at']:%Y-%m-%d %H:%M:%S} UTC is stored as {existing.value} "
+                f"{existing.unit}, not {measure.value} {measure.unit}",
+            )
+        return Stored(entity_id=existing.id, duplicate=True)
+    reading = ProcessReading(
+        batch_id=lot.id,
+        equipment=v.get("equipment") or "",
+        value=measure.value,
+        unit=measure.unit,
+        measured_at=v["measured_at"],
+        original_offset=v.get("measured_at_offset"),
+        run_id=ctx.run_id,
+        **where,
+    )
+    ctx.session.add(reading)
+    ctx.session.flush()
+    _keep(checked, measure)
+    return Stored(entity_id=reading.id, measured_at=v["measured_at"])
+
+
+def _keep(checked: Checked, measure: Measure) -> None:
+    # Recorded in the lineage by the ingest service with the other corrections of the row.
+    if measure.correction is not None:
+        checked.corrections.append(measure.correction)
+
+
+def store_consumption(ctx: StoreContext, checked: Checked) -> Stored:
+    v = checked.values
+    batch = finished_lot(ctx, v["lot_number"], v.get("item_code"))
+    if isinstance(batch, Stored):
+        return batch
+    material_lot = ctx.session.scalars(
+        select(Lot).where(
+            Lot.kind == LotKind.MATERIAL,
+            Lot.item_code == v["material_code"],
+            Lot.lot_number == v["material_lot"],
+        )
+    ).first()
+    if material_lot is None:
+        return refused(
+            "material_lot",
+            "unknown_material_lot",
+            f"no lot {v['material_lot']} of material {v['material_code']} has been received",
+        )
+    material = ctx.session.get(Material, material_lot.material_id)
+    assert material is not None
+    measure = normalise("quantity", v["quantity"], v["unit"], material.unit)
+    if isinstance(measure, Problem):
+        return Stored(problems=[measure])
+    step = v.get("step") or ""
+    existing = ctx.session.scalars(
+        select(MaterialConsumption).where(
+            MaterialConsumption.batch_id == batch.id,
+            MaterialConsumption.material_lot_id == material_lot.id,
+            MaterialConsumption.step == step,
+            MaterialConsumption.consumed_at == v["consumed_at"],
+        )
+    ).first()
+    if existing is not None:
+        if existing.quantity != measure.value:
+            return refused(
+                "quantity",
+                "conflicting_value",
+                f"the consumption of {material.code} lot {material_lot.lot_number} at "
+                f"{step or 'this step'} is stored as {existing.quantity} {existing.unit}, not "
+                f"{measure.value} {measure.unit}",
+            )
+        return Stored(entity_id=existing.id, duplicate=True)
+    consumption = MaterialConsumption(
+        batch_id=batch.id,
+        material_lot_id=material_lot.id,
+        quantity=measure.value,
+        unit=measure.unit,
+        step=step,
+        consumed_at=v["consumed_at"],
+        run_id=ctx.run_id,
+        recorded_by_id=ctx.actor.user_id if ctx.actor else None,
+    )
+    ctx.session.add(consumption)
+    ctx.session.flush()
+    _keep(checked, measure)
+    return Stored(entity_id=consumption.id, measured_at=v["consumed_at"])
