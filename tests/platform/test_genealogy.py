@@ -4,21 +4,15 @@ delivery would."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from collections.abc import Sequence
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from pharmaqms.kernel import auth, clock
-from pharmaqms.kernel.db import Database, set_database
 from pharmaqms.kernel.errors import NotFound
-from pharmaqms.kernel.identity import Channel
 from pharmaqms.kernel.uow import unit_of_work
-from pharmaqms.platform.genealogy.demo import load_chain
-from pharmaqms.platform.genealogy.generator import CUSTOMERS, SITE_EPC, Chain
+from pharmaqms.platform.genealogy.generator import CUSTOMERS, SITE_EPC
 from pharmaqms.platform.genealogy.identifiers import Subject, resolve
 from pharmaqms.platform.genealogy.providers import (
     PROVIDERS,
@@ -29,36 +23,6 @@ from pharmaqms.platform.genealogy.service import genealogy, recall_scope
 from pharmaqms.platform.gs1 import GS1Error
 from pharmaqms.platform.masterdata.models import Lot
 from pharmaqms.platform.trace import canonical
-
-
-@pytest.fixture(scope="module")
-def chain_db(
-    sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[Path, Chain]]:
-    path = tmp_path_factory.mktemp("chain") / "chain.db"
-    shutil.copyfile(sqlite_template, path)
-    database = Database(f"sqlite:///{path}")
-    with clock.frozen_at(datetime(2026, 3, 2, 9, 0, tzinfo=UTC)):
-        with unit_of_work(database) as s:
-            admin = auth.actor_for(s, auth.user_by_username(s, "admin"), Channel.CLI)  # type: ignore[arg-type]
-            logistics = auth.actor_for(s, auth.user_by_username(s, "logistics"), Channel.CLI)  # type: ignore[arg-type]
-        with unit_of_work(database) as s:
-            chain = load_chain(s, admin=admin, logistics=logistics, lots=6, seed=11)
-    with database.engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    database.dispose()
-    yield path, chain
-
-
-@pytest.fixture
-def chain(chain_db: tuple[Path, Chain], tmp_path: Path) -> Iterator[tuple[Database, Chain]]:
-    path = tmp_path / "pharmaqms.db"
-    shutil.copyfile(chain_db[0], path)
-    database = Database(f"sqlite:///{path}")
-    set_database(database)
-    yield database, chain_db[1]
-    set_database(None)
-    database.dispose()
 
 
 def _canonical(values: Sequence[str] | set[str]) -> set[str]:

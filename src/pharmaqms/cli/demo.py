@@ -34,7 +34,10 @@ DEMO_PEOPLE: tuple[tuple[str, str, list[str]], ...] = (
 def _import_module_loaders() -> None:
     import importlib
 
-    for module in ("pharmaqms.quality.documents.demo",):
+    for module in (
+        "pharmaqms.quality.documents.demo",
+        "pharmaqms.cli.demo_supply_chain",
+    ):
         importlib.import_module(module)
 
 

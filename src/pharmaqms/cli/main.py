@@ -44,6 +44,7 @@ def _register_subcommands() -> None:
         ("pharmaqms.cli.gs1", "gs1"),
         ("pharmaqms.cli.spc", "spc"),
         ("pharmaqms.cli.mqtt", "mqtt"),
+        ("pharmaqms.cli.trace", "trace"),
     ):
         try:
             sub = importlib.import_module(module)

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from pharmaqms.lifecycle.production.materials import views as production_materials_views
 from pharmaqms.lifecycle.production.nonconforming import views as production_nc_views
 from pharmaqms.lifecycle.production.qc import views as production_qc_views
+from pharmaqms.platform.genealogy import views as genealogy_views
 from pharmaqms.quality.documents import review_views as periodic_review_views
 from pharmaqms.quality.documents import views as documents_views
 from pharmaqms.quality.training import views as training_views
@@ -25,4 +26,5 @@ ROUTERS: list[APIRouter] = [
     production_materials_views.router,
     production_qc_views.router,
     production_nc_views.router,
+    genealogy_views.router,
 ]

@@ -1,0 +1,87 @@
+"""The genealogy page: the graph of a lot (or pack, or container) drawn as SVG, with its recall
+scope beside it. Thin: parse the query, ask the service, render."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
+from markupsafe import Markup
+
+from pharmaqms.kernel.errors import QMSError
+from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.http.navigation import NavItem, add
+from pharmaqms.kernel.http.templating import render
+from pharmaqms.kernel.identity import Actor
+from pharmaqms.platform.genealogy.graph import Direction, Graph, Node
+from pharmaqms.platform.genealogy.service import genealogy
+from pharmaqms.platform.genealogy.svg import render as render_svg
+
+router = APIRouter(tags=["ui"], include_in_schema=False)
+ActorDep = Annotated[Actor, Depends(current_actor)]
+
+add(NavItem(section="Data", label="Genealogy and recall", url="/data/genealogy", order=20))
+
+
+def _parse_at(text: str) -> datetime | None:
+    if not text.strip():
+        return None
+    moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    return moment if moment.tzinfo is not None else None
+
+
+@router.get("/data/genealogy", response_class=HTMLResponse)
+def genealogy_page(
+    request: Request,
+    actor: ActorDep,
+    id: Annotated[str, Query()] = "",
+    direction: Annotated[str, Query()] = "both",
+    at: Annotated[str, Query()] = "",
+) -> HTMLResponse:
+    actor.require("records.read", "read genealogy")
+    graph: Graph | None = None
+    problem: str | None = None
+    status = 200
+    moment: datetime | None = None
+    if at.strip():
+        try:
+            moment = _parse_at(at)
+            if moment is None:
+                problem = f"the time {at!r} needs a UTC offset (e.g. 2026-03-01T12:00:00Z)"
+        except ValueError:
+            problem = f"the time {at!r} is not an ISO 8601 time"
+    way = direction if direction in {d.value for d in Direction} else "both"
+    if id.strip() and problem is None:
+        try:
+            with transaction(request, write=False) as session:
+                graph = genealogy(session, id, way, moment)
+        except QMSError as error:
+            problem, status = f"{error.code}: {error.detail}", error.status
+
+    def link(node: Node) -> str:
+        query = {"id": node.id, "direction": way} | ({"at": at} if at.strip() else {})
+        return node.url or "/data/genealogy?" + urlencode(query)
+
+    drawing = Markup(render_svg(graph, link)) if graph is not None else None  # noqa: S704 - escaped in svg.py
+    records = (
+        sorted((n for n in graph.nodes.values() if n.layer == "record"), key=lambda n: n.id)
+        if graph
+        else []
+    )
+    return render(
+        request,
+        "genealogy/page.html",
+        {
+            "query": {"id": id, "direction": way, "at": at},
+            "graph": graph,
+            "drawing": drawing,
+            "scope": graph.scope if graph else None,
+            "records": records,
+            "problem": problem,
+            "link": link,
+        },
+        status=status,
+    )
