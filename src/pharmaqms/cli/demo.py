@@ -36,6 +36,7 @@ def _import_module_loaders() -> None:
 
     for module in (
         "pharmaqms.quality.documents.demo",
+        "pharmaqms.quality.training.demo",
         "pharmaqms.cli.demo_supply_chain",
     ):
         importlib.import_module(module)

@@ -11,13 +11,23 @@ from pharmaqms.kernel import clock
 from pharmaqms.quality.documents import service
 
 DEMO_DOCUMENTS = (
-    ("sop", "Cleaning and line clearance of the tablet compression area", "Production", "effective"),
+    (
+        "sop",
+        "Cleaning and line clearance of the tablet compression area",
+        "Production",
+        "effective",
+    ),
     ("sop", "Handling of out-of-specification laboratory results", "Quality control", "effective"),
     ("sop", "Temperature-controlled storage and distribution (2–8 °C)", "Distribution", "revised"),
     ("sop", "Deviation management", "Quality assurance", "effective"),
     ("sop", "Batch record review and batch release", "Quality assurance", "in_review"),
     ("work_instruction", "Operation of the Fette 2090 tablet press", "Production", "draft"),
-    ("specification", "Paracetamol 500 mg tablets, finished product specification", "Quality control", "effective"),
+    (
+        "specification",
+        "Paracetamol 500 mg tablets, finished product specification",
+        "Quality control",
+        "effective",
+    ),
     ("policy", "Data integrity policy (ALCOA+)", "Quality assurance", "effective"),
 )
 
@@ -83,3 +93,48 @@ def load(session: Session, ctx: DemoContext) -> None:
 
 
 register("documents", load)
+
+# Documents whose periodic review is overdue, due within the notice period, and not yet due:
+# (type, title, area, review period in months, days since the version came into force).
+REVIEW_DEMO = (
+    ("sop", "Pest control in the warehouse", "Distribution", 12, 395),
+    ("sop", "Calibration and daily checks of laboratory balances", "Quality control", 24, 715),
+    ("sop", "Handling of returned goods", "Distribution", 12, 200),
+)
+
+
+def load_periodic_reviews(session: Session, ctx: DemoContext) -> None:
+    """Documents in force for a while (written with the clock set back, as it happened), then
+    today's run of the daily job: reviews opened, the late one flagged."""
+    from pharmaqms.kernel.auth import system_actor
+    from pharmaqms.quality.documents.periodic_review import open_due_periodic_reviews
+
+    author, approver = ctx.people["chen.qc"], ctx.people["rosa.qa"]
+    today = clock.now()
+    for doc_type, title, area, period, age_days in REVIEW_DEMO:
+        with clock.frozen_at(today - timedelta(days=age_days)):
+            body = BODY.format(title_lower=title[0].lower() + title[1:], area=area)
+            version = service.create_document(
+                session,
+                actor=author,
+                doc_type=doc_type,
+                title=title,
+                body=body,
+                area=area,
+                review_period_months=period,
+            )
+            service.transition(session, actor=author, version_id=version.id, name="submit")
+            service.transition(
+                session,
+                actor=approver,
+                version_id=version.id,
+                name="approve",
+                password=ctx.password,
+            )
+            service.transition(
+                session, actor=approver, version_id=version.id, name="make_effective"
+            )
+    open_due_periodic_reviews(session, actor=system_actor(session))
+
+
+register("periodic reviews", load_periodic_reviews)
