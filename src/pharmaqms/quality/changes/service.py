@@ -391,7 +391,7 @@ def _document_revised_since(
         select(DocumentVersion.id).where(
             DocumentVersion.document_id == document.id,
             DocumentVersion.effective_at.is_not(None),
-            DocumentVersion.effective_at >= change.approved_at,
+            DocumentVersion.effective_at > change.approved_at,
         )
     ).first()
     if revised is None:
