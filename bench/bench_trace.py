@@ -187,12 +187,38 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=200, help="lots traced")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--db", type=Path, default=None, help="database file (default: temp)")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="the --db file holds this chain already (same lots and seed): skip the loading",
+    )
     args = parser.parse_args()
     print(machine())
     folder = Path(tempfile.mkdtemp(prefix="bench_trace_"))
     path = args.db or folder / "trace.db"
     database = Database(f"sqlite:///{path}")
-    initialise(database)
+    reuse = args.reuse and path.exists()
+    if not reuse:
+        initialise(database)
+        _locations(database)
+
+    start = time.perf_counter()
+    chain: Chain = generate(args.lots, seed=args.seed)
+    generated = time.perf_counter() - start
+    print(f"generated {len(chain.events):,} events ({args.lots:,} lots) in {generated:.1f} s")
+    if not reuse:
+        start = time.perf_counter()
+        events, objects = bulk_load(path, chain.events)
+        loaded = time.perf_counter() - start
+        print(
+            f"bulk-loaded {events:,} events and {objects:,} identifier rows in {loaded:.1f} s "
+            f"({events / loaded:,.0f} events/s)"
+        )
+    print(f"database {path.stat().st_size / 2**20:,.0f} MiB")
+    measure(database, path, chain, args.samples, args.seed)
+
+
+def _locations(database: Database) -> None:
     with unit_of_work(database) as session:
         system = auth.system_actor(session, Channel.CLI)
         for place in CHAIN_LOCATIONS:
@@ -206,21 +232,10 @@ def main() -> None:
                 is_customer=place.is_customer,
             )
 
-    start = time.perf_counter()
-    chain: Chain = generate(args.lots, seed=args.seed)
-    generated = time.perf_counter() - start
-    print(f"generated {len(chain.events):,} events ({args.lots:,} lots) in {generated:.1f} s")
-    start = time.perf_counter()
-    events, objects = bulk_load(path, chain.events)
-    loaded = time.perf_counter() - start
-    size = path.stat().st_size / 2**20
-    print(
-        f"bulk-loaded {events:,} events and {objects:,} identifier rows in {loaded:.1f} s "
-        f"({events / loaded:,.0f} events/s); database {size:,.0f} MiB"
-    )
 
-    rng = random.Random(args.seed)
-    sample = [chain.truth[n] for n in rng.sample(sorted(chain.truth), args.samples)]
+def measure(database: Database, path: Path, chain: Chain, samples: int, seed: int) -> None:
+    rng = random.Random(seed)
+    sample = [chain.truth[n] for n in rng.sample(sorted(chain.truth), samples)]
     # Warm-up on other lots: first-use costs (imports, statement compilation) are not the trace.
     warm = [chain.truth[n] for n in rng.sample(sorted(chain.truth), 5)]
     traces: list[float] = []
@@ -248,7 +263,7 @@ def main() -> None:
     r50, r95 = percentile(reads, 0.5), percentile(reads, 0.95)
     k50, k95 = percentile(points, 0.5), percentile(points, 0.95)
     print(
-        f"recall scope of one lot ({args.samples} lots, all checked against the generator's "
+        f"recall scope of one lot ({samples} lots, all checked against the generator's "
         f"answer; {statistics.mean(sizes):.0f} events reached on average): "
         f"p50 {p50:.1f} ms, p95 {p95:.1f} ms"
     )

@@ -4,15 +4,18 @@ delivery would."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from pharmaqms.kernel import auth
 from pharmaqms.kernel.errors import NotFound
 from pharmaqms.kernel.uow import unit_of_work
-from pharmaqms.platform.genealogy.generator import CUSTOMERS, SITE_EPC
+from pharmaqms.platform.connectors.epcis import AggregationEvent
+from pharmaqms.platform.genealogy.generator import CUSTOMERS, SITE_EPC, event_json
 from pharmaqms.platform.genealogy.identifiers import Subject, resolve
 from pharmaqms.platform.genealogy.providers import (
     PROVIDERS,
@@ -21,6 +24,7 @@ from pharmaqms.platform.genealogy.providers import (
 )
 from pharmaqms.platform.genealogy.service import genealogy, recall_scope
 from pharmaqms.platform.gs1 import GS1Error
+from pharmaqms.platform.ingest import service as ingest
 from pharmaqms.platform.masterdata.models import Lot
 from pharmaqms.platform.trace import canonical
 
@@ -201,3 +205,33 @@ def test_link_providers_add_their_records_to_the_lot(chain) -> None:  # type: ig
     )
     edge = graph.edges[(answer.lot_class, f"deviation:{lot_id}", "deviation")]
     assert edge.time is None
+
+
+def test_an_event_declared_in_error_leaves_the_trace(chain) -> None:  # type: ignore[no-untyped-def]
+    database, generated = chain
+    answer = next(iter(generated.truth.values()))
+    case = sorted(answer.cases)[0]
+    packing = next(
+        e for e in generated.events if isinstance(e, AggregationEvent) and e.parent_id == case
+    )
+    declared = {
+        **event_json(packing),
+        "errorDeclaration": {"declarationTime": "2026-03-01T10:00:00Z", "reason": "incorrect_data"},
+    }
+    document = json.dumps(
+        {
+            "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+            "type": "EPCISDocument",
+            "schemaVersion": "2.0",
+            "creationDate": "2026-03-01T10:00:00Z",
+            "epcisBody": {"eventList": [declared]},
+        }
+    ).encode()
+    with unit_of_work(database) as s:
+        logistics = auth.actor_for(s, auth.user_by_username(s, "logistics"))  # type: ignore[arg-type]
+        run = ingest.ingest(s, actor=logistics, kind="epcis", content=document)
+        assert (run.rows_accepted, run.rows_quarantined) == (1, 0)
+    with unit_of_work(database, write=False) as s:
+        scope = recall_scope(s, answer.lot_class)
+    assert set(scope.containers) == (answer.cases - {case}) | answer.pallets
+    assert set(scope.items) == answer.packs

@@ -101,9 +101,15 @@ def _lot_class(epc: str, lot: str) -> str | None:
         key = parse_identifier(epc)
         if key is None or key.gtin is None:
             return None
-        return digital_link_uri(key.gtin, lot=lot)
+        return _lgtin(key.gtin, lot)
     except GS1Error:
         return None
+
+
+# A commissioning names hundreds of packs of one product and lot: one lot class for all.
+@functools.lru_cache(maxsize=1 << 12)
+def _lgtin(gtin: str, lot: str) -> str:
+    return digital_link_uri(gtin, lot=lot)
 
 
 def _is_class(identifier: str) -> bool:

@@ -187,15 +187,21 @@ def lot_classes(epcs: tuple[str, ...], event: EPCISEvent) -> list[str]:
     lot = _ilmd_lot(event)
     if lot is None:
         return []
-    classes: list[str] = []
+    gtins: dict[str, None] = {}
     for epc in epcs:
         try:
             key = parse_identifier(epc)
-            if key is not None and key.kind is KeyKind.SGTIN and key.gtin:
-                classes.append(digital_link_uri(key.gtin, lot=lot))
         except GS1Error:
             continue
-    return list(dict.fromkeys(classes))
+        if key is not None and key.kind is KeyKind.SGTIN and key.gtin:
+            gtins[key.gtin] = None
+    classes: list[str] = []
+    for gtin in gtins:  # one lot class per product, however many packs
+        try:
+            classes.append(digital_link_uri(gtin, lot=lot))
+        except GS1Error:
+            continue  # a lot number outside GS1's characters has no lot class
+    return classes
 
 
 def _declared_lots(event: EPCISEvent) -> dict[str, str]:
