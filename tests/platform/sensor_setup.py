@@ -6,38 +6,32 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from pharmaqms.kernel import audit
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.platform.masterdata import service as masterdata
 from pharmaqms.platform.sensors import service as sensors
-from pharmaqms.platform.traceability.models import Shipment
+from pharmaqms.platform.traceability import shipments
 
 
 def add_shipment(db: Database, actor: Actor, code: str, low: float, high: float) -> None:
-    # No shipment service exists yet (the distribution module will own shipments); the test
-    # writes the row under an audit context as a service would.
     with unit_of_work(db) as s:
-        origin = masterdata.add_location(
+        masterdata.add_location(
             s, actor=actor, code=f"{code}-FROM", name="Origin", kind="warehouse"
         )
-        destination = masterdata.add_location(
-            s, actor=actor, code=f"{code}-TO", name="Pharmacy", kind="pharmacy"
+        masterdata.add_location(s, actor=actor, code=f"{code}-TO", name="Pharmacy", kind="pharmacy")
+        shipments.register_shipment(
+            s,
+            actor=actor,
+            code=code,
+            origin_code=f"{code}-FROM",
+            destination_code=f"{code}-TO",
+            carrier="ColdTrans",
+            shipped_at=datetime(2026, 2, 27, 6, 0, tzinfo=UTC),
+            status="in_transit",
+            required_min_c=low,
+            required_max_c=high,
         )
-        with audit.changes(s, actor=actor, reason="test shipment"):
-            s.add(
-                Shipment(
-                    code=code,
-                    origin_id=origin.id,
-                    destination_id=destination.id,
-                    carrier="ColdTrans",
-                    shipped_at=datetime(2026, 2, 27, 6, 0, tzinfo=UTC),
-                    status="in_transit",
-                    required_min_c=low,
-                    required_max_c=high,
-                )
-            )
 
 
 def cold_chain(db: Database, actor: Actor, site: str = "LEI") -> None:

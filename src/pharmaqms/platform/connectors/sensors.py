@@ -19,10 +19,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from pharmaqms.platform.connectors.tabular import (
@@ -38,12 +38,26 @@ from pharmaqms.platform.masterdata.models import Location
 from pharmaqms.platform.mqtt.messages import decode_batch
 from pharmaqms.platform.sensors.limits import StorageLimits, location_limits, shipment_limits
 from pharmaqms.platform.sensors.models import ExcursionCandidate
+from pharmaqms.platform.sensors.prepared import PreparedInsert
 from pharmaqms.platform.sensors.service import calibration_valid
 from pharmaqms.platform.timeseries.models import Sensor, SensorReading
 from pharmaqms.platform.traceability.models import Shipment
 
 READINGS: Table = SensorReading.__table__  # type: ignore[assignment]
 CANDIDATES: Table = ExcursionCandidate.__table__  # type: ignore[assignment]
+INSERT_READING = PreparedInsert(
+    READINGS, tuple(c.name for c in READINGS.columns if c.name != "id"), returning="id"
+)
+INSERT_CANDIDATE = insert(CANDIDATES)
+SENSOR_BY_CODE = select(
+    Sensor.id,
+    Sensor.code,
+    Sensor.site,
+    Sensor.location_id,
+    Sensor.shipment_id,
+    Sensor.calibrated_on,
+    Sensor.calibration_due_on,
+).where(Sensor.code == bindparam("code"))
 # Column names data loggers commonly use for the device time.
 DEFAULT_COLUMNS = {"ts": "measured_at", "timestamp": "measured_at"}
 
@@ -110,20 +124,8 @@ class _Lookups:
 
     def sensor(self, code: str) -> _SensorInfo | None:
         if code not in self.sensors:
-            row = self.session.scalars(select(Sensor).where(Sensor.code == code)).first()
-            self.sensors[code] = (
-                None
-                if row is None
-                else _SensorInfo(
-                    row.id,
-                    row.code,
-                    row.site,
-                    row.location_id,
-                    row.shipment_id,
-                    row.calibrated_on,
-                    row.calibration_due_on,
-                )
-            )
+            row = self.session.connection().execute(SENSOR_BY_CODE, {"code": code}).first()
+            self.sensors[code] = None if row is None else _SensorInfo(*row)
         return self.sensors[code]
 
     def place(self, code: str) -> tuple[int | None, int | None] | Problem:
@@ -165,23 +167,16 @@ def _lookups(session: Session) -> _Lookups:
     return found
 
 
+@lru_cache(maxsize=64)
+def _offset(text: str) -> timedelta:
+    sign = -1 if text.startswith("-") else 1
+    hours, minutes = text[1:].split(":")
+    return sign * timedelta(hours=int(hours), minutes=int(minutes))
+
+
 def _local_date(measured_at: datetime, offset: str | None) -> date:
     """The date on the device's own calendar: calibration certificates are dated locally."""
-    if not offset:
-        return measured_at.date()
-    sign = -1 if offset.startswith("-") else 1
-    hours, minutes = offset[1:].split(":")
-    return (measured_at + sign * timedelta(hours=int(hours), minutes=int(minutes))).date()
-
-
-def _insert_ignoring_duplicates(session: Session, table: Table, row: dict[str, Any]) -> int | None:
-    """Insert and return the id, or None when the natural key is taken already. ON CONFLICT
-    DO NOTHING rather than a SELECT first: one statement per reading, and safe when two
-    workers of a shared subscription race on the same reading."""
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    statement = module.insert(table).values(row).on_conflict_do_nothing().returning(table.c.id)
-    return session.connection().execute(statement).scalar()
+    return (measured_at + _offset(offset)).date() if offset else measured_at.date()
 
 
 class SensorsConnector:
@@ -229,9 +224,11 @@ class SensorsConnector:
             sensor.calibrated_on, sensor.calibration_due_on, _local_date(measured_at, offset)
         )
         temperature, humidity = v.get("temperature"), v.get("humidity")
-        reading_id = _insert_ignoring_duplicates(
-            ctx.session,
-            READINGS,
+        connection = ctx.session.connection()
+        # INSERT … ON CONFLICT DO NOTHING rather than a SELECT first: one statement per
+        # reading, and safe when two workers of a shared subscription race on one reading.
+        reading_id = INSERT_READING.execute(
+            connection,
             {
                 "sensor_id": sensor.id,
                 "measured_at": measured_at,
@@ -251,20 +248,21 @@ class SensorsConnector:
         limits = lookups.limits_at(location_id, shipment_id)
         breach = limits.breach(temperature) if limits and temperature is not None else None
         if limits is not None and breach is not None and temperature is not None:
-            ctx.session.connection().execute(
-                insert(CANDIDATES).values(
-                    reading_id=reading_id,
-                    sensor_id=sensor.id,
-                    measured_at=measured_at,
-                    temperature_c=temperature,
-                    breach=breach,
-                    limit_min_c=limits.min_c,
-                    limit_max_c=limits.max_c,
-                    basis=limits.basis[:200],
-                    location_id=location_id,
-                    shipment_id=shipment_id,
-                    run_id=ctx.run_id,
-                )
+            connection.execute(
+                INSERT_CANDIDATE,
+                {
+                    "reading_id": reading_id,
+                    "sensor_id": sensor.id,
+                    "measured_at": measured_at,
+                    "temperature_c": temperature,
+                    "breach": breach,
+                    "limit_min_c": limits.min_c,
+                    "limit_max_c": limits.max_c,
+                    "basis": limits.basis[:200],
+                    "location_id": location_id,
+                    "shipment_id": shipment_id,
+                    "run_id": ctx.run_id,
+                },
             )
         return Stored(entity_id=reading_id, measured_at=measured_at)
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+import pharmaqms.platform.connectors.sensors  # noqa: F401 - registers the sensors connector
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.errors import Conflict, DocumentRefused, InvalidInput
 from pharmaqms.kernel.identity import Actor

@@ -121,6 +121,33 @@ def record_calibration(
     return sensor
 
 
+def set_storage_range(
+    session: Session,
+    *,
+    actor: Actor,
+    product_code: str,
+    storage_min_c: float | None,
+    storage_max_c: float | None,
+    reason: str,
+) -> Product:
+    """The labelled storage range of a product (e.g. 2–8 °C): what readings where it is
+    stored are judged against. A change of a labelled condition names its reason."""
+    actor.require("data.manage", "set storage conditions")
+    if not reason.strip():
+        raise InvalidInput("say why the storage range changes", field="reason")
+    if storage_min_c is not None and storage_max_c is not None and storage_min_c > storage_max_c:
+        raise InvalidInput(
+            f"the range {storage_min_c}–{storage_max_c} °C is upside down", field="storage_min_c"
+        )
+    product = session.scalars(select(Product).where(Product.code == product_code)).first()
+    if product is None:
+        raise NotFound(f"no product {product_code}")
+    with audit.changes(session, actor=actor, reason=reason):
+        product.storage_min_c = storage_min_c
+        product.storage_max_c = storage_max_c
+    return product
+
+
 def assign_storage(
     session: Session, *, actor: Actor, location_code: str, product_code: str
 ) -> StorageAssignment:

@@ -1,0 +1,73 @@
+"""Registering a shipment: where from, where to, by whom, and the temperature range it must
+keep (from the products it carries). Audited; the distribution module builds its planning
+and excursion handling on these rows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pharmaqms.kernel import audit
+from pharmaqms.kernel.errors import Conflict, InvalidInput
+from pharmaqms.kernel.identity import Actor
+from pharmaqms.platform.masterdata.models import Location
+from pharmaqms.platform.traceability.models import Shipment
+
+SHIPMENT_STATUSES = ("planned", "in_transit", "delivered", "cancelled")
+
+
+def _location_id(session: Session, code: str, field: str) -> int:
+    found = session.scalar(select(Location.id).where(Location.code == code))
+    if found is None:
+        raise InvalidInput(f"no location {code}", field=field)
+    return found
+
+
+def register_shipment(
+    session: Session,
+    *,
+    actor: Actor,
+    code: str,
+    origin_code: str,
+    destination_code: str,
+    carrier: str = "",
+    sscc: str | None = None,
+    shipped_at: datetime | None = None,
+    delivered_at: datetime | None = None,
+    status: str = "planned",
+    required_min_c: float | None = None,
+    required_max_c: float | None = None,
+) -> Shipment:
+    actor.require("data.ingest", "register shipments")
+    code = code.strip()
+    if not code or len(code) > 60 or any(c in code for c in "/+#"):
+        # The code is a level of the sensors' MQTT topics: no separators or wildcards.
+        raise InvalidInput("a shipment code is 1 to 60 characters without / + #", field="code")
+    if status not in SHIPMENT_STATUSES:
+        raise InvalidInput(f"unknown shipment status {status!r}", field="status")
+    low, high = required_min_c, required_max_c
+    if low is not None and high is not None and low > high:
+        raise InvalidInput(
+            f"the required range {low}–{high} °C is upside down", field="required_min_c"
+        )
+    if shipped_at and delivered_at and delivered_at < shipped_at:
+        raise InvalidInput("delivered before it was shipped", field="delivered_at")
+    if session.scalar(select(Shipment.id).where(Shipment.code == code)) is not None:
+        raise Conflict(f"a shipment {code} exists already", field="code")
+    shipment = Shipment(
+        code=code,
+        sscc=sscc,
+        origin_id=_location_id(session, origin_code, "origin_code"),
+        destination_id=_location_id(session, destination_code, "destination_code"),
+        carrier=carrier,
+        shipped_at=shipped_at,
+        delivered_at=delivered_at,
+        status=status,
+        required_min_c=required_min_c,
+        required_max_c=required_max_c,
+    )
+    with audit.changes(session, actor=actor, reason="shipment registered"):
+        session.add(shipment)
+    return shipment
