@@ -15,6 +15,7 @@ from pharmaqms.kernel import auth
 from pharmaqms.kernel.errors import NotFound
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.platform.connectors.epcis import AggregationEvent
+from pharmaqms.platform.genealogy.demo import load_chain
 from pharmaqms.platform.genealogy.generator import CUSTOMERS, SITE_EPC, event_json
 from pharmaqms.platform.genealogy.identifiers import Subject, resolve
 from pharmaqms.platform.genealogy.providers import (
@@ -235,3 +236,20 @@ def test_an_event_declared_in_error_leaves_the_trace(chain) -> None:  # type: ig
         scope = recall_scope(s, answer.lot_class)
     assert set(scope.containers) == (answer.cases - {case}) | answer.pallets
     assert set(scope.items) == answer.packs
+
+
+@pytest.mark.postgres
+def test_forward_and_backward_traces_on_each_database(db, people, frozen_clock) -> None:  # type: ignore[no-untyped-def]
+    with unit_of_work(db) as s:
+        generated = load_chain(s, admin=people.admin, logistics=people.logistics, lots=3, seed=5)
+    with unit_of_work(db, write=False) as s:
+        for answer in generated.truth.values():
+            scope = recall_scope(s, f"{answer.product}/{answer.lot_number}")
+            assert set(scope.items) == answer.packs
+            assert set(scope.containers) == answer.cases | answer.pallets
+            assert {loc.id for loc in scope.locations} == _canonical(answer.locations)
+            early = recall_scope(s, answer.lot_class, at=answer.shipped_at - timedelta(seconds=1))
+            assert [loc.code for loc in early.locations] == ["SITE-LEIDEN"]
+            pack = sorted(answer.packs)[0]
+            up = genealogy(s, pack, "up")
+            assert {n.id for n in up.nodes.values() if n.kind == "material"} == answer.materials
