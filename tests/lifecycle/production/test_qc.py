@@ -327,3 +327,17 @@ def test_the_author_of_a_specification_may_not_approve_it(api, db, people, froze
     assert qa.get(f"/api/v1/production/qc/specifications/{spec_id}").json()["status"] == (
         "in_review"
     )
+
+
+def test_an_oos_result_is_not_also_out_of_trend_nor_part_of_the_history(lab, db, people) -> None:  # type: ignore[no-untyped-def]
+    qc = lab["qc"]
+    for day, value in enumerate([100.0, 99.8, 100.1, 99.9, 100.2, 100.0], start=1):
+        result(qc, add_batch(db, people, f"H{day:03d}"), day, value)
+    oos = result(qc, add_batch(db, people, "H007"), 7, 93.0).json()
+    assert (oos["result"]["outcome"], oos["trend_findings"]) == ("fail", [])
+    assert oos["result"]["trend_status"] == "none"
+    # Six conforming batches: mean 100.0, s 0.141, limits 99.58 … 100.42. With the OOS in the
+    # history there would be seven batches and s 2.6, and 100.6 would pass unnoticed.
+    after = result(qc, add_batch(db, people, "H008"), 8, 100.6).json()
+    [finding] = after["trend_findings"]
+    assert "of the previous 6 batches" in finding

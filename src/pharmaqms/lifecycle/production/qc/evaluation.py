@@ -22,8 +22,10 @@ Out of trend (OOT), per test, configured on the specification's criterion:
   equal value breaks the run.
 * ``both``: either rule.
 
-A batch's value for a test is the mean of its valid results (invalidated ones excluded), and
-batches are taken in the order of their first result for that test.
+Only results inside the specification are judged for trend (one outside it has its OOS
+investigation), and the history is made of them: a batch's value for a test is the mean of its
+valid, conforming results (invalidated and out-of-specification ones excluded, as they would
+widen the limits), batches taken in the order of their first result for that test.
 """
 
 from __future__ import annotations

@@ -391,14 +391,16 @@ def evaluate_lims_results(session: Session, *, actor: Actor, limit: int = 5000) 
 def batch_history(
     session: Session, *, item_code: str, test_code: str, unit: str, before: QcResult
 ) -> list[float]:
-    """One value per earlier batch of the item for the test (the mean of its valid results,
-    in ``unit``), oldest first: the history the trend rules look at."""
+    """One value per earlier batch of the item for the test (the mean of its valid, conforming
+    results, in ``unit``), oldest first: the history the trend rules look at."""
     rows = session.execute(
         select(QcResult.lot_id, QcResult.value, QcResult.unit, QcResult.tested_at)
         .where(
             QcResult.item_code == item_code,
             QcResult.test_code == test_code,
             QcResult.status == ResultStatus.VALID,
+            # Conforming results only: a confirmed OOS would widen the limits it is judged by.
+            QcResult.outcome == ResultOutcome.PASS,
             QcResult.value.is_not(None),
             QcResult.lot_id != before.lot_id,
             QcResult.tested_at <= before.tested_at,
@@ -421,7 +423,9 @@ def batch_history(
 
 
 def _flag_trend(session: Session, *, actor: Actor, result: QcResult) -> list[str]:
-    if result.value is None or result.status != ResultStatus.VALID:
+    # Out of trend is a signal about results inside the specification; a result outside it
+    # has its OOS investigation already.
+    if result.value is None or result.outcome != ResultOutcome.PASS:
         return []
     findings: list[str] = []
     for spec, test in criteria_for(session, result.item_code, result.test_code):
