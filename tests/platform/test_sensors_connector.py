@@ -244,3 +244,24 @@ def test_a_place_holding_several_products_keeps_the_range_all_of_them_accept() -
     clash = narrowest([("VAX01", 2.0, 8.0), ("TAB", 15.0, 25.0)])
     assert clash is not None and clash.breach(5.0) == "below" and clash.breach(20.0) == "above"
     assert StorageLimits(2.0, 8.0, "").breach(2.0) is None
+
+
+def test_a_calibration_recorded_between_two_deliveries_of_one_session_counts_for_the_second(
+    db, people, frozen_clock
+) -> None:  # type: ignore[no-untyped-def]
+    from pharmaqms.platform.sensors import service as sensors
+
+    cold_chain(db, people.admin)
+    later = LOGGER_CSV.replace(b"2026-02-28T07", b"2026-03-01T07")
+    with unit_of_work(db) as s:
+        ingest.ingest(s, actor=people.logistics, kind="sensors", content=LOGGER_CSV)
+        sensors.record_calibration(
+            s,
+            actor=people.admin,
+            code="LOG-7",
+            calibrated_on=date(2026, 3, 1),
+            calibration_due_on=date(2027, 3, 1),
+            certificate="CAL-2026-031",
+        )
+        ingest.ingest(s, actor=people.logistics, kind="sensors", content=later)
+    assert [r.calibration_valid for r in _readings(db, "LOG-7")] == [False] * 3 + [True] * 3

@@ -38,6 +38,7 @@ def _import_module_loaders() -> None:
         "pharmaqms.quality.documents.demo",
         "pharmaqms.quality.training.demo",
         "pharmaqms.cli.demo_supply_chain",
+        "pharmaqms.cli.demo_sensors",
         "pharmaqms.lifecycle.production.materials.demo",
         "pharmaqms.lifecycle.production.qc.demo",
         "pharmaqms.lifecycle.production.nonconforming.demo",

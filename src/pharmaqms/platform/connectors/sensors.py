@@ -114,10 +114,12 @@ class _SensorInfo:
 
 @dataclass
 class _Lookups:
-    """Master data read once per delivery (one session): an MQTT batch of 500 readings from
-    20 sensors asks the database 20 times, not 500."""
+    """Master data read once per delivery (one import run): an MQTT batch of 500 readings
+    from 20 sensors asks the database 20 times, not 500. Per run, not per session: a session
+    that takes several deliveries may record a calibration between two of them."""
 
     session: Session
+    run_id: int
     sensors: dict[str, _SensorInfo | None] = field(default_factory=dict)
     places: dict[str, tuple[int | None, int | None] | Problem] = field(default_factory=dict)
     limits: dict[tuple[int | None, int | None], StorageLimits | None] = field(default_factory=dict)
@@ -160,10 +162,10 @@ class _Lookups:
 _LOOKUPS = "pharmaqms.sensors.lookups"
 
 
-def _lookups(session: Session) -> _Lookups:
-    found = session.info.get(_LOOKUPS)
-    if not isinstance(found, _Lookups):
-        found = session.info[_LOOKUPS] = _Lookups(session)
+def _lookups(ctx: StoreContext) -> _Lookups:
+    found = ctx.session.info.get(_LOOKUPS)
+    if not isinstance(found, _Lookups) or found.run_id != ctx.run_id:
+        found = ctx.session.info[_LOOKUPS] = _Lookups(ctx.session, ctx.run_id)
     return found
 
 
@@ -202,7 +204,7 @@ class SensorsConnector:
 
     def store(self, ctx: StoreContext, entity: str, checked: Checked) -> Stored:
         v = checked.values
-        lookups = _lookups(ctx.session)
+        lookups = _lookups(ctx)
         sensor = lookups.sensor(v["sensor"])
         if sensor is None:
             return _refused("sensor", "unknown_sensor", f"no sensor {v['sensor']} is registered")
