@@ -18,6 +18,7 @@ Run: ``.venv/bin/python bench/bench_trace.py [--lots 21000] [--samples 200] [--d
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -181,6 +182,12 @@ def raw_reads(conn: sqlite3.Connection, answer: LotTruth) -> int:
     return rows
 
 
+def point_lookup(conn: sqlite3.Connection, identifier: str) -> list[tuple[int]]:
+    return conn.execute(
+        "SELECT event_id FROM epcis_event_objects WHERE epc = ?", (identifier,)
+    ).fetchall()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lots", type=int, default=21_000, help="finished lots to generate")
@@ -244,20 +251,15 @@ def measure(database: Database, path: Path, chain: Chain, samples: int, seed: in
         for answer in warm:
             recall_scope(session, answer.lot_class)
         for answer in sample:
-            scope = timed(traces, lambda a=answer: recall_scope(session, a.lot_class))
+            scope = timed(traces, functools.partial(recall_scope, session, answer.lot_class))
             check(answer, scope)
             sizes.append(scope.events)  # type: ignore[attr-defined]
     conn = sqlite3.connect(path)
     reads: list[float] = []
     points: list[float] = []
     for answer in sample:
-        timed(reads, lambda a=answer: raw_reads(conn, a))
-        timed(
-            points,
-            lambda a=answer: conn.execute(
-                "SELECT event_id FROM epcis_event_objects WHERE epc = ?", (a.lot_class,)
-            ).fetchall(),
-        )
+        timed(reads, functools.partial(raw_reads, conn, answer))
+        timed(points, functools.partial(point_lookup, conn, answer.lot_class))
     conn.close()
     p50, p95 = percentile(traces, 0.5), percentile(traces, 0.95)
     r50, r95 = percentile(reads, 0.5), percentile(reads, 0.95)

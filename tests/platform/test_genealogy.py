@@ -248,6 +248,7 @@ def test_forward_and_backward_traces_on_each_database(db, people, frozen_clock) 
             assert set(scope.items) == answer.packs
             assert set(scope.containers) == answer.cases | answer.pallets
             assert {loc.id for loc in scope.locations} == _canonical(answer.locations)
+            assert answer.shipped_at is not None
             early = recall_scope(s, answer.lot_class, at=answer.shipped_at - timedelta(seconds=1))
             assert [loc.code for loc in early.locations] == ["SITE-LEIDEN"]
             pack = sorted(answer.packs)[0]

@@ -12,13 +12,14 @@ from tests.conftest import Api
 from typer.testing import CliRunner
 
 from pharmaqms.cli.main import app as cli
+from pharmaqms.platform.genealogy.generator import Chain, LotTruth
 from pharmaqms.platform.trace import canonical
 from pharmaqms.web.app import create_app
 
 runner = CliRunner()
 
 
-def _first(generated):  # type: ignore[no-untyped-def]
+def _first(generated: Chain) -> LotTruth:
     return next(iter(generated.truth.values()))
 
 
@@ -56,6 +57,7 @@ def test_trace_json_is_the_graph_with_its_recall_scope(chain) -> None:  # type: 
 def test_trace_at_a_time_before_shipping_shows_only_the_site(chain) -> None:  # type: ignore[no-untyped-def]
     _database, generated = chain
     answer = _first(generated)
+    assert answer.shipped_at is not None
     before = (answer.shipped_at - timedelta(minutes=1)).isoformat()
     result = runner.invoke(cli, ["trace", answer.lot_class, "-d", "down", "--at", before, "--json"])
     assert result.exit_code == 0, result.output
@@ -82,9 +84,9 @@ def test_trace_at_a_time_before_shipping_shows_only_the_site(chain) -> None:  # 
         ),
     ],
 )
-def test_trace_refuses_a_bad_identifier_with_one_line_and_exit_2(
+def test_trace_refuses_a_bad_identifier_with_one_line_and_exit_2(  # type: ignore[no-untyped-def]
     chain, identifier, message
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     result = runner.invoke(cli, ["trace", identifier])
     assert (result.exit_code, result.stdout, result.stderr) == (2, "", message + "\n")
 
