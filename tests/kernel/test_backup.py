@@ -1,0 +1,268 @@
+"""Backup and restore (Annex 11 §7.2): a backup restored into an empty database — of the same
+kind or the other — passes ``verify`` with the same entries, records and signatures; a restore
+into a database holding data, or of a damaged backup, is refused before anything is written."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from tests.conftest import People
+from tests.kernel.helpers import SOP_BODY, signatures, sop_in_state, transition
+from tests.support import PASSWORD
+
+import pharmaqms.schema
+from pharmaqms.kernel import auth
+from pharmaqms.kernel.backup import backup, restore
+from pharmaqms.kernel.db import Database
+from pharmaqms.kernel.errors import Conflict, DocumentRefused
+from pharmaqms.kernel.migrate import upgrade
+from pharmaqms.kernel.uow import unit_of_work
+from pharmaqms.kernel.verify import VerifyReport, verify
+from pharmaqms.quality.documents import service
+
+
+def table_counts(db: Database) -> dict[str, int]:
+    with db.engine.connect() as conn:
+        return {
+            t.name: int(conn.execute(select(func.count()).select_from(t)).scalar_one())
+            for t in pharmaqms.schema.metadata.sorted_tables
+        }
+
+
+def report_of(db: Database) -> VerifyReport:
+    with unit_of_work(db, write=False) as s:
+        return verify(s)
+
+
+def summary(report: VerifyReport) -> tuple[int, int, int, int, str]:
+    return (report.entries, report.records, report.signatures, report.head_seq, report.head_hash)
+
+
+@pytest.fixture
+def content(db: Database, people: People) -> Database:
+    """Demo-like content: SOPs in every state, signatures, a revision, users deactivated and
+    locked out, API tokens."""
+    sop_in_state(db, people.qc, people.qa, "draft", "Weighing of raw materials")
+    sop_in_state(db, people.qc, people.qa, "in_review", "Batch record review")
+    sop_in_state(db, people.rd, people.qp, "approved", "Stability protocol")
+    effective = sop_in_state(db, people.supervisor, people.qa, "effective", "Line clearance")
+    with unit_of_work(db) as s:
+        document_id = service.get_version(s, effective).document_id
+        revision = service.revise(
+            s, actor=people.supervisor, document_id=document_id, major=False, change_summary="4.2"
+        )
+        revision_id = revision.id
+    with unit_of_work(db) as s:
+        service.edit_draft(
+            s,
+            actor=people.supervisor,
+            version_id=revision_id,
+            expected_version=1,
+            body=SOP_BODY + " 4.2 Check the status labels twice.",
+        )
+    transition(db, people.supervisor, revision_id, "submit")
+    transition(db, people.qa2, revision_id, "approve", password=PASSWORD)
+    transition(db, people.qa, revision_id, "make_effective")
+    assert len(signatures(db, effective)) == 1
+    with unit_of_work(db) as s:
+        auth.deactivate_user(s, actor=people.admin, user_id=people.logistics.user_id, reason="left")
+        auth.create_api_token(s, actor=people.admin, user_id=people.qc.user_id, name="lims")
+    for _ in range(5):
+        with pytest.raises(auth.AuthenticationFailed), unit_of_work(db) as s:
+            auth.authenticate(s, username="pv", password="wrong", channel=auth.Channel.UI)
+    assert report_of(db).intact
+    return db
+
+
+@pytest.fixture(scope="module")
+def empty_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("empty") / "empty.db"
+    database = Database(f"sqlite:///{path}")
+    upgrade(database.engine)
+    with database.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    database.dispose()
+    return path
+
+
+@pytest.fixture
+def empty_sqlite(empty_sqlite_template: Path, tmp_path: Path) -> Iterator[Database]:
+    """A migrated database without a single row (but the chain head at its genesis)."""
+    path = tmp_path / "restored.db"
+    shutil.copyfile(empty_sqlite_template, path)
+    database = Database(f"sqlite:///{path}")
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def empty_postgres(empty_postgres_url: str) -> Iterator[Database]:
+    database = Database(empty_postgres_url)
+    upgrade(database.engine)
+    yield database
+    database.dispose()
+
+
+def assert_restored(source: Database, target: Database, path: Path) -> None:
+    # given what the source holds
+    expected = report_of(source)
+    counts = table_counts(source)
+    assert expected.signatures >= 3 and expected.intact
+
+    # when the backup is restored into the empty target
+    manifest = restore(target.engine, path)
+
+    # then the target verifies intact, with the same entries, records, signatures and head
+    restored = report_of(target)
+    assert restored.findings == []
+    assert summary(restored) == summary(expected)
+    assert table_counts(target) == counts
+    assert {name: meta["rows"] for name, meta in manifest["tables"].items()} == counts
+
+    # and it works: a new record continues the numbering and the chain, still intact
+    with unit_of_work(target) as s:
+        author = auth.actor_for(s, auth.user_by_username(s, "qc"))  # type: ignore[arg-type]
+        version = service.create_document(
+            s, actor=author, doc_type="sop", title="After the restore", body=SOP_BODY
+        )
+        number = version.number
+    assert number.endswith("-0005 v1.0")
+    after = report_of(target)
+    assert after.intact, after.findings
+    assert after.entries == expected.entries + 2
+
+
+@pytest.mark.postgres
+def test_a_backup_restores_into_an_empty_sqlite_database_and_verifies(
+    content: Database, empty_sqlite: Database, tmp_path: Path
+) -> None:
+    path = tmp_path / "backup.zip"
+    backup(content.engine, path)
+    assert_restored(content, empty_sqlite, path)
+
+
+def test_a_sqlite_backup_restores_into_an_empty_postgresql_database_and_verifies(
+    content: Database, empty_postgres: Database, tmp_path: Path
+) -> None:
+    path = tmp_path / "backup.zip"
+    backup(content.engine, path)
+    assert_restored(content, empty_postgres, path)
+
+
+@pytest.mark.postgres
+def test_a_restore_into_a_database_holding_data_is_refused_and_changes_nothing(
+    content: Database, db: Database, tmp_path: Path
+) -> None:
+    path = tmp_path / "backup.zip"
+    backup(content.engine, path)
+    before = table_counts(db)
+    head = report_of(db).head_hash
+
+    with pytest.raises(Conflict) as refused:
+        restore(db.engine, path)
+
+    assert refused.value.detail.startswith("restore needs an empty database; these tables hold")
+    assert "audit_entries" in refused.value.detail
+    assert table_counts(db) == before
+    assert report_of(db).head_hash == head
+
+
+def rewrite(path: Path, target: Path, edit: dict[str, str]) -> None:
+    """Copy a backup, replacing the contents of some of its members."""
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(target, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            dst.writestr(item, edit.get(item.filename, data.decode()))
+
+
+def test_a_corrupted_backup_is_refused_before_anything_is_written(
+    content: Database, empty_sqlite: Database, tmp_path: Path
+) -> None:
+    # given a backup in which one user's name was changed after it was written
+    path, damaged = tmp_path / "backup.zip", tmp_path / "damaged.zip"
+    backup(content.engine, path)
+    with zipfile.ZipFile(path) as archive:
+        users = archive.read("tables/users.jsonl").decode()
+    assert "Chloe Chemist" in users
+    rewrite(path, damaged, {"tables/users.jsonl": users.replace("Chloe Chemist", "C. Chemist")})
+    empty = table_counts(empty_sqlite)
+
+    # when it is restored
+    with pytest.raises(DocumentRefused) as refused:
+        restore(empty_sqlite.engine, damaged)
+
+    # then the checksum gave it away, and the target is still empty
+    assert refused.value.detail == "the backup's table users does not match its checksum"
+    assert table_counts(empty_sqlite) == empty
+    assert sum(empty.values()) == 1  # the chain head, at its genesis
+    assert report_of(empty_sqlite).head_seq == 0
+
+
+@pytest.mark.parametrize(
+    ("damage", "detail"),
+    [
+        ("not a zip", "is not a zip file"),
+        ("no manifest", "not a pharmaqms backup: manifest.json is missing"),
+        ("other format", "unknown backup format 'other/9'; expected pharmaqms-backup/1"),
+    ],
+)
+def test_a_file_that_is_not_a_backup_is_refused(
+    db: Database, empty_sqlite: Database, tmp_path: Path, damage: str, detail: str
+) -> None:
+    path, damaged = tmp_path / "backup.zip", tmp_path / "damaged.zip"
+    backup(db.engine, path)
+    if damage == "not a zip":
+        damaged.write_text("PK but not really")
+    elif damage == "no manifest":
+        with zipfile.ZipFile(path) as src, zipfile.ZipFile(damaged, "w") as dst:
+            for item in src.infolist():
+                if item.filename != "manifest.json":
+                    dst.writestr(item, src.read(item.filename))
+    else:
+        with zipfile.ZipFile(path) as archive:
+            manifest = json.loads(archive.read("manifest.json"))
+        manifest["format"] = "other/9"
+        rewrite(path, damaged, {"manifest.json": json.dumps(manifest)})
+    empty = table_counts(empty_sqlite)
+
+    with pytest.raises(DocumentRefused) as refused:
+        restore(empty_sqlite.engine, damaged)
+
+    assert detail in refused.value.detail
+    assert table_counts(empty_sqlite) == empty
+
+
+def test_a_backup_edited_with_fresh_checksums_restores_but_does_not_verify(
+    content: Database, empty_sqlite: Database, tmp_path: Path
+) -> None:
+    # given a backup whose SOP text was changed and whose checksums were recomputed to match
+    import hashlib
+
+    path, forged = tmp_path / "backup.zip", tmp_path / "forged.zip"
+    backup(content.engine, path)
+    with zipfile.ZipFile(path) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        versions = archive.read("tables/document_versions.jsonl").decode()
+    edited = versions.replace("2.2 Wipe with 70 % IPA.", "2.2 Wipe with water.", 1)
+    assert edited != versions
+    manifest["tables"]["document_versions"]["sha256"] = hashlib.sha256(edited.encode()).hexdigest()
+    rewrite(
+        path,
+        forged,
+        {"tables/document_versions.jsonl": edited, "manifest.json": json.dumps(manifest)},
+    )
+
+    # when it is restored
+    restore(empty_sqlite.engine, forged)
+
+    # then the audit chain exposes the edited record
+    report = report_of(empty_sqlite)
+    assert [(f.kind, f.record_type) for f in report.findings] == [
+        ("record_altered", "document_version")
+    ]
