@@ -3,7 +3,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 PYTHON  ?= python3
-ADMIN_PASSWORD ?= Admin-Passw0rd!
+ADMIN_PASSWORD ?= Quality-First-2026!
 
 .PHONY: run test lint typecheck bench
 

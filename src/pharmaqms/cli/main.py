@@ -45,6 +45,8 @@ def _register_subcommands() -> None:
         ("pharmaqms.cli.spc", "spc"),
         ("pharmaqms.cli.mqtt", "mqtt"),
         ("pharmaqms.cli.trace", "trace"),
+        ("pharmaqms.cli.jobs", "jobs"),
+        ("pharmaqms.cli.data", None),  # top level: pharmaqms ingest, export, sources
     ):
         try:
             sub = importlib.import_module(module)

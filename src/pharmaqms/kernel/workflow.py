@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from pharmaqms.kernel import audit, clock, tasks
 from pharmaqms.kernel.errors import (
     InvalidInput,
+    QMSError,
     NotFound,
     PermissionDenied,
     ReasonRequired,
@@ -177,11 +178,25 @@ class Option:
         return not self.reasons
 
 
+def _gate_reasons(session: Session, actor: Actor, record: GxPRecord, t: Transition) -> list[str]:
+    """What the registered gates would say, so a page shows the refusal before the click."""
+    reasons: list[str] = []
+    for gate in GATES:
+        try:
+            gate(session, actor, record, t)
+        except QMSError as refusal:
+            reasons.append(refusal.detail)
+    return reasons
+
+
 def options(session: Session, workflow: Workflow, record: GxPRecord, actor: Actor) -> list[Option]:
-    return [
-        Option(t, [why for _, why in blockers(session, record, t, actor)])
-        for t in workflow.from_state(record.status)
-    ]
+    found = []
+    for t in workflow.from_state(record.status):
+        reasons = [why for _, why in blockers(session, record, t, actor)]
+        if not reasons:
+            reasons = _gate_reasons(session, actor, record, t)
+        found.append(Option(t, reasons))
+    return found
 
 
 @dataclass(frozen=True)
