@@ -62,7 +62,7 @@ def planned_capa(
         {
             "required": True,
             "criteria": "No punch failure in the next 50 batches",
-            "due_at": days_ahead(120),
+            "due_at": days_ahead(50),
         }
         if required
         else {"required": False, "justification": "A one-off tooling defect, replaced."}
@@ -123,7 +123,7 @@ def test_a_capa_from_a_deviation_closes_after_a_passed_effectiveness_check(
         )
     supervisor.post(
         f"/api/v1/capas/{cid}/effectiveness-plan",
-        json={"required": True, "criteria": "No failure in 50 batches", "due_at": days_ahead(90)},
+        json={"required": True, "criteria": "No failure in 50 batches", "due_at": days_ahead(50)},
     )
     assert take(supervisor, "capa", cid, "submit_plan")["status"] == "plan_approval"
     assert sign(qa2, "capa", cid, "approve_plan")["status"] == "implementation"
@@ -409,3 +409,21 @@ def test_the_on_time_rate_counts_closures_by_their_due_date_per_month(
         "on_time": [1, 0, 0],
         "rate": [1.0, None, 0.0],
     }
+
+
+def test_an_effectiveness_check_due_after_the_capa_is_refused(api: Any, db: Any) -> None:
+    qa = api("qa")
+    capa = new_capa(qa, db, due_at=days_ahead(60))
+    before = counts(db)
+
+    response = qa.post(
+        f"/api/v1/capas/{capa['id']}/effectiveness-plan",
+        json={"required": True, "criteria": "No recurrence", "due_at": days_ahead(90)},
+    )
+
+    body = problem(response, 422, "invalid_input")
+    assert body["field"] == "due_at"
+    assert body["detail"] == (
+        "the effectiveness check must be due by the CAPA's own due date (2026-05-01)"
+    )
+    assert counts(db) == before

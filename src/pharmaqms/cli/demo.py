@@ -37,6 +37,11 @@ def _import_module_loaders() -> None:
     for module in (
         "pharmaqms.quality.documents.demo",
         "pharmaqms.quality.training.demo",
+        "pharmaqms.quality.deviations.demo",
+        "pharmaqms.quality.capa.demo",
+        "pharmaqms.quality.complaints.demo",
+        "pharmaqms.quality.changes.demo",
+        "pharmaqms.quality.risk.demo",
         "pharmaqms.cli.demo_supply_chain",
         "pharmaqms.cli.demo_sensors",
         "pharmaqms.lifecycle.production.materials.demo",

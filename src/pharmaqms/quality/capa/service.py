@@ -20,6 +20,7 @@ from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.signatures import sign
 from pharmaqms.kernel.workflow import TransitionResult, perform
 from pharmaqms.quality import common
+from pharmaqms.quality.capa import rules
 from pharmaqms.quality.capa.models import (
     ActionKind,
     ActionStatus,
@@ -250,10 +251,19 @@ def plan_effectiveness(
         if due_at is None:
             raise InvalidInput("the effectiveness check needs a due date", field="due_at")
         common.in_future(due_at, "due_at", "the due date of the effectiveness check")
-        if due_at < capa.due_at:
+        # The check judges the actions, so it follows them; and the CAPA is due when its
+        # effectiveness has been shown, so the check comes before that.
+        latest = max((a.due_at for a in rules.live_actions(capa)), default=None)
+        if latest is not None and due_at < latest:
             raise InvalidInput(
                 "the effectiveness check can't be due before the actions it judges "
-                f"(the CAPA is due {capa.due_at:%Y-%m-%d})",
+                f"(the last is due {latest:%Y-%m-%d})",
+                field="due_at",
+            )
+        if due_at > capa.due_at:
+            raise InvalidInput(
+                "the effectiveness check must be due by the CAPA's own due date "
+                f"({capa.due_at:%Y-%m-%d})",
                 field="due_at",
             )
         with audit.changes(session, actor=actor, reason="effectiveness check planned"):
