@@ -219,3 +219,57 @@ def test_two_workers_on_a_shared_subscription_split_one_stream_and_store_it_once
     finally:
         publisher.close()
     assert sum(shares) == 200 and min(shares) > 0, shares
+
+
+def test_a_message_that_breaks_the_ingest_is_quarantined_alone_and_the_stream_goes_on(
+    db, people, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from pharmaqms.platform.connectors.sensors import SensorsConnector
+
+    broker = require_broker()
+    site = unique_site()
+    cold_chain(db, people.admin, site=site)
+    settings = settings_for(site, batch_ms=500)
+    topic = f"pharmaqms/{site}/CR-1/T-100/reading"
+    store = SensorsConnector.store
+
+    def fragile(self, ctx, entity, checked):  # type: ignore[no-untyped-def]
+        # A defect that only this value triggers, every time it is delivered.
+        if checked.values.get("temperature") == 66.6:
+            raise ValueError("no plan for 66.6")
+        return store(self, ctx, entity, checked)
+
+    monkeypatch.setattr(SensorsConnector, "store", fragile)
+    publisher = Publisher(f"pub-{site}")
+    try:
+        with running_worker(db, settings, broker):
+            for minute, value in ((0, 4.0), (15, 66.6), (30, 4.5), (45, 5.0), (50, 5.5)):
+                publisher.publish(topic, reading(f"2026-03-01T13:{minute:02d}:00+01:00", value))
+            publisher.wait_all_acked()
+            wait_until(
+                lambda: _count(db, SensorReading) == 4 and _count(db, QuarantinedRow) == 1,
+                20,
+                "4 readings and the broken message in the quarantine",
+            )
+    finally:
+        publisher.close()
+    with unit_of_work(db, write=False) as s:
+        row = s.scalars(select(QuarantinedRow)).one()
+        assert row.reasons[0]["message"] == (
+            "malformed row: the message broke the ingest: ValueError: no plan for 66.6"
+        )
+        assert (row.raw["topic"], '"temperature": 66.6' in row.raw["payload"]) == (topic, True)
+    assert redelivered(settings, broker) == 0
+
+
+def test_only_database_trouble_is_retried() -> None:
+    import sqlite3
+
+    from sqlalchemy import exc
+
+    from pharmaqms.platform.mqtt.worker import transient
+
+    assert transient(sqlite3.OperationalError("database is locked"))
+    assert transient(exc.OperationalError("SELECT 1", {}, Exception("server closed")))
+    assert not transient(ValueError("no plan for 66.6"))
+    assert not transient(exc.IntegrityError("INSERT", {}, Exception("FOREIGN KEY")))

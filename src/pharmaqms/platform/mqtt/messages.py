@@ -40,6 +40,9 @@ MAX_PAYLOAD_BYTES = 16 * 1024
 class Message:
     topic: str
     payload: bytes
+    # Set by the worker for a message that broke the pipeline: it is then quarantined with
+    # this reason instead of being read again (one bad message must not block the stream).
+    failure: str | None = None
 
 
 def encode_batch(messages: Iterable[Message]) -> bytes:
@@ -55,6 +58,8 @@ def encode_batch(messages: Iterable[Message]) -> bytes:
                 "topic": message.topic,
                 "payload_base64": base64.b64encode(message.payload).decode("ascii"),
             }
+        if message.failure:
+            entry["failure"] = message.failure
         lines.append(json.dumps(entry, ensure_ascii=False, separators=(",", ":")))
     return "\n".join(lines).encode("utf-8")
 
@@ -85,6 +90,9 @@ def reading_values(topic: str, entry: dict[str, Any]) -> dict[str, Any]:
     """The row of one message: sensor, site and place from the topic, the rest from the
     payload, named as the ``sensor_reading`` entity names them (so a quarantined row can be
     corrected and replayed)."""
+    if "failure" in entry:
+        raw = str(entry.get("payload", entry.get("payload_base64", "")))
+        return _malformed(f"the message broke the ingest: {entry['failure']}", topic, raw)
     if "payload_base64" in entry:
         raw = str(entry["payload_base64"])
         return _malformed("the payload is not UTF-8 text (kept as base64)", topic, raw)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import sqlite3
 import ssl
 import threading
 import time
@@ -21,11 +22,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import paho.mqtt.client as mqtt
+import psycopg
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
+from sqlalchemy import exc as sa_exc
 
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.errors import DocumentRefused, QMSError
@@ -39,6 +42,23 @@ log = logging.getLogger("pharmaqms.mqtt")
 # Database trouble (locked, restarting) is retried with growing pauses; after this many
 # failures in a row the worker stops and leaves the messages with the broker.
 MAX_ATTEMPTS = 6
+
+
+def transient(err: Exception) -> bool:
+    """Database trouble that a retry can cure (locked, restarting, connection lost), as
+    opposed to something in the messages that fails the same way every time."""
+    transient_errors: tuple[type[Exception], ...] = (
+        sa_exc.OperationalError,
+        sa_exc.InterfaceError,
+        sa_exc.DisconnectionError,
+        sa_exc.TimeoutError,
+        # Raised unwrapped by the prepared insert, which talks to the driver directly.
+        sqlite3.OperationalError,
+        sqlite3.InterfaceError,
+        psycopg.OperationalError,
+        psycopg.InterfaceError,
+    )
+    return isinstance(err, transient_errors)
 
 
 class BrokerUnavailable(QMSError):
@@ -231,6 +251,9 @@ class IngestWorker:
             except DocumentRefused:
                 raise
             except Exception as err:
+                if not transient(err):
+                    self._isolate(batch, err, stop)
+                    return
                 if attempt == MAX_ATTEMPTS:
                     raise
                 pause = min(30.0, 0.5 * 2**attempt)
@@ -253,6 +276,24 @@ class IngestWorker:
             if self.on_committed:
                 self.on_committed(batch, outcome)
             return
+
+    def _isolate(self, batch: list[Delivery], err: Exception, stop: threading.Event) -> None:
+        """Not the database but the data: some message breaks the pipeline, and would again
+        on every redelivery. Halve the batch until that message is alone, then store it as a
+        quarantined row naming the error; the rest is stored as usual."""
+        if len(batch) > 1:
+            log.warning("a batch of %d broke the ingest (%r): isolating", len(batch), err)
+            middle = len(batch) // 2
+            self._flush(batch[:middle], stop)
+            self._flush(batch[middle:], stop)
+            return
+        [single] = batch
+        if single.message.failure:
+            raise err  # even as a quarantine row it can't be stored: stop, keep it queued
+        log.error("message on %s broke the ingest (%r): quarantined", single.message.topic, err)
+        failure = f"{type(err).__name__}: {err}"[:500]
+        poisoned = Message(single.message.topic, single.message.payload, failure=failure)
+        self._flush([Delivery(single.mid, single.qos, poisoned)], stop)
 
     def _acknowledge(self, batch: list[Delivery]) -> None:
         for delivery in batch:
