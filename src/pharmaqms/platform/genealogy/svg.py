@@ -11,9 +11,9 @@ from typing import Final
 
 from pharmaqms.platform.genealogy.graph import LAYERS, Graph, Node
 
-COLUMN: Final = 190
+COLUMN: Final = 200
 ROW: Final = 34
-BOX_W: Final = 160
+BOX_W: Final = 170
 BOX_H: Final = 24
 MAX_PER_LAYER: Final = 12
 COLOURS: Final = {
@@ -40,8 +40,22 @@ TITLES: Final = {
 }
 
 
-def _fit(text: str, limit: int = 24) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+# Where each thing came from and went is drawn; each stop of a journey (received, dispensed)
+# is in the graph's data but not drawn, or the lines of a lot's packs hide everything else.
+HIDDEN_RELATIONS: Final = frozenset(
+    {"receiving", "dispensing", "unpacking", "packing", "at", "commissioning", "storing"}
+)
+
+
+def _fit(text: str, limit: int = 22) -> str:
+    """Shorten to the box. Identifiers differ at their end (the serial, the SSCC's serial
+    reference, the lot), so those keep their tail; names keep their start."""
+    if len(text) <= limit:
+        return text
+    word, _, rest = text.partition(" ")
+    if word in ("SSCC", "serial", "GTIN"):
+        return f"{word} …{rest[-(limit - len(word) - 2) :]}"
+    return text[: limit - 1] + "…"
 
 
 def render(graph: Graph, link: Callable[[Node], str]) -> str:
@@ -80,7 +94,11 @@ def render(graph: Graph, link: Callable[[Node], str]) -> str:
         tallest = max(tallest, len(shown) + (1 if hidden > 0 else 0))
     lines: list[str] = []
     for edge in graph.edges.values():
-        if edge.source in placed and edge.target in placed:
+        if (
+            edge.source in placed
+            and edge.target in placed
+            and edge.relation not in HIDDEN_RELATIONS
+        ):
             (x1, y1), (x2, y2) = placed[edge.source], placed[edge.target]
             if x1 > x2:
                 (x1, y1), (x2, y2) = (x2, y2), (x1, y1)
