@@ -191,6 +191,11 @@ def entry_content(row: Any) -> dict[str, Any]:
     return {name: getattr(row, name) for name in AuditEntry.HASHED}
 
 
+def entry_content_of_tuple(values: Sequence[Any]) -> dict[str, Any]:
+    """The hashed content of a row selected as the ``AuditEntry.HASHED`` columns, in order."""
+    return dict(zip(AuditEntry.HASHED, values, strict=False))
+
+
 def chain_hash(prev_hash: str, content: dict[str, Any]) -> str:
     return sha256_hex(prev_hash + canonical_json(content))
 

@@ -15,8 +15,24 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
+# Types whose canonical form is the value itself, checked by exact type (subclasses such as
+# enums take the general path below, unchanged). Most values hashed are of these types, and
+# skipping a call per value is most of what hashing an audit entry costs.
+_AS_IS = frozenset({str, int, bool, type(None)})
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
 
 def _plain(value: Any) -> Any:
+    kind = type(value)
+    if kind in _AS_IS:
+        return value
+    if kind is dict:
+        return {
+            (k if type(k) is str else str(k)): (v if type(v) in _AS_IS else _plain(v))
+            for k, v in value.items()
+        }
+    if kind is list or kind is tuple:
+        return [v if type(v) in _AS_IS else _plain(v) for v in value]
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
@@ -48,7 +64,8 @@ def _plain(value: Any) -> Any:
 
 
 def canonical_json(value: Any) -> str:
-    return json.dumps(_plain(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    # One encoder for every call: json.dumps with options builds a new one each time.
+    return _ENCODER.encode(_plain(value))
 
 
 def plain(value: Any) -> Any:

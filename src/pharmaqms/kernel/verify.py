@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pharmaqms.kernel.audit import GENESIS, chain_hash, entry_content
+from pharmaqms.kernel.audit import GENESIS, chain_hash, entry_content_of_tuple
 from pharmaqms.kernel.models import AuditChainHead, AuditEntry, ElectronicSignature
 from pharmaqms.kernel.records import AUDITED_TYPES
 from pharmaqms.kernel.signatures import signature_hash
@@ -80,7 +80,7 @@ def verify(session: Session, progress: Progress | None = None) -> VerifyReport:
         report.entries += 1
         if report.entries % 5000 == 0:
             tick("chain", 5000)
-        content = entry_content(row)
+        content = entry_content_of_tuple(row)  # the row is the HASHED columns, then the hash
         if row.seq != expected_seq:
             if row.seq > expected_seq:
                 # Which record the deleted entries concerned is unknown: the entry after the

@@ -1,0 +1,352 @@
+"""Kernel benchmark: audit append and verify throughput against their ceilings, and the latency
+of creating a record through the API.
+
+(a) Audit entries appended per second through ``kernel.audit.append_entries`` (hash chain,
+    batches of 1,000 drafts, one transaction per batch, file SQLite in WAL) versus a raw
+    ``sqlite3`` ``executemany`` of the very same rows into an identical table (same DDL and
+    indexes, same pragmas, one transaction per batch): the ceiling. Target ≥ 25 %.
+(b) ``kernel.verify.verify`` entries per second over that chain versus a bare hashlib SHA-256
+    chain over the same bytes (``prev_hash ‖ canonical(entry)``, pre-encoded, in memory).
+    Target ≥ 50 %.
+(c) POST /api/v1/documents (create a controlled document and its first version, numbered and
+    audited, answer with the version) through an in-process ASGI client (httpx.AsyncClient
+    on httpx.ASGITransport: no network, no server), sequentially; p50 and p95.
+
+    .venv/bin/python bench/bench_kernel.py [--entries 50000] [--requests 300] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import os
+import platform
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+# The argon2 parameters the tests use (only the benchmark's one login hashes a password).
+os.environ.setdefault("PHARMAQMS_ARGON2_TIME_COST", "1")
+os.environ.setdefault("PHARMAQMS_ARGON2_MEMORY_COST", "8")
+os.environ.setdefault("PHARMAQMS_ARGON2_PARALLELISM", "1")
+
+import sqlalchemy
+import sqlalchemy.orm
+
+import pharmaqms.schema  # noqa: F401 - every table, as the application has them
+from pharmaqms.kernel.audit import EntryDraft, append_entries
+from pharmaqms.kernel.canonical import canonical_json, sha256_hex
+from pharmaqms.kernel.db import Database
+from pharmaqms.kernel.identity import Actor, Channel
+from pharmaqms.kernel.migrate import upgrade
+from pharmaqms.kernel.models import AuditEntry
+from pharmaqms.kernel.uow import unit_of_work
+from pharmaqms.kernel.verify import verify
+
+APPEND_TARGET = 0.25
+VERIFY_TARGET = 0.50
+BATCH = 1_000
+PASSWORD = "Bench-Passw0rd!"
+COLUMNS = (*AuditEntry.HASHED, "entry_hash")
+
+
+def machine() -> str:
+    model = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
+    return (
+        f"machine: {model}, {os.cpu_count()} cores, load average {load}; "
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
+        f"SQLAlchemy {sqlalchemy.__version__}, {platform.system()} {platform.release()}"
+    )
+
+
+def drafts(count: int, start: int) -> list[EntryDraft]:
+    """What a day of edits looks like to the trail: field-level changes, a reason, a state
+    hash, an API actor with a request id."""
+    actor = Actor(
+        user_id=3,
+        username="qa",
+        full_name="Quentin Quality",
+        roles=frozenset({"qa"}),
+        permissions=frozenset(),
+        channel=Channel.API,
+        request_id="5f0c2a9e4b7d4d0e9d2f6b1a8c3e7f10",
+    )
+    return [
+        EntryDraft(
+            action="update",
+            record_type="document_version",
+            record_id=None,  # no record behind it: verify checks the chain, not records
+            record_label=f"SOP-2026-{n % 9999 + 1:04d} v1.{n % 7}",
+            changes={
+                "title": ["Cleaning of the tablet press", f"Cleaning of the tablet press ({n})"],
+                "body": ["2.2 Wipe with 70 % IPA.", f"2.2 Wipe with 70 % IPA, twice ({n})."],
+            },
+            reason="step 2.2 clarified after deviation DEV-2026-0042",
+            state_hash=sha256_hex(str(n)),
+            actor=actor,
+        )
+        for n in range(start, start + count)
+    ]
+
+
+# --- (a) append ------------------------------------------------------------------------------
+
+
+def kernel_append(url: str, total: int) -> float:
+    database = Database(url)
+    upgrade(database.engine)
+    batches = [drafts(BATCH, i) for i in range(0, total, BATCH)]
+    writer = database.engine.execution_options(pharmaqms_write=True)
+    sqlalchemy.orm.configure_mappers()  # once per process; not part of an append
+    start = time.perf_counter()
+    for batch in batches:
+        with writer.begin() as conn:
+            append_entries(conn, batch)
+    elapsed = time.perf_counter() - start
+    database.dispose()
+    return elapsed
+
+
+def raw_append(source: Path, target: Path) -> float:
+    """The same rows, read back from the kernel's table, into an identical table."""
+    with sqlite3.connect(source) as src:
+        ddl = [
+            sql
+            for (sql,) in src.execute(
+                "SELECT sql FROM sqlite_master WHERE tbl_name = 'audit_entries' "
+                "AND type IN ('table', 'index') AND sql IS NOT NULL ORDER BY type DESC"
+            )
+        ]
+        names = ", ".join(("id", *COLUMNS))
+        rows = src.execute(f"SELECT {names} FROM audit_entries ORDER BY seq").fetchall()
+    conn = sqlite3.connect(target, isolation_level=None)
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
+        conn.execute(f"PRAGMA {pragma}")
+    for statement in ddl:
+        conn.execute(statement)
+    insert = f"INSERT INTO audit_entries ({names}) VALUES ({', '.join('?' * len(rows[0]))})"
+    start = time.perf_counter()
+    for offset in range(0, len(rows), BATCH):
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(insert, rows[offset : offset + BATCH])
+        conn.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    conn.close()
+    return elapsed
+
+
+# --- (b) verify ------------------------------------------------------------------------------
+
+
+def kernel_verify(url: str, expected: int) -> float:
+    database = Database(url)
+    with unit_of_work(database, write=False) as session:
+        start = time.perf_counter()
+        report = verify(session)
+        elapsed = time.perf_counter() - start
+    database.dispose()
+    assert report.intact and report.entries == expected, report.findings[:3]
+    return elapsed
+
+
+def chain_bytes(url: str) -> tuple[list[bytes], str]:
+    """What verify hashes for each entry, pre-encoded, and the head hash it must reach."""
+    database = Database(url)
+    engine = database.engine
+    with engine.connect() as conn:
+        table = AuditEntry.__table__
+        rows = conn.execute(sqlalchemy.select(*(table.c[n] for n in COLUMNS)).order_by(table.c.seq))
+        data, last = [], ""
+        for row in rows:
+            content = {name: getattr(row, name) for name in AuditEntry.HASHED}
+            data.append(canonical_json(content).encode())
+            last = row.entry_hash
+    database.dispose()
+    return data, last
+
+
+def bare_chain(data: list[bytes], head: str) -> float:
+    sha256 = hashlib.sha256
+    start = time.perf_counter()
+    prev = "0" * 64
+    for item in data:
+        prev = sha256(prev.encode() + item).hexdigest()
+    elapsed = time.perf_counter() - start
+    assert prev == head, "the bare chain must reach the same head"
+    return elapsed
+
+
+# --- (c) API ---------------------------------------------------------------------------------
+
+
+def api_latencies(workdir: Path, requests: int) -> list[float]:
+    import httpx
+
+    from pharmaqms.kernel import auth
+    from pharmaqms.kernel.bootstrap import initialise
+    from pharmaqms.kernel.db import set_database
+    from pharmaqms.web.app import create_app
+
+    database = Database(f"sqlite:///{workdir / 'api.db'}")
+    initialise(database, admin_password="Ops-Passw0rd!x", admin_full_name="Ada Admin")
+    with unit_of_work(database) as s:
+        admin = auth.user_by_username(s, "admin")
+        assert admin is not None
+        auth.add_user(
+            s,
+            actor=auth.actor_for(s, admin),
+            username="qc",
+            full_name="Chloe Chemist",
+            roles=["qc_analyst"],
+            password=PASSWORD,
+            must_change_password=False,
+        )
+    app = create_app(database)
+    body = "1. Purpose\n\nCleaning of the tablet press after each batch.\n\n2. Steps ...\n" * 8
+
+    async def run() -> list[float]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            token = (
+                await client.post(
+                    "/api/v1/auth/token", json={"username": "qc", "password": PASSWORD}
+                )
+            ).json()["token"]
+            headers = {"authorization": f"Bearer {token}"}
+            timings = []
+            for n in range(requests + 20):
+                start = time.perf_counter()
+                response = await client.post(
+                    "/api/v1/documents",
+                    headers=headers,
+                    json={"doc_type": "sop", "title": f"Cleaning procedure {n}", "body": body},
+                )
+                elapsed = time.perf_counter() - start
+                assert response.status_code == 201, response.text
+                if n >= 20:  # the first requests warm caches (compiled statements, imports)
+                    timings.append(elapsed)
+            return timings
+
+    try:
+        return asyncio.run(run())
+    finally:
+        set_database(None)
+        database.dispose()
+
+
+def percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+# --- main ------------------------------------------------------------------------------------
+
+
+def interleaved(
+    runs: int, first: Callable[[int], float], second: Callable[[int], float]
+) -> tuple[list[float], list[float]]:
+    """first, second, first, second, …: on a shared machine both see the same load."""
+    a: list[float] = []
+    b: list[float] = []
+    for i in range(runs):
+        a.append(first(i))
+        b.append(second(i))
+    return a, b
+
+
+def show(label: str, results: list[float]) -> None:
+    print(f"  {label}: {', '.join(f'{r:.3f}s' for r in results)} (the best counts)")
+
+
+def verdict(ratio: float, target: float) -> str:
+    return f"ratio {ratio:.1%} (target ≥ {target:.0%}: {'met' if ratio >= target else 'MISSED'})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--entries", type=int, default=50_000, help="a multiple of 1,000")
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs; the best counts")
+    parser.add_argument("--profile", choices=("append", "verify"), help="cProfile one part")
+    args = parser.parse_args()
+    total = args.entries - args.entries % BATCH
+
+    print(machine())
+    with tempfile.TemporaryDirectory(prefix="pqms-bench-") as tmp:
+        work = Path(tmp)
+
+        def url(i: int) -> str:
+            return f"sqlite:///{work / f'kernel{i}.db'}"
+
+        if args.profile:
+            profile(args.profile, url, total)
+            return
+
+        print(f"(a) audit append, {total:,} entries in batches of {BATCH:,}, file SQLite in WAL")
+        kernel_runs, raw_runs = interleaved(
+            args.repeat,
+            lambda i: kernel_append(url(i), total),
+            lambda i: raw_append(work / f"kernel{i}.db", work / f"raw{i}.db"),
+        )
+        show("kernel append_entries", kernel_runs)
+        show("raw sqlite3 executemany", raw_runs)
+        kernel_rate, raw_rate = total / min(kernel_runs), total / min(raw_runs)
+        print(
+            f"    kernel {kernel_rate:,.0f} entries/s; raw {raw_rate:,.0f} rows/s; "
+            + verdict(kernel_rate / raw_rate, APPEND_TARGET)
+        )
+
+        print(f"(b) verify, {total:,} entries")
+        data, head = chain_bytes(url(0))
+        size = sum(len(d) for d in data) / len(data)
+        verify_runs, bare_runs = interleaved(
+            args.repeat, lambda _i: kernel_verify(url(0), total), lambda _i: bare_chain(data, head)
+        )
+        show("kernel verify", verify_runs)
+        show(f"bare SHA-256 chain ({size:.0f} B an entry)", bare_runs)
+        verify_rate, bare_rate = total / min(verify_runs), total / min(bare_runs)
+        print(
+            f"    verify {verify_rate:,.0f} entries/s; bare chain {bare_rate:,.0f} entries/s; "
+            + verdict(verify_rate / bare_rate, VERIFY_TARGET)
+        )
+
+        print(
+            f"(c) POST /api/v1/documents, {args.requests} requests after 20 warm-up ones "
+            "(httpx.AsyncClient over httpx.ASGITransport, in-process; file SQLite in WAL)"
+        )
+        latencies = [t * 1000 for t in api_latencies(work, args.requests)]
+        print(
+            f"    p50 {percentile(latencies, 50):.1f} ms, p95 {percentile(latencies, 95):.1f} ms, "
+            f"mean {statistics.fmean(latencies):.1f} ms, max {max(latencies):.1f} ms"
+        )
+    print(machine())
+
+
+def profile(part: str, url: Callable[[int], str], total: int) -> None:
+    import cProfile
+    import pstats
+
+    if part == "append":
+        run: Callable[[], Any] = lambda: kernel_append(url(0), total)  # noqa: E731
+    else:
+        kernel_append(url(0), total)
+        run = lambda: kernel_verify(url(0), total)  # noqa: E731
+    profiler = cProfile.Profile()
+    profiler.runcall(run)
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(18)
+
+
+if __name__ == "__main__":
+    main()
