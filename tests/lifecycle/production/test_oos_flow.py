@@ -210,3 +210,42 @@ def test_a_proven_lab_error_invalidates_the_original_and_allows_the_retest(lab, 
     status = qc.get(f"/api/v1/production/qc/lots/{batch}/status").json()
     [assay_line] = [t for t in status["tests"] if t["test_code"] == "ASSAY"]
     assert (assay_line["results"], assay_line["outcome"]) == (["99.8 %"], "pass")
+
+
+def test_a_failing_retest_after_a_lab_error_opens_its_own_investigation(lab, db, people) -> None:  # type: ignore[no-untyped-def]
+    qc, qa = lab["qc"], lab["qa"]
+    batch = add_batch(db, people, "B26003")
+    inv_id = assay(qc, batch, 90.5).json()["investigation_id"]
+    qc.post(
+        f"/api/v1/production/qc/investigations/{inv_id}/phase-1",
+        json={
+            "findings": "Integration of the wrong peak.",
+            "checklist": {**ALL_CHECKS_OK, "calculation": "error"},
+            "assignable_cause": True,
+            "lab_error_evidence": "Chromatogram 2026-03-02/14: impurity peak integrated.",
+        },
+    )
+    transition(
+        qa,
+        "oos_investigation",
+        inv_id,
+        "invalidate_lab_error",
+        password=PASSWORD,
+        reason="wrong peak integrated",
+    )
+    retest = qc.post(
+        f"/api/v1/production/qc/investigations/{inv_id}/retests",
+        json={"tested_at": "2026-03-02T08:50:00Z", "value": 92.0, "unit": "%"},
+    ).json()
+    assert (retest["result"]["outcome"], retest["investigation_number"]) == (
+        "fail",
+        "OOS-2026-0002",
+    )
+    closed = transition(qa, "oos_investigation", inv_id, "close_after_retest", password=PASSWORD)
+    assert closed.json()["status"] == "closed"
+    assert lot_status(db, batch) == "on_hold"  # OOS-2026-0002 still holds it
+    status = qc.get(f"/api/v1/production/qc/lots/{batch}/status").json()
+    assert (status["verdict"], status["open_investigations"]) == (
+        "under_investigation",
+        ["OOS-2026-0002"],
+    )

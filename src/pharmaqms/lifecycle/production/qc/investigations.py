@@ -297,6 +297,7 @@ def record_retest(
         result=result,
         lot=lot,
         may_open_investigation=inv.status == InvestigationStatus.RETEST,
+        reportable_retest=inv.status == InvestigationStatus.RETEST,
     )
 
 

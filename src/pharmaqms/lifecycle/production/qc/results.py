@@ -246,12 +246,18 @@ def follow_up(
     result: QcResult,
     lot: Lot,
     may_open_investigation: bool,
+    reportable_retest: bool = False,
 ) -> Recorded:
+    """What a recorded result sets off. A failing result opens an OOS investigation unless one
+    on the same lot and test is open (it becomes part of that one) — except a reportable retest
+    (after a proven laboratory error), which stands on its own and always opens its own."""
     from pharmaqms.lifecycle.production.qc.investigations import open_investigation
 
     recorded = Recorded(result)
     if result.outcome == ResultOutcome.FAIL and may_open_investigation:
-        already = _open_investigation_for(session, lot.id, result.test_code)
+        already = None
+        if not reportable_retest:
+            already = _open_investigation_for(session, lot.id, result.test_code)
         if already is None:
             recorded.investigation = open_investigation(session, actor=actor, result=result)
         else:
