@@ -7,6 +7,9 @@ from pharmaqms.kernel import models as kernel_models
 from pharmaqms.kernel.db import Base
 from pharmaqms.lifecycle.production.materials import models as production_material_models
 from pharmaqms.lifecycle.production.materials import workflow as production_material_workflow
+from pharmaqms.lifecycle.production.monitoring import live as production_monitoring_live
+from pharmaqms.lifecycle.production.monitoring import models as production_monitoring_models
+from pharmaqms.lifecycle.production.monitoring import workflow as production_monitoring_workflow
 from pharmaqms.lifecycle.production.nonconforming import models as production_nc_models
 from pharmaqms.lifecycle.production.nonconforming import workflow as production_nc_workflow
 from pharmaqms.lifecycle.production.qc import models as production_qc_models
@@ -78,6 +81,10 @@ MODULES = (
     production_qc_workflow,
     production_nc_models,
     production_nc_workflow,
+    production_monitoring_models,
+    production_monitoring_workflow,
+    # Registers the live SPC evaluation as the platform's process reading listener.
+    production_monitoring_live,
 )
 
 metadata = Base.metadata

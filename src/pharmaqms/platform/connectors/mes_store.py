@@ -22,6 +22,7 @@ from pharmaqms.platform.masterdata.models import (
     MaterialConsumption,
     Product,
 )
+from pharmaqms.platform.timeseries.arrivals import reading_stored
 from pharmaqms.platform.timeseries.models import ProcessReading
 from pharmaqms.platform.traceability.adverse_event_lots import link_reports_to_lot
 
@@ -165,6 +166,7 @@ def store_reading(ctx: StoreContext, checked: Checked) -> Stored:
     )
     ctx.session.add(reading)
     ctx.session.flush()
+    reading_stored(ctx.session, reading)
     _keep(checked, measure)
     return Stored(entity_id=reading.id, measured_at=v["measured_at"])
 

@@ -1,0 +1,195 @@
+"""The in-memory step of live monitoring: one monitor per parameter, fed reading by reading, that
+says which rules a new point starts breaking. Pure: no database (``live`` keeps the monitors in
+step with storage; this module only evaluates).
+
+When an alert is raised. The run rules flag every point while a pattern persists (nine points
+above the centre give rule 2 at the ninth point and again at the tenth …). People need to hear
+of a pattern once: a monitor raises a signal when a rule *starts* being broken — it is broken at
+this point and was not at the previous point of the chart. The chart page still marks every
+flagged point. So ten points above the centre raise one rule 2 alert, at index 8; a run that
+breaks, and later builds up again, raises a second.
+
+Indexes are 0-based positions in the parameter's series since its limits apply
+(see ``series``), so the first point after the approval is point 0.
+
+Units: a chart compares numbers, so the series holds the readings in the parameter's unit (or
+sent without a unit, which the platform reads in the declared unit). A reading in another unit
+is not plotted and is logged: declare the parameter's unit in the data source's mapping and the
+platform converts it on the way in, with the original kept in the lineage.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from pharmaqms.lifecycle.production.monitoring.series import SeriesKey, StoredReading
+from pharmaqms.lifecycle.production.spc import ChartKind, RuleEvaluator, RuleSet
+from pharmaqms.lifecycle.production.spc.rules import rule_name
+from pharmaqms.platform.timeseries.arrivals import ArrivedReading
+
+log = logging.getLogger("pharmaqms.spc")
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorConfig:
+    """A monitored parameter with its approved limits, as the evaluation needs them."""
+
+    parameter_id: int
+    parameter_version: int
+    limits_id: int
+    subject: str  # "MP-2026-0001 Compression force" — shown on alerts
+    key: SeriesKey
+    unit: str
+    chart_kind: ChartKind
+    subgroup_size: int
+    rule_set: RuleSet
+    rules: tuple[int, ...]
+    center: float
+    location_sigma: float
+    lcl: float
+    ucl: float
+    effective_from: datetime
+    alert_roles: tuple[str, ...]
+
+    @property
+    def stamp(self) -> tuple[int, int]:
+        """Changes whenever the configuration or the limits in force change."""
+        return (self.parameter_version, self.limits_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    config: MonitorConfig
+    rule: int
+    index: int
+    value: float  # the plotted statistic: the reading or the subgroup mean
+    batch_id: int
+    reading_id: int
+    measured_at: datetime
+
+    @property
+    def rule_name(self) -> str:
+        return rule_name(self.config.rule_set, self.rule)
+
+
+class ParameterMonitor:
+    """The state of one parameter's chart: the run rule evaluator, the next point's index, the
+    readings of an incomplete subgroup, and the last reading fed (to tell whether storage holds
+    readings this monitor has not seen)."""
+
+    __slots__ = (
+        "_pending",
+        "_pending_batch",
+        "_previous",
+        "_update",
+        "config",
+        "last_id",
+        "last_measured_at",
+        "next_index",
+    )
+
+    def __init__(self, config: MonitorConfig, *, next_index: int = 0) -> None:
+        self.config = config
+        evaluator = RuleEvaluator(
+            center=config.center,
+            sigma=config.location_sigma,
+            rule_set=config.rule_set,
+            enabled=config.rules,
+        )
+        self._update = evaluator.update
+        self.next_index = next_index
+        self.last_measured_at: datetime | None = None
+        self.last_id = 0
+        self._pending: list[float] = []
+        self._pending_batch = 0
+        self._previous: tuple[int, ...] = ()
+
+    def feed(
+        self,
+        reading_id: int,
+        batch_id: int,
+        value: float,
+        measured_at: datetime,
+        signals: list[Signal],
+    ) -> None:
+        """Take one reading of the series (in the unit of the parameter); append a signal for
+        each rule the point it completes starts breaking."""
+        self.last_measured_at = measured_at
+        self.last_id = reading_id
+        size = self.config.subgroup_size
+        if size > 1:
+            pending = self._pending
+            if batch_id != self._pending_batch:
+                pending.clear()
+                self._pending_batch = batch_id
+            pending.append(value)
+            if len(pending) < size:
+                return
+            value = sum(pending) / size
+            pending.clear()
+        hits = self._update(value)
+        index = self.next_index
+        self.next_index = index + 1
+        if hits:
+            previous = self._previous
+            for rule in hits:
+                if rule not in previous:
+                    signals.append(
+                        Signal(self.config, rule, index, value, batch_id, reading_id, measured_at)
+                    )
+        self._previous = hits
+
+    def replay(self, readings: Iterable[StoredReading], signals: list[Signal]) -> None:
+        for r in readings:
+            self.feed(r.reading_id, r.batch_id, r.value, r.measured_at, signals)
+
+    @property
+    def last_place(self) -> tuple[datetime, int] | None:
+        last = self.last_measured_at
+        return None if last is None else (last, self.last_id)
+
+    def has_seen(self, measured_at: datetime, reading_id: int) -> bool:
+        """Whether a reading at this place in the series lies at or before the last one fed."""
+        last = self.last_measured_at
+        if last is None:
+            return False
+        return measured_at < last or (measured_at == last and reading_id <= self.last_id)
+
+
+def evaluate(
+    monitors: Mapping[SeriesKey, ParameterMonitor],
+    product_of: Mapping[int, str],
+    readings: Iterable[ArrivedReading],
+) -> list[Signal]:
+    """Feed each reading to its parameter's monitor, in the order given; return the signals.
+
+    A reading of a parameter nobody monitors, of a batch whose product is unknown, or measured
+    before the limits apply is passed over; so is one in another unit than the parameter's,
+    with a warning in the log.
+    """
+    signals: list[Signal] = []
+    get = monitors.get
+    product = product_of.get
+    for r in readings:
+        monitor = get(
+            (product(r.batch_id, ""), r.unit_procedure, r.operation, r.phase, r.parameter)
+        )
+        if monitor is None:
+            continue
+        config = monitor.config
+        if r.measured_at < config.effective_from:
+            continue
+        if r.unit != config.unit and r.unit:
+            log.warning(
+                "%s: reading %d in %r, not %r: not plotted",
+                config.subject,
+                r.reading_id,
+                r.unit,
+                config.unit,
+            )
+            continue
+        monitor.feed(r.reading_id, r.batch_id, r.value, r.measured_at, signals)
+    return signals

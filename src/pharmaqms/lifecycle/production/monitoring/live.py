@@ -1,0 +1,278 @@
+"""Live monitoring: the platform's reading listener. Every delivery of process readings (an MES
+import through the ingest pipeline, a replayed quarantined row — any connector that stores a
+process reading) reaches ``LiveMonitoring.on_readings`` once it has committed. In one unit of
+work it then:
+
+1. reads the configuration of the parameters the readings belong to (active, with approved
+   limits) — so a new revision of limits, a rule switched off or a suspension counts from the
+   next delivery on, in every process;
+2. checks that each parameter's monitor in memory is in step with storage: it has seen every
+   stored reading of the series before these, and these come after it. That is one COUNT per
+   parameter and delivery. A monitor that missed readings stored by another process carries
+   on from the last reading it saw (so those are judged too; an alert is unique per rule and
+   reading, so a point the other process judged is not alerted twice). A monitor that is new
+   (first use after start), under new limits or configuration, or passed by a reading measured
+   earlier than one already charted is rebuilt from the last stored readings before the
+   delivery, and the delivery's part of the series is replayed from storage. Readings stored
+   while no process listened at all are therefore judged only if they follow the last reading
+   a running monitor saw;
+3. feeds the readings to their monitors (``engine.evaluate``: the in-memory step);
+4. checks the Hotelling T² groups the readings touch;
+5. stores an alert per signal not stored before, with a task for each alert role, and commits.
+
+A delivery whose evaluation fails leaves its parameters marked: the next delivery rebuilds them
+and replays from the failed readings on, so the alert is raised late rather than never (and
+never twice: an alert is unique per rule and reading).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from pharmaqms.kernel import auth
+from pharmaqms.kernel.db import Database, get_database
+from pharmaqms.kernel.identity import Channel
+from pharmaqms.kernel.uow import unit_of_work
+from pharmaqms.lifecycle.production.monitoring import hotelling, store
+from pharmaqms.lifecycle.production.monitoring.alerts import draft_of, raise_alerts
+from pharmaqms.lifecycle.production.monitoring.engine import (
+    MonitorConfig,
+    ParameterMonitor,
+    Signal,
+    evaluate,
+)
+from pharmaqms.lifecycle.production.monitoring.models import (
+    ControlLimits,
+    LimitsStatus,
+    MonitoredParameter,
+    MonitoringStatus,
+    ProcessAlert,
+)
+from pharmaqms.lifecycle.production.monitoring.series import SeriesKey
+from pharmaqms.lifecycle.production.monitoring.store import Place, Series
+from pharmaqms.lifecycle.production.spc import ChartKind, HotellingT2Chart, RuleSet
+from pharmaqms.platform.timeseries.arrivals import ArrivedReading, add_reading_listener
+
+log = logging.getLogger("pharmaqms.spc")
+
+# Points a monitor is rebuilt from: the longest rule looks at 15.
+RECENT_POINTS = 20
+
+
+def config_of(parameter: MonitoredParameter, limits: ControlLimits) -> MonitorConfig:
+    assert limits.effective_from is not None, "approved limits have a start"
+    return MonitorConfig(
+        parameter_id=parameter.id,
+        parameter_version=parameter.version,
+        limits_id=limits.id,
+        subject=parameter.audit_label(),
+        key=parameter.key,
+        unit=parameter.unit,
+        chart_kind=ChartKind(limits.chart_kind),
+        subgroup_size=limits.subgroup_size,
+        rule_set=RuleSet(parameter.rule_set),
+        rules=parameter.rules,
+        center=limits.center,
+        location_sigma=limits.location_sigma,
+        lcl=limits.lcl,
+        ucl=limits.ucl,
+        effective_from=limits.effective_from,
+        alert_roles=parameter.roles,
+    )
+
+
+def load_configs(session: Session, keys: Sequence[SeriesKey]) -> dict[SeriesKey, MonitorConfig]:
+    """The live configuration of these series (active parameters with approved limits)."""
+    if not keys:
+        return {}
+    wanted = set(keys)
+    rows = session.execute(
+        select(MonitoredParameter, ControlLimits)
+        .join(
+            ControlLimits,
+            and_(
+                ControlLimits.parameter_id == MonitoredParameter.id,
+                ControlLimits.status == LimitsStatus.APPROVED,
+            ),
+        )
+        .where(
+            MonitoredParameter.status == MonitoringStatus.ACTIVE,
+            MonitoredParameter.product_code.in_(sorted({k[0] for k in wanted})),
+            MonitoredParameter.parameter.in_(sorted({k[4] for k in wanted})),
+        )
+    ).all()
+    found = {}
+    for parameter, limits in rows:
+        key = parameter.key
+        if key in wanted:
+            found[key] = config_of(parameter, limits)
+    return found
+
+
+def series_of(config: MonitorConfig) -> Series:
+    return Series(config.key, config.unit, config.effective_from)
+
+
+def rebuild(session: Session, config: MonitorConfig, *, until: Place | None) -> ParameterMonitor:
+    """A monitor in the state it has after the last stored reading before ``until``."""
+    window = store.recent(
+        session, series_of(config), config.subgroup_size, RECENT_POINTS, until=until
+    )
+    monitor = ParameterMonitor(config, next_index=window.first_index)
+    # The signals of points already evaluated are not raised again.
+    monitor.replay(window.readings, [])
+    return monitor
+
+
+@dataclass
+class Delivery:
+    """One delivery's readings sorted out by series."""
+
+    readings: Sequence[ArrivedReading]
+    by_key: dict[SeriesKey, list[ArrivedReading]] = field(default_factory=dict)
+
+
+class LiveMonitoring:
+    """The monitors of one process, and the listener that keeps them fed."""
+
+    def __init__(self, database: Database | None = None) -> None:
+        self._database = database  # None: the process's default database
+        self._lock = threading.Lock()
+        self._bound: Database | None = None
+        self.monitors: dict[SeriesKey, ParameterMonitor] = {}
+        self.products: dict[int, str] = {}
+        self._replay_from: dict[SeriesKey, Place] = {}
+        self._charts: dict[int, HotellingT2Chart] = {}
+
+    def reset(self) -> None:
+        self.monitors.clear()
+        self.products.clear()
+        self._replay_from.clear()
+        self._charts.clear()
+
+    def on_readings(self, readings: Sequence[ArrivedReading]) -> list[int]:
+        """The listener: evaluate a committed delivery and commit its alerts. Returns the ids
+        of the alerts raised."""
+        database = self._database or get_database()
+        with self._lock:
+            if database is not self._bound:
+                # Another database (a test's, a restore): nothing in memory belongs to it.
+                self.reset()
+                self._bound = database
+            try:
+                with unit_of_work(database) as session:
+                    alerts = self.process(session, readings)
+                    return [alert.id for alert in alerts]
+            except Exception:
+                self._replay_later(readings)
+                raise
+
+    def process(self, session: Session, readings: Sequence[ArrivedReading]) -> list[ProcessAlert]:
+        """Evaluate the readings inside the caller's unit of work; returns the alerts raised."""
+        unknown = {r.batch_id for r in readings if r.batch_id not in self.products}
+        if unknown:
+            self.products.update(store.products_of(session, unknown))
+        delivery = self._sort(readings)
+        in_step, signals = self._prepare(session, delivery)
+        signals.extend(evaluate(self.monitors, self.products, in_step))
+        drafts = [draft_of(signal) for signal in signals]
+        drafts.extend(hotelling.check(session, readings, self.products, self._charts))
+        if not drafts:
+            return []
+        system = auth.system_actor(session, Channel.SYSTEM)
+        alerts = raise_alerts(session, actor=system, drafts=drafts)
+        for alert in alerts:
+            log.info(
+                "%s: %s on %s (point %d)",
+                alert.number,
+                alert.rule_name,
+                alert.subject,
+                alert.point_index,
+            )
+        return alerts
+
+    def _sort(self, readings: Sequence[ArrivedReading]) -> Delivery:
+        delivery = Delivery(readings)
+        for r in readings:
+            product = self.products.get(r.batch_id)
+            if product is not None:
+                key = (product, r.unit_procedure, r.operation, r.phase, r.parameter)
+                delivery.by_key.setdefault(key, []).append(r)
+        return delivery
+
+    def _prepare(
+        self, session: Session, delivery: Delivery
+    ) -> tuple[list[ArrivedReading], list[Signal]]:
+        """Bring every touched monitor in step with storage. Returns the readings of monitors
+        that were in step (to feed now) and the signals of the replayed ones."""
+        configs = load_configs(session, list(delivery.by_key))
+        in_step: set[SeriesKey] = set()
+        signals: list[Signal] = []
+        for key, arrived in delivery.by_key.items():
+            config = configs.get(key)
+            if config is None:
+                # Not monitored (or suspended, or no approved limits): forget any old state.
+                self.monitors.pop(key, None)
+                self._replay_from.pop(key, None)
+                continue
+            charted = [
+                (r.measured_at, r.reading_id)
+                for r in arrived
+                if r.measured_at >= config.effective_from and r.unit in (config.unit, "")
+            ]
+            if not charted:
+                continue
+            first, last = min(charted), max(charted)
+            replay_from = self._replay_from.pop(key, None)
+            monitor = self.monitors.get(key)
+            current = (
+                replay_from is None
+                and monitor is not None
+                and monitor.config.stamp == config.stamp
+                and not monitor.has_seen(*first)
+            )
+            if current and monitor is not None:
+                if self._in_step(session, monitor, last, len(charted)):
+                    in_step.add(key)
+                    continue
+                # Readings it has not seen came before these (stored by another process):
+                # carry on from the last one it saw, so they are judged too.
+                unseen = store.readings(session, series_of(config), after=monitor.last_place)
+                monitor.replay(unseen, signals)
+                continue
+            start = min(first, replay_from) if replay_from is not None else first
+            monitor = rebuild(session, config, until=start)
+            monitor.replay(store.readings(session, series_of(config), from_place=start), signals)
+            self.monitors[key] = monitor
+        fresh = [
+            r
+            for r in delivery.readings
+            if (self.products.get(r.batch_id), r.unit_procedure, r.operation, r.phase, r.parameter)
+            in in_step
+        ]
+        # The series runs in measurement order, whatever order the delivery listed them in.
+        fresh.sort(key=lambda r: (r.measured_at, r.reading_id))
+        return fresh, signals
+
+    @staticmethod
+    def _in_step(session: Session, monitor: ParameterMonitor, last: Place, arrived: int) -> bool:
+        """Whether the stored readings after the monitor's last one are just these."""
+        stored = store.count_between(session, series_of(monitor.config), monitor.last_place, last)
+        return stored == arrived
+
+    def _replay_later(self, readings: Sequence[ArrivedReading]) -> None:
+        for key, arrived in self._sort(readings).by_key.items():
+            first = min((r.measured_at, r.reading_id) for r in arrived)
+            previous = self._replay_from.get(key)
+            self._replay_from[key] = min(first, previous) if previous is not None else first
+            self.monitors.pop(key, None)
+
+
+LIVE = LiveMonitoring()
+add_reading_listener(LIVE.on_readings)
