@@ -350,3 +350,21 @@ def test_a_change_raised_from_a_capa_shows_on_both(api: Any, db: Any) -> None:
     assert [(link["record_type"], link["label"]) for link in led_to] == [
         ("change_request", "CC-2026-0001")
     ]
+
+
+def test_a_function_the_change_does_not_impact_may_not_reject_it(api: Any, db: Any) -> None:
+    change, qa = change_in_approval(db, api, ["quality_assurance", "production"])
+    pv = api("pv")
+    before = counts(db)
+
+    response = pv.post(
+        f"/api/v1/records/change_request/{change['id']}/transitions/reject",
+        json={"password": PASSWORD, "reason": "not convinced"},
+    )
+
+    body = problem(response, 403, "permission_denied")
+    assert body["reasons"] == [
+        "only the functions CC-2026-0001 impacts decide on it (quality assurance, production)"
+    ]
+    assert counts(db) == before
+    assert qa.get(f"/api/v1/changes/{change['id']}").json()["status"] == "approval"

@@ -33,6 +33,9 @@ from pharmaqms.kernel.records import GxPRecord
 from pharmaqms.kernel.signatures import sign
 
 Guard = Callable[[Any], list[str]]
+# A guard on who acts rather than on the record: "signs for one of the functions this change
+# impacts". Returns the reasons this actor may not take the transition.
+ActorGuard = Callable[[Any, Actor], list[str]]
 Effect = Callable[[Session, Any, Actor], None]
 # A gate is a cross-cutting check registered by a higher layer (training: "has the actor
 # read the SOP that governs this step?"). It raises a QMSError to refuse.
@@ -70,6 +73,7 @@ class Transition:
     forbid_holders_of: tuple[str, ...] = ()
     reason_required: bool = False
     guards: tuple[Guard, ...] = ()
+    actor_guards: tuple[ActorGuard, ...] = ()
     effects: tuple[Effect, ...] = ()
 
 
@@ -163,6 +167,8 @@ def blockers(
                 f"'{transition.label}' it",
             )
         )
+    for actor_guard in transition.actor_guards:
+        found.extend((PermissionDenied, reason) for reason in actor_guard(record, actor))
     for guard in transition.guards:
         found.extend((TransitionNotAllowed, reason) for reason in guard(record))
     return found

@@ -104,7 +104,7 @@ def _decoder(hint: Any) -> Decoder:
     elif hint is Decimal:
         decode = Decimal
     elif isinstance(hint, type) and issubclass(hint, Enum):
-        decode = hint
+        decode = {member.value: member for member in hint}.__getitem__  # no Enum() call per value
     elif dataclasses.is_dataclass(hint):
         cls = typing.cast(type[Any], hint)
         decode = lambda v: _build(cls, v)  # noqa: E731

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel.errors import InvalidInput, NotFound
@@ -74,16 +74,24 @@ def of_lot(session: Session, lot: Lot) -> Resolved:
     return Resolved(Subject.LOT, canonical, lot.id, lot.audit_label())
 
 
+_LOTS, _PRODUCTS, _MATERIALS = Lot.__table__, Product.__table__, Material.__table__
+# One Core statement, built once: resolving is part of every trace, and an ORM query with two
+# sub-selects costs more to build than to run.
+_OUR_LOT = select(_LOTS.c.id).where(
+    _LOTS.c.lot_number == bindparam("lot"),
+    or_(
+        _LOTS.c.product_id.in_(select(_PRODUCTS.c.id).where(_PRODUCTS.c.gtin == bindparam("gtin"))),
+        _LOTS.c.material_id.in_(
+            select(_MATERIALS.c.id).where(_MATERIALS.c.gtin == bindparam("gtin"))
+        ),
+    ),
+)
+
+
 def _our_lot(session: Session, gtin: str, lot_number: str) -> Lot | None:
-    for model, column in ((Product, Lot.product_id), (Material, Lot.material_id)):
-        found = session.scalars(
-            select(Lot)
-            .join(model, column == model.id)
-            .where(model.gtin == gtin, Lot.lot_number == lot_number)
-        ).first()
-        if found is not None:
-            return found
-    return None
+    """Our lot of the product or material with this GTIN."""
+    found = session.connection().execute(_OUR_LOT, {"lot": lot_number, "gtin": gtin}).first()
+    return session.get(Lot, found[0]) if found is not None else None
 
 
 def _from_key(session: Session, key: GS1Key) -> Resolved:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -17,13 +18,28 @@ from pharmaqms.platform.masterdata.models import Location
 from pharmaqms.platform.traceability.models import Shipment
 
 
-def known_locations(session: Session) -> dict[str, Location]:
+@dataclass(frozen=True, slots=True)
+class Place:
+    code: str
+    name: str
+    kind: str
+    is_customer: bool
+
+
+_PLACES = Location.__table__
+# Columns of the table, not the entity: one trace needs only these, and loading entities would
+# cost more than the rest of the question.
+_PLACES_QUERY = select(
+    _PLACES.c.epc_uri, _PLACES.c.code, _PLACES.c.name, _PLACES.c.kind, _PLACES.c.is_customer
+).where(_PLACES.c.epc_uri.is_not(None))
+
+
+def known_locations(session: Session) -> dict[str, Place]:
     """Our locations by the canonical spelling of their EPC URI (what the events carry)."""
-    found: dict[str, Location] = {}
-    for location in session.scalars(select(Location).where(Location.epc_uri.is_not(None))):
-        assert location.epc_uri is not None
-        found[trace.canonical(location.epc_uri)] = location
-    return found
+    return {
+        trace.canonical(uri): Place(code, name, kind, bool(customer))
+        for uri, code, name, kind, customer in session.connection().execute(_PLACES_QUERY)
+    }
 
 
 def forward(
@@ -122,9 +138,9 @@ def _shipment_codes(session: Session, containers: list[str]) -> dict[str, list[s
     if not ssccs:
         return {}
     found: dict[str, list[str]] = {}
-    for code, sscc in session.execute(
-        select(Shipment.code, Shipment.sscc).where(Shipment.sscc.in_(list(ssccs)))
-    ):
+    table = Shipment.__table__
+    query = select(table.c.code, table.c.sscc).where(table.c.sscc.in_(list(ssccs)))
+    for code, sscc in session.connection().execute(query):
         if sscc is not None:
             found.setdefault(ssccs[sscc], []).append(code)
     return found

@@ -47,6 +47,15 @@ for _role in FUNCTION_ROLES:
     grant("changes.approve", _role)
 
 
+def signs_for_an_impacted_function(change: Any, actor: Actor) -> list[str]:
+    """Only the functions the change impacts decide on it (by the role each function holds)."""
+    impacted = [ChangeFunction(f) for f in change.functions]
+    if actor.roles & {FUNCTION_ROLE[f] for f in impacted}:
+        return []
+    shown = ", ".join(f.value.replace("_", " ") for f in impacted) or "none chosen yet"
+    return [f"only the functions {change.audit_label()} impacts decide on it ({shown})"]
+
+
 def _open_round(session: Session, change: Any, actor: Actor) -> None:
     """A new approval round: earlier approvals no longer count, and every function gets a
     task to decide."""
@@ -128,6 +137,7 @@ CHANGE_WORKFLOW = Workflow(
             "impact_assessment",
             roles(*FUNCTION_ROLES),
             reason_required=True,
+            actor_guards=(signs_for_an_impacted_function,),
         ),
         Transition(
             "reject",
@@ -138,6 +148,7 @@ CHANGE_WORKFLOW = Workflow(
             signature="Rejected",
             forbid_author=True,
             reason_required=True,
+            actor_guards=(signs_for_an_impacted_function,),
         ),
         Transition(
             "complete_implementation",

@@ -8,8 +8,14 @@ from pharmaqms.lifecycle.production.materials import views as production_materia
 from pharmaqms.lifecycle.production.nonconforming import views as production_nc_views
 from pharmaqms.lifecycle.production.qc import views as production_qc_views
 from pharmaqms.platform.genealogy import views as genealogy_views
+from pharmaqms.quality import views as quality_views
+from pharmaqms.quality.capa import views as capa_views
+from pharmaqms.quality.changes import views as changes_views
+from pharmaqms.quality.complaints import views as complaints_views
+from pharmaqms.quality.deviations import views as deviations_views
 from pharmaqms.quality.documents import review_views as periodic_review_views
 from pharmaqms.quality.documents import views as documents_views
+from pharmaqms.quality.risk import views as risk_views
 from pharmaqms.quality.training import views as training_views
 from pharmaqms.web.views import admin, audit, auth, dashboard, records
 from pharmaqms.web.views import layout as _layout  # noqa: F401 - menu and filters for templates
@@ -27,4 +33,10 @@ ROUTERS: list[APIRouter] = [
     production_qc_views.router,
     production_nc_views.router,
     genealogy_views.router,
+    deviations_views.router,
+    capa_views.router,
+    changes_views.router,
+    complaints_views.router,
+    risk_views.router,
+    quality_views.router,
 ]

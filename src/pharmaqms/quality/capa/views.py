@@ -1,0 +1,285 @@
+"""CAPA pages: the register (open / overdue / due this week, overdue actions), a new CAPA, and a
+CAPA's page with its plan, actions, effectiveness check, links, signatures, workflow buttons and
+audit trail. Thin: every change goes through the services; workflow steps post to the generic
+record route."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from pharmaqms.kernel import clock
+from pharmaqms.kernel.http.context import transaction
+from pharmaqms.kernel.http.navigation import NavItem, add
+from pharmaqms.kernel.http.templating import render
+from pharmaqms.quality import events
+from pharmaqms.quality.capa import queries, rules, service
+from pharmaqms.quality.capa.models import OPEN_STATUSES, ActionKind, CapaStatus
+from pharmaqms.quality.capa.workflow import CAPA_WORKFLOW, OWNERS
+from pharmaqms.quality.view_support import (
+    lines,
+    people_with,
+    record_parts,
+    required_utc,
+    utc_from_form,
+)
+from pharmaqms.web.views.common import PAGE_SIZE, ActorDep, page_offset, redirect
+
+router = APIRouter(tags=["ui"], include_in_schema=False)
+
+add(NavItem("Quality", "CAPA", "/capas", "records.read", 30))
+
+SOURCE_KINDS = (
+    ("audit_finding", "Audit finding"),
+    ("oos_result", "Out-of-specification result"),
+    ("excursion", "Temperature excursion"),
+    ("signal", "Pharmacovigilance signal"),
+    ("management_review", "Management review"),
+)
+
+
+def _page(capa_id: int) -> str:
+    return f"/capas/{capa_id}"
+
+
+@router.get("/capas", response_class=HTMLResponse)
+def register(
+    request: Request,
+    actor: ActorDep,
+    status: str = "",
+    owner_id: str = "",
+    view: str = "",
+    source_type: str = "",
+    q: str = "",
+    offset: str = "",
+) -> HTMLResponse:
+    actor.require("records.read", "read CAPAs")
+    start = page_offset(offset)
+    f = queries.CapaFilter(
+        status=status or None,
+        owner_id=int(owner_id) if owner_id.isdigit() else None,
+        open_only=view == "open",
+        overdue=view == "overdue",
+        due_this_week=view == "due_this_week",
+        source_type=source_type or None,
+        text=q[:200] or None,
+    )
+    with transaction(request) as session:
+        rows, total = queries.find_capas(session, f, limit=PAGE_SIZE, offset=start)
+        now = clock.now()
+        return render(
+            request,
+            "capa/register.html",
+            {
+                "rows": [(c, rules.is_overdue(c, now), rules.is_due_soon(c, now)) for c in rows],
+                "total": total,
+                "limit": PAGE_SIZE,
+                "offset": start,
+                "counts": queries.register_counts(session),
+                "overdue_actions": queries.overdue_actions(session),
+                "filters": {
+                    "status": status,
+                    "owner_id": owner_id,
+                    "view": view,
+                    "source_type": source_type,
+                    "q": q,
+                },
+                "statuses": [s.value for s in CapaStatus],
+                "owners": people_with(session, OWNERS),
+                "source_kinds": (
+                    ("deviation", "Deviation"),
+                    ("complaint", "Complaint"),
+                    *SOURCE_KINDS,
+                ),
+                "workflow": CAPA_WORKFLOW,
+                "moment": now,
+                "can_raise": actor.can("capa.raise"),
+            },
+        )
+
+
+@router.get("/capas/new", response_class=HTMLResponse)
+def new_capa(request: Request, actor: ActorDep) -> HTMLResponse:
+    actor.require("capa.raise", "raise CAPAs")
+    with transaction(request) as session:
+        return render(
+            request,
+            "capa/new.html",
+            {"owners": people_with(session, OWNERS), "source_kinds": SOURCE_KINDS},
+        )
+
+
+@router.post("/capas")
+def create(
+    request: Request,
+    actor: ActorDep,
+    title: Annotated[str, Form(max_length=300)],
+    problem_statement: Annotated[str, Form(max_length=20_000)],
+    owner_id: Annotated[int, Form()],
+    due_at: Annotated[str, Form(max_length=40)],
+    source_type: Annotated[str, Form(max_length=60)] = "",
+    source_label: Annotated[str, Form(max_length=200)] = "",
+) -> RedirectResponse:
+    with transaction(request) as session:
+        due = required_utc(due_at, "due_at", "the due date")
+        if source_type:
+            capa = events.open_capa(
+                session,
+                actor=actor,
+                source_type=source_type,
+                source_id=None,
+                source_label=source_label,
+                title=title,
+                problem_statement=problem_statement,
+                owner_id=owner_id,
+                due_at=due,
+            )
+        else:
+            capa = service.create_capa(
+                session,
+                actor=actor,
+                title=title,
+                problem_statement=problem_statement,
+                owner_id=owner_id,
+                due_at=due,
+            )
+        session.flush()
+        target, number = _page(capa.id), capa.number
+    return redirect(target, f"{number} raised; its owner plans the actions.")
+
+
+@router.get("/capas/{capa_id}", response_class=HTMLResponse)
+def capa_page(capa_id: int, request: Request, actor: ActorDep) -> HTMLResponse:
+    actor.require("records.read", "read CAPAs")
+    with transaction(request) as session:
+        capa = service.get_capa(session, capa_id)
+        now = clock.now()
+        planner = actor.user_id in (capa.owner_id, capa.created_by_id) or actor.can("capa.approve")
+        return render(
+            request,
+            "capa/capa.html",
+            {
+                **record_parts(session, capa, CAPA_WORKFLOW, actor),
+                "c": capa,
+                "overdue": rules.is_overdue(capa, now),
+                "is_open": capa.status in OPEN_STATUSES,
+                "kinds": [k.value for k in ActionKind],
+                "owners": people_with(session, OWNERS),
+                "can_plan": planner and actor.can("capa.manage"),
+                "can_verify": actor.can("capa.approve") and actor.user_id != capa.owner_id,
+                "pending_check": capa.pending_check,
+            },
+        )
+
+
+@router.post("/capas/{capa_id}/actions")
+def add_action(
+    capa_id: int,
+    request: Request,
+    actor: ActorDep,
+    kind: Annotated[str, Form(max_length=20)],
+    description: Annotated[str, Form(max_length=4000)],
+    owner_id: Annotated[int, Form()],
+    due_at: Annotated[str, Form(max_length=40)],
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> RedirectResponse:
+    with transaction(request) as session:
+        service.add_action(
+            session,
+            actor=actor,
+            capa_id=capa_id,
+            kind=kind,
+            description=description,
+            owner_id=owner_id,
+            due_at=required_utc(due_at, "due_at", "the action's due date"),
+            reason=reason or None,
+        )
+    return redirect(_page(capa_id), f"{kind.capitalize()} action added.")
+
+
+@router.post("/capas/{capa_id}/actions/{action_id}/completion")
+def complete_action(
+    capa_id: int,
+    action_id: int,
+    request: Request,
+    actor: ActorDep,
+    evidence: Annotated[str, Form(max_length=20_000)],
+) -> RedirectResponse:
+    with transaction(request) as session:
+        service.complete_action(
+            session, actor=actor, capa_id=capa_id, action_id=action_id, evidence=evidence
+        )
+    return redirect(_page(capa_id), f"Action #{action_id} done.")
+
+
+@router.post("/capas/{capa_id}/actions/{action_id}/cancellation")
+def cancel_action(
+    capa_id: int,
+    action_id: int,
+    request: Request,
+    actor: ActorDep,
+    reason: Annotated[str, Form(max_length=2000)],
+) -> RedirectResponse:
+    with transaction(request) as session:
+        service.cancel_action(
+            session, actor=actor, capa_id=capa_id, action_id=action_id, reason=reason
+        )
+    return redirect(_page(capa_id), f"Action #{action_id} cancelled.")
+
+
+@router.post("/capas/{capa_id}/effectiveness-plan")
+def plan_effectiveness(
+    capa_id: int,
+    request: Request,
+    actor: ActorDep,
+    required: Annotated[str, Form(pattern="^(yes|no)$")],
+    criteria: Annotated[str, Form(max_length=4000)] = "",
+    due_at: Annotated[str, Form(max_length=40)] = "",
+    justification: Annotated[str, Form(max_length=4000)] = "",
+) -> RedirectResponse:
+    with transaction(request) as session:
+        service.plan_effectiveness(
+            session,
+            actor=actor,
+            capa_id=capa_id,
+            required=required == "yes",
+            criteria=criteria or None,
+            due_at=utc_from_form(due_at, "due_at"),
+            justification=justification or None,
+        )
+    return redirect(_page(capa_id), "Effectiveness plan saved.")
+
+
+@router.post("/capas/{capa_id}/effectiveness-result")
+def record_result(
+    capa_id: int,
+    request: Request,
+    actor: ActorDep,
+    result: Annotated[str, Form(pattern="^(passed|failed)$")],
+    evidence: Annotated[str, Form(max_length=20_000)],
+    password: Annotated[str, Form(max_length=256)] = "",
+    reopen_action_ids: Annotated[str, Form(max_length=400)] = "",
+    actions_due_at: Annotated[str, Form(max_length=40)] = "",
+    next_check_due_at: Annotated[str, Form(max_length=40)] = "",
+) -> RedirectResponse:
+    chosen = [int(x) for line in lines(reopen_action_ids) for x in line.split(",") if x.strip()]
+    with transaction(request) as session:
+        service.record_effectiveness_result(
+            session,
+            actor=actor,
+            capa_id=capa_id,
+            passed=result == "passed",
+            evidence=evidence,
+            password=password or None,
+            reopen_action_ids=chosen or None,
+            actions_due_at=utc_from_form(actions_due_at, "actions_due_at"),
+            next_check_due_at=utc_from_form(next_check_due_at, "next_check_due_at"),
+        )
+    message = (
+        "Effectiveness check passed (signed): the CAPA can be closed."
+        if result == "passed"
+        else "Effectiveness check failed (signed): actions reopened, next check planned."
+    )
+    return redirect(_page(capa_id), message)

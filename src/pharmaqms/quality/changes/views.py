@@ -1,0 +1,262 @@
+"""Change control pages: the register, a new change request, and a change's page with its impact
+assessment, the signed decision of each impacted function, implementation tasks, effectiveness
+review, links, signatures, workflow buttons and audit trail. Thin: every change goes through the
+services; workflow steps post to the generic record route."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import select
+
+from pharmaqms.kernel.http.context import transaction
+from pharmaqms.kernel.http.navigation import NavItem, add
+from pharmaqms.kernel.http.templating import render
+from pharmaqms.kernel.roles import DEFAULT_ROLES
+from pharmaqms.quality.changes import rules, service
+from pharmaqms.quality.changes.models import (
+    FUNCTION_ROLE,
+    ActionKind,
+    ChangeFunction,
+    ChangeRequest,
+    ChangeStatus,
+    ChangeType,
+    ImpactArea,
+    RegulatoryCategory,
+)
+from pharmaqms.quality.changes.workflow import CHANGE_WORKFLOW, REQUESTERS
+from pharmaqms.quality.documents.models import ControlledDocument
+from pharmaqms.quality.view_support import people_with, record_parts, required_utc
+from pharmaqms.web.views.common import ActorDep, redirect
+
+router = APIRouter(tags=["ui"], include_in_schema=False)
+
+add(NavItem("Quality", "Change control", "/changes", "records.read", 40))
+
+
+def _page(change_id: int) -> str:
+    return f"/changes/{change_id}"
+
+
+@router.get("/changes", response_class=HTMLResponse)
+def register(
+    request: Request, actor: ActorDep, status: str = "", regulatory_category: str = ""
+) -> HTMLResponse:
+    actor.require("records.read", "read change requests")
+    query = select(ChangeRequest).order_by(ChangeRequest.id.desc())
+    if status:
+        query = query.where(ChangeRequest.status == status)
+    if regulatory_category:
+        query = query.where(ChangeRequest.regulatory_category == regulatory_category)
+    with transaction(request) as session:
+        return render(
+            request,
+            "changes/register.html",
+            {
+                "rows": list(session.scalars(query.limit(500))),
+                "filters": {"status": status, "regulatory_category": regulatory_category},
+                "statuses": [s.value for s in ChangeStatus],
+                "categories": [c.value for c in RegulatoryCategory],
+                "workflow": CHANGE_WORKFLOW,
+                "can_request": actor.can("changes.request"),
+            },
+        )
+
+
+@router.get("/changes/new", response_class=HTMLResponse)
+def new_change(request: Request, actor: ActorDep) -> HTMLResponse:
+    actor.require("changes.request", "request changes")
+    with transaction(request) as session:
+        return render(
+            request,
+            "changes/new.html",
+            {
+                "types": [t.value for t in ChangeType],
+                "owners": people_with(session, REQUESTERS),
+            },
+        )
+
+
+@router.post("/changes")
+def create(
+    request: Request,
+    actor: ActorDep,
+    title: Annotated[str, Form(max_length=300)],
+    description: Annotated[str, Form(max_length=20_000)],
+    justification: Annotated[str, Form(max_length=20_000)],
+    change_type: Annotated[str, Form(max_length=20)] = "permanent",
+    owner_id: Annotated[int | None, Form()] = None,
+) -> RedirectResponse:
+    with transaction(request) as session:
+        change = service.request_change(
+            session,
+            actor=actor,
+            title=title,
+            description=description,
+            justification=justification,
+            change_type=change_type,
+            owner_id=owner_id,
+        )
+        session.flush()
+        target, number = _page(change.id), change.number
+    return redirect(target, f"{number} requested as a draft.")
+
+
+@router.get("/changes/{change_id}", response_class=HTMLResponse)
+def change_page(change_id: int, request: Request, actor: ActorDep) -> HTMLResponse:
+    actor.require("records.read", "read change requests")
+    with transaction(request) as session:
+        change = service.get_change(session, change_id)
+        approved, waiting = rules.approval_status(change)
+        signable = [
+            f
+            for f in waiting
+            if FUNCTION_ROLE[ChangeFunction(f)] in actor.roles
+            and actor.user_id != change.created_by_id
+        ]
+        return render(
+            request,
+            "changes/change.html",
+            {
+                **record_parts(session, change, CHANGE_WORKFLOW, actor),
+                "ch": change,
+                "impacts": {i.area: i for i in change.impacts},
+                "areas": [a.value for a in ImpactArea],
+                "categories": [c.value for c in RegulatoryCategory],
+                "functions": [f.value for f in ChangeFunction],
+                "function_role": {f.value: r for f, r in FUNCTION_ROLE.items()},
+                "approved_functions": approved,
+                "waiting_functions": waiting,
+                "signable": signable,
+                "current_hash": change.content_hash(),
+                "kinds": [k.value for k in ActionKind],
+                "roles": sorted(DEFAULT_ROLES),
+                "documents": list(
+                    session.scalars(select(ControlledDocument).order_by(ControlledDocument.number))
+                ),
+                "people": people_with(session, REQUESTERS),
+                "can_assess": actor.can("changes.assess"),
+                "can_implement": actor.can("changes.implement"),
+            },
+        )
+
+
+@router.post("/changes/{change_id}/impact-assessment")
+async def assess(change_id: int, request: Request, actor: ActorDep) -> RedirectResponse:
+    """One form for every area: ``impacted_<area>`` (on/absent) and ``assessment_<area>``."""
+    form = await request.form()
+
+    def field(name: str) -> str:
+        value = form.get(name)
+        return value[:4000] if isinstance(value, str) else ""
+
+    impacts = [
+        service.ImpactInput(
+            area.value, field(f"impacted_{area.value}") == "on", field(f"assessment_{area.value}")
+        )
+        for area in ImpactArea
+        if field(f"assessment_{area.value}").strip()
+    ]
+    functions = [f.value for f in ChangeFunction if field(f"function_{f.value}") == "on"]
+    with transaction(request) as session:
+        service.assess_impact(
+            session,
+            actor=actor,
+            change_id=change_id,
+            impacts=impacts,
+            regulatory_category=field("regulatory_category"),
+            regulatory_rationale=field("regulatory_rationale"),
+            functions=functions,
+            reason=field("reason") or None,
+        )
+    return redirect(_page(change_id), "Impact assessment saved.")
+
+
+@router.post("/changes/{change_id}/decisions")
+def decide(
+    change_id: int,
+    request: Request,
+    actor: ActorDep,
+    function: Annotated[str, Form(max_length=30)],
+    decision: Annotated[str, Form(pattern="^(approve|reject)$")],
+    password: Annotated[str, Form(max_length=256)] = "",
+    comment: Annotated[str, Form(max_length=4000)] = "",
+) -> RedirectResponse:
+    with transaction(request) as session:
+        service.decide_as_function(
+            session,
+            actor=actor,
+            change_id=change_id,
+            function=function,
+            approve=decision == "approve",
+            password=password or None,
+            comment=comment or None,
+        )
+        status = service.get_change(session, change_id).status
+    verb = "approved" if decision == "approve" else "rejected"
+    return redirect(
+        _page(change_id),
+        f"{function.replace('_', ' ').capitalize()} {verb} (signed); status now "
+        f"{CHANGE_WORKFLOW.state_label(status)}.",
+    )
+
+
+@router.post("/changes/{change_id}/actions")
+def add_action(
+    change_id: int,
+    request: Request,
+    actor: ActorDep,
+    kind: Annotated[str, Form(max_length=30)],
+    description: Annotated[str, Form(max_length=4000)],
+    owner_id: Annotated[int, Form()],
+    due_at: Annotated[str, Form(max_length=40)],
+    document_id: Annotated[str, Form(max_length=20)] = "",
+    role: Annotated[str, Form(max_length=64)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> RedirectResponse:
+    with transaction(request) as session:
+        service.add_action(
+            session,
+            actor=actor,
+            change_id=change_id,
+            kind=kind,
+            description=description,
+            owner_id=owner_id,
+            due_at=required_utc(due_at, "due_at", "the task's due date"),
+            document_id=int(document_id) if document_id.isdigit() else None,
+            role=role or None,
+            reason=reason or None,
+        )
+    return redirect(_page(change_id), "Implementation task added.")
+
+
+@router.post("/changes/{change_id}/actions/{action_id}/completion")
+def complete_action(
+    change_id: int,
+    action_id: int,
+    request: Request,
+    actor: ActorDep,
+    evidence: Annotated[str, Form(max_length=20_000)],
+) -> RedirectResponse:
+    with transaction(request) as session:
+        service.complete_action(
+            session, actor=actor, change_id=change_id, action_id=action_id, evidence=evidence
+        )
+    return redirect(_page(change_id), f"Task #{action_id} done.")
+
+
+@router.post("/changes/{change_id}/effectiveness-review")
+def review(
+    change_id: int,
+    request: Request,
+    actor: ActorDep,
+    effective: Annotated[str, Form(pattern="^(yes|no)$")],
+    summary: Annotated[str, Form(max_length=20_000)],
+) -> RedirectResponse:
+    with transaction(request) as session:
+        service.record_effectiveness_review(
+            session, actor=actor, change_id=change_id, effective=effective == "yes", summary=summary
+        )
+    return redirect(_page(change_id), "Effectiveness review recorded.")

@@ -1,0 +1,88 @@
+"""What the quality modules' pages share: reading form fields (UTC date-times, one item per
+line), the people who may be chosen for a role, and the parts every quality record page shows
+(links both ways, risk assessments, signatures, workflow buttons, audit trail)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pharmaqms.kernel import clock
+from pharmaqms.kernel.audit_query import AuditFilter, count_entries, find_entries
+from pharmaqms.kernel.errors import InvalidInput
+from pharmaqms.kernel.identity import Actor
+from pharmaqms.kernel.models import User
+from pharmaqms.kernel.records import GxPRecord
+from pharmaqms.kernel.signatures import signatures_of
+from pharmaqms.kernel.workflow import Workflow, options
+from pharmaqms.quality.links import links_of
+from pharmaqms.quality.risk.service import assessments_of
+
+AUDIT_ON_PAGE = 100
+
+
+def utc_from_form(value: str, field: str) -> datetime | None:
+    """A datetime-local or date field, read as UTC (every time on these pages is UTC)."""
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{value!r} is not a date and time", field=field) from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def required_utc(value: str, field: str, what: str) -> datetime:
+    parsed = utc_from_form(value, field)
+    if parsed is None:
+        raise InvalidInput(f"{what} is required", field=field)
+    return parsed
+
+
+def lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def people_with(session: Session, roles: tuple[str, ...]) -> list[User]:
+    """Active people (not service accounts) holding one of the roles, by name."""
+    wanted = set(roles)
+    return [
+        user
+        for user in session.scalars(
+            select(User).where(User.is_active.is_(True)).order_by(User.full_name)
+        )
+        if not user.is_service_account and wanted & set(user.roles or [])
+    ]
+
+
+def names_by_id(session: Session) -> dict[int, str]:
+    return {user.id: user.full_name for user in session.scalars(select(User))}
+
+
+def record_parts(
+    session: Session, record: GxPRecord, workflow: Workflow, actor: Actor
+) -> dict[str, Any]:
+    """The parts of a record page every quality module shows the same way."""
+    record_type = record.__audit_type__
+    trail = AuditFilter(record_type=record_type, record_id=record.id)
+    return {
+        "record": record,
+        "workflow": workflow,
+        "links": links_of(session, record_type, record.id),
+        "risk_assessments": assessments_of(session, record_type, record.id),
+        "risk_type": record_type,
+        "signatures": signatures_of(session, record),
+        "options": options(session, workflow, record, actor),
+        "transition_base": f"/records/{record_type}/{record.id}/transitions",
+        "audit_entries": find_entries(session, trail, limit=AUDIT_ON_PAGE),
+        "audit_total": count_entries(session, trail),
+        "audit_url": "/audit?" + urlencode({"record_type": record_type, "record_id": record.id}),
+        "csv_url": f"/api/v1/records/{record_type}/{record.id}/audit?format=csv",
+        "moment": clock.now(),
+        "names": names_by_id(session),
+    }
