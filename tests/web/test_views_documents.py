@@ -174,7 +174,7 @@ def test_the_auditor_reads_documents_but_gets_no_edit_forms(
     assert "New document" not in register
     assert "Read-only access" in page
     assert "<form" not in page.split("</header>", 1)[1]
-    assert client.get("/documents/new").status_code == 303
+    assert client.get("/documents/new").status_code == 403
 
 
 def test_the_approval_through_the_document_page_returns_to_it(

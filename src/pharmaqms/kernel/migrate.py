@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from alembic.operations import Operations
 from sqlalchemy import Engine
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -28,8 +28,10 @@ def upgrade(engine: Engine) -> None:
         command.upgrade(config, "heads")
 
 
-def make_append_only(op: Operations, table: str) -> None:
-    """Triggers that make the database itself refuse UPDATE and DELETE on a table."""
+def make_append_only(op: Any, table: str) -> None:
+    """Triggers that make the database itself refuse UPDATE and DELETE on a table.
+
+    ``op`` is Alembic's ``op`` proxy module (typed loosely: it is a module, not Operations)."""
     dialect = op.get_bind().dialect.name
     if dialect == "sqlite":
         for verb in ("UPDATE", "DELETE"):

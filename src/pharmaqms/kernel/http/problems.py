@@ -36,6 +36,17 @@ def install(app: FastAPI) -> None:
             return problem_response(body, exc.status)
         if isinstance(exc, LoginRequired):
             return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+        if request.method in ("GET", "HEAD"):
+            # A page that can't be shown: say why on an error page (redirecting back could
+            # land on the same refused page again).
+            from pharmaqms.kernel.http.templating import render
+
+            return render(
+                request,
+                "error.html",
+                {"status": exc.status, "title": exc.title, "message": exc.detail},
+                exc.status,
+            )
         # A refused form: back to the page it came from, with the reason on top.
         target = request.headers.get("referer") or "/"
         response = RedirectResponse(target, status_code=303)
@@ -83,4 +94,9 @@ def install(app: FastAPI) -> None:
             )
         from pharmaqms.kernel.http.templating import render
 
-        return render(request, "error.html", {"status": 404, "message": "Page not found"}, 404)
+        return render(
+            request,
+            "error.html",
+            {"status": 404, "title": "Page not found", "message": "There is no page at this address."},
+            404,
+        )
