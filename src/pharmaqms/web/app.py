@@ -14,6 +14,7 @@ from pharmaqms.kernel.http import problems
 from pharmaqms.lifecycle.production.materials import api as production_materials_api
 from pharmaqms.lifecycle.production.nonconforming import api as production_nc_api
 from pharmaqms.lifecycle.production.qc import api as production_qc_api
+from pharmaqms.platform.data import api as data_api
 from pharmaqms.platform.genealogy import api as genealogy_api
 from pharmaqms.quality import api as quality_links_api
 from pharmaqms.quality.capa import api as capa_api
@@ -41,6 +42,7 @@ API_ROUTERS = (
     production_qc_api.router,
     production_nc_api.router,
     genealogy_api.router,
+    data_api.router,
 )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, insert, select
 
 from pharmaqms.kernel import audit
 from pharmaqms.platform.connectors.measures import Measure, normalise
@@ -22,7 +22,6 @@ from pharmaqms.platform.masterdata.models import (
     MaterialConsumption,
     Product,
 )
-from pharmaqms.platform.timeseries.arrivals import reading_stored
 from pharmaqms.platform.timeseries.models import ProcessReading
 from pharmaqms.platform.traceability.adverse_event_lots import link_reports_to_lot
 
@@ -34,11 +33,30 @@ def refused(field: str, code: str, message: str) -> Stored:
     return Stored(problems=[Problem(field, code, message)])
 
 
+# Built once: a delivery of thousands of readings asks these questions thousands of times.
+_LOT = select(Lot).where(Lot.kind == LotKind.FINISHED, Lot.lot_number == bindparam("lot"))
+_LOT_OF = _LOT.where(Lot.item_code == bindparam("item"))
+_READING_AT = select(ProcessReading.id, ProcessReading.value, ProcessReading.unit).where(
+    ProcessReading.batch_id == bindparam("batch_id"),
+    ProcessReading.measured_at == bindparam("measured_at"),
+    ProcessReading.unit_procedure == bindparam("unit_procedure"),
+    ProcessReading.operation == bindparam("operation"),
+    ProcessReading.phase == bindparam("phase"),
+    ProcessReading.parameter == bindparam("parameter"),
+)
+_READINGS: Table = ProcessReading.__table__  # type: ignore[assignment]
+_INSERT_READING = insert(_READINGS).returning(_READINGS.c.id)
+_CACHE = "pharmaqms.mes.finished_lots"
+
+
 def finished_lot(ctx: StoreContext, lot_number: str, item_code: str | None) -> Lot | Stored:
-    query = select(Lot).where(Lot.kind == LotKind.FINISHED, Lot.lot_number == lot_number)
-    if item_code:
-        query = query.where(Lot.item_code == item_code)
-    lots = list(ctx.session.scalars(query.limit(2)))
+    # Lots are never deleted, so a lot found once stays right for the whole transaction.
+    cache: dict[tuple[str, str], Lot] = ctx.session.info.setdefault(_CACHE, {})
+    key = (lot_number, item_code or "")
+    if key in cache:
+        return cache[key]
+    query = _LOT_OF if item_code else _LOT
+    lots = list(ctx.session.scalars(query.limit(2), {"lot": lot_number, "item": item_code}))
     if not lots:
         of = f" of {item_code}" if item_code else ""
         return refused("lot_number", "unknown_batch", f"no batch {lot_number}{of} is known")
@@ -46,6 +64,7 @@ def finished_lot(ctx: StoreContext, lot_number: str, item_code: str | None) -> L
         return refused(
             "item_code", "ambiguous_batch", f"batch {lot_number} exists for several products"
         )
+    cache[key] = lots[0]
     return lots[0]
 
 
@@ -132,18 +151,14 @@ def store_reading(ctx: StoreContext, checked: Checked) -> Stored:
     if isinstance(measure, Problem):
         return Stored(problems=[measure])
     where = {
+        "batch_id": lot.id,
+        "measured_at": v["measured_at"],
         "unit_procedure": v.get("unit_procedure") or "",
         "operation": v.get("operation") or "",
         "phase": v.get("phase") or "",
         "parameter": v["parameter"],
     }
-    existing = ctx.session.scalars(
-        select(ProcessReading).where(
-            ProcessReading.batch_id == lot.id,
-            ProcessReading.measured_at == v["measured_at"],
-            *(getattr(ProcessReading, k) == value for k, value in where.items()),
-        )
-    ).first()
+    existing = ctx.session.connection().execute(_READING_AT, where).first()
     if existing is not None:
         if (existing.value, existing.unit) != (measure.value, measure.unit):
             return refused(
@@ -154,21 +169,19 @@ def store_reading(ctx: StoreContext, checked: Checked) -> Stored:
                 f"{existing.unit}, not {measure.value} {measure.unit}",
             )
         return Stored(entity_id=existing.id, duplicate=True)
-    reading = ProcessReading(
-        batch_id=lot.id,
-        equipment=v.get("equipment") or "",
-        value=measure.value,
-        unit=measure.unit,
-        measured_at=v["measured_at"],
-        original_offset=v.get("measured_at_offset"),
-        run_id=ctx.run_id,
+    row = {
         **where,
-    )
-    ctx.session.add(reading)
-    ctx.session.flush()
-    reading_stored(ctx.session, reading)
+        "equipment": v.get("equipment") or "",
+        "value": measure.value,
+        "unit": measure.unit,
+        "original_offset": v.get("measured_at_offset"),
+        "run_id": ctx.run_id,
+    }
+    # A plain INSERT, not an ORM object: readings are append-only and not audited row by row,
+    # and keeping thousands of them in the session would slow every later flush.
+    reading_id = ctx.session.connection().execute(_INSERT_READING, row).scalar_one()
     _keep(checked, measure)
-    return Stored(entity_id=reading.id, measured_at=v["measured_at"])
+    return Stored(entity_id=reading_id, measured_at=v["measured_at"])
 
 
 def _keep(checked: Checked, measure: Measure) -> None:

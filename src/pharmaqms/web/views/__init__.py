@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from pharmaqms.lifecycle.production.materials import views as production_materials_views
 from pharmaqms.lifecycle.production.nonconforming import views as production_nc_views
 from pharmaqms.lifecycle.production.qc import views as production_qc_views
+from pharmaqms.platform.data import views as data_views
 from pharmaqms.platform.genealogy import views as genealogy_views
 from pharmaqms.quality import views as quality_views
 from pharmaqms.quality.capa import views as capa_views
@@ -33,6 +34,7 @@ ROUTERS: list[APIRouter] = [
     production_qc_views.router,
     production_nc_views.router,
     genealogy_views.router,
+    data_views.router,
     deviations_views.router,
     capa_views.router,
     changes_views.router,
