@@ -35,6 +35,7 @@ def _import_module_loaders() -> None:
     import importlib
 
     for module in (
+        "pharmaqms.cli.demo_platform",  # first: the others build on its master data
         "pharmaqms.quality.documents.demo",
         "pharmaqms.quality.training.demo",
         "pharmaqms.quality.deviations.demo",
