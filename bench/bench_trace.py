@@ -147,10 +147,14 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def timed(runs: list[float], work: Callable[[], object]) -> object:
-    start = time.perf_counter()
+def timed(runs: list[float], work: Callable[[], object], cpu: list[float] | None = None) -> object:
+    """Wall time in ``runs``; CPU time of this process in ``cpu`` (it does not grow with
+    other load on a shared machine, and the trace waits on nothing but the page cache)."""
+    start, start_cpu = time.perf_counter(), time.process_time()
     result = work()
     runs.append((time.perf_counter() - start) * 1000)
+    if cpu is not None:
+        cpu.append((time.process_time() - start_cpu) * 1000)
     return result
 
 
@@ -246,19 +250,23 @@ def measure(database: Database, path: Path, chain: Chain, samples: int, seed: in
     # Warm-up on other lots: first-use costs (imports, statement compilation) are not the trace.
     warm = [chain.truth[n] for n in rng.sample(sorted(chain.truth), 5)]
     traces: list[float] = []
+    traces_cpu: list[float] = []
     sizes: list[int] = []
     with unit_of_work(database, write=False) as session:
         for answer in warm:
             recall_scope(session, answer.lot_class)
         for answer in sample:
-            scope = timed(traces, functools.partial(recall_scope, session, answer.lot_class))
+            scope = timed(
+                traces, functools.partial(recall_scope, session, answer.lot_class), traces_cpu
+            )
             check(answer, scope)
             sizes.append(scope.events)  # type: ignore[attr-defined]
     conn = sqlite3.connect(path)
     reads: list[float] = []
+    reads_cpu: list[float] = []
     points: list[float] = []
     for answer in sample:
-        timed(reads, functools.partial(raw_reads, conn, answer))
+        timed(reads, functools.partial(raw_reads, conn, answer), reads_cpu)
         timed(points, functools.partial(point_lookup, conn, answer.lot_class))
     conn.close()
     p50, p95 = percentile(traces, 0.5), percentile(traces, 0.95)
@@ -273,11 +281,21 @@ def measure(database: Database, path: Path, chain: Chain, samples: int, seed: in
         f"ceiling, raw sqlite3 reads of the same lots' index rows and events: "
         f"p50 {r50:.2f} ms, p95 {r95:.2f} ms; trace/ceiling at p95: {p95 / r95:.1f}x"
     )
+    c50, c95 = percentile(traces_cpu, 0.5), percentile(traces_cpu, 0.95)
+    rc50, rc95 = percentile(reads_cpu, 0.5), percentile(reads_cpu, 0.95)
+    print(
+        f"CPU time per recall scope: p50 {c50:.1f} ms, p95 {c95:.1f} ms; ceiling reads: "
+        f"p50 {rc50:.2f} ms, p95 {rc95:.2f} ms; trace/ceiling at p95: {c95 / rc95:.1f}x"
+    )
+    print(f"load average during the run: {os.getloadavg()[0]:.1f} (1 min)")
     print(
         f"one bare point lookup on the identifier index: p50 {k50 * 1000:.0f} µs, "
         f"p95 {k95 * 1000:.0f} µs"
     )
-    print(f"target p95 < 50 ms: {'met' if p95 < 50 else 'NOT met'}")
+    print(
+        f"target p95 < 50 ms: wall {'met' if p95 < 50 else 'NOT met'}, "
+        f"CPU {'met' if c95 < 50 else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":
