@@ -4,18 +4,18 @@ line), the people who may be chosen for a role, and the parts every quality reco
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import clock
-from pharmaqms.kernel.audit_query import AuditFilter, count_entries, find_entries
 from pharmaqms.kernel.errors import InvalidInput
 from pharmaqms.kernel.identity import Actor
-from pharmaqms.kernel.models import User
+from pharmaqms.kernel.models import AuditEntry, User
 from pharmaqms.kernel.records import GxPRecord
 from pharmaqms.kernel.signatures import signatures_of
 from pharmaqms.kernel.workflow import Workflow, options
@@ -64,12 +64,31 @@ def names_by_id(session: Session) -> dict[int, str]:
     return {user.id: user.full_name for user in session.scalars(select(User))}
 
 
+def _trail(record: GxPRecord, children: Iterable[tuple[str, Iterable[int]]]) -> ColumnElement[bool]:
+    """The record's own entries and those of the rows that belong to it (its batches, actions,
+    impact assessments, approvals): one history of the record, as an inspector reads it."""
+    conditions = [
+        and_(AuditEntry.record_type == record.__audit_type__, AuditEntry.record_id == record.id)
+    ]
+    for child_type, ids in children:
+        wanted = sorted(set(ids))
+        if wanted:
+            conditions.append(
+                and_(AuditEntry.record_type == child_type, AuditEntry.record_id.in_(wanted))
+            )
+    return or_(*conditions)
+
+
 def record_parts(
-    session: Session, record: GxPRecord, workflow: Workflow, actor: Actor
+    session: Session,
+    record: GxPRecord,
+    workflow: Workflow,
+    actor: Actor,
+    children: Iterable[tuple[str, Iterable[int]]] = (),
 ) -> dict[str, Any]:
     """The parts of a record page every quality module shows the same way."""
     record_type = record.__audit_type__
-    trail = AuditFilter(record_type=record_type, record_id=record.id)
+    trail = _trail(record, list(children))
     return {
         "record": record,
         "workflow": workflow,
@@ -79,8 +98,14 @@ def record_parts(
         "signatures": signatures_of(session, record),
         "options": options(session, workflow, record, actor),
         "transition_base": f"/records/{record_type}/{record.id}/transitions",
-        "audit_entries": find_entries(session, trail, limit=AUDIT_ON_PAGE),
-        "audit_total": count_entries(session, trail),
+        "audit_entries": list(
+            session.scalars(
+                select(AuditEntry).where(trail).order_by(AuditEntry.seq.desc()).limit(AUDIT_ON_PAGE)
+            )
+        ),
+        "audit_total": int(
+            session.scalar(select(func.count()).select_from(AuditEntry).where(trail)) or 0
+        ),
         "audit_url": "/audit?" + urlencode({"record_type": record_type, "record_id": record.id}),
         "csv_url": f"/api/v1/records/{record_type}/{record.id}/audit?format=csv",
         "moment": clock.now(),

@@ -161,7 +161,16 @@ def capa_page(capa_id: int, request: Request, actor: ActorDep) -> HTMLResponse:
             request,
             "capa/capa.html",
             {
-                **record_parts(session, capa, CAPA_WORKFLOW, actor),
+                **record_parts(
+                    session,
+                    capa,
+                    CAPA_WORKFLOW,
+                    actor,
+                    children=(
+                        ("capa_action", [a.id for a in capa.actions]),
+                        ("capa_effectiveness_check", [c.id for c in capa.checks]),
+                    ),
+                ),
                 "c": capa,
                 "overdue": rules.is_overdue(capa, now),
                 "is_open": capa.status in OPEN_STATUSES,

@@ -120,7 +120,17 @@ def change_page(change_id: int, request: Request, actor: ActorDep) -> HTMLRespon
             request,
             "changes/change.html",
             {
-                **record_parts(session, change, CHANGE_WORKFLOW, actor),
+                **record_parts(
+                    session,
+                    change,
+                    CHANGE_WORKFLOW,
+                    actor,
+                    children=(
+                        ("change_impact", [i.id for i in change.impacts]),
+                        ("change_approval", [a.id for a in change.approvals]),
+                        ("change_action", [a.id for a in change.actions]),
+                    ),
+                ),
                 "ch": change,
                 "impacts": {i.area: i for i in change.impacts},
                 "areas": [a.value for a in ImpactArea],

@@ -136,7 +136,16 @@ def deviation_page(deviation_id: int, request: Request, actor: ActorDep) -> HTML
     actor.require("records.read", "read deviations")
     with transaction(request) as session:
         deviation = service.get_deviation(session, deviation_id)
-        parts = record_parts(session, deviation, DEVIATION_WORKFLOW, actor)
+        parts = record_parts(
+            session,
+            deviation,
+            DEVIATION_WORKFLOW,
+            actor,
+            children=(
+                ("deviation_batch", [b.id for b in deviation.batches]),
+                ("deviation_extension", [e.id for e in deviation.extensions]),
+            ),
+        )
         return render(
             request,
             "deviations/deviation.html",

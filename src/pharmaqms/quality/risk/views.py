@@ -102,7 +102,13 @@ def assessment_page(assessment_id: int, request: Request, actor: ActorDep) -> HT
             request,
             "risk/assessment.html",
             {
-                **record_parts(session, assessment, RISK_WORKFLOW, actor),
+                **record_parts(
+                    session,
+                    assessment,
+                    RISK_WORKFLOW,
+                    actor,
+                    children=(("risk_item", [i.id for i in assessment.items]),),
+                ),
                 "ra": assessment,
                 "matrix": matrix(assessment.matrix_name),
                 "subject_url": (
