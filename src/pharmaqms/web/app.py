@@ -12,6 +12,7 @@ import pharmaqms.schema  # noqa: F401 - every module's tables, record types and 
 from pharmaqms.kernel.db import Database, set_database
 from pharmaqms.kernel.http import problems
 from pharmaqms.lifecycle.production.materials import api as production_materials_api
+from pharmaqms.lifecycle.production.monitoring import api as production_monitoring_api
 from pharmaqms.lifecycle.production.nonconforming import api as production_nc_api
 from pharmaqms.lifecycle.production.qc import api as production_qc_api
 from pharmaqms.platform.data import api as data_api
@@ -41,6 +42,7 @@ API_ROUTERS = (
     production_materials_api.router,
     production_qc_api.router,
     production_nc_api.router,
+    production_monitoring_api.router,
     genealogy_api.router,
     data_api.router,
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from pharmaqms.lifecycle.production.materials import views as production_materials_views
+from pharmaqms.lifecycle.production.monitoring import views as production_monitoring_views
 from pharmaqms.lifecycle.production.nonconforming import views as production_nc_views
 from pharmaqms.lifecycle.production.qc import views as production_qc_views
 from pharmaqms.platform.data import views as data_views
@@ -33,6 +34,7 @@ ROUTERS: list[APIRouter] = [
     production_materials_views.router,
     production_qc_views.router,
     production_nc_views.router,
+    production_monitoring_views.router,
     genealogy_views.router,
     data_views.router,
     deviations_views.router,

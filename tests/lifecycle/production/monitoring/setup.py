@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from tests.lifecycle.production.setup import gtin
@@ -120,3 +120,28 @@ def approve_group_limits(db: Database, people: Any, group_id: int, batches: list
         )
         perform(s, GROUP_LIMITS_WORKFLOW, draft, "approve", actor=people.qa, password=PASSWORD)
         return draft.id
+
+
+# The constructed series of the live tests (centre 10, σ 1; see test_live for its violations).
+SERIES = [
+    10.5, 9.4, 10.8, 9.2, 11.5, 10.2, 13.5, 9.6, 12.4, 12.6, 9.1, 8.5, 8.9, 9.3, 9.7, 10.1,
+    10.5, 10.9, 10.2, 10.4, 10.1, 10.6, 10.3, 10.5, 10.2, 10.7, 10.4, 8.7, 8.6, 9.5, 8.4, 8.8,
+]  # fmt: skip
+EXPECTED = [
+    (1, 6, 13.5, "B-1"),
+    (5, 8, 12.4, "B-1"),
+    (3, 16, 10.5, "B-2"),
+    (2, 23, 10.5, "B-2"),
+    (6, 31, 8.8, "B-2"),
+]
+MONITORED_FROM = datetime(2026, 3, 2, 9, 1, tzinfo=UTC)
+
+
+def rows(values: list[float], first: int = 0) -> list[dict[str, Any]]:
+    """Readings of the constructed series from index ``first`` on: B-1 holds 0–15, B-2 the rest."""
+    found = []
+    for offset, value in enumerate(values):
+        index = first + offset
+        at = MONITORED_FROM + timedelta(minutes=index)
+        found.append(reading("B-1" if index < 16 else "B-2", "compression_force", value, at))
+    return found

@@ -8,6 +8,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from tests.lifecycle.production.monitoring.setup import (
     approve_group_limits,
@@ -51,6 +52,7 @@ def _observations(
     return rows
 
 
+@pytest.mark.postgres
 def test_t_squared_catches_a_combination_drift_the_univariate_charts_miss(
     db: Database, people: Any, frozen_clock: FrozenClock
 ) -> None:

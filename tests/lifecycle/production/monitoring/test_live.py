@@ -13,17 +13,22 @@ every alert role. The series below is built so that its violations are known by 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 from tests.lifecycle.production.monitoring.setup import (
+    EXPECTED,
+    MONITORED_FROM,
     REFERENCE,
+    SERIES,
     STEP,
     approve_limits,
     deliver,
     monitor,
     reading,
+    rows,
     seed,
     series,
 )
@@ -40,19 +45,6 @@ from pharmaqms.platform.timeseries.arrivals import (
     remove_reading_listener,
 )
 
-SERIES = [
-    10.5, 9.4, 10.8, 9.2, 11.5, 10.2, 13.5, 9.6, 12.4, 12.6, 9.1, 8.5, 8.9, 9.3, 9.7, 10.1,
-    10.5, 10.9, 10.2, 10.4, 10.1, 10.6, 10.3, 10.5, 10.2, 10.7, 10.4, 8.7, 8.6, 9.5, 8.4, 8.8,
-]  # fmt: skip
-EXPECTED = [
-    (1, 6, 13.5, "B-1"),
-    (5, 8, 12.4, "B-1"),
-    (3, 16, 10.5, "B-2"),
-    (2, 23, 10.5, "B-2"),
-    (6, 31, 8.8, "B-2"),
-]
-MONITORED_FROM = datetime(2026, 3, 2, 9, 1, tzinfo=UTC)
-
 
 def _set_up(db: Database, people: Any, frozen_clock: FrozenClock, **options: Any) -> int:
     seed(db, people, "REF-1", "B-1", "B-2")
@@ -61,16 +53,6 @@ def _set_up(db: Database, people: Any, frozen_clock: FrozenClock, **options: Any
     approve_limits(db, people, parameter_id, ["REF-1"])  # in force from 09:00
     frozen_clock.advance(hours=2)
     return parameter_id
-
-
-def _rows(values: list[float], first: int = 0) -> list[dict[str, object]]:
-    """Readings of the constructed series from index ``first`` on: B-1 holds 0–15, B-2 the rest."""
-    rows = []
-    for offset, value in enumerate(values):
-        index = first + offset
-        at = MONITORED_FROM + timedelta(minutes=index)
-        rows.append(reading("B-1" if index < 16 else "B-2", "compression_force", value, at))
-    return rows
 
 
 def _alerts(db: Database) -> list[tuple[int, int, float, str]]:
@@ -87,6 +69,7 @@ def _alerts(db: Database) -> list[tuple[int, int, float, str]]:
         ]
 
 
+@pytest.mark.postgres
 def test_a_constructed_series_raises_exactly_the_alerts_of_the_rules_it_breaks(
     db: Database, people: Any, frozen_clock: FrozenClock
 ) -> None:
@@ -94,18 +77,18 @@ def test_a_constructed_series_raises_exactly_the_alerts_of_the_rules_it_breaks(
 
     # Deliveries of different sizes, one with a parameter nobody monitors and one reading in
     # another unit than the parameter's, which is not plotted.
-    deliver(db, people, _rows(SERIES[:7]))
-    deliver(db, people, _rows(SERIES[7:16], first=7))
+    deliver(db, people, rows(SERIES[:7]))
+    deliver(db, people, rows(SERIES[7:16], first=7))
     deliver(
         db,
         people,
         [
-            *_rows(SERIES[16:17], first=16),
+            *rows(SERIES[16:17], first=16),
             reading("B-2", "punch_speed", 99.0, MONITORED_FROM, unit="rpm"),
             reading("B-2", "compression_force", 3000.0, MONITORED_FROM, unit="lbf"),
         ],
     )
-    deliver(db, people, _rows(SERIES[17:], first=17))
+    deliver(db, people, rows(SERIES[17:], first=17))
 
     assert _alerts(db) == EXPECTED
     with unit_of_work(db, write=False) as s:
@@ -141,7 +124,7 @@ def test_a_rule_switched_off_raises_nothing(
             reason="zone rules 5 and 6 give false alarms on this press",
         )
 
-    deliver(db, people, _rows(SERIES))
+    deliver(db, people, rows(SERIES))
 
     assert _alerts(db) == [EXPECTED[0], EXPECTED[2], EXPECTED[3]]
 
@@ -150,28 +133,29 @@ def test_a_restart_rebuilds_the_monitors_from_the_stored_readings(
     db: Database, people: Any, frozen_clock: FrozenClock
 ) -> None:
     _set_up(db, people, frozen_clock)
-    deliver(db, people, _rows(SERIES[:20]))
+    deliver(db, people, rows(SERIES[:20]))
 
     live.LIVE.reset()  # what a restarted process has in memory: nothing
-    deliver(db, people, _rows(SERIES[20:], first=20))
+    deliver(db, people, rows(SERIES[20:], first=20))
 
     assert _alerts(db) == EXPECTED
 
 
+@pytest.mark.postgres
 def test_readings_stored_by_another_process_are_caught_up_with_the_next_delivery(
     db: Database, people: Any, frozen_clock: FrozenClock
 ) -> None:
     _set_up(db, people, frozen_clock)
-    deliver(db, people, _rows(SERIES[:5]))
+    deliver(db, people, rows(SERIES[:5]))
     # Another process stores readings 5–24; this one does not hear of them.
     remove_reading_listener(live.LIVE.on_readings)
     try:
-        deliver(db, people, _rows(SERIES[5:25], first=5))
+        deliver(db, people, rows(SERIES[5:25], first=5))
     finally:
         add_reading_listener(live.LIVE.on_readings)
     assert _alerts(db) == []
 
-    deliver(db, people, _rows(SERIES[25:], first=25))
+    deliver(db, people, rows(SERIES[25:], first=25))
 
     assert _alerts(db) == EXPECTED
 
@@ -180,11 +164,11 @@ def test_a_reading_measured_before_points_already_charted_is_judged_in_its_place
     db: Database, people: Any, frozen_clock: FrozenClock
 ) -> None:
     _set_up(db, people, frozen_clock)
-    deliver(db, people, _rows(SERIES[:6]))
+    deliver(db, people, rows(SERIES[:6]))
 
     # Index 6 arrives after 7 and 8 (a delayed buffer on the press).
-    deliver(db, people, _rows(SERIES[7:9], first=7))
-    deliver(db, people, _rows(SERIES[6:7], first=6))
+    deliver(db, people, rows(SERIES[7:9], first=7))
+    deliver(db, people, rows(SERIES[6:7], first=6))
 
     assert _alerts(db) == [EXPECTED[0], EXPECTED[1]]
 
@@ -225,6 +209,6 @@ def test_a_suspended_parameter_is_not_evaluated(
             reason="press requalification",
         )
 
-    deliver(db, people, _rows(SERIES))
+    deliver(db, people, rows(SERIES))
 
     assert _alerts(db) == []

@@ -142,14 +142,21 @@ def parameter_svg(chart: ParameterChart) -> str:
 
 def parameter_stamp(session: Session, parameter: MonitoredParameter) -> str:
     """Changes when a reading of the parameter, an alert or its status, or the limits change."""
-    last_reading = session.execute(
-        select(func.max(ProcessReading.id)).where(
-            *store.Series(parameter.key, parameter.unit).conditions()
-        )
-    ).scalar_one()
+    last_reading = _last_reading(session, store.Series(parameter.key, parameter.unit).conditions())
     limits = limits_in_force(session, parameter.id)
     version = f"{parameter.version}.{limits.id if limits else 0}"
     return _stamp(session, ProcessAlert.parameter_id == parameter.id, last_reading, version)
+
+
+def _last_reading(session: Session, conditions: list[ColumnElement[bool]]) -> int | None:
+    # The newest reading by time: the (parameter, measured_at) index finds it without a scan.
+    # (A reading measured earlier than it shows with the next change of the stamp.)
+    return session.execute(
+        select(ProcessReading.id)
+        .where(*conditions)
+        .order_by(ProcessReading.measured_at.desc(), ProcessReading.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
 
 
 def _stamp(
@@ -223,9 +230,7 @@ def group_svg(chart: GroupChart) -> str:
 
 def group_stamp(session: Session, group: MultivariateGroup) -> str:
     spec = hotelling.spec_of(session, group)
-    last_reading = session.execute(
-        select(func.max(ProcessReading.id)).where(*spec.conditions())
-    ).scalar_one()
+    last_reading = _last_reading(session, spec.conditions())
     limits = group_limits_in_force(session, group.id)
     version = f"{group.version}.{limits.id if limits else 0}"
     return _stamp(session, ProcessAlert.group_id == group.id, last_reading, version)
