@@ -120,6 +120,29 @@ def kernel_append(url: str, total: int) -> float:
     return elapsed
 
 
+def core_append(source: str, target: str) -> float:
+    """The same rows through SQLAlchemy Core as ``append_entries`` inserts them, without the
+    chain: what the kernel's insert costs before any hashing."""
+    read = Database(source)
+    table = AuditEntry.__table__
+    with read.engine.connect() as conn:
+        rows = [
+            dict(row._mapping)
+            for row in conn.execute(sqlalchemy.select(table).order_by(table.c.seq))
+        ]
+    read.dispose()
+    database = Database(target)
+    upgrade(database.engine)
+    writer = database.engine.execution_options(pharmaqms_write=True)
+    start = time.perf_counter()
+    for offset in range(0, len(rows), BATCH):
+        with writer.begin() as conn:
+            conn.execute(sqlalchemy.insert(AuditEntry), rows[offset : offset + BATCH])
+    elapsed = time.perf_counter() - start
+    database.dispose()
+    return elapsed
+
+
 def raw_append(source: Path, target: Path) -> float:
     """The same rows, read back from the kernel's table, into an identical table."""
     with sqlite3.connect(source) as src:
@@ -176,6 +199,28 @@ def chain_bytes(url: str) -> tuple[list[bytes], str]:
             last = row.entry_hash
     database.dispose()
     return data, last
+
+
+def verify_parts(url: str) -> tuple[float, float]:
+    """Where verify's time goes: streaming the entries through SQLAlchemy as verify does, and
+    writing each entry's canonical form (from rows already in memory)."""
+    database = Database(url)
+    table = AuditEntry.__table__
+    query = (
+        sqlalchemy.select(*(table.c[n] for n in COLUMNS))
+        .order_by(table.c.seq)
+        .execution_options(yield_per=5000)
+    )
+    with unit_of_work(database, write=False) as session:
+        start = time.perf_counter()
+        rows = [tuple(row) for row in session.execute(query)]
+        read = time.perf_counter() - start
+    database.dispose()
+    contents = [dict(zip(AuditEntry.HASHED, row, strict=False)) for row in rows]
+    start = time.perf_counter()
+    for content in contents:
+        canonical_json(content)
+    return read, time.perf_counter() - start
 
 
 def bare_chain(data: list[bytes], head: str) -> float:
@@ -254,16 +299,13 @@ def percentile(values: list[float], q: float) -> float:
 # --- main ------------------------------------------------------------------------------------
 
 
-def interleaved(
-    runs: int, first: Callable[[int], float], second: Callable[[int], float]
-) -> tuple[list[float], list[float]]:
-    """first, second, first, second, …: on a shared machine both see the same load."""
-    a: list[float] = []
-    b: list[float] = []
+def interleaved(runs: int, *parts: Callable[[int], float]) -> list[list[float]]:
+    """a, b, c, a, b, c, …: on a shared machine every part sees the same load."""
+    results: list[list[float]] = [[] for _ in parts]
     for i in range(runs):
-        a.append(first(i))
-        b.append(second(i))
-    return a, b
+        for part, times in zip(parts, results, strict=True):
+            times.append(part(i))
+    return results
 
 
 def show(label: str, results: list[float]) -> None:
@@ -295,17 +337,26 @@ def main() -> None:
             return
 
         print(f"(a) audit append, {total:,} entries in batches of {BATCH:,}, file SQLite in WAL")
-        kernel_runs, raw_runs = interleaved(
+        kernel_runs, raw_runs, core_runs = interleaved(
             args.repeat,
             lambda i: kernel_append(url(i), total),
             lambda i: raw_append(work / f"kernel{i}.db", work / f"raw{i}.db"),
+            lambda i: core_append(url(i), url(100 + i)),
         )
         show("kernel append_entries", kernel_runs)
         show("raw sqlite3 executemany", raw_runs)
+        show("the same rows through SQLAlchemy Core, no chain", core_runs)
         kernel_rate, raw_rate = total / min(kernel_runs), total / min(raw_runs)
         print(
             f"    kernel {kernel_rate:,.0f} entries/s; raw {raw_rate:,.0f} rows/s; "
             + verdict(kernel_rate / raw_rate, APPEND_TARGET)
+        )
+        per = 1e6 / total
+        print(
+            f"    per entry: kernel {min(kernel_runs) * per:.1f} µs = SQLAlchemy insert "
+            f"{min(core_runs) * per:.1f} µs + building and hashing the entry "
+            f"{(min(kernel_runs) - min(core_runs)) * per:.1f} µs; raw insert "
+            f"{min(raw_runs) * per:.1f} µs"
         )
 
         print(f"(b) verify, {total:,} entries")
@@ -320,6 +371,15 @@ def main() -> None:
         print(
             f"    verify {verify_rate:,.0f} entries/s; bare chain {bare_rate:,.0f} entries/s; "
             + verdict(verify_rate / bare_rate, VERIFY_TARGET)
+        )
+        parts = [verify_parts(url(0)) for _ in range(args.repeat)]
+        read, write = min(p[0] for p in parts), min(p[1] for p in parts)
+        per = 1e6 / total
+        print(
+            f"    per entry: verify {min(verify_runs) * per:.1f} µs = reading the row "
+            f"{read * per:.1f} µs + its canonical form {write * per:.1f} µs + SHA-256 "
+            f"{min(bare_runs) * per:.1f} µs + the rest "
+            f"{(min(verify_runs) - read - write - min(bare_runs)) * per:.1f} µs"
         )
 
         print(
