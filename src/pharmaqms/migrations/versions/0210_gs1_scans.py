@@ -1,7 +1,7 @@
 """platform: scanned GS1 barcodes (gs1_scans); import_runs.entity widened to 120
 
 Revision ID: 0210_gs1_scans
-Revises: 0201_platform
+Revises: 0203_sensors
 Create Date: 2026-11-26 04:31:45.507921
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import pharmaqms.kernel.db
 
 revision: str = "0210_gs1_scans"
-down_revision: str | None = "0201_platform"
+down_revision: str | None = "0203_sensors"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
