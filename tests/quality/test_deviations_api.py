@@ -380,7 +380,7 @@ def test_a_connected_batch_platform_puts_named_batches_on_hold(api: Any, db: Any
     try:
         deviation = report_deviation(api("operator"), batch_ids=["L2403-117", "L2403-118"])
     finally:
-        impact.on_batch_impact(None)
+        impact.on_batch_impact(impact.hold_on_the_platform)
 
     assert [(b.batch_id, b.deviation_number) for b in held] == [
         ("L2403-117", "DEV-2026-0001"),
@@ -412,3 +412,42 @@ def test_reclassification_moves_the_due_date_and_needs_a_reason(api: Any, db: An
     discovered = datetime.fromisoformat(done["discovered_at"])
     assert datetime.fromisoformat(done["due_at"]) == discovered + timedelta(days=15)
     assert discovered.tzinfo == UTC
+
+
+@pytest.mark.postgres
+def test_a_lot_the_platform_knows_is_put_on_hold_the_others_await_a_manual_hold(
+    api: Any, db: Any, people: Any
+) -> None:
+    from pharmaqms.kernel.uow import unit_of_work
+    from pharmaqms.platform.masterdata import service as masterdata
+    from pharmaqms.platform.masterdata.models import Lot
+
+    with unit_of_work(db) as session:
+        masterdata.add_product(
+            session,
+            actor=people.admin,
+            gtin="05012345678900",
+            code="PARA500",
+            name="Paracetamol 500 mg tablets",
+        )
+        masterdata.add_lot(
+            session,
+            actor=people.admin,
+            kind="finished",
+            item_code="PARA500",
+            lot_number="L2403-117",
+            status="released",
+        )
+
+    deviation = report_deviation(api("operator"), batch_ids=["L2403-117", "SUPPLIER-99"])
+
+    assert [(b["batch_id"], b["hold_status"]) for b in deviation["batches"]] == [
+        ("L2403-117", "on_hold"),
+        ("SUPPLIER-99", "hold_requested"),
+    ]
+    with unit_of_work(db, write=False) as session:
+        lot = session.query(Lot).filter(Lot.lot_number == "L2403-117").one()
+        assert (lot.status, lot.status_reason) == (
+            "on_hold",
+            "DEV-2026-0001: affected by the deviation",
+        )

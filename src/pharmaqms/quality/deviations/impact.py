@@ -1,10 +1,14 @@
 """The batches a deviation affects: linked by their lot or batch identifier, put on hold, assessed
 during the investigation and given a disposition before the deviation closes.
 
-The data platform that will own batches is built separately. It connects itself here with
-``on_batch_impact``: from then on every batch linked to a deviation is put on hold through it.
-Until then the link records ``hold_requested`` — the hold has to be placed by hand — so nobody
-mistakes a batch for being held when no system has held it.
+Batches are named by their lot number, free text: a deviation may concern a lot the data
+platform does not know (a supplier's lot, a batch made before the platform). The hold goes
+through a hook, ``on_batch_impact``: by default the platform's lot service puts a lot it knows on
+hold (the hold's reason starts with the deviation's number, as every holder's does). A lot the
+platform does not know, or cannot hold, is linked as ``hold_requested`` — the hold has to be
+placed by hand — so nobody mistakes a batch for being held when no system has held it. The
+hold is not lifted when the deviation closes: releasing the lot is the disposition decision of
+QA or the QP, on the lot.
 """
 
 from __future__ import annotations
@@ -13,11 +17,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import audit, clock
 from pharmaqms.kernel.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from pharmaqms.kernel.identity import Actor
+from pharmaqms.platform.masterdata.models import Lot, LotStatus
+from pharmaqms.platform.masterdata.service import LOT_STATUS_MOVES, set_lot_status
 from pharmaqms.quality import common
 from pharmaqms.quality.deviations.models import (
     BatchDisposition,
@@ -45,11 +52,34 @@ class BatchImpact:
 # unknown batch, say): the deviation's transaction then rolls back whole.
 BatchImpactHook = Callable[[Session, BatchImpact, Actor], bool]
 
-_hook: BatchImpactHook | None = None
+
+def hold_on_the_platform(session: Session, batch: BatchImpact, actor: Actor) -> bool:
+    """Put the lot on hold with the platform's lot service, when the platform knows it by that
+    number (and only one item has a lot so numbered) and it can be held."""
+    lots = list(session.scalars(select(Lot).where(Lot.lot_number == batch.batch_id)))
+    if len(lots) != 1:
+        return False
+    lot = lots[0]
+    if lot.status == LotStatus.ON_HOLD:
+        return True
+    if LotStatus.ON_HOLD not in LOT_STATUS_MOVES[LotStatus(lot.status)]:
+        return False
+    set_lot_status(
+        session,
+        lot,
+        LotStatus.ON_HOLD,
+        actor=actor,
+        reason=f"{batch.deviation_number}: {batch.reason}",
+    )
+    return True
+
+
+_hook: BatchImpactHook | None = hold_on_the_platform
 
 
 def on_batch_impact(hook: BatchImpactHook | None) -> None:
-    """Connect the batch platform's hold function (``None`` disconnects it)."""
+    """Connect the function that holds batches (``None`` disconnects holding altogether;
+    ``hold_on_the_platform`` is the default)."""
     global _hook
     _hook = hook
 
@@ -85,7 +115,7 @@ def add_batch(
     if any(b.batch_id == batch_id for b in deviation.batches):
         raise Conflict(f"batch {batch_id} is already linked to {deviation.number}")
     product = common.optional_text(product or deviation.product, "product", max_length=200)
-    why = (reason or "").strip() or f"affected by {deviation.number}"
+    why = (reason or "").strip() or "affected by the deviation"
     on_hold = False
     if _hook is not None:
         session.flush()
@@ -101,7 +131,7 @@ def add_batch(
         created_at=clock.now(),
         created_by_id=actor.user_id,
     )
-    with audit.changes(session, actor=actor, reason=why, action="link"):
+    with audit.changes(session, actor=actor, reason=f"{deviation.number}: {why}", action="link"):
         deviation.batches.append(batch)
     return batch
 
