@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pytest
@@ -11,6 +12,11 @@ from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.platform.ingest import service as ingest
 from pharmaqms.platform.ingest.models import ImportRun, Lineage, QuarantinedRow
 from pharmaqms.platform.masterdata.models import Lot, MaterialConsumption
+from pharmaqms.platform.timeseries.arrivals import (
+    ArrivedReading,
+    add_reading_listener,
+    remove_reading_listener,
+)
 from pharmaqms.platform.timeseries.models import ProcessReading
 
 
@@ -271,3 +277,33 @@ def test_expiry_before_manufacture_is_a_specific_reason(db, people, frozen_clock
     _run(db, people, content)
     assert _reasons(db) == {"line 2": ["expires_before_made"]}
     assert count(db, Lot, Lot.lot_number == "T26-0301") == 0
+
+
+def test_stored_readings_reach_the_reading_listeners_once_the_delivery_is_committed(
+    db, people, frozen_clock
+) -> None:  # type: ignore[no-untyped-def]
+    set_up_company(db, people)
+    heard: list[tuple[str, float, str]] = []
+
+    def listener(readings: Sequence[ArrivedReading]) -> None:
+        heard.extend((r.parameter, r.value, r.unit) for r in readings)
+
+    add_reading_listener(listener)
+    try:
+        with pytest.raises(RuntimeError), unit_of_work(db) as s:
+            ingest.ingest(
+                s, actor=people.supervisor, kind="mes", content=sample("mes_batch_records.csv")
+            )
+            raise RuntimeError("the delivery's transaction fails after storing")
+        assert heard == []
+        _run(db, people, sample("mes_batch_records.csv"))
+    finally:
+        remove_reading_listener(listener)
+
+    assert heard == [
+        ("product_temperature", 36.2, "°C"),
+        ("inlet_air_temperature", 60.0, "°C"),
+        ("product_temperature", 38.5, "°C"),
+        ("atomisation_pressure", 1.99948, "bar"),
+        ("compression_force", 12.4, "kN"),
+    ]

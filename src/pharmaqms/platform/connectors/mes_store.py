@@ -22,6 +22,7 @@ from pharmaqms.platform.masterdata.models import (
     MaterialConsumption,
     Product,
 )
+from pharmaqms.platform.timeseries.arrivals import reading_stored
 from pharmaqms.platform.timeseries.models import ProcessReading
 from pharmaqms.platform.traceability.adverse_event_lots import link_reports_to_lot
 
@@ -180,6 +181,7 @@ def store_reading(ctx: StoreContext, checked: Checked) -> Stored:
     # A plain INSERT, not an ORM object: readings are append-only and not audited row by row,
     # and keeping thousands of them in the session would slow every later flush.
     reading_id = ctx.session.connection().execute(_INSERT_READING, row).scalar_one()
+    reading_stored(ctx.session, ProcessReading(id=reading_id, **row))
     _keep(checked, measure)
     return Stored(entity_id=reading_id, measured_at=v["measured_at"])
 
