@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pharmaqms.kernel import models as kernel_models
 from pharmaqms.kernel.db import Base
+from pharmaqms.lifecycle.production.batchrecords import models as production_batch_record_models
+from pharmaqms.lifecycle.production.batchrecords import workflow as production_batch_record_workflow
 from pharmaqms.lifecycle.production.materials import models as production_material_models
 from pharmaqms.lifecycle.production.materials import workflow as production_material_workflow
 from pharmaqms.lifecycle.production.monitoring import live as production_monitoring_live
@@ -14,6 +16,8 @@ from pharmaqms.lifecycle.production.nonconforming import models as production_nc
 from pharmaqms.lifecycle.production.nonconforming import workflow as production_nc_workflow
 from pharmaqms.lifecycle.production.qc import models as production_qc_models
 from pharmaqms.lifecycle.production.qc import workflow as production_qc_workflow
+from pharmaqms.lifecycle.production.release import models as production_release_models
+from pharmaqms.lifecycle.production.release import workflow as production_release_workflow
 from pharmaqms.platform import permissions as platform_permissions
 from pharmaqms.platform.connectors import epcis_store as epcis_connector
 from pharmaqms.platform.connectors import faers as faers_connector
@@ -83,6 +87,10 @@ MODULES = (
     production_nc_workflow,
     production_monitoring_models,
     production_monitoring_workflow,
+    production_batch_record_models,
+    production_batch_record_workflow,
+    production_release_models,
+    production_release_workflow,
     # Registers the live SPC evaluation as the platform's process reading listener.
     production_monitoring_live,
 )

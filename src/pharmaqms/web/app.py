@@ -11,10 +11,12 @@ from fastapi.staticfiles import StaticFiles
 import pharmaqms.schema  # noqa: F401 - every module's tables, record types and permissions
 from pharmaqms.kernel.db import Database, set_database
 from pharmaqms.kernel.http import problems
+from pharmaqms.lifecycle.production.batchrecords import api as production_batch_records_api
 from pharmaqms.lifecycle.production.materials import api as production_materials_api
 from pharmaqms.lifecycle.production.monitoring import api as production_monitoring_api
 from pharmaqms.lifecycle.production.nonconforming import api as production_nc_api
 from pharmaqms.lifecycle.production.qc import api as production_qc_api
+from pharmaqms.lifecycle.production.release import api as production_release_api
 from pharmaqms.platform.data import api as data_api
 from pharmaqms.platform.genealogy import api as genealogy_api
 from pharmaqms.quality import api as quality_links_api
@@ -43,6 +45,8 @@ API_ROUTERS = (
     production_qc_api.router,
     production_nc_api.router,
     production_monitoring_api.router,
+    production_batch_records_api.router,
+    production_release_api.router,
     genealogy_api.router,
     data_api.router,
 )

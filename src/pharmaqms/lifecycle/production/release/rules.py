@@ -1,0 +1,471 @@
+"""The release checklist: declarative rules over the evidence of one batch, each returning
+pass or fail with what it found and what it looked at. Pure: the evidence is loaded beforehand
+(``evidence.gather``), so every rule can be tested without a database.
+
+The engine fails closed: a rule whose evidence could not be loaded, or that breaks while
+judging, fails with the reason — it never passes by default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from pharmaqms.kernel.canonical import content_hash
+from pharmaqms.lifecycle.production.batchrecords.models import (
+    DONE_STEP_STATUSES,
+    REVIEWED_EXCEPTION_STATUSES,
+    BatchRecordStatus,
+)
+from pharmaqms.lifecycle.production.batchrecords.service import GENESIS, chain_digest
+from pharmaqms.lifecycle.production.release.evidence import (
+    ConsumptionFacts,
+    DeviationFacts,
+    Evidence,
+)
+from pharmaqms.platform.masterdata.models import LotStatus
+from pharmaqms.quality.deviations.models import BatchDisposition, DeviationStatus
+
+MAX_FINDINGS = 12
+# Dispositions by which a deviation's investigation lets the batch go on to release.
+NOT_IMPACTING = frozenset(
+    {BatchDisposition.NO_IMPACT.value, BatchDisposition.RELEASE_PERMITTED.value}
+)
+CLOSED_DEVIATION = frozenset({DeviationStatus.CLOSED.value, DeviationStatus.CANCELLED.value})
+
+
+@dataclass(frozen=True)
+class Outcome:
+    findings: list[str]  # why the rule fails; empty when it passes
+    evidence: list[str]  # what it looked at
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    title: str
+    basis: str  # where the check comes from
+    needs: tuple[str, ...]  # evidence parts it reads
+    check: Callable[[Evidence], Outcome]
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    code: str
+    title: str
+    basis: str
+    passed: bool
+    findings: tuple[str, ...]
+    evidence: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "code": self.code,
+            "title": self.title,
+            "basis": self.basis,
+            "passed": self.passed,
+            "findings": list(self.findings),
+            "evidence": list(self.evidence),
+        }
+
+
+def _capped(findings: list[str]) -> list[str]:
+    if len(findings) <= MAX_FINDINGS:
+        return findings
+    return [*findings[:MAX_FINDINGS], f"… and {len(findings) - MAX_FINDINGS} more"]
+
+
+def _stamp(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+# --- the rules ------------------------------------------------------------------------------
+
+
+def batch_record_complete(e: Evidence) -> Outcome:
+    record = e.record
+    if record is None:
+        return Outcome([f"{e.lot.audit_label()} has no electronic batch record"], [])
+    findings: list[str] = []
+    if record.status != BatchRecordStatus.COMPLETED:
+        findings.append(f"{record.number} is {record.status.replace('_', ' ')}, not completed")
+    if len(e.steps) != record.step_count:
+        findings.append(f"{record.number} has {len(e.steps)} steps of {record.step_count}")
+    performed: dict[int, list[str]] = {}
+    verified: dict[int, list[tuple[int, str]]] = {}
+    performers: dict[int, set[int]] = {}
+    hashes = {
+        s.id: content_hash(
+            {
+                "record_type": "batch_step",
+                "number": s.number,
+                "batch_record_id": record.id,
+                "position": s.position,
+                "title": s.title,
+                "entries_digest": s.entries_digest,
+            }
+        )
+        for s in e.steps
+    }
+    for sig in e.step_signatures:
+        if sig.content_hash != hashes.get(sig.record_id):
+            continue
+        if sig.meaning == "Performed":
+            performed.setdefault(sig.record_id, []).append(sig.signer)
+            performers.setdefault(sig.record_id, set()).add(sig.signer_id)
+        elif sig.meaning == "Verified":
+            verified.setdefault(sig.record_id, []).append((sig.signer_id, sig.signer))
+    digest = GENESIS
+    verifications = 0
+    for step in e.steps:
+        if step.status not in DONE_STEP_STATUSES:
+            findings.append(
+                f"step {step.position} ({step.title}) is {step.status.replace('_', ' ')}"
+            )
+            continue
+        digest = chain_digest(digest, step.number, step.entries_digest)
+        if step.id not in performed:
+            findings.append(
+                f"step {step.position}: no 'Performed' signature covers its current entries"
+            )
+        if step.verification_required:
+            others = [
+                n
+                for uid, n in verified.get(step.id, [])
+                if uid not in performers.get(step.id, set())
+            ]
+            if others:
+                verifications += 1
+            else:
+                findings.append(
+                    f"step {step.position} ({step.title}): the second-person verification is "
+                    "missing"
+                )
+    reviewed = [s for s in e.record_signatures if s.meaning == "Reviewed"]
+    if record.status == BatchRecordStatus.COMPLETED:
+        if digest != record.steps_digest:
+            findings.append(f"{record.number}: the steps no longer match the reviewed record")
+        current = record.content_hash()
+        if not any(s.content_hash == current for s in reviewed):
+            findings.append(f"{record.number}: no production review signature covers its content")
+    needed = sum(1 for s in e.steps if s.verification_required)
+    looked = [
+        f"{record.number} from {record.master_number}: {record.status.replace('_', ' ')}",
+        f"{len(e.steps)} steps, {len(performed)} with a valid 'Performed' signature",
+        f"{verifications} of {needed} second-person verifications present",
+        "content hashes of every signed step recomputed; the step chain checked against the "
+        "production review",
+    ]
+    looked += [
+        f"production review: {s.meaning} by {s.signer} on {_stamp(s.signed_at)}" for s in reviewed
+    ]
+    return Outcome(_capped(findings), looked)
+
+
+def exceptions_reviewed(e: Evidence) -> Outcome:
+    if e.record is None:
+        return Outcome(["no batch record, so no review of its exceptions"], [])
+    open_ = [
+        f"{n} ({k.replace('_', ' ')}): {d}"
+        for n, k, s, d in e.exceptions
+        if s not in REVIEWED_EXCEPTION_STATUSES
+    ]
+    looked = [f"{len(e.exceptions)} exceptions recorded, {len(e.exceptions) - len(open_)} reviewed"]
+    looked += [f"{n} {k.replace('_', ' ')}: {s}" for n, k, s, _ in e.exceptions[:MAX_FINDINGS]]
+    return Outcome(_capped([f"not reviewed: {o}" for o in open_]), looked)
+
+
+def deviation_resolved(d: DeviationFacts) -> bool:
+    """Closed (or cancelled), or its investigation found no impact on this batch — and never
+    a decision to reject or reprocess it."""
+    if d.disposition in (BatchDisposition.REJECT, BatchDisposition.REPROCESS):
+        return False
+    return d.status in CLOSED_DEVIATION or d.disposition in NOT_IMPACTING
+
+
+def deviations_closed(e: Evidence) -> Outcome:
+    findings = []
+    for d in e.deviations:
+        label = f"{d.number} ({d.classification or 'unclassified'}, {d.status.replace('_', ' ')})"
+        if d.disposition in (BatchDisposition.REJECT, BatchDisposition.REPROCESS):
+            findings.append(f"{label}: decided {d.disposition} for this batch")
+        elif deviation_resolved(d):
+            continue
+        else:
+            findings.append(
+                f"{label} is open and its impact on the batch is not assessed: {d.title}"
+            )
+    looked = [f"{len(e.deviations)} deviations linked to the batch"]
+    looked += [
+        f"{d.number} {d.status.replace('_', ' ')}, batch disposition {d.disposition or 'none'} "
+        f"({d.via})"
+        for d in e.deviations[:MAX_FINDINGS]
+    ]
+    return Outcome(_capped(findings), looked)
+
+
+def qc_passed(e: Evidence) -> Outcome:
+    qc = e.qc
+    if qc is None:
+        return Outcome(["the QC status of the batch is not known"], [])
+    findings = [f"QC {qc.verdict.replace('_', ' ')}: {r}" for r in qc.reasons]
+    if not qc.passed and not findings:
+        findings.append(f"QC verdict {qc.verdict.replace('_', ' ')}")
+    if not qc.approved_certificates:
+        findings.append("no approved certificate of analysis")
+    looked = [
+        f"QC verdict: {qc.verdict.replace('_', ' ')}",
+        f"specifications: {', '.join(qc.specifications) or 'none'}",
+    ]
+    looked += [f"{t.test_code}: {t.shown} ({t.outcome.replace('_', ' ')})" for t in qc.tests]
+    looked.append(f"open OOS investigations: {', '.join(qc.open_investigations) or 'none'}")
+    looked.append(f"approved certificates: {', '.join(qc.approved_certificates) or 'none'}")
+    return Outcome(_capped(findings), looked)
+
+
+# The codes the material checks give (``materials.service``), so an override's codes compare.
+STATUS_CODES = {
+    LotStatus.QUARANTINE.value: "quarantine",
+    LotStatus.ON_HOLD.value: "on_hold",
+    LotStatus.REJECTED.value: "rejected",
+    LotStatus.RECALLED.value: "recalled",
+    LotStatus.EXPIRED.value: "expired_status",
+}
+
+
+def use_blocks(c: ConsumptionFacts) -> list[tuple[str, str]]:
+    """Why a material lot should not have been used when it was: (code, what)."""
+    blocks = []
+    if c.status_at_use is None:
+        blocks.append(("no_history", "its status at the time of use is not on record"))
+    elif c.status_at_use != LotStatus.RELEASED:
+        code = STATUS_CODES.get(c.status_at_use, "not_released")
+        blocks.append((code, f"it was {c.status_at_use.replace('_', ' ')} when used"))
+    day = c.consumed_at.astimezone(UTC).date()
+    if c.expires_on is None:
+        blocks.append(("no_expiry", "it has no expiry or retest date"))
+    elif c.expires_on < day:
+        blocks.append(("expired", f"it expired on {c.expires_on.isoformat()}, before its use"))
+    return blocks
+
+
+def materials_released(e: Evidence) -> Outcome:
+    findings = []
+    for c in e.consumptions:
+        blocks = use_blocks(c)
+        if not blocks:
+            continue
+        if c.override and {code for code, _ in blocks} <= set(c.override_codes):
+            continue
+        findings.append(
+            f"{c.material_code} lot {c.lot_number} ({c.step}): " + "; ".join(w for _, w in blocks)
+        )
+    looked = [f"{len(e.consumptions)} material consumptions of the batch (genealogy)"]
+    looked += [
+        f"{c.material_code} lot {c.lot_number}: {c.quantity:g} {c.unit} on {_stamp(c.consumed_at)}"
+        f", status then {(c.status_at_use or 'unknown').replace('_', ' ')}, expiry "
+        f"{c.expires_on.isoformat() if c.expires_on else 'none'}"
+        + (f", under QA override {c.override}" if c.override else "")
+        for c in e.consumptions[:MAX_FINDINGS]
+    ]
+    return Outcome(_capped(findings), looked)
+
+
+def equipment_qualified(e: Evidence) -> Outcome:
+    findings = [
+        f"step {u.step_position}: " + "; ".join(u.standing.reasons)
+        for u in e.equipment_uses
+        if not u.standing.usable
+    ]
+    looked = [f"{len(e.equipment_uses)} equipment uses recorded"]
+    looked += [
+        f"step {u.step_position}: {u.code} on {_stamp(u.used_at)}, qualified until "
+        f"{u.standing.qualification.valid_until.isoformat() if u.standing.qualification else '—'}"
+        + (
+            f", calibration due {u.standing.calibration.due_on.isoformat()}"
+            if u.standing.calibration
+            else ""
+        )
+        for u in e.equipment_uses[:MAX_FINDINGS]
+    ]
+    return Outcome(_capped(findings), looked)
+
+
+def training_current(e: Evidence) -> Outcome:
+    findings = [
+        f"{c.signature.signer}, '{c.signature.meaning}' on {_stamp(c.signature.signed_at)}: {c.why}"
+        for c in e.training
+        if not c.current
+    ]
+    signers = sorted({c.signature.signer for c in e.training})
+    documents = sorted({c.document for c in e.training})
+    signatures = len(e.step_signatures) + len(e.record_signatures)
+    if signatures and not e.training:
+        findings.append("the batch record is signed but no governing document is known")
+    looked = [
+        f"{signatures} signatures of {len(signers)} people checked against "
+        f"{len(documents)} governing documents: {', '.join(documents) or 'none'}",
+    ]
+    backing = sorted({f"{c.signature.signer}: {c.why}" for c in e.training if c.current})
+    looked += backing[:MAX_FINDINGS]
+    return Outcome(_capped(findings), looked)
+
+
+def no_blocking_change(e: Evidence) -> Outcome:
+    findings = [f"{n} is open ({s.replace('_', ' ')}): {t}" for n, t, s in e.changes]
+    return Outcome(
+        findings,
+        [
+            "change controls linked to the batch, its record or its steps: "
+            + (", ".join(n for n, _, _ in e.changes) or "none open")
+        ],
+    )
+
+
+def spc_alerts_acknowledged(e: Evidence) -> Outcome:
+    findings = [f"{n} not acknowledged: {s}" for n, s in e.spc_alerts]
+    return Outcome(_capped(findings), [f"{len(e.spc_alerts)} open SPC alerts on the batch"])
+
+
+def no_open_nonconformance(e: Evidence) -> Outcome:
+    findings = [f"{n} is {s.replace('_', ' ')}" for n, s in e.nonconformances]
+    return Outcome(findings, [f"open nonconforming product records: {len(e.nonconformances)}"])
+
+
+def lot_awaits_release(e: Evidence) -> Outcome:
+    """In quarantine, or on hold by a record another rule judges (a deviation, an OOS
+    investigation, a nonconformance): that rule then decides. A hold nobody's record explains
+    (placed by a person, by a record not linked to the batch) fails here."""
+    lot = e.lot
+    looked = [f"{lot.audit_label()} is {lot.status.replace('_', ' ')}"]
+    if lot.status == LotStatus.QUARANTINE:
+        return Outcome([], looked)
+    why = f" ({lot.status_reason})" if lot.status_reason else ""
+    if lot.status == LotStatus.ON_HOLD and e.hold is not None:
+        holder, before = e.hold
+        looked.append(f"held by {holder}; {before.replace('_', ' ')} before the hold")
+        judged_by = {d.number: "deviations_closed" for d in e.deviations}
+        judged_by |= {n: "no_open_nonconformance" for n, _ in e.nonconformances}
+        if e.qc is not None:
+            judged_by |= {n: "qc_passed" for n in e.qc.open_investigations}
+        if holder in judged_by and before == LotStatus.QUARANTINE:
+            looked.append(
+                f"{holder} is judged by the rule {judged_by[holder]}; the release lifts its hold"
+            )
+            return Outcome([], looked)
+    return Outcome(
+        [f"the batch is {lot.status.replace('_', ' ')}{why}, not awaiting release"], looked
+    )
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "batch_record_complete",
+        "Batch record complete and signed",
+        "21 CFR 211.188, 211.192; EU GMP Ch. 4; ISA-88 Part 4",
+        ("steps", "signatures"),
+        batch_record_complete,
+    ),
+    Rule(
+        "exceptions_reviewed",
+        "Every exception reviewed by QA",
+        "Review by exception (ISPE GAMP MES guidance)",
+        ("exceptions",),
+        exceptions_reviewed,
+    ),
+    Rule(
+        "deviations_closed",
+        "Deviations closed or assessed as not impacting",
+        "21 CFR 211.192; EU GMP Ch. 1.4(xiv), Annex 16 §1.7",
+        ("deviations",),
+        deviations_closed,
+    ),
+    Rule(
+        "qc_passed",
+        "QC results in specification, no open OOS, certificate approved",
+        "21 CFR 211.165; EU GMP Ch. 6; FDA OOS guidance",
+        ("qc",),
+        qc_passed,
+    ),
+    Rule(
+        "materials_released",
+        "Materials released and within expiry at time of use",
+        "21 CFR 211.84, 211.86; EU GMP Ch. 5.35",
+        ("materials",),
+        materials_released,
+    ),
+    Rule(
+        "equipment_qualified",
+        "Equipment qualified and calibrated at time of use",
+        "21 CFR 211.68, 211.160(b)(4); EU GMP Annex 15",
+        ("equipment",),
+        equipment_qualified,
+    ),
+    Rule(
+        "training_current",
+        "Training of every signer current at signing",
+        "21 CFR 211.25; Part 11 §11.10(i); EU GMP Ch. 2",
+        ("training",),
+        training_current,
+    ),
+    Rule(
+        "no_blocking_change",
+        "No open change control on the batch",
+        "ICH Q10 §3.2.3; EU GMP Annex 16 §1.7",
+        ("changes",),
+        no_blocking_change,
+    ),
+    Rule(
+        "spc_alerts_acknowledged",
+        "SPC alerts of the batch acknowledged",
+        "ICH Q10 §3.2.1 (process performance monitoring)",
+        ("spc",),
+        spc_alerts_acknowledged,
+    ),
+    Rule(
+        "no_open_nonconformance",
+        "No open nonconforming product record",
+        "21 CFR 211.115; EU GMP Ch. 5",
+        ("nonconformances",),
+        no_open_nonconformance,
+    ),
+    Rule(
+        "lot_awaits_release",
+        "Batch awaiting release (not held by an open matter)",
+        "EU GMP Annex 16 §1.7",
+        ("hold",),
+        lot_awaits_release,
+    ),
+)
+
+
+def judge(rule: Rule, evidence: Evidence) -> RuleResult:
+    """One rule, failing closed."""
+    missing = [
+        f"{part}: {evidence.unavailable[part]}"
+        for part in rule.needs
+        if part in evidence.unavailable
+    ]
+    if missing:
+        findings = [f"can't decide: evidence not available ({m})" for m in missing]
+        return RuleResult(rule.code, rule.title, rule.basis, False, tuple(findings), ())
+    try:
+        outcome = rule.check(evidence)
+    except Exception as failure:
+        reason = (
+            f"can't decide: the rule failed while judging ({failure or type(failure).__name__})"
+        )
+        return RuleResult(rule.code, rule.title, rule.basis, False, (reason,), ())
+    return RuleResult(
+        rule.code,
+        rule.title,
+        rule.basis,
+        not outcome.findings,
+        tuple(outcome.findings),
+        tuple(outcome.evidence),
+    )
+
+
+def judge_all(evidence: Evidence, rules: Sequence[Rule] = RULES) -> list[RuleResult]:
+    return [judge(rule, evidence) for rule in rules]

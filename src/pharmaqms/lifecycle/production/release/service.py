@@ -1,0 +1,253 @@
+"""Rule-based release: the checklist evaluated over everything linked to a batch, and the
+qualified person's signed decision — release (only while every rule passes, checked again at
+the moment of signing) or reject. The time from the end of manufacture to the decision is
+recorded: the release cycle time."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pharmaqms.kernel import audit, clock
+from pharmaqms.kernel.canonical import content_hash
+from pharmaqms.kernel.errors import Conflict, InvalidInput, NotFound, StaleRecord
+from pharmaqms.kernel.identity import Actor
+from pharmaqms.kernel.workflow import perform
+from pharmaqms.lifecycle.production.batchrecords.models import BatchRecord, BatchRecordStatus
+from pharmaqms.lifecycle.production.release.evidence import gather
+from pharmaqms.lifecycle.production.release.models import BatchRelease, ReleaseStatus
+from pharmaqms.lifecycle.production.release.rules import RuleResult, judge_all
+from pharmaqms.lifecycle.production.release.workflow import BATCH_RELEASE_WORKFLOW
+from pharmaqms.platform.masterdata.models import Lot, LotStatus
+from pharmaqms.platform.masterdata.service import set_lot_status
+
+
+class ReleaseBlocked(Conflict):
+    code = "release_blocked"
+    title = "Release blocked by the checklist"
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    lot_id: int
+    lot_label: str
+    lot_number: str
+    product_code: str
+    lot_status: str
+    batch_record_id: int | None
+    batch_record_number: str | None
+    manufacturing_ended_at: datetime | None
+    evaluated_at: datetime
+    results: tuple[RuleResult, ...]
+    took_ms: float
+
+    @property
+    def passed(self) -> bool:
+        return all(r.passed for r in self.results)
+
+    @property
+    def failing(self) -> list[RuleResult]:
+        return [r for r in self.results if not r.passed]
+
+    def as_list(self) -> list[dict[str, object]]:
+        return [r.as_dict() for r in self.results]
+
+    @property
+    def hash(self) -> str:
+        """What the QP looked at: a page posts it back so a checklist that changed meanwhile
+        is refused instead of signed unseen."""
+        return content_hash(self.as_list())
+
+
+def evaluate_release(session: Session, lot_id: int) -> Evaluation:
+    """Every rule over the batch's evidence. Reads only."""
+    started = time.perf_counter()
+    evidence = gather(session, lot_id)
+    results = tuple(judge_all(evidence))
+    lot, record = evidence.lot, evidence.record
+    return Evaluation(
+        lot_id=lot.id,
+        lot_label=lot.audit_label(),
+        lot_number=lot.lot_number,
+        product_code=lot.item_code,
+        lot_status=lot.status,
+        batch_record_id=record.id if record else None,
+        batch_record_number=record.number if record else None,
+        manufacturing_ended_at=lot.manufacturing_ended_at,
+        evaluated_at=clock.now(),
+        results=results,
+        took_ms=(time.perf_counter() - started) * 1000,
+    )
+
+
+def decision_of(session: Session, lot_id: int) -> BatchRelease | None:
+    return session.scalars(select(BatchRelease).where(BatchRelease.lot_id == lot_id)).first()
+
+
+def get_release(session: Session, release_id: int) -> BatchRelease:
+    release = session.get(BatchRelease, release_id)
+    if release is None:
+        raise NotFound(f"no batch release with id {release_id}")
+    return release
+
+
+def _decision(
+    session: Session, *, actor: Actor, evaluation: Evaluation, decision: str, expected: str | None
+) -> BatchRelease:
+    existing = decision_of(session, evaluation.lot_id)
+    if existing is not None:
+        raise Conflict(
+            f"{evaluation.lot_label} was {existing.status} already ({existing.number})",
+            extra={"release": existing.number},
+        )
+    if expected is not None and expected != evaluation.hash:
+        raise StaleRecord(
+            "the checklist changed since you looked at it: nothing was signed; review it again",
+            extra={"evaluation_hash": evaluation.hash},
+        )
+    release = BatchRelease(
+        status=ReleaseStatus.PENDING.value,
+        lot_id=evaluation.lot_id,
+        batch_record_id=evaluation.batch_record_id,
+        decision=decision,
+        evaluation=evaluation.as_list(),
+        evaluation_hash=evaluation.hash,
+        all_passed=evaluation.passed,
+        evaluated_at=evaluation.evaluated_at,
+        manufacturing_ended_at=evaluation.manufacturing_ended_at,
+        decision_comment="",
+    )
+    with audit.changes(session, actor=actor, reason=f"{decision} of {evaluation.lot_label}"):
+        session.add(release)
+    return release
+
+
+def release_batch(
+    session: Session,
+    *,
+    actor: Actor,
+    lot_id: int,
+    password: str,
+    comment: str | None = None,
+    expected_evaluation: str | None = None,
+) -> BatchRelease:
+    """The QP's release, signed "Released". Refused while any rule fails (409, every failing
+    rule named), by anyone who is not a qualified person (403), and when the checklist changed
+    since the page showed it (``expected_evaluation``)."""
+    actor.require("release.decide", "release batches")
+    evaluation = evaluate_release(session, lot_id)
+    if not evaluation.passed:
+        reasons = [f"{r.title}: {'; '.join(r.findings)}" for r in evaluation.failing]
+        raise ReleaseBlocked(
+            f"{evaluation.lot_label} can't be released: "
+            + ", ".join(r.title for r in evaluation.failing),
+            reasons=reasons,
+            extra={"failing_rules": [r.code for r in evaluation.failing]},
+        )
+    release = _decision(
+        session,
+        actor=actor,
+        evaluation=evaluation,
+        decision="release",
+        expected=expected_evaluation,
+    )
+    perform(
+        session,
+        BATCH_RELEASE_WORKFLOW,
+        release,
+        "release",
+        actor=actor,
+        password=password,
+        comment=comment,
+    )
+    return release
+
+
+def reject_batch(
+    session: Session,
+    *,
+    actor: Actor,
+    lot_id: int,
+    password: str,
+    reason: str,
+    comment: str | None = None,
+) -> BatchRelease:
+    """The QP's rejection, signed "Rejected" with its reason; the lot becomes rejected."""
+    actor.require("release.decide", "reject batches")
+    if not (reason or "").strip():
+        raise InvalidInput("say why the batch is rejected", field="reason")
+    evaluation = evaluate_release(session, lot_id)
+    release = _decision(
+        session, actor=actor, evaluation=evaluation, decision="reject", expected=None
+    )
+    perform(
+        session,
+        BATCH_RELEASE_WORKFLOW,
+        release,
+        "reject",
+        actor=actor,
+        password=password,
+        reason=reason,
+        comment=comment,
+    )
+    return release
+
+
+def on_decided(session: Session, release: BatchRelease, *, actor: Actor) -> None:
+    """The decision reaches the lot, and the release cycle time is recorded."""
+    lot = session.get(Lot, release.lot_id)
+    assert lot is not None  # a foreign key
+    now = clock.now()
+    target = LotStatus.RELEASED if release.status == ReleaseStatus.RELEASED else LotStatus.REJECTED
+    verb = "released" if target == LotStatus.RELEASED else "rejected"
+    set_lot_status(
+        session,
+        lot,
+        target,
+        actor=actor,
+        reason=f"{release.number}: {verb} by the qualified person {actor.full_name}",
+    )
+    hours = None
+    if release.manufacturing_ended_at is not None:
+        hours = round((now - release.manufacturing_ended_at).total_seconds() / 3600, 3)
+    with audit.changes(session, actor=actor, reason=f"{release.number} decided"):
+        release.decided_at = now
+        release.cycle_time_hours = hours
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    record: BatchRecord
+    lot: Lot
+    evaluation: Evaluation
+
+
+def awaiting_release(session: Session, *, limit: int = 50) -> list[QueueItem]:
+    """Completed batch records whose batch has no decision yet, with their checklist now."""
+    decided = select(BatchRelease.lot_id)
+    rows = session.execute(
+        select(BatchRecord, Lot)
+        .join(Lot, Lot.id == BatchRecord.lot_id)
+        .where(
+            BatchRecord.status == BatchRecordStatus.COMPLETED,
+            BatchRecord.lot_id.not_in(decided),
+        )
+        .order_by(BatchRecord.completed_at)
+        .limit(limit)
+    ).all()
+    return [QueueItem(r, lot, evaluate_release(session, lot.id)) for r, lot in rows]
+
+
+def recent_decisions(session: Session, *, limit: int = 50) -> list[tuple[BatchRelease, Lot]]:
+    rows = session.execute(
+        select(BatchRelease, Lot)
+        .join(Lot, Lot.id == BatchRelease.lot_id)
+        .where(BatchRelease.status != ReleaseStatus.PENDING)
+        .order_by(BatchRelease.decided_at.desc(), BatchRelease.id.desc())
+        .limit(limit)
+    ).all()
+    return [(r, lot) for r, lot in rows]
