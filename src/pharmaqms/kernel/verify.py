@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel.audit import GENESIS, chain_hash, entry_content_of_tuple
+from pharmaqms.kernel.canonical import plain
 from pharmaqms.kernel.models import AuditChainHead, AuditEntry, ElectronicSignature
 from pharmaqms.kernel.records import AUDITED_TYPES
 from pharmaqms.kernel.signatures import signature_hash
@@ -72,15 +73,25 @@ def verify(session: Session, progress: Progress | None = None) -> VerifyReport:
     latest: dict[tuple[str, int], tuple[int, str, str]] = {}
     expected_seq = 1
     prev_hash = GENESIS
-    columns = [getattr(AuditEntry, name) for name in (*AuditEntry.HASHED, "entry_hash")]
+    # The entries of one transaction share their timestamp: format it once, not per entry.
+    last_time: Any = None
+    last_stamp = ""
+    # Table columns, not ORM attributes: the rows are only read, and ORM-enabled column
+    # loading cost several times the reading itself.
+    table = AuditEntry.__table__
+    columns = [table.c[name] for name in (*AuditEntry.HASHED, "entry_hash")]
     stream = session.execute(
-        select(*columns).order_by(AuditEntry.seq).execution_options(yield_per=5000)
+        select(*columns).order_by(table.c.seq).execution_options(yield_per=5000)
     )
     for row in stream:
         report.entries += 1
         if report.entries % 5000 == 0:
             tick("chain", 5000)
         content = entry_content_of_tuple(row)  # the row is the HASHED columns, then the hash
+        if content["occurred_at"] != last_time:
+            last_time = content["occurred_at"]
+            last_stamp = plain(last_time)
+        content["occurred_at"] = last_stamp  # what the canonical form writes for it
         if row.seq != expected_seq:
             if row.seq > expected_seq:
                 # Which record the deleted entries concerned is unknown: the entry after the
