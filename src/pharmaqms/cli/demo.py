@@ -48,6 +48,7 @@ def _import_module_loaders() -> None:
         "pharmaqms.lifecycle.production.materials.demo",
         "pharmaqms.lifecycle.production.qc.demo",
         "pharmaqms.lifecycle.production.nonconforming.demo",
+        "pharmaqms.lifecycle.production.monitoring.demo",
     ):
         importlib.import_module(module)
 

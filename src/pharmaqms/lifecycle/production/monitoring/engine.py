@@ -24,8 +24,9 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
-from pharmaqms.lifecycle.production.monitoring.series import SeriesKey, StoredReading
+from pharmaqms.lifecycle.production.monitoring.series import SeriesKey
 from pharmaqms.lifecycle.production.spc import ChartKind, RuleEvaluator, RuleSet
 from pharmaqms.lifecycle.production.spc.rules import rule_name
 from pharmaqms.platform.timeseries.arrivals import ArrivedReading
@@ -75,10 +76,26 @@ class Signal:
         return rule_name(self.config.rule_set, self.rule)
 
 
+class Fed(Protocol):
+    """A reading as a monitor takes it: arrived from the platform, or read back from storage."""
+
+    @property
+    def reading_id(self) -> int: ...
+    @property
+    def batch_id(self) -> int: ...
+    @property
+    def value(self) -> float: ...
+    @property
+    def measured_at(self) -> datetime: ...
+
+
 class ParameterMonitor:
     """The state of one parameter's chart: the run rule evaluator, the next point's index, the
     readings of an incomplete subgroup, and the last reading fed (to tell whether storage holds
-    readings this monitor has not seen)."""
+    readings this monitor has not seen).
+
+    ``feed`` runs once per reading at the rates live monitoring needs (see the benchmark), so
+    what it reads of the configuration is copied onto the monitor itself."""
 
     __slots__ = (
         "_pending",
@@ -86,9 +103,11 @@ class ParameterMonitor:
         "_previous",
         "_update",
         "config",
-        "last_id",
-        "last_measured_at",
+        "effective_from",
+        "last",
         "next_index",
+        "size",
+        "unit",
     )
 
     def __init__(self, config: MonitorConfig, *, next_index: int = 0) -> None:
@@ -100,31 +119,26 @@ class ParameterMonitor:
             enabled=config.rules,
         )
         self._update = evaluator.update
+        self.size = config.subgroup_size
+        self.unit = config.unit
+        self.effective_from = config.effective_from
         self.next_index = next_index
-        self.last_measured_at: datetime | None = None
-        self.last_id = 0
+        self.last: Fed | None = None
         self._pending: list[float] = []
         self._pending_batch = 0
         self._previous: tuple[int, ...] = ()
 
-    def feed(
-        self,
-        reading_id: int,
-        batch_id: int,
-        value: float,
-        measured_at: datetime,
-        signals: list[Signal],
-    ) -> None:
+    def feed(self, reading: Fed, signals: list[Signal]) -> None:
         """Take one reading of the series (in the unit of the parameter); append a signal for
         each rule the point it completes starts breaking."""
-        self.last_measured_at = measured_at
-        self.last_id = reading_id
-        size = self.config.subgroup_size
+        self.last = reading
+        value = reading.value
+        size = self.size
         if size > 1:
             pending = self._pending
-            if batch_id != self._pending_batch:
+            if reading.batch_id != self._pending_batch:
                 pending.clear()
-                self._pending_batch = batch_id
+                self._pending_batch = reading.batch_id
             pending.append(value)
             if len(pending) < size:
                 return
@@ -138,25 +152,36 @@ class ParameterMonitor:
             for rule in hits:
                 if rule not in previous:
                     signals.append(
-                        Signal(self.config, rule, index, value, batch_id, reading_id, measured_at)
+                        Signal(
+                            self.config,
+                            rule,
+                            index,
+                            value,
+                            reading.batch_id,
+                            reading.reading_id,
+                            reading.measured_at,
+                        )
                     )
         self._previous = hits
 
-    def replay(self, readings: Iterable[StoredReading], signals: list[Signal]) -> None:
+    def replay(self, readings: Iterable[Fed], signals: list[Signal]) -> None:
+        feed = self.feed
         for r in readings:
-            self.feed(r.reading_id, r.batch_id, r.value, r.measured_at, signals)
+            feed(r, signals)
 
     @property
     def last_place(self) -> tuple[datetime, int] | None:
-        last = self.last_measured_at
-        return None if last is None else (last, self.last_id)
+        last = self.last
+        return None if last is None else (last.measured_at, last.reading_id)
 
     def has_seen(self, measured_at: datetime, reading_id: int) -> bool:
         """Whether a reading at this place in the series lies at or before the last one fed."""
-        last = self.last_measured_at
+        last = self.last
         if last is None:
             return False
-        return measured_at < last or (measured_at == last and reading_id <= self.last_id)
+        return measured_at < last.measured_at or (
+            measured_at == last.measured_at and reading_id <= last.reading_id
+        )
 
 
 def evaluate(
@@ -177,19 +202,16 @@ def evaluate(
         monitor = get(
             (product(r.batch_id, ""), r.unit_procedure, r.operation, r.phase, r.parameter)
         )
-        if monitor is None:
+        if monitor is None or r.measured_at < monitor.effective_from:
             continue
-        config = monitor.config
-        if r.measured_at < config.effective_from:
-            continue
-        if r.unit != config.unit and r.unit:
+        if r.unit != monitor.unit and r.unit:
             log.warning(
                 "%s: reading %d in %r, not %r: not plotted",
-                config.subject,
+                monitor.config.subject,
                 r.reading_id,
                 r.unit,
-                config.unit,
+                monitor.unit,
             )
             continue
-        monitor.feed(r.reading_id, r.batch_id, r.value, r.measured_at, signals)
+        monitor.feed(r, signals)
     return signals

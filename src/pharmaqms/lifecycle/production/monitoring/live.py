@@ -7,9 +7,10 @@ work it then:
    limits) — so a new revision of limits, a rule switched off or a suspension counts from the
    next delivery on, in every process;
 2. checks that each parameter's monitor in memory is in step with storage: it has seen every
-   stored reading of the series before these, and these come after it. That is one COUNT per
-   parameter and delivery. A monitor that missed readings stored by another process carries
-   on from the last reading it saw (so those are judged too; an alert is unique per rule and
+   stored reading of the series before these, and these come after it. One query per delivery
+   asks for the readings of the touched parameters stored by other deliveries since the
+   monitors' last ones. A monitor that missed readings stored by another process carries on
+   from the last reading it saw (so those are judged too; an alert is unique per rule and
    reading, so a point the other process judged is not alerted twice). A monitor that is new
    (first use after start), under new limits or configuration, or passed by a reading measured
    earlier than one already charted is rebuilt from the last stored readings before the
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import and_, select
@@ -65,53 +66,79 @@ log = logging.getLogger("pharmaqms.spc")
 RECENT_POINTS = 20
 
 
-def config_of(parameter: MonitoredParameter, limits: ControlLimits) -> MonitorConfig:
-    assert limits.effective_from is not None, "approved limits have a start"
-    return MonitorConfig(
-        parameter_id=parameter.id,
-        parameter_version=parameter.version,
-        limits_id=limits.id,
-        subject=parameter.audit_label(),
-        key=parameter.key,
-        unit=parameter.unit,
-        chart_kind=ChartKind(limits.chart_kind),
-        subgroup_size=limits.subgroup_size,
-        rule_set=RuleSet(parameter.rule_set),
-        rules=parameter.rules,
-        center=limits.center,
-        location_sigma=limits.location_sigma,
-        lcl=limits.lcl,
-        ucl=limits.ucl,
-        effective_from=limits.effective_from,
-        alert_roles=parameter.roles,
-    )
+MP, CL = MonitoredParameter, ControlLimits
+# Plain columns, not ORM objects: a delivery touching 1,000 parameters reads 1,000 of these, and
+# building ORM instances for them cost more than the rest of the listener together.
+_CONFIG = select(
+    MP.id,
+    MP.version,
+    CL.id,
+    MP.number,
+    MP.title,
+    MP.product_code,
+    MP.unit_procedure,
+    MP.operation,
+    MP.phase,
+    MP.parameter,
+    MP.unit,
+    MP.rule_set,
+    MP.enabled_rules,
+    MP.alert_roles,
+    CL.chart_kind,
+    CL.subgroup_size,
+    CL.center,
+    CL.location_sigma,
+    CL.lcl,
+    CL.ucl,
+    CL.effective_from,
+).join(CL, and_(CL.parameter_id == MP.id, CL.status == LimitsStatus.APPROVED))
 
 
-def load_configs(session: Session, keys: Sequence[SeriesKey]) -> dict[SeriesKey, MonitorConfig]:
-    """The live configuration of these series (active parameters with approved limits)."""
+def load_configs(
+    session: Session,
+    keys: Sequence[SeriesKey],
+    known: Mapping[SeriesKey, ParameterMonitor] | None = None,
+) -> dict[SeriesKey, MonitorConfig]:
+    """The live configuration of these series (active parameters with approved limits). A
+    configuration a monitor already holds is reused when its stamp has not changed."""
     if not keys:
         return {}
     wanted = set(keys)
     rows = session.execute(
-        select(MonitoredParameter, ControlLimits)
-        .join(
-            ControlLimits,
-            and_(
-                ControlLimits.parameter_id == MonitoredParameter.id,
-                ControlLimits.status == LimitsStatus.APPROVED,
-            ),
+        _CONFIG.where(
+            MP.status == MonitoringStatus.ACTIVE,
+            MP.product_code.in_(sorted({k[0] for k in wanted})),
+            MP.parameter.in_(sorted({k[4] for k in wanted})),
         )
-        .where(
-            MonitoredParameter.status == MonitoringStatus.ACTIVE,
-            MonitoredParameter.product_code.in_(sorted({k[0] for k in wanted})),
-            MonitoredParameter.parameter.in_(sorted({k[4] for k in wanted})),
-        )
-    ).all()
+    )
     found = {}
-    for parameter, limits in rows:
-        key = parameter.key
-        if key in wanted:
-            found[key] = config_of(parameter, limits)
+    for row in rows:
+        key = (row[5], row[6], row[7], row[8], row[9])
+        if key not in wanted:
+            continue
+        monitor = known.get(key) if known is not None else None
+        if monitor is not None and monitor.config.stamp == (row[1], row[2]):
+            found[key] = monitor.config
+            continue
+        assert row[20] is not None, "approved limits have a start"
+        found[key] = MonitorConfig(
+            parameter_id=row[0],
+            parameter_version=row[1],
+            limits_id=row[2],
+            subject=f"{row[3]} {row[4]}",
+            key=key,
+            unit=row[10],
+            chart_kind=ChartKind(row[14]),
+            subgroup_size=row[15],
+            rule_set=RuleSet(row[11]),
+            rules=tuple(int(n) for n in row[12].split(",") if n),
+            center=row[16],
+            location_sigma=row[17],
+            lcl=row[18],
+            ucl=row[19],
+            effective_from=row[20],
+            alert_roles=tuple(r for r in row[13].split(",") if r),
+        )
     return found
 
 
@@ -211,9 +238,10 @@ class LiveMonitoring:
     ) -> tuple[list[ArrivedReading], list[Signal]]:
         """Bring every touched monitor in step with storage. Returns the readings of monitors
         that were in step (to feed now) and the signals of the replayed ones."""
-        configs = load_configs(session, list(delivery.by_key))
+        configs = load_configs(session, list(delivery.by_key), self.monitors)
         in_step: set[SeriesKey] = set()
         signals: list[Signal] = []
+        to_check: dict[SeriesKey, tuple[ParameterMonitor, Place]] = {}
         for key, arrived in delivery.by_key.items():
             config = configs.get(key)
             if config is None:
@@ -238,18 +266,21 @@ class LiveMonitoring:
                 and not monitor.has_seen(*first)
             )
             if current and monitor is not None:
-                if self._in_step(session, monitor, last, len(charted)):
-                    in_step.add(key)
-                    continue
-                # Readings it has not seen came before these (stored by another process):
-                # carry on from the last one it saw, so they are judged too.
-                unseen = store.readings(session, series_of(config), after=monitor.last_place)
-                monitor.replay(unseen, signals)
+                to_check[key] = (monitor, last)
                 continue
             start = min(first, replay_from) if replay_from is not None else first
             monitor = rebuild(session, config, until=start)
             monitor.replay(store.readings(session, series_of(config), from_place=start), signals)
             self.monitors[key] = monitor
+        missed = self._missed(session, to_check, delivery.readings)
+        for key, (monitor, _last) in to_check.items():
+            if key not in missed:
+                in_step.add(key)
+                continue
+            # Readings it has not seen came before these (stored by another process): carry on
+            # from the last one it saw, so those are judged too.
+            unseen = store.readings(session, series_of(monitor.config), after=monitor.last_place)
+            monitor.replay(unseen, signals)
         fresh = [
             r
             for r in delivery.readings
@@ -260,11 +291,40 @@ class LiveMonitoring:
         fresh.sort(key=lambda r: (r.measured_at, r.reading_id))
         return fresh, signals
 
-    @staticmethod
-    def _in_step(session: Session, monitor: ParameterMonitor, last: Place, arrived: int) -> bool:
-        """Whether the stored readings after the monitor's last one are just these."""
-        stored = store.count_between(session, series_of(monitor.config), monitor.last_place, last)
-        return stored == arrived
+    def _missed(
+        self,
+        session: Session,
+        to_check: dict[SeriesKey, tuple[ParameterMonitor, Place]],
+        readings: Sequence[ArrivedReading],
+    ) -> set[SeriesKey]:
+        """The series among these whose storage holds a reading, after the last one its monitor
+        saw and up to the delivery's last, that is not of this delivery: one query for all."""
+        if not to_check:
+            return set()
+        since = min(
+            m.last_place[0] if m.last_place else m.config.effective_from
+            for m, _ in to_check.values()
+        )
+        until = max(last[0] for _, last in to_check.values())
+        runs = {r.run_id for r in readings}
+        missed = set()
+        for stray in store.strays(session, list(to_check), since, until, runs):
+            key = (self.products.get(stray.batch_id, ""), *stray.step)
+            checked = to_check.get(key)
+            if checked is None:
+                continue
+            monitor, last = checked
+            config = monitor.config
+            seen = monitor.last_place
+            place = (stray.measured_at, stray.reading_id)
+            if (
+                (seen is None or place > seen)
+                and place <= last
+                and stray.measured_at >= config.effective_from
+                and stray.unit in (config.unit, "")
+            ):
+                missed.add(key)
+        return missed
 
     def _replay_later(self, readings: Sequence[ArrivedReading]) -> None:
         for key, arrived in self._sort(readings).by_key.items():

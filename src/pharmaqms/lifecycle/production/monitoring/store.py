@@ -64,11 +64,6 @@ def not_before(place: Place) -> ColumnElement[bool]:
     return or_(R.measured_at > at, and_(R.measured_at == at, R.id >= reading_id))
 
 
-def not_after(place: Place) -> ColumnElement[bool]:
-    at, reading_id = place
-    return or_(R.measured_at < at, and_(R.measured_at == at, R.id <= reading_id))
-
-
 def _select(series: Series) -> Select[int, int, float, datetime]:
     return select(R.id, R.batch_id, R.value, R.measured_at).where(*series.conditions())
 
@@ -103,12 +98,38 @@ def readings(
     return _stored(session.execute(query.order_by(R.measured_at, R.id)))
 
 
-def count_between(session: Session, series: Series, after_place: Place | None, upto: Place) -> int:
-    """Readings of the series after ``after_place`` (all when None) and not after ``upto``."""
-    query = select(func.count()).select_from(R).where(*series.conditions(), not_after(upto))
-    if after_place is not None:
-        query = query.where(_after(after_place))
-    return int(session.execute(query).scalar_one())
+@dataclass(frozen=True, slots=True)
+class Stray:
+    reading_id: int
+    batch_id: int
+    step: tuple[str, str, str, str]  # unit procedure, operation, phase, parameter
+    unit: str
+    measured_at: datetime
+
+
+def strays(
+    session: Session,
+    keys: Sequence[SeriesKey],
+    since: datetime,
+    until: datetime,
+    runs: Iterable[int | None],
+) -> list[Stray]:
+    """Readings of these parameters measured in [since, until] that other deliveries stored
+    (not the runs given): what a monitor may have missed. The caller matches them to series."""
+    delivered = sorted(r for r in set(runs) if r is not None)
+    query = select(
+        R.id, R.batch_id, R.unit_procedure, R.operation, R.phase, R.parameter, R.unit, R.measured_at
+    ).where(
+        R.parameter.in_(sorted({k[4] for k in keys})),
+        R.measured_at >= since,
+        R.measured_at <= until,
+    )
+    if delivered:
+        query = query.where(or_(R.run_id.is_(None), R.run_id.not_in(delivered)))
+    return [
+        Stray(row[0], row[1], (row[2], row[3], row[4], row[5]), row[6], row[7])
+        for row in session.execute(query)
+    ]
 
 
 @dataclass(frozen=True)
