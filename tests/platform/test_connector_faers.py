@@ -116,8 +116,11 @@ def test_re_importing_the_feed_changes_nothing(db, people, frozen_clock) -> None
     set_up_company(db, people, batches=("T26-0101",))
     _ingest(db, people, sample("faers_drug_events.json"))
 
-    assert _ingest(db, people, sample("faers_drug_events.json")) == (6, 0, 0, 3, 3)
+    quarantined = count(db, QuarantinedRow)
+    # Rows already stored and rows already waiting in the quarantine are both duplicates.
+    assert _ingest(db, people, sample("faers_drug_events.json")) == (6, 0, 0, 6, 0)
     assert (count(db, AdverseEventReport), count(db, AdverseEventLot)) == (3, 3)
+    assert count(db, QuarantinedRow) == quarantined == 3
 
 
 def test_a_batch_number_unknown_at_first_is_linked_by_relinking_once_the_lot_exists(

@@ -123,8 +123,11 @@ def test_scanning_the_same_packs_again_changes_nothing(db, people, frozen_clock)
     set_up_company(db, people, batches=("T26-0101", "T26-0102"))
     _ingest(db, people, sample("gs1_scans.txt"))
 
-    assert _ingest(db, people, sample("gs1_scans.txt")) == (12, 0, 0, 6, 6)
+    quarantined = count(db, QuarantinedRow)
+    # Scans already stored and scans already waiting in the quarantine are both duplicates.
+    assert _ingest(db, people, sample("gs1_scans.txt")) == (12, 0, 0, 12, 0)
     assert count(db, Gs1Scan) == 5
+    assert count(db, QuarantinedRow) == quarantined == 6
 
 
 def test_a_scan_with_the_separator_restored_is_replayed_and_linked(

@@ -80,11 +80,29 @@ def test_re_importing_the_same_file_changes_no_data(db, people, frozen_clock) ->
     _setup(db, people)
     with unit_of_work(db) as s:
         ingest.ingest(s, actor=people.qc, kind="lims", content=CSV)
-    before = _count(db, QCResult)
+    before = (_count(db, QCResult), _count(db, QuarantinedRow))
     with unit_of_work(db) as s:
         again = ingest.ingest(s, actor=people.qc, kind="lims", content=CSV)
-        assert (again.rows_accepted, again.rows_duplicate) == (0, 2)
-    assert _count(db, QCResult) == before == 2
+        # 2 results already stored + 3 rows already waiting in the quarantine.
+        assert (again.rows_accepted, again.rows_quarantined, again.rows_duplicate) == (0, 0, 5)
+    assert (_count(db, QCResult), _count(db, QuarantinedRow)) == before == (2, 3)
+
+
+def test_two_rows_with_one_identity_and_different_values_are_not_silently_merged(
+    db, people, frozen_clock
+) -> None:  # type: ignore[no-untyped-def]
+    _setup(db, people)
+    header, first = CSV.splitlines()[:2]
+    conflicting = first.replace(b",99.2,", b",97.0,")
+    with unit_of_work(db) as s:
+        run = ingest.ingest(
+            s, actor=people.qc, kind="lims", content=b"\n".join([header, first, first, conflicting])
+        )
+        assert (run.rows_accepted, run.rows_duplicate, run.rows_quarantined) == (1, 1, 1)
+    with unit_of_work(db, write=False) as s:
+        [row] = s.scalars(select(QuarantinedRow))
+        assert (row.position, [r["code"] for r in row.reasons]) == ("line 4", ["conflicting_row"])
+        assert s.scalar(select(QCResult.value)) == 99.2
 
 
 def test_a_quarantined_row_is_corrected_and_replayed_and_a_still_bad_fix_changes_nothing(

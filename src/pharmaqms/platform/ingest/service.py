@@ -21,7 +21,7 @@ from pharmaqms.kernel.canonical import plain
 from pharmaqms.kernel.errors import Conflict, DocumentRefused, InvalidInput, NotFound
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.settings import get_settings
-from pharmaqms.platform.governance.rules import Checked, Context, check
+from pharmaqms.platform.governance.rules import Checked, Context, Problem, check
 from pharmaqms.platform.ingest.connector import Connector, SourceRow, StoreContext
 from pharmaqms.platform.ingest.models import (
     DataSource,
@@ -95,13 +95,26 @@ class _Tally:
 
 def _quarantine(
     session: Session, run: ImportRun, source: DataSource, row: SourceRow, problems: list[Any]
-) -> QuarantinedRow:
+) -> QuarantinedRow | None:
+    """Keep a rejected row with its reasons. The same row sent again while the first copy is
+    still open is not quarantined twice (re-sending a file changes nothing): returns None."""
+    raw = plain(row.values)
+    already = session.scalars(
+        select(QuarantinedRow.id).where(
+            QuarantinedRow.source_id == source.id,
+            QuarantinedRow.entity == row.entity,
+            QuarantinedRow.status == QuarantineStatus.OPEN,
+            QuarantinedRow.raw == raw,
+        )
+    ).first()
+    if already is not None:
+        return None
     item = QuarantinedRow(
         run_id=run.id,
         source_id=source.id,
         entity=row.entity,
         position=row.position,
-        raw=plain(row.values),
+        raw=raw,
         reasons=[p.as_dict() for p in problems],
         status=QuarantineStatus.OPEN,
         created_at=clock.now(),
@@ -124,13 +137,21 @@ def _apply(
     ctx = Context(now=clock.now(), source_timezone=source.mapping.get("timezone"))
     store_ctx = StoreContext(session, run.id, source.id, run.received_at, source.mapping, actor)
     quarantined: list[QuarantinedRow] = []
-    seen: set[tuple[str, tuple[Any, ...]]] = set()
+    # Natural key → (position, values) of the first row with that key in this delivery.
+    seen: dict[tuple[str, tuple[Any, ...]], tuple[str, dict[str, Any]]] = {}
+
+    def keep(row: SourceRow, problems: list[Any]) -> None:
+        item = _quarantine(session, run, source, row, problems)
+        if item is None:
+            tally.duplicate += 1
+        else:
+            quarantined.append(item)
+            tally.quarantined += 1
+
     for index, row in enumerate(rows, 1):
         spec = connector.specs.get(row.entity)
         if spec is None:
             checked = Checked()
-            from pharmaqms.platform.governance.rules import Problem
-
             checked.problems.append(
                 Problem("entity", "unknown_entity", f"this source does not deliver {row.entity!r}")
             )
@@ -141,13 +162,28 @@ def _apply(
         if checked.ok and spec is not None:
             key = (row.entity, checked.key(spec))
             if key in seen:
-                tally.duplicate += 1
+                first_position, first_values = seen[key]
+                if first_values == checked.values:
+                    tally.duplicate += 1
+                else:
+                    # Same identity, different values: the later row is quarantined so that
+                    # the conflict is seen and decided by a person, not merged silently.
+                    keep(
+                        row,
+                        [
+                            Problem(
+                                ",".join(spec.natural_key),
+                                "conflicting_row",
+                                f"{first_position} of this delivery has the same "
+                                f"{', '.join(spec.natural_key)} with different values",
+                            )
+                        ],
+                    )
                 continue
-            seen.add(key)
+            seen[key] = (row.position, checked.values)
             stored = connector.store(store_ctx, row.entity, checked)
             if stored.problems:
-                quarantined.append(_quarantine(session, run, source, row, stored.problems))
-                tally.quarantined += 1
+                keep(row, stored.problems)
             elif stored.duplicate:
                 tally.duplicate += 1
             else:
@@ -169,8 +205,7 @@ def _apply(
                 if stored.measured_at is not None:
                     delays.append((run.received_at - stored.measured_at).total_seconds())
         else:
-            quarantined.append(_quarantine(session, run, source, row, checked.problems))
-            tally.quarantined += 1
+            keep(row, checked.problems)
         if progress and index % 100 == 0:
             progress(100)
     return quarantined
