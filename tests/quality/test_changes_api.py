@@ -350,6 +350,8 @@ def test_a_change_raised_from_a_capa_shows_on_both(api: Any, db: Any) -> None:
     assert [(link["record_type"], link["label"]) for link in led_to] == [
         ("change_request", "CC-2026-0001")
     ]
+    listed = qa.get("/api/v1/changes", params={"status": "draft", "limit": 1}).json()
+    assert (listed["total"], [c["number"] for c in listed["items"]]) == (1, ["CC-2026-0001"])
 
 
 def test_a_function_the_change_does_not_impact_may_not_reject_it(api: Any, db: Any) -> None:

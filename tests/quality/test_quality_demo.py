@@ -81,9 +81,7 @@ def test_the_quality_demo_writes_a_consistent_year(db: Any) -> None:
         )
         rate = capa_queries.on_time_rate(session, months=13)
         assert (sum(rate.closed), sum(rate.on_time)) == (7, 5)
-        changes = dict(
-            session.execute(select(ChangeRequest.title, ChangeRequest.status)).tuples().all()
-        )
+        changes = dict(session.execute(select(ChangeRequest.title, ChangeRequest.status)).all())
         assert changes == {
             "Stroke counter for tablet press punches": "closed",
             "Summer packing configuration for insulin shipments": "approval",

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel.http.context import current_actor, transaction
@@ -70,10 +70,11 @@ def list_changes(
     if regulatory_category:
         query = query.where(ChangeRequest.regulatory_category == regulatory_category)
     with transaction(request) as session:
-        rows = list(session.scalars(query))
+        total = session.scalar(select(func.count()).select_from(query.subquery()))
+        rows = session.scalars(query.limit(limit).offset(offset))
         return Page[ChangeSummary](
-            items=[ChangeSummary.model_validate(c) for c in rows[offset : offset + limit]],
-            total=len(rows),
+            items=[ChangeSummary.model_validate(c) for c in rows],
+            total=int(total or 0),
             limit=limit,
             offset=offset,
         )
