@@ -14,6 +14,7 @@ from pharmaqms.lifecycle.production.monitoring import models as production_monit
 from pharmaqms.lifecycle.production.monitoring import workflow as production_monitoring_workflow
 from pharmaqms.lifecycle.production.nonconforming import models as production_nc_models
 from pharmaqms.lifecycle.production.nonconforming import workflow as production_nc_workflow
+from pharmaqms.lifecycle.production.qc import arrivals as production_qc_arrivals
 from pharmaqms.lifecycle.production.qc import models as production_qc_models
 from pharmaqms.lifecycle.production.qc import workflow as production_qc_workflow
 from pharmaqms.lifecycle.production.release import models as production_release_models
@@ -93,6 +94,7 @@ MODULES = (
     production_release_workflow,
     # Registers the live SPC evaluation as the platform's process reading listener.
     production_monitoring_live,
+    production_qc_arrivals,
 )
 
 metadata = Base.metadata

@@ -27,10 +27,12 @@ def run_daily(
     ),
 ) -> None:
     """Make scheduled document versions effective, open due periodic reviews and flag overdue
-    ones, assign recurring training that falls due again."""
+    ones, assign recurring training that falls due again, judge LIMS results not taken over
+    yet."""
     import pharmaqms.schema  # noqa: F401 - every module's tables, workflows and gates
     from pharmaqms.quality.documents.periodic_review import open_due_periodic_reviews
     from pharmaqms.quality.documents.service import make_due_versions_effective
+    from pharmaqms.lifecycle.production.qc.results import evaluate_lims_results
     from pharmaqms.quality.training.service import open_recurrent_training
 
     actor = cli_actor(acting_as)
@@ -52,4 +54,10 @@ def run_daily(
         console.print(
             f"recurring training assigned: {len(training.renewed)}, "
             f"training overdue: {len(training.overdue)}"
+        )
+    with unit_of_work() as session:
+        lims = evaluate_lims_results(session, actor=actor)
+        console.print(
+            f"LIMS results taken over: {lims.taken_over}, OOS opened: {len(lims.failed)}, "
+            f"out of trend: {lims.out_of_trend}"
         )

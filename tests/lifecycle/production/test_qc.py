@@ -101,7 +101,7 @@ def test_a_value_outside_three_sigma_of_the_last_batches_is_out_of_trend(lab, db
 
 
 @pytest.mark.postgres
-def test_lims_results_are_taken_over_judged_and_an_oos_opens_once(lab, db, people) -> None:  # type: ignore[no-untyped-def]
+def test_lims_results_are_taken_over_and_judged_as_their_delivery_commits_and_an_oos_opens_once(lab, db, people) -> None:  # type: ignore[no-untyped-def]
     qc = lab["qc"]
     batch = add_batch(db, people, "L26001")
     csv = (
@@ -113,17 +113,13 @@ def test_lims_results_are_taken_over_judged_and_an_oos_opens_once(lab, db, peopl
     with unit_of_work(db) as s:
         run = ingest.ingest(s, actor=people.qc, kind="lims", content=csv, filename="lims.csv")
         assert run.rows_accepted == 3
-    taken = qc.post("/api/v1/production/qc/lims-results/evaluate", json={})
-    assert taken.status_code == 200, taken.text
-    assert taken.json() == {
-        "taken_over": 3,
-        "failed": ["OOS-2026-0001"],
-        "not_evaluated": 1,
-        "out_of_trend": 0,
-    }
-    again = qc.post("/api/v1/production/qc/lims-results/evaluate", json={})
-    assert again.json() == {"taken_over": 0, "failed": [], "not_evaluated": 0, "out_of_trend": 0}
+    # Judged as soon as the delivery committed (platform delivery listener): the lot is held.
     assert lot_status(db, batch) == "on_hold"
+    investigations = qc.get("/api/v1/records/oos_investigation/1/transitions")
+    assert investigations.status_code == 200, investigations.text
+    again = qc.post("/api/v1/production/qc/lims-results/evaluate", json={})
+    assert again.status_code == 200, again.text
+    assert again.json() == {"taken_over": 0, "failed": [], "not_evaluated": 0, "out_of_trend": 0}
     results = {
         r["sample_id"]: r for r in qc.get(f"/api/v1/production/qc/lots/{batch}/results").json()
     }

@@ -22,6 +22,7 @@ from pharmaqms.kernel.errors import Conflict, DocumentRefused, InvalidInput, Not
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.settings import get_settings
 from pharmaqms.platform.governance.rules import Checked, Context, Problem, check
+from pharmaqms.platform.ingest.deliveries import delivery_completed
 from pharmaqms.platform.ingest.connector import Connector, SourceRow, StoreContext
 from pharmaqms.platform.ingest.models import (
     DataSource,
@@ -278,6 +279,8 @@ def ingest(
         run.fields_present = tally.present
         run.delay_p50_seconds = statistics.median(delays) if delays else None
         run.max_delay_seconds = max(delays) if delays else None
+    if tally.accepted:
+        delivery_completed(session, kind, run.id)
     return run
 
 

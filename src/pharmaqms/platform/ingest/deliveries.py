@@ -1,0 +1,50 @@
+"""Deliveries as they complete: the seam through which higher layers act on new data without
+the platform importing them (production judges new LIMS results against its approved
+specifications, for instance).
+
+After a delivery's transaction has committed, every listener registered for its kind gets the
+run id, in its own call. A listener opens its own unit of work; its failure is logged and does
+not touch the committed delivery (the daily job catches up on anything a listener missed).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
+
+from pharmaqms.kernel.uow import after_commit
+
+log = logging.getLogger("pharmaqms.deliveries")
+
+DeliveryListener = Callable[[int], object]
+
+_LISTENERS: dict[str, list[DeliveryListener]] = {}
+
+
+def add_delivery_listener(kind: str, listener: DeliveryListener) -> None:
+    listeners = _LISTENERS.setdefault(kind, [])
+    if listener not in listeners:
+        listeners.append(listener)
+
+
+def remove_delivery_listener(kind: str, listener: DeliveryListener) -> None:
+    if listener in _LISTENERS.get(kind, []):
+        _LISTENERS[kind].remove(listener)
+
+
+def delivery_completed(session: Session, kind: str, run_id: int) -> None:
+    """Called by the ingest service in the delivery's transaction; listeners run after commit."""
+    listeners = list(_LISTENERS.get(kind, ()))
+    if not listeners:
+        return
+
+    def notify() -> None:
+        for listener in listeners:
+            try:
+                listener(run_id)
+            except Exception:
+                log.exception("a %s delivery listener failed on import run %d", kind, run_id)
+
+    after_commit(session, notify)
