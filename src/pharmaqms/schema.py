@@ -12,6 +12,7 @@ from pharmaqms.lifecycle.production.materials import workflow as production_mate
 from pharmaqms.lifecycle.production.monitoring import live as production_monitoring_live
 from pharmaqms.lifecycle.production.monitoring import models as production_monitoring_models
 from pharmaqms.lifecycle.production.monitoring import workflow as production_monitoring_workflow
+from pharmaqms.lifecycle.production.nonconforming import deviations as production_nc_deviations
 from pharmaqms.lifecycle.production.nonconforming import models as production_nc_models
 from pharmaqms.lifecycle.production.nonconforming import workflow as production_nc_workflow
 from pharmaqms.lifecycle.production.qc import arrivals as production_qc_arrivals
@@ -95,6 +96,7 @@ MODULES = (
     # Registers the live SPC evaluation as the platform's process reading listener.
     production_monitoring_live,
     production_qc_arrivals,
+    production_nc_deviations,
 )
 
 metadata = Base.metadata

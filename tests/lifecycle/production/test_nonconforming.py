@@ -156,22 +156,26 @@ def classify(client: Any, deviation_id: int, kind: str, investigator_id: int) ->
     assert classified.status_code == 200, classified.text
 
 
-def test_a_critical_deviation_opens_a_held_record_for_each_of_its_batches(
+def test_a_critical_deviation_opens_a_held_record_for_each_of_its_batches_as_it_is_classified(
     floor, api, db, people
 ) -> None:  # type: ignore[no-untyped-def]
     qa, supervisor = floor["qa"], floor["supervisor"]
     first, second = add_batch(db, people, "D26001"), add_batch(db, people, "D26002")
     deviation_id = deviation(supervisor, ["D26001", "D26002", "X-UNKNOWN"])
+
     classify(qa, deviation_id, "critical", people.supervisor.user_id)
 
+    # The classification itself opened the records (the deviation module's hook).
+    assert (lot_status(db, first), lot_status(db, second)) == ("on_hold", "on_hold")
+    listed = qa.get("/api/v1/production/nonconformances").json()
+    assert sorted(r["number"] for r in listed) == ["NC-2026-0001", "NC-2026-0002"]
     opened = qa.post(f"/api/v1/production/nonconformances/from-deviation/{deviation_id}")
     assert opened.status_code == 200, opened.text
     assert opened.json() == {
-        "opened": ["NC-2026-0001", "NC-2026-0002"],
-        "already_open": [],
+        "opened": [],
+        "already_open": ["NC-2026-0001", "NC-2026-0002"],
         "unknown_batches": ["X-UNKNOWN"],
     }
-    assert (lot_status(db, first), lot_status(db, second)) == ("on_hold", "on_hold")
     [record] = qa.get("/api/v1/production/nonconformances", params={"lot_id": first}).json()
     assert (record["source_type"], record["source_id"]) == ("deviation", deviation_id)
     assert record["description"].startswith("Critical deviation DEV-2026-0001: ")
@@ -191,4 +195,6 @@ def test_a_minor_deviation_opens_nothing(floor, db, people) -> None:  # type: ig
     refused = qa.post(f"/api/v1/production/nonconformances/from-deviation/{deviation_id}")
     assert (refused.status_code, refused.json()["field"]) == (422, "classification")
     assert trail_counts(db) == before
-    assert lot_status(db, batch) == "quarantine"
+    # Held by the deviation itself (its batch impact), but no nonconforming product record.
+    assert lot_status(db, batch) == "on_hold"
+    assert qa.get("/api/v1/production/nonconformances", params={"lot_id": batch}).json() == []

@@ -15,7 +15,7 @@ from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.workflow import TransitionResult, perform
 from pharmaqms.quality import common
 from pharmaqms.quality.config import quality_settings
-from pharmaqms.quality.deviations import impact, rules
+from pharmaqms.quality.deviations import hooks, impact, rules
 from pharmaqms.quality.deviations.models import (
     CapaDecision,
     Deviation,
@@ -246,6 +246,7 @@ def classify_deviation(
             user_id=investigator.id,
             due_at=deviation.due_at,
         )
+    hooks.classified(session, actor, deviation)
     return deviation
 
 

@@ -1,10 +1,9 @@
 """The bridge from critical deviations to nonconforming product.
 
-The quality layer's deviation module offers no event hook for "a deviation was classified
-critical" (``quality.deviations`` has ``impact.on_batch_impact`` for holds only). Until it does,
-this thin adapter reads the deviation through its model and opens the records; the deviations
-colleague can call ``open_for_deviation`` from the classification step, and
-``open_for_critical_deviations`` catches up on any missed (a daily job, or by hand).
+A deviation classified critical opens its records through the deviation module's
+classification hook (``quality.deviations.hooks.on_classified``), in the same transaction;
+``open_for_deviation`` does it for one deviation by hand, and ``open_for_critical_deviations``
+catches up on any missed (a daily job, or by hand).
 """
 
 from __future__ import annotations
@@ -19,6 +18,8 @@ from pharmaqms.lifecycle.production.nonconforming.service import (
     DeviationOutcome,
     open_for_critical_deviation,
 )
+from pharmaqms.quality.deviations.hooks import on_classified
+from pharmaqms.quality.deviations.models import Deviation
 
 
 def deviation_facts(session: Session, deviation_id: int) -> DeviationFacts:
@@ -63,3 +64,16 @@ def open_for_critical_deviations(session: Session, *, actor: Actor) -> list[Devi
         if outcome.opened or outcome.unknown_batches:
             outcomes.append(outcome)
     return outcomes
+
+
+@on_classified
+def _critical_deviation_holds_its_batches(
+    session: Session, actor: Actor, deviation: Deviation
+) -> None:
+    """A deviation classified critical opens the nonconforming product record of each of its
+    batches at once, in the classifying transaction (EU GMP: product affected by a critical
+    deviation is held until its disposition)."""
+    if deviation.classification == "critical" and deviation.batches:
+        open_for_critical_deviation(
+            session, actor=actor, deviation=deviation_facts(session, deviation.id)
+        )
