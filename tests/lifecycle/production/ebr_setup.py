@@ -5,8 +5,11 @@ of three steps, and a batch made from it — each written through the services o
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from tests.lifecycle.production.setup import (
@@ -27,7 +30,7 @@ from tests.lifecycle.production.setup import (
 from tests.support import PASSWORD
 
 from pharmaqms.kernel import clock
-from pharmaqms.kernel.db import Database
+from pharmaqms.kernel.db import Database, set_database
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.lifecycle.production.batchrecords import entries, equipment, masters, service
@@ -219,6 +222,7 @@ class Plant:
     master_id: int
     material_lot: str  # released lot of MATERIAL
     product_spec: dict[str, Any]
+    material_spec: dict[str, Any]
 
     def rebind(self, db: Database, people: Any, api: Any) -> Plant:
         """The same plant in a copy of its database (another test's)."""
@@ -233,6 +237,7 @@ class Plant:
             self.master_id,
             self.material_lot,
             self.product_spec,
+            self.material_spec,
         )
 
 
@@ -258,7 +263,63 @@ def plant(db: Database, people: Any, api: Any, *, raw_steps: Any = None) -> Plan
     qualified_equipment(db, people, GRANULATOR, "granulator", calibrated=False)
     qualified_equipment(db, people, PRESS, "tablet press")
     master_id = effective_master(db, people, raw_steps or steps(sop))
-    return Plant(db, people, qc, qa, supervisor, sop_id, sop, master_id, "API-0001", product_spec)
+    return Plant(
+        db,
+        people,
+        qc,
+        qa,
+        supervisor,
+        sop_id,
+        sop,
+        master_id,
+        "API-0001",
+        product_spec,
+        material_spec,
+    )
+
+
+# --- a plant built once per test module, copied for each test ---------------------------------
+# A test module declares (pytest fixtures can't be shared across modules without a conftest,
+# and a conftest here would change ``db`` for every production test):
+#
+#     @pytest.fixture(scope="module")
+#     def built(sqlite_template, tmp_path_factory): yield from build_plant(...)
+#     @pytest.fixture
+#     def db(built, tmp_path): yield from plant_database(built, tmp_path)
+
+BUILT_AT = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+
+def build_plant(template: Path, directory: Path) -> Iterator[tuple[Path, Plant]]:
+    from tests.conftest import Api, People
+
+    from pharmaqms.web.app import create_app
+
+    path = directory / "plant.db"
+    shutil.copyfile(template, path)
+    database = Database(f"sqlite:///{path}")
+    set_database(database)
+    try:
+        app = create_app(database)
+        with clock.frozen_at(BUILT_AT):
+            ready = plant(database, People(database), lambda username=None: Api(app, username))
+        with database.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        set_database(None)
+        database.dispose()
+    yield path, ready
+
+
+def plant_database(built: tuple[Path, Plant], directory: Path) -> Iterator[Database]:
+    """This test's database: a copy of the built plant (instead of the empty template)."""
+    path = directory / "pharmaqms.db"
+    shutil.copyfile(built[0], path)
+    database = Database(f"sqlite:///{path}")
+    set_database(database)
+    yield database
+    set_database(None)
+    database.dispose()
 
 
 def open_batch(p: Plant, lot_number: str) -> tuple[int, int, list[int]]:

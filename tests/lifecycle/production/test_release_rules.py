@@ -7,7 +7,6 @@ once for the module and copied for each case; each case makes its own batch."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,20 +14,20 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from tests.conftest import Api, People
 from tests.lifecycle.production.ebr_setup import (
     BALANCE,
     QUARANTINED_LOT,
     Plant,
+    build_plant,
     make_batch,
     pass_qc,
-    plant,
+    plant_database,
 )
 from tests.lifecycle.production.setup import MATERIAL, PRODUCT, trail_counts
 from tests.support import PASSWORD
 
 from pharmaqms.kernel import clock
-from pharmaqms.kernel.db import Database, set_database
+from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.signatures import sign
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.lifecycle.production.batchrecords import equipment, exceptions
@@ -42,7 +41,6 @@ from pharmaqms.platform.masterdata.models import Lot
 from pharmaqms.platform.masterdata.service import set_lot_status
 from pharmaqms.quality import events
 
-BUILT_AT = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 LOT = "B3001"
 
 
@@ -50,34 +48,12 @@ LOT = "B3001"
 def built(
     sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Path, Plant]]:
-    path = tmp_path_factory.mktemp("plant") / "plant.db"
-    shutil.copyfile(sqlite_template, path)
-    database = Database(f"sqlite:///{path}")
-    set_database(database)
-    try:
-        from pharmaqms.web.app import create_app
-
-        app = create_app(database)
-        with clock.frozen_at(BUILT_AT):
-            ready = plant(database, People(database), lambda username=None: Api(app, username))
-        with database.engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        set_database(None)
-        database.dispose()
-    yield path, ready
+    yield from build_plant(sqlite_template, tmp_path_factory.mktemp("plant"))
 
 
 @pytest.fixture
 def db(built: tuple[Path, Plant], tmp_path: Path) -> Iterator[Database]:
-    """This module's database: a copy of the built plant (instead of the empty template)."""
-    path = tmp_path / "pharmaqms.db"
-    shutil.copyfile(built[0], path)
-    database = Database(f"sqlite:///{path}")
-    set_database(database)
-    yield database
-    set_database(None)
-    database.dispose()
+    yield from plant_database(built, tmp_path)
 
 
 @pytest.fixture
