@@ -5,8 +5,9 @@
     evaluator, turn the start of a broken rule into a signal), with all eight Nelson rules on for
     1,000 parameters, fed in deliveries of 1,000 readings as the listener receives them — against
     a plain loop that only appends the same readings to a list (the ceiling).
-    For context also the whole listener on a database: the evaluation plus its in-step check
-    (one COUNT per parameter touched by a delivery) and storing the alerts, per delivery.
+    For context also the whole listener on a database, per delivery: the configuration and the
+    in-step check (one query each for all parameters the delivery touches), the evaluation,
+    storing the alerts and their tasks, the commit.
 (b) Alert latency: one reading at a time delivered through the MES import; each second reading
     is beyond 3σ and raises an alert. Measured from the reading's arrival at the listener (after
     the delivery's commit) to the alert committed, p50/p99; also from the start of the delivery.
