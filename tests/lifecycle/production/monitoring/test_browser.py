@@ -1,0 +1,118 @@
+"""In a real browser: the live control chart page refreshes itself when a reading arrives that
+breaks a rule — the new point is marked with its rule and the alert count goes up without a
+reload — and the alert is acknowledged from the page with a comment."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import uvicorn
+from tests.lifecycle.production.monitoring.setup import (
+    REFERENCE,
+    SERIES,
+    approve_limits,
+    deliver,
+    monitor,
+    rows,
+    seed,
+    series,
+)
+from tests.support import PASSWORD
+
+from pharmaqms.kernel.clock import FrozenClock
+from pharmaqms.kernel.db import Database
+
+pytestmark = pytest.mark.browser
+
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    from tests.conftest import service_unavailable
+
+    path = next(
+        (p for p in ("/usr/lib/chromium/chromium", "/usr/bin/chromium") if os.path.exists(p)),
+        None,
+    )
+    if path is None:
+        service_unavailable("Chromium (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=path, args=ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def server(db: Database) -> Iterator[str]:
+    from pharmaqms.web.app import create_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    config = uvicorn.Config(create_app(db), host="127.0.0.1", port=port, log_level="warning")
+    served = uvicorn.Server(config)
+    thread = threading.Thread(target=served.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not served.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    served.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_the_chart_page_shows_a_new_alert_by_itself_and_it_is_acknowledged_there(
+    db: Database, people: Any, frozen_clock: FrozenClock, server: str, browser: Any
+) -> None:
+    seed(db, people, "REF-1", "B-1", "B-2")
+    parameter_id = monitor(db, people)
+    deliver(db, people, series("REF-1", REFERENCE, datetime(2026, 3, 2, 8, 0, tzinfo=UTC)))
+    approve_limits(db, people, parameter_id, ["REF-1"])
+    frozen_clock.advance(hours=2)
+    deliver(db, people, rows(SERIES[:30]))
+    page = browser.new_context().new_page()
+    page.goto(f"{server}/login")
+    page.fill("input[name=username]", "supervisor")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{server}/production/monitoring/parameters/{parameter_id}")
+    assert page.locator("[data-live-chart] circle.violation").count() == 9
+    assert page.inner_text("[data-open-alerts]") == "4"
+
+    # Readings 30 and 31 arrive from the MES; 31 completes Nelson rule 6.
+    deliver(db, people, rows(SERIES[30:], first=30))
+    arrived = time.monotonic()
+    page.wait_for_selector(
+        '[data-live-chart] circle[data-index="31"][data-rules="6"]', timeout=5000
+    )
+    refreshed = time.monotonic() - arrived
+
+    assert refreshed < 3.0  # polled every second
+    assert page.inner_text("[data-open-alerts]") == "5"
+    assert "Nelson 6" in page.inner_text("[data-live-alerts]")
+    row = page.locator('tr[data-alert]:has-text("Nelson 1")')
+    row.locator("input[name=comment]").fill("Punch 7 replaced")
+    row.locator("button:has-text('Acknowledge')").click()
+    page.wait_for_load_state()
+    assert "acknowledged." in page.inner_text(".flash")
+    assert page.inner_text("[data-open-alerts]") == "4"
