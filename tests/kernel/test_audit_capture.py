@@ -28,9 +28,8 @@ from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.quality.documents import service
 from pharmaqms.quality.documents.models import ControlledDocument, DocumentVersion
 
-pytestmark = pytest.mark.postgres
 
-
+@pytest.mark.postgres
 def test_creating_a_record_writes_who_when_what_why_and_how(
     db: Database, people: People, frozen_clock: clock.FrozenClock
 ) -> None:
@@ -68,6 +67,7 @@ def test_creating_a_record_writes_who_when_what_why_and_how(
     assert not {"version", "created_at", "updated_at", "created_by_id"} & set(shown)
 
 
+@pytest.mark.postgres
 def test_a_change_is_written_field_by_field_with_old_and_new_values(
     db: Database, people: People, frozen_clock: clock.FrozenClock
 ) -> None:
@@ -96,6 +96,7 @@ def test_a_change_is_written_field_by_field_with_old_and_new_values(
     assert stored["updated_at"] == frozen_clock.current
 
 
+@pytest.mark.postgres
 def test_a_record_and_its_audit_entries_commit_or_roll_back_together(
     db: Database, people: People
 ) -> None:
@@ -115,6 +116,7 @@ def test_a_record_and_its_audit_entries_commit_or_roll_back_together(
     assert snapshot(db) == before
 
 
+@pytest.mark.postgres
 def test_a_change_after_draft_without_a_reason_is_refused_and_nothing_is_written(
     db: Database, people: People
 ) -> None:
@@ -163,6 +165,7 @@ def test_a_blank_reason_counts_as_no_reason(db: Database, people: People) -> Non
     assert snapshot(db) == before
 
 
+@pytest.mark.postgres
 def test_deleting_an_audited_row_through_the_orm_is_refused(db: Database, people: People) -> None:
     # given
     vid = new_sop(db, people.qc)
@@ -192,6 +195,7 @@ def test_deleting_a_user_is_refused_too(db: Database, people: People) -> None:
     assert snapshot(db) == before
 
 
+@pytest.mark.postgres
 def test_a_change_outside_a_change_context_is_refused(db: Database, people: People) -> None:
     # given
     vid = new_sop(db, people.qc)
@@ -227,6 +231,7 @@ def test_a_record_created_outside_a_change_context_is_refused(db: Database, peop
     assert snapshot(db) == before
 
 
+@pytest.mark.postgres
 def test_password_hashes_never_appear_in_clear_in_the_trail(db: Database, people: People) -> None:
     # given a user created, then given a new password by an administrator
     start = head_seq(db)

@@ -155,7 +155,6 @@ def test_a_sqlite_backup_restores_into_an_empty_postgresql_database_and_verifies
     assert_restored(content, empty_postgres, path)
 
 
-@pytest.mark.postgres
 def test_a_restore_into_a_database_holding_data_is_refused_and_changes_nothing(
     content: Database, db: Database, tmp_path: Path
 ) -> None:

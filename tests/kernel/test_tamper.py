@@ -284,7 +284,6 @@ def test_the_cli_shows_findings_as_a_table_and_exits_1(db: Database, trail: Trai
     assert "record_altered" in result.stdout
 
 
-@pytest.mark.postgres
 def test_the_signature_view_flags_a_moved_signature(
     db: Database, people: People, trail: Trail
 ) -> None:

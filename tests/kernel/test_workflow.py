@@ -181,7 +181,6 @@ def test_a_workflow_with_duplicate_names_or_unknown_states_is_refused_when_decla
 # --- on a real record type -----------------------------------------------------------------------
 
 
-@pytest.mark.postgres
 def test_a_transition_that_needs_a_reason_is_refused_without_one(
     db: Database, people: People
 ) -> None:
@@ -197,7 +196,6 @@ def test_a_transition_that_needs_a_reason_is_refused_without_one(
     assert row(db, DocumentVersion, vid) == stored
 
 
-@pytest.mark.postgres
 def test_every_transition_is_audited_with_its_reason(db: Database, people: People) -> None:
     vid = new_sop(db, people.qc)
     transition(db, people.qc, vid, "submit")
