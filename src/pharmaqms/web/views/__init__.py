@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from pharmaqms.lifecycle.production.batchrecords import views as production_batch_records_views
 from pharmaqms.lifecycle.production.materials import views as production_materials_views
 from pharmaqms.lifecycle.production.monitoring import views as production_monitoring_views
 from pharmaqms.lifecycle.production.nonconforming import views as production_nc_views
 from pharmaqms.lifecycle.production.qc import views as production_qc_views
+from pharmaqms.lifecycle.production.release import views as production_release_views
 from pharmaqms.platform.data import views as data_views
 from pharmaqms.platform.genealogy import views as genealogy_views
 from pharmaqms.quality import views as quality_views
@@ -35,6 +37,8 @@ ROUTERS: list[APIRouter] = [
     production_qc_views.router,
     production_nc_views.router,
     production_monitoring_views.router,
+    production_batch_records_views.router,
+    production_release_views.router,
     genealogy_views.router,
     data_views.router,
     deviations_views.router,

@@ -1,0 +1,112 @@
+"""Release pages: the batches awaiting release with their checklist verdict, and one batch's
+checklist — every rule green or red with what it found and the evidence it looked at — with
+the QP's release and reject dialogs (e-signature) and the certificate. Thin: the decision goes
+through ``service.release_batch`` / ``reject_batch``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.http.flash import set_flash
+from pharmaqms.kernel.http.navigation import NavItem, add
+from pharmaqms.kernel.http.templating import render
+from pharmaqms.kernel.identity import Actor
+from pharmaqms.kernel.signatures import signatures_of
+from pharmaqms.lifecycle.production.release import service
+from pharmaqms.lifecycle.production.release.workflow import BATCH_RELEASE_WORKFLOW
+
+router = APIRouter(tags=["ui"], include_in_schema=False)
+ActorDep = Annotated[Actor, Depends(current_actor)]
+
+add(NavItem("Production", "Batch release", "/production/release", "records.read", 60))
+
+
+def _redirect(url: str, message: str) -> RedirectResponse:
+    response = RedirectResponse(url, status_code=303)
+    set_flash(response, "success", message)
+    return response
+
+
+@router.get("/production/release", response_class=HTMLResponse)
+def queue_page(request: Request, actor: ActorDep) -> HTMLResponse:
+    actor.require("records.read", "read the release queue")
+    with transaction(request) as session:
+        return render(
+            request,
+            "release/queue.html",
+            {
+                "waiting": service.awaiting_release(session),
+                "decided": service.recent_decisions(session),
+            },
+        )
+
+
+@router.get("/production/release/{lot_id}", response_class=HTMLResponse)
+def checklist_page(lot_id: int, request: Request, actor: ActorDep) -> HTMLResponse:
+    actor.require("records.read", "read release checklists")
+    with transaction(request) as session:
+        evaluation = service.evaluate_release(session, lot_id)
+        decided = service.decision_of(session, lot_id)
+        return render(
+            request,
+            "release/checklist.html",
+            {
+                "evaluation": evaluation,
+                "decided": decided,
+                "signatures": signatures_of(session, decided) if decided else [],
+                "workflow": BATCH_RELEASE_WORKFLOW,
+                "can_decide": actor.can("release.decide"),
+            },
+        )
+
+
+@router.post("/production/release/{lot_id}/release")
+def release_page(
+    lot_id: int,
+    request: Request,
+    actor: ActorDep,
+    password: Annotated[str, Form(max_length=256)],
+    evaluation_hash: Annotated[str, Form(max_length=64)],
+    comment: Annotated[str, Form(max_length=2000)] = "",
+) -> RedirectResponse:
+    with transaction(request) as session:
+        release = service.release_batch(
+            session,
+            actor=actor,
+            lot_id=lot_id,
+            password=password,
+            comment=comment or None,
+            expected_evaluation=evaluation_hash,
+        )
+        number = release.number
+    return _redirect(
+        f"/production/release/{lot_id}", f"{number}: batch released, signed “Released”."
+    )
+
+
+@router.post("/production/release/{lot_id}/reject")
+def reject_page(
+    lot_id: int,
+    request: Request,
+    actor: ActorDep,
+    password: Annotated[str, Form(max_length=256)],
+    reason: Annotated[str, Form(max_length=2000)],
+    comment: Annotated[str, Form(max_length=2000)] = "",
+) -> RedirectResponse:
+    with transaction(request) as session:
+        release = service.reject_batch(
+            session,
+            actor=actor,
+            lot_id=lot_id,
+            password=password,
+            reason=reason,
+            comment=comment or None,
+        )
+        number = release.number
+    return _redirect(
+        f"/production/release/{lot_id}", f"{number}: batch rejected, signed “Rejected”."
+    )
