@@ -13,7 +13,7 @@ every alert role. The series below is built so that its violations are known by 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -24,6 +24,7 @@ from tests.lifecycle.production.monitoring.setup import (
     REFERENCE,
     SERIES,
     STEP,
+    add_batch,
     approve_limits,
     deliver,
     monitor,
@@ -158,6 +159,36 @@ def test_readings_stored_by_another_process_are_caught_up_with_the_next_delivery
     deliver(db, people, rows(SERIES[25:], first=25))
 
     assert _alerts(db) == EXPECTED
+
+
+def test_readings_of_a_batch_only_another_process_met_are_caught_up(
+    db: Database, people: Any, frozen_clock: FrozenClock
+) -> None:
+    _set_up(db, people, frozen_clock)
+    with unit_of_work(db) as s:
+        add_batch(s, people, "B-3")
+
+    def on(batch: str, first: int, last: int) -> list[dict[str, Any]]:
+        return [
+            reading(batch, "compression_force", SERIES[i], MONITORED_FROM + timedelta(minutes=i))
+            for i in range(first, last)
+        ]
+
+    deliver(db, people, on("B-1", 0, 10))
+    remove_reading_listener(live.LIVE.on_readings)
+    try:
+        deliver(db, people, on("B-2", 10, 25))  # stored by another process
+    finally:
+        add_reading_listener(live.LIVE.on_readings)
+    deliver(db, people, on("B-3", 25, 32))
+
+    assert _alerts(db) == [
+        (1, 6, 13.5, "B-1"),
+        (5, 8, 12.4, "B-1"),
+        (3, 16, 10.5, "B-2"),
+        (2, 23, 10.5, "B-2"),
+        (6, 31, 8.8, "B-3"),
+    ]
 
 
 def test_a_reading_measured_before_points_already_charted_is_judged_in_its_place(

@@ -307,8 +307,13 @@ class LiveMonitoring:
         )
         until = max(last[0] for _, last in to_check.values())
         runs = {r.run_id for r in readings}
+        found = store.strays(session, list(to_check), since, until, runs)
+        unknown = {stray.batch_id for stray in found if stray.batch_id not in self.products}
+        if unknown:
+            # A batch this process has not met yet (its readings came through another one).
+            self.products.update(store.products_of(session, unknown))
         missed = set()
-        for stray in store.strays(session, list(to_check), since, until, runs):
+        for stray in found:
             key = (self.products.get(stray.batch_id, ""), *stray.step)
             checked = to_check.get(key)
             if checked is None:
