@@ -12,6 +12,7 @@ import pharmaqms.schema  # noqa: F401 - every module's tables, record types and 
 from pharmaqms.kernel.db import Database, set_database
 from pharmaqms.kernel.http import problems
 from pharmaqms.lifecycle.production.batchrecords import api as production_batch_records_api
+from pharmaqms.lifecycle.production.kpi import api as production_kpi_api
 from pharmaqms.lifecycle.production.materials import api as production_materials_api
 from pharmaqms.lifecycle.production.monitoring import api as production_monitoring_api
 from pharmaqms.lifecycle.production.nonconforming import api as production_nc_api
@@ -47,6 +48,7 @@ API_ROUTERS = (
     production_monitoring_api.router,
     production_batch_records_api.router,
     production_release_api.router,
+    production_kpi_api.router,
     genealogy_api.router,
     data_api.router,
 )

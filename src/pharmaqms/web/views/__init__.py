@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from pharmaqms.lifecycle.production.batchrecords import views as production_batch_records_views
+from pharmaqms.lifecycle.production.kpi import views as production_kpi_views
 from pharmaqms.lifecycle.production.materials import views as production_materials_views
 from pharmaqms.lifecycle.production.monitoring import views as production_monitoring_views
 from pharmaqms.lifecycle.production.nonconforming import views as production_nc_views
@@ -39,6 +40,7 @@ ROUTERS: list[APIRouter] = [
     production_monitoring_views.router,
     production_batch_records_views.router,
     production_release_views.router,
+    production_kpi_views.router,
     genealogy_views.router,
     data_views.router,
     deviations_views.router,

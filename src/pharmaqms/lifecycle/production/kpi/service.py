@@ -1,0 +1,276 @@
+"""Production KPIs computed from the records themselves, month by month (UTC):
+
+- batch failure rate: batches rejected / batches made, per product, by the month manufacture
+  ended (or the day it was made, for batches without a batch record);
+- right first time: batches released that had no batch record exception and no deviation, of
+  all batches released in the month;
+- release cycle time: end of manufacture → release, median and 90th percentile (linear
+  interpolation between ranks, numpy's default), by the month of release;
+- OOS rate: out-of-specification results / evaluated results, per test, by the month tested
+  (first results only: a retest is not a second chance to count);
+- process capability trend: Cpk per month of each monitored parameter of the product, from the
+  monitoring module's ``capability_trend``.
+
+Reads only. A month without data has no rate (None), never 0 %.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from pharmaqms.kernel import clock
+from pharmaqms.kernel.errors import InvalidInput
+from pharmaqms.kernel.models import AuditEntry
+from pharmaqms.lifecycle.production.batchrecords.models import BatchRecord, BatchRecordException
+from pharmaqms.lifecycle.production.monitoring.capability import (
+    MAX_TREND_MONTHS,
+    MonthlyCapability,
+    capability_trend,
+)
+from pharmaqms.lifecycle.production.monitoring.models import MonitoredParameter, MonitoringStatus
+from pharmaqms.lifecycle.production.qc.models import QcResult, ResultOutcome
+from pharmaqms.lifecycle.production.release.models import BatchRelease, ReleaseStatus
+from pharmaqms.platform.masterdata.models import Lot, LotKind, LotStatus, Product
+from pharmaqms.quality.deviations.models import DeviationBatch
+
+
+@dataclass(frozen=True)
+class MonthlyRate:
+    month: date
+    numerator: int
+    denominator: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.numerator / self.denominator if self.denominator else None
+
+
+@dataclass(frozen=True)
+class MonthlyCycleTime:
+    month: date
+    releases: int
+    median_hours: float | None
+    p90_hours: float | None
+
+
+@dataclass(frozen=True)
+class TestOosRate:
+    test_code: str
+    months: tuple[MonthlyRate, ...]
+
+
+@dataclass(frozen=True)
+class CapabilitySeries:
+    parameter_id: int
+    subject: str
+    months: tuple[MonthlyCapability, ...]
+
+
+@dataclass(frozen=True)
+class ProductionKpis:
+    product_code: str
+    product_name: str
+    months: tuple[date, ...]
+    failure_rate: tuple[MonthlyRate, ...]
+    right_first_time: tuple[MonthlyRate, ...]
+    cycle_time: tuple[MonthlyCycleTime, ...]
+    oos: tuple[TestOosRate, ...]
+    capability: tuple[CapabilitySeries, ...]
+
+
+def month_of(moment: datetime | date) -> date:
+    if isinstance(moment, datetime):
+        moment = moment.astimezone(UTC).date()
+    return moment.replace(day=1)
+
+
+def last_months(count: int, *, until: date | None = None) -> list[date]:
+    """The ``count`` calendar months ending with the current one, oldest first."""
+    if not 1 <= count <= MAX_TREND_MONTHS:
+        raise InvalidInput(f"ask for 1 to {MAX_TREND_MONTHS} months", field="months")
+    current = month_of(until or clock.now())
+    months = [current]
+    for _ in range(count - 1):
+        first = months[0]
+        months.insert(
+            0,
+            date(first.year - 1, 12, 1)
+            if first.month == 1
+            else first.replace(month=first.month - 1),
+        )
+    return months
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    return float(np.percentile(values, q)) if values else None
+
+
+def _released_at(session: Session, lot_ids: list[int]) -> dict[int, datetime]:
+    """When each lot was (last) released, from its audit trail: one rule for every lot, whether
+    the QP released it here or it came released from before."""
+    found: dict[int, datetime] = {}
+    if not lot_ids:
+        return found
+    rows = session.execute(
+        select(AuditEntry.record_id, AuditEntry.occurred_at)
+        .where(
+            AuditEntry.record_type == Lot.__audit_type__,
+            AuditEntry.record_id.in_(lot_ids),
+            AuditEntry.action == f"lot_{LotStatus.RELEASED.value}",
+        )
+        .order_by(AuditEntry.seq)
+    )
+    for lot_id, occurred_at in rows:
+        if lot_id is not None:
+            found[lot_id] = occurred_at
+    # A lot created released (imported as such) has no status move: its creation stands in.
+    missing = [i for i in lot_ids if i not in found]
+    if missing:
+        for lot_id, occurred_at, raw in session.execute(
+            select(AuditEntry.record_id, AuditEntry.occurred_at, AuditEntry.changes).where(
+                AuditEntry.record_type == Lot.__audit_type__,
+                AuditEntry.record_id.in_(missing),
+                AuditEntry.action == "create",
+            )
+        ):
+            status = json.loads(raw).get("status", [None, None])
+            if lot_id is not None and isinstance(status, list) and status[-1] == "released":
+                found[lot_id] = occurred_at
+    return found
+
+
+def production_kpis(session: Session, product_code: str, *, months: int = 12) -> ProductionKpis:
+    product = session.scalars(select(Product).where(Product.code == product_code)).first()
+    if product is None:
+        raise InvalidInput(f"no product {product_code!r}", field="product")
+    window = last_months(months)
+    start = window[0]
+    lots = session.execute(
+        select(
+            Lot.id, Lot.lot_number, Lot.status, Lot.manufactured_on, Lot.manufacturing_ended_at
+        ).where(Lot.kind == LotKind.FINISHED, Lot.item_code == product.code)
+    ).all()
+
+    # Failure rate: by the month manufacture ended.
+    made: dict[date, list[str]] = defaultdict(list)
+    for lot in lots:
+        when = lot.manufacturing_ended_at or lot.manufactured_on
+        if when is not None and month_of(when) >= start:
+            made[month_of(when)].append(lot.status)
+    failure = tuple(
+        MonthlyRate(m, sum(1 for s in made[m] if s == LotStatus.REJECTED), len(made[m]))
+        for m in window
+    )
+
+    # Right first time and cycle time: by the month of release.
+    released = {
+        lot.id: lot
+        for lot in lots
+        if lot.status in (LotStatus.RELEASED, LotStatus.RECALLED, LotStatus.EXPIRED)
+    }
+    release_times = _released_at(session, sorted(released))
+    exceptions = dict(
+        session.execute(
+            select(BatchRecord.lot_id, func.count(BatchRecordException.id))
+            .join(BatchRecordException, BatchRecordException.batch_record_id == BatchRecord.id)
+            .where(BatchRecord.product_code == product.code)
+            .group_by(BatchRecord.lot_id)
+        ).all()
+    )
+    deviated = set(
+        session.scalars(
+            select(DeviationBatch.batch_id).where(
+                DeviationBatch.batch_id.in_([lot.lot_number for lot in released.values()])
+            )
+        )
+    )
+    decided = dict(
+        session.execute(
+            select(BatchRelease.lot_id, BatchRelease.cycle_time_hours).where(
+                BatchRelease.status == ReleaseStatus.RELEASED,
+                BatchRelease.lot_id.in_(sorted(released)),
+            )
+        ).all()
+    )
+    first_time: dict[date, list[bool]] = defaultdict(list)
+    cycle: dict[date, list[float]] = defaultdict(list)
+    for lot_id, at in release_times.items():
+        month = month_of(at)
+        if month < start:
+            continue
+        lot = released[lot_id]
+        first_time[month].append(not exceptions.get(lot_id) and lot.lot_number not in deviated)
+        hours = decided.get(lot_id)
+        if hours is None and lot.manufacturing_ended_at is not None:
+            hours = (at - lot.manufacturing_ended_at).total_seconds() / 3600
+        if hours is not None:
+            cycle[month].append(hours)
+    rft = tuple(MonthlyRate(m, sum(first_time[m]), len(first_time[m])) for m in window)
+    cycle_times = tuple(
+        MonthlyCycleTime(m, len(cycle[m]), percentile(cycle[m], 50), percentile(cycle[m], 90))
+        for m in window
+    )
+
+    # OOS rate per test: first results, evaluated, by the month tested.
+    results: dict[str, dict[date, list[bool]]] = defaultdict(lambda: defaultdict(list))
+    for test_code, outcome, tested_at in session.execute(
+        select(QcResult.test_code, QcResult.outcome, QcResult.tested_at).where(
+            QcResult.item_code == product.code,
+            QcResult.retest_of_id.is_(None),
+            QcResult.outcome.in_([ResultOutcome.PASS.value, ResultOutcome.FAIL.value]),
+        )
+    ):
+        month = month_of(tested_at)
+        if month >= start:
+            results[test_code][month].append(outcome == ResultOutcome.FAIL)
+    oos = tuple(
+        TestOosRate(
+            code,
+            tuple(MonthlyRate(m, sum(results[code][m]), len(results[code][m])) for m in window),
+        )
+        for code in sorted(results)
+    )
+
+    parameters = session.scalars(
+        select(MonitoredParameter)
+        .where(
+            MonitoredParameter.product_code == product.code,
+            MonitoredParameter.status == MonitoringStatus.ACTIVE.value,
+        )
+        .order_by(MonitoredParameter.number)
+    ).all()
+    capability = tuple(
+        CapabilitySeries(
+            p.id,
+            f"{p.parameter} ({p.unit})" if p.unit else p.parameter,
+            tuple(capability_trend(session, p.id, months)),
+        )
+        for p in parameters
+    )
+    return ProductionKpis(
+        product.code,
+        product.name,
+        tuple(window),
+        failure,
+        rft,
+        cycle_times,
+        oos,
+        capability,
+    )
+
+
+def products_made(session: Session) -> list[tuple[str, str]]:
+    """(code, name) of the products with batches, for the page's choice."""
+    rows = session.execute(
+        select(Product.code, Product.name)
+        .where(Product.code.in_(select(Lot.item_code).where(Lot.kind == LotKind.FINISHED)))
+        .order_by(Product.code)
+    )
+    return [(code, name) for code, name in rows]
