@@ -21,12 +21,12 @@ os.environ.setdefault("PHARMAQMS_ARGON2_TIME_COST", "1")
 os.environ.setdefault("PHARMAQMS_ARGON2_MEMORY_COST", "8")
 os.environ.setdefault("PHARMAQMS_ARGON2_PARALLELISM", "1")
 
-from pharmaqms.kernel import auth, clock  # noqa: E402
-from pharmaqms.kernel.bootstrap import initialise  # noqa: E402
-from pharmaqms.kernel.db import Database, set_database  # noqa: E402
-from pharmaqms.kernel.identity import Actor, Channel  # noqa: E402
-from pharmaqms.kernel.settings import reset_settings_cache  # noqa: E402
-from pharmaqms.kernel.uow import unit_of_work  # noqa: E402
+from pharmaqms.kernel import auth, clock
+from pharmaqms.kernel.bootstrap import initialise
+from pharmaqms.kernel.db import Database, set_database
+from pharmaqms.kernel.identity import Actor, Channel
+from pharmaqms.kernel.settings import reset_settings_cache
+from pharmaqms.kernel.uow import unit_of_work
 
 REQUIRE_SERVICES = bool(os.environ.get("PHARMAQMS_REQUIRE_SERVICES"))
 POSTGRES_URL = os.environ.get(

@@ -12,7 +12,13 @@ from uuid import UUID
 import pytest
 
 from pharmaqms.kernel.audit import GENESIS, chain_hash
-from pharmaqms.kernel.canonical import canonical_json, content_hash, plain
+from pharmaqms.kernel.canonical import (
+    canonical_json,
+    canonical_json_of_fields,
+    content_hash,
+    plain,
+)
+from pharmaqms.kernel.models import AuditEntry
 
 
 class Status(StrEnum):
@@ -78,3 +84,53 @@ def test_a_naive_timestamp_or_an_unknown_type_has_no_canonical_form() -> None:
         canonical_json({"at": datetime(2026, 3, 2, 9, 0)})
     with pytest.raises(TypeError, match="no canonical form for object"):
         canonical_json([object()])
+
+
+ENTRY_KEYS = tuple(sorted(AuditEntry.HASHED))
+
+
+def entry(**overrides: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "seq": 7,
+        "occurred_at": "2026-03-02T09:00:00.000000Z",
+        "actor_id": 3,
+        "actor_username": "qa",
+        "actor_name": "Quentin Quality",
+        "channel": "api",
+        "request_id": None,
+        "action": "update",
+        "record_type": "document_version",
+        "record_id": 12,
+        "record_label": "SOP-2026-0001 v1.0",
+        "changes": '{"body":["a","b"]}',
+        "reason": None,
+        "state_hash": "ab" * 32,
+        "prev_hash": "cd" * 32,
+    }
+    base.update(overrides)
+    return base
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"reason": 'quote " backslash \\ newline \n tab \t bell \x07 nul \x00 del \x7f'},
+        {"actor_name": "Zoë Øster – 田中 🧪", "record_label": "\u2028\u2029"},
+        {"record_id": 2**70, "actor_id": -1, "seq": 0},
+        {"occurred_at": datetime(2026, 3, 2, 9, tzinfo=UTC)},  # not yet written: general path
+        {"record_id": True},  # a bool is not an int here: general path
+        {"record_type": Status.DRAFT, "actor_id": Level.HIGH},  # subclasses: general path
+        {"record_id": 1.5},
+    ],
+)
+def test_an_entry_written_field_by_field_is_the_canonical_form(
+    overrides: dict[str, object],
+) -> None:
+    content = entry(**overrides)
+
+    assert canonical_json_of_fields(content, ENTRY_KEYS) == canonical_json(content)
+    assert (
+        chain_hash(GENESIS, content)
+        == hashlib.sha256((GENESIS + canonical_json(content)).encode()).hexdigest()
+    )

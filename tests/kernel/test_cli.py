@@ -31,11 +31,6 @@ def test_adding_a_user_with_an_unknown_role_exits_2_with_one_line(db: Database) 
     assert snapshot(db) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli/common.py prints errors with rich markup on: the field suffix '[roles]' is "
-    "eaten as a style tag, and a message holding '[/x]' raises MarkupError (exit 1)",
-)
 @pytest.mark.parametrize(
     ("args", "line"),
     [

@@ -13,7 +13,8 @@ from pharmaqms.platform.ingest.models import Lineage, QuarantinedRow
 from pharmaqms.platform.masterdata import service as masterdata
 from pharmaqms.platform.timeseries.models import TestResult as QCResult
 
-CSV = b"""item_code,lot_number,sample_id,test_code,test_name,value,unit,spec_min,spec_max,analyst,tested_at
+CSV = b"""item_code,lot_number,sample_id,test_code,test_name,value,unit,spec_min,spec_max,analyst,\
+tested_at
 PARA500,L2026-001,S-1001,ASSAY,Assay (HPLC),99.2,%,95,105,chen,2026-02-10T09:30:00+01:00
 PARA500,L2026-001,S-1001,DISS,Dissolution 30 min,"84,5",%,80,,chen,2026-02-10T11:00:00+01:00
 PARA500,L2026-001,S-1002,ASSAY,Assay (HPLC),ninety,%,95,105,chen,2026-02-10T09:30:00+01:00
@@ -65,7 +66,7 @@ def test_a_lims_file_is_taken_row_by_row_with_bad_rows_quarantined(
         reasons = {
             q.position: [r["code"] for r in q.reasons] for q in s.scalars(select(QuarantinedRow))
         }
-        lineage = [(l.field, l.original, l.corrected, l.rule) for l in s.scalars(select(Lineage))]
+        lineage = [(x.field, x.original, x.corrected, x.rule) for x in s.scalars(select(Lineage))]
         results = {r.test_code: (r.value, r.outcome) for r in s.scalars(select(QCResult))}
     assert reasons == {
         "line 4": ["not_a_number"],
@@ -115,15 +116,14 @@ def test_a_quarantined_row_is_corrected_and_replayed_and_a_still_bad_fix_changes
         row = s.scalars(select(QuarantinedRow).where(QuarantinedRow.position == "line 4")).one()
         row_id, raw = row.id, dict(row.raw)
     entries = _count(db, AuditEntry)
-    with pytest.raises(InvalidInput, match="not a number"):
-        with unit_of_work(db) as s:
-            ingest.replay(
-                s,
-                actor=people.qc,
-                row_id=row_id,
-                corrected={**raw, "value": "ninety-nine"},
-                reason="typo",
-            )
+    with pytest.raises(InvalidInput, match="not a number"), unit_of_work(db) as s:
+        ingest.replay(
+            s,
+            actor=people.qc,
+            row_id=row_id,
+            corrected={**raw, "value": "ninety-nine"},
+            reason="typo",
+        )
     assert _count(db, AuditEntry) == entries
     with unit_of_work(db) as s:
         ingest.replay(

@@ -72,6 +72,6 @@ def test_the_demo_traces_hold_one_cold_room_excursion_and_the_logger_cases(
 
 def test_the_demo_loader_is_registered_for_pharmaqms_demo() -> None:
     from pharmaqms.cli import demo_sensors  # noqa: F401 - registers on import
-    from pharmaqms.cli.demo_registry import LOADERS
+    from pharmaqms.kernel.demo import LOADERS
 
     assert "sensor traces" in [name for name, _ in LOADERS]

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from tests.support import PASSWORD
 
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.models import AuditEntry, ElectronicSignature
 from pharmaqms.kernel.uow import unit_of_work
-from tests.support import PASSWORD
 
-SOP_BODY = "1. Purpose\n\nDescribes the cleaning of the tablet press after each batch.\n\n2. Steps ..."
+SOP_BODY = (
+    "1. Purpose\n\nDescribes the cleaning of the tablet press after each batch.\n\n2. Steps ..."
+)
 
 
 def counts(db: Database) -> tuple[int, int]:
@@ -20,7 +22,10 @@ def counts(db: Database) -> tuple[int, int]:
 
 def test_an_sop_goes_from_draft_to_effective_with_an_approval_signature(api, db) -> None:  # type: ignore[no-untyped-def]
     author, approver = api("qc"), api("qa")
-    created = author.post("/api/v1/documents", json={"doc_type": "sop", "title": "Cleaning of the tablet press", "body": SOP_BODY})
+    created = author.post(
+        "/api/v1/documents",
+        json={"doc_type": "sop", "title": "Cleaning of the tablet press", "body": SOP_BODY},
+    )
     assert created.status_code == 201, created.text
     version = created.json()
     assert version["number"].startswith("SOP-") and version["number"].endswith(" v1.0")
@@ -35,7 +40,9 @@ def test_an_sop_goes_from_draft_to_effective_with_an_approval_signature(api, db)
         json={"password": PASSWORD, "comment": "content checked against the URS"},
     )
     assert approved.status_code == 200, approved.text
-    effective = approver.post(f"/api/v1/records/document_version/{vid}/transitions/make_effective", json={})
+    effective = approver.post(
+        f"/api/v1/records/document_version/{vid}/transitions/make_effective", json={}
+    )
     assert effective.json()["status"] == "effective"
 
     shown = approver.get(f"/api/v1/document-versions/{vid}").json()
@@ -48,11 +55,15 @@ def test_an_sop_goes_from_draft_to_effective_with_an_approval_signature(api, db)
 
 def test_the_author_may_not_approve_their_own_sop_and_nothing_changes(api, db) -> None:  # type: ignore[no-untyped-def]
     author = api("qa")
-    vid = author.post("/api/v1/documents", json={"doc_type": "sop", "title": "Line clearance", "body": SOP_BODY}).json()["id"]
+    vid = author.post(
+        "/api/v1/documents", json={"doc_type": "sop", "title": "Line clearance", "body": SOP_BODY}
+    ).json()["id"]
     author.post(f"/api/v1/records/document_version/{vid}/transitions/submit", json={})
     before = counts(db)
 
-    refused = author.post(f"/api/v1/records/document_version/{vid}/transitions/approve", json={"password": PASSWORD})
+    refused = author.post(
+        f"/api/v1/records/document_version/{vid}/transitions/approve", json={"password": PASSWORD}
+    )
 
     assert refused.status_code == 403
     assert refused.headers["content-type"].startswith("application/problem+json")

@@ -24,7 +24,9 @@ err_console = Console(stderr=True)
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    err_console.print(f"error: {message}", highlight=False, soft_wrap=True)
+    # Printed as written: a message may hold brackets ("[roles]", a lot "[/x]") that rich
+    # would otherwise read as markup.
+    err_console.print(f"error: {message}", highlight=False, soft_wrap=True, markup=False)
     raise typer.Exit(code)
 
 

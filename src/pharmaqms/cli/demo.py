@@ -7,9 +7,9 @@ from random import Random
 from rich.progress import Progress
 from sqlalchemy import select
 
-from pharmaqms.cli.demo_registry import LOADERS, DemoContext
 from pharmaqms.kernel import auth
 from pharmaqms.kernel.db import Database
+from pharmaqms.kernel.demo import LOADERS, DemoContext
 from pharmaqms.kernel.identity import Channel
 from pharmaqms.kernel.models import User
 from pharmaqms.kernel.uow import unit_of_work
@@ -44,11 +44,11 @@ def _import_module_loaders() -> None:
         "pharmaqms.quality.changes.demo",
         "pharmaqms.quality.risk.demo",
         "pharmaqms.cli.demo_supply_chain",
-        "pharmaqms.cli.demo_sensors",
         "pharmaqms.lifecycle.production.materials.demo",
         "pharmaqms.lifecycle.production.qc.demo",
         "pharmaqms.lifecycle.production.nonconforming.demo",
         "pharmaqms.lifecycle.production.monitoring.demo",
+        "pharmaqms.cli.demo_sensors",
     ):
         importlib.import_module(module)
 

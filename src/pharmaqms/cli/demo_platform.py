@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from pharmaqms.cli.demo_registry import DemoContext, register
+from pharmaqms.kernel.demo import DemoContext, register
 from pharmaqms.platform.demo import load
 
 

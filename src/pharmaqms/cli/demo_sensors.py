@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from pharmaqms.cli.demo_registry import DemoContext, register
+from pharmaqms.kernel.demo import DemoContext, register
 from pharmaqms.platform.connectors.sensors_demo import generate_sensor_demo
 
 

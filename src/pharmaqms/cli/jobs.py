@@ -30,9 +30,9 @@ def run_daily(
     ones, assign recurring training that falls due again, judge LIMS results not taken over
     yet."""
     import pharmaqms.schema  # noqa: F401 - every module's tables, workflows and gates
+    from pharmaqms.lifecycle.production.qc.results import evaluate_lims_results
     from pharmaqms.quality.documents.periodic_review import open_due_periodic_reviews
     from pharmaqms.quality.documents.service import make_due_versions_effective
-    from pharmaqms.lifecycle.production.qc.results import evaluate_lims_results
     from pharmaqms.quality.training.service import open_recurrent_training
 
     actor = cli_actor(acting_as)

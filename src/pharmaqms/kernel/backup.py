@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.types import LargeBinary
 
 from pharmaqms.kernel import clock
-from pharmaqms.kernel.db import JSONText, UTCDateTime
+from pharmaqms.kernel.db import Base, JSONText, UTCDateTime
 from pharmaqms.kernel.errors import Conflict, DocumentRefused
 
 FORMAT = "pharmaqms-backup/1"
@@ -40,9 +40,9 @@ Progress = Callable[[str, int], None]
 
 
 def _tables() -> list[Table]:
-    import pharmaqms.schema
-
-    return list(pharmaqms.schema.metadata.sorted_tables)
+    # Every table the process has loaded: entry points load them all (pharmaqms.schema)
+    # before they back up or restore.
+    return list(Base.metadata.sorted_tables)
 
 
 def _encode(value: Any) -> Any:

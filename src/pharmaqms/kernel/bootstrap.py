@@ -66,9 +66,10 @@ def initialise(
     admin_password: str | None = None,
     admin_full_name: str = "System Administrator",
 ) -> bool:
-    """Migrate to the latest schema and seed. Returns True when an administrator was created."""
-    import pharmaqms.schema  # noqa: F401 - every module's tables and permissions
+    """Migrate to the latest schema and seed. Returns True when an administrator was created.
 
+    The caller has loaded every module (``pharmaqms.schema``), so that the roles get every
+    module's permissions."""
     upgrade(database.engine)
     with unit_of_work(database) as session:
         _ensure_system_user(session)

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 from pharmaqms.kernel import audit, clock, tasks
 from pharmaqms.kernel.errors import (
     InvalidInput,
-    QMSError,
     NotFound,
     PermissionDenied,
+    QMSError,
     ReasonRequired,
     SegregationOfDuties,
     StaleRecord,

@@ -8,11 +8,11 @@ from fastapi.responses import HTMLResponse, Response
 
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.navigation import NavItem, add
+from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.quality import charts
 from pharmaqms.quality.capa import queries as capa_queries
 from pharmaqms.quality.deviations import queries as deviation_queries
-from pharmaqms.web.views.common import ActorDep
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
 

@@ -7,8 +7,8 @@ from random import Random
 from sqlalchemy import select
 from tests.support import PASSWORD
 
-from pharmaqms.cli.demo_registry import DemoContext
 from pharmaqms.kernel import clock
+from pharmaqms.kernel.demo import DemoContext
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.lifecycle.production.materials import demo as materials_demo
 from pharmaqms.lifecycle.production.materials.models import MaterialUseOverride, SupplierApproval

@@ -101,7 +101,9 @@ def test_a_value_outside_three_sigma_of_the_last_batches_is_out_of_trend(lab, db
 
 
 @pytest.mark.postgres
-def test_lims_results_are_taken_over_and_judged_as_their_delivery_commits_and_an_oos_opens_once(lab, db, people) -> None:  # type: ignore[no-untyped-def]
+def test_lims_results_are_taken_over_and_judged_as_their_delivery_commits_and_an_oos_opens_once(
+    lab, db, people
+) -> None:  # type: ignore[no-untyped-def]
     qc = lab["qc"]
     batch = add_batch(db, people, "L26001")
     csv = (

@@ -97,6 +97,10 @@ def install(app: FastAPI) -> None:
         return render(
             request,
             "error.html",
-            {"status": 404, "title": "Page not found", "message": "There is no page at this address."},
+            {
+                "status": 404,
+                "title": "Page not found",
+                "message": "There is no page at this address.",
+            },
             404,
         )

@@ -13,7 +13,6 @@ from alembic import op
 import pharmaqms.kernel.db
 from pharmaqms.kernel.migrate import make_append_only
 
-
 revision: str = "0201_platform"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = ("platform",)

@@ -9,7 +9,7 @@ A source's mapping, e.g. for a LabWare export::
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import select
 
@@ -20,7 +20,7 @@ from pharmaqms.platform.connectors.tabular import (
     sniff_format,
 )
 from pharmaqms.platform.governance.rules import Checked, EntitySpec, FieldSpec, Problem
-from pharmaqms.platform.ingest.connector import SourceRow, Stored, StoreContext
+from pharmaqms.platform.ingest.connector import SourceRow, StoreContext, Stored
 from pharmaqms.platform.ingest.service import register_connector
 from pharmaqms.platform.masterdata.models import Lot
 from pharmaqms.platform.timeseries.models import TestResult
@@ -76,7 +76,7 @@ def judge(values: dict[str, Any]) -> str:
 
 class LimsConnector:
     kind = "lims"
-    specs = {"test_result": TEST_RESULT}
+    specs: ClassVar[dict[str, EntitySpec]] = {"test_result": TEST_RESULT}
 
     def rows(self, content: bytes, mapping: dict[str, Any]) -> Iterator[SourceRow]:
         columns = mapping.get("columns", {})

@@ -22,8 +22,8 @@ from pharmaqms.kernel.errors import Conflict, DocumentRefused, InvalidInput, Not
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.settings import get_settings
 from pharmaqms.platform.governance.rules import Checked, Context, Problem, check
-from pharmaqms.platform.ingest.deliveries import delivery_completed
 from pharmaqms.platform.ingest.connector import Connector, SourceRow, StoreContext
+from pharmaqms.platform.ingest.deliveries import delivery_completed
 from pharmaqms.platform.ingest.models import (
     DataSource,
     ImportRun,

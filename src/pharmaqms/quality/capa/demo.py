@@ -9,8 +9,8 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
-from pharmaqms.cli.demo_registry import DemoContext, register
 from pharmaqms.kernel import clock
+from pharmaqms.kernel.demo import DemoContext, register
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.quality import events
 from pharmaqms.quality.capa import service

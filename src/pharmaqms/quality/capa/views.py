@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.navigation import NavItem, add
+from pharmaqms.kernel.http.pages import PAGE_SIZE, ActorDep, page_offset, redirect
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.quality import events
 from pharmaqms.quality.capa import queries, rules, service
@@ -25,7 +26,6 @@ from pharmaqms.quality.view_support import (
     required_utc,
     utc_from_form,
 )
-from pharmaqms.web.views.common import PAGE_SIZE, ActorDep, page_offset, redirect
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
 

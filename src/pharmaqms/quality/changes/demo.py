@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pharmaqms.cli.demo_registry import DemoContext, register
 from pharmaqms.kernel import clock
+from pharmaqms.kernel.demo import DemoContext, register
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.quality import events
 from pharmaqms.quality.capa.models import Capa

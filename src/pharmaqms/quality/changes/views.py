@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.navigation import NavItem, add
+from pharmaqms.kernel.http.pages import ActorDep, redirect
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.roles import DEFAULT_ROLES
 from pharmaqms.quality.changes import rules, service
@@ -29,7 +30,6 @@ from pharmaqms.quality.changes.models import (
 from pharmaqms.quality.changes.workflow import CHANGE_WORKFLOW, REQUESTERS
 from pharmaqms.quality.documents.models import ControlledDocument
 from pharmaqms.quality.view_support import people_with, record_parts, required_utc
-from pharmaqms.web.views.common import ActorDep, redirect
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
 

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.navigation import NavItem, add
+from pharmaqms.kernel.http.pages import PAGE_SIZE, ActorDep, page_offset, redirect
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.quality import events
 from pharmaqms.quality.capa.workflow import OWNERS as CAPA_OWNERS
@@ -26,7 +27,6 @@ from pharmaqms.quality.complaints.models import (
 )
 from pharmaqms.quality.complaints.workflow import COMPLAINT_WORKFLOW, INVESTIGATORS
 from pharmaqms.quality.view_support import people_with, record_parts, required_utc
-from pharmaqms.web.views.common import PAGE_SIZE, ActorDep, page_offset, redirect
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
 

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from pharmaqms.cli.demo_registry import DemoContext, register
 from pharmaqms.kernel import clock
+from pharmaqms.kernel.demo import DemoContext, register
 from pharmaqms.quality import events
 from pharmaqms.quality.capa.demo import CAPA_DAYS, CapaPlan, Course, schedule_life
 from pharmaqms.quality.demo_timeline import Timeline

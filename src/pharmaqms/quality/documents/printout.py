@@ -42,8 +42,7 @@ def render_pdf(
     printed_at = clock.now()
     footer = (
         f"{version.number} - printed {printed_at:%Y-%m-%d %H:%M} UTC by {printed_by.full_name}"
-        f" ({printed_by.username})"
-        + ("" if mark else " - controlled copy")
+        f" ({printed_by.username})" + ("" if mark else " - controlled copy")
     )
 
     def decorate(canvas: Canvas, doc: SimpleDocTemplate) -> None:

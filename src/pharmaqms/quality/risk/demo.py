@@ -8,8 +8,8 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pharmaqms.cli.demo_registry import DemoContext, register
 from pharmaqms.kernel import clock
+from pharmaqms.kernel.demo import DemoContext, register
 from pharmaqms.quality.changes.models import ChangeRequest
 from pharmaqms.quality.deviations.models import Deviation
 from pharmaqms.quality.risk import service

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.navigation import NavItem, add
+from pharmaqms.kernel.http.pages import ActorDep, redirect
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.registry import RECORD_TYPES
 from pharmaqms.quality.config import quality_settings
@@ -20,7 +21,6 @@ from pharmaqms.quality.risk.matrix import MATRICES, matrix
 from pharmaqms.quality.risk.service import Scores
 from pharmaqms.quality.risk.workflow import RISK_WORKFLOW
 from pharmaqms.quality.view_support import record_parts
-from pharmaqms.web.views.common import ActorDep, redirect
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
 

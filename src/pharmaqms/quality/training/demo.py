@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pharmaqms.cli.demo_registry import DemoContext, register
 from pharmaqms.kernel import clock
+from pharmaqms.kernel.demo import DemoContext, register
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.quality.documents import service as documents
 from pharmaqms.quality.documents.demo import BODY

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from pharmaqms.kernel import auth, clock
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.navigation import NavItem, add
+from pharmaqms.kernel.http.pages import ActorDep, redirect, safe_next
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.models import ApiToken, Role, SecurityAlert, User
-from pharmaqms.web.views.common import ActorDep, redirect, safe_next
 
 router = APIRouter(prefix="/admin", tags=["ui"], include_in_schema=False)
 

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from pharmaqms.kernel.audit_query import AuditFilter, count_entries, find_entries
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.navigation import NavItem, add
+from pharmaqms.kernel.http.pages import PAGE_SIZE, ActorDep, page_offset
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.models import AuditEntry, User
-from pharmaqms.web.views.common import PAGE_SIZE, ActorDep, page_offset
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
 

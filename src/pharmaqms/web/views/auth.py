@@ -11,10 +11,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pharmaqms.kernel import auth
 from pharmaqms.kernel.errors import AuthenticationFailed, PasswordExpired, QMSError
 from pharmaqms.kernel.http.context import SESSION_COOKIE, transaction
+from pharmaqms.kernel.http.pages import ActorDep, redirect, safe_next
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.identity import Channel
 from pharmaqms.kernel.settings import get_settings
-from pharmaqms.web.views.common import ActorDep, redirect, safe_next
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
 

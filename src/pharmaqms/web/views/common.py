@@ -1,58 +1,24 @@
-"""Small helpers the kernel's pages share: the actor dependency, redirects with a flash
-message, and where a record's page is."""
+"""Kept for older imports: the page helpers live in ``pharmaqms.kernel.http.pages`` so that
+module views below the web layer can use them."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from pharmaqms.kernel.http.pages import (
+    PAGE_SIZE,
+    ActorDep,
+    page_offset,
+    record_url,
+    record_url_by_id,
+    redirect,
+    safe_next,
+)
 
-from fastapi import Depends
-from fastapi.responses import RedirectResponse
-from sqlalchemy.orm import Session
-
-from pharmaqms.kernel.http.context import current_actor
-from pharmaqms.kernel.http.flash import set_flash
-from pharmaqms.kernel.identity import Actor
-from pharmaqms.kernel.registry import RECORD_TYPES
-
-ActorDep = Annotated[Actor, Depends(current_actor)]
-
-PAGE_SIZE = 50
-
-
-def redirect(url: str, message: str | None = None, kind: str = "success") -> RedirectResponse:
-    """POST → redirect → GET, with the outcome shown once on the next page."""
-    response = RedirectResponse(url, status_code=303)
-    if message:
-        set_flash(response, kind, message)
-    return response
-
-
-def record_url(record_type: str, record: Any) -> str:
-    """The richest page for a record: the module's own page if it has one, else the generic."""
-    rt = RECORD_TYPES.get(record_type)
-    if rt is not None and rt.detail_url is not None:
-        return rt.detail_url(record)
-    return f"/records/{record_type}/{record.id}"
-
-
-def record_url_by_id(session: Session, record_type: str, record_id: int) -> str:
-    rt = RECORD_TYPES.get(record_type)
-    if rt is not None and rt.detail_url is not None:
-        record = session.get(rt.model, record_id)
-        if record is not None:
-            return rt.detail_url(record)
-    return f"/records/{record_type}/{record_id}"
-
-
-def safe_next(target: str | None, default: str = "/") -> str:
-    """Only a path on this site: a login link must not send people elsewhere."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
-
-
-def page_offset(raw: str | None) -> int:
-    try:
-        return max(int(raw or 0), 0)
-    except ValueError:
-        return 0
+__all__ = [
+    "PAGE_SIZE",
+    "ActorDep",
+    "page_offset",
+    "record_url",
+    "record_url_by_id",
+    "redirect",
+    "safe_next",
+]

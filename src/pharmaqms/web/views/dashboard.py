@@ -12,9 +12,9 @@ from sqlalchemy import select
 from pharmaqms.kernel import tasks
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.navigation import NavItem, add
+from pharmaqms.kernel.http.pages import ActorDep, record_url_by_id
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.models import SecurityAlert
-from pharmaqms.web.views.common import ActorDep, record_url_by_id
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
 

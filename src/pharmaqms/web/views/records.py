@@ -16,12 +16,12 @@ from pharmaqms.kernel.audit_query import AuditFilter, count_entries, find_entrie
 from pharmaqms.kernel.errors import NotFound
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.navigation import NavItem, add
+from pharmaqms.kernel.http.pages import PAGE_SIZE, ActorDep, page_offset, record_url, redirect
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.records import GxPRecord
 from pharmaqms.kernel.registry import RECORD_TYPES, RecordType, record_type
 from pharmaqms.kernel.signatures import signatures_of
 from pharmaqms.kernel.workflow import options, perform
-from pharmaqms.web.views.common import PAGE_SIZE, ActorDep, page_offset, record_url, redirect
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
 

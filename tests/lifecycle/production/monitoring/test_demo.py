@@ -12,10 +12,10 @@ from sqlalchemy import select
 from tests.lifecycle.production.setup import gtin
 from tests.support import PASSWORD
 
-from pharmaqms.cli.demo_registry import DemoContext
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.clock import FrozenClock
 from pharmaqms.kernel.db import Database
+from pharmaqms.kernel.demo import DemoContext
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.lifecycle.production.monitoring import demo
 from pharmaqms.lifecycle.production.monitoring.models import (

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pharmaqms.cli.demo_registry import DemoContext, register
 from pharmaqms.kernel import clock
+from pharmaqms.kernel.demo import DemoContext, register
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.workflow import perform
 from pharmaqms.lifecycle.production.materials import service

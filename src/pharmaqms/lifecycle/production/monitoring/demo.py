@@ -27,9 +27,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pharmaqms.cli.demo_registry import DemoContext, register
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.db import Database
+from pharmaqms.kernel.demo import DemoContext, register
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.kernel.workflow import perform
 from pharmaqms.lifecycle.production.monitoring import alerts, limits, service

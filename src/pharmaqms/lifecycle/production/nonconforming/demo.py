@@ -9,8 +9,8 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pharmaqms.cli.demo_registry import DemoContext, register
 from pharmaqms.kernel import clock
+from pharmaqms.kernel.demo import DemoContext, register
 from pharmaqms.kernel.workflow import perform
 from pharmaqms.lifecycle.production.nonconforming import service
 from pharmaqms.lifecycle.production.nonconforming.models import NonconformingProduct

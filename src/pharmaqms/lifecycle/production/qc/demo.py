@@ -11,8 +11,8 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pharmaqms.cli.demo_registry import DemoContext, register
 from pharmaqms.kernel import clock
+from pharmaqms.kernel.demo import DemoContext, register
 from pharmaqms.kernel.workflow import perform
 from pharmaqms.lifecycle.production.materials.demo import approve_specification, certify, gtin
 from pharmaqms.lifecycle.production.qc import investigations, results, specifications
