@@ -158,3 +158,38 @@ def test_a_hold_is_judged_by_the_rule_of_the_record_that_placed_it() -> None:
     assert rules.lot_awaits_release(released).findings == [
         "the batch is released, not awaiting release"
     ]
+
+
+def test_the_fast_step_hash_is_the_signed_content_hash() -> None:
+    from pharmaqms.lifecycle.production.batchrecords.models import BatchStep
+
+    for title in ('Weigh the "API"', "back\\slash", "tab\there", "Ünïcode – dash", "plain"):
+        step = BatchStep(
+            number="EBR-2026-0001-0007",
+            batch_record_id=3,
+            position=7,
+            title=title,
+            entries_digest="ab" * 32,
+        )
+        assert (
+            BatchStep.signed_hash(
+                step.number, step.batch_record_id, step.position, step.title, step.entries_digest
+            )
+            == step.content_hash()
+        ), title
+
+
+def test_signatures_are_judged_in_stretches_between_training_dates() -> None:
+    from pharmaqms.lifecycle.production.release.evidence import _intervals
+
+    moment = [datetime(2026, 3, d, tzinfo=UTC) for d in (1, 2, 3, 4, 5, 6)]
+    # Trainings dated 2 and 4 March: before, on 2, between, on 4, after.
+    assert list(_intervals([moment[1], moment[3]], moment)) == [
+        (0, 1),
+        (1, 2),
+        (2, 3),
+        (3, 4),
+        (4, 6),
+    ]
+    assert list(_intervals([], moment)) == [(0, 6)]
+    assert list(_intervals([moment[0]], [])) == []

@@ -10,6 +10,7 @@ SOPs. The entries themselves are made in ``entries.py``; exceptions in ``excepti
 from __future__ import annotations
 
 import calendar
+import functools
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
@@ -63,6 +64,27 @@ def step_definitions(master: MasterBatchRecord) -> list[StepDefinition]:
             _DEFINITIONS.clear()
         found = _DEFINITIONS[key] = masters.steps(master)
     return found
+
+
+def definitions_by_hash(
+    session: Session, master_id: int, definition_hash: str
+) -> list[StepDefinition]:
+    """The steps of a master as hashed ``definition_hash``, without loading (and decoding) its
+    stored steps when they are known already; refused when the master no longer hashes so."""
+    found = _DEFINITIONS.get((master_id, definition_hash))
+    if found is not None:
+        stored = session.scalar(
+            select(MasterBatchRecord.definition_hash).where(MasterBatchRecord.id == master_id)
+        )
+        if stored == definition_hash:
+            return found
+    master = masters.get_master(session, master_id)
+    if master.definition_hash != definition_hash:
+        raise Conflict(
+            f"{master.number} no longer matches the definition {definition_hash[:12]}… the "
+            "batch was made to"
+        )
+    return step_definitions(master)
 
 
 def definitions_of(session: Session, record: BatchRecord) -> list[StepDefinition]:
@@ -410,9 +432,11 @@ def on_step_performed(session: Session, step: BatchStep, *, actor: Actor) -> Non
         )
 
 
+@functools.lru_cache(maxsize=20_000)
 def chain_digest(previous: str, step_number: str, entries_digest: str) -> str:
     """Steps are performed in order, so the record's digest chains each performed step onto
-    the ones before: the production review's signature covers every entry of every step."""
+    the ones before: the production review's signature covers every entry of every step.
+    (Pure, so remembered: the release recomputes the chain of thousands of steps each time.)"""
     return sha256_hex(f"{previous}|{step_number}|{entries_digest}")
 
 

@@ -11,17 +11,18 @@ A part that can't be loaded is named in ``unavailable``; the rules that need it 
 from __future__ import annotations
 
 import json
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Any, TypeVar
+from datetime import UTC, date, datetime
+from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel.errors import NotFound, QMSError
-from pharmaqms.kernel.models import AuditEntry, ElectronicSignature
+from pharmaqms.kernel.models import AuditEntry
 from pharmaqms.lifecycle.production.batchrecords.equipment import (
     Calibration,
     EquipmentStanding,
@@ -36,10 +37,9 @@ from pharmaqms.lifecycle.production.batchrecords.models import (
     Equipment,
     EquipmentCalibration,
     EquipmentQualification,
-    MasterBatchRecord,
     StepEntry,
 )
-from pharmaqms.lifecycle.production.batchrecords.service import step_definitions
+from pharmaqms.lifecycle.production.batchrecords.service import definitions_by_hash
 from pharmaqms.lifecycle.production.holds import placed_hold
 from pharmaqms.lifecycle.production.materials.models import MaterialUseOverride
 from pharmaqms.lifecycle.production.monitoring.models import AlertStatus, ProcessAlert
@@ -60,8 +60,8 @@ from pharmaqms.quality.training.models import RequirementStatus, TrainingRequire
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class StepFacts:
+# Steps and signatures come by the thousand: named tuples cost a fraction of a dataclass each.
+class StepFacts(NamedTuple):
     id: int
     number: str
     position: int
@@ -72,15 +72,19 @@ class StepFacts:
     sop_numbers: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class SignatureFacts:
+class SignatureFacts(NamedTuple):
     record_type: str
     record_id: int
     signer_id: int
-    signer: str  # "Full Name (username)"
+    signer_name: str
+    signer_username: str
     meaning: str
     signed_at: datetime
     content_hash: str
+
+    @property
+    def signer(self) -> str:
+        return f"{self.signer_name} ({self.signer_username})"
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,18 @@ class TrainingCheck:
 
 
 @dataclass
+class TrainingFacts:
+    """Every signature checked against every document governing what it signed: the count,
+    who and what, the trainings that backed them, and each check that failed."""
+
+    checks: int = 0
+    signers: set[str] = field(default_factory=set)
+    documents: set[str] = field(default_factory=set)
+    backing: set[str] = field(default_factory=set)
+    failures: list[TrainingCheck] = field(default_factory=list)
+
+
+@dataclass
 class Evidence:
     lot: Lot
     record: BatchRecord | None = None
@@ -136,7 +152,7 @@ class Evidence:
     qc: LotQcStatus | None = None
     consumptions: list[ConsumptionFacts] = field(default_factory=list)
     equipment_uses: list[EquipmentUse] = field(default_factory=list)
-    training: list[TrainingCheck] = field(default_factory=list)
+    training: TrainingFacts = field(default_factory=TrainingFacts)
     changes: list[tuple[str, str, str]] = field(default_factory=list)
     spc_alerts: list[tuple[str, str]] = field(default_factory=list)
     nonconformances: list[tuple[str, str]] = field(default_factory=list)
@@ -146,86 +162,84 @@ class Evidence:
     unavailable: dict[str, str] = field(default_factory=dict)
 
 
-def _signer(name: str, username: str) -> str:
-    return f"{name} ({username})"
+# The two reads that return a row per step or signature go straight to the DBAPI cursor with
+# portable SQL: for thousands of rows, SQLAlchemy's statement compilation and per-value type
+# processing cost several times the query itself. Values are converted here instead.
+_STEPS_SQL = (
+    "SELECT id, number, position, title, status, verification_required, entries_digest "
+    "FROM batch_steps WHERE batch_record_id = {mark} ORDER BY position"
+)
+_SIGNATURE_SQL = (
+    "SELECT s.record_type, s.record_id, s.signer_id, s.signer_name, s.signer_username, "
+    "s.meaning, s.signed_at, s.content_hash FROM electronic_signatures s "
+    "WHERE s.record_type = '{kind}' AND s.record_id {which} ORDER BY s.id"
+)
+# "IN (the record's steps)", not a join: the planner then looks the signatures up by their
+# (record type, record id) index per step, instead of reading every step signature ever made.
+_STEP_SIGNATURES_SQL = _SIGNATURE_SQL.format(
+    kind="batch_step", which="IN (SELECT id FROM batch_steps WHERE batch_record_id = {mark})"
+)
+_RECORD_SIGNATURES_SQL = _SIGNATURE_SQL.format(kind="batch_record", which="= {mark}")
+
+
+def _rows(session: Session, sql: str, *values: object) -> list[tuple[Any, ...]]:
+    conn = session.connection()
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(sql.format(mark=mark), values)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def utc(value: Any) -> datetime:
+    """A timestamp as the driver returns it, as ``kernel.db.UTCDateTime`` would: SQLite keeps
+    naive UTC text, PostgreSQL an aware value."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+    return value.astimezone(UTC)  # type: ignore[no-any-return]
 
 
 def _steps(session: Session, record: BatchRecord) -> list[StepFacts]:
-    master = session.get(MasterBatchRecord, record.master_id)
-    if master is None or master.definition_hash != record.master_definition_hash:
-        raise QMSError(f"{record.number}: its master batch record does not match what was executed")
-    definitions = step_definitions(master)
-    rows = session.execute(
-        select(
-            BatchStep.id,
-            BatchStep.number,
-            BatchStep.position,
-            BatchStep.title,
-            BatchStep.status,
-            BatchStep.verification_required,
-            BatchStep.entries_digest,
-        )
-        .where(BatchStep.batch_record_id == record.id)
-        .order_by(BatchStep.position)
-    )
+    try:
+        definitions = definitions_by_hash(session, record.master_id, record.master_definition_hash)
+    except QMSError as refusal:
+        raise QMSError(f"{record.number}: {refusal.detail}") from None
+    sops = [d.sop_numbers for d in definitions]
+    count = len(sops)
     return [
-        StepFacts(*row, sop_numbers=definitions[row.position - 1].sop_numbers)
-        if 0 < row.position <= len(definitions)
-        else StepFacts(*row, sop_numbers=())
-        for row in rows
+        StepFacts(
+            step_id,
+            number,
+            position,
+            title,
+            status,
+            bool(verification),
+            digest,
+            sops[position - 1] if 0 < position <= count else (),
+        )
+        for step_id, number, position, title, status, verification, digest in _rows(
+            session, _STEPS_SQL, record.id
+        )
     ]
 
 
-_SIGNATURE_COLUMNS = (
-    ElectronicSignature.record_type,
-    ElectronicSignature.record_id,
-    ElectronicSignature.signer_id,
-    ElectronicSignature.signer_name,
-    ElectronicSignature.signer_username,
-    ElectronicSignature.meaning,
-    ElectronicSignature.signed_at,
-    ElectronicSignature.content_hash,
-)
-
-
-def _signature(row: Any) -> SignatureFacts:
-    return SignatureFacts(
-        row.record_type,
-        row.record_id,
-        row.signer_id,
-        _signer(row.signer_name, row.signer_username),
-        row.meaning,
-        row.signed_at,
-        row.content_hash,
-    )
+def _signatures(session: Session, sql: str, record_id: int) -> list[SignatureFacts]:
+    return [
+        SignatureFacts(kind, rid, signer, name, username, meaning, utc(at), digest)
+        for kind, rid, signer, name, username, meaning, at, digest in _rows(session, sql, record_id)
+    ]
 
 
 def _step_signatures(session: Session, record: BatchRecord) -> list[SignatureFacts]:
-    rows = session.execute(
-        select(*_SIGNATURE_COLUMNS)
-        .join(
-            BatchStep,
-            and_(
-                ElectronicSignature.record_type == BatchStep.__audit_type__,
-                ElectronicSignature.record_id == BatchStep.id,
-            ),
-        )
-        .where(BatchStep.batch_record_id == record.id)
-        .order_by(ElectronicSignature.id)
-    )
-    return [_signature(row) for row in rows]
+    return _signatures(session, _STEP_SIGNATURES_SQL, record.id)
 
 
 def _record_signatures(session: Session, record: BatchRecord) -> list[SignatureFacts]:
-    rows = session.execute(
-        select(*_SIGNATURE_COLUMNS)
-        .where(
-            ElectronicSignature.record_type == BatchRecord.__audit_type__,
-            ElectronicSignature.record_id == record.id,
-        )
-        .order_by(ElectronicSignature.id)
-    )
-    return [_signature(row) for row in rows]
+    return _signatures(session, _RECORD_SIGNATURES_SQL, record.id)
 
 
 def _exceptions(session: Session, record: BatchRecord) -> list[tuple[str, str, str, str]]:
@@ -520,27 +534,60 @@ def _trained_at(requirements: list[Any], at: datetime, document: str) -> tuple[b
     return True, f"{document}: {latest.number} ({latest.version_number})"
 
 
-def _training(session: Session, evidence: Evidence) -> list[TrainingCheck]:
+def _intervals(moments: list[datetime], times: list[datetime]) -> Iterator[tuple[int, int]]:
+    """Index ranges of ``times`` (sorted) falling before, on, between and after ``moments``
+    (sorted): within one range, every comparison with a training's dates comes out the same."""
+    low = 0
+    for moment in moments:
+        before = bisect_left(times, moment, low)
+        if before > low:
+            yield low, before
+        on = bisect_right(times, moment, before)
+        if on > before:
+            yield before, on
+        low = on
+    if low < len(times):
+        yield low, len(times)
+
+
+_REQUIREMENTS = select(
+    TrainingRequirement.user_id,
+    TrainingRequirement.document_id,
+    TrainingRequirement.number,
+    TrainingRequirement.status,
+    TrainingRequirement.version_number,
+    TrainingRequirement.due_at,
+    TrainingRequirement.completed_at,
+    TrainingRequirement.expires_at,
+).where(
+    TrainingRequirement.user_id.in_(bindparam("users", expanding=True)),
+    TrainingRequirement.document_id.in_(bindparam("documents", expanding=True)),
+)
+
+
+def _training(session: Session, evidence: Evidence) -> TrainingFacts:
     """Every signer of the batch record against the documents governing what they signed."""
-    by_step = {s.id: s for s in evidence.steps}
+    by_step = {s.id: s.sop_numbers for s in evidence.steps}
     step_rules = {
-        t: [d.number for d in governing_documents(session, BatchStep.__audit_type__, t)]
+        t: tuple(d.number for d in governing_documents(session, BatchStep.__audit_type__, t))
         for t in ("perform", "verify")
     }
-    record_rule = [
+    record_rule = tuple(
         d.number for d in governing_documents(session, BatchRecord.__audit_type__, "complete")
-    ]
-    needs: list[tuple[SignatureFacts, tuple[str, ...]]] = []
+    )
+    # Signatures by signer and the documents governing what they signed, in the order signed:
+    # a verdict per stretch of time between the signer's training dates, not per signature.
+    groups: dict[tuple[int, tuple[str, ...]], list[SignatureFacts]] = defaultdict(list)
     for signature in evidence.step_signatures:
-        step = by_step.get(signature.record_id)
+        docs = by_step.get(signature.record_id, ())
         extra = step_rules["verify" if signature.meaning == "Verified" else "perform"]
-        needs.append((signature, (*(step.sop_numbers if step else ()), *extra)))
+        groups[(signature.signer_id, (*docs, *extra) if extra else docs)].append(signature)
     for signature in evidence.record_signatures:
-        needs.append((signature, tuple(record_rule)))
-    numbers = sorted({n for _, docs in needs for n in docs})
-    signers = sorted({s.signer_id for s, _ in needs})
-    if not numbers or not signers:
-        return []
+        groups[(signature.signer_id, record_rule)].append(signature)
+    facts = TrainingFacts()
+    numbers = sorted({n for _, docs in groups for n in docs})
+    if not numbers:
+        return facts
     documents = dict(
         session.execute(
             select(ControlledDocument.number, ControlledDocument.id).where(
@@ -549,43 +596,41 @@ def _training(session: Session, evidence: Evidence) -> list[TrainingCheck]:
         ).all()
     )
     requirements: dict[tuple[int, int], list[Any]] = defaultdict(list)
-    for row in session.execute(
-        select(
-            TrainingRequirement.user_id,
-            TrainingRequirement.document_id,
-            TrainingRequirement.number,
-            TrainingRequirement.status,
-            TrainingRequirement.version_number,
-            TrainingRequirement.due_at,
-            TrainingRequirement.completed_at,
-            TrainingRequirement.expires_at,
-        ).where(
-            TrainingRequirement.user_id.in_(signers),
-            TrainingRequirement.document_id.in_(sorted(documents.values())),
-        )
+    for row in session.connection().execute(
+        _REQUIREMENTS,
+        {"users": sorted({u for u, _ in groups}), "documents": sorted(documents.values())},
     ):
         requirements[(row.user_id, row.document_id)].append(row)
-    checks: list[TrainingCheck] = []
-    # Thousands of signatures, a handful of people and documents: judge each combination of
-    # person, document and moment once.
-    judged: dict[tuple[int, str, datetime], tuple[bool, str]] = {}
-    for signature, docs in needs:
+    backing: set[str] = set()
+    for (signer_id, docs), signatures in groups.items():
+        signatures.sort(key=lambda sig: sig.signed_at)
+        times = [sig.signed_at for sig in signatures]
+        signer = signatures[0].signer
+        facts.signers.add(signer)
+        facts.checks += len(signatures) * len(docs)
         for number in docs:
-            key = (signature.signer_id, number, signature.signed_at)
-            if key not in judged:
-                document_id = documents.get(number)
-                judged[key] = (
-                    (False, f"{number}: no such document")
-                    if document_id is None
-                    else _trained_at(
-                        requirements[(signature.signer_id, document_id)],
-                        signature.signed_at,
-                        number,
-                    )
-                )
-            current, why = judged[key]
-            checks.append(TrainingCheck(signature, number, current, why))
-    return checks
+            document_id = documents.get(number)
+            if document_id is None:
+                facts.failures += [
+                    TrainingCheck(sig, number, False, f"{number}: no such document")
+                    for sig in signatures
+                ]
+                continue
+            held = requirements[(signer_id, document_id)]
+            moments = sorted(
+                {m for r in held for m in (r.due_at, r.completed_at, r.expires_at) if m}
+            )
+            for low, high in _intervals(moments, times):
+                current, why = _trained_at(held, times[low], number)
+                if current:
+                    backing.add(f"{signer}: {why}")
+                else:
+                    facts.failures += [
+                        TrainingCheck(sig, number, False, why) for sig in signatures[low:high]
+                    ]
+    facts.documents = set(numbers)
+    facts.backing = backing
+    return facts
 
 
 def _changes(session: Session, lot: Lot, record: BatchRecord | None) -> list[tuple[str, str, str]]:
@@ -669,7 +714,9 @@ def gather(session: Session, lot_id: int) -> Evidence:
     evidence.qc = _part(evidence, "qc", lambda: qc_status_of_lot(session, lot.id), None)
     evidence.consumptions = _part(evidence, "materials", lambda: _consumptions(session, lot), [])
     if "steps" not in evidence.unavailable and "signatures" not in evidence.unavailable:
-        evidence.training = _part(evidence, "training", lambda: _training(session, evidence), [])
+        evidence.training = _part(
+            evidence, "training", lambda: _training(session, evidence), TrainingFacts()
+        )
     else:
         evidence.unavailable["training"] = "the signatures of the batch record could not be read"
     evidence.changes = _part(evidence, "changes", lambda: _changes(session, lot, record), [])

@@ -12,11 +12,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from pharmaqms.kernel.canonical import content_hash
 from pharmaqms.lifecycle.production.batchrecords.models import (
     DONE_STEP_STATUSES,
     REVIEWED_EXCEPTION_STATUSES,
     BatchRecordStatus,
+    step_signed_hash,
 )
 from pharmaqms.lifecycle.production.batchrecords.service import GENESIS, chain_digest
 from pharmaqms.lifecycle.production.release.evidence import (
@@ -92,30 +92,26 @@ def batch_record_complete(e: Evidence) -> Outcome:
         findings.append(f"{record.number} is {record.status.replace('_', ' ')}, not completed")
     if len(e.steps) != record.step_count:
         findings.append(f"{record.number} has {len(e.steps)} steps of {record.step_count}")
-    performed: dict[int, list[str]] = {}
-    verified: dict[int, list[tuple[int, str]]] = {}
-    performers: dict[int, set[int]] = {}
     hashes = {
-        s.id: content_hash(
-            {
-                "record_type": "batch_step",
-                "number": s.number,
-                "batch_record_id": record.id,
-                "position": s.position,
-                "title": s.title,
-                "entries_digest": s.entries_digest,
-            }
-        )
+        s.id: step_signed_hash(s.number, record.id, s.position, s.title, s.entries_digest)
         for s in e.steps
     }
+    # Who signed each step, counting only signatures that still cover its content. A step is
+    # performed once (the workflow), so one signer per step; more are kept aside if found.
+    performed: dict[int, int] = {}
+    more_performers: dict[int, set[int]] = {}
+    verified: dict[int, list[int]] = {}
     for sig in e.step_signatures:
-        if sig.content_hash != hashes.get(sig.record_id):
+        step_id = sig.record_id
+        if sig.content_hash != hashes.get(step_id):
             continue
         if sig.meaning == "Performed":
-            performed.setdefault(sig.record_id, []).append(sig.signer)
-            performers.setdefault(sig.record_id, set()).add(sig.signer_id)
+            if step_id in performed:
+                more_performers.setdefault(step_id, {performed[step_id]}).add(sig.signer_id)
+            else:
+                performed[step_id] = sig.signer_id
         elif sig.meaning == "Verified":
-            verified.setdefault(sig.record_id, []).append((sig.signer_id, sig.signer))
+            verified.setdefault(step_id, []).append(sig.signer_id)
     digest = GENESIS
     verifications = 0
     for step in e.steps:
@@ -130,12 +126,8 @@ def batch_record_complete(e: Evidence) -> Outcome:
                 f"step {step.position}: no 'Performed' signature covers its current entries"
             )
         if step.verification_required:
-            others = [
-                n
-                for uid, n in verified.get(step.id, [])
-                if uid not in performers.get(step.id, set())
-            ]
-            if others:
+            performers = more_performers.get(step.id) or {performed.get(step.id, 0)}
+            if any(uid not in performers for uid in verified.get(step.id, ())):
                 verifications += 1
             else:
                 findings.append(
@@ -293,22 +285,19 @@ def equipment_qualified(e: Evidence) -> Outcome:
 
 
 def training_current(e: Evidence) -> Outcome:
+    t = e.training
     findings = [
         f"{c.signature.signer}, '{c.signature.meaning}' on {_stamp(c.signature.signed_at)}: {c.why}"
-        for c in e.training
-        if not c.current
+        for c in t.failures
     ]
-    signers = sorted({c.signature.signer for c in e.training})
-    documents = sorted({c.document for c in e.training})
     signatures = len(e.step_signatures) + len(e.record_signatures)
-    if signatures and not e.training:
+    if signatures and not t.checks:
         findings.append("the batch record is signed but no governing document is known")
     looked = [
-        f"{signatures} signatures of {len(signers)} people checked against "
-        f"{len(documents)} governing documents: {', '.join(documents) or 'none'}",
+        f"{signatures} signatures ({t.checks} checks) of {len(t.signers)} people against "
+        f"{len(t.documents)} governing documents: {', '.join(sorted(t.documents)) or 'none'}",
     ]
-    backing = sorted({f"{c.signature.signer}: {c.why}" for c in e.training if c.current})
-    looked += backing[:MAX_FINDINGS]
+    looked += sorted(t.backing)[:MAX_FINDINGS]
     return Outcome(_capped(findings), looked)
 
 
