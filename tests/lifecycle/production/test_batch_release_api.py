@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from tests.lifecycle.production.ebr_setup import (
     BALANCE,
@@ -47,6 +48,7 @@ def ok(response: Any, status: int = 200) -> dict[str, Any]:
     return body
 
 
+@pytest.mark.postgres
 def test_a_batch_from_master_record_to_release_through_the_api(
     db, people, api, frozen_clock
 ) -> None:  # type: ignore[no-untyped-def]

@@ -143,6 +143,7 @@ def test_a_step_governed_by_an_sop_not_in_force_is_refused(
     assert masters_and_documents(db) == before
 
 
+@pytest.mark.postgres
 def test_a_batch_record_needs_an_effective_master_whose_steps_were_approved(
     db: Database, api: Any, people: Any, sop: str
 ) -> None:
@@ -236,6 +237,7 @@ def instrument_steps(sop: str) -> list[dict[str, Any]]:
     return raw
 
 
+@pytest.mark.postgres
 def test_an_instrument_value_is_taken_from_the_readings_and_a_typed_one_is_an_exception(
     db: Database, api: Any, people: Any, sop: str
 ) -> None:
