@@ -14,16 +14,21 @@ use them on audited tables, and ``audit verify`` finds the rows they would have 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, event, insert, select, update
+from sqlalchemy import Connection, Dialect, event, insert, select, update
 from sqlalchemy.orm import Session, attributes, object_mapper
 
 from pharmaqms.kernel import clock
-from pharmaqms.kernel.canonical import canonical_json, plain, sha256_hex
+from pharmaqms.kernel.canonical import (
+    canonical_json,
+    canonical_json_of_fields,
+    plain,
+    sha256_hex,
+)
 from pharmaqms.kernel.errors import QMSError, ReasonRequired
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.models import AuditChainHead, AuditEntry
@@ -196,8 +201,45 @@ def entry_content_of_tuple(values: Sequence[Any]) -> dict[str, Any]:
     return dict(zip(AuditEntry.HASHED, values, strict=False))
 
 
+_ENTRY_KEYS = tuple(sorted(AuditEntry.HASHED))
+_ENTRY_KEY_SET = frozenset(_ENTRY_KEYS)
+
+
 def chain_hash(prev_hash: str, content: dict[str, Any]) -> str:
+    if content.keys() == _ENTRY_KEY_SET:  # an entry: its fields are known and flat
+        return sha256_hex(prev_hash + canonical_json_of_fields(content, _ENTRY_KEYS))
     return sha256_hex(prev_hash + canonical_json(content))
+
+
+_INSERT_COLUMNS = (*AuditEntry.HASHED, "entry_hash")
+_INSERTS: dict[tuple[str, str, str], tuple[str, Callable[[dict[str, Any]], Any]]] = {}
+
+
+def _entry_insert(dialect: Dialect) -> tuple[str, Callable[[dict[str, Any]], Any]]:
+    """The INSERT of entries compiled once per dialect, and what turns a row into the driver's
+    parameters with each column type's own conversion: ``executemany`` on the driver, without
+    SQLAlchemy's per-row parameter processing, which cost as much as the insert itself."""
+    key = (dialect.name, dialect.driver, dialect.paramstyle)
+    cached = _INSERTS.get(key)
+    if cached is not None:
+        return cached
+    table = AuditEntry.__table__
+    compiled = insert(AuditEntry).compile(dialect=dialect, column_keys=list(_INSERT_COLUMNS))
+    names = tuple(compiled.positiontup or ()) if compiled.positional else _INSERT_COLUMNS
+    if set(names) != set(_INSERT_COLUMNS):
+        raise RuntimeError(f"unexpected parameters of the audit insert: {names}")
+    plan = [
+        (name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names
+    ]
+
+    def positional(row: dict[str, Any]) -> Any:
+        return tuple([row[n] if convert is None else convert(row[n]) for n, convert in plan])
+
+    def named(row: dict[str, Any]) -> Any:
+        return {n: row[n] if convert is None else convert(row[n]) for n, convert in plan}
+
+    _INSERTS[key] = (str(compiled), positional if compiled.positional else named)
+    return _INSERTS[key]
 
 
 def append_entries(conn: Connection, drafts: Sequence[EntryDraft]) -> list[int]:
@@ -242,7 +284,8 @@ def append_entries(conn: Connection, drafts: Sequence[EntryDraft]) -> list[int]:
         row["entry_hash"] = prev_hash = chain_hash(prev_hash, row)
         row["occurred_at"] = occurred
         rows.append(row)
-    conn.execute(insert(AuditEntry), rows)
+    statement, parameters = _entry_insert(conn.dialect)
+    conn.exec_driver_sql(statement, [parameters(row) for row in rows])
     conn.execute(
         update(AuditChainHead).where(AuditChainHead.id == 1).values(seq=seq, entry_hash=prev_hash)
     )
