@@ -48,6 +48,7 @@ def _import_module_loaders() -> None:
         "pharmaqms.lifecycle.production.qc.demo",
         "pharmaqms.lifecycle.production.nonconforming.demo",
         "pharmaqms.lifecycle.production.monitoring.demo",
+        "pharmaqms.lifecycle.production.batchrecords.demo",  # its batches are not charted
         "pharmaqms.cli.demo_sensors",
     ):
         importlib.import_module(module)
