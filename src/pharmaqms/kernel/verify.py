@@ -9,14 +9,16 @@ that; triggers stop mistakes, the chain exposes tampering, the anchor exposes a 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pharmaqms.kernel.audit import GENESIS, chain_hash, entry_content_of_tuple
+from pharmaqms.kernel.audit import GENESIS, entry_text
 from pharmaqms.kernel.canonical import plain
 from pharmaqms.kernel.models import AuditChainHead, AuditEntry, ElectronicSignature
 from pharmaqms.kernel.records import AUDITED_TYPES
@@ -60,6 +62,129 @@ class VerifyReport:
 Progress = Callable[[str, int], None]
 
 
+_SEQ, _AT, _RECORD_TYPE, _RECORD_ID, _LABEL = (
+    AuditEntry.HASHED.index(name)
+    for name in ("seq", "occurred_at", "record_type", "record_id", "record_label")
+)
+_ACTION, _STATE, _PREV = (
+    AuditEntry.HASHED.index(name) for name in ("action", "state_hash", "prev_hash")
+)
+_HASH = len(AuditEntry.HASHED)  # the stored entry hash follows the hashed columns
+Latest = dict[tuple[str, int], tuple[int, str, str]]
+
+
+def stamp_reader() -> Callable[[Any], Any]:
+    """The canonical text of a stored timestamp, as the entry was hashed with it. SQLite hands
+    back the text SQLAlchemy stored ('2026-03-02 09:00:00.000000', UTC): rewritten in place
+    rather than parsed. A value in any other shape (PostgreSQL's datetime, or text a tamperer
+    wrote) is parsed; one that can't be is hashed as it is and so shows as altered."""
+    last: list[Any] = [None, ""]
+
+    def stamp(value: Any) -> Any:
+        if value == last[0]:  # the entries of one transaction share their timestamp
+            return last[1]
+        text: Any = value
+        if type(value) is str and len(value) == 26 and value[10] == " " and value[19] == ".":
+            text = f"{value[:10]}T{value[11:]}Z"
+        elif isinstance(value, datetime):
+            text = plain(value if value.tzinfo else value.replace(tzinfo=UTC))
+        elif isinstance(value, str):
+            try:
+                parsed = datetime.fromisoformat(value)
+                text = plain(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC))
+            except ValueError:
+                pass
+        last[0], last[1] = value, text
+        return text
+
+    return stamp
+
+
+def _check_chain(
+    session: Session, report: VerifyReport, head: AuditChainHead | None, tick: Progress
+) -> tuple[Latest, tuple[Any, ...] | None, int, str]:
+    """Stream the trail in order and check each entry's hash and link. Returns each record's
+    last entry with a state hash, the first entry past the chain head (appended behind the
+    application's back), the last sequence number and the last hash.
+
+    The entries are read as plain driver rows (no type conversion) and written again with the
+    entry template: reading and writing are most of what verify costs."""
+    latest: Latest = {}
+    beyond_head: tuple[Any, ...] | None = None
+    head_seq = head.seq if head is not None else None
+    expected_seq = 1
+    prev_hash = GENESIS
+    stamp = stamp_reader()
+    sha256 = hashlib.sha256
+    findings = report.findings
+    columns = ", ".join((*AuditEntry.HASHED, "entry_hash"))
+    result = (
+        session.connection()
+        .execution_options(yield_per=5000)
+        .exec_driver_sql(f"SELECT {columns} FROM {AuditEntry.__tablename__} ORDER BY seq")
+    )
+    count = 0
+    for rows in result.partitions():
+        for row in rows:
+            seq = row[_SEQ]
+            values = list(row[:_HASH])
+            values[_AT] = stamp(values[_AT])
+            digest = sha256(f"{row[_PREV]}{entry_text(values)}".encode()).hexdigest()
+            if seq != expected_seq:
+                findings.append(_out_of_order(row, expected_seq))
+            elif row[_PREV] != prev_hash:
+                findings.append(
+                    Finding(
+                        "entry_inserted",
+                        f"entry {seq} does not follow entry {seq - 1} in the chain: an entry "
+                        "was inserted or replaced here",
+                        row[_RECORD_TYPE],
+                        row[_RECORD_ID],
+                        seq,
+                    )
+                )
+            if digest != row[_HASH]:
+                findings.append(
+                    Finding(
+                        "entry_altered",
+                        f"entry {seq} ({row[_ACTION]} on {row[_LABEL]}) was changed after it "
+                        "was written: its content no longer matches its hash",
+                        row[_RECORD_TYPE],
+                        row[_RECORD_ID],
+                        seq,
+                    )
+                )
+            if beyond_head is None and head_seq is not None and seq > head_seq:
+                beyond_head = tuple(row)
+            prev_hash = row[_HASH]
+            expected_seq = seq + 1 if type(seq) is int else expected_seq + 1
+            if row[_STATE] is not None and row[_RECORD_ID] is not None:
+                latest[(row[_RECORD_TYPE], row[_RECORD_ID])] = (seq, row[_STATE], row[_LABEL])
+        count += len(rows)
+        tick("chain", len(rows))
+    report.entries = count
+    return latest, beyond_head, expected_seq - 1, prev_hash
+
+
+def _out_of_order(row: Any, expected_seq: int) -> Finding:
+    seq = row[_SEQ]
+    if type(seq) is int and seq > expected_seq:
+        # Which record the deleted entries concerned is unknown: the entry after the gap is
+        # intact and may belong to any record, so none is named.
+        return Finding(
+            "entry_missing",
+            f"audit entries {expected_seq}–{seq - 1} are missing before entry {seq} (deleted)",
+            seq=expected_seq,
+        )
+    return Finding(
+        "entry_out_of_sequence",
+        f"entry {seq} out of sequence",
+        row[_RECORD_TYPE],
+        row[_RECORD_ID],
+        seq if type(seq) is int else None,
+    )
+
+
 def verify(session: Session, progress: Progress | None = None) -> VerifyReport:
     report = VerifyReport()
     tick = progress or (lambda _stage, _n: None)
@@ -69,80 +194,7 @@ def verify(session: Session, progress: Progress | None = None) -> VerifyReport:
         # as tampering. (SQLite's read transaction is a snapshot already.)
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     head = session.get(AuditChainHead, 1)
-    beyond_head: Any = None  # the first entry past the head: appended behind the app's back
-    latest: dict[tuple[str, int], tuple[int, str, str]] = {}
-    expected_seq = 1
-    prev_hash = GENESIS
-    # The entries of one transaction share their timestamp: format it once, not per entry.
-    last_time: Any = None
-    last_stamp = ""
-    # Table columns, not ORM attributes: the rows are only read, and ORM-enabled column
-    # loading cost several times the reading itself.
-    table = AuditEntry.__table__
-    columns = [table.c[name] for name in (*AuditEntry.HASHED, "entry_hash")]
-    stream = session.execute(
-        select(*columns).order_by(table.c.seq).execution_options(yield_per=5000)
-    )
-    for row in stream:
-        report.entries += 1
-        if report.entries % 5000 == 0:
-            tick("chain", 5000)
-        content = entry_content_of_tuple(row)  # the row is the HASHED columns, then the hash
-        if content["occurred_at"] != last_time:
-            last_time = content["occurred_at"]
-            last_stamp = plain(last_time)
-        content["occurred_at"] = last_stamp  # what the canonical form writes for it
-        if row.seq != expected_seq:
-            if row.seq > expected_seq:
-                # Which record the deleted entries concerned is unknown: the entry after the
-                # gap is intact and may belong to any record, so none is named.
-                report.findings.append(
-                    Finding(
-                        "entry_missing",
-                        f"audit entries {expected_seq}–{row.seq - 1} are missing before entry "
-                        f"{row.seq} (deleted)",
-                        seq=expected_seq,
-                    )
-                )
-            else:
-                report.findings.append(
-                    Finding(
-                        "entry_out_of_sequence",
-                        f"entry {row.seq} out of sequence",
-                        row.record_type,
-                        row.record_id,
-                        row.seq,
-                    )
-                )
-        elif row.prev_hash != prev_hash:
-            report.findings.append(
-                Finding(
-                    "entry_inserted",
-                    f"entry {row.seq} does not follow entry {row.seq - 1} in the chain: an "
-                    "entry was inserted or replaced here",
-                    row.record_type,
-                    row.record_id,
-                    row.seq,
-                )
-            )
-        if chain_hash(row.prev_hash, content) != row.entry_hash:
-            report.findings.append(
-                Finding(
-                    "entry_altered",
-                    f"entry {row.seq} ({row.action} on {row.record_label}) was changed after "
-                    "it was written: its content no longer matches its hash",
-                    row.record_type,
-                    row.record_id,
-                    row.seq,
-                )
-            )
-        if head is not None and beyond_head is None and row.seq > head.seq:
-            beyond_head = row
-        prev_hash = row.entry_hash
-        expected_seq = row.seq + 1
-        if row.state_hash is not None and row.record_id is not None:
-            latest[(row.record_type, row.record_id)] = (row.seq, row.state_hash, row.record_label)
-    last_seq = expected_seq - 1
+    latest, beyond_head, last_seq, prev_hash = _check_chain(session, report, head, tick)
     if head is not None:
         report.head_seq, report.head_hash = head.seq, head.entry_hash
         if beyond_head is not None:
@@ -150,12 +202,12 @@ def verify(session: Session, progress: Progress | None = None) -> VerifyReport:
                 Finding(
                     "chain_head_mismatch",
                     f"the chain head says entry {head.seq} is the last, the table goes on to "
-                    f"entry {last_seq}: entry {beyond_head.seq} ({beyond_head.action} on "
-                    f"{beyond_head.record_label}) and any after it were added behind the "
+                    f"entry {last_seq}: entry {beyond_head[_SEQ]} ({beyond_head[_ACTION]} on "
+                    f"{beyond_head[_LABEL]}) and any after it were added behind the "
                     "application's back",
-                    beyond_head.record_type,
-                    beyond_head.record_id,
-                    beyond_head.seq,
+                    beyond_head[_RECORD_TYPE],
+                    beyond_head[_RECORD_ID],
+                    beyond_head[_SEQ],
                 )
             )
         elif head.seq != last_seq or head.entry_hash != prev_hash:
