@@ -9,7 +9,7 @@ A source's mapping, e.g. for a LabWare export::
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy import select
 
@@ -74,9 +74,12 @@ def judge(values: dict[str, Any]) -> str:
     return "not_evaluated"
 
 
+SPECS: dict[str, EntitySpec] = {"test_result": TEST_RESULT}
+
+
 class LimsConnector:
     kind = "lims"
-    specs: ClassVar[dict[str, EntitySpec]] = {"test_result": TEST_RESULT}
+    specs = SPECS
 
     def rows(self, content: bytes, mapping: dict[str, Any]) -> Iterator[SourceRow]:
         columns = mapping.get("columns", {})
