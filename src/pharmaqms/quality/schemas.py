@@ -4,6 +4,7 @@ record, and the signatures shown beside it."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -21,6 +22,17 @@ class SourceIn(Strict):
     source_id: int | None = None
     source_label: str = Field(default="", max_length=200)
     reason: str | None = Field(default=None, max_length=4000)
+
+
+class RaisedRecordIn(Strict):
+    """The body that creates a quality record, which may name what it is raised from: then the
+    quality events API creates it and links it both ways, otherwise its service alone."""
+
+    source: SourceIn | None = None
+
+    def record_fields(self) -> dict[str, Any]:
+        """The record's own fields, by the names its service and the events API take."""
+        return {name: getattr(self, name) for name in type(self).model_fields if name != "source"}
 
 
 class LinkOut(BaseModel):

@@ -124,28 +124,11 @@ def on_time_rate(
 @router.post("/capas", response_model=CapaOut, status_code=201)
 def create(body: CapaCreate, actor: ActorDep, request: Request) -> CapaOut:
     with transaction(request) as session:
+        fields = body.record_fields()
         if body.source is None:
-            capa = service.create_capa(
-                session,
-                actor=actor,
-                title=body.title,
-                problem_statement=body.problem_statement,
-                owner_id=body.owner_id,
-                due_at=body.due_at,
-            )
+            capa = service.create_capa(session, actor=actor, **fields)
         else:
-            capa = events.open_capa(
-                session,
-                actor=actor,
-                source_type=body.source.source_type,
-                source_id=body.source.source_id,
-                source_label=body.source.source_label,
-                reason=body.source.reason,
-                title=body.title,
-                problem_statement=body.problem_statement,
-                owner_id=body.owner_id,
-                due_at=body.due_at,
-            )
+            capa = events.open_capa(session, actor=actor, **body.source.model_dump(), **fields)
         return capa_out(session, capa)
 
 

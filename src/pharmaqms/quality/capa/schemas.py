@@ -7,16 +7,14 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from pharmaqms.kernel.schemas import SignatureOut, Strict
-from pharmaqms.quality.schemas import LinksOut, SourceIn
+from pharmaqms.quality.schemas import LinksOut, RaisedRecordIn
 
 
-class CapaCreate(Strict):
+class CapaCreate(RaisedRecordIn):
     title: str = Field(min_length=1, max_length=300)
     problem_statement: str = Field(min_length=1, max_length=20_000)
     owner_id: int
     due_at: datetime
-    # What the CAPA is raised from (a deviation, an OOS, a complaint, an audit finding, …).
-    source: SourceIn | None = None
 
 
 class CapaEdit(Strict):

@@ -83,29 +83,12 @@ def list_changes(
 @router.post("/changes", response_model=ChangeOut, status_code=201)
 def create(body: ChangeCreate, actor: ActorDep, request: Request) -> ChangeOut:
     with transaction(request) as session:
+        fields = body.record_fields()
         if body.source is None:
-            change = service.request_change(
-                session,
-                actor=actor,
-                title=body.title,
-                description=body.description,
-                justification=body.justification,
-                change_type=body.change_type,
-                owner_id=body.owner_id,
-            )
+            change = service.request_change(session, actor=actor, **fields)
         else:
             change = events.request_change(
-                session,
-                actor=actor,
-                source_type=body.source.source_type,
-                source_id=body.source.source_id,
-                source_label=body.source.source_label,
-                reason=body.source.reason,
-                title=body.title,
-                description=body.description,
-                justification=body.justification,
-                change_type=body.change_type,
-                owner_id=body.owner_id,
+                session, actor=actor, **body.source.model_dump(), **fields
             )
         return change_out(session, change)
 

@@ -7,16 +7,15 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from pharmaqms.kernel.schemas import SignatureOut, Strict
-from pharmaqms.quality.schemas import LinksOut, SourceIn
+from pharmaqms.quality.schemas import LinksOut, RaisedRecordIn
 
 
-class ChangeCreate(Strict):
+class ChangeCreate(RaisedRecordIn):
     title: str = Field(min_length=1, max_length=300)
     description: str = Field(min_length=1, max_length=20_000)
     justification: str = Field(min_length=1, max_length=20_000)
     change_type: str = Field(default="permanent", max_length=20)
     owner_id: int | None = None
-    source: SourceIn | None = None
 
 
 class ChangeEdit(Strict):

@@ -104,33 +104,12 @@ def complaint_trend(
 @router.post("/complaints", response_model=ComplaintOut, status_code=201)
 def register(body: ComplaintCreate, actor: ActorDep, request: Request) -> ComplaintOut:
     with transaction(request) as session:
+        fields = body.record_fields()
         if body.source is None:
-            complaint = service.register_complaint(
-                session,
-                actor=actor,
-                product=body.product,
-                lot=body.lot,
-                complainant_name=body.complainant_name,
-                complainant_type=body.complainant_type,
-                complainant_contact=body.complainant_contact,
-                received_at=body.received_at,
-                description=body.description,
-            )
+            complaint = service.register_complaint(session, actor=actor, **fields)
         else:
             complaint = events.register_complaint(
-                session,
-                actor=actor,
-                source_type=body.source.source_type,
-                source_id=body.source.source_id,
-                source_label=body.source.source_label,
-                reason=body.source.reason,
-                product=body.product,
-                lot=body.lot,
-                complainant_name=body.complainant_name,
-                complainant_type=body.complainant_type,
-                complainant_contact=body.complainant_contact,
-                received_at=body.received_at,
-                description=body.description,
+                session, actor=actor, **body.source.model_dump(), **fields
             )
         return complaint_out(session, complaint)
 

@@ -7,10 +7,10 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from pharmaqms.kernel.schemas import SignatureOut, Strict
-from pharmaqms.quality.schemas import LinksOut, SourceIn
+from pharmaqms.quality.schemas import LinksOut, RaisedRecordIn
 
 
-class ComplaintCreate(Strict):
+class ComplaintCreate(RaisedRecordIn):
     product: str = Field(min_length=1, max_length=200)
     lot: str = Field(min_length=1, max_length=60)
     complainant_name: str = Field(min_length=1, max_length=200)
@@ -18,7 +18,6 @@ class ComplaintCreate(Strict):
     complainant_contact: str = Field(default="", max_length=1000)
     received_at: datetime
     description: str = Field(min_length=1, max_length=20_000)
-    source: SourceIn | None = None
 
 
 class Triage(Strict):

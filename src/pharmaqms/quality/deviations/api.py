@@ -102,35 +102,12 @@ def deviation_trend(
 @router.post("/deviations", response_model=DeviationOut, status_code=201)
 def report(body: DeviationReport, actor: ActorDep, request: Request) -> DeviationOut:
     with transaction(request) as session:
+        fields = body.record_fields()
         if body.source is None:
-            deviation = service.report_deviation(
-                session,
-                actor=actor,
-                title=body.title,
-                description=body.description,
-                area=body.area,
-                occurred_at=body.occurred_at,
-                discovered_at=body.discovered_at,
-                product=body.product,
-                batch_ids=body.batch_ids,
-                immediate_actions=body.immediate_actions,
-            )
+            deviation = service.report_deviation(session, actor=actor, **fields)
         else:
             deviation = events.raise_deviation(
-                session,
-                actor=actor,
-                source_type=body.source.source_type,
-                source_id=body.source.source_id,
-                source_label=body.source.source_label,
-                reason=body.source.reason,
-                title=body.title,
-                description=body.description,
-                area=body.area,
-                occurred_at=body.occurred_at,
-                discovered_at=body.discovered_at,
-                product=body.product,
-                batch_ids=body.batch_ids,
-                immediate_actions=body.immediate_actions,
+                session, actor=actor, **body.source.model_dump(), **fields
             )
         return deviation_out(session, deviation)
 

@@ -7,10 +7,10 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from pharmaqms.kernel.schemas import SignatureOut, Strict
-from pharmaqms.quality.schemas import LinksOut, SourceIn
+from pharmaqms.quality.schemas import LinksOut, RaisedRecordIn
 
 
-class DeviationReport(Strict):
+class DeviationReport(RaisedRecordIn):
     title: str = Field(min_length=1, max_length=300)
     description: str = Field(min_length=1, max_length=20_000)
     area: str = Field(min_length=1, max_length=100)
@@ -19,8 +19,6 @@ class DeviationReport(Strict):
     product: str = Field(default="", max_length=200)
     batch_ids: list[str] = Field(default_factory=list, max_length=100)
     immediate_actions: str = Field(default="", max_length=20_000)
-    # Raised from another record (an excursion, an OOS result): linked both ways.
-    source: SourceIn | None = None
 
 
 class DeviationEdit(Strict):
