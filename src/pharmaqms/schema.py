@@ -34,6 +34,7 @@ from pharmaqms.platform.sensors import models as sensor_models
 from pharmaqms.platform.timeseries import models as timeseries_models
 from pharmaqms.platform.traceability import models as traceability_models
 from pharmaqms.platform.traceability import scans as scan_models
+from pharmaqms.quality import genealogy as quality_genealogy
 from pharmaqms.quality import links as quality_links
 from pharmaqms.quality.capa import models as capa_models
 from pharmaqms.quality.capa import workflow as capa_workflow
@@ -97,6 +98,8 @@ MODULES = (
     production_monitoring_live,
     production_qc_arrivals,
     production_nc_deviations,
+    # Deviations and complaints join a lot's genealogy.
+    quality_genealogy,
 )
 
 metadata = Base.metadata
