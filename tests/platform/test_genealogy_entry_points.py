@@ -3,10 +3,14 @@ the generated supply chain."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import timedelta
 from urllib.parse import quote
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from tests.conftest import Api
 from typer.testing import CliRunner
@@ -117,6 +121,44 @@ def test_the_api_answers_genealogy_and_recall_scope(chain) -> None:  # type: ign
     assert (bad.status_code, bad.json()["code"]) == (422, "invalid_epc")
     unknown = api.get("/api/v1/data/genealogy/NO-SUCH-LOT")
     assert (unknown.status_code, unknown.json()["code"]) == (404, "not_found")
+
+
+def test_the_recall_scope_and_the_graph_export_as_csv_and_parquet(chain) -> None:  # type: ignore[no-untyped-def]
+    database, generated = chain
+    answer = _first(generated)
+    api = Api(create_app(database), "auditor")
+    lot = f"{answer.product}/{answer.lot_number}"
+    as_json = api.get(f"/api/v1/data/trace/{lot}/recall-scope").json()
+
+    listed = api.get(f"/api/v1/data/trace/{lot}/recall-scope", params={"format": "csv"})
+    assert listed.status_code == 200, listed.text
+    assert listed.headers["content-type"].startswith("text/csv")
+    assert "attachment" in listed.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(listed.text)))
+    by_kind: dict[str, set[str]] = {}
+    for row in rows:
+        by_kind.setdefault(row["kind"], set()).add(row["id"])
+    assert by_kind["pack"] == answer.packs
+    assert by_kind["lot"] == set(as_json["lots"])
+    assert by_kind["customer"] == {c["id"] for c in as_json["customers"]}
+    assert by_kind["customer"] | by_kind.get("location", set()) == {
+        canonical(p) for p in answer.locations
+    }
+    kinds = [row["kind"] for row in rows]
+    assert kinds.index("customer") < kinds.index("location")  # the people to call come first
+
+    parquet = api.get(f"/api/v1/data/trace/{lot}/recall-scope", params={"format": "parquet"})
+    table = pq.read_table(io.BytesIO(parquet.content))
+    assert table.num_rows == len(rows)
+    assert table.schema.field("time").type == pa.timestamp("us", tz="UTC")
+
+    nodes = api.get(f"/api/v1/data/genealogy/{lot}", params={"direction": "up", "format": "csv"})
+    materials = {
+        r["id"] for r in csv.DictReader(io.StringIO(nodes.text)) if r["kind"] == "material"
+    }
+    assert materials == answer.materials
+    refused = api.get(f"/api/v1/data/trace/{lot}/recall-scope", params={"format": "xlsx"})
+    assert refused.status_code == 422
 
 
 def test_the_genealogy_page_draws_the_graph_with_the_recall_scope(chain) -> None:  # type: ignore[no-untyped-def]

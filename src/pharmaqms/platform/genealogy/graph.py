@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 
 class Direction(StrEnum):
@@ -90,6 +90,37 @@ class RecallScope:
     def customers(self) -> tuple[ScopeLocation, ...]:
         return tuple(loc for loc in self.locations if loc.is_customer)
 
+    ROW_COLUMNS: ClassVar[tuple[str, ...]] = ("kind", "id", "name", "detail", "time")
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The scope as one table, a row per lot, pack, container, shipment and place: the
+        list a recall coordinator works down (customers first among the places)."""
+        rows: list[dict[str, Any]] = []
+        rows += [{"kind": "lot", "id": lot, "name": "", "detail": "", "time": None}
+                 for lot in self.lots]  # fmt: skip
+        rows += [{"kind": "pack", "id": item, "name": "", "detail": "", "time": None}
+                 for item in self.items]  # fmt: skip
+        rows += [{"kind": "container", "id": c, "name": "", "detail": "", "time": None}
+                 for c in self.containers]  # fmt: skip
+        for s in self.shipments:
+            detail = f"from {s.origin or '?'} to {', '.join(s.destinations) or '?'}"
+            if s.references:
+                detail += f"; {', '.join(s.references)}"
+            rows.append(
+                {"kind": "shipment", "id": s.id, "name": "", "detail": detail, "time": s.shipped_at}
+            )
+        for loc in sorted(self.locations, key=lambda loc: (not loc.is_customer, loc.id)):
+            rows.append(
+                {
+                    "kind": "customer" if loc.is_customer else "location",
+                    "id": loc.id,
+                    "name": loc.name,
+                    "detail": ", ".join(part for part in (loc.code, loc.kind, loc.how) if part),
+                    "time": loc.first_reached,
+                }
+            )
+        return rows
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "start": self.start,
@@ -166,3 +197,12 @@ class Graph:
             ],
             "recall_scope": self.scope.as_dict() if self.scope else None,
         }
+
+    ROW_COLUMNS: ClassVar[tuple[str, ...]] = ("kind", "id", "label", "detail", "url")
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The graph's entities as one table, a row per node, layer by layer."""
+        return [
+            {"kind": n.kind, "id": n.id, "label": n.label, "detail": n.detail, "url": n.url}
+            for n in sorted(self.nodes.values(), key=lambda n: (LAYERS.index(n.layer), n.id))
+        ]
