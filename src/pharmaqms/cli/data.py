@@ -43,6 +43,19 @@ def _progress() -> Progress:
     )
 
 
+def _read(file: Path) -> tuple[bytes, str | None]:
+    """The file's bytes, or why they can't be read: a path that exists but is no readable
+    file is a refused delivery (on record), not a traceback. A missing path stays an error."""
+    try:
+        return file.read_bytes(), None
+    except FileNotFoundError:
+        raise
+    except IsADirectoryError:
+        return b"", f"{file.name} is a directory, not a file"
+    except OSError as err:
+        return b"", f"{file.name} can't be read: {err.strerror or err}"
+
+
 @app.command()
 @handle_errors
 def ingest(
@@ -56,19 +69,29 @@ def ingest(
     acting_as: str | None = typer.Option(None, "--as", help="The person delivering."),
 ) -> None:
     """Deliver a file: governance checks every row; bad rows are quarantined, the rest taken."""
-    content = file.read_bytes()
+    content, unreadable = _read(file)
     actor = cli_actor(acting_as)
     with _progress() as progress, unit_of_work() as session:
         task = progress.add_task(f"{source}: {file.name}", total=None)
-        run = ingest_service.ingest(
-            session,
-            actor=actor,
-            kind=source,
-            content=content,
-            filename=file.name,
-            source_code=source_code,
-            progress=lambda n: progress.advance(task, n),
-        )
+        if unreadable is not None:
+            run = ingest_service.refuse_delivery(
+                session,
+                actor=actor,
+                kind=source,
+                filename=file.name,
+                reason=unreadable,
+                source_code=source_code,
+            )
+        else:
+            run = ingest_service.ingest(
+                session,
+                actor=actor,
+                kind=source,
+                content=content,
+                filename=file.name,
+                source_code=source_code,
+                progress=lambda n: progress.advance(task, n),
+            )
         session.flush()
         number, status, reason = run.number, run.status, run.refused_reason
         counts = (

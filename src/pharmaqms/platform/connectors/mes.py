@@ -23,7 +23,6 @@ their order in the file."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any, Final
@@ -39,6 +38,7 @@ from pharmaqms.platform.connectors.tabular import (
     csv_records,
     decode,
     json_records,
+    load_json,
     sniff_format,
 )
 from pharmaqms.platform.governance.rules import Checked, EntitySpec, FieldSpec, Problem
@@ -136,12 +136,7 @@ _ALL_FIELDS: Final = frozenset(f.name for spec in SPECS.values() for f in spec.f
 
 def _json_sections(content: bytes) -> Iterator[tuple[str, dict[str, Any]]] | None:
     """``{"batch": [...], "process_reading": [...]}``: records grouped by kind."""
-    try:
-        document = json.loads(decode(content))
-    except json.JSONDecodeError as err:
-        raise DocumentRefused(
-            f"not valid JSON: {err.msg} at line {err.lineno} column {err.colno}"
-        ) from None
+    document = load_json(decode(content))
     if not isinstance(document, dict) or not set(document) & set(SPECS):
         return None
     unknown = sorted(set(document) - set(SPECS))

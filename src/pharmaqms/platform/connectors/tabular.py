@@ -29,6 +29,37 @@ def sniff_format(content: bytes, declared: str | None) -> str:
     return "json" if head in (b"{", b"[") else "csv"
 
 
+def _lines(reader: Any) -> Iterator[list[str]]:
+    """The reader's lines; a line the csv module can't read (a cell above its field limit,
+    a stray quote in strict dialects) refuses the file instead of escaping as ``csv.Error``."""
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            limit = csv.field_size_limit()
+            if "field limit" in str(err):
+                raise DocumentRefused(
+                    f"line {reader.line_num}: a cell is longer than {limit:,} characters"
+                ) from None
+            raise DocumentRefused(f"line {reader.line_num}: not readable as CSV: {err}") from None
+        yield cells
+
+
+def load_json(text: str) -> Any:
+    """``json.loads`` that refuses a document instead of raising: invalid JSON, and JSON
+    nested deeper than the parser's recursion limit (as the EPCIS reader does)."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise DocumentRefused("the JSON nests too deeply") from None
+    except json.JSONDecodeError as err:
+        raise DocumentRefused(
+            f"not valid JSON: {err.msg} at line {err.lineno} column {err.colno}"
+        ) from None
+
+
 def csv_records(
     content: bytes, delimiter: str | None = None
 ) -> Iterator[tuple[str, dict[str, str]]]:
@@ -44,7 +75,7 @@ def csv_records(
     header = [h.strip() for h in header]
     if len(set(header)) != len(header):
         raise DocumentRefused("the CSV header names a column twice")
-    for number, cells in enumerate(reader, start=2):
+    for number, cells in enumerate(_lines(reader), start=2):
         if not any(c.strip() for c in cells):
             continue
         if len(cells) != len(header):
@@ -62,12 +93,7 @@ def csv_records(
 
 
 def json_records(content: bytes, key: str | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
-    try:
-        document = json.loads(decode(content))
-    except json.JSONDecodeError as err:
-        raise DocumentRefused(
-            f"not valid JSON: {err.msg} at line {err.lineno} column {err.colno}"
-        ) from None
+    document = load_json(decode(content))
     items = document.get(key) if key and isinstance(document, dict) else document
     if isinstance(document, dict) and key is None:
         # {"results": [...]} or {"rows": [...]}: the first list found at the top.

@@ -212,18 +212,15 @@ def _apply(
     return quarantined
 
 
-def ingest(
+def _open_run(
     session: Session,
     *,
     actor: Actor,
     kind: str,
     content: bytes,
-    filename: str = "",
-    source_code: str | None = None,
-    progress: Progress | None = None,
-) -> ImportRun:
-    """Take one delivery. Returns the run; ``run.status`` is ``refused`` (with the reason) when
-    the whole delivery could not be read, which the caller reports as an error after commit."""
+    filename: str,
+    source_code: str | None,
+) -> tuple[Connector, DataSource, ImportRun]:
     actor.require("data.ingest", "deliver data")
     connector = connector_for(kind)
     source = (
@@ -237,8 +234,6 @@ def ingest(
         )
     if not source.active:
         raise Conflict(f"source {source.code} is deactivated")
-    limit = get_settings().max_upload_bytes
-    now = clock.now()
     run = ImportRun(
         status=RunStatus.RECEIVED,
         source_id=source.id,
@@ -248,20 +243,65 @@ def ingest(
         content_sha256=hashlib.sha256(content).hexdigest(),
         size_bytes=len(content),
         channel=str(actor.channel),
-        received_at=now,
+        received_at=clock.now(),
     )
     with audit.changes(session, actor=actor, reason=f"delivery from {source.code}"):
         session.add(run)
+    return connector, source, run
+
+
+def _refuse(session: Session, run: ImportRun, *, actor: Actor, reason: str) -> ImportRun:
+    with audit.changes(session, actor=actor, reason=reason, action="refuse"):
+        run.status = RunStatus.REFUSED
+        run.refused_reason = reason
+        run.finished_at = clock.now()
+    return run
+
+
+def refuse_delivery(
+    session: Session,
+    *,
+    actor: Actor,
+    kind: str,
+    filename: str,
+    reason: str,
+    source_code: str | None = None,
+) -> ImportRun:
+    """Record a delivery that could not even be read as bytes (a directory named as the file,
+    a file without read permission): refused like an unreadable document, so it is on record."""
+    _connector, _source, run = _open_run(
+        session, actor=actor, kind=kind, content=b"", filename=filename, source_code=source_code
+    )
+    return _refuse(session, run, actor=actor, reason=reason)
+
+
+def ingest(
+    session: Session,
+    *,
+    actor: Actor,
+    kind: str,
+    content: bytes,
+    filename: str = "",
+    source_code: str | None = None,
+    progress: Progress | None = None,
+) -> ImportRun:
+    """Take one delivery. Returns the run; ``run.status`` is ``refused`` (with the reason) when
+    the whole delivery could not be read, which the caller reports as an error after commit."""
+    connector, source, run = _open_run(
+        session,
+        actor=actor,
+        kind=kind,
+        content=content,
+        filename=filename,
+        source_code=source_code,
+    )
+    limit = get_settings().max_upload_bytes
     try:
         if len(content) > limit:
             raise DocumentRefused(f"the delivery is {len(content):,} bytes; the limit is {limit:,}")
         rows = list(connector.rows(content, source.mapping))
     except DocumentRefused as refusal:
-        with audit.changes(session, actor=actor, reason=refusal.detail, action="refuse"):
-            run.status = RunStatus.REFUSED
-            run.refused_reason = refusal.detail
-            run.finished_at = clock.now()
-        return run
+        return _refuse(session, run, actor=actor, reason=refusal.detail)
     tally = _Tally()
     delays: list[float] = []
     # Quarantined rows are audited records: attributed to the delivering actor.
