@@ -24,6 +24,11 @@ from tests.lifecycle.production.setup import (
 )
 from tests.support import PASSWORD
 
+from pharmaqms.kernel.errors import Conflict
+from pharmaqms.kernel.uow import unit_of_work
+from pharmaqms.lifecycle.production.qc.certificates import on_approved
+from pharmaqms.lifecycle.production.qc.models import CertificateOfAnalysis
+
 
 @pytest.fixture
 def incoming(api, db, people, frozen_clock):  # type: ignore[no-untyped-def]
@@ -149,3 +154,113 @@ def test_no_certificate_while_an_oos_is_open_nor_for_an_untested_lot(incoming, d
         f"({failing['investigation_number']}): no certificate before they close"
     )
     assert trail_counts(db) == before
+
+
+def assay(client: Any, lot_id: int, sample: str, day: int, value: float) -> Any:
+    return client.post(
+        "/api/v1/production/qc/results",
+        json={
+            "lot_id": lot_id,
+            "sample_id": sample,
+            "test_code": "ASSAY",
+            "tested_at": f"2026-02-{day:02d}T08:00:00Z",
+            "value": value,
+            "unit": "%",
+        },
+    )
+
+
+def transition(client: Any, coa_id: int, name: str) -> Any:
+    return client.post(
+        f"/api/v1/records/certificate_of_analysis/{coa_id}/transitions/{name}",
+        json={"password": PASSWORD},
+    )
+
+
+def test_an_unassessed_out_of_trend_result_keeps_the_certificate_from_approval_and_the_lot_in_quarantine(  # type: ignore[no-untyped-def]
+    api, db, people, frozen_clock
+) -> None:
+    # Given ten material lots whose assays rise 99.3 → 99.7 over the last five
+    seed_master_data(db, people)
+    qc, qa = api("qc"), api("qa")
+    qualify_supplier(qa, MATERIAL, SUPPLIER, audited_on=date(2026, 1, 10), until=date(2028, 1, 10))
+    trended = {**ASSAY, "trend_rule": "both", "trend_window": 6}
+    spec = approved_specification(
+        qc, qa, item_code=MATERIAL, subject_kind="material", tests=[trended]
+    )
+    history = [99.0, 99.1, 99.3, 99.2, 99.4, 99.3, 99.4, 99.5, 99.6, 99.7]
+    for day, value in enumerate(history, start=1):
+        earlier = receive_lot(qa, f"T{day:03d}").json()["id"]
+        assert assay(qc, earlier, f"S{day}", day, value).status_code == 201
+    # and an eleventh lot, first tested at 99.5 (in trend), its certificate reviewed
+    lot = receive_lot(qa, "T011").json()["id"]
+    assert assay(qc, lot, "S11", 11, 99.5).json()["trend_findings"] == []
+    coa = prepare(qc, lot, spec["id"]).json()
+    assert transition(qc, coa["id"], "review").status_code == 200
+    # when a second sample of it reads 99.9, completing a rising run of six
+    flagged = assay(qc, lot, "S11-B", 12, 99.9).json()
+    assert flagged["result"]["trend_status"] == "open"
+    open_trend = "out-of-trend result not assessed: result ASSAY 99.9 % (sample S11-B)"
+
+    # then QA's approval is refused, naming the open trend, and nothing changes
+    before = trail_counts(db)
+    refused = transition(qa, coa["id"], "approve")
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["reasons"] == [f"lot {MATERIAL}/T011: {open_trend}"]
+    assert trail_counts(db) == before
+    assert lot_status(db, lot) == "quarantine"
+    assert qa.get(f"/api/v1/production/qc/certificates/{coa['id']}").json()["status"] == (
+        "reviewed"
+    )
+
+    # and the approval's own check refuses too, whatever a guard let through
+    with unit_of_work(db) as s:
+        certificate = s.get(CertificateOfAnalysis, coa["id"])
+        with pytest.raises(Conflict) as raised:
+            on_approved(s, certificate, actor=people.qa)
+        assert raised.value.detail == (
+            f"{coa['number']} is not approved: lot {MATERIAL}/T011: {open_trend}"
+        )
+        s.rollback()
+    assert trail_counts(db) == before
+    assert lot_status(db, lot) == "quarantine"
+
+    # when QC assesses the trend, QA's approval releases the lot
+    assessed = qc.post(
+        f"/api/v1/production/qc/results/{flagged['result']['id']}/trend-assessment",
+        json={"assessment": "Within specification; new API supplier lot; watch the next 3."},
+    )
+    assert assessed.status_code == 200, assessed.text
+    approved = transition(qa, coa["id"], "approve")
+    assert approved.status_code == 200, approved.text
+    assert lot_status(db, lot) == "released"
+
+
+def test_a_certificate_prepared_while_a_trend_is_open_is_not_reviewed(  # type: ignore[no-untyped-def]
+    api, db, people, frozen_clock
+) -> None:
+    # Given a material lot whose assay completes a rising run of six
+    seed_master_data(db, people)
+    qc, qa = api("qc"), api("qa")
+    qualify_supplier(qa, MATERIAL, SUPPLIER, audited_on=date(2026, 1, 10), until=date(2028, 1, 10))
+    trended = {**ASSAY, "trend_rule": "both", "trend_window": 6}
+    spec = approved_specification(
+        qc, qa, item_code=MATERIAL, subject_kind="material", tests=[trended]
+    )
+    for day, value in enumerate([99.3, 99.4, 99.5, 99.6, 99.7], start=1):
+        earlier = receive_lot(qa, f"R{day:03d}").json()["id"]
+        assert assay(qc, earlier, f"S{day}", day, value).status_code == 201
+    lot = receive_lot(qa, "R006").json()["id"]
+    assert assay(qc, lot, "S6", 6, 99.8).json()["result"]["trend_status"] == "open"
+    coa = prepare(qc, lot, spec["id"]).json()
+
+    # when QC reviews its certificate, then the review is refused naming the trend
+    before = trail_counts(db)
+    refused = transition(qc, coa["id"], "review")
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["reasons"] == [
+        f"lot {MATERIAL}/R006: out-of-trend result not assessed: result ASSAY 99.8 % (sample S6)"
+    ]
+    assert trail_counts(db) == before
+    assert qc.get(f"/api/v1/production/qc/certificates/{coa['id']}").json()["status"] == "draft"
+    assert lot_status(db, lot) == "quarantine"

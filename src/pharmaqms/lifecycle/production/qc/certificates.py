@@ -119,16 +119,22 @@ def prepare_certificate(
 
 
 def on_approved(session: Session, coa: CertificateOfAnalysis, *, actor: Actor) -> None:
-    """QA approved. The lot's QC standing is checked once more (fail closed: anything opened
-    since the review refuses the approval), and a material lot in quarantine is released."""
+    """QA approved. The lot's QC standing is checked once more (fail closed: the verdict must
+    be "passed" — no open investigation, no out-of-trend result left unassessed, every test
+    conforming — and no nonconforming product record open), and a material lot in quarantine
+    is released."""
     from pharmaqms.lifecycle.production.materials.service import approval_for, standing
 
     lot = get_lot(session, coa.lot_id)
     status = qc_status_of_lot(session, lot.id)
-    if status.open_investigations or status.open_nonconformances:
+    open_items = [] if status.passed else list(status.reasons)
+    open_items.extend(
+        f"nonconforming product record {n} is open" for n in status.open_nonconformances
+    )
+    if open_items:
         raise Conflict(
-            f"{lot.audit_label()} has open records since the review: "
-            + ", ".join(status.open_investigations + status.open_nonconformances)
+            f"{coa.number} is not approved: {lot.audit_label()}: " + "; ".join(open_items),
+            reasons=open_items,
         )
     with audit.changes(session, actor=actor, reason=f"{coa.number} approved"):
         coa.approved_at = clock.now()

@@ -17,8 +17,9 @@ Closing a confirmed OOS opens a nonconforming product record for the lot; closin
 invalidated one lifts the lot's hold once nothing else holds it.
 
 Certificate of analysis: draft → reviewed (QC signs "Reviewed") → approved (QA signs
-"Approved", not the reviewer) | withdrawn. Approving the certificate of a material lot
-releases the lot.
+"Approved", not the reviewer) | withdrawn. Both steps need the lot's QC verdict "passed" (no
+open OOS investigation, no out-of-trend result left unassessed). Approving the certificate of a
+material lot releases the lot.
 """
 
 from __future__ import annotations
@@ -394,6 +395,24 @@ def everything_conforms(coa: Any) -> list[str]:
     return reasons
 
 
+def lot_passed_qc(coa: Any) -> list[str]:
+    """The lot's QC standing now, beyond the lines the certificate reports: an out-of-trend
+    result not assessed, an OOS investigation open, a result recorded since the certificate was
+    prepared. Whatever the certificate's own lines already say is not repeated."""
+    from sqlalchemy.orm import object_session
+
+    from pharmaqms.lifecycle.production.qc.status import qc_status_of_lot
+
+    session = object_session(coa)
+    if session is None:  # pragma: no cover - a record always belongs to its session here
+        return ["the certificate is not loaded"]
+    status = qc_status_of_lot(session, coa.lot_id)
+    if status.passed:
+        return []
+    said = set(everything_conforms(coa))
+    return [f"{status.lot_label}: {r}" for r in status.reasons if r not in said]
+
+
 def _on_certificate_approved(session: Session, coa: Any, actor: Actor) -> None:
     from pharmaqms.lifecycle.production.qc.certificates import on_approved
 
@@ -413,7 +432,7 @@ CERTIFICATE_WORKFLOW = Workflow(
             "reviewed",
             LAB,
             signature="Reviewed",
-            guards=(everything_conforms,),
+            guards=(everything_conforms, lot_passed_qc),
         ),
         Transition(
             "approve",
@@ -423,7 +442,7 @@ CERTIFICATE_WORKFLOW = Workflow(
             QA,
             signature="Approved",
             forbid_signers_of=frozenset({"Reviewed"}),
-            guards=(everything_conforms,),
+            guards=(everything_conforms, lot_passed_qc),
             effects=(_on_certificate_approved,),
         ),
         Transition(
