@@ -89,6 +89,54 @@ def test_re_importing_the_same_file_changes_no_data(db, people, frozen_clock) ->
     assert (_count(db, QCResult), _count(db, QuarantinedRow)) == before == (2, 3)
 
 
+def test_re_importing_a_file_after_its_rows_were_fixed_or_discarded_quarantines_nothing_again(
+    db, people, frozen_clock
+) -> None:  # type: ignore[no-untyped-def]
+    # Given a delivery whose bad rows were decided: one fixed and replayed, one discarded.
+    _setup(db, people)
+    with unit_of_work(db) as s:
+        ingest.ingest(s, actor=people.qc, kind="lims", content=CSV)
+    with unit_of_work(db) as s:
+        held = {q.position: (q.id, dict(q.raw)) for q in s.scalars(select(QuarantinedRow))}
+        fixed_id, raw = held["line 4"]
+        ingest.replay(
+            s,
+            actor=people.qc,
+            row_id=fixed_id,
+            corrected={**raw, "value": "99.0"},
+            reason="transcription error, checked against the raw data",
+        )
+        ingest.discard(s, actor=people.qc, row_id=held["line 6"][0], reason="test row")
+    with unit_of_work(db, write=False) as s:
+        results_before = sorted(
+            (r.sample_id, r.test_code, r.value, r.outcome, r.run_id)
+            for r in s.scalars(select(QCResult))
+        )
+        quarantine_before = sorted(
+            (q.id, q.position, q.status) for q in s.scalars(select(QuarantinedRow))
+        )
+
+    # When the same file is sent again.
+    with unit_of_work(db) as s:
+        again = ingest.ingest(s, actor=people.qc, kind="lims", content=CSV)
+        counts = (again.rows_accepted, again.rows_quarantined, again.rows_duplicate)
+
+    # Then every row is a duplicate: of a stored result, of the open quarantined row (unknown
+    # lot), or of the earlier decision on the fixed and the discarded rows.
+    assert counts == (0, 0, 5)
+    with unit_of_work(db, write=False) as s:
+        results_after = sorted(
+            (r.sample_id, r.test_code, r.value, r.outcome, r.run_id)
+            for r in s.scalars(select(QCResult))
+        )
+        quarantine_after = sorted(
+            (q.id, q.position, q.status) for q in s.scalars(select(QuarantinedRow))
+        )
+    assert results_after == results_before
+    assert quarantine_after == quarantine_before
+    assert [status for _id, _pos, status in quarantine_after] == ["replayed", "open", "discarded"]
+
+
 def test_two_rows_with_one_identity_and_different_values_are_not_silently_merged(
     db, people, frozen_clock
 ) -> None:  # type: ignore[no-untyped-def]

@@ -97,14 +97,15 @@ class _Tally:
 def _quarantine(
     session: Session, run: ImportRun, source: DataSource, row: SourceRow, problems: list[Any]
 ) -> QuarantinedRow | None:
-    """Keep a rejected row with its reasons. The same row sent again while the first copy is
-    still open is not quarantined twice (re-sending a file changes nothing): returns None."""
+    """Keep a rejected row with its reasons. The same row sent again is not quarantined twice
+    (re-sending a file changes nothing): returns None. That holds whatever became of the first
+    copy — still open, fixed and replayed, or discarded: the decision taken on it stands, and
+    a file re-sent after the fix must not put the fixed row back in the queue."""
     raw = plain(row.values)
     already = session.scalars(
         select(QuarantinedRow.id).where(
             QuarantinedRow.source_id == source.id,
             QuarantinedRow.entity == row.entity,
-            QuarantinedRow.status == QuarantineStatus.OPEN,
             QuarantinedRow.raw == raw,
         )
     ).first()
