@@ -177,7 +177,7 @@ def transition(client: Any, coa_id: int, name: str) -> Any:
     )
 
 
-def test_an_unassessed_out_of_trend_result_keeps_the_certificate_from_approval_and_the_lot_in_quarantine(  # type: ignore[no-untyped-def]
+def test_an_unassessed_out_of_trend_result_keeps_the_coa_unapproved_and_the_lot_in_quarantine(  # type: ignore[no-untyped-def]
     api, db, people, frozen_clock
 ) -> None:
     # Given ten material lots whose assays rise 99.3 → 99.7 over the last five
