@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import func, select
 from tests.support import PASSWORD
 
-from pharmaqms.kernel import clock
+from pharmaqms.kernel import auth, clock
 from pharmaqms.kernel.db import Database
+from pharmaqms.kernel.identity import Channel
 from pharmaqms.kernel.models import AuditEntry, ElectronicSignature, Task, User
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.quality.capa.models import Capa, CapaAction, EffectivenessCheck
@@ -58,6 +59,22 @@ def user_id(db: Database, username: str) -> int:
     with unit_of_work(db, write=False) as session:
         found = session.scalars(select(User.id).where(User.username == username)).one()
         return int(found)
+
+
+def add_person(db: Database, username: str, full_name: str, roles: list[str]) -> int:
+    """Someone beyond the standard test people: a third QA person, one holding two roles."""
+    with unit_of_work(db) as session:
+        user = auth.add_user(
+            session,
+            actor=auth.system_actor(session, Channel.CLI),
+            username=username,
+            full_name=full_name,
+            roles=roles,
+            password=PASSWORD,
+            must_change_password=False,
+        )
+        session.flush()
+        return int(user.id)
 
 
 def iso(moment: datetime) -> str:

@@ -7,7 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tests.quality.quality_steps import counts, days_ahead, problem, sign, take, user_id
+from tests.quality.quality_steps import (
+    add_person,
+    counts,
+    days_ahead,
+    problem,
+    sign,
+    take,
+    user_id,
+)
 from tests.support import PASSWORD
 
 from pharmaqms.kernel import clock
@@ -370,3 +378,144 @@ def test_a_function_the_change_does_not_impact_may_not_reject_it(api: Any, db: A
     ]
     assert counts(db) == before
     assert qa.get(f"/api/v1/changes/{change['id']}").json()["status"] == "approval"
+
+
+# --- segregation of duties: who carries a change out does not judge it --------------------------
+
+
+def implemented_change(db: Any, api: Any, *, owner: str, task_owner: str) -> dict[str, Any]:
+    """A change requested by R&D, owned by ``owner``, assessed by qa, approved by a third QA
+    person (qa3), its one task done by ``task_owner``: waiting for its effectiveness review."""
+    add_person(db, "qa3", "Quinn Third", ["qa"])
+    rd, qa = api("rd"), api("qa")
+    cid = requested_change(rd, owner_id=user_id(db, owner))["id"]
+    take(rd, "change_request", cid, "submit")
+    assert (
+        qa.post(
+            f"/api/v1/changes/{cid}/impact-assessment", json=assessment(["quality_assurance"])
+        ).status_code
+        == 200
+    )
+    task = qa.post(
+        f"/api/v1/changes/{cid}/actions",
+        json={
+            "kind": "other",
+            "description": "Fit the stroke counter",
+            "owner_id": user_id(db, task_owner),
+            "due_at": days_ahead(20),
+        },
+    ).json()
+    take(qa, "change_request", cid, "submit_for_approval")
+    assert decide(api("qa3"), cid, "quality_assurance").status_code == 200
+    done = api(task_owner).post(
+        f"/api/v1/changes/{cid}/actions/{task['id']}/completion", json={"evidence": "Fitted."}
+    )
+    assert done.status_code == 200, done.text
+    return take(rd, "change_request", cid, "complete_implementation")
+
+
+def review(client: Any, cid: int) -> Any:
+    return client.post(
+        f"/api/v1/changes/{cid}/effectiveness-review",
+        json={"effective": True, "summary": "No punch failure in 3 months."},
+    )
+
+
+def test_the_owner_signs_for_no_function(api: Any, db: Any) -> None:
+    rd, qa = api("rd"), api("qa")
+    cid = requested_change(rd, owner_id=user_id(db, "qa2"))["id"]
+    take(rd, "change_request", cid, "submit")
+    qa.post(f"/api/v1/changes/{cid}/impact-assessment", json=assessment(["quality_assurance"]))
+    qa.post(
+        f"/api/v1/changes/{cid}/actions",
+        json={
+            "kind": "other",
+            "description": "Fit the counter",
+            "owner_id": user_id(db, "supervisor"),
+            "due_at": days_ahead(20),
+        },
+    )
+    take(qa, "change_request", cid, "submit_for_approval")
+    owner = api("qa2")
+    before = counts(db)
+
+    response = decide(owner, cid, "quality_assurance")
+
+    body = problem(response, 403, "segregation_of_duties")
+    assert body["detail"] == (
+        "the owner of CC-2026-0001 carries it out and may not approve or reject it for any function"
+    )
+    assert counts(db) == before
+    assert qa.get(f"/api/v1/changes/{cid}").json()["status"] == "approval"
+
+
+def test_nobody_signs_for_two_functions_of_one_change(api: Any, db: Any) -> None:
+    add_person(db, "dual", "Dana Dual", ["qa", "qualified_person"])
+    change, qa = change_in_approval(db, api, ["quality_assurance", "qualified_person"])
+    dual = api("dual")
+    assert decide(dual, change["id"], "quality_assurance").status_code == 200
+    before = counts(db)
+
+    response = decide(dual, change["id"], "qualified_person")
+
+    body = problem(response, 403, "segregation_of_duties")
+    assert body["detail"] == (
+        "Dana Dual already signed CC-2026-0001 for quality assurance: nobody signs for two "
+        "functions of the same change"
+    )
+    assert counts(db) == before
+    shown = qa.get(f"/api/v1/changes/{change['id']}").json()
+    assert (shown["status"], shown["functions_waiting"]) == ("approval", ["qualified_person"])
+
+
+def test_the_owner_neither_reviews_nor_closes_their_change(api: Any, db: Any) -> None:
+    change = implemented_change(db, api, owner="qa2", task_owner="supervisor")
+    cid, qa2, qa3 = change["id"], api("qa2"), api("qa3")
+    before = counts(db)
+
+    refused_review = review(qa2, cid)
+    assert problem(refused_review, 403, "segregation_of_duties")["detail"] == (
+        "the owner of CC-2026-0001 may not judge whether it worked"
+    )
+    assert counts(db) == before
+
+    assert review(qa3, cid).status_code == 200
+    reviewed = qa3.get(f"/api/v1/changes/{cid}").json()
+    before = counts(db)
+    refused_close = qa2.post(
+        f"/api/v1/records/change_request/{cid}/transitions/close",
+        json={"password": PASSWORD, "expected_version": reviewed["version"]},
+    )
+    assert (
+        "the owner of CC-2026-0001 may not 'Close' it"
+        in (problem(refused_close, 403, "segregation_of_duties")["reasons"])
+    )
+    assert counts(db) == before
+    closed = sign(qa3, "change_request", cid, "close", expected_version=reviewed["version"])
+    assert closed["status"] == "closed"
+
+
+def test_who_carried_out_a_task_neither_reviews_nor_closes_the_change(api: Any, db: Any) -> None:
+    change = implemented_change(db, api, owner="rd", task_owner="qa2")
+    cid, qa2, qa3 = change["id"], api("qa2"), api("qa3")
+    before = counts(db)
+
+    refused_review = review(qa2, cid)
+    assert problem(refused_review, 403, "segregation_of_duties")["detail"] == (
+        "the implementer of CC-2026-0001 may not judge whether it worked"
+    )
+    assert counts(db) == before
+
+    assert review(qa3, cid).status_code == 200
+    reviewed = qa3.get(f"/api/v1/changes/{cid}").json()
+    before = counts(db)
+    refused_close = qa2.post(
+        f"/api/v1/records/change_request/{cid}/transitions/close",
+        json={"password": PASSWORD, "expected_version": reviewed["version"]},
+    )
+    assert problem(refused_close, 403, "permission_denied")["reasons"] == [
+        "the implementer of CC-2026-0001 may not judge whether it worked"
+    ]
+    assert counts(db) == before
+    closed = sign(qa3, "change_request", cid, "close", expected_version=reviewed["version"])
+    assert closed["status"] == "closed"

@@ -70,6 +70,44 @@ def implementation_done(change: Any) -> list[str]:
     ]
 
 
+def implementers(change: Any) -> set[int]:
+    """Who carries the change out: its owner and the owners of its implementation tasks (and
+    whoever completed one). They neither approve it, review its effectiveness nor close it."""
+    people = {change.owner_id}
+    for action in change.actions:
+        if action.status == ActionStatus.CANCELLED:
+            continue
+        people.add(action.owner_id)
+        if action.completed_by_id is not None:
+            people.add(action.completed_by_id)
+    people.discard(None)
+    return people
+
+
+def implementer_role(change: Any, user_id: int) -> str | None:
+    """How this person carries out the change, if they do: "owner" or "implementer"."""
+    if user_id == change.owner_id:
+        return "owner"
+    if user_id in implementers(change):
+        return "implementer"
+    return None
+
+
+def judged_independently(change: Any, user_id: int) -> list[str]:
+    """The independent check: who carries a change out does not judge it."""
+    role = implementer_role(change, user_id)
+    if role is None:
+        return []
+    return [f"the {role} of {change.audit_label()} may not judge whether it worked"]
+
+
+def not_a_task_implementer(change: Any, actor: Any) -> list[str]:
+    """For closing: the owner is barred by the transition itself (``forbid_holders_of``)."""
+    if actor.user_id == change.owner_id:
+        return []
+    return judged_independently(change, actor.user_id)
+
+
 def effectiveness_confirmed(change: Any) -> list[str]:
     if change.effectiveness_confirmed is None:
         return ["the effectiveness review is not recorded"]

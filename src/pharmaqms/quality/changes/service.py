@@ -236,6 +236,22 @@ def decide_as_function(
         raise SegregationOfDuties(
             f"who requested {change.number} may not approve or reject it for any function"
         )
+    if actor.user_id == change.owner_id:
+        raise SegregationOfDuties(
+            f"the owner of {change.number} carries it out and may not approve or reject it for "
+            "any function"
+        )
+    # One signature, one function: a person holding two roles does not stand for two
+    # functions of the same change, in any approval round.
+    other = sorted(
+        {a.function for a in change.approvals if a.approver_id == actor.user_id} - {chosen}
+    )
+    if other:
+        raise SegregationOfDuties(
+            f"{actor.full_name} already signed {change.number} for "
+            f"{', '.join(f.replace('_', ' ') for f in other)}: nobody signs for two functions "
+            "of the same change"
+        )
     approved, _waiting = rules.approval_status(change)
     if chosen in approved:
         raise Conflict(f"{chosen.replace('_', ' ')} has already approved {change.number}")
@@ -436,6 +452,9 @@ def record_effectiveness_review(
     actor.require("changes.assess", "review the effectiveness of changes")
     change = get_change(session, change_id)
     common.require_status(change, (ChangeStatus.EFFECTIVENESS_REVIEW,), "the effectiveness review")
+    independence = rules.judged_independently(change, actor.user_id)
+    if independence:
+        raise SegregationOfDuties("; ".join(independence), reasons=independence)
     text = common.required_text(summary, "summary", "the summary of the effectiveness review")
     with audit.changes(session, actor=actor, reason="effectiveness reviewed"):
         change.effectiveness_confirmed = effective

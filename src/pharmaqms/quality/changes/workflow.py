@@ -6,7 +6,9 @@ function rejects it; effectiveness_review → implementation when the change did
 draft or impact_assessment → cancelled)
 
 In approval every impacted function signs for itself; the change moves on when the last one
-has signed. The requester signs for no function and does not close their own change.
+has signed. The requester and the owner sign for no function, and nobody signs for two
+functions of the same change; who carries the change out (its owner, the owners of its tasks)
+neither reviews its effectiveness nor closes it.
 """
 
 from __future__ import annotations
@@ -174,6 +176,8 @@ CHANGE_WORKFLOW = Workflow(
             roles("qa"),
             signature="Closed",
             forbid_author=True,
+            forbid_holders_of=("owner_id",),
+            actor_guards=(rules.not_a_task_implementer,),
             guards=(rules.implementation_done, rules.effectiveness_confirmed),
             effects=(_stamp_closure,),
         ),
