@@ -20,6 +20,7 @@ from pharmaqms.lifecycle.production.qc import api as production_qc_api
 from pharmaqms.lifecycle.production.release import api as production_release_api
 from pharmaqms.platform.data import api as data_api
 from pharmaqms.platform.genealogy import api as genealogy_api
+from pharmaqms.platform.masterdata import api as masterdata_api
 from pharmaqms.quality import api as quality_links_api
 from pharmaqms.quality.capa import api as capa_api
 from pharmaqms.quality.changes import api as changes_api
@@ -50,6 +51,7 @@ API_ROUTERS = (
     production_release_api.router,
     production_kpi_api.router,
     genealogy_api.router,
+    masterdata_api.router,
     data_api.router,
 )
 

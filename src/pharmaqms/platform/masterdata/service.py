@@ -13,6 +13,7 @@ from pharmaqms.kernel import audit
 from pharmaqms.kernel.errors import Conflict, InvalidInput, NotFound
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.platform.governance.rules import gtin_check_digit_ok
+from pharmaqms.platform.governance.units import same_unit
 from pharmaqms.platform.masterdata.models import (
     Location,
     LocationKind,
@@ -46,11 +47,33 @@ def normalise_gtin(gtin: str) -> str:
     return digits.zfill(14)
 
 
+MATERIAL_KINDS = ("api", "excipient", "packaging", "intermediate", "solvent", "reagent")
+
+
+def normalise_gln(gln: str | None, field: str = "gln") -> str | None:
+    """A Global Location Number: 13 digits with a valid GS1 check digit, or nothing."""
+    text = (gln or "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or len(text) != 13:
+        raise InvalidInput(f"{gln!r} is not a GLN (13 digits)", field=field)
+    if not gtin_check_digit_ok(text):
+        raise InvalidInput(f"{text} has a wrong GS1 check digit", field=field)
+    return text
+
+
+def _code(code: str, field: str = "code") -> str:
+    text = (code or "").strip()
+    if not text:
+        raise InvalidInput("a code is required", field=field)
+    return text
+
+
 def add_product(
     session: Session, *, actor: Actor, gtin: str, code: str, name: str, **details: Any
 ) -> Product:
     actor.require("data.manage", "maintain master data")
-    product = Product(gtin=normalise_gtin(gtin), code=code.strip(), name=name.strip(), **details)
+    product = Product(gtin=normalise_gtin(gtin), code=_code(code), name=name.strip(), **details)
     if session.scalars(
         select(Product).where((Product.gtin == product.gtin) | (Product.code == product.code))
     ).first():
@@ -64,9 +87,16 @@ def add_material(
     session: Session, *, actor: Actor, code: str, name: str, kind: str, unit: str = "kg"
 ) -> Material:
     actor.require("data.manage", "maintain master data")
+    code = _code(code)
+    if kind not in MATERIAL_KINDS:
+        raise InvalidInput(
+            f"unknown material kind {kind!r}; one of {', '.join(MATERIAL_KINDS)}", field="kind"
+        )
+    if not same_unit(unit, unit):  # a unit pint knows, so quantities convert
+        raise InvalidInput(f"unknown unit {unit!r}", field="unit")
     if session.scalars(select(Material).where(Material.code == code)).first():
         raise Conflict(f"a material {code} exists already")
-    material = Material(code=code, name=name, kind=kind, unit=unit)
+    material = Material(code=code, name=name.strip(), kind=kind, unit=unit.strip())
     with audit.changes(session, actor=actor, reason="material master data created"):
         session.add(material)
     return material
@@ -82,9 +112,10 @@ def add_supplier(
     gln: str | None = None,
 ) -> Supplier:
     actor.require("data.manage", "maintain master data")
+    code = _code(code)
     if session.scalars(select(Supplier).where(Supplier.code == code)).first():
         raise Conflict(f"a supplier {code} exists already")
-    supplier = Supplier(code=code, name=name, country=country, gln=gln)
+    supplier = Supplier(code=code, name=name.strip(), country=country, gln=normalise_gln(gln))
     with audit.changes(session, actor=actor, reason="supplier master data created"):
         session.add(supplier)
     return supplier
@@ -103,6 +134,8 @@ def add_location(
     is_customer: bool = False,
 ) -> Location:
     actor.require("data.manage", "maintain master data")
+    code = _code(code)
+    gln = normalise_gln(gln)
     if kind not in {k.value for k in LocationKind}:
         raise InvalidInput(f"unknown location kind {kind!r}", field="kind")
     if session.scalars(select(Location).where(Location.code == code)).first():
