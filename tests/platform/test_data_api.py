@@ -13,7 +13,7 @@ from pharmaqms.kernel import auth
 from pharmaqms.kernel.models import AuditEntry
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.platform.ingest.models import ImportRun, QuarantinedRow
-from pharmaqms.platform.timeseries.models import ProcessReading
+from pharmaqms.platform.timeseries.models import ProcessReading, SensorReading
 
 
 def _service_account(db, people) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -139,6 +139,61 @@ def test_several_files_in_one_form_are_several_runs_and_loggers_upload_the_same_
     assert loggers.status_code == 200, loggers.text
     [run] = loggers.json()["runs"]
     assert (run["kind"], run["rows_total"], run["quarantined"]) == ("sensors", 1, 1)
+
+
+def test_a_logger_upload_whose_only_file_is_unreadable_answers_422_and_is_on_record(
+    app, db, people, frozen_clock
+) -> None:  # type: ignore[no-untyped-def]
+    client = _push(app, db, people)
+
+    response = client.post(
+        "/api/v1/data/loggers/upload",
+        files=[("file", ("LOG-0917.csv", b"\xff\xfe\x00garbage", "text/csv"))],
+    )
+
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert (problem["code"], problem["detail"], problem["import_run"]) == (
+        "document_refused",
+        "the file is not UTF-8 text (byte 0)",
+        "IMP-2026-0001",
+    )
+    assert count(db, SensorReading) == 0
+    assert count(db, QuarantinedRow) == 0
+    with unit_of_work(db, write=False) as s:
+        run = s.scalars(select(ImportRun)).one()
+        assert (run.kind, run.status, run.filename) == ("sensors", "refused", "LOG-0917.csv")
+
+
+def test_an_upload_whose_files_are_all_refused_answers_422_with_each_files_reason(
+    app, db, people, frozen_clock
+) -> None:  # type: ignore[no-untyped-def]
+    client = _push(app, db, people)
+
+    response = client.post(
+        "/api/v1/data/loggers/upload",
+        files=[
+            ("file", ("LOG-0917.csv", b"", "text/csv")),
+            ("file", ("LOG-0918.csv", b"\xff\xfe", "text/csv")),
+        ],
+    )
+
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert (problem["code"], problem["detail"]) == (
+        "document_refused",
+        "every file was refused: LOG-0917.csv: the file is empty; "
+        "LOG-0918.csv: the file is not UTF-8 text (byte 0)",
+    )
+    assert [(r["number"], r["filename"], r["status"]) for r in problem["runs"]] == [
+        ("IMP-2026-0001", "LOG-0917.csv", "refused"),
+        ("IMP-2026-0002", "LOG-0918.csv", "refused"),
+    ]
+    assert count(db, SensorReading) == 0
+    assert count(db, QuarantinedRow) == 0
+    assert count(db, ImportRun, ImportRun.status == "refused") == count(db, ImportRun) == 2
 
 
 def test_a_quarantined_row_is_fixed_and_replayed_through_the_api_and_the_fix_is_audited(

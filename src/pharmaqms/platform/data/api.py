@@ -7,7 +7,8 @@
   as ``multipart/form-data``; bearer token of an integration service account (or a person with
   the right to deliver data). ``POST /data/loggers/upload``: data loggers' files after a trip,
   the same pipeline with kind ``sensors``. A document refused as a whole answers 422 with the
-  reason — and the refused delivery is on record as an import run.
+  reason — and the refused delivery is on record as an import run. With several files, 422
+  only when every one is refused; otherwise 200 with each file's run (refused ones included).
 * The quarantine: one row, replay with corrected values, discard with a reason.
 * Sources: register one with its mapping; a source's data-quality figures over a period.
 """
@@ -182,15 +183,25 @@ def _deliver(
     return summaries
 
 
-def _delivered(summaries: list[RunSummary], request: Request) -> Response:
-    if len(summaries) == 1:
-        [run] = summaries
-        if run.status == "refused":
-            # Committed above: the refusal is on record; the caller gets the reason.
-            body = DocumentRefused(run.refused_reason or "refused").problem()
-            body.update(instance=request.url.path, import_run=run.number)
-            return problem_response(body, 422)
-        return JSONResponse(jsonable_encoder(run))
+def _delivered(summaries: list[RunSummary], request: Request, *, listed: bool) -> Response:
+    """The answer to a delivery. Every document refused: 422 problem+json with each file's
+    reason (the refused runs are committed above, so the refusals are on record). At least one
+    document taken: 200 with each file's run — refused ones among them with their reason.
+    ``listed``: answer a list of runs even for one file (the logger upload)."""
+    if all(run.status == "refused" for run in summaries):
+        if len(summaries) == 1:
+            detail = summaries[0].refused_reason or "refused"
+        else:
+            detail = "every file was refused: " + "; ".join(
+                f"{run.filename or run.number}: {run.refused_reason}" for run in summaries
+            )
+        body = DocumentRefused(detail).problem()
+        body.update(instance=request.url.path, runs=jsonable_encoder(summaries))
+        if len(summaries) == 1:
+            body["import_run"] = summaries[0].number
+        return problem_response(body, 422)
+    if len(summaries) == 1 and not listed:
+        return JSONResponse(jsonable_encoder(summaries[0]))
     return JSONResponse(jsonable_encoder(RunList(runs=summaries)))
 
 
@@ -207,18 +218,19 @@ async def push(
     actor.require("data.ingest", "deliver data")
     docs = await _documents(request)
     summaries = await run_in_threadpool(_deliver, request, actor, kind, source_code, docs)
-    return _delivered(summaries, request)
+    return _delivered(summaries, request, listed=False)
 
 
 @router.post("/loggers/upload", response_model=RunList)
 async def logger_upload(
     request: Request, actor: ActorDep, source_code: str | None = Query(None, max_length=60)
 ) -> Response:
-    """Data loggers upload their files after a trip (multipart, one file per logger)."""
+    """Data loggers upload their files after a trip (multipart, one file per logger). 200 with
+    each file's run when at least one was taken; 422 problem+json when every file is refused."""
     actor.require("data.ingest", "deliver data")
     docs = await _documents(request)
     summaries = await run_in_threadpool(_deliver, request, actor, "sensors", source_code, docs)
-    return JSONResponse(jsonable_encoder(RunList(runs=summaries)))
+    return _delivered(summaries, request, listed=True)
 
 
 # --- quarantine --------------------------------------------------------------------------------
