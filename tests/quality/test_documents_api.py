@@ -79,3 +79,63 @@ def test_a_malformed_payload_names_the_field(api) -> None:  # type: ignore[no-un
     body = response.json()
     assert body["field"] == "title"
     assert "title" in body["detail"]
+
+
+def test_who_edited_someone_elses_draft_may_not_approve_it_and_nothing_changes(api, db) -> None:  # type: ignore[no-untyped-def]
+    # Given an SOP drafted by qc, whose body qa2 (Rosa) rewrote, submitted by qc
+    author, editor = api("qc"), api("qa2")
+    vid = author.post(
+        "/api/v1/documents", json={"doc_type": "sop", "title": "Line clearance", "body": SOP_BODY}
+    ).json()["id"]
+    edited = editor.patch(
+        f"/api/v1/document-versions/{vid}",
+        json={"expected_version": 1, "body": SOP_BODY + "\n3. Rosa's new step"},
+    )
+    assert edited.status_code == 200, edited.text
+    author.post(f"/api/v1/records/document_version/{vid}/transitions/submit", json={})
+    before = counts(db)
+
+    # When Rosa approves it
+    refused = editor.post(
+        f"/api/v1/records/document_version/{vid}/transitions/approve",
+        json={"password": PASSWORD, "expected_version": 3},
+    )
+
+    # Then she is refused as one of its authors, and nothing changed
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["code"] == "segregation_of_duties"
+    assert refused.json()["reasons"] == [
+        "qa2 edited the content of SOP-2026-0001 v1.0: an author may not 'Approve' it"
+    ]
+    assert counts(db) == before
+    assert editor.get(f"/api/v1/document-versions/{vid}").json()["status"] == "in_review"
+
+
+def test_who_submitted_someone_elses_draft_may_not_approve_it(api, db) -> None:  # type: ignore[no-untyped-def]
+    # Given an SOP drafted by qc and submitted by qa2
+    author, submitter = api("qc"), api("qa2")
+    vid = author.post(
+        "/api/v1/documents", json={"doc_type": "sop", "title": "Line clearance", "body": SOP_BODY}
+    ).json()["id"]
+    submitted = submitter.post(
+        f"/api/v1/records/document_version/{vid}/transitions/submit", json={}
+    )
+    assert submitted.status_code == 200, submitted.text
+    before = counts(db)
+
+    refused = submitter.post(
+        f"/api/v1/records/document_version/{vid}/transitions/approve",
+        json={"password": PASSWORD, "expected_version": 2},
+    )
+
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["reasons"] == [
+        "qa2 submitted SOP-2026-0001 v1.0: an author may not 'Approve' it"
+    ]
+    assert counts(db) == before
+    # And a QA who neither wrote nor submitted it may approve it
+    approved = api("qa").post(
+        f"/api/v1/records/document_version/{vid}/transitions/approve",
+        json={"password": PASSWORD, "expected_version": 2},
+    )
+    assert approved.status_code == 200, approved.text

@@ -9,11 +9,13 @@ changes; it checks all of that, signs, audits and moves the tasks along.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import audit, clock, tasks
@@ -28,7 +30,7 @@ from pharmaqms.kernel.errors import (
     TransitionNotAllowed,
 )
 from pharmaqms.kernel.identity import Actor
-from pharmaqms.kernel.models import ElectronicSignature
+from pharmaqms.kernel.models import AuditEntry, ElectronicSignature
 from pharmaqms.kernel.records import GxPRecord
 from pharmaqms.kernel.signatures import sign
 
@@ -121,8 +123,64 @@ def _signers_of(session: Session, record: GxPRecord, meanings: frozenset[str]) -
     return {r[0] for r in rows}
 
 
+def _authorship(
+    session: Session | None,
+    record: GxPRecord,
+    transition: Transition,
+    actor: Actor,
+    workflow: Workflow | None,
+) -> str | None:
+    """What makes the actor an author of the record, or None.
+
+    An author is everyone who wrote the content, read from the audit trail so it holds for every
+    record type: who created the record, who changed a field its signatures cover while it was
+    being drafted, and who submitted it from drafting for this decision. Later contributions
+    (an impact assessment, an investigation) are barred by ``forbid_holders_of`` and
+    ``forbid_signers_of`` where the workflow wants that."""
+    label = record.audit_label()
+    if record.author_id == actor.user_id:
+        return f"the author of {label} may not '{transition.label}' it"
+    if session is None or workflow is None:
+        return None
+    drafting = {workflow.initial, *type(record).__draft_states__}
+    submitting = {
+        f"transition:{t.name}"
+        for t in workflow.transitions
+        if t.target in transition.source and t.source & drafting
+    }
+    content = set(record.signed_content()) - {"record_type"}
+    refusal = f"an author may not '{transition.label}' it"
+    rows = session.execute(
+        select(AuditEntry.action, AuditEntry.actor_id, AuditEntry.changes)
+        .where(
+            AuditEntry.record_type == record.__audit_type__,
+            AuditEntry.record_id == record.id,
+        )
+        .order_by(AuditEntry.seq)
+    )
+    status: str | None = None
+    for action, actor_id, text in rows:
+        changes = json.loads(text)
+        before = status
+        if "status" in changes:
+            status = changes["status"][1]
+        if actor_id != actor.user_id:
+            continue
+        if action == "create":
+            return f"{actor.username} created {label}: {refusal}"
+        if action in submitting and before in drafting:
+            return f"{actor.username} submitted {label}: {refusal}"
+        if action == "update" and before in drafting and content & set(changes):
+            return f"{actor.username} edited the content of {label}: {refusal}"
+    return None
+
+
 def blockers(
-    session: Session, record: GxPRecord, transition: Transition, actor: Actor
+    session: Session,
+    record: GxPRecord,
+    transition: Transition,
+    actor: Actor,
+    workflow: Workflow | None = None,
 ) -> list[tuple[type[Exception], str]]:
     """Every reason the actor can't take this transition now, most basic first."""
     found: list[tuple[type[Exception], str]] = []
@@ -142,13 +200,10 @@ def blockers(
                 f"{', '.join(sorted(transition.roles))}",
             )
         )
-    if transition.forbid_author and record.author_id == actor.user_id:
-        found.append(
-            (
-                SegregationOfDuties,
-                f"the author of {record.audit_label()} may not '{transition.label}' it",
-            )
-        )
+    if transition.forbid_author:
+        authored = _authorship(session, record, transition, actor, workflow)
+        if authored:
+            found.append((SegregationOfDuties, authored))
     for attribute in transition.forbid_holders_of:
         if getattr(record, attribute) == actor.user_id:
             role = attribute.removesuffix("_id").replace("_", " ")
@@ -198,7 +253,7 @@ def _gate_reasons(session: Session, actor: Actor, record: GxPRecord, t: Transiti
 def options(session: Session, workflow: Workflow, record: GxPRecord, actor: Actor) -> list[Option]:
     found = []
     for t in workflow.from_state(record.status):
-        reasons = [why for _, why in blockers(session, record, t, actor)]
+        reasons = [why for _, why in blockers(session, record, t, actor, workflow)]
         if not reasons:
             reasons = _gate_reasons(session, actor, record, t)
         found.append(Option(t, reasons))
@@ -232,15 +287,13 @@ def perform(
             "someone changed it meanwhile; reload and try again",
             extra={"current_version": record.version},
         )
-    found = blockers(session, record, transition, actor)
+    found = blockers(session, record, transition, actor, workflow)
     if found:
         kind = found[0][0]
         error_class = (
             kind if kind in (PermissionDenied, SegregationOfDuties) else TransitionNotAllowed
         )
-        raise error_class(
-            "; ".join(why for _, why in found), reasons=[why for _, why in found]
-        )
+        raise error_class("; ".join(why for _, why in found), reasons=[why for _, why in found])
     for gate in GATES:
         gate(session, actor, record, transition)
     reason = (reason or "").strip() or None
