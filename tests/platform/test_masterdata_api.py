@@ -101,3 +101,75 @@ def test_a_duplicate_or_an_unauthorised_creation_is_refused(db: Database, api: A
     )
     assert refused.status_code == 403
     assert counts(db) == before
+
+
+def test_sensors_and_shipments_are_registered_between_known_places(db: Database, api: Any) -> None:
+    qa = api("qa")
+    for code, kind in (("WH-NL", "warehouse"), ("PH-ADLER", "pharmacy")):
+        made = qa.post("/api/v1/data/locations", json={"code": code, "name": code, "kind": kind})
+        assert made.status_code == 201, made.text
+    shipment = qa.post(
+        "/api/v1/data/shipments",
+        json={
+            "code": "SHP-0001",
+            "origin_code": "WH-NL",
+            "destination_code": "PH-ADLER",
+            "sscc": "095060000000000015",
+            "required_min_c": 2,
+            "required_max_c": 8,
+            "shipped_at": "2026-03-02T08:00:00+01:00",
+        },
+    )
+    assert shipment.status_code == 201, shipment.text
+    sensor = qa.post(
+        "/api/v1/data/sensors",
+        json={
+            "code": "LOGGER-7",
+            "shipment_code": "SHP-0001",
+            "calibrated_on": "2026-01-10",
+            "calibration_due_on": "2027-01-10",
+            "certificate": "CAL-2026-117",
+        },
+    )
+    assert sensor.status_code == 201, sensor.text
+    calibrated = qa.post(
+        "/api/v1/data/sensors/LOGGER-7/calibration",
+        json={
+            "calibrated_on": "2026-03-01",
+            "calibration_due_on": "2027-03-01",
+            "certificate": "CAL-2026-201",
+        },
+    )
+    assert (calibrated.status_code, calibrated.json()["certificate"]) == (200, "CAL-2026-201")
+
+    before = counts(db)
+    refusals = [
+        qa.post(
+            "/api/v1/data/shipments",
+            json={"code": "SHP-2", "origin_code": "WH-NL", "destination_code": "NOWHERE"},
+        ),
+        qa.post(
+            "/api/v1/data/shipments",
+            json={
+                "code": "SHP-3",
+                "origin_code": "WH-NL",
+                "destination_code": "PH-ADLER",
+                "sscc": "095060000000000017",
+            },
+        ),
+        qa.post(
+            "/api/v1/data/shipments",
+            json={
+                "code": "SHP-4",
+                "origin_code": "WH-NL",
+                "destination_code": "PH-ADLER",
+                "shipped_at": "2026-03-02T08:00:00",
+            },
+        ),
+        qa.post("/api/v1/data/sensors", json={"code": "a/b"}),
+        qa.post("/api/v1/data/sensors", json={"code": "LOGGER-7"}),
+    ]
+    assert [r.status_code for r in refusals] == [422, 422, 422, 422, 409]
+    fields = [r.json().get("field") or r.text for r in refusals]
+    assert "destination_code" in fields[0] and "sscc" in fields[1] and "shipped_at" in fields[2]
+    assert counts(db) == before

@@ -1,4 +1,5 @@
-"""Master data maintenance: products, materials, suppliers and storage locations, created by
+"""Master data maintenance: products, materials, suppliers, storage locations, sensors and
+shipments, created by
 the people who own them (``data.manage``) through the services, audited like any record. They
 are read, filtered and exported through the data services (``GET /api/v1/data/<entity>``)."""
 
@@ -13,16 +14,26 @@ from pharmaqms.kernel.canonical import plain
 from pharmaqms.kernel.http.context import current_actor, transaction
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.platform.masterdata import service
-from pharmaqms.platform.masterdata.schemas import LocationIn, MaterialIn, ProductIn, SupplierIn
+from pharmaqms.platform.masterdata.schemas import (
+    CalibrationIn,
+    LocationIn,
+    MaterialIn,
+    ProductIn,
+    SensorIn,
+    ShipmentIn,
+    SupplierIn,
+)
+from pharmaqms.platform.sensors import service as sensors
+from pharmaqms.platform.traceability.shipments import register_shipment
 
 router = APIRouter(prefix="/api/v1/data", tags=["master data"])
 ActorDep = Annotated[Actor, Depends(current_actor)]
 
 
-def _created(record: Any) -> JSONResponse:
-    """The new record as stored, column by column."""
+def _created(record: Any, status_code: int = 201) -> JSONResponse:
+    """The record as stored, column by column."""
     columns = {c.key: getattr(record, c.key) for c in record.__table__.columns}
-    return JSONResponse(plain(columns), status_code=201)
+    return JSONResponse(plain(columns), status_code=status_code)
 
 
 @router.post("/products", status_code=201)
@@ -47,3 +58,26 @@ def add_supplier(body: SupplierIn, actor: ActorDep, request: Request) -> JSONRes
 def add_location(body: LocationIn, actor: ActorDep, request: Request) -> JSONResponse:
     with transaction(request) as session:
         return _created(service.add_location(session, actor=actor, **body.model_dump()))
+
+
+@router.post("/sensors", status_code=201)
+def add_sensor(body: SensorIn, actor: ActorDep, request: Request) -> JSONResponse:
+    """A temperature or humidity sensor in a place or travelling with a shipment: its code is
+    the last level of its MQTT topic."""
+    with transaction(request) as session:
+        return _created(sensors.register_sensor(session, actor=actor, **body.model_dump()))
+
+
+@router.post("/sensors/{code}/calibration")
+def record_calibration(
+    code: str, body: CalibrationIn, actor: ActorDep, request: Request
+) -> JSONResponse:
+    with transaction(request) as session:
+        sensor = sensors.record_calibration(session, actor=actor, code=code, **body.model_dump())
+        return _created(sensor, status_code=200)
+
+
+@router.post("/shipments", status_code=201)
+def add_shipment(body: ShipmentIn, actor: ActorDep, request: Request) -> JSONResponse:
+    with transaction(request) as session:
+        return _created(register_shipment(session, actor=actor, **body.model_dump()))

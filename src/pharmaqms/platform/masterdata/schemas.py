@@ -1,8 +1,11 @@
-"""API shapes of master data: what a new product, material, supplier or location needs."""
+"""API shapes of master data: what a new product, material, supplier, place, sensor or shipment
+needs."""
 
 from __future__ import annotations
 
-from pydantic import Field
+from datetime import date
+
+from pydantic import AwareDatetime, Field
 
 from pharmaqms.kernel.schemas import Strict
 
@@ -41,3 +44,33 @@ class LocationIn(Strict):
     epc_uri: str | None = Field(default=None, max_length=120)
     country: str = Field(default="", pattern=r"^([A-Z]{2})?$", description="ISO 3166 alpha-2")
     is_customer: bool = False
+
+
+class SensorIn(Strict):
+    code: str = Field(min_length=1, max_length=60)
+    kind: str = Field(default="temperature", max_length=20)
+    site: str = Field(default="", max_length=60)
+    location_code: str | None = Field(default=None, max_length=60)
+    shipment_code: str | None = Field(default=None, max_length=60)
+    calibrated_on: date | None = None
+    calibration_due_on: date | None = None
+    certificate: str | None = Field(default=None, max_length=200)
+
+
+class CalibrationIn(Strict):
+    calibrated_on: date
+    calibration_due_on: date
+    certificate: str = Field(min_length=1, max_length=200)
+
+
+class ShipmentIn(Strict):
+    code: str = Field(min_length=1, max_length=60)
+    origin_code: str = Field(min_length=1, max_length=60)
+    destination_code: str = Field(min_length=1, max_length=60)
+    carrier: str = Field(default="", max_length=200)
+    sscc: str | None = Field(default=None, max_length=18)
+    shipped_at: AwareDatetime | None = None
+    delivered_at: AwareDatetime | None = None
+    status: str = Field(default="planned", max_length=20)
+    required_min_c: float | None = Field(default=None, ge=-200, le=100)
+    required_max_c: float | None = Field(default=None, ge=-200, le=100)

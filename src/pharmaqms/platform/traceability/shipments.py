@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from pharmaqms.kernel import audit
 from pharmaqms.kernel.errors import Conflict, InvalidInput
 from pharmaqms.kernel.identity import Actor
+from pharmaqms.platform.governance.rules import gtin_check_digit_ok
 from pharmaqms.platform.masterdata.models import Location
 from pharmaqms.platform.traceability.models import Shipment
 
@@ -54,6 +55,11 @@ def register_shipment(
         )
     if shipped_at and delivered_at and delivered_at < shipped_at:
         raise InvalidInput("delivered before it was shipped", field="delivered_at")
+    sscc = (sscc or "").strip() or None
+    if sscc is not None and not (len(sscc) == 18 and sscc.isdigit()):
+        raise InvalidInput(f"{sscc!r} is not an SSCC (18 digits)", field="sscc")
+    if sscc is not None and not gtin_check_digit_ok(sscc):
+        raise InvalidInput(f"{sscc} has a wrong GS1 check digit", field="sscc")
     if session.scalar(select(Shipment.id).where(Shipment.code == code)) is not None:
         raise Conflict(f"a shipment {code} exists already", field="code")
     shipment = Shipment(
