@@ -132,6 +132,63 @@ def test_each_bad_value_gets_its_specific_reason_and_is_never_corrected(
     assert [(p.field, p.code) for p in checked.problems] == problems
 
 
+@pytest.mark.parametrize(
+    ("local", "code", "message"),
+    [
+        (
+            "2026-03-29 02:30:00",
+            "nonexistent_local_time",
+            "checked_at: 2026-03-29 02:30:00 does not exist in Europe/Amsterdam (the clocks "
+            "skip it when they go forward); send it with its UTC offset",
+        ),
+        (
+            "2026-10-25 02:30:00",
+            "ambiguous_local_time",
+            "checked_at: 2026-10-25 02:30:00 happens twice in Europe/Amsterdam (+02:00, then "
+            "+01:00 when the clocks go back); send it with its UTC offset",
+        ),
+    ],
+)
+def test_a_local_time_skipped_or_repeated_by_a_clock_change_is_a_problem_not_a_guess(
+    local: str, code: str, message: str
+) -> None:
+    checked = check(
+        STORAGE,
+        {"gtin": "08712345000011", "temperature": "5", "checked_at": local},
+        Context(now=datetime(2026, 11, 26, 9, 0, tzinfo=UTC), source_timezone="Europe/Amsterdam"),
+    )
+
+    assert [(p.field, p.code, p.message) for p in checked.problems] == [
+        ("checked_at", code, message)
+    ]
+    assert checked.corrections == []
+    assert (checked.values["checked_at"], "checked_at_offset" in checked.values) == (None, False)
+
+
+def test_the_local_times_around_a_clock_change_that_exist_once_are_taken() -> None:
+    now = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+    taken = [
+        check(
+            STORAGE,
+            {"gtin": "08712345000011", "temperature": "5", "checked_at": local},
+            Context(now=now, source_timezone="Europe/Amsterdam"),
+        ).values["checked_at"]
+        for local in (
+            "2026-03-29 01:59:59",
+            "2026-03-29 03:00:00",
+            "2026-10-25 01:59:59",
+            "2026-10-25 03:00:00",
+        )
+    ]
+
+    assert taken == [
+        datetime(2026, 3, 29, 0, 59, 59, tzinfo=UTC),
+        datetime(2026, 3, 29, 1, 0, tzinfo=UTC),
+        datetime(2026, 10, 24, 23, 59, 59, tzinfo=UTC),
+        datetime(2026, 10, 25, 2, 0, tzinfo=UTC),
+    ]
+
+
 def test_a_timestamp_within_the_allowed_clock_skew_is_not_the_future() -> None:
     checked = _check(
         {"gtin": "08712345000011", "temperature": "5", "checked_at": "2026-03-02T09:04:00Z"}

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -135,6 +135,44 @@ def test_re_importing_a_file_after_its_rows_were_fixed_or_discarded_quarantines_
     assert results_after == results_before
     assert quarantine_after == quarantine_before
     assert [status for _id, _pos, status in quarantine_after] == ["replayed", "open", "discarded"]
+
+
+def test_local_times_a_clock_change_skips_or_repeats_are_quarantined_with_their_reason(
+    db, people, frozen_clock
+) -> None:  # type: ignore[no-untyped-def]
+    _setup(db, people)
+    with unit_of_work(db) as s:
+        ingest.register_source(
+            s,
+            actor=people.admin,
+            code="lims-leiden",
+            name="LIMS Leiden",
+            kind="lims",
+            mapping={"timezone": "Europe/Amsterdam"},
+        )
+    local = b"""item_code,lot_number,sample_id,test_code,value,unit,tested_at
+PARA500,L2026-001,S-2001,ASSAY,99.2,%,2025-03-30 02:30:00
+PARA500,L2026-001,S-2002,ASSAY,99.4,%,2025-10-26 02:30:00
+PARA500,L2026-001,S-2003,ASSAY,99.6,%,2025-10-26 03:30:00
+"""
+
+    with unit_of_work(db) as s:
+        run = ingest.ingest(
+            s, actor=people.qc, kind="lims", content=local, source_code="lims-leiden"
+        )
+        counts = (run.rows_accepted, run.rows_quarantined)
+
+    assert counts == (1, 2)
+    with unit_of_work(db, write=False) as s:
+        reasons = {
+            q.position: [r["code"] for r in q.reasons] for q in s.scalars(select(QuarantinedRow))
+        }
+        stored = [(r.sample_id, r.tested_at) for r in s.scalars(select(QCResult))]
+    assert reasons == {
+        "line 2": ["nonexistent_local_time"],
+        "line 3": ["ambiguous_local_time"],
+    }
+    assert stored == [("S-2003", datetime(2025, 10, 26, 2, 30, tzinfo=UTC))]
 
 
 def test_two_rows_with_one_identity_and_different_values_are_not_silently_merged(

@@ -131,6 +131,39 @@ def _float(spec: FieldSpec, value: Any, out: Checked) -> float | None:
     return number
 
 
+def _offset_text(offset: timedelta | None) -> str:
+    minutes = int((offset or timedelta(0)).total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def _clock_change_problem(
+    name: str, local: datetime, zone: ZoneInfo, zone_name: str
+) -> Problem | None:
+    """A wall-clock time the zone skips (clocks going forward) or repeats (going back) can't
+    be placed on the time line without guessing: ``replace(tzinfo=…)`` would silently pick
+    one. Detected with the fold round trip: a skipped time does not survive a trip through
+    UTC; a repeated one has a different offset with fold=1 than with fold=0."""
+    earlier, later = local.replace(tzinfo=zone, fold=0), local.replace(tzinfo=zone, fold=1)
+    shown = local.isoformat(sep=" ")
+    if earlier.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != local:
+        return Problem(
+            name,
+            "nonexistent_local_time",
+            f"{name}: {shown} does not exist in {zone_name} (the clocks skip it when they go "
+            "forward); send it with its UTC offset",
+        )
+    if earlier.utcoffset() != later.utcoffset():
+        return Problem(
+            name,
+            "ambiguous_local_time",
+            f"{name}: {shown} happens twice in {zone_name} ({_offset_text(earlier.utcoffset())}, "
+            f"then {_offset_text(later.utcoffset())} when the clocks go back); send it with its "
+            "UTC offset",
+        )
+    return None
+
+
 def _datetime(spec: FieldSpec, value: Any, ctx: Context, out: Checked) -> datetime | None:
     if isinstance(value, datetime):
         parsed = value
@@ -168,6 +201,10 @@ def _datetime(spec: FieldSpec, value: Any, ctx: Context, out: Checked) -> dateti
                 )
             )
             return None
+        problem = _clock_change_problem(spec.name, parsed, zone, ctx.source_timezone)
+        if problem is not None:
+            out.problems.append(problem)
+            return None
         localised = parsed.replace(tzinfo=zone)
         out.corrections.append(
             Correction(
@@ -178,10 +215,7 @@ def _datetime(spec: FieldSpec, value: Any, ctx: Context, out: Checked) -> dateti
             )
         )
         parsed = localised
-    offset = parsed.utcoffset() or timedelta(0)
-    minutes = int(offset.total_seconds() // 60)
-    sign = "+" if minutes >= 0 else "-"
-    out.values[f"{spec.name}_offset"] = f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+    out.values[f"{spec.name}_offset"] = _offset_text(parsed.utcoffset())
     utc = parsed.astimezone(UTC)
     if spec.not_future and utc > ctx.now + CLOCK_SKEW:
         out.problems.append(
