@@ -76,8 +76,9 @@ def test_a_constructed_series_raises_exactly_the_alerts_of_the_rules_it_breaks(
 ) -> None:
     _set_up(db, people, frozen_clock)
 
-    # Deliveries of different sizes, one with a parameter nobody monitors and one reading in
-    # another unit than the parameter's, which is not plotted.
+    # Deliveries of different sizes, one with a parameter nobody monitors and one reading in a
+    # unit of another kind than the parameter's, which is not plotted but raises a data-quality
+    # alert (at the index the series' next point gets).
     deliver(db, people, rows(SERIES[:7]))
     deliver(db, people, rows(SERIES[7:16], first=7))
     deliver(
@@ -86,12 +87,16 @@ def test_a_constructed_series_raises_exactly_the_alerts_of_the_rules_it_breaks(
         [
             *rows(SERIES[16:17], first=16),
             reading("B-2", "punch_speed", 99.0, MONITORED_FROM, unit="rpm"),
-            reading("B-2", "compression_force", 3000.0, MONITORED_FROM, unit="lbf"),
+            reading("B-2", "compression_force", 3000.0, MONITORED_FROM, unit="kg"),
         ],
     )
     deliver(db, people, rows(SERIES[17:], first=17))
 
-    assert _alerts(db) == EXPECTED
+    assert _alerts(db) == [*EXPECTED[:3], (1, 17, 3000.0, "B-2"), *EXPECTED[3:]]
+    with unit_of_work(db, write=False) as s:
+        assert s.scalars(select(ProcessAlert.rule_set).order_by(ProcessAlert.id)).all() == [
+            "nelson", "nelson", "nelson", "data_quality", "nelson", "nelson"
+        ]  # fmt: skip
     with unit_of_work(db, write=False) as s:
         alert = s.scalars(select(ProcessAlert).where(ProcessAlert.point_index == 23)).one()
         assert (alert.rule_set, alert.rule_name, alert.status) == (

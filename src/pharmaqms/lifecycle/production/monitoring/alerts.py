@@ -20,7 +20,7 @@ from pharmaqms.kernel.errors import InvalidInput, NotFound
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.models import AuditEntry, Task
 from pharmaqms.kernel.workflow import perform
-from pharmaqms.lifecycle.production.monitoring.engine import Signal
+from pharmaqms.lifecycle.production.monitoring.engine import DATA_QUALITY, Signal
 from pharmaqms.lifecycle.production.monitoring.models import (
     AlertStatus,
     MonitoredParameter,
@@ -65,6 +65,28 @@ class AlertDraft:
 
 def draft_of(signal: Signal) -> AlertDraft:
     config = signal.config
+    if signal.kind == DATA_QUALITY:
+        # One alert per parameter, batch and unit: the readings that follow the first in the
+        # same unit are the same problem (each is logged).
+        return AlertDraft(
+            dedupe_key=(
+                f"p{config.parameter_id}:{DATA_QUALITY}{signal.rule}:b{signal.batch_id}:"
+                f"u{signal.unit}"
+            ),
+            subject=config.subject,
+            batch_id=signal.batch_id,
+            reading_id=signal.reading_id,
+            measured_at=signal.measured_at,
+            rule_set=DATA_QUALITY,
+            rule=signal.rule,
+            rule_name=signal.rule_name[:120],
+            point_index=signal.index,
+            value=signal.value,
+            ucl=config.ucl,
+            roles=config.alert_roles,
+            parameter_id=config.parameter_id,
+            limits_id=config.limits_id,
+        )
     return AlertDraft(
         dedupe_key=(
             f"p{config.parameter_id}:l{config.limits_id}:"
@@ -308,6 +330,14 @@ def _where(session: Session, alert: ProcessAlert) -> tuple[str, str]:
 
 
 def _facts(alert: ProcessAlert, lot: Lot, where: str) -> str:
+    if alert.rule_set == DATA_QUALITY:
+        return (
+            f"The live process monitoring raised {alert.number} at "
+            f"{alert.created_at:%Y-%m-%d %H:%M:%S} UTC on {alert.subject}"
+            f"{f' ({where})' if where else ''}, batch {lot.lot_number}: reading "
+            f"{alert.reading_id} = {alert.value:.6g}, measured "
+            f"{alert.measured_at:%Y-%m-%d %H:%M:%S} UTC. {alert.rule_name}."
+        )
     limits = f"UCL {alert.ucl:.6g}"
     if alert.center is not None and alert.lcl is not None:
         limits = f"centre {alert.center:.6g}, LCL {alert.lcl:.6g}, UCL {alert.ucl:.6g}"

@@ -12,10 +12,14 @@ breaks, and later builds up again, raises a second.
 Indexes are 0-based positions in the parameter's series since its limits apply
 (see ``series``), so the first point after the approval is point 0.
 
-Units: a chart compares numbers, so the series holds the readings in the parameter's unit (or
-sent without a unit, which the platform reads in the declared unit). A reading in another unit
-is not plotted and is logged: declare the parameter's unit in the data source's mapping and the
-platform converts it on the way in, with the original kept in the lineage.
+Units: a chart compares numbers, so a reading in another unit of the same kind is converted to
+the parameter's before it is judged (25 000 N on a kN chart is the point 25). A reading that
+can't be converted — a unit of another kind, one pint does not know, or no unit at all (read
+``series`` for why a bare number is not assumed to be in the parameter's unit) — is not
+plotted, and it is not dropped in silence either: it gives a data-quality signal, which the
+live monitoring raises as an alert to the parameter's alert roles, naming the reading, its unit
+and why (one alert per parameter, batch and unit: a source sending a whole batch in the wrong
+unit is one problem to fix, not hundreds of tasks), and logs every such reading.
 """
 
 from __future__ import annotations
@@ -26,12 +30,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from pharmaqms.lifecycle.production.monitoring.series import SeriesKey
+from pharmaqms.lifecycle.production.monitoring.series import (
+    Conversion,
+    SeriesKey,
+    UnitIssue,
+    conversion,
+)
 from pharmaqms.lifecycle.production.spc import ChartKind, RuleEvaluator, RuleSet
 from pharmaqms.lifecycle.production.spc.rules import rule_name
 from pharmaqms.platform.timeseries.arrivals import ArrivedReading
 
 log = logging.getLogger("pharmaqms.spc")
+
+# What a signal is about: a run rule of the location chart, or the reading's data quality.
+RULE = "rule"
+DATA_QUALITY = "data_quality"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +83,15 @@ class Signal:
     batch_id: int
     reading_id: int
     measured_at: datetime
+    kind: str = RULE
+    unit: str = ""  # data quality: the unit the reading was sent in
+    detail: str = ""  # data quality: why it is not plotted
 
     @property
     def rule_name(self) -> str:
+        if self.kind == DATA_QUALITY:
+            shown = repr(self.unit) if self.unit else "no unit"
+            return f"Reading in {shown} not plotted: {self.detail}"
         return rule_name(self.config.rule_set, self.rule)
 
 
@@ -103,6 +122,7 @@ class ParameterMonitor:
         "_previous",
         "_update",
         "config",
+        "conversions",
         "effective_from",
         "last",
         "next_index",
@@ -127,12 +147,53 @@ class ParameterMonitor:
         self._pending: list[float] = []
         self._pending_batch = 0
         self._previous: tuple[int, ...] = ()
+        # How readings in each unit met so far join the series.
+        self.conversions: dict[str, Conversion | UnitIssue] = {}
 
-    def feed(self, reading: Fed, signals: list[Signal]) -> None:
-        """Take one reading of the series (in the unit of the parameter); append a signal for
-        each rule the point it completes starts breaking."""
+    def take(self, reading: Fed, unit: str, signals: list[Signal]) -> None:
+        """Take one arrived reading sent in ``unit``: converted and fed, or, if it can't join
+        the series, a data-quality signal (logged too)."""
+        if unit == self.unit:
+            self.feed(reading, signals)
+            return
+        found = self.conversions.get(unit)
+        if found is None:
+            found = self.conversions[unit] = conversion(unit, self.unit)
+        if isinstance(found, Conversion):
+            self.feed(reading, signals, found(reading.value))
+            return
+        signals.append(self.unit_issue(reading, unit, found))
+
+    def unit_issue(self, reading: Fed, unit: str, issue: UnitIssue) -> Signal:
+        config = self.config
+        log.warning(
+            "%s: reading %d (%r %s) not plotted: %s",
+            config.subject,
+            reading.reading_id,
+            reading.value,
+            unit,
+            issue.reason,
+        )
+        return Signal(
+            config,
+            issue.rule,
+            self.next_index,
+            reading.value,
+            reading.batch_id,
+            reading.reading_id,
+            reading.measured_at,
+            DATA_QUALITY,
+            unit,
+            issue.reason,
+        )
+
+    def feed(self, reading: Fed, signals: list[Signal], value: float | None = None) -> None:
+        """Take one reading of the series, its value in the unit of the parameter (``value``
+        when given: the reading converted); append a signal for each rule the point it
+        completes starts breaking."""
         self.last = reading
-        value = reading.value
+        if value is None:
+            value = reading.value
         size = self.size
         if size > 1:
             pending = self._pending
@@ -192,8 +253,8 @@ def evaluate(
     """Feed each reading to its parameter's monitor, in the order given; return the signals.
 
     A reading of a parameter nobody monitors, of a batch whose product is unknown, or measured
-    before the limits apply is passed over; so is one in another unit than the parameter's,
-    with a warning in the log.
+    before the limits apply is passed over. One in another unit than the parameter's is
+    converted, or gives a data-quality signal when it can't be (see the module's docstring).
     """
     signals: list[Signal] = []
     get = monitors.get
@@ -204,14 +265,8 @@ def evaluate(
         )
         if monitor is None or r.measured_at < monitor.effective_from:
             continue
-        if r.unit != monitor.unit and r.unit:
-            log.warning(
-                "%s: reading %d in %r, not %r: not plotted",
-                monitor.config.subject,
-                r.reading_id,
-                r.unit,
-                monitor.unit,
-            )
-            continue
-        monitor.feed(r, signals)
+        if r.unit == monitor.unit:
+            monitor.feed(r, signals)
+        else:
+            monitor.take(r, r.unit, signals)
     return signals

@@ -17,9 +17,12 @@ work it then:
    delivery, and the delivery's part of the series is replayed from storage. Readings stored
    while no process listened at all are therefore judged only if they follow the last reading
    a running monitor saw;
-3. feeds the readings to their monitors (``engine.evaluate``: the in-memory step);
-4. checks the Hotelling T² groups the readings touch;
-5. stores an alert per signal not stored before, with a task for each alert role, and commits.
+3. feeds the readings to their monitors (``engine.evaluate``: the in-memory step), converted to
+   the parameter's unit when sent in another unit of the same kind;
+4. gives a data-quality signal for each reading that can't join its series (a unit of another
+   kind, an unknown unit, no unit: see ``series``), so that no reading is passed over silently;
+5. checks the Hotelling T² groups the readings touch;
+6. stores an alert per signal not stored before, with a task for each alert role, and commits.
 
 A delivery whose evaluation fails leaves its parameters marked: the next delivery rebuilds them
 and replays from the failed readings on, so the alert is raised late rather than never (and
@@ -55,7 +58,7 @@ from pharmaqms.lifecycle.production.monitoring.models import (
     MonitoringStatus,
     ProcessAlert,
 )
-from pharmaqms.lifecycle.production.monitoring.series import SeriesKey
+from pharmaqms.lifecycle.production.monitoring.series import SeriesKey, UnitIssue, conversion
 from pharmaqms.lifecycle.production.monitoring.store import Place, Series
 from pharmaqms.lifecycle.production.spc import ChartKind, HotellingT2Chart, RuleSet
 from pharmaqms.platform.timeseries.arrivals import ArrivedReading, add_reading_listener
@@ -163,6 +166,10 @@ class Delivery:
 
     readings: Sequence[ArrivedReading]
     by_key: dict[SeriesKey, list[ArrivedReading]] = field(default_factory=dict)
+    # Of monitored parameters, measured since their limits apply: the readings that join the
+    # series, and those that can't (with why).
+    charted: dict[SeriesKey, list[ArrivedReading]] = field(default_factory=dict)
+    refused: list[tuple[MonitorConfig, ArrivedReading, UnitIssue]] = field(default_factory=list)
 
 
 class LiveMonitoring:
@@ -208,6 +215,7 @@ class LiveMonitoring:
         delivery = self._sort(readings)
         in_step, signals = self._prepare(session, delivery)
         signals.extend(evaluate(self.monitors, self.products, in_step))
+        signals.extend(self._refused(session, delivery))
         drafts = [draft_of(signal) for signal in signals]
         drafts.extend(hotelling.check(session, readings, self.products, self._charts))
         if not drafts:
@@ -249,14 +257,19 @@ class LiveMonitoring:
                 self.monitors.pop(key, None)
                 self._replay_from.pop(key, None)
                 continue
-            charted = [
-                (r.measured_at, r.reading_id)
-                for r in arrived
-                if r.measured_at >= config.effective_from and r.unit in (config.unit, "")
-            ]
+            charted = delivery.charted[key] = []
+            for r in arrived:
+                if r.measured_at < config.effective_from:
+                    continue
+                found = conversion(r.unit, config.unit)
+                if isinstance(found, UnitIssue):
+                    delivery.refused.append((config, r, found))
+                else:
+                    charted.append(r)
             if not charted:
                 continue
-            first, last = min(charted), max(charted)
+            places = [(r.measured_at, r.reading_id) for r in charted]
+            first, last = min(places), max(places)
             replay_from = self._replay_from.pop(key, None)
             monitor = self.monitors.get(key)
             current = (
@@ -281,12 +294,7 @@ class LiveMonitoring:
             # from the last one it saw, so those are judged too.
             unseen = store.readings(session, series_of(monitor.config), after=monitor.last_place)
             monitor.replay(unseen, signals)
-        fresh = [
-            r
-            for r in delivery.readings
-            if (self.products.get(r.batch_id), r.unit_procedure, r.operation, r.phase, r.parameter)
-            in in_step
-        ]
+        fresh = [r for key in in_step for r in delivery.charted[key]]
         # The series runs in measurement order, whatever order the delivery listed them in.
         fresh.sort(key=lambda r: (r.measured_at, r.reading_id))
         return fresh, signals
@@ -326,10 +334,22 @@ class LiveMonitoring:
                 (seen is None or place > seen)
                 and place <= last
                 and stray.measured_at >= config.effective_from
-                and stray.unit in (config.unit, "")
+                and not isinstance(conversion(stray.unit, config.unit), UnitIssue)
             ):
                 missed.add(key)
         return missed
+
+    def _refused(self, session: Session, delivery: Delivery) -> list[Signal]:
+        """A data-quality signal for each reading that can't join its series, at the index the
+        series' next point gets."""
+        signals = []
+        rebuilt: dict[SeriesKey, ParameterMonitor] = {}
+        for config, reading, issue in delivery.refused:
+            monitor = self.monitors.get(config.key) or rebuilt.get(config.key)
+            if monitor is None or monitor.config.stamp != config.stamp:
+                monitor = rebuilt[config.key] = rebuild(session, config, until=None)
+            signals.append(monitor.unit_issue(reading, reading.unit, issue))
+        return signals
 
     def _replay_later(self, readings: Sequence[ArrivedReading]) -> None:
         for key, arrived in self._sort(readings).by_key.items():

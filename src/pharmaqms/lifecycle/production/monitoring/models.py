@@ -287,6 +287,8 @@ class ProcessAlert(GxPRecord, Base):
     def rule_label(self) -> str:
         if self.rule_set == "hotelling":
             return "T²"
+        if self.rule_set == "data_quality":
+            return "Data quality"
         family = "Nelson" if self.rule_set == "nelson" else "WE"
         return f"{family} {self.rule}"
 

@@ -32,6 +32,8 @@ from pharmaqms.lifecycle.production.spc import (
     RuleSet,
     rules_of,
 )
+from pharmaqms.platform.connectors.measures import stored_unit
+from pharmaqms.platform.governance.units import UnitProblem, convert, same_unit
 from pharmaqms.platform.masterdata.models import Product
 
 DEFAULT_ALERT_ROLES = ("production_supervisor", "qa")
@@ -71,6 +73,19 @@ def list_groups(session: Session) -> list[MultivariateGroup]:
 
 
 # --- validation -----------------------------------------------------------------------------
+
+
+def canonical_unit(spelling: str | None) -> str:
+    """The parameter's unit as the platform stores readings of its kind when it is that very
+    unit ("degC", "C" and "celsius" are "°C"), else as given. The series converts every unit of
+    the same kind anyway; one spelling keeps the chart's label and the readings' unit alike."""
+    given = (spelling or "").strip()
+    try:
+        convert(0.0, given, given)
+    except UnitProblem:
+        return given  # no unit, or a label pint does not know ("pH"): kept as written
+    stored = stored_unit(given)
+    return stored if same_unit(given, stored) else given
 
 
 def _isa88(value: str, field: str, *, required: bool = False) -> str:
@@ -213,7 +228,7 @@ def define_parameter(
         status=MonitoringStatus.ACTIVE.value,
         product_code=code,
         title=shown[:200],
-        unit=(unit or "").strip()[:20],
+        unit=canonical_unit(unit)[:20],
         classification=classification,
         chart_kind=kind.value,
         subgroup_size=size,

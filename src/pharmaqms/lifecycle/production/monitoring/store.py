@@ -4,6 +4,10 @@ point (see ``series`` for how readings make points).
 
 A reading's place in the series is (measured_at, id): the time it was measured, and for two
 readings of the same instant, the order they were stored.
+
+Readings of every unit are read, and those whose unit converts to the parameter's are kept,
+converted (see ``series``): which units convert is pint's to say, not SQL's, so counts are read
+per unit and summed over the units that do.
 """
 
 from __future__ import annotations
@@ -15,7 +19,12 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from pharmaqms.lifecycle.production.monitoring.series import SeriesKey, StoredReading
+from pharmaqms.lifecycle.production.monitoring.series import (
+    Conversion,
+    SeriesKey,
+    StoredReading,
+    conversion,
+)
 from pharmaqms.platform.masterdata.models import Lot, LotKind
 from pharmaqms.platform.timeseries.models import ProcessReading
 
@@ -31,15 +40,19 @@ class Series:
     unit: str
     since: datetime | None = None  # when the limits in force apply; None: all readings
 
+    def converts(self, unit: str) -> Conversion | None:
+        """How a reading in ``unit`` joins the series; None: it does not."""
+        found = conversion(unit, self.unit)
+        return found if isinstance(found, Conversion) else None
+
     def conditions(self) -> list[ColumnElement[bool]]:
+        """The stored readings of the parameter, in any unit (``converts`` says which count)."""
         product, unit_procedure, operation, phase, parameter = self.key
         found = [
             R.parameter == parameter,
             R.unit_procedure == unit_procedure,
             R.operation == operation,
             R.phase == phase,
-            # A reading sent without a unit is read in the parameter's unit (see engine).
-            R.unit.in_(sorted({self.unit, ""})),
             R.batch_id.in_(
                 select(Lot.id).where(Lot.kind == LotKind.FINISHED, Lot.item_code == product)
             ),
@@ -64,12 +77,28 @@ def not_before(place: Place) -> ColumnElement[bool]:
     return or_(R.measured_at > at, and_(R.measured_at == at, R.id >= reading_id))
 
 
-def _select(series: Series) -> Select[int, int, float, datetime]:
-    return select(R.id, R.batch_id, R.value, R.measured_at).where(*series.conditions())
+def _select(series: Series) -> Select[int, int, float, datetime, str]:
+    return select(R.id, R.batch_id, R.value, R.measured_at, R.unit).where(*series.conditions())
 
 
-def _stored(rows: Iterable[tuple[int, int, float, datetime]]) -> list[StoredReading]:
-    return [StoredReading(r[0], r[1], r[2], r[3]) for r in rows]
+def _stored(
+    series: Series, rows: Iterable[tuple[int, int, float, datetime, str]]
+) -> list[StoredReading]:
+    """The rows that belong to the series, in its unit."""
+    found = []
+    for r in rows:
+        convert = series.converts(r[4])
+        if convert is not None:
+            found.append(StoredReading(r[0], r[1], convert(r[2]), r[3]))
+    return found
+
+
+def _count(session: Session, series: Series, *where: ColumnElement[bool]) -> int:
+    """How many readings of the series meet these conditions."""
+    rows = session.execute(
+        select(R.unit, func.count()).where(*series.conditions(), *where).group_by(R.unit)
+    )
+    return sum(int(n) for unit, n in rows if series.converts(unit) is not None)
 
 
 def readings(
@@ -95,7 +124,7 @@ def readings(
         query = query.where(not_before(from_place))
     if after is not None:
         query = query.where(_after(after))
-    return _stored(session.execute(query.order_by(R.measured_at, R.id)))
+    return _stored(series, session.execute(query.order_by(R.measured_at, R.id)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,13 +171,18 @@ class Window:
 
 
 def _points_before(session: Session, series: Series, subgroup_size: int, place: Place) -> int:
-    where = [*series.conditions(), before(place)]
     if subgroup_size == 1:
-        return int(session.execute(select(func.count()).select_from(R).where(*where)).scalar_one())
-    per_batch = session.execute(
-        select(func.count()).select_from(R).where(*where).group_by(R.batch_id)
-    ).scalars()
-    return sum(int(count) // subgroup_size for count in per_batch)
+        return _count(session, series, before(place))
+    rows = session.execute(
+        select(R.batch_id, R.unit, func.count())
+        .where(*series.conditions(), before(place))
+        .group_by(R.batch_id, R.unit)
+    )
+    per_batch: dict[int, int] = {}
+    for batch_id, unit, count in rows:
+        if series.converts(unit) is not None:
+            per_batch[batch_id] = per_batch.get(batch_id, 0) + int(count)
+    return sum(count // subgroup_size for count in per_batch.values())
 
 
 def recent(
@@ -165,23 +199,26 @@ def recent(
     query = _select(series)
     if until is not None:
         query = query.where(before(until))
-    rows = _stored(session.execute(query.order_by(R.measured_at.desc(), R.id.desc()).limit(limit)))
-    rows.reverse()
-    if len(rows) < limit:
+    newest_first = query.order_by(R.measured_at.desc(), R.id.desc())
+    read = session.execute(newest_first.limit(limit)).all()
+    rows = _stored(series, reversed(read))
+    if len(rows) < len(read) == limit:
+        # Readings in another kind of unit among them: read on back until the window is full.
+        rows = _stored(series, reversed(session.execute(newest_first).all()))
+        if len(rows) <= limit:
+            return Window(0, rows)
+        rows = rows[-limit:]
+    elif len(read) < limit:
         return Window(0, rows)
     first = rows[0]
     skip = 0
     if subgroup_size > 1:
         # Subgroups count from each batch's first reading: skip to the next boundary.
-        earlier = session.execute(
-            select(func.count())
-            .select_from(R)
-            .where(*series.conditions(), R.batch_id == first.batch_id, before(_place(first)))
-        ).scalar_one()
-        wanted = (-int(earlier)) % subgroup_size
+        earlier = _count(session, series, R.batch_id == first.batch_id, before(_place(first)))
+        wanted = (-earlier) % subgroup_size
         while skip < wanted and skip < len(rows) and rows[skip].batch_id == first.batch_id:
             skip += 1
-    # At least two subgroups' worth of rows were read and fewer than one skipped.
+    # At least two subgroups' worth of rows were kept and fewer than one skipped.
     kept = rows[skip:]
     return Window(_points_before(session, series, subgroup_size, _place(kept[0])), kept)
 
