@@ -1,12 +1,13 @@
 """Executing a batch record through the API: what is refused (with the reason, changing
 nothing) and what is accepted but recorded as an exception for QA.
 
-Refused: steps out of order, a value that is not a number, a wrong unit, the wrong material, an
-expired lot, a lot from a supplier no longer approved, equipment of the wrong kind or out of
-calibration, a step signed before its entries are complete, a verification by the performer, a
-person not trained on the step's SOP. Recorded as exceptions: an out-of-limit value, a quantity
-outside its tolerance, a lot used under QA's override, a late step, a batch continued without
-its verification, a correction, a deviation raised from a step."""
+Refused: steps out of order, a value that is not a number or whose comma could be a thousands
+separator ("1,500"), a wrong unit, the wrong material, an expired lot, a lot from a supplier no
+longer approved, equipment of the wrong kind or out of calibration, a step signed before its
+entries are complete, a verification by the performer, a person not trained on the step's SOP.
+Recorded as exceptions: an out-of-limit value, a quantity outside its tolerance, a lot used under
+QA's override, a late step, a batch continued without its verification, a correction, a
+deviation raised from a step."""
 
 from __future__ import annotations
 
@@ -163,6 +164,23 @@ def test_a_step_out_of_order_is_refused_and_nothing_changes(batch: Any) -> None:
         ("fast", "rpm", "value: 'fast' is not a number"),
         ("", "rpm", "value must be a number"),
         ("1e999", "rpm", "value must be a finite number"),
+        # A comma before exactly three digits reads as a thousands separator or a decimal mark.
+        ("1,500", "rpm", "value: write 1500 or 1.5: '1,500' is ambiguous"),
+        ("2,000", "rpm", "value: write 2000 or 2.0: '2,000' is ambiguous"),
+        ("-1,250", "rpm", "value: write -1250 or -1.25: '-1,250' is ambiguous"),
+        (
+            "1,234.5",
+            "rpm",
+            "value: '1,234.5' has both ',' and '.': write one decimal mark and no thousands "
+            "separator",
+        ),
+        (
+            "1.234,5",
+            "rpm",
+            "value: '1.234,5' has both ',' and '.': write one decimal mark and no thousands "
+            "separator",
+        ),
+        ("1,2,5", "rpm", "value: '1,2,5' is not a number"),
         (120, "bar", "wrong unit: 'bar' given, the step records rpm"),
         (120, "", "wrong unit: no unit given, the step records rpm"),
     ],
@@ -178,6 +196,30 @@ def test_a_value_that_is_not_a_number_or_in_the_wrong_unit_is_refused(
         {"name": "impeller_speed", "value": value, "unit": unit},
     )
     assert refused(response, 422, "invalid_input")["detail"] == detail
+    assert state(batch.plant.db) == before
+
+
+@pytest.mark.parametrize(
+    ("typed", "recorded"),
+    [("9.5", 9.5), ("9,5", 9.5), ("10,25", 10.25), ("0,500", 0.5), ("11,7500", 11.75)],
+)
+def test_a_decimal_comma_is_read_as_a_decimal_mark(batch: Any, typed: str, recorded: float) -> None:
+    finish_step_one(batch)
+    entry = post(
+        batch.operator,
+        f"/batch-steps/{batch.step[1]}/values",
+        {"name": "granulation_time", "value": typed, "unit": "min"},
+    )
+    assert entry.status_code == 201, entry.text
+    assert entry.json()["value"] == recorded
+
+
+def test_an_ambiguous_quantity_is_not_dispensed(batch: Any) -> None:
+    before = state(batch.plant.db)
+    response = dispense(batch, batch.plant.material_lot, quantity="1,500")
+    assert refused(response, 422, "invalid_input")["detail"] == (
+        "quantity: write 1500 or 1.5: '1,500' is ambiguous"
+    )
     assert state(batch.plant.db) == before
 
 

@@ -8,6 +8,7 @@ import re
 from datetime import date
 
 import pytest
+from sqlalchemy import func, select
 from tests.lifecycle.production.setup import (
     MATERIAL,
     PRODUCT,
@@ -17,9 +18,13 @@ from tests.lifecycle.production.setup import (
     lot_status,
     qualify_supplier,
     seed_master_data,
+    trail_counts,
 )
 from tests.support import PASSWORD
 from tests.web.conftest import UiClient
+
+from pharmaqms.kernel.uow import unit_of_work
+from pharmaqms.lifecycle.production.qc.models import QcResult
 
 VERSION = re.compile(r'name="expected_version" value="(\d+)"')
 
@@ -108,6 +113,30 @@ def test_an_oos_entered_on_the_lot_page_is_investigated_on_its_page(plant, db) -
     )
     assert "status now phase II (full investigation)" in qc.follow(escalated).text
     assert 'data-testid="phase-2"' in qc.get(inv_url).text
+
+
+def test_a_result_whose_comma_could_be_a_thousands_separator_is_refused_on_the_lot_page(  # type: ignore[no-untyped-def]
+    plant, db
+) -> None:
+    qc = plant["browser"]("qc")
+    lot_url = f"/production/qc/lots/{plant['batch']}"
+    before = trail_counts(db)
+    entered = qc.post(
+        f"{lot_url}/results",
+        {
+            "test_code": "ASSAY",
+            "sample_id": "S-W2",
+            "value": "99,500",
+            "unit": "%",
+            "tested_at": "2026-03-02T08:00",
+        },
+        referer=lot_url,
+    )
+    assert "value: write 99500 or 99.5: &#39;99,500&#39; is ambiguous" in qc.follow(entered).text
+    assert trail_counts(db) == before
+    with unit_of_work(db, write=False) as s:
+        assert s.scalar(select(func.count()).select_from(QcResult)) == 0
+    assert lot_status(db, plant["batch"]) == "quarantine"
 
 
 def test_every_production_page_renders_for_a_reader_who_may_change_nothing(plant) -> None:  # type: ignore[no-untyped-def]

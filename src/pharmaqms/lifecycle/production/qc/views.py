@@ -25,6 +25,7 @@ from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.records import GxPRecord
 from pharmaqms.kernel.signatures import signatures_of
 from pharmaqms.kernel.workflow import Workflow, options
+from pharmaqms.lifecycle.production.batchrecords.definition import typed_number
 from pharmaqms.lifecycle.production.qc import (
     certificates,
     investigations,
@@ -65,12 +66,8 @@ def _utc(value: str, field: str) -> datetime:
 
 
 def _number(value: str, field: str) -> float | None:
-    if not value.strip():
-        return None
-    try:
-        return float(value.replace(",", "."))
-    except ValueError:
-        raise InvalidInput(f"{value!r} is not a number", field=field) from None
+    # The shop floor's reading: "93,0" is 93.0, but "99,500" is refused, not guessed.
+    return typed_number(value, field) if value.strip() else None
 
 
 def _record_context(
