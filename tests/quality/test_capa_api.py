@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tests.quality.document_steps import effective_document
 from tests.quality.quality_steps import (
     counts,
     days_ahead,
@@ -15,7 +16,7 @@ from tests.quality.quality_steps import (
     take,
     user_id,
 )
-from tests.support import PASSWORD
+from tests.support import PASSWORD, reviewed_version
 
 from pharmaqms.kernel import clock
 
@@ -171,7 +172,8 @@ def test_closing_without_a_passed_effectiveness_check_is_refused(api: Any, db: A
     before = counts(db)
 
     response = qa.post(
-        f"/api/v1/records/capa/{capa['id']}/transitions/close", json={"password": PASSWORD}
+        f"/api/v1/records/capa/{capa['id']}/transitions/close",
+        json={"password": PASSWORD, "expected_version": reviewed_version(qa, "capa", capa["id"])},
     )
 
     body = problem(response, 409, "transition_not_allowed")
@@ -188,7 +190,8 @@ def test_closing_straight_from_implementation_needs_the_check_when_one_is_requir
     before = counts(db)
 
     response = qa.post(
-        f"/api/v1/records/capa/{capa['id']}/transitions/close", json={"password": PASSWORD}
+        f"/api/v1/records/capa/{capa['id']}/transitions/close",
+        json={"password": PASSWORD, "expected_version": reviewed_version(qa, "capa", capa["id"])},
     )
 
     body = problem(response, 409, "transition_not_allowed")
@@ -236,7 +239,10 @@ def test_a_failed_check_reopens_the_actions_and_plans_the_next_check(api: Any, d
     assert trail[0]["reason"] == "effectiveness check failed: Punch broke again in batch L2405-020."
 
     # and closure stays refused until a later check passes
-    refused = qa.post(f"/api/v1/records/capa/{cid}/transitions/close", json={"password": PASSWORD})
+    refused = qa.post(
+        f"/api/v1/records/capa/{cid}/transitions/close",
+        json={"password": PASSWORD, "expected_version": reviewed_version(qa, "capa", cid)},
+    )
     assert problem(refused, 409, "transition_not_allowed")["reasons"] == [
         "the corrective action #1 (Replace all punches older than 4 M compressions) is not done",
         "the effectiveness check has not passed yet: the last check failed",
@@ -250,7 +256,8 @@ def test_the_owner_may_not_approve_their_own_capa_plan(api: Any, db: Any) -> Non
     before = counts(db)
 
     response = qa.post(
-        f"/api/v1/records/capa/{capa['id']}/transitions/approve_plan", json={"password": PASSWORD}
+        f"/api/v1/records/capa/{capa['id']}/transitions/approve_plan",
+        json={"password": PASSWORD, "expected_version": reviewed_version(qa, "capa", capa["id"])},
     )
 
     body = problem(response, 403, "segregation_of_duties")
@@ -280,6 +287,47 @@ def test_the_owner_may_not_verify_the_effectiveness_of_their_own_capa(api: Any, 
         "the owner of CAPA-2026-0001 may not verify the effectiveness of their own CAPA"
     )
     assert counts(db) == before
+
+
+def test_a_verifier_untrained_on_the_governing_sop_may_not_sign_the_result(
+    api: Any, db: Any, frozen_clock: clock.FrozenClock
+) -> None:
+    qa, supervisor = api("qa"), api("supervisor")
+    capa = implemented_capa(db, qa, supervisor)
+    cid = capa["id"]
+    take(supervisor, "capa", cid, "start_effectiveness_check")
+    sop = effective_document(api("qc"), qa, "Verification of CAPA effectiveness")
+    rule = qa.post(
+        "/api/v1/training/governing",
+        json={
+            "record_type": "capa",
+            "transition": "verify_effectiveness",
+            "document_id": sop["id"],
+            "reason": "verifiers follow the CAPA SOP",
+        },
+    )
+    assert rule.status_code == 201, rule.text
+    frozen_clock.advance(days=51)  # the check is due: only the training stands in the way
+    qa, qa2 = api("qa"), api("qa2")  # logged in anew: the earlier tokens have expired
+    before = counts(db)
+
+    response = qa2.post(
+        f"/api/v1/capas/{cid}/effectiveness-result",
+        json={"passed": True, "evidence": "50 batches without failure.", "password": PASSWORD},
+    )
+
+    body = problem(response, 403, "training_missing")
+    assert body["detail"] == (
+        f"Rosa Reviewer (qa2) is not trained for this step: {sop['number']} Verification of "
+        "CAPA effectiveness: never trained"
+    )
+    assert counts(db) == before
+    shown = qa.get(f"/api/v1/capas/{cid}").json()
+    assert (shown["status"], [c["status"] for c in shown["checks"]]) == (
+        "effectiveness_check",
+        ["planned"],
+    )
+    assert shown["signatures"] == [s for s in shown["signatures"] if s["meaning"] != "Verified"]
 
 
 def test_a_plan_without_actions_or_effectiveness_decision_is_not_submitted(

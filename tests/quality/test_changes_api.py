@@ -16,7 +16,7 @@ from tests.quality.quality_steps import (
     take,
     user_id,
 )
-from tests.support import PASSWORD
+from tests.support import PASSWORD, reviewed_version
 
 from pharmaqms.kernel import clock
 
@@ -369,7 +369,11 @@ def test_a_function_the_change_does_not_impact_may_not_reject_it(api: Any, db: A
 
     response = pv.post(
         f"/api/v1/records/change_request/{change['id']}/transitions/reject",
-        json={"password": PASSWORD, "reason": "not convinced"},
+        json={
+            "password": PASSWORD,
+            "expected_version": reviewed_version(pv, "change_request", change["id"]),
+            "reason": "not convinced",
+        },
     )
 
     body = problem(response, 403, "permission_denied")
@@ -519,3 +523,42 @@ def test_who_carried_out_a_task_neither_reviews_nor_closes_the_change(api: Any, 
     assert counts(db) == before
     closed = sign(qa3, "change_request", cid, "close", expected_version=reviewed["version"])
     assert closed["status"] == "closed"
+
+
+def test_an_approver_untrained_on_the_governing_sop_signs_for_no_function(
+    api: Any, db: Any
+) -> None:
+    change, qa = change_in_approval(db, api, ["quality_assurance", "production"])
+    sop = effective_sop(api("qc"), qa)
+    number = sop["number"].split(" ")[0]
+    rule = qa.post(
+        "/api/v1/training/governing",
+        json={
+            "record_type": "change_request",
+            "transition": "approve",
+            "document_id": sop["document_id"],
+            "reason": "approvers follow the change control SOP",
+        },
+    )
+    assert rule.status_code == 201, rule.text
+    qa2 = api("qa2")
+    before = counts(db)
+
+    # when the first of two functions signs: not the last approval, so no workflow transition
+    response = decide(qa2, change["id"], "quality_assurance")
+
+    body = problem(response, 403, "training_missing")
+    assert body["detail"] == (
+        f"Rosa Reviewer (qa2) is not trained for this step: {number} Tooling management: "
+        "never trained"
+    )
+    assert body["missing_training"] == [
+        {"document": number, "standing": "missing", "requirement": None, "due_at": None}
+    ]
+    assert counts(db) == before
+    shown = qa.get(f"/api/v1/changes/{change['id']}").json()
+    assert (shown["status"], shown["functions_waiting"], shown["approvals"]) == (
+        "approval",
+        ["quality_assurance", "production"],
+        [],
+    )

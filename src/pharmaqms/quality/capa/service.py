@@ -30,7 +30,8 @@ from pharmaqms.quality.capa.models import (
     CheckStatus,
     EffectivenessCheck,
 )
-from pharmaqms.quality.capa.workflow import CAPA_WORKFLOW, OWNERS
+from pharmaqms.quality.capa.workflow import CAPA_WORKFLOW, OWNERS, VERIFY_EFFECTIVENESS
+from pharmaqms.quality.training.gate import require_training_for_step
 
 
 def get_capa(session: Session, capa_id: int) -> Capa:
@@ -355,6 +356,7 @@ def record_effectiveness_result(
             "the effectiveness result is signed (Verified): enter your password",
             field="password",
         )
+    require_training_for_step(session, actor, capa, VERIFY_EFFECTIVENESS)
     verdict = CheckStatus.PASSED if passed else CheckStatus.FAILED
     signature = sign(
         session,

@@ -21,6 +21,7 @@ from pharmaqms.kernel.roles import grant
 from pharmaqms.kernel.workflow import TaskSpec, Transition, Workflow, roles, states
 from pharmaqms.quality.capa import rules
 from pharmaqms.quality.capa.models import ActionStatus, Capa, CapaStatus
+from pharmaqms.quality.training.gate import register_signed_step
 
 OWNERS = (
     "qa",
@@ -35,6 +36,11 @@ OWNERS = (
 grant("capa.raise", *OWNERS, "integration")
 grant("capa.manage", *OWNERS)
 grant("capa.approve", "qa")
+
+# QA's signed effectiveness verdict is not a transition of its own (a failed check reopens the
+# CAPA): a governing rule names it by this step.
+VERIFY_EFFECTIVENESS = "verify_effectiveness"
+register_signed_step("capa", VERIFY_EFFECTIVENESS)
 
 
 def open_action_tasks(session: Session, capa: Any, actor: Actor) -> None:

@@ -41,6 +41,7 @@ from pharmaqms.quality.changes.models import (
 )
 from pharmaqms.quality.changes.workflow import CHANGE_WORKFLOW, REQUESTERS
 from pharmaqms.quality.documents.models import ControlledDocument, DocumentVersion
+from pharmaqms.quality.training.gate import require_training_for_step
 
 
 def get_change(session: Session, change_id: int) -> ChangeRequest:
@@ -263,6 +264,9 @@ def decide_as_function(
                 "password",
                 field="password",
             )
+        # Each function's signature is part of the workflow's "approve": a rule governing it
+        # binds every approver, not only the last one whose signature moves the change on.
+        require_training_for_step(session, actor, change, "approve")
         signature = sign(
             session,
             change,

@@ -12,7 +12,10 @@ What other modules call:
   within its due period does not block. Service accounts are not gated.
 - Workflow transitions need no code: QA declares "record type, transition → document" rules
   (``gate.add_governing_document``, page /training/governing); the gate registered with
-  ``kernel.workflow.register_gate`` enforces them inside ``perform``.
+  ``kernel.workflow.register_gate`` enforces them inside ``perform``. A signed step taken
+  outside ``perform`` (a change's function approval, a CAPA's effectiveness verdict) calls
+  ``gate.require_training_for_step`` before signing; a step that is no transition is made
+  governable with ``gate.register_signed_step``.
 - ``status.assessments(session, user_ids, document_ids)``: where people stand, to show it.
 - ``service.on_version_effective`` / ``service.on_document_obsolete``: document control's hooks.
 """

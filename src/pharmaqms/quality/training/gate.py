@@ -41,6 +41,24 @@ from pharmaqms.quality.training.status import Assessment, Standing, assessments
 
 EVERY_TRANSITION = "*"
 
+# Signed steps a module takes without ``kernel.workflow.perform`` (a CAPA's effectiveness
+# verdict): rules govern them by name like transitions, and the module calls
+# ``require_training_for_step`` before it signs.
+SIGNED_STEPS: dict[str, tuple[str, ...]] = {}
+
+
+def register_signed_step(record_type: str, name: str) -> None:
+    known = SIGNED_STEPS.get(record_type, ())
+    if name not in known:
+        SIGNED_STEPS[record_type] = (*known, name)
+
+
+def governable_steps(record_type: str) -> list[str]:
+    """The transitions of the record type's workflow and its signed steps outside it."""
+    known = RECORD_TYPES.get(record_type)
+    transitions = [t.name for t in known.workflow.transitions] if known is not None else []
+    return transitions + [s for s in SIGNED_STEPS.get(record_type, ()) if s not in transitions]
+
 
 def _explain(document: ControlledDocument, assessment: Assessment) -> str:
     name = f"{document.number} {document.title}"
@@ -166,7 +184,7 @@ def add_governing_document(
         raise InvalidInput(
             "training requirements can't be governed by training", field="record_type"
         )
-    names = [t.name for t in known.workflow.transitions]
+    names = governable_steps(record_type)
     if transition != EVERY_TRANSITION and transition not in names:
         raise InvalidInput(
             f"{record_type} has no transition {transition!r}; one of: {', '.join(names)}, or *",
@@ -222,14 +240,22 @@ def retire_governing_document(
 # --- the workflow gates (registered in workflow.py) -----------------------------------------
 
 
+def require_training_for_step(session: Session, actor: Actor, record: GxPRecord, step: str) -> None:
+    """The training gate for one step of a record, by name: a workflow transition (what the
+    registered gate checks inside ``perform``) or a signed step a module takes directly (a
+    change's function approval is its ``approve``; a CAPA's effectiveness verdict). Call it
+    before signing or writing anything."""
+    if isinstance(record, TrainingRequirement):
+        return
+    documents = governing_documents(session, record.__audit_type__, step)
+    if documents:
+        require_current_training(session, actor, [d.number for d in documents])
+
+
 def governed_steps_need_current_training(
     session: Session, actor: Actor, record: GxPRecord, transition: Transition
 ) -> None:
-    if isinstance(record, TrainingRequirement):
-        return
-    documents = governing_documents(session, record.__audit_type__, transition.name)
-    if documents:
-        require_current_training(session, actor, [d.number for d in documents])
+    require_training_for_step(session, actor, record, transition.name)
 
 
 def only_the_trainee_signs(

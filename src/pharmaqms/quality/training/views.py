@@ -367,7 +367,7 @@ def governing(request: Request, actor: ActorDep) -> HTMLResponse:
                 "rules": gate.governing_rules(session),
                 "documents": documents,
                 "steps": [
-                    (rt.name, rt.label, [t.name for t in rt.workflow.transitions])
+                    (rt.name, rt.label, gate.governable_steps(rt.name))
                     for rt in sorted(RECORD_TYPES.values(), key=lambda r: r.label)
                     if rt.name != "training_requirement"
                 ],
