@@ -171,9 +171,11 @@ def assay(client: Any, lot_id: int, sample: str, day: int, value: float) -> Any:
 
 
 def transition(client: Any, coa_id: int, name: str) -> Any:
+    """Sign a step of the certificate at the version the signer just read."""
+    seen = client.get(f"/api/v1/production/qc/certificates/{coa_id}").json()["version"]
     return client.post(
         f"/api/v1/records/certificate_of_analysis/{coa_id}/transitions/{name}",
-        json={"password": PASSWORD},
+        json={"password": PASSWORD, "expected_version": seen},
     )
 
 
