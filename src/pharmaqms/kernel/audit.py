@@ -28,7 +28,7 @@ from pharmaqms.kernel.errors import QMSError, ReasonRequired
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.models import AuditChainHead, AuditEntry
 from pharmaqms.kernel.numbering import allocate_number
-from pharmaqms.kernel.records import BOOKKEEPING, Audited, GxPRecord
+from pharmaqms.kernel.records import BOOKKEEPING, Audited, GxPRecord, Versioned
 
 GENESIS = "0" * 64
 _CONTEXT = "pharmaqms.change_context"
@@ -142,6 +142,10 @@ def _before_flush(session: Session, _ctx: Any, _instances: Any) -> None:
                 f"({', '.join(sorted(shown))}) once it has left draft",
                 field="reason",
             )
+        if isinstance(obj, Versioned):
+            # Here and not in the ORM: a row whose only change is an operational field gets
+            # no entry, so its version must not move either (see ``Versioned``).
+            obj.version += 1
         if hasattr(obj, "updated_at"):
             obj.updated_at = now
         if hasattr(obj, "updated_by_id"):

@@ -63,11 +63,19 @@ class Audited:
 
 
 class Versioned:
+    """An optimistic lock: every UPDATE checks the version it read. The audit hook, not the
+    ORM, moves the version on, and only when an audited column changes: a change of an
+    operational field (``__audit_excluded__``, such as the last login) writes no audit entry,
+    so it must leave the state hash, version included, as the last entry recorded it."""
+
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:
-        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+        return {
+            "version_id_col": cls.__table__.c.version,  # type: ignore[attr-defined]
+            "version_id_generator": False,
+        }
 
 
 class GxPRecord(Audited, Versioned):
