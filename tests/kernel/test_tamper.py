@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -25,10 +25,12 @@ from tests.kernel.helpers import (
     sop_in_state,
 )
 
+from pharmaqms.kernel import signatures as signatures_module
 from pharmaqms.kernel.audit import chain_hash
 from pharmaqms.kernel.canonical import canonical_json
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.models import AuditEntry, ElectronicSignature
+from pharmaqms.kernel.signatures import signature_hash, signing_details
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.kernel.verify import VerifyReport, verify
 from pharmaqms.quality.documents import service
@@ -41,7 +43,8 @@ Finding = tuple[str, str | None, int | None, int | None]  # kind, record type, r
 class Trail:
     """A small history to tamper with.
 
-    ``approved``: an SOP version approved with a signature.
+    ``approved``: an SOP version approved with a signature (its signing entry is
+    ``signed_seq``).
     ``edited``: a draft created, then edited once (its latest entry is ``edit_seq``, and
     entries of ``latest`` follow it).
     ``latest``: a draft created last; its creation is the last entry of the chain.
@@ -49,6 +52,7 @@ class Trail:
 
     approved: int
     signature: int
+    signed_seq: int
     edited: int
     edited_created_seq: int
     edit_seq: int
@@ -60,6 +64,7 @@ class Trail:
 def trail(db: Database, people: People) -> Trail:
     approved = sop_in_state(db, people.qc, people.qa, "approved", "Line clearance")
     [signature] = signatures(db, approved)
+    [signed] = [e for e in entries(db, record_type="document_version") if e.action == "sign"]
     edited = new_sop(db, people.qc, "Gowning")
     with unit_of_work(db) as s:
         service.edit_draft(s, actor=people.qc, version_id=edited, expected_version=1, body="x" * 40)
@@ -71,6 +76,7 @@ def trail(db: Database, people: People) -> Trail:
     return Trail(
         approved,
         signature.id,
+        signed.seq,
         edited,
         edited_created.seq,
         edit.seq,
@@ -201,7 +207,73 @@ def move_a_signature(db: Database, t: Trail) -> list[Finding]:
         to=t.edited,
         id=t.signature,
     )
-    return [("signature_altered", "document_version", t.edited, None)]
+    return [
+        ("signature_altered", "document_version", t.edited, None),
+        ("signature_moved", "document_version", t.edited, t.signed_seq),
+    ]
+
+
+def signature_row(db: Database, signature_id: int, **changed: Any) -> dict[str, Any]:
+    """A signature's row with some columns changed and its own hash recomputed to match, as
+    someone who has read ``signature_hash`` would write it."""
+    values = row(db, ElectronicSignature, signature_id) | changed
+    values["signature_hash"] = signature_hash(
+        ElectronicSignature(**{k: v for k, v in values.items() if k != "signature_hash"})
+    )
+    return values
+
+
+def covering(db: Database, version_id: int) -> dict[str, Any]:
+    """The columns a signature takes from the record it signs, for a draft never signed."""
+    with unit_of_work(db, write=False) as s:
+        version = s.get(DocumentVersion, version_id)
+        assert version is not None
+        return {
+            "record_id": version.id,
+            "record_label": version.audit_label(),
+            "content_hash": version.content_hash(),
+            "record_version": version.version,
+        }
+
+
+def forge_a_signature(db: Database, t: Trail) -> list[Finding]:
+    # An approval for a draft nobody signed, copied from a real one, with a correct own hash.
+    forged = signature_row(db, t.signature, id=t.signature + 100, **covering(db, t.latest))
+    with db.engine.begin() as conn:
+        conn.execute(insert(ElectronicSignature.__table__), [forged])
+    return [("signature_without_audit", "document_version", t.latest, None)]
+
+
+def move_a_signature_and_its_hash(db: Database, t: Trail) -> list[Finding]:
+    drop_append_only_triggers(db, "electronic_signatures")
+    moved = signature_row(db, t.signature, **covering(db, t.edited))
+    raw(
+        db,
+        "UPDATE electronic_signatures SET record_id = :record_id, record_label = :record_label,"
+        " content_hash = :content_hash, record_version = :record_version,"
+        " signature_hash = :signature_hash WHERE id = :id",
+        **moved,
+    )
+    return [("signature_moved", "document_version", t.edited, t.signed_seq)]
+
+
+def redate_a_signature_and_its_hash(db: Database, t: Trail) -> list[Finding]:
+    drop_append_only_triggers(db, "electronic_signatures")
+    signed_at = row(db, ElectronicSignature, t.signature)["signed_at"]
+    redated = signature_row(db, t.signature, signed_at=signed_at - timedelta(days=3))
+    raw(
+        db,
+        "UPDATE electronic_signatures SET signed_at = :signed_at,"
+        " signature_hash = :signature_hash WHERE id = :id",
+        **redated,
+    )
+    return [("signature_altered", "document_version", t.approved, t.signed_seq)]
+
+
+def delete_a_signature(db: Database, t: Trail) -> list[Finding]:
+    drop_append_only_triggers(db, "electronic_signatures")
+    raw(db, "DELETE FROM electronic_signatures WHERE id = :id", id=t.signature)
+    return [("signature_missing", "document_version", t.approved, t.signed_seq)]
 
 
 TAMPERING: dict[str, Callable[[Database, Trail], list[Finding]]] = {
@@ -216,6 +288,10 @@ TAMPERING: dict[str, Callable[[Database, Trail], list[Finding]]] = {
         delete_a_record_row,
         insert_a_record_row,
         move_a_signature,
+        forge_a_signature,
+        move_a_signature_and_its_hash,
+        redate_a_signature_and_its_hash,
+        delete_a_signature,
     )
 }
 
@@ -250,6 +326,68 @@ def test_tampering_is_found_by_verify(db: Database, trail: Trail, tamper: str) -
     report = report_of(db)
     assert findings(report) == expected
     assert not report.intact
+
+
+def test_the_signing_entry_records_what_its_signature_is_matched_against(
+    db: Database, people: People, trail: Trail
+) -> None:
+    [signature] = signatures(db, trail.approved)
+    [signed] = entries(db, after=trail.signed_seq - 1)[:1]
+
+    assert (signed.action, signed.record_type, signed.record_id) == (
+        "sign",
+        "document_version",
+        trail.approved,
+    )
+    assert (signed.actor_id, signed.actor_username, signed.record_label, signed.reason) == (
+        signature.signer_id,
+        signature.signer_username,
+        signature.record_label,
+        signature.comment,
+    )
+    assert json.loads(signed.changes) == {
+        "meaning": "Approved",
+        "signer": "Quentin Quality (qa)",
+        "content_hash": signature.content_hash,
+        "signature_id": signature.id,
+        "transition": "approve",
+        "signed_at": canonical_json(signature.signed_at).strip('"'),
+        "record_version": signature.record_version,
+    }
+
+
+def test_a_signature_whose_entry_predates_the_signing_time_in_the_details_still_matches(
+    db: Database, people: People, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a signature given before the signing entry recorded the time and record version
+    def as_written_before(signature: ElectronicSignature) -> dict[str, Any]:
+        details = signing_details(signature)
+        del details["signed_at"], details["record_version"]
+        return details
+
+    monkeypatch.setattr(signatures_module, "signing_details", as_written_before)
+    approved = sop_in_state(db, people.qc, people.qa, "approved", "Line clearance")
+    monkeypatch.undo()
+    [signature] = signatures(db, approved)
+    [signed] = [e for e in entries(db, record_id=approved) if e.action == "sign"]
+    assert "signed_at" not in json.loads(signed.changes)
+
+    # when it is verified, untouched, then re-dated by an hour with its own hash recomputed
+    untouched = report_of(db)
+    drop_append_only_triggers(db, "electronic_signatures")
+    redated = signature_row(db, signature.id, signed_at=signature.signed_at - timedelta(hours=1))
+    raw(
+        db,
+        "UPDATE electronic_signatures SET signed_at = :signed_at,"
+        " signature_hash = :signature_hash WHERE id = :id",
+        **redated,
+    )
+
+    # then the untouched one matches its entry's time, and the re-dated one does not
+    assert findings(untouched) == []
+    assert findings(report_of(db)) == [
+        ("signature_altered", "document_version", approved, signed.seq)
+    ]
 
 
 @pytest.mark.parametrize("tamper", sorted(TAMPERING))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,8 +32,28 @@ MEANINGS = (
 )
 
 
+# The action of the audit entry each signing writes. ``audit verify`` matches every row of the
+# signature table to its entry, so a signature inserted, moved or re-dated behind the
+# application's back is found even when its own (unkeyed) hash was recomputed.
+SIGN_ACTION = "sign"
+
+
 def signature_hash(signature: ElectronicSignature) -> str:
     return content_hash(signature.hashed_fields())
+
+
+def signing_details(signature: ElectronicSignature) -> dict[str, Any]:
+    """What the signing entry records of a signature, besides the record (the entry's own
+    record columns), the signer's id and username (its actor) and the comment (its reason)."""
+    return {
+        "meaning": signature.meaning,
+        "signer": f"{signature.signer_name} ({signature.signer_username})",
+        "content_hash": signature.content_hash,
+        "signature_id": signature.id,
+        "transition": signature.transition,
+        "signed_at": signature.signed_at,
+        "record_version": signature.record_version,
+    }
 
 
 def sign(
@@ -74,15 +95,9 @@ def sign(
     audit.record_event(
         session,
         actor=actor,
-        action="sign",
+        action=SIGN_ACTION,
         record=record,
-        details={
-            "meaning": meaning,
-            "signer": f"{signer.full_name} ({signer.username})",
-            "content_hash": signature.content_hash,
-            "signature_id": signature.id,
-            "transition": transition,
-        },
+        details=signing_details(signature),
         reason=signature.comment,
     )
     return signature

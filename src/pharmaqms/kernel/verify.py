@@ -1,6 +1,7 @@
-"""``audit verify``: recompute the hash chain and compare every record with its last audit
-entry. Finds rows changed, removed or inserted behind the application's back, in the audit
-table, in record tables and in the signature table.
+"""``audit verify``: recompute the hash chain, compare every record with its last audit
+entry and every e-signature with the entry its signing wrote. Finds rows changed, removed or
+inserted behind the application's back, in the audit table, in record tables and in the
+signature table (a signature's own hash is unkeyed: its signing entry is what binds it).
 
 The chain is unkeyed SHA-256: someone who can write the database *and* recompute every later
 hash could forge a consistent chain. Keeping the head hash elsewhere (``audit head``) closes
@@ -10,10 +11,11 @@ that; triggers stop mistakes, the chain exposes tampering, the anchor exposes a 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,7 +24,7 @@ from pharmaqms.kernel.audit import GENESIS, entry_text
 from pharmaqms.kernel.canonical import plain
 from pharmaqms.kernel.models import AuditChainHead, AuditEntry, ElectronicSignature
 from pharmaqms.kernel.records import AUDITED_TYPES
-from pharmaqms.kernel.signatures import signature_hash
+from pharmaqms.kernel.signatures import SIGN_ACTION, signature_hash, signing_details
 
 
 @dataclass(frozen=True)
@@ -69,8 +71,34 @@ _SEQ, _AT, _RECORD_TYPE, _RECORD_ID, _LABEL = (
 _ACTION, _STATE, _PREV = (
     AuditEntry.HASHED.index(name) for name in ("action", "state_hash", "prev_hash")
 )
+_ACTOR_ID, _ACTOR_USERNAME, _CHANGES, _REASON = (
+    AuditEntry.HASHED.index(name) for name in ("actor_id", "actor_username", "changes", "reason")
+)
 _HASH = len(AuditEntry.HASHED)  # the stored entry hash follows the hashed columns
 Latest = dict[tuple[str, int], tuple[int, str, str]]
+
+
+class SigningEntry(NamedTuple):
+    """The audit entry a signing wrote, as much of it as a signature is matched against."""
+
+    seq: int
+    occurred_at: Any  # canonical text
+    actor_id: Any
+    actor_username: Any
+    record_type: Any
+    record_id: Any
+    record_label: Any
+    reason: Any
+    details: dict[str, Any]
+
+
+Signings = dict[int, SigningEntry]
+# Signing entries written before the signing time and the record version were part of their
+# details lack them. Such an entry was appended in the signing's own transaction, after the
+# signature took its time (and after any wait for the chain head's lock), so the signature's
+# time must lie in this window before the entry's.
+_LEGACY_DETAILS = frozenset({"signed_at", "record_version"})
+_LEGACY_SIGNING_WINDOW = timedelta(minutes=1)
 
 
 def stamp_reader() -> Callable[[Any], Any]:
@@ -102,14 +130,16 @@ def stamp_reader() -> Callable[[Any], Any]:
 
 def _check_chain(
     session: Session, report: VerifyReport, head: AuditChainHead | None, tick: Progress
-) -> tuple[Latest, tuple[Any, ...] | None, int, str]:
+) -> tuple[Latest, Signings, tuple[Any, ...] | None, int, str]:
     """Stream the trail in order and check each entry's hash and link. Returns each record's
-    last entry with a state hash, the first entry past the chain head (appended behind the
-    application's back), the last sequence number and the last hash.
+    last entry with a state hash, the signing entries by signature id, the first entry past
+    the chain head (appended behind the application's back), the last sequence number and the
+    last hash.
 
     The entries are read as plain driver rows (no type conversion) and written again with the
     entry template: reading and writing are most of what verify costs."""
     latest: Latest = {}
+    signings: Signings = {}
     beyond_head: tuple[Any, ...] | None = None
     head_seq = head.seq if head is not None else None
     expected_seq = 1
@@ -160,10 +190,35 @@ def _check_chain(
             expected_seq = seq + 1 if type(seq) is int else expected_seq + 1
             if row[_STATE] is not None and row[_RECORD_ID] is not None:
                 latest[(row[_RECORD_TYPE], row[_RECORD_ID])] = (seq, row[_STATE], row[_LABEL])
+            elif row[_ACTION] == SIGN_ACTION:
+                _collect_signing(signings, seq, values, row)
         count += len(rows)
         tick("chain", len(rows))
     report.entries = count
-    return latest, beyond_head, expected_seq - 1, prev_hash
+    return latest, signings, beyond_head, expected_seq - 1, prev_hash
+
+
+def _collect_signing(signings: Signings, seq: Any, values: list[Any], row: Any) -> None:
+    try:
+        details = json.loads(row[_CHANGES])
+    except (TypeError, ValueError):
+        return  # not the text the application wrote: the entry's hash says so already
+    if not isinstance(details, dict):
+        return
+    signature_id = details.get("signature_id")
+    if type(signature_id) is not int or signature_id in signings:
+        return
+    signings[signature_id] = SigningEntry(
+        seq,
+        values[_AT],
+        row[_ACTOR_ID],
+        row[_ACTOR_USERNAME],
+        row[_RECORD_TYPE],
+        row[_RECORD_ID],
+        row[_LABEL],
+        row[_REASON],
+        details,
+    )
 
 
 def _out_of_order(row: Any, expected_seq: int) -> Finding:
@@ -194,7 +249,7 @@ def verify(session: Session, progress: Progress | None = None) -> VerifyReport:
         # as tampering. (SQLite's read transaction is a snapshot already.)
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     head = session.get(AuditChainHead, 1)
-    latest, beyond_head, last_seq, prev_hash = _check_chain(session, report, head, tick)
+    latest, signings, beyond_head, last_seq, prev_hash = _check_chain(session, report, head, tick)
     if head is not None:
         report.head_seq, report.head_hash = head.seq, head.entry_hash
         if beyond_head is not None:
@@ -276,7 +331,8 @@ def verify(session: Session, progress: Progress | None = None) -> VerifyReport:
         select(ElectronicSignature).execution_options(yield_per=2000)
     ).scalars():
         report.signatures += 1
-        if signature_hash(signature) != signature.signature_hash:
+        own_hash_intact = signature_hash(signature) == signature.signature_hash
+        if not own_hash_intact:
             report.findings.append(
                 Finding(
                     "signature_altered",
@@ -286,6 +342,9 @@ def verify(session: Session, progress: Progress | None = None) -> VerifyReport:
                     signature.record_id,
                 )
             )
+        report.findings.extend(
+            _match_signing(signature, signings.pop(signature.id, None), own_hash_intact)
+        )
         signed = AUDITED_TYPES.get(signature.record_type)
         if signed is None or session.get(signed, signature.record_id) is None:
             report.findings.append(
@@ -297,4 +356,94 @@ def verify(session: Session, progress: Progress | None = None) -> VerifyReport:
                     signature.record_id,
                 )
             )
+        session.expunge(signature)
+    for signature_id, entry in sorted(signings.items()):
+        report.findings.append(
+            Finding(
+                "signature_missing",
+                f"signature {signature_id} ({entry.details.get('meaning')} by "
+                f"{entry.actor_username}) on {entry.record_label} is in the audit trail "
+                f"(entry {entry.seq}) but not in the signature table: it was deleted",
+                entry.record_type,
+                entry.record_id,
+                entry.seq,
+            )
+        )
     return report
+
+
+def _match_signing(
+    signature: ElectronicSignature, entry: SigningEntry | None, own_hash_intact: bool
+) -> list[Finding]:
+    """Compare a signature with the audit entry its signing wrote."""
+    what = f"signature {signature.id} ({signature.meaning} by {signature.signer_username})"
+    where = f"{signature.record_label} ({signature.record_type} {signature.record_id})"
+    if entry is None:
+        return [
+            Finding(
+                "signature_without_audit",
+                f"{what} on {where} has no signing entry in the audit trail: it was inserted "
+                "behind the application's back",
+                signature.record_type,
+                signature.record_id,
+            )
+        ]
+    differing = _differences(signature, entry)
+    if (signature.record_type, signature.record_id) != (entry.record_type, entry.record_id):
+        also = [d for d in differing if d != "record label"]
+        return [
+            Finding(
+                "signature_moved",
+                f"{what} is on {where}, but was given on {entry.record_label} "
+                f"({entry.record_type} {entry.record_id}, entry {entry.seq}): it was moved "
+                "behind the application's back"
+                + (f"; it also differs in {', '.join(also)}" if also else ""),
+                signature.record_type,
+                signature.record_id,
+                entry.seq,
+            )
+        ]
+    if differing and own_hash_intact:  # a broken own hash is reported already
+        return [
+            Finding(
+                "signature_altered",
+                f"{what} on {where} differs from its signing entry ({entry.seq}) in "
+                f"{', '.join(differing)}: it was changed after signing",
+                signature.record_type,
+                signature.record_id,
+                entry.seq,
+            )
+        ]
+    return []
+
+
+def _differences(signature: ElectronicSignature, entry: SigningEntry) -> list[str]:
+    differing = [
+        name
+        for name, value, recorded in (
+            ("record label", signature.record_label, entry.record_label),
+            ("signer", signature.signer_id, entry.actor_id),
+            ("signer username", signature.signer_username, entry.actor_username),
+            ("comment", signature.comment, entry.reason),
+        )
+        if value != recorded
+    ]
+    for name, value in plain(signing_details(signature)).items():
+        if name not in entry.details and name in _LEGACY_DETAILS:
+            if name == "signed_at" and not _within_legacy_window(
+                signature.signed_at, entry.occurred_at
+            ):
+                differing.append(name)
+        elif entry.details.get(name) != value:
+            differing.append(name)
+    return differing
+
+
+def _within_legacy_window(signed_at: datetime, entry_at: Any) -> bool:
+    try:
+        written = datetime.fromisoformat(entry_at)
+    except (TypeError, ValueError):
+        return False
+    if written.tzinfo is None or signed_at.tzinfo is None:
+        return False
+    return timedelta(0) <= written - signed_at <= _LEGACY_SIGNING_WINDOW
