@@ -52,7 +52,7 @@ def test_the_source_page_shows_the_figures_the_deliveries_and_the_quarantine(
     text = _text(page.text)
     assert "Quarantine: 6 rows waiting" in text
     assert "Validity 57.1 % 8 accepted, 6 quarantined" in text
-    assert "Completeness 93.3 %" in text
+    assert "Completeness 96.6 % required fields present of 58 expected" in text
     assert "Timeliness 20.1 days median delay" in text
     assert "no_time_zone measured_at: '2026-02-11 10:15:00' has no UTC offset" in text
     assert text.count("IMP-2026-0001") == 7  # the delivery, and each of its six waiting rows

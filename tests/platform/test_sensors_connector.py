@@ -265,3 +265,44 @@ def test_a_calibration_recorded_between_two_deliveries_of_one_session_counts_for
         )
         ingest.ingest(s, actor=people.logistics, kind="sensors", content=later)
     assert [r.calibration_valid for r in _readings(db, "LOG-7")] == [False] * 3 + [True] * 3
+
+
+def test_completeness_counts_required_fields_so_a_file_and_mqtt_score_the_same_readings_alike(
+    db, people, frozen_clock
+) -> None:  # type: ignore[no-untyped-def]
+    # Given the same three readings of T-100, once as a logger file (no site, place or
+    # humidity column) and once as MQTT messages (site and place from the topic).
+    from pharmaqms.platform.mqtt.messages import Message, encode_batch
+
+    cold_chain(db, people.admin)
+    with unit_of_work(db) as s:
+        ingest.register_source(
+            s,
+            actor=people.admin,
+            code="mqtt-lei",
+            name="MQTT broker, Leiden",
+            kind="sensors",
+            mapping={"format": "mqtt"},
+        )
+    times = ("2026-03-01T08:00:00+01:00", "2026-03-01T08:15:00+01:00", "2026-03-01T08:30:00+01:00")
+    as_file = b"sensor,ts,temperature,unit\n" + b"".join(
+        f"T-100,{t},5.0,C\n".encode() for t in times
+    )
+    as_messages = encode_batch(
+        Message("pharmaqms/LEI/CR-1/T-100/reading", f'{{"ts":"{t}","temperature":5.0}}'.encode())
+        for t in times
+    )
+
+    # When both are delivered (the second time the readings are duplicates).
+    with unit_of_work(db) as s:
+        by_file = ingest.ingest(s, actor=people.qc, kind="sensors", content=as_file)
+        by_mqtt = ingest.ingest(
+            s, actor=people.qc, kind="sensors", content=as_messages, source_code="mqtt-lei"
+        )
+        figures = [
+            (r.rows_total, r.rows_accepted + r.rows_duplicate, r.fields_expected, r.fields_present)
+            for r in (by_file, by_mqtt)
+        ]
+
+    # Then both are complete: 3 rows × the 2 required fields (sensor, measured_at), all there.
+    assert figures == [(3, 3, 6, 6), (3, 3, 6, 6)]

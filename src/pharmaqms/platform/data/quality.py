@@ -1,7 +1,10 @@
 """Data-quality figures of a source over a period, from its import runs (the runs are records,
 so the figures can always be recomputed and checked):
 
-* completeness = fields present / fields expected, over every row governance checked;
+* completeness = required fields present / required fields expected, over every row
+  governance checked (required as the entity's spec declares; optional fields don't count, so
+  the same readings score alike from a file and over MQTT; a value that fails its check is
+  not present);
 * validity = accepted / (accepted + quarantined) — duplicates are neither;
 * timeliness = the median of the runs' median delays (received − measured), and the largest
   delay seen, in seconds;

@@ -77,8 +77,8 @@ class ImportRun(GxPRecord, Base):
     rows_duplicate: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     rows_quarantined: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     refused_reason: Mapped[str | None] = mapped_column(Text)
-    # Data-quality figures: filled vs expected fields (completeness) and how late the data
-    # arrived (received − measured time, median and maximum, for timeliness).
+    # Data-quality figures: filled vs expected required fields (completeness) and how late the
+    # data arrived (received − measured time, median and maximum, for timeliness).
     fields_expected: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     fields_present: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     delay_p50_seconds: Mapped[float | None] = mapped_column()

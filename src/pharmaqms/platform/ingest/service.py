@@ -159,8 +159,11 @@ def _apply(
             )
         else:
             checked = check(spec, row.values, ctx)
-            tally.expected += len(spec.fields)
-            tally.present += sum(1 for f in spec.fields if checked.values.get(f.name) is not None)
+            # Completeness is about what the entity requires: an optional field (the place a
+            # topic names, a humidity a logger doesn't measure) left out is not a gap.
+            required = [f.name for f in spec.fields if f.required]
+            tally.expected += len(required)
+            tally.present += sum(1 for name in required if checked.values.get(name) is not None)
         if checked.ok and spec is not None:
             key = (row.entity, checked.key(spec))
             if key in seen:
