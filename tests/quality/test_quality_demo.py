@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from pharmaqms.cli.demo import DEMO_PASSWORD, DEMO_PEOPLE
-from pharmaqms.kernel.demo import DemoContext
 from pharmaqms.kernel import auth, clock
+from pharmaqms.kernel.demo import DemoContext
 from pharmaqms.kernel.identity import Channel
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.kernel.verify import verify

@@ -84,7 +84,8 @@ def _stroke_counter(
             source_type="capa" if capa_id is not None else "audit_finding",
             source_id=capa_id,
             source_label="Tooling review 2025",
-            owner_id=sofia.user_id,
+            # QA owns it: production approves it, so its supervisor can't be the owner too.
+            owner_id=quinn.user_id,
             reason="preventive action of the CAPA",
             title="Stroke counter for tablet press punches",
             description="Count compressions per punch set with the press's stroke counter "
