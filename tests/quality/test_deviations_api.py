@@ -451,3 +451,82 @@ def test_a_lot_the_platform_knows_is_put_on_hold_the_others_await_a_manual_hold(
             "on_hold",
             "DEV-2026-0001: affected by the deviation",
         )
+
+
+def test_a_cancelled_capa_is_no_capa_decision(api: Any, db: Any) -> None:
+    qa, qa2, qc = api("qa"), api("qa2"), api("qc")
+    deviation = classified_deviation(db, api("operator"), qa, "qc")
+    did = deviation["id"]
+    investigated = qc.post(f"/api/v1/deviations/{did}/investigation", json=INVESTIGATION).json()
+    qc.post(
+        f"/api/v1/deviations/{did}/batches/{investigated['batches'][0]['id']}/assessment",
+        json={"impact_assessment": "All tablets passed the metal detector."},
+    )
+    capa = qc.post(
+        "/api/v1/capas",
+        json={
+            "title": "Track punch life on all presses",
+            "problem_statement": "Punches are used beyond their qualified life.",
+            "owner_id": user_id(db, "supervisor"),
+            "due_at": days_ahead(60),
+            "source": {"source_type": "deviation", "source_id": did},
+        },
+    ).json()
+    take(qc, "deviation", did, "submit")
+
+    # given the only CAPA raised from the deviation is cancelled while it waits for approval
+    take(qa, "capa", capa["id"], "cancel", reason="raised by mistake on the wrong press")
+    version = qa2.get(f"/api/v1/deviations/{did}").json()["version"]
+    before = counts(db)
+
+    # when QA approves the deviation
+    refused = qa2.post(
+        f"/api/v1/records/deviation/{did}/transitions/approve",
+        json={"password": PASSWORD, "expected_version": version},
+    )
+
+    # then it is refused: a cancelled CAPA is no CAPA decision, and nothing changed
+    assert problem(refused, 409, "transition_not_allowed")["reasons"] == [
+        "its CAPA (CAPA-2026-0001) was cancelled: raise another CAPA or give a rationale for "
+        "'no CAPA'"
+    ]
+    assert counts(db) == before
+    assert qa2.get(f"/api/v1/deviations/{did}").json()["status"] == "pending_approval"
+
+    # and back in investigation the investigator may now decide 'no CAPA' with a rationale
+    take(qa2, "deviation", did, "return_to_investigation", reason="its CAPA was cancelled")
+    decided = qc.post(
+        f"/api/v1/deviations/{did}/no-capa",
+        json={"rationale": "One-off: the broken punch was from a recalled tooling lot."},
+    )
+    assert decided.status_code == 200, decided.text
+    take(qc, "deviation", did, "submit")
+    version = qa2.get(f"/api/v1/deviations/{did}").json()["version"]
+    approved = take(qa2, "deviation", did, "approve", password=PASSWORD, expected_version=version)
+    assert approved["status"] == "approved"
+
+
+def test_no_capa_is_refused_while_a_capa_raised_from_the_deviation_stands(
+    api: Any, db: Any
+) -> None:
+    qa, qc = api("qa"), api("qc")
+    deviation = classified_deviation(db, api("operator"), qa, "qc")
+    did = deviation["id"]
+    qc.post(
+        "/api/v1/capas",
+        json={
+            "title": "Track punch life on all presses",
+            "problem_statement": "Punches are used beyond their qualified life.",
+            "owner_id": user_id(db, "supervisor"),
+            "due_at": days_ahead(60),
+            "source": {"source_type": "deviation", "source_id": did},
+        },
+    )
+    before = counts(db)
+
+    response = qc.post(f"/api/v1/deviations/{did}/no-capa", json={"rationale": "not needed"})
+
+    assert problem(response, 409, "conflict")["detail"] == (
+        "CAPA-2026-0001 is raised from DEV-2026-0001: cancel it first if no CAPA is needed"
+    )
+    assert counts(db) == before

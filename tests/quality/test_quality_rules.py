@@ -69,6 +69,7 @@ def _deviation(**fields: object) -> SimpleNamespace:
         "fishbone": {"machine": ["fatigue"]},
         "capa_decision": "no_capa",
         "no_capa_rationale": "one-off",
+        "capas": [],
         "batches": [],
         "extensions": [],
     }
@@ -108,6 +109,21 @@ def test_the_fishbone_takes_only_the_six_categories() -> None:
 
 def test_no_capa_without_rationale_is_not_a_decision() -> None:
     assert rules.capa_decided(_deviation(no_capa_rationale="")) == ["'no CAPA' needs a rationale"]
+
+
+def test_only_a_capa_not_cancelled_decides_for_a_capa() -> None:
+    cancelled = SimpleNamespace(number="CAPA-2026-0001", status="cancelled")
+    live = SimpleNamespace(number="CAPA-2026-0002", status="draft")
+    raised = _deviation(capa_decision="capa", no_capa_rationale="")
+
+    assert rules.capa_decided(_deviation(**{**vars(raised), "capas": [cancelled]})) == [
+        "its CAPA (CAPA-2026-0001) was cancelled: raise another CAPA or give a rationale for "
+        "'no CAPA'"
+    ]
+    assert rules.capa_decided(_deviation(**{**vars(raised), "capas": [cancelled, live]})) == []
+    assert rules.capa_decided(_deviation(**{**vars(raised), "capas": []})) == [
+        "neither a CAPA is raised nor a rationale for 'no CAPA' given"
+    ]
 
 
 def _capa(required: bool | None, checks: list[str], justification: str = "") -> SimpleNamespace:

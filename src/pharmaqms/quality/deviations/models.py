@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pharmaqms.kernel.db import Base, JSONText
 from pharmaqms.kernel.records import Audited, GxPRecord
+
+if TYPE_CHECKING:
+    from pharmaqms.quality.capa.models import Capa
 
 
 class DeviationStatus(StrEnum):
@@ -139,6 +142,19 @@ class Deviation(GxPRecord, Base):
     )
     extensions: Mapped[list[DeviationExtension]] = relationship(
         back_populates="deviation", order_by="DeviationExtension.id"
+    )
+    # The CAPAs raised from this deviation, through the quality links, as they stand now: the
+    # CAPA decision rests on them (a cancelled one doesn't count), not on the flag set when the
+    # first was raised. Read-only: links are written by ``quality.links``.
+    capas: Mapped[list[Capa]] = relationship(
+        "Capa",
+        secondary="quality_links",
+        primaryjoin="and_(QualityLink.source_type == 'deviation', "
+        "foreign(QualityLink.source_id) == Deviation.id)",
+        secondaryjoin="and_(QualityLink.target_type == 'capa', "
+        "foreign(QualityLink.target_id) == Capa.id)",
+        viewonly=True,
+        order_by="Capa.id",
     )
 
     __table_args__ = (Index("ix_deviations_status_due", "status", "due_at"),)

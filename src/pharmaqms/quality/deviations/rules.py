@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from pharmaqms.quality.capa.models import CapaStatus
 from pharmaqms.quality.config import quality_settings
 from pharmaqms.quality.deviations.models import (
     OPEN_STATUSES,
@@ -94,13 +95,25 @@ def batches_assessed(deviation: Any) -> list[str]:
     ]
 
 
+def live_capas(deviation: Any) -> list[Any]:
+    """The CAPAs raised from the deviation that still stand: a cancelled one does nothing."""
+    return [c for c in deviation.capas if c.status != CapaStatus.CANCELLED]
+
+
 def capa_decided(deviation: Any) -> list[str]:
-    if deviation.capa_decision == CapaDecision.CAPA:
+    """A live CAPA raised from the deviation, or a rationale why none is needed."""
+    if live_capas(deviation):
         return []
     if deviation.capa_decision == CapaDecision.NO_CAPA:
         if (deviation.no_capa_rationale or "").strip():
             return []
         return ["'no CAPA' needs a rationale"]
+    if deviation.capas:
+        cancelled = ", ".join(c.number for c in deviation.capas)
+        return [
+            f"its CAPA ({cancelled}) was cancelled: raise another CAPA or give a rationale "
+            "for 'no CAPA'"
+        ]
     return ["neither a CAPA is raised nor a rationale for 'no CAPA' given"]
 
 

@@ -323,8 +323,12 @@ def decide_no_capa(
     deviation = get_deviation(session, deviation_id)
     common.require_status(deviation, (DeviationStatus.INVESTIGATION,), "the CAPA decision")
     _may_investigate(actor, deviation)
-    if deviation.capa_decision == CapaDecision.CAPA:
-        raise Conflict(f"a CAPA is already raised from {deviation.number}")
+    live = rules.live_capas(deviation)
+    if live:
+        raise Conflict(
+            f"{', '.join(c.number for c in live)} is raised from {deviation.number}: cancel it "
+            "first if no CAPA is needed"
+        )
     text = common.required_text(rationale, "rationale", "the rationale for 'no CAPA'")
     with audit.changes(session, actor=actor, reason="no CAPA needed"):
         deviation.capa_decision = CapaDecision.NO_CAPA.value

@@ -124,7 +124,8 @@ DEVIATION_WORKFLOW = Workflow(
             "closed",
             roles("qa"),
             signature="Closed",
-            guards=(rules.batches_dispositioned, rules.no_pending_extension),
+            # The CAPA it was approved on may have been cancelled since: raise another first.
+            guards=(rules.capa_decided, rules.batches_dispositioned, rules.no_pending_extension),
             effects=(_stamp_closure,),
         ),
         Transition(
