@@ -23,15 +23,22 @@ from tests.lifecycle.production.ebr_setup import (
     pass_qc,
     plant_database,
 )
-from tests.lifecycle.production.setup import MATERIAL, PRODUCT, trail_counts
+from tests.lifecycle.production.setup import MATERIAL, PRODUCT, SUPPLIER, trail_counts
 from tests.support import PASSWORD
 
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.signatures import sign
 from pharmaqms.kernel.uow import unit_of_work
+from pharmaqms.kernel.workflow import perform
 from pharmaqms.lifecycle.production.batchrecords import equipment, exceptions
 from pharmaqms.lifecycle.production.batchrecords.models import BatchStep
+from pharmaqms.lifecycle.production.materials.service import (
+    approval_for,
+    material_by_code,
+    supplier_by_code,
+)
+from pharmaqms.lifecycle.production.materials.workflow import SUPPLIER_APPROVAL_WORKFLOW
 from pharmaqms.lifecycle.production.monitoring.alerts import AlertDraft, raise_alerts
 from pharmaqms.lifecycle.production.nonconforming import service as nonconforming
 from pharmaqms.lifecycle.production.release.models import BatchRelease
@@ -302,3 +309,60 @@ def lot_status(db: Database, lot_id: int) -> str:
         lot = s.get(Lot, lot_id)
         assert lot is not None
         return lot.status
+
+
+def test_a_material_used_after_its_supplier_was_disqualified_blocks_the_release(
+    p: Plant, api: Any, frozen_clock: Any
+) -> None:
+    # Given a batch dispensed from API-0001 at 09:00, while S-ACME was qualified for it
+    ids = make_batch(p, LOT)
+    pass_qc(p, ids[1])
+    # and S-ACME disqualified for the material at 10:00
+    frozen_clock.advance(hours=1)
+    with unit_of_work(p.db) as s:
+        approval = approval_for(
+            s, material_by_code(s, MATERIAL).id, supplier_by_code(s, SUPPLIER).id
+        )
+        assert approval is not None
+        perform(
+            s,
+            SUPPLIER_APPROVAL_WORKFLOW,
+            approval,
+            "disqualify",
+            actor=p.people.qa,
+            password=PASSWORD,
+            reason="audit found data integrity failures",
+        )
+        number = approval.number
+    # when the MES reports a top-up from the same (released) lot at 10:15, outside the record
+    frozen_clock.advance(minutes=30)
+    with unit_of_work(p.db) as s:
+        batch = s.get(Lot, ids[1])
+        assert batch is not None
+        content = (
+            "record_type,item_code,lot_number,material_code,material_lot,quantity,unit,step,"
+            "consumed_at\n"
+            f"material_consumption,{PRODUCT},{batch.lot_number},{MATERIAL},{p.material_lot},2,"
+            "kg,Dispensing top-up,2026-03-02T10:15:00+00:00\n"
+        ).encode()
+        run = ingest.ingest(
+            s, actor=p.people.supervisor, kind="mes", content=content, filename="mes.csv"
+        )
+        assert (run.rows_accepted, run.rows_quarantined) == (1, 0)
+    qp = api("qp")
+
+    # then only the top-up fails the materials rule, naming the lot and its supplier
+    body = qp.get(f"/api/v1/production/batches/{ids[1]}/release").json()
+    assert body["failing_rules"] == ["materials_released"]
+    [rule] = [r for r in body["rules"] if r["code"] == "materials_released"]
+    assert rule["findings"] == [
+        f"{MATERIAL} lot {p.material_lot} (Dispensing top-up): its supplier {SUPPLIER} was "
+        f"disqualified for {MATERIAL} ({number}) when used"
+    ]
+
+    # and the QP's release is refused, and nothing changes
+    before = (trail_counts(p.db), release_rows(p.db), lot_status(p.db, ids[1]))
+    refused = qp.post(f"/api/v1/production/batches/{ids[1]}/release", json={"password": PASSWORD})
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["failing_rules"] == ["materials_released"]
+    assert (trail_counts(p.db), release_rows(p.db), lot_status(p.db, ids[1])) == before

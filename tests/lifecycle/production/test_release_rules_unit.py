@@ -11,6 +11,8 @@ from pharmaqms.lifecycle.production.release.evidence import (
     ConsumptionFacts,
     DeviationFacts,
     Evidence,
+    SupplierAtUse,
+    approval_at,
     status_at,
 )
 from pharmaqms.lifecycle.production.release.rules import Outcome, Rule, judge
@@ -34,14 +36,18 @@ def deviation(status: str, disposition: str | None = None) -> DeviationFacts:
     return DeviationFacts("DEV-1", "Spill", status, "minor", disposition, "names the batch")
 
 
+QUALIFIED = SupplierAtUse("S-1", "ASL-1", "qualified", date(2027, 12, 31))
+
+
 def consumption(
     status: str | None,
     expires_on: date | None,
     override: str | None = None,
     codes: tuple[str, ...] = (),
+    supplier: SupplierAtUse | None = QUALIFIED,
 ) -> ConsumptionFacts:
     return ConsumptionFacts(
-        "M-1", "L1", 5.0, "kg", "EBR-1-0001", USED, status, expires_on, override, codes
+        "M-1", "L1", 5.0, "kg", "EBR-1-0001", USED, status, expires_on, override, codes, supplier
     )
 
 
@@ -125,6 +131,95 @@ def test_a_material_passes_released_and_in_date_at_use_or_under_an_override_cove
     ]
     for facts, findings in cases:
         assert rules.materials_released(evidence(consumptions=[facts])).findings == findings, facts
+
+
+def test_a_material_passes_only_from_a_supplier_approved_for_it_at_use() -> None:
+    in_date = date(2027, 1, 1)
+    cases = [
+        (consumption("released", in_date), []),
+        (
+            consumption(
+                "released",
+                in_date,
+                supplier=SupplierAtUse("S-1", "ASL-1", "conditional", date(2026, 12, 31)),
+            ),
+            [],
+        ),
+        (
+            consumption("released", in_date, supplier=SupplierAtUse("S-2", None, None, None)),
+            [
+                "M-1 lot L1 (EBR-1-0001): its supplier S-2 was not on the approved supplier "
+                "list for M-1 when used"
+            ],
+        ),
+        (
+            consumption("released", in_date, supplier=SupplierAtUse("S-1", "ASL-1", None, None)),
+            [
+                "M-1 lot L1 (EBR-1-0001): its supplier S-1 was not on the approved supplier "
+                "list for M-1 when used"
+            ],
+        ),
+        (
+            consumption(
+                "released", in_date, supplier=SupplierAtUse("S-1", "ASL-1", "proposed", None)
+            ),
+            ["M-1 lot L1 (EBR-1-0001): its supplier S-1 was proposed for M-1 (ASL-1) when used"],
+        ),
+        (
+            consumption(
+                "released",
+                in_date,
+                supplier=SupplierAtUse("S-1", "ASL-1", "disqualified", date(2027, 12, 31)),
+            ),
+            [
+                "M-1 lot L1 (EBR-1-0001): its supplier S-1 was disqualified for M-1 (ASL-1) "
+                "when used"
+            ],
+        ),
+        (
+            consumption(
+                "released",
+                in_date,
+                supplier=SupplierAtUse("S-1", "ASL-1", "qualified", date(2026, 3, 1)),
+            ),
+            [
+                "M-1 lot L1 (EBR-1-0001): the qualification of its supplier S-1 for M-1 had "
+                "expired (2026-03-01; ASL-1) when used"
+            ],
+        ),
+        (
+            consumption(
+                "released",
+                in_date,
+                "MUO-2",
+                ("supplier_not_approved",),
+                supplier=SupplierAtUse("S-1", "ASL-1", "disqualified", date(2027, 12, 31)),
+            ),
+            [],
+        ),
+        (
+            consumption("released", in_date, supplier=None),
+            ["M-1 lot L1 (EBR-1-0001): it has no supplier recorded"],
+        ),
+    ]
+    for facts, findings in cases:
+        assert rules.materials_released(evidence(consumptions=[facts])).findings == findings, facts
+
+
+def test_an_approval_at_a_moment_is_the_last_one_in_force_before_it() -> None:
+    history = [
+        (datetime(2026, 1, 1, tzinfo=UTC), "proposed", None),
+        (datetime(2026, 1, 15, tzinfo=UTC), "proposed", date(2026, 2, 28)),
+        (datetime(2026, 1, 16, tzinfo=UTC), "qualified", date(2026, 2, 28)),
+        (datetime(2026, 3, 5, tzinfo=UTC), "qualified", date(2027, 12, 31)),
+    ]
+    assert approval_at(history, datetime(2025, 12, 31, tzinfo=UTC)) == (None, None)
+    assert approval_at(history, datetime(2026, 1, 16, tzinfo=UTC)) == (
+        "qualified",
+        date(2026, 2, 28),
+    )
+    # The re-audit of 5 March does not reach back to a use on 2 March.
+    assert approval_at(history, USED) == ("qualified", date(2026, 2, 28))
 
 
 def test_a_status_at_a_moment_is_the_last_one_set_before_it() -> None:

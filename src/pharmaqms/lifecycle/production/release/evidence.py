@@ -1,8 +1,9 @@
 """Everything linked to a batch that the release rules look at, loaded in a fixed number of
 queries whatever the size of the batch record (no query per step): the lot, its batch record,
-steps and signatures, exceptions, deviations, QC, consumed materials with their status history,
-equipment with its calibration and qualification history, the signers' training, change
-controls, SPC alerts and nonconformances.
+steps and signatures, exceptions, deviations, QC, consumed materials with their status history
+and their supplier's standing on the approved supplier list over time, equipment with its
+calibration and qualification history, the signers' training, change controls, SPC alerts and
+nonconformances.
 
 A part that can't be loaded is named in ``unavailable``; the rules that need it then fail
 (fail closed) instead of passing on missing evidence.
@@ -41,14 +42,20 @@ from pharmaqms.lifecycle.production.batchrecords.models import (
 )
 from pharmaqms.lifecycle.production.batchrecords.service import definitions_by_hash
 from pharmaqms.lifecycle.production.holds import placed_hold
-from pharmaqms.lifecycle.production.materials.models import MaterialUseOverride
+from pharmaqms.lifecycle.production.materials.models import MaterialUseOverride, SupplierApproval
 from pharmaqms.lifecycle.production.monitoring.models import AlertStatus, ProcessAlert
 from pharmaqms.lifecycle.production.nonconforming.models import (
     OPEN_NONCONFORMANCE_STATUSES,
     NonconformingProduct,
 )
 from pharmaqms.lifecycle.production.qc.status import LotQcStatus, qc_status_of_lot
-from pharmaqms.platform.masterdata.models import Lot, LotKind, LotStatus, MaterialConsumption
+from pharmaqms.platform.masterdata.models import (
+    Lot,
+    LotKind,
+    LotStatus,
+    MaterialConsumption,
+    Supplier,
+)
 from pharmaqms.quality.changes.models import OPEN_STATUSES as OPEN_CHANGE_STATUSES
 from pharmaqms.quality.changes.models import ChangeRequest
 from pharmaqms.quality.deviations.models import Deviation, DeviationBatch
@@ -110,6 +117,17 @@ class ConsumptionFacts:
     expires_on: date | None
     override: str | None  # the QA override it was used under
     override_codes: tuple[str, ...]
+    # The lot's supplier on the approved supplier list for the material, as it stood at the
+    # time of use (None: no supplier recorded on the lot).
+    supplier: SupplierAtUse | None = None
+
+
+@dataclass(frozen=True)
+class SupplierAtUse:
+    code: str
+    approval: str | None  # the approved supplier list entry; None: the pair was never listed
+    status: str | None  # its qualification status then; None: not on the list yet
+    qualified_until: date | None  # the end of the qualification in force then
 
 
 @dataclass(frozen=True)
@@ -370,6 +388,52 @@ def status_at(history: list[tuple[datetime, str]], at: datetime) -> str | None:
     return found
 
 
+def _approval_history(
+    session: Session, approval_ids: set[int]
+) -> dict[int, list[tuple[datetime, str | None, date | None]]]:
+    """Each approved supplier list entry over time, from its audit trail: (from when, status,
+    qualified until) — so a use is judged by the approval in force then, not by today's."""
+    history: dict[int, list[tuple[datetime, str | None, date | None]]] = defaultdict(list)
+    if not approval_ids:
+        return history
+    rows = session.execute(
+        select(AuditEntry.record_id, AuditEntry.occurred_at, AuditEntry.changes)
+        .where(
+            AuditEntry.record_type == SupplierApproval.__audit_type__,
+            AuditEntry.record_id.in_(sorted(approval_ids)),
+        )
+        .order_by(AuditEntry.seq)
+    )
+    for record_id, occurred_at, raw in rows:
+        if record_id is None:
+            continue
+        changes = json.loads(raw)
+        before = history[record_id][-1] if history[record_id] else (occurred_at, None, None)
+        status, until = before[1], before[2]
+        if isinstance(changes.get("status"), list) and len(changes["status"]) == 2:
+            status = changes["status"][1]
+        if (
+            isinstance(changes.get("qualified_until"), list)
+            and len(changes["qualified_until"]) == 2
+        ):
+            new = changes["qualified_until"][1]
+            until = date.fromisoformat(new[:10]) if isinstance(new, str) else None
+        if (status, until) != before[1:]:
+            history[record_id].append((occurred_at, status, until))
+    return history
+
+
+def approval_at(
+    history: list[tuple[datetime, str | None, date | None]], at: datetime
+) -> tuple[str | None, date | None]:
+    found: tuple[str | None, date | None] = (None, None)
+    for since, status, until in history:
+        if since > at:
+            break
+        found = (status, until)
+    return found
+
+
 def _consumptions(session: Session, lot: Lot) -> list[ConsumptionFacts]:
     rows = session.execute(
         select(
@@ -382,8 +446,19 @@ def _consumptions(session: Session, lot: Lot) -> list[ConsumptionFacts]:
             Lot.lot_number,
             Lot.item_code,
             Lot.expires_on,
+            Supplier.code.label("supplier_code"),
+            SupplierApproval.id.label("approval_id"),
+            SupplierApproval.number.label("approval_number"),
         )
         .join(Lot, Lot.id == MaterialConsumption.material_lot_id)
+        .outerjoin(Supplier, Supplier.id == Lot.supplier_id)
+        .outerjoin(
+            SupplierApproval,
+            and_(
+                SupplierApproval.material_id == Lot.material_id,
+                SupplierApproval.supplier_id == Lot.supplier_id,
+            ),
+        )
         .where(MaterialConsumption.batch_id == lot.id)
         .order_by(MaterialConsumption.consumed_at, MaterialConsumption.id)
     ).all()
@@ -412,6 +487,18 @@ def _consumptions(session: Session, lot: Lot) -> list[ConsumptionFacts]:
         )
     }
     history = _status_history(session, {r.material_lot_id for r in standing})
+    approvals = _approval_history(
+        session, {r.approval_id for r in standing if r.approval_id is not None}
+    )
+
+    def supplier_at_use(r: Any) -> SupplierAtUse | None:
+        if r.supplier_code is None:
+            return None
+        if r.approval_id is None:
+            return SupplierAtUse(r.supplier_code, None, None, None)
+        status, until = approval_at(approvals.get(r.approval_id, []), r.consumed_at)
+        return SupplierAtUse(r.supplier_code, r.approval_number, status, until)
+
     return [
         ConsumptionFacts(
             material_code=r.item_code,
@@ -424,6 +511,7 @@ def _consumptions(session: Session, lot: Lot) -> list[ConsumptionFacts]:
             expires_on=r.expires_on,
             override=overrides.get(r.id, (None, ()))[0],
             override_codes=overrides.get(r.id, (None, ()))[1],
+            supplier=supplier_at_use(r),
         )
         for r in standing
     ]

@@ -19,6 +19,7 @@ from pharmaqms.lifecycle.production.batchrecords.models import (
     step_signed_hash,
 )
 from pharmaqms.lifecycle.production.batchrecords.service import GENESIS, chain_digest
+from pharmaqms.lifecycle.production.materials.models import APPROVED_STATUSES
 from pharmaqms.lifecycle.production.release.evidence import (
     ConsumptionFacts,
     DeviationFacts,
@@ -239,7 +240,52 @@ def use_blocks(c: ConsumptionFacts) -> list[tuple[str, str]]:
         blocks.append(("no_expiry", "it has no expiry or retest date"))
     elif c.expires_on < day:
         blocks.append(("expired", f"it expired on {c.expires_on.isoformat()}, before its use"))
+    blocks.extend(supplier_blocks(c))
     return blocks
+
+
+def supplier_blocks(c: ConsumptionFacts) -> list[tuple[str, str]]:
+    """Was the lot's supplier approved for the material when the lot was used: the approved
+    supplier list entry as it stood then (a use from the MES never passed the dispensing check).
+    The codes are those of ``materials.service.check_material_for_use``."""
+    s = c.supplier
+    if s is None:
+        return [("no_supplier", "it has no supplier recorded")]
+    if s.status is None:
+        return [
+            (
+                "supplier_not_approved",
+                f"its supplier {s.code} was not on the approved supplier list for "
+                f"{c.material_code} when used",
+            )
+        ]
+    if s.status not in APPROVED_STATUSES:
+        return [
+            (
+                "supplier_not_approved",
+                f"its supplier {s.code} was {s.status.replace('_', ' ')} for {c.material_code} "
+                f"({s.approval}) when used",
+            )
+        ]
+    if s.qualified_until is None or s.qualified_until < c.consumed_at.astimezone(UTC).date():
+        until = s.qualified_until.isoformat() if s.qualified_until else "never set"
+        return [
+            (
+                "qualification_expired",
+                f"the qualification of its supplier {s.code} for {c.material_code} had expired "
+                f"({until}; {s.approval}) when used",
+            )
+        ]
+    return []
+
+
+def _supplier_then(c: ConsumptionFacts) -> str:
+    s = c.supplier
+    if s is None:
+        return "no supplier"
+    if s.status is None:
+        return f"supplier {s.code} not on the list then"
+    return f"supplier {s.code} {s.status.replace('_', ' ')} then ({s.approval})"
 
 
 def materials_released(e: Evidence) -> Outcome:
@@ -257,7 +303,7 @@ def materials_released(e: Evidence) -> Outcome:
     looked += [
         f"{c.material_code} lot {c.lot_number}: {c.quantity:g} {c.unit} on {_stamp(c.consumed_at)}"
         f", status then {(c.status_at_use or 'unknown').replace('_', ' ')}, expiry "
-        f"{c.expires_on.isoformat() if c.expires_on else 'none'}"
+        f"{c.expires_on.isoformat() if c.expires_on else 'none'}, {_supplier_then(c)}"
         + (f", under QA override {c.override}" if c.override else "")
         for c in e.consumptions[:MAX_FINDINGS]
     ]
@@ -379,7 +425,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "materials_released",
-        "Materials released and within expiry at time of use",
+        "Materials released, within expiry and from an approved supplier at time of use",
         "21 CFR 211.84, 211.86; EU GMP Ch. 5.35",
         ("materials",),
         materials_released,
