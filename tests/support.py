@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 PASSWORD = "Correct-Horse-9!"
 
 # username: (full name, roles)
@@ -18,3 +20,10 @@ PEOPLE: dict[str, tuple[str, list[str]]] = {
     "logistics": ("Lars Logistics", ["logistics"]),
     "auditor": ("Ines Inspector", ["auditor"]),
 }
+
+
+def reviewed_version(client: Any, record_type: str, record_id: int) -> int:
+    """The version of a record a signer reviewed: read as a client reads it before signing."""
+    response = client.get(f"/api/v1/records/{record_type}/{record_id}")
+    assert response.status_code == 200, response.text
+    return int(response.json()["version"])

@@ -21,7 +21,7 @@ from tests.kernel.helpers import (
     sop_in_state,
     transition,
 )
-from tests.support import PASSWORD
+from tests.support import PASSWORD, reviewed_version
 
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.canonical import content_hash
@@ -151,7 +151,10 @@ def test_a_wrong_password_through_the_api_is_a_401_problem(
 
     response = client.post(
         f"/api/v1/records/document_version/{vid}/transitions/approve",
-        json={"password": "not-my-password"},
+        json={
+            "password": "not-my-password",
+            "expected_version": reviewed_version(client, "document_version", vid),
+        },
     )
 
     assert response.status_code == 401

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select
-from tests.support import PASSWORD
+from tests.support import PASSWORD, reviewed_version
 
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.models import AuditEntry, ElectronicSignature, Task
@@ -47,6 +47,9 @@ def counts(db: Database) -> dict[str, int]:
 
 
 def take(client: Any, record_type: str, record_id: int, name: str, **body: Any) -> dict[str, Any]:
+    if "password" in body and "expected_version" not in body:
+        # A signer signs the version they reviewed.
+        body["expected_version"] = reviewed_version(client, record_type, record_id)
     response = client.post(
         f"/api/v1/records/{record_type}/{record_id}/transitions/{name}", json=body
     )

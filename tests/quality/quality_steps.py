@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from tests.support import PASSWORD
+from tests.support import PASSWORD, reviewed_version
 
 from pharmaqms.kernel import auth, clock
 from pharmaqms.kernel.db import Database
@@ -92,6 +92,9 @@ def days_ahead(days: float) -> str:
 def take(
     client: Any, record_type: str, record_id: int, name: str, *, status: int = 200, **body: Any
 ) -> dict[str, Any]:
+    if "password" in body and "expected_version" not in body:
+        # A signer signs the version they reviewed.
+        body["expected_version"] = reviewed_version(client, record_type, record_id)
     response = client.post(
         f"/api/v1/records/{record_type}/{record_id}/transitions/{name}", json=body
     )

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from tests.quality.quality_steps import counts, days_ago, problem, sign, take, user_id
+from tests.support import reviewed_version
 
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.models import AuditEntry
@@ -95,7 +96,10 @@ def test_an_adverse_event_complaint_is_handed_to_pv_and_closes_after_acknowledge
         },
     )
 
-    refused = qa.post(f"/api/v1/records/complaint/{cid}/transitions/close", json={"password": "x"})
+    refused = qa.post(
+        f"/api/v1/records/complaint/{cid}/transitions/close",
+        json={"password": "x", "expected_version": reviewed_version(qa, "complaint", cid)},
+    )
     assert problem(refused, 409, "transition_not_allowed")["reasons"] == [
         "pharmacovigilance has not acknowledged the adverse event handover yet"
     ]

@@ -21,7 +21,7 @@ from tests.quality.quality_steps import (
     take,
     user_id,
 )
-from tests.support import PASSWORD
+from tests.support import PASSWORD, reviewed_version
 
 from pharmaqms.kernel import clock
 from pharmaqms.quality.deviations import impact
@@ -216,7 +216,10 @@ def test_the_investigator_may_not_approve_their_own_investigation(api: Any, db: 
 
     response = qa2.post(
         f"/api/v1/records/deviation/{deviation['id']}/transitions/approve",
-        json={"password": PASSWORD},
+        json={
+            "password": PASSWORD,
+            "expected_version": reviewed_version(qa2, "deviation", deviation["id"]),
+        },
     )
 
     body = problem(response, 403, "segregation_of_duties")
@@ -233,7 +236,10 @@ def test_the_reporter_may_not_approve_the_deviation_they_reported(api: Any, db: 
 
     response = qa.post(
         f"/api/v1/records/deviation/{deviation['id']}/transitions/approve",
-        json={"password": PASSWORD},
+        json={
+            "password": PASSWORD,
+            "expected_version": reviewed_version(qa, "deviation", deviation["id"]),
+        },
     )
 
     body = problem(response, 403, "segregation_of_duties")
@@ -250,7 +256,10 @@ def test_an_approval_by_someone_without_the_qa_role_is_refused(api: Any, db: Any
 
     response = supervisor.post(
         f"/api/v1/records/deviation/{deviation['id']}/transitions/approve",
-        json={"password": PASSWORD},
+        json={
+            "password": PASSWORD,
+            "expected_version": reviewed_version(supervisor, "deviation", deviation["id"]),
+        },
     )
 
     body = problem(response, 403, "permission_denied")
@@ -267,7 +276,10 @@ def test_closure_waits_for_every_batch_disposition(api: Any, db: Any) -> None:
 
     response = qa.post(
         f"/api/v1/records/deviation/{deviation['id']}/transitions/close",
-        json={"password": PASSWORD},
+        json={
+            "password": PASSWORD,
+            "expected_version": reviewed_version(qa, "deviation", deviation["id"]),
+        },
     )
 
     body = problem(response, 409, "transition_not_allowed")
@@ -530,3 +542,29 @@ def test_no_capa_is_refused_while_a_capa_raised_from_the_deviation_stands(
         "CAPA-2026-0001 is raised from DEV-2026-0001: cancel it first if no CAPA is needed"
     )
     assert counts(db) == before
+
+
+def test_a_class_below_the_risk_of_its_scores_is_refused(api: Any, db: Any) -> None:
+    qa = api("qa")
+    deviation = report_deviation(api("operator"))
+    before = counts(db)
+
+    # when QA calls a deviation minor that scores 5 on severity, probability and detectability
+    response = qa.post(
+        f"/api/v1/deviations/{deviation['id']}/classification",
+        json=classification(
+            user_id(db, "qc"), classification="minor", severity=5, probability=5, detectability=5
+        ),
+    )
+
+    # then the configured matrix's risk level decides the least class, and nothing changed
+    body = problem(response, 422, "invalid_input")
+    assert (body["field"], body["detail"]) == (
+        "classification",
+        "severity 5, probability 5 and detectability 5 give a high risk on the 5x5 matrix, "
+        "which makes it at least critical, not minor: raise the class or revise the scores "
+        "and their basis",
+    )
+    assert counts(db) == before
+    shown = qa.get(f"/api/v1/deviations/{deviation['id']}").json()
+    assert (shown["status"], shown["classification"]) == ("reported", None)

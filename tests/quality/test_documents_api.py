@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from tests.support import PASSWORD
+from tests.support import PASSWORD, reviewed_version
 
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.models import AuditEntry, ElectronicSignature
@@ -37,7 +37,11 @@ def test_an_sop_goes_from_draft_to_effective_with_an_approval_signature(api, db)
 
     approved = approver.post(
         f"/api/v1/records/document_version/{vid}/transitions/approve",
-        json={"password": PASSWORD, "comment": "content checked against the URS"},
+        json={
+            "password": PASSWORD,
+            "expected_version": reviewed_version(approver, "document_version", vid),
+            "comment": "content checked against the URS",
+        },
     )
     assert approved.status_code == 200, approved.text
     effective = approver.post(
@@ -62,7 +66,11 @@ def test_the_author_may_not_approve_their_own_sop_and_nothing_changes(api, db) -
     before = counts(db)
 
     refused = author.post(
-        f"/api/v1/records/document_version/{vid}/transitions/approve", json={"password": PASSWORD}
+        f"/api/v1/records/document_version/{vid}/transitions/approve",
+        json={
+            "password": PASSWORD,
+            "expected_version": reviewed_version(author, "document_version", vid),
+        },
     )
 
     assert refused.status_code == 403
@@ -139,3 +147,57 @@ def test_who_submitted_someone_elses_draft_may_not_approve_it(api, db) -> None: 
         json={"password": PASSWORD, "expected_version": 2},
     )
     assert approved.status_code == 200, approved.text
+
+
+def test_a_signature_without_the_reviewed_version_is_refused_and_nothing_changes(api, db) -> None:  # type: ignore[no-untyped-def]
+    # Given an SOP in review
+    author, approver = api("qc"), api("qa")
+    vid = author.post(
+        "/api/v1/documents", json={"doc_type": "sop", "title": "Line clearance", "body": SOP_BODY}
+    ).json()["id"]
+    author.post(f"/api/v1/records/document_version/{vid}/transitions/submit", json={})
+    before = counts(db)
+
+    # When the approver signs without saying which version they reviewed
+    refused = approver.post(
+        f"/api/v1/records/document_version/{vid}/transitions/approve",
+        json={
+            "password": PASSWORD,
+        },
+    )
+
+    # Then the problem names the field, and nothing changed
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["code"] == "invalid_input"
+    assert refused.json()["field"] == "expected_version"
+    assert counts(db) == before
+    assert approver.get(f"/api/v1/document-versions/{vid}").json()["status"] == "in_review"
+
+
+def test_a_signature_on_a_version_changed_since_it_was_reviewed_is_refused(api, db) -> None:  # type: ignore[no-untyped-def]
+    author, approver = api("qc"), api("qa")
+    vid = author.post(
+        "/api/v1/documents", json={"doc_type": "sop", "title": "Line clearance", "body": SOP_BODY}
+    ).json()["id"]
+    author.post(f"/api/v1/records/document_version/{vid}/transitions/submit", json={})
+    reviewed = approver.get(f"/api/v1/records/document_version/{vid}").json()
+    assert (reviewed["status"], reviewed["version"]) == ("in_review", 2)
+    author.post(
+        f"/api/v1/records/document_version/{vid}/transitions/return_to_draft",
+        json={"reason": "one more step"},
+    )
+    author.patch(
+        f"/api/v1/document-versions/{vid}",
+        json={"expected_version": 3, "body": SOP_BODY + "\n3. Late step"},
+    )
+    author.post(f"/api/v1/records/document_version/{vid}/transitions/submit", json={})
+    before = counts(db)
+
+    refused = approver.post(
+        f"/api/v1/records/document_version/{vid}/transitions/approve",
+        json={"password": PASSWORD, "expected_version": reviewed["version"]},
+    )
+
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["current_version"] == 5
+    assert counts(db) == before

@@ -14,7 +14,7 @@ from tests.quality.quality_steps import (
     take,
     user_id,
 )
-from tests.support import PASSWORD
+from tests.support import PASSWORD, reviewed_version
 
 from pharmaqms.kernel.errors import InvalidInput
 from pharmaqms.quality.risk.matrix import DEFAULT_5X5, SIMPLE_3X3, RiskMatrix
@@ -150,7 +150,10 @@ def test_the_author_may_not_approve_their_own_assessment(api: Any, db: Any) -> N
 
     response = qa.post(
         f"/api/v1/records/risk_assessment/{ra['id']}/transitions/approve",
-        json={"password": PASSWORD},
+        json={
+            "password": PASSWORD,
+            "expected_version": reviewed_version(qa, "risk_assessment", ra["id"]),
+        },
     )
 
     body = problem(response, 403, "segregation_of_duties")
@@ -195,7 +198,10 @@ def test_a_residual_risk_that_stays_high_needs_an_acceptance_rationale(api: Any,
 
     response = qa.post(
         f"/api/v1/records/risk_assessment/{ra['id']}/transitions/approve",
-        json={"password": PASSWORD},
+        json={
+            "password": PASSWORD,
+            "expected_version": reviewed_version(qa, "risk_assessment", ra["id"]),
+        },
     )
 
     body = problem(response, 409, "transition_not_allowed")

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from tests.quality.document_steps import bring_revision_into_force, counts, effective_document
-from tests.support import PASSWORD
+from tests.support import PASSWORD, reviewed_version
 
 
 def operator_role(qa: Any, document_id: int, **item: Any) -> dict[str, Any]:
@@ -172,7 +172,13 @@ def test_nobody_signs_anothers_training_and_refusals_change_nothing(frozen_clock
     before = counts(db)
 
     by_qa = sign(qa, requirement["id"])
-    by_qa_generic = qa.post(url, json={"password": PASSWORD})
+    by_qa_generic = qa.post(
+        url,
+        json={
+            "password": PASSWORD,
+            "expected_version": reviewed_version(qa, "training_requirement", requirement["id"]),
+        },
+    )
     unsigned = operator.post(f"/api/v1/training/requirements/{requirement['id']}/complete", json={})
 
     assert (by_qa.status_code, by_qa.json()["code"]) == (403, "permission_denied")

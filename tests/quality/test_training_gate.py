@@ -13,7 +13,7 @@ from tests.quality.document_steps import (
     effective_document,
     take,
 )
-from tests.support import PASSWORD
+from tests.support import PASSWORD, reviewed_version
 
 from pharmaqms.kernel.auth import system_actor
 from pharmaqms.kernel.errors import TrainingMissing
@@ -21,6 +21,14 @@ from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.quality.training.gate import require_current_training
 
 APPROVE = "/api/v1/records/document_version/{}/transitions/approve"
+
+
+def reviewed_approval(client: Any, version_id: int) -> dict[str, Any]:
+    """An approval of the version the signer reviewed."""
+    return {
+        "password": PASSWORD,
+        "expected_version": reviewed_version(client, "document_version", version_id),
+    }
 
 
 def people_ids(api: Any) -> dict[str, int]:
@@ -66,7 +74,7 @@ def test_an_approver_not_trained_on_the_governing_sop_cannot_sign_and_nothing_ch
     draft = submitted_draft(author, "Weighing of raw materials")
     before = counts(db)
 
-    refused = qa2.post(APPROVE.format(draft), json={"password": PASSWORD})
+    refused = qa2.post(APPROVE.format(draft), json=reviewed_approval(qa2, draft))
 
     assert refused.status_code == 403
     body = refused.json()
@@ -92,7 +100,7 @@ def test_an_approver_not_trained_on_the_governing_sop_cannot_sign_and_nothing_ch
     )
     assert assigned.status_code == 201, assigned.text
     before = counts(db)
-    still = qa2.post(APPROVE.format(draft), json={"password": PASSWORD})
+    still = qa2.post(APPROVE.format(draft), json=reviewed_approval(qa2, draft))
     assert still.json()["reasons"] == [
         f"{sop['number']} Review and approval of controlled documents: training "
         f"{assigned.json()['number']} on {sop['number']} v1.0 assigned (due 2026-03-16) but "
@@ -106,7 +114,7 @@ def test_an_approver_not_trained_on_the_governing_sop_cannot_sign_and_nothing_ch
         json={"password": PASSWORD},
     )
     assert signed.status_code == 200, signed.text
-    approved = qa2.post(APPROVE.format(draft), json={"password": PASSWORD})
+    approved = qa2.post(APPROVE.format(draft), json=reviewed_approval(qa2, draft))
 
     # then
     assert approved.status_code == 200, approved.text
@@ -133,7 +141,7 @@ def test_overdue_training_refuses_the_step_naming_the_overdue_training(
     frozen_clock.advance(days=4)
     qp = api("qp")
     before = counts(db)
-    refused = qp.post(APPROVE.format(draft), json={"password": PASSWORD})
+    refused = qp.post(APPROVE.format(draft), json=reviewed_approval(qp, draft))
 
     assert (refused.status_code, refused.json()["code"]) == (403, "training_missing")
     assert refused.json()["reasons"] == [
@@ -191,7 +199,7 @@ def test_a_retired_rule_no_longer_governs_the_step(frozen_clock, db, api) -> Non
     sop = effective_document(author, qa, "Review and approval of controlled documents")
     rule = govern_approval(qa, sop["id"])
     draft = submitted_draft(author, "Weighing of raw materials")
-    assert qa2.post(APPROVE.format(draft), json={"password": PASSWORD}).status_code == 403
+    assert qa2.post(APPROVE.format(draft), json=reviewed_approval(qa2, draft)).status_code == 403
 
     retired = qa.post(
         f"/api/v1/training/governing/{rule['id']}/retire", json={"reason": "SOP merged"}
@@ -199,4 +207,4 @@ def test_a_retired_rule_no_longer_governs_the_step(frozen_clock, db, api) -> Non
 
     assert retired.status_code == 204
     assert qa.get("/api/v1/training/governing").json() == []
-    assert qa2.post(APPROVE.format(draft), json={"password": PASSWORD}).status_code == 200
+    assert qa2.post(APPROVE.format(draft), json=reviewed_approval(qa2, draft)).status_code == 200

@@ -140,7 +140,11 @@ def test_a_refused_transition_shows_its_reason_and_changes_nothing(
     client.get(page)
     before = counts(db)
 
-    response = client.post(transition_url(vid, "approve"), {"password": PASSWORD}, referer=page)
+    response = client.post(
+        transition_url(vid, "approve"),
+        {"expected_version": 2, "password": PASSWORD},
+        referer=page,
+    )
 
     assert response.headers["location"] == f"http://testserver{page}"
     assert flash_of(client.follow(response).text) == (
@@ -173,7 +177,9 @@ def test_a_wrong_signature_password_signs_nothing_but_the_attempt_is_recorded(
     client.get(f"{GENERIC}/{vid}")
     audit_before, signatures_before = counts(db)
 
-    response = client.post(transition_url(vid, "approve"), {"password": "not-my-password"})
+    response = client.post(
+        transition_url(vid, "approve"), {"expected_version": 2, "password": "not-my-password"}
+    )
 
     assert flash_of(client.follow(response).text) == (
         "signature (Approved) refused: the password is wrong; the attempt is recorded"
@@ -210,3 +216,21 @@ def test_the_auditor_reads_the_record_but_gets_no_button_that_changes_it(
     assert "data-open-dialog" not in page
     assert "data-transition" not in page
     assert "<dialog" not in page
+
+
+def test_a_signature_form_without_the_reviewed_version_signs_nothing(
+    ui: Any, db: Database, people: People
+) -> None:
+    _, vid, _ = make_sop(db, people.qc, state="in_review")
+    client = ui("qa")
+    client.get(f"{GENERIC}/{vid}")
+    before = counts(db)
+
+    response = client.post(transition_url(vid, "approve"), {"password": PASSWORD})
+
+    assert flash_of(client.follow(response).text) == (
+        "'Approve' is signed (Approved): send expected_version, "
+        "the version of the record you reviewed"
+    )
+    assert version_status(db, vid) == "in_review"
+    assert counts(db) == before

@@ -107,6 +107,15 @@ class SignatureOut(BaseModel):
     manifestation: str
 
 
+class RecordOut(BaseModel):
+    record_type: str
+    id: int
+    number: str
+    status: str
+    version: int
+    content_hash: str
+
+
 class TransitionOption(BaseModel):
     name: str
     label: str

@@ -268,6 +268,18 @@ class TransitionResult:
     signature: ElectronicSignature | None
 
 
+def require_reviewed_version(workflow: Workflow, name: str, expected_version: int | None) -> None:
+    """A signature through an outside channel (API, web form) names the version of the record the
+    signer reviewed, so nobody signs content that changed after they saw it (Part 11 §11.50)."""
+    transition = workflow.transition(name)
+    if transition.signature and expected_version is None:
+        raise InvalidInput(
+            f"'{transition.label}' is signed ({transition.signature}): send expected_version, "
+            "the version of the record you reviewed",
+            field="expected_version",
+        )
+
+
 def perform(
     session: Session,
     workflow: Workflow,

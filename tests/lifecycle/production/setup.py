@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
-from tests.support import PASSWORD
+from tests.support import PASSWORD, reviewed_version
 
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.models import AuditEntry, ElectronicSignature
@@ -79,7 +79,10 @@ def qualify_supplier(
     assert recorded.status_code == 200, recorded.text
     qualified = qa.post(
         f"/api/v1/records/supplier_approval/{approval_id}/transitions/qualify",
-        json={"password": PASSWORD},
+        json={
+            "password": PASSWORD,
+            "expected_version": reviewed_version(qa, "supplier_approval", approval_id),
+        },
     )
     assert qualified.status_code == 200, qualified.text
     return approval_id
@@ -128,7 +131,10 @@ def approved_specification(
     assert submitted.status_code == 200, submitted.text
     approved = qa.post(
         f"/api/v1/records/qc_specification/{spec_id}/transitions/approve",
-        json={"password": PASSWORD},
+        json={
+            "password": PASSWORD,
+            "expected_version": reviewed_version(qa, "qc_specification", spec_id),
+        },
     )
     assert approved.status_code == 200, approved.text
     return dict(qa.get(f"/api/v1/production/qc/specifications/{spec_id}").json())
@@ -211,12 +217,18 @@ def certify(qc: Any, qa: Any, lot_id: int, spec_id: int) -> dict[str, Any]:
     coa_id = prepared.json()["id"]
     reviewed = qc.post(
         f"/api/v1/records/certificate_of_analysis/{coa_id}/transitions/review",
-        json={"password": PASSWORD},
+        json={
+            "password": PASSWORD,
+            "expected_version": reviewed_version(qc, "certificate_of_analysis", coa_id),
+        },
     )
     assert reviewed.status_code == 200, reviewed.text
     approved = qa.post(
         f"/api/v1/records/certificate_of_analysis/{coa_id}/transitions/approve",
-        json={"password": PASSWORD},
+        json={
+            "password": PASSWORD,
+            "expected_version": reviewed_version(qa, "certificate_of_analysis", coa_id),
+        },
     )
     assert approved.status_code == 200, approved.text
     return dict(qa.get(f"/api/v1/production/qc/certificates/{coa_id}").json())

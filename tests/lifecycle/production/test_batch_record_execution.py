@@ -37,7 +37,7 @@ from tests.lifecycle.production.setup import (
     release_material_lot,
     trail_counts,
 )
-from tests.support import PASSWORD
+from tests.support import PASSWORD, reviewed_version
 
 from pharmaqms.kernel import auth
 from pharmaqms.kernel.db import Database
@@ -290,7 +290,11 @@ def test_a_lot_from_a_supplier_no_longer_approved_is_refused(batch: Any) -> None
     )
     disqualified = batch.qa.post(
         f"/api/v1/records/supplier_approval/{approval['id']}/transitions/disqualify",
-        json={"password": PASSWORD, "reason": "audit found data integrity failures"},
+        json={
+            "password": PASSWORD,
+            "expected_version": reviewed_version(batch.qa, "supplier_approval", approval["id"]),
+            "reason": "audit found data integrity failures",
+        },
     )
     assert disqualified.status_code == 200, disqualified.text
     before = state(batch.plant.db)

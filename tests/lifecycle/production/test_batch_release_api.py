@@ -35,7 +35,7 @@ from tests.lifecycle.production.setup import (
     release_material_lot,
     seed_master_data,
 )
-from tests.support import PASSWORD
+from tests.support import PASSWORD, reviewed_version
 
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.platform.masterdata.models import Lot, MaterialConsumption
@@ -130,7 +130,10 @@ def test_a_batch_from_master_record_to_release_through_the_api(
     ok(
         qa.post(
             f"/api/v1/records/document_version/{version}/transitions/approve",
-            json={"password": PASSWORD},
+            json={
+                "password": PASSWORD,
+                "expected_version": reviewed_version(qa, "document_version", version),
+            },
         )
     )
     ok(qa.post(f"/api/v1/records/document_version/{version}/transitions/make_effective", json={}))

@@ -22,7 +22,7 @@ from tests.lifecycle.production.setup import (
     seed_master_data,
     trail_counts,
 )
-from tests.support import PASSWORD
+from tests.support import PASSWORD, reviewed_version
 
 from pharmaqms.kernel.errors import Conflict
 from pharmaqms.kernel.uow import unit_of_work
@@ -71,13 +71,19 @@ def test_an_approved_certificate_releases_the_lot_and_prints_results_and_signatu
 
     reviewed = qc.post(
         f"/api/v1/records/certificate_of_analysis/{coa['id']}/transitions/review",
-        json={"password": PASSWORD},
+        json={
+            "password": PASSWORD,
+            "expected_version": reviewed_version(qc, "certificate_of_analysis", coa["id"]),
+        },
     )
     assert reviewed.status_code == 200, reviewed.text
     assert lot_status(db, lot["id"]) == "quarantine"
     approved = qa.post(
         f"/api/v1/records/certificate_of_analysis/{coa['id']}/transitions/approve",
-        json={"password": PASSWORD},
+        json={
+            "password": PASSWORD,
+            "expected_version": reviewed_version(qa, "certificate_of_analysis", coa["id"]),
+        },
     )
     assert approved.status_code == 200, approved.text
     assert lot_status(db, lot["id"]) == "released"
@@ -104,14 +110,20 @@ def test_the_reviewer_may_not_also_approve(incoming, db) -> None:  # type: ignor
     assert (
         qa.post(
             f"/api/v1/records/certificate_of_analysis/{coa['id']}/transitions/review",
-            json={"password": PASSWORD},
+            json={
+                "password": PASSWORD,
+                "expected_version": reviewed_version(qa, "certificate_of_analysis", coa["id"]),
+            },
         ).status_code
         == 200
     )
     before = trail_counts(db)
     refused = qa.post(
         f"/api/v1/records/certificate_of_analysis/{coa['id']}/transitions/approve",
-        json={"password": PASSWORD},
+        json={
+            "password": PASSWORD,
+            "expected_version": reviewed_version(qa, "certificate_of_analysis", coa["id"]),
+        },
     )
     assert (refused.status_code, refused.json()["code"]) == (403, "segregation_of_duties")
     assert trail_counts(db) == before
@@ -124,7 +136,10 @@ def test_no_certificate_while_an_oos_is_open_nor_for_an_untested_lot(incoming, d
     before = trail_counts(db)
     refused = qc.post(
         f"/api/v1/records/certificate_of_analysis/{untested['id']}/transitions/review",
-        json={"password": PASSWORD},
+        json={
+            "password": PASSWORD,
+            "expected_version": reviewed_version(qc, "certificate_of_analysis", untested["id"]),
+        },
     )
     assert refused.status_code == 409
     assert refused.json()["reasons"] == ["ASSAY: no valid result"]

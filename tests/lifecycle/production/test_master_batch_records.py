@@ -21,7 +21,7 @@ from tests.lifecycle.production.ebr_setup import (
     train,
 )
 from tests.lifecycle.production.setup import MATERIAL, PRODUCT, seed_master_data, trail_counts
-from tests.support import PASSWORD
+from tests.support import PASSWORD, reviewed_version
 
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.uow import unit_of_work
@@ -178,9 +178,11 @@ def test_a_batch_record_needs_an_effective_master_whose_steps_were_approved(
         assert version.body.endswith(f"Definition SHA-256: {edited.json()['definition_hash']}")
     for client, name, body in (
         (supervisor, "submit", {}),
-        (qa, "approve", {"password": PASSWORD}),
+        (qa, "approve", {"password": PASSWORD, "expected_version": None}),
         (qa, "make_effective", {}),
     ):
+        if "expected_version" in body:
+            body["expected_version"] = reviewed_version(client, "document_version", version_id)
         moved = client.post(
             f"/api/v1/records/document_version/{version_id}/transitions/{name}", json=body
         )

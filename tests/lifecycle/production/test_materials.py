@@ -23,7 +23,7 @@ from tests.lifecycle.production.setup import (
     seed_master_data,
     trail_counts,
 )
-from tests.support import PASSWORD
+from tests.support import PASSWORD, reviewed_version
 
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.lifecycle.production.materials.models import MaterialUseOverride
@@ -79,7 +79,10 @@ def test_qualifying_without_an_audit_is_refused_with_the_reasons(store, db) -> N
     before = trail_counts(db)
     refused = qa.post(
         f"/api/v1/records/supplier_approval/{proposed['id']}/transitions/qualify",
-        json={"password": PASSWORD},
+        json={
+            "password": PASSWORD,
+            "expected_version": reviewed_version(qa, "supplier_approval", proposed["id"]),
+        },
     )
     assert refused.status_code == 409
     assert refused.json()["reasons"] == [
@@ -144,7 +147,11 @@ def test_the_use_check_names_every_reason_and_a_released_lot_passes(store, db) -
     # The supplier is disqualified afterwards: the lot already received is refused too.
     disqualified = qa.post(
         f"/api/v1/records/supplier_approval/{store['approval']}/transitions/disqualify",
-        json={"password": PASSWORD, "reason": "failed re-audit: data integrity findings"},
+        json={
+            "password": PASSWORD,
+            "expected_version": reviewed_version(qa, "supplier_approval", store["approval"]),
+            "reason": "failed re-audit: data integrity findings",
+        },
     )
     assert disqualified.status_code == 200, disqualified.text
     after = use_check(qc, lot["id"])

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from tests.lifecycle.production.setup import add_batch, lot_status, seed_master_data, trail_counts
-from tests.support import PASSWORD
+from tests.support import PASSWORD, reviewed_version
 
 
 @pytest.fixture
@@ -18,6 +18,8 @@ def floor(api, db, people, frozen_clock):  # type: ignore[no-untyped-def]
 
 
 def step(client: Any, nc_id: int, name: str, **body: Any) -> Any:
+    if "password" in body:  # a signer signs the version they reviewed
+        body["expected_version"] = reviewed_version(client, "nonconforming_product", nc_id)
     return client.post(
         f"/api/v1/records/nonconforming_product/{nc_id}/transitions/{name}", json=body
     )

@@ -18,7 +18,7 @@ from tests.lifecycle.production.setup import (
     seed_master_data,
     trail_counts,
 )
-from tests.support import PASSWORD
+from tests.support import PASSWORD, reviewed_version
 
 from pharmaqms.kernel.models import Task
 from pharmaqms.kernel.uow import unit_of_work
@@ -191,7 +191,10 @@ def to_phase_2(qc: Any, inv_id: int) -> None:
     assert (
         qc.post(
             f"/api/v1/records/oos_investigation/{inv_id}/transitions/escalate",
-            json={"password": PASSWORD},
+            json={
+                "password": PASSWORD,
+                "expected_version": reviewed_version(qc, "oos_investigation", inv_id),
+            },
         ).status_code
         == 200
     )
@@ -208,7 +211,10 @@ def test_an_oos_is_not_closed_without_a_conclusion_nor_by_who_wrote_it(
     before = trail_counts(db)
     early = qa.post(
         f"/api/v1/records/oos_investigation/{inv_id}/transitions/approve_conclusion",
-        json={"password": PASSWORD},
+        json={
+            "password": PASSWORD,
+            "expected_version": reviewed_version(qa, "oos_investigation", inv_id),
+        },
     )
     assert early.status_code == 409
     assert early.json()["code"] == "transition_not_allowed"
@@ -243,14 +249,21 @@ def test_an_oos_is_not_closed_without_a_conclusion_nor_by_who_wrote_it(
     before = trail_counts(db)
     own = qa.post(
         f"/api/v1/records/oos_investigation/{inv_id}/transitions/approve_conclusion",
-        json={"password": PASSWORD},
+        json={
+            "password": PASSWORD,
+            "expected_version": reviewed_version(qa, "oos_investigation", inv_id),
+        },
     )
     assert own.status_code == 403
     assert own.json()["code"] == "segregation_of_duties"
     assert trail_counts(db) == before
-    other = api("qa2").post(
+    qa2 = api("qa2")
+    other = qa2.post(
         f"/api/v1/records/oos_investigation/{inv_id}/transitions/approve_conclusion",
-        json={"password": PASSWORD},
+        json={
+            "password": PASSWORD,
+            "expected_version": reviewed_version(qa2, "oos_investigation", inv_id),
+        },
     )
     assert other.status_code == 200, other.text
 
@@ -292,7 +305,11 @@ def test_only_qa_invalidates_a_result_and_only_with_evidence(lab, db, people) ->
     before = trail_counts(db)
     by_qc = qc.post(
         f"/api/v1/records/oos_investigation/{inv_id}/transitions/invalidate_lab_error",
-        json={"password": PASSWORD, "reason": "spreadsheet error"},
+        json={
+            "password": PASSWORD,
+            "expected_version": reviewed_version(qc, "oos_investigation", inv_id),
+            "reason": "spreadsheet error",
+        },
     )
     assert by_qc.status_code == 403
     assert by_qc.json()["code"] == "permission_denied"
@@ -318,7 +335,10 @@ def test_the_author_of_a_specification_may_not_approve_it(api, db, people, froze
     before = trail_counts(db)
     refused = qa.post(
         f"/api/v1/records/qc_specification/{spec_id}/transitions/approve",
-        json={"password": PASSWORD},
+        json={
+            "password": PASSWORD,
+            "expected_version": reviewed_version(qa, "qc_specification", spec_id),
+        },
     )
     assert (refused.status_code, refused.json()["code"]) == (403, "segregation_of_duties")
     assert trail_counts(db) == before

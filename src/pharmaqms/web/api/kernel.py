@@ -25,6 +25,7 @@ from pharmaqms.kernel.schemas import (
     PasswordChange,
     PasswordReset,
     Reason,
+    RecordOut,
     RolesChange,
     SignatureOut,
     TaskOut,
@@ -36,7 +37,7 @@ from pharmaqms.kernel.schemas import (
     UserOut,
 )
 from pharmaqms.kernel.signatures import signatures_of
-from pharmaqms.kernel.workflow import options, perform
+from pharmaqms.kernel.workflow import options, perform, require_reviewed_version
 
 router = APIRouter(prefix="/api/v1")
 ActorDep = Annotated[Actor, Depends(current_actor)]
@@ -284,6 +285,23 @@ def record_audit(
     return _audit_response(request, f, limit, offset, format, f"audit-{filename}")
 
 
+@router.get("/records/{type_name}/{record_id}", response_model=RecordOut, tags=["records"])
+def record_summary(type_name: str, record_id: int, actor: ActorDep, request: Request) -> RecordOut:
+    """Any record's number, status and version: what a client sends back as
+    ``expected_version`` when it signs what it reviewed."""
+    actor.require("records.read", "read records")
+    with transaction(request) as session:
+        rt, record = _load(session, type_name, record_id)
+        return RecordOut(
+            record_type=rt.name,
+            id=record.id,
+            number=record.number,
+            status=record.status,
+            version=record.version,
+            content_hash=record.content_hash(),
+        )
+
+
 @router.get(
     "/records/{type_name}/{record_id}/signatures",
     response_model=list[SignatureOut],
@@ -346,6 +364,7 @@ def take_transition(
 ) -> dict[str, Any]:
     with transaction(request) as session:
         rt, record = _load(session, type_name, record_id)
+        require_reviewed_version(rt.workflow, name, body.expected_version)
         result = perform(
             session,
             rt.workflow,

@@ -21,7 +21,7 @@ from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.records import GxPRecord
 from pharmaqms.kernel.registry import RECORD_TYPES, RecordType, record_type
 from pharmaqms.kernel.signatures import signatures_of
-from pharmaqms.kernel.workflow import options, perform
+from pharmaqms.kernel.workflow import options, perform, require_reviewed_version
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
 
@@ -133,6 +133,7 @@ def take_transition(
     rt = record_type(type_name)
     with transaction(request) as session:
         record = load_record(session, rt, record_id)
+        require_reviewed_version(rt.workflow, name, expected_version)
         result = perform(
             session,
             rt.workflow,

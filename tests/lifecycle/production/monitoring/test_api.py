@@ -21,7 +21,7 @@ from tests.lifecycle.production.monitoring.setup import (
     seed,
     series,
 )
-from tests.support import PASSWORD
+from tests.support import PASSWORD, reviewed_version
 
 from pharmaqms.kernel.clock import FrozenClock
 from pharmaqms.kernel.db import Database
@@ -194,12 +194,18 @@ def test_limits_are_approved_by_qa_with_a_signature_and_supersede_the_previous(
 
     own = supervisor.post(
         f"/api/v1/records/control_limits/{draft['id']}/transitions/approve",
-        json={"password": PASSWORD},
+        json={
+            "password": PASSWORD,
+            "expected_version": reviewed_version(supervisor, "control_limits", draft["id"]),
+        },
     )
     assert own.status_code == 403  # supervisors don't approve limits, and never their own
     approved = qa.post(
         f"/api/v1/records/control_limits/{draft['id']}/transitions/approve",
-        json={"password": PASSWORD},
+        json={
+            "password": PASSWORD,
+            "expected_version": reviewed_version(qa, "control_limits", draft["id"]),
+        },
     )
     assert approved.status_code == 200, approved.text
     window = supervisor.post(
@@ -215,7 +221,10 @@ def test_limits_are_approved_by_qa_with_a_signature_and_supersede_the_previous(
     assert (
         qa.post(
             f"/api/v1/records/control_limits/{window['id']}/transitions/approve",
-            json={"password": PASSWORD},
+            json={
+                "password": PASSWORD,
+                "expected_version": reviewed_version(qa, "control_limits", window["id"]),
+            },
         ).status_code
         == 200
     )
