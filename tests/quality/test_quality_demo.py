@@ -23,6 +23,7 @@ from pharmaqms.quality.complaints import demo as complaints_demo
 from pharmaqms.quality.complaints.models import Complaint
 from pharmaqms.quality.deviations import demo as deviations_demo
 from pharmaqms.quality.deviations import queries as deviation_queries
+from pharmaqms.quality.deviations import rules as deviation_rules
 from pharmaqms.quality.risk import demo as risk_demo
 from pharmaqms.quality.risk.models import RiskAssessment
 
@@ -76,6 +77,14 @@ def test_the_quality_demo_writes_a_consistent_year(db: Any) -> None:
         ]
         assert [d.classification for d in overdue] == ["critical"]
         assert {d.status for d in rows} == {"closed", "investigation"}
+        # every class fits the ICH Q9 scores it rests on (the configured risk matrix)
+        assert [
+            d.number
+            for d in rows
+            if deviation_rules.class_below_risk(
+                d.classification, d.severity, d.probability, d.detectability
+            )
+        ] == []
         assert capa_queries.register_counts(session) == capa_queries.RegisterCounts(
             open=3, overdue=1, due_this_week=0, overdue_actions=2
         )

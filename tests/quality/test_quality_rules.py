@@ -99,6 +99,18 @@ def test_the_classification_guard_names_each_missing_part_of_the_basis() -> None
     ]
 
 
+def test_a_class_below_the_risk_its_scores_give_is_not_a_classification() -> None:
+    # 5x5 matrix: severity 3 × probability 2 is medium; detectability 4 raises it to high
+    deviation = _deviation(classification="major", severity=3, probability=2, detectability=4)
+
+    assert rules.classified(deviation) == [
+        "severity 3, probability 2 and detectability 4 give a high risk on the 5x5 matrix, "
+        "which makes it at least critical, not major: raise the class or revise the scores "
+        "and their basis"
+    ]
+    assert rules.classified(_deviation(classification="critical", severity=2)) == []
+
+
 def test_the_fishbone_takes_only_the_six_categories() -> None:
     assert rules.fishbone_problems({"management": ["x"], "method": [""]}) == [
         "unknown fishbone categories management; the categories are man, machine, method, "

@@ -15,6 +15,7 @@ from pharmaqms.quality.deviations.models import (
     ExtensionStatus,
     RootCauseCategory,
 )
+from pharmaqms.quality.risk.matrix import RiskMatrix, matrix
 
 FISHBONE_CATEGORIES = tuple(c.value for c in RootCauseCategory)
 MAX_WHYS = 10
@@ -49,6 +50,38 @@ def fishbone_problems(fishbone: dict[str, list[str]]) -> list[str]:
     return problems
 
 
+# The least class a risk level asks for: a class above it is QA's caution, one below is not.
+CLASS_FOR_LEVEL = {
+    "low": DeviationClass.MINOR,
+    "medium": DeviationClass.MAJOR,
+    "high": DeviationClass.CRITICAL,
+}
+CLASS_ORDER = (DeviationClass.MINOR, DeviationClass.MAJOR, DeviationClass.CRITICAL)
+
+
+def risk_matrix() -> RiskMatrix:
+    """The site's configured ICH Q9 matrix: deviations are scored on it like risk assessments."""
+    return matrix(quality_settings().risk_matrix)
+
+
+def class_below_risk(
+    classification: str, severity: int, probability: int, detectability: int
+) -> str | None:
+    """Why the class is below the risk its scores give on the configured matrix, if it is."""
+    grid = risk_matrix()
+    if not all(1 <= s <= grid.scale for s in (severity, probability, detectability)):
+        return None  # a score off the matrix's scale is refused as such where it is entered
+    level = grid.level(severity, probability, detectability)
+    least = CLASS_FOR_LEVEL[level]
+    if CLASS_ORDER.index(DeviationClass(classification)) >= CLASS_ORDER.index(least):
+        return None
+    return (
+        f"severity {severity}, probability {probability} and detectability {detectability} "
+        f"give a {level} risk on the {grid.name} matrix, which makes it at least {least.value}, "
+        f"not {classification}: raise the class or revise the scores and their basis"
+    )
+
+
 def classified(deviation: Any) -> list[str]:
     reasons = []
     if deviation.classification not in {c.value for c in DeviationClass}:
@@ -62,6 +95,15 @@ def classified(deviation: Any) -> list[str]:
             reasons.append(f"the {name} score of the ICH Q9 basis is missing")
         if not (getattr(deviation, basis) or "").strip():
             reasons.append(f"the justification of the {name} score is missing")
+    if not reasons:
+        below = class_below_risk(
+            deviation.classification,
+            deviation.severity,
+            deviation.probability,
+            deviation.detectability,
+        )
+        if below:
+            reasons.append(below)
     return reasons
 
 

@@ -184,11 +184,15 @@ def classify_deviation(
     kind = common.choice(
         classification, "classification", [c.value for c in DeviationClass], "the class"
     )
+    scale = rules.risk_matrix().scale
     scores = (
-        common.score(severity, "severity", "the severity score"),
-        common.score(probability, "probability", "the probability score"),
-        common.score(detectability, "detectability", "the detectability score"),
+        common.score(severity, "severity", "the severity score", scale=scale),
+        common.score(probability, "probability", "the probability score", scale=scale),
+        common.score(detectability, "detectability", "the detectability score", scale=scale),
     )
+    below = rules.class_below_risk(kind, *scores)
+    if below:
+        raise InvalidInput(below, field="classification")
     bases = (
         common.required_text(severity_basis, "severity_basis", "the severity justification"),
         common.required_text(
