@@ -8,6 +8,8 @@ from sqlalchemy import func, select
 from pharmaqms.kernel.errors import InvalidInput
 from pharmaqms.kernel.models import AuditEntry
 from pharmaqms.kernel.uow import unit_of_work
+from pharmaqms.platform.connectors.lims import TEST_RESULT
+from pharmaqms.platform.governance.rules import Context, check
 from pharmaqms.platform.ingest import service as ingest
 from pharmaqms.platform.ingest.models import Lineage, QuarantinedRow
 from pharmaqms.platform.masterdata import service as masterdata
@@ -21,6 +23,7 @@ PARA500,L2026-001,S-1002,ASSAY,Assay (HPLC),ninety,%,95,105,chen,2026-02-10T09:3
 PARA500,L9999-404,S-1003,ASSAY,Assay (HPLC),100.1,%,95,105,chen,2026-02-10T09:30:00+01:00
 PARA500,L2026-001,S-1004,ASSAY,Assay (HPLC),101.0,%,95,105,chen,2099-01-01T00:00:00+00:00
 """
+CONTEXT = Context(now=datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
 
 
 def _setup(db, people) -> None:  # type: ignore[no-untyped-def]
@@ -230,3 +233,93 @@ def test_a_file_that_is_not_csv_or_json_is_refused_and_the_refusal_is_recorded(d
         assert run.status == "refused"
         assert "not UTF-8" in (run.refused_reason or "")
     assert _count(db, QCResult) == 0
+
+
+def _result(unit: str, **more: str) -> dict[str, str]:
+    return {
+        "item_code": "PARA500",
+        "lot_number": "L2026-001",
+        "sample_id": "S-3001",
+        "test_code": "T",
+        "value": "1.5",
+        "unit": unit,
+        "tested_at": "2026-02-10T09:30:00+01:00",
+        **more,
+    }
+
+
+@pytest.mark.parametrize(
+    "unit",
+    [
+        "",
+        "%",
+        "% w/w",
+        "% w/v",
+        "mg/g",
+        "ppm",
+        "ppb",
+        "CFU/g",
+        "cfu/mL",
+        "EU/mL",
+        "IU/mL",
+        "µg HA/dose",
+        "AV",
+        "pH",
+        "NTU",
+        "mOsm/kg",
+        "mg/mL",
+        "µm",
+        "min",
+        "°C",
+        "N",
+        "mPa·s",
+    ],
+)
+def test_the_units_qc_labs_report_in_are_taken_with_specification_limits(unit: str) -> None:
+    checked = check(TEST_RESULT, _result(unit, spec_min="1", spec_max="2"), CONTEXT)
+
+    assert checked.problems == []
+
+
+@pytest.mark.parametrize(
+    ("unit", "code", "message"),
+    [
+        ("blorbs", "unknown_unit", "unit: 'blorbs' is not a unit of measurement"),
+        ("CFU/blorb", "unknown_unit", "unit: 'CFU/blorb' is not a unit of measurement"),
+        (
+            "furlongs",
+            "non_metric_unit",
+            "unit: 'furlongs' is not a metric unit (furlong); QC results are reported in SI units",
+        ),
+        (
+            "mg/lb",
+            "non_metric_unit",
+            "unit: 'mg/lb' is not a metric unit (pound); QC results are reported in SI units",
+        ),
+    ],
+)
+def test_a_result_in_a_unit_no_lab_reports_in_is_a_problem_with_or_without_limits(
+    unit: str, code: str, message: str
+) -> None:
+    with_limits = check(TEST_RESULT, _result(unit, spec_min="1", spec_max="2"), CONTEXT)
+    without = check(TEST_RESULT, _result(unit), CONTEXT)
+
+    assert [(p.field, p.code, p.message) for p in with_limits.problems] == [("unit", code, message)]
+    assert without.problems == with_limits.problems
+
+
+def test_a_result_in_furlongs_is_quarantined_and_neither_stored_nor_judged(
+    db, people, frozen_clock
+) -> None:  # type: ignore[no-untyped-def]
+    _setup(db, people)
+    furlongs = CSV.splitlines()[0] + b"\n" + CSV.splitlines()[1].replace(b",%,", b",furlongs,")
+
+    with unit_of_work(db) as s:
+        run = ingest.ingest(s, actor=people.qc, kind="lims", content=furlongs)
+        counts = (run.rows_total, run.rows_accepted, run.rows_quarantined)
+
+    assert counts == (1, 0, 1)
+    assert _count(db, QCResult) == 0
+    with unit_of_work(db, write=False) as s:
+        [row] = s.scalars(select(QuarantinedRow))
+        assert [r["code"] for r in row.reasons] == ["non_metric_unit"]

@@ -20,6 +20,7 @@ from pharmaqms.platform.connectors.tabular import (
     sniff_format,
 )
 from pharmaqms.platform.governance.rules import Checked, EntitySpec, FieldSpec, Problem
+from pharmaqms.platform.governance.units import result_unit_problem
 from pharmaqms.platform.ingest.connector import SourceRow, StoreContext, Stored
 from pharmaqms.platform.ingest.service import register_connector
 from pharmaqms.platform.masterdata.models import Lot
@@ -35,6 +36,16 @@ def _spec_consistent(values: dict[str, Any]) -> list[Problem]:
     if values.get("value") is None and not values.get("text_value"):
         return [Problem("value", "missing", "a result needs a value or a text value")]
     return []
+
+
+def _unit_reported(values: dict[str, Any]) -> list[Problem]:
+    """The unit goes through pint (with the lab's counts and conventional units): a result in
+    a unit nobody knows, or in furlongs, is not judged against its limits but quarantined."""
+    problem = result_unit_problem(values.get("unit") or "")
+    if problem is None:
+        return []
+    code, message = problem
+    return [Problem("unit", code, f"unit: {message}")]
 
 
 TEST_RESULT = EntitySpec(
@@ -56,7 +67,7 @@ TEST_RESULT = EntitySpec(
         FieldSpec("tested_at", "datetime"),
     ),
     natural_key=("sample_id", "test_code", "replicate"),
-    checks=(_spec_consistent,),
+    checks=(_spec_consistent, _unit_reported),
 )
 
 

@@ -5,7 +5,9 @@ are offset units (a value must be converted as a Quantity, never multiplied)."""
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
+from typing import Final
 
 import pint
 
@@ -95,3 +97,106 @@ def same_unit(a: str, b: str) -> bool:
         return _unit(a) == _unit(b)
     except UnitProblem:
         return False
+
+
+# --- units of QC results ------------------------------------------------------------------------
+
+# What labs write next to a result that pint does not take as a unit, or takes as another one
+# ("EU" would be an exa-enzyme unit, "pH" a picohenry): counts and the conventional units of
+# methods. Each stands for a count of 1, so that the measurable part of "CFU/g", "EU/mL" or
+# "µg HA/dose" is still checked by pint.
+LAB_COUNTS: Final = frozenset(
+    {
+        "cfu",  # colony-forming units (microbial limits)
+        "eu",  # endotoxin units
+        "iu",  # international units
+        "u",  # enzyme / biological activity units
+        "ha",  # haemagglutinin (µg HA/dose)
+        "dose",
+        "doses",
+        "tablet",
+        "tablets",
+        "capsule",
+        "capsules",
+        "vial",
+        "vials",
+        "av",  # acceptance value (content uniformity)
+        "ntu",  # turbidity
+        "au",  # absorbance
+        "osm",
+        "mosm",  # osmolality
+        "particles",
+        "ph",
+    }
+)
+# A share stated with its basis ("% w/w", "%(v/v)"): the basis tells how, not what unit.
+_BASIS = re.compile(r"\s*\(?\s*[wvm]\s*/\s*[wvm]\s*\)?\s*$", re.IGNORECASE)
+_WORD = re.compile(r"[^\W\d_]+")
+# Parts per billion: pint knows ppm but not ppb (and "ppt" would be a picopint).
+_PARTS: Final = {"ppb": "1e-9", "ppt": "1e-12"}
+# pint's groups of customary units: in a QC result (Ph. Eur. and USP report in SI units) they
+# are a typing or mapping error — a result in furlongs must not be judged against its limits.
+NON_METRIC_GROUPS: Final = (
+    "USCSLengthInternational",
+    "USCSLengthSurvey",
+    "USCSDryVolume",
+    "USCSLiquidVolume",
+    "USCSVolumeOther",
+    "ImperialVolume",
+    "Avoirdupois",
+    "AvoirdupoisUS",
+    "AvoirdupoisUK",
+    "Troy",
+    "Apothecary",
+    "Printer",
+    "Textile",
+)
+
+
+@lru_cache(maxsize=1)
+def _non_metric() -> frozenset[str]:
+    ureg = registry()
+    names: set[str] = set()
+    for group in NON_METRIC_GROUPS:
+        try:
+            names.update(ureg.get_group(group, create_if_needed=False).members)
+        except KeyError:  # pragma: no cover - a pint version without the group
+            continue
+    return frozenset(names)
+
+
+@lru_cache(maxsize=512)
+def result_unit_problem(spelling: str) -> tuple[str, str] | None:
+    """(code, message) when ``spelling`` is not a unit a QC result can be reported in, else
+    None: ``unknown_unit`` for what neither pint nor the lab vocabulary knows,
+    ``non_metric_unit`` for a customary unit (furlongs, fluid ounces). No unit is fine (a pH,
+    a count)."""
+    text = (spelling or "").strip()
+    if not text:
+        return None
+    measurable = _BASIS.sub("", text) if text.startswith("%") else text
+    if measurable.lower() in _PARTS:
+        return None
+    measurable = canonical_unit(measurable).replace("·", "*")
+    measurable = _WORD.sub(
+        lambda m: "1" if m.group().lower() in LAB_COUNTS else m.group(), measurable
+    )
+    try:
+        parsed = registry().parse_units(measurable)
+    except (
+        pint.UndefinedUnitError,
+        pint.errors.DefinitionSyntaxError,
+        ValueError,
+        TypeError,
+        AttributeError,
+        AssertionError,
+    ):
+        return "unknown_unit", f"{text!r} is not a unit of measurement"
+    customary = sorted(name for name in parsed._units if name in _non_metric())
+    if customary:
+        return (
+            "non_metric_unit",
+            f"{text!r} is not a metric unit ({', '.join(customary)}); QC results are reported "
+            "in SI units",
+        )
+    return None
