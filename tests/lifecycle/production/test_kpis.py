@@ -1,7 +1,9 @@
-"""Production KPIs from the records: four batches over two months — one released right first
-time, one released after a reviewed exception, one rejected after an OOS, one the next month —
-give exact failure rates, right-first-time rates, release cycle times (median, 90th percentile),
-OOS rates per test, and the page draws them."""
+"""Production KPIs from the records: six batches over two months — one released right first
+time, one released after a reviewed exception, one rejected after an OOS, one made in March and
+rejected in April, one released in April and one still in quarantine — give exact failure rates
+and right-first-time rates (both over the batches dispositioned in the month: released or
+rejected, quarantine left out), release cycle times (median, 90th percentile), OOS rates per
+test, and the page draws them with their definitions."""
 
 from __future__ import annotations
 
@@ -94,7 +96,9 @@ def test_the_kpis_of_two_months_of_batches(
         json={"password": PASSWORD, "reason": "assay 90 %"},
     )
     assert rejected.status_code == 200, rejected.text
-    # April: B9004, released 10 h after manufacture
+    # B9006: made in March, still in quarantine when March ends
+    _, sixth, _ = make_batch(p, "B9006")
+    # April: B9004, released 10 h after manufacture; B9006 rejected; B9005 still in quarantine
     frozen_clock.advance(days=30)
     for client, username in ((p.qc, "qc"), (p.qa, "qa"), (qp, "qp")):
         client.login(username)
@@ -102,14 +106,24 @@ def test_the_kpis_of_two_months_of_batches(
     pass_qc(p, fourth)
     frozen_clock.advance(hours=10)
     release(qp, fourth)
+    rejected = qp.post(
+        f"/api/v1/production/batches/{sixth}/reject",
+        json={"password": PASSWORD, "reason": "tablet weight variation found at review"},
+    )
+    assert rejected.status_code == 200, rejected.text
+    make_batch(p, "B9005")
 
     kpis = qp.get("/api/v1/production/kpi", params={"product": "P-PARA500", "months": 2})
 
     assert kpis.status_code == 200, kpis.text
     body = kpis.json()
     assert body["months"] == ["2026-03-01", "2026-04-01"]
-    assert rates(body["failure_rate"]) == [(1, 3, 1 / 3), (0, 1, 0.0)]
-    assert rates(body["right_first_time"]) == [(1, 2, 0.5), (1, 1, 1.0)]
+    # Dispositioned in March: B9001, B9002 released, B9003 rejected (B9006 in quarantine then).
+    # In April: B9004 released, B9006 rejected (B9005 in quarantine, not counted).
+    assert rates(body["failure_rate"]) == [(1, 3, 1 / 3), (1, 2, 0.5)]
+    # Right first time: released with no exception, deviation or nonconformance, of the same
+    # batches — B9001 of three in March, B9004 of two in April.
+    assert rates(body["right_first_time"]) == [(1, 3, 1 / 3), (1, 2, 0.5)]
     assert [
         (c["releases"], c["median_hours"], round(c["p90_hours"], 6)) for c in body["cycle_time"]
     ] == [(2, 4.0, 5.6), (1, 10.0, 10.0)]
@@ -127,6 +141,17 @@ def test_the_kpis_of_two_months_of_batches(
     assert shown.text.count("<svg") == 5
     assert "<td>2026-03</td><td>1 / 3</td><td>33.3 %</td>" in shown.text
     assert "<td>2026-03</td><td>2</td><td>4.0 h</td><td>5.6 h</td>" in shown.text
+    assert "<td>2026-04</td><td>1 / 2</td><td>50.0 %</td>" in shown.text
+    assert (
+        "Batch failure rate: batches rejected / batches released or rejected in the month "
+        "(by the date of the decision; batches still in quarantine or on hold are not counted)."
+        in shown.text
+    )
+    assert (
+        "Right first time: batches released without any batch record exception, deviation or "
+        "nonconforming product record (rework, reprocess, concession) / batches released or "
+        "rejected in the month (a rejected batch counts against the rate)." in shown.text
+    )
 
 
 def test_months_and_percentiles() -> None:

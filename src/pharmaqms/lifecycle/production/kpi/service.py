@@ -1,9 +1,11 @@
 """Production KPIs computed from the records themselves, month by month (UTC):
 
-- batch failure rate: batches rejected / batches made, per product, by the month manufacture
-  ended (or the day it was made, for batches without a batch record);
-- right first time: batches released that had no batch record exception and no deviation, of
-  all batches released in the month;
+- batch failure rate: batches rejected / batches dispositioned (released + rejected), by the
+  month of the disposition; batches still in quarantine or on hold are not counted;
+- right first time: batches released without any batch record exception, deviation naming the
+  batch or nonconforming product record (rework, reprocess, concession) / the same denominator,
+  all batches that finished (released or rejected) in the month — a rejected batch counts
+  against the rate instead of dropping out of it;
 - release cycle time: end of manufacture → release, median and 90th percentile (linear
   interpolation between ranks, numpy's default), by the month of release;
 - OOS rate: out-of-specification results / evaluated results, per test, by the month tested
@@ -35,10 +37,22 @@ from pharmaqms.lifecycle.production.monitoring.capability import (
     capability_trend,
 )
 from pharmaqms.lifecycle.production.monitoring.models import MonitoredParameter, MonitoringStatus
+from pharmaqms.lifecycle.production.nonconforming.models import NonconformingProduct
 from pharmaqms.lifecycle.production.qc.models import QcResult, ResultOutcome
 from pharmaqms.lifecycle.production.release.models import BatchRelease, ReleaseStatus
 from pharmaqms.platform.masterdata.models import Lot, LotKind, LotStatus, Product
 from pharmaqms.quality.deviations.models import DeviationBatch
+
+# As the KPI page states them (the module docstring says the same at more length).
+FAILURE_RATE_DEFINITION = (
+    "Batch failure rate: batches rejected / batches released or rejected in the month "
+    "(by the date of the decision; batches still in quarantine or on hold are not counted)."
+)
+RIGHT_FIRST_TIME_DEFINITION = (
+    "Right first time: batches released without any batch record exception, deviation or "
+    "nonconforming product record (rework, reprocess, concession) / batches released or "
+    "rejected in the month (a rejected batch counts against the rate)."
+)
 
 
 @dataclass(frozen=True)
@@ -112,9 +126,13 @@ def percentile(values: list[float], q: float) -> float | None:
     return float(np.percentile(values, q)) if values else None
 
 
-def _released_at(session: Session, lot_ids: list[int]) -> dict[int, datetime]:
-    """When each lot was (last) released, from its audit trail: one rule for every lot, whether
-    the QP released it here or it came released from before."""
+# Statuses a batch reaches only after it was released (recalled, expired on the market).
+AFTER_RELEASE = (LotStatus.RELEASED, LotStatus.RECALLED, LotStatus.EXPIRED)
+
+
+def _reached_at(session: Session, lot_ids: list[int], status: LotStatus) -> dict[int, datetime]:
+    """When each lot (last) reached ``status`` (released, rejected), from its audit trail: one
+    rule for every lot, whether the QP decided it here or it came decided from before."""
     found: dict[int, datetime] = {}
     if not lot_ids:
         return found
@@ -123,14 +141,14 @@ def _released_at(session: Session, lot_ids: list[int]) -> dict[int, datetime]:
         .where(
             AuditEntry.record_type == Lot.__audit_type__,
             AuditEntry.record_id.in_(lot_ids),
-            AuditEntry.action == f"lot_{LotStatus.RELEASED.value}",
+            AuditEntry.action == f"lot_{status.value}",
         )
         .order_by(AuditEntry.seq)
     )
     for lot_id, occurred_at in rows:
         if lot_id is not None:
             found[lot_id] = occurred_at
-    # A lot created released (imported as such) has no status move: its creation stands in.
+    # A lot created so (imported decided) has no status move: its creation stands in.
     missing = [i for i in lot_ids if i not in found]
     if missing:
         for lot_id, occurred_at, raw in session.execute(
@@ -140,8 +158,8 @@ def _released_at(session: Session, lot_ids: list[int]) -> dict[int, datetime]:
                 AuditEntry.action == "create",
             )
         ):
-            status = json.loads(raw).get("status", [None, None])
-            if lot_id is not None and isinstance(status, list) and status[-1] == "released":
+            created = json.loads(raw).get("status", [None, None])
+            if lot_id is not None and isinstance(created, list) and created[-1] == status.value:
                 found[lot_id] = occurred_at
     return found
 
@@ -158,24 +176,13 @@ def production_kpis(session: Session, product_code: str, *, months: int = 12) ->
         ).where(Lot.kind == LotKind.FINISHED, Lot.item_code == product.code)
     ).all()
 
-    # Failure rate: by the month manufacture ended.
-    made: dict[date, list[str]] = defaultdict(list)
-    for lot in lots:
-        when = lot.manufacturing_ended_at or lot.manufactured_on
-        if when is not None and month_of(when) >= start:
-            made[month_of(when)].append(lot.status)
-    failure = tuple(
-        MonthlyRate(m, sum(1 for s in made[m] if s == LotStatus.REJECTED), len(made[m]))
-        for m in window
-    )
-
-    # Right first time and cycle time: by the month of release.
-    released = {
-        lot.id: lot
-        for lot in lots
-        if lot.status in (LotStatus.RELEASED, LotStatus.RECALLED, LotStatus.EXPIRED)
-    }
-    release_times = _released_at(session, sorted(released))
+    # Failure rate and right first time: the batches dispositioned (released or rejected), by
+    # the month of the disposition; a batch still in quarantine or on hold has no outcome yet.
+    released = {lot.id: lot for lot in lots if lot.status in AFTER_RELEASE}
+    rejected = {lot.id: lot for lot in lots if lot.status == LotStatus.REJECTED}
+    release_times = _reached_at(session, sorted(released), LotStatus.RELEASED)
+    rejection_times = _reached_at(session, sorted(rejected), LotStatus.REJECTED)
+    dispositioned = released | rejected
     exceptions = dict(
         session.execute(
             select(BatchRecord.lot_id, func.count(BatchRecordException.id))
@@ -187,7 +194,14 @@ def production_kpis(session: Session, product_code: str, *, months: int = 12) ->
     deviated = set(
         session.scalars(
             select(DeviationBatch.batch_id).where(
-                DeviationBatch.batch_id.in_([lot.lot_number for lot in released.values()])
+                DeviationBatch.batch_id.in_([lot.lot_number for lot in dispositioned.values()])
+            )
+        )
+    )
+    nonconforming = set(
+        session.scalars(
+            select(NonconformingProduct.lot_id).where(
+                NonconformingProduct.lot_id.in_(sorted(dispositioned))
             )
         )
     )
@@ -199,19 +213,31 @@ def production_kpis(session: Session, product_code: str, *, months: int = 12) ->
             )
         ).all()
     )
-    first_time: dict[date, list[bool]] = defaultdict(list)
+    failed: dict[date, list[bool]] = defaultdict(list)  # per batch dispositioned: rejected?
+    first_time: dict[date, list[bool]] = defaultdict(list)  # per batch dispositioned: RFT?
+    for at in rejection_times.values():
+        month = month_of(at)
+        if month >= start:
+            failed[month].append(True)
+            first_time[month].append(False)
     cycle: dict[date, list[float]] = defaultdict(list)
     for lot_id, at in release_times.items():
         month = month_of(at)
         if month < start:
             continue
         lot = released[lot_id]
-        first_time[month].append(not exceptions.get(lot_id) and lot.lot_number not in deviated)
+        failed[month].append(False)
+        first_time[month].append(
+            not exceptions.get(lot_id)
+            and lot.lot_number not in deviated
+            and lot_id not in nonconforming
+        )
         hours = decided.get(lot_id)
         if hours is None and lot.manufacturing_ended_at is not None:
             hours = (at - lot.manufacturing_ended_at).total_seconds() / 3600
         if hours is not None:
             cycle[month].append(hours)
+    failure = tuple(MonthlyRate(m, sum(failed[m]), len(failed[m])) for m in window)
     rft = tuple(MonthlyRate(m, sum(first_time[m]), len(first_time[m])) for m in window)
     cycle_times = tuple(
         MonthlyCycleTime(m, len(cycle[m]), percentile(cycle[m], 50), percentile(cycle[m], 90))

@@ -44,7 +44,7 @@ def kpi_page(
                 charts.bars(
                     window,
                     [_percent(r.rate) for r in kpis.failure_rate],
-                    title="Batch failure rate (rejected / made)",
+                    title="Batch failure rate (rejected / released or rejected)",
                     ylabel="%",
                     notes=[f"{r.numerator}/{r.denominator}" for r in kpis.failure_rate],
                 )
@@ -53,7 +53,7 @@ def kpi_page(
                 charts.lines(
                     window,
                     {"right first time": [_percent(r.rate) for r in kpis.right_first_time]},
-                    title="Right first time (released without exception or deviation)",
+                    title="Right first time (clean releases / released or rejected)",
                     ylabel="%",
                 )
             )
@@ -95,5 +95,9 @@ def kpi_page(
                 "kpis": kpis,
                 "figures": figures,
                 "percent": _percent,
+                "definitions": {
+                    "failure": service.FAILURE_RATE_DEFINITION,
+                    "rft": service.RIGHT_FIRST_TIME_DEFINITION,
+                },
             },
         )
