@@ -52,7 +52,7 @@ from pharmaqms.lifecycle.production.monitoring.engine import (
 )
 from pharmaqms.lifecycle.production.monitoring.series import SeriesKey
 from pharmaqms.lifecycle.production.monitoring.workflow import LIMITS_WORKFLOW
-from pharmaqms.lifecycle.production.spc import ChartKind, RuleSet
+from pharmaqms.lifecycle.production.spc import ChartKind, RuleSet, individuals_limits_known
 from pharmaqms.platform.gs1 import check_digit
 from pharmaqms.platform.ingest import service as ingest
 from pharmaqms.platform.masterdata import service as masterdata
@@ -105,6 +105,7 @@ def _config(n: int) -> MonitorConfig:
         ucl=3.0,
         effective_from=START,
         alert_roles=("qa",),
+        dispersion=individuals_limits_known(0.0, 1.0).dispersion,
     )
 
 

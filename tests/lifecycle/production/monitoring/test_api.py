@@ -62,7 +62,7 @@ def test_an_alert_is_acknowledged_with_a_comment_and_escalated_to_a_deviation_in
     listed = operator.get(f"{URL}/alerts", params={"parameter_id": parameter_id, "status": "open"})
     assert listed.status_code == 200, listed.text
     by_point = {a["point_index"]: a for a in listed.json()}
-    assert sorted(by_point) == [6, 8, 16, 23, 31]
+    assert sorted(by_point) == [6, 7, 8, 16, 23, 31]  # 7: the moving range (see test_live)
 
     # Acknowledged by the operator on the line, with what was found.
     spike = by_point[6]
@@ -253,7 +253,7 @@ def test_the_chart_marks_every_violating_point_with_its_rules(
     }  # fmt: skip
     assert flagged == expected
     assert [p["index"] for p in data["points"]] == list(range(32))
-    assert data["open_alerts"] == 5
+    assert data["open_alerts"] == 6
     assert svg.headers["content-type"] == "image/svg+xml"
     marked = re.findall(
         r'class="point violation" data-index="(\d+)" data-rules="([\d,]+)"', svg.text
@@ -264,7 +264,12 @@ def test_the_chart_marks_every_violating_point_with_its_rules(
         svg.text.split('data-panel="MR"')[1],
     )
     assert location.split("</g>")[0].count('class="point"') == 32 - len(expected)
-    assert moving_ranges.split("</g>")[0].count('class="point"') == 31
+    # The MR panel: 31 moving ranges, the one beyond its UCL (point 7) marked.
+    mr_panel = moving_ranges.split("</g>")[0]
+    assert mr_panel.count('class="point"') == 30
+    assert re.findall(r'class="point violation" data-index="(\d+)" data-rules="MR"', mr_panel) == [
+        "7"
+    ]
     assert 'class="limit ucl"' in svg.text and "UCL 13" in svg.text
 
 

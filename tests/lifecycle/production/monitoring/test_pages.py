@@ -69,7 +69,7 @@ def test_the_live_chart_page_refreshes_when_a_reading_brings_an_alert(
     page = operator.get(f"{BASE}/parameters/{parameter_id}")
 
     assert overview.status_code == 200
-    assert re.search(r'data-status="alert_open"[^>]*>4 alert\(s\) open<', overview.text)
+    assert re.search(r'data-status="alert_open"[^>]*>5 alert\(s\) open<', overview.text)
     assert page.status_code == 200
     stamp = re.search(r'data-stamp="([^"]+)"', page.text)
     assert stamp is not None
@@ -78,6 +78,8 @@ def test_the_live_chart_page_refreshes_when_a_reading_brings_an_alert(
         ("6", "1"), ("8", "5"), ("9", "5"), ("16", "3"), ("17", "3"), ("23", "2"), ("24", "2"),
         ("25", "2"), ("26", "2"),
     ]  # fmt: skip
+    # The moving range 13.5 → 9.6 on the MR panel (see test_live).
+    assert re.findall(r'data-index="(\d+)" data-rules="MR"', page.text) == ["7"]
     live = f"{BASE}/parameters/{parameter_id}/live"
     assert operator.get(live, params={"since": stamp.group(1)}).json() == {
         "stamp": stamp.group(1),
@@ -89,7 +91,7 @@ def test_the_live_chart_page_refreshes_when_a_reading_brings_an_alert(
     polled = operator.get(live, params={"since": stamp.group(1)}).json()
 
     assert polled["changed"] is True and polled["stamp"] != stamp.group(1)
-    assert polled["open_alerts"] == 5
+    assert polled["open_alerts"] == 6
     assert 'data-index="31" data-rules="6"' in polled["svg"]
     newest = polled["alerts"][0]
     assert (newest["rule"], newest["point_index"], newest["batch"]) == (
@@ -106,7 +108,7 @@ def test_an_alert_is_acknowledged_and_another_escalated_from_the_alert_list(
     ids = _alert_ids(db)
     supervisor: UiClient = ui("supervisor")
     listing = supervisor.get(f"{BASE}/alerts")
-    assert listing.text.count('data-alert="SPC-2026-') == 4
+    assert listing.text.count('data-alert="SPC-2026-') == 5
 
     acknowledged = supervisor.follow(
         supervisor.post(
@@ -129,14 +131,14 @@ def test_an_alert_is_acknowledged_and_another_escalated_from_the_alert_list(
     )
 
     assert "acknowledged." in acknowledged.text
-    assert acknowledged.text.count('data-alert="SPC-2026-') == 3  # the open ones
+    assert acknowledged.text.count('data-alert="SPC-2026-') == 4  # the open ones
     deviation = re.search(r"escalated, deviation (DEV-2026-\d{4}) raised", escalated.text)
     assert deviation is not None
     assert f">{deviation.group(1)}</a>" in escalated.text
     assert "is not possible from status" in twice.text
     with unit_of_work(db, write=False) as s:
         statuses = {a.point_index: a.status for a in s.scalars(select(ProcessAlert))}
-    assert statuses == {6: "acknowledged", 8: "open", 16: "open", 23: "escalated"}
+    assert statuses == {6: "acknowledged", 7: "open", 8: "open", 16: "open", 23: "escalated"}
 
 
 def test_limits_are_estimated_on_their_page_and_approved_with_a_signature(

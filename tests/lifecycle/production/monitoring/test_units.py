@@ -126,6 +126,7 @@ def test_a_reading_in_newtons_is_converted_and_judged_on_the_kn_chart(
 
     assert _alerts(db) == [
         ("nelson", 1, 1, 25.0, "One point beyond 3σ"),
+        ("dispersion", 1, 1, 14.5, "MR: dispersion beyond its control limits"),
     ]
     assert _plotted(db, parameter_id) == [(0, 10.5), (1, 25.0)]
     with unit_of_work(db, write=False) as s:  # the reading is stored as it came
@@ -210,6 +211,7 @@ def test_a_reading_that_cant_be_converted_raises_a_data_quality_alert(
     deliver(db, people, [reading("B-1", "compression_force", 20.0, AT + timedelta(minutes=3))])
     assert _alerts(db)[1:] == [
         ("nelson", 1, 1, 20.0, "One point beyond 3σ"),
+        ("dispersion", 1, 1, 9.8, "MR: dispersion beyond its control limits"),
     ]
 
 

@@ -20,7 +20,7 @@ from pharmaqms.kernel.errors import InvalidInput, NotFound
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.models import AuditEntry, Task
 from pharmaqms.kernel.workflow import perform
-from pharmaqms.lifecycle.production.monitoring.engine import DATA_QUALITY, Signal
+from pharmaqms.lifecycle.production.monitoring.engine import DATA_QUALITY, DISPERSION, Signal
 from pharmaqms.lifecycle.production.monitoring.models import (
     AlertStatus,
     MonitoredParameter,
@@ -84,6 +84,29 @@ def draft_of(signal: Signal) -> AlertDraft:
             value=signal.value,
             ucl=config.ucl,
             roles=config.alert_roles,
+            parameter_id=config.parameter_id,
+            limits_id=config.limits_id,
+        )
+    if signal.kind == DISPERSION:
+        limits = config.dispersion
+        return AlertDraft(
+            dedupe_key=(
+                f"p{config.parameter_id}:l{config.limits_id}:{DISPERSION}{signal.rule}:"
+                f"r{signal.reading_id}"
+            ),
+            subject=config.subject,
+            batch_id=signal.batch_id,
+            reading_id=signal.reading_id,
+            measured_at=signal.measured_at,
+            rule_set=DISPERSION,
+            rule=signal.rule,
+            rule_name=signal.rule_name,
+            point_index=signal.index,
+            value=signal.value,
+            ucl=limits.upper,
+            roles=config.alert_roles,
+            center=limits.center,
+            lcl=limits.lower,
             parameter_id=config.parameter_id,
             limits_id=config.limits_id,
         )

@@ -1,6 +1,7 @@
 """What a chart page shows: the recent points of a parameter (or a T² group) under the limits in
 force, every point that breaks a rule (every point of a persisting pattern, as the rules flag
-them; alerts are raised once per pattern), and a stamp that changes when a reading or an alert
+them; alerts are raised once per pattern), every moving range, subgroup range or SD beyond the
+dispersion chart's limits, and a stamp that changes when a reading or an alert
 arrives, which the page polls to refresh itself."""
 
 from __future__ import annotations
@@ -26,7 +27,13 @@ from pharmaqms.lifecycle.production.monitoring.models import (
 )
 from pharmaqms.lifecycle.production.monitoring.series import Point, points_of
 from pharmaqms.lifecycle.production.monitoring.svg import Panel, chart_svg
-from pharmaqms.lifecycle.production.spc import ChartKind, RuleSet, evaluate_rules
+from pharmaqms.lifecycle.production.spc import (
+    ChartKind,
+    Limits,
+    RuleSet,
+    evaluate_rules,
+    points_outside,
+)
 from pharmaqms.platform.masterdata.models import Lot
 from pharmaqms.platform.timeseries.models import ProcessReading
 
@@ -112,6 +119,11 @@ def parameter_svg(chart: ParameterChart) -> str:
     location = [(p.index, p.value) for p in chart.points]
     dispersion = [(p.index, p.dispersion) for p in chart.points if p.dispersion is not None]
     labels = {i: ",".join(str(r) for r in rules) for i, rules in chart.flags.items()}
+    beyond: dict[int, str] = {}
+    if limits is not None:
+        bounds = Limits(limits.dispersion_center, limits.dispersion_lcl, limits.dispersion_ucl)
+        found = points_outside([v for _, v in dispersion], bounds)
+        beyond = {dispersion[n][0]: kind.dispersion_label for n in found}
     unit = f" ({parameter.unit})" if parameter.unit else ""
     panels = [
         Panel(
@@ -130,6 +142,7 @@ def parameter_svg(chart: ParameterChart) -> str:
             lower=limits.dispersion_lcl if limits else None,
             upper=limits.dispersion_ucl if limits else None,
             height=130,
+            flags=beyond,
         ),
     ]
     state = f"limits {limits.number}" if limits else "no approved limits"

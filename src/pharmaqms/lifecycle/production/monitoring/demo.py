@@ -12,7 +12,8 @@ deviation), and one sample is soft yet thick for its force — inside each chart
 by T² and still open.
 
 The common-cause noise of the monitored batches is drawn so that no other rule fires (a point
-that would start one is drawn again), and the whole plan is checked with the same evaluator the
+that would start one, or whose moving range or subgroup range would break the dispersion
+chart's limits, is drawn again), and the whole plan is checked with the same evaluator the
 live path uses before anything is delivered; the reference batches are plain noise.
 """
 
@@ -39,7 +40,7 @@ from pharmaqms.lifecycle.production.monitoring.workflow import (
     GROUP_LIMITS_WORKFLOW,
     LIMITS_WORKFLOW,
 )
-from pharmaqms.lifecycle.production.spc import RuleSet, evaluate_rules
+from pharmaqms.lifecycle.production.spc import Limits, RuleSet, evaluate_rules, outside
 from pharmaqms.platform.ingest import service as ingest
 from pharmaqms.platform.masterdata.models import Lot, LotKind
 
@@ -87,6 +88,16 @@ def _weights(rng: Random) -> list[float]:
 class Chart:
     center: float
     sigma: float
+    dispersion: Limits  # of the MR or R chart
+
+
+def _spread_out(values: list[float], chart: Chart) -> bool:
+    """Whether the moving range the last value makes breaks the MR chart's limits."""
+    return len(values) > 1 and outside(abs(values[-1] - values[-2]), chart.dispersion)
+
+
+def _range_out(weights: list[float], chart: Chart) -> bool:
+    return outside(max(weights) - min(weights), chart.dispersion)
 
 
 def _starts(values: list[float], chart: Chart, index: int) -> set[int]:
@@ -142,7 +153,10 @@ def _plan(rng: Random, batches: int, charts: dict[str, Chart], ucl: float, t2: A
                 fits = soft_and_thick or float(t2.t_squared([vector])[0]) <= ucl
                 for spec, value, fixed in zip(TRIO, vector, designed, strict=True):
                     candidate = [*series[spec.parameter], value]
-                    if not fixed and _starts(candidate, charts[spec.parameter], len(candidate) - 1):
+                    chart = charts[spec.parameter]
+                    if _spread_out(candidate, chart) or (
+                        not fixed and _starts(candidate, chart, len(candidate) - 1)
+                    ):
                         fits = False
                 if fits:
                     break
@@ -152,7 +166,10 @@ def _plan(rng: Random, batches: int, charts: dict[str, Chart], ucl: float, t2: A
             for _ in range(500):
                 weights = _weights(rng)
                 candidate = [*series[WEIGHT.parameter], sum(weights) / WEIGHED]
-                if not _starts(candidate, charts[WEIGHT.parameter], len(candidate) - 1):
+                chart = charts[WEIGHT.parameter]
+                if not _starts(candidate, chart, len(candidate) - 1) and not _range_out(
+                    weights, chart
+                ):
                     break
             series[WEIGHT.parameter].append(sum(weights) / WEIGHED)
             groups.append(weights)
@@ -181,6 +198,11 @@ def _check(plan: Plan, charts: dict[str, Chart]) -> bool:
     columns = {
         spec.parameter: [s[n] for batch in plan.trio for s in batch] for n, spec in enumerate(TRIO)
     }
+    for name, values in columns.items():
+        if any(_spread_out(values[: i + 1], charts[name]) for i in range(len(values))):
+            return False
+    if any(_range_out(g, charts[WEIGHT.parameter]) for batch in plan.weights for g in batch):
+        return False
     columns[WEIGHT.parameter] = [sum(g) / WEIGHED for batch in plan.weights for g in batch]
     expected = _expected(len(plan.trio))
     return all(
@@ -306,7 +328,11 @@ def _approve(
             draft = limits.estimate_limits(
                 session, actor=supervisor, parameter_id=ids[spec.parameter], batches=batches
             )
-            charts[spec.parameter] = Chart(draft.center, draft.location_sigma)
+            charts[spec.parameter] = Chart(
+                draft.center,
+                draft.location_sigma,
+                Limits(draft.dispersion_center, draft.dispersion_lcl, draft.dispersion_ucl),
+            )
         group_draft = limits.estimate_group_limits(
             session, actor=supervisor, group_id=group_id, batches=batches
         )

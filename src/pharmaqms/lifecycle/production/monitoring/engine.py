@@ -9,6 +9,13 @@ this point and was not at the previous point of the chart. The chart page still 
 flagged point. So ten points above the centre raise one rule 2 alert, at index 8; a run that
 breaks, and later builds up again, raises a second.
 
+The dispersion chart is judged too: a moving range (I-MR), subgroup range (X̄-R) or subgroup SD
+(X̄-S) strictly above its UCL, or below its LCL where that is above zero (X̄-R and X̄-S with
+subgroups of 7 or more), gives a signal — "dispersion beyond its control limits" — with the
+same convention: once when the dispersion goes out, not again while it stays out. A moving
+range spans two consecutive points of the series, across batches as the chart draws it; the
+first point of the series (or of a monitor rebuilt from a window of it) has none.
+
 Indexes are 0-based positions in the parameter's series since its limits apply
 (see ``series``), so the first point after the approval is point 0.
 
@@ -35,16 +42,20 @@ from pharmaqms.lifecycle.production.monitoring.series import (
     SeriesKey,
     UnitIssue,
     conversion,
+    dispersion_of,
 )
-from pharmaqms.lifecycle.production.spc import ChartKind, RuleEvaluator, RuleSet
+from pharmaqms.lifecycle.production.spc import ChartKind, Limits, RuleEvaluator, RuleSet, outside
 from pharmaqms.lifecycle.production.spc.rules import rule_name
 from pharmaqms.platform.timeseries.arrivals import ArrivedReading
 
 log = logging.getLogger("pharmaqms.spc")
 
-# What a signal is about: a run rule of the location chart, or the reading's data quality.
+# What a signal is about: a run rule of the location chart, the dispersion chart's limits, or
+# the reading's data quality.
 RULE = "rule"
+DISPERSION = "dispersion"
 DATA_QUALITY = "data_quality"
+DISPERSION_RULE = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +78,7 @@ class MonitorConfig:
     ucl: float
     effective_from: datetime
     alert_roles: tuple[str, ...]
+    dispersion: Limits  # of the MR, R or S chart
 
     @property
     def stamp(self) -> tuple[int, int]:
@@ -79,7 +91,7 @@ class Signal:
     config: MonitorConfig
     rule: int
     index: int
-    value: float  # the plotted statistic: the reading or the subgroup mean
+    value: float  # the plotted statistic: the reading or subgroup mean; MR, R or S; the reading
     batch_id: int
     reading_id: int
     measured_at: datetime
@@ -92,6 +104,9 @@ class Signal:
         if self.kind == DATA_QUALITY:
             shown = repr(self.unit) if self.unit else "no unit"
             return f"Reading in {shown} not plotted: {self.detail}"
+        if self.kind == DISPERSION:
+            label = self.config.chart_kind.dispersion_label
+            return f"{label}: dispersion beyond its control limits"
         return rule_name(self.config.rule_set, self.rule)
 
 
@@ -117,6 +132,10 @@ class ParameterMonitor:
     what it reads of the configuration is copied onto the monitor itself."""
 
     __slots__ = (
+        "_dispersion",
+        "_dispersion_out",
+        "_kind",
+        "_last_value",
         "_pending",
         "_pending_batch",
         "_previous",
@@ -147,6 +166,10 @@ class ParameterMonitor:
         self._pending: list[float] = []
         self._pending_batch = 0
         self._previous: tuple[int, ...] = ()
+        self._kind = config.chart_kind
+        self._dispersion = config.dispersion
+        self._dispersion_out = False
+        self._last_value: float | None = None  # the previous point's, for its moving range
         # How readings in each unit met so far join the series.
         self.conversions: dict[str, Conversion | UnitIssue] = {}
 
@@ -203,8 +226,13 @@ class ParameterMonitor:
             pending.append(value)
             if len(pending) < size:
                 return
+            dispersion: float | None = dispersion_of(self._kind, pending)
             value = sum(pending) / size
             pending.clear()
+        else:
+            last = self._last_value
+            dispersion = None if last is None else abs(value - last)
+            self._last_value = value
         hits = self._update(value)
         index = self.next_index
         self.next_index = index + 1
@@ -224,6 +252,24 @@ class ParameterMonitor:
                         )
                     )
         self._previous = hits
+        if dispersion is not None:
+            out = outside(dispersion, self._dispersion)
+            if out and not self._dispersion_out:
+                signals.append(
+                    Signal(
+                        self.config,
+                        DISPERSION_RULE,
+                        index,
+                        dispersion,
+                        reading.batch_id,
+                        reading.reading_id,
+                        reading.measured_at,
+                        DISPERSION,
+                    )
+                )
+            self._dispersion_out = out
+        else:
+            self._dispersion_out = False
 
     def replay(self, readings: Iterable[Fed], signals: list[Signal]) -> None:
         feed = self.feed

@@ -60,7 +60,7 @@ from pharmaqms.lifecycle.production.monitoring.models import (
 )
 from pharmaqms.lifecycle.production.monitoring.series import SeriesKey, UnitIssue, conversion
 from pharmaqms.lifecycle.production.monitoring.store import Place, Series
-from pharmaqms.lifecycle.production.spc import ChartKind, HotellingT2Chart, RuleSet
+from pharmaqms.lifecycle.production.spc import ChartKind, HotellingT2Chart, Limits, RuleSet
 from pharmaqms.platform.timeseries.arrivals import ArrivedReading, add_reading_listener
 
 log = logging.getLogger("pharmaqms.spc")
@@ -94,6 +94,9 @@ _CONFIG = select(
     CL.lcl,
     CL.ucl,
     CL.effective_from,
+    CL.dispersion_center,
+    CL.dispersion_lcl,
+    CL.dispersion_ucl,
 ).join(CL, and_(CL.parameter_id == MP.id, CL.status == LimitsStatus.APPROVED))
 
 
@@ -141,6 +144,7 @@ def load_configs(
             ucl=row[19],
             effective_from=row[20],
             alert_roles=tuple(r for r in row[13].split(",") if r),
+            dispersion=Limits(center=row[21], lower=row[22], upper=row[23]),
         )
     return found
 

@@ -289,6 +289,8 @@ class ProcessAlert(GxPRecord, Base):
             return "T²"
         if self.rule_set == "data_quality":
             return "Data quality"
+        if self.rule_set == "dispersion":
+            return "Dispersion"
         family = "Nelson" if self.rule_set == "nelson" else "WE"
         return f"{family} {self.rule}"
 

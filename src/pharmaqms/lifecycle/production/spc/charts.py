@@ -287,8 +287,15 @@ def chart_points(kind: ChartKind, data: ArrayLike) -> ChartPoints:
     )
 
 
+def outside(value: float, limits: Limits) -> bool:
+    """Whether one point lies strictly above the upper or below the lower limit (a point on a
+    limit is inside; a lower limit of 0 can't be broken): ``points_outside`` for one point, for
+    a caller that judges points one by one as they arrive."""
+    return value > limits.upper or value < limits.lower
+
+
 def points_outside(points: Sequence[float] | FloatArray, limits: Limits) -> list[int]:
-    """Indices of points strictly above the upper or below the lower limit."""
+    """Indices of points strictly above the upper or below the lower limit (see ``outside``)."""
     array = np.asarray(points, dtype=np.float64)
     outside = (array > limits.upper) | (array < limits.lower)
     return [int(i) for i in np.flatnonzero(outside)]
