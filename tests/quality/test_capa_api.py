@@ -145,7 +145,12 @@ def test_a_capa_from_a_deviation_closes_after_a_passed_effectiveness_check(
     )
     verified = qa.post(
         f"/api/v1/capas/{cid}/effectiveness-result",
-        json={"passed": True, "evidence": "50 batches without failure.", "password": PASSWORD},
+        json={
+            "passed": True,
+            "evidence": "50 batches without failure.",
+            "password": PASSWORD,
+            "early_reason": "the 50 batches were made sooner than planned",
+        },
     )
     assert verified.status_code == 200, verified.text
     assert [c["status"] for c in verified.json()["checks"]] == ["passed"]
@@ -216,6 +221,7 @@ def test_a_failed_check_reopens_the_actions_and_plans_the_next_check(api: Any, d
             "reopen_action_ids": [corrective["id"]],
             "actions_due_at": actions_due,
             "next_check_due_at": next_check,
+            "early_reason": "a punch broke before the review period ended",
         },
     )
 
@@ -328,6 +334,43 @@ def test_a_verifier_untrained_on_the_governing_sop_may_not_sign_the_result(
         ["planned"],
     )
     assert shown["signatures"] == [s for s in shown["signatures"] if s["meaning"] != "Verified"]
+
+
+def test_a_check_judged_before_its_due_date_needs_the_reason_recorded(
+    api: Any, db: Any, frozen_clock: clock.FrozenClock
+) -> None:
+    qa, supervisor = api("qa"), api("supervisor")
+    capa = implemented_capa(db, qa, supervisor)  # its check is due in 50 days
+    cid = capa["id"]
+    take(supervisor, "capa", cid, "start_effectiveness_check")
+    frozen_clock.advance(days=20)
+    qa = api("qa")
+    result = {"passed": True, "evidence": "No failure in 20 batches.", "password": PASSWORD}
+    before = counts(db)
+
+    # when QA passes the check 30 days before its due date without saying why
+    refused = qa.post(f"/api/v1/capas/{cid}/effectiveness-result", json=result)
+
+    # then it is refused, naming the due date, and nothing changed
+    body = problem(refused, 422, "reason_required")
+    assert (body["field"], body["detail"]) == (
+        "early_reason",
+        "the effectiveness check is due 2026-04-21, 30 days from now: give the reason for "
+        "judging it early",
+    )
+    assert counts(db) == before
+    shown = qa.get(f"/api/v1/capas/{cid}").json()
+    assert [c["status"] for c in shown["checks"]] == ["planned"]
+
+    # and with the reason it is signed, the reason recorded in the audit trail
+    early = {**result, "early_reason": "the press is retired next month"}
+    assert qa.post(f"/api/v1/capas/{cid}/effectiveness-result", json=early).status_code == 200
+    trail = qa.get(f"/api/v1/records/capa/{cid}/audit").json()["items"]
+    assert (trail[0]["action"], trail[0]["reason"]) == (
+        "sign",
+        "effectiveness check passed: No failure in 20 batches. — judged 30 days before its due "
+        "date 2026-04-21: the press is retired next month",
+    )
 
 
 def test_a_plan_without_actions_or_effectiveness_decision_is_not_submitted(

@@ -228,5 +228,6 @@ def record_result(
             actions_due_at=body.actions_due_at,
             next_check_due_at=body.next_check_due_at,
             next_criteria=body.next_criteria,
+            early_reason=body.early_reason,
         )
         return capa_out(session, service.get_capa(session, capa_id))

@@ -57,6 +57,8 @@ class EffectivenessResult(Strict):
     actions_due_at: datetime | None = None
     next_check_due_at: datetime | None = None
     next_criteria: str | None = Field(default=None, max_length=4000)
+    # Needed when the check is judged before its due date.
+    early_reason: str | None = Field(default=None, max_length=2000)
 
 
 class ActionOut(BaseModel):

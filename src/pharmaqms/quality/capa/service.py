@@ -14,6 +14,7 @@ from pharmaqms.kernel.errors import (
     InvalidInput,
     NotFound,
     PermissionDenied,
+    ReasonRequired,
     SegregationOfDuties,
 )
 from pharmaqms.kernel.identity import Actor
@@ -296,6 +297,25 @@ def plan_effectiveness(
     return capa
 
 
+def _early_evaluation(check: EffectivenessCheck, reason: str | None) -> str:
+    """Judging a check before its due date needs a reason; returns how it reads on the record
+    (empty when the check is due)."""
+    now = clock.now()
+    if now >= check.due_at:
+        return ""
+    why = (reason or "").strip()
+    days = (check.due_at.date() - now.date()).days
+    if not why:
+        raise ReasonRequired(
+            f"the effectiveness check is due {check.due_at:%Y-%m-%d}, {days} days from now: "
+            "give the reason for judging it early",
+            field="early_reason",
+        )
+    if len(why) > 2000:
+        raise InvalidInput("the reason for judging early is too long", field="early_reason")
+    return f"judged {days} days before its due date {check.due_at:%Y-%m-%d}: {why}"
+
+
 def record_effectiveness_result(
     session: Session,
     *,
@@ -308,10 +328,13 @@ def record_effectiveness_result(
     actions_due_at: datetime | None = None,
     next_check_due_at: datetime | None = None,
     next_criteria: str | None = None,
+    early_reason: str | None = None,
 ) -> EffectivenessCheck:
     """QA's verdict on the effectiveness check, signed ("Verified"). A failed check reopens
     the actions named (all completed ones by default) with a new due date, plans the next
-    check, and sends the CAPA back to implementation."""
+    check, and sends the CAPA back to implementation. Before the check's due date the verdict
+    needs the reason for judging early (recorded with the signature and in the audit trail):
+    the due date is when the plan said enough evidence would exist."""
     actor.require("capa.approve", "verify the effectiveness of CAPAs")
     capa = get_capa(session, capa_id)
     common.require_status(
@@ -327,6 +350,7 @@ def record_effectiveness_result(
     text = common.required_text(
         evidence, "evidence", "the evidence of the result", max_length=20_000
     )
+    early = _early_evaluation(check, early_reason)
     reopened: list[CapaAction] = []
     if not passed:
         done = [a for a in capa.actions if a.status == ActionStatus.DONE]
@@ -365,10 +389,13 @@ def record_effectiveness_result(
         password=password,
         meaning="Verified",
         transition=f"effectiveness_{verdict.value}",
-        comment=f"effectiveness check {verdict.value}: {text}",
+        comment=f"effectiveness check {verdict.value}: {text}" + (f" — {early}" if early else ""),
     )
     with audit.changes(
-        session, actor=actor, reason=f"effectiveness check {verdict.value}", action="verify"
+        session,
+        actor=actor,
+        reason=f"effectiveness check {verdict.value}" + (f", {early}" if early else ""),
+        action="verify",
     ):
         check.status = verdict.value
         check.evidence = text

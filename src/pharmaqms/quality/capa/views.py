@@ -272,6 +272,7 @@ def record_result(
     reopen_action_ids: Annotated[str, Form(max_length=400)] = "",
     actions_due_at: Annotated[str, Form(max_length=40)] = "",
     next_check_due_at: Annotated[str, Form(max_length=40)] = "",
+    early_reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> RedirectResponse:
     chosen = [int(x) for line in lines(reopen_action_ids) for x in line.split(",") if x.strip()]
     with transaction(request) as session:
@@ -285,6 +286,7 @@ def record_result(
             reopen_action_ids=chosen or None,
             actions_due_at=utc_from_form(actions_due_at, "actions_due_at"),
             next_check_due_at=utc_from_form(next_check_due_at, "next_check_due_at"),
+            early_reason=early_reason or None,
         )
     message = (
         "Effectiveness check passed (signed): the CAPA can be closed."
