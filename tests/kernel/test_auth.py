@@ -5,6 +5,7 @@ reused, bearer tokens, session cookies with CSRF protection, idle sessions."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -522,3 +523,110 @@ def test_a_deactivated_users_session_stops_working(app: Any, db: Database, peopl
     assert replace(snapshot(db), audit_entries=0, head=(0, "")) == replace(
         before, audit_entries=0, head=(0, "")
     )
+
+
+# --- password ageing reaches the API ------------------------------------------------------------
+
+
+def test_a_person_can_not_mint_a_never_expiring_token_for_themselves(
+    app: Any, db: Database, people: People
+) -> None:
+    # given qc holding a token of the default lifetime
+    client = TestClient(app)
+    token, _ = issue(client)
+    before = snapshot(db)
+
+    # when they ask for a token that never expires, or for more than 90 days
+    never = client.post(
+        f"/api/v1/users/{people.qc.user_id}/tokens",
+        json={"name": "forever", "valid_days": None},
+        headers=bearer(token),
+    )
+    long = client.post(
+        f"/api/v1/users/{people.qc.user_id}/tokens",
+        json={"name": "a year", "valid_days": 365},
+        headers=bearer(token),
+    )
+
+    # then both are refused naming the field, and nothing is written
+    for refused in (never, long):
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["field"] == "valid_days"
+        assert refused.json()["detail"] == (
+            "a token of a person (qc) expires within 90 days: "
+            "only service accounts hold longer-lived tokens"
+        )
+    assert snapshot(db) == before
+
+
+def test_a_persons_token_lasts_30_days_unless_asked_and_at_most_90(
+    app: Any, db: Database, people: People, frozen_clock: clock.FrozenClock
+) -> None:
+    client = TestClient(app)
+    token, _ = issue(client)
+    url = f"/api/v1/users/{people.qc.user_id}/tokens"
+
+    default = client.post(url, json={"name": "laptop"}, headers=bearer(token))
+    longest = client.post(url, json={"name": "CI", "valid_days": 90}, headers=bearer(token))
+
+    assert default.status_code == 201, default.text
+    assert expiry(default.json()) == clock.now() + timedelta(days=30)
+    assert expiry(longest.json()) == clock.now() + timedelta(days=90)
+
+
+def expiry(token: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(token["expires_at"].replace("Z", "+00:00"))
+
+
+def test_a_service_account_keeps_its_long_lived_tokens(
+    db: Database, people: People, frozen_clock: clock.FrozenClock
+) -> None:
+    with unit_of_work(db) as s:
+        service = auth.add_user(
+            s,
+            actor=people.admin,
+            username="mes-bridge",
+            full_name="MES bridge",
+            roles=["production_operator"],
+            password=None,
+            service_account=True,
+        )
+        yearly, _ = auth.create_api_token(s, actor=people.admin, user_id=service.id, name="push")
+        never, _ = auth.create_api_token(
+            s, actor=people.admin, user_id=service.id, name="legacy", never_expires=True
+        )
+
+        assert yearly.expires_at == clock.now() + timedelta(days=365)
+        assert never.expires_at is None
+
+
+def test_a_signer_whose_password_expired_is_refused_and_told_to_change_it(
+    db: Database, people: People, frozen_clock: clock.FrozenClock
+) -> None:
+    # given an SOP in review and an approver whose password has passed its maximum age
+    with unit_of_work(db) as s:
+        auth.add_user(
+            s,
+            actor=people.admin,
+            username="ines",
+            full_name="Ines",
+            roles=["qa"],
+            password=PASSWORD,
+            must_change_password=False,
+        )
+    approver = people.actor("ines")
+    vid = sop_in_state(db, people.qc, people.qa, "in_review", "Line clearance")
+    frozen_clock.advance(days=get_settings().password_max_age_days, seconds=1)
+    before = snapshot(db)
+
+    # when they sign with the right password
+    with pytest.raises(PasswordExpired) as refused:
+        transition(db, approver, vid, "approve", password=PASSWORD)
+
+    # then the signature is refused, saying to change the password, and nothing is written
+    assert refused.value.detail == (
+        "signature (Approved) refused: the password of ines has expired or must be changed: "
+        "change it, then sign"
+    )
+    assert snapshot(db) == before
+    assert signatures(db, vid) == []

@@ -12,7 +12,7 @@ from tests.support import PASSWORD
 from typer.testing import CliRunner
 
 from pharmaqms.cli.jobs import app as jobs_cli
-from pharmaqms.kernel import clock
+from pharmaqms.kernel import auth, clock
 from pharmaqms.kernel.errors import TrainingMissing
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.quality.training import service
@@ -21,6 +21,8 @@ from pharmaqms.quality.training.models import TrainingRequirement
 from pharmaqms.quality.training.status import Standing, assessments
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+RENEWED = "Renewed-Secret-77!"
 
 
 def run_daily() -> str:
@@ -101,11 +103,15 @@ def test_a_recurring_training_falls_due_again_after_its_recurrence_period(db, ap
         [reason] = refusal.value.reasons
         assert reason.endswith("v1.0 overdue since 2027-03-02")
 
-        # when: read again
+        # when: read again, signed with a password changed as password ageing requires
+        with unit_of_work(db) as session:
+            auth.change_password(
+                session, username="operator", old_password=PASSWORD, new_password=RENEWED
+            )
         with unit_of_work(db) as session:
             [refresher] = service.requirements_of(session, operator.user_id, statuses=["assigned"])
             service.complete_training(
-                session, actor=operator, requirement_id=refresher.id, password=PASSWORD
+                session, actor=operator, requirement_id=refresher.id, password=RENEWED
             )
 
         # then: current for another twelve months

@@ -406,6 +406,14 @@ def verify_signer(session: Session, *, actor: Actor, password: str, meaning: str
             ),
             actor.channel,
         )
+    if _password_expired(user):
+        # Password ageing holds for signing too, whatever the channel (a bearer token or a
+        # web session opened before the password expired).
+        raise PasswordExpired(
+            f"signature ({meaning}) refused: the password of {user.username} has expired or "
+            "must be changed: change it, then sign",
+            extra={"username": user.username},
+        )
     return user
 
 
@@ -466,10 +474,24 @@ def end_web_session(session: Session, raw: str) -> None:
 # --- API tokens -----------------------------------------------------------------------------
 
 
+# A person's token expires (password ageing must reach the API): 30 days unless asked, at most
+# 90. A service account's token is an integration's credential: a year unless asked, or never.
+PERSON_TOKEN_DAYS = 30
+PERSON_TOKEN_MAX_DAYS = 90
+SERVICE_TOKEN_DAYS = 365
+
+
 def create_api_token(
-    session: Session, *, actor: Actor, user_id: int, name: str, valid_days: int | None = 365
+    session: Session,
+    *,
+    actor: Actor,
+    user_id: int,
+    name: str,
+    valid_days: int | None = None,
+    never_expires: bool = False,
 ) -> tuple[ApiToken, str]:
-    """Returns the token row and the raw token, which is shown once and never stored."""
+    """Returns the token row and the raw token, which is shown once and never stored.
+    ``valid_days`` None means the account's default."""
     if user_id != actor.user_id:
         actor.require("users.manage", "create tokens for other accounts")
     user = get_user(session, user_id)
@@ -477,6 +499,18 @@ def create_api_token(
         raise Conflict(f"{user.username} is deactivated")
     if not name.strip():
         raise InvalidInput("name the token (what uses it)", field="name")
+    if valid_days is not None and valid_days < 1:
+        raise InvalidInput("a token is valid for at least a day", field="valid_days")
+    if user.is_service_account:
+        days = None if never_expires else (valid_days or SERVICE_TOKEN_DAYS)
+    elif never_expires or (valid_days or 0) > PERSON_TOKEN_MAX_DAYS:
+        raise InvalidInput(
+            f"a token of a person ({user.username}) expires within {PERSON_TOKEN_MAX_DAYS} "
+            "days: only service accounts hold longer-lived tokens",
+            field="valid_days",
+        )
+    else:
+        days = valid_days or PERSON_TOKEN_DAYS
     raw = "pqms_" + secrets.token_urlsafe(32)
     now = clock.now()
     token = ApiToken(
@@ -485,7 +519,7 @@ def create_api_token(
         token_prefix=raw[:12],
         token_hash=token_digest(raw),
         created_at=now,
-        expires_at=now + timedelta(days=valid_days) if valid_days else None,
+        expires_at=now + timedelta(days=days) if days else None,
     )
     with audit.changes(session, actor=actor, reason=f"API token for {user.username}"):
         session.add(token)

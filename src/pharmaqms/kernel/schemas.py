@@ -16,7 +16,7 @@ class TokenRequest(Strict):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
     name: str = Field(default="API session", max_length=100)
-    valid_days: int = Field(default=1, ge=1, le=365)
+    valid_days: int = Field(default=1, ge=1, le=90)
 
 
 class TokenOut(BaseModel):
@@ -69,7 +69,9 @@ class PasswordChange(Strict):
 
 class ApiTokenCreate(Strict):
     name: str = Field(min_length=1, max_length=100)
-    valid_days: int | None = Field(default=365, ge=1, le=3650)
+    # Left out: the account's default (30 days for a person, 365 for a service account); null:
+    # never expires, for service accounts only.
+    valid_days: int | None = Field(default=None, ge=1, le=3650)
 
 
 class TransitionRequest(Strict):

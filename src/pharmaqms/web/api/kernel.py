@@ -177,7 +177,12 @@ def reset_password(user_id: int, body: PasswordReset, actor: ActorDep, request: 
 def create_token(user_id: int, body: ApiTokenCreate, actor: ActorDep, request: Request) -> TokenOut:
     with transaction(request) as session:
         token, raw = auth.create_api_token(
-            session, actor=actor, user_id=user_id, name=body.name, valid_days=body.valid_days
+            session,
+            actor=actor,
+            user_id=user_id,
+            name=body.name,
+            valid_days=body.valid_days,
+            never_expires="valid_days" in body.model_fields_set and body.valid_days is None,
         )
         return TokenOut(token=raw, token_id=token.id, expires_at=token.expires_at)
 

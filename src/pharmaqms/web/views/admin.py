@@ -173,7 +173,7 @@ def create_token(
     request: Request,
     actor: ActorDep,
     name: Annotated[str, Form(max_length=100)],
-    valid_days: Annotated[int, Form(ge=1, le=3650)] = 365,
+    valid_days: Annotated[int | None, Form(ge=1, le=3650)] = None,
 ) -> HTMLResponse:
     # The raw token exists only in this response: it is shown once and never stored, so this
     # POST renders a page instead of redirecting.
