@@ -201,3 +201,34 @@ def test_a_signature_on_a_version_changed_since_it_was_reviewed_is_refused(api, 
     assert refused.status_code == 409, refused.text
     assert refused.json()["current_version"] == 5
     assert counts(db) == before
+
+
+def test_the_version_in_force_is_superseded_only_by_its_successor(api, db) -> None:  # type: ignore[no-untyped-def]
+    from tests.quality.document_steps import bring_revision_into_force, effective_document
+
+    author, qa = api("qc"), api("qa")
+    document = effective_document(author, qa, "Cleaning of the tablet press")
+    v1 = document["current_version_id"]
+    before = counts(db)
+
+    # when QA supersedes the version in force by hand, through the generic transition
+    refused = qa.post(
+        f"/api/v1/records/document_version/{v1}/transitions/supersede",
+        json={"reason": "replaced by the new cleaning SOP"},
+    )
+
+    # then it is refused, and the document keeps its version in force
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["reasons"] == [
+        f"{document['number']} v1.0 is the version in force: it is superseded only when a "
+        "revision becomes effective; to withdraw the document, make it obsolete"
+    ]
+    assert counts(db) == before
+    shown = qa.get(f"/api/v1/documents/{document['id']}").json()
+    assert (shown["status"], shown["current_version_id"]) == ("current", v1)
+
+    # and a revision made effective supersedes it
+    v2 = bring_revision_into_force(author, qa, document["id"], "Drying time added.")
+    assert qa.get(f"/api/v1/document-versions/{v1}").json()["status"] == "superseded"
+    shown = qa.get(f"/api/v1/documents/{document['id']}").json()
+    assert (shown["status"], shown["current_version_id"]) == ("current", v2["id"])

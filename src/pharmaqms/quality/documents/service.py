@@ -226,6 +226,13 @@ def on_effective(session: Session, version: DocumentVersion, *, actor: Actor) ->
             DocumentVersion.id != version.id,
         )
     ).all()
+    # The successor is in force first: superseding is only possible once it is (the guard
+    # ``superseded_by_a_successor``), so a version is never superseded by nothing.
+    with audit.changes(session, actor=actor, reason=f"version {version.label} effective"):
+        version.effective_at = clock.now()
+        document.current_version_id = version.id
+        document.status = DocumentStatus.CURRENT
+        document.title = version.title
     for old in previous:
         perform(
             session,
@@ -237,11 +244,6 @@ def on_effective(session: Session, version: DocumentVersion, *, actor: Actor) ->
         )
         with audit.changes(session, actor=actor, reason=f"superseded by {version.label}"):
             old.superseded_at = clock.now()
-    with audit.changes(session, actor=actor, reason=f"version {version.label} effective"):
-        version.effective_at = clock.now()
-        document.current_version_id = version.id
-        document.status = DocumentStatus.CURRENT
-        document.title = version.title
     cancel_open_reviews(
         session,
         document.id,

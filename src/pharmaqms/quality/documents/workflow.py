@@ -1,7 +1,8 @@
 """The approval lifecycle of a document version:
 
 draft → in_review → approved → effective → superseded | obsolete
-(in_review → draft when returned; draft → withdrawn when abandoned)
+(in_review → draft when returned; draft → withdrawn when abandoned; effective → superseded only
+when a revision becomes effective)
 """
 
 from __future__ import annotations
@@ -40,6 +41,18 @@ def effective_date_reached(version: Any) -> list[str]:
         return [
             "the version is scheduled to become effective on "
             f"{version.effective_from:%Y-%m-%d %H:%M} UTC"
+        ]
+    return []
+
+
+def superseded_by_a_successor(version: Any) -> list[str]:
+    """A version in force gives way only to its successor becoming effective (document control
+    does it then); superseding it by hand would leave the document with nothing in force."""
+    current = version.document.current_version_id
+    if current is None or current == version.id:
+        return [
+            f"{version.audit_label()} is the version in force: it is superseded only when a "
+            "revision becomes effective; to withdraw the document, make it obsolete"
         ]
     return []
 
@@ -105,6 +118,7 @@ DOCUMENT_VERSION_WORKFLOW = Workflow(
             "superseded",
             roles("qa", "system"),
             reason_required=True,
+            guards=(superseded_by_a_successor,),
         ),
         Transition(
             "make_obsolete",
