@@ -24,7 +24,8 @@ from tests.kernel.helpers import (
 )
 from tests.support import PASSWORD
 
-from pharmaqms.kernel import auth, clock
+from pharmaqms.kernel import audit, auth, clock
+from pharmaqms.kernel.bootstrap import initialise
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.errors import (
     AccountLocked,
@@ -35,7 +36,7 @@ from pharmaqms.kernel.errors import (
 )
 from pharmaqms.kernel.http.context import CSRF_HEADER, SESSION_COOKIE
 from pharmaqms.kernel.identity import Channel
-from pharmaqms.kernel.models import SecurityAlert, User
+from pharmaqms.kernel.models import Role, SecurityAlert, User
 from pharmaqms.kernel.passwords import hash_password, verify_password
 from pharmaqms.kernel.settings import get_settings
 from pharmaqms.kernel.uow import unit_of_work
@@ -630,3 +631,59 @@ def test_a_signer_whose_password_expired_is_refused_and_told_to_change_it(
     )
     assert snapshot(db) == before
     assert signatures(db, vid) == []
+
+
+# --- reading accounts: users.read ----------------------------------------------------------------
+
+
+def test_an_auditor_reads_users_and_security_alerts_through_the_api(
+    api: Any, db: Database, people: People
+) -> None:
+    for _ in range(5):
+        with pytest.raises(AuthenticationFailed):
+            login(db, "qc", "wrong")
+    auditor = api("auditor")
+
+    users = auditor.get("/api/v1/users")
+    alerts = auditor.get("/api/v1/security/alerts")
+
+    assert users.status_code == 200, users.text
+    assert {u["username"]: u["roles"] for u in users.json()}["qc"] == ["qc_analyst"]
+    assert alerts.status_code == 200, alerts.text
+    assert [a["kind"] for a in alerts.json()] == ["account_locked"]
+
+
+def test_an_auditor_changes_no_account_through_the_api(
+    api: Any, db: Database, people: People
+) -> None:
+    auditor = api("auditor")
+    before = snapshot(db)
+
+    refused = auditor.post(
+        f"/api/v1/users/{people.qc.user_id}/deactivate", json={"reason": "inspection"}
+    )
+
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "permission_denied"
+    assert snapshot(db) == before
+    assert row(db, User, people.qc.user_id)["is_active"] is True
+
+
+def test_an_existing_database_gets_users_read_for_auditors_at_init(
+    db: Database, people: People
+) -> None:
+    # given a database installed before users.read existed
+    with unit_of_work(db) as s, audit.changes(s, actor=people.admin, reason="as installed"):
+        for role in s.scalars(select(Role).where(Role.name.in_(["auditor", "qa"]))):
+            role.permissions = [p for p in role.permissions if p != "users.read"]
+
+    # when it is initialised again (pharmaqms init migrates and syncs the roles)
+    initialise(db)
+
+    # then auditors and QA read accounts; the role change is in the audit trail
+    with unit_of_work(db, write=False) as s:
+        granted = {r.name: r.permissions for r in s.scalars(select(Role))}
+    assert "users.read" in granted["auditor"]
+    assert "users.read" in granted["qa"]
+    assert people.actor("auditor").can("users.read")
+    assert not people.actor("auditor").can("users.manage")

@@ -197,15 +197,16 @@ def test_an_api_token_is_shown_once_and_works(ui: Any, db: Database) -> None:
 def test_a_non_administrator_is_refused_the_user_pages_and_their_forms(
     ui: Any, db: Database
 ) -> None:
-    client = ui("qa")
+    operator, client = ui("operator"), ui("qa")
     target = user(db, "qc")
+    client.get(f"/admin/users/{target.id}")
     before = counts(db)
 
-    page = client.get("/admin/users")
+    page = operator.get("/admin/users")
     assert page.status_code == 403
     assert (
-        "qa may not administer users: the permission &#39;users.manage&#39; is not in any of "
-        "their roles (qa)"
+        "operator may not see users: the permission &#39;users.read&#39; is not in any of "
+        "their roles (production_operator)"
     ) in page.text
     refused = client.post(f"/admin/users/{target.id}/deactivate", {"reason": "no"})
 
@@ -214,4 +215,40 @@ def test_a_non_administrator_is_refused_the_user_pages_and_their_forms(
         "roles (qa)"
     )
     assert user(db, "qc").is_active is True
+    assert counts(db) == before
+
+
+# --- reading accounts without administering them -----------------------------------------------
+
+
+def test_an_auditor_reads_users_and_alerts_but_sees_no_action(ui: Any, db: Database) -> None:
+    # given an account locked out, which raises a security alert
+    lock_out(ui, "qc")
+    client = ui("auditor")
+
+    # when the auditor opens the user list and an account
+    listing = client.get("/admin/users")
+    account = client.get(f"/admin/users/{user(db, 'qc').id}")
+
+    # then they see the accounts, their roles and the alert, and no form to change anything
+    assert listing.status_code == 200
+    assert '<tr data-username="qc">' in listing.text
+    assert "Account qc (Chloe Chemist) locked after 5 failed attempts" in listing.text
+    assert account.status_code == 200
+    assert "Chloe Chemist" in account.text
+    for page in (listing.text, account.text):
+        assert 'method="post" action="/admin/' not in page
+    assert "Add a user" not in listing.text
+
+
+def test_an_auditor_can_not_act_on_an_account_and_nothing_changes(ui: Any, db: Database) -> None:
+    lock_out(ui, "qc")
+    client = ui("auditor")
+    client.get("/admin/users")
+    before = counts(db)
+
+    response = client.post(f"/admin/users/{user(db, 'qc').id}/unlock", {"reason": "asked nicely"})
+
+    assert "may not unlock accounts" in flash_of(client.follow(response).text)
+    assert user(db, "qc").locked_at is not None
     assert counts(db) == before

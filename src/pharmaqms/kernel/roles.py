@@ -5,7 +5,7 @@ from __future__ import annotations
 
 DEFAULT_ROLES: dict[str, tuple[str, set[str]]] = {
     "admin": ("System administrator: users, roles, configuration", {"*"}),
-    "qa": ("Quality assurance", {"records.read", "audit.read", "audit.export"}),
+    "qa": ("Quality assurance", {"records.read", "audit.read", "audit.export", "users.read"}),
     "qc_analyst": ("Quality control analyst", {"records.read"}),
     "production_operator": ("Production operator", {"records.read"}),
     "production_supervisor": ("Production supervisor", {"records.read"}),
@@ -15,7 +15,7 @@ DEFAULT_ROLES: dict[str, tuple[str, set[str]]] = {
     "logistics": ("Logistics and distribution", {"records.read"}),
     "auditor": (
         "Auditor or inspector: reads everything, changes nothing",
-        {"records.read", "audit.read", "audit.export"},
+        {"records.read", "audit.read", "audit.export", "users.read"},
     ),
     "integration": ("Integration service account (machine to machine)", {"records.read"}),
 }
@@ -31,4 +31,7 @@ def grant(permission: str, *roles: str) -> None:
         DEFAULT_ROLES[role][1].add(permission)
 
 
+# Reading accounts, role assignments and security alerts (an inspector reviews who may do
+# what, Part 11 §11.10(d), (g)); changing them is users.manage.
+grant("users.read", "admin")
 grant("users.manage", "admin")

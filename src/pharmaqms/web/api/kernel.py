@@ -106,7 +106,7 @@ def my_tasks(actor: ActorDep, request: Request) -> list[TaskOut]:
 
 @router.get("/users", response_model=list[UserOut], tags=["users"])
 def list_users(actor: ActorDep, request: Request) -> list[UserOut]:
-    actor.require("users.manage", "list users")
+    actor.require("users.read", "list users")
     with transaction(request) as session:
         return [user_out(u) for u in session.scalars(select(User).order_by(User.username))]
 
@@ -189,7 +189,7 @@ def create_token(user_id: int, body: ApiTokenCreate, actor: ActorDep, request: R
 
 @router.get("/security/alerts", tags=["users"])
 def alerts(actor: ActorDep, request: Request) -> list[dict[str, Any]]:
-    actor.require("users.manage", "see security alerts")
+    actor.require("users.read", "see security alerts")
     with transaction(request) as session:
         return [
             {

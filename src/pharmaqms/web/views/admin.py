@@ -21,7 +21,7 @@ from pharmaqms.kernel.models import ApiToken, Role, SecurityAlert, User
 
 router = APIRouter(prefix="/admin", tags=["ui"], include_in_schema=False)
 
-add(NavItem("Admin", "Users and security", "/admin/users", "users.manage", 10))
+add(NavItem("Admin", "Users and security", "/admin/users", "users.read", 10))
 
 Reason = Annotated[str, Form(max_length=2000)]
 
@@ -50,7 +50,7 @@ def _roles(session: Session) -> list[Role]:
 
 @router.get("/users", response_class=HTMLResponse)
 def users(request: Request, actor: ActorDep) -> HTMLResponse:
-    actor.require("users.manage", "administer users")
+    actor.require("users.read", "see users")
     with transaction(request) as session:
         people = session.scalars(select(User).order_by(User.username))
         alerts = session.scalars(
@@ -98,7 +98,7 @@ def add_user(
 
 @router.get("/users/{user_id}", response_class=HTMLResponse)
 def user_page(user_id: int, request: Request, actor: ActorDep) -> HTMLResponse:
-    actor.require("users.manage", "administer users")
+    actor.require("users.read", "see users")
     with transaction(request) as session:
         user = auth.get_user(session, user_id)
         tokens = session.scalars(
