@@ -354,3 +354,65 @@ def test_the_trend_charts_are_svg_with_a_bar_per_month_and_class(ui: Any, db: Da
     assert capa.text.count('id="bar-on-time') == 6
     assert "line-rate" not in capa.text  # no CAPA closed: no rate to draw
     assert re.search(r"<td>2026-03</td><td class=\"num\">0</td>", page)
+
+
+def test_the_capa_register_filters_by_the_record_types_capas_are_raised_from(
+    ui: Any, api: Any, db: Database, people: Any
+) -> None:
+    from tests.lifecycle.production.setup import (
+        PRODUCT,
+        add_batch,
+        approved_specification,
+        seed_master_data,
+    )
+
+    # given QC's OOS investigation of an assay below specification raised a CAPA
+    seed_master_data(db, people)
+    qc, qa_api = api("qc"), api("qa")
+    approved_specification(qc, qa_api, item_code=PRODUCT)
+    recorded = qc.post(
+        "/api/v1/production/qc/results",
+        json={
+            "lot_id": add_batch(db, people, "B26001"),
+            "sample_id": "S-1",
+            "test_code": "ASSAY",
+            "tested_at": "2026-03-02T08:00:00Z",
+            "value": 94.94,
+            "unit": "%",
+        },
+    )
+    assert recorded.status_code == 201, recorded.text
+    raised = qa_api.post(
+        "/api/v1/capas",
+        json={
+            "title": "Assay method robustness",
+            "problem_statement": "Assay results scatter near the lower limit.",
+            "owner_id": user_id(db, "qc"),
+            "due_at": (clock.now() + timedelta(days=60)).isoformat(),
+            "source": {
+                "source_type": "oos_investigation",
+                "source_id": recorded.json()["investigation_id"],
+            },
+        },
+    )
+    assert raised.status_code == 201, raised.text
+
+    # when QA opens the register
+    qa = ui("qa")
+    page = qa.get("/capas").text
+
+    # then the source filter offers the record types as registered, QC's OOS investigation
+    # among them, and filtering on it finds the CAPA
+    select_html = re.search(r'<select name="source_type">(.*?)</select>', page, re.S)
+    assert select_html is not None
+    assert re.findall(r'<option value="([a-z_]+)"[^>]*>([^<]+)</option>', select_html[1]) == [
+        ("audit_finding", "Audit finding"),
+        ("complaint", "Complaint"),
+        ("deviation", "Deviation"),
+        ("management_review", "Management review"),
+        ("oos_investigation", "OOS investigation"),
+        ("signal", "Pharmacovigilance signal"),
+        ("excursion", "Temperature excursion"),
+    ]
+    assert "CAPA-2026-0001" in qa.get("/capas?source_type=oos_investigation").text
+    assert "CAPA-2026-0001" not in qa.get("/capas?source_type=deviation").text

@@ -36,6 +36,19 @@ class CapaFilter:
     text: str | None = None
 
 
+def source_types(session: Session) -> list[str]:
+    """The record types CAPAs were raised from, as the links name them (``oos_investigation``
+    from QC, ``deviation``, an ``audit_finding`` named by label only, …)."""
+    return list(
+        session.scalars(
+            select(QualityLink.source_type)
+            .where(QualityLink.target_type == "capa")
+            .distinct()
+            .order_by(QualityLink.source_type)
+        )
+    )
+
+
 def _apply(query: Select[Capa], f: CapaFilter, now: datetime) -> Select[Capa]:
     if f.status:
         query = query.where(Capa.status == f.status)

@@ -9,16 +9,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.navigation import NavItem, add
 from pharmaqms.kernel.http.pages import PAGE_SIZE, ActorDep, page_offset, redirect
 from pharmaqms.kernel.http.templating import render
+from pharmaqms.kernel.registry import RECORD_TYPES
 from pharmaqms.quality import events
 from pharmaqms.quality.capa import queries, rules, service
 from pharmaqms.quality.capa.models import OPEN_STATUSES, ActionKind, CapaStatus
 from pharmaqms.quality.capa.workflow import CAPA_WORKFLOW, OWNERS
+from pharmaqms.quality.links import RECORD_TYPE_PATTERN
 from pharmaqms.quality.view_support import (
     lines,
     people_with,
@@ -31,13 +34,32 @@ router = APIRouter(tags=["ui"], include_in_schema=False)
 
 add(NavItem("Quality", "CAPA", "/capas", "records.read", 30))
 
+# Sources outside the system, named by a label only (the form of a new CAPA offers these; a
+# record of this system, an OOS investigation say, raises its CAPA from its own page or API).
 SOURCE_KINDS = (
     ("audit_finding", "Audit finding"),
-    ("oos_result", "Out-of-specification result"),
     ("excursion", "Temperature excursion"),
     ("signal", "Pharmacovigilance signal"),
     ("management_review", "Management review"),
 )
+# The quality records that raise CAPAs whether or not one has been raised yet.
+QUALITY_SOURCES = ("deviation", "complaint")
+
+
+def source_filter_options(session: Session, chosen: str) -> list[tuple[str, str]]:
+    """The register's source filter: the record types CAPAs were actually raised from, named
+    as the registry names them, with the usual sources offered even before their first CAPA."""
+    named = dict(SOURCE_KINDS)
+    kinds = [*QUALITY_SOURCES, *named, *queries.source_types(session)]
+    if RECORD_TYPE_PATTERN.match(chosen):
+        kinds.append(chosen)
+    options: dict[str, str] = {}
+    for kind in kinds:
+        registered = RECORD_TYPES.get(kind)
+        options[kind] = (
+            registered.label if registered else named.get(kind, kind.replace("_", " ").capitalize())
+        )
+    return sorted(options.items(), key=lambda item: item[1].lower())
 
 
 def _page(capa_id: int) -> str:
@@ -88,11 +110,7 @@ def register(
                 },
                 "statuses": [s.value for s in CapaStatus],
                 "owners": people_with(session, OWNERS),
-                "source_kinds": (
-                    ("deviation", "Deviation"),
-                    ("complaint", "Complaint"),
-                    *SOURCE_KINDS,
-                ),
+                "source_kinds": source_filter_options(session, source_type),
                 "workflow": CAPA_WORKFLOW,
                 "moment": now,
                 "can_raise": actor.can("capa.raise"),
