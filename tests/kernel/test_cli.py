@@ -5,11 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import typer
+from click.testing import Result
 from tests.conftest import People
-from tests.kernel.cli import run_cli
+from tests.kernel.cli import run_cli, run_cli_at
 from tests.kernel.helpers import row, snapshot
 from tests.support import PASSWORD
 
+from pharmaqms.cli.common import handle_errors
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.models import User
 
@@ -88,4 +91,94 @@ def test_restoring_a_missing_file_exits_2_with_one_line(db: Database, tmp_path: 
 
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [f"error: no such file: {missing}"]
+    assert snapshot(db) == before
+
+
+# --- bad input the command line reads before any service runs -----------------------------------
+
+
+def one_line(result: Result) -> str:
+    assert result.exit_code == 2, (result.exit_code, result.stdout, result.stderr)
+    [line] = result.stderr.splitlines()
+    assert result.stdout.strip() == ""
+    return line
+
+
+def test_an_uninitialised_database_says_to_run_init(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+
+    line = one_line(run_cli_at(url, "user", "list"))
+
+    assert line == "error: database not initialised: run pharmaqms init"
+
+
+def test_an_unreachable_database_exits_2_with_one_line() -> None:
+    url = "postgresql+psycopg://qms:secret@127.0.0.1:1/qms"  # nothing listens on port 1
+
+    line = one_line(run_cli_at(url, "user", "list"))
+
+    assert line.startswith(f"error: can't open the database {url}: ")
+
+
+@pytest.mark.parametrize("url", ["not a url", "nosuchdialect://host/db"])
+def test_a_malformed_database_url_exits_2_with_one_line(url: str) -> None:
+    line = one_line(run_cli_at(url, "user", "list"))
+
+    assert line.startswith("error: PHARMAQMS_DATABASE_URL is not a usable database URL: ")
+
+
+def test_an_invalid_setting_exits_2_naming_it(db: Database) -> None:
+    result = run_cli(db, "user", "list", env={"PHARMAQMS_PASSWORD_MAX_AGE_DAYS": "ninety"})
+
+    line = one_line(result)
+    assert line.startswith("error: invalid setting PHARMAQMS_PASSWORD_MAX_AGE_DAYS: ")
+
+
+def test_restoring_from_a_directory_exits_2_with_one_line(db: Database, tmp_path: Path) -> None:
+    before = snapshot(db)
+
+    line = one_line(run_cli(db, "restore", str(tmp_path)))
+
+    assert line == f"error: {tmp_path} is a directory"
+    assert snapshot(db) == before
+
+
+def test_a_file_the_command_may_not_touch_is_one_line_with_exit_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # (tests may run as root, where a read-only directory is no refusal: raised directly)
+    @handle_errors
+    def backup_to_a_locked_directory() -> None:
+        raise PermissionError(13, "Permission denied", "/srv/locked/backup.zip")
+
+    with pytest.raises(typer.Exit) as exited:
+        backup_to_a_locked_directory()
+
+    assert exited.value.exit_code == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "error: permission denied: /srv/locked/backup.zip"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (
+            ("user", "add", "hana", "--role", "qa"),
+            "error: Missing option '--full-name'. (see pharmaqms user add --help)",
+        ),
+        (
+            ("demo", "--seed", "seven"),
+            "error: Invalid value for '--seed': Input should be a valid integer, unable to "
+            "parse string as an integer (see pharmaqms demo --help)",
+        ),
+        (("user", "promote"), "error: No such command 'promote'. (see pharmaqms user --help)"),
+    ],
+)
+def test_a_usage_error_is_one_line_with_exit_2(
+    db: Database, args: tuple[str, ...], line: str
+) -> None:
+    before = snapshot(db)
+
+    assert one_line(run_cli(db, *args)) == line
     assert snapshot(db) == before

@@ -9,11 +9,14 @@ from collections.abc import Callable
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
+from sqlalchemy import exc as sa_exc
 
 from pharmaqms.kernel import auth
 from pharmaqms.kernel.errors import QMSError
 from pharmaqms.kernel.identity import Actor, Channel
+from pharmaqms.kernel.settings import get_settings
 from pharmaqms.kernel.uow import unit_of_work
 
 P = ParamSpec("P")
@@ -30,8 +33,33 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
+def _first_line(err: BaseException) -> str:
+    text = str(getattr(err, "orig", None) or err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+def _database_error(err: sa_exc.DBAPIError) -> str:
+    """What a driver error at the start of a command means to the person who ran it."""
+    text = _first_line(err)
+    # SQLite: "no such table"; PostgreSQL: relation "users" does not exist.
+    if "no such table" in text or ("relation" in text and "does not exist" in text):
+        return "database not initialised: run pharmaqms init"
+    return f"can't open the database {get_settings().database_url}: {text}"
+
+
+def _settings_error(err: ValidationError) -> str:
+    problems = [
+        f"PHARMAQMS_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+        if e["loc"]
+        else e["msg"]
+        for e in err.errors()
+    ]
+    return "invalid setting " + "; ".join(problems)
+
+
 def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """Turn a refusal into one clear line on stderr and exit code 2."""
+    """Turn a refusal or bad input (a wrong database URL, an uninitialised database, a bad
+    setting, a file that can't be read) into one clear line on stderr and exit code 2."""
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -42,6 +70,16 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
             fail(f"{err.detail}{field}")
         except FileNotFoundError as err:
             fail(f"no such file: {err.filename}")
+        except IsADirectoryError as err:
+            fail(f"{err.filename} is a directory")
+        except PermissionError as err:
+            fail(f"permission denied: {err.filename}")
+        except (sa_exc.OperationalError, sa_exc.ProgrammingError) as err:
+            fail(_database_error(err))
+        except sa_exc.ArgumentError as err:
+            fail(f"PHARMAQMS_DATABASE_URL is not a usable database URL: {_first_line(err)}")
+        except ValidationError as err:
+            fail(_settings_error(err))
 
     return wrapper
 

@@ -5,17 +5,23 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from typer._click import exceptions as click_errors  # typer 0.29 carries its own click
+from typer.core import TyperGroup
 
 import pharmaqms.schema  # noqa: F401 - every module's tables: verify and backup need them all
 from pharmaqms.cli.common import (
     cli_actor,
     console,
     echo_json,
+    err_console,
     fail,
     handle_errors,
     is_interactive,
@@ -24,11 +30,48 @@ from pharmaqms.kernel import auth
 from pharmaqms.kernel.db import get_database
 from pharmaqms.kernel.uow import unit_of_work
 
+
+class OneLineUsageErrors(TyperGroup):
+    """Usage errors (a missing option, a value of the wrong type, an unknown command) as one
+    line on stderr with exit code 2, like every other refusal of the command line, instead of
+    a framed panel a script can't read."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, False, **extra)
+        except click_errors.NoArgsIsHelpError as err:
+            err.show()  # the help text: asked for by giving no arguments
+            sys.exit(err.exit_code)
+        except click_errors.ClickException as err:
+            message = " ".join(err.format_message().split())
+            context = getattr(err, "ctx", None)
+            hint = f" (see {context.command_path} --help)" if context is not None else ""
+            err_console.print(
+                f"error: {message}{hint}", highlight=False, soft_wrap=True, markup=False
+            )
+            sys.exit(2)
+        except typer.Abort:
+            err_console.print("error: aborted", highlight=False, markup=False)
+            sys.exit(1)
+        # Without standalone mode an exit code comes back as the result (typer.Exit(2)).
+        sys.exit(result if isinstance(result, int) else 0)
+
+
 app = typer.Typer(
     name="pharmaqms",
     help="pharmaqms: quality management for the whole life of a medicine.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    cls=OneLineUsageErrors,
 )
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
