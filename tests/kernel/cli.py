@@ -34,11 +34,13 @@ def _database_from_environment(url: str) -> Iterator[None]:
             reset_settings_cache()
 
 
-def run_cli(db: Database, *args: str, env: dict[str, str] | None = None) -> Result:
+def run_cli(
+    db: Database, *args: str, env: dict[str, str] | None = None, input: str | None = None
+) -> Result:
     """``pharmaqms *args`` with PHARMAQMS_DATABASE_URL pointing at ``db``."""
     runner = CliRunner()
     with _database_from_environment(db.url):
-        return runner.invoke(app, list(args), env=env, catch_exceptions=False)
+        return runner.invoke(app, list(args), env=env, input=input, catch_exceptions=False)
 
 
 def run_cli_at(url: str, *args: str, env: dict[str, str] | None = None) -> Result:

@@ -9,9 +9,10 @@ import typer
 from click.testing import Result
 from tests.conftest import People
 from tests.kernel.cli import run_cli, run_cli_at
-from tests.kernel.helpers import row, snapshot
+from tests.kernel.helpers import entries, head_seq, row, snapshot
 from tests.support import PASSWORD
 
+from pharmaqms.cli import common
 from pharmaqms.cli.common import handle_errors
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.models import User
@@ -77,10 +78,94 @@ def test_deactivating_an_unknown_user_exits_2_with_one_line(db: Database) -> Non
 def test_deactivating_a_known_user_works_and_is_attributed_to_the_cli(
     db: Database, people: People
 ) -> None:
-    result = run_cli(db, "user", "deactivate", "operator", "--reason", "left", "--as", "admin")
+    start = head_seq(db)
+
+    result = run_cli(
+        db,
+        "user",
+        "deactivate",
+        "operator",
+        "--reason",
+        "left",
+        "--as",
+        "admin",
+        env={"PHARMAQMS_PASSWORD": PASSWORD},
+    )
 
     assert result.exit_code == 0, result.stderr
     assert row(db, User, people.operator.user_id)["is_active"] is False
+    [change] = entries(db, record_type="user", record_id=people.operator.user_id, after=start)
+    assert (change.actor_username, change.channel) == ("admin", "cli")
+
+
+# --- acting as a person needs that person's password ----------------------------------------------
+
+
+def test_acting_as_a_person_without_their_password_is_refused_and_nothing_changes(
+    db: Database, people: People
+) -> None:
+    before = snapshot(db)
+
+    result = run_cli(db, "user", "deactivate", "operator", "--reason", "left", "--as", "admin")
+
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "error: acting as admin needs their password: set PHARMAQMS_PASSWORD or run interactively"
+    ]
+    assert row(db, User, people.operator.user_id)["is_active"] is True
+    assert snapshot(db) == before
+
+
+def test_a_wrong_password_for_the_acting_person_counts_toward_their_lockout(
+    db: Database, people: People
+) -> None:
+    result = run_cli(
+        db,
+        "user",
+        "deactivate",
+        "operator",
+        "--reason",
+        "left",
+        env={"PHARMAQMS_USER": "admin", "PHARMAQMS_PASSWORD": "not-the-password"},
+    )
+
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == ["error: wrong username or password"]
+    assert row(db, User, people.operator.user_id)["is_active"] is True
+    assert row(db, User, people.admin.user_id)["failed_login_count"] == 1
+
+
+def test_the_acting_persons_password_may_be_typed_at_the_prompt(
+    db: Database, people: People, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(common, "is_interactive", lambda: True)
+    runner_input = PASSWORD + "\n"
+
+    result = run_cli(
+        db,
+        "user",
+        "deactivate",
+        "operator",
+        "--reason",
+        "left",
+        "--as",
+        "admin",
+        input=runner_input,
+    )
+
+    assert result.exit_code == 0, result.stderr
+    assert PASSWORD not in result.output
+    assert row(db, User, people.operator.user_id)["is_active"] is False
+
+
+def test_without_as_the_command_acts_as_the_system_account(db: Database, people: People) -> None:
+    start = head_seq(db)
+
+    result = run_cli(db, "user", "deactivate", "operator", "--reason", "left")
+
+    assert result.exit_code == 0, result.stderr
+    [change] = entries(db, record_type="user", record_id=people.operator.user_id, after=start)
+    assert (change.actor_username, change.channel) == ("system", "cli")
 
 
 def test_restoring_a_missing_file_exits_2_with_one_line(db: Database, tmp_path: Path) -> None:

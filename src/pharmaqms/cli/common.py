@@ -87,16 +87,25 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
 def cli_actor(username: str | None = None) -> Actor:
     """The person running a command: ``--as`` or PHARMAQMS_USER, else the system account.
 
+    Acting as a person proves it is them: their password, from PHARMAQMS_PASSWORD or the prompt,
+    checked as at login (a wrong one counts toward their lockout; an expired one is refused).
     A command run on the server by an operator with shell access acts as the system account;
     the audit trail says so (channel "cli")."""
-    name = username or os.environ.get("PHARMAQMS_USER")
-    with unit_of_work(write=False) as session:
-        if name:
-            user = auth.user_by_username(session, name)
-            if user is None or not user.is_active:
-                fail(f"no active user {name!r}")
-            return auth.actor_for(session, user, Channel.CLI)
-        return auth.system_actor(session, Channel.CLI)
+    name = (username or os.environ.get("PHARMAQMS_USER") or "").strip()
+    if not name:
+        with unit_of_work(write=False) as session:
+            return auth.system_actor(session, Channel.CLI)
+    password = os.environ.get("PHARMAQMS_PASSWORD")
+    if password is None:
+        if not is_interactive():
+            fail(
+                f"acting as {name} needs their password: set PHARMAQMS_PASSWORD or run "
+                "interactively"
+            )
+        password = typer.prompt(f"Password of {name}", hide_input=True, err=True)
+    with unit_of_work() as session:
+        user = auth.authenticate(session, username=name, password=password, channel=Channel.CLI)
+        return auth.actor_for(session, user, Channel.CLI)
 
 
 def is_interactive() -> bool:
