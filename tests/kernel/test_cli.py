@@ -267,3 +267,15 @@ def test_a_usage_error_is_one_line_with_exit_2(
 
     assert one_line(run_cli(db, *args)) == line
     assert snapshot(db) == before
+
+
+def test_the_restore_help_asks_for_an_empty_database_not_an_initialised_one(
+    db: Database,
+) -> None:
+    result = run_cli(db, "restore", "--help")
+
+    assert result.exit_code == 0
+    text = " ".join(result.stdout.replace("│", " ").split())
+    assert "Restore a backup into a new, empty database; this command creates its schema." in text
+    assert "Don't run `pharmaqms init` on it first" in text
+    assert "run `pharmaqms init` on it first)" not in text

@@ -342,7 +342,10 @@ def backup(path: Path = typer.Argument(..., help="The zip file to write.")) -> N
 @app.command()
 @handle_errors
 def restore(path: Path = typer.Argument(..., exists=False, help="A backup zip file.")) -> None:
-    """Restore a backup into an empty database (run `pharmaqms init` on it first)."""
+    """Restore a backup into a new, empty database; this command creates its schema.
+
+    Don't run `pharmaqms init` on it first: init adds the system account and the roles, and a
+    database that holds any row is refused."""
     from pharmaqms.kernel.backup import restore as do_restore
     from pharmaqms.kernel.migrate import upgrade
 
