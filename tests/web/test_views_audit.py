@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from tests.conftest import People
-from tests.web.support import flash_of, make_sop
+from tests.web.support import make_sop
 
 from pharmaqms.kernel.audit_query import CSV_COLUMNS
 from pharmaqms.kernel.db import Database
