@@ -86,6 +86,9 @@ class GxPRecord(Audited, Versioned):
     __draft_states__: ClassVar[frozenset[str]] = frozenset({"draft"})
     # Fields a signature covers; empty means every column that is not bookkeeping.
     __signed_fields__: ClassVar[tuple[str, ...]] = ()
+    # Signed fields that the reviewer fills in as part of the review (the deviation QA raises
+    # from a batch record exception): changing them does not make the reviewer an author.
+    __review_fields__: ClassVar[frozenset[str]] = frozenset()
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(60), unique=True, nullable=False)

@@ -148,7 +148,7 @@ def _authorship(
         for t in workflow.transitions
         if t.target in transition.source and t.source & drafting
     }
-    content = set(record.signed_content()) - {"record_type"}
+    content = set(record.signed_content()) - {"record_type"} - type(record).__review_fields__
     refusal = f"an author may not '{transition.label}' it"
     rows = session.execute(
         select(AuditEntry.action, AuditEntry.actor_id, AuditEntry.changes)

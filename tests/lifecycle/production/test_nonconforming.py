@@ -146,9 +146,10 @@ def classify(client: Any, deviation_id: int, kind: str, investigator_id: int) ->
         f"/api/v1/deviations/{deviation_id}/classification",
         json={
             "classification": kind,
-            "severity": 5 if kind == "critical" else 2,
-            "probability": 3,
-            "detectability": 3,
+            # Scores that give each class on the 5x5 matrix (low, medium, high risk).
+            "severity": {"minor": 2, "major": 3, "critical": 5}[kind],
+            "probability": 2 if kind == "minor" else 3,
+            "detectability": 2 if kind == "minor" else 3,
             "severity_basis": "Wrong strength reaches patients.",
             "probability_basis": "Happened once.",
             "detectability_basis": "Found at line clearance.",

@@ -382,6 +382,7 @@ class BatchRecordException(GxPRecord, Base):
         "entry_id",
         "deviation_id",
     )
+    __review_fields__ = frozenset({"deviation_id"})  # QA raises the deviation as it reviews
 
     batch_record_id: Mapped[int] = mapped_column(ForeignKey("batch_records.id"), nullable=False)
     step_id: Mapped[int | None] = mapped_column(ForeignKey("batch_steps.id"))
@@ -394,5 +395,5 @@ class BatchRecordException(GxPRecord, Base):
     def reason_required_for(self, changed: set[str], previous_status: str | None) -> bool:
         # Linking the deviation QA raises from the exception is part of its review.
         if previous_status == ExceptionStatus.OPEN:
-            return bool(changed - {"deviation_id"})
+            return bool(changed - self.__review_fields__)
         return super().reason_required_for(changed, previous_status)
