@@ -126,3 +126,21 @@ def test_a_role_without_audit_read_is_refused_the_viewer(ui: Any, people: People
         "their roles (qc_analyst)"
     ) in response.text
     assert 'href="/audit"' not in client.get("/").text  # and no menu entry for it
+
+
+def test_whoever_may_read_a_record_may_read_its_own_trail(
+    ui: Any, db: Database, people: People
+) -> None:
+    _, vid, number = make_sop(db, people.qc, state="approved", approver=people.qa)
+    client = ui("qc")  # no audit.read: not the whole trail, but this record's
+
+    page = client.get(f"/audit?record_type=document_version&record_id={vid}")
+
+    assert page.status_code == 200, page.text
+    assert set(re.findall(r'href="/records/document_version/\d+">([^<]+)</a>', page.text)) == {
+        number
+    }
+    assert client.get("/audit?record_type=document_version").status_code == 403
+    exported = client.get(csv_link(page.text))
+    assert exported.status_code == 200, exported.text
+    assert {row["record"] for row in csv.DictReader(io.StringIO(exported.text))} == {number}

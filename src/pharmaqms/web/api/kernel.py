@@ -256,7 +256,11 @@ def audit_trail(
     offset: int = Query(default=0, ge=0),
     format: str = Query(default="json", pattern="^(json|csv)$"),
 ) -> Any:
-    actor.require("audit.read", "read the audit trail")
+    if record_type and record_id is not None:
+        # One record's trail: as for /records/{type}/{id}/audit, reading the record suffices.
+        actor.require("records.read", "read records")
+    else:
+        actor.require("audit.read", "read the audit trail")
     for name, value in (("since", since), ("until", until)):
         if value is not None and value.tzinfo is None:
             raise InvalidInput(f"{name} needs a time zone (e.g. 2026-01-31T00:00:00Z)", field=name)

@@ -98,7 +98,12 @@ def audit_viewer(
     q: str = "",
     offset: str = "",
 ) -> HTMLResponse:
-    actor.require("audit.read", "read the audit trail")
+    if record_type and record_id:
+        # One record's trail belongs with the record: whoever may read the record may read how
+        # it came to be (the record pages link here); the whole trail needs audit.read.
+        actor.require("records.read", "read records")
+    else:
+        actor.require("audit.read", "read the audit trail")
     form = AuditForm(
         record_type[:60], record_id[:12], user[:64], action[:60], since[:10], until[:10], q[:200]
     )
