@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -225,3 +226,40 @@ def api(app):  # type: ignore[no-untyped-def]
         return Api(app, username)
 
     return make
+
+
+# From docs/recipes: without the background-networking flags Chromium tries outside hosts.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+def chromium_path() -> str | None:
+    for path in ("/usr/lib/chromium/chromium", "/usr/bin/chromium"):
+        if os.path.exists(path):
+            return path
+    return None
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """One headless Chromium for the whole run, shared by every browser test; each test opens
+    its own context (cookies). One fixture for all: a second Playwright started in the same
+    worker while the first runs is refused ("Sync API inside the asyncio loop")."""
+    path = chromium_path()
+    if path is None:
+        service_unavailable("Chromium (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        service_unavailable("Playwright for Python")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -1,39 +1,18 @@
 """Fixtures of the web tests: a TestClient that logs in through the login form like a browser
-(session cookie plus the CSRF token read from the page), and one headless Chromium per test
-run for the browser tests."""
+(session cookie plus the CSRF token read from the page). The browser tests' one Chromium per run
+is the root conftest's ``chromium``."""
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
-from tests.conftest import service_unavailable
 from tests.support import PASSWORD
 
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-# From docs/recipes: without the background-networking flags Chromium tries outside hosts.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
-
-
-def chromium_path() -> str | None:
-    for path in ("/usr/lib/chromium/chromium", "/usr/bin/chromium"):
-        if os.path.exists(path):
-            return path
-    return None
 
 
 class UiClient:
@@ -84,19 +63,3 @@ def ui(app: Any) -> Any:
         return client
 
     return make
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
-    """One headless Chromium for the whole run; each test opens its own context (cookies)."""
-    path = chromium_path()
-    if path is None:
-        service_unavailable("Chromium (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        service_unavailable("Playwright for Python")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()

@@ -28,7 +28,6 @@ from tests.lifecycle.production.ebr_setup import (
     steps,
 )
 from tests.support import PASSWORD
-from tests.web.conftest import chromium  # noqa: F401 - the session's browser
 
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.uow import unit_of_work
@@ -91,7 +90,7 @@ def sign(page: Any, transition: str) -> None:
 
 
 def test_the_operator_executes_two_steps_and_the_qp_releases_the_batch(
-    chromium: Any,  # noqa: F811 - the fixture imported above
+    chromium: Any,
     live_server: str,
     built: tuple[Path, Plant],
     db: Database,

@@ -4,7 +4,6 @@ reload — and the alert is acknowledged from the page with a comment."""
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
@@ -31,33 +30,11 @@ from pharmaqms.kernel.db import Database
 
 pytestmark = pytest.mark.browser
 
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
-
 
 @pytest.fixture
-def browser() -> Iterator[Any]:
-    from tests.conftest import service_unavailable
-
-    path = next(
-        (p for p in ("/usr/lib/chromium/chromium", "/usr/bin/chromium") if os.path.exists(p)),
-        None,
-    )
-    if path is None:
-        service_unavailable("Chromium (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=path, args=ARGS)
-        yield launched
-        launched.close()
+def browser(chromium: Any) -> Any:
+    """The run's one Chromium (root conftest)."""
+    return chromium
 
 
 @pytest.fixture
