@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
+
+
+def conformance_dir() -> Path:
+    """The official GS1 EPCIS 2.0 examples: ``PHARMAQMS_CONFORMANCE_DIR``, else the workspace's
+    shared folder beside the checkout, else its usual place on these machines."""
+    given = os.environ.get("PHARMAQMS_CONFORMANCE_DIR")
+    if given:
+        return Path(given)
+    beside = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "epcis"
+    return beside if beside.is_dir() else Path("/work/shared/conformance/epcis")
+
 
 PASSWORD = "Correct-Horse-9!"
 

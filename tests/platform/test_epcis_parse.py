@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from lxml import etree
+from tests.support import conformance_dir
 
 from pharmaqms.platform.connectors.epcis import (
     DEFAULT_MAX_BYTES,
@@ -33,7 +34,7 @@ from pharmaqms.platform.connectors.epcis import (
     parse_timestamp,
 )
 
-CONFORMANCE = Path("/work/shared/conformance/epcis")
+CONFORMANCE = conformance_dir()
 JSON_EXAMPLES = sorted((CONFORMANCE / "json").glob("*.jsonld"))
 XML_EXAMPLES = sorted((CONFORMANCE / "xml").glob("*.xml"))
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from tests.support import conformance_dir
 
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.platform.connectors.epcis import parse_epcis
@@ -20,7 +20,7 @@ from pharmaqms.platform.ingest.models import QuarantinedRow
 from pharmaqms.platform.masterdata import service as masterdata
 from pharmaqms.platform.traceability.models import EpcisEvent, EpcisEventObject, SerialisedPack
 
-CONFORMANCE = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "epcis"
+CONFORMANCE = conformance_dir()
 EXAMPLES = sorted(CONFORMANCE.glob("json/*.jsonld")) + sorted(CONFORMANCE.glob("xml/*.xml"))
 CONTEXT = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]
 GTIN = "09506000134352"
