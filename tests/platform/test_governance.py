@@ -84,6 +84,19 @@ def test_a_decimal_comma_and_a_local_time_of_a_source_that_declares_its_zone_are
     ]
 
 
+@pytest.mark.parametrize("typed", ["1,500", "-2,000", "12,345"])
+def test_a_comma_that_may_be_a_thousands_separator_is_quarantined_not_guessed(typed: str) -> None:
+    checked = _check(
+        {"gtin": "08712345000011", "temperature": typed, "checked_at": "2026-03-02T08:00:00Z"}
+    )
+
+    assert [(p.field, p.code) for p in checked.problems] == [
+        ("temperature", "ambiguous_decimal_comma")
+    ]
+    assert checked.corrections == []
+    assert checked.values["temperature"] is None  # nothing guessed
+
+
 @pytest.mark.parametrize(
     ("raw", "problems"),
     [

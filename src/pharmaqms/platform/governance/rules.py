@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pharmaqms.kernel.numbers import ambiguous_comma
 from pharmaqms.platform.governance.units import UnitProblem, canonical_unit, convert, same_unit
 
 Kind = Literal["str", "float", "int", "datetime", "date", "gtin", "bool"]
@@ -112,6 +113,17 @@ def _float(spec: FieldSpec, value: Any, out: Checked) -> float | None:
         number = float(value)
     else:
         text = _text(value).strip()
+        if ambiguous_comma(text):
+            out.problems.append(
+                Problem(
+                    spec.name,
+                    "ambiguous_decimal_comma",
+                    f"{spec.name}: {text!r} may be {text.replace(',', '')} or "
+                    f"{text.replace(',', '.')}: the sender must write it without a thousands "
+                    "separator",
+                )
+            )
+            return None
         if re.fullmatch(r"[-+]?\d+,\d+", text):
             corrected = text.replace(",", ".")
             out.corrections.append(Correction(spec.name, text, corrected, "decimal_comma"))

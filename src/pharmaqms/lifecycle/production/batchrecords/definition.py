@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from pharmaqms.kernel.canonical import content_hash
 from pharmaqms.kernel.errors import InvalidInput
+from pharmaqms.kernel.numbers import typed_number
 
 MAX_STEPS = 5000
 MAX_TARGET_MINUTES = 7 * 24 * 60
@@ -145,37 +146,6 @@ def _text(value: Any, field: str, *, required: bool = True, max_length: int = 20
     if len(text) > max_length:
         raise InvalidInput(f"{field} is longer than {max_length} characters", field=field)
     return text
-
-
-# A comma before exactly three digits, after a non-zero whole part: "1,500" is 1500 to one
-# operator and 1.5 to another.
-_AMBIGUOUS_COMMA = re.compile(r"[+-]?0*[1-9]\d*,\d{3}")
-
-
-def typed_number(typed: str, field: str) -> float:
-    """What an operator typed: one comma is a decimal mark ("1,5" as typed in Europe), but a
-    comma that may be a thousands separator, or a comma and a point together, is refused rather
-    than guessed."""
-    text = typed.strip()
-    if not text:
-        raise InvalidInput(f"{field} must be a number", field=field)
-    if "," in text and "." in text:
-        raise InvalidInput(
-            f"{field}: {typed!r} has both ',' and '.': write one decimal mark and no "
-            "thousands separator",
-            field=field,
-        )
-    if _AMBIGUOUS_COMMA.fullmatch(text):
-        thousands = int(text.replace(",", ""))
-        decimal = float(text.replace(",", "."))
-        raise InvalidInput(
-            f"{field}: write {thousands} or {decimal!r}: {typed!r} is ambiguous",
-            field=field,
-        )
-    try:
-        return float(text.replace(",", "."))
-    except ValueError:
-        raise InvalidInput(f"{field}: {typed!r} is not a number", field=field) from None
 
 
 def number(value: Any, field: str) -> float:

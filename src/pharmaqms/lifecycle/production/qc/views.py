@@ -22,10 +22,10 @@ from pharmaqms.kernel.http.flash import set_flash
 from pharmaqms.kernel.http.navigation import NavItem, add
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.identity import Actor
+from pharmaqms.kernel.numbers import typed_number
 from pharmaqms.kernel.records import GxPRecord
 from pharmaqms.kernel.signatures import signatures_of
 from pharmaqms.kernel.workflow import Workflow, options
-from pharmaqms.lifecycle.production.batchrecords.definition import typed_number
 from pharmaqms.lifecycle.production.qc import (
     certificates,
     investigations,
