@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -64,73 +65,44 @@ class AlertDraft:
 
 
 def draft_of(signal: Signal) -> AlertDraft:
+    """The alert a signal raises: what the three kinds share, then what each plots against."""
     config = signal.config
+    limits_key = f"p{config.parameter_id}:l{config.limits_id}"
     if signal.kind == DATA_QUALITY:
         # One alert per parameter, batch and unit: the readings that follow the first in the
         # same unit are the same problem (each is logged).
-        return AlertDraft(
-            dedupe_key=(
-                f"p{config.parameter_id}:{DATA_QUALITY}{signal.rule}:b{signal.batch_id}:"
-                f"u{signal.unit}"
-            ),
-            subject=config.subject,
-            batch_id=signal.batch_id,
-            reading_id=signal.reading_id,
-            measured_at=signal.measured_at,
-            rule_set=DATA_QUALITY,
-            rule=signal.rule,
-            rule_name=signal.rule_name[:120],
-            point_index=signal.index,
-            value=signal.value,
-            ucl=config.ucl,
-            roles=config.alert_roles,
-            parameter_id=config.parameter_id,
-            limits_id=config.limits_id,
-        )
-    if signal.kind == DISPERSION:
-        limits = config.dispersion
-        return AlertDraft(
-            dedupe_key=(
-                f"p{config.parameter_id}:l{config.limits_id}:{DISPERSION}{signal.rule}:"
-                f"r{signal.reading_id}"
-            ),
-            subject=config.subject,
-            batch_id=signal.batch_id,
-            reading_id=signal.reading_id,
-            measured_at=signal.measured_at,
-            rule_set=DISPERSION,
-            rule=signal.rule,
-            rule_name=signal.rule_name,
-            point_index=signal.index,
-            value=signal.value,
-            ucl=limits.upper,
-            roles=config.alert_roles,
-            center=limits.center,
-            lcl=limits.lower,
-            parameter_id=config.parameter_id,
-            limits_id=config.limits_id,
-        )
+        rule_set = DATA_QUALITY
+        dedupe = f"p{config.parameter_id}:{rule_set}{signal.rule}:b{signal.batch_id}:u{signal.unit}"
+        limits: dict[str, Any] = {"ucl": config.ucl}
+    elif signal.kind == DISPERSION:
+        rule_set = DISPERSION
+        dedupe = f"{limits_key}:{rule_set}{signal.rule}:r{signal.reading_id}"
+        dispersion = config.dispersion
+        limits = {"ucl": dispersion.upper, "center": dispersion.center, "lcl": dispersion.lower}
+    else:
+        rule_set = config.rule_set.value
+        dedupe = f"{limits_key}:{rule_set}{signal.rule}:r{signal.reading_id}"
+        limits = {
+            "ucl": config.ucl,
+            "center": config.center,
+            "lcl": config.lcl,
+            "sigma": config.location_sigma,
+        }
     return AlertDraft(
-        dedupe_key=(
-            f"p{config.parameter_id}:l{config.limits_id}:"
-            f"{config.rule_set.value}{signal.rule}:r{signal.reading_id}"
-        ),
+        dedupe_key=dedupe,
         subject=config.subject,
         batch_id=signal.batch_id,
         reading_id=signal.reading_id,
         measured_at=signal.measured_at,
-        rule_set=config.rule_set.value,
+        rule_set=rule_set,
         rule=signal.rule,
-        rule_name=signal.rule_name,
+        rule_name=signal.rule_name[:120],
         point_index=signal.index,
         value=signal.value,
-        ucl=config.ucl,
         roles=config.alert_roles,
-        center=config.center,
-        lcl=config.lcl,
-        sigma=config.location_sigma,
         parameter_id=config.parameter_id,
         limits_id=config.limits_id,
+        **limits,
     )
 
 
