@@ -42,7 +42,8 @@ import sqlalchemy.dialects.sqlite
 import sqlalchemy.orm
 
 import pharmaqms.schema  # noqa: F401 - every table, as the application has them
-from pharmaqms.kernel.audit import EntryDraft, append_entries, entry_text
+from pharmaqms.kernel.audit import EntryDraft, append_entries
+from pharmaqms.kernel.chain import entry_text
 from pharmaqms.kernel.canonical import canonical_json, sha256_hex
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.identity import Actor, Channel

@@ -9,6 +9,7 @@ import itertools
 import os
 import shutil
 import socket
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +22,11 @@ import pytest
 os.environ.setdefault("PHARMAQMS_ARGON2_TIME_COST", "1")
 os.environ.setdefault("PHARMAQMS_ARGON2_MEMORY_COST", "8")
 os.environ.setdefault("PHARMAQMS_ARGON2_PARALLELISM", "1")
+# One key file per test process, outside every test database (as in production, outside the
+# database): the templates are keyed with it, and so every copy of them.
+os.environ.setdefault(
+    "PHARMAQMS_KEY_FILE", str(Path(tempfile.mkdtemp(prefix="pharmaqms-keys-")) / "test.key")
+)
 
 from pharmaqms.kernel import auth, clock
 from pharmaqms.kernel.bootstrap import initialise
@@ -107,6 +113,13 @@ def postgres_template() -> Iterator[str]:
     database = Database(url)
     _seed(database)
     database.dispose()
+    # As in production: the tables belong to an owner role, and the tests' application
+    # connections use a role that can neither own nor switch off the append-only triggers.
+    from pharmaqms.kernel.pgroles import create_roles
+
+    superuser = create_engine(url)
+    create_roles(superuser)
+    superuser.dispose()
     yield name
     with admin_engine.connect() as conn:
         conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
@@ -137,7 +150,7 @@ def db(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator
         admin_engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
         with admin_engine.connect() as conn:
             conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {template}"))
-        database = Database(POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}")
+        database = Database(app_url(name))
         set_database(database)
         yield database
         set_database(None)
@@ -154,6 +167,27 @@ def db(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator
         yield database
         set_database(None)
         database.dispose()
+
+
+def app_url(database_name: str) -> str:
+    """The URL of a test database for the application role (kernel/pgroles.py)."""
+    from sqlalchemy.engine import make_url
+
+    from pharmaqms.kernel.pgroles import APP_ROLE
+
+    url = make_url(POSTGRES_URL).set(username=APP_ROLE, database=database_name)
+    return url.render_as_string(hide_password=False)
+
+
+def superuser_url(database: Database) -> str:
+    """The same database for someone with every right on it: the tamperer of the tamper
+    tests (on SQLite, whoever can write the file)."""
+    from sqlalchemy.engine import make_url
+
+    if database.dialect != "postgresql":
+        return database.url
+    name = make_url(database.url).database
+    return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
 
 
 @dataclass

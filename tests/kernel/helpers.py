@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.orm import Session
+from tests.conftest import superuser_url
 from tests.support import PASSWORD
 
 from pharmaqms.kernel.db import Database
@@ -168,10 +170,28 @@ def sop_in_state(db: Database, author: Actor, approver: Actor, state: str, title
 # --- tampering ----------------------------------------------------------------------------
 
 
+def tamperer(db: Database) -> Engine:
+    """An engine with every right on the test's database (PostgreSQL: the superuser; the
+    application's own role can't drop triggers)."""
+    return db.engine if db.dialect == "sqlite" else create_engine(superuser_url(db))
+
+
 def raw(db: Database, sql: str, **params: Any) -> None:
-    """Run SQL behind the application's back: no ORM, no audit hooks."""
-    with db.engine.begin() as conn:
-        conn.execute(text(sql), params)
+    """Run SQL behind the application's back: no ORM, no audit hooks. Timestamps are written
+    as the application stores them (on SQLite, its canonical UTC text), as a careful tamperer
+    would: one written any other way is found for that alone (test_tamper_keyed)."""
+    if db.dialect == "sqlite":
+        params = {
+            k: v.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(v, datetime) else v
+            for k, v in params.items()
+        }
+    engine = tamperer(db)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(sql), params)
+    finally:
+        if engine is not db.engine:
+            engine.dispose()
 
 
 def drop_append_only_triggers(db: Database, table: str) -> None:

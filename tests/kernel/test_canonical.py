@@ -11,12 +11,13 @@ from uuid import UUID
 
 import pytest
 
-from pharmaqms.kernel.audit import GENESIS, chain_hash, entry_text
+from pharmaqms.kernel.audit import chain_hash
 from pharmaqms.kernel.canonical import (
     canonical_json,
     content_hash,
     plain,
 )
+from pharmaqms.kernel.chain import GENESIS, entry_text
 from pharmaqms.kernel.models import AuditEntry
 
 

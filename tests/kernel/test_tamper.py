@@ -108,7 +108,9 @@ def change_an_entry(db: Database, t: Trail) -> list[Finding]:
 
 
 def change_an_entry_and_its_hash(db: Database, t: Trail) -> list[Finding]:
-    # A tamperer who recomputes the changed entry's own hash breaks the link to the next one.
+    # A tamperer who recomputes the changed entry's own hash — without the key, as a plain
+    # SHA-256 link — leaves an entry that does not carry the key's HMAC, and breaks the link to
+    # the next one.
     drop_append_only_triggers(db, "audit_entries")
     [entry] = [e for e in entries(db, after=t.edited_created_seq - 1)][:1]
     content = {name: getattr(entry, name) for name in AuditEntry.HASHED}
@@ -122,6 +124,7 @@ def change_an_entry_and_its_hash(db: Database, t: Trail) -> list[Finding]:
     )
     [following] = entries(db, after=entry.seq)[:1]
     return [
+        ("entry_altered", entry.record_type, entry.record_id, entry.seq),
         ("entry_inserted", following.record_type, following.record_id, following.seq),
     ]
 
@@ -170,10 +173,13 @@ def insert_an_entry(db: Database, t: Trail) -> list[Finding]:
         "state_hash": state_hash,
         "prev_hash": last.entry_hash,
     }
-    forged["entry_hash"] = chain_hash(last.entry_hash, forged)
+    forged["entry_hash"] = chain_hash(last.entry_hash, forged)  # without the key: plain
     with db.engine.begin() as conn:
         conn.execute(insert(AuditEntry.__table__), [forged])
-    return [("chain_head_mismatch", "document_version", t.edited, last.seq + 1)]
+    return [
+        ("entry_altered", "document_version", t.edited, last.seq + 1),
+        ("chain_head_mismatch", "document_version", t.edited, last.seq + 1),
+    ]
 
 
 def change_a_record_row(db: Database, t: Trail) -> list[Finding]:

@@ -116,15 +116,27 @@ def _progress() -> Progress:
 def init(
     admin_username: str = typer.Option("admin", help="Username of the first administrator."),
     admin_full_name: str = typer.Option("System Administrator", help="Their full name."),
+    create_roles: bool = typer.Option(
+        False,
+        "--create-roles",
+        help="PostgreSQL, run once as a superuser: create the owner and application roles "
+        "and hand the database over to them (see docs/security.md).",
+    ),
 ) -> None:
     """Create or migrate the database named by PHARMAQMS_DATABASE_URL.
 
-    The first run creates an administrator: its password comes from PHARMAQMS_ADMIN_PASSWORD,
-    or is asked for at the prompt."""
+    A new installation also gets its key file (PHARMAQMS_KEY_FILE, by default beside the
+    SQLite file): keep a copy in custody, the audit trail can't be verified without it. The
+    first run creates an administrator: its password comes from PHARMAQMS_ADMIN_PASSWORD, or
+    is asked for at the prompt."""
     from pharmaqms.kernel.bootstrap import initialise, needs_admin
+    from pharmaqms.kernel.keys import key_file_path
 
     database = get_database()
+    if create_roles and database.dialect != "postgresql":
+        fail("--create-roles is for PostgreSQL: SQLite has no roles")
     password = os.environ.get("PHARMAQMS_ADMIN_PASSWORD")
+    key_existed = key_file_path(database.url).exists()
     initialise(database)
     if needs_admin(database):
         if password is None:
@@ -136,11 +148,40 @@ def init(
         initialise(
             database,
             admin_username=admin_username,
-            admin_password=password,
             admin_full_name=admin_full_name,
+            admin_password=password,
         )
         console.print(f"Administrator [bold]{admin_username}[/] created.")
+    key_path = key_file_path(database.url)
+    if not key_existed:
+        console.print(
+            f"Key file created: {key_path} (mode 0600). Keep a copy in custody, apart from "
+            "the database and its backups: without it the audit trail can't be verified."
+        )
+    if create_roles:
+        _create_roles(database.url)
     console.print(f"Database ready: {database.url}")
+
+
+def _create_roles(url: str) -> None:
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    from pharmaqms.kernel.pgroles import Roles, create_roles
+
+    roles = Roles()
+    engine = create_engine(url)
+    try:
+        create_roles(engine, roles)
+    finally:
+        engine.dispose()
+    parsed = make_url(url)
+    for role, what in ((roles.app, "the application"), (roles.owner, "pharmaqms init")):
+        shown = parsed.set(username=role, password=None).render_as_string(hide_password=True)
+        console.print(f"Roles ready: {what} connects as {shown}")
+    console.print(
+        "Give both roles a password (ALTER ROLE … PASSWORD) unless the server trusts them."
+    )
 
 
 @app.command()
@@ -182,24 +223,34 @@ def demo(
 @handle_errors
 def audit_verify(
     as_json: bool = typer.Option(False, "--json", help="Print the findings as JSON."),
+    expect_head: list[Path] = typer.Option(
+        [],
+        "--expect-head",
+        help="A signed head kept elsewhere (pharmaqms audit head --json): the chain must still "
+        "contain it. Repeat for several.",
+    ),
 ) -> None:
-    """Check the hash chain and every record against its last audit entry.
+    """Check the keyed hash chain, every record against its last audit entry, every signature
+    against its signing entry and every sealed data row against its seal.
 
     Exit code 0 when intact, 1 with the findings when anything was changed, removed or
-    inserted behind the application's back."""
+    inserted behind the application's back (or when there is no audit trail at all)."""
     from pharmaqms.kernel.verify import verify
 
+    expected = [_read_head_file(path) for path in expect_head]
     with _progress() as progress, unit_of_work(write=False) as session:
         task = progress.add_task("verifying", total=None)
-        report = verify(session, lambda _stage, n: progress.advance(task, n))
+        report = verify(
+            session, lambda _stage, n: progress.advance(task, n), expected_heads=expected
+        )
     if as_json:
         echo_json(report.as_dict())
     else:
         if report.intact:
             console.print(
                 f"[green]intact[/]: {report.entries:,} audit entries, {report.records:,} "
-                f"records, {report.signatures:,} signatures; head {report.head_seq} "
-                f"{report.head_hash[:16]}…"
+                f"records, {report.signatures:,} signatures, {report.data_rows:,} data rows; "
+                f"head {report.head_seq} {report.head_hash[:16]}…"
             )
         else:
             table = Table(title=f"{len(report.findings)} finding(s): the audit trail is NOT intact")
@@ -212,17 +263,39 @@ def audit_verify(
     raise typer.Exit(0 if report.intact else 1)
 
 
+def _read_head_file(path: Path) -> Any:
+    if path.stat().st_size > 64 * 1024:
+        fail(f"{path} is too large to be a signed head")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as err:
+        fail(f"{path} is not a signed head (JSON): {err}")
+
+
 @audit_app.command("head")
 @handle_errors
-def audit_head() -> None:
-    """Print the chain head (sequence and hash): keep it elsewhere to detect a rewrite."""
-    from pharmaqms.kernel.models import AuditChainHead
+def audit_head(
+    as_json: bool = typer.Option(False, "--json", help="Print the signed head as JSON."),
+) -> None:
+    """Print the chain head (sequence, hash, time) signed with the installation's key. Keep it
+    elsewhere: `pharmaqms audit verify --expect-head FILE` finds a cut or a rewrite of the
+    trail up to it."""
+    from pharmaqms.kernel import clock
+    from pharmaqms.kernel.chain import signed_head
+    from pharmaqms.kernel.keys import keyring_for
 
+    database = get_database()
     with unit_of_work(write=False) as session:
-        head = session.get(AuditChainHead, 1)
-        if head is None:
-            fail("the database is not initialised")
-        typer.echo(json.dumps({"seq": head.seq, "entry_hash": head.entry_hash}))
+        document = signed_head(
+            session.connection(), keyring_for(str(database.engine.url)), clock.now().isoformat()
+        )
+    if as_json:
+        typer.echo(json.dumps(document, sort_keys=True))
+    else:
+        console.print(
+            f"entry {document['seq']} {document['entry_hash']} at {document['at']}\n"
+            f"key {document['key_id']}, signature {document['signature'][:32]}…"
+        )
 
 
 @user_app.command("add")

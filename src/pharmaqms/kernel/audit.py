@@ -19,18 +19,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, event, insert, select, update
+from sqlalchemy import Connection, Dialect, event, insert
 from sqlalchemy.orm import Session, attributes, object_mapper
 
 from pharmaqms.kernel import clock
-from pharmaqms.kernel.canonical import canonical_json, json_string, plain, sha256_hex
+from pharmaqms.kernel.canonical import canonical_json, plain
+from pharmaqms.kernel.chain import entry_text, link, move_head, plain_link, writable_head
 from pharmaqms.kernel.errors import QMSError, ReasonRequired
 from pharmaqms.kernel.identity import Actor
-from pharmaqms.kernel.models import AuditChainHead, AuditEntry
+from pharmaqms.kernel.keys import Keyring
+from pharmaqms.kernel.models import AuditEntry
 from pharmaqms.kernel.numbering import allocate_number
 from pharmaqms.kernel.records import BOOKKEEPING, Audited, GxPRecord, Versioned
 
-GENESIS = "0" * 64
 _CONTEXT = "pharmaqms.change_context"
 _PENDING = "pharmaqms.pending_audit"
 MASK = "***"
@@ -78,6 +79,12 @@ def changes(
             session.info.pop(_CONTEXT, None)
         else:
             session.info[_CONTEXT] = previous
+
+
+def current_change(session: Session) -> ChangeContext | None:
+    """The change context open on ``session``, if any."""
+    context: ChangeContext | None = session.info.get(_CONTEXT)
+    return context
 
 
 def _changed_columns(obj: Audited) -> dict[str, tuple[Any, Any]]:
@@ -195,49 +202,23 @@ def entry_content(row: Any) -> dict[str, Any]:
     return {name: getattr(row, name) for name in AuditEntry.HASHED}
 
 
-def entry_text(values: Sequence[Any]) -> str:
-    """``canonical_json`` of an entry given as its ``AuditEntry.HASHED`` values, in that order,
-    with ``occurred_at`` already in its canonical text.
-
-    Written with one template for the entries the chain is made of (ints, strings, nulls): the
-    general path costs three times as much, and ``audit verify`` writes every entry of the
-    trail again. Anything else (a datetime not yet written, an enum, a value a tamperer left
-    in a column of another type) takes the general path, which gives the same bytes."""
-    (seq, at, actor_id, username, name, channel, request_id, action, record_type, record_id,
-     label, changes, reason, state_hash, prev_hash) = values  # fmt: skip
-    try:
-        if (
-            type(seq) is not int
-            or type(at) is not str
-            or (actor_id is not None and type(actor_id) is not int)
-            or (record_id is not None and type(record_id) is not int)
-        ):
-            raise TypeError("not an entry's plain types")
-        q = json_string  # raises TypeError for anything but a str
-        return (
-            f'{{"action":{q(action)},"actor_id":{_NULL if actor_id is None else actor_id},'
-            f'"actor_name":{q(name)},"actor_username":{q(username)},"changes":{q(changes)},'
-            f'"channel":{q(channel)},"occurred_at":{q(at)},"prev_hash":{q(prev_hash)},'
-            f'"reason":{_NULL if reason is None else q(reason)},'
-            f'"record_id":{_NULL if record_id is None else record_id},'
-            f'"record_label":{q(label)},"record_type":{q(record_type)},'
-            f'"request_id":{_NULL if request_id is None else q(request_id)},"seq":{seq},'
-            f'"state_hash":{_NULL if state_hash is None else q(state_hash)}}}'
-        )
-    except TypeError:
-        return canonical_json(dict(zip(AuditEntry.HASHED, values, strict=True)))
-
-
-_NULL = "null"
 _ENTRY_KEY_SET = frozenset(AuditEntry.HASHED)
 
 
-def chain_hash(prev_hash: str, content: dict[str, Any]) -> str:
+def _text(content: dict[str, Any]) -> str:
     if content.keys() == _ENTRY_KEY_SET:  # an entry: its fields are known and flat
-        text = entry_text([content[name] for name in AuditEntry.HASHED])
-    else:
-        text = canonical_json(content)
-    return sha256_hex(prev_hash + text)
+        return entry_text([content[name] for name in AuditEntry.HASHED])
+    return canonical_json(content)
+
+
+def chain_hash(prev_hash: str, content: dict[str, Any]) -> str:
+    """The unkeyed link: entries written before a chain was keyed (and what someone without
+    the key can compute)."""
+    return plain_link(prev_hash, _text(content))
+
+
+def keyed_chain_hash(keyring: Keyring, prev_hash: str, content: dict[str, Any]) -> str:
+    return link(keyring, prev_hash, _text(content))
 
 
 _INSERT_COLUMNS = (*AuditEntry.HASHED, "entry_hash")
@@ -272,15 +253,12 @@ def _entry_insert(dialect: Dialect) -> tuple[str, Callable[[dict[str, Any]], Any
 
 
 def append_entries(conn: Connection, drafts: Sequence[EntryDraft]) -> list[int]:
-    """Append entries to the chain. The head row is locked (FOR UPDATE on PostgreSQL; on
-    SQLite the writer lock held by this transaction already serialises appends)."""
+    """Append entries to the chain, keyed. The head row is locked (FOR UPDATE on PostgreSQL; on
+    SQLite the writer lock held by this transaction already serialises appends) and checked
+    against the key first: a head moved behind the application's back stops all writing."""
     if not drafts:
         return []
-    head = conn.execute(
-        select(AuditChainHead.seq, AuditChainHead.entry_hash)
-        .where(AuditChainHead.id == 1)
-        .with_for_update()
-    ).one()
+    head, keyring = writable_head(conn)
     seq, prev_hash = head.seq, head.entry_hash
     now = clock.now()
     # The drafts of one flush share a timestamp; its canonical text is formatted once (it was
@@ -310,14 +288,12 @@ def append_entries(conn: Connection, drafts: Sequence[EntryDraft]) -> list[int]:
             "state_hash": draft.state_hash,
             "prev_hash": prev_hash,
         }
-        row["entry_hash"] = prev_hash = chain_hash(prev_hash, row)
+        row["entry_hash"] = prev_hash = keyed_chain_hash(keyring, prev_hash, row)
         row["occurred_at"] = occurred
         rows.append(row)
     statement, parameters = _entry_insert(conn.dialect)
     conn.exec_driver_sql(statement, [parameters(row) for row in rows])
-    conn.execute(
-        update(AuditChainHead).where(AuditChainHead.id == 1).values(seq=seq, entry_hash=prev_hash)
-    )
+    move_head(conn, keyring, head, seq, prev_hash)
     return [r["seq"] for r in rows]
 
 
@@ -350,9 +326,12 @@ def record_event(
 
 
 def install(session_class: type[Session] = Session) -> None:
+    from pharmaqms.kernel import sealing  # it writes its seals with append_entries
+
     if not event.contains(session_class, "before_flush", _before_flush):
         event.listen(session_class, "before_flush", _before_flush)
         event.listen(session_class, "after_flush", _after_flush)
+    sealing.install(session_class)
 
 
 install()

@@ -3,24 +3,84 @@ account, the roles with their default permissions, and the first administrator."
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import audit, auth
+from pharmaqms.kernel.chain import key_the_chain, read_head
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.identity import Actor, Channel
+from pharmaqms.kernel.keys import (
+    KeyFileError,
+    Keyring,
+    create_key_file,
+    key_file_path,
+    load_keyring,
+)
 from pharmaqms.kernel.migrate import upgrade
 from pharmaqms.kernel.models import Role, User
+from pharmaqms.kernel.pgroles import APP_ROLE, OWNER_ROLE, grant_app_privileges, role_exists
 from pharmaqms.kernel.roles import DEFAULT_ROLES, READ_ONLY_ROLES
 from pharmaqms.kernel.uow import unit_of_work
+
+
+def _grant_new_tables(database: Database) -> None:
+    """After a migration run by the owner (or a superuser), the application role gets its
+    rights on the tables it added (kernel/pgroles.py)."""
+    with database.engine.begin() as conn:
+        if not role_exists(conn, APP_ROLE):
+            return  # an installation without separate roles
+        may_grant = conn.execute(
+            text("SELECT rolsuper OR rolname = :owner FROM pg_roles WHERE rolname = current_user"),
+            {"owner": OWNER_ROLE},
+        ).scalar()
+        if may_grant:
+            grant_app_privileges(conn)
+
+
+def ensure_keyed(database: Database) -> Keyring:
+    """The installation's key file, created for a new installation, and the chain keyed with
+    it. A database whose trail is keyed never gets a new key: that would make its whole trail
+    unverifiable, so a lost key file is an incident, not something init papers over."""
+    path = key_file_path(database.url)
+    with database.engine.connect() as conn:
+        head = read_head(conn)
+    if not path.exists():
+        if head is not None and head.key_id is not None:
+            raise KeyFileError(
+                f"this database's audit trail is keyed with key {head.key_id}, and the key file "
+                f"{path} is missing: restore it from its custody copy (a new key would leave "
+                "the whole trail unverifiable)"
+            )
+        create_key_file(path)
+    keyring = load_keyring(path)
+    with unit_of_work(database) as session:
+        keyed_now = key_the_chain(session.connection(), keyring)
+        if keyed_now and head is not None and head.seq > 0:
+            audit.record_event(
+                session,
+                actor=_installer(session),
+                action="audit_trail_keyed",
+                record_type="system",
+                record_label="audit trail",
+                details={"key_id": keyring.audit.id, "keyed_from": head.seq + 1},
+                reason="entries from here on are linked with HMAC under the installation's key",
+            )
+    return keyring
+
+
+def _installer(session: Session) -> Actor:
+    """The system account; before it exists (it is the first row), a provisional identity
+    for the installation itself, because nobody exists yet to act."""
+    if auth.user_by_username(session, auth.SYSTEM_USERNAME) is not None:
+        return auth.system_actor(session, Channel.SYSTEM)
+    return Actor(0, auth.SYSTEM_USERNAME, "pharmaqms (system)", frozenset(), frozenset({"*"}))
 
 
 def _ensure_system_user(session: Session) -> None:
     if auth.user_by_username(session, auth.SYSTEM_USERNAME) is not None:
         return
-    # The system account is the first row; it is written under a provisional identity because
-    # nobody exists yet to create it.
-    genesis = Actor(0, auth.SYSTEM_USERNAME, "pharmaqms (system)", frozenset(), frozenset({"*"}))
+    genesis = _installer(session)
     with audit.changes(session, actor=genesis, reason="system account created at installation"):
         session.add(
             User(
@@ -71,6 +131,9 @@ def initialise(
     The caller has loaded every module (``pharmaqms.schema``), so that the roles get every
     module's permissions."""
     upgrade(database.engine)
+    if database.dialect == "postgresql":
+        _grant_new_tables(database)
+    ensure_keyed(database)
     with unit_of_work(database) as session:
         _ensure_system_user(session)
     with unit_of_work(database) as session:

@@ -18,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pharmaqms.kernel.db import Base, JSONText
-from pharmaqms.kernel.records import Audited, Versioned
+from pharmaqms.kernel.records import Audited, Versioned, not_gxp
 
 USER_ACCOUNT_FIELDS = frozenset({"username", "full_name", "email", "roles", "is_active"})
 
@@ -187,13 +187,21 @@ class AuditEntry(Base):
 
 class AuditChainHead(Base):
     """The last link of the chain. Appends lock this row, which serialises them, and it lets
-    verification notice entries cut off the end of the chain."""
+    verification notice entries cut off the end of the chain.
+
+    Entries from ``keyed_from`` on are chained with HMAC under the audit key of the key file
+    ``key_id`` names (earlier ones, written before the chain was keyed, with plain SHA-256).
+    ``mac`` is the HMAC of the head itself: without the key nobody can move the head to cut
+    the chain short, or claim it was keyed later than it was."""
 
     __tablename__ = "audit_chain_head"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, nullable=False)
     entry_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    keyed_from: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    key_id: Mapped[str | None] = mapped_column(String(16))
+    mac: Mapped[str | None] = mapped_column(String(64))
 
 
 class ElectronicSignature(Base):
@@ -275,3 +283,18 @@ class Task(Audited, Versioned, Base):
     closed_at: Mapped[datetime | None] = mapped_column()
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     outcome: Mapped[str | None] = mapped_column(String(200))
+
+
+not_gxp(
+    "web_sessions",
+    "browser sessions: who is logged in now; logins and logouts are audit events of their own",
+)
+not_gxp(
+    "password_history",
+    "hashes of a person's earlier passwords, kept only to refuse their reuse; every password "
+    "change is audited on the user (masked)",
+)
+not_gxp(
+    "record_counters",
+    "the next number of each prefix and year; each number is part of its record, audited there",
+)

@@ -17,6 +17,10 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from pharmaqms.kernel.canonical import content_hash
 
 AUDITED_TYPES: dict[str, type[Audited]] = {}
+SEALED_MODELS: dict[str, type[SealedData]] = {}
+# Tables that hold no GxP data, each with the reason: the one list an inspector reads to see
+# what the audit trail does not cover (tests/kernel/test_coverage.py keeps it complete).
+NOT_GXP: dict[str, str] = {}
 
 # Bookkeeping columns: part of the state hash, but not shown as field-level changes, and not
 # part of what a signature covers.
@@ -60,6 +64,28 @@ class Audited:
     def reason_required_for(self, changed: set[str], previous_status: str | None) -> bool:
         """Whether a change of these fields needs a documented reason (Annex 11 §9)."""
         return False
+
+
+class SealedData:
+    """A GxP data row that is recorded once and never changed: a measured value, a result, a
+    scan, an event received. Not audited field by field — there is nothing to change — but
+    append-only by trigger, and every transaction that inserts such rows seals them into the
+    audit chain: one keyed entry per table naming the rows' ids and a digest of their content
+    (kernel/sealing.py). ``audit verify`` recomputes the digests, so a row changed, removed or
+    slipped in behind the application's back is found (ALCOA+ original, enduring)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        table = cls.__dict__.get("__tablename__")
+        if table:
+            if table in SEALED_MODELS and SEALED_MODELS[table] is not cls:
+                raise RuntimeError(f"sealed table {table!r} declared twice")
+            SEALED_MODELS[table] = cls
+
+
+def not_gxp(table: str, reason: str) -> None:
+    """Declare that ``table`` holds no GxP data, and why."""
+    NOT_GXP[table] = reason
 
 
 class Versioned:

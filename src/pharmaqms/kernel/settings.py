@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     site_name: str = "pharmaqms"
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
     var_dir: Path = Path("var")
+    # The secrets the database does not hold (kernel/keys.py); None: beside the SQLite file.
+    key_file: Path | None = None
 
     @model_validator(mode="after")
     def _argon2_memory_fits(self) -> Settings:

@@ -1,30 +1,49 @@
-"""``audit verify``: recompute the hash chain, compare every record with its last audit
-entry and every e-signature with the entry its signing wrote. Finds rows changed, removed or
-inserted behind the application's back, in the audit table, in record tables and in the
-signature table (a signature's own hash is unkeyed: its signing entry is what binds it).
+"""``audit verify``: recompute the keyed hash chain and its head's MAC, compare every record
+with its last audit entry, every e-signature with the entry its signing wrote and every
+sealed data row with its seal. Finds rows changed, removed or inserted behind the
+application's back, in the audit table, in record tables, in the signature table (a
+signature's own hash is unkeyed: its signing entry is what binds it) and in the data tables.
 
-The chain is unkeyed SHA-256: someone who can write the database *and* recompute every later
-hash could forge a consistent chain. Keeping the head hash elsewhere (``audit head``) closes
-that; triggers stop mistakes, the chain exposes tampering, the anchor exposes a rewrite.
+The links are HMACs under the key file's audit key (kernel/chain.py): someone who can write
+the database but does not hold the key can't recompute them. Triggers stop mistakes, the
+keyed chain exposes tampering, a signed head kept elsewhere (``audit head``, checked with
+``--expect-head``) exposes a cut made by someone who kept an old head row.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
-from pharmaqms.kernel.audit import GENESIS, entry_text
 from pharmaqms.kernel.canonical import plain
+from pharmaqms.kernel.chain import (
+    GENESIS,
+    Head,
+    checked_head,
+    entry_text,
+    head_problem,
+    head_still_contained,
+)
+from pharmaqms.kernel.keys import Keyring, keyring_for
 from pharmaqms.kernel.models import AuditChainHead, AuditEntry, ElectronicSignature
 from pharmaqms.kernel.records import AUDITED_TYPES
+from pharmaqms.kernel.sealing import SEAL_ACTION
 from pharmaqms.kernel.signatures import SIGN_ACTION, signature_hash, signing_details
+from pharmaqms.kernel.verify_data import (
+    DataFinding,
+    Seal,
+    check_sealed_data,
+    check_timestamps,
+    parse_seal,
+)
 
 
 @dataclass(frozen=True)
@@ -41,6 +60,7 @@ class VerifyReport:
     entries: int = 0
     records: int = 0
     signatures: int = 0
+    data_rows: int = 0
     head_seq: int = 0
     head_hash: str = GENESIS
     findings: list[Finding] = field(default_factory=list)
@@ -55,6 +75,7 @@ class VerifyReport:
             "entries": self.entries,
             "records": self.records,
             "signatures": self.signatures,
+            "data_rows": self.data_rows,
             "head_seq": self.head_seq,
             "head_hash": self.head_hash,
             "findings": [asdict(f) for f in self.findings],
@@ -128,24 +149,38 @@ def stamp_reader() -> Callable[[Any], Any]:
     return stamp
 
 
+class Chain(NamedTuple):
+    latest: Latest
+    signings: Signings
+    seals: dict[str, list[Seal]]
+    beyond_head: tuple[Any, ...] | None
+    last_seq: int
+    last_hash: str
+
+
 def _check_chain(
-    session: Session, report: VerifyReport, head: AuditChainHead | None, tick: Progress
-) -> tuple[Latest, Signings, tuple[Any, ...] | None, int, str]:
-    """Stream the trail in order and check each entry's hash and link. Returns each record's
-    last entry with a state hash, the signing entries by signature id, the first entry past
-    the chain head (appended behind the application's back), the last sequence number and the
-    last hash.
+    session: Session, report: VerifyReport, head: Head | None, keyring: Keyring, tick: Progress
+) -> Chain:
+    """Stream the trail in order and check each entry's link: an HMAC under the audit key
+    from the head's ``keyed_from`` on, plain SHA-256 before. Returns each record's last entry
+    with a state hash, the signing entries by signature id, the seals by table, the first
+    entry past the chain head (appended behind the application's back), the last sequence
+    number and the last hash.
 
     The entries are read as plain driver rows (no type conversion) and written again with the
     entry template: reading and writing are most of what verify costs."""
     latest: Latest = {}
     signings: Signings = {}
+    seals: dict[str, list[Seal]] = {}
     beyond_head: tuple[Any, ...] | None = None
     head_seq = head.seq if head is not None else None
+    keyed_from = head.keyed_from if head is not None else 1
     expected_seq = 1
     prev_hash = GENESIS
     stamp = stamp_reader()
     sha256 = hashlib.sha256
+    key = keyring.audit.secret
+    keyed = hmac.digest
     findings = report.findings
     columns = ", ".join((*AuditEntry.HASHED, "entry_hash"))
     result = (
@@ -159,7 +194,11 @@ def _check_chain(
             seq = row[_SEQ]
             values = list(row[:_HASH])
             values[_AT] = stamp(values[_AT])
-            digest = sha256(f"{row[_PREV]}{entry_text(values)}".encode()).hexdigest()
+            text = f"{row[_PREV]}{entry_text(values)}".encode()
+            if type(seq) is int and seq < keyed_from:
+                digest = sha256(text).hexdigest()
+            else:
+                digest = keyed(key, text, "sha256").hex()
             if seq != expected_seq:
                 findings.append(_out_of_order(row, expected_seq))
             elif row[_PREV] != prev_hash:
@@ -192,10 +231,14 @@ def _check_chain(
                 latest[(row[_RECORD_TYPE], row[_RECORD_ID])] = (seq, row[_STATE], row[_LABEL])
             elif row[_ACTION] == SIGN_ACTION:
                 _collect_signing(signings, seq, values, row)
+            elif row[_ACTION] == SEAL_ACTION:
+                seal = parse_seal(seq, row[_CHANGES])
+                if seal is not None:
+                    seals.setdefault(seal.table, []).append(seal)
         count += len(rows)
         tick("chain", len(rows))
     report.entries = count
-    return latest, signings, beyond_head, expected_seq - 1, prev_hash
+    return Chain(latest, signings, seals, beyond_head, expected_seq - 1, prev_hash)
 
 
 def _collect_signing(signings: Signings, seq: Any, values: list[Any], row: Any) -> None:
@@ -240,16 +283,93 @@ def _out_of_order(row: Any, expected_seq: int) -> Finding:
     )
 
 
-def verify(session: Session, progress: Progress | None = None) -> VerifyReport:
+def _head_findings(head: Head | None, keyring: Keyring) -> list[Finding]:
+    if head is None:
+        return [
+            Finding(
+                "chain_head_missing",
+                "the audit chain head is missing: removed behind the application's back, so "
+                "a cut at the end of the chain could not be seen from the database alone",
+            )
+        ]
+    problem = head_problem(head, keyring)
+    if problem is None:
+        return []
+    kind = "chain_not_keyed" if head.key_id is None else "chain_head_altered"
+    if head.key_id is not None and head.key_id != keyring.audit.id:
+        kind = "chain_key_mismatch"
+    return [Finding(kind, problem, seq=head.seq)]
+
+
+def _no_trail(message: str) -> Finding:
+    return Finding("no_audit_trail", f"no audit trail: {message}")
+
+
+def _expected_head_findings(
+    session: Session, keyring: Keyring, expected: Sequence[Any]
+) -> list[Finding]:
+    found = []
+    for document in expected:
+        seq, entry_hash, at = checked_head(document, keyring)
+        problem = head_still_contained(session.connection(), seq, entry_hash)
+        if problem == "truncated":
+            found.append(
+                Finding(
+                    "truncated",
+                    f"the signed head of {at} recorded entry {seq}; the chain no longer holds "
+                    "it: the trail was cut short behind the application's back",
+                    seq=seq,
+                )
+            )
+        elif problem == "rewritten":
+            found.append(
+                Finding(
+                    "rewritten",
+                    f"the signed head of {at} recorded entry {seq} with hash "
+                    f"{entry_hash[:16]}…; the chain now holds another entry {seq}: the trail "
+                    "was rewritten from there behind the application's back",
+                    seq=seq,
+                )
+            )
+    return found
+
+
+def verify(
+    session: Session,
+    progress: Progress | None = None,
+    *,
+    keyring: Keyring | None = None,
+    expected_heads: Sequence[Any] = (),
+) -> VerifyReport:
+    """Check everything; ``expected_heads`` are signed heads kept elsewhere (``audit head``)
+    that the chain must still contain."""
     report = VerifyReport()
     tick = progress or (lambda _stage, _n: None)
-    if session.get_bind().dialect.name == "postgresql":
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
         # One snapshot for the whole check: under READ COMMITTED an entry appended while the
         # chain streams, or a record changed after its entries were read, would be reported
         # as tampering. (SQLite's read transaction is a snapshot already.)
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-    head = session.get(AuditChainHead, 1)
-    latest, signings, beyond_head, last_seq, prev_hash = _check_chain(session, report, head, tick)
+    if not inspect(session.connection()).has_table(AuditEntry.__tablename__):
+        report.findings.append(_no_trail("the database holds no pharmaqms tables"))
+        return report
+    keyring = keyring or keyring_for(str(session.connection().engine.url))
+    stored = session.get(AuditChainHead, 1)
+    head = (
+        None
+        if stored is None
+        else Head(stored.seq, stored.entry_hash, stored.keyed_from, stored.key_id, stored.mac)
+    )
+    report.findings.extend(_head_findings(head, keyring))
+    if report.findings and report.findings[0].kind == "chain_key_mismatch":
+        return report  # every keyed link would differ: the wrong key file, or a forged head
+    report.findings.extend(_expected_head_findings(session, keyring, expected_heads))
+    chain = _check_chain(session, report, head, keyring, tick)
+    if report.entries == 0:
+        report.findings.append(_no_trail("the database holds no audit entries"))
+    latest, signings = chain.latest, chain.signings
+    beyond_head, last_seq, prev_hash = chain.beyond_head, chain.last_seq, chain.last_hash
     if head is not None:
         report.head_seq, report.head_hash = head.seq, head.entry_hash
         if beyond_head is not None:
@@ -369,7 +489,14 @@ def verify(session: Session, progress: Progress | None = None) -> VerifyReport:
                 entry.seq,
             )
         )
+    report.data_rows, data_findings = check_sealed_data(session, chain.seals, tick)
+    report.findings.extend(_finding(f) for f in data_findings)
+    report.findings.extend(_finding(f) for f in check_timestamps(session))
     return report
+
+
+def _finding(found: DataFinding) -> Finding:
+    return Finding(found.kind, found.message, found.table, found.row_id, found.seq)
 
 
 def _match_signing(

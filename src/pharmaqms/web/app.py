@@ -9,8 +9,9 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 import pharmaqms.schema  # noqa: F401 - every module's tables, record types and permissions
-from pharmaqms.kernel.db import Database, set_database
+from pharmaqms.kernel.db import Database, get_database, set_database
 from pharmaqms.kernel.http import problems
+from pharmaqms.kernel.keys import keyring_for
 from pharmaqms.lifecycle.production.batchrecords import api as production_batch_records_api
 from pharmaqms.lifecycle.production.kpi import api as production_kpi_api
 from pharmaqms.lifecycle.production.materials import api as production_materials_api
@@ -59,6 +60,9 @@ API_ROUTERS = (
 def create_app(database: Database | None = None) -> FastAPI:
     if database is not None:
         set_database(database)
+    # Refuse to start without the key file, or with one others may read: every audited write
+    # needs it, and a served system that fails at its first write is worse than none.
+    keyring_for(str((database or get_database()).engine.url))
     app = FastAPI(
         title="pharmaqms",
         version="0.1.0",

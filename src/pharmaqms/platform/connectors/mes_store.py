@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, insert, select
 
 from pharmaqms.kernel import audit
+from pharmaqms.kernel.sealing import seal_rows
 from pharmaqms.platform.connectors.measures import Measure, normalise
 from pharmaqms.platform.governance.rules import Checked, Problem
 from pharmaqms.platform.ingest.connector import StoreContext, Stored
@@ -181,6 +182,7 @@ def store_reading(ctx: StoreContext, checked: Checked) -> Stored:
     # A plain INSERT, not an ORM object: readings are append-only and not audited row by row,
     # and keeping thousands of them in the session would slow every later flush.
     reading_id = ctx.session.connection().execute(_INSERT_READING, row).scalar_one()
+    seal_rows(ctx.session, actor=ctx.actor, table=_READINGS.name, ids=(reading_id,))
     reading_stored(ctx.session, ProcessReading(id=reading_id, **row))
     _keep(checked, measure)
     return Stored(entity_id=reading_id, measured_at=v["measured_at"])

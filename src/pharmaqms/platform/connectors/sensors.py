@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
+from pharmaqms.kernel.sealing import seal_rows
 from pharmaqms.platform.connectors.tabular import (
     apply_mapping,
     csv_records,
@@ -48,7 +49,7 @@ CANDIDATES: Table = ExcursionCandidate.__table__  # type: ignore[assignment]
 INSERT_READING = PreparedInsert(
     READINGS, tuple(c.name for c in READINGS.columns if c.name != "id"), returning="id"
 )
-INSERT_CANDIDATE = insert(CANDIDATES)
+INSERT_CANDIDATE = insert(CANDIDATES).returning(CANDIDATES.c.id)
 SENSOR_BY_CODE = select(
     Sensor.id,
     Sensor.code,
@@ -247,10 +248,12 @@ class SensorsConnector:
         )
         if reading_id is None:
             return _existing(ctx.session, sensor, measured_at, temperature, humidity)
+        # Written on the driver's cursor, so no flush hook sees it: sealed by name.
+        seal_rows(ctx.session, actor=ctx.actor, table=READINGS.name, ids=(reading_id,))
         limits = lookups.limits_at(location_id, shipment_id)
         breach = limits.breach(temperature) if limits and temperature is not None else None
         if limits is not None and breach is not None and temperature is not None:
-            connection.execute(
+            candidate_id = connection.execute(
                 INSERT_CANDIDATE,
                 {
                     "reading_id": reading_id,
@@ -265,7 +268,8 @@ class SensorsConnector:
                     "shipment_id": shipment_id,
                     "run_id": ctx.run_id,
                 },
-            )
+            ).scalar_one()
+            seal_rows(ctx.session, actor=ctx.actor, table=CANDIDATES.name, ids=(candidate_id,))
         return Stored(entity_id=reading_id, measured_at=measured_at)
 
 

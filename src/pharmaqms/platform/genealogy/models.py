@@ -15,9 +15,10 @@ from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pharmaqms.kernel.db import Base, JSONText
+from pharmaqms.kernel.records import SealedData
 
 
-class EpcisErrorDeclaration(Base):
+class EpcisErrorDeclaration(SealedData, Base):
     __tablename__ = "epcis_error_declarations"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -45,8 +45,8 @@ class StoreContext:
     received_at: datetime
     mapping: dict[str, Any]
     # Who delivers: a connector that registers master data on the way (a new batch) writes
-    # through the master-data services, which name the actor.
-    actor: Actor | None = None
+    # through the master-data services, which name the actor; data rows are sealed as theirs.
+    actor: Actor
 
 
 class Connector(Protocol):

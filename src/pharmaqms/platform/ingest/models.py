@@ -11,7 +11,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pharmaqms.kernel.db import Base, JSONText
-from pharmaqms.kernel.records import Audited, GxPRecord, Versioned
+from pharmaqms.kernel.records import Audited, GxPRecord, SealedData, Versioned
 
 
 class SourceKind(StrEnum):
@@ -120,7 +120,7 @@ class QuarantinedRow(Audited, Versioned, Base):
         return True
 
 
-class Lineage(Base):
+class Lineage(SealedData, Base):
     """A value that governance changed: the original, the new value and the rule. Append-only."""
 
     __tablename__ = "data_lineage"

@@ -369,26 +369,29 @@ def replay(
     )
     with audit.changes(session, actor=actor, reason=reason):
         session.add(run)
-    stored = connector.store(
-        StoreContext(session, run.id, source.id, now, source.mapping, actor), item.entity, checked
-    )
-    if stored.problems:
-        raise InvalidInput(
-            "the corrected row is still refused: " + "; ".join(p.message for p in stored.problems),
-            reasons=[p.message for p in stored.problems],
+        stored = connector.store(
+            StoreContext(session, run.id, source.id, now, source.mapping, actor),
+            item.entity,
+            checked,
         )
-    for c in checked.corrections:
-        session.add(
-            Lineage(
-                run_id=run.id,
-                entity=item.entity,
-                entity_id=stored.entity_id or 0,
-                field=c.field,
-                original=c.original,
-                corrected=c.corrected,
-                rule=c.rule,
+        if stored.problems:
+            raise InvalidInput(
+                "the corrected row is still refused: "
+                + "; ".join(p.message for p in stored.problems),
+                reasons=[p.message for p in stored.problems],
             )
-        )
+        for c in checked.corrections:
+            session.add(
+                Lineage(
+                    run_id=run.id,
+                    entity=item.entity,
+                    entity_id=stored.entity_id or 0,
+                    field=c.field,
+                    original=c.original,
+                    corrected=c.corrected,
+                    rule=c.rule,
+                )
+            )
     with audit.changes(session, actor=actor, reason=reason, action="replay"):
         item.status = QuarantineStatus.REPLAYED
         item.corrected = plain(corrected)

@@ -11,7 +11,7 @@ from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, Text, Un
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pharmaqms.kernel.db import Base
-from pharmaqms.kernel.records import Audited, Versioned
+from pharmaqms.kernel.records import Audited, SealedData, Versioned
 
 
 class MasterData(Audited, Versioned):
@@ -150,7 +150,7 @@ class Lot(MasterData, Base):
         return f"{kind} {self.item_code}/{self.lot_number}"
 
 
-class MaterialConsumption(Base):
+class MaterialConsumption(SealedData, Base):
     """Material lot → batch: what went into a batch (genealogy, upward trace). Append-only:
     a correction is a new row with a negative quantity and a reference."""
 

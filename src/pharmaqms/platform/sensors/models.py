@@ -16,6 +16,7 @@ from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Uniqu
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pharmaqms.kernel.db import Base
+from pharmaqms.kernel.records import SealedData
 from pharmaqms.platform.masterdata.models import MasterData
 
 
@@ -34,7 +35,7 @@ class StorageAssignment(MasterData, Base):
         return f"storage of product #{self.product_id} at location #{self.location_id}"
 
 
-class ExcursionCandidate(Base):
+class ExcursionCandidate(SealedData, Base):
     __tablename__ = "excursion_candidates"
     __table_args__ = (
         Index("ix_excursion_candidates_location_time", "location_id", "measured_at"),

@@ -11,10 +11,11 @@ from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, Text, Un
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pharmaqms.kernel.db import Base
+from pharmaqms.kernel.records import SealedData
 from pharmaqms.platform.masterdata.models import MasterData
 
 
-class ProcessReading(Base):
+class ProcessReading(SealedData, Base):
     __tablename__ = "process_readings"
     __table_args__ = (
         UniqueConstraint(
@@ -37,7 +38,7 @@ class ProcessReading(Base):
     run_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"))
 
 
-class TestResult(Base):
+class TestResult(SealedData, Base):
     """A QC result: sample, test, value, unit and the specification it was judged against."""
 
     __tablename__ = "test_results"
@@ -85,7 +86,7 @@ class Sensor(MasterData, Base):
         return f"sensor {self.code}"
 
 
-class SensorReading(Base):
+class SensorReading(SealedData, Base):
     __tablename__ = "sensor_readings"
     __table_args__ = (UniqueConstraint("sensor_id", "measured_at"),)
 

@@ -107,9 +107,11 @@ def relink_adverse_event_lots(session: Session, *, actor: Actor) -> int:
     was corrected, or lots were registered by hand). Returns how many links were made; the
     links made are recorded in the audit trail."""
     actor.require("data.ingest", "link adverse-event reports to lots")
-    made = _relink(
-        session, session.scalars(select(AdverseEventLot).where(AdverseEventLot.lot_id.is_(None)))
-    )
+    with audit.changes(session, actor=actor, reason="batch numbers matched to lots again"):
+        made = _relink(
+            session,
+            session.scalars(select(AdverseEventLot).where(AdverseEventLot.lot_id.is_(None))),
+        )
     if made:
         audit.record_event(
             session,

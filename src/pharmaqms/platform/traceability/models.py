@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pharmaqms.kernel.db import Base, JSONText
+from pharmaqms.kernel.records import Audited, SealedData
 from pharmaqms.platform.masterdata.models import MasterData
 
 
@@ -45,7 +46,7 @@ class Shipment(MasterData, Base):
         return f"shipment {self.code}"
 
 
-class InventoryMovement(Base):
+class InventoryMovement(SealedData, Base):
     """Stock of a lot moved from one location to another (or received/issued)."""
 
     __tablename__ = "inventory_movements"
@@ -63,7 +64,7 @@ class InventoryMovement(Base):
     run_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"))
 
 
-class EpcisEvent(Base):
+class EpcisEvent(SealedData, Base):
     """One captured EPCIS event, as received (``document`` keeps the event's JSON) and with the
     fields traceability queries need as columns. Append-only; an error declaration is a new
     event that points at the one it corrects."""
@@ -91,7 +92,7 @@ class EpcisEvent(Base):
     run_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"))
 
 
-class EpcisEventObject(Base):
+class EpcisEventObject(SealedData, Base):
     """Every identifier an event names, with its role, so "which events touched X" is one
     indexed lookup (the traceability queries start here)."""
 
@@ -107,7 +108,7 @@ class EpcisEventObject(Base):
     uom: Mapped[str | None] = mapped_column(String(10))
 
 
-class SerialisedPack(Base):
+class SerialisedPack(SealedData, Base):
     """A commissioned saleable pack (SGTIN) and the batch it belongs to (EU FMD / DSCSA)."""
 
     __tablename__ = "serialised_packs"
@@ -124,7 +125,7 @@ class SerialisedPack(Base):
     event_id: Mapped[int | None] = mapped_column(ForeignKey("epcis_events.id"))
 
 
-class AdverseEventReport(Base):
+class AdverseEventReport(SealedData, Base):
     """An adverse-event report from a feed (openFDA/FAERS drug-event), as received, with the
     fields the platform links on. The pharmacovigilance module owns case processing."""
 
@@ -146,10 +147,12 @@ class AdverseEventReport(Base):
     run_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"))
 
 
-class AdverseEventLot(Base):
-    """An adverse-event report → the lot it cites (matched by lot number and product)."""
+class AdverseEventLot(Audited, Base):
+    """An adverse-event report → the lot it cites (matched by lot number and product). Audited
+    rather than sealed: the link to our lot is made later, once the lot is known."""
 
     __tablename__ = "adverse_event_lots"
+    __audit_type__ = "adverse_event_lot"
     __table_args__ = (UniqueConstraint("report_id", "lot_number", "medicinal_product"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -157,3 +160,6 @@ class AdverseEventLot(Base):
     lot_number: Mapped[str] = mapped_column(String(40), nullable=False, index=True)
     medicinal_product: Mapped[str] = mapped_column(String(200), nullable=False, default="")
     lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"), index=True)
+
+    def audit_label(self) -> str:
+        return f"batch {self.lot_number} cited by adverse-event report {self.report_id}"

@@ -10,9 +10,10 @@ from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pharmaqms.kernel.db import Base
+from pharmaqms.kernel.records import SealedData
 
 
-class Gs1Scan(Base):
+class Gs1Scan(SealedData, Base):
     __tablename__ = "gs1_scans"
     __table_args__ = (
         # One row per identifier and source: scanning the same pack again is a duplicate.

@@ -20,6 +20,7 @@ from tests.lifecycle.production.monitoring.setup import (
     series,
 )
 
+from pharmaqms.kernel import audit
 from pharmaqms.kernel.clock import FrozenClock
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.models import Task
@@ -82,8 +83,8 @@ def _store(db: Database, people: Any, rows: list[dict[str, Any]]) -> None:
                 unit=row["unit"],
                 measured_at=datetime.fromisoformat(row["measured_at"]),
             )
-            s.add(stored)
-            s.flush()
+            with audit.changes(s, actor=people.supervisor):  # as a connector, naming who
+                s.add(stored)
             reading_stored(s, stored)
 
 

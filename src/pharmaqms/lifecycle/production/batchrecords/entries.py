@@ -332,8 +332,8 @@ def dispense_material(
         consumed_at=now,
         recorded_by_id=actor.user_id,
     )
-    session.add(consumption)
-    session.flush()
+    with audit.changes(session, actor=actor):  # the consumption is sealed as theirs
+        session.add(consumption)
     within = line.low <= amount <= line.high
     entry = StepEntry(
         batch_record_id=record.id,
@@ -497,17 +497,18 @@ def correct_entry(
         )
         if old is not None:
             # The genealogy is append-only: the first consumption is reversed by a row of its own.
-            session.add(
-                MaterialConsumption(
-                    batch_id=old.batch_id,
-                    material_lot_id=old.material_lot_id,
-                    quantity=-old.quantity,
-                    unit=old.unit,
-                    step=f"{old.step} (reversed: entry #{entry.id} corrected)"[:120],
-                    consumed_at=clock.now(),
-                    recorded_by_id=actor.user_id,
+            with audit.changes(session, actor=actor, reason=why):
+                session.add(
+                    MaterialConsumption(
+                        batch_id=old.batch_id,
+                        material_lot_id=old.material_lot_id,
+                        quantity=-old.quantity,
+                        unit=old.unit,
+                        step=f"{old.step} (reversed: entry #{entry.id} corrected)"[:120],
+                        consumed_at=clock.now(),
+                        recorded_by_id=actor.user_id,
+                    )
                 )
-            )
         shown = (
             f"lot {entry.text} {entry.value:g} {entry.unit} → "
             f"lot {new.text} {new.value:g} {new.unit}"

@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pharmaqms.kernel.db import Base, JSONText
-from pharmaqms.kernel.records import Audited, GxPRecord
+from pharmaqms.kernel.records import Audited, GxPRecord, SealedData
 
 
 class QualificationStatus(StrEnum):
@@ -101,7 +101,7 @@ class SupplierCertificate(Audited, Base):
         return f"supplier CoA {self.certificate_number}"
 
 
-class SupplierCertificateFile(Base):
+class SupplierCertificateFile(SealedData, Base):
     """The bytes of an attached certificate. Never changed: a new file is a new row."""
 
     __tablename__ = "supplier_certificate_files"

@@ -346,8 +346,8 @@ def attach_certificate(
         stored = SupplierCertificateFile(
             sha256=hashlib.sha256(content).hexdigest(), content=content, stored_at=now
         )
-        session.add(stored)
-        session.flush()
+        with audit.changes(session, actor=actor):  # the file is sealed as theirs
+            session.add(stored)
     certificate = SupplierCertificate(
         lot_id=lot.id,
         supplier_id=lot.supplier_id,

@@ -1,0 +1,214 @@
+"""The key file: the secrets the database does not hold (Part 11 §11.10(c),(e)).
+
+Someone who can write the database can rewrite a plain hash chain from the edit onwards and
+move its head. The audit chain is therefore keyed with a secret kept in a file outside the
+database (``PHARMAQMS_KEY_FILE``; by default beside the SQLite file, ``var/pharmaqms.key`` for
+the default database). Without the file nobody can append an entry, rewrite one or move the
+head undetected; with it, the holder can — so its custody is a control of its own
+(docs/security.md).
+
+The file is JSON, readable by its owner only (mode 0600)::
+
+    {"format": "pharmaqms-keys/1",
+     "keys": {"audit": [{"id": "…", "secret": "<64 hex>", "created_at": "…"}], …}}
+
+Each purpose holds a list so that a purpose whose data can be re-wrapped (the R&D master key)
+can rotate; the audit chain is keyed by the first audit key for its whole life.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import stat
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from sqlalchemy.engine import make_url
+
+from pharmaqms.kernel import clock
+from pharmaqms.kernel.errors import QMSError
+from pharmaqms.kernel.settings import get_settings
+
+FORMAT = "pharmaqms-keys/1"
+AUDIT = "audit"
+
+
+class KeyFileError(QMSError):
+    status = 503
+    code = "key_file_unusable"
+    title = "The key file is missing or unsafe"
+
+
+@dataclass(frozen=True)
+class Key:
+    id: str
+    secret: bytes
+    created_at: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"id": self.id, "secret": self.secret.hex(), "created_at": self.created_at}
+
+
+def _new_key() -> Key:
+    secret = secrets.token_bytes(32)
+    # The id names a key without revealing it: a trail records which key keyed it.
+    key_id = hashlib.sha256(b"pharmaqms key id" + secret).hexdigest()[:16]
+    return Key(key_id, secret, clock.now().isoformat())
+
+
+class Keyring:
+    """The keys of one installation, as read from its key file."""
+
+    def __init__(self, path: Path, keys: dict[str, list[Key]]) -> None:
+        self.path = path
+        self.keys = keys
+
+    @property
+    def audit(self) -> Key:
+        return self.keys[AUDIT][0]
+
+    def mac(self, text: str) -> str:
+        """HMAC-SHA-256 of ``text`` under the audit key (hex)."""
+        return hmac.digest(self.audit.secret, text.encode("utf-8"), "sha256").hex()
+
+    @cached_property
+    def _head_signing_key(self) -> Ed25519PrivateKey:
+        # Derived, not stored: one secret to keep. A published head can then be checked with
+        # the public key alone, by someone who must not be able to forge entries.
+        seed = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=b"pharmaqms audit head"
+        ).derive(self.audit.secret)
+        return Ed25519PrivateKey.from_private_bytes(seed)
+
+    @property
+    def head_public_key(self) -> str:
+        public = self._head_signing_key.public_key()
+        return public.public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
+
+    def sign_head(self, text: str) -> str:
+        return self._head_signing_key.sign(text.encode("utf-8")).hex()
+
+    def head_signature_valid(self, text: str, signature: str, public_key: str) -> bool:
+        try:
+            key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_key))
+            key.verify(bytes.fromhex(signature), text.encode("utf-8"))
+        except (InvalidSignature, ValueError, TypeError):
+            return False
+        return True
+
+
+def key_file_path(database_url: str | None = None) -> Path:
+    """Where the key file is: PHARMAQMS_KEY_FILE, else beside the SQLite database file
+    (``var/pharmaqms.db`` → ``var/pharmaqms.key``), else ``var/pharmaqms.key``."""
+    settings = get_settings()
+    if settings.key_file is not None:
+        return settings.key_file
+    url = make_url(database_url or settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database).with_suffix(".key")
+    return settings.var_dir / "pharmaqms.key"
+
+
+def _check_mode(path: Path) -> None:
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise KeyFileError(
+            f"the key file {path} can be read or written by others (mode {mode:04o}): it must "
+            f"be readable by its owner only (chmod 600 {path})"
+        )
+
+
+def _parse(path: Path, text: str) -> dict[str, list[Key]]:
+    try:
+        document = json.loads(text)
+        if document.get("format") != FORMAT:
+            raise ValueError(f"format {document.get('format')!r}, expected {FORMAT}")
+        keys = {
+            purpose: [Key(k["id"], bytes.fromhex(k["secret"]), k["created_at"]) for k in entries]
+            for purpose, entries in document["keys"].items()
+        }
+        if not keys.get(AUDIT) or len(keys[AUDIT][0].secret) != 32:
+            raise ValueError("no 32-byte audit key")
+    except (ValueError, KeyError, TypeError, AttributeError) as err:
+        raise KeyFileError(f"the key file {path} is not a pharmaqms key file: {err}") from None
+    return keys
+
+
+_LOADED: dict[Path, Keyring] = {}
+_BY_URL: dict[str, Keyring] = {}
+
+
+def load_keyring(path: Path | None = None) -> Keyring:
+    """The installation's keys. Refuses a missing key file and one others may read."""
+    path = (path or key_file_path()).resolve()
+    cached = _LOADED.get(path)
+    if cached is not None:
+        return cached
+    if not path.exists():
+        raise KeyFileError(
+            f"the key file {path} is missing: the audit trail can't be written or verified "
+            "without it. Restore it from its custody copy, or run pharmaqms init for a new "
+            "installation"
+        )
+    _check_mode(path)
+    keyring = Keyring(path, _parse(path, path.read_text(encoding="utf-8")))
+    _LOADED[path] = keyring
+    return keyring
+
+
+def keyring_for(database_url: str) -> Keyring:
+    """The keys of the installation whose database this is (cached per URL: every audited
+    write asks)."""
+    found = _BY_URL.get(database_url)
+    if found is None:
+        found = _BY_URL[database_url] = load_keyring(key_file_path(database_url))
+    return found
+
+
+def create_key_file(path: Path | None = None) -> Keyring:
+    """Write a new key file (mode 0600, never over an existing one)."""
+    path = (path or key_file_path()).resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document: dict[str, Any] = {
+        "format": FORMAT,
+        "keys": {AUDIT: [_new_key().as_dict()]},
+    }
+    # O_EXCL: two processes initialising at once must not each write a key.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(document, handle, indent=2)
+        handle.write("\n")
+    return load_keyring(path)
+
+
+def add_key(path: Path, purpose: str) -> Key:
+    """Add a new key for ``purpose`` (a rotation, or a purpose's first key) to the key file."""
+    keyring = load_keyring(path)
+    key = _new_key()
+    keys = {p: [k.as_dict() for k in entries] for p, entries in keyring.keys.items()}
+    keys.setdefault(purpose, []).append(key.as_dict())
+    tmp = path.with_suffix(path.suffix + ".new")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump({"format": FORMAT, "keys": keys}, handle, indent=2)
+        handle.write("\n")
+    tmp.replace(path)
+    forget_loaded_keys()
+    return key
+
+
+def forget_loaded_keys() -> None:
+    """Read the key files again on next use (tests, and after a key was added)."""
+    _LOADED.clear()
+    _BY_URL.clear()
