@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     site_name: str = "pharmaqms"
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
     var_dir: Path = Path("var")
+    # The ICH E2B(R3) schema package (its multicacheschemas/ and coreschemas/ folders). Not
+    # shipped: it is the user's copy of the ICH files. Unset, E2B exports get every check the
+    # package can make without it.
+    e2b_xsd_dir: Path | None = None
 
     @model_validator(mode="after")
     def _argon2_memory_fits(self) -> Settings:
