@@ -270,17 +270,20 @@ def case_validity(icsr: ICSR) -> Validity:
 # --- what the XML cannot carry --------------------------------------------------------------
 
 
-def _fields(value: Any, element: str = "") -> Iterator[tuple[str, str, Any]]:
-    """(element, field name, value) for every field of every dataclass in the model."""
+def _fields(value: Any, element: str = "", name: str = "") -> Iterator[tuple[str, str, Any]]:
+    """(element, field name, value) for every field of every dataclass in the model, and for
+    every dataclass inside a repeating field."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         for spec in dataclasses.fields(value):
             child = getattr(value, spec.name)
             here = spec.metadata.get("e2b", element)
             yield here, spec.name, child
-            yield from _fields(child, here)
+            yield from _fields(child, here, spec.name)
     elif isinstance(value, tuple):
         for item in value:
-            yield from _fields(item, element)
+            if dataclasses.is_dataclass(item):
+                yield element, name, item
+            yield from _fields(item, element, name)
 
 
 def export_blockers(icsr: ICSR) -> tuple[ValidationIssue, ...]:
@@ -301,8 +304,7 @@ def export_blockers(icsr: ICSR) -> tuple[ValidationIssue, ...]:
             issues.append(ValidationIssue(element, "a MedDRA term with neither code nor version"))
         if isinstance(value, TermId) and value.code is None and value.version is None:
             issues.append(ValidationIssue(element, "a term with neither code nor version"))
-        if getattr(value, "mpid", None) is not None and getattr(value, "phpid", None) is not None:
-            issues.append(ValidationIssue(element, "both MPID and PhPID (the IG carries one)"))
+        issues += _product_id_blockers(element, value)
         if (
             isinstance(value, PrimarySource | Sender)
             and value.middle_name is not None
@@ -345,6 +347,17 @@ def export_blockers(icsr: ICSR) -> tuple[ValidationIssue, ...]:
     if len(set(drug_ids)) != len(drug_ids):
         issues.append(ValidationIssue("G.k", "two drugs share an id"))
     return tuple(issues)
+
+
+def _product_id_blockers(element: str, value: Any) -> Iterator[ValidationIssue]:
+    # MPID and PhPID share one <code> element; only its code system tells them apart.
+    mpid, phpid = getattr(value, "mpid", None), getattr(value, "phpid", None)
+    if mpid is not None and phpid is not None:
+        yield ValidationIssue(element, "both MPID and PhPID (the IG carries one)")
+    if mpid is not None and mpid.system in (None, OID.PHPID):
+        yield ValidationIssue(element, f"an MPID needs its own code system (e.g. {OID.MPID})")
+    if phpid is not None and phpid.system != OID.PHPID:
+        yield ValidationIssue(element, f"a PhPID needs code system {OID.PHPID}")
 
 
 # --- what an E2B receiver asks ---------------------------------------------------------------

@@ -60,7 +60,7 @@ def _document(parent: Any, code: str, document: Document | None, reference: Any 
     if document is not None:
         if document.title is not None:
             sub(node, "title", document.title)
-        if document.data_b64 is not None or document.media_type is not None:
+        if (document.data_b64, document.media_type, document.compression) != (None, None, None):
             sub(
                 node,
                 "text",

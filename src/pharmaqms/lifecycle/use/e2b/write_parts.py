@@ -154,11 +154,17 @@ def _history(
 
 
 def _product_code(product: Any, mpid: TermId | None, phpid: TermId | None) -> None:
-    # One <code> element: the IG has MPID or PhPID, and the code system tells which.
+    # One <code> element: the IG has MPID or PhPID, and the code system tells which
+    # (export_blockers makes sure it does).
     chosen = mpid if mpid is not None else phpid
     if chosen is not None:
-        system = chosen.system or (OID.MPID if mpid is not None else OID.PHPID)
-        sub(product, "code", code=chosen.code, codeSystem=system, codeSystemVersion=chosen.version)
+        sub(
+            product,
+            "code",
+            code=chosen.code,
+            codeSystem=chosen.system,
+            codeSystemVersion=chosen.version,
+        )
 
 
 def _past_drugs(parent: Any, drugs: tuple[PastDrug, ...]) -> None:
@@ -603,7 +609,7 @@ def _drug(organizer: Any, drug: Drug) -> None:
                     what,
                     "code",
                     code=substance.term.code,
-                    codeSystem=substance.term.system or OID.SUBSTANCE,
+                    codeSystem=substance.term.system,
                     codeSystemVersion=substance.term.version,
                 )
             if substance.name is not None:
