@@ -145,9 +145,10 @@ class HL7Time:
             out += f"{sign}{hours:02}{minutes:02}"
         return out
 
-    def _local_bounds(self) -> tuple[datetime, datetime]:
-        # The period covered, as wall-clock times in the value's own (possibly unknown) zone,
-        # expressed on a UTC clock face so that arithmetic is aware-datetime arithmetic.
+    def local_bounds(self) -> tuple[datetime, datetime]:
+        """The period covered, [start, end), as wall-clock times in the value's own (possibly
+        unknown) zone, written on a UTC clock face so that arithmetic stays aware. Two values
+        from one sender without a zone compare on these."""
         start = datetime(
             self.year,
             self.month or 1,
@@ -173,13 +174,13 @@ class HL7Time:
 
     def earliest(self) -> datetime:
         """The earliest UTC instant the value may stand for."""
-        start, _ = self._local_bounds()
+        start, _ = self.local_bounds()
         shift = _EAST if self.utc_offset is None else timedelta(minutes=self.utc_offset)
         return start - shift
 
     def latest(self) -> datetime:
         """The UTC instant just after the latest one the value may stand for."""
-        _, end = self._local_bounds()
+        _, end = self.local_bounds()
         shift = -_WEST if self.utc_offset is None else timedelta(minutes=self.utc_offset)
         return end - shift
 

@@ -47,6 +47,9 @@ def _is_before(end: Any, start: Any) -> bool:
     """True only when ``end`` is certainly before ``start``, whatever the precision."""
     if not isinstance(end, HL7Time) or not isinstance(start, HL7Time):
         return False
+    if end.utc_offset == start.utc_offset:
+        # Same zone (or both the sender's unstated local zone): compare the wall clock.
+        return end.local_bounds()[1] <= start.local_bounds()[0]
     return end.latest() <= start.earliest()
 
 
