@@ -102,7 +102,7 @@ def test_our_own_stamp_is_utc_to_the_precision_asked() -> None:
     assert from_datetime(moment).format() == "20240315133005+0000"
     assert from_datetime(moment, Precision.DAY).format() == "20240315"
     with pytest.raises(ValueError):
-        from_datetime(datetime(2024, 3, 15))  # noqa: DTZ001 - the naive value is the point
+        from_datetime(datetime(2024, 3, 15))
 
 
 @given(

@@ -30,6 +30,9 @@ from pharmaqms.lifecycle.use.e2b.codes import (
 from pharmaqms.lifecycle.use.e2b.model import MedDRA, Quantity, SeriousnessCriteria
 
 SAMPLES = Path(__file__).parent / "samples"
+_REACTION = "6f1c3e2a-7b9d-4c1e-9a55-0c2d6b1e8f01"  # the reaction's id in the serious sample
+_NOBODY = "00000000-0000-0000-0000-000000000000"
+_INDENT = " " * 20
 NOW = datetime(2024, 6, 1, tzinfo=UTC)
 
 
@@ -209,8 +212,8 @@ def test_the_same_case_twice_in_a_batch_is_flagged_never_dropped() -> None:
             "D.2.2",
         ),
         (
-            '<id root="6f1c3e2a-7b9d-4c1e-9a55-0c2d6b1e8f01"/>\n                    </adverseEffect',
-            '<id root="00000000-0000-0000-0000-000000000000"/>\n                    </adverseEffect',
+            f'<id root="{_REACTION}"/>\n{_INDENT}</adverseEffect',
+            f'<id root="{_NOBODY}"/>\n{_INDENT}</adverseEffect',
             RefusalReason.DANGLING_REFERENCE,
             "G.k.9.i.1",
         ),
@@ -291,4 +294,4 @@ def test_the_size_is_bounded_before_anything_is_parsed(tmp_path: Path) -> None:
 
 def test_now_must_be_aware() -> None:
     with pytest.raises(ValueError):
-        read_batch(SAMPLES / "negative_age.xml", now=datetime(2024, 6, 1))  # noqa: DTZ001
+        read_batch(SAMPLES / "negative_age.xml", now=datetime(2024, 6, 1))
