@@ -460,7 +460,7 @@ def icsrs(draw: st.DrawFn) -> ICSR:
     )
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(icsrs(), min_size=1, max_size=2))
 def test_any_icsr_the_model_can_hold_survives_write_and_read(batch: list[ICSR]) -> None:
     # given: generated ICSRs the message can carry (the generator keeps to export_blockers)

@@ -8,9 +8,12 @@ tables, no session; case processing builds on it.
 - :func:`write_batch` – ICSRs → batch XML bytes; reading them back gives equal ICSRs.
 - :func:`case_validity` (the four minimum criteria), :func:`structural_issues` (what the IG
   asks), :func:`schema_errors` (the ICH XSD, when the user has the files).
+- :func:`to_fhir` / :func:`from_fhir` – the FHIR R4 ``AdverseEvent`` interchange, for the
+  fields that have a place in FHIR (see ``fhir``).
 """
 
 from pharmaqms.lifecycle.use.e2b.dates import HL7Time, Precision
+from pharmaqms.lifecycle.use.e2b.fhir import from_fhir, to_fhir
 from pharmaqms.lifecycle.use.e2b.findings import plausibility_findings
 from pharmaqms.lifecycle.use.e2b.icsr import (
     ICSR,
@@ -60,9 +63,11 @@ __all__ = [
     "case_validity",
     "configured_schema_errors",
     "export_blockers",
+    "from_fhir",
     "plausibility_findings",
     "read_batch",
     "schema_errors",
     "structural_issues",
+    "to_fhir",
     "write_batch",
 ]

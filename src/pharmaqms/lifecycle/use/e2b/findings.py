@@ -27,15 +27,26 @@ MAX_WEIGHT_KG: Final = Decimal(700)
 MAX_HEIGHT_CM: Final = Decimal(300)
 
 
+_SPECS: dict[type, tuple[tuple[str, str | None], ...]] = {}
+
+
+def field_specs(cls: type) -> tuple[tuple[str, str | None], ...]:
+    """(field name, E2B element) of a model class, computed once per class."""
+    specs = _SPECS.get(cls)
+    if specs is None:
+        specs = _SPECS[cls] = tuple(
+            (f.name, f.metadata.get("e2b")) for f in dataclasses.fields(cls)
+        )
+    return specs
+
+
 def walk(value: Any, element: str = "") -> Iterator[tuple[str, Any]]:
     """Every (E2B element, value) pair in a model value, depth first, in field order."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        if isinstance(value, HL7Time | Quantity):
-            yield element, value
-            return
-        for spec in dataclasses.fields(value):
-            child = getattr(value, spec.name)
-            yield from walk(child, spec.metadata.get("e2b", element))
+    if isinstance(value, HL7Time | Quantity):
+        yield element, value
+    elif hasattr(value, "__dataclass_fields__") and not isinstance(value, type):
+        for name, here in field_specs(type(value)):
+            yield from walk(getattr(value, name), here or element)
     elif isinstance(value, tuple):
         for item in value:
             yield from walk(item, element)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any, Final, TypeVar
 
 from lxml import etree
@@ -37,8 +38,14 @@ class MessageError(Exception):
 # --- reading -------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=512)
+def _compiled(path: str) -> Any:
+    # Compiling an XPath costs more than running it; the reader uses a few hundred paths.
+    return etree.XPath(path, namespaces=NS)
+
+
 def find_all(node: Any, path: str, **variables: str) -> list[Any]:
-    return list(node.xpath(path, namespaces=NS, **variables))
+    return list(_compiled(path)(node, **variables))
 
 
 def find(node: Any, path: str, element: str, **variables: str) -> Any | None:

@@ -25,6 +25,7 @@ from pharmaqms.lifecycle.use.e2b.codes import (
     AuthorRole,
     FirstSender,
     Grouping,
+    NullFlavor,
     Nullification,
     Obs,
     Qualification,
@@ -177,9 +178,8 @@ def read_batch(
         try:
             icsr = read_message(element)
         except MessageError as exc:
-            message_id = code_attr(
-                find_all(element, "h:id")[0] if find_all(element, "h:id") else None, "extension"
-            )
+            ids = find_all(element, "h:id")
+            message_id = code_attr(ids[0], "extension") if ids else None
             results.append(
                 RefusedMessage(
                     position=position,
@@ -461,9 +461,7 @@ def _primary_source(relation: Any) -> PrimarySource:
         **_organisations(entity, "C.2.r.2"),
         telephone=hl7.null_flavour(phone, "C.2.r.2.7")
         or (phone_value.removeprefix("tel:") if phone_value else None),
-        country=None
-        if country is None
-        else (hl7.null_flavour(country, "C.2.r.3") or code_attr(country)),
+        country=_code_or_null(country, "C.2.r.3"),
         qualification=None
         if qualification is None
         else (
@@ -568,23 +566,31 @@ def _literature(event: Any) -> tuple[LiteratureReference, ...]:
     return tuple(out)
 
 
+def _id_or_null(node: Any | None, element: str) -> str | NullFlavor | None:
+    """An identifier (II): its ``extension``, or the null flavour said instead."""
+    if node is None:
+        return None
+    return hl7.null_flavour(node, element) or code_attr(node, "extension")
+
+
+def _code_or_null(node: Any | None, element: str) -> str | NullFlavor | None:
+    """A code (CE / CS): its ``code``, or the null flavour said instead."""
+    if node is None:
+        return None
+    return hl7.null_flavour(node, element) or code_attr(node)
+
+
 def _study(role: Any) -> Study | None:
     study = find(role, "h:subjectOf1/h:researchStudy", "C.5")
     if study is None:
         return None
     registrations = tuple(
         StudyRegistration(
-            number=text_or_null(None, "C.5.1.r.1")
-            if (number := find(r, "h:id", "C.5.1.r.1")) is None
-            else hl7.null_flavour(number, "C.5.1.r.1") or code_attr(number, "extension"),
-            country=None
-            if (
-                place := find(
-                    r, "h:author/h:territorialAuthority/h:governingPlace/h:code", "C.5.1.r.2"
-                )
-            )
-            is None
-            else hl7.null_flavour(place, "C.5.1.r.2") or code_attr(place),
+            number=_id_or_null(find(r, "h:id", "C.5.1.r.1"), "C.5.1.r.1"),
+            country=_code_or_null(
+                find(r, "h:author/h:territorialAuthority/h:governingPlace/h:code", "C.5.1.r.2"),
+                "C.5.1.r.2",
+            ),
         )
         for r in find_all(study, "h:authorization/h:studyRegistration")
     )
@@ -592,9 +598,7 @@ def _study(role: Any) -> Study | None:
     return Study(
         registrations=registrations,
         name=text_or_null(find(study, "h:title", "C.5.2"), "C.5.2"),
-        sponsor_study_number=None
-        if sponsor is None
-        else (hl7.null_flavour(sponsor, "C.5.3") or code_attr(sponsor, "extension")),
+        sponsor_study_number=_id_or_null(sponsor, "C.5.3"),
         study_type=hl7.coded(StudyType, code_attr(find(study, "h:code", "C.5.4")), "C.5.4"),
     )
 

@@ -481,6 +481,13 @@ def _dosage(administration: Any) -> Dosage:
     )
 
 
+def _required_code(enum: type[hl7.E], node: Any | None, element: str) -> hl7.E:
+    value = hl7.coded(enum, code_attr(node), element)
+    if value is None:
+        raise MessageError(RefusalReason.MISSING_ELEMENT, element, "a coded value without a code")
+    return value
+
+
 def _indication(observation: Any) -> Indication:
     value = _value(observation, "G.k.7.r")
     original = None if value is None else find(value, "h:originalText", "G.k.7.r.1")
@@ -587,7 +594,7 @@ def read_drug(administration: Any, fallback_id: str) -> tuple[Drug, dict[str, di
         ),
         action_taken=hl7.coded(ActionTaken, code_attr(action), "G.k.8"),
         additional_info=tuple(
-            hl7.coded(AdditionalDrugInfo, code_attr(_value(o, "G.k.10.r")), "G.k.10.r")  # type: ignore[misc]
+            _required_code(AdditionalDrugInfo, _value(o, "G.k.10.r"), "G.k.10.r")
             for o in find_all(administration, REL2, c=Obs.CODED_DRUG_INFORMATION, s=OID.OBSERVATION)
         ),
         additional_info_text=hl7.text(rel(Obs.ADDITIONAL_INFORMATION, "G.k.11")),

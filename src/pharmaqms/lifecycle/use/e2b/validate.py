@@ -39,6 +39,7 @@ from pharmaqms.lifecycle.use.e2b.codes import (
     NullFlavor,
     ReportType,
 )
+from pharmaqms.lifecycle.use.e2b.findings import field_specs
 from pharmaqms.lifecycle.use.e2b.icsr import ICSR
 from pharmaqms.lifecycle.use.e2b.model import MedDRA, PrimarySource, Quantity, Sender, TermId
 from pharmaqms.lifecycle.use.e2b.model_patient import Patient
@@ -273,17 +274,18 @@ def case_validity(icsr: ICSR) -> Validity:
 def _fields(value: Any, element: str = "", name: str = "") -> Iterator[tuple[str, str, Any]]:
     """(element, field name, value) for every field of every dataclass in the model, and for
     every dataclass inside a repeating field."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        for spec in dataclasses.fields(value):
-            child = getattr(value, spec.name)
-            here = spec.metadata.get("e2b", element)
-            yield here, spec.name, child
-            yield from _fields(child, here, spec.name)
+    if hasattr(value, "__dataclass_fields__") and not isinstance(value, type):
+        for field_name, here in field_specs(type(value)):
+            child = getattr(value, field_name)
+            here = here or element
+            yield here, field_name, child
+            if isinstance(child, tuple) or hasattr(child, "__dataclass_fields__"):
+                yield from _fields(child, here, field_name)
     elif isinstance(value, tuple):
         for item in value:
-            if dataclasses.is_dataclass(item):
+            if hasattr(item, "__dataclass_fields__"):
                 yield element, name, item
-            yield from _fields(item, element, name)
+                yield from _fields(item, element, name)
 
 
 def export_blockers(icsr: ICSR) -> tuple[ValidationIssue, ...]:
