@@ -96,7 +96,9 @@ def test_the_serious_case_is_read_with_its_lot_and_its_seriousness() -> None:
 
 
 def test_partial_dates_and_null_flavours_are_kept_as_sent() -> None:
-    icsr = _only(SAMPLES / "non_serious_partial_dates.xml").icsr
+    result = _only(SAMPLES / "non_serious_partial_dates.xml")
+    assert result.findings == ()  # every null flavour in it has a place in the model
+    icsr = result.icsr
     assert icsr.serious is False
     assert icsr.reactions[0].start == HL7Time(2023, 11)
     [dosage] = icsr.drugs[0].dosages
@@ -145,6 +147,20 @@ def test_a_negative_age_is_a_finding_beside_the_value_not_a_correction() -> None
     assert result.icsr.patient.age == Quantity(Decimal("-67"), "a")
     assert result.findings == (
         Finding(FindingCode.IMPLAUSIBLE_AGE, "D.2.2", "a negative age", "-67"),
+    )
+
+
+def test_a_null_flavour_the_model_has_no_room_for_is_a_finding_not_a_silent_drop() -> None:
+    xml = _sample("serious_hospitalisation.xml").replace(
+        '<value xsi:type="PQ" value="61.5" unit="kg"/>', '<value xsi:type="PQ" nullFlavor="UNK"/>'
+    )
+    result = _only(xml.encode())
+    assert result.icsr.patient.weight_kg is None
+    [finding] = result.findings
+    assert (finding.code, finding.value) == (FindingCode.NULL_FLAVOUR_NOT_HELD, "UNK")
+    assert finding.element == (  # D.3, named by its place in the message
+        "controlActProcess/subject/investigationEvent/component[1]/adverseEventAssessment/"
+        "subject1/primaryRole/subjectOf2[2]/observation/value"
     )
 
 

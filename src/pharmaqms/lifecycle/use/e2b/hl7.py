@@ -8,6 +8,9 @@ requires (HL7 v3 schemas are sequences: order is part of validity).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from functools import lru_cache
@@ -79,10 +82,30 @@ def text(node: Any | None) -> str | None:
     return str(node.text)
 
 
+# The elements whose null flavour the reader put into the model, for the message being read:
+# any other null flavour in the message is reported (a finding), never dropped in silence.
+_HELD: ContextVar[set[str] | None] = ContextVar("e2b_held_null_flavours", default=None)
+
+
+@contextmanager
+def tracking_null_flavours() -> Iterator[set[str]]:
+    held: set[str] = set()
+    token = _HELD.set(held)
+    try:
+        yield held
+    finally:
+        _HELD.reset(token)
+
+
 def null_flavour(node: Any | None, element: str) -> NullFlavor | None:
+    if node is None:
+        return None
     value = code_attr(node, "nullFlavor")
     if value is None:
         return None
+    held = _HELD.get()
+    if held is not None:
+        held.add(node.getroottree().getpath(node))
     try:
         return NullFlavor(value)
     except ValueError:

@@ -176,7 +176,8 @@ def read_batch(
     results: list[MessageResult] = []
     for position, element in enumerate(messages, start=1):
         try:
-            icsr = read_message(element)
+            with hl7.tracking_null_flavours() as held:
+                icsr = read_message(element)
         except MessageError as exc:
             ids = find_all(element, "h:id")
             message_id = code_attr(ids[0], "extension") if ids else None
@@ -192,9 +193,56 @@ def read_batch(
                 )
             )
             continue
-        findings = plausibility_findings(icsr, now=now)
+        findings = plausibility_findings(icsr, now=now) + _unheld_null_flavours(element, held)
         results.append(ParsedMessage(position, batch, icsr, findings))
     return _flag_duplicates(results)
+
+
+# Null flavours that are structure, not data: the lot's instance id (always NI), the code of a
+# linked-report relation (NA), a code-less history or test entry (NI: we hold None), and the
+# open side of a test result range (NINF / PINF: the LT / GT qualifier we hold).
+_STRUCTURAL_NULLS: Final = frozenset(
+    {
+        ("productInstanceInstance", "id"),
+        ("relatedInvestigation", "code"),
+        ("observation", "code"),
+        ("value", "low"),
+        ("value", "high"),
+    }
+)
+
+
+def _where(node: Any, top: Any) -> str:
+    """A readable path from the message to ``node``: local names, [n] among same-named twins."""
+    steps = []
+    while node is not None and node is not top:
+        name = etree.QName(node).localname
+        twins = [s for s in node.getparent() if s.tag == node.tag]
+        steps.append(f"{name}[{twins.index(node) + 1}]" if len(twins) > 1 else name)
+        node = node.getparent()
+    return "/".join(reversed(steps))
+
+
+def _unheld_null_flavours(message: Any, held: set[str]) -> tuple[Finding, ...]:
+    """A null flavour the model has no room for is reported, never dropped in silence."""
+    tree = message.getroottree()
+    found = []
+    for node in find_all(message, ".//*[@nullFlavor]"):
+        parent = node.getparent()
+        key = (etree.QName(parent).localname, etree.QName(node).localname)
+        path = tree.getpath(node)
+        if path in held or key in _STRUCTURAL_NULLS:
+            continue
+        found.append(
+            Finding(
+                FindingCode.NULL_FLAVOUR_NOT_HELD,
+                _where(node, message),
+                f"null flavour {node.get('nullFlavor')} on an element this model has no "
+                "null flavour for: read as absent",
+                str(node.get("nullFlavor")),
+            )
+        )
+    return tuple(found)
 
 
 def _flag_duplicates(results: list[MessageResult]) -> list[MessageResult]:
