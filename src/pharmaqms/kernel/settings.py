@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     var_dir: Path = Path("var")
     # The secrets the database does not hold (kernel/keys.py); None: beside the SQLite file.
     key_file: Path | None = None
+    # The ICH E2B(R3) schema package (its multicacheschemas/ and coreschemas/ folders). Not
+    # shipped: it is the user's copy of the ICH files. Unset, E2B exports get every check the
+    # package can make without it.
+    e2b_xsd_dir: Path | None = None
 
     @model_validator(mode="after")
     def _argon2_memory_fits(self) -> Settings:
