@@ -365,7 +365,7 @@ def assemble_readings(
                     f"{before.temperature_c:g} °C)",
                     position,
                 )
-            warnings.append(f"{where} repeats {earlier} (same time and value): counted once")
+            warnings.append(f"{where} repeats {earlier} exactly: counted once")
             continue
         kept.append(reading)
         positions.append(position)
