@@ -44,6 +44,8 @@ def test_an_interval_beyond_the_gap_factor_is_unknown_time_not_a_long_hold() -> 
     # Then the 20-minute reading holds 10 minutes and the remaining 30 are unknown
     assert holds_min(series) == [10.0] * 5
     assert series.unknown_after_s.tolist() == [0.0, 0.0, 30 * MIN, 0.0, 0.0]
+    assert (series.gap_after.tolist(), series.gap_s.tolist()) == ([2], [30 * MIN])
+    assert series.followed_by_gap(np.array([0, 2, 4])).tolist() == [False, True, False]
     assert series.gaps == (Gap(start=at(30), end=at(60)),)
     assert series.gaps[0].duration_min == 30.0
     assert series.known_s == 50 * MIN

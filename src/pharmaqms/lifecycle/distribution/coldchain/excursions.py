@@ -212,16 +212,14 @@ def find_excursions(series: TemperatureSeries, limits: TemperatureRange) -> Excu
     starts_new = np.empty(out.size, dtype=np.bool_)
     if out.size:
         starts_new[0] = True
-        starts_new[1:] = (np.diff(out) != 1) | (series.unknown_after_s[out[:-1]] > 0)
+        starts_new[1:] = (np.diff(out) != 1) | series.followed_by_gap(out[:-1])
     first_of = np.flatnonzero(starts_new)
     last_of = np.empty_like(first_of)
     last_of[:-1] = first_of[1:] - 1
     if out.size:
         last_of[-1] = out.size - 1
     first, last = out[first_of], out[last_of]
-    unknown_before = np.zeros(first.shape, dtype=np.bool_)
-    after_first = first > 0
-    unknown_before[after_first] = series.unknown_after_s[first[after_first] - 1] > 0
+    unknown_before = (first > 0) & series.followed_by_gap(first - 1)
     if out.size:
         degree_seconds = limits.distance(out_temperatures) * out_holds
         durations = np.add.reduceat(out_holds, first_of)
@@ -240,7 +238,7 @@ def find_excursions(series: TemperatureSeries, limits: TemperatureRange) -> Excu
         max_c=maxima,
         degree_minutes=degree_minutes,
         gap_before=unknown_before,
-        gap_after=series.unknown_after_s[last] > 0,
+        gap_after=series.followed_by_gap(last),
         readings=len(series),
     )
     return ExcursionReport(

@@ -29,7 +29,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -123,15 +123,20 @@ class TemperatureSeries:
 
     Build it with :func:`series_from_arrays` or :func:`assemble_readings`, which check the
     invariants: ``times_us`` strictly increasing; temperatures finite and plausible; ``holds_s``
-    positive; reading *i* stands for ``[times_us[i], times_us[i] + holds_s[i])`` and is followed
-    by ``unknown_after_s[i]`` seconds nobody knows about (0 except before a gap). The arrays are
-    read-only."""
+    positive; reading *i* stands for ``[times_us[i], times_us[i] + holds_s[i])``. Gaps are kept
+    sparse: ``gap_after[k]`` is a reading followed by ``gap_s[k]`` seconds nobody knows about
+    (ascending; empty for a logger that missed nothing). The arrays are read-only; ``min_c``,
+    ``max_c`` and ``known_s`` are computed once."""
 
     times_us: IntArray
     temperatures_c: FloatArray
     holds_s: FloatArray
-    unknown_after_s: FloatArray
+    gap_after: IntArray
+    gap_s: FloatArray
     expected_interval_s: float | None
+    min_c: float
+    max_c: float
+    known_s: float  # the time the readings stand for: the duration weights of the MKT
     warnings: tuple[str, ...] = ()
 
     def __len__(self) -> int:
@@ -151,28 +156,40 @@ class TemperatureSeries:
         return from_microseconds(int(self.times_us[index]))
 
     @property
-    def known_s(self) -> float:
-        """The time the readings stand for: the duration weights of the MKT."""
-        return float(self.holds_s.sum())
+    def unknown_s(self) -> float:
+        return float(self.gap_s.sum())
 
     @property
-    def unknown_s(self) -> float:
-        return float(self.unknown_after_s.sum())
+    def unknown_after_s(self) -> FloatArray:
+        """The unknown seconds after each reading (0 except before a gap), as a full array."""
+        unknown = np.zeros(len(self), dtype=np.float64)
+        unknown[self.gap_after] = self.gap_s
+        return unknown
+
+    def followed_by_gap(self, indices: IntArray) -> BoolArray:
+        """Whether each of these readings is followed by unknown time."""
+        if self.gap_after.size == 0:
+            return np.zeros(indices.shape, dtype=np.bool_)
+        at = np.searchsorted(self.gap_after, indices)
+        found = at < self.gap_after.size
+        found[found] = self.gap_after[at[found]] == indices[found]
+        return found
 
     @property
     def gaps(self) -> tuple[Gap, ...]:
-        found = np.flatnonzero(self.unknown_after_s > 0)
         gaps = []
-        for index in found.tolist():
+        for index, seconds in zip(self.gap_after.tolist(), self.gap_s.tolist(), strict=True):
             start = self.time_at(index) + timedelta(seconds=float(self.holds_s[index]))
-            end = start + timedelta(seconds=float(self.unknown_after_s[index]))
-            gaps.append(Gap(start=start, end=end))
+            gaps.append(Gap(start=start, end=start + timedelta(seconds=seconds)))
         return tuple(gaps)
 
 
 def _readonly(array: NDArray[_Scalar]) -> NDArray[_Scalar]:
-    array.flags.writeable = False
-    return array
+    """A read-only view: the series can't be changed through it, and the caller's array keeps
+    its own flags (no copy of a year of readings)."""
+    view = array.view()
+    view.flags.writeable = False
+    return view
 
 
 def _label(labels: Sequence[str] | None, index: int) -> str:
@@ -185,10 +202,16 @@ def _refuse(message: str, index: int) -> ReadingsRefused:
     return ReadingsRefused(message, extra={"index": index})
 
 
-def _check_temperatures(temperatures: FloatArray, labels: Sequence[str] | None) -> None:
+def _check_temperatures(
+    temperatures: FloatArray, labels: Sequence[str] | None
+) -> tuple[float, float]:
+    """The lowest and highest temperature, refusing the first one that is not plausible.
+    (Two reductions: a NaN makes both comparisons fail, and only then is the culprit looked
+    for.)"""
+    lowest, highest = float(temperatures.min()), float(temperatures.max())
+    if lowest >= PLAUSIBLE_MIN_C and highest <= PLAUSIBLE_MAX_C:
+        return lowest, highest
     plausible = (temperatures >= PLAUSIBLE_MIN_C) & (temperatures <= PLAUSIBLE_MAX_C)
-    if plausible.all():
-        return
     index = int(np.argmin(plausible))
     value = float(temperatures[index])
     where = _label(labels, index)
@@ -203,11 +226,8 @@ def _check_temperatures(temperatures: FloatArray, labels: Sequence[str] | None) 
     )
 
 
-def _check_order(steps: IntArray, labels: Sequence[str] | None) -> None:
-    not_after = steps <= 0
-    if not not_after.any():
-        return
-    index = int(np.argmax(not_after)) + 1
+def _refuse_disorder(steps: IntArray, labels: Sequence[str] | None) -> NoReturn:
+    index = int(np.argmax(steps <= 0)) + 1
     earlier = _label(labels, index - 1)
     if steps[index - 1] == 0:
         raise _refuse(f"{_label(labels, index)} has the same time as {earlier}", index)
@@ -217,45 +237,55 @@ def _check_order(steps: IntArray, labels: Sequence[str] | None) -> None:
     )
 
 
+_NO_GAPS: tuple[IntArray, FloatArray] = (np.zeros(0, np.int64), np.zeros(0, np.float64))
+
+
 def _held_by_stated_hours(
     steps_s: FloatArray, hours: FloatArray, labels: Sequence[str] | None
-) -> tuple[FloatArray, FloatArray]:
+) -> tuple[FloatArray, tuple[IntArray, FloatArray]]:
     holds = hours * SECONDS_PER_HOUR
     bad = ~(np.isfinite(hours) & (hours > 0))
     if bad.any():
         index = int(np.argmax(bad))
         raise _refuse(f"{_label(labels, index)}: hours must be a positive number", index)
-    unknown = np.zeros_like(holds)
-    if steps_s.size:
-        slack = steps_s - holds[:-1]
-        overlap = slack < -HOURS_TOLERANCE_S
-        if overlap.any():
-            index = int(np.argmax(overlap))
-            raise _refuse(
-                f"{_label(labels, index)}: its {float(hours[index]):g} h run past the time of "
-                f"{_label(labels, index + 1)}: the same time would be counted twice",
-                index,
-            )
-        unknown[:-1] = np.where(slack > HOURS_TOLERANCE_S, slack, 0.0)
-    return holds, unknown
+    if steps_s.size == 0:
+        return holds, _NO_GAPS
+    slack = steps_s - holds[:-1]
+    overlap = slack < -HOURS_TOLERANCE_S
+    if overlap.any():
+        index = int(np.argmax(overlap))
+        raise _refuse(
+            f"{_label(labels, index)}: its {float(hours[index]):g} h run past the time of "
+            f"{_label(labels, index + 1)}: the same time would be counted twice",
+            index,
+        )
+    after = np.flatnonzero(slack > HOURS_TOLERANCE_S)
+    return holds, (after, slack[after])
 
 
 def _held_until_next(
-    steps_s: FloatArray, expected_s: float, gap_factor: float
-) -> tuple[FloatArray, FloatArray]:
-    holds = np.empty(steps_s.size + 1, dtype=np.float64)
-    unknown = np.zeros(steps_s.size + 1, dtype=np.float64)
-    if steps_s.size == 0:
-        holds[0] = expected_s
-        return holds, unknown
-    gap = steps_s > gap_factor * expected_s
-    if gap.any():
-        holds[:-1] = np.where(gap, expected_s, steps_s)
-        unknown[:-1] = np.where(gap, steps_s - expected_s, 0.0)
+    steps: IntArray, declared_s: float | None, gap_factor: float
+) -> tuple[FloatArray, float, tuple[IntArray, FloatArray]]:
+    """Holds by sample-and-hold, the expected interval, and the gaps (see the module)."""
+    holds = np.empty(steps.size + 1, dtype=np.float64)
+    intervals = holds[:-1]
+    np.divide(steps, float(MICROSECONDS_PER_SECOND), out=intervals)
+    shortest, longest = float(intervals.min()), float(intervals.max())
+    if declared_s is not None:
+        expected_s = declared_s
+    elif shortest == longest:  # a regular logger: its interval, without sorting a year
+        expected_s = shortest
     else:
-        holds[:-1] = steps_s
-    holds[-1] = expected_s if gap[-1] else steps_s[-1]
-    return holds, unknown
+        expected_s = float(np.median(intervals))
+    last_interval = float(intervals[-1])
+    threshold = gap_factor * expected_s
+    holds[-1] = expected_s if last_interval > threshold else last_interval
+    if longest <= threshold:
+        return holds, expected_s, _NO_GAPS
+    after = np.flatnonzero(intervals > threshold)
+    unknown = intervals[after] - expected_s
+    intervals[after] = expected_s
+    return holds, expected_s, (after, unknown)
 
 
 def series_from_arrays(
@@ -269,6 +299,7 @@ def series_from_arrays(
     warnings: Sequence[str] = (),
 ) -> TemperatureSeries:
     """The series of readings given as arrays (the fast path for a service or a benchmark).
+    Arrays of the right type are shared, not copied: don't change them afterwards.
 
     ``times``: integer microseconds since the epoch (UTC), or a ``datetime64`` array read as
     UTC. ``hours``: each reading's duration, or None for sample-and-hold from the times.
@@ -292,32 +323,40 @@ def series_from_arrays(
             raise ReadingsRefused(
                 "the expected interval must be positive", field="expected_interval"
             )
-    _check_temperatures(temperatures, labels)
+    lowest, highest = _check_temperatures(temperatures, labels)
     steps = np.diff(times_us)
-    _check_order(steps, labels)
-    steps_s = steps / float(MICROSECONDS_PER_SECOND)
+    if steps.size and steps.min() <= 0:
+        _refuse_disorder(steps, labels)
 
     if hours is not None:
         stated = np.ascontiguousarray(hours, dtype=np.float64)
         if stated.shape != times_us.shape:
             raise ReadingsRefused("hours must give one duration per reading")
-        holds, unknown = _held_by_stated_hours(steps_s, stated, labels)
+        holds, (gap_after, gap_s) = _held_by_stated_hours(
+            steps / float(MICROSECONDS_PER_SECOND), stated, labels
+        )
         expected_s = declared_s
     else:
-        if steps_s.size == 0 and declared_s is None:
+        if steps.size:
+            holds, expected_s, (gap_after, gap_s) = _held_until_next(steps, declared_s, gap_factor)
+        elif declared_s is not None:
+            holds, expected_s, (gap_after, gap_s) = np.array([declared_s]), declared_s, _NO_GAPS
+        else:
             raise _refuse(
                 f"{_label(labels, 0)} is the only reading: it has no duration without hours "
                 "or a declared logging interval",
                 0,
             )
-        expected_s = declared_s if declared_s is not None else float(np.median(steps_s))
-        holds, unknown = _held_until_next(steps_s, expected_s, gap_factor)
     return TemperatureSeries(
         times_us=_readonly(times_us),
         temperatures_c=_readonly(temperatures),
         holds_s=_readonly(holds),
-        unknown_after_s=_readonly(unknown),
+        gap_after=_readonly(gap_after),
+        gap_s=_readonly(gap_s),
         expected_interval_s=expected_s,
+        min_c=lowest,
+        max_c=highest,
+        known_s=float(holds.sum()),
         warnings=tuple(warnings),
     )
 
