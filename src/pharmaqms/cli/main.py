@@ -86,6 +86,7 @@ def _register_subcommands() -> None:
     for module, name in (
         ("pharmaqms.cli.gs1", "gs1"),
         ("pharmaqms.cli.spc", "spc"),
+        ("pharmaqms.cli.coldchain", "coldchain"),
         ("pharmaqms.cli.mqtt", "mqtt"),
         ("pharmaqms.cli.trace", "trace"),
         ("pharmaqms.cli.jobs", "jobs"),
