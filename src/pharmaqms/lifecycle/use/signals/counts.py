@@ -25,7 +25,8 @@ from typing import Final
 
 import numpy as np
 import polars as pl
-from scipy import sparse
+
+from pharmaqms.lifecycle.use.signals.errors import SignalInputError
 
 REPORT: Final = "report_id"
 DRUG: Final = "drug"
@@ -37,10 +38,6 @@ AGE_BREAKS: Final = (18.0, 45.0, 65.0, 75.0)
 AGE_LABELS: Final = ("<18", "18-44", "45-64", "65-74", ">=75")
 UNKNOWN: Final = "unknown"
 _CHUNK: Final = 1_000_000  # pairs per block when summing stratified expected counts
-
-
-class CountingError(ValueError):
-    """Rows that cannot be counted: a missing column, an unknown stratum, no report."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,15 +63,17 @@ def age_band(age: pl.Expr) -> pl.Expr:
 def _check_columns(schema: pl.Schema, stratify_by: Sequence[str]) -> None:
     missing = [c for c in (REPORT, DRUG, EVENT) if c not in schema]
     if missing:
-        raise CountingError(f"the rows have no column {', '.join(missing)}")
+        raise SignalInputError(f"the rows have no column {', '.join(missing)}")
     unknown = [s for s in stratify_by if s not in STRATA]
     if unknown:
-        raise CountingError(
+        raise SignalInputError(
             f"cannot stratify by {', '.join(unknown)}: choose from {', '.join(STRATA)}"
         )
     absent = [s for s in stratify_by if s not in schema]
     if absent:
-        raise CountingError(f"stratified by {', '.join(absent)}, but the rows have no such column")
+        raise SignalInputError(
+            f"stratified by {', '.join(absent)}, but the rows have no such column"
+        )
 
 
 def _stratum_levels(stratify_by: Sequence[str]) -> list[pl.Expr]:
@@ -127,7 +126,7 @@ def count_pairs(
     columns = [REPORT, DRUG, EVENT, *stratify_by]
     data = frame.select(columns).drop_nulls([REPORT, DRUG, EVENT]).collect()
     if data.height == 0:
-        raise CountingError("no report with a drug and an event to count")
+        raise SignalInputError("no report with a drug and an event to count")
     report = _report_codes(data[REPORT])
     drug, drug_names = _codes(data[DRUG])
     event, event_names = _codes(data[EVENT])
@@ -135,7 +134,7 @@ def count_pairs(
     events = int(event.max()) + 1  # type: ignore[arg-type, operator]
     reports_span = int(report.max()) + 1  # type: ignore[arg-type, operator]
     if reports_span * drugs * events >= 2**64:
-        raise CountingError("too many reports, drugs and events to key in 64 bits")
+        raise SignalInputError("too many reports, drugs and events to key in 64 bits")
     cells = drugs * events
     triple = report * cells + drug * events + event
     by_pair = _distinct_count(triple, cells, "a")

@@ -27,6 +27,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, special
 
+from pharmaqms.lifecycle.use.signals.disproportionality import gamma_quantile
+from pharmaqms.lifecycle.use.signals.errors import SignalInputError
+
 Floats = NDArray[np.float64]
 
 # Starting points of the fit, openEBGM's documented examples for theta_init: a fit that
@@ -45,10 +48,6 @@ BINS_PER_COUNT: Final = 200
 _BOUND: Final = 1e-8  # shapes, rates and P stay inside (0, ∞) and (0, 1)
 
 
-class PriorError(ValueError):
-    """Hyperparameters that do not describe a gamma mixture, or a fit that cannot start."""
-
-
 @dataclass(frozen=True, slots=True)
 class GammaMixturePrior:
     """θ = (α₁, β₁, α₂, β₂, P): shapes, rates, and the weight P of the first component."""
@@ -62,9 +61,9 @@ class GammaMixturePrior:
     def __post_init__(self) -> None:
         values = (self.alpha1, self.beta1, self.alpha2, self.beta2, self.p)
         if not all(np.isfinite(v) and v > 0 for v in values):
-            raise PriorError("alpha1, beta1, alpha2, beta2 and P must be positive numbers")
+            raise SignalInputError("alpha1, beta1, alpha2, beta2 and P must be positive numbers")
         if not self.p < 1:
-            raise PriorError("P, the weight of the first component, must be below 1")
+            raise SignalInputError("P, the weight of the first component, must be below 1")
 
     def as_tuple(self) -> tuple[float, float, float, float, float]:
         return (self.alpha1, self.beta1, self.alpha2, self.beta2, self.p)
@@ -74,11 +73,11 @@ class GammaMixturePrior:
         """``"A1,B1,A2,B2,P"`` as the command line takes it."""
         parts = [part.strip() for part in text.split(",")]
         if len(parts) != 5:
-            raise PriorError(f"a prior is five numbers A1,B1,A2,B2,P; got {len(parts)}")
+            raise SignalInputError(f"a prior is five numbers A1,B1,A2,B2,P; got {len(parts)}")
         try:
             values = [float(part) for part in parts]
         except ValueError as error:
-            raise PriorError(f"a prior is five numbers A1,B1,A2,B2,P: {error}") from error
+            raise SignalInputError(f"a prior is five numbers A1,B1,A2,B2,P: {error}") from error
         return cls(*values)
 
 
@@ -111,7 +110,8 @@ def _log_nbinom(n: Floats, alpha: float, beta: float, expected: Floats) -> Float
         - special.gammaln(alpha)
         - special.gammaln(n + 1)
         + alpha * (np.log(beta) - log_rate)
-        + n * (np.log(expected) - log_rate)
+        + special.xlogy(n, expected)
+        - n * log_rate
     )
     return result
 
@@ -162,8 +162,8 @@ def posterior_quantile(
     shape2, rate2 = prior.alpha2 + n_, prior.beta2 + e_
     log_rate1, log_rate2 = np.log(rate1), np.log(rate2)
     log_gamma1, log_gamma2 = special.gammaln(shape1), special.gammaln(shape2)
-    quantile1 = np.log(special.gammaincinv(shape1, probability)) - log_rate1
-    quantile2 = np.log(special.gammaincinv(shape2, probability)) - log_rate2
+    quantile1 = np.log(gamma_quantile(shape1, probability, log2=False)) - log_rate1
+    quantile2 = np.log(gamma_quantile(shape2, probability, log2=False)) - log_rate2
     first_lower = quantile1 <= quantile2
     lower = np.where(first_lower, quantile1, quantile2)
     upper = np.where(first_lower, quantile2, quantile1)
@@ -327,11 +327,14 @@ def fit_prior(
     e_ = np.asarray(expected, dtype=np.float64).ravel()
     usable = (n_ >= 1) & (e_ > 0) & np.isfinite(e_)
     if not np.any(usable):
-        raise PriorError("no pair with a count of at least 1 and a positive expected count")
+        raise SignalInputError("no pair with a count of at least 1 and a positive expected count")
     points = squash(n_[usable], e_[usable], keep_points=keep_points, bins_per_count=bins_per_count)
     best: tuple[float, Floats, bool] | None = None
     converged = 0
+    optima: list[float] = []
     for start in starts:
+        if len(optima) >= 2 and abs(optima[0] - optima[1]) <= 1e-6 * max(1.0, abs(optima[0])):
+            break  # two starts reached the same optimum: the others would too (autoHyper)
         free0 = np.r_[np.log(start[:4]), special.logit(start[4])]
         result = optimize.minimize(
             _negative_log_likelihood,
@@ -340,15 +343,17 @@ def fit_prior(
             jac=True,
             method="L-BFGS-B",
             bounds=[(-12.0, 12.0)] * 4 + [(-18.0, 18.0)],
-            options={"maxiter": 500, "ftol": 1e-13, "gtol": 1e-7},
+            options={"maxiter": 300, "ftol": 1e-12, "gtol": 1e-6},
         )
         if not np.isfinite(result.fun):
             continue
         converged += bool(result.success)
+        if result.success:
+            optima = sorted([*optima, float(result.fun)])[:2]
         if best is None or result.fun < best[0]:
             best = (float(result.fun), np.asarray(result.x), bool(result.success))
     if best is None:
-        raise PriorError("the likelihood could not be evaluated from any starting point")
+        raise SignalInputError("the likelihood could not be evaluated from any starting point")
     return PriorFit(
         prior=GammaMixturePrior(*_unpack(best[1])),
         log_likelihood=-best[0],
