@@ -1,5 +1,7 @@
 """Seeded synthetic spontaneous reports for bench_signals.py: Zipf-like drug and event
-frequencies, 1–5 drugs and 1–4 events per report, and planted drug–event signals."""
+frequencies, 1–5 drugs and 1–4 events per report, each drug with a profile of events it is
+reported with more often (so that the relative reporting ratios vary from pair to pair, as
+in real databases), and planted drug–event signals."""
 
 from __future__ import annotations
 
@@ -27,13 +29,17 @@ def generate(
     events: int = 2_000,
     planted: int = 50,
     planted_rate: float = 0.3,
+    profile_size: int = 12,
+    profile_rate: float = 0.35,
     seed: int = 20_261_206,
 ) -> pl.DataFrame:
     """One row per report–drug–event triple (the cross product of each report's drugs and
     events), with ``age``, ``sex`` and ``year`` per report; drug and event names as text.
 
-    A report whose first drug is a planted drug names its planted event (instead of its
-    first event) with probability ``planted_rate``."""
+    With probability ``profile_rate`` a report's first event is drawn from its first drug's
+    profile (``profile_size`` events drawn like any other) instead of from all events; a
+    report whose first drug is a planted drug names its planted event instead with
+    probability ``planted_rate``."""
     rng = np.random.default_rng(seed)
     n_drugs = rng.choice(np.arange(1, 6), size=reports, p=DRUG_WEIGHTS)
     n_events = rng.choice(np.arange(1, 5), size=reports, p=EVENT_WEIGHTS)
@@ -42,10 +48,16 @@ def generate(
     drug_start = np.r_[0, np.cumsum(n_drugs)[:-1]]
     event_start = np.r_[0, np.cumsum(n_events)[:-1]]
 
+    event_weights = _zipf(events, 1.0, 3.0)
+    profiles = rng.choice(events, size=(drugs, profile_size), p=event_weights)
+    first_drug = drug_ids[drug_start]
+    typical = rng.random(reports) < profile_rate
+    choice = rng.integers(0, profile_size, reports)
+    event_ids[event_start[typical]] = profiles[first_drug[typical], choice[typical]]
+
     plant = np.full(drugs, -1)
     for drug, event in planted_pairs(drugs, events, planted):
         plant[drug] = event
-    first_drug = drug_ids[drug_start]
     hit = (plant[first_drug] >= 0) & (rng.random(reports) < planted_rate)
     event_ids[event_start[hit]] = plant[first_drug[hit]]
 

@@ -18,6 +18,7 @@ import typer
 from rich.table import Table
 
 from pharmaqms.cli.common import console, fail
+from pharmaqms.kernel.errors import QMSError
 from pharmaqms.lifecycle.use.signals import (
     GammaMixturePrior,
     ScanResult,
@@ -236,7 +237,7 @@ def scan_command(
             thresholds=Thresholds(prr_min=prr_min, chi2_min=chi2_min, eb05_min=eb05_min),
             prior=_prior(prior),
         )
-    except SignalInputError as error:
+    except QMSError as error:  # SignalInputError, or the JSON reader's DocumentRefused
         fail(error.detail)
     except (pl.exceptions.PolarsError, OSError) as error:
         fail(f"{file.name}: cannot read the rows: {str(error).splitlines()[0]}")
