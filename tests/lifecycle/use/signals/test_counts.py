@@ -41,6 +41,18 @@ def test_integer_report_ids_and_a_lazy_frame_count_the_same() -> None:
     assert count_pairs(numbered.lazy()).pairs.equals(count_pairs(ROWS).pairs)
 
 
+def test_report_numbers_too_sparse_to_pack_are_renumbered() -> None:
+    # Report numbers near 2⁶² cannot be packed with drug and event codes into 64 bits as they
+    # are; they are renumbered densely first, and the counts do not change.
+    numbered = ROWS.with_columns(
+        (pl.col("report_id").str.slice(1).cast(pl.Int64) + 2**62).alias("report_id")
+    )
+    assert count_pairs(numbered).pairs.equals(count_pairs(ROWS).pairs)
+    assert count_pairs(numbered, stratify_by=["sex"]).pairs.equals(
+        count_pairs(ROWS, stratify_by=["sex"]).pairs
+    )
+
+
 def test_stratified_expected_counts_sum_over_strata() -> None:
     # Strata by sex: F = {r1, r3}, M = {r2}, unknown = {r4}. Aspirin–headache:
     # F: 1·1/2 (r1 has both), M: 1·1/1, unknown: 0·1/1 → E = 1.5; crude 2·3/4 = 1.5.

@@ -104,6 +104,16 @@ def _report_codes(values: pl.Series) -> pl.Series:
     return values.cast(pl.String).cast(pl.Categorical).to_physical().cast(pl.UInt64)
 
 
+def _span(codes: pl.Series) -> int:
+    return int(codes.max()) + 1  # type: ignore[arg-type]
+
+
+def _dense(codes: pl.Series) -> pl.Series:
+    """Codes renumbered 0, 1, 2… in their order (the same numbers for a column and for the
+    list of its distinct codes)."""
+    return (codes.rank("dense") - 1).cast(pl.UInt64)
+
+
 def _distinct_count(keys: pl.Series, modulus: int, name: str) -> pl.DataFrame:
     """How many distinct ``keys`` fall on each key % modulus: with key = report·modulus + x,
     the number of distinct reports per x."""
@@ -130,11 +140,15 @@ def count_pairs(
     report = _report_codes(data[REPORT])
     drug, drug_names = _codes(data[DRUG])
     event, event_names = _codes(data[EVENT])
-    drugs = int(drug.max()) + 1  # type: ignore[arg-type, operator]
-    events = int(event.max()) + 1  # type: ignore[arg-type, operator]
-    reports_span = int(report.max()) + 1  # type: ignore[arg-type, operator]
-    if reports_span * drugs * events >= 2**64:
-        raise SignalInputError("too many reports, drugs and events to key in 64 bits")
+    if _span(report) * _span(drug) * _span(event) >= 2**63:
+        # Sparse codes (large report numbers, a process-wide categorical dictionary grown by
+        # other data): renumber 0, 1, 2… before packing.
+        report, drug, event = _dense(report), _dense(drug), _dense(event)
+        drug_names = drug_names.with_columns(code=_dense(drug_names["code"]))
+        event_names = event_names.with_columns(code=_dense(event_names["code"]))
+    drugs, events, reports_span = _span(drug), _span(event), _span(report)
+    if reports_span * drugs * events >= 2**63:
+        raise SignalInputError("too many distinct reports, drugs and events to count at once")
     cells = drugs * events
     triple = report * cells + drug * events + event
     by_pair = _distinct_count(triple, cells, "a")
@@ -175,7 +189,9 @@ def count_pairs(
         .join(stratum_of_report, on="r", how="left", maintain_order="left")["s"]
         .cast(pl.UInt64)
     )
-    strata = int(stratum.max()) + 1  # type: ignore[arg-type, operator]
+    strata = _span(stratum)
+    if reports_span * max(drugs, events) * strata >= 2**63:
+        raise SignalInputError("too many distinct reports and strata to count at once")
     expected = _stratified_expected(
         pairs["d"].to_numpy(),
         pairs["e"].to_numpy(),

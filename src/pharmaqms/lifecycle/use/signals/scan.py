@@ -101,7 +101,7 @@ def parse_methods(text: str) -> tuple[Method, ...]:
 def _column(values: np.ndarray, name: str) -> pl.Series:
     """A Float64 column with null wherever the figure is undefined (NaN or ±inf)."""
     series = pl.Series(name, values, dtype=pl.Float64)
-    return series.set(~series.is_finite(), None)  # type: ignore[arg-type]
+    return series.set(~series.is_finite(), None)
 
 
 def _posterior(
