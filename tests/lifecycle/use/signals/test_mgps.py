@@ -105,6 +105,17 @@ def test_quantiles_solve_the_mixture_cdf_for_many_pairs_at_once() -> None:
     assert (mgps.posterior_quantile(DUMOUCHEL, n, e, 0.05) < mgps.ebgm(DUMOUCHEL, n, e)).all()
 
 
+def test_quantiles_from_the_interpolated_start_equal_those_from_the_bracket() -> None:
+    # 60,000 pairs over 20 counts: enough for the per-count table of starting points.
+    rng = np.random.default_rng(4)
+    n = rng.integers(1, 21, 60_000).astype(float)
+    e = np.exp(rng.normal(-1, 2, 60_000))
+    for probability in (0.05, 0.95):
+        table = mgps.posterior_quantile(DUMOUCHEL, n, e, probability)
+        bracket = mgps.posterior_quantile(DUMOUCHEL, n, e, probability, interpolate=False)
+        assert table == pytest.approx(bracket, rel=1e-9)
+
+
 def simulate(prior: mgps.GammaMixturePrior, cells: int, seed: int) -> tuple:
     """Counts of ``cells`` pairs with E log-normal and λ drawn from ``prior``; only the pairs
     reported at least once are returned, as a database would hold them."""

@@ -46,6 +46,7 @@ STARTS: Final = (
 KEEP_POINTS: Final = 200
 BINS_PER_COUNT: Final = 200
 _BOUND: Final = 1e-8  # shapes, rates and P stay inside (0, ∞) and (0, 1)
+HALLEY_LAST_STEP: Final = 1e-5
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,8 +142,9 @@ def posterior_quantile(
     expected: ArrayLike,
     probability: float,
     *,
-    tolerance: float = 1e-10,
+    tolerance: float = 1e-9,
     max_iterations: int = 100,
+    interpolate: bool = True,
 ) -> Floats:
     """The ``probability`` quantile of each pair's posterior gamma mixture (EB05: 0.05).
 
@@ -170,24 +172,25 @@ def posterior_quantile(
     upper = np.where(first_lower, quantile2, quantile1)
     # CDF − probability at the ends: the component whose quantile it is contributes exactly
     # ``probability``; the other one is evaluated once.
-    other_at_lower = np.where(
-        first_lower,
-        special.gammainc(shape2, rate2 * np.exp(lower)),
-        special.gammainc(shape1, rate1 * np.exp(lower)),
+    other_at_lower = special.gammainc(
+        np.where(first_lower, shape2, shape1), np.where(first_lower, rate2, rate1) * np.exp(lower)
     )
-    other_at_upper = np.where(
-        first_lower,
-        special.gammainc(shape1, rate1 * np.exp(upper)),
-        special.gammainc(shape2, rate2 * np.exp(upper)),
+    other_at_upper = special.gammainc(
+        np.where(first_lower, shape1, shape2), np.where(first_lower, rate1, rate2) * np.exp(upper)
     )
     weight_lower = np.where(first_lower, 1 - q, q)  # weight of the *other* component
     f_lower = weight_lower * (other_at_lower - probability)
     f_upper = (1 - weight_lower) * (other_at_upper - probability)
     # Start at the false-position point of the bracket: closer than either end when the
-    # posterior is bimodal (a tight background component, a broad signal component).
+    # posterior is bimodal (a tight background component, a broad signal component); for
+    # many pairs, from a table of exact quantiles per count interpolated in ln E instead.
     with np.errstate(divide="ignore", invalid="ignore"):
         root = lower - f_lower * (upper - lower) / (f_upper - f_lower)
     root = np.where(np.isfinite(root), root, (lower + upper) / 2)
+    if interpolate:
+        table = _interpolated_start(prior, n_, e_, probability)
+        if table is not None:
+            root = np.clip(table, lower, upper)
     side = np.zeros(root.size, dtype=np.int8)  # which end moved last: −1 lower, +1 upper
     active = np.flatnonzero(upper - lower > tolerance)
     for _ in range(max_iterations):
@@ -226,12 +229,46 @@ def posterior_quantile(
         new = np.where(excess == 0, u, new)
         lower[active], upper[active], root[active] = low, high, new
         f_lower[active], f_upper[active], side[active] = f_low, f_high, last
-        done = (np.abs(new - u) <= tolerance * np.maximum(1.0, np.abs(u))) | (
-            high - low <= tolerance
+        # Halley converges cubically: a step of 1e-5 leaves an error near 1e-15, so such a
+        # step ends the pair's search instead of costing one more round to confirm it.
+        step = np.abs(new - u) / np.maximum(1.0, np.abs(u))
+        done = (
+            (step <= tolerance) | (inside & (step <= HALLEY_LAST_STEP)) | (high - low <= tolerance)
         )
         active = active[~done]
     result: Floats = np.exp(root)
     return result.reshape(shape)
+
+
+_GRID: Final = 24  # E points per count in the table of starting quantiles
+
+
+def _interpolated_start(
+    prior: GammaMixturePrior, n: Floats, expected: Floats, probability: float
+) -> Floats | None:
+    """ln quantiles interpolated (linearly in ln E) from exact ones on a grid of ``_GRID``
+    values of E per distinct count: a start one or two Halley steps from the root. None when
+    the table would not be much smaller than the pairs themselves."""
+    counts, where = np.unique(n, return_inverse=True)
+    if n.size < 8 * counts.size * _GRID:
+        return None
+    log_e = np.log(expected)
+    low = np.full(counts.size, np.inf)
+    high = np.full(counts.size, -np.inf)
+    np.minimum.at(low, where, log_e)
+    np.maximum.at(high, where, log_e)
+    width = np.maximum(high - low, 1e-12)
+    steps = np.linspace(0.0, 1.0, _GRID)
+    grid_e = np.exp(low[:, None] + width[:, None] * steps[None, :])
+    grid_n = np.repeat(counts, _GRID).reshape(counts.size, _GRID)
+    table = np.log(
+        posterior_quantile(prior, grid_n, grid_e, probability, interpolate=False)
+    ).reshape(counts.size, _GRID)
+    position = (log_e - low[where]) / width[where] * (_GRID - 1)
+    left = np.clip(np.floor(position).astype(np.int64), 0, _GRID - 2)
+    fraction = position - left
+    start: Floats = table[where, left] * (1 - fraction) + table[where, left + 1] * fraction
+    return start
 
 
 def squash(
