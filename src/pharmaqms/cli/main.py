@@ -90,6 +90,7 @@ def _register_subcommands() -> None:
         ("pharmaqms.cli.mqtt", "mqtt"),
         ("pharmaqms.cli.trace", "trace"),
         ("pharmaqms.cli.jobs", "jobs"),
+        ("pharmaqms.cli.signals", "signals"),
         ("pharmaqms.cli.data", None),  # top level: pharmaqms ingest, export, sources
     ):
         try:

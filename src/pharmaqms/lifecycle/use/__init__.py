@@ -1,0 +1,1 @@
+"""Use: the medicine in patients — adverse events, pharmacovigilance signals."""
