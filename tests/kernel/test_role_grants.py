@@ -305,6 +305,10 @@ def test_an_account_created_with_roles_that_sign_starts_without_them(
     unsigned = admin.post("/api/v1/users", json=new)
     assert unsigned.status_code == 422, unsigned.text
     assert unsigned.json()["field"] == "signature_password"
+    assert unsigned.json()["detail"] == (
+        "qc_analyst signs: a second administrator must approve it. Sign the request for it "
+        "with your password; the account is created without it meanwhile"
+    )
     assert snapshot(db) == before
 
     created = admin.post(

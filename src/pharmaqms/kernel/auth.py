@@ -169,10 +169,11 @@ def add_user(
     roles = check_roles(session, roles)
     signing = [] if provisions(actor) else sorted(set(roles) & role_grants.signing_roles(session))
     if signing and not signature_password:
+        them = "them" if len(signing) > 1 else "it"
         raise InvalidInput(
-            f"{', '.join(signing)} sign: a second administrator must approve "
-            f"{'them' if len(signing) > 1 else 'it'}. Sign the request with your password "
-            "(the account is created without them meanwhile)",
+            f"{', '.join(signing)} sign{'' if len(signing) > 1 else 's'}: a second "
+            f"administrator must approve {them}. Sign the request for {them} with your "
+            f"password; the account is created without {them} meanwhile",
             field="signature_password",
         )
     now = clock.now()
