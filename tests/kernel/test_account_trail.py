@@ -10,7 +10,7 @@ from tests.conftest import People
 from tests.kernel.helpers import entries, row, snapshot
 from tests.support import PASSWORD
 
-from pharmaqms.kernel import auth
+from pharmaqms.kernel import auth, password_resets
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.errors import AccountLocked, AuthenticationFailed, PasswordExpired
 from pharmaqms.kernel.identity import Channel
@@ -19,7 +19,6 @@ from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.kernel.verify import Finding, verify
 
 NEW_PASSWORD = "Fresh-Secret-77!"
-TEMPORARY_PASSWORD = "Temporary-Pw-42"
 
 
 def login(db: Database, username: str, password: str) -> None:
@@ -93,22 +92,18 @@ def test_failures_lockout_unlock_resets_and_logins_leave_the_trail_intact(
     login(db, "qc", PASSWORD)
     check("unlock and login")
     with unit_of_work(db) as s:
-        auth.reset_password(
-            s,
-            actor=people.admin,
-            user_id=qc,
-            new_password=TEMPORARY_PASSWORD,
-            reason="forgotten",
-        )
+        done = password_resets.reset_password(s, actor=people.admin, user_id=qc, reason="forgotten")
+        temporary, reset_id = done.secret, done.reset.id
     with pytest.raises(PasswordExpired):
-        login(db, "qc", TEMPORARY_PASSWORD)
+        login(db, "qc", temporary)
     check("reset and refused login")
     with unit_of_work(db) as s:
-        auth.change_password(
-            s, username="qc", old_password=TEMPORARY_PASSWORD, new_password=NEW_PASSWORD
-        )
+        auth.change_password(s, username="qc", old_password=temporary, new_password=NEW_PASSWORD)
     login(db, "qc", NEW_PASSWORD)
     check("password change and login")
+    with unit_of_work(db) as s:
+        password_resets.confirm_reset(s, actor=people.qc, reset_id=reset_id)
+    check("reset confirmed by its owner")
 
     # then the trail verified intact after every step
     assert steps == [(step, []) for step, _ in steps]
@@ -131,8 +126,8 @@ def test_a_change_of_an_audited_field_bumps_the_version_once(db: Database, peopl
             s,
             actor=people.admin,
             user_id=people.qc.user_id,
-            roles=["qc_analyst", "qa"],
-            reason="covers QA review",
+            roles=["qc_analyst", "auditor"],
+            reason="covers the inspection",
         )
 
     # then the version moved by one, and the trail is intact
@@ -153,14 +148,14 @@ def test_an_account_form_opened_before_a_login_still_saves(db: Database, people:
             admins,
             actor=people.admin,
             user_id=people.qc.user_id,
-            roles=["qc_analyst", "qa"],
-            reason="covers QA review",
+            roles=["qc_analyst", "auditor"],
+            reason="covers the inspection",
         )
         assert held.version == version + 1
 
     # then the change is saved (a login is not an edit of the account) and the trail is intact
     stored = row(db, User, people.qc.user_id)
-    assert stored["roles"] == ["qa", "qc_analyst"]
+    assert stored["roles"] == ["auditor", "qc_analyst"]
     assert stored["version"] == version + 1
     assert stored["last_login_at"] is not None
     assert findings(db) == []

@@ -19,7 +19,7 @@ from tests.kernel.helpers import (
 )
 from tests.support import PASSWORD
 
-from pharmaqms.kernel import audit, auth, clock
+from pharmaqms.kernel import audit, auth, clock, password_resets
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.errors import ReasonRequired
 from pharmaqms.kernel.identity import Channel
@@ -241,14 +241,14 @@ def test_password_hashes_never_appear_in_clear_in_the_trail(db: Database, people
             actor=people.admin,
             username="hana",
             full_name="Hana Hash",
-            roles=["qc_analyst"],
+            roles=["auditor"],
             password=PASSWORD,
         )
         uid, first_hash = user.id, user.password_hash
     with unit_of_work(db) as s:
-        auth.reset_password(
-            s, actor=people.admin, user_id=uid, new_password="Other-Secret-77", reason="lost"
-        )
+        temporary = password_resets.reset_password(
+            s, actor=people.admin, user_id=uid, reason="lost"
+        ).secret
     with unit_of_work(db) as s:
         user = s.get(User, uid)
         assert user is not None
@@ -264,14 +264,16 @@ def test_password_hashes_never_appear_in_clear_in_the_trail(db: Database, people
         trail = " ".join(f"{e.changes} {e.reason}" for e in s.scalars(select(AuditEntry)))
     assert "$argon2" not in trail
     assert first_hash not in trail and second_hash not in trail
-    assert PASSWORD not in trail and "Other-Secret-77" not in trail
+    assert PASSWORD not in trail and temporary not in trail
 
 
 def test_api_token_hashes_are_masked_too(db: Database, people: People) -> None:
     start = head_seq(db)
     with unit_of_work(db) as s:
-        token, raw_token = auth.create_api_token(
-            s, actor=people.qa, user_id=people.qa.user_id, name="lims"
+        qa = auth.user_by_username(s, "qa")
+        assert qa is not None
+        token, raw_token = auth.issue_login_token(
+            s, user=qa, channel=Channel.API, name="lims", valid_days=1
         )
         token_hash = token.token_hash
 

@@ -17,7 +17,7 @@ from tests.kernel.helpers import SOP_BODY, signatures, sop_in_state, transition
 from tests.support import PASSWORD
 
 import pharmaqms.schema
-from pharmaqms.kernel import auth
+from pharmaqms.kernel import auth, password_resets, role_grants
 from pharmaqms.kernel.backup import backup, restore
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.errors import Conflict, DocumentRefused
@@ -72,7 +72,27 @@ def content(db: Database, people: People) -> Database:
     assert len(signatures(db, effective)) == 1
     with unit_of_work(db) as s:
         auth.deactivate_user(s, actor=people.admin, user_id=people.logistics.user_id, reason="left")
-        auth.create_api_token(s, actor=people.admin, user_id=people.qc.user_id, name="lims")
+        lims = auth.add_user(
+            s,
+            actor=people.admin,
+            username="lims",
+            full_name="LIMS interface",
+            roles=["integration"],
+            service_account=True,
+        )
+        auth.create_api_token(s, actor=people.admin, user_id=lims.id, name="lims")
+        # the records of account administration travel with the rest
+        role_grants.request_roles(
+            s,
+            actor=people.admin,
+            user_id=people.rd.user_id,
+            roles=["qa"],
+            reason="covers QA review",
+            password=PASSWORD,
+        )
+        password_resets.reset_password(
+            s, actor=people.admin, user_id=people.qc.user_id, reason="forgotten"
+        )
     for _ in range(5):
         with pytest.raises(auth.AuthenticationFailed), unit_of_work(db) as s:
             auth.authenticate(s, username="pv", password="wrong", channel=auth.Channel.UI)

@@ -11,7 +11,8 @@ from tests.web.support import counts, flash_of
 
 from pharmaqms.kernel import auth
 from pharmaqms.kernel.db import Database
-from pharmaqms.kernel.models import SecurityAlert, User
+from pharmaqms.kernel.identity import Channel
+from pharmaqms.kernel.models import RoleGrantRequest, SecurityAlert, User
 from pharmaqms.kernel.uow import unit_of_work
 
 
@@ -59,16 +60,32 @@ def test_adding_a_user_with_roles_from_the_checkboxes(ui: Any, db: Database) -> 
             "username": "mara.micro",
             "full_name": "Mara Micro",
             "email": "mara@example.org",
-            "roles": ["qc_analyst", "rd_scientist"],
+            "roles": ["auditor", "qc_analyst", "rd_scientist"],
             "password": PASSWORD,
+            "grant_reason": "new microbiologist",
+            "signature_password": PASSWORD,
         },
     )
 
+    # the role that does not sign is given; those that sign wait for a second administrator
     created = user(db, "mara.micro")
     assert response.headers["location"] == f"/admin/users/{created.id}"
-    assert flash_of(client.follow(response).text) == "User mara.micro (Mara Micro) added."
-    assert created.roles == ["qc_analyst", "rd_scientist"]
+    message = flash_of(client.follow(response).text)
+    assert message.startswith(
+        "User mara.micro (Mara Micro) added. The roles qc_analyst, rd_scientist wait for a "
+        "second administrator (RGR-"
+    )
+    assert created.roles == ["auditor"]
     assert created.must_change_password is True
+    with unit_of_work(db, write=False) as s:
+        [request] = s.scalars(select(RoleGrantRequest))
+        assert (request.grantee_id, request.roles, request.reason) == (
+            created.id,
+            ["qc_analyst", "rd_scientist"],
+            "new microbiologist",
+        )
+    page = client.get(f"/admin/users/{created.id}").text
+    assert 'data-testid="pending-grant"' in page
 
 
 def test_a_username_is_never_reused(ui: Any, db: Database) -> None:
@@ -95,7 +112,7 @@ def test_changing_roles_needs_a_reason(ui: Any, db: Database) -> None:
     before = counts(db)
 
     refused = client.post(
-        f"/admin/users/{target.id}/roles", {"roles": ["rd_scientist", "qa"], "reason": ""}
+        f"/admin/users/{target.id}/roles", {"roles": ["rd_scientist", "auditor"], "reason": ""}
     )
     assert "reason" in flash_of(client.follow(refused).text)
     assert counts(db) == before
@@ -103,9 +120,65 @@ def test_changing_roles_needs_a_reason(ui: Any, db: Database) -> None:
 
     done = client.post(
         f"/admin/users/{target.id}/roles",
-        {"roles": ["rd_scientist", "qa"], "reason": "now also QA reviewer"},
+        {"roles": ["rd_scientist", "auditor"], "reason": "helps with the inspection"},
     )
-    assert flash_of(client.follow(done).text) == "Roles of rd: qa, rd_scientist."
+    assert flash_of(client.follow(done).text) == "Roles of rd: auditor, rd_scientist."
+    assert user(db, "rd").roles == ["auditor", "rd_scientist"]
+
+
+def test_a_role_that_signs_is_given_by_a_request_a_second_administrator_approves(
+    ui: Any, db: Database
+) -> None:
+    with unit_of_work(db) as s:
+        auth.add_user(
+            s,
+            actor=auth.system_actor(s, Channel.CLI),
+            username="admin2",
+            full_name="Bea Backup",
+            roles=["admin"],
+            password=PASSWORD,
+            must_change_password=False,
+        )
+    target = user(db, "rd")
+    client = ui("admin")
+    client.get(f"/admin/users/{target.id}")
+    before = counts(db)
+
+    # the roles form does not give it
+    direct = client.post(
+        f"/admin/users/{target.id}/roles", {"roles": ["rd_scientist", "qa"], "reason": "QA too"}
+    )
+    assert flash_of(client.follow(direct).text) == (
+        "qa signs: giving it to rd takes a request that a second administrator approves "
+        "(role-requests)"
+    )
+    assert counts(db) == before
+
+    # the signed request does, once the second administrator approves it
+    client.get(f"/admin/users/{target.id}")
+    asked = client.post(
+        f"/admin/users/{target.id}/role-requests",
+        {"roles": ["qa"], "reason": "QA reviewer for R&D", "password": PASSWORD},
+    )
+    page = client.follow(asked)
+    assert "wait for a second administrator" in flash_of(page.text)
+    assert user(db, "rd").roles == ["rd_scientist"]
+    request_url = asked.headers["location"]
+    assert 'disabled data-transition="approve"' in page.text  # not by the one who asked
+    second = ui("admin2")
+    [line] = [line for line in second.get("/").text.split('data-testid="task"')[1:] if "qa" in line]
+    assert f'href="{request_url}"' in line
+    form = second.get(request_url).text
+    version = re.search(r'name="expected_version" value="(\d+)"', form)
+    assert version
+    approved = second.post(
+        f"{request_url}/transitions/approve",
+        {"password": PASSWORD, "expected_version": version.group(1)},
+        referer=request_url,
+    )
+    assert "Approve as second administrator done, signed “Approved”" in flash_of(
+        second.follow(approved).text
+    )
     assert user(db, "rd").roles == ["qa", "rd_scientist"]
 
 
@@ -156,30 +229,46 @@ def test_unlocking_a_locked_account_and_acknowledging_its_alert_from_the_dashboa
     assert ui("qc").get("/").status_code == 200
 
 
-def test_resetting_a_password_makes_the_user_change_it_at_login(ui: Any, db: Database) -> None:
+def test_resetting_a_password_shows_a_temporary_one_once_which_must_be_changed(
+    ui: Any, db: Database
+) -> None:
     target = user(db, "pv")
     client = ui("admin")
     client.get(f"/admin/users/{target.id}")
 
     response = client.post(
-        f"/admin/users/{target.id}/reset-password",
-        {"new_password": "Temporary-Pass-42!", "reason": "forgot the password"},
+        f"/admin/users/{target.id}/reset-password", {"reason": "forgot the password"}
     )
 
-    assert flash_of(client.follow(response).text) == (
-        "Temporary password set for pv: they must change it at login."
-    )
-    login = ui().client.post("/login", data={"username": "pv", "password": "Temporary-Pass-42!"})
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+    found = re.search(r'data-testid="temporary-password">([^<]+)</p>', response.text)
+    assert found
+    temporary = found.group(1)
+    assert temporary not in client.get(f"/admin/users/{target.id}").text
+    login = ui().client.post("/login", data={"username": "pv", "password": temporary})
     assert login.headers["location"] == "/password?username=pv"
 
 
-def test_an_api_token_is_shown_once_and_works(ui: Any, db: Database) -> None:
-    target = user(db, "logistics")
+def test_an_api_token_is_minted_for_a_service_account_shown_once_and_works(
+    ui: Any, db: Database
+) -> None:
+    with unit_of_work(db) as s:
+        admin = auth.actor_for(s, s.scalars(select(User).where(User.username == "admin")).one())
+        service = auth.add_user(
+            s,
+            actor=admin,
+            username="wms",
+            full_name="WMS interface",
+            roles=["integration"],
+            service_account=True,
+        )
+        service_id = service.id
     client = ui("admin")
-    client.get(f"/admin/users/{target.id}")
+    client.get(f"/admin/users/{service_id}")
 
     response = client.post(
-        f"/admin/users/{target.id}/tokens", {"name": "WMS interface", "valid_days": 30}
+        f"/admin/users/{service_id}/tokens", {"name": "WMS interface", "valid_days": 30}
     )
 
     assert response.status_code == 200
@@ -188,10 +277,26 @@ def test_an_api_token_is_shown_once_and_works(ui: Any, db: Database) -> None:
     assert found
     raw = found.group(1)
     me = client.client.get("/api/v1/me", headers={"authorization": f"Bearer {raw}"})
-    assert me.json()["username"] == "logistics"
-    user_page = client.get(f"/admin/users/{target.id}").text
+    assert me.json()["username"] == "wms"
+    user_page = client.get(f"/admin/users/{service_id}").text
     assert raw not in user_page
     assert f"<code>{raw[:12]}…</code>" in user_page
+
+
+def test_no_token_is_minted_for_a_person(ui: Any, db: Database) -> None:
+    target = user(db, "logistics")
+    client = ui("admin")
+    page = client.get(f"/admin/users/{target.id}").text
+    before = counts(db)
+
+    response = client.post(f"/admin/users/{target.id}/tokens", {"name": "on behalf"})
+
+    assert f'action="/admin/users/{target.id}/tokens"' not in page
+    assert flash_of(client.follow(response).text) == (
+        "logistics is a person: a person gets a token only by logging in with their own "
+        "password; tokens are minted for service accounts"
+    )
+    assert counts(db) == before
 
 
 def test_a_non_administrator_is_refused_the_user_pages_and_their_forms(

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from tests.support import PASSWORD
 from tests.web.support import counts, flash_of, last_audit_action
 
-from pharmaqms.kernel import auth
+from pharmaqms.kernel import auth, password_resets
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.models import User, WebSession
 from pharmaqms.kernel.uow import unit_of_work
@@ -102,12 +102,12 @@ def test_an_expired_password_leads_to_the_change_form_and_the_new_one_works(
     with unit_of_work(db) as s:
         user = s.scalars(select(User).where(User.username == "qp")).one()
         admin = auth.actor_for(s, s.scalars(select(User).where(User.username == "admin")).one())
-        auth.reset_password(
-            s, actor=admin, user_id=user.id, new_password=PASSWORD + "x", reason="forgotten"
-        )
+        temporary = password_resets.reset_password(
+            s, actor=admin, user_id=user.id, reason="forgotten"
+        ).secret
     client = ui()
 
-    refused = client.client.post("/login", data={"username": "qp", "password": PASSWORD + "x"})
+    refused = client.client.post("/login", data={"username": "qp", "password": temporary})
 
     assert refused.headers["location"] == "/password?username=qp"
     form = client.follow(refused)
@@ -119,7 +119,7 @@ def test_an_expired_password_leads_to_the_change_form_and_the_new_one_works(
         "/password",
         {
             "username": "qp",
-            "old_password": PASSWORD + "x",
+            "old_password": temporary,
             "new_password": NEW_PASSWORD,
             "confirm_password": NEW_PASSWORD,
         },

@@ -91,10 +91,16 @@ def cli_actor(username: str | None = None) -> Actor:
     checked as at login (a wrong one counts toward their lockout; an expired one is refused).
     A command run on the server by an operator with shell access acts as the system account;
     the audit trail says so (channel "cli")."""
+    return cli_signer(username)[0]
+
+
+def cli_signer(username: str | None = None) -> tuple[Actor, str | None]:
+    """As ``cli_actor``, with the password the person gave (for a command that signs), or None
+    for the system account, which never signs."""
     name = (username or os.environ.get("PHARMAQMS_USER") or "").strip()
     if not name:
         with unit_of_work(write=False) as session:
-            return auth.system_actor(session, Channel.CLI)
+            return auth.system_actor(session, Channel.CLI), None
     password = os.environ.get("PHARMAQMS_PASSWORD")
     if password is None:
         if not is_interactive():
@@ -105,7 +111,7 @@ def cli_actor(username: str | None = None) -> Actor:
         password = typer.prompt(f"Password of {name}", hide_input=True, err=True)
     with unit_of_work() as session:
         user = auth.authenticate(session, username=name, password=password, channel=Channel.CLI)
-        return auth.actor_for(session, user, Channel.CLI)
+        return auth.actor_for(session, user, Channel.CLI), password
 
 
 def is_interactive() -> bool:

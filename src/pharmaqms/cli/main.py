@@ -19,6 +19,7 @@ from typer.core import TyperGroup
 import pharmaqms.schema  # noqa: F401 - every module's tables: verify and backup need them all
 from pharmaqms.cli.common import (
     cli_actor,
+    cli_signer,
     console,
     echo_json,
     err_console,
@@ -309,8 +310,15 @@ def user_add(
     email: str | None = typer.Option(None),
     service_account: bool = typer.Option(False, "--service-account", help="An integration."),
     acting_as: str | None = typer.Option(None, "--as", help="Administrator acting."),
+    grant_reason: str | None = typer.Option(
+        None, "--grant-reason", help="Why roles that sign are asked for (with --as)."
+    ),
 ) -> None:
-    """Add a user (asks for the initial password; PHARMAQMS_NEW_PASSWORD for scripts)."""
+    """Add a user (asks for the initial password; PHARMAQMS_NEW_PASSWORD for scripts).
+
+    Without --as the system account provisions the account with all its roles. An
+    administrator acting with --as gets the account without the roles that sign: their
+    password signs a request for them, which a second administrator approves."""
     password = None
     if not service_account:
         password = os.environ.get("PHARMAQMS_NEW_PASSWORD")
@@ -318,7 +326,9 @@ def user_add(
             if not is_interactive():
                 fail("set PHARMAQMS_NEW_PASSWORD or run interactively")
             password = getpass.getpass(f"Initial password for {username}: ")
-    actor = cli_actor(acting_as)
+    from pharmaqms.kernel import role_grants
+
+    actor, signer_password = cli_signer(acting_as)
     with unit_of_work() as session:
         user = auth.add_user(
             session,
@@ -329,8 +339,14 @@ def user_add(
             password=password,
             email=email,
             service_account=service_account,
+            signature_password=signer_password,
+            grant_reason=grant_reason,
         )
         console.print(f"User [bold]{user.username}[/] added (id {user.id}).")
+        for waiting in role_grants.pending_for(session, user.id):
+            console.print(
+                f"{waiting.number}: {', '.join(waiting.roles)} wait for a second administrator."
+            )
         if service_account:
             _token, raw = auth.create_api_token(
                 session, actor=actor, user_id=user.id, name="initial token"
@@ -367,18 +383,22 @@ def user_reset_password(
     reason: str = typer.Option(..., help="Why (recorded in the audit trail)."),
     acting_as: str | None = typer.Option(None, "--as"),
 ) -> None:
-    """Set a temporary password (must be changed at next login); unlocks the account."""
-    password = os.environ.get("PHARMAQMS_NEW_PASSWORD")
-    if password is None:
-        if not is_interactive():
-            fail("set PHARMAQMS_NEW_PASSWORD or run interactively")
-        password = getpass.getpass(f"Temporary password for {username}: ")
+    """Reset a password to a temporary one, printed once: it works once and must be changed at
+    the next login. Ends every session and token of the account; its owner confirms the reset
+    before signing again."""
+    from pharmaqms.kernel import password_resets
+
     actor = cli_actor(acting_as)
     with unit_of_work() as session:
-        auth.reset_password(
-            session, actor=actor, user_id=_user_id(username), new_password=password, reason=reason
+        done = password_resets.reset_password(
+            session, actor=actor, user_id=_user_id(username), reason=reason
         )
-    console.print(f"Password of {username} reset; it must be changed at the next login.")
+        secret, expires = done.secret, done.reset.expires_at
+    console.print(
+        f"Password of {username} reset. Temporary password (shown once, valid until "
+        f"{expires:%Y-%m-%d %H:%M} UTC): {secret}",
+        highlight=False,
+    )
 
 
 @user_app.command("list")

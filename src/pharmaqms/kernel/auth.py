@@ -3,6 +3,12 @@
 Failed attempts (login or signature) are counted in their own transaction after the failed
 one rolls back (``QMSError.after_rollback``), so a refusal changes nothing else but is never
 forgotten: five in a row lock the account and raise a security alert.
+
+Administrators manage accounts and never act or sign as someone else: nobody changes their own
+roles; roles that sign need a second administrator (``role_grants``); tokens are minted only
+for service accounts, a person gets one by logging in; a password reset by an administrator
+(``password_resets``) ends the person's sessions and tokens and keeps them from signing until
+they have set their own password and confirmed the reset.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import NoReturn
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,15 +30,21 @@ from pharmaqms.kernel.errors import (
     Conflict,
     InvalidInput,
     NotFound,
+    OwnAccount,
     PasswordExpired,
+    PasswordResetUnconfirmed,
     PermissionDenied,
+    PersonTokenRefused,
     QMSError,
+    SecondApprovalRequired,
+    SegregationOfDuties,
     SignatureRefused,
 )
 from pharmaqms.kernel.identity import Actor, Channel
 from pharmaqms.kernel.models import (
     ApiToken,
     PasswordHistory,
+    PasswordReset,
     Role,
     SecurityAlert,
     User,
@@ -94,7 +107,19 @@ def user_by_username(session: Session, username: str) -> User | None:
 # --- user administration -------------------------------------------------------------------
 
 
-def _check_roles(session: Session, roles: list[str]) -> list[str]:
+def provisions(actor: Actor) -> bool:
+    """The system account on the server's command line, installing and seeding accounts
+    (``pharmaqms init``, ``demo``, ``user add`` without ``--as``): the one actor that gives
+    roles that sign without a second administrator (see docs/security.md)."""
+    return actor.username == SYSTEM_USERNAME and actor.channel in (Channel.CLI, Channel.SYSTEM)
+
+
+def refuse_own_account(actor: Actor, user: User, what: str) -> None:
+    if user.id == actor.user_id:
+        raise OwnAccount(f"nobody {what}: {actor.username} may not do so")
+
+
+def check_roles(session: Session, roles: list[str]) -> list[str]:
     known = set(session.scalars(select(Role.name)))
     unknown = sorted(set(roles) - known)
     if unknown:
@@ -116,7 +141,14 @@ def add_user(
     email: str | None = None,
     service_account: bool = False,
     must_change_password: bool = True,
+    signature_password: str | None = None,
+    grant_reason: str | None = None,
 ) -> User:
+    """Create an account. Roles that sign come with it only when the installation provisions
+    it (``provisions``); otherwise the account starts without them and a request for them,
+    signed by this administrator with ``signature_password``, waits for a second one."""
+    from pharmaqms.kernel import role_grants  # it builds on this module
+
     actor.require("users.manage", "add users")
     username = username.strip().lower()
     if not USERNAME_PATTERN.match(username):
@@ -134,13 +166,22 @@ def add_user(
         raise Conflict(
             f"the username {username!r} exists already and is never reused", field="username"
         )
-    roles = _check_roles(session, roles)
+    roles = check_roles(session, roles)
+    signing = [] if provisions(actor) else sorted(set(roles) & role_grants.signing_roles(session))
+    if signing and not signature_password:
+        them = "them" if len(signing) > 1 else "it"
+        raise InvalidInput(
+            f"{', '.join(signing)} sign{'' if len(signing) > 1 else 's'}: a second "
+            f"administrator must approve {them}. Sign the request for {them} with your "
+            f"password; the account is created without {them} meanwhile",
+            field="signature_password",
+        )
     now = clock.now()
     user = User(
         username=username,
         full_name=full_name.strip(),
         email=email,
-        roles=roles,
+        roles=[role for role in roles if role not in signing],
         is_service_account=service_account,
         is_active=True,
         must_change_password=must_change_password and not service_account,
@@ -160,16 +201,43 @@ def add_user(
         session.add(user)
     if user.password_hash:
         session.add(PasswordHistory(user_id=user.id, password_hash=user.password_hash, set_at=now))
+    if signing:
+        role_grants.request_roles(
+            session,
+            actor=actor,
+            user_id=user.id,
+            roles=signing,
+            reason=(grant_reason or "").strip() or f"roles of the new account {username}",
+            password=signature_password or "",
+        )
     return user
 
 
 def set_roles(
     session: Session, *, actor: Actor, user_id: int, roles: list[str], reason: str
 ) -> User:
+    """Change the roles of someone else's account: take any away, add those that don't sign.
+    A role that signs is added only through a request a second administrator approves."""
+    from pharmaqms.kernel import role_grants  # it builds on this module
+
     actor.require("users.manage", "change roles")
     user = get_user(session, user_id)
+    refuse_own_account(actor, user, "changes their own roles")
+    if user.username == SYSTEM_USERNAME:
+        raise PermissionDenied("the system account has no roles to change")
+    wanted = check_roles(session, roles)
+    added = set(wanted) - set(user.roles)
+    signing = [] if provisions(actor) else sorted(added & role_grants.signing_roles(session))
+    if signing:
+        raise SecondApprovalRequired(
+            f"{', '.join(signing)} sign{'' if len(signing) > 1 else 's'}: giving "
+            f"{'them' if len(signing) > 1 else 'it'} to {user.username} takes a request that "
+            "a second administrator approves (role-requests)",
+            field="roles",
+            extra={"signing_roles": signing},
+        )
     with audit.changes(session, actor=actor, reason=reason):
-        user.roles = _check_roles(session, roles)
+        user.roles = wanted
     return user
 
 
@@ -218,7 +286,7 @@ def _refuse_reuse(session: Session, user: User, password: str) -> None:
         )
 
 
-def _set_password(session: Session, user: User, password: str, *, must_change: bool) -> None:
+def store_password(session: Session, user: User, password: str, *, must_change: bool) -> None:
     check_policy(password, username=user.username)
     _refuse_reuse(session, user, password)
     now = clock.now()
@@ -230,39 +298,105 @@ def _set_password(session: Session, user: User, password: str, *, must_change: b
     session.add(PasswordHistory(user_id=user.id, password_hash=user.password_hash, set_at=now))
 
 
-def reset_password(
-    session: Session, *, actor: Actor, user_id: int, new_password: str, reason: str
-) -> User:
-    """An administrator sets a temporary password (lost credential, §11.300(c)); it unlocks
-    the account and must be changed at the next login."""
-    actor.require("users.manage", "reset passwords")
-    user = get_user(session, user_id)
-    if user.is_service_account:
-        raise InvalidInput("a service account has no password", field="user_id")
-    with audit.changes(session, actor=actor, reason=reason, action="reset_password"):
-        _set_password(session, user, new_password, must_change=True)
-    return user
-
-
 def change_password(
     session: Session, *, username: str, old_password: str, new_password: str
 ) -> User:
-    """A user changes their own password, proving the old one (also when it has expired)."""
+    """A user changes their own password, proving the old one (also when it has expired). After
+    a reset by an administrator this is the one use of the temporary password."""
     user = user_by_username(session, username)
     if user is None or not user.is_active or user.is_service_account:
         raise AuthenticationFailed("wrong username or password")
     if user.locked_at is not None:
         raise AccountLocked(f"the account {username} is locked: ask an administrator")
     if not verify_password(user.password_hash, old_password):
-        _fail(user.id, "password change", AuthenticationFailed("wrong username or password"))
+        _wrong_password(session, user, old_password, "password change", Channel.UI)
     if old_password == new_password:
         raise InvalidInput("the new password must differ from the old one", field="new_password")
+    unused = [r for r in open_resets(session, user.id) if r.password_set_at is None]
+    now = clock.now()
+    if user.must_change_password and unused and unused[-1].expires_at < now:
+        raise AuthenticationFailed(
+            f"the temporary password of {user.username} expired on "
+            f"{unused[-1].expires_at:%Y-%m-%d %H:%M} UTC: ask an administrator for a new reset"
+        )
     actor = actor_for(session, user)
     with audit.changes(
         session, actor=actor, reason="password changed by its owner", action="change_password"
     ):
-        _set_password(session, user, new_password, must_change=False)
+        store_password(session, user, new_password, must_change=False)
+    if unused:
+        with audit.changes(
+            session, actor=actor, reason="the owner set their own password", action="password_set"
+        ):
+            for reset in unused:
+                reset.password_set_at = now
     return user
+
+
+# --- password resets by an administrator (see password_resets) ----------------------------
+
+
+def open_resets(session: Session, user_id: int) -> list[PasswordReset]:
+    """Resets of this account its owner has not yet confirmed or disputed, oldest first."""
+    return list(
+        session.scalars(
+            select(PasswordReset)
+            .where(
+                PasswordReset.user_id == user_id,
+                PasswordReset.confirmed_at.is_(None),
+                PasswordReset.disputed_at.is_(None),
+            )
+            .order_by(PasswordReset.id)
+        )
+    )
+
+
+def _used_temporary(session: Session, user: User, password: str) -> PasswordReset | None:
+    """The last reset, when ``password`` is its temporary secret and that was used already."""
+    last = session.scalars(
+        select(PasswordReset)
+        .where(PasswordReset.user_id == user.id, PasswordReset.password_set_at.is_not(None))
+        .order_by(PasswordReset.id.desc())
+        .limit(1)
+    ).one_or_none()
+    if last is not None and verify_password(last.temporary_hash, password):
+        return last
+    return None
+
+
+def _wrong_password(
+    session: Session, user: User, password: str, what: str, channel: Channel
+) -> NoReturn:
+    """Refuse a wrong password. When it is a temporary secret that was used already, say so:
+    its owner, handed a secret someone else used first, finds out, and security is told."""
+    used = _used_temporary(session, user, password)
+    if used is None or used.password_set_at is None:
+        _fail(user.id, what, AuthenticationFailed("wrong username or password"), channel)
+    user_id, username = user.id, user.username
+    used_at, reset_at = used.password_set_at, used.reset_at
+    error = AuthenticationFailed(
+        f"this temporary password was used already, on {used_at:%Y-%m-%d %H:%M} UTC: if that "
+        "was not you, tell your security officer at once"
+    )
+
+    def alert(s: Session) -> None:
+        with audit.changes(s, actor=system_actor(s, channel), reason="temporary password reused"):
+            s.add(
+                SecurityAlert(
+                    kind="temporary_password_reused",
+                    user_id=user_id,
+                    detail=(
+                        f"The temporary password of {username} from the reset of "
+                        f"{reset_at:%Y-%m-%d %H:%M} UTC was presented again ({what} via "
+                        f"{channel}) after its one use on {used_at:%Y-%m-%d %H:%M} UTC: whoever "
+                        "used it first may not be its owner"
+                    ),
+                    raised_at=clock.now(),
+                )
+            )
+
+    error.after_rollback.append(alert)
+    _fail(user_id, what, error, channel)
 
 
 # --- failures and lockout ------------------------------------------------------------------
@@ -300,7 +434,7 @@ def register_failure(session: Session, user_id: int, what: str, channel: Channel
             )
 
 
-def _fail(user_id: int, what: str, error: QMSError, channel: Channel = Channel.UI) -> None:
+def _fail(user_id: int, what: str, error: QMSError, channel: Channel = Channel.UI) -> NoReturn:
     def record(session: Session) -> None:
         register_failure(session, user_id, what, channel)
 
@@ -324,6 +458,12 @@ def acknowledge_alert(session: Session, *, actor: Actor, alert_id: int, note: st
         raise NotFound(f"no security alert {alert_id}")
     if not note.strip():
         raise InvalidInput("say what was done about the alert", field="note")
+    reset = session.scalars(select(PasswordReset).where(PasswordReset.alert_id == alert.id)).first()
+    if reset is not None and reset.reset_by_id == actor.user_id:
+        raise SegregationOfDuties(
+            f"{actor.username} reset the password this alert is about: another administrator "
+            "acknowledges it"
+        )
     with audit.changes(session, actor=actor, reason=note, action="acknowledge"):
         alert.acknowledged_at = clock.now()
         alert.acknowledged_by_id = actor.user_id
@@ -372,7 +512,7 @@ def authenticate(session: Session, *, username: str, password: str, channel: Cha
             "an administrator must unlock it or reset the password"
         )
     if not verify_password(user.password_hash, password):
-        _fail(user.id, "login", AuthenticationFailed("wrong username or password"), channel)
+        _wrong_password(session, user, password, "login", channel)
     if _password_expired(user):
         raise PasswordExpired(
             f"the password of {user.username} has expired or must be changed: change it first",
@@ -413,6 +553,13 @@ def verify_signer(session: Session, *, actor: Actor, password: str, meaning: str
             f"signature ({meaning}) refused: the password of {user.username} has expired or "
             "must be changed: change it, then sign",
             extra={"username": user.username},
+        )
+    pending = open_resets(session, user.id)
+    if pending:
+        raise PasswordResetUnconfirmed(
+            f"signature ({meaning}) refused: the password of {user.username} was reset by an "
+            f"administrator on {pending[0].reset_at:%Y-%m-%d %H:%M} UTC; its owner confirms "
+            "the reset (My tasks) before signing again"
         )
     return user
 
@@ -474,43 +621,19 @@ def end_web_session(session: Session, raw: str) -> None:
 # --- API tokens -----------------------------------------------------------------------------
 
 
-# A person's token expires (password ageing must reach the API): 30 days unless asked, at most
-# 90. A service account's token is an integration's credential: a year unless asked, or never.
-PERSON_TOKEN_DAYS = 30
+# A person's token is theirs only: they get it by logging in (``issue_login_token``), never
+# from an administrator, and it expires (password ageing must reach the API): at most 90 days.
+# A service account's token is an integration's credential, minted by an administrator: a year
+# unless asked, or never.
 PERSON_TOKEN_MAX_DAYS = 90
 SERVICE_TOKEN_DAYS = 365
 
 
-def create_api_token(
-    session: Session,
-    *,
-    actor: Actor,
-    user_id: int,
-    name: str,
-    valid_days: int | None = None,
-    never_expires: bool = False,
+def _mint(
+    session: Session, *, actor: Actor, user: User, name: str, days: int | None
 ) -> tuple[ApiToken, str]:
-    """Returns the token row and the raw token, which is shown once and never stored.
-    ``valid_days`` None means the account's default."""
-    if user_id != actor.user_id:
-        actor.require("users.manage", "create tokens for other accounts")
-    user = get_user(session, user_id)
-    if not user.is_active:
-        raise Conflict(f"{user.username} is deactivated")
     if not name.strip():
         raise InvalidInput("name the token (what uses it)", field="name")
-    if valid_days is not None and valid_days < 1:
-        raise InvalidInput("a token is valid for at least a day", field="valid_days")
-    if user.is_service_account:
-        days = None if never_expires else (valid_days or SERVICE_TOKEN_DAYS)
-    elif never_expires or (valid_days or 0) > PERSON_TOKEN_MAX_DAYS:
-        raise InvalidInput(
-            f"a token of a person ({user.username}) expires within {PERSON_TOKEN_MAX_DAYS} "
-            "days: only service accounts hold longer-lived tokens",
-            field="valid_days",
-        )
-    else:
-        days = valid_days or PERSON_TOKEN_DAYS
     raw = "pqms_" + secrets.token_urlsafe(32)
     now = clock.now()
     token = ApiToken(
@@ -524,6 +647,72 @@ def create_api_token(
     with audit.changes(session, actor=actor, reason=f"API token for {user.username}"):
         session.add(token)
     return token, raw
+
+
+def create_api_token(
+    session: Session,
+    *,
+    actor: Actor,
+    user_id: int,
+    name: str,
+    valid_days: int | None = None,
+    never_expires: bool = False,
+) -> tuple[ApiToken, str]:
+    """An administrator mints a token for a service account (an integration). Returns the row
+    and the raw token, which is shown once and never stored. ``valid_days`` None means a year.
+
+    Never for a person: whoever holds a token acts as its account, so a token minted for a
+    person would let the administrator act as them (Part 11 §11.10(d), §11.300)."""
+    actor.require("users.manage", "mint API tokens")
+    user = get_user(session, user_id)
+    if not user.is_service_account:
+        raise PersonTokenRefused(
+            f"{user.username} is a person: a person gets a token only by logging in with their "
+            "own password; tokens are minted for service accounts"
+        )
+    if user.username == SYSTEM_USERNAME:
+        raise PermissionDenied("the system account acts only inside the server: it holds no token")
+    if not user.is_active:
+        raise Conflict(f"{user.username} is deactivated")
+    if valid_days is not None and valid_days < 1:
+        raise InvalidInput("a token is valid for at least a day", field="valid_days")
+    days = None if never_expires else (valid_days or SERVICE_TOKEN_DAYS)
+    return _mint(session, actor=actor, user=user, name=name, days=days)
+
+
+def issue_login_token(
+    session: Session, *, user: User, channel: Channel, name: str, valid_days: int
+) -> tuple[ApiToken, str]:
+    """The token a person gets by logging in: call after ``authenticate`` succeeded."""
+    if not 1 <= valid_days <= PERSON_TOKEN_MAX_DAYS:
+        raise InvalidInput(
+            f"a token of a person ({user.username}) expires within {PERSON_TOKEN_MAX_DAYS} "
+            "days: only service accounts hold longer-lived tokens",
+            field="valid_days",
+        )
+    actor = actor_for(session, user, channel)
+    return _mint(session, actor=actor, user=user, name=name, days=valid_days)
+
+
+def end_sessions_and_tokens(session: Session, *, actor: Actor, user: User, reason: str) -> int:
+    """End every web session and revoke every API token of the account; returns how many."""
+    now = clock.now()
+    ended = 0
+    for web in session.scalars(
+        select(WebSession).where(WebSession.user_id == user.id, WebSession.ended_at.is_(None))
+    ):
+        web.ended_at = now
+        ended += 1
+    live = list(
+        session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        )
+    )
+    if live:
+        with audit.changes(session, actor=actor, reason=reason, action="revoke"):
+            for token in live:
+                token.revoked_at = now
+    return ended + len(live)
 
 
 def revoke_api_token(session: Session, *, actor: Actor, token_id: int, reason: str) -> ApiToken:
@@ -548,5 +737,7 @@ def resolve_api_token(session: Session, raw: str) -> User | None:
         return None
     user = session.get(User, token.user_id)
     if user is None or not user.is_active or user.locked_at is not None:
+        return None
+    if user.username == SYSTEM_USERNAME:
         return None
     return user

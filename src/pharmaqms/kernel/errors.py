@@ -87,6 +87,25 @@ class SegregationOfDuties(PermissionDenied):
     title = "Segregation of duties"
 
 
+class OwnAccount(PermissionDenied):
+    """Administrators manage other people's accounts, never their own roles or password."""
+
+    code = "own_account"
+    title = "Not on one's own account"
+
+
+class PersonTokenRefused(PermissionDenied):
+    """A token acts as its holder: a person gets one only by logging in themselves."""
+
+    code = "person_token_refused"
+    title = "A person gets a token by logging in"
+
+
+class PasswordResetUnconfirmed(PermissionDenied):
+    code = "password_reset_unconfirmed"
+    title = "Password reset not confirmed by its owner"
+
+
 class TrainingMissing(PermissionDenied):
     code = "training_missing"
     title = "Training missing"
@@ -96,6 +115,11 @@ class Conflict(QMSError):
     status = 409
     code = "conflict"
     title = "Conflict"
+
+
+class SecondApprovalRequired(Conflict):
+    code = "second_approval_required"
+    title = "A second administrator must approve"
 
 
 class StaleRecord(Conflict):

@@ -1,5 +1,6 @@
 """Kernel tables: users and roles, sessions and tokens, the audit trail, e-signatures, record
-counters, tasks and security alerts."""
+counters, tasks and security alerts, and the two records of account administration that
+protect signatures: role grant requests and password resets."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pharmaqms.kernel.db import Base, JSONText
-from pharmaqms.kernel.records import Audited, Versioned, not_gxp
+from pharmaqms.kernel.records import Audited, GxPRecord, Versioned, not_gxp
 
 USER_ACCOUNT_FIELDS = frozenset({"username", "full_name", "email", "roles", "is_active"})
 
@@ -283,6 +284,55 @@ class Task(Audited, Versioned, Base):
     closed_at: Mapped[datetime | None] = mapped_column()
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     outcome: Mapped[str | None] = mapped_column(String(200))
+
+
+class RoleGrantRequest(GxPRecord, Base):
+    """Roles that sign, asked for by one administrator and granted only when a second one
+    approves (Part 11 §11.100(b): identity verified before a signature is sanctioned;
+    §11.200(a)(3): misuse needs the collusion of two people). Both sign the request."""
+
+    __tablename__ = "role_grant_requests"
+    __audit_type__ = "role_grant_request"
+    __number_prefix__ = "RGR"
+    __draft_states__ = frozenset()
+    __signed_fields__ = ("grantee_id", "roles", "reason")
+
+    grantee_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    roles: Mapped[list[str]] = mapped_column(JSONText, nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class PasswordReset(Audited, Base):
+    """One password reset by an administrator (Part 11 §11.300(c)). The temporary secret is
+    for one use; until its owner has set their own password and confirmed that they asked for
+    the reset, they can't sign, so an administrator who used the secret is found out."""
+
+    __tablename__ = "password_resets"
+    __audit_type__ = "password_reset"
+    __audit_masked__ = frozenset({"temporary_hash"})
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    # Usernames are never reused or renamed: the label stays true.
+    username: Mapped[str] = mapped_column(String(64), nullable=False)
+    reset_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    reset_at: Mapped[datetime] = mapped_column(nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    # Kept to recognise the secret when it is presented again after its one use.
+    temporary_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(nullable=False)
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("security_alerts.id"))
+    password_set_at: Mapped[datetime | None] = mapped_column()
+    confirmed_at: Mapped[datetime | None] = mapped_column()
+    disputed_at: Mapped[datetime | None] = mapped_column()
+    owner_note: Mapped[str | None] = mapped_column(Text)
+
+    def audit_label(self) -> str:
+        return f"password reset of {self.username} on {self.reset_at:%Y-%m-%d %H:%M} UTC"
+
+    @property
+    def resolved(self) -> bool:
+        return self.confirmed_at is not None or self.disputed_at is not None
 
 
 not_gxp(

@@ -38,6 +38,8 @@ class UserOut(BaseModel):
     password_changed_at: datetime | None
     last_login_at: datetime | None
     version: int
+    # Roles asked for and waiting for a second administrator's approval.
+    pending_roles: list[str] = []
 
 
 class UserCreate(Strict):
@@ -47,6 +49,10 @@ class UserCreate(Strict):
     roles: list[str] = Field(min_length=1)
     password: str | None = Field(default=None, max_length=256)
     service_account: bool = False
+    # Roles that sign are asked for by a request the creating administrator signs with their
+    # own password; a second administrator approves it.
+    signature_password: str | None = Field(default=None, max_length=256)
+    grant_reason: str | None = Field(default=None, max_length=2000)
 
 
 class Reason(Strict):
@@ -57,8 +63,36 @@ class RolesChange(Reason):
     roles: list[str] = Field(min_length=1)
 
 
-class PasswordReset(Reason):
-    new_password: str = Field(min_length=1, max_length=256)
+class PasswordResetOut(BaseModel):
+    """The temporary password is in this answer only: shown once, never stored."""
+
+    user: UserOut
+    reset_id: int
+    temporary_password: str
+    expires_at: datetime
+
+
+class PasswordResetView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    username: str
+    reset_at: datetime
+    reset_by_id: int
+    reason: str
+    expires_at: datetime
+    password_set_at: datetime | None
+    confirmed_at: datetime | None
+    disputed_at: datetime | None
+
+
+class ResetAnswer(Strict):
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class RoleGrantCreate(Strict):
+    roles: list[str] = Field(min_length=1)
+    reason: str = Field(min_length=1, max_length=2000)
+    password: str = Field(min_length=1, max_length=256)
 
 
 class PasswordChange(Strict):
@@ -107,6 +141,20 @@ class SignatureOut(BaseModel):
     content_hash: str
     valid_for_current_content: bool
     manifestation: str
+
+
+class RoleGrantOut(BaseModel):
+    id: int
+    number: str
+    status: str
+    version: int
+    grantee_id: int
+    grantee: str
+    roles: list[str]
+    reason: str
+    requested_by: str
+    requested_at: datetime
+    signatures: list[SignatureOut]
 
 
 class RecordOut(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 import pharmaqms.schema  # noqa: F401 - every module's tables, record types and permissions
@@ -30,6 +30,7 @@ from pharmaqms.quality.deviations import api as deviations_api
 from pharmaqms.quality.documents import api as documents_api
 from pharmaqms.quality.risk import api as risk_api
 from pharmaqms.quality.training import api as training_api
+from pharmaqms.web import access
 from pharmaqms.web.api import kernel as kernel_api
 
 STATIC = Path(__file__).parent / "static"
@@ -70,6 +71,8 @@ def create_app(database: Database | None = None) -> FastAPI:
         openapi_url="/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
+        # Every route, before its handler: who may call it (deny by default).
+        dependencies=[Depends(access.authorise)],
     )
     problems.install(app)
     for router in API_ROUTERS:

@@ -41,6 +41,7 @@ from tests.support import PASSWORD, reviewed_version
 
 from pharmaqms.kernel import auth
 from pharmaqms.kernel.db import Database
+from pharmaqms.kernel.identity import Channel
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.lifecycle.production.batchrecords import equipment
 from pharmaqms.lifecycle.production.batchrecords.models import (
@@ -454,7 +455,7 @@ def test_a_person_not_trained_on_the_sop_is_refused(batch: Any, people: Any) -> 
     with unit_of_work(batch.plant.db) as s:
         auth.add_user(
             s,
-            actor=people.admin,
+            actor=auth.system_actor(s, Channel.CLI),  # provisioned: operators sign their steps
             username="newbie",
             full_name="Nina Newcomer",
             roles=["production_operator"],

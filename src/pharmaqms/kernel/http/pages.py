@@ -3,6 +3,7 @@ message, and where a record's page is."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends
@@ -27,6 +28,15 @@ def redirect(url: str, message: str | None = None, kind: str = "success") -> Red
     return response
 
 
+# Pages of audited rows that are not registered record types (a role grant request, a password
+# reset), so that a task about one links to it: record type → URL of the row with this id.
+PAGES: dict[str, Callable[[int], str]] = {}
+
+
+def register_page(record_type: str, url: Callable[[int], str]) -> None:
+    PAGES[record_type] = url
+
+
 def record_url(record_type: str, record: Any) -> str:
     """The richest page for a record: the module's own page if it has one, else the generic."""
     rt = RECORD_TYPES.get(record_type)
@@ -36,6 +46,8 @@ def record_url(record_type: str, record: Any) -> str:
 
 
 def record_url_by_id(session: Session, record_type: str, record_id: int) -> str:
+    if record_type in PAGES:
+        return PAGES[record_type](record_id)
     rt = RECORD_TYPES.get(record_type)
     if rt is not None and rt.detail_url is not None:
         record = session.get(rt.model, record_id)

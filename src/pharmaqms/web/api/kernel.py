@@ -1,5 +1,6 @@
-"""Kernel API: tokens, the current user, tasks, users, the audit trail, and the generic
-record endpoints (signatures, transitions, audit trail of one record) every module shares."""
+"""Kernel API: tokens, the current user, tasks, users (with role grant requests and password
+resets), the audit trail, and the generic record endpoints (signatures, transitions, audit trail
+of one record) every module shares."""
 
 from __future__ import annotations
 
@@ -8,24 +9,28 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 
-from pharmaqms.kernel import auth, tasks
+from pharmaqms.kernel import auth, password_resets, role_grants, tasks
 from pharmaqms.kernel.audit_query import AuditFilter, count_entries, find_entries, to_csv
 from pharmaqms.kernel.errors import InvalidInput, NotFound
 from pharmaqms.kernel.http.context import current_actor, transaction
 from pharmaqms.kernel.identity import Actor, Channel
-from pharmaqms.kernel.models import AuditEntry, SecurityAlert, User
+from pharmaqms.kernel.models import AuditEntry, RoleGrantRequest, SecurityAlert, User
 from pharmaqms.kernel.registry import record_type
 from pharmaqms.kernel.schemas import (
     ApiTokenCreate,
     AuditEntryOut,
     Page,
     PasswordChange,
-    PasswordReset,
+    PasswordResetOut,
+    PasswordResetView,
     Reason,
     RecordOut,
+    ResetAnswer,
+    RoleGrantCreate,
+    RoleGrantOut,
     RolesChange,
     SignatureOut,
     TaskOut,
@@ -43,22 +48,42 @@ router = APIRouter(prefix="/api/v1")
 ActorDep = Annotated[Actor, Depends(current_actor)]
 
 
-def user_out(user: User) -> UserOut:
+def user_out(user: User, session: Any = None) -> UserOut:
     out = UserOut.model_validate(user)
     out.locked = user.locked_at is not None
+    if session is not None:
+        out.pending_roles = sorted(
+            {r for p in role_grants.pending_for(session, user.id) for r in p.roles}
+        )
     return out
+
+
+def signature_list(session: Any, record: Any) -> list[SignatureOut]:
+    return [
+        SignatureOut(
+            id=s.id,
+            signer_name=s.signer_name,
+            signer_username=s.signer_username,
+            meaning=s.meaning,
+            signed_at=s.signed_at,
+            content_hash=s.content_hash,
+            valid_for_current_content=s.valid_for_current_content,
+            manifestation=s.manifestation,
+        )
+        for s in signatures_of(session, record)
+    ]
 
 
 @router.post("/auth/token", response_model=TokenOut, tags=["auth"])
 def issue_token(body: TokenRequest, request: Request) -> TokenOut:
-    """Exchange a username and password for a short-lived bearer token."""
+    """Exchange a username and password for a short-lived bearer token: the one way a person
+    gets a token (failed attempts count toward the lockout as at login)."""
     with transaction(request) as session:
         user = auth.authenticate(
             session, username=body.username, password=body.password, channel=Channel.API
         )
-        actor = auth.actor_for(session, user, Channel.API)
-        token, raw = auth.create_api_token(
-            session, actor=actor, user_id=user.id, name=body.name, valid_days=body.valid_days
+        token, raw = auth.issue_login_token(
+            session, user=user, channel=Channel.API, name=body.name, valid_days=body.valid_days
         )
         return TokenOut(token=raw, token_id=token.id, expires_at=token.expires_at)
 
@@ -78,7 +103,7 @@ def change_password(body: PasswordChange, request: Request) -> Response:
 @router.get("/me", response_model=UserOut, tags=["auth"])
 def me(actor: ActorDep, request: Request) -> UserOut:
     with transaction(request) as session:
-        return user_out(auth.get_user(session, actor.user_id))
+        return user_out(auth.get_user(session, actor.user_id), session)
 
 
 @router.get("/tasks", response_model=list[TaskOut], tags=["tasks"])
@@ -108,7 +133,7 @@ def my_tasks(actor: ActorDep, request: Request) -> list[TaskOut]:
 def list_users(actor: ActorDep, request: Request) -> list[UserOut]:
     actor.require("users.read", "list users")
     with transaction(request) as session:
-        return [user_out(u) for u in session.scalars(select(User).order_by(User.username))]
+        return [user_out(u, session) for u in session.scalars(select(User).order_by(User.username))]
 
 
 @router.post("/users", response_model=UserOut, status_code=201, tags=["users"])
@@ -123,8 +148,10 @@ def add_user(body: UserCreate, actor: ActorDep, request: Request) -> UserOut:
             roles=body.roles,
             password=body.password,
             service_account=body.service_account,
+            signature_password=body.signature_password,
+            grant_reason=body.grant_reason,
         )
-        return user_out(user)
+        return user_out(user, session)
 
 
 @router.post("/users/{user_id}/deactivate", response_model=UserOut, tags=["users"])
@@ -155,22 +182,171 @@ def set_roles(user_id: int, body: RolesChange, actor: ActorDep, request: Request
         return user_out(
             auth.set_roles(
                 session, actor=actor, user_id=user_id, roles=body.roles, reason=body.reason
-            )
+            ),
+            session,
         )
 
 
-@router.post("/users/{user_id}/reset-password", response_model=UserOut, tags=["users"])
-def reset_password(user_id: int, body: PasswordReset, actor: ActorDep, request: Request) -> UserOut:
+@router.post("/users/{user_id}/reset-password", response_model=PasswordResetOut, tags=["users"])
+def reset_password(user_id: int, body: Reason, actor: ActorDep, request: Request) -> Any:
+    """A temporary password, shown in this answer only, for one use: its owner changes it at
+    first login. Every session and token of the account ends; the owner confirms the reset
+    before signing again."""
     with transaction(request) as session:
-        return user_out(
-            auth.reset_password(
-                session,
-                actor=actor,
-                user_id=user_id,
-                new_password=body.new_password,
-                reason=body.reason,
-            )
+        done = password_resets.reset_password(
+            session, actor=actor, user_id=user_id, reason=body.reason
         )
+        out = PasswordResetOut(
+            user=user_out(done.user, session),
+            reset_id=done.reset.id,
+            temporary_password=done.secret,
+            expires_at=done.reset.expires_at,
+        )
+    return JSONResponse(out.model_dump(mode="json"), headers={"cache-control": "no-store"})
+
+
+# --- roles that sign: two administrators ---------------------------------------------------
+
+
+def grant_out(session: Any, request: RoleGrantRequest) -> RoleGrantOut:
+    session.flush()
+    grantee = auth.get_user(session, request.grantee_id)
+    requester = auth.get_user(session, request.created_by_id)
+    return RoleGrantOut(
+        id=request.id,
+        number=request.number,
+        status=request.status,
+        version=request.version,
+        grantee_id=grantee.id,
+        grantee=grantee.username,
+        roles=request.roles,
+        reason=request.reason,
+        requested_by=requester.username,
+        requested_at=request.created_at,
+        signatures=signature_list(session, request),
+    )
+
+
+@router.post(
+    "/users/{user_id}/role-requests", response_model=RoleGrantOut, status_code=201, tags=["users"]
+)
+def request_roles(
+    user_id: int, body: RoleGrantCreate, actor: ActorDep, request: Request
+) -> RoleGrantOut:
+    """Ask for roles that sign for someone else's account, signed with your password; a second
+    administrator approves or rejects it."""
+    with transaction(request) as session:
+        created = role_grants.request_roles(
+            session,
+            actor=actor,
+            user_id=user_id,
+            roles=body.roles,
+            reason=body.reason,
+            password=body.password,
+        )
+        return grant_out(session, created)
+
+
+@router.get("/role-requests", response_model=list[RoleGrantOut], tags=["users"])
+def role_requests(
+    actor: ActorDep,
+    request: Request,
+    status: str | None = Query(default=None, max_length=40),
+) -> list[RoleGrantOut]:
+    actor.require("users.read", "see role grant requests")
+    with transaction(request) as session:
+        query = select(RoleGrantRequest).order_by(RoleGrantRequest.id.desc())
+        if status:
+            query = query.where(RoleGrantRequest.status == status)
+        return [grant_out(session, r) for r in session.scalars(query)]
+
+
+@router.get("/role-requests/{request_id}", response_model=RoleGrantOut, tags=["users"])
+def role_request(request_id: int, actor: ActorDep, request: Request) -> RoleGrantOut:
+    actor.require("users.read", "see role grant requests")
+    with transaction(request) as session:
+        return grant_out(session, role_grants.get_request(session, request_id))
+
+
+def _decide(
+    request: Request, actor: Actor, request_id: int, decision: str, body: TransitionRequest
+) -> RoleGrantOut:
+    require_reviewed_version(role_grants.ROLE_GRANT_WORKFLOW, decision, body.expected_version)
+    with transaction(request) as session:
+        result = role_grants.decide(
+            session,
+            actor=actor,
+            request_id=request_id,
+            decision=decision,
+            password=body.password,
+            reason=body.reason,
+            comment=body.comment,
+            expected_version=body.expected_version,
+        )
+        assert isinstance(result.record, RoleGrantRequest)
+        return grant_out(session, result.record)
+
+
+@router.post("/role-requests/{request_id}/approve", response_model=RoleGrantOut, tags=["users"])
+def approve_role_request(
+    request_id: int, body: TransitionRequest, actor: ActorDep, request: Request
+) -> RoleGrantOut:
+    """The second administrator's approval, signed: only now does the account get the roles."""
+    return _decide(request, actor, request_id, "approve", body)
+
+
+@router.post("/role-requests/{request_id}/reject", response_model=RoleGrantOut, tags=["users"])
+def reject_role_request(
+    request_id: int, body: TransitionRequest, actor: ActorDep, request: Request
+) -> RoleGrantOut:
+    return _decide(request, actor, request_id, "reject", body)
+
+
+@router.post("/role-requests/{request_id}/withdraw", response_model=RoleGrantOut, tags=["users"])
+def withdraw_role_request(
+    request_id: int, body: TransitionRequest, actor: ActorDep, request: Request
+) -> RoleGrantOut:
+    return _decide(request, actor, request_id, "withdraw", body)
+
+
+# --- one's own password resets ---------------------------------------------------------------
+
+
+@router.get("/me/password-resets", response_model=list[PasswordResetView], tags=["auth"])
+def my_password_resets(actor: ActorDep, request: Request) -> list[PasswordResetView]:
+    with transaction(request) as session:
+        return [
+            PasswordResetView.model_validate(r)
+            for r in password_resets.resets_of(session, actor.user_id)
+        ]
+
+
+@router.post(
+    "/me/password-resets/{reset_id}/confirm", response_model=PasswordResetView, tags=["auth"]
+)
+def confirm_password_reset(
+    reset_id: int, body: ResetAnswer, actor: ActorDep, request: Request
+) -> PasswordResetView:
+    """Yes, I asked for this reset: signing works again."""
+    with transaction(request) as session:
+        reset = password_resets.confirm_reset(
+            session, actor=actor, reset_id=reset_id, note=body.note
+        )
+        return PasswordResetView.model_validate(reset)
+
+
+@router.post(
+    "/me/password-resets/{reset_id}/dispute", response_model=PasswordResetView, tags=["auth"]
+)
+def dispute_password_reset(
+    reset_id: int, body: ResetAnswer, actor: ActorDep, request: Request
+) -> PasswordResetView:
+    """No, I did not ask for this reset: security is alerted."""
+    with transaction(request) as session:
+        reset = password_resets.dispute_reset(
+            session, actor=actor, reset_id=reset_id, note=body.note or ""
+        )
+        return PasswordResetView.model_validate(reset)
 
 
 @router.post("/users/{user_id}/tokens", response_model=TokenOut, status_code=201, tags=["users"])
@@ -322,19 +498,7 @@ def record_signatures(
     actor.require("records.read", "read records")
     with transaction(request) as session:
         _rt, record = _load(session, type_name, record_id)
-        return [
-            SignatureOut(
-                id=s.id,
-                signer_name=s.signer_name,
-                signer_username=s.signer_username,
-                meaning=s.meaning,
-                signed_at=s.signed_at,
-                content_hash=s.content_hash,
-                valid_for_current_content=s.valid_for_current_content,
-                manifestation=s.manifestation,
-            )
-            for s in signatures_of(session, record)
-        ]
+        return signature_list(session, record)
 
 
 @router.get(

@@ -1,6 +1,7 @@
 """User administration (Part 11 §11.10(d), §11.300): accounts, roles, lockouts, password resets,
-API tokens, and the security alerts an administrator must acknowledge. Every change goes
-through the identity services, which ask for the reason and audit it."""
+API tokens of service accounts, and the security alerts an administrator must acknowledge.
+Roles that sign are given by a request one administrator signs and a second approves. Every
+change goes through the identity services, which ask for the reason and audit it."""
 
 from __future__ import annotations
 
@@ -12,18 +13,23 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pharmaqms.kernel import auth, clock
+from pharmaqms.kernel import auth, clock, password_resets, role_grants
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.navigation import NavItem, add
-from pharmaqms.kernel.http.pages import ActorDep, redirect, safe_next
+from pharmaqms.kernel.http.pages import ActorDep, redirect, register_page, safe_next
 from pharmaqms.kernel.http.templating import render
-from pharmaqms.kernel.models import ApiToken, Role, SecurityAlert, User
+from pharmaqms.kernel.models import ApiToken, Role, RoleGrantRequest, SecurityAlert, User
+from pharmaqms.kernel.signatures import signatures_of
+from pharmaqms.kernel.workflow import options, require_reviewed_version
 
 router = APIRouter(prefix="/admin", tags=["ui"], include_in_schema=False)
 
 add(NavItem("Admin", "Users and security", "/admin/users", "users.read", 10))
 
+register_page("role_grant_request", lambda request_id: f"/admin/role-requests/{request_id}")
+
 Reason = Annotated[str, Form(max_length=2000)]
+Password = Annotated[str, Form(max_length=256)]
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,20 @@ def _roles(session: Session) -> list[Role]:
     return list(session.scalars(select(Role).order_by(Role.name)))
 
 
+def _names(session: Session) -> dict[int, str]:
+    return {u.id: u.username for u in session.scalars(select(User))}
+
+
+def _pending(session: Session) -> list[RoleGrantRequest]:
+    return list(
+        session.scalars(
+            select(RoleGrantRequest)
+            .where(RoleGrantRequest.status == role_grants.Status.REQUESTED)
+            .order_by(RoleGrantRequest.id)
+        )
+    )
+
+
 @router.get("/users", response_class=HTMLResponse)
 def users(request: Request, actor: ActorDep) -> HTMLResponse:
     actor.require("users.read", "see users")
@@ -64,7 +84,10 @@ def users(request: Request, actor: ActorDep) -> HTMLResponse:
             {
                 "users": [UserLine(u) for u in people],
                 "roles": _roles(session),
+                "signing_roles": role_grants.signing_roles(session),
                 "alerts": list(alerts),
+                "pending": _pending(session),
+                "names": _names(session),
             },
         )
 
@@ -79,6 +102,8 @@ def add_user(
     roles: Annotated[list[str] | None, Form()] = None,
     password: Annotated[str, Form(max_length=256)] = "",
     service_account: Annotated[bool, Form()] = False,
+    signature_password: Password = "",
+    grant_reason: Reason = "",
 ) -> RedirectResponse:
     with transaction(request) as session:
         user = auth.add_user(
@@ -90,8 +115,16 @@ def add_user(
             roles=roles or [],
             password=password or None,
             service_account=service_account,
+            signature_password=signature_password or None,
+            grant_reason=grant_reason or None,
         )
         message = f"User {user.username} ({user.full_name}) added."
+        waiting = role_grants.pending_for(session, user.id)
+        if waiting:
+            message += (
+                f" The roles {', '.join(waiting[0].roles)} wait for a second administrator "
+                f"({waiting[0].number})."
+            )
         target = f"/admin/users/{user.id}"
     return redirect(target, message)
 
@@ -107,7 +140,15 @@ def user_page(user_id: int, request: Request, actor: ActorDep) -> HTMLResponse:
         return render(
             request,
             "kernel/user.html",
-            {"line": UserLine(user), "roles": _roles(session), "tokens": list(tokens)},
+            {
+                "line": UserLine(user),
+                "roles": _roles(session),
+                "signing_roles": role_grants.signing_roles(session),
+                "tokens": list(tokens),
+                "pending": role_grants.pending_for(session, user.id),
+                "resets": password_resets.resets_of(session, user.id),
+                "names": _names(session),
+            },
         )
 
 
@@ -151,20 +192,93 @@ def unlock(user_id: int, request: Request, actor: ActorDep, reason: Reason) -> R
     return redirect(f"/admin/users/{user_id}", message)
 
 
-@router.post("/users/{user_id}/reset-password")
-def reset_password(
+@router.post("/users/{user_id}/reset-password", response_class=HTMLResponse)
+def reset_password(user_id: int, request: Request, actor: ActorDep, reason: Reason) -> HTMLResponse:
+    # The temporary password exists only in this response: shown once, never stored, so this
+    # POST renders a page instead of redirecting.
+    with transaction(request) as session:
+        done = password_resets.reset_password(session, actor=actor, user_id=user_id, reason=reason)
+        page = render(
+            request,
+            "kernel/password_reset_done.html",
+            {"user": done.user, "reset": done.reset, "secret": done.secret},
+        )
+    page.headers["cache-control"] = "no-store"
+    return page
+
+
+@router.post("/users/{user_id}/role-requests")
+def request_roles(
     user_id: int,
     request: Request,
     actor: ActorDep,
     reason: Reason,
-    new_password: Annotated[str, Form(max_length=256)],
+    password: Password,
+    roles: Annotated[list[str] | None, Form()] = None,
 ) -> RedirectResponse:
     with transaction(request) as session:
-        user = auth.reset_password(
-            session, actor=actor, user_id=user_id, new_password=new_password, reason=reason
+        created = role_grants.request_roles(
+            session,
+            actor=actor,
+            user_id=user_id,
+            roles=roles or [],
+            reason=reason,
+            password=password,
         )
-        message = f"Temporary password set for {user.username}: they must change it at login."
-    return redirect(f"/admin/users/{user_id}", message)
+        message = (
+            f"{created.number}: the roles {', '.join(created.roles)} wait for a second "
+            "administrator's approval."
+        )
+        target = f"/admin/role-requests/{created.id}"
+    return redirect(target, message)
+
+
+@router.get("/role-requests/{request_id}", response_class=HTMLResponse)
+def role_request(request_id: int, request: Request, actor: ActorDep) -> HTMLResponse:
+    actor.require("users.read", "see role grant requests")
+    with transaction(request) as session:
+        grant = role_grants.get_request(session, request_id)
+        return render(
+            request,
+            "kernel/role_request.html",
+            {
+                "grant": grant,
+                "grantee": auth.get_user(session, grant.grantee_id),
+                "requester": auth.get_user(session, grant.created_by_id),
+                "signatures": signatures_of(session, grant),
+                "options": options(session, role_grants.ROLE_GRANT_WORKFLOW, grant, actor)
+                if actor.can("users.manage")
+                else [],
+            },
+        )
+
+
+@router.post("/role-requests/{request_id}/transitions/{name}")
+def decide_role_request(
+    request_id: int,
+    name: str,
+    request: Request,
+    actor: ActorDep,
+    expected_version: Annotated[int | None, Form()] = None,
+    password: Password = "",
+    reason: Reason = "",
+    comment: Reason = "",
+) -> RedirectResponse:
+    require_reviewed_version(role_grants.ROLE_GRANT_WORKFLOW, name, expected_version)
+    with transaction(request) as session:
+        result = role_grants.decide(
+            session,
+            actor=actor,
+            request_id=request_id,
+            decision=name,
+            password=password or None,
+            reason=reason or None,
+            comment=comment or None,
+            expected_version=expected_version,
+        )
+        signed = f", signed “{result.signature.meaning}”" if result.signature else ""
+        message = f"{result.record.audit_label()}: {result.transition.label} done{signed}."
+    return redirect(f"/admin/role-requests/{request_id}", message)
 
 
 @router.post("/users/{user_id}/tokens", response_class=HTMLResponse)

@@ -1,4 +1,5 @@
-"""Login, logout and the change of one's own password."""
+"""Login, logout, the change of one's own password, and the owner's answer to a password reset
+by an administrator ("was it you who asked?")."""
 
 from __future__ import annotations
 
@@ -8,15 +9,17 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from pharmaqms.kernel import auth
+from pharmaqms.kernel import auth, password_resets
 from pharmaqms.kernel.errors import AuthenticationFailed, PasswordExpired, QMSError
 from pharmaqms.kernel.http.context import SESSION_COOKIE, transaction
-from pharmaqms.kernel.http.pages import ActorDep, redirect, safe_next
+from pharmaqms.kernel.http.pages import ActorDep, redirect, register_page, safe_next
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.identity import Channel
 from pharmaqms.kernel.settings import get_settings
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
+
+register_page("password_reset", lambda reset_id: f"/account/password-resets/{reset_id}")
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -91,3 +94,30 @@ def change_password(
     except QMSError as refused:
         return redirect(back, refused.detail, "error")
     return redirect("/login", "Password changed: log in with the new password.")
+
+
+@router.get("/account/password-resets/{reset_id}", response_class=HTMLResponse)
+def password_reset(reset_id: int, request: Request, actor: ActorDep) -> HTMLResponse:
+    with transaction(request) as session:
+        reset = password_resets.own_reset(session, actor=actor, reset_id=reset_id)
+        resetter = auth.get_user(session, reset.reset_by_id)
+        return render(request, "kernel/password_reset.html", {"reset": reset, "resetter": resetter})
+
+
+@router.post("/account/password-resets/{reset_id}/confirm")
+def confirm_password_reset(reset_id: int, request: Request, actor: ActorDep) -> RedirectResponse:
+    with transaction(request) as session:
+        password_resets.confirm_reset(session, actor=actor, reset_id=reset_id)
+    return redirect("/", "Thank you: the reset is confirmed, and you can sign again.")
+
+
+@router.post("/account/password-resets/{reset_id}/dispute")
+def dispute_password_reset(
+    reset_id: int,
+    request: Request,
+    actor: ActorDep,
+    note: Annotated[str, Form(max_length=2000)],
+) -> RedirectResponse:
+    with transaction(request) as session:
+        password_resets.dispute_reset(session, actor=actor, reset_id=reset_id, note=note)
+    return redirect("/", "Security has been alerted that you did not ask for this reset.")

@@ -1,0 +1,520 @@
+"""Who may call each route of the JSON API (``/api/v1``): the API half of the access table."""
+
+from __future__ import annotations
+
+from pharmaqms.web.access.rules import (
+    NAMED_TRANSITION,
+    PUBLIC,
+    SIGNED_IN,
+    Access,
+    Needs,
+    Step,
+)
+
+# (method, path as declared) → what the route needs.
+API: dict[tuple[str, str], Access] = {
+    # web.api.kernel
+    ("POST", "/api/v1/auth/token"): PUBLIC,
+    ("POST", "/api/v1/auth/password"): PUBLIC,
+    ("GET", "/api/v1/me"): SIGNED_IN,
+    ("GET", "/api/v1/tasks"): SIGNED_IN,
+    ("GET", "/api/v1/users"): Needs("users.read", "list users"),
+    ("POST", "/api/v1/users"): Needs("users.manage", "add users"),
+    ("POST", "/api/v1/users/{user_id}/deactivate"): Needs("users.manage", "deactivate users"),
+    ("POST", "/api/v1/users/{user_id}/reactivate"): Needs("users.manage", "reactivate users"),
+    ("POST", "/api/v1/users/{user_id}/unlock"): Needs("users.manage", "unlock accounts"),
+    ("POST", "/api/v1/users/{user_id}/roles"): Needs("users.manage", "change roles"),
+    ("POST", "/api/v1/users/{user_id}/reset-password"): Needs("users.manage", "reset passwords"),
+    ("POST", "/api/v1/users/{user_id}/role-requests"): Needs("users.manage", "ask for roles"),
+    ("GET", "/api/v1/role-requests"): Needs("users.read", "see role grant requests"),
+    ("GET", "/api/v1/role-requests/{request_id}"): Needs("users.read", "see role grant requests"),
+    ("POST", "/api/v1/role-requests/{request_id}/approve"): Needs(
+        "users.manage", "decide on role grant requests"
+    ),
+    ("POST", "/api/v1/role-requests/{request_id}/reject"): Needs(
+        "users.manage", "decide on role grant requests"
+    ),
+    ("POST", "/api/v1/role-requests/{request_id}/withdraw"): Needs(
+        "users.manage", "decide on role grant requests"
+    ),
+    ("GET", "/api/v1/me/password-resets"): SIGNED_IN,
+    ("POST", "/api/v1/me/password-resets/{reset_id}/confirm"): SIGNED_IN,
+    ("POST", "/api/v1/me/password-resets/{reset_id}/dispute"): SIGNED_IN,
+    ("POST", "/api/v1/users/{user_id}/tokens"): Needs("users.manage", "mint API tokens"),
+    ("GET", "/api/v1/security/alerts"): Needs("users.read", "see security alerts"),
+    ("GET", "/api/v1/audit"): Needs("records.read", "read the audit trail", narrower=True),
+    ("GET", "/api/v1/records/{type_name}/{record_id}/audit"): Needs("records.read", "read records"),
+    ("GET", "/api/v1/records/{type_name}/{record_id}"): Needs("records.read", "read records"),
+    ("GET", "/api/v1/records/{type_name}/{record_id}/signatures"): Needs(
+        "records.read", "read records"
+    ),
+    ("GET", "/api/v1/records/{type_name}/{record_id}/transitions"): Needs(
+        "records.read", "read records"
+    ),
+    ("POST", "/api/v1/records/{type_name}/{record_id}/transitions/{name}"): NAMED_TRANSITION,
+    # quality.documents.api
+    ("GET", "/api/v1/documents"): Needs("records.read", "read documents"),
+    ("POST", "/api/v1/documents"): Needs("documents.author", "author documents"),
+    ("GET", "/api/v1/documents/{document_id}"): Needs("records.read", "read documents"),
+    ("POST", "/api/v1/documents/{document_id}/revisions"): Needs(
+        "documents.author", "revise documents"
+    ),
+    ("GET", "/api/v1/document-versions/{version_id}"): Needs("records.read", "read documents"),
+    ("PATCH", "/api/v1/document-versions/{version_id}"): Needs(
+        "documents.author", "edit documents"
+    ),
+    ("GET", "/api/v1/document-versions/{version_id}/pdf"): Needs("records.read", "print documents"),
+    ("GET", "/api/v1/periodic-reviews/schedule"): Needs(
+        "records.read", "read the periodic review register"
+    ),
+    ("GET", "/api/v1/documents/{document_id}/periodic-reviews"): Needs(
+        "records.read", "read documents"
+    ),
+    ("GET", "/api/v1/periodic-reviews/{review_id}"): Needs("records.read", "read documents"),
+    ("POST", "/api/v1/periodic-reviews/{review_id}/conclude-no-change"): Step(
+        "periodic_review", "conclude_no_change"
+    ),
+    ("POST", "/api/v1/periodic-reviews/{review_id}/start-revision"): Step(
+        "periodic_review", "start_revision"
+    ),
+    # quality.training.api
+    ("GET", "/api/v1/training/job-roles"): Needs("records.read", "read job roles"),
+    ("POST", "/api/v1/training/job-roles"): Needs("training.manage", "define job roles"),
+    ("GET", "/api/v1/training/job-roles/{job_role_id}"): Needs("records.read", "read job roles"),
+    ("POST", "/api/v1/training/job-roles/{job_role_id}/curricula"): Needs(
+        "training.manage", "define curricula"
+    ),
+    ("POST", "/api/v1/training/curricula/{curriculum_id}/items"): Needs(
+        "training.manage", "change curricula"
+    ),
+    ("POST", "/api/v1/training/curriculum-items/{item_id}/remove"): Needs(
+        "training.manage", "change curricula"
+    ),
+    ("POST", "/api/v1/training/job-roles/{job_role_id}/holders"): Needs(
+        "training.manage", "assign job roles"
+    ),
+    ("POST", "/api/v1/training/job-role-assignments/{assignment_id}/end"): Needs(
+        "training.manage", "end job roles"
+    ),
+    ("PUT", "/api/v1/training/quizzes/{document_id}"): Needs("training.manage", "write quizzes"),
+    ("GET", "/api/v1/training/quizzes/{document_id}"): Needs("records.read", "read quizzes"),
+    ("GET", "/api/v1/training/my"): SIGNED_IN,
+    ("GET", "/api/v1/training/people/{user_id}/requirements"): Needs(
+        "records.read", "read training records"
+    ),
+    ("POST", "/api/v1/training/requirements"): Needs("training.manage", "assign training"),
+    ("GET", "/api/v1/training/requirements/{requirement_id}"): Needs(
+        "records.read", "read training records"
+    ),
+    ("POST", "/api/v1/training/requirements/{requirement_id}/complete"): Step(
+        "training_requirement", "complete"
+    ),
+    ("GET", "/api/v1/training/matrix"): Needs("records.read", "read the training matrix"),
+    ("GET", "/api/v1/training/check"): Needs("records.read", "check training"),
+    ("GET", "/api/v1/training/governing"): Needs("records.read", "read the governing documents"),
+    ("POST", "/api/v1/training/governing"): Needs(
+        "training.manage", "decide which documents govern which steps"
+    ),
+    ("POST", "/api/v1/training/governing/{rule_id}/retire"): Needs(
+        "training.manage", "decide which documents govern which steps"
+    ),
+    # quality.deviations.api
+    ("GET", "/api/v1/deviations"): Needs("records.read", "read deviations"),
+    ("GET", "/api/v1/deviations/trend"): Needs("records.read", "read deviation trends"),
+    ("POST", "/api/v1/deviations"): Needs("deviations.report", "report deviations"),
+    ("GET", "/api/v1/deviations/{deviation_id}"): Needs("records.read", "read deviations"),
+    ("PATCH", "/api/v1/deviations/{deviation_id}"): Needs(
+        "deviations.report", "change deviation reports"
+    ),
+    ("POST", "/api/v1/deviations/{deviation_id}/classification"): Needs(
+        "deviations.manage", "classify deviations"
+    ),
+    ("POST", "/api/v1/deviations/{deviation_id}/investigation"): Needs(
+        "deviations.investigate", "investigate deviations"
+    ),
+    ("POST", "/api/v1/deviations/{deviation_id}/no-capa"): Needs(
+        "deviations.investigate", "investigate deviations"
+    ),
+    ("POST", "/api/v1/deviations/{deviation_id}/batches"): Needs(
+        "deviations.report", "name batches affected by deviations"
+    ),
+    ("POST", "/api/v1/deviations/{deviation_id}/batches/{batch_ref_id}/assessment"): Needs(
+        "deviations.investigate", "assess batch impact"
+    ),
+    ("POST", "/api/v1/deviations/{deviation_id}/batches/{batch_ref_id}/disposition"): Needs(
+        "deviations.disposition", "decide on batch dispositions"
+    ),
+    ("POST", "/api/v1/deviations/{deviation_id}/extensions"): Needs(
+        "deviations.investigate",
+        "request an extension of a deviation",
+        alternatives=("deviations.manage",),
+    ),
+    ("POST", "/api/v1/deviations/{deviation_id}/extensions/{extension_id}/decision"): Needs(
+        "deviations.manage", "decide on extension requests"
+    ),
+    # quality.capa.api
+    ("GET", "/api/v1/capas"): Needs("records.read", "read CAPAs"),
+    ("GET", "/api/v1/capas/register"): Needs("records.read", "read the CAPA register"),
+    ("GET", "/api/v1/capas/on-time-rate"): Needs("records.read", "read CAPA statistics"),
+    ("POST", "/api/v1/capas"): Needs("capa.raise", "raise CAPAs"),
+    ("GET", "/api/v1/capas/{capa_id}"): Needs("records.read", "read CAPAs"),
+    ("PATCH", "/api/v1/capas/{capa_id}"): Needs("capa.manage", "work on CAPAs"),
+    ("POST", "/api/v1/capas/{capa_id}/actions"): Needs("capa.manage", "work on CAPAs"),
+    ("POST", "/api/v1/capas/{capa_id}/actions/{action_id}/completion"): Needs(
+        "capa.manage", "complete CAPA actions"
+    ),
+    ("POST", "/api/v1/capas/{capa_id}/actions/{action_id}/cancellation"): Needs(
+        "capa.manage", "work on CAPAs"
+    ),
+    ("POST", "/api/v1/capas/{capa_id}/effectiveness-plan"): Needs("capa.manage", "work on CAPAs"),
+    ("POST", "/api/v1/capas/{capa_id}/effectiveness-result"): Needs(
+        "capa.approve", "verify the effectiveness of CAPAs"
+    ),
+    # quality.changes.api
+    ("GET", "/api/v1/changes"): Needs("records.read", "read change requests"),
+    ("POST", "/api/v1/changes"): Needs("changes.request", "request changes"),
+    ("GET", "/api/v1/changes/{change_id}"): Needs("records.read", "read change requests"),
+    # Its requester or owner edits it; QA (changes.assess) edits anyone's.
+    ("PATCH", "/api/v1/changes/{change_id}"): Needs(
+        "changes.request",
+        "change change requests",
+        alternatives=("changes.implement", "changes.assess"),
+    ),
+    ("POST", "/api/v1/changes/{change_id}/impact-assessment"): Needs(
+        "changes.assess", "assess the impact of changes"
+    ),
+    ("POST", "/api/v1/changes/{change_id}/decisions"): Needs("changes.approve", "approve changes"),
+    ("POST", "/api/v1/changes/{change_id}/actions"): Needs(
+        "changes.assess", "plan the tasks of someone else's change"
+    ),
+    ("POST", "/api/v1/changes/{change_id}/actions/{action_id}/completion"): Needs(
+        "changes.implement", "complete implementation tasks"
+    ),
+    ("POST", "/api/v1/changes/{change_id}/effectiveness-review"): Needs(
+        "changes.assess", "review the effectiveness of changes"
+    ),
+    # quality.complaints.api
+    ("GET", "/api/v1/complaints"): Needs("records.read", "read complaints"),
+    ("GET", "/api/v1/complaints/trend"): Needs("records.read", "read complaint trends"),
+    ("POST", "/api/v1/complaints"): Needs("complaints.register", "register complaints"),
+    ("GET", "/api/v1/complaints/{complaint_id}"): Needs("records.read", "read complaints"),
+    ("POST", "/api/v1/complaints/{complaint_id}/triage"): Needs(
+        "complaints.manage", "triage complaints"
+    ),
+    ("POST", "/api/v1/complaints/{complaint_id}/pv-acknowledgement"): Needs(
+        "complaints.pv_handover", "acknowledge adverse event handovers"
+    ),
+    ("POST", "/api/v1/complaints/{complaint_id}/investigation"): Needs(
+        "complaints.investigate", "investigate complaints"
+    ),
+    ("POST", "/api/v1/complaints/{complaint_id}/response"): Needs(
+        "complaints.manage", "respond to complainants"
+    ),
+    # quality.risk.api
+    ("GET", "/api/v1/risk-matrices"): Needs("records.read", "read risk matrices"),
+    ("GET", "/api/v1/risk-assessments"): Needs("records.read", "read risk assessments"),
+    ("POST", "/api/v1/risk-assessments"): Needs("risk.assess", "assess risks"),
+    ("GET", "/api/v1/risk-assessments/{assessment_id}"): Needs(
+        "records.read", "read risk assessments"
+    ),
+    ("POST", "/api/v1/risk-assessments/{assessment_id}/items"): Needs(
+        "risk.assess", "edit risk assessments"
+    ),
+    ("PUT", "/api/v1/risk-assessments/{assessment_id}/items/{item_id}"): Needs(
+        "risk.assess", "edit risk assessments"
+    ),
+    ("POST", "/api/v1/risk-assessments/{assessment_id}/items/{item_id}/retirement"): Needs(
+        "risk.assess", "edit risk assessments"
+    ),
+    ("POST", "/api/v1/risk-assessments/{assessment_id}/acceptance"): Needs(
+        "risk.assess", "edit risk assessments"
+    ),
+    # quality.api
+    ("GET", "/api/v1/quality-links"): Needs("records.read", "read quality links"),
+    ("POST", "/api/v1/quality-links"): Needs(
+        "deviations.investigate", "link quality records", alternatives=("capa.manage",)
+    ),
+    # lifecycle.production.materials.api
+    ("GET", "/api/v1/production/supplier-approvals"): Needs(
+        "records.read", "read the approved supplier list"
+    ),
+    ("POST", "/api/v1/production/supplier-approvals"): Needs(
+        "materials.manage", "maintain the approved supplier list"
+    ),
+    ("GET", "/api/v1/production/supplier-approvals/{approval_id}"): Needs(
+        "records.read", "read the approved supplier list"
+    ),
+    ("POST", "/api/v1/production/supplier-approvals/{approval_id}/audits"): Needs(
+        "materials.manage", "maintain the approved supplier list"
+    ),
+    ("POST", "/api/v1/production/materials/{material_code}/gtin"): Needs(
+        "data.manage", "maintain master data"
+    ),
+    ("GET", "/api/v1/production/material-lots"): Needs("records.read", "read material lots"),
+    ("POST", "/api/v1/production/material-lots"): Needs(
+        "materials.receive", "receive material lots"
+    ),
+    ("GET", "/api/v1/production/material-lots/{lot_id}/use-check"): Needs(
+        "records.read", "check material lots"
+    ),
+    ("POST", "/api/v1/production/material-lots/{lot_id}/certificates"): Needs(
+        "materials.certificates", "file supplier certificates"
+    ),
+    ("POST", "/api/v1/production/material-lots/{lot_id}/certificates/file"): Needs(
+        "materials.certificates", "file supplier certificates"
+    ),
+    ("GET", "/api/v1/production/material-lots/{lot_id}/certificates"): Needs(
+        "records.read", "read supplier certificates"
+    ),
+    ("GET", "/api/v1/production/supplier-certificates/{certificate_id}/file"): Needs(
+        "records.read", "read supplier certificates"
+    ),
+    ("POST", "/api/v1/production/material-lots/{lot_id}/overrides"): Needs(
+        "materials.override", "override the material checks"
+    ),
+    ("POST", "/api/v1/production/scan"): Needs("records.read", "scan containers"),
+    # lifecycle.production.qc.api
+    ("GET", "/api/v1/production/qc/specifications"): Needs(
+        "records.read", "read QC specifications"
+    ),
+    ("POST", "/api/v1/production/qc/specifications"): Needs(
+        "qc.specifications", "write QC specifications"
+    ),
+    ("GET", "/api/v1/production/qc/specifications/{spec_id}"): Needs(
+        "records.read", "read QC specifications"
+    ),
+    ("PATCH", "/api/v1/production/qc/specifications/{spec_id}"): Needs(
+        "qc.specifications", "write QC specifications"
+    ),
+    ("POST", "/api/v1/production/qc/specifications/{spec_id}/revisions"): Needs(
+        "qc.specifications", "revise QC specifications"
+    ),
+    ("POST", "/api/v1/production/qc/results"): Needs("qc.results", "record QC results"),
+    ("GET", "/api/v1/production/qc/results/{result_id}"): Needs("records.read", "read QC results"),
+    ("POST", "/api/v1/production/qc/results/{result_id}/trend-assessment"): Needs(
+        "qc.investigate", "assess out-of-trend results"
+    ),
+    ("POST", "/api/v1/production/qc/lims-results/evaluate"): Needs(
+        "qc.results", "evaluate LIMS results"
+    ),
+    ("GET", "/api/v1/production/qc/lots/{lot_id}/results"): Needs(
+        "records.read", "read QC results"
+    ),
+    ("GET", "/api/v1/production/qc/lots/{lot_id}/status"): Needs("records.read", "read QC status"),
+    ("GET", "/api/v1/production/qc/investigations"): Needs(
+        "records.read", "read OOS investigations"
+    ),
+    ("GET", "/api/v1/production/qc/investigations/{investigation_id}"): Needs(
+        "records.read", "read OOS investigations"
+    ),
+    ("POST", "/api/v1/production/qc/investigations/{investigation_id}/phase-1"): Needs(
+        "qc.investigate", "investigate OOS results"
+    ),
+    ("PATCH", "/api/v1/production/qc/investigations/{investigation_id}/phase-2"): Needs(
+        "qc.investigate", "investigate OOS results"
+    ),
+    ("POST", "/api/v1/production/qc/investigations/{investigation_id}/retests"): Needs(
+        "qc.results", "record QC results"
+    ),
+    ("POST", "/api/v1/production/qc/certificates"): Needs(
+        "qc.certificates", "prepare certificates of analysis"
+    ),
+    ("GET", "/api/v1/production/qc/certificates/{certificate_id}"): Needs(
+        "records.read", "read certificates of analysis"
+    ),
+    ("GET", "/api/v1/production/qc/certificates/{certificate_id}/pdf"): Needs(
+        "records.read", "print certificates of analysis"
+    ),
+    # lifecycle.production.nonconforming.api
+    ("GET", "/api/v1/production/nonconformances"): Needs(
+        "records.read", "read nonconforming product records"
+    ),
+    ("POST", "/api/v1/production/nonconformances"): Needs(
+        "nonconformance.report", "report nonconforming product"
+    ),
+    ("GET", "/api/v1/production/nonconformances/{nc_id}"): Needs(
+        "records.read", "read nonconforming product records"
+    ),
+    ("POST", "/api/v1/production/nonconformances/{nc_id}/disposition"): Needs(
+        "nonconformance.disposition", "propose dispositions"
+    ),
+    ("POST", "/api/v1/production/nonconformances/{nc_id}/execution"): Needs(
+        "nonconformance.disposition", "record the execution of dispositions"
+    ),
+    ("POST", "/api/v1/production/nonconformances/from-deviation/{deviation_id}"): Needs(
+        "nonconformance.report", "open nonconforming product records"
+    ),
+    # lifecycle.production.monitoring.api
+    ("GET", "/api/v1/production/monitoring/parameters"): Needs(
+        "records.read", "read monitored parameters"
+    ),
+    ("POST", "/api/v1/production/monitoring/parameters"): Needs(
+        "spc.configure", "define monitored parameters"
+    ),
+    ("GET", "/api/v1/production/monitoring/parameters/{parameter_id}"): Needs(
+        "records.read", "read monitored parameters"
+    ),
+    ("POST", "/api/v1/production/monitoring/parameters/{parameter_id}/configuration"): Needs(
+        "spc.configure", "configure monitored parameters"
+    ),
+    ("POST", "/api/v1/production/monitoring/parameters/{parameter_id}/limits"): Needs(
+        "spc.estimate", "estimate control limits"
+    ),
+    ("GET", "/api/v1/production/monitoring/parameters/{parameter_id}/limits"): Needs(
+        "records.read", "read control limits"
+    ),
+    ("GET", "/api/v1/production/monitoring/parameters/{parameter_id}/chart"): Needs(
+        "records.read", "read control charts"
+    ),
+    ("GET", "/api/v1/production/monitoring/parameters/{parameter_id}/chart.svg"): Needs(
+        "records.read", "read control charts"
+    ),
+    ("GET", "/api/v1/production/monitoring/parameters/{parameter_id}/capability"): Needs(
+        "records.read", "read process capability"
+    ),
+    ("GET", "/api/v1/production/monitoring/parameters/{parameter_id}/capability-trend"): Needs(
+        "records.read", "read process capability"
+    ),
+    ("GET", "/api/v1/production/monitoring/groups"): Needs("records.read", "read T² groups"),
+    ("POST", "/api/v1/production/monitoring/groups"): Needs("spc.configure", "define T² groups"),
+    ("GET", "/api/v1/production/monitoring/groups/{group_id}"): Needs(
+        "records.read", "read T² groups"
+    ),
+    ("POST", "/api/v1/production/monitoring/groups/{group_id}/limits"): Needs(
+        "spc.estimate", "estimate T² limits"
+    ),
+    ("GET", "/api/v1/production/monitoring/groups/{group_id}/chart.svg"): Needs(
+        "records.read", "read control charts"
+    ),
+    ("GET", "/api/v1/production/monitoring/alerts"): Needs("records.read", "read SPC alerts"),
+    ("GET", "/api/v1/production/monitoring/alerts/{alert_id}"): Needs(
+        "records.read", "read SPC alerts"
+    ),
+    ("POST", "/api/v1/production/monitoring/alerts/{alert_id}/acknowledge"): Step(
+        "process_alert", "acknowledge"
+    ),
+    ("POST", "/api/v1/production/monitoring/alerts/{alert_id}/escalate"): Step(
+        "process_alert", "escalate"
+    ),
+    # lifecycle.production.batchrecords.api
+    ("GET", "/api/v1/production/equipment"): Needs("records.read", "read the equipment register"),
+    ("POST", "/api/v1/production/equipment"): Needs(
+        "equipment.manage", "maintain the equipment register"
+    ),
+    ("POST", "/api/v1/production/equipment/{equipment_id}/calibrations"): Needs(
+        "equipment.manage", "record calibrations"
+    ),
+    ("POST", "/api/v1/production/equipment/{equipment_id}/qualifications"): Needs(
+        "equipment.manage", "record qualifications"
+    ),
+    ("GET", "/api/v1/production/masters"): Needs("records.read", "read master batch records"),
+    ("POST", "/api/v1/production/masters"): Needs(
+        "batchrecords.masters", "define master batch records"
+    ),
+    ("GET", "/api/v1/production/masters/{master_id}"): Needs(
+        "records.read", "read master batch records"
+    ),
+    ("PATCH", "/api/v1/production/masters/{master_id}"): Needs(
+        "batchrecords.masters", "edit master batch records"
+    ),
+    ("POST", "/api/v1/production/masters/{master_id}/revisions"): Needs(
+        "batchrecords.masters", "revise master batch records"
+    ),
+    ("GET", "/api/v1/production/batch-records"): Needs("records.read", "read batch records"),
+    ("POST", "/api/v1/production/batch-records"): Needs("batchrecords.open", "open batch records"),
+    ("GET", "/api/v1/production/batch-records/{record_id}"): Needs(
+        "records.read", "read batch records"
+    ),
+    ("POST", "/api/v1/production/batch-records/{record_id}/complete"): Needs(
+        "batchrecords.open", "complete batch records"
+    ),
+    ("GET", "/api/v1/production/batch-steps/{step_id}"): Needs(
+        "records.read", "read batch records"
+    ),
+    ("POST", "/api/v1/production/batch-steps/{step_id}/start"): Needs(
+        "batchrecords.execute", "execute batch record steps"
+    ),
+    ("POST", "/api/v1/production/batch-steps/{step_id}/materials"): Needs(
+        "batchrecords.execute", "record batch record entries"
+    ),
+    ("POST", "/api/v1/production/batch-steps/{step_id}/values"): Needs(
+        "batchrecords.execute", "record batch record entries"
+    ),
+    ("POST", "/api/v1/production/batch-steps/{step_id}/readings"): Needs(
+        "batchrecords.execute", "record batch record entries"
+    ),
+    ("POST", "/api/v1/production/batch-steps/{step_id}/equipment"): Needs(
+        "batchrecords.execute", "record batch record entries"
+    ),
+    ("POST", "/api/v1/production/batch-step-entries/{entry_id}/corrections"): Needs(
+        "batchrecords.execute", "correct batch record entries"
+    ),
+    ("POST", "/api/v1/production/batch-steps/{step_id}/perform"): Needs(
+        "batchrecords.execute", "sign batch record steps"
+    ),
+    ("POST", "/api/v1/production/batch-steps/{step_id}/verify"): Needs(
+        "batchrecords.execute", "verify batch record steps"
+    ),
+    ("POST", "/api/v1/production/batch-steps/{step_id}/deviations"): Needs(
+        "batchrecords.execute", "raise deviations from batch record steps"
+    ),
+    ("GET", "/api/v1/production/batch-records/{record_id}/exceptions"): Needs(
+        "records.read", "read batch record exceptions"
+    ),
+    ("POST", "/api/v1/production/batch-record-exceptions/{exception_id}/review"): Needs(
+        "batchrecords.review", "review batch record exceptions"
+    ),
+    ("POST", "/api/v1/production/batch-record-exceptions/{exception_id}/deviation"): Needs(
+        "batchrecords.review", "raise deviations from batch record exceptions"
+    ),
+    # lifecycle.production.release.api
+    ("GET", "/api/v1/production/release/queue"): Needs("records.read", "read the release queue"),
+    ("GET", "/api/v1/production/batches/{lot_id}/release"): Needs(
+        "records.read", "read release checklists"
+    ),
+    ("POST", "/api/v1/production/batches/{lot_id}/release"): Needs(
+        "release.decide", "release batches"
+    ),
+    ("POST", "/api/v1/production/batches/{lot_id}/reject"): Needs(
+        "release.decide", "reject batches"
+    ),
+    ("GET", "/api/v1/production/batches/{lot_id}/release-certificate.pdf"): Needs(
+        "records.read", "print release certificates"
+    ),
+    # lifecycle.production.kpi.api
+    ("GET", "/api/v1/production/kpi"): Needs("records.read", "read the production KPIs"),
+    # platform.genealogy.api
+    ("GET", "/api/v1/data/genealogy/{identifier:path}"): Needs("records.read", "read genealogy"),
+    ("GET", "/api/v1/data/trace/{identifier:path}/recall-scope"): Needs(
+        "records.read", "read genealogy"
+    ),
+    # platform.masterdata.api
+    ("POST", "/api/v1/data/products"): Needs("data.manage", "maintain master data"),
+    ("POST", "/api/v1/data/materials"): Needs("data.manage", "maintain master data"),
+    ("POST", "/api/v1/data/suppliers"): Needs("data.manage", "maintain master data"),
+    ("POST", "/api/v1/data/locations"): Needs("data.manage", "maintain master data"),
+    ("POST", "/api/v1/data/sensors"): Needs("data.manage", "register sensors"),
+    ("POST", "/api/v1/data/sensors/{code}/calibration"): Needs(
+        "data.manage", "record sensor calibrations"
+    ),
+    ("POST", "/api/v1/data/shipments"): Needs("data.ingest", "register shipments"),
+    # platform.data.api
+    ("GET", "/api/v1/data/entities"): Needs("records.read", "read platform data"),
+    ("POST", "/api/v1/data/ingest/{kind}"): Needs("data.ingest", "deliver data"),
+    ("POST", "/api/v1/data/loggers/upload"): Needs("data.ingest", "deliver data"),
+    ("GET", "/api/v1/data/quarantine/{row_id}"): Needs("records.read", "read the quarantine"),
+    ("POST", "/api/v1/data/quarantine/{row_id}/replay"): Needs(
+        "data.ingest", "replay quarantined rows"
+    ),
+    ("POST", "/api/v1/data/quarantine/{row_id}/discard"): Needs(
+        "data.ingest", "discard quarantined rows"
+    ),
+    ("POST", "/api/v1/data/sources"): Needs("data.manage", "register data sources"),
+    ("GET", "/api/v1/data/sources/{code}/quality"): Needs(
+        "records.read", "read data-quality figures"
+    ),
+    ("GET", "/api/v1/data/import-runs/{run_id}"): Needs("records.read", "read import runs"),
+    ("POST", "/api/v1/data/adverse-event-lots/relink"): Needs(
+        "data.ingest", "link adverse-event reports to lots"
+    ),
+}

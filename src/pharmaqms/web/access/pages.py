@@ -1,0 +1,341 @@
+"""Who may call each page of the web UI: the pages half of the access table."""
+
+from __future__ import annotations
+
+from pharmaqms.web.access.rules import (
+    NAMED_TRANSITION,
+    PUBLIC,
+    SIGNED_IN,
+    Access,
+    Needs,
+    Step,
+)
+
+# (method, path as declared) → what the route needs.
+PAGES: dict[tuple[str, str], Access] = {
+    # web.views.auth
+    ("GET", "/login"): PUBLIC,
+    ("POST", "/login"): PUBLIC,
+    ("POST", "/logout"): SIGNED_IN,
+    ("GET", "/password"): PUBLIC,
+    ("POST", "/password"): PUBLIC,
+    ("GET", "/account/password-resets/{reset_id}"): SIGNED_IN,
+    ("POST", "/account/password-resets/{reset_id}/confirm"): SIGNED_IN,
+    ("POST", "/account/password-resets/{reset_id}/dispute"): SIGNED_IN,
+    # web.views.dashboard
+    ("GET", "/"): SIGNED_IN,
+    # web.views.records
+    ("GET", "/records"): Needs("records.read", "read records"),
+    ("GET", "/records/{type_name}"): Needs("records.read", "read records"),
+    ("GET", "/records/{type_name}/{record_id}"): Needs("records.read", "read records"),
+    ("POST", "/records/{type_name}/{record_id}/transitions/{name}"): NAMED_TRANSITION,
+    # web.views.audit
+    ("GET", "/audit"): Needs("records.read", "read the audit trail", narrower=True),
+    # web.views.admin
+    ("GET", "/admin/users"): Needs("users.read", "see users"),
+    ("POST", "/admin/users"): Needs("users.manage", "add users"),
+    ("GET", "/admin/users/{user_id}"): Needs("users.read", "see users"),
+    ("POST", "/admin/users/{user_id}/roles"): Needs("users.manage", "change roles"),
+    ("POST", "/admin/users/{user_id}/deactivate"): Needs("users.manage", "deactivate users"),
+    ("POST", "/admin/users/{user_id}/reactivate"): Needs("users.manage", "reactivate users"),
+    ("POST", "/admin/users/{user_id}/unlock"): Needs("users.manage", "unlock accounts"),
+    ("POST", "/admin/users/{user_id}/reset-password"): Needs("users.manage", "reset passwords"),
+    ("POST", "/admin/users/{user_id}/role-requests"): Needs("users.manage", "ask for roles"),
+    ("GET", "/admin/role-requests/{request_id}"): Needs("users.read", "see role grant requests"),
+    ("POST", "/admin/role-requests/{request_id}/transitions/{name}"): Needs(
+        "users.manage", "decide on role grant requests"
+    ),
+    ("POST", "/admin/users/{user_id}/tokens"): Needs("users.manage", "mint API tokens"),
+    ("POST", "/admin/tokens/{token_id}/revoke"): Needs(
+        "users.manage", "revoke tokens of other accounts"
+    ),
+    ("POST", "/admin/alerts/{alert_id}/acknowledge"): Needs(
+        "users.manage", "acknowledge security alerts"
+    ),
+    # quality.documents.views
+    ("GET", "/documents"): Needs("records.read", "read documents"),
+    ("GET", "/documents/new"): Needs("documents.author", "author documents"),
+    ("POST", "/documents"): Needs("documents.author", "author documents"),
+    ("GET", "/documents/{document_id}"): Needs("records.read", "read documents"),
+    ("POST", "/documents/versions/{version_id}/edit"): Needs("documents.author", "edit documents"),
+    ("POST", "/documents/{document_id}/revisions"): Needs("documents.author", "revise documents"),
+    # quality.documents.review_views
+    ("GET", "/periodic-reviews"): Needs("records.read", "read the periodic review register"),
+    ("GET", "/periodic-reviews/{review_id}"): Needs("records.read", "read documents"),
+    ("POST", "/periodic-reviews/{review_id}/conclude"): Step(
+        "periodic_review", "conclude_no_change"
+    ),
+    ("POST", "/periodic-reviews/{review_id}/start-revision"): Step(
+        "periodic_review", "start_revision"
+    ),
+    # quality.training.views
+    ("GET", "/training/my"): SIGNED_IN,
+    ("GET", "/training/requirements/{requirement_id}"): Needs(
+        "records.read", "read training records"
+    ),
+    ("POST", "/training/requirements/{requirement_id}/complete"): Step(
+        "training_requirement", "complete"
+    ),
+    ("GET", "/training/matrix"): Needs("records.read", "read the training matrix"),
+    ("GET", "/training/job-roles"): Needs("records.read", "read job roles"),
+    ("POST", "/training/job-roles"): Needs("training.manage", "define job roles"),
+    ("GET", "/training/job-roles/{job_role_id}"): Needs("records.read", "read job roles"),
+    ("POST", "/training/job-roles/{job_role_id}/curricula"): Needs(
+        "training.manage", "define curricula"
+    ),
+    ("POST", "/training/curricula/{curriculum_id}/items"): Needs(
+        "training.manage", "change curricula"
+    ),
+    ("POST", "/training/curriculum-items/{item_id}/remove"): Needs(
+        "training.manage", "change curricula"
+    ),
+    ("POST", "/training/job-roles/{job_role_id}/holders"): Needs(
+        "training.manage", "assign job roles"
+    ),
+    ("POST", "/training/job-role-assignments/{assignment_id}/end"): Needs(
+        "training.manage", "end job roles"
+    ),
+    ("GET", "/training/quizzes/{document_id}"): Needs("training.manage", "write quizzes"),
+    ("POST", "/training/quizzes/{document_id}"): Needs("training.manage", "write quizzes"),
+    ("GET", "/training/governing"): Needs("records.read", "read the governing documents"),
+    ("POST", "/training/governing"): Needs(
+        "training.manage", "decide which documents govern which steps"
+    ),
+    ("POST", "/training/governing/{rule_id}/retire"): Needs(
+        "training.manage", "decide which documents govern which steps"
+    ),
+    # quality.deviations.views
+    ("GET", "/deviations"): Needs("records.read", "read deviations"),
+    ("GET", "/deviations/new"): Needs("deviations.report", "report deviations"),
+    ("POST", "/deviations"): Needs("deviations.report", "report deviations"),
+    ("GET", "/deviations/{deviation_id}"): Needs("records.read", "read deviations"),
+    ("POST", "/deviations/{deviation_id}/classification"): Needs(
+        "deviations.manage", "classify deviations"
+    ),
+    ("POST", "/deviations/{deviation_id}/investigation"): Needs(
+        "deviations.investigate", "investigate deviations"
+    ),
+    ("POST", "/deviations/{deviation_id}/no-capa"): Needs(
+        "deviations.investigate", "investigate deviations"
+    ),
+    ("POST", "/deviations/{deviation_id}/capa"): Needs("capa.raise", "raise CAPAs"),
+    ("POST", "/deviations/{deviation_id}/batches"): Needs(
+        "deviations.report", "name batches affected by deviations"
+    ),
+    ("POST", "/deviations/{deviation_id}/batches/{batch_ref_id}/assessment"): Needs(
+        "deviations.investigate", "assess batch impact"
+    ),
+    ("POST", "/deviations/{deviation_id}/batches/{batch_ref_id}/disposition"): Needs(
+        "deviations.disposition", "decide on batch dispositions"
+    ),
+    ("POST", "/deviations/{deviation_id}/extensions"): Needs(
+        "deviations.investigate",
+        "request an extension of a deviation",
+        alternatives=("deviations.manage",),
+    ),
+    ("POST", "/deviations/{deviation_id}/extensions/{extension_id}/decision"): Needs(
+        "deviations.manage", "decide on extension requests"
+    ),
+    # quality.capa.views
+    ("GET", "/capas"): Needs("records.read", "read CAPAs"),
+    ("GET", "/capas/new"): Needs("capa.raise", "raise CAPAs"),
+    ("POST", "/capas"): Needs("capa.raise", "raise CAPAs"),
+    ("GET", "/capas/{capa_id}"): Needs("records.read", "read CAPAs"),
+    ("POST", "/capas/{capa_id}/actions"): Needs("capa.manage", "work on CAPAs"),
+    ("POST", "/capas/{capa_id}/actions/{action_id}/completion"): Needs(
+        "capa.manage", "complete CAPA actions"
+    ),
+    ("POST", "/capas/{capa_id}/actions/{action_id}/cancellation"): Needs(
+        "capa.manage", "work on CAPAs"
+    ),
+    ("POST", "/capas/{capa_id}/effectiveness-plan"): Needs("capa.manage", "work on CAPAs"),
+    ("POST", "/capas/{capa_id}/effectiveness-result"): Needs(
+        "capa.approve", "verify the effectiveness of CAPAs"
+    ),
+    # quality.changes.views
+    ("GET", "/changes"): Needs("records.read", "read change requests"),
+    ("GET", "/changes/new"): Needs("changes.request", "request changes"),
+    ("POST", "/changes"): Needs("changes.request", "request changes"),
+    ("GET", "/changes/{change_id}"): Needs("records.read", "read change requests"),
+    ("POST", "/changes/{change_id}/impact-assessment"): Needs(
+        "changes.assess", "assess the impact of changes"
+    ),
+    ("POST", "/changes/{change_id}/decisions"): Needs("changes.approve", "approve changes"),
+    ("POST", "/changes/{change_id}/actions"): Needs(
+        "changes.assess", "plan the tasks of someone else's change"
+    ),
+    ("POST", "/changes/{change_id}/actions/{action_id}/completion"): Needs(
+        "changes.implement", "complete implementation tasks"
+    ),
+    ("POST", "/changes/{change_id}/effectiveness-review"): Needs(
+        "changes.assess", "review the effectiveness of changes"
+    ),
+    # quality.complaints.views
+    ("GET", "/complaints"): Needs("records.read", "read complaints"),
+    ("GET", "/complaints/new"): Needs("complaints.register", "register complaints"),
+    ("POST", "/complaints"): Needs("complaints.register", "register complaints"),
+    ("GET", "/complaints/{complaint_id}"): Needs("records.read", "read complaints"),
+    ("POST", "/complaints/{complaint_id}/triage"): Needs("complaints.manage", "triage complaints"),
+    ("POST", "/complaints/{complaint_id}/pv-acknowledgement"): Needs(
+        "complaints.pv_handover", "acknowledge adverse event handovers"
+    ),
+    ("POST", "/complaints/{complaint_id}/investigation"): Needs(
+        "complaints.investigate", "investigate complaints"
+    ),
+    ("POST", "/complaints/{complaint_id}/response"): Needs(
+        "complaints.manage", "respond to complainants"
+    ),
+    ("POST", "/complaints/{complaint_id}/capa"): Needs("capa.raise", "raise CAPAs"),
+    # quality.risk.views
+    ("GET", "/risk-assessments"): Needs("records.read", "read risk assessments"),
+    ("GET", "/risk-assessments/new"): Needs("risk.assess", "assess risks"),
+    ("POST", "/risk-assessments"): Needs("risk.assess", "assess risks"),
+    ("GET", "/risk-assessments/{assessment_id}"): Needs("records.read", "read risk assessments"),
+    ("POST", "/risk-assessments/{assessment_id}/items"): Needs(
+        "risk.assess", "edit risk assessments"
+    ),
+    ("POST", "/risk-assessments/{assessment_id}/items/{item_id}/retirement"): Needs(
+        "risk.assess", "edit risk assessments"
+    ),
+    ("POST", "/risk-assessments/{assessment_id}/acceptance"): Needs(
+        "risk.assess", "edit risk assessments"
+    ),
+    # quality.views
+    ("GET", "/quality/trends"): Needs("records.read", "read quality trends"),
+    ("GET", "/quality/charts/deviations-by-class.svg"): Needs(
+        "records.read", "read quality trends"
+    ),
+    ("GET", "/quality/charts/deviations-by-area.svg"): Needs("records.read", "read quality trends"),
+    ("GET", "/quality/charts/capa-on-time.svg"): Needs("records.read", "read quality trends"),
+    # lifecycle.production.materials.views
+    ("GET", "/production/scan"): Needs("records.read", "scan containers"),
+    ("GET", "/production/materials"): Needs("records.read", "read the approved supplier list"),
+    # lifecycle.production.qc.views
+    ("GET", "/production/qc"): Needs("records.read", "read QC"),
+    ("GET", "/production/qc/lots/{lot_id}"): Needs("records.read", "read QC"),
+    ("POST", "/production/qc/lots/{lot_id}/results"): Needs("qc.results", "record QC results"),
+    ("POST", "/production/qc/lots/{lot_id}/certificates"): Needs(
+        "qc.certificates", "prepare certificates of analysis"
+    ),
+    ("POST", "/production/qc/results/{result_id}/trend-assessment"): Needs(
+        "qc.investigate", "assess out-of-trend results"
+    ),
+    ("GET", "/production/qc/specifications/{spec_id}"): Needs(
+        "records.read", "read QC specifications"
+    ),
+    ("GET", "/production/qc/investigations/{investigation_id}"): Needs(
+        "records.read", "read OOS investigations"
+    ),
+    ("POST", "/production/qc/investigations/{investigation_id}/phase-1"): Needs(
+        "qc.investigate", "investigate OOS results"
+    ),
+    ("POST", "/production/qc/investigations/{investigation_id}/phase-2"): Needs(
+        "qc.investigate", "investigate OOS results"
+    ),
+    ("POST", "/production/qc/investigations/{investigation_id}/retests"): Needs(
+        "qc.results", "record QC results"
+    ),
+    # lifecycle.production.nonconforming.views
+    ("GET", "/production/nonconformances"): Needs(
+        "records.read", "read nonconforming product records"
+    ),
+    ("GET", "/production/nonconformances/{nc_id}"): Needs(
+        "records.read", "read nonconforming product records"
+    ),
+    ("POST", "/production/nonconformances/{nc_id}/disposition"): Needs(
+        "nonconformance.disposition", "propose dispositions"
+    ),
+    ("POST", "/production/nonconformances/{nc_id}/execution"): Needs(
+        "nonconformance.disposition", "record the execution of dispositions"
+    ),
+    # lifecycle.production.monitoring.views
+    ("GET", "/production/monitoring"): Needs("records.read", "read process monitoring"),
+    ("POST", "/production/monitoring/parameters"): Needs(
+        "spc.configure", "define monitored parameters"
+    ),
+    ("POST", "/production/monitoring/groups"): Needs("spc.configure", "define T² groups"),
+    ("GET", "/production/monitoring/parameters/{parameter_id}"): Needs(
+        "records.read", "read control charts"
+    ),
+    ("GET", "/production/monitoring/parameters/{parameter_id}/live"): Needs(
+        "records.read", "read control charts"
+    ),
+    ("GET", "/production/monitoring/parameters/{parameter_id}/chart.svg"): Needs(
+        "records.read", "read control charts"
+    ),
+    ("POST", "/production/monitoring/parameters/{parameter_id}/configuration"): Needs(
+        "spc.configure", "configure monitored parameters"
+    ),
+    ("GET", "/production/monitoring/parameters/{parameter_id}/limits"): Needs(
+        "records.read", "read control limits"
+    ),
+    ("POST", "/production/monitoring/parameters/{parameter_id}/limits"): Needs(
+        "spc.estimate", "estimate control limits"
+    ),
+    ("GET", "/production/monitoring/groups/{group_id}"): Needs("records.read", "read T² charts"),
+    ("GET", "/production/monitoring/groups/{group_id}/live"): Needs(
+        "records.read", "read T² charts"
+    ),
+    ("POST", "/production/monitoring/groups/{group_id}/limits"): Needs(
+        "spc.estimate", "estimate T² limits"
+    ),
+    ("GET", "/production/monitoring/alerts"): Needs("records.read", "read SPC alerts"),
+    ("GET", "/production/monitoring/alerts/{alert_id}"): Needs("records.read", "read SPC alerts"),
+    ("POST", "/production/monitoring/alerts/{alert_id}/acknowledge"): Step(
+        "process_alert", "acknowledge"
+    ),
+    ("POST", "/production/monitoring/alerts/{alert_id}/escalate"): Step(
+        "process_alert", "escalate"
+    ),
+    # lifecycle.production.batchrecords.views
+    ("GET", "/production/batch-records"): Needs("records.read", "read batch records"),
+    ("POST", "/production/batch-records"): Needs("batchrecords.open", "open batch records"),
+    ("GET", "/production/batch-records/{record_id}"): Needs("records.read", "read batch records"),
+    ("POST", "/production/batch-steps/{step_id}/materials"): Needs(
+        "batchrecords.execute", "record batch record entries"
+    ),
+    ("POST", "/production/batch-steps/{step_id}/values"): Needs(
+        "batchrecords.execute", "record batch record entries"
+    ),
+    ("POST", "/production/batch-steps/{step_id}/readings"): Needs(
+        "batchrecords.execute", "record batch record entries"
+    ),
+    ("POST", "/production/batch-steps/{step_id}/equipment"): Needs(
+        "batchrecords.execute", "record batch record entries"
+    ),
+    ("POST", "/production/batch-step-entries/{entry_id}/correction"): Needs(
+        "batchrecords.execute", "correct batch record entries"
+    ),
+    ("POST", "/production/batch-steps/{step_id}/deviation"): Needs(
+        "batchrecords.execute", "raise deviations from batch record steps"
+    ),
+    ("GET", "/production/batch-records/{record_id}/exceptions"): Needs(
+        "records.read", "read batch record exceptions"
+    ),
+    ("POST", "/production/batch-record-exceptions/{exception_id}/deviation"): Needs(
+        "batchrecords.review", "raise deviations from batch record exceptions"
+    ),
+    ("GET", "/production/equipment"): Needs("records.read", "read the equipment register"),
+    ("GET", "/production/masters"): Needs("records.read", "read master batch records"),
+    # lifecycle.production.release.views
+    ("GET", "/production/release"): Needs("records.read", "read the release queue"),
+    ("GET", "/production/release/{lot_id}"): Needs("records.read", "read release checklists"),
+    ("POST", "/production/release/{lot_id}/release"): Needs("release.decide", "release batches"),
+    ("POST", "/production/release/{lot_id}/reject"): Needs("release.decide", "reject batches"),
+    # lifecycle.production.kpi.views
+    ("GET", "/production/kpi"): Needs("records.read", "read the production KPIs"),
+    # platform.genealogy.views
+    ("GET", "/data/genealogy"): Needs("records.read", "read genealogy"),
+    # platform.data.views
+    ("GET", "/data/sources"): Needs("records.read", "read the data sources"),
+    ("POST", "/data/sources"): Needs("data.manage", "register data sources"),
+    ("GET", "/data/sources/{code}"): Needs("records.read", "read the data sources"),
+    ("GET", "/data/runs/{run_id}"): Needs("records.read", "read import runs"),
+    ("GET", "/data/quarantine/{row_id}"): Needs("records.read", "read the quarantine"),
+    ("POST", "/data/quarantine/{row_id}/replay"): Needs("data.ingest", "replay quarantined rows"),
+    ("POST", "/data/quarantine/{row_id}/discard"): Needs("data.ingest", "discard quarantined rows"),
+    ("GET", "/data/upload"): Needs("data.ingest", "deliver data"),
+    ("POST", "/data/upload"): Needs("data.ingest", "deliver data"),
+    ("GET", "/data/browse"): Needs("records.read", "browse platform data"),
+    ("GET", "/data/browse/{name}"): Needs("records.read", "browse platform data"),
+}
