@@ -49,8 +49,12 @@ def seal_rows(session: Session, *, actor: Actor, table: str, ids: Iterable[int])
 
 def row_hash(row: Mapping[str, Any] | RowMapping) -> str:
     """A row's content as every column's value reads back through its type (UTC timestamps,
-    dates, floats, parsed JSON): the same on SQLite and PostgreSQL."""
-    return content_hash(dict(row))
+    dates, floats, parsed JSON): the same on SQLite and PostgreSQL.
+
+    Empty (NULL) columns are left out, so that a nullable column added by a later migration
+    leaves the rows sealed before it as they were; a value set, changed or emptied behind the
+    application's back still changes the hash."""
+    return content_hash({name: value for name, value in row.items() if value is not None})
 
 
 def id_ranges(ids: Sequence[int]) -> list[list[int]]:
