@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel.audit import GENESIS, entry_text
@@ -240,6 +240,35 @@ def _out_of_order(row: Any, expected_seq: int) -> Finding:
     )
 
 
+_NO_TABLES = Finding(
+    "no_audit_trail",
+    "no audit trail: the database has no audit tables (it is empty, or not a pharmaqms database)",
+)
+
+
+def _no_audit_trail(session: Session) -> list[Finding]:
+    """An empty trail proves nothing: a database without a single audit entry (a schema
+    without data, a restore that did not finish) or without its chain head is not "intact".
+    The usual checks still run after this one (records without entries are named)."""
+    if session.scalar(select(AuditEntry.seq).limit(1)) is None:
+        return [
+            Finding(
+                "no_audit_trail",
+                "no audit trail: the database holds no audit entries (a schema without data: "
+                "not initialised, or a restore that did not finish)",
+            )
+        ]
+    if session.get(AuditChainHead, 1) is None:
+        return [
+            Finding(
+                "no_audit_trail",
+                "no audit trail head: the chain head row is missing, so entries removed from "
+                "the end of the trail could not be noticed",
+            )
+        ]
+    return []
+
+
 def verify(session: Session, progress: Progress | None = None) -> VerifyReport:
     report = VerifyReport()
     tick = progress or (lambda _stage, _n: None)
@@ -248,6 +277,10 @@ def verify(session: Session, progress: Progress | None = None) -> VerifyReport:
         # chain streams, or a record changed after its entries were read, would be reported
         # as tampering. (SQLite's read transaction is a snapshot already.)
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    if not inspect(session.connection()).has_table(AuditEntry.__tablename__):
+        report.findings.append(_NO_TABLES)
+        return report
+    report.findings.extend(_no_audit_trail(session))
     head = session.get(AuditChainHead, 1)
     latest, signings, beyond_head, last_seq, prev_hash = _check_chain(session, report, head, tick)
     if head is not None:
