@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 import pharmaqms.schema  # noqa: F401 - every module's tables, record types and permissions
 from pharmaqms.kernel.db import Database, set_database
 from pharmaqms.kernel.http import problems
+from pharmaqms.kernel.http.boundary import refuse_nul_characters
 from pharmaqms.lifecycle.production.batchrecords import api as production_batch_records_api
 from pharmaqms.lifecycle.production.kpi import api as production_kpi_api
 from pharmaqms.lifecycle.production.materials import api as production_materials_api
@@ -66,6 +67,8 @@ def create_app(database: Database | None = None) -> FastAPI:
         openapi_url="/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
+        # Before any route's own dependencies (authentication included) and its handler.
+        dependencies=[Depends(refuse_nul_characters)],
     )
     problems.install(app)
     for router in API_ROUTERS:
