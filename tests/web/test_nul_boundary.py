@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from tests.quality.quality_steps import REPORT, counts, days_ago, problem
 from tests.web.support import flash_of
@@ -159,3 +161,32 @@ def test_a_delivered_document_holding_nul_is_left_to_ingest(app: Any, db: Databa
     # then the boundary did not refuse it: the delivery is on record as an import run
     assert "NUL" not in response.text
     assert _deliveries(db) == 1
+
+
+# Any text field of a report, a NUL anywhere in otherwise arbitrary text.
+TEXT_FIELDS = ("title", "description", "area", "product", "immediate_actions")
+
+
+@pytest.mark.postgres
+@settings(
+    max_examples=15,
+    deadline=None,
+    # One database for the examples on purpose: each is refused, so none writes to it.
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    field=st.sampled_from(TEXT_FIELDS),
+    text=st.text(st.characters(exclude_categories=("Cs",)), max_size=30),
+    at=st.integers(min_value=0, max_value=30),
+)
+def test_a_nul_anywhere_in_any_text_field_is_refused_naming_that_field(
+    api: Any, db: Database, field: str, text: str, at: int
+) -> None:
+    operator = api("operator")
+    before = counts(db)
+    value = text[:at] + NUL + text[at:]
+
+    response = operator.post("/api/v1/deviations", json=report_body(**{field: value}))
+
+    refused_naming(response, field)
+    assert counts(db) == before
