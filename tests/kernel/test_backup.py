@@ -510,3 +510,30 @@ def test_a_restore_command_that_fails_leaves_a_database_without_tables(
     verified = run_cli_at(url, "audit", "verify", "--json")
     assert verified.exit_code == 1
     assert [f["kind"] for f in json.loads(verified.stdout)["findings"]] == ["no_audit_trail"]
+
+
+def test_text_with_nul_written_before_the_door_refused_it_does_not_half_restore_into_postgresql(
+    db: Database, people: People, new_postgres: Database, tmp_path: Path
+) -> None:
+    # given a SQLite database holding a NUL (the services don't refuse it; the HTTP door does)
+    with unit_of_work(db) as s:
+        deviations.report_deviation(
+            s,
+            actor=people.operator,
+            title="Label\x00roll",
+            description="Written before NUL was refused at the door.",
+            area="Packaging",
+            occurred_at=clock.now() - timedelta(hours=3),
+            discovered_at=clock.now() - timedelta(hours=2),
+        )
+    path = tmp_path / "backup.zip"
+    backup(db.engine, path)
+
+    # when it is restored into PostgreSQL, which can't store NUL in text
+    with pytest.raises(DocumentRefused) as refused:
+        restore(new_postgres.engine, path)
+
+    # then the table and the reason are named, and the database is left without tables
+    assert refused.value.detail.startswith("the backup's table deviations can't be written: ")
+    assert "NUL" in refused.value.detail
+    assert tables_in(new_postgres) == []
