@@ -533,7 +533,8 @@ def test_text_with_nul_written_before_the_door_refused_it_does_not_half_restore_
     with pytest.raises(DocumentRefused) as refused:
         restore(new_postgres.engine, path)
 
-    # then the table and the reason are named, and the database is left without tables
-    assert refused.value.detail.startswith("the backup's table deviations can't be written: ")
+    # then the first table holding it (the audit trail quotes the title) and the reason are
+    # named, and the database is left without tables
+    assert refused.value.detail.startswith("the backup's table audit_entries can't be written: ")
     assert "NUL" in refused.value.detail
     assert tables_in(new_postgres) == []
