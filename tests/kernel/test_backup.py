@@ -4,26 +4,32 @@ into a database holding data, or of a damaged backup, is refused before anything
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import zipfile
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from tests.conftest import People
+from tests.kernel.cli import run_cli, run_cli_at
 from tests.kernel.helpers import SOP_BODY, signatures, sop_in_state, transition
 from tests.support import PASSWORD
 
 import pharmaqms.schema
-from pharmaqms.kernel import auth, password_resets, role_grants
+from pharmaqms.kernel import auth, clock, password_resets, role_grants
 from pharmaqms.kernel.backup import backup, restore
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.errors import Conflict, DocumentRefused
 from pharmaqms.kernel.migrate import upgrade
+from pharmaqms.kernel.models import Task
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.kernel.verify import VerifyReport, verify
+from pharmaqms.quality.deviations import service as deviations
 from pharmaqms.quality.documents import service
 
 
@@ -261,8 +267,6 @@ def test_a_backup_edited_with_fresh_checksums_restores_but_does_not_verify(
     content: Database, empty_sqlite: Database, tmp_path: Path
 ) -> None:
     # given a backup whose SOP text was changed and whose checksums were recomputed to match
-    import hashlib
-
     path, forged = tmp_path / "backup.zip", tmp_path / "forged.zip"
     backup(content.engine, path)
     with zipfile.ZipFile(path) as archive:
@@ -285,3 +289,279 @@ def test_a_backup_edited_with_fresh_checksums_restores_but_does_not_verify(
     assert [(f.kind, f.record_type) for f in report.findings] == [
         ("record_altered", "document_version")
     ]
+
+
+# --- text that holds Unicode line boundaries ------------------------------------------------
+
+# Every character str.splitlines() breaks a line at, besides \n itself: a reader that splits
+# the backup's lines that way cuts a record in two.
+LINE_BOUNDARIES = "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+
+
+def everything_in(db: Database) -> dict[str, list[dict[str, Any]]]:
+    """Every row of every table as the application reads it, in primary-key order."""
+    with db.engine.connect() as conn:
+        return {
+            table.name: [
+                dict(row)
+                for row in conn.execute(
+                    select(table).order_by(*table.primary_key.columns)
+                ).mappings()
+            ]
+            for table in pharmaqms.schema.metadata.sorted_tables
+        }
+
+
+def tables_in(db: Database) -> list[str]:
+    return sorted(inspect(db.engine).get_table_names())
+
+
+def report_deviation_with_line_boundaries(db: Database, people: People) -> None:
+    with unit_of_work(db) as s:
+        deviations.report_deviation(
+            s,
+            actor=people.operator,
+            title="Line\u0085break",
+            description=" ".join(f"part {i}{c}end" for i, c in enumerate(LINE_BOUNDARIES)),
+            area="Packaging\u2028hall\u2029B",
+            occurred_at=clock.now() - timedelta(hours=3),
+            discovered_at=clock.now() - timedelta(hours=2),
+            immediate_actions="Stopped\x1cline\x1dand\x1equarantined",
+        )
+
+
+@pytest.fixture
+def new_sqlite(tmp_path: Path) -> Iterator[Database]:
+    """A database file that does not exist yet: the restore creates it and its schema."""
+    database = Database(f"sqlite:///{tmp_path / 'new.db'}")
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def new_postgres(empty_postgres_url: str) -> Iterator[Database]:
+    """A PostgreSQL database without a schema: the restore creates it."""
+    database = Database(empty_postgres_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def new_database(request: pytest.FixtureRequest) -> Database:
+    fixture = "new_sqlite" if request.param == "sqlite" else "new_postgres"
+    return request.getfixturevalue(fixture)  # type: ignore[no-any-return]
+
+
+def assert_same_content(source: Database, target: Database) -> None:
+    restored = everything_in(target)
+    assert restored == everything_in(source)
+    report = report_of(target)
+    assert report.findings == []
+    assert summary(report) == summary(report_of(source))
+
+
+@pytest.mark.postgres
+def test_text_with_unicode_line_boundaries_restores_into_a_new_database(
+    db: Database, people: People, new_database: Database, tmp_path: Path
+) -> None:
+    # given a deviation whose text holds every character that str.splitlines() breaks at
+    report_deviation_with_line_boundaries(db, people)
+    path = tmp_path / "backup.zip"
+    backup(db.engine, path)
+
+    # when it is restored into a database that has no schema yet
+    restore(new_database.engine, path)
+
+    # then every row came back as it was, and the trail verifies
+    [deviation] = everything_in(new_database)["deviations"]
+    assert deviation["title"] == "Line\u0085break"
+    assert deviation["area"] == "Packaging\u2028hall\u2029B"
+    assert_same_content(db, new_database)
+
+
+# --- a restore that fails leaves nothing behind ---------------------------------------------
+
+
+def with_fresh_checksum(path: Path, target: Path, member: str, edit: Any) -> None:
+    """A backup whose ``member`` was edited and whose manifest was made to match again, as
+    someone who knows the format would do (or a disk that lost a block, then a careless fix)."""
+    with zipfile.ZipFile(path) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        old = archive.read(member).decode()
+    new = edit(old)
+    assert new != old
+    name = member.removeprefix("tables/").removesuffix(".jsonl")
+    manifest["tables"][name]["sha256"] = hashlib.sha256(new.encode()).hexdigest()
+    manifest["tables"][name]["rows"] = new.count("\n")
+    rewrite(path, target, {member: new, "manifest.json": json.dumps(manifest)})
+
+
+def _break_middle_line(text: str) -> str:
+    lines = text.splitlines(keepends=True)
+    lines[len(lines) // 2] = '{"id": 7, "title": "cut off here\n'
+    return "".join(lines)
+
+
+def _duplicate_first_line(text: str) -> str:
+    first = text.split("\n", 1)[0]
+    return text + first + "\n"
+
+
+def _tasks(db: Database) -> int:
+    with unit_of_work(db, write=False) as s:
+        return int(s.scalar(select(func.count()).select_from(Task)) or 0)
+
+
+def _wrong_row_count(path: Path, damaged: Path) -> None:
+    with zipfile.ZipFile(path) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+    manifest["tables"]["tasks"]["rows"] = 1000
+    rewrite(path, damaged, {"manifest.json": json.dumps(manifest)})
+
+
+DAMAGES: dict[str, tuple[Any, Any]] = {
+    "checksum": (
+        lambda path, damaged: rewrite(path, damaged, {"tables/users.jsonl": "{}\n"}),
+        "the backup's table users does not match its checksum",
+    ),
+    "corrupt table in the middle": (
+        lambda path, damaged: with_fresh_checksum(
+            path, damaged, "tables/document_versions.jsonl", _break_middle_line
+        ),
+        "the backup's table document_versions, line 3, is not a JSON record:",
+    ),
+    "row count": (
+        _wrong_row_count,
+        lambda db: f"the backup's table tasks has {_tasks(db)} rows; its manifest says 1000",
+    ),
+    "constraint violation": (
+        lambda path, damaged: with_fresh_checksum(
+            path, damaged, "tables/electronic_signatures.jsonl", _duplicate_first_line
+        ),
+        "the backup's table electronic_signatures can't be written:",
+    ),
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGES))
+def test_a_restore_that_fails_leaves_no_schema_and_no_rows(
+    content: Database, new_database: Database, tmp_path: Path, damage: str
+) -> None:
+    # given a backup damaged in one of the ways a restore must notice
+    path, damaged = tmp_path / "backup.zip", tmp_path / "damaged.zip"
+    backup(content.engine, path)
+    make, detail = DAMAGES[damage]
+    make(path, damaged)
+    assert tables_in(new_database) == []
+
+    # when it is restored into a new database
+    with pytest.raises(DocumentRefused) as refused:
+        restore(new_database.engine, damaged)
+
+    # then it is refused, and the database holds no table (so no row) at all
+    expected = detail(content) if callable(detail) else detail
+    assert refused.value.detail.startswith(expected), refused.value.detail
+    assert tables_in(new_database) == []
+
+
+def test_a_restore_refused_for_a_database_holding_data_leaves_its_schema(
+    content: Database, db: Database, tmp_path: Path
+) -> None:
+    # A database that had its schema before keeps it: only what the restore created goes.
+    path = tmp_path / "backup.zip"
+    backup(content.engine, path)
+    tables = tables_in(db)
+
+    with pytest.raises(Conflict):
+        restore(db.engine, path)
+
+    assert tables_in(db) == tables
+
+
+# --- the commands ---------------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+def test_the_commands_round_trip_text_with_line_boundaries(
+    db: Database, people: People, tmp_path: Path
+) -> None:
+    # given a database holding text with Unicode line boundaries, backed up by the command
+    report_deviation_with_line_boundaries(db, people)
+    path = tmp_path / "backup.zip"
+    written = run_cli(db, "backup", str(path))
+    assert written.exit_code == 0, written.stderr
+
+    # when the command restores it into a database file that does not exist yet
+    target = tmp_path / "restored.db"
+    url = f"sqlite:///{target}"
+    restored = run_cli_at(url, "restore", str(path))
+
+    # then it says so, the trail verifies, and every row is the same
+    assert restored.exit_code == 0, restored.stderr
+    said = "".join(restored.stdout.splitlines()).strip()  # as one line: rich wraps it
+    assert said.startswith("Restored ")
+    assert said.endswith(f" rows from {path}. Run `pharmaqms audit verify` to check.")
+    verified = run_cli_at(url, "audit", "verify")
+    assert verified.exit_code == 0, verified.stdout
+    assert verified.stdout.strip().startswith("intact: ")
+    database = Database(url)
+    try:
+        assert_same_content(db, database)
+    finally:
+        database.dispose()
+
+
+def test_a_restore_command_that_fails_leaves_a_database_without_tables(
+    content: Database, tmp_path: Path
+) -> None:
+    # given a backup with a record cut in the middle of a table (its checksum made to match)
+    path, damaged = tmp_path / "backup.zip", tmp_path / "damaged.zip"
+    backup(content.engine, path)
+    with_fresh_checksum(path, damaged, "tables/document_versions.jsonl", _break_middle_line)
+    url = f"sqlite:///{tmp_path / 'restored.db'}"
+
+    # when the command restores it
+    result = run_cli_at(url, "restore", str(damaged))
+
+    # then it fails with one line, the database has no table, and verify says there is no trail
+    assert result.exit_code == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith(
+        "error: the backup's table document_versions, line 3, is not a JSON record:"
+    )
+    database = Database(url)
+    try:
+        assert tables_in(database) == []
+    finally:
+        database.dispose()
+    verified = run_cli_at(url, "audit", "verify", "--json")
+    assert verified.exit_code == 1
+    assert [f["kind"] for f in json.loads(verified.stdout)["findings"]] == ["no_audit_trail"]
+
+
+def test_text_with_nul_written_before_the_door_refused_it_does_not_half_restore_into_postgresql(
+    db: Database, people: People, new_postgres: Database, tmp_path: Path
+) -> None:
+    # given a SQLite database holding a NUL (the services don't refuse it; the HTTP door does)
+    with unit_of_work(db) as s:
+        deviations.report_deviation(
+            s,
+            actor=people.operator,
+            title="Label\x00roll",
+            description="Written before NUL was refused at the door.",
+            area="Packaging",
+            occurred_at=clock.now() - timedelta(hours=3),
+            discovered_at=clock.now() - timedelta(hours=2),
+        )
+    path = tmp_path / "backup.zip"
+    backup(db.engine, path)
+
+    # when it is restored into PostgreSQL, which can't store NUL in text
+    with pytest.raises(DocumentRefused) as refused:
+        restore(new_postgres.engine, path)
+
+    # then the first table holding it (the audit trail quotes the title) and the reason are
+    # named, and the database is left without tables
+    assert refused.value.detail.startswith("the backup's table audit_entries can't be written: ")
+    assert "NUL" in refused.value.detail
+    assert tables_in(new_postgres) == []

@@ -133,3 +133,10 @@ def test_an_entry_written_field_by_field_is_the_canonical_form(
         chain_hash(GENESIS, content)
         == hashlib.sha256((GENESIS + canonical_json(content)).encode()).hexdigest()
     )
+
+
+def test_a_negative_zero_is_written_as_zero() -> None:
+    # SQLite keeps no sign on a zero it stores (PostgreSQL does): a record hashed with -0.0
+    # would read back as 0.0 and show as changed behind the application's back.
+    assert canonical_json({"low": -0.0, "high": [0.0, -0.0]}) == '{"high":[0.0,0.0],"low":0.0}'
+    assert plain(-0.0) == 0.0 and str(plain(-0.0)) == "0.0"

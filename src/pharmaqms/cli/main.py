@@ -442,12 +442,12 @@ def restore(path: Path = typer.Argument(..., exists=False, help="A backup zip fi
     Don't run `pharmaqms init` on it first: init adds the system account and the roles, and a
     database that holds any row is refused."""
     from pharmaqms.kernel.backup import restore as do_restore
-    from pharmaqms.kernel.migrate import upgrade
 
     if not path.exists():
         fail(f"no such file: {path}")
     database = get_database()
-    upgrade(database.engine)
+    # The restore creates the schema in the transaction that writes the rows: a restore that
+    # fails leaves the database without tables, not with an empty schema.
     with _progress() as progress:
         task = progress.add_task("restoring", total=None)
         manifest = do_restore(database.engine, path, lambda _t, n: progress.advance(task, n))

@@ -39,7 +39,9 @@ def _plain(value: Any) -> Any:
         # repr round-trips exactly; JSON has no NaN, so spell those out.
         if value != value or value in (float("inf"), float("-inf")):
             return repr(value)
-        return value
+        # Zero without a sign: SQLite stores -0.0 as 0, so a record hashed with the sign
+        # would read back as changed.
+        return value if value else 0.0
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError("naive datetime in canonical form")

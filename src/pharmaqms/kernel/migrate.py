@@ -7,7 +7,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -22,10 +22,16 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(engine: Engine) -> None:
-    config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "heads")
+        upgrade_in(connection)
+
+
+def upgrade_in(connection: Connection) -> None:
+    """Run the migrations inside the caller's transaction: DDL is transactional on SQLite and
+    PostgreSQL, so a caller that fails later (a restore) rolls the schema back with its rows."""
+    config = alembic_config(connection.engine.url.render_as_string(hide_password=False))
+    config.attributes["connection"] = connection
+    command.upgrade(config, "heads")
 
 
 def make_append_only(op: Any, table: str) -> None:

@@ -13,6 +13,8 @@ from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.models import Task
 from pharmaqms.kernel.records import Audited
 
+TITLE_LENGTH: int = Task.__table__.c.title.type.length  # type: ignore[attr-defined]
+
 
 def open_task(
     session: Session,
@@ -28,6 +30,11 @@ def open_task(
 ) -> Task:
     if role is None and user_id is None:
         raise ValueError("a task is assigned to a role or to a user")
+    # A title quotes the record's own title, which may fill its column already: cut it
+    # visibly to the task's column (PostgreSQL enforces the length; SQLite would keep more,
+    # and a backup of it would not restore into PostgreSQL).
+    if len(title) > TITLE_LENGTH:
+        title = title[: TITLE_LENGTH - 1] + "…"
     task = Task(
         record_type=record.__audit_type__,
         record_id=getattr(record, "id"),  # noqa: B009 - every audited row has an id

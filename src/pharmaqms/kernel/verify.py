@@ -283,15 +283,16 @@ def _out_of_order(row: Any, expected_seq: int) -> Finding:
     )
 
 
+_HEAD_MISSING = Finding(
+    "chain_head_missing",
+    "the audit chain head is missing: removed behind the application's back, so a cut at the "
+    "end of the chain could not be seen from the database alone",
+)
+
+
 def _head_findings(head: Head | None, keyring: Keyring) -> list[Finding]:
     if head is None:
-        return [
-            Finding(
-                "chain_head_missing",
-                "the audit chain head is missing: removed behind the application's back, so "
-                "a cut at the end of the chain could not be seen from the database alone",
-            )
-        ]
+        return [_HEAD_MISSING]
     problem = head_problem(head, keyring)
     if problem is None:
         return []
@@ -301,8 +302,17 @@ def _head_findings(head: Head | None, keyring: Keyring) -> list[Finding]:
     return [Finding(kind, problem, seq=head.seq)]
 
 
-def _no_trail(message: str) -> Finding:
-    return Finding("no_audit_trail", f"no audit trail: {message}")
+_NO_TABLES = Finding(
+    "no_audit_trail",
+    "no audit trail: the database has no audit tables (it is empty, or not a pharmaqms database)",
+)
+# An empty trail proves nothing: a schema without a single entry (not initialised, or a
+# restore that did not finish) is not "intact".
+_NO_ENTRIES = Finding(
+    "no_audit_trail",
+    "no audit trail: the database holds no audit entries (a schema without data: not "
+    "initialised, or a restore that did not finish)",
+)
 
 
 def _expected_head_findings(
@@ -352,22 +362,28 @@ def verify(
         # as tampering. (SQLite's read transaction is a snapshot already.)
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     if not inspect(session.connection()).has_table(AuditEntry.__tablename__):
-        report.findings.append(_no_trail("the database holds no pharmaqms tables"))
+        report.findings.append(_NO_TABLES)
         return report
-    keyring = keyring or keyring_for(str(session.connection().engine.url))
     stored = session.get(AuditChainHead, 1)
     head = (
         None
         if stored is None
         else Head(stored.seq, stored.entry_hash, stored.keyed_from, stored.key_id, stored.mac)
     )
-    report.findings.extend(_head_findings(head, keyring))
-    if report.findings and report.findings[0].kind == "chain_key_mismatch":
-        return report  # every keyed link would differ: the wrong key file, or a forged head
-    report.findings.extend(_expected_head_findings(session, keyring, expected_heads))
-    chain = _check_chain(session, report, head, keyring, tick)
-    if report.entries == 0:
-        report.findings.append(_no_trail("the database holds no audit entries"))
+    if session.scalar(select(AuditEntry.seq).limit(1)) is None:
+        # Nothing to chain: the head of an empty schema is unkeyed, and no key is needed to
+        # see that records and data (if any) have no entries.
+        report.findings.append(_NO_ENTRIES)
+        if stored is None:
+            report.findings.append(_HEAD_MISSING)
+        chain = Chain({}, {}, {}, None, 0, GENESIS)
+    else:
+        keyring = keyring or keyring_for(str(session.connection().engine.url))
+        report.findings.extend(_head_findings(head, keyring))
+        if report.findings and report.findings[0].kind == "chain_key_mismatch":
+            return report  # every keyed link would differ: the wrong key file, or a forged head
+        report.findings.extend(_expected_head_findings(session, keyring, expected_heads))
+        chain = _check_chain(session, report, head, keyring, tick)
     latest, signings = chain.latest, chain.signings
     beyond_head, last_seq, prev_hash = chain.beyond_head, chain.last_seq, chain.last_hash
     if head is not None:

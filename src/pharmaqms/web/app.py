@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 import pharmaqms.schema  # noqa: F401 - every module's tables, record types and permissions
 from pharmaqms.kernel.db import Database, get_database, set_database
 from pharmaqms.kernel.http import problems
+from pharmaqms.kernel.http.boundary import refuse_nul_characters
 from pharmaqms.kernel.keys import keyring_for
 from pharmaqms.lifecycle.production.batchrecords import api as production_batch_records_api
 from pharmaqms.lifecycle.production.kpi import api as production_kpi_api
@@ -71,8 +72,9 @@ def create_app(database: Database | None = None) -> FastAPI:
         openapi_url="/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
-        # Every route, before its handler: who may call it (deny by default).
-        dependencies=[Depends(access.authorise)],
+        # Before any route's own dependencies and its handler: text the databases can't
+        # all store is refused first, then who may call the route (deny by default).
+        dependencies=[Depends(refuse_nul_characters), Depends(access.authorise)],
     )
     problems.install(app)
     for router in API_ROUTERS:
