@@ -18,9 +18,9 @@ run: $(STAMP)
 	$(BIN)/pharmaqms demo
 	@echo ""
 	@echo "  pharmaqms is at http://127.0.0.1:8000  (API: /api/v1, OpenAPI: /openapi.json)"
-	@echo "  Log in as admin / $(ADMIN_PASSWORD), or as any demo account above (password Demo-Passw0rd!)"
+	@echo "  Log in as admin / $(ADMIN_PASSWORD), or as any demo account above (password Clean-Room-Demo-26!)"
 	@echo ""
-	$(BIN)/pharmaqms serve --host 127.0.0.1 --port 8000
+	PHARMAQMS_DEMO=1 $(BIN)/pharmaqms serve --host 127.0.0.1 --port 8000
 
 test: $(STAMP)
 	$(BIN)/pytest -q -n 2 --dist loadfile

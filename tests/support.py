@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -40,3 +41,16 @@ def reviewed_version(client: Any, record_type: str, record_id: int) -> int:
     response = client.get(f"/api/v1/records/{record_type}/{record_id}")
     assert response.status_code == 200, response.text
     return int(response.json()["version"])
+
+
+def browser_login(client: Any, username: str, password: str = PASSWORD) -> Any:
+    """Log a TestClient in through the login form as a browser does: fetch the form (its
+    pre-session token and cookie), then post it with the token. Returns the POST's response."""
+    form = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert token is not None, form.text
+    return client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": token.group(1)},
+        follow_redirects=False,
+    )

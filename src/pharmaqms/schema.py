@@ -34,6 +34,7 @@ from pharmaqms.platform.sensors import models as sensor_models
 from pharmaqms.platform.timeseries import models as timeseries_models
 from pharmaqms.platform.traceability import models as traceability_models
 from pharmaqms.platform.traceability import scans as scan_models
+from pharmaqms.quality import data_loss as quality_data_loss
 from pharmaqms.quality import genealogy as quality_genealogy
 from pharmaqms.quality import links as quality_links
 from pharmaqms.quality.capa import models as capa_models
@@ -72,6 +73,8 @@ MODULES = (
     training_models,
     training_workflow,
     quality_links,
+    # Registers the data-loss finding as the listener of sensor-sequence gaps.
+    quality_data_loss,
     deviation_models,
     deviation_workflow,
     capa_models,

@@ -62,13 +62,14 @@ class Publisher:
     client_id: str
     acked: set[int] = field(default_factory=set)
     sent: dict[int, str] = field(default_factory=dict)
+    port: int = PORT
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id)
         self.client.max_inflight_messages_set(200)
         self.client.on_publish = self._on_publish
-        self.client.connect(HOST, PORT)
+        self.client.connect(HOST, self.port)
         self.client.loop_start()
 
     def _on_publish(self, _c: mqtt.Client, _u: Any, mid: int, reason: ReasonCode, _p: Any) -> None:

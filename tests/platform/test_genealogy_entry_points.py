@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from tests.conftest import Api
+from tests.support import browser_login
 from typer.testing import CliRunner
 
 from pharmaqms.cli.main import app as cli
@@ -165,9 +166,7 @@ def test_the_genealogy_page_draws_the_graph_with_the_recall_scope(chain) -> None
     database, generated = chain
     answer = _first(generated)
     api = Api(create_app(database))
-    login = api.client.post(
-        "/login", data={"username": "qa", "password": "Correct-Horse-9!"}, follow_redirects=False
-    )
+    login = browser_login(api.client, "qa")
     assert login.status_code == 303, login.text
     page = api.client.get("/data/genealogy", params={"id": f"{answer.product}/{answer.lot_number}"})
     assert page.status_code == 200, page.text

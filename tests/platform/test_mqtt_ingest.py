@@ -4,6 +4,7 @@ redelivered message stored once, and a shared subscription splitting one stream.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -24,8 +25,13 @@ from pharmaqms.kernel.models import AuditEntry
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.platform.ingest.models import DataSource, ImportRun, QuarantinedRow
 from pharmaqms.platform.mqtt.worker import IngestWorker
-from pharmaqms.platform.sensors.models import ExcursionCandidate
+from pharmaqms.platform.sensors.models import (
+    ExcursionCandidate,
+    SensorSequence,
+    SensorSequenceGap,
+)
 from pharmaqms.platform.timeseries.models import SensorReading
+from pharmaqms.quality.deviations.models import Deviation
 
 pytestmark = pytest.mark.mqtt
 
@@ -215,6 +221,9 @@ def test_two_workers_on_a_shared_subscription_split_one_stream_and_store_it_once
                 publisher.publish(topic, reading(ts, 5.0 + (i % 10) / 10))
             publisher.wait_all_acked()
             wait_until(lambda: _count(db, SensorReading) == 200, 30, "200 stored readings")
+            # A worker counts a batch after its commit, so the rows can be visible a moment
+            # before the counters are: wait for the counters too, not only for the rows.
+            wait_until(lambda: a.stored + b.stored == 200, 30, "both workers' counters")
             shares = (a.stored, b.stored)
     finally:
         publisher.close()
@@ -273,3 +282,44 @@ def test_only_database_trouble_is_retried() -> None:
     assert transient(exc.OperationalError("SELECT 1", {}, Exception("server closed")))
     assert not transient(ValueError("no plan for 66.6"))
     assert not transient(exc.IntegrityError("INSERT", {}, Exception("FOREIGN KEY")))
+
+
+def numbered(minute: int, seq: int) -> str:
+    ts = f"2026-03-01T14:{minute:02d}:00+01:00"
+    return json.dumps({"ts": ts, "temperature": 5.0, "unit": "C", "seq": seq})
+
+
+def test_a_restarted_worker_continues_the_numbering_and_reports_a_gap_once_idle(db, people) -> None:  # type: ignore[no-untyped-def]
+    broker = require_broker()
+    site = unique_site()
+    cold_chain(db, people.admin, site=site)
+    settings = settings_for(site, sequence_grace_seconds=1)
+    topic = f"pharmaqms/{site}/CR-1/T-100/reading"
+    publisher = Publisher(f"pub-{site}")
+    try:
+        # given a worker that stored readings 1-3, then stopped
+        with running_worker(db, settings, broker):
+            for seq in (1, 2, 3):
+                publisher.publish(topic, numbered(seq, seq))
+            publisher.wait_all_acked()
+            wait_until(lambda: _count(db, SensorReading) == 3, 20, "3 stored readings")
+        # when 4, 5 and 8 arrive while it is down, and it starts again
+        for seq in (4, 5, 8):
+            publisher.publish(topic, numbered(seq, seq))
+        publisher.wait_all_acked()
+        with running_worker(db, settings, broker):
+            wait_until(lambda: _count(db, SensorReading) == 6, 20, "6 stored readings")
+            # then, with no further message, the idle check reports the gap 6-7
+            wait_until(lambda: _count(db, Deviation) == 1, 30, "the data-loss deviation")
+    finally:
+        publisher.close()
+    with unit_of_work(db, write=False) as s:
+        gaps = [
+            (g.first_missing, g.last_missing, g.status)
+            for g in s.scalars(select(SensorSequenceGap))
+        ]
+        title = s.scalars(select(Deviation.title)).one()
+        last = s.scalars(select(SensorSequence.last_seq)).one()
+    assert gaps == [(6, 7, "reported")]  # none at the restart (3 → 4)
+    assert title == "Data loss: sensor T-100 readings 6–7 never arrived"
+    assert last == 8

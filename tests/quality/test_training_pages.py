@@ -72,7 +72,10 @@ def test_the_matrix_colours_each_cell_and_shows_overdue_training_in_red(
     cells = re.findall(r'<td class="cell cell-(\w+)" data-standing="(\w+)"', page)
     assert sorted(s for s, _ in cells) == ["current", "overdue", "overdue", "overdue"]
     assert all(css == standing for css, standing in cells)
-    assert ".cell-overdue { background: var(--negative); color: #fff; }" in page
+    # the colours come from the training stylesheet (pages carry no inline style)
+    assert '<link rel="stylesheet" href="/static/training.css">' in page
+    stylesheet = ui("qa").get("/static/training.css").text
+    assert ".cell-overdue { background: var(--negative); color: #fff; }" in stylesheet
     assert 'data-testid="count-overdue">overdue: 3</li>' in page
     assert 'data-testid="count-current">current: 1</li>' in page
     assert f"{cleaning['number']} v1.0" in page and "Otto Operator" in page

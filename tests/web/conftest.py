@@ -23,8 +23,14 @@ class UiClient:
         self.client = TestClient(app, follow_redirects=False)
         self.csrf_token = ""
 
+    def post_login(self, data: dict[str, str]) -> Response:
+        """The login form as a browser sends it: the page first (its pre-session token and
+        cookie), then the form with the token."""
+        self.get("/login")
+        return self.post("/login", data)
+
     def login(self, username: str, password: str = PASSWORD) -> Response:
-        response = self.client.post("/login", data={"username": username, "password": password})
+        response = self.post_login({"username": username, "password": password})
         if response.status_code == 303 and response.headers["location"] == "/":
             self.get("/")
         return response

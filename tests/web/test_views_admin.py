@@ -27,7 +27,7 @@ def user(db: Database, username: str) -> User:
 def lock_out(ui: Any, username: str) -> None:
     client = ui()
     for _ in range(5):
-        client.client.post("/login", data={"username": username, "password": "wrong"})
+        client.post_login({"username": username, "password": "wrong"})
 
 
 def test_the_user_list_shows_status_roles_last_login_and_password_age(
@@ -246,7 +246,7 @@ def test_resetting_a_password_shows_a_temporary_one_once_which_must_be_changed(
     assert found
     temporary = found.group(1)
     assert temporary not in client.get(f"/admin/users/{target.id}").text
-    login = ui().client.post("/login", data={"username": "pv", "password": temporary})
+    login = ui().post_login({"username": "pv", "password": temporary})
     assert login.headers["location"] == "/password?username=pv"
 
 

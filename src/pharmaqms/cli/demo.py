@@ -1,20 +1,28 @@
-"""``pharmaqms demo``: demo people, one per role, then every module's demo loader."""
+"""``pharmaqms demo``: demo people, one per role, then every module's demo loader.
+
+The demo loads only into a database that holds nothing but its installation (see
+``foreign_record``): demo accounts with a published password, an administrator among them,
+have no place beside real records. Run again on a demo database it changes nothing. The demo
+accounts must change their password at their first login, unless the server runs as a
+demonstration instance (PHARMAQMS_DEMO=1, as ``make run`` does)."""
 
 from __future__ import annotations
 
 from random import Random
 
 from rich.progress import Progress
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import auth
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.demo import LOADERS, DemoContext
+from pharmaqms.kernel.errors import Conflict
 from pharmaqms.kernel.identity import Channel
-from pharmaqms.kernel.models import User
+from pharmaqms.kernel.models import AuditEntry, User
 from pharmaqms.kernel.uow import unit_of_work
 
-DEMO_PASSWORD = "Demo-Passw0rd!"  # noqa: S105 - printed on purpose: demo only
+DEMO_PASSWORD = "Clean-Room-Demo-26!"  # noqa: S105 - printed on purpose: demo only
 
 DEMO_PEOPLE: tuple[tuple[str, str, list[str]], ...] = (
     ("amelia.admin", "Amelia Hart", ["admin"]),
@@ -54,10 +62,55 @@ def _import_module_loaders() -> None:
         importlib.import_module(module)
 
 
+# What the installation writes (``pharmaqms init``): the system account, the roles and the
+# first administrator, all by the system account, plus the system's own bookkeeping of failed
+# logins (counts, lockouts, alerts).
+INSTALLATION_RECORD_TYPES = ("user", "role", "security_alert")
+
+
+def foreign_record(session: Session) -> str | None:
+    """Why this database is not one the demo may load into, or None.
+
+    A new database holds only what ``pharmaqms init`` wrote: every audit entry is on a user,
+    a role or a security alert, and is either the system account's or a person's own login or
+    password change; and there is at most one person account (the first administrator).
+    Anything else (a record of any kind, an account someone added, a role someone changed)
+    was not written by the installation, so real work may live here."""
+    entry = session.scalars(
+        select(AuditEntry)
+        .where(
+            or_(
+                AuditEntry.record_type.not_in(INSTALLATION_RECORD_TYPES),
+                (AuditEntry.actor_username != auth.SYSTEM_USERNAME)
+                & (
+                    (AuditEntry.record_type != "user")
+                    | AuditEntry.record_id.is_(None)
+                    | (AuditEntry.record_id != AuditEntry.actor_id)
+                ),
+            )
+        )
+        .order_by(AuditEntry.seq)
+        .limit(1)
+    ).first()
+    if entry is not None:
+        return (
+            f"{entry.record_type.replace('_', ' ')} {entry.record_label} ({entry.action} by "
+            f"{entry.actor_username} on {entry.occurred_at:%Y-%m-%d %H:%M} UTC)"
+        )
+    people = session.scalar(
+        select(func.count()).select_from(User).where(User.is_service_account.is_(False))
+    )
+    if (people or 0) > 1:
+        return f"{people} person accounts (a new database has only its first administrator)"
+    return None
+
+
 def load_demo(
     database: Database, *, seed: int = 7, scale: float = 1.0, progress: Progress | None = None
 ) -> list[tuple[str, str, list[str]]]:
-    """Returns the demo accounts created, or an empty list when the demo was loaded before."""
+    """Returns the demo accounts created, or an empty list when the demo was loaded before.
+    Refuses (``Conflict``, nothing written) a database that holds anything but its
+    installation."""
     from pharmaqms.kernel.bootstrap import initialise
 
     initialise(database)
@@ -65,6 +118,13 @@ def load_demo(
     with unit_of_work(database) as session:
         if session.scalars(select(User).where(User.username == DEMO_PEOPLE[0][0])).first():
             return []
+        found = foreign_record(session)
+        if found is not None:
+            raise Conflict(
+                f"this database holds records the demo did not write, first: {found}; the "
+                "demo loads only into a new database (pharmaqms init with a new "
+                "PHARMAQMS_DATABASE_URL)"
+            )
         system = auth.system_actor(session, Channel.CLI)
         for username, name, roles in DEMO_PEOPLE:
             auth.add_user(
@@ -74,8 +134,9 @@ def load_demo(
                 full_name=name,
                 roles=roles,
                 password=DEMO_PASSWORD,
+                # The loaders below sign as these people; the change is required at the end.
                 must_change_password=False,
-                email=f"{username}@demo.pharmaqms.org",
+                email=f"{username}{auth.DEMO_EMAIL_DOMAIN}",
             )
     with unit_of_work(database, write=False) as session:
         people = {
@@ -97,4 +158,16 @@ def load_demo(
     finally:
         if progress:
             progress.stop()
+    with unit_of_work(database) as session:
+        system = auth.system_actor(session, Channel.CLI)
+        for username, _name, _roles in DEMO_PEOPLE:
+            user = auth.user_by_username(session, username)
+            assert user is not None
+            auth.require_password_change(
+                session,
+                actor=system,
+                user_id=user.id,
+                reason="demo account: its password is published, so it is changed at the "
+                "first login (unless the server runs with PHARMAQMS_DEMO=1)",
+            )
     return list(DEMO_PEOPLE)

@@ -195,9 +195,20 @@ def serve(
     """Serve the web UI and the API."""
     import uvicorn
 
+    from pharmaqms.kernel.settings import get_settings
     from pharmaqms.web.app import create_app
 
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    # Proxy headers (the client's address, HTTPS) are believed only when the setting says the
+    # proxy in front is the only way in; otherwise anyone could claim HTTPS.
+    trusted = get_settings().trust_proxy_headers
+    uvicorn.run(
+        create_app(),
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=trusted,
+        forwarded_allow_ips="*" if trusted else None,
+    )
 
 
 @app.command()
@@ -220,6 +231,11 @@ def demo(
     for username, name, roles in loaded:
         table.add_row(username, name, ", ".join(roles))
     console.print(table)
+    console.print(
+        "The demo accounts must change this published password at their first login, unless "
+        "the server runs as a demonstration instance: PHARMAQMS_DEMO=1 pharmaqms serve "
+        "(make run does)."
+    )
 
 
 @audit_app.command("verify")

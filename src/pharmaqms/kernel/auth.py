@@ -2,7 +2,10 @@
 
 Failed attempts (login or signature) are counted in their own transaction after the failed
 one rolls back (``QMSError.after_rollback``), so a refusal changes nothing else but is never
-forgotten: five in a row lock the account and raise a security alert.
+forgotten: five in a row lock the account and raise a security alert. A lock lasts
+``lockout_minutes`` (15), doubling with each further lockout before the next successful login,
+up to ``lockout_max_minutes`` (a day): someone who only knows the usernames can delay the
+department's work but not lock it out for good, and an administrator can unlock at any time.
 
 Administrators manage accounts and never act or sign as someone else: nobody changes their own
 roles; roles that sign need a second administrator (``role_grants``); tokens are minted only
@@ -17,10 +20,10 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import NoReturn
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import audit, clock
@@ -55,6 +58,9 @@ from pharmaqms.kernel.settings import get_settings
 
 SYSTEM_USERNAME = "system"
 USERNAME_PATTERN = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
+# The demo's accounts have addresses in this domain (``pharmaqms demo`` gives them; nobody
+# else should). With PHARMAQMS_DEMO=1 they keep their published password.
+DEMO_EMAIL_DOMAIN = "@demo.pharmaqms.org"
 
 
 def token_digest(raw: str) -> str:
@@ -194,7 +200,7 @@ def add_user(
     else:
         if not password:
             raise InvalidInput("a person needs an initial password", field="password")
-        check_policy(password, username=username)
+        check_policy(password, username=username, full_name=full_name)
         user.password_hash = hash_password(password)
         user.password_changed_at = now
     with audit.changes(session, actor=actor, reason="user account created"):
@@ -287,7 +293,7 @@ def _refuse_reuse(session: Session, user: User, password: str) -> None:
 
 
 def store_password(session: Session, user: User, password: str, *, must_change: bool) -> None:
-    check_policy(password, username=user.username)
+    check_policy(password, username=user.username, full_name=user.full_name)
     _refuse_reuse(session, user, password)
     now = clock.now()
     user.password_hash = hash_password(password)
@@ -298,6 +304,18 @@ def store_password(session: Session, user: User, password: str, *, must_change: 
     session.add(PasswordHistory(user_id=user.id, password_hash=user.password_hash, set_at=now))
 
 
+def require_password_change(session: Session, *, actor: Actor, user_id: int, reason: str) -> User:
+    """The current password still proves who the owner is, but it must be changed before the
+    next login or signature (a published or shared password, such as the demo's)."""
+    actor.require("users.manage", "require password changes")
+    user = get_user(session, user_id)
+    if user.is_service_account:
+        raise InvalidInput("a service account has no password", field="user_id")
+    with audit.changes(session, actor=actor, reason=reason, action="require_password_change"):
+        user.must_change_password = True
+    return user
+
+
 def change_password(
     session: Session, *, username: str, old_password: str, new_password: str
 ) -> User:
@@ -306,8 +324,11 @@ def change_password(
     user = user_by_username(session, username)
     if user is None or not user.is_active or user.is_service_account:
         raise AuthenticationFailed("wrong username or password")
-    if user.locked_at is not None:
-        raise AccountLocked(f"the account {username} is locked: ask an administrator")
+    if is_locked(session, user):
+        raise AccountLocked(
+            f"the account {username} is locked {_until(session, user)}: ask an administrator "
+            "to unlock it sooner"
+        )
     if not verify_password(user.password_hash, old_password):
         _wrong_password(session, user, old_password, "password change", Channel.UI)
     if old_password == new_password:
@@ -402,34 +423,81 @@ def _wrong_password(
 # --- failures and lockout ------------------------------------------------------------------
 
 
+def _lockouts_since_last_login(session: Session, user: User) -> int:
+    """Lockouts of this account since its last successful login (the alerts say when)."""
+    query = select(func.count()).where(
+        SecurityAlert.user_id == user.id, SecurityAlert.kind == "account_locked"
+    )
+    if user.last_login_at is not None:
+        query = query.where(SecurityAlert.raised_at > user.last_login_at)
+    return int(session.scalar(query) or 0)
+
+
+def lockout_duration(lockout: int) -> timedelta:
+    """The length of the n-th lockout since the last successful login: the base, doubling."""
+    settings = get_settings()
+    minutes = settings.lockout_minutes * 2 ** min(max(lockout - 1, 0), 20)
+    return timedelta(minutes=min(minutes, settings.lockout_max_minutes))
+
+
+def locked_until(session: Session, user: User) -> datetime | None:
+    """When the current lock ends; None when the account is not locked. Derived from the lock's
+    start and how many lockouts led up to it, so the settings in force apply."""
+    if user.locked_at is None:
+        return None
+    return user.locked_at + lockout_duration(_lockouts_since_last_login(session, user))
+
+
+def is_locked(session: Session, user: User) -> bool:
+    until = locked_until(session, user)
+    return until is not None and clock.now() < until
+
+
+def _until(session: Session, user: User) -> str:
+    until = locked_until(session, user)
+    return f"until {until:%Y-%m-%d %H:%M} UTC" if until is not None else ""
+
+
 def register_failure(session: Session, user_id: int, what: str, channel: Channel) -> None:
-    """Count one failed attempt; lock the account and raise an alert at the threshold."""
+    """Count one failed attempt; lock the account for a while and raise an alert at the
+    threshold. A lock that has run out is ended first, so the count starts again."""
     user = session.get(User, user_id)
     if user is None:
         return
     system = system_actor(session, channel)
     threshold = get_settings().lockout_threshold
+    if user.locked_at is not None and not is_locked(session, user):
+        with audit.changes(
+            session, actor=system, reason="the lockout period ended", action="lockout_ended"
+        ):
+            user.locked_at = None
+            user.failed_login_count = 0
     with audit.changes(
         session, actor=system, reason=f"failed {what}", action=f"{what.replace(' ', '_')}_failed"
     ):
         user.failed_login_count += 1
     if user.failed_login_count >= threshold and user.locked_at is None:
+        now = clock.now()
+        lockout = _lockouts_since_last_login(session, user) + 1
+        minutes = int(lockout_duration(lockout).total_seconds() // 60)
         with audit.changes(
             session,
             actor=system,
             reason=f"{user.failed_login_count} failed attempts in a row",
             action="account_locked",
         ):
-            user.locked_at = clock.now()
+            user.locked_at = now
             session.add(
                 SecurityAlert(
                     kind="account_locked",
                     user_id=user.id,
                     detail=(
                         f"Account {user.username} ({user.full_name}) locked after "
-                        f"{user.failed_login_count} failed attempts; last: {what} via {channel}"
+                        f"{user.failed_login_count} failed attempts; last: {what} via {channel}; "
+                        f"lockout {lockout} since the last successful login: {minutes} min, "
+                        f"until {now + timedelta(minutes=minutes):%Y-%m-%d %H:%M} UTC"
                     ),
-                    raised_at=clock.now(),
+                    raised_at=now,
                 )
             )
 
@@ -474,7 +542,14 @@ def acknowledge_alert(session: Session, *, actor: Actor, alert_id: int, note: st
 # --- authentication -----------------------------------------------------------------------
 
 
+def is_demo_account(user: User) -> bool:
+    return (user.email or "").lower().endswith(DEMO_EMAIL_DOMAIN)
+
+
 def _password_expired(user: User) -> bool:
+    if get_settings().demo and is_demo_account(user):
+        # A demonstration instance (PHARMAQMS_DEMO=1): the demo's published password works.
+        return False
     if user.must_change_password:
         return True
     if user.password_changed_at is None:
@@ -506,10 +581,11 @@ def authenticate(session: Session, *, username: str, password: str, channel: Cha
 
         error.after_rollback.append(record)
         raise error
-    if user.locked_at is not None:
+    if is_locked(session, user):
         raise AccountLocked(
-            f"the account {user.username} is locked after repeated failed attempts: "
-            "an administrator must unlock it or reset the password"
+            f"the account {user.username} is locked after repeated failed attempts "
+            f"{_until(session, user)}: an administrator can unlock it sooner or reset the "
+            "password"
         )
     if not verify_password(user.password_hash, password):
         _wrong_password(session, user, password, "login", channel)
@@ -521,6 +597,7 @@ def authenticate(session: Session, *, username: str, password: str, channel: Cha
     actor = actor_for(session, user, channel)
     with audit.changes(session, actor=actor, action="login"):
         user.failed_login_count = 0
+        user.locked_at = None  # a lock that ran out; a running one refused the login above
         user.last_login_at = clock.now()
     audit.record_event(session, actor=actor, action="login", record=user)
     return user
@@ -535,8 +612,10 @@ def verify_signer(session: Session, *, actor: Actor, password: str, meaning: str
         raise PermissionDenied("a service account can't sign: signatures belong to people")
     if not user.is_active:
         raise SignatureRefused(f"{user.username} is deactivated and can't sign")
-    if user.locked_at is not None:
-        raise AccountLocked(f"the account {user.username} is locked: it can't sign")
+    if is_locked(session, user):
+        raise AccountLocked(
+            f"the account {user.username} is locked {_until(session, user)}: it can't sign"
+        )
     if not verify_password(user.password_hash, password):
         _fail(
             user.id,
@@ -601,7 +680,7 @@ def resolve_web_session(session: Session, raw: str) -> tuple[WebSession, User] |
     if now > web.expires_at or now - web.last_seen_at > idle:
         return None
     user = session.get(User, web.user_id)
-    if user is None or not user.is_active or user.locked_at is not None:
+    if user is None or not user.is_active or is_locked(session, user):
         return None
     return web, user
 
@@ -736,7 +815,7 @@ def resolve_api_token(session: Session, raw: str) -> User | None:
     if token.expires_at is not None and now > token.expires_at:
         return None
     user = session.get(User, token.user_id)
-    if user is None or not user.is_active or user.locked_at is not None:
+    if user is None or not user.is_active or is_locked(session, user):
         return None
     if user.username == SYSTEM_USERNAME:
         return None

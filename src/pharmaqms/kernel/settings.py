@@ -21,11 +21,25 @@ class Settings(BaseSettings):
     password_min_length: int = 12
     password_max_age_days: int = 90
     password_history: int = 5
+    # zxcvbn's estimate, 0 (too guessable) to 4; 3 means about 10^8 guesses or more.
+    password_min_strength: int = Field(default=3, ge=0, le=4)
     lockout_threshold: int = 5
+    # A lockout lasts this long, doubling with each further lockout before the next successful
+    # login, up to the cap; an administrator can unlock at any time.
+    lockout_minutes: int = Field(default=15, ge=1)
+    lockout_max_minutes: int = Field(default=24 * 60, ge=1)
     # Part 11 expects an idle session to stop being usable; 30 minutes is a common SOP value.
     session_idle_minutes: int = 30
     session_max_hours: int = 12
+    # Cookies are Secure on HTTPS requests anyway; this makes them Secure always.
     cookie_secure: bool = False
+    # Behind a reverse proxy that terminates TLS: believe its X-Forwarded-Proto (and let the
+    # server take the client address from X-Forwarded-For). Only when the proxy is the sole
+    # way in: otherwise anyone can claim HTTPS.
+    trust_proxy_headers: bool = False
+    # PHARMAQMS_DEMO=1: a demonstration instance, where the demo accounts keep their published
+    # password (elsewhere they must change it at first login).
+    demo: bool = False
     site_name: str = "pharmaqms"
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
     var_dir: Path = Path("var")

@@ -7,11 +7,13 @@ from pathlib import Path
 
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 import pharmaqms.schema  # noqa: F401 - every module's tables, record types and permissions
 from pharmaqms.kernel.db import Database, get_database, set_database
 from pharmaqms.kernel.http import problems
 from pharmaqms.kernel.http.boundary import refuse_nul_characters
+from pharmaqms.kernel.http.security import SecurityHeaders
 from pharmaqms.kernel.keys import keyring_for
 from pharmaqms.lifecycle.production.batchrecords import api as production_batch_records_api
 from pharmaqms.lifecycle.production.kpi import api as production_kpi_api
@@ -59,13 +61,20 @@ API_ROUTERS = (
 )
 
 
+class QualityApp(FastAPI):
+    def build_middleware_stack(self) -> ASGIApp:
+        # The security headers wrap everything, even the handler of unexpected errors, so an
+        # error page, a static file and a download get them like any page.
+        return SecurityHeaders(super().build_middleware_stack())
+
+
 def create_app(database: Database | None = None) -> FastAPI:
     if database is not None:
         set_database(database)
     # Refuse to start without the key file, or with one others may read: every audited write
     # needs it, and a served system that fails at its first write is worse than none.
     keyring_for(str((database or get_database()).engine.url))
-    app = FastAPI(
+    app = QualityApp(
         title="pharmaqms",
         version="0.1.0",
         description="Quality management for the whole life of a medicine.",

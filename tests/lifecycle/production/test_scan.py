@@ -24,6 +24,7 @@ from tests.lifecycle.production.setup import (
     release_material_lot,
     seed_master_data,
 )
+from tests.support import browser_login
 
 EXPIRY = date(2028, 6, 30)
 
@@ -176,9 +177,7 @@ def test_an_unreadable_barcode_is_refused_with_the_gs1_rule(warehouse) -> None: 
 
 def test_the_scan_page_answers_in_large_coloured_words(warehouse, api) -> None:  # type: ignore[no-untyped-def]
     browser = api()
-    browser.client.post(
-        "/login", data={"username": "qc", "password": "Correct-Horse-9!"}, follow_redirects=False
-    )
+    browser_login(browser.client, "qc")
     ok = browser.client.get(
         "/production/scan", params={"code": barcode(MATERIAL_GTIN, "L-OK", EXPIRY, "hri")}
     )

@@ -40,6 +40,7 @@ from pharmaqms.platform.mqtt.messages import decode_batch
 from pharmaqms.platform.sensors.limits import StorageLimits, location_limits, shipment_limits
 from pharmaqms.platform.sensors.models import ExcursionCandidate
 from pharmaqms.platform.sensors.prepared import PreparedInsert
+from pharmaqms.platform.sensors.sequence import reading_numbered
 from pharmaqms.platform.sensors.service import calibration_valid
 from pharmaqms.platform.timeseries.models import Sensor, SensorReading
 from pharmaqms.platform.traceability.models import Shipment
@@ -96,6 +97,8 @@ SENSOR_READING = EntitySpec(
         ),
         FieldSpec("place", required=False, max_length=60),
         FieldSpec("site", required=False, max_length=60),
+        # The device's running number of the reading (optional), kept as sent.
+        FieldSpec("seq", "int", required=False, minimum=0, maximum=2**53),
     ),
     natural_key=("sensor", "measured_at"),
     checks=(_has_a_value,),
@@ -244,12 +247,15 @@ class SensorsConnector:
                 "shipment_id": shipment_id,
                 "run_id": ctx.run_id,
                 "note": None if valid else _calibration_note(sensor),
+                "seq": v.get("seq"),
             },
         )
         if reading_id is None:
             return _existing(ctx.session, sensor, measured_at, temperature, humidity)
         # Written on the driver's cursor, so no flush hook sees it: sealed by name.
         seal_rows(ctx.session, actor=ctx.actor, table=READINGS.name, ids=(reading_id,))
+        if v.get("seq") is not None:
+            reading_numbered(ctx.session, ctx.run_id, sensor.id, reading_id, v["seq"], measured_at)
         limits = lookups.limits_at(location_id, shipment_id)
         breach = limits.breach(temperature) if limits and temperature is not None else None
         if limits is not None and breach is not None and temperature is not None:

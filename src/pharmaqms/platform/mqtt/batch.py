@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -20,6 +21,7 @@ from pharmaqms.kernel.uow import after_commit, unit_of_work
 from pharmaqms.platform.ingest import service as ingest
 from pharmaqms.platform.ingest.models import DataSource, RunStatus
 from pharmaqms.platform.mqtt.messages import Message, encode_batch
+from pharmaqms.platform.sensors import sequence
 
 MQTT_MAPPING = {"format": "mqtt"}
 
@@ -70,6 +72,7 @@ def store_batch(
     *,
     acknowledge: Callable[[], None],
     filename: str = "",
+    sequence_grace: timedelta = timedelta(minutes=5),
 ) -> BatchOutcome:
     """Store the messages as one import run and, after the commit, ``acknowledge`` them.
     Raises ``DocumentRefused`` (after recording the refusal) when the batch as a whole could
@@ -84,6 +87,10 @@ def store_batch(
             source_code=source_code,
         )
         if run.status == RunStatus.COMPLETED:
+            # Numbered readings: gaps are found in the delivery's transaction, and those open
+            # long enough are reported, so a gap and its finding commit with the readings.
+            sequence.check_sequences(session, run.id)
+            sequence.confirm_due_gaps(session, actor, sequence_grace)
             after_commit(session, acknowledge)
         outcome = BatchOutcome(
             run_number=run.number,
@@ -96,3 +103,11 @@ def store_batch(
     if refused is not None:
         raise DocumentRefused(f"MQTT batch refused ({outcome.run_number}): {refused}")
     return outcome
+
+
+def confirm_gaps(database: Database, actor: Actor, grace: timedelta) -> int:
+    """Report the gaps that stayed open long enough while no delivery came (an idle stream)."""
+    with unit_of_work(database) as session:
+        if not sequence.has_open_gaps(session):
+            return 0
+        return len(sequence.confirm_due_gaps(session, actor, grace))

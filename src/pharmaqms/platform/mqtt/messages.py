@@ -30,6 +30,8 @@ PAYLOAD_FIELDS = {
     "unit": "unit",
     "humidity": "humidity",
     "humidity_unit": "humidity_unit",
+    # Optional: the device's running number of the reading; a gap is a reading lost on the way.
+    "seq": "seq",
 }
 # A sensor reading is ~100 bytes; a bigger payload is a misconfigured device, and keeping it
 # whole in the quarantine would let one device fill the database.

@@ -40,6 +40,9 @@ class MqttSettings(BaseSettings):
     # the next batch fills while the current one commits.
     receive_maximum: int = Field(default=0, ge=0, le=MAX_RECEIVE)
     keepalive_seconds: int = Field(default=30, ge=5)
+    # A gap in a sensor's reading numbers is reported as data loss once it has stayed open this
+    # long: late arrivals (a shared subscription, a worker restarting) fill it meanwhile.
+    sequence_grace_seconds: int = Field(default=300, ge=0)
     source: str = "sensors-mqtt"
 
     @model_validator(mode="after")

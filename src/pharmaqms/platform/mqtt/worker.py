@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -33,7 +34,7 @@ from sqlalchemy import exc as sa_exc
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.errors import DocumentRefused, QMSError
 from pharmaqms.kernel.identity import Actor
-from pharmaqms.platform.mqtt.batch import BatchOutcome, store_batch
+from pharmaqms.platform.mqtt.batch import BatchOutcome, confirm_gaps, store_batch
 from pharmaqms.platform.mqtt.messages import Message
 from pharmaqms.platform.mqtt.settings import Broker, MqttSettings
 
@@ -42,6 +43,8 @@ log = logging.getLogger("pharmaqms.mqtt")
 # Database trouble (locked, restarting) is retried with growing pauses; after this many
 # failures in a row the worker stops and leaves the messages with the broker.
 MAX_ATTEMPTS = 6
+# How often an idle worker looks for sequence gaps whose grace has run out.
+GAP_CHECK_SECONDS = 5.0
 
 
 def transient(err: Exception) -> bool:
@@ -93,6 +96,7 @@ class IngestWorker:
         self.actor = actor
         self.on_committed = on_committed
         self.stored = 0
+        self.grace = timedelta(seconds=settings.sequence_grace_seconds)
         self._inbox: queue.SimpleQueue[Delivery] = queue.SimpleQueue()
         self._subscribed = threading.Event()
         self._fatal: str | None = None
@@ -214,9 +218,14 @@ class IngestWorker:
         size, linger = self.settings.batch_size, self.settings.batch_ms / 1000
         batch: list[Delivery] = []
         deadline = 0.0
+        last_check = time.monotonic()
         while not stop.is_set():
             if self._fatal:
                 raise BrokerUnavailable(self._fatal)
+            if not batch and time.monotonic() - last_check >= GAP_CHECK_SECONDS:
+                # A quiet stream still reports the gaps whose grace has run out.
+                last_check = time.monotonic()
+                self._confirm_gaps()
             wait = max(0.0, deadline - time.monotonic()) if batch else 0.25
             try:
                 batch.append(self._inbox.get(timeout=wait))
@@ -247,6 +256,7 @@ class IngestWorker:
                     self.settings.source,
                     [d.message for d in batch],
                     acknowledge=lambda: self._acknowledge(batch),
+                    sequence_grace=self.grace,
                 )
             except DocumentRefused:
                 raise
@@ -276,6 +286,14 @@ class IngestWorker:
             if self.on_committed:
                 self.on_committed(batch, outcome)
             return
+
+    def _confirm_gaps(self) -> None:
+        try:
+            confirm_gaps(self.database, self.actor, self.grace)
+        except Exception as err:
+            if not transient(err):
+                raise
+            log.error("reporting sequence gaps failed (%s); the next check retries", err)
 
     def _isolate(self, batch: list[Delivery], err: Exception, stop: threading.Event) -> None:
         """Not the database but the data: some message breaks the pipeline, and would again

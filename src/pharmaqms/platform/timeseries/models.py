@@ -7,7 +7,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pharmaqms.kernel.db import Base
@@ -103,3 +113,6 @@ class SensorReading(SealedData, Base):
     shipment_id: Mapped[int | None] = mapped_column(ForeignKey("shipments.id"))
     run_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"))
     note: Mapped[str | None] = mapped_column(Text)
+    # The device's own number of the reading, when it sends one ("seq"): a gap in the numbers
+    # is a reading that never arrived (platform.sensors.sequence).
+    seq: Mapped[int | None] = mapped_column(BigInteger)

@@ -28,3 +28,10 @@ document.addEventListener("submit", (event) => {
   }
   form.dataset.sent = "1";
 });
+
+// A filter that applies on change (data-autosubmit on a select): the page's only need for a
+// handler, kept here so that the pages carry no inline script (the CSP allows none).
+document.addEventListener("change", (event) => {
+  const field = event.target.closest("[data-autosubmit]");
+  if (field && field.form) field.form.submit();
+});

@@ -11,20 +11,38 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from pharmaqms.kernel import auth, password_resets
 from pharmaqms.kernel.errors import AuthenticationFailed, PasswordExpired, QMSError
-from pharmaqms.kernel.http.context import SESSION_COOKIE, transaction
+from pharmaqms.kernel.http.context import CSRF_FIELD, SESSION_COOKIE, transaction
 from pharmaqms.kernel.http.pages import ActorDep, redirect, register_page, safe_next
+from pharmaqms.kernel.http.security import (
+    cookie_secure,
+    presession_token,
+    presession_valid,
+    set_presession_cookie,
+)
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.identity import Channel
-from pharmaqms.kernel.settings import get_settings
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
 
 register_page("password_reset", lambda reset_id: f"/account/password-resets/{reset_id}")
 
 
+# Said when a form without a valid pre-session token arrives: an expired page, cookies off,
+# or a form posted from another site. Nothing is checked or counted then.
+FORM_EXPIRED = "the form has expired or did not come from this site: please try again"
+
+
+def _presession_form(request: Request, template: str, context: dict[str, str]) -> HTMLResponse:
+    """A form used without a session: it carries the pre-session CSRF token."""
+    token = presession_token(request)
+    page = render(request, template, {**context, "presession_token": token})
+    set_presession_cookie(request, page, token)
+    return page
+
+
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request, next: str = "/") -> HTMLResponse:
-    return render(request, "kernel/login.html", {"next": safe_next(next)})
+    return _presession_form(request, "kernel/login.html", {"next": safe_next(next)})
 
 
 @router.post("/login")
@@ -33,8 +51,11 @@ def login(
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=256)],
     next: Annotated[str, Form(max_length=500)] = "/",
+    csrf_token: Annotated[str, Form(alias=CSRF_FIELD, max_length=100)] = "",
 ) -> RedirectResponse:
     target = safe_next(next)
+    if not presession_valid(request, csrf_token):
+        return redirect(f"/login?next={quote(target)}", FORM_EXPIRED, "error")
     try:
         with transaction(request) as session:
             user = auth.authenticate(
@@ -53,7 +74,7 @@ def login(
         opened.cookie,
         httponly=True,
         samesite="lax",
-        secure=get_settings().cookie_secure,
+        secure=cookie_secure(request),
         path="/",
     )
     return response
@@ -72,7 +93,7 @@ def logout(request: Request, actor: ActorDep) -> RedirectResponse:
 
 @router.get("/password", response_class=HTMLResponse)
 def password_form(request: Request, username: str = "") -> HTMLResponse:
-    return render(request, "kernel/password.html", {"username": username[:64]})
+    return _presession_form(request, "kernel/password.html", {"username": username[:64]})
 
 
 @router.post("/password")
@@ -82,8 +103,11 @@ def change_password(
     old_password: Annotated[str, Form(max_length=256)],
     new_password: Annotated[str, Form(max_length=256)],
     confirm_password: Annotated[str, Form(max_length=256)],
+    csrf_token: Annotated[str, Form(alias=CSRF_FIELD, max_length=100)] = "",
 ) -> RedirectResponse:
     back = f"/password?username={quote(username)}"
+    if not presession_valid(request, csrf_token):
+        return redirect(back, FORM_EXPIRED, "error")
     if new_password != confirm_password:
         return redirect(back, "the new password and its confirmation differ", "error")
     try:

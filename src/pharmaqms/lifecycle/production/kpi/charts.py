@@ -5,15 +5,78 @@ the same bytes (no date stamp, a fixed hash salt). A month without data is a gap
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 import matplotlib as mpl
+from lxml import etree
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 PALETTE = ("#1f5a7a", "#e69500", "#2e9958", "#8e5ba8", "#c0392b", "#6b7a89", "#b8860b", "#17a2b8")
+
+
+# CSS properties Matplotlib writes in style attributes that SVG also takes as presentation
+# attributes. The charts are drawn inside the KPI page, whose security policy allows no inline
+# style (no <style>, no style=); presentation attributes are part of the drawing, not CSS.
+PRESENTATION = frozenset(
+    {
+        "clip-path",
+        "fill",
+        "fill-opacity",
+        "font-family",
+        "font-size",
+        "font-style",
+        "font-weight",
+        "opacity",
+        "stroke",
+        "stroke-dasharray",
+        "stroke-dashoffset",
+        "stroke-linecap",
+        "stroke-linejoin",
+        "stroke-miterlimit",
+        "stroke-opacity",
+        "stroke-width",
+        "text-anchor",
+    }
+)
+SVG_NS = "{http://www.w3.org/2000/svg}"
+
+
+def _declarations(style: str) -> list[tuple[str, str]]:
+    pairs = (part.split(":", 1) for part in style.split(";") if ":" in part)
+    return [(name.strip(), value.strip()) for name, value in pairs]
+
+
+def without_inline_style(document: str) -> str:
+    """Matplotlib's SVG with every style attribute turned into presentation attributes and
+    its one ``<style>`` rule (``*{stroke-linejoin: round; stroke-linecap: butt}``) set on the
+    root, where both properties inherit. A property SVG has no attribute for stays in a style
+    attribute (and the page's policy would then refuse it, visibly, in the browser test)."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    root = etree.fromstring(document.encode("utf-8"), parser)
+    for sheet in root.iter(f"{SVG_NS}style"):
+        for _selector, body in re.findall(r"([^{}]*)\{([^}]*)\}", sheet.text or ""):
+            for name, value in _declarations(body):
+                root.set(name, value)
+        sheet.getparent().remove(sheet)
+    for element in root.iter():
+        style = element.get("style") if isinstance(element.tag, str) else None
+        if style is None:
+            continue
+        kept = []
+        for name, value in _declarations(style):
+            if name in PRESENTATION:
+                element.set(name, value)
+            else:
+                kept.append(f"{name}: {value}")
+        if kept:
+            element.set("style", "; ".join(kept))
+        else:
+            del element.attrib["style"]
+    return str(etree.tostring(root, encoding="unicode"))
 
 
 def _svg(figure: Any) -> str:
@@ -21,7 +84,7 @@ def _svg(figure: Any) -> str:
     buffer = io.StringIO()
     with mpl.rc_context({"svg.hashsalt": "pharmaqms-kpi", "svg.fonttype": "none"}):
         figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": "pharmaqms"})
-    return buffer.getvalue()
+    return without_inline_style(buffer.getvalue())
 
 
 def _axes(title: str, ylabel: str) -> tuple[Any, Any]:

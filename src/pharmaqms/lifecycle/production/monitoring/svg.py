@@ -136,6 +136,13 @@ def _panel(panel: Panel, top: float, x_of: dict[int, float], x1: float, x2: floa
     return out
 
 
+def embedded(document: str) -> str:
+    """The chart to draw inside a page: the document without its ``<style>``, whose rules the
+    page has from /static/monitoring.css (scoped to the chart box), since a page's security
+    policy allows no inline style."""
+    return document.replace(STYLE, "", 1)
+
+
 def chart_svg(
     panels: Sequence[Panel],
     *,

@@ -37,6 +37,7 @@ from pharmaqms.lifecycle.production.monitoring.models import (
     ParameterClass,
     ProcessAlert,
 )
+from pharmaqms.lifecycle.production.monitoring.svg import embedded
 from pharmaqms.lifecycle.production.monitoring.workflow import (
     ALERT_WORKFLOW,
     ALERTABLE_ROLES,
@@ -285,7 +286,7 @@ def parameter_page(parameter_id: int, request: Request, actor: ActorDep) -> HTML
             {
                 "parameter": parameter,
                 "view": view,
-                "svg": chart.parameter_svg(view),
+                "svg": embedded(chart.parameter_svg(view)),
                 "stamp": chart.parameter_stamp(session, parameter),
                 "live_url": f"{BASE}/parameters/{parameter.id}/live",
                 "alerts": _alert_rows(
@@ -345,7 +346,9 @@ def parameter_live(
             return JSONResponse({"stamp": stamp, "changed": False})
         view = chart.parameter_chart(session, parameter)
         found = alerts.list_alerts(session, parameter_id=parameter.id, limit=20)
-        return _changed(session, stamp, chart.parameter_svg(view), view.open_alerts, found)
+        return _changed(
+            session, stamp, embedded(chart.parameter_svg(view)), view.open_alerts, found
+        )
 
 
 @router.get(f"{BASE}/parameters/{{parameter_id}}/chart.svg")
@@ -473,7 +476,7 @@ def group_page(group_id: int, request: Request, actor: ActorDep) -> HTMLResponse
             {
                 "group": group,
                 "view": view,
-                "svg": chart.group_svg(view),
+                "svg": embedded(chart.group_svg(view)),
                 "stamp": chart.group_stamp(session, group),
                 "live_url": f"{BASE}/groups/{group.id}/live",
                 "parameters": service.group_parameters(session, group),
@@ -515,7 +518,7 @@ def group_live(
             return JSONResponse({"stamp": stamp, "changed": False})
         view = chart.group_chart(session, group)
         found = alerts.list_alerts(session, group_id=group.id, limit=20)
-        return _changed(session, stamp, chart.group_svg(view), view.open_alerts, found)
+        return _changed(session, stamp, embedded(chart.group_svg(view)), view.open_alerts, found)
 
 
 @router.post(f"{BASE}/groups/{{group_id}}/limits")

@@ -1,0 +1,179 @@
+"""``pharmaqms demo`` loads only into a new database: accepted on a freshly initialised one,
+a no-op on a demo database, refused (nothing written) on a database holding anything the
+installation did not write. Its accounts must change their published password at the first
+login, unless the server runs as a demonstration instance (PHARMAQMS_DEMO=1)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from tests.demo_support import demo_copy, demo_template, fresh_database
+from tests.kernel.cli import run_cli
+from tests.kernel.helpers import snapshot
+from tests.support import PASSWORD
+
+from pharmaqms.cli.demo import DEMO_PASSWORD, DEMO_PEOPLE, foreign_record, load_demo
+from pharmaqms.kernel import auth
+from pharmaqms.kernel.db import Database, set_database
+from pharmaqms.kernel.errors import Conflict, PasswordExpired
+from pharmaqms.kernel.identity import Channel
+from pharmaqms.kernel.models import User
+from pharmaqms.kernel.settings import reset_settings_cache
+from pharmaqms.kernel.uow import unit_of_work
+from pharmaqms.quality.documents import service as documents
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return demo_template(tmp_path_factory.mktemp("demo"))
+
+
+@pytest.fixture
+def fresh(tmp_path: Path) -> Iterator[Database]:
+    database = fresh_database(tmp_path / "fresh.db")
+    set_database(database)
+    yield database
+    set_database(None)
+    database.dispose()
+
+
+def admin_of(database: Database) -> auth.Actor:
+    with unit_of_work(database, write=False) as s:
+        user = auth.user_by_username(s, "admin")
+        assert user is not None
+        return auth.actor_for(s, user, Channel.UI)
+
+
+def login(database: Database, username: str, password: str) -> User:
+    with unit_of_work(database) as s:
+        return auth.authenticate(s, username=username, password=password, channel=Channel.UI)
+
+
+def person_accounts(database: Database) -> int:
+    with unit_of_work(database, write=False) as s:
+        query = select(func.count()).select_from(User).where(User.is_service_account.is_(False))
+        return int(s.scalar(query) or 0)
+
+
+def test_a_freshly_initialised_database_is_one_the_demo_may_load_into(fresh: Database) -> None:
+    # the administrator logging in and changing their own password is still "new"
+    login(fresh, "admin", PASSWORD)
+    with unit_of_work(fresh) as s:
+        auth.change_password(
+            s, username="admin", old_password=PASSWORD, new_password="Quality-First-2026!"
+        )
+    with unit_of_work(fresh, write=False) as s:
+        assert foreign_record(s) is None
+
+
+def test_the_demo_loads_into_a_new_database_and_its_accounts_must_change_the_password(
+    template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = demo_copy(template, tmp_path / "demo.db")
+    set_database(database)
+    try:
+        with unit_of_work(database, write=False) as s:
+            flags = {
+                u: (user.must_change_password, auth.is_demo_account(user))
+                for u, _n, _r in DEMO_PEOPLE
+                if (user := auth.user_by_username(s, u)) is not None
+            }
+        assert flags == {u: (True, True) for u, _n, _r in DEMO_PEOPLE}
+
+        # served normally, the published password leads to the change form
+        with pytest.raises(PasswordExpired):
+            login(database, "quinn.qa", DEMO_PASSWORD)
+
+        # served as a demonstration instance, it works
+        monkeypatch.setenv("PHARMAQMS_DEMO", "1")
+        reset_settings_cache()
+        assert login(database, "quinn.qa", DEMO_PASSWORD).username == "quinn.qa"
+        # and only for demo accounts: the administrator's own must-change still holds
+        with unit_of_work(database) as s:
+            admin = auth.user_by_username(s, "admin")
+            assert admin is not None
+            auth.require_password_change(
+                s, actor=auth.system_actor(s), user_id=admin.id, reason="test"
+            )
+        with pytest.raises(PasswordExpired):
+            login(database, "admin", PASSWORD)
+    finally:
+        monkeypatch.delenv("PHARMAQMS_DEMO", raising=False)
+        reset_settings_cache()
+        set_database(None)
+        database.dispose()
+
+
+def test_the_demo_run_again_on_a_demo_database_changes_nothing(
+    template: Path, tmp_path: Path
+) -> None:
+    database = demo_copy(template, tmp_path / "again.db")
+    set_database(database)
+    try:
+        before = snapshot(database)
+
+        result = run_cli(database, "demo")
+
+        assert result.exit_code == 0, result.output
+        assert "Demo data is already loaded." in result.output
+        assert snapshot(database) == before
+    finally:
+        set_database(None)
+        database.dispose()
+
+
+def test_a_database_with_a_real_record_is_refused_and_nothing_changes(fresh: Database) -> None:
+    # given a real SOP draft written by the administrator
+    with unit_of_work(fresh) as s:
+        documents.create_document(
+            s,
+            actor=admin_of(fresh),
+            doc_type="sop",
+            title="Cleaning of the tablet press",
+            body="1. Purpose",
+            area="Production",
+        )
+    before = snapshot(fresh)
+
+    with pytest.raises(Conflict) as refused:
+        load_demo(fresh, scale=0.01)
+
+    assert re.fullmatch(
+        r"this database holds records the demo did not write, first: document SOP-2026-0001 "
+        r"\(create by admin on \d{4}-\d\d-\d\d \d\d:\d\d UTC\); the demo loads only into a "
+        r"new database \(pharmaqms init with a new PHARMAQMS_DATABASE_URL\)",
+        refused.value.detail,
+    )
+    assert snapshot(fresh) == before
+    assert person_accounts(fresh) == 1
+
+
+def test_a_database_with_a_real_account_is_refused_on_the_command_line(fresh: Database) -> None:
+    # given a person added through the command line (as the system account)
+    added = run_cli(
+        fresh,
+        "user",
+        "add",
+        "hana",
+        "--full-name",
+        "Hana Hash",
+        "--role",
+        "qa",
+        env={"PHARMAQMS_NEW_PASSWORD": "Temporary-Pass-42!"},
+    )
+    assert added.exit_code == 0, added.output
+    before = snapshot(fresh)
+
+    result = run_cli(fresh, "demo")
+
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "error: this database holds records the demo did not write, first: 2 person accounts "
+        "(a new database has only its first administrator); the demo loads only into a new "
+        "database (pharmaqms init with a new PHARMAQMS_DATABASE_URL)"
+    ]
+    assert snapshot(fresh) == before

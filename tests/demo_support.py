@@ -1,0 +1,51 @@
+"""A demo database built once per test process at a small scale (about a minute here), for
+the tests that need one: the demo's own guard and the browser walk of the pages."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support import PASSWORD
+
+from pharmaqms.kernel.bootstrap import initialise
+from pharmaqms.kernel.db import Database
+
+DEMO_SCALE = 0.02
+_BUILT: dict[str, Path] = {}
+
+
+def fresh_database(path: Path) -> Database:
+    """A database as ``pharmaqms init`` leaves it: the installation and its administrator."""
+    database = Database(f"sqlite:///{path}")
+    initialise(database, admin_password=PASSWORD, admin_full_name="Ada Administrator")
+    return database
+
+
+def demo_template(directory: Path) -> Path:
+    """The path of a demo database file (built on first use in this process). The demo is
+    loaded by the ``pharmaqms demo`` command in its own process, as an operator runs it: in
+    this process other tests may have imported module loaders in another order."""
+    if "demo" not in _BUILT:
+        path = directory / "demo-template.db"
+        fresh_database(path).dispose()
+        command = Path(sys.executable).with_name("pharmaqms")
+        result = subprocess.run(
+            [str(command), "demo", "--scale", str(DEMO_SCALE)],
+            env={**os.environ, "PHARMAQMS_DATABASE_URL": f"sqlite:///{path}"},
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        _BUILT["demo"] = path
+    return _BUILT["demo"]
+
+
+def demo_copy(template: Path, path: Path) -> Database:
+    shutil.copyfile(template, path)
+    return Database(f"sqlite:///{path}")

@@ -1,0 +1,219 @@
+"""In a real browser, on the demo database: every main page renders under the Content Security
+Policy without a single violation (no inline script, no inline style left), and the parts that
+need script or style still work: the signature dialog opens, a filter submits itself on
+change, the trend charts load, the KPI charts and the live control chart are drawn in colour.
+
+The browser is the session's one Chromium (the root conftest)."""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from tests.demo_support import demo_copy, demo_template
+
+from pharmaqms.cli.demo import DEMO_PASSWORD
+from pharmaqms.kernel.db import Database, set_database
+from pharmaqms.kernel.settings import reset_settings_cache
+
+pytestmark = pytest.mark.browser
+
+# Records every violation the page reports, before any page script runs.
+WATCH_VIOLATIONS = """
+window.__csp = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__csp.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`);
+});
+"""
+MAIN_PAGES = (
+    "/",
+    "/documents",
+    "/periodic-reviews",
+    "/training/my",
+    "/training/matrix",
+    "/training/job-roles",
+    "/training/governing",
+    "/deviations",
+    "/capas",
+    "/changes",
+    "/complaints",
+    "/risk-assessments",
+    "/quality/trends",
+    "/production/materials",
+    "/production/qc",
+    "/production/scan",
+    "/production/monitoring",
+    "/production/batch-records",
+    "/production/masters",
+    "/production/equipment",
+    "/production/nonconformances",
+    "/production/release",
+    "/production/kpi",
+    "/data/sources",
+    "/data/browse",
+    "/data/upload",
+    "/data/genealogy",
+    "/records",
+    "/audit",
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return demo_template(tmp_path_factory.mktemp("demo"))
+
+
+@pytest.fixture
+def demo_db(template: Path, tmp_path: Path) -> Iterator[Database]:
+    database = demo_copy(template, tmp_path / "demo.db")
+    set_database(database)
+    yield database
+    set_database(None)
+    database.dispose()
+
+
+@pytest.fixture
+def live_server(demo_db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    from pharmaqms.web.app import create_app
+
+    # A demonstration instance: the demo accounts log in with the published password.
+    monkeypatch.setenv("PHARMAQMS_DEMO", "1")
+    reset_settings_cache()
+    port = free_port()
+    config = uvicorn.Config(create_app(demo_db), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    monkeypatch.undo()
+    reset_settings_cache()
+
+
+def log_in(page: Any, base: str, username: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def first_link(page: Any, pattern: str) -> str | None:
+    for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))"):
+        if re.fullmatch(pattern, href or ""):
+            return str(href)
+    return None
+
+
+def test_the_main_pages_render_without_a_csp_violation_and_still_work(
+    chromium: Any, live_server: str
+) -> None:
+    from playwright.sync_api import expect
+
+    base = live_server
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    context.add_init_script(WATCH_VIOLATIONS)
+    page = context.new_page()
+    console: list[str] = []
+    page.on(
+        "console",
+        lambda m: console.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    violations: dict[str, list[str]] = {}
+
+    def visit(path: str) -> None:
+        response = page.goto(f"{base}{path}")
+        assert response is not None and response.status == 200, path
+        page.wait_for_load_state("load")
+        found = page.evaluate("window.__csp")
+        if found:
+            violations[path] = found
+
+    try:
+        log_in(page, base, "quinn.qa")
+        for path in MAIN_PAGES:
+            visit(path)
+
+        # Detail pages: a document, a deviation, a control chart, a data source, a lot's trace
+        visit("/documents")
+        document = first_link(page, r"/documents/\d+")
+        visit("/deviations")
+        deviation = first_link(page, r"/deviations/\d+")
+        visit("/production/monitoring")
+        parameter = first_link(page, r"/production/monitoring/parameters/\d+")
+        visit("/data/sources")
+        source = first_link(page, r"/data/sources/[^/?]+")
+        details = [document, deviation, parameter, source]
+        assert all(details), details
+        for path in details:
+            visit(str(path))
+
+        # The live control chart is drawn in the page's colours (monitoring.css, no <style>)
+        visit(str(parameter))
+        chart = page.get_by_test_id("live-chart")
+        expect(chart.locator("svg")).to_have_count(1)
+        assert chart.locator("svg style").count() == 0
+        limit_colour = page.eval_on_selector(
+            "[data-testid=live-chart] svg .limit", "e => getComputedStyle(e).stroke"
+        )
+        assert limit_colour == "rgb(192, 57, 43)"
+
+        # The KPI charts: Matplotlib's drawing with presentation attributes, no style
+        visit("/production/kpi")
+        charts = page.locator(".kpi-grid svg")
+        assert charts.count() == 5
+        assert page.locator(".kpi-grid svg [style], .kpi-grid svg style").count() == 0
+        assert page.locator(".kpi-grid svg path[fill='#c0392b']").count() > 0
+
+        # The trend charts load as images, and the months filter submits itself on change
+        visit("/quality/trends")
+        for test_id in ("chart-class", "chart-area", "chart-capa"):
+            image = page.get_by_test_id(test_id)
+            expect(image).to_be_visible()
+            assert image.evaluate("img => img.complete && img.naturalWidth > 0"), test_id
+        page.select_option("select[name=months]", "24")
+        page.wait_for_url(re.compile(r".*/quality/trends\?months=24$"))
+
+        # The signature dialog opens from its button (app.js) and closes again
+        opened = False
+        for path in details[:2]:
+            visit(str(path))
+            buttons = page.locator("button[data-open-dialog]")
+            if buttons.count():
+                target = buttons.first.get_attribute("data-open-dialog")
+                buttons.first.click()
+                dialog = page.locator(f"dialog#{target}")
+                expect(dialog).to_have_attribute("open", "")
+                expect(dialog.locator("input[type=password]")).to_be_focused()
+                dialog.locator("[data-close-dialog]").first.click()
+                expect(dialog).not_to_have_attribute("open", "")
+                opened = True
+                break
+        assert opened, "no page with a signature dialog among the details"
+        found = page.evaluate("window.__csp")
+        if found:
+            violations["after the dialog"] = found
+    finally:
+        context.close()
+
+    assert violations == {}
+    assert console == []
