@@ -32,6 +32,7 @@ from pharmaqms.kernel import auth, clock
 from pharmaqms.kernel.bootstrap import initialise
 from pharmaqms.kernel.db import Database, set_database
 from pharmaqms.kernel.identity import Actor, Channel
+from pharmaqms.kernel.keys import create_key_file, key_file_path
 from pharmaqms.kernel.settings import reset_settings_cache
 from pharmaqms.kernel.uow import unit_of_work
 
@@ -42,6 +43,9 @@ POSTGRES_URL = os.environ.get(
 from tests.support import PASSWORD, PEOPLE  # noqa: E402
 
 reset_settings_cache()
+# The key exists before any test builds an app: create_app refuses to start without it.
+if not key_file_path().exists():
+    create_key_file()
 
 
 def service_unavailable(what: str) -> None:

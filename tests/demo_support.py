@@ -4,9 +4,10 @@ the tests that need one: the demo's own guard and the browser walk of the pages.
 from __future__ import annotations
 
 import os
-import shutil
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 from tests.support import PASSWORD
@@ -47,5 +48,8 @@ def demo_template(directory: Path) -> Path:
 
 
 def demo_copy(template: Path, path: Path) -> Database:
-    shutil.copyfile(template, path)
+    # SQLite's backup API, not a file copy: the last transactions of the demo may still sit in
+    # the template's write-ahead log, which a copy of the main file would leave behind.
+    with closing(sqlite3.connect(template)) as source, closing(sqlite3.connect(path)) as copy:
+        source.backup(copy)
     return Database(f"sqlite:///{path}")

@@ -8,7 +8,7 @@ import pytest
 from tests.conftest import People
 from tests.kernel.helpers import snapshot
 
-from pharmaqms.kernel import auth
+from pharmaqms.kernel import auth, password_resets
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.errors import InvalidInput
 from pharmaqms.kernel.passwords import context_words, policy_problems
@@ -62,18 +62,21 @@ def test_strong_passphrases_pass() -> None:
         assert policy_problems(password, username="qc", full_name="Chloe Chemist") == []
 
 
-def test_a_reset_by_an_administrator_is_judged_against_the_owner_s_name(
+def test_the_password_chosen_after_a_reset_is_judged_against_the_owner_s_name(
     db: Database, people: People
 ) -> None:
+    with unit_of_work(db) as s:
+        temporary = password_resets.reset_password(
+            s, actor=people.admin, user_id=people.qc.user_id, reason="forgotten"
+        ).secret
     before = snapshot(db)
 
     with pytest.raises(InvalidInput) as refused, unit_of_work(db) as s:
-        auth.reset_password(
+        auth.change_password(
             s,
-            actor=people.admin,
-            user_id=people.qc.user_id,
+            username=people.qc.username,
+            old_password=temporary,
             new_password="Chemist-Of-The-Year-1",
-            reason="forgotten",
         )
 
     assert refused.value.reasons == ["it must not contain your name or the site's name (chemist)"]

@@ -206,7 +206,13 @@ class Principal:
         )
         assert token.status_code == 200, token.text
         self.api.headers["authorization"] = f"Bearer {token.json()['token']}"
-        logged_in = self.ui.post("/login", data={"username": username, "password": PASSWORD})
+        # The login form carries a pre-session CSRF token: read it from the page first.
+        login_form = CSRF_INPUT.search(self.ui.get("/login").text)
+        assert login_form, "the login page carries a CSRF token"
+        logged_in = self.ui.post(
+            "/login",
+            data={"username": username, "password": PASSWORD, "csrf_token": login_form.group(1)},
+        )
         assert logged_in.status_code == 303, logged_in.text
         found = CSRF_INPUT.search(self.ui.get("/").text)
         assert found, "the home page carries the CSRF token"

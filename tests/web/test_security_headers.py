@@ -17,6 +17,7 @@ from tests.web.support import counts, flash_of, make_sop
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.http.security import PAGE_POLICY, SVG_POLICY
 from pharmaqms.kernel.settings import reset_settings_cache
+from pharmaqms.web import access
 
 COMMON = {
     "x-frame-options": "DENY",
@@ -94,7 +95,12 @@ def test_an_svg_chart_opened_on_its_own_runs_no_script_but_keeps_its_styles(ui: 
     assert "script-src" not in SVG_POLICY and "default-src 'none'" in SVG_POLICY
 
 
-def test_an_unexpected_error_page_carries_the_headers_too(app: Any) -> None:
+def test_an_unexpected_error_page_carries_the_headers_too(
+    app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A route added for this test only, open to anyone so that the handler itself is reached.
+    monkeypatch.setitem(access.ROUTES, ("GET", "/api/v1/test-only/boom"), access.PUBLIC)
+
     @app.get("/api/v1/test-only/boom")
     def boom() -> None:
         raise RuntimeError("boom")

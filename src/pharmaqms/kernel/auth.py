@@ -172,6 +172,16 @@ def add_user(
         raise Conflict(
             f"the username {username!r} exists already and is never reused", field="username"
         )
+    # The password is judged first: it is what the person typing can fix at once.
+    if service_account:
+        if password:
+            raise InvalidInput(
+                "a service account has no password: give it an API token", field="password"
+            )
+    else:
+        if not password:
+            raise InvalidInput("a person needs an initial password", field="password")
+        check_policy(password, username=username, full_name=full_name)
     roles = check_roles(session, roles)
     signing = [] if provisions(actor) else sorted(set(roles) & role_grants.signing_roles(session))
     if signing and not signature_password:
@@ -192,15 +202,7 @@ def add_user(
         is_active=True,
         must_change_password=must_change_password and not service_account,
     )
-    if service_account:
-        if password:
-            raise InvalidInput(
-                "a service account has no password: give it an API token", field="password"
-            )
-    else:
-        if not password:
-            raise InvalidInput("a person needs an initial password", field="password")
-        check_policy(password, username=username, full_name=full_name)
+    if password:
         user.password_hash = hash_password(password)
         user.password_changed_at = now
     with audit.changes(session, actor=actor, reason="user account created"):
