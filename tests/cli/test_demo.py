@@ -177,3 +177,60 @@ def test_a_database_with_a_real_account_is_refused_on_the_command_line(fresh: Da
         "database (pharmaqms init with a new PHARMAQMS_DATABASE_URL)"
     ]
     assert snapshot(fresh) == before
+
+
+HREF = re.compile(r'href="(/[^"#?]*)[^"]*"')
+
+
+def test_every_task_and_home_page_link_of_every_demo_person_opens(
+    template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each demo person, logged in, follows every link on their home page (their inbox, the
+    menu) and the link of one task of each record type they are asked to act on: none may
+    answer 4xx or 5xx (a task about a QC result once linked to a page that did not exist)."""
+    from fastapi.testclient import TestClient
+    from tests.web.conftest import CSRF_INPUT
+
+    from pharmaqms.kernel.http.pages import record_url_by_id
+    from pharmaqms.kernel.models import Task
+    from pharmaqms.web.app import create_app
+
+    database = demo_copy(template, tmp_path / "links.db")
+    set_database(database)
+    monkeypatch.setenv("PHARMAQMS_DEMO", "1")
+    reset_settings_cache()
+    broken: list[str] = []
+    try:
+        app = create_app(database)
+        with unit_of_work(database, write=False) as s:
+            task_links: dict[str, dict[str, str]] = {}
+            for task in s.scalars(select(Task).where(Task.status == "open").order_by(Task.id)):
+                links = task_links.setdefault(task.assignee_role or "", {})
+                links.setdefault(
+                    task.record_type, record_url_by_id(s, task.record_type, task.record_id)
+                )
+        assert task_links, "the demo opens tasks"
+        for username, _name, roles in DEMO_PEOPLE:
+            client = TestClient(app, follow_redirects=False)
+            form = CSRF_INPUT.search(client.get("/login").text)
+            assert form
+            login_response = client.post(
+                "/login",
+                data={"username": username, "password": DEMO_PASSWORD, "csrf_token": form[1]},
+            )
+            assert login_response.status_code == 303, login_response.text
+            home = client.get("/", follow_redirects=True)
+            assert home.status_code == 200
+            links = {m for m in HREF.findall(home.text) if m not in ("/logout",)}
+            for role in roles:
+                links |= set(task_links.get(role, {}).values())
+            for link in sorted(links):
+                status = client.get(link, follow_redirects=True).status_code
+                if status >= 400:
+                    broken.append(f"{username}: {link} → {status}")
+    finally:
+        monkeypatch.delenv("PHARMAQMS_DEMO", raising=False)
+        reset_settings_cache()
+        set_database(None)
+        database.dispose()
+    assert broken == []

@@ -213,6 +213,7 @@ PAGES: dict[tuple[str, str], Access] = {
     # lifecycle.production.qc.views
     ("GET", "/production/qc"): Needs("records.read", "read QC"),
     ("GET", "/production/qc/lots/{lot_id}"): Needs("records.read", "read QC"),
+    ("GET", "/production/qc/results/{result_id}"): Needs("records.read", "read QC"),
     ("POST", "/production/qc/lots/{lot_id}/results"): Needs("qc.results", "record QC results"),
     ("POST", "/production/qc/lots/{lot_id}/certificates"): Needs(
         "qc.certificates", "prepare certificates of analysis"

@@ -20,6 +20,7 @@ from pharmaqms.kernel.errors import InvalidInput
 from pharmaqms.kernel.http.context import current_actor, transaction
 from pharmaqms.kernel.http.flash import set_flash
 from pharmaqms.kernel.http.navigation import NavItem, add
+from pharmaqms.kernel.http.pages import register_page
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.numbers import typed_number
@@ -43,6 +44,8 @@ from pharmaqms.platform.masterdata.models import Lot
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
 ActorDep = Annotated[Actor, Depends(current_actor)]
+
+register_page("qc_result", lambda result_id: f"/production/qc/results/{result_id}")
 
 add(NavItem("Production", "QC testing and OOS", "/production/qc", "records.read", 30))
 
@@ -205,6 +208,17 @@ def assess_trend(
         )
         target = f"/production/qc/lots/{result.lot_id}"
     return _redirect(target, "Out-of-trend result assessed.")
+
+
+@router.get("/production/qc/results/{result_id}")
+def result_page(result_id: int, request: Request, actor: ActorDep) -> RedirectResponse:
+    """A result is shown on its lot's page, beside the lot's other results: a task about one
+    (evaluate it, assess its trend) links here and lands on its row."""
+    actor.require("records.read", "read QC")
+    with transaction(request) as session:
+        result = results.get_result(session, result_id)
+        target = f"/production/qc/lots/{result.lot_id}#result-{result.id}"
+    return RedirectResponse(target, status_code=303)
 
 
 @router.get("/production/qc/specifications/{spec_id}", response_class=HTMLResponse)
