@@ -87,7 +87,15 @@ def test_a_confirmed_oos_runs_from_result_to_a_signed_rejection(lab, api, db, pe
         },
     )
     assert phase1.status_code == 200, phase1.text
-    escalated = transition(qc, "oos_investigation", inv_id, "escalate", password=PASSWORD)
+    # The analyst who ran the test does not sign the review of it; nothing changes.
+    before = trail_counts(db)
+    own = transition(qc, "oos_investigation", inv_id, "escalate", password=PASSWORD)
+    assert own.status_code == 403, own.text
+    assert "ran or recorded the result under investigation" in own.text
+    assert trail_counts(db) == before
+    # A second person of the laboratory's reviewers (here QA) signs the phase I review.
+    reviewer = api("qa2")
+    escalated = transition(reviewer, "oos_investigation", inv_id, "escalate", password=PASSWORD)
     assert escalated.status_code == 200, escalated.text
     assert escalated.json()["status"] == "phase_2"
 

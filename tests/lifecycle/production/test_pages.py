@@ -103,15 +103,23 @@ def test_an_oos_entered_on_the_lot_page_is_investigated_on_its_page(plant, db) -
         referer=inv_url,
     )
     assert "Phase I recorded." in qc.follow(recorded).text
-    page = qc.get(inv_url)
+    # The analyst who ran the test may not sign its review: another reviewer does.
+    refused = qc.post(
+        "/records/oos_investigation/1/transitions/escalate",
+        {"password": PASSWORD, "expected_version": VERSION.search(qc.get(inv_url).text)[1]},  # type: ignore[index]
+        referer=inv_url,
+    )
+    assert "ran or recorded the result under investigation" in qc.follow(refused).text
+    reviewer = plant["browser"]("qa2")
+    page = reviewer.get(inv_url)
     assert 'data-transition="escalate"' in page.text
     version = VERSION.search(page.text).group(1)  # type: ignore[union-attr]
-    escalated = qc.post(
+    escalated = reviewer.post(
         "/records/oos_investigation/1/transitions/escalate",
         {"password": PASSWORD, "expected_version": version},
         referer=inv_url,
     )
-    assert "status now phase II (full investigation)" in qc.follow(escalated).text
+    assert "status now phase II (full investigation)" in reviewer.follow(escalated).text
     assert 'data-testid="phase-2"' in qc.get(inv_url).text
 
 

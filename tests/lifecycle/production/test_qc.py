@@ -167,7 +167,8 @@ def test_a_result_is_never_overwritten_by_a_second_entry(lab, db, people) -> Non
     assert trail_counts(db) == before
 
 
-def to_phase_2(qc: Any, inv_id: int) -> None:
+def to_phase_2(qc: Any, reviewer: Any, inv_id: int) -> None:
+    """Phase I recorded by the analyst, its review signed by another person (``reviewer``)."""
     checklist = {
         k: "ok"
         for k in (
@@ -189,11 +190,11 @@ def to_phase_2(qc: Any, inv_id: int) -> None:
         == 200
     )
     assert (
-        qc.post(
+        reviewer.post(
             f"/api/v1/records/oos_investigation/{inv_id}/transitions/escalate",
             json={
                 "password": PASSWORD,
-                "expected_version": reviewed_version(qc, "oos_investigation", inv_id),
+                "expected_version": reviewed_version(reviewer, "oos_investigation", inv_id),
             },
         ).status_code
         == 200
@@ -206,7 +207,7 @@ def test_an_oos_is_not_closed_without_a_conclusion_nor_by_who_wrote_it(
     qc, qa = lab["qc"], lab["qa"]
     batch = add_batch(db, people, "R26003")
     inv_id = result(qc, batch, 1, 93.0).json()["investigation_id"]
-    to_phase_2(qc, inv_id)
+    to_phase_2(qc, api("qa2"), inv_id)
 
     before = trail_counts(db)
     early = qa.post(

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.registry import RecordType, register
@@ -39,6 +39,7 @@ from pharmaqms.lifecycle.production.qc.models import (
     Conclusion,
     InvestigationStatus,
     OosInvestigation,
+    QcResult,
     ResultOutcome,
     Specification,
     SpecificationStatus,
@@ -208,6 +209,26 @@ def no_lab_error(inv: Any) -> list[str]:
     return []
 
 
+def not_the_analyst_who_tested(inv: Any, actor: Actor) -> list[str]:
+    """Phase I is a second pair of eyes on the laboratory's work (FDA OOS guidance, phase I:
+    the analyst and the supervisor; EU GMP Chapter 6.35): the one who ran the test, or recorded
+    it, does not sign the review of it nor the invalidation of their own result."""
+    session = object_session(inv)
+    result = session.get(QcResult, inv.result_id) if session is not None else None
+    if result is None:
+        return []
+    named = (result.analyst or "").strip().casefold()
+    if actor.user_id == result.created_by_id or named in {
+        actor.username.casefold(),
+        actor.full_name.strip().casefold(),
+    }:
+        return [
+            f"{actor.full_name} ran or recorded the result under investigation: another "
+            "analyst or QA signs the review of it"
+        ]
+    return []
+
+
 def conclusion_complete(inv: Any) -> list[str]:
     reasons = []
     if not (inv.phase2_manufacturing_review or "").strip():
@@ -285,6 +306,7 @@ OOS_WORKFLOW = Workflow(
             QA,
             signature="Approved",
             reason_required=True,
+            actor_guards=(not_the_analyst_who_tested,),
             guards=(phase1_recorded, lab_error_proven),
             effects=(_invalidate_original,),
         ),
@@ -305,6 +327,7 @@ OOS_WORKFLOW = Workflow(
             "phase_2",
             LAB,
             signature="Reviewed",
+            actor_guards=(not_the_analyst_who_tested,),
             guards=(phase1_recorded, no_lab_error),
         ),
         Transition(
