@@ -186,7 +186,11 @@ def investigated_deviation(
     """A deviation under investigation with its investigation, batch impact and a 'no CAPA'
     decision written, ready to submit."""
     deviation = classified_deviation(db, reporter, qa, investigator)
-    did = deviation["id"]
+    return investigate(investigator_client, deviation["id"])
+
+
+def investigate(investigator_client: Any, did: int) -> dict[str, Any]:
+    """The investigator's part: investigation, batch impact and a 'no CAPA' decision."""
     response = investigator_client.post(
         f"/api/v1/deviations/{did}/investigation", json=INVESTIGATION
     )

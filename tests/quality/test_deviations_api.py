@@ -14,6 +14,7 @@ from tests.quality.quality_steps import (
     counts,
     days_ago,
     days_ahead,
+    investigate,
     investigated_deviation,
     problem,
     report_deviation,
@@ -244,6 +245,48 @@ def test_the_reporter_may_not_approve_the_deviation_they_reported(api: Any, db: 
 
     body = problem(response, 403, "segregation_of_duties")
     assert body["reasons"] == ["the author of DEV-2026-0001 may not 'Approve' it"]
+    assert counts(db) == before
+
+
+def test_the_qa_who_classified_may_approve_the_investigation(api: Any, db: Any) -> None:
+    # Classification is QA's review of the report, not authorship (docs/quality-loops.md).
+    qa, qc = api("qa"), api("qc")
+    deviation = investigated_deviation(db, api("operator"), qa, qc, "qc")
+    take(qc, "deviation", deviation["id"], "submit")
+
+    approved = take(qa, "deviation", deviation["id"], "approve", password=PASSWORD)
+
+    assert approved["status"] == "approved"
+
+
+def test_a_qa_who_rewrote_the_immediate_actions_while_classifying_may_not_approve(
+    api: Any, db: Any
+) -> None:
+    qa, qc = api("qa"), api("qc")
+    deviation = report_deviation(api("operator"))
+    classified = qa.post(
+        f"/api/v1/deviations/{deviation['id']}/classification",
+        json=classification(
+            user_id(db, "qc"), immediate_actions="Press stopped; QA moved the batch to the cage."
+        ),
+    )
+    assert classified.status_code == 200, classified.text
+    investigate(qc, deviation["id"])
+    take(qc, "deviation", deviation["id"], "submit")
+    before = counts(db)
+
+    response = qa.post(
+        f"/api/v1/records/deviation/{deviation['id']}/transitions/approve",
+        json={
+            "password": PASSWORD,
+            "expected_version": reviewed_version(qa, "deviation", deviation["id"]),
+        },
+    )
+
+    body = problem(response, 403, "segregation_of_duties")
+    assert body["reasons"] == [
+        "qa edited the content of DEV-2026-0001: an author may not 'Approve' it"
+    ]
     assert counts(db) == before
 
 

@@ -85,6 +85,21 @@ class Deviation(GxPRecord, Base):
     __draft_states__ = frozenset({DeviationStatus.REPORTED.value})
     # What approval and closure signatures cover: the report, its classification and the
     # investigation — not the due date or other bookkeeping that moves afterwards.
+    # Classification is QA's review of the report (ICH Q9 triage), not authorship: the QA who
+    # classified may approve the investigation later. The report itself (what happened, the
+    # immediate actions) stays authorship, whoever wrote it.
+    __review_fields__ = frozenset(
+        {
+            "classification",
+            "severity",
+            "probability",
+            "detectability",
+            "severity_basis",
+            "probability_basis",
+            "detectability_basis",
+            "investigator_id",
+        }
+    )
     __signed_fields__ = (
         "title",
         "description",
