@@ -27,6 +27,7 @@ from pharmaqms.platform.connectors import gs1_scan as gs1_scan_connector
 from pharmaqms.platform.connectors import lims as lims_connector
 from pharmaqms.platform.connectors import mes as mes_connector
 from pharmaqms.platform.connectors import sensors as sensors_connector
+from pharmaqms.platform.epcis_repository import models as epcis_repository_models
 from pharmaqms.platform.genealogy import models as genealogy_models
 from pharmaqms.platform.ingest import models as ingest_models
 from pharmaqms.platform.masterdata import models as masterdata_models
@@ -68,6 +69,7 @@ MODULES = (
     sensor_models,
     epcis_connector,
     genealogy_models,
+    epcis_repository_models,
     document_models,
     document_workflow,
     training_models,
