@@ -23,6 +23,7 @@ from pharmaqms.lifecycle.production.nonconforming import api as production_nc_ap
 from pharmaqms.lifecycle.production.qc import api as production_qc_api
 from pharmaqms.lifecycle.production.release import api as production_release_api
 from pharmaqms.platform.data import api as data_api
+from pharmaqms.platform.epcis_repository import api as epcis_api
 from pharmaqms.platform.genealogy import api as genealogy_api
 from pharmaqms.platform.masterdata import api as masterdata_api
 from pharmaqms.quality import api as quality_links_api
@@ -56,6 +57,7 @@ API_ROUTERS = (
     production_release_api.router,
     production_kpi_api.router,
     genealogy_api.router,
+    epcis_api.router,
     masterdata_api.router,
     data_api.router,
 )

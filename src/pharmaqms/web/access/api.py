@@ -483,6 +483,14 @@ API: dict[tuple[str, str], Access] = {
     ),
     # lifecycle.production.kpi.api
     ("GET", "/api/v1/production/kpi"): Needs("records.read", "read the production KPIs"),
+    # platform.epcis_repository.api
+    ("GET", "/api/v1/epcis/events"): Needs("records.read", "query EPCIS events"),
+    ("POST", "/api/v1/epcis/queries"): Needs("epcis.queries", "keep EPCIS queries"),
+    ("GET", "/api/v1/epcis/queries"): Needs("records.read", "list EPCIS queries"),
+    ("GET", "/api/v1/epcis/queries/{name}/events"): Needs("records.read", "run EPCIS queries"),
+    ("GET", "/api/v1/epcis/export/lots/{identifier:path}"): Needs(
+        "data.export", "export a lot's EPCIS events"
+    ),
     # platform.genealogy.api
     ("GET", "/api/v1/data/genealogy/{identifier:path}"): Needs("records.read", "read genealogy"),
     ("GET", "/api/v1/data/trace/{identifier:path}/recall-scope"): Needs(
