@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pharmaqms.kernel import models as kernel_models
 from pharmaqms.kernel.db import Base
+from pharmaqms.lifecycle.distribution.serials import models as distribution_serial_models
+from pharmaqms.lifecycle.distribution.serials import workflow as distribution_serial_workflow
 from pharmaqms.lifecycle.production.batchrecords import models as production_batch_record_models
 from pharmaqms.lifecycle.production.batchrecords import workflow as production_batch_record_workflow
 from pharmaqms.lifecycle.production.materials import models as production_material_models
@@ -70,6 +72,8 @@ MODULES = (
     epcis_connector,
     genealogy_models,
     epcis_repository_models,
+    distribution_serial_models,
+    distribution_serial_workflow,
     document_models,
     document_workflow,
     training_models,
