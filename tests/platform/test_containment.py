@@ -168,3 +168,28 @@ def test_the_api_and_the_page_answer_containment_at_a_time(packed, api) -> None:
     assert page.status_code == 200
     assert 'data-testid="containment"' in page.text
     assert "Holds 4 objects" in page.text
+
+
+def test_a_shipment_code_traces_as_the_container_it_travels_under(packed, people) -> None:  # type: ignore[no-untyped-def]
+    from pharmaqms.platform.masterdata import service as masterdata
+    from pharmaqms.platform.traceability.shipments import register_shipment
+
+    sscc = PAL.rsplit("/", 1)[-1]
+    with unit_of_work(packed) as s:
+        for code in ("SITE", "DC"):
+            masterdata.add_location(s, actor=people.qa, code=code, name=code, kind="warehouse")
+        register_shipment(
+            s,
+            actor=people.logistics,
+            code="SHP-0042",
+            origin_code="SITE",
+            destination_code="DC",
+            sscc=sscc,
+        )
+    result = runner.invoke(
+        cli, ["trace", "SHP-0042", "-d", "down", "--at", "2026-03-01T10:30:00Z", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.output)
+    assert body["start"] == PAL
+    assert {h["epc"] for h in body["containment"]["contents"]} == {A, B, P1, P2, P3, P4}
