@@ -144,6 +144,11 @@ def test_trace_down_from_a_pallet_lists_what_it_held_then(packed) -> None:  # ty
     assert (kinds[A], kinds[B], kinds[P1]) == ("case", "case", "pack")
     edges = {(e["source"], e["target"], e["relation"]) for e in body["edges"]}
     assert {(P1, A, "contained_in"), (A, PAL, "contained_in")} <= edges
+    # The SSCC as printed on the pallet label (18 digits) is the same container.
+    digits = PAL.rsplit("/", 1)[-1]
+    bare = runner.invoke(cli, ["trace", digits, "-d", "down", "--at", "2026-03-01T10:30:00Z"])
+    assert bare.exit_code == 0, bare.output
+    assert "holds 6" in bare.output
 
 
 def test_trace_up_the_containers_of_a_pack(packed) -> None:  # type: ignore[no-untyped-def]
