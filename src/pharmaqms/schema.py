@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pharmaqms.kernel import models as kernel_models
 from pharmaqms.kernel.db import Base
+from pharmaqms.lifecycle.distribution.serials import models as distribution_serial_models
+from pharmaqms.lifecycle.distribution.serials import workflow as distribution_serial_workflow
 from pharmaqms.lifecycle.production.batchrecords import models as production_batch_record_models
 from pharmaqms.lifecycle.production.batchrecords import workflow as production_batch_record_workflow
 from pharmaqms.lifecycle.production.materials import models as production_material_models
@@ -27,6 +29,7 @@ from pharmaqms.platform.connectors import gs1_scan as gs1_scan_connector
 from pharmaqms.platform.connectors import lims as lims_connector
 from pharmaqms.platform.connectors import mes as mes_connector
 from pharmaqms.platform.connectors import sensors as sensors_connector
+from pharmaqms.platform.epcis_repository import models as epcis_repository_models
 from pharmaqms.platform.genealogy import models as genealogy_models
 from pharmaqms.platform.ingest import models as ingest_models
 from pharmaqms.platform.masterdata import models as masterdata_models
@@ -68,6 +71,9 @@ MODULES = (
     sensor_models,
     epcis_connector,
     genealogy_models,
+    epcis_repository_models,
+    distribution_serial_models,
+    distribution_serial_workflow,
     document_models,
     document_workflow,
     training_models,

@@ -14,6 +14,7 @@ from rich.tree import Tree
 from pharmaqms.cli.common import echo_json
 from pharmaqms.kernel.errors import QMSError
 from pharmaqms.kernel.uow import unit_of_work
+from pharmaqms.platform.genealogy.containment import Containment
 from pharmaqms.platform.genealogy.graph import Direction, Graph, Node
 from pharmaqms.platform.genealogy.service import genealogy
 from pharmaqms.platform.gs1 import GS1Error
@@ -124,6 +125,8 @@ def _print(graph: Graph) -> None:
     if graph.direction in (Direction.UP, Direction.BOTH):
         tree = _upstream(graph)
         console.print(tree if tree is not None else Text("made from: nothing recorded"))
+    if graph.direction in (Direction.DOWN, Direction.BOTH) and graph.containment is not None:
+        _print_containment(console, graph, graph.containment)
     if graph.direction in (Direction.DOWN, Direction.BOTH) and graph.scope is not None:
         scope = graph.scope
         packs = list(scope.items)
@@ -171,3 +174,15 @@ def _print(graph: Graph) -> None:
         for node in sorted(records, key=lambda n: (n.kind, n.id)):
             table.add_row(node.kind.replace("_", " "), Text(node.label), Text(node.detail))
         console.print(table)
+
+
+def _print_containment(console: Console, graph: Graph, held: Containment) -> None:
+    """What the start held at the time asked (pallet → cases → packs) and what held it."""
+    name = {n.id: n.label for n in graph.nodes.values()}
+    chain = " → ".join(name.get(c, c) for c in held.containers) or "no container"
+    console.print(Text(f"in: {chain}" + ("  (decommissioned)" if held.decommissioned else "")))
+    tree = Tree(Text(f"holds {len(held.contents)}", style="bold"))
+    branches = {held.subject: tree}
+    for item in held.contents:
+        branches[item.epc] = branches[item.parent].add(Text(name.get(item.epc, item.epc)))
+    console.print(tree)

@@ -25,3 +25,5 @@ grant(
     "pv_officer",
     "qualified_person",
 )
+# Keeping named EPCIS queries (the repository's stored queries) for trading partners and reports.
+grant("epcis.queries", "admin", "qa", "logistics", "integration")

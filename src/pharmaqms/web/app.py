@@ -15,6 +15,7 @@ from pharmaqms.kernel.http import problems
 from pharmaqms.kernel.http.boundary import refuse_nul_characters
 from pharmaqms.kernel.http.security import SecurityHeaders
 from pharmaqms.kernel.keys import keyring_for
+from pharmaqms.lifecycle.distribution.serials import api as distribution_serials_api
 from pharmaqms.lifecycle.production.batchrecords import api as production_batch_records_api
 from pharmaqms.lifecycle.production.kpi import api as production_kpi_api
 from pharmaqms.lifecycle.production.materials import api as production_materials_api
@@ -23,6 +24,7 @@ from pharmaqms.lifecycle.production.nonconforming import api as production_nc_ap
 from pharmaqms.lifecycle.production.qc import api as production_qc_api
 from pharmaqms.lifecycle.production.release import api as production_release_api
 from pharmaqms.platform.data import api as data_api
+from pharmaqms.platform.epcis_repository import api as epcis_api
 from pharmaqms.platform.genealogy import api as genealogy_api
 from pharmaqms.platform.masterdata import api as masterdata_api
 from pharmaqms.quality import api as quality_links_api
@@ -56,6 +58,8 @@ API_ROUTERS = (
     production_release_api.router,
     production_kpi_api.router,
     genealogy_api.router,
+    epcis_api.router,
+    distribution_serials_api.router,
     masterdata_api.router,
     data_api.router,
 )

@@ -16,6 +16,10 @@ capture-interface semantics — event by event.
   serialised packs, linked to our lot when the GTIN and lot number are known.
 * An error declaration is stored as received and retracts the event it names (see
   :class:`~pharmaqms.platform.genealogy.models.EpcisErrorDeclaration`).
+* Every event gets its CBV 2.0 event hash ID (:mod:`~pharmaqms.platform.connectors.epcis.
+  event_hash`). An event whose eventID is new but whose hash is already stored is taken *and*
+  recorded as a duplicate finding (:class:`~pharmaqms.platform.epcis_repository.models.
+  EpcisDuplicate`): the same event under two eventIDs is for a person to judge, never dropped.
 """
 
 from __future__ import annotations
@@ -42,6 +46,8 @@ from pharmaqms.platform.connectors.epcis import (
     TransformationEvent,
     parse_epcis,
 )
+from pharmaqms.platform.connectors.epcis.event_hash import event_hash
+from pharmaqms.platform.epcis_repository.models import EpcisDuplicate
 from pharmaqms.platform.genealogy.codec import canonical_plain, content_hash, event_from_plain
 from pharmaqms.platform.genealogy.models import EpcisErrorDeclaration
 from pharmaqms.platform.governance.rules import Checked, EntitySpec, FieldSpec, Problem
@@ -343,8 +349,25 @@ def store_event(ctx: StoreContext, event: EPCISEvent, fmt: str) -> Stored:
     if existing is not None:
         return Stored(entity_id=existing, duplicate=True)
     row = _event_row(ctx, event, key, fmt)
+    row.event_hash = event_hash(event, canonical)
+    original = session.scalar(
+        select(EpcisEvent.id)
+        .where(EpcisEvent.event_hash == row.event_hash, EpcisEvent.error_declared.is_(False))
+        .order_by(EpcisEvent.id)
+        .limit(1)
+    )
     session.add(row)
     session.flush()
+    if original is not None:
+        session.add(
+            EpcisDuplicate(
+                event_hash=row.event_hash,
+                event_id=row.id,
+                original_event_id=original,
+                found_at=ctx.received_at,
+                run_id=ctx.run_id,
+            )
+        )
     session.add_all(
         EpcisEventObject(
             event_id=row.id,

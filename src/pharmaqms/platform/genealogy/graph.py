@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Final
 
+from pharmaqms.platform.genealogy.containment import Containment
+
 
 class Direction(StrEnum):
     UP = "up"  # where it came from: materials, lots
@@ -165,6 +167,8 @@ class Graph:
     nodes: dict[str, Node] = field(default_factory=dict)
     edges: dict[tuple[str, str, str], Edge] = field(default_factory=dict)
     scope: RecallScope | None = None
+    containment: Containment | None = None
+    """What the start held, and what held it, at ``at`` (containers and packs, going down)."""
 
     def add(self, node: Node) -> Node:
         # The first description of a node wins: the most specific one is added first.
@@ -196,6 +200,7 @@ class Graph:
                 for e in sorted(self.edges.values(), key=lambda e: (e.source, e.target, e.relation))
             ],
             "recall_scope": self.scope.as_dict() if self.scope else None,
+            "containment": self.containment.as_dict() if self.containment else None,
         }
 
     ROW_COLUMNS: ClassVar[tuple[str, ...]] = ("kind", "id", "label", "detail", "url")

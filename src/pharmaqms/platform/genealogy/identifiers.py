@@ -34,7 +34,7 @@ from pharmaqms.platform.gs1 import (
 )
 from pharmaqms.platform.masterdata.models import Lot, Material, Product
 from pharmaqms.platform.masterdata.service import find_lot
-from pharmaqms.platform.traceability.models import SerialisedPack
+from pharmaqms.platform.traceability.models import SerialisedPack, Shipment
 
 
 class Subject(StrEnum):
@@ -136,6 +136,10 @@ def resolve(session: Session, identifier: str) -> Resolved:
         if data.gtin and data.lot:
             return _from_key(session, GS1Key(KeyKind.LGTIN, (("01", data.gtin), ("10", data.lot))))
         raise InvalidInput(f"{text!r} names neither a pack, a lot nor an SSCC")
+    sscc = session.scalar(select(Shipment.sscc).where(Shipment.code == text))
+    if sscc:  # a shipment travels under its SSCC: tracing it is tracing that container
+        key = GS1Key(KeyKind.SSCC, (("00", sscc),))
+        return Resolved(Subject.CONTAINER, key.canonical, label=f"shipment {text} (SSCC {sscc})")
     packs = list(session.scalars(select(SerialisedPack.epc).where(SerialisedPack.serial == text)))
     if len(packs) == 1:  # a serial alone, when only one product carries it
         return Resolved(Subject.PACK, packs[0], label=f"pack {text}")

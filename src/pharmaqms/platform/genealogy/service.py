@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from pharmaqms.kernel.errors import InvalidInput
 from pharmaqms.platform import trace
 from pharmaqms.platform.connectors.epcis import Action, AggregationEvent
+from pharmaqms.platform.genealogy.containment import containment
 from pharmaqms.platform.genealogy.downstream import add_down
 from pharmaqms.platform.genealogy.events import EventCache
 from pharmaqms.platform.genealogy.expand import backward_step, contents_step, grow
@@ -212,7 +213,25 @@ class _Builder:
                     self.graph.link(self.lot_node(lot), self.lot_node(batch), "consumed")
         scope, events = traced(self.session, subject.canonical, starts, self.at)
         self.graph.scope = scope
+        if subject.subject in (Subject.CONTAINER, Subject.PACK, Subject.OBJECT):
+            self.held(subject.canonical)
         add_down(self.graph, scope, events, self.class_node)
+
+    def held(self, start: str) -> None:
+        """What the start held at ``at`` (pallet → cases → packs) and what held it."""
+        found = containment(self.session, start, self.at)
+        self.graph.containment = found
+        holders = {h.parent for h in found.contents}
+        for item in found.contents:
+            kind = "case" if item.epc in holders else "pack"
+            self.graph.add(Node(item.epc, kind, _short(item.epc)))
+            self.graph.link(item.epc, item.parent, "contained_in", self.at)
+        inner = start
+        for depth, container in enumerate(found.containers):
+            kind = "case" if depth == 0 and len(found.containers) > 1 else "pallet"
+            self.graph.add(Node(container, kind, _short(container)))
+            self.graph.link(inner, container, "contained_in", self.at)
+            inner = container
 
     def records(self) -> None:
         lots = sorted(set(self.lot_ids.values()))

@@ -483,6 +483,20 @@ API: dict[tuple[str, str], Access] = {
     ),
     # lifecycle.production.kpi.api
     ("GET", "/api/v1/production/kpi"): Needs("records.read", "read the production KPIs"),
+    # lifecycle.distribution.serials.api
+    ("POST", "/api/v1/serials/ranges"): Needs("serials.manage", "commission serial numbers"),
+    ("GET", "/api/v1/serials/ranges"): Needs("records.read", "read serial ranges"),
+    ("GET", "/api/v1/verify/01/{gtin}/10/{lot}/21/{serial}"): Needs(
+        "serials.verify", "verify packs"
+    ),
+    # platform.epcis_repository.api
+    ("GET", "/api/v1/epcis/events"): Needs("records.read", "query EPCIS events"),
+    ("POST", "/api/v1/epcis/queries"): Needs("epcis.queries", "keep EPCIS queries"),
+    ("GET", "/api/v1/epcis/queries"): Needs("records.read", "list EPCIS queries"),
+    ("GET", "/api/v1/epcis/queries/{name}/events"): Needs("records.read", "run EPCIS queries"),
+    ("GET", "/api/v1/epcis/export/lots/{identifier:path}"): Needs(
+        "data.export", "export a lot's EPCIS events"
+    ),
     # platform.genealogy.api
     ("GET", "/api/v1/data/genealogy/{identifier:path}"): Needs("records.read", "read genealogy"),
     ("GET", "/api/v1/data/trace/{identifier:path}/recall-scope"): Needs(

@@ -1,0 +1,102 @@
+"""EPCIS 2.0 query interface (the standard's REST bindings) and the lot export: thin — check
+the caller, ask the service, answer JSON-LD with the standard's headers."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Final
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from pharmaqms.kernel.canonical import plain
+from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.identity import Actor
+from pharmaqms.platform.epcis_repository import service
+from pharmaqms.platform.epcis_repository.models import EpcisNamedQuery
+
+router = APIRouter(prefix="/api/v1/epcis", tags=["epcis"])
+ActorDep = Annotated[Actor, Depends(current_actor)]
+JSON_LD: Final = "application/ld+json"
+HEADERS: Final = {"GS1-EPCIS-Version": "2.0.0", "GS1-CBV-Version": "2.0.0"}
+
+
+def _answer(request: Request, answer: service.QueryAnswer) -> JSONResponse:
+    headers = dict(HEADERS)
+    if answer.next_page_token is not None:
+        kept = [(k, v) for k, v in request.query_params.multi_items() if k != "nextPageToken"]
+        query = urlencode([*kept, ("nextPageToken", answer.next_page_token)])
+        headers["Link"] = f'<{request.url.replace(query=query)}>; rel="next"'
+    return JSONResponse(answer.document, media_type=JSON_LD, headers=headers)
+
+
+@router.get("/events")
+def query_events(request: Request, actor: ActorDep) -> JSONResponse:
+    """EPCIS 2.0 SimpleEventQuery: eventType, GE_/LT_eventTime, GE_/LT_recordTime, EQ_action,
+    EQ_bizStep, EQ_disposition, EQ_bizLocation, EQ_readPoint, MATCH_epc, MATCH_anyEPC,
+    MATCH_parentID, MATCH_epcClass; perPage and nextPageToken. An unknown parameter is a 400
+    QueryParameterException."""
+    actor.require("records.read", "query EPCIS events")
+    with transaction(request, write=False) as session:
+        answer = service.query_events(session, request.query_params.multi_items())
+    return _answer(request, answer)
+
+
+class NamedQueryIn(BaseModel):
+    name: str = Field(max_length=80)
+    description: str = Field(default="", max_length=2000)
+    query: dict[str, Any] = Field(description="SimpleEventQuery parameters: name → value(s)")
+
+
+def _named(record: EpcisNamedQuery) -> dict[str, Any]:
+    out: dict[str, Any] = plain(
+        {
+            "name": record.name,
+            "description": record.description,
+            "query": record.parameters,
+            "created_at": record.created_at,
+        }
+    )
+    return out
+
+
+@router.post("/queries", status_code=201)
+def create_query(body: NamedQueryIn, request: Request, actor: ActorDep) -> JSONResponse:
+    """Keep a named query (its parameters checked now)."""
+    with transaction(request) as session:
+        record = service.create_named_query(
+            session,
+            actor=actor,
+            name=body.name,
+            parameters=body.query,
+            description=body.description,
+        )
+        out = _named(record)
+    return JSONResponse(out, status_code=201, headers=HEADERS)
+
+
+@router.get("/queries")
+def list_queries(request: Request, actor: ActorDep) -> JSONResponse:
+    actor.require("records.read", "list EPCIS queries")
+    with transaction(request, write=False) as session:
+        out = [_named(r) for r in service.named_queries(session)]
+    return JSONResponse(out, headers=HEADERS)
+
+
+@router.get("/queries/{name}/events")
+def run_query(name: str, request: Request, actor: ActorDep) -> JSONResponse:
+    """Run a named query; only perPage and nextPageToken may be added. Audited."""
+    actor.require("records.read", "run EPCIS queries")
+    paging = [(k, v) for k, v in request.query_params.multi_items()]
+    with transaction(request, write=True) as session:
+        answer = service.run_named_query(session, actor=actor, name=name, paging=paging)
+    return _answer(request, answer)
+
+
+@router.get("/export/lots/{identifier:path}")
+def export_lot(identifier: str, request: Request, actor: ActorDep) -> JSONResponse:
+    """A lot's events (its forward trace) as one EPCIS 2.0 document for a trading partner."""
+    with transaction(request, write=True) as session:
+        document = service.export_lot(session, actor=actor, identifier=identifier)
+    return JSONResponse(document, media_type=JSON_LD, headers=HEADERS)
