@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pharmaqms.kernel import models as kernel_models
 from pharmaqms.kernel.db import Base
+from pharmaqms.lifecycle.distribution import models as distribution_models
 from pharmaqms.lifecycle.production.batchrecords import models as production_batch_record_models
 from pharmaqms.lifecycle.production.batchrecords import workflow as production_batch_record_workflow
 from pharmaqms.lifecycle.production.materials import models as production_material_models
@@ -28,6 +29,7 @@ from pharmaqms.platform.connectors import lims as lims_connector
 from pharmaqms.platform.connectors import mes as mes_connector
 from pharmaqms.platform.connectors import sensors as sensors_connector
 from pharmaqms.platform.genealogy import models as genealogy_models
+from pharmaqms.platform.holds import models as hold_models
 from pharmaqms.platform.ingest import models as ingest_models
 from pharmaqms.platform.masterdata import models as masterdata_models
 from pharmaqms.platform.sensors import models as sensor_models
@@ -68,6 +70,7 @@ MODULES = (
     sensor_models,
     epcis_connector,
     genealogy_models,
+    hold_models,
     document_models,
     document_workflow,
     training_models,
@@ -101,6 +104,7 @@ MODULES = (
     production_monitoring_live,
     production_qc_arrivals,
     production_nc_deviations,
+    distribution_models,
     # Deviations and complaints join a lot's genealogy.
     quality_genealogy,
 )
