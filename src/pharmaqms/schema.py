@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from pharmaqms.kernel import models as kernel_models
 from pharmaqms.kernel.db import Base
+from pharmaqms.lifecycle.distribution import live as distribution_live
 from pharmaqms.lifecycle.distribution import models as distribution_models
+from pharmaqms.lifecycle.distribution import workflow as distribution_workflow
 from pharmaqms.lifecycle.production.batchrecords import models as production_batch_record_models
 from pharmaqms.lifecycle.production.batchrecords import workflow as production_batch_record_workflow
 from pharmaqms.lifecycle.production.materials import models as production_material_models
@@ -105,6 +107,9 @@ MODULES = (
     production_qc_arrivals,
     production_nc_deviations,
     distribution_models,
+    distribution_workflow,
+    # Registers the live cold-chain evaluation as the listener of sensor deliveries.
+    distribution_live,
     # Deviations and complaints join a lot's genealogy.
     quality_genealogy,
 )

@@ -13,8 +13,8 @@ from pharmaqms.kernel import audit
 from pharmaqms.kernel.errors import Conflict, InvalidInput, NotFound
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.platform.governance.rules import gtin_check_digit_ok
-from pharmaqms.platform.holds import service as holds
 from pharmaqms.platform.governance.units import same_unit
+from pharmaqms.platform.holds import service as holds
 from pharmaqms.platform.masterdata.models import (
     Location,
     LocationKind,
