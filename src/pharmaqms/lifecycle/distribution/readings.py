@@ -41,5 +41,7 @@ def sensor_series(
     if not rows:
         return None
     times = np.fromiter((to_microseconds(t) for t, _ in rows), dtype=np.int64, count=len(rows))
-    temperatures = np.fromiter((float(v or 0.0) for _, v in rows), dtype=np.float64, count=len(rows))
+    temperatures = np.fromiter(
+        (float(v or 0.0) for _, v in rows), dtype=np.float64, count=len(rows)
+    )
     return series_from_arrays(times, temperatures, expected_interval=interval)
