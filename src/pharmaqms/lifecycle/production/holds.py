@@ -26,9 +26,7 @@ def hold_lot(session: Session, lot: Lot, *, actor: Actor, by: str, why: str) -> 
     if lot.status == LotStatus.ON_HOLD or lot.status in NOT_HOLDABLE:
         return ""
     previous = lot.status
-    set_lot_status(
-        session, lot, LotStatus.ON_HOLD, actor=actor, reason=f"{by}: {why}", holder=by
-    )
+    set_lot_status(session, lot, LotStatus.ON_HOLD, actor=actor, reason=f"{by}: {why}", holder=by)
     return previous
 
 
