@@ -17,6 +17,7 @@ from pharmaqms.lifecycle.distribution import (
     assessment,
     budget,
     excursions,
+    kpi,
     profiles,
 )
 from pharmaqms.lifecycle.distribution.http import PREFIX, ActorDep
@@ -250,3 +251,31 @@ def get_lot_budget(lot_id: int, actor: ActorDep, request: Request) -> dict[str, 
     actor.require("records.read", "read stability budgets")
     with transaction(request) as session:
         return budget.lot_budget(session, lot_id).as_dict()
+
+
+@router.get("/kpi")
+def get_kpis(actor: ActorDep, request: Request) -> dict[str, object]:
+    """Excursion rate per lane and month, and mean time to acknowledge per month."""
+    actor.require("records.read", "read the distribution KPIs")
+    with transaction(request) as session:
+        return {
+            "excursion_rate": [
+                {
+                    "lane": r.lane,
+                    "month": r.month,
+                    "shipments": r.shipments,
+                    "with_excursion": r.with_excursion,
+                    "rate": r.rate,
+                }
+                for r in kpi.excursion_rate(session)
+            ],
+            "mean_time_to_acknowledge": [
+                {
+                    "month": m.month,
+                    "acknowledged": m.acknowledged,
+                    "mean_minutes": m.mean_minutes,
+                    "unacknowledged": m.unacknowledged,
+                }
+                for m in kpi.mean_time_to_acknowledge(session)
+            ],
+        }

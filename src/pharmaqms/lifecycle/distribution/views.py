@@ -16,7 +16,7 @@ from pharmaqms.kernel.http.flash import set_flash
 from pharmaqms.kernel.http.navigation import NavItem, add
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.identity import Actor
-from pharmaqms.lifecycle.distribution import alarms, board, excursions
+from pharmaqms.lifecycle.distribution import alarms, board, excursions, kpi
 from pharmaqms.lifecycle.distribution.curve import curve_svg
 from pharmaqms.lifecycle.distribution.models import AlarmStatus
 
@@ -26,6 +26,7 @@ BASE = "/distribution"
 
 add(NavItem("Distribution", "Cold-chain alarms", f"{BASE}/alarms", "records.read", 10))
 add(NavItem("Distribution", "Temperature curves", f"{BASE}/curves", "records.read", 20))
+add(NavItem("Distribution", "Distribution KPIs", f"{BASE}/kpi", "records.read", 70))
 
 
 @router.get(f"{BASE}/alarms", response_class=HTMLResponse)
@@ -140,4 +141,22 @@ def curves(
             request,
             "distribution/curves.html",
             {"places": known, "place": chosen, "hours": int(hours), "svg": svg},
+        )
+
+
+@router.get(f"{BASE}/kpi", response_class=HTMLResponse)
+def kpi_page(request: Request, actor: ActorDep) -> HTMLResponse:
+    actor.require("records.read", "read the distribution KPIs")
+    with transaction(request) as session:
+        return render(
+            request,
+            "distribution/kpi.html",
+            {
+                "rates": kpi.excursion_rate(session),
+                "acknowledge": kpi.mean_time_to_acknowledge(session),
+                "definitions": {
+                    "rate": kpi.EXCURSION_RATE_DEFINITION,
+                    "acknowledge": kpi.ACKNOWLEDGE_DEFINITION,
+                },
+            },
         )

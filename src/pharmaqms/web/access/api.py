@@ -423,6 +423,7 @@ API: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/distribution/products/{product_code}/stability-budget"): Needs(
         "coldchain.assess", "enter stability budgets"
     ),
+    ("GET", "/api/v1/distribution/kpi"): Needs("records.read", "read the distribution KPIs"),
     ("GET", "/api/v1/distribution/lots/{lot_id}/budget"): Needs(
         "records.read", "read stability budgets"
     ),

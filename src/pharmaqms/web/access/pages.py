@@ -255,6 +255,7 @@ PAGES: dict[tuple[str, str], Access] = {
     ("POST", "/distribution/alarms/{alarm_id}/assess"): Step("coldchain_alarm", "assess"),
     ("POST", "/distribution/alarms/{alarm_id}/close"): Step("coldchain_alarm", "close"),
     ("GET", "/distribution/curves"): Needs("records.read", "read temperature curves"),
+    ("GET", "/distribution/kpi"): Needs("records.read", "read the distribution KPIs"),
     # lifecycle.production.monitoring.views
     ("GET", "/production/monitoring"): Needs("records.read", "read process monitoring"),
     ("POST", "/production/monitoring/parameters"): Needs(

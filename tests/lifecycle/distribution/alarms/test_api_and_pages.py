@@ -133,3 +133,5 @@ def test_the_alarm_board_flags_and_the_curve_shows_limits_gaps_and_alarms(
     assert svg.count('class="reading-line') == 2
     assert svg.count('class="alarm-mark') == 3
     assert "style=" not in svg
+    kpis = client.get("/distribution/kpi")
+    assert kpis.status_code == 200 and 'data-testid="kpi-excursion-rate"' in kpis.text
