@@ -53,6 +53,7 @@ from pharmaqms.lifecycle.distribution.models import (
 from pharmaqms.platform.ingest.deliveries import add_delivery_listener
 from pharmaqms.platform.ingest.models import QuarantinedRow
 from pharmaqms.platform.timeseries.models import Sensor, SensorReading
+from pharmaqms.platform.traceability.models import Shipment
 
 log = logging.getLogger("pharmaqms.coldchain")
 
@@ -65,6 +66,7 @@ class Evaluation:
     late: int = 0
     raised: list[ColdChainAlarm] = field(default_factory=list)
     ended: int = 0
+    open: _OpenBreaches | None = None
 
 
 class _Places:
@@ -103,14 +105,28 @@ def _draft(
     )
 
 
-def _open_of(session: Session, sensor_id: int, kind: AlarmKind) -> ColdChainAlarm | None:
-    return session.scalars(
-        select(ColdChainAlarm).where(
-            ColdChainAlarm.sensor_id == sensor_id,
-            ColdChainAlarm.kind == kind.value,
-            ColdChainAlarm.ended_at.is_(None),
-        )
-    ).first()
+class _OpenBreaches:
+    """The alarms of each sensor and kind whose breach is not over, read once per evaluation
+    (a year of readings is judged without asking the database twice per reading)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.known: dict[tuple[int, AlarmKind], ColdChainAlarm | None] = {}
+
+    def get(self, sensor_id: int, kind: AlarmKind) -> ColdChainAlarm | None:
+        key = (sensor_id, kind)
+        if key not in self.known:
+            self.known[key] = self.session.scalars(
+                select(ColdChainAlarm).where(
+                    ColdChainAlarm.sensor_id == sensor_id,
+                    ColdChainAlarm.kind == kind.value,
+                    ColdChainAlarm.ended_at.is_(None),
+                )
+            ).first()
+        return self.known[key]
+
+    def set(self, sensor_id: int, kind: AlarmKind, alarm: ColdChainAlarm | None) -> None:
+        self.known[(sensor_id, kind)] = alarm
 
 
 def _judge_level(
@@ -219,13 +235,16 @@ def _judge_reading(
             )
             if raised is not None:
                 outcome.raised.append(raised)
-        found = find_alarm(session, key)
-        if found is not None and found.ended_at is None:
-            end_breach(session, found, actor=actor, at=reading.measured_at)
+            # Raised already while the sensor was silent (check_silent_sensors): it ends now.
+            found = find_alarm(session, key)
+            if found is not None and found.ended_at is None:
+                end_breach(session, found, actor=actor, at=reading.measured_at)
         watch.last_measured_at = reading.measured_at
         watch.last_reading_id = reading.id
+    assert outcome.open is not None
+    breaches = outcome.open
     if not reading.calibration_valid:
-        if _open_of(session, sensor_id, AlarmKind.OUT_OF_CALIBRATION) is None:
+        if breaches.get(sensor_id, AlarmKind.OUT_OF_CALIBRATION) is None:
             raised = raise_alarm(
                 session,
                 actor=actor,
@@ -243,15 +262,18 @@ def _judge_reading(
             )
             if raised is not None:
                 outcome.raised.append(raised)
+                breaches.set(sensor_id, AlarmKind.OUT_OF_CALIBRATION, raised)
     else:
-        stale = _open_of(session, sensor_id, AlarmKind.OUT_OF_CALIBRATION)
+        stale = breaches.get(sensor_id, AlarmKind.OUT_OF_CALIBRATION)
         if stale is not None:
             end_breach(session, stale, actor=actor, at=reading.measured_at)
+            breaches.set(sensor_id, AlarmKind.OUT_OF_CALIBRATION, None)
     if reading.temperature_c is None:
         return watch
-    impossible = _open_of(session, sensor_id, AlarmKind.IMPOSSIBLE_VALUE)
+    impossible = breaches.get(sensor_id, AlarmKind.IMPOSSIBLE_VALUE)
     if impossible is not None and reading.measured_at > impossible.triggered_at:
         end_breach(session, impossible, actor=actor, at=reading.measured_at)
+        breaches.set(sensor_id, AlarmKind.IMPOSSIBLE_VALUE, None)
     for kind in (AlarmKind.PRE_ALARM, AlarmKind.ALARM):
         _judge_level(session, actor, watch, reading, profile, kind, outcome)
     return watch
@@ -275,7 +297,8 @@ def _impossible_values(
             continue
         key = profiles.place_key(sensor.location_id, sensor.shipment_id)
         profile = places.profile(key, clock.now()) if key else None
-        if profile is None or _open_of(session, sensor.id, AlarmKind.IMPOSSIBLE_VALUE):
+        assert outcome.open is not None
+        if profile is None or outcome.open.get(sensor.id, AlarmKind.IMPOSSIBLE_VALUE):
             continue
         value = row.raw.get("temperature")
         raised = raise_alarm(
@@ -298,11 +321,12 @@ def _impossible_values(
         )
         if raised is not None:
             outcome.raised.append(raised)
+            outcome.open.set(sensor.id, AlarmKind.IMPOSSIBLE_VALUE, raised)
 
 
 def evaluate_run(session: Session, *, actor: Actor, run_id: int) -> Evaluation:
     """Judge the readings (and the refused impossible values) of one delivery."""
-    outcome = Evaluation()
+    outcome = Evaluation(open=_OpenBreaches(session))
     places = _Places(session)
     readings = session.scalars(
         select(SensorReading)
@@ -329,6 +353,14 @@ def evaluate_run(session: Session, *, actor: Actor, run_id: int) -> Evaluation:
     return outcome
 
 
+def _delivered(session: Session, shipment_id: int | None) -> bool:
+    """A logger of a shipment that has arrived is read after the trip, not watched live."""
+    if shipment_id is None:
+        return False
+    shipment = session.get(Shipment, shipment_id)
+    return shipment is not None and shipment.delivered_at is not None
+
+
 def check_silent_sensors(session: Session, *, actor: Actor) -> list[ColdChainAlarm]:
     """Sensors that have sent nothing for longer than their place allows, now."""
     now = clock.now()
@@ -338,7 +370,7 @@ def check_silent_sensors(session: Session, *, actor: Actor) -> list[ColdChainAla
     ).all():
         key = profiles.place_key(sensor.location_id, sensor.shipment_id)
         profile = profiles.in_force(session, key) if key else None
-        if profile is None:
+        if profile is None or _delivered(session, sensor.shipment_id):
             continue
         allowed = timedelta(minutes=profile.interval_min * profile.silent_intervals)
         if now - watch.last_measured_at <= allowed:
