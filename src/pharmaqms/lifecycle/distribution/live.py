@@ -50,7 +50,7 @@ from pharmaqms.lifecycle.distribution.models import (
     Excursion,
     SensorWatch,
 )
-from pharmaqms.platform.ingest.deliveries import add_delivery_listener
+from pharmaqms.platform.ingest.deliveries import add_delivery_listener, add_idle_listener
 from pharmaqms.platform.ingest.models import QuarantinedRow
 from pharmaqms.platform.timeseries.models import Sensor, SensorReading
 from pharmaqms.platform.traceability.models import Shipment
@@ -416,4 +416,15 @@ def judge_new_readings(run_id: int) -> None:
         log.info("import run %d: %d cold-chain alarm(s) raised", run_id, len(outcome.raised))
 
 
+def sweep_now() -> None:
+    """The sweep in its own unit of work (the MQTT worker's idle loop, ``coldchain sweep``)."""
+    with unit_of_work() as session:
+        silent, escalated = sweep(session, actor=auth.system_actor(session, Channel.IMPORT))
+    if silent or escalated:
+        log.info(
+            "cold chain: %d sensor(s) silent, %d alarm(s) escalated", len(silent), len(escalated)
+        )
+
+
 add_delivery_listener("sensors", judge_new_readings)
+add_idle_listener(sweep_now)

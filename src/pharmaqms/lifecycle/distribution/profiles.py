@@ -19,6 +19,7 @@ from pharmaqms.kernel.identity import Actor
 from pharmaqms.lifecycle.distribution.models import AlarmProfile, ProfileStatus
 from pharmaqms.lifecycle.distribution.workflow import ALARM_ROLES
 from pharmaqms.platform.masterdata.models import Location
+from pharmaqms.platform.sensors.limits import location_limits, shipment_limits
 from pharmaqms.platform.traceability.models import Shipment
 
 
@@ -111,8 +112,8 @@ def set_alarm_profile(
     actor: Actor,
     location_code: str | None = None,
     shipment_code: str | None = None,
-    low_c: float | None,
-    high_c: float | None,
+    low_c: float | None = None,
+    high_c: float | None = None,
     pre_delay_min: float = 10.0,
     alarm_delay_min: float = 30.0,
     pre_low_c: float | None = None,
@@ -126,11 +127,29 @@ def set_alarm_profile(
     escalation_role: str = "qa",
     reason: str,
 ) -> AlarmProfile:
-    """Put a new revision of a place's alarm profile in force. Boundaries left out default to
-    the labelled condition (an alarm on the label's limits, after the level's delay)."""
+    """Put a new revision of a place's alarm profile in force. The labelled condition, left
+    out, is the place's own: a shipment's required range, or the narrowest labelled range of
+    the products a storage zone holds. Boundaries left out default to the labelled condition
+    (an alarm on the label's limits, after the level's delay)."""
     actor.require("coldchain.configure", "set cold-chain alarm profiles")
     if not reason.strip():
         raise InvalidInput("say why the alarm profile is set", field="reason")
+    key, code, location_id, shipment_id = place_of(
+        session, location_code=location_code, shipment_code=shipment_code
+    )
+    if low_c is None and high_c is None:
+        found = (
+            shipment_limits(session, shipment_id)
+            if shipment_id is not None
+            else location_limits(session, location_id)
+            if location_id is not None
+            else None
+        )
+        if found is None:
+            raise InvalidInput(
+                f"{code} has no labelled condition on record: give the range", field="high_c"
+            )
+        low_c, high_c = found.min_c, found.max_c
     for name, value in (("low_c", low_c), ("high_c", high_c)):
         _finite(value, name)
     condition = condition_label(low_c, high_c)
@@ -164,9 +183,6 @@ def set_alarm_profile(
                 f"one of {', '.join(sorted(ALARM_ROLES))}",
                 field=field_name,
             )
-    key, code, location_id, shipment_id = place_of(
-        session, location_code=location_code, shipment_code=shipment_code
-    )
     current = in_force(session, key)
     now = clock.now()
     if current is not None:

@@ -265,3 +265,36 @@ def test_a_profile_with_a_level_inside_the_condition_is_refused(db, people, froz
             reason="typo",
         )
     assert snapshot(db) == before
+
+
+def test_the_sweep_command_raises_silence_and_escalates(db, people, frozen_clock) -> None:  # type: ignore[no-untyped-def]
+    from tests.kernel.cli import run_cli
+
+    seed(db, people)
+    deliver(db, people, BREACH)
+    frozen_clock.advance(minutes=31)
+    result = run_cli(db, "coldchain", "sweep")
+    assert result.exit_code == 0, result.output
+    assert "sensors silent: 1, alarms escalated: 2" in result.output
+    again = run_cli(db, "coldchain", "sweep")
+    assert "sensors silent: 0, alarms escalated: 0" in again.output
+
+
+def test_a_profile_takes_the_places_labelled_condition_when_none_is_given(
+    db, people, frozen_clock
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.platform.sensor_setup import add_shipment, cold_chain
+
+    cold_chain(db, people.admin)
+    add_shipment(db, people.admin, "SHP-2", 15.0, 25.0)
+    with unit_of_work(db) as s:
+        room = profiles.set_alarm_profile(s, actor=people.qa, location_code="CR-1", reason="URS")
+        truck = profiles.set_alarm_profile(s, actor=people.qa, shipment_code="SHP-2", reason="lane")
+        assert (room.condition, room.alarm_high_c, truck.condition, truck.pre_low_c) == (
+            "2–8 °C",
+            8.0,
+            "15–25 °C",
+            15.0,
+        )
+    with pytest.raises(Exception, match="no labelled condition"), unit_of_work(db) as s:
+        profiles.set_alarm_profile(s, actor=people.qa, location_code="OFFICE", reason="x")
