@@ -135,3 +135,33 @@ def test_the_alarm_board_flags_and_the_curve_shows_limits_gaps_and_alarms(
     assert "style=" not in svg
     kpis = client.get("/distribution/kpi")
     assert kpis.status_code == 200 and 'data-testid="kpi-excursion-rate"' in kpis.text
+
+
+def test_an_alarm_is_answered_on_its_page_and_an_empty_comment_changes_nothing(
+    db, people, ui, frozen_clock
+) -> None:  # type: ignore[no-untyped-def]
+    seed(db, people)
+    deliver(db, people, BREACH)
+    client = ui("logistics")
+    board = client.get("/distribution/alarms")
+    alarm_id = int(board.text.split('href="/distribution/alarms/')[1].split('"')[0])
+    page = client.get(f"/distribution/alarms/{alarm_id}")
+    assert f"/distribution/alarms/{alarm_id}/acknowledge" in page.text
+    version = page.text.split('name="expected_version" value="')[1].split('"')[0]
+    before = snapshot(db)
+    refused = client.post(
+        f"/distribution/alarms/{alarm_id}/acknowledge",
+        {"comment": " ", "expected_version": version},
+        referer=f"/distribution/alarms/{alarm_id}",
+    )
+    assert refused.status_code in (303, 422)
+    assert snapshot(db) == before
+    done = client.follow(
+        client.post(
+            f"/distribution/alarms/{alarm_id}/acknowledge",
+            {"comment": "Door shut", "expected_version": version},
+            referer=f"/distribution/alarms/{alarm_id}",
+        )
+    )
+    assert "acknowledged." in done.text
+    assert f"/distribution/alarms/{alarm_id}/assess" in done.text
