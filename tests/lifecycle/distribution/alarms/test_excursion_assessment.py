@@ -14,6 +14,7 @@ from tests.support import PASSWORD
 from pharmaqms.kernel.errors import Conflict, InvalidInput, PermissionDenied
 from pharmaqms.kernel.models import ElectronicSignature
 from pharmaqms.kernel.uow import unit_of_work
+from pharmaqms.kernel.verify import verify
 from pharmaqms.lifecycle.distribution import assessment, budget, excursions
 from pharmaqms.lifecycle.distribution.models import Excursion, ExcursionAssessment
 from pharmaqms.platform.holds.models import LotHold
@@ -186,6 +187,10 @@ def test_the_budget_is_summed_over_the_lots_excursions_and_qa_signs_each_assessm
         assert signatures == ["Approved", "Approved"]
     assert _lot(db)[0] == "on_hold"
 
+    # The whole trail verifies: every alarm, excursion, hold and assessment as audited.
+    with unit_of_work(db, write=False) as s:
+        report = verify(s)
+    assert report.findings == []
     # Assessed twice: refused, nothing changed.
     before = snapshot(db)
     with pytest.raises(Conflict, match="assessed already"), unit_of_work(db) as s:
