@@ -414,6 +414,11 @@ def judge_new_readings(run_id: int) -> None:
         escalate_overdue_alarms(session, actor=actor)
     if outcome.raised:
         log.info("import run %d: %d cold-chain alarm(s) raised", run_id, len(outcome.raised))
+    if outcome.late:
+        # Judged in the excursion figures, not by the live state (it has moved past them).
+        log.warning(
+            "import run %d: %d reading(s) older than the sensor's last one", run_id, outcome.late
+        )
 
 
 def sweep_now() -> None:
