@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pharmaqms.kernel import models as kernel_models
 from pharmaqms.kernel.db import Base
+from pharmaqms.lifecycle.distribution import live as distribution_live
+from pharmaqms.lifecycle.distribution import models as distribution_models
+from pharmaqms.lifecycle.distribution import workflow as distribution_workflow
 from pharmaqms.lifecycle.distribution.serials import models as distribution_serial_models
 from pharmaqms.lifecycle.distribution.serials import workflow as distribution_serial_workflow
 from pharmaqms.lifecycle.production.batchrecords import models as production_batch_record_models
@@ -32,6 +35,7 @@ from pharmaqms.platform.connectors import sensors as sensors_connector
 from pharmaqms.platform.epcis_repository import models as epcis_repository_models
 from pharmaqms.platform.genealogy import models as genealogy_models
 from pharmaqms.platform.ingest import models as ingest_models
+from pharmaqms.platform.masterdata import hold_models
 from pharmaqms.platform.masterdata import models as masterdata_models
 from pharmaqms.platform.sensors import models as sensor_models
 from pharmaqms.platform.timeseries import models as timeseries_models
@@ -74,6 +78,7 @@ MODULES = (
     epcis_repository_models,
     distribution_serial_models,
     distribution_serial_workflow,
+    hold_models,
     document_models,
     document_workflow,
     training_models,
@@ -107,6 +112,10 @@ MODULES = (
     production_monitoring_live,
     production_qc_arrivals,
     production_nc_deviations,
+    distribution_models,
+    distribution_workflow,
+    # Registers the live cold-chain evaluation as the listener of sensor deliveries.
+    distribution_live,
     # Deviations and complaints join a lot's genealogy.
     quality_genealogy,
 )

@@ -19,7 +19,7 @@ import typer
 from rich.console import Console, JustifyMethod
 from rich.table import Table
 
-from pharmaqms.cli.common import echo_json
+from pharmaqms.cli.common import cli_actor, echo_json, handle_errors
 from pharmaqms.kernel.errors import InvalidInput
 from pharmaqms.kernel.settings import get_settings
 from pharmaqms.lifecycle.distribution.coldchain import (
@@ -483,3 +483,25 @@ def excursions(
     _print_excursions(report, summary, series, unit)
     if assessment is not None:
         _print_budget(assessment)
+
+
+@app.command("sweep")
+@handle_errors
+def sweep_command(
+    acting_as: Annotated[
+        str | None, typer.Option("--as", help="Run as this user (default: the system account).")
+    ] = None,
+) -> None:
+    """Raise the alarms of sensors gone silent and escalate alarms nobody acknowledged in
+    time (run it every minute from cron or a timer when no MQTT worker runs)."""
+    import pharmaqms.schema  # noqa: F401 - every module's tables and workflows
+    from pharmaqms.kernel.uow import unit_of_work
+    from pharmaqms.lifecycle.distribution.live import sweep
+
+    actor = cli_actor(acting_as)
+    with unit_of_work() as session:
+        silent, escalated = sweep(session, actor=actor)
+        lines = [f"sensors silent: {len(silent)}, alarms escalated: {len(escalated)}"]
+        lines += [f"  {a.number}: {a.kind} at {a.place_code}" for a in (*silent, *escalated)]
+    for line in lines:
+        _console.print(line, highlight=False)

@@ -30,6 +30,7 @@ def run_daily(
     ones, assign recurring training that falls due again, judge LIMS results not taken over
     yet."""
     import pharmaqms.schema  # noqa: F401 - every module's tables, workflows and gates
+    from pharmaqms.lifecycle.distribution.live import sweep as coldchain_sweep
     from pharmaqms.lifecycle.production.qc.results import evaluate_lims_results
     from pharmaqms.quality.documents.periodic_review import open_due_periodic_reviews
     from pharmaqms.quality.documents.service import make_due_versions_effective
@@ -54,6 +55,11 @@ def run_daily(
         console.print(
             f"recurring training assigned: {len(training.renewed)}, "
             f"training overdue: {len(training.overdue)}"
+        )
+    with unit_of_work() as session:
+        silent, escalated = coldchain_sweep(session, actor=actor)
+        console.print(
+            f"cold-chain sensors silent: {len(silent)}, alarms escalated: {len(escalated)}"
         )
     with unit_of_work() as session:
         lims = evaluate_lims_results(session, actor=actor)

@@ -15,6 +15,7 @@ from pharmaqms.kernel.http import problems
 from pharmaqms.kernel.http.boundary import refuse_nul_characters
 from pharmaqms.kernel.http.security import SecurityHeaders
 from pharmaqms.kernel.keys import keyring_for
+from pharmaqms.lifecycle.distribution import api as distribution_api
 from pharmaqms.lifecycle.distribution.serials import api as distribution_serials_api
 from pharmaqms.lifecycle.production.batchrecords import api as production_batch_records_api
 from pharmaqms.lifecycle.production.kpi import api as production_kpi_api
@@ -57,6 +58,7 @@ API_ROUTERS = (
     production_batch_records_api.router,
     production_release_api.router,
     production_kpi_api.router,
+    distribution_api.router,
     genealogy_api.router,
     epcis_api.router,
     distribution_serials_api.router,

@@ -1,17 +1,17 @@
 """Holding a lot while a quality record about it is open, and lifting the hold when the last one
 closes. An OOS investigation and a nonconforming product record both hold their lot; the lot
 goes back to the status it had before the hold only when neither kind has an open record left,
-so closing one record never frees a lot another record still holds."""
+so closing one record never frees a lot another record still holds. Who placed a hold, and the
+status before it, are read from the platform's ``lot_holds`` table; a hold another module
+joined (a cold-chain excursion assessment) keeps the lot held as well."""
 
 from __future__ import annotations
-
-import json
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel.identity import Actor
-from pharmaqms.kernel.models import AuditEntry
+from pharmaqms.platform.masterdata.holds import open_holds, placing_hold
 from pharmaqms.platform.masterdata.models import Lot, LotStatus
 from pharmaqms.platform.masterdata.service import LOT_STATUS_MOVES, set_lot_status
 
@@ -20,13 +20,13 @@ NOT_HOLDABLE = frozenset({LotStatus.REJECTED, LotStatus.EXPIRED, LotStatus.RECAL
 
 
 def hold_lot(session: Session, lot: Lot, *, actor: Actor, by: str, why: str) -> str:
-    """Put ``lot`` on hold for the record ``by`` (its number; the hold's reason starts with it,
-    which is how the lift finds who placed it). Returns the status the lot had before, or ''
+    """Put ``lot`` on hold for the record ``by`` (its number, recorded as the hold's holder).
+    Returns the status the lot had before, or ''
     when this record placed no hold (already held, or unusable anyway)."""
     if lot.status == LotStatus.ON_HOLD or lot.status in NOT_HOLDABLE:
         return ""
     previous = lot.status
-    set_lot_status(session, lot, LotStatus.ON_HOLD, actor=actor, reason=f"{by}: {why}")
+    set_lot_status(session, lot, LotStatus.ON_HOLD, actor=actor, reason=f"{by}: {why}", holder=by)
     return previous
 
 
@@ -58,24 +58,12 @@ def open_holders(session: Session, lot_id: int) -> list[str]:
 
 
 def placed_hold(session: Session, lot_id: int) -> tuple[str, str] | None:
-    """Who placed the hold the lot is under now, and what the lot was before it, read from the
-    lot's audit trail (the entry of its latest move to on hold): (record number, status)."""
-    entry = session.scalars(
-        select(AuditEntry)
-        .where(
-            AuditEntry.record_type == "lot",
-            AuditEntry.record_id == lot_id,
-            AuditEntry.action == f"lot_{LotStatus.ON_HOLD.value}",
-        )
-        .order_by(AuditEntry.seq.desc())
-        .limit(1)
-    ).first()
-    if entry is None:
+    """Who placed the hold the lot is under now, and what the lot was before it:
+    (record number, status), from the lot's open placing hold."""
+    hold = placing_hold(session, lot_id)
+    if hold is None:
         return None
-    changes = json.loads(entry.changes)
-    previous = changes.get("status", [None])[0]
-    placed_by = (entry.reason or "").split(":", 1)[0].strip()
-    return (placed_by, previous) if isinstance(previous, str) else None
+    return (hold.holder, hold.previous_status)
 
 
 def _ours(session: Session, lot_id: int, number: str) -> bool:
@@ -95,6 +83,9 @@ def lift_hold_if_free(session: Session, lot: Lot, *, actor: Actor, by: str) -> s
     """Lift the hold once no open record holds the lot any more. Returns the status the lot
     went back to, or None when it stays as it is (still held, or not on hold)."""
     if lot.status != LotStatus.ON_HOLD or open_holders(session, lot.id):
+        return None
+    if any(not _ours(session, lot.id, hold.holder) for hold in open_holds(session, lot.id)):
+        # Another record (a deviation, an excursion assessment, a person) holds it too.
         return None
     placed = placed_hold(session, lot.id)
     if placed is None or not _ours(session, lot.id, placed[0]):

@@ -16,7 +16,7 @@ import pharmaqms.kernel.db
 from pharmaqms.kernel.migrate import make_append_only
 
 revision: str = "0214_platform_epcis"
-down_revision: str | None = "0212_platform_harden"
+down_revision: str | None = "0213_platform_lot_holds"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -48,3 +48,29 @@ def delivery_completed(session: Session, kind: str, run_id: int) -> None:
                 log.exception("a %s delivery listener failed on import run %d", kind, run_id)
 
     after_commit(session, notify)
+
+
+# Watchers of a stream that also act when nothing arrives (a sensor gone silent, an alarm
+# nobody acknowledged): the MQTT worker calls them while idle; each opens its own unit of work.
+IdleListener = Callable[[], object]
+
+_IDLE: list[IdleListener] = []
+
+
+def add_idle_listener(listener: IdleListener) -> None:
+    if listener not in _IDLE:
+        _IDLE.append(listener)
+
+
+def remove_idle_listener(listener: IdleListener) -> None:
+    if listener in _IDLE:
+        _IDLE.remove(listener)
+
+
+def stream_idle() -> None:
+    """Called by an ingest worker with nothing to store; a failing listener is logged."""
+    for listener in list(_IDLE):
+        try:
+            listener()
+        except Exception:
+            log.exception("an idle listener failed")

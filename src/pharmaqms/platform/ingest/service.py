@@ -323,7 +323,8 @@ def ingest(
         run.fields_present = tally.present
         run.delay_p50_seconds = statistics.median(delays) if delays else None
         run.max_delay_seconds = max(delays) if delays else None
-    if tally.accepted:
+    if tally.accepted or tally.quarantined:
+        # Quarantined rows too: an impossible sensor value is itself something to act on.
         delivery_completed(session, kind, run.id)
     return run
 

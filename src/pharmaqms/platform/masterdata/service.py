@@ -14,6 +14,7 @@ from pharmaqms.kernel.errors import Conflict, InvalidInput, NotFound
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.platform.governance.rules import gtin_check_digit_ok
 from pharmaqms.platform.governance.units import same_unit
+from pharmaqms.platform.masterdata import holds
 from pharmaqms.platform.masterdata.models import (
     Location,
     LocationKind,
@@ -231,8 +232,12 @@ def find_lot(session: Session, lot_number: str, item_code: str | None = None) ->
     return lots[0]
 
 
-def set_lot_status(session: Session, lot: Lot, status: str, *, actor: Actor, reason: str) -> Lot:
-    """Release, hold, reject, recall… — the one place a lot's status changes."""
+def set_lot_status(
+    session: Session, lot: Lot, status: str, *, actor: Actor, reason: str, holder: str = ""
+) -> Lot:
+    """Release, hold, reject, recall… — the one place a lot's status changes. A move to on hold
+    records the hold (``holder``: the number of the record that holds the lot, '' for a person
+    acting directly); a move away from on hold lifts every open hold."""
     try:
         target = LotStatus(status)
     except ValueError:
@@ -243,7 +248,14 @@ def set_lot_status(session: Session, lot: Lot, status: str, *, actor: Actor, rea
         return lot
     if target not in LOT_STATUS_MOVES[LotStatus(lot.status)]:
         raise Conflict(f"{lot.audit_label()} is {lot.status}: it can't become {target}")
+    previous = lot.status
     with audit.changes(session, actor=actor, reason=reason, action=f"lot_{target.value}"):
         lot.status = target
         lot.status_reason = reason
+    if target == LotStatus.ON_HOLD:
+        holds.record_placed(
+            session, lot, actor=actor, holder=holder, reason=reason, previous=previous
+        )
+    elif previous == LotStatus.ON_HOLD:
+        holds.lift_all(session, lot, actor=actor, reason=reason)
     return lot

@@ -34,6 +34,7 @@ from sqlalchemy import exc as sa_exc
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.errors import DocumentRefused, QMSError
 from pharmaqms.kernel.identity import Actor
+from pharmaqms.platform.ingest.deliveries import stream_idle
 from pharmaqms.platform.mqtt.batch import BatchOutcome, confirm_gaps, store_batch
 from pharmaqms.platform.mqtt.messages import Message
 from pharmaqms.platform.mqtt.settings import Broker, MqttSettings
@@ -226,6 +227,8 @@ class IngestWorker:
                 # A quiet stream still reports the gaps whose grace has run out.
                 last_check = time.monotonic()
                 self._confirm_gaps()
+                # And whoever watches the stream for what does not arrive (silent sensors).
+                stream_idle()
             wait = max(0.0, deadline - time.monotonic()) if batch else 0.25
             try:
                 batch.append(self._inbox.get(timeout=wait))

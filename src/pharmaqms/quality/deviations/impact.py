@@ -70,6 +70,7 @@ def hold_on_the_platform(session: Session, batch: BatchImpact, actor: Actor) -> 
         LotStatus.ON_HOLD,
         actor=actor,
         reason=f"{batch.deviation_number}: {batch.reason}",
+        holder=batch.deviation_number,
     )
     return True
 

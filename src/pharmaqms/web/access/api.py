@@ -396,6 +396,37 @@ API: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/production/monitoring/alerts/{alert_id}/escalate"): Step(
         "process_alert", "escalate"
     ),
+    # lifecycle.distribution.api
+    ("GET", "/api/v1/distribution/profiles"): Needs("records.read", "read alarm profiles"),
+    ("POST", "/api/v1/distribution/profiles"): Needs(
+        "coldchain.configure", "set cold-chain alarm profiles"
+    ),
+    ("GET", "/api/v1/distribution/alarms"): Needs("records.read", "read cold-chain alarms"),
+    ("GET", "/api/v1/distribution/alarms/{alarm_id}"): Needs(
+        "records.read", "read cold-chain alarms"
+    ),
+    ("POST", "/api/v1/distribution/alarms/{alarm_id}/acknowledge"): Step(
+        "coldchain_alarm", "acknowledge"
+    ),
+    ("POST", "/api/v1/distribution/alarms/{alarm_id}/assess"): Step("coldchain_alarm", "assess"),
+    ("POST", "/api/v1/distribution/alarms/{alarm_id}/close"): Step("coldchain_alarm", "close"),
+    ("GET", "/api/v1/distribution/excursions"): Needs("records.read", "read excursions"),
+    ("GET", "/api/v1/distribution/excursions/{excursion_id}"): Needs(
+        "records.read", "read excursions"
+    ),
+    ("POST", "/api/v1/distribution/excursions/{excursion_id}/lots"): Needs(
+        "coldchain.assess", "name the lots of an excursion"
+    ),
+    ("POST", "/api/v1/distribution/excursions/{excursion_id}/assessment"): Needs(
+        "coldchain.assess", "assess excursions"
+    ),
+    ("POST", "/api/v1/distribution/products/{product_code}/stability-budget"): Needs(
+        "coldchain.assess", "enter stability budgets"
+    ),
+    ("GET", "/api/v1/distribution/kpi"): Needs("records.read", "read the distribution KPIs"),
+    ("GET", "/api/v1/distribution/lots/{lot_id}/budget"): Needs(
+        "records.read", "read stability budgets"
+    ),
     # lifecycle.production.batchrecords.api
     ("GET", "/api/v1/production/equipment"): Needs("records.read", "read the equipment register"),
     ("POST", "/api/v1/production/equipment"): Needs(

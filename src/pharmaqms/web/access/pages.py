@@ -249,6 +249,14 @@ PAGES: dict[tuple[str, str], Access] = {
     ("POST", "/production/nonconformances/{nc_id}/execution"): Needs(
         "nonconformance.disposition", "record the execution of dispositions"
     ),
+    # lifecycle.distribution.views
+    ("GET", "/distribution/alarms"): Needs("records.read", "read cold-chain alarms"),
+    ("GET", "/distribution/alarms/{alarm_id}"): Needs("records.read", "read cold-chain alarms"),
+    ("POST", "/distribution/alarms/{alarm_id}/acknowledge"): Step("coldchain_alarm", "acknowledge"),
+    ("POST", "/distribution/alarms/{alarm_id}/assess"): Step("coldchain_alarm", "assess"),
+    ("POST", "/distribution/alarms/{alarm_id}/close"): Step("coldchain_alarm", "close"),
+    ("GET", "/distribution/curves"): Needs("records.read", "read temperature curves"),
+    ("GET", "/distribution/kpi"): Needs("records.read", "read the distribution KPIs"),
     # lifecycle.production.monitoring.views
     ("GET", "/production/monitoring"): Needs("records.read", "read process monitoring"),
     ("POST", "/production/monitoring/parameters"): Needs(
