@@ -20,6 +20,9 @@ from pharmaqms.lifecycle.production.qc import models as production_qc_models
 from pharmaqms.lifecycle.production.qc import workflow as production_qc_workflow
 from pharmaqms.lifecycle.production.release import models as production_release_models
 from pharmaqms.lifecycle.production.release import workflow as production_release_workflow
+from pharmaqms.lifecycle.use.cases import handover as pv_case_handover
+from pharmaqms.lifecycle.use.cases import models as pv_case_models
+from pharmaqms.lifecycle.use.cases import workflow as pv_case_workflow
 from pharmaqms.platform import permissions as platform_permissions
 from pharmaqms.platform.connectors import epcis_store as epcis_connector
 from pharmaqms.platform.connectors import faers as faers_connector
@@ -101,6 +104,10 @@ MODULES = (
     production_monitoring_live,
     production_qc_arrivals,
     production_nc_deviations,
+    pv_case_models,
+    pv_case_workflow,
+    # Opens the PV case when a complaint is triaged as an adverse event.
+    pv_case_handover,
     # Deviations and complaints join a lot's genealogy.
     quality_genealogy,
 )
