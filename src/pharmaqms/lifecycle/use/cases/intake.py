@@ -37,7 +37,6 @@ MAX_PRODUCTS = 20
 MAX_EVENTS = 50
 MEDDRA_CODE = re.compile(r"^\d{8}$")
 COUNTRY = re.compile(r"^[A-Z]{2}$")
-LOT = re.compile(r"^[A-Za-z0-9._/ -]{1,60}$")
 # Markup has no place in a report of what happened to a patient: a form post carrying tags is
 # refused rather than stored for a page to render one day.
 MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z!]|javascript:", re.IGNORECASE)
@@ -131,13 +130,9 @@ def _age(raw: str | None, findings: list[dict[str, Any]]) -> Decimal | None:
 
 
 def _product(p: ProductReport, i: int) -> ProductReport:
-    lot = (p.lot_number or "").strip()
-    if lot and not LOT.match(lot):
-        raise InvalidInput(
-            f"product {i}: the lot number may hold letters, digits, . _ / - and spaces "
-            "(at most 60 characters)",
-            field=f"products[{i}].lot_number",
-        )
+    # Kept as the reporter wrote it ("Lot: 25v-014"): the platform's matching knows our
+    # numbering; only its length and markup are refused.
+    lot = _text(p.lot_number, f"products[{i}].lot_number", f"product {i}'s lot number", 60)
     name = _text(p.product, f"products[{i}].product", f"product {i}'s name", 200)
     if not name:
         raise InvalidInput(f"product {i} has no name", field=f"products[{i}].product")
