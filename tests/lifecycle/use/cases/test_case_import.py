@@ -10,15 +10,15 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from tests.kernel.cli import run_cli
+from tests.lifecycle.use.cases.pv_steps import counts
+from tests.platform.company import SAMPLES as PLATFORM_SAMPLES
+from tests.platform.company import set_up_company
 
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.lifecycle.use.cases import facts
 from pharmaqms.lifecycle.use.cases.models import PVCase, PVCaseVersion
-from tests.kernel.cli import run_cli
-from tests.lifecycle.use.cases.pv_steps import counts
-from tests.platform.company import SAMPLES as PLATFORM_SAMPLES
-from tests.platform.company import set_up_company
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
