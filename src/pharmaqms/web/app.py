@@ -22,6 +22,7 @@ from pharmaqms.lifecycle.production.monitoring import api as production_monitori
 from pharmaqms.lifecycle.production.nonconforming import api as production_nc_api
 from pharmaqms.lifecycle.production.qc import api as production_qc_api
 from pharmaqms.lifecycle.production.release import api as production_release_api
+from pharmaqms.lifecycle.use.cases import api as pv_cases_api
 from pharmaqms.platform.data import api as data_api
 from pharmaqms.platform.genealogy import api as genealogy_api
 from pharmaqms.platform.masterdata import api as masterdata_api
@@ -55,6 +56,7 @@ API_ROUTERS = (
     production_batch_records_api.router,
     production_release_api.router,
     production_kpi_api.router,
+    pv_cases_api.router,
     genealogy_api.router,
     masterdata_api.router,
     data_api.router,
