@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pharmaqms.kernel import audit, clock, tasks
+from pharmaqms.kernel import audit, auth, clock, tasks
 from pharmaqms.kernel.errors import Conflict, InvalidInput, NotFound
-from pharmaqms.kernel.identity import Actor
+from pharmaqms.kernel.identity import Actor, Channel
 from pharmaqms.kernel.workflow import perform
 from pharmaqms.lifecycle.use.cases import facts, rules
 from pharmaqms.lifecycle.use.cases.intake import CaseReport, Screened, screen
@@ -220,6 +220,13 @@ def record_case(session: Session, *, actor: Actor, report: CaseReport) -> PVCase
     return open_case(session, actor=actor, report=report)
 
 
+def record_public_report(session: Session, *, report: CaseReport) -> PVCase:
+    """A report from the public form: no login, so the system account takes it in (named in
+    the trail as such); PV triages it like any other received case."""
+    actor = auth.system_actor(session, Channel.UI)
+    return open_case(session, actor=actor, report=report)
+
+
 def record_follow_up(
     session: Session, *, actor: Actor, case_id: int, report: CaseReport, reason: str = ""
 ) -> PVCase:
@@ -252,7 +259,7 @@ def _follow_up(
     if case.status in (CaseStatus.REVIEWED, CaseStatus.CLOSED):
         perform(session, PV_CASE_WORKFLOW, case, "reassess", actor=actor, reason=why)
     elif case.status == CaseStatus.VALID:
-        _refresh_clock_tasks(session, case, actor)
+        refresh_clock_tasks(session, case, actor)  # the new information may change them
     return case
 
 
@@ -282,7 +289,7 @@ def _end_of(day: Any) -> datetime:
     return datetime.combine(day, time(23, 59), tzinfo=UTC)
 
 
-def _refresh_clock_tasks(session: Session, case: PVCase, actor: Actor) -> None:
+def refresh_clock_tasks(session: Session, case: PVCase, actor: Actor) -> None:
     """One inbox task per reporting clock; a follow-up that changes the clocks replaces them."""
     tasks.close_tasks(session, case, actor=actor, outcome="clocks recomputed", kind="report")
     for c in clocks_of(session, case):
@@ -313,7 +320,7 @@ def became_valid(session: Session, case: PVCase, actor: Actor) -> None:
     alerted when it is serious and cites a released lot."""
     with audit.changes(session, actor=actor, reason="valid case: day 0 set"):
         case.day_zero = first_valid_receipt(session, case).date()
-    _refresh_clock_tasks(session, case, actor)
+    refresh_clock_tasks(session, case, actor)
     for complaint_id in _complaints_of(session, case):
         if actor.can("complaints.pv_handover"):
             quality_events.acknowledge_adverse_event(
@@ -419,7 +426,7 @@ def record_assessment(
             Expectedness.EXPECTED.value if judged.expected else Expectedness.UNEXPECTED.value
         )
         case.expectedness_basis = basis[:20_000]
-    _refresh_clock_tasks(session, case, actor)
+    refresh_clock_tasks(session, case, actor)
     return case
 
 

@@ -62,6 +62,14 @@ def _on_valid(session: Any, case: Any, actor: Any) -> None:
     service.became_valid(session, case, actor)
 
 
+def _clocks_stay(session: Any, case: Any, actor: Any) -> None:
+    # Every transition closes the record's open tasks; the reporting clocks run on until the
+    # case is signed off, so their tasks come back into the inbox.
+    from pharmaqms.lifecycle.use.cases import service
+
+    service.refresh_clock_tasks(session, case, actor)
+
+
 PV_CASE_WORKFLOW = Workflow(
     record_type="pv_case",
     states=tuple(s.value for s in CaseStatus),
@@ -94,6 +102,7 @@ PV_CASE_WORKFLOW = Workflow(
             roles(*REVIEWERS),
             signature="Reviewed",
             guards=(assessed,),
+            effects=(_clocks_stay,),
         ),
         Transition(
             "sign_off",
@@ -112,6 +121,7 @@ PV_CASE_WORKFLOW = Workflow(
             "valid",
             roles(*PROCESSORS),
             reason_required=True,
+            effects=(_clocks_stay,),
         ),
     ),
     on_enter={
