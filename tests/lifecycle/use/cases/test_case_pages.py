@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from tests.lifecycle.use.cases.pv_steps import counts, released_lot
+from tests.web.conftest import UiClient
 
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.lifecycle.use.cases import facts, public
 from pharmaqms.lifecycle.use.cases.models import PVCase
-from tests.lifecycle.use.cases.pv_steps import counts, released_lot
-from tests.web.conftest import UiClient
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 GOOD = {
