@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 import uvicorn
 from sqlalchemy import select
+from tests.lifecycle.use.cases.pv_steps import released_lot
 
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.lifecycle.use.cases import public
 from pharmaqms.lifecycle.use.cases.models import PVCase
-from tests.lifecycle.use.cases.pv_steps import released_lot
 
 pytestmark = pytest.mark.browser
 
