@@ -230,6 +230,14 @@ def test_assessment_review_and_sign_off_are_signed_by_two_people(db: Any, people
         [non_serious] = service.clocks_of(session, case)[:1]
         assert (non_serious.code, non_serious.due_on) == ("eu_non_serious_90", date(2026, 5, 30))
         service.medical_review(session, actor=people.pv, case_id=case_id, password=PASSWORD)
+        # The review closes the review task, not the reporting clocks: they run until sign-off.
+        open_reports = session.scalars(
+            select(Task.title).where(Task.kind == "report", Task.status == "open")
+        ).all()
+        assert sorted(open_reports) == [
+            "PV-2026-0001: Non-serious ADR to NMPA within 30 days (CN) due 2026-03-31",
+            "PV-2026-0001: Non-serious ICSR to EudraVigilance within 90 days (EU) due 2026-05-30",
+        ]
     with pytest.raises(PermissionDenied) as refused, unit_of_work(db) as session:
         service.qa_sign_off(session, actor=people.pv, case_id=case_id, password=PASSWORD)
     assert refused.value.reasons[-1] == (
@@ -240,6 +248,10 @@ def test_assessment_review_and_sign_off_are_signed_by_two_people(db: Any, people
         assert case.status == "closed"
         meanings = [s.meaning for s in signatures_of(session, case)]
         assert meanings == ["Reviewed", "Approved"]
+        still_open = session.scalars(
+            select(Task).where(Task.record_type == "pv_case", Task.status == "open")
+        ).all()
+        assert still_open == []
 
 
 def test_a_follow_up_after_review_sends_the_case_back_to_assessment(db: Any, people: Any) -> None:
