@@ -47,6 +47,7 @@ def upgrade() -> None:
         sa.Column("causality", sa.String(length=20), nullable=True),
         sa.Column("causality_reasoning", sa.Text(), nullable=False),
         sa.Column("invalid_reason", sa.Text(), nullable=False),
+        sa.Column("duplicate_of_id", sa.Integer(), nullable=True),
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("number", sa.String(length=60), nullable=False),
         sa.Column("status", sa.String(length=40), nullable=False),
@@ -56,6 +57,9 @@ def upgrade() -> None:
         sa.Column("created_by_id", sa.Integer(), nullable=False),
         sa.Column("updated_by_id", sa.Integer(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["duplicate_of_id"], ["pv_cases.id"], name=op.f("fk_pv_cases_duplicate_of_id_pv_cases")
+        ),
         sa.ForeignKeyConstraint(
             ["created_by_id"], ["users.id"], name=op.f("fk_pv_cases_created_by_id_users")
         ),

@@ -176,6 +176,7 @@ PAGES: dict[tuple[str, str], Access] = {
     ("POST", "/pv/cases"): Needs("pv.intake", "take in adverse event reports"),
     ("GET", "/pv/cases/{case_id}"): Needs("records.read", "read cases"),
     ("POST", "/pv/cases/{case_id}/assessment"): Needs("pv.review", "assess cases"),
+    ("POST", "/pv/cases/{case_id}/merge"): Step("pv_case", "mark_duplicate"),
     # The public side-effect form: no login by design (CSRF, honeypot and rate limit inside).
     ("GET", "/report-side-effect"): PUBLIC,
     ("POST", "/report-side-effect"): PUBLIC,

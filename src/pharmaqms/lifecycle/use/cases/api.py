@@ -14,7 +14,7 @@ from pharmaqms.kernel import clock
 from pharmaqms.kernel.http.context import current_actor, transaction
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.schemas import Page
-from pharmaqms.lifecycle.use.cases import facts, rules, service
+from pharmaqms.lifecycle.use.cases import facts, merging, rules, service
 from pharmaqms.lifecycle.use.cases.models import PVCase, PVCaseVersion, ReferenceSafetyInformation
 from pharmaqms.lifecycle.use.cases.schemas import (
     AssessmentIn,
@@ -22,13 +22,16 @@ from pharmaqms.lifecycle.use.cases.schemas import (
     CaseOut,
     CaseSummary,
     ClockOut,
+    DuplicateOut,
     EventOut,
     FollowUpIn,
     InvalidateIn,
+    MergeIn,
     ProductOut,
     ReferenceIn,
     ReferenceOut,
     RuleOut,
+    ScorePartOut,
     SignIn,
     VersionedIn,
     VersionOut,
@@ -207,6 +210,39 @@ def sign_off(case_id: int, body: SignIn, actor: ActorDep, request: Request) -> C
     with transaction(request) as session:
         case = service.qa_sign_off(
             session, actor=actor, case_id=case_id, password=body.password, comment=body.comment
+        )
+        return case_out(session, case)
+
+
+@router.get("/cases/{case_id}/duplicates", response_model=list[DuplicateOut])
+def duplicates_of(case_id: int, actor: ActorDep, request: Request) -> list[DuplicateOut]:
+    """Other cases that may be the same patient's reaction, each with its explained score."""
+    actor.require("records.read", "read cases")
+    with transaction(request) as session:
+        found = merging.find_duplicates(session, service.get_case(session, case_id))
+        return [
+            DuplicateOut(
+                case_id=s.other.case_id,
+                number=s.other.number,
+                score=s.total,
+                verdict=s.verdict,
+                explanation=s.explanation(),
+                parts=[
+                    ScorePartOut(
+                        field=p.field, agrees=p.agrees, weight=round(p.weight, 2), detail=p.detail
+                    )
+                    for p in s.parts
+                ],
+            )
+            for s in found
+        ]
+
+
+@router.post("/cases/{case_id}/merge", response_model=CaseOut)
+def merge(case_id: int, body: MergeIn, actor: ActorDep, request: Request) -> CaseOut:
+    with transaction(request) as session:
+        case = merging.merge_into(
+            session, actor=actor, case_id=case_id, into_id=body.into_id, reason=body.reason
         )
         return case_out(session, case)
 

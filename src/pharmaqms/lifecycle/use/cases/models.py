@@ -22,6 +22,7 @@ class CaseStatus(StrEnum):
     REVIEWED = "medically_reviewed"  # seriousness, expectedness, causality signed by a reviewer
     CLOSED = "closed"  # QA signed off
     INVALID = "invalid"  # not a valid case (kept, never deleted)
+    DUPLICATE = "duplicate"  # another report of a case held already (kept, points to it)
 
 
 OPEN_STATUSES = (CaseStatus.RECEIVED, CaseStatus.VALID, CaseStatus.REVIEWED)
@@ -111,6 +112,8 @@ class PVCase(GxPRecord, Base):
     causality: Mapped[str | None] = mapped_column(String(20))
     causality_reasoning: Mapped[str] = mapped_column(Text, nullable=False, default="")
     invalid_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # Set when the case is merged into the one that holds the same patient's reaction.
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("pv_cases.id"))
 
 
 class PVCaseProduct(Audited, Base):

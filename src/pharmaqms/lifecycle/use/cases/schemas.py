@@ -190,3 +190,24 @@ class CaseOut(BaseModel):
     versions: list[VersionOut]
     signatures: list[SignatureOut]
     links: LinksOut
+
+
+class MergeIn(Strict):
+    into_id: int
+    reason: str = Field(min_length=1, max_length=4000)
+
+
+class ScorePartOut(BaseModel):
+    field: str
+    agrees: bool | None
+    weight: float
+    detail: str
+
+
+class DuplicateOut(BaseModel):
+    case_id: int
+    number: str
+    score: float
+    verdict: str
+    explanation: str
+    parts: list[ScorePartOut]

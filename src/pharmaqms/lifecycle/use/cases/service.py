@@ -242,6 +242,8 @@ def _follow_up(
 ) -> PVCase:
     if case.status == CaseStatus.INVALID:
         raise Conflict(f"{case.number} was found not valid: take the report in as a new case")
+    if case.status == CaseStatus.DUPLICATE:
+        raise Conflict(f"{case.number} was merged as a duplicate: follow up the case it joined")
     screened = screen(report, now=clock.now())
     previous = session.scalars(
         select(PVCaseVersion)

@@ -142,6 +142,9 @@ def report_from_icsr(icsr: e2b.ICSR) -> CaseReport:
 
 def _take(session: Session, actor: Actor, report: CaseReport, outcome: ImportOutcome) -> PVCase:
     existing = service.case_for_reference(session, report.source, report.source_reference)
+    while existing is not None and existing.duplicate_of_id is not None:
+        # A follow-up of a report merged as a duplicate belongs to the case it was merged into.
+        existing = service.get_case(session, existing.duplicate_of_id)
     if existing is None:
         case = service.open_case(session, actor=actor, report=report)
         outcome.created.append(case.number)

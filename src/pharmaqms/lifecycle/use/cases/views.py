@@ -17,7 +17,7 @@ from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.navigation import NavItem, add
 from pharmaqms.kernel.http.pages import PAGE_SIZE, ActorDep, page_offset, redirect
 from pharmaqms.kernel.http.templating import render
-from pharmaqms.lifecycle.use.cases import facts, rules, service
+from pharmaqms.lifecycle.use.cases import facts, merging, rules, service
 from pharmaqms.lifecycle.use.cases.intake import (
     SERIOUSNESS_CRITERIA,
     CaseReport,
@@ -157,6 +157,9 @@ def case_page(case_id: int, request: Request, actor: ActorDep) -> HTMLResponse:
                 "causality_meaning": rules.CAUSALITY_MEANING,
                 "labels": rules.CRITERION_LABELS,
                 "can_assess": actor.can("pv.review") and case.status == CaseStatus.VALID,
+                "duplicates": merging.find_duplicates(session, case),
+                "can_merge": actor.can("pv.process")
+                and case.status in (CaseStatus.RECEIVED, CaseStatus.VALID),
             },
         )
 
@@ -181,3 +184,16 @@ def assess(
         )
         expectedness = case.expectedness or ""
     return redirect(_page(case_id), f"Assessment saved: {causality}, {expectedness}.")
+
+
+@router.post("/pv/cases/{case_id}/merge")
+def merge(
+    case_id: int,
+    request: Request,
+    actor: ActorDep,
+    into_id: Annotated[int, Form()],
+    reason: Annotated[str, Form(max_length=4000)],
+) -> RedirectResponse:
+    with transaction(request) as session:
+        merging.merge_into(session, actor=actor, case_id=case_id, into_id=into_id, reason=reason)
+    return redirect(_page(into_id), "Merged: both reports are kept, the duplicate points here.")

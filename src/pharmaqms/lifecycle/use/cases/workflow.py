@@ -56,6 +56,12 @@ def assessed(case: Any) -> list[str]:
     return reasons
 
 
+def merge_target_named(case: Any) -> list[str]:
+    if case.duplicate_of_id is None:
+        return ["name the case it duplicates (the merge sets it)"]
+    return []
+
+
 def _on_valid(session: Any, case: Any, actor: Any) -> None:
     from pharmaqms.lifecycle.use.cases import service
 
@@ -74,7 +80,7 @@ PV_CASE_WORKFLOW = Workflow(
     record_type="pv_case",
     states=tuple(s.value for s in CaseStatus),
     initial=CaseStatus.RECEIVED,
-    retired_states=frozenset({CaseStatus.INVALID.value}),
+    retired_states=frozenset({CaseStatus.INVALID.value, CaseStatus.DUPLICATE.value}),
     labels={"medically_reviewed": "medically reviewed"},
     transitions=(
         Transition(
@@ -113,6 +119,15 @@ PV_CASE_WORKFLOW = Workflow(
             signature="Approved",
             forbid_signers_of=frozenset({"Reviewed"}),
             guards=(assessed,),
+        ),
+        Transition(
+            "mark_duplicate",
+            "Duplicate of another case: merge",
+            states("received", "valid"),
+            "duplicate",
+            roles(*PROCESSORS),
+            reason_required=True,
+            guards=(merge_target_named,),
         ),
         Transition(
             "reassess",
