@@ -76,6 +76,8 @@ class CaseReport:
     narrative: str = ""
     products: tuple[ProductReport, ...] = ()
     events: tuple[EventReport, ...] = ()
+    # Findings the sender's parser made already (the E2B reader's plausibility checks).
+    findings: tuple[tuple[str, str, str], ...] = ()  # (field, value, message)
 
 
 @dataclass(frozen=True)
@@ -190,7 +192,7 @@ def screen(report: CaseReport, *, now: datetime) -> Screened:
         )
     if not report.products and not report.events:
         raise InvalidInput("a report names at least a product or an event", field="events")
-    findings: list[dict[str, Any]] = []
+    findings: list[dict[str, Any]] = [_finding(*f) for f in report.findings]
     country = (report.reporter_country or "").strip().upper() or None
     if country is not None and not COUNTRY.match(country):
         raise InvalidInput(

@@ -84,7 +84,7 @@ def _sex(value: Any) -> str | None:
     return E2B_SEX.get(code, "unknown") if isinstance(code, str) else "unknown"
 
 
-def report_from_icsr(icsr: e2b.ICSR) -> CaseReport:
+def report_from_icsr(icsr: e2b.ICSR, found: tuple[e2b.Finding, ...] = ()) -> CaseReport:
     rep = icsr.report
     received = rep.most_recent or rep.first_received or rep.created
     patient = icsr.patient
@@ -137,6 +137,12 @@ def report_from_icsr(icsr: e2b.ICSR) -> CaseReport:
         narrative=(icsr.narrative.case_narrative or "")[:20_000],
         products=tuple(products),
         events=tuple(events),
+        # The reader's own findings, except those the case's screening makes again itself.
+        findings=tuple(
+            (f"E2B {f.element}", f.value[:200], f.message)
+            for f in found
+            if f.code not in (e2b.FindingCode.IMPLAUSIBLE_AGE,)
+        ),
     )
 
 
@@ -187,7 +193,7 @@ def import_e2b(session: Session, *, actor: Actor, source: Path | bytes) -> Impor
             outcome.refused.append(f"message {result.position}: {why}")
             continue
         try:
-            report = report_from_icsr(result.icsr)
+            report = report_from_icsr(result.icsr, result.findings)
             _take(session, actor, report, outcome)  # screened whole before its first write
         except QMSError as refused:
             _quarantine(session, actor, result.position, "refused", refused.detail, b"")
