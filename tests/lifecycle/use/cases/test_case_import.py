@@ -19,6 +19,7 @@ from pharmaqms.kernel import clock
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.lifecycle.use.cases import facts
 from pharmaqms.lifecycle.use.cases.models import PVCase, PVCaseVersion
+from pharmaqms.platform.ingest import service as ingest
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
@@ -92,7 +93,9 @@ def test_faers_reports_taken_by_the_platform_become_cases(db: Any, people: Any) 
     assert "created PV" not in again.stdout
     with unit_of_work(db, write=False) as session:
         cases = session.scalars(select(PVCase).order_by(PVCase.id)).all()
-        assert {c.source for c in cases} == {"faers"}
+        # The delivery listener, after commit, finds the command's cases taken already.
+        assert [c.number for c in cases] == ["PV-2026-0001", "PV-2026-0002", "PV-2026-0003"]
+        assert {(c.source, c.case_version) for c in cases} == {("faers", 1)}
         linked = [
             p.lot_id
             for c in cases
@@ -100,3 +103,23 @@ def test_faers_reports_taken_by_the_platform_become_cases(db: Any, people: Any) 
             if p.lot_number == "T26-0101"
         ]
         assert linked and all(lot_id is not None for lot_id in linked)
+
+
+def test_a_faers_delivery_from_any_entry_point_becomes_cases_after_commit(
+    db: Any, people: Any
+) -> None:
+    set_up_company(db, people, batches=("T26-0101",))
+    content = (PLATFORM_SAMPLES / "faers_drug_events.json").read_bytes()
+
+    with unit_of_work(db) as session:  # as the upload page and the API deliver
+        ingest.ingest(session, actor=people.pv, kind="faers", content=content)
+
+    with unit_of_work(db, write=False) as session:
+        cases = session.scalars(select(PVCase).order_by(PVCase.id)).all()
+        assert [(c.source, c.source_reference) for c in cases] == [
+            ("faers", "26104417"),
+            ("faers", "26104418"),
+            ("faers", "26104419"),
+        ]
+        versions = session.scalars(select(PVCaseVersion.source_reference)).all()
+        assert sorted(versions) == ["26104417 v1", "26104418 v2", "26104419 v1"]

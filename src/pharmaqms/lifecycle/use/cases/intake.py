@@ -76,6 +76,8 @@ class CaseReport:
     narrative: str = ""
     products: tuple[ProductReport, ...] = ()
     events: tuple[EventReport, ...] = ()
+    # The sender's id of this very version, when it has one (openFDA: "<id> v<version>").
+    version_reference: str = ""
     # Findings the sender's parser made already (the E2B reader's plausibility checks).
     findings: tuple[tuple[str, str, str], ...] = ()  # (field, value, message)
 

@@ -169,7 +169,7 @@ def _version(
         case_id=case.id,
         case_version=case.case_version,
         source=report.source,
-        source_reference=report.source_reference,
+        source_reference=(report.version_reference or report.source_reference)[:100],
         received_at=report.received_at,
         changes=changes,
         snapshot=snapshot,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -16,15 +17,25 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pharmaqms.kernel import audit, clock
+from pharmaqms.kernel import audit, auth, clock
 from pharmaqms.kernel.errors import QMSError
-from pharmaqms.kernel.identity import Actor
+from pharmaqms.kernel.identity import Actor, Channel
+from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.lifecycle.use import e2b
 from pharmaqms.lifecycle.use.cases import service
 from pharmaqms.lifecycle.use.cases.intake import CaseReport, EventReport, ProductReport
-from pharmaqms.lifecycle.use.cases.models import CaseSource, DrugRole, PVCase, ReportType
+from pharmaqms.lifecycle.use.cases.models import (
+    CaseSource,
+    DrugRole,
+    PVCase,
+    PVCaseVersion,
+    ReportType,
+)
 from pharmaqms.lifecycle.use.e2b.codes import YEARS_PER_AGE_UNIT
+from pharmaqms.platform.ingest.deliveries import add_delivery_listener
 from pharmaqms.platform.traceability.models import AdverseEventReport
+
+log = logging.getLogger("pharmaqms.pv")
 
 E2B_REPORT_TYPES = {"1": ReportType.SPONTANEOUS.value, "2": ReportType.STUDY.value}
 E2B_ROLES = {"1": DrugRole.SUSPECT.value, "2": DrugRole.CONCOMITANT.value, "3": "interacting"}
@@ -225,6 +236,7 @@ def report_from_faers(row: AdverseEventReport) -> CaseReport:
     return CaseReport(
         source=CaseSource.FAERS.value,
         source_reference=row.safety_report_id,
+        version_reference=_version_reference(row),
         received_at=datetime.combine(received, time(0), tzinfo=UTC),
         report_type={"2": "study"}.get(str(doc.get("reporttype") or "1"), "spontaneous"),
         patient_age=age,
@@ -247,6 +259,22 @@ def report_from_faers(row: AdverseEventReport) -> CaseReport:
     )
 
 
+def _taken(session: Session, row: AdverseEventReport) -> bool:
+    """Whether this version of the report is a case version already (the command line takes a
+    delivery's reports in its own transaction, the listener after commit finds them taken)."""
+    found = session.scalars(
+        select(PVCaseVersion.id).where(
+            PVCaseVersion.source == CaseSource.FAERS.value,
+            PVCaseVersion.source_reference == _version_reference(row),
+        )
+    ).first()
+    return found is not None
+
+
+def _version_reference(row: AdverseEventReport) -> str:
+    return f"{row.safety_report_id} v{row.report_version}"[:100]
+
+
 def import_platform_reports(session: Session, *, actor: Actor, run_id: int) -> ImportOutcome:
     """The reports one platform import run took in, each as a case (new or follow-up)."""
     actor.require("pv.intake", "take in adverse event reports")
@@ -257,9 +285,30 @@ def import_platform_reports(session: Session, *, actor: Actor, run_id: int) -> I
         .order_by(AdverseEventReport.id)
     )
     for row in rows:
+        if _taken(session, row):
+            continue
         try:
             report = report_from_faers(row)
             _take(session, actor, report, outcome)  # screened whole before its first write
         except QMSError as refused:
             outcome.refused.append(f"report {row.safety_report_id}: {refused.detail}")
     return outcome
+
+
+def take_in_faers_delivery(run_id: int) -> None:
+    """Every openFDA / FAERS delivery, however it reached the platform (upload page, API,
+    command line), becomes cases once it has committed."""
+    with unit_of_work() as session:
+        outcome = import_platform_reports(
+            session, actor=auth.system_actor(session, Channel.IMPORT), run_id=run_id
+        )
+    log.info(
+        "import run %d: cases created %s, updated %s, refused %s",
+        run_id,
+        outcome.created,
+        outcome.updated,
+        outcome.refused,
+    )
+
+
+add_delivery_listener("faers", take_in_faers_delivery)
