@@ -131,3 +131,19 @@ def test_a_complaint_raised_from_a_case_leads_back_to_it(db: Any, people: Any) -
         assert [c.number for c in session.scalars(select(PVCase))] == ["PV-2026-0001"]
         led_to = events.links_of(session, "complaint", complaint_id).led_to
         assert [link.label for link in led_to] == ["PV-2026-0001"]
+
+
+def test_both_pages_show_the_link(app: Any, db: Any, people: Any) -> None:
+    from tests.web.conftest import UiClient
+
+    complaint_id = _complaint(db, people)
+    _triage(db, people, complaint_id)
+    pv = UiClient(app)
+    pv.login("pv")
+
+    case_page = pv.get("/pv/cases/1").text
+    complaint_page = pv.get(f"/complaints/{complaint_id}").text
+
+    assert f'href="/complaints/{complaint_id}"' in case_page
+    assert 'href="/pv/cases/1"' in complaint_page
+    assert 'name="pv_reference" required maxlength="100" value="PV-2026-0001"' in complaint_page
