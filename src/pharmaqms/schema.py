@@ -25,6 +25,10 @@ from pharmaqms.lifecycle.production.qc import models as production_qc_models
 from pharmaqms.lifecycle.production.qc import workflow as production_qc_workflow
 from pharmaqms.lifecycle.production.release import models as production_release_models
 from pharmaqms.lifecycle.production.release import workflow as production_release_workflow
+from pharmaqms.lifecycle.use.cases import handover as pv_case_handover
+from pharmaqms.lifecycle.use.cases import models as pv_case_models
+from pharmaqms.lifecycle.use.cases import sources as pv_case_sources
+from pharmaqms.lifecycle.use.cases import workflow as pv_case_workflow
 from pharmaqms.platform import permissions as platform_permissions
 from pharmaqms.platform.connectors import epcis_store as epcis_connector
 from pharmaqms.platform.connectors import faers as faers_connector
@@ -116,6 +120,12 @@ MODULES = (
     distribution_workflow,
     # Registers the live cold-chain evaluation as the listener of sensor deliveries.
     distribution_live,
+    pv_case_models,
+    pv_case_workflow,
+    # Opens the PV case when a complaint is triaged as an adverse event.
+    pv_case_handover,
+    # Turns every openFDA / FAERS delivery into cases, whatever way it reached the platform.
+    pv_case_sources,
     # Deviations and complaints join a lot's genealogy.
     quality_genealogy,
 )

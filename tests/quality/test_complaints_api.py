@@ -65,11 +65,14 @@ def test_an_adverse_event_complaint_is_handed_to_pv_and_closes_after_acknowledge
         "investigation",
         "pending",
     )
-    [pv_task] = pv.get("/api/v1/tasks").json()
-    assert pv_task["title"] == (
+    # The PV case is opened at triage, linked to the complaint; PV triages the case and
+    # acknowledges the handover.
+    assert triaged.json()["pv_reference"] == "PV-2026-0001"
+    assert [t["title"] for t in pv.get("/api/v1/tasks").json()] == [
         "Adverse event in CMP-2026-0001 (Paracetamol 500 mg tablets, lot L2403-117): "
-        "open the PV case and acknowledge"
-    )
+        "open the PV case and acknowledge",
+        "Triage PV-2026-0001: check the four minimum criteria",
+    ]
     with unit_of_work(db, write=False) as session:
         handover = session.scalars(
             select(AuditEntry).where(AuditEntry.action == "pv_handover")
@@ -103,17 +106,26 @@ def test_an_adverse_event_complaint_is_handed_to_pv_and_closes_after_acknowledge
     assert problem(refused, 409, "transition_not_allowed")["reasons"] == [
         "pharmacovigilance has not acknowledged the adverse event handover yet"
     ]
-    acknowledged = pv.post(
+    not_a_case = pv.post(
         f"/api/v1/complaints/{cid}/pv-acknowledgement", json={"pv_reference": "PV-2026-0042"}
     )
+    assert problem(not_a_case, 422, "invalid_input")["field"] == "pv_reference"
+    acknowledged = pv.post(
+        f"/api/v1/complaints/{cid}/pv-acknowledgement", json={"pv_reference": "PV-2026-0001"}
+    )
     assert acknowledged.json()["pv_handover_status"] == "acknowledged"
-    assert pv.get("/api/v1/tasks").json() == []
+    assert [t["title"] for t in pv.get("/api/v1/tasks").json()] == [
+        "Triage PV-2026-0001: check the four minimum criteria"
+    ]
 
     closed = sign(qa, "complaint", cid, "close")
     assert closed["status"] == "closed"
     shown = qa.get(f"/api/v1/complaints/{cid}").json()
     assert [s["meaning"] for s in shown["signatures"]] == ["Closed"]
-    assert shown["pv_reference"] == "PV-2026-0042"
+    assert shown["pv_reference"] == "PV-2026-0001"
+    assert [(link["label"], link["url"]) for link in shown["links"]["led_to"]] == [
+        ("PV-2026-0001", "/pv/cases/1")
+    ]
 
 
 def test_a_pharmacovigilance_module_receives_the_handover(api: Any, db: Any) -> None:

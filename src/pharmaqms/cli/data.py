@@ -18,6 +18,7 @@ from sqlalchemy import select
 from pharmaqms.cli.common import cli_actor, console, echo_json, fail, handle_errors
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.uow import unit_of_work
+from pharmaqms.lifecycle.use.cases import sources as pv_sources
 from pharmaqms.platform.data import entities as _entities  # noqa: F401 - declares the entities
 from pharmaqms.platform.data import quality, sources
 from pharmaqms.platform.data.export import ExportFormat
@@ -60,7 +61,7 @@ def _read(file: Path) -> tuple[bytes, str | None]:
 @handle_errors
 def ingest(
     source: str = typer.Argument(
-        ..., help="The kind of source: lims, mes, epcis, faers, sensors or gs1."
+        ..., help="The kind of source: lims, mes, epcis, faers, e2b, sensors or gs1."
     ),
     file: Path = typer.Argument(..., help="The file to deliver."),
     source_code: str | None = typer.Option(
@@ -68,9 +69,16 @@ def ingest(
     ),
     acting_as: str | None = typer.Option(None, "--as", help="The person delivering."),
 ) -> None:
-    """Deliver a file: governance checks every row; bad rows are quarantined, the rest taken."""
+    """Deliver a file: governance checks every row; bad rows are quarantined, the rest taken.
+
+    Adverse-event reports (faers, e2b) become pharmacovigilance cases: the case numbers
+    created or updated are printed."""
+    if source == "e2b":
+        _ingest_e2b(file, acting_as)
+        return
     content, unreadable = _read(file)
     actor = cli_actor(acting_as)
+    cases: pv_sources.ImportOutcome | None = None
     with _progress() as progress, unit_of_work() as session:
         task = progress.add_task(f"{source}: {file.name}", total=None)
         if unreadable is not None:
@@ -93,6 +101,8 @@ def ingest(
                 progress=lambda n: progress.advance(task, n),
             )
         session.flush()
+        if source == "faers" and run.status != "refused":
+            cases = pv_sources.import_platform_reports(session, actor=actor, run_id=run.id)
         number, status, reason = run.number, run.status, run.refused_reason
         counts = (
             run.rows_total,
@@ -126,6 +136,28 @@ def ingest(
         console.print(listing)
         if counts[4] > len(held):
             console.print(f"… and {counts[4] - len(held):,} more.")
+    if cases is not None:
+        _print_cases(cases)
+
+
+def _print_cases(cases: pv_sources.ImportOutcome) -> None:
+    """The contract of issue 11: one line per case, ``created PV-…`` or ``updated PV-…``."""
+    for number in cases.created:
+        typer.echo(f"created {number}")
+    for number in cases.updated:
+        typer.echo(f"updated {number}")
+    for refusal in cases.refused:
+        typer.echo(f"refused {refusal}")
+
+
+def _ingest_e2b(file: Path, acting_as: str | None) -> None:
+    """An E2B(R3) batch: each ICSR a case (new, or a follow-up of the case with the same
+    sender's case id); a message that can't be taken is refused alone, with its reason."""
+    actor = cli_actor(acting_as)
+    content = file.read_bytes()
+    with unit_of_work() as session:
+        cases = pv_sources.import_e2b(session, actor=actor, source=content)
+    _print_cases(cases)
 
 
 @app.command()

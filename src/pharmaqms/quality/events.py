@@ -52,6 +52,15 @@ reason)``
 
 ``links_of(session, record_type, record_id)`` → ``RecordLinks(raised_from, led_to)``.
 
+``hand_over_adverse_event(session, *, actor, complaint_id, case)``
+    the pharmacovigilance case opened for a complaint's adverse event: links complaint → case
+    (the complaint shows "led to PV-2026-0001", the case "raised from CMP-…") and names the
+    case on the complaint. The handover stays pending until PV acknowledges it.
+
+``acknowledge_adverse_event(session, *, actor, complaint_id, case)``
+    PV took the case in (validated it): the complaint's handover is acknowledged with the
+    case's number. Needs ``complaints.pv_handover``.
+
 Sources whose record type is registered in ``kernel.registry`` are checked to exist and take
 their label from the record; other sources (a module not built yet, an inspection finding) are
 recorded with the label given. ``reason`` defaults to "raised from <source>". Every refusal is a
@@ -257,6 +266,32 @@ def link_records(
         raise NotFound(f"no {registered.label.lower()} with id {target_id}")
     source = _source(session, source_type, source_id, source_label)
     return _link(session, actor=actor, source=source, target=target, reason=reason)
+
+
+def hand_over_adverse_event(
+    session: Session, *, actor: Actor, complaint_id: int, case: GxPRecord
+) -> QualityLink:
+    complaint = complaint_service.get_complaint(session, complaint_id)
+    source = _source(session, "complaint", complaint.id, None)
+    link = links.record_link(
+        session,
+        actor=actor,
+        source=source,
+        target=case,
+        reason=f"adverse event handed to pharmacovigilance as {case.audit_label()}",
+    )
+    complaint_service.note_pv_case(
+        session, actor=actor, complaint=complaint, case_label=case.audit_label()
+    )
+    return link
+
+
+def acknowledge_adverse_event(
+    session: Session, *, actor: Actor, complaint_id: int, case: GxPRecord
+) -> Complaint:
+    return complaint_service.acknowledge_handover(
+        session, actor=actor, complaint_id=complaint_id, pv_reference=case.audit_label()
+    )
 
 
 def links_of(session: Session, record_type: str, record_id: int) -> RecordLinks:

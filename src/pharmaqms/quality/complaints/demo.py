@@ -167,12 +167,14 @@ def load(session: Session, ctx: DemoContext) -> None:
                 investigator_id=qc.user_id,
             )
 
-        def acknowledge(state: dict[str, int] = state, index: int = index) -> None:
+        def acknowledge(state: dict[str, int] = state) -> None:
+            # The case pharmacovigilance opened at triage (its number is on the complaint).
+            complaint = service.get_complaint(session, state["id"])
             service.acknowledge_handover(
                 session,
                 actor=pv,
                 complaint_id=state["id"],
-                pv_reference=f"PV-{today:%Y}-{100 + index:04d}",
+                pv_reference=complaint.pv_reference,
             )
 
         def investigate(state: dict[str, int] = state, confirmed: bool = confirmed) -> None:

@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 from pharmaqms.kernel import audit, clock, tasks
 from pharmaqms.kernel.errors import Conflict, InvalidInput, PermissionDenied
 from pharmaqms.kernel.identity import Actor
+from pharmaqms.kernel.registry import RECORD_TYPES
 from pharmaqms.kernel.workflow import TransitionResult, perform
-from pharmaqms.quality import common
+from pharmaqms.quality import common, links
 from pharmaqms.quality.complaints.models import (
     OPEN_STATUSES,
     ComplainantType,
@@ -137,6 +138,32 @@ def triage_complaint(
     return complaint
 
 
+def _link_case(session: Session, actor: Actor, complaint: Complaint, reference: str) -> None:
+    """With the pharmacovigilance module installed, the reference is a real case: it must
+    exist, and the complaint is linked to it (both pages show the link)."""
+    registered = RECORD_TYPES.get("pv_case")
+    if registered is None:
+        return
+    case = session.scalars(
+        select(registered.model).where(registered.model.number == reference)
+    ).first()
+    if case is None:
+        raise InvalidInput(
+            f"no pharmacovigilance case {reference}: name the case opened for this complaint",
+            field="pv_reference",
+        )
+    source = links.resolve_source(session, links.Source("complaint", complaint.id, ""))
+    if case.id in links.targets_of(session, "complaint", complaint.id, "pv_case"):
+        return
+    links.record_link(
+        session,
+        actor=actor,
+        source=source,
+        target=case,
+        reason=f"adverse event handed to pharmacovigilance as {case.audit_label()}",
+    )
+
+
 def acknowledge_handover(
     session: Session, *, actor: Actor, complaint_id: int, pv_reference: str
 ) -> Complaint:
@@ -148,6 +175,7 @@ def acknowledge_handover(
     reference = common.required_text(
         pv_reference, "pv_reference", "the pharmacovigilance case reference", max_length=100
     )
+    _link_case(session, actor, complaint, reference)
     with audit.changes(session, actor=actor, reason=f"PV case {reference}", action="acknowledge"):
         complaint.pv_handover_status = HandoverStatus.ACKNOWLEDGED.value
         complaint.pv_reference = reference
@@ -157,6 +185,13 @@ def acknowledge_handover(
         session, complaint, actor=actor, outcome=f"PV case {reference}", kind="pv_handover"
     )
     return complaint
+
+
+def note_pv_case(session: Session, *, actor: Actor, complaint: Complaint, case_label: str) -> None:
+    """The pharmacovigilance case opened for the adverse event (its number, as the reference);
+    called through ``quality.events.hand_over_adverse_event``, which links the two."""
+    with audit.changes(session, actor=actor, reason=f"PV case {case_label} opened"):
+        complaint.pv_reference = case_label[:100]
 
 
 def record_investigation(

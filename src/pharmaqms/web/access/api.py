@@ -193,6 +193,27 @@ API: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/changes/{change_id}/effectiveness-review"): Needs(
         "changes.assess", "review the effectiveness of changes"
     ),
+    # lifecycle.use.cases.api
+    ("GET", "/api/v1/pv/cases"): Needs("records.read", "read cases"),
+    ("POST", "/api/v1/pv/cases"): Needs("pv.intake", "take in adverse event reports"),
+    ("GET", "/api/v1/pv/cases/{case_id}"): Needs("records.read", "read cases"),
+    ("POST", "/api/v1/pv/cases/{case_id}/follow-ups"): Needs(
+        "pv.intake", "record follow-up information"
+    ),
+    ("POST", "/api/v1/pv/cases/{case_id}/validate"): Step("pv_case", "validate"),
+    ("POST", "/api/v1/pv/cases/{case_id}/invalidate"): Step("pv_case", "invalidate"),
+    ("POST", "/api/v1/pv/cases/{case_id}/assessment"): Needs("pv.review", "assess cases"),
+    ("POST", "/api/v1/pv/cases/{case_id}/medical-review"): Step("pv_case", "medical_review"),
+    ("POST", "/api/v1/pv/cases/{case_id}/sign-off"): Step("pv_case", "sign_off"),
+    ("GET", "/api/v1/pv/cases/{case_id}/duplicates"): Needs("records.read", "read cases"),
+    ("POST", "/api/v1/pv/cases/{case_id}/merge"): Step("pv_case", "mark_duplicate"),
+    ("GET", "/api/v1/pv/reference-safety-information"): Needs(
+        "records.read", "read the reference safety information"
+    ),
+    ("PUT", "/api/v1/pv/reference-safety-information"): Needs(
+        "pv.reference", "maintain reference safety information"
+    ),
+    ("GET", "/api/v1/pv/clock-rules"): Needs("records.read", "read the reporting rules"),
     # quality.complaints.api
     ("GET", "/api/v1/complaints"): Needs("records.read", "read complaints"),
     ("GET", "/api/v1/complaints/trend"): Needs("records.read", "read complaint trends"),

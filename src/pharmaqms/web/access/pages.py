@@ -170,6 +170,16 @@ PAGES: dict[tuple[str, str], Access] = {
     ("POST", "/changes/{change_id}/effectiveness-review"): Needs(
         "changes.assess", "review the effectiveness of changes"
     ),
+    # lifecycle.use.cases.views and .public
+    ("GET", "/pv/cases"): Needs("records.read", "read cases"),
+    ("GET", "/pv/cases/new"): Needs("pv.intake", "take in adverse event reports"),
+    ("POST", "/pv/cases"): Needs("pv.intake", "take in adverse event reports"),
+    ("GET", "/pv/cases/{case_id}"): Needs("records.read", "read cases"),
+    ("POST", "/pv/cases/{case_id}/assessment"): Needs("pv.review", "assess cases"),
+    ("POST", "/pv/cases/{case_id}/merge"): Step("pv_case", "mark_duplicate"),
+    # The public side-effect form: no login by design (CSRF, honeypot and rate limit inside).
+    ("GET", "/report-side-effect"): PUBLIC,
+    ("POST", "/report-side-effect"): PUBLIC,
     # quality.complaints.views
     ("GET", "/complaints"): Needs("records.read", "read complaints"),
     ("GET", "/complaints/new"): Needs("complaints.register", "register complaints"),

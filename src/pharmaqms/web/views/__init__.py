@@ -12,6 +12,8 @@ from pharmaqms.lifecycle.production.monitoring import views as production_monito
 from pharmaqms.lifecycle.production.nonconforming import views as production_nc_views
 from pharmaqms.lifecycle.production.qc import views as production_qc_views
 from pharmaqms.lifecycle.production.release import views as production_release_views
+from pharmaqms.lifecycle.use.cases import public as pv_public_views
+from pharmaqms.lifecycle.use.cases import views as pv_case_views
 from pharmaqms.platform.data import views as data_views
 from pharmaqms.platform.genealogy import views as genealogy_views
 from pharmaqms.quality import views as quality_views
@@ -49,6 +51,8 @@ ROUTERS: list[APIRouter] = [
     production_release_views.router,
     production_kpi_views.router,
     distribution_views.router,
+    pv_case_views.router,
+    pv_public_views.router,
     genealogy_views.router,
     data_views.router,
 ]
