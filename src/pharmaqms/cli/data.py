@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from pharmaqms.cli.common import cli_actor, console, echo_json, fail, handle_errors
 from pharmaqms.kernel import clock
+from pharmaqms.kernel.settings import get_settings
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.platform.data import entities as _entities  # noqa: F401 - declares the entities
 from pharmaqms.platform.data import quality, sources
@@ -43,17 +44,35 @@ def _progress() -> Progress:
     )
 
 
-def _read(file: Path) -> tuple[bytes, str | None]:
+def _read(file: Path, limit: int) -> tuple[bytes, str | None]:
     """The file's bytes, or why they can't be read: a path that exists but is no readable
-    file is a refused delivery (on record), not a traceback. A missing path stays an error."""
+    file, or a file above the size limit, is a refused delivery (on record), not a traceback
+    — and the size is known before anything is read into memory. A missing path stays an
+    error."""
     try:
-        return file.read_bytes(), None
+        if file.is_dir():
+            return b"", f"{file.name} is a directory, not a file"
+        size = file.stat().st_size
+        if not file.is_file():
+            # A FIFO or a device (/dev/zero) has no size to check and may never end.
+            return b"", f"{file.name} is not a regular file"
+        if size > limit:
+            return b"", (
+                f"{file.name} is {size:,} bytes; the limit is {limit:,} "
+                "(PHARMAQMS_MAX_UPLOAD_BYTES)"
+            )
+        with file.open("rb") as handle:
+            # Read one byte past the limit: a file that grew since stat() is still caught.
+            content = handle.read(limit + 1)
     except FileNotFoundError:
         raise
     except IsADirectoryError:
         return b"", f"{file.name} is a directory, not a file"
     except OSError as err:
         return b"", f"{file.name} can't be read: {err.strerror or err}"
+    if len(content) > limit:
+        return b"", f"{file.name} is more than {limit:,} bytes (PHARMAQMS_MAX_UPLOAD_BYTES)"
+    return content, None
 
 
 @app.command()
@@ -69,7 +88,7 @@ def ingest(
     acting_as: str | None = typer.Option(None, "--as", help="The person delivering."),
 ) -> None:
     """Deliver a file: governance checks every row; bad rows are quarantined, the rest taken."""
-    content, unreadable = _read(file)
+    content, unreadable = _read(file, get_settings().max_upload_bytes)
     actor = cli_actor(acting_as)
     with _progress() as progress, unit_of_work() as session:
         task = progress.add_task(f"{source}: {file.name}", total=None)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,8 +23,16 @@ from pharmaqms.kernel.errors import Conflict, DocumentRefused, InvalidInput, Not
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.settings import get_settings
 from pharmaqms.platform.governance.rules import Checked, Context, Problem, check
-from pharmaqms.platform.ingest.connector import Connector, SourceRow, StoreContext
+from pharmaqms.platform.ingest.connector import Connector, SourceRow, StoreContext, Stored
 from pharmaqms.platform.ingest.deliveries import delivery_completed
+from pharmaqms.platform.ingest.guard import (
+    STORAGE_REFUSED,
+    UNREADABLE_ROW,
+    describe,
+    guarded,
+    nul_problems,
+    transient,
+)
 from pharmaqms.platform.ingest.models import (
     DataSource,
     ImportRun,
@@ -125,6 +134,29 @@ def _quarantine(
     return item
 
 
+def _store(
+    connector: Connector, ctx: StoreContext, run: ImportRun, row: SourceRow, checked: Checked
+) -> Stored:
+    """One accepted row written, with the lineage of its corrections (in the row's savepoint:
+    a row refused by the database leaves no lineage behind)."""
+    stored = connector.store(ctx, row.entity, checked)
+    if stored.problems or stored.duplicate:
+        return stored
+    for c in checked.corrections:
+        ctx.session.add(
+            Lineage(
+                run_id=run.id,
+                entity=row.entity,
+                entity_id=stored.entity_id or 0,
+                field=c.field,
+                original=c.original,
+                corrected=c.corrected,
+                rule=c.rule,
+            )
+        )
+    return stored
+
+
 def _apply(
     session: Session,
     connector: Connector,
@@ -150,67 +182,73 @@ def _apply(
             quarantined.append(item)
             tally.quarantined += 1
 
-    for index, row in enumerate(rows, 1):
+    def take(row: SourceRow) -> None:
+        nul = nul_problems(row.values)
+        if nul:
+            keep(row, nul)
+            return
         spec = connector.specs.get(row.entity)
         if spec is None:
-            checked = Checked()
-            checked.problems.append(
-                Problem("entity", "unknown_entity", f"this source does not deliver {row.entity!r}")
-            )
-        else:
-            checked = check(spec, row.values, ctx)
-            # Completeness is about what the entity requires: an optional field (the place a
-            # topic names, a humidity a logger doesn't measure) left out is not a gap.
-            required = [f.name for f in spec.fields if f.required]
-            tally.expected += len(required)
-            tally.present += sum(1 for name in required if checked.values.get(name) is not None)
-        if checked.ok and spec is not None:
-            key = (row.entity, checked.key(spec))
-            if key in seen:
-                first_position, first_values = seen[key]
-                if first_values == checked.values:
-                    tally.duplicate += 1
-                else:
-                    # Same identity, different values: the later row is quarantined so that
-                    # the conflict is seen and decided by a person, not merged silently.
-                    keep(
-                        row,
-                        [
-                            Problem(
-                                ",".join(spec.natural_key),
-                                "conflicting_row",
-                                f"{first_position} of this delivery has the same "
-                                f"{', '.join(spec.natural_key)} with different values",
-                            )
-                        ],
+            keep(
+                row,
+                [
+                    Problem(
+                        "entity", "unknown_entity", f"this source does not deliver {row.entity!r}"
                     )
-                continue
-            seen[key] = (row.position, checked.values)
-            stored = connector.store(store_ctx, row.entity, checked)
-            if stored.problems:
-                keep(row, stored.problems)
-            elif stored.duplicate:
+                ],
+            )
+            return
+        checked = check(spec, row.values, ctx)
+        # Completeness is about what the entity requires: an optional field (the place a
+        # topic names, a humidity a logger doesn't measure) left out is not a gap.
+        required = [f.name for f in spec.fields if f.required]
+        tally.expected += len(required)
+        tally.present += sum(1 for name in required if checked.values.get(name) is not None)
+        if not checked.ok:
+            keep(row, checked.problems)
+            return
+        key = (row.entity, checked.key(spec))
+        if key in seen:
+            first_position, first_values = seen[key]
+            if first_values == checked.values:
                 tally.duplicate += 1
             else:
-                tally.accepted += 1
-                if checked.corrections:
-                    tally.corrected += 1
-                    for c in checked.corrections:
-                        session.add(
-                            Lineage(
-                                run_id=run.id,
-                                entity=row.entity,
-                                entity_id=stored.entity_id or 0,
-                                field=c.field,
-                                original=c.original,
-                                corrected=c.corrected,
-                                rule=c.rule,
-                            )
+                # Same identity, different values: the later row is quarantined so that
+                # the conflict is seen and decided by a person, not merged silently.
+                keep(
+                    row,
+                    [
+                        Problem(
+                            ",".join(spec.natural_key),
+                            "conflicting_row",
+                            f"{first_position} of this delivery has the same "
+                            f"{', '.join(spec.natural_key)} with different values",
                         )
-                if stored.measured_at is not None:
-                    delays.append((run.received_at - stored.measured_at).total_seconds())
+                    ],
+                )
+            return
+        stored = guarded(session, lambda: _store(connector, store_ctx, run, row, checked))
+        seen[key] = (row.position, checked.values)
+        if stored.problems:
+            keep(row, stored.problems)
+        elif stored.duplicate:
+            tally.duplicate += 1
         else:
-            keep(row, checked.problems)
+            tally.accepted += 1
+            if checked.corrections:
+                tally.corrected += 1
+            if stored.measured_at is not None:
+                delays.append((run.received_at - stored.measured_at).total_seconds())
+
+    for index, row in enumerate(rows, 1):
+        try:
+            take(row)
+        except Exception as err:
+            if transient(err):
+                raise  # the database, not the row: the whole delivery is retried
+            code = STORAGE_REFUSED if isinstance(err, sa_exc.DBAPIError) else UNREADABLE_ROW
+            what = "the database refused it" if code == STORAGE_REFUSED else "it can't be read"
+            keep(row, [Problem("row", code, f"{what} ({describe(err)})")])
         if progress and index % 100 == 0:
             progress(100)
     return quarantined
@@ -243,7 +281,8 @@ def _open_run(
         source_id=source.id,
         kind=kind,
         entity=",".join(sorted(connector.specs)),
-        filename=filename[:300],
+        # PostgreSQL can't store U+0000 in text; an uploaded file's name may hold one.
+        filename=filename.replace("\x00", "\ufffd")[:300],
         content_sha256=hashlib.sha256(content).hexdigest(),
         size_bytes=len(content),
         channel=str(actor.channel),
@@ -306,6 +345,10 @@ def ingest(
         rows = list(connector.rows(content, source.mapping))
     except DocumentRefused as refusal:
         return _refuse(session, run, actor=actor, reason=refusal.detail)
+    except Exception as err:
+        return _refuse(
+            session, run, actor=actor, reason=f"the document can't be read ({describe(err)})"
+        )
     tally = _Tally()
     delays: list[float] = []
     # Quarantined rows are audited records: attributed to the delivering actor.
