@@ -5,6 +5,7 @@ taken and the run is recorded; a document that is no records at all is one recor
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,9 @@ from pharmaqms.kernel import auth
 from pharmaqms.kernel.errors import InvalidInput
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.kernel.verify import verify
+from pharmaqms.platform.governance.rules import Checked, EntitySpec, FieldSpec
 from pharmaqms.platform.ingest import service as ingest
+from pharmaqms.platform.ingest.connector import SourceRow, StoreContext, Stored
 from pharmaqms.platform.ingest.models import ImportRun, Lineage, QuarantinedRow
 from pharmaqms.platform.masterdata import service as masterdata
 from pharmaqms.platform.masterdata.models import Lot
@@ -299,3 +302,68 @@ def test_the_cli_checks_the_size_of_a_file_before_reading_it(db, tmp_path: Path)
     with unit_of_work(db, write=False) as s:
         run = s.scalars(select(ImportRun)).one()
         assert (run.status, run.size_bytes) == ("refused", 0)
+
+
+class _Probe:
+    """A minimal connector whose store writes a sealed row and then may fail: a reader's bug
+    ("boom") or a value the database can't hold (an integer beyond bigint)."""
+
+    kind = "probe"
+    specs = {
+        "probe": EntitySpec(
+            "probe",
+            (FieldSpec("name", max_length=40), FieldSpec("size", "int", required=False)),
+            natural_key=("name",),
+        )
+    }
+
+    def rows(self, content: bytes, mapping: dict[str, Any]) -> Iterator[SourceRow]:
+        for number, line in enumerate(content.decode().split("\n"), 1):
+            if line:
+                name, _, size = line.partition(",")
+                yield SourceRow("probe", f"line {number}", {"name": name, "size": size or None})
+
+    def store(self, ctx: StoreContext, entity: str, checked: Checked) -> Stored:
+        v = checked.values
+        row = Lineage(
+            run_id=ctx.run_id,
+            entity="probe",
+            entity_id=v["size"] or 0,
+            field="name",
+            original=v["name"],
+            corrected=None,
+            rule="probe",
+        )
+        ctx.session.add(row)
+        ctx.session.flush()
+        if v["name"] == "boom":
+            raise RuntimeError("the connector's own bug")
+        return Stored(entity_id=row.id)
+
+
+@pytest.fixture
+def probe() -> Iterator[None]:
+    ingest.register_connector(_Probe())
+    yield
+    ingest.CONNECTORS.pop("probe")
+
+
+@pytest.mark.postgres
+def test_a_row_that_breaks_its_store_or_the_database_is_rolled_back_alone(
+    db, people, probe, backend: str
+) -> None:  # type: ignore[no-untyped-def]
+    """Each row is stored in a savepoint: the rows that fail leave no sealed row and no audit
+    entry behind, are quarantined with the reason, and the chain still verifies."""
+    content = b"first,1\nboom,2\nhuge,18446744073709551616\nlast,3\n"
+
+    run = _deliver(db, people, "probe", content)
+
+    assert (run["status"], run["counts"]) == ("completed", (4, 2, 0, 2))
+    assert run["held"]["line 2"] == ["unreadable_row"]
+    # PostgreSQL refuses the integer (bigint); SQLite's driver can't even bind it.
+    assert run["held"]["line 3"] == (
+        ["storage_refused"] if backend == "postgresql" else ["unreadable_row"]
+    )
+    with unit_of_work(db, write=False) as s:
+        assert sorted(s.scalars(select(Lineage.original))) == ["first", "last"]
+    _chain_intact(db)

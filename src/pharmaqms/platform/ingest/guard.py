@@ -93,8 +93,8 @@ def guarded(session: Session, work: Callable[[], T]) -> T:
         result = work()
         session.flush()
     except Exception:
-        if savepoint.is_active:
-            savepoint.rollback()
+        # A failed flush leaves the savepoint inactive but still to be rolled back.
+        savepoint.rollback()
         audit.forget_pending(session)
         sealing.forget_pending(session)
         for key in ROW_CACHES:
