@@ -309,13 +309,15 @@ class _Probe:
     ("boom") or a value the database can't hold (an integer beyond bigint)."""
 
     kind = "probe"
-    specs = {
-        "probe": EntitySpec(
-            "probe",
-            (FieldSpec("name", max_length=40), FieldSpec("size", "int", required=False)),
-            natural_key=("name",),
-        )
-    }
+
+    def __init__(self) -> None:
+        self.specs = {
+            "probe": EntitySpec(
+                "probe",
+                (FieldSpec("name", max_length=40), FieldSpec("size", "int", required=False)),
+                natural_key=("name",),
+            )
+        }
 
     def rows(self, content: bytes, mapping: dict[str, Any]) -> Iterator[SourceRow]:
         for number, line in enumerate(content.decode().split("\n"), 1):
