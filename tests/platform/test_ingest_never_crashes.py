@@ -369,3 +369,34 @@ def test_a_row_that_breaks_its_store_or_the_database_is_rolled_back_alone(
     with unit_of_work(db, write=False) as s:
         assert sorted(s.scalars(select(Lineage.original))) == ["first", "last"]
     _chain_intact(db)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("event_time", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-01:00"])
+def test_an_epcis_event_timed_outside_the_utc_years_is_quarantined_not_the_document(
+    db, people, frozen_clock, event_time: str
+) -> None:  # type: ignore[no-untyped-def]
+    def event(at: str, serial: str) -> dict[str, Any]:
+        return {
+            "type": "ObjectEvent",
+            "eventTime": at,
+            "eventTimeZoneOffset": "+01:00",
+            "action": "OBSERVE",
+            "bizStep": "inspecting",
+            "epcList": [f"https://id.gs1.org/01/09506000134352/21/{serial}"],
+        }
+
+    document = {
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2026-02-01T10:00:00Z",
+        "epcisBody": {
+            "eventList": [event("2026-02-01T08:00:00+01:00", "S1"), event(event_time, "S2")]
+        },
+    }
+
+    run = _deliver(db, people, "epcis", json.dumps(document).encode())
+
+    assert (run["status"], run["counts"]) == ("completed", (2, 1, 0, 1))
+    assert list(run["held"]) == ["event 1"]
