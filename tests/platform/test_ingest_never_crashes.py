@@ -400,3 +400,21 @@ def test_an_epcis_event_timed_outside_the_utc_years_is_quarantined_not_the_docum
 
     assert (run["status"], run["counts"]) == ("completed", (2, 1, 0, 1))
     assert list(run["held"]) == ["event 1"]
+
+
+def test_a_failing_row_in_a_later_chunk_leaves_the_earlier_chunks_and_its_neighbours(
+    db, people, probe
+) -> None:  # type: ignore[no-untyped-def]
+    """Rows go in chunks of ``CHUNK_ROWS`` per savepoint; a chunk with a failing row is taken
+    again row by row. Every row is counted once, whichever chunk it was in."""
+    names = [f"row{n}" for n in range(ingest.CHUNK_ROWS + 50)]
+    names[ingest.CHUNK_ROWS + 20] = "boom"
+    content = "".join(f"{name},{n}\n" for n, name in enumerate(names)).encode()
+
+    run = _deliver(db, people, "probe", content)
+
+    total = len(names)
+    assert (run["status"], run["counts"]) == ("completed", (total, total - 1, 0, 1))
+    assert run["held"] == {f"line {ingest.CHUNK_ROWS + 21}": ["unreadable_row"]}
+    assert count(db, Lineage) == total - 1
+    _chain_intact(db)

@@ -30,6 +30,40 @@ STORAGE_REFUSED = "storage_refused"
 # ``session.info`` keys of connector caches that may hold objects written by a row that is
 # rolled back (MES caches the finished lots it registered): dropped with the row.
 ROW_CACHES: set[str] = set()
+# ``session.info`` keys of journals a row appends to for after its delivery (the readings for
+# the after-commit listeners, the numbered readings for the sequence check): a list, or a dict
+# of lists. A rolled-back row's entries are cut off again; the objects themselves are kept (an
+# after-commit callback may hold them).
+ROW_JOURNALS: set[str] = set()
+
+
+def _checkpoint(session: Session) -> Callable[[], None]:
+    marks: list[tuple[Any, Any]] = []
+    for key in ROW_JOURNALS:
+        value = session.info.get(key)
+        if isinstance(value, list):
+            marks.append((value, len(value)))
+        elif isinstance(value, dict):
+            marks.append((value, {k: len(v) for k, v in value.items()}))
+        else:
+            marks.append((key, None))
+
+    def restore() -> None:
+        for journal, mark in marks:
+            if mark is None:  # created by the rolled-back rows: emptied
+                created = session.info.get(journal)
+                if isinstance(created, list | dict):
+                    created.clear()
+            elif isinstance(journal, list):
+                del journal[mark:]
+            else:
+                for name in list(journal):
+                    if name in mark:
+                        del journal[name][mark[name] :]
+                    else:
+                        del journal[name]
+
+    return restore
 
 
 def nul_problems(values: Mapping[str, Any]) -> list[Problem]:
@@ -85,9 +119,11 @@ def describe(err: BaseException) -> str:
 
 
 def guarded(session: Session, work: Callable[[], T]) -> T:
-    """Run ``work`` (one row's writes) inside a savepoint; on any error roll the row back,
-    forget what the flush hooks had queued for it, and raise the error again for the caller
-    to quarantine the row."""
+    """Run ``work`` (the writes of one row, or of a chunk of rows) inside a savepoint; on any
+    error roll it back, forget what the flush hooks, caches and journals hold of it, and raise
+    the error again for the caller (which quarantines the row, or retries the chunk row by
+    row)."""
+    restore = _checkpoint(session)
     savepoint = session.begin_nested()
     try:
         result = work()
@@ -95,6 +131,7 @@ def guarded(session: Session, work: Callable[[], T]) -> T:
     except Exception:
         # A failed flush leaves the savepoint inactive but still to be rolled back.
         savepoint.rollback()
+        restore()
         audit.forget_pending(session)
         sealing.forget_pending(session)
         for key in ROW_CACHES:
