@@ -418,3 +418,26 @@ def test_a_failing_row_in_a_later_chunk_leaves_the_earlier_chunks_and_its_neighb
     assert run["held"] == {f"line {ingest.CHUNK_ROWS + 21}": ["unreadable_row"]}
     assert count(db, Lineage) == total - 1
     _chain_intact(db)
+
+
+@pytest.mark.postgres
+def test_a_replay_that_still_holds_a_nul_is_refused_and_changes_nothing(
+    db, people, frozen_clock
+) -> None:  # type: ignore[no-untyped-def]
+    _lims_company(db, people)
+    bad = "PARA500,L2026-001,S-\x002,ASSAY,99.0,%,2026-02-10T09:30:00+01:00\n"
+    _deliver(db, people, "lims", (LIMS_HEADER + bad).encode())
+    with unit_of_work(db, write=False) as s:
+        held = s.scalars(select(QuarantinedRow)).one()
+        row_id, values = held.id, dict(held.raw)
+    runs = count(db, ImportRun)
+
+    with pytest.raises(InvalidInput) as refused, unit_of_work(db) as s:
+        ingest.replay(s, actor=people.qc, row_id=row_id, corrected=values, reason="typo")
+
+    assert refused.value.field == "sample_id"
+    assert (count(db, ImportRun), count(db, QCResult)) == (runs, 0)
+    with unit_of_work(db) as s:
+        fixed = {**values, "sample_id": "S-2"}
+        ingest.replay(s, actor=people.qc, row_id=row_id, corrected=fixed, reason="NUL removed")
+    assert count(db, QCResult) == 1

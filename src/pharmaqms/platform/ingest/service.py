@@ -20,7 +20,13 @@ from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import audit, clock
 from pharmaqms.kernel.canonical import plain
-from pharmaqms.kernel.errors import Conflict, DocumentRefused, InvalidInput, NotFound
+from pharmaqms.kernel.errors import (
+    Conflict,
+    DocumentRefused,
+    InvalidInput,
+    NotFound,
+    QMSError,
+)
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.settings import get_settings
 from pharmaqms.platform.governance.rules import Checked, Context, Problem, check
@@ -418,6 +424,9 @@ def replay(
     spec = connector.specs.get(item.entity)
     if spec is None:
         raise InvalidInput(f"{source.kind} sources do not deliver {item.entity!r}")
+    nul = nul_problems(corrected)
+    if nul:
+        raise InvalidInput(nul[0].message, field=nul[0].field)
     checked = check(
         spec, corrected, Context(now=clock.now(), source_timezone=source.mapping.get("timezone"))
     )
@@ -440,11 +449,21 @@ def replay(
     )
     with audit.changes(session, actor=actor, reason=reason):
         session.add(run)
-        stored = connector.store(
-            StoreContext(session, run.id, source.id, now, source.mapping, actor),
-            item.entity,
-            checked,
-        )
+        try:
+            stored = connector.store(
+                StoreContext(session, run.id, source.id, now, source.mapping, actor),
+                item.entity,
+                checked,
+            )
+        except QMSError:
+            raise
+        except Exception as err:
+            if transient(err):
+                raise
+            # The caller's unit of work rolls everything back: the row stays quarantined.
+            raise InvalidInput(
+                f"the corrected row can't be stored ({describe(err)})", field="values"
+            ) from None
         if stored.problems:
             raise InvalidInput(
                 "the corrected row is still refused: "
