@@ -431,3 +431,30 @@ def test_the_lot_rule_holds_for_any_text(db, people) -> None:  # type: ignore[no
         assert re.fullmatch(GS1_LOT, stored)
 
     register()
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(
+    st.lists(
+        st.builds(
+            Message,
+            st.text(max_size=40),
+            st.one_of(st.binary(max_size=60), st.text(max_size=60).map(str.encode)),
+            st.one_of(st.none(), st.text(max_size=20)),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_every_mqtt_message_becomes_exactly_one_row_whatever_it_holds(
+    messages: list[Message],
+) -> None:
+    """The worker's envelope: any topic, any payload bytes (U+2028, U+0085, invalid UTF-8…),
+    a failure note or none — one row per message, in order, never a refused batch."""
+    from pharmaqms.platform.mqtt.messages import decode_batch, encode_batch
+
+    rows = list(decode_batch(encode_batch(messages)))
+
+    assert [position for position, _ in rows] == [
+        f"message {n}" for n in range(1, len(messages) + 1)
+    ]
