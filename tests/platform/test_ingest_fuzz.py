@@ -263,6 +263,7 @@ def test_sensor_logger_files_never_crash_and_lose_no_row(db, people, frozen_cloc
     assert sum(taken) > 0
 
 
+@pytest.mark.postgres
 def test_mes_batch_records_never_crash_and_lose_no_row(db, people, frozen_clock) -> None:  # type: ignore[no-untyped-def]
     set_up_company(db, people, batches=("T26-0101",))
     kinds = st.sampled_from(sorted(MES_GOOD))

@@ -441,3 +441,16 @@ def test_a_replay_that_still_holds_a_nul_is_refused_and_changes_nothing(
         fixed = {**values, "sample_id": "S-2"}
         ingest.replay(s, actor=people.qc, row_id=row_id, corrected=fixed, reason="NUL removed")
     assert count(db, QCResult) == 1
+
+
+@pytest.mark.postgres
+def test_a_nul_in_an_mes_record_type_is_quarantined_on_postgresql_too(
+    db, people, frozen_clock
+) -> None:  # type: ignore[no-untyped-def]
+    """The record type becomes the quarantined row's entity, a text column."""
+    content = json.dumps([{"record_type": "bat\x00ch", "lot_number": "T26-0101"}]).encode()
+
+    run = _deliver(db, people, "mes", content)
+
+    assert (run["status"], run["counts"]) == ("completed", (1, 0, 0, 1))
+    assert run["held"] == {"record 0": ["unknown_entity"]}

@@ -120,10 +120,14 @@ def _quarantine(
     copy — still open, fixed and replayed, or discarded: the decision taken on it stands, and
     a file re-sent after the fix must not put the fixed row back in the queue."""
     raw = plain(row.values)
+    # The entity and position are the connector's words, but may carry the sender's (an MES
+    # record_type): plain text columns, where PostgreSQL refuses U+0000.
+    entity = row.entity.replace("\x00", "\\0")[:40]
+    position = row.position.replace("\x00", "\\0")[:100]
     already = session.scalars(
         select(QuarantinedRow.id).where(
             QuarantinedRow.source_id == source.id,
-            QuarantinedRow.entity == row.entity,
+            QuarantinedRow.entity == entity,
             QuarantinedRow.raw == raw,
         )
     ).first()
@@ -132,8 +136,8 @@ def _quarantine(
     item = QuarantinedRow(
         run_id=run.id,
         source_id=source.id,
-        entity=row.entity,
-        position=row.position,
+        entity=entity,
+        position=position,
         raw=raw,
         reasons=[p.as_dict() for p in problems],
         status=QuarantineStatus.OPEN,
