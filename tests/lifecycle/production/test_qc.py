@@ -142,6 +142,11 @@ def test_lims_results_are_taken_over_and_judged_as_their_delivery_commits_and_an
         ({"test_code": "DISSOLUTION"}, 422, "invalid_input", "test_code"),
         ({"value": None, "text_value": "conforms"}, 422, "invalid_input", "value"),
         ({"tested_at": "2026-03-01T08:00:00"}, 422, "invalid_input", "tested_at"),
+        # Issue 9 §4/§5: unit texts that crashed pint (AssertionError, ZeroDivisionError).
+        ({"unit": "mg/"}, 422, "unit_mismatch", "unit"),
+        ({"unit": "1/0"}, 422, "unit_mismatch", "unit"),
+        ({"unit": "a=b"}, 422, "unit_mismatch", "unit"),
+        ({"tested_at": "0001-01-01T00:00:00+14:00"}, 422, "invalid_input", "tested_at"),
     ],
 )
 def test_a_result_that_cant_be_judged_is_refused_and_nothing_is_written(  # type: ignore[no-untyped-def]
