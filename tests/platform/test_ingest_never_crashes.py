@@ -260,7 +260,7 @@ def test_a_row_holding_a_nul_character_is_quarantined_naming_the_field(
 
 
 @pytest.mark.postgres
-def test_a_nul_in_a_json_key_or_an_mqtt_topic_is_quarantined_too(db, people, frozen_clock) -> None:  # type: ignore[no-untyped-def]
+def test_a_nul_in_a_json_key_is_quarantined_too(db, people, frozen_clock) -> None:  # type: ignore[no-untyped-def]
     cold_chain(db, people.admin)
     document = [
         {"sensor": "T-100", "measured_at": "2026-03-01T10:00:00+01:00", "temperature": 5.0},
