@@ -17,6 +17,8 @@ from sqlalchemy import select
 
 from pharmaqms.cli.common import cli_actor, console, echo_json, fail, handle_errors
 from pharmaqms.kernel import clock
+from pharmaqms.kernel.errors import InvalidInput
+from pharmaqms.kernel.settings import get_settings
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.lifecycle.use.cases import sources as pv_sources
 from pharmaqms.platform.data import entities as _entities  # noqa: F401 - declares the entities
@@ -44,17 +46,35 @@ def _progress() -> Progress:
     )
 
 
-def _read(file: Path) -> tuple[bytes, str | None]:
+def _read(file: Path, limit: int) -> tuple[bytes, str | None]:
     """The file's bytes, or why they can't be read: a path that exists but is no readable
-    file is a refused delivery (on record), not a traceback. A missing path stays an error."""
+    file, or a file above the size limit, is a refused delivery (on record), not a traceback
+    — and the size is known before anything is read into memory. A missing path stays an
+    error."""
     try:
-        return file.read_bytes(), None
+        if file.is_dir():
+            return b"", f"{file.name} is a directory, not a file"
+        size = file.stat().st_size
+        if not file.is_file():
+            # A FIFO or a device (/dev/zero) has no size to check and may never end.
+            return b"", f"{file.name} is not a regular file"
+        if size > limit:
+            return b"", (
+                f"{file.name} is {size:,} bytes; the limit is {limit:,} "
+                "(PHARMAQMS_MAX_UPLOAD_BYTES)"
+            )
+        with file.open("rb") as handle:
+            # Read one byte past the limit: a file that grew since stat() is still caught.
+            content = handle.read(limit + 1)
     except FileNotFoundError:
         raise
     except IsADirectoryError:
         return b"", f"{file.name} is a directory, not a file"
     except OSError as err:
         return b"", f"{file.name} can't be read: {err.strerror or err}"
+    if len(content) > limit:
+        return b"", f"{file.name} is more than {limit:,} bytes (PHARMAQMS_MAX_UPLOAD_BYTES)"
+    return content, None
 
 
 @app.command()
@@ -76,7 +96,7 @@ def ingest(
     if source == "e2b":
         _ingest_e2b(file, acting_as)
         return
-    content, unreadable = _read(file)
+    content, unreadable = _read(file, get_settings().max_upload_bytes)
     actor = cli_actor(acting_as)
     cases: pv_sources.ImportOutcome | None = None
     with _progress() as progress, unit_of_work() as session:
@@ -154,7 +174,9 @@ def _ingest_e2b(file: Path, acting_as: str | None) -> None:
     """An E2B(R3) batch: each ICSR a case (new, or a follow-up of the case with the same
     sender's case id); a message that can't be taken is refused alone, with its reason."""
     actor = cli_actor(acting_as)
-    content = file.read_bytes()
+    content, unreadable = _read(file, get_settings().max_upload_bytes)
+    if unreadable is not None:
+        raise InvalidInput(unreadable, field="file")
     with unit_of_work() as session:
         cases = pv_sources.import_e2b(session, actor=actor, source=content)
     _print_cases(cases)

@@ -160,6 +160,12 @@ def _before_flush(session: Session, _ctx: Any, _instances: Any) -> None:
         pending.append((obj, context.action or "update", changed))
 
 
+def forget_pending(session: Session) -> None:
+    """Drop the entries a failed flush left queued: their rows went with a rolled-back
+    savepoint (the ingest's per-row guard), so they must not be written by the next flush."""
+    session.info.pop(_PENDING, None)
+
+
 def _masked(obj: Audited, key: str, value: Any) -> Any:
     return MASK if key in obj.__audit_masked__ and value is not None else plain(value)
 

@@ -115,6 +115,12 @@ def _after_flush(session: Session, _ctx: Any) -> None:
         seal_rows(session, actor=actor, table=obj.__tablename__, ids=[obj.id])
 
 
+def forget_pending(session: Session) -> None:
+    """Drop the new rows a failed flush left queued for sealing (their savepoint was rolled
+    back). Ids sealed already stay queued: the seal reads only the rows that survive."""
+    session.info.pop(_NEW, None)
+
+
 def _before_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint: the outer transaction seals what survives

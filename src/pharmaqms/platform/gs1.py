@@ -55,6 +55,7 @@ from pharmaqms.kernel import clock
 from pharmaqms.kernel.errors import InvalidInput
 
 __all__ = [
+    "GS1_LOT",
     "MAX_INPUT_LENGTH",
     "GS1Data",
     "GS1Error",
@@ -69,6 +70,7 @@ __all__ = [
     "digital_link_uri",
     "gs1_year",
     "lgtin_epc_uri",
+    "lot_number_problem",
     "normalise_separators",
     "parse_epc_uri",
     "parse_gs1",
@@ -88,6 +90,25 @@ _SEPARATOR_SPELLINGS: Final = ("<GS>", "\\u001d", "\\u001D", "\\x1d", "\\x1D")
 _WHITESPACE: Final = " \t\r\n"
 _CHARSET82 = re.compile(r"[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]+")
 _DIGITS = re.compile(r"[0-9]+")
+GS1_LOT: Final = r"[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]{1,20}"
+"""What a GS1 barcode can carry as a lot (AI 10: up to 20 characters of GS1 charset 82)."""
+
+
+def lot_number_problem(lot_number: str) -> str | None:
+    """Why ``lot_number`` can't be a lot (None when it can): every lot we register, from any
+    path (MES, batch records, material receipt, the API), must be printable on its packs."""
+    if not lot_number or len(lot_number) > 20:
+        return "a GS1 lot number (AI 10) is 1 to 20 characters"
+    odd = sorted({c for c in lot_number if not _CHARSET82.fullmatch(c)})
+    if odd:
+        shown = ", ".join(repr(c) for c in odd[:5])
+        return (
+            f"a GS1 lot number (AI 10) uses the GS1 character set 82 (letters A–Z a–z, digits "
+            f"and !\"%&'()*+,-./:;<=>?_); {lot_number!r} holds {shown}"
+        )
+    return None
+
+
 _HRI_AI = re.compile(r"\((\d{2,4})\)")
 # biip never raises on a date field when told not to verify it; we verify them ourselves.
 _BIIP_CONFIG: Final = ParseConfig(gs1_element_strings_verify_date=False)

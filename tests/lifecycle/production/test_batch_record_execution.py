@@ -648,3 +648,24 @@ def test_equipment_without_calibration_is_used_on_its_qualification(batch: Any) 
         None,
         "2027-07-15",
     )
+
+
+def test_a_batch_record_for_a_lot_number_a_gs1_barcode_cannot_carry_is_refused(
+    batch: Any,
+) -> None:
+    """Issue 9 §4: the batch-record path applies the GS1 lot rule (AI 10, charset 82) that the
+    MES path applies, so every lot can be printed on its packs."""
+    before = state(batch.plant.db)
+    with unit_of_work(batch.plant.db, write=False) as s:
+        lots = s.scalar(select(func.count()).select_from(Lot))
+    opened = post(
+        batch.supervisor,
+        "/batch-records",
+        {"master_id": batch.plant.master_id, "lot_number": "PB26-€1\x0f"},
+    )
+    detail = refused(opened, 422, "invalid_input")["detail"]
+    assert "GS1 character set 82" in detail
+    assert "'€'" in detail
+    assert state(batch.plant.db) == before
+    with unit_of_work(batch.plant.db, write=False) as s:
+        assert s.scalar(select(func.count()).select_from(Lot)) == lots

@@ -142,6 +142,11 @@ def test_lims_results_are_taken_over_and_judged_as_their_delivery_commits_and_an
         ({"test_code": "DISSOLUTION"}, 422, "invalid_input", "test_code"),
         ({"value": None, "text_value": "conforms"}, 422, "invalid_input", "value"),
         ({"tested_at": "2026-03-01T08:00:00"}, 422, "invalid_input", "tested_at"),
+        # Issue 9 §4/§5: unit texts that crashed pint (AssertionError, ZeroDivisionError).
+        ({"unit": "mg/"}, 422, "unit_mismatch", "unit"),
+        ({"unit": "1/0"}, 422, "unit_mismatch", "unit"),
+        ({"unit": "a=b"}, 422, "unit_mismatch", "unit"),
+        ({"tested_at": "0001-01-01T00:00:00+14:00"}, 422, "invalid_input", "tested_at"),
     ],
 )
 def test_a_result_that_cant_be_judged_is_refused_and_nothing_is_written(  # type: ignore[no-untyped-def]
@@ -360,3 +365,38 @@ def test_an_oos_result_is_not_also_out_of_trend_nor_part_of_the_history(lab, db,
     after = result(qc, add_batch(db, people, "H008"), 8, 100.6).json()
     [finding] = after["trend_findings"]
     assert "of the previous 6 batches" in finding
+
+
+@pytest.mark.parametrize(
+    ("unit", "why"),
+    [
+        ("mg/", "an operator has nothing on one side"),
+        ("1/0", "its arithmetic fails"),
+        ("°C)", "a ')' closes nothing"),
+        ("a=b", "it holds '='"),
+    ],
+)
+def test_a_specification_in_a_unit_that_is_no_unit_expression_is_refused(
+    api, db, people, frozen_clock, unit: str, why: str
+) -> None:  # type: ignore[no-untyped-def]
+    """Issue 9 §4/§5: "mg/" answered 500 (an AssertionError inside pint); the QC specification
+    reads its unit through the same ``parse_unit`` as the LIMS and sensor ingest."""
+    seed_master_data(db, people)
+    qa = api("qa")
+    before = trail_counts(db)
+
+    response = qa.post(
+        "/api/v1/production/qc/specifications",
+        json={
+            "subject_kind": "product",
+            "item_code": PRODUCT,
+            "market": "EU",
+            "title": "Release specification",
+            "tests": [{**ASSAY, "unit": unit}],
+        },
+    )
+
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert why in response.json()["detail"]
+    assert trail_counts(db) == before

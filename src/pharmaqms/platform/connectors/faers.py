@@ -15,6 +15,7 @@ unknown field rather than silently dropped."""
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from typing import Any, Final
@@ -49,10 +50,41 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
+# The patient's measures openFDA sends as text (E2B D.2.2a age at onset, D.3 weight in kg): a
+# negative or non-numeric one is a finding for a person, never a value to store.
+PATIENT_MEASURES: Final = (("patientonsetage", 0.0, 200_000.0), ("patientweight", 0.0, 1_000.0))
+
+
+def _patient_measures(patient: dict[str, Any]) -> list[Problem]:
+    problems = []
+    for name, low, high in PATIENT_MEASURES:
+        value = patient.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        where = f"patient.{name}"
+        try:
+            number = float(str(value).strip()) if not isinstance(value, bool) else math.nan
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number):
+            problems.append(
+                Problem("patient", "not_a_number", f"{where}: {value!r} is not a number")
+            )
+        elif not low <= number <= high:
+            problems.append(
+                Problem(
+                    "patient",
+                    "below_range" if number < low else "above_range",
+                    f"{where}: {value!r} is outside {low:g} to {high:g}",
+                )
+            )
+    return problems
+
+
 def _patient_problems(patient: Any) -> list[Problem]:
     if not isinstance(patient, dict):
         return [Problem("patient", "bad_structure", "patient is not an object")]
-    problems: list[Problem] = []
+    problems: list[Problem] = [*_patient_measures(patient)]
     reactions, drugs = patient.get("reaction"), patient.get("drug")
     if not isinstance(reactions, list) or not reactions:
         problems.append(Problem("patient", "missing", "patient.reaction: no reaction reported"))

@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from typing import Final
 
 from pharmaqms.platform.governance.rules import Correction, Problem
-from pharmaqms.platform.governance.units import UnitProblem, canonical_unit, convert, registry
+from pharmaqms.platform.governance.units import (
+    UNREADABLE_UNIT,
+    UnitProblem,
+    canonical_unit,
+    convert,
+    parse_unit,
+    registry,
+)
 
 # (pint dimensionality, the unit stored) for quantities compared across systems and batches.
 UNIT_BY_KIND: Final[tuple[tuple[str, str], ...]] = (
@@ -34,18 +41,18 @@ class Measure:
     correction: Correction | None = None
 
 
-def _known(unit: str) -> bool:
+def _unreadable(unit: str) -> UnitProblem | None:
     try:
-        convert(0.0, unit, unit)
-    except UnitProblem:
-        return False
-    return True
+        parse_unit(unit)
+    except UnitProblem as problem:
+        return problem
+    return None
 
 
 def stored_unit(unit: str) -> str:
     """The unit a value in ``unit`` is stored in, by the kind of quantity it measures."""
     ureg = registry()
-    dimensionality = ureg.Unit(canonical_unit(unit)).dimensionality
+    dimensionality = parse_unit(unit).dimensionality
     for kind, target in UNIT_BY_KIND:
         if dimensionality == ureg.get_dimensionality(kind):
             return target
@@ -66,13 +73,17 @@ def normalise(
                 "unit", "bad_unit", f"{field}: {given!r} given where {declared!r} is declared"
             )
         return Measure(value, given)
-    if not _known(given):
+    unreadable = _unreadable(given)
+    if unreadable is not None:
+        if unreadable.code in UNREADABLE_UNIT:
+            return Problem("unit", unreadable.code, f"{field}: {unreadable}")
         return Problem("unit", "bad_unit", f"{field}: unknown unit {given!r}")
-    target = declared or stored_unit(given)
     try:
+        target = declared or stored_unit(given)
         converted = convert(value, given, target)
     except UnitProblem as err:
-        return Problem("unit", "bad_unit", f"{field}: {err}")
+        code = err.code if err.code in UNREADABLE_UNIT else "bad_unit"
+        return Problem("unit", code, f"{field}: {err}")
     if canonical_unit(given) == canonical_unit(target) or converted == value:
         return Measure(value, target)
     rounded = round(converted, 6)

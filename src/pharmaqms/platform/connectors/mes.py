@@ -42,12 +42,10 @@ from pharmaqms.platform.connectors.tabular import (
     sniff_format,
 )
 from pharmaqms.platform.governance.rules import Checked, EntitySpec, FieldSpec, Problem
+from pharmaqms.platform.gs1 import GS1_LOT
 from pharmaqms.platform.ingest.connector import SourceRow, StoreContext, Stored
 from pharmaqms.platform.ingest.service import register_connector
 
-# What a GS1 barcode can carry as a lot (AI 10: up to 20 characters of GS1 charset 82), so
-# that every batch we register can be printed on its packs.
-GS1_LOT: Final = r"[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]{1,20}"
 ISA88 = 80
 
 

@@ -14,6 +14,7 @@ from pharmaqms.kernel.sealing import seal_rows
 from pharmaqms.platform.connectors.measures import Measure, normalise
 from pharmaqms.platform.governance.rules import Checked, Problem
 from pharmaqms.platform.ingest.connector import StoreContext, Stored
+from pharmaqms.platform.ingest.guard import ROW_CACHES, ROW_JOURNALS
 from pharmaqms.platform.ingest.models import ImportRun
 from pharmaqms.platform.masterdata import service as masterdata
 from pharmaqms.platform.masterdata.models import (
@@ -23,7 +24,7 @@ from pharmaqms.platform.masterdata.models import (
     MaterialConsumption,
     Product,
 )
-from pharmaqms.platform.timeseries.arrivals import reading_stored
+from pharmaqms.platform.timeseries.arrivals import ARRIVED, reading_stored
 from pharmaqms.platform.timeseries.models import ProcessReading
 from pharmaqms.platform.traceability.adverse_event_lots import link_reports_to_lot
 
@@ -49,6 +50,10 @@ _READING_AT = select(ProcessReading.id, ProcessReading.value, ProcessReading.uni
 _READINGS: Table = ProcessReading.__table__  # type: ignore[assignment]
 _INSERT_READING = insert(_READINGS).returning(_READINGS.c.id)
 _CACHE = "pharmaqms.mes.finished_lots"
+# A lot registered by a row that is then rolled back must not stay in the cache.
+ROW_CACHES.add(_CACHE)
+# Readings of a rolled-back row must not reach the after-commit listeners.
+ROW_JOURNALS.add(ARRIVED)
 
 
 def finished_lot(ctx: StoreContext, lot_number: str, item_code: str | None) -> Lot | Stored:

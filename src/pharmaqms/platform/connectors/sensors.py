@@ -34,12 +34,14 @@ from pharmaqms.platform.connectors.tabular import (
 )
 from pharmaqms.platform.governance.rules import Checked, EntitySpec, FieldSpec, Problem
 from pharmaqms.platform.ingest.connector import SourceRow, StoreContext, Stored
+from pharmaqms.platform.ingest.guard import ROW_JOURNALS
 from pharmaqms.platform.ingest.service import register_connector
 from pharmaqms.platform.masterdata.models import Location
 from pharmaqms.platform.mqtt.messages import decode_batch
 from pharmaqms.platform.sensors.limits import StorageLimits, location_limits, shipment_limits
 from pharmaqms.platform.sensors.models import ExcursionCandidate
 from pharmaqms.platform.sensors.prepared import PreparedInsert
+from pharmaqms.platform.sensors.sequence import NUMBERED as sequence_journal
 from pharmaqms.platform.sensors.sequence import reading_numbered
 from pharmaqms.platform.sensors.service import calibration_valid
 from pharmaqms.platform.timeseries.models import Sensor, SensorReading
@@ -316,4 +318,6 @@ def _existing(
     )
 
 
+# The numbered readings a rolled-back row had noted are cut off again (ingest's guard).
+ROW_JOURNALS.add(sequence_journal)
 SENSORS = register_connector(SensorsConnector())

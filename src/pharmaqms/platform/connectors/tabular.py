@@ -26,7 +26,22 @@ def sniff_format(content: bytes, declared: str | None) -> str:
     if declared in ("csv", "json"):
         return declared
     head = content.lstrip()[:1]
-    return "json" if head in (b"{", b"[") else "csv"
+    if head in (b"{", b"["):
+        return "json"
+    _refuse_json_scalar(content)
+    return "csv"
+
+
+def _refuse_json_scalar(content: bytes) -> None:
+    """A document that is one JSON value but no object or list (``"abc"``, ``42``, ``null``)
+    would read as a CSV header without rows — a "completed" delivery of nothing. It is refused:
+    it is not records at all. (A real CSV is not valid JSON, and fails on its first cell.)"""
+    try:
+        value = json.loads(content.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return
+    kind = "null" if value is None else type(value).__name__
+    raise DocumentRefused(f"the document is a single JSON {kind}, not a list of records")
 
 
 def _lines(reader: Any) -> Iterator[list[str]]:

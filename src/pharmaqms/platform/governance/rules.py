@@ -8,12 +8,19 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pharmaqms.kernel.numbers import ambiguous_comma
-from pharmaqms.platform.governance.units import UnitProblem, canonical_unit, convert, same_unit
+from pharmaqms.platform.governance.times import TimeProblem, to_utc
+from pharmaqms.platform.governance.units import (
+    UNREADABLE_UNIT,
+    UnitProblem,
+    canonical_unit,
+    convert,
+    same_unit,
+)
 
 Kind = Literal["str", "float", "int", "datetime", "date", "gtin", "bool"]
 
@@ -158,7 +165,11 @@ def _clock_change_problem(
     UTC; a repeated one has a different offset with fold=1 than with fold=0."""
     earlier, later = local.replace(tzinfo=zone, fold=0), local.replace(tzinfo=zone, fold=1)
     shown = local.isoformat(sep=" ")
-    if earlier.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != local:
+    try:
+        round_trip = to_utc(earlier, name=name).astimezone(zone).replace(tzinfo=None)
+    except (TimeProblem, OverflowError) as err:
+        return Problem(name, "timestamp_out_of_range", str(err))
+    if round_trip != local:
         return Problem(
             name,
             "nonexistent_local_time",
@@ -227,8 +238,12 @@ def _datetime(spec: FieldSpec, value: Any, ctx: Context, out: Checked) -> dateti
             )
         )
         parsed = localised
+    try:
+        utc = to_utc(parsed, name=spec.name)
+    except TimeProblem as err:
+        out.problems.append(Problem(spec.name, err.code, str(err)))
+        return None
     out.values[f"{spec.name}_offset"] = _offset_text(parsed.utcoffset())
-    utc = parsed.astimezone(UTC)
     if spec.not_future and utc > ctx.now + CLOCK_SKEW:
         out.problems.append(
             Problem(
@@ -294,9 +309,8 @@ def _convert_unit(
     try:
         converted = convert(number, given_text, spec.unit)
     except UnitProblem as err:
-        out.problems.append(
-            Problem(spec.unit_field or spec.name, "bad_unit", f"{spec.name}: {err}")
-        )
+        code = err.code if err.code in UNREADABLE_UNIT else "bad_unit"
+        out.problems.append(Problem(spec.unit_field or spec.name, code, f"{spec.name}: {err}"))
         return None
     if not same_unit(given_text, spec.unit):
         rounded = round(converted, 6)

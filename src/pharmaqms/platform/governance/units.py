@@ -5,6 +5,7 @@ are offset units (a value must be converted as a Quantity, never multiplied)."""
 
 from __future__ import annotations
 
+import math
 import re
 from functools import lru_cache
 from typing import Final
@@ -51,7 +52,68 @@ ALIASES = {
 
 
 class UnitProblem(ValueError):
-    pass
+    """A unit text that is not a unit, with the reason code governance quarantines it under."""
+
+    def __init__(self, message: str, code: str = "unknown_unit") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# A unit text is a plain unit expression: names, numbers, spaces and the operators * / ^ ( ).
+# pint evaluates what it is given as a small program — "a=b" becomes barn·year, "1/0" divides
+# by zero, "(" or "mg/" break its tokenizer — so the form is checked before pint sees it.
+_UNIT_TEXT = re.compile(r"[^\W_]|[\d\s_.*/^()%°µ·'+-]")
+_DANGLING = re.compile(r"(^|[(*/^·])\s*($|[)*/^·])|[*/^·]\s*$")
+MAX_UNIT_TEXT = 100
+# The codes of a unit text that is not a unit at all (as opposed to an unknown or mismatched
+# one, which the connectors report as ``bad_unit`` / ``unknown_unit``).
+UNREADABLE_UNIT: Final = frozenset({"unit_syntax", "unit_arithmetic"})
+
+
+def _expression_problem(text: str) -> str | None:
+    """Why ``text`` is not a plain unit expression (None when its form is fine)."""
+    if len(text) > MAX_UNIT_TEXT:
+        return f"longer than {MAX_UNIT_TEXT} characters"
+    odd = sorted({c for c in text if not _UNIT_TEXT.fullmatch(c)})
+    if odd:
+        return "it holds " + ", ".join(repr(c) for c in odd) + ", which no unit has"
+    depth = 0
+    for c in text:
+        depth += {"(": 1, ")": -1}.get(c, 0)
+        if depth < 0:
+            return "a ')' closes nothing"
+    if depth:
+        return "a '(' is never closed"
+    if _DANGLING.search(text.replace("**", "^")):
+        return "an operator has nothing on one side"
+    return None
+
+
+@lru_cache(maxsize=1024)
+def parse_unit(spelling: str) -> pint.Unit:
+    """The pint unit a text names (lab and sensor spellings first), or ``UnitProblem`` with a
+    specific code: ``unit_syntax`` (not a plain unit expression), ``unit_arithmetic`` (1/0, an
+    overflow), ``unknown_unit`` (a name pint does not know). Every unit text that comes from
+    outside — LIMS, sensors, MES, QC specifications — goes through here."""
+    text = canonical_unit(spelling)
+    if not text:
+        raise UnitProblem("no unit given", "unknown_unit")
+    why = _expression_problem(text)
+    if why is not None:
+        raise UnitProblem(f"{spelling!r} is not a unit expression: {why}", "unit_syntax")
+    try:
+        return registry().Unit(text.replace("·", "*"))
+    except pint.UndefinedUnitError:
+        raise UnitProblem(f"unknown unit {spelling!r}", "unknown_unit") from None
+    except ArithmeticError:
+        raise UnitProblem(
+            f"{spelling!r} is not a unit: its arithmetic fails (a division by zero, an overflow)",
+            "unit_arithmetic",
+        ) from None
+    except Exception:
+        raise UnitProblem(
+            f"{spelling!r} is not a unit expression pint can read", "unit_syntax"
+        ) from None
 
 
 @lru_cache(maxsize=1)
@@ -64,19 +126,8 @@ def canonical_unit(spelling: str) -> str:
     return ALIASES.get(text.lower(), text)
 
 
-@lru_cache(maxsize=512)
 def _unit(spelling: str) -> pint.Unit:
-    ureg = registry()
-    try:
-        return ureg.Unit(canonical_unit(spelling))
-    except (
-        pint.UndefinedUnitError,
-        pint.errors.DefinitionSyntaxError,
-        ValueError,
-        TypeError,
-        AttributeError,
-    ):
-        raise UnitProblem(f"unknown unit {spelling!r}") from None
+    return parse_unit(spelling)
 
 
 def convert(value: float, from_unit: str, to_unit: str) -> float:
@@ -85,11 +136,22 @@ def convert(value: float, from_unit: str, to_unit: str) -> float:
     if source == target:
         return value
     try:
-        return float(registry().Quantity(value, source).to(target).magnitude)
+        converted = float(registry().Quantity(value, source).to(target).magnitude)
     except pint.DimensionalityError:
         raise UnitProblem(
-            f"{from_unit!r} can't be converted to {to_unit!r}: a different kind of quantity"
+            f"{from_unit!r} can't be converted to {to_unit!r}: a different kind of quantity",
+            "unit_mismatch",
         ) from None
+    except ArithmeticError:
+        raise UnitProblem(
+            f"{value} {from_unit} can't be converted to {to_unit!r}: out of range",
+            "unit_arithmetic",
+        ) from None
+    if not math.isfinite(converted):
+        raise UnitProblem(
+            f"{value} {from_unit} in {to_unit!r} is not a finite number", "unit_arithmetic"
+        )
+    return converted
 
 
 def same_unit(a: str, b: str) -> bool:
@@ -182,16 +244,11 @@ def result_unit_problem(spelling: str) -> tuple[str, str] | None:
         lambda m: "1" if m.group().lower() in LAB_COUNTS else m.group(), measurable
     )
     try:
-        parsed = registry().parse_units(measurable)
-    except (
-        pint.UndefinedUnitError,
-        pint.errors.DefinitionSyntaxError,
-        ValueError,
-        TypeError,
-        AttributeError,
-        AssertionError,
-    ):
-        return "unknown_unit", f"{text!r} is not a unit of measurement"
+        parsed = parse_unit(measurable)
+    except UnitProblem as problem:
+        if problem.code == "unknown_unit":
+            return "unknown_unit", f"{text!r} is not a unit of measurement"
+        return problem.code, f"{text!r} is not a unit of measurement ({problem})"
     customary = sorted(name for name in parsed._units if name in _non_metric())
     if customary:
         return (

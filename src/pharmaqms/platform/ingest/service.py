@@ -10,20 +10,36 @@ from __future__ import annotations
 import hashlib
 import statistics
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import audit, clock
 from pharmaqms.kernel.canonical import plain
-from pharmaqms.kernel.errors import Conflict, DocumentRefused, InvalidInput, NotFound
+from pharmaqms.kernel.errors import (
+    Conflict,
+    DocumentRefused,
+    InvalidInput,
+    NotFound,
+    QMSError,
+)
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.settings import get_settings
 from pharmaqms.platform.governance.rules import Checked, Context, Problem, check
-from pharmaqms.platform.ingest.connector import Connector, SourceRow, StoreContext
+from pharmaqms.platform.ingest.connector import Connector, SourceRow, StoreContext, Stored
 from pharmaqms.platform.ingest.deliveries import delivery_completed
+from pharmaqms.platform.ingest.guard import (
+    STORAGE_REFUSED,
+    UNREADABLE_ROW,
+    describe,
+    guarded,
+    nul_problems,
+    transient,
+)
 from pharmaqms.platform.ingest.models import (
     DataSource,
     ImportRun,
@@ -34,6 +50,8 @@ from pharmaqms.platform.ingest.models import (
 )
 
 CONNECTORS: dict[str, Connector] = {}
+# Rows stored per savepoint on the way through a delivery (see ``_apply``).
+CHUNK_ROWS = 100
 Progress = Callable[[int], None]
 
 
@@ -102,10 +120,14 @@ def _quarantine(
     copy — still open, fixed and replayed, or discarded: the decision taken on it stands, and
     a file re-sent after the fix must not put the fixed row back in the queue."""
     raw = plain(row.values)
+    # The entity and position are the connector's words, but may carry the sender's (an MES
+    # record_type): plain text columns, where PostgreSQL refuses U+0000.
+    entity = row.entity.replace("\x00", "\\0")[:40]
+    position = row.position.replace("\x00", "\\0")[:100]
     already = session.scalars(
         select(QuarantinedRow.id).where(
             QuarantinedRow.source_id == source.id,
-            QuarantinedRow.entity == row.entity,
+            QuarantinedRow.entity == entity,
             QuarantinedRow.raw == raw,
         )
     ).first()
@@ -114,8 +136,8 @@ def _quarantine(
     item = QuarantinedRow(
         run_id=run.id,
         source_id=source.id,
-        entity=row.entity,
-        position=row.position,
+        entity=entity,
+        position=position,
         raw=raw,
         reasons=[p.as_dict() for p in problems],
         status=QuarantineStatus.OPEN,
@@ -123,6 +145,29 @@ def _quarantine(
     )
     session.add(item)
     return item
+
+
+def _store(
+    connector: Connector, ctx: StoreContext, run: ImportRun, row: SourceRow, checked: Checked
+) -> Stored:
+    """One accepted row written, with the lineage of its corrections (in the row's savepoint:
+    a row refused by the database leaves no lineage behind)."""
+    stored = connector.store(ctx, row.entity, checked)
+    if stored.problems or stored.duplicate:
+        return stored
+    for c in checked.corrections:
+        ctx.session.add(
+            Lineage(
+                run_id=run.id,
+                entity=row.entity,
+                entity_id=stored.entity_id or 0,
+                field=c.field,
+                original=c.original,
+                corrected=c.corrected,
+                rule=c.rule,
+            )
+        )
+    return stored
 
 
 def _apply(
@@ -150,69 +195,100 @@ def _apply(
             quarantined.append(item)
             tally.quarantined += 1
 
-    for index, row in enumerate(rows, 1):
+    def take(row: SourceRow, alone: bool) -> None:
+        nul = nul_problems(row.values)
+        if nul:
+            keep(row, nul)
+            return
         spec = connector.specs.get(row.entity)
         if spec is None:
-            checked = Checked()
-            checked.problems.append(
-                Problem("entity", "unknown_entity", f"this source does not deliver {row.entity!r}")
-            )
-        else:
-            checked = check(spec, row.values, ctx)
-            # Completeness is about what the entity requires: an optional field (the place a
-            # topic names, a humidity a logger doesn't measure) left out is not a gap.
-            required = [f.name for f in spec.fields if f.required]
-            tally.expected += len(required)
-            tally.present += sum(1 for name in required if checked.values.get(name) is not None)
-        if checked.ok and spec is not None:
-            key = (row.entity, checked.key(spec))
-            if key in seen:
-                first_position, first_values = seen[key]
-                if first_values == checked.values:
-                    tally.duplicate += 1
-                else:
-                    # Same identity, different values: the later row is quarantined so that
-                    # the conflict is seen and decided by a person, not merged silently.
-                    keep(
-                        row,
-                        [
-                            Problem(
-                                ",".join(spec.natural_key),
-                                "conflicting_row",
-                                f"{first_position} of this delivery has the same "
-                                f"{', '.join(spec.natural_key)} with different values",
-                            )
-                        ],
+            keep(
+                row,
+                [
+                    Problem(
+                        "entity", "unknown_entity", f"this source does not deliver {row.entity!r}"
                     )
-                continue
-            seen[key] = (row.position, checked.values)
-            stored = connector.store(store_ctx, row.entity, checked)
-            if stored.problems:
-                keep(row, stored.problems)
-            elif stored.duplicate:
+                ],
+            )
+            return
+        checked = check(spec, row.values, ctx)
+        # Completeness is about what the entity requires: an optional field (the place a
+        # topic names, a humidity a logger doesn't measure) left out is not a gap.
+        required = [f.name for f in spec.fields if f.required]
+        tally.expected += len(required)
+        tally.present += sum(1 for name in required if checked.values.get(name) is not None)
+        if not checked.ok:
+            keep(row, checked.problems)
+            return
+        key = (row.entity, checked.key(spec))
+        if key in seen:
+            first_position, first_values = seen[key]
+            if first_values == checked.values:
                 tally.duplicate += 1
             else:
-                tally.accepted += 1
-                if checked.corrections:
-                    tally.corrected += 1
-                    for c in checked.corrections:
-                        session.add(
-                            Lineage(
-                                run_id=run.id,
-                                entity=row.entity,
-                                entity_id=stored.entity_id or 0,
-                                field=c.field,
-                                original=c.original,
-                                corrected=c.corrected,
-                                rule=c.rule,
-                            )
+                # Same identity, different values: the later row is quarantined so that
+                # the conflict is seen and decided by a person, not merged silently.
+                keep(
+                    row,
+                    [
+                        Problem(
+                            ",".join(spec.natural_key),
+                            "conflicting_row",
+                            f"{first_position} of this delivery has the same "
+                            f"{', '.join(spec.natural_key)} with different values",
                         )
-                if stored.measured_at is not None:
-                    delays.append((run.received_at - stored.measured_at).total_seconds())
+                    ],
+                )
+            return
+        if alone:
+            stored = guarded(session, lambda: _store(connector, store_ctx, run, row, checked))
         else:
-            keep(row, checked.problems)
-        if progress and index % 100 == 0:
-            progress(100)
+            stored = _store(connector, store_ctx, run, row, checked)
+        seen[key] = (row.position, checked.values)
+        if stored.problems:
+            keep(row, stored.problems)
+        elif stored.duplicate:
+            tally.duplicate += 1
+        else:
+            tally.accepted += 1
+            if checked.corrections:
+                tally.corrected += 1
+            if stored.measured_at is not None:
+                delays.append((run.received_at - stored.measured_at).total_seconds())
+
+    def take_alone(row: SourceRow) -> None:
+        try:
+            take(row, alone=True)
+        except Exception as err:
+            if transient(err):
+                raise  # the database, not the row: the whole delivery is retried
+            code = STORAGE_REFUSED if isinstance(err, sa_exc.DBAPIError) else UNREADABLE_ROW
+            what = "the database refused it" if code == STORAGE_REFUSED else "it can't be read"
+            keep(row, [Problem("row", code, f"{what} ({describe(err)})")])
+
+    def take_all(chunk: list[SourceRow]) -> None:
+        for row in chunk:
+            take(row, alone=False)
+
+    # A savepoint per row costs a few times the row's own insert; so rows go in chunks, each
+    # in one savepoint, and only a chunk in which some row fails is rolled back and taken
+    # again row by row, each row in its own savepoint (then the failing one is quarantined).
+    for start in range(0, len(rows), CHUNK_ROWS):
+        chunk = rows[start : start + CHUNK_ROWS]
+        counted, held, timed, keys = replace(tally), len(quarantined), len(delays), set(seen)
+        try:
+            guarded(session, partial(take_all, chunk))
+        except Exception as err:
+            if transient(err):
+                raise
+            vars(tally).update(vars(counted))
+            del quarantined[held:], delays[timed:]
+            for key in set(seen) - keys:
+                del seen[key]
+            for row in chunk:
+                take_alone(row)
+        if progress:
+            progress(len(chunk))
     return quarantined
 
 
@@ -243,7 +319,8 @@ def _open_run(
         source_id=source.id,
         kind=kind,
         entity=",".join(sorted(connector.specs)),
-        filename=filename[:300],
+        # PostgreSQL can't store U+0000 in text; an uploaded file's name may hold one.
+        filename=filename.replace("\x00", "\ufffd")[:300],
         content_sha256=hashlib.sha256(content).hexdigest(),
         size_bytes=len(content),
         channel=str(actor.channel),
@@ -306,6 +383,10 @@ def ingest(
         rows = list(connector.rows(content, source.mapping))
     except DocumentRefused as refusal:
         return _refuse(session, run, actor=actor, reason=refusal.detail)
+    except Exception as err:
+        return _refuse(
+            session, run, actor=actor, reason=f"the document can't be read ({describe(err)})"
+        )
     tally = _Tally()
     delays: list[float] = []
     # Quarantined rows are audited records: attributed to the delivering actor.
@@ -348,6 +429,9 @@ def replay(
     spec = connector.specs.get(item.entity)
     if spec is None:
         raise InvalidInput(f"{source.kind} sources do not deliver {item.entity!r}")
+    nul = nul_problems(corrected)
+    if nul:
+        raise InvalidInput(nul[0].message, field=nul[0].field)
     checked = check(
         spec, corrected, Context(now=clock.now(), source_timezone=source.mapping.get("timezone"))
     )
@@ -370,11 +454,21 @@ def replay(
     )
     with audit.changes(session, actor=actor, reason=reason):
         session.add(run)
-        stored = connector.store(
-            StoreContext(session, run.id, source.id, now, source.mapping, actor),
-            item.entity,
-            checked,
-        )
+        try:
+            stored = connector.store(
+                StoreContext(session, run.id, source.id, now, source.mapping, actor),
+                item.entity,
+                checked,
+            )
+        except QMSError:
+            raise
+        except Exception as err:
+            if transient(err):
+                raise
+            # The caller's unit of work rolls everything back: the row stays quarantined.
+            raise InvalidInput(
+                f"the corrected row can't be stored ({describe(err)})", field="values"
+            ) from None
         if stored.problems:
             raise InvalidInput(
                 "the corrected row is still refused: "

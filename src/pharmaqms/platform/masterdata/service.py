@@ -14,6 +14,7 @@ from pharmaqms.kernel.errors import Conflict, InvalidInput, NotFound
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.platform.governance.rules import gtin_check_digit_ok
 from pharmaqms.platform.governance.units import same_unit
+from pharmaqms.platform.gs1 import lot_number_problem
 from pharmaqms.platform.masterdata import holds
 from pharmaqms.platform.masterdata.models import (
     Location,
@@ -186,8 +187,9 @@ def add_lot(
         expires_on=expires_on,
         status=status,
     )
-    if not lot.lot_number or len(lot.lot_number) > 20:
-        raise InvalidInput("a GS1 lot number (AI 10) is 1 to 20 characters", field="lot_number")
+    wrong = lot_number_problem(lot.lot_number)
+    if wrong is not None:
+        raise InvalidInput(wrong, field="lot_number")
     if lot_kind == LotKind.FINISHED:
         product = session.scalars(select(Product).where(Product.code == item_code)).first()
         if product is None:

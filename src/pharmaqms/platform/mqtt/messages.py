@@ -72,7 +72,9 @@ def decode_batch(content: bytes) -> Iterator[tuple[str, dict[str, Any]]]:
         text = content.decode("utf-8")
     except UnicodeDecodeError:
         raise DocumentRefused("an MQTT batch must be UTF-8 JSON Lines") from None
-    for number, line in enumerate(text.splitlines(), 1):
+    # Split on "\n" only: the envelope escapes it inside strings, while splitlines() would also
+    # cut at U+2028 or U+0085, which a payload may hold as they are.
+    for number, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
         try:

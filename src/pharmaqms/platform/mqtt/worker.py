@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import queue
-import sqlite3
 import ssl
 import threading
 import time
@@ -23,18 +22,17 @@ from datetime import timedelta
 from typing import Any
 
 import paho.mqtt.client as mqtt
-import psycopg
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
-from sqlalchemy import exc as sa_exc
 
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.errors import DocumentRefused, QMSError
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.platform.ingest.deliveries import stream_idle
+from pharmaqms.platform.ingest.guard import transient
 from pharmaqms.platform.mqtt.batch import BatchOutcome, confirm_gaps, store_batch
 from pharmaqms.platform.mqtt.messages import Message
 from pharmaqms.platform.mqtt.settings import Broker, MqttSettings
@@ -46,23 +44,6 @@ log = logging.getLogger("pharmaqms.mqtt")
 MAX_ATTEMPTS = 6
 # How often an idle worker looks for sequence gaps whose grace has run out.
 GAP_CHECK_SECONDS = 5.0
-
-
-def transient(err: Exception) -> bool:
-    """Database trouble that a retry can cure (locked, restarting, connection lost), as
-    opposed to something in the messages that fails the same way every time."""
-    transient_errors: tuple[type[Exception], ...] = (
-        sa_exc.OperationalError,
-        sa_exc.InterfaceError,
-        sa_exc.DisconnectionError,
-        sa_exc.TimeoutError,
-        # Raised unwrapped by the prepared insert, which talks to the driver directly.
-        sqlite3.OperationalError,
-        sqlite3.InterfaceError,
-        psycopg.OperationalError,
-        psycopg.InterfaceError,
-    )
-    return isinstance(err, transient_errors)
 
 
 class BrokerUnavailable(QMSError):

@@ -158,6 +158,8 @@ def _fill(session: Session, gap: SensorSequenceGap, seq: int) -> None:
 
 
 _NUMBERED = "pharmaqms.sensors.numbered"
+# The session.info key of the numbered readings noted per run (a journal ingest cuts back).
+NUMBERED = _NUMBERED
 
 
 def reading_numbered(

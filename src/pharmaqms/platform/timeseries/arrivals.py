@@ -45,6 +45,8 @@ ReadingListener = Callable[[Sequence[ArrivedReading]], object]
 
 _LISTENERS: list[ReadingListener] = []
 _PENDING = "pharmaqms.arrived_readings"
+# The session.info key of the readings waiting for their listeners (a journal ingest cuts back).
+ARRIVED = _PENDING
 
 
 def add_reading_listener(listener: ReadingListener) -> None:
@@ -82,6 +84,8 @@ def reading_stored(session: Session, reading: ProcessReading) -> None:
 def _deliver(session: Session, readings: list[ArrivedReading]) -> None:
     session.info.pop(_PENDING, None)
     delivered = tuple(readings)
+    if not delivered:
+        return  # every reading noted went with a rolled-back savepoint (ingest's guard)
     for listener in list(_LISTENERS):
         try:
             listener(delivered)

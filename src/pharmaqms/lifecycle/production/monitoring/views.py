@@ -47,6 +47,7 @@ from pharmaqms.lifecycle.production.monitoring.workflow import (
     PARAMETER_WORKFLOW,
 )
 from pharmaqms.lifecycle.production.spc import ChartKind, RuleSet, rules_of
+from pharmaqms.platform.governance.times import TimeProblem, to_utc
 from pharmaqms.platform.masterdata.models import Lot, LotKind
 from pharmaqms.quality.deviations.models import Deviation
 
@@ -77,7 +78,12 @@ def _utc(value: str, field: str) -> datetime | None:
         moment = datetime.fromisoformat(value.strip())
     except ValueError:
         raise InvalidInput(f"{value!r} is not a date and time", field=field) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return to_utc(moment, name=field)
+    except TimeProblem as problem:
+        raise InvalidInput(str(problem), field=field) from None
 
 
 def _number(value: str, field: str) -> float | None:

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from pharmaqms.lifecycle.production.qc.models import CriterionKind, ResultOutcome, TrendRule
-from pharmaqms.platform.governance.units import UnitProblem, convert
+from pharmaqms.platform.governance.units import UnitProblem, convert, parse_unit
 
 MIN_HISTORY = 6
 MAX_WINDOW = 100
@@ -79,9 +79,9 @@ def criterion_problems(c: Criterion) -> list[str]:
             problems.append(f"{name}: decimals must be 0 to 6")
         if c.unit:
             try:
-                convert(1.0, c.unit, c.unit)
-            except UnitProblem:
-                problems.append(f"{name}: unknown unit {c.unit!r}")
+                parse_unit(c.unit)
+            except UnitProblem as problem:
+                problems.append(f"{name}: {problem}")
     elif c.kind == CriterionKind.LIST:
         if not [v for v in c.allowed_values if v.strip()]:
             problems.append(f"{name}: a list criterion needs at least one allowed answer")

@@ -34,6 +34,7 @@ from pharmaqms.lifecycle.production.qc.models import (
 )
 from pharmaqms.lifecycle.production.qc.specifications import approved_specifications
 from pharmaqms.lifecycle.production.qc.workflow import criterion_of
+from pharmaqms.platform.governance.times import TimeProblem, to_utc
 from pharmaqms.platform.governance.units import UnitProblem, convert
 from pharmaqms.platform.masterdata.models import Lot
 from pharmaqms.platform.timeseries.models import TestResult
@@ -135,6 +136,11 @@ def check_entry(
         raise InvalidInput(
             "tested_at needs a time zone (e.g. 2026-03-02T08:30:00Z)", field="tested_at"
         )
+    try:
+        # Stored in UTC: an instant that has no UTC year can't be (0001-01-01T00:00+14:00).
+        to_utc(tested_at, name="tested_at")
+    except TimeProblem as problem:
+        raise InvalidInput(str(problem), field="tested_at") from None
     if tested_at > clock.now() + CLOCK_TOLERANCE:
         raise ResultInFuture(
             f"the test time {tested_at:%Y-%m-%d %H:%M} UTC is in the future: check the clock "

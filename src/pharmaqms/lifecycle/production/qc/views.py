@@ -40,6 +40,7 @@ from pharmaqms.lifecycle.production.qc.workflow import (
     OOS_WORKFLOW,
     SPECIFICATION_WORKFLOW,
 )
+from pharmaqms.platform.governance.times import TimeProblem, to_utc
 from pharmaqms.platform.masterdata.models import Lot
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
@@ -65,7 +66,12 @@ def _utc(value: str, field: str) -> datetime:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
         raise InvalidInput(f"{value!r} is not a date and time", field=field) from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    try:
+        return to_utc(parsed, name=field)
+    except TimeProblem as problem:
+        raise InvalidInput(str(problem), field=field) from None
 
 
 def _number(value: str, field: str) -> float | None:

@@ -36,6 +36,7 @@ from pharmaqms.platform.connectors.epcis.model import (
     TransactionEvent,
     TransformationEvent,
 )
+from pharmaqms.platform.governance.times import to_utc
 from pharmaqms.platform.gs1 import GS1Error, parse_identifier
 
 _TIMESTAMP = re.compile(
@@ -70,7 +71,8 @@ def parse_timestamp(text: str) -> datetime:
     moment = datetime(
         int(year), int(month), int(day), int(hour), int(minute), int(second), micro, tzinfo=tz
     )
-    return moment.astimezone(UTC)
+    # A TimeProblem is a ValueError: the event is rejected with the reason, not the document.
+    return to_utc(moment)
 
 
 class _Reader:
