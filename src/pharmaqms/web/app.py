@@ -11,7 +11,7 @@ from starlette.types import ASGIApp
 
 import pharmaqms.schema  # noqa: F401 - every module's tables, record types and permissions
 from pharmaqms.kernel.db import Database, get_database, set_database
-from pharmaqms.kernel.http import problems
+from pharmaqms.kernel.http import openapi, problems
 from pharmaqms.kernel.http.boundary import refuse_nul_characters
 from pharmaqms.kernel.http.security import SecurityHeaders
 from pharmaqms.kernel.keys import keyring_for
@@ -86,6 +86,10 @@ def create_app(database: Database | None = None) -> FastAPI:
         dependencies=[Depends(refuse_nul_characters), Depends(access.authorise)],
     )
     problems.install(app)
+    openapi.install(
+        app,
+        is_public=lambda method, path: isinstance(access.access_of(method, path), access.Public),
+    )
     for router in API_ROUTERS:
         app.include_router(router)
     from pharmaqms.web.views import ROUTERS as VIEW_ROUTERS

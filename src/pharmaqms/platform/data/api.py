@@ -32,6 +32,8 @@ from starlette.datastructures import UploadFile
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.errors import DocumentRefused, InvalidInput, QMSError
 from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.http.downloads import content_disposition
+from pharmaqms.kernel.http.params import Offset, RecordId
 from pharmaqms.kernel.http.problems import problem_response
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.settings import get_settings
@@ -90,7 +92,7 @@ def _export_response(
     return FileResponse(
         path,
         media_type=MEDIA_TYPES[fmt],
-        filename=f"{entity.name}-{stamp}.{fmt.value}",
+        headers={"content-disposition": content_disposition(f"{entity.name}-{stamp}.{fmt.value}")},
         background=BackgroundTask(path.unlink, missing_ok=True),
     )
 
@@ -100,7 +102,7 @@ def _listing(entity: Entity) -> Callable[..., Response]:
         request: Request,
         actor: ActorDep,
         limit: int = Query(50, ge=1, le=1000),
-        offset: int = Query(0, ge=0),
+        offset: Offset = 0,
         order: str | None = Query(None, max_length=80),
         format: str | None = Query(None, pattern="^(json|csv|parquet)$"),
     ) -> Response:
@@ -256,14 +258,14 @@ def _held_out(held: service.HeldRow) -> QuarantinedOut:
 
 
 @router.get("/quarantine/{row_id}", response_model=QuarantinedOut)
-def quarantined_row(row_id: int, request: Request, actor: ActorDep) -> QuarantinedOut:
+def quarantined_row(row_id: RecordId, request: Request, actor: ActorDep) -> QuarantinedOut:
     actor.require("records.read", "read the quarantine")
     with transaction(request) as session:
         return _held_out(service.held_row(session, row_id))
 
 
 @router.post("/quarantine/{row_id}/replay", response_model=RunSummary)
-def replay(row_id: int, body: Replay, request: Request, actor: ActorDep) -> RunSummary:
+def replay(row_id: RecordId, body: Replay, request: Request, actor: ActorDep) -> RunSummary:
     """Correct a quarantined row and replay it through the same governance. A correction that
     still fails changes nothing and answers 422 with the remaining problems."""
     with transaction(request) as session:
@@ -277,7 +279,7 @@ def replay(row_id: int, body: Replay, request: Request, actor: ActorDep) -> RunS
 
 
 @router.post("/quarantine/{row_id}/discard", response_model=QuarantinedOut)
-def discard(row_id: int, body: Discard, request: Request, actor: ActorDep) -> QuarantinedOut:
+def discard(row_id: RecordId, body: Discard, request: Request, actor: ActorDep) -> QuarantinedOut:
     with transaction(request) as session:
         ingest.discard(session, actor=actor, row_id=row_id, reason=body.reason)
         return _held_out(service.held_row(session, row_id))
@@ -332,7 +334,7 @@ def _aware(value: datetime | None) -> datetime | None:
 
 
 @router.get("/import-runs/{run_id}")
-def import_run(run_id: int, request: Request, actor: ActorDep) -> dict[str, Any]:
+def import_run(run_id: RecordId, request: Request, actor: ActorDep) -> dict[str, Any]:
     """One delivery: its summary, its quarantined rows and the corrections made to its values."""
     actor.require("records.read", "read import runs")
     with transaction(request) as session:

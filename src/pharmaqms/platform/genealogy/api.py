@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse, Response
 
 from pharmaqms.kernel.canonical import plain
 from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.http.downloads import download
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.platform.genealogy.graph import Direction
 from pharmaqms.platform.genealogy.service import genealogy, recall_scope
@@ -53,22 +54,19 @@ def _table(
 ) -> Response:
     """The answer as a file to open in a spreadsheet or load for analysis."""
     filename = f"{name}.{fmt.value}"
-    disposition = {"Content-Disposition": f'attachment; filename="{filename}"'}
     if fmt is TraceFormat.CSV:
         text = io.StringIO()
         writer = csv.DictWriter(text, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
         writer.writerows({k: plain(v) if v is not None else "" for k, v in r.items()} for r in rows)
-        return Response(text.getvalue(), media_type="text/csv; charset=utf-8", headers=disposition)
+        return download(text.getvalue(), filename=filename, media_type="text/csv; charset=utf-8")
     schema = pa.schema(
         [(c, pa.timestamp("us", tz="UTC") if c == "time" else pa.string()) for c in columns]
     )
     table = pa.Table.from_pylist(rows, schema=schema)
     out = io.BytesIO()
     pq.write_table(table, out)
-    return Response(
-        out.getvalue(), media_type="application/vnd.apache.parquet", headers=disposition
-    )
+    return download(out.getvalue(), filename=filename, media_type="application/vnd.apache.parquet")
 
 
 def _safe_name(identifier: str) -> str:
