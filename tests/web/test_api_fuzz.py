@@ -80,8 +80,9 @@ def fuzzed(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> I
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return f"{type(exc).__name__}: {text.splitlines()[0][:300]}"
+    """What failed and how to reproduce it, on a few lines (schemathesis's report, condensed)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return f"{type(exc).__name__}: {text[:900]}"
 
 
 def fuzz_operation(operation: Any, token: str, mode: GenerationMode) -> str | None:

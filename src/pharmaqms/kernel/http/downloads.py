@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import quote
 
 from fastapi.responses import Response
@@ -21,6 +21,7 @@ from fastapi.responses import Response
 # What may stand in a quoted ASCII filename: no quote, backslash, control or path character.
 _UNSAFE_ASCII = re.compile(r"[^A-Za-z0-9._ ()+,;=@\[\]{}~#$&'!-]")
 _MAX_NAME = 180
+BINARY = {"type": "string", "format": "binary"}
 
 
 def _ascii(char: str) -> str:
@@ -58,3 +59,13 @@ def download(
     all_headers = {"content-disposition": content_disposition(filename, disposition)}
     all_headers.update(headers or {})
     return Response(content, media_type=media_type, headers=all_headers)
+
+
+def file_responses(*media_types: str) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` of a route that answers with a file: the OpenAPI document lists each
+    media type it may send (beside JSON, for a route that also answers JSON)."""
+    content = {
+        media: {"schema": {"type": "string"} if media.startswith("text/") else BINARY}
+        for media in media_types
+    }
+    return {200: {"description": "The file.", "content": content}}

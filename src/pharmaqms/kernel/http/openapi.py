@@ -6,7 +6,7 @@ Which refusals a route can give follows from its shape, the same way for every r
 
 - 401 and 403: every route that needs a signed-in caller (who is asking; may they);
 - 422: every route that takes a parameter or a body (malformed, out of bounds, a NUL);
-- 404: every route that names a record — in its path, a query ``…_id`` or its body;
+- 404: every such route (it names a record, a source, a code: in its path, query or body);
 - 400 and 409: every route that changes something (a refused step, a stale version, a
   transition the workflow does not allow);
 - 413: routes that take a whole document say so themselves (``problems(413)``).
@@ -18,8 +18,8 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
 from fastapi.dependencies.models import Dependant
+from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from pharmaqms.kernel.http.problems import PROBLEM
@@ -80,14 +80,6 @@ def _query_names(dependant: Dependant) -> list[str]:
     return names
 
 
-def _names_a_record(route: APIRoute) -> bool:
-    return bool(
-        route.dependant.path_params
-        or route.body_field is not None
-        or any(name.endswith("_id") for name in _query_names(route.dependant))
-    )
-
-
 def _takes_input(route: APIRoute) -> bool:
     return bool(
         route.dependant.path_params or _query_names(route.dependant) or route.body_field is not None
@@ -100,7 +92,7 @@ def refusals(route: APIRoute, method: str, *, public: bool) -> set[int]:
         statuses.add(403)
     if _takes_input(route):
         statuses.add(422)
-    if not public and _names_a_record(route):
+    if not public and _takes_input(route):
         statuses.add(404)
     if method not in READING and not public:
         statuses |= {400, 409}

@@ -32,7 +32,8 @@ from starlette.datastructures import UploadFile
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.errors import DocumentRefused, InvalidInput, QMSError
 from pharmaqms.kernel.http.context import current_actor, transaction
-from pharmaqms.kernel.http.downloads import content_disposition
+from pharmaqms.kernel.http.downloads import content_disposition, file_responses
+from pharmaqms.kernel.http.openapi import problems
 from pharmaqms.kernel.http.params import Offset, RecordId
 from pharmaqms.kernel.http.problems import problem_response
 from pharmaqms.kernel.identity import Actor
@@ -126,7 +127,12 @@ def _listing(entity: Entity) -> Callable[..., Response]:
 
 
 for _entity in ENTITIES.values():
-    router.add_api_route(f"/{_entity.name}", _listing(_entity), methods=["GET"])
+    router.add_api_route(
+        f"/{_entity.name}",
+        _listing(_entity),
+        methods=["GET"],
+        responses=file_responses(*MEDIA_TYPES.values()),
+    )
 
 
 # --- deliveries --------------------------------------------------------------------------------
@@ -207,7 +213,7 @@ def _delivered(summaries: list[RunSummary], request: Request, *, listed: bool) -
     return JSONResponse(jsonable_encoder(RunList(runs=summaries)))
 
 
-@router.post("/ingest/{kind}", response_model=RunSummary)
+@router.post("/ingest/{kind}", response_model=RunSummary, responses=problems(413))
 async def push(
     kind: str,
     request: Request,
@@ -223,7 +229,7 @@ async def push(
     return _delivered(summaries, request, listed=False)
 
 
-@router.post("/loggers/upload", response_model=RunList)
+@router.post("/loggers/upload", response_model=RunList, responses=problems(413))
 async def logger_upload(
     request: Request, actor: ActorDep, source_code: str | None = Query(None, max_length=60)
 ) -> Response:

@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse, Response
 
 from pharmaqms.kernel.canonical import plain
 from pharmaqms.kernel.http.context import current_actor, transaction
-from pharmaqms.kernel.http.downloads import download
+from pharmaqms.kernel.http.downloads import download, file_responses
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.platform.genealogy.graph import Direction
 from pharmaqms.platform.genealogy.service import genealogy, recall_scope
@@ -43,6 +43,9 @@ Format = Annotated[
     TraceFormat,
     Query(description="json (the whole answer), or csv / parquet: one row per entity."),
 ]
+
+# The trace as a file: one row per entity.
+TABLE_FILES = file_responses("text/csv; charset=utf-8", "application/vnd.apache.parquet")
 
 
 def _json(value: dict[str, Any]) -> JSONResponse:
@@ -73,7 +76,10 @@ def _safe_name(identifier: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", identifier).strip("_")[:80] or "trace"
 
 
-@router.get("/genealogy/{identifier:path}")
+@router.get(
+    "/genealogy/{identifier:path}",
+    responses=file_responses("text/csv", "application/vnd.apache.parquet"),
+)
 def get_genealogy(
     identifier: str,
     actor: ActorDep,
@@ -92,7 +98,10 @@ def get_genealogy(
     return _table(graph.rows(), graph.ROW_COLUMNS, format, f"genealogy-{_safe_name(identifier)}")
 
 
-@router.get("/trace/{identifier:path}/recall-scope")
+@router.get(
+    "/trace/{identifier:path}/recall-scope",
+    responses=file_responses("text/csv", "application/vnd.apache.parquet"),
+)
 def get_recall_scope(
     identifier: str,
     actor: ActorDep,

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel.http.context import current_actor, transaction
-from pharmaqms.kernel.http.downloads import download
+from pharmaqms.kernel.http.downloads import download, file_responses
 from pharmaqms.kernel.http.params import RecordId
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.records import GxPRecord
@@ -155,7 +155,11 @@ def edit_draft(
         return version_out(session, version)
 
 
-@router.get("/document-versions/{version_id}/pdf")
+@router.get(
+    "/document-versions/{version_id}/pdf",
+    response_class=Response,
+    responses=file_responses("application/pdf"),
+)
 def version_pdf(
     version_id: RecordId,
     actor: ActorDep,

@@ -16,7 +16,7 @@ from pharmaqms.kernel import auth, password_resets, role_grants, tasks
 from pharmaqms.kernel.audit_query import AuditFilter, count_entries, find_entries, to_csv
 from pharmaqms.kernel.errors import InvalidInput, NotFound
 from pharmaqms.kernel.http.context import current_actor, transaction
-from pharmaqms.kernel.http.downloads import download
+from pharmaqms.kernel.http.downloads import download, file_responses
 from pharmaqms.kernel.http.params import Offset, RecordId
 from pharmaqms.kernel.identity import Actor, Channel
 from pharmaqms.kernel.models import AuditEntry, RoleGrantRequest, SecurityAlert, User
@@ -419,7 +419,7 @@ def _audit_response(
         return Page[AuditEntryOut](items=items, total=total, limit=limit, offset=offset)
 
 
-@router.get("/audit", tags=["audit"])
+@router.get("/audit", tags=["audit"], responses=file_responses("text/csv; charset=utf-8"))
 def audit_trail(
     actor: ActorDep,
     request: Request,
@@ -454,7 +454,11 @@ def _load(session: Any, type_name: str, record_id: RecordId) -> Any:
     return rt, record
 
 
-@router.get("/records/{type_name}/{record_id}/audit", tags=["records"])
+@router.get(
+    "/records/{type_name}/{record_id}/audit",
+    tags=["records"],
+    responses=file_responses("text/csv; charset=utf-8"),
+)
 def record_audit(
     type_name: str,
     record_id: RecordId,

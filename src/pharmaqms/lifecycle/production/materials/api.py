@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.errors import InvalidInput
 from pharmaqms.kernel.http.context import transaction
-from pharmaqms.kernel.http.downloads import download
+from pharmaqms.kernel.http.downloads import download, file_responses
 from pharmaqms.kernel.http.params import RecordId
 from pharmaqms.kernel.settings import get_settings
 from pharmaqms.lifecycle.production.http import PREFIX, ActorDep, signatures_out
@@ -249,7 +249,11 @@ def list_certificates(
         ]
 
 
-@router.get("/supplier-certificates/{certificate_id}/file")
+@router.get(
+    "/supplier-certificates/{certificate_id}/file",
+    response_class=Response,
+    responses=file_responses("*/*"),
+)
 def certificate_file(certificate_id: RecordId, actor: ActorDep, request: Request) -> Response:
     actor.require("records.read", "read supplier certificates")
     with transaction(request) as session:

@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel.http.context import transaction
+from pharmaqms.kernel.http.downloads import file_responses
 from pharmaqms.kernel.http.params import RecordId
 from pharmaqms.lifecycle.production.http import PREFIX, ActorDep, signatures_out
 from pharmaqms.lifecycle.production.monitoring import alerts, capability, chart, limits, service
@@ -187,7 +188,11 @@ def get_chart(
         )
 
 
-@router.get("/parameters/{parameter_id}/chart.svg", response_class=Response)
+@router.get(
+    "/parameters/{parameter_id}/chart.svg",
+    response_class=Response,
+    responses=file_responses(SVG),
+)
 def get_chart_svg(parameter_id: RecordId, actor: ActorDep, request: Request) -> Response:
     actor.require("records.read", "read control charts")
     with transaction(request) as session:
@@ -282,7 +287,7 @@ def estimate_group_limits(
         return group_limits_out(session, draft)
 
 
-@router.get("/groups/{group_id}/chart.svg", response_class=Response)
+@router.get("/groups/{group_id}/chart.svg", response_class=Response, responses=file_responses(SVG))
 def get_group_svg(group_id: RecordId, actor: ActorDep, request: Request) -> Response:
     actor.require("records.read", "read control charts")
     with transaction(request) as session:

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel.http.context import transaction
-from pharmaqms.kernel.http.downloads import download
+from pharmaqms.kernel.http.downloads import download, file_responses
 from pharmaqms.kernel.http.params import RecordId
 from pharmaqms.lifecycle.production.http import PREFIX, ActorDep, signatures_out
 from pharmaqms.lifecycle.production.qc import (
@@ -369,7 +369,11 @@ def get_certificate(certificate_id: RecordId, actor: ActorDep, request: Request)
         return certificate_out(session, certificates.get_certificate(session, certificate_id))
 
 
-@router.get("/certificates/{certificate_id}/pdf")
+@router.get(
+    "/certificates/{certificate_id}/pdf",
+    response_class=Response,
+    responses=file_responses("application/pdf"),
+)
 def certificate_pdf(certificate_id: RecordId, actor: ActorDep, request: Request) -> Response:
     actor.require("records.read", "print certificates of analysis")
     with transaction(request) as session:

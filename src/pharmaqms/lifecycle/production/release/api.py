@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel.http.context import transaction
-from pharmaqms.kernel.http.downloads import download
+from pharmaqms.kernel.http.downloads import download, file_responses
 from pharmaqms.kernel.http.params import RecordId
 from pharmaqms.lifecycle.production.http import PREFIX, ActorDep, signatures_out
 from pharmaqms.lifecycle.production.release import certificate, service
@@ -113,7 +113,11 @@ def reject(lot_id: RecordId, body: RejectRequest, actor: ActorDep, request: Requ
         return release_out(session, lot_id)
 
 
-@router.get("/batches/{lot_id}/release-certificate.pdf")
+@router.get(
+    "/batches/{lot_id}/release-certificate.pdf",
+    response_class=Response,
+    responses=file_responses("application/pdf"),
+)
 def certificate_pdf(lot_id: RecordId, actor: ActorDep, request: Request) -> Response:
     actor.require("records.read", "print release certificates")
     with transaction(request, write=False) as session:
