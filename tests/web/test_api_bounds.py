@@ -47,6 +47,16 @@ def test_a_number_past_what_a_database_holds_is_a_422_naming_the_parameter(
     assert response.json()["field"] == field
 
 
+def test_one_value_parameter_given_twice_is_refused_not_silently_narrowed(api: Any) -> None:
+    response = api("qa").get("/api/v1/production/nonconformances?status=open&status=closed")
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == "status"
+    assert api("qa").get("/api/v1/production/nonconformances?status=open").status_code == 200
+    # A parameter that takes a list still takes it.
+    listed = api("qa").get("/api/v1/periodic-reviews/schedule?state=due&state=overdue")
+    assert listed.status_code == 200, listed.text
+
+
 def test_the_largest_id_a_database_holds_is_simply_not_found(api: Any) -> None:
     response = api("qa").get(f"/api/v1/deviations/{MAX_ID}")
     assert response.status_code == 404, response.text

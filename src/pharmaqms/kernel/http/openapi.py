@@ -8,7 +8,7 @@ Which refusals a route can give follows from its shape, the same way for every r
 - 422: every route that takes a parameter or a body (malformed, out of bounds, a NUL);
 - 404: every such route (it names a record, a source, a code: in its path, query or body);
 - 400 and 409: every route that changes something (a refused step, a stale version, a
-  transition the workflow does not allow);
+  transition the workflow does not allow); 400 also where a body can't be decoded at all;
 - 413: routes that take a whole document say so themselves (``problems(413)``).
 """
 
@@ -94,6 +94,8 @@ def refusals(route: APIRoute, method: str, *, public: bool) -> set[int]:
         statuses.add(422)
     if not public and _takes_input(route):
         statuses.add(404)
+    if route.body_field is not None:
+        statuses.add(400)  # a body that can't be decoded at all
     if method not in READING and not public:
         statuses |= {400, 409}
     return statuses

@@ -9,9 +9,16 @@ the OpenAPI document states them (``minimum``/``maximum``) for clients and fuzze
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections import Counter
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from annotated_types import Interval
+from fastapi import Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+
+from pharmaqms.kernel.errors import InvalidInput
 
 # The largest signed 64-bit integer: the highest id either database can hold.
 MAX_ID = 2**63 - 1
@@ -31,3 +38,37 @@ Limit = Annotated[int, Interval(ge=1, le=MAX_LIMIT)]
 
 Count = Annotated[int, Interval(ge=0, le=MAX_OFFSET)]
 """Any other whole number a route takes (a version, a number of days): a 32-bit count."""
+
+
+def _takes_many(annotation: Any) -> bool:
+    """Whether a parameter's type is a list of values (``?batch=A&batch=B``)."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _takes_many(get_args(annotation)[0])
+    if origin in (Union, UnionType):
+        return any(_takes_many(arg) for arg in get_args(annotation))
+    return origin in (list, set, tuple, frozenset) or annotation in (list, set, tuple, frozenset)
+
+
+def _single_valued(dependant: Dependant) -> set[str]:
+    names = {p.alias for p in dependant.query_params if not _takes_many(p.field_info.annotation)}
+    for sub in dependant.dependencies:
+        names |= _single_valued(sub)
+    return names
+
+
+async def refuse_repeated_parameters(request: Request) -> None:
+    """``?status=open&status=closed`` to a route that filters by one status is ambiguous: the
+    framework would silently keep the last. Refused with a 422 naming the parameter (the app-wide
+    dependency, like the NUL check)."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    counts = Counter(name for name, _ in request.query_params.multi_items())
+    repeated = [name for name, n in counts.items() if n > 1]
+    if not repeated:
+        return
+    single = _single_valued(route.dependant)
+    for name in repeated:
+        if name in single:
+            raise InvalidInput(f"{name}: give one value, not {counts[name]}", field=name)
