@@ -57,6 +57,22 @@ def test_one_value_parameter_given_twice_is_refused_not_silently_narrowed(api: A
     assert listed.status_code == 200, listed.text
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        # Times with no UTC instant a database column can hold: year 1 at +14:00 is in year 0.
+        "/api/v1/audit?until=0001-01-01T00:00:00%2B14:00",
+        "/api/v1/audit?since=9999-12-31T23:59:59-01:00",
+        "/api/v1/data/test-results?tested_at_from=0001-01-01T00:00:00%2B14:00",
+    ],
+)
+def test_a_time_with_no_utc_instant_is_a_422_not_a_server_error(api: Any, url: str) -> None:
+    response = api("admin").get(url)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == PROBLEM
+    assert "out of range" in response.json()["detail"]
+
+
 def test_the_largest_id_a_database_holds_is_simply_not_found(api: Any) -> None:
     response = api("qa").get(f"/api/v1/deviations/{MAX_ID}")
     assert response.status_code == 404, response.text
