@@ -37,6 +37,7 @@ from pharmaqms.kernel.http.openapi import problems
 from pharmaqms.kernel.http.params import Offset, RecordId
 from pharmaqms.kernel.http.problems import problem_response
 from pharmaqms.kernel.identity import Actor
+from pharmaqms.kernel.schemas import Page
 from pharmaqms.kernel.settings import get_settings
 from pharmaqms.platform.data import entities as _entities  # noqa: F401 - declares the entities
 from pharmaqms.platform.data import quality, service, sources
@@ -131,6 +132,7 @@ for _entity in ENTITIES.values():
         f"/{_entity.name}",
         _listing(_entity),
         methods=["GET"],
+        response_model=Page[dict[str, Any]],
         responses=file_responses(*MEDIA_TYPES.values()),
     )
 

@@ -23,6 +23,7 @@ from pharmaqms.kernel.http.context import current_actor, transaction
 from pharmaqms.kernel.http.downloads import download, file_responses
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.platform.genealogy.graph import Direction
+from pharmaqms.platform.genealogy.schemas import GenealogyOut, RecallScopeOut
 from pharmaqms.platform.genealogy.service import genealogy, recall_scope
 
 router = APIRouter(prefix="/api/v1/data", tags=["genealogy"])
@@ -78,7 +79,8 @@ def _safe_name(identifier: str) -> str:
 
 @router.get(
     "/genealogy/{identifier:path}",
-    responses=file_responses("text/csv", "application/vnd.apache.parquet"),
+    response_model=GenealogyOut,
+    responses=TABLE_FILES,
 )
 def get_genealogy(
     identifier: str,
@@ -100,7 +102,8 @@ def get_genealogy(
 
 @router.get(
     "/trace/{identifier:path}/recall-scope",
-    responses=file_responses("text/csv", "application/vnd.apache.parquet"),
+    response_model=RecallScopeOut,
+    responses=TABLE_FILES,
 )
 def get_recall_scope(
     identifier: str,
