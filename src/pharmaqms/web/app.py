@@ -13,7 +13,7 @@ import pharmaqms.schema  # noqa: F401 - every module's tables, record types and 
 from pharmaqms.kernel.db import Database, get_database, set_database
 from pharmaqms.kernel.http import openapi, problems
 from pharmaqms.kernel.http.boundary import refuse_nul_characters
-from pharmaqms.kernel.http.params import refuse_repeated_parameters
+from pharmaqms.kernel.http.params import check_query_parameters
 from pharmaqms.kernel.http.security import SecurityHeaders
 from pharmaqms.kernel.keys import keyring_for
 from pharmaqms.lifecycle.production.batchrecords import api as production_batch_records_api
@@ -83,11 +83,11 @@ def create_app(database: Database | None = None) -> FastAPI:
         docs_url="/api/docs",
         redoc_url=None,
         # Before any route's own dependencies and its handler: text the databases can't
-        # all store and ambiguous repeated parameters are refused first, then who may call
-        # the route (deny by default).
+        # all store and query parameters a route does not take (or takes once) are refused
+        # first, then who may call the route (deny by default).
         dependencies=[
             Depends(refuse_nul_characters),
-            Depends(refuse_repeated_parameters),
+            Depends(check_query_parameters),
             Depends(access.authorise),
         ],
     )

@@ -57,18 +57,47 @@ def _single_valued(dependant: Dependant) -> set[str]:
     return names
 
 
-async def refuse_repeated_parameters(request: Request) -> None:
-    """``?status=open&status=closed`` to a route that filters by one status is ambiguous: the
-    framework would silently keep the last. Refused with a 422 naming the parameter (the app-wide
-    dependency, like the NUL check)."""
+def _declared(dependant: Dependant) -> set[str]:
+    names = {p.alias for p in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _declared(sub)
+    return names
+
+
+# openapi_extra flag of a route whose handler refuses unknown query parameters itself.
+JUDGES_OWN_QUERY = "x-refuses-unknown-query"
+
+
+def query_parameters(route: APIRoute) -> set[str]:
+    """Every query parameter a route takes: its own, its dependencies', and those it reads
+    itself and documents in ``openapi_extra`` (the data platform's filters)."""
+    extra = (route.openapi_extra or {}).get("parameters", [])
+    return _declared(route.dependant) | {p["name"] for p in extra if p.get("in") == "query"}
+
+
+async def check_query_parameters(request: Request) -> None:
+    """Query parameters an API route does not take, or one value given twice, are refused
+    with a 422 naming the parameter (the app-wide dependency, like the NUL check):
+
+    - ``?stauts=open`` (a typo) would otherwise list everything, as if no filter were asked;
+    - ``?status=open&status=closed`` to a route that filters by one status is ambiguous: the
+      framework would silently keep the last."""
     route = request.scope.get("route")
-    if not isinstance(route, APIRoute):
+    if not isinstance(route, APIRoute) or not request.url.path.startswith("/api/"):
         return
     counts = Counter(name for name, _ in request.query_params.multi_items())
-    repeated = [name for name, n in counts.items() if n > 1]
-    if not repeated:
+    if not counts:
         return
-    single = _single_valued(route.dependant)
-    for name in repeated:
-        if name in single:
-            raise InvalidInput(f"{name}: give one value, not {counts[name]}", field=name)
+    takes = query_parameters(route)
+    # A route that reads its filters itself names what it takes in its own words.
+    judged = bool((route.openapi_extra or {}).get(JUDGES_OWN_QUERY))
+    for name in counts:
+        if name not in takes and not judged:
+            known = ", ".join(sorted(takes)) or "none"
+            raise InvalidInput(
+                f"{name!r} is no parameter of this route; it takes: {known}", field=name
+            )
+    single = _single_valued(route.dependant) | (takes - _declared(route.dependant))
+    for name, n in counts.items():
+        if n > 1 and name in single:
+            raise InvalidInput(f"{name}: give one value, not {n}", field=name)

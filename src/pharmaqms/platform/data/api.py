@@ -34,7 +34,7 @@ from pharmaqms.kernel.errors import DocumentRefused, InvalidInput, QMSError
 from pharmaqms.kernel.http.context import current_actor, transaction
 from pharmaqms.kernel.http.downloads import content_disposition, file_responses
 from pharmaqms.kernel.http.openapi import problems
-from pharmaqms.kernel.http.params import Offset, RecordId
+from pharmaqms.kernel.http.params import JUDGES_OWN_QUERY, Offset, RecordId
 from pharmaqms.kernel.http.problems import problem_response
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.schemas import Page
@@ -60,6 +60,14 @@ router = APIRouter(prefix="/api/v1/data", tags=["data"])
 ActorDep = Annotated[Actor, Depends(current_actor)]
 PAGING = frozenset({"limit", "offset", "order", "format"})
 MAX_FILES = 100
+# A raw body's file name, read by the handler itself (or the X-Filename header).
+FILENAME = {
+    "name": "filename",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "The delivered file's name (a raw body; or the X-Filename header).",
+}
 
 
 class PayloadTooLarge(QMSError):
@@ -134,6 +142,20 @@ for _entity in ENTITIES.values():
         methods=["GET"],
         response_model=Page[dict[str, Any]],
         responses=file_responses(*MEDIA_TYPES.values()),
+        # The filters the handler reads itself: documented, and so taken (kernel/http/params).
+        openapi_extra={
+            JUDGES_OWN_QUERY: True,  # "lots has no filter colour; its filters: …"
+            "parameters": [
+                {
+                    "name": f.name,
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string"},
+                    "description": f.help,
+                }
+                for f in _entity.filters
+            ],
+        },
     )
 
 
@@ -215,7 +237,12 @@ def _delivered(summaries: list[RunSummary], request: Request, *, listed: bool) -
     return JSONResponse(jsonable_encoder(RunList(runs=summaries)))
 
 
-@router.post("/ingest/{kind}", response_model=RunSummary, responses=problems(413))
+@router.post(
+    "/ingest/{kind}",
+    response_model=RunSummary,
+    responses=problems(413),
+    openapi_extra={"parameters": [FILENAME]},
+)
 async def push(
     kind: str,
     request: Request,
@@ -231,7 +258,12 @@ async def push(
     return _delivered(summaries, request, listed=False)
 
 
-@router.post("/loggers/upload", response_model=RunList, responses=problems(413))
+@router.post(
+    "/loggers/upload",
+    response_model=RunList,
+    responses=problems(413),
+    openapi_extra={"parameters": [FILENAME]},
+)
 async def logger_upload(
     request: Request, actor: ActorDep, source_code: str | None = Query(None, max_length=60)
 ) -> Response:
