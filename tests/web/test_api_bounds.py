@@ -30,6 +30,7 @@ def audit_count(db: Database) -> int:
     [
         ("/api/v1/production/batch-records/21095114262054441058304", "record_id"),
         (f"/api/v1/deviations/{MAX_ID + 1}", "deviation_id"),
+        (f"/api/v1/deviations/{2**63}", "deviation_id"),
         ("/api/v1/deviations/0", "deviation_id"),
         ("/api/v1/data/lots?offset=876611160725553507324657664", "offset"),
         ("/api/v1/deviations?offset=-1", "offset"),
@@ -57,6 +58,7 @@ def test_one_value_parameter_given_twice_is_refused_not_silently_narrowed(api: A
     assert listed.status_code == 200, listed.text
 
 
+@pytest.mark.postgres
 @pytest.mark.parametrize(
     "url",
     [
@@ -85,12 +87,14 @@ def test_a_query_parameter_the_route_does_not_take_is_refused_not_ignored(api: A
     assert refused.status_code == 422, refused.text
 
 
+@pytest.mark.postgres
 def test_the_largest_id_a_database_holds_is_simply_not_found(api: Any) -> None:
     response = api("qa").get(f"/api/v1/deviations/{MAX_ID}")
     assert response.status_code == 404, response.text
     assert response.headers["content-type"] == PROBLEM
 
 
+@pytest.mark.postgres
 def test_a_body_number_too_large_for_its_column_is_a_422_and_changes_nothing(
     db: Database, api: Any
 ) -> None:
