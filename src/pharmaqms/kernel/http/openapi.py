@@ -129,6 +129,11 @@ def _decorate(schema: dict[str, Any], app: FastAPI, is_public: Callable[[str, st
             responses = operation.setdefault("responses", {})
             for status in sorted(refusals(route, method, public=public)):
                 responses[str(status)] = problems(status)[status]
+            if public:
+                responses["401"] = {
+                    **responses["401"],
+                    "description": "Wrong username or password (problem+json).",
+                }
             for status, answer in list(responses.items()):
                 if status.startswith(("4", "5")) and "content" in answer:
                     answer["content"] = {PROBLEM: {"schema": PROBLEM_REF}}
