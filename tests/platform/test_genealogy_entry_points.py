@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from pharmaqms.cli.main import app as cli
 from pharmaqms.platform.genealogy.generator import Chain, LotTruth
+from pharmaqms.platform.genealogy.schemas import GenealogyOut, RecallScopeOut
 from pharmaqms.platform.trace import canonical
 from pharmaqms.web.app import create_app
 
@@ -112,9 +113,14 @@ def test_the_api_answers_genealogy_and_recall_scope(chain) -> None:  # type: ign
     graph = api.get(f"/api/v1/data/genealogy/{lot}", params={"direction": "up"})
     assert graph.status_code == 200, graph.text
     assert {n["id"] for n in graph.json()["nodes"] if n["kind"] == "material"} == answer.materials
+    GenealogyOut.model_validate(graph.json())  # as the OpenAPI document promises
     scope = api.get(f"/api/v1/data/trace/{lot}/recall-scope")
     assert scope.status_code == 200, scope.text
     body = scope.json()
+    RecallScopeOut.model_validate(body)
+    both = api.get(f"/api/v1/data/genealogy/{lot}")
+    assert both.status_code == 200, both.text
+    assert GenealogyOut.model_validate(both.json()).recall_scope is not None
     assert set(body["items"]) == answer.packs
     assert {loc["id"] for loc in body["locations"]} == {canonical(p) for p in answer.locations}
     assert [c["is_customer"] for c in body["customers"]] == [True] * len(body["customers"])

@@ -192,6 +192,14 @@ class TaskOut(BaseModel):
 T = TypeVar("T")
 
 
+class StoredRow(BaseModel):
+    """A row as stored, column by column (master data answers with it): its id, and each
+    column of its table under the column's name."""
+
+    model_config = ConfigDict(extra="allow")
+    id: int
+
+
 class Page(BaseModel, Generic[T]):
     items: list[T]
     total: int

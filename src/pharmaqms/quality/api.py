@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.http.params import RecordId
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.quality import events
 from pharmaqms.quality.schemas import LinkCreate, LinkOut, LinksOut
@@ -20,8 +21,8 @@ ActorDep = Annotated[Actor, Depends(current_actor)]
 def record_links(
     actor: ActorDep,
     request: Request,
+    record_id: RecordId,
     record_type: str = Query(min_length=2, max_length=60),
-    record_id: int = Query(),
 ) -> LinksOut:
     actor.require("records.read", "read quality links")
     with transaction(request) as session:

@@ -11,8 +11,9 @@ from starlette.types import ASGIApp
 
 import pharmaqms.schema  # noqa: F401 - every module's tables, record types and permissions
 from pharmaqms.kernel.db import Database, get_database, set_database
-from pharmaqms.kernel.http import problems
+from pharmaqms.kernel.http import openapi, problems
 from pharmaqms.kernel.http.boundary import refuse_nul_characters
+from pharmaqms.kernel.http.params import check_query_parameters
 from pharmaqms.kernel.http.security import SecurityHeaders
 from pharmaqms.kernel.keys import keyring_for
 from pharmaqms.lifecycle.distribution import api as distribution_api
@@ -90,10 +91,19 @@ def create_app(database: Database | None = None) -> FastAPI:
         docs_url="/api/docs",
         redoc_url=None,
         # Before any route's own dependencies and its handler: text the databases can't
-        # all store is refused first, then who may call the route (deny by default).
-        dependencies=[Depends(refuse_nul_characters), Depends(access.authorise)],
+        # all store and query parameters a route does not take (or takes once) are refused
+        # first, then who may call the route (deny by default).
+        dependencies=[
+            Depends(refuse_nul_characters),
+            Depends(check_query_parameters),
+            Depends(access.authorise),
+        ],
     )
     problems.install(app)
+    openapi.install(
+        app,
+        is_public=lambda method, path: isinstance(access.access_of(method, path), access.Public),
+    )
     for router in API_ROUTERS:
         app.include_router(router)
     from pharmaqms.web.views import ROUTERS as VIEW_ROUTERS

@@ -20,8 +20,10 @@ from fastapi.responses import JSONResponse, Response
 
 from pharmaqms.kernel.canonical import plain
 from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.http.downloads import download, file_responses
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.platform.genealogy.graph import Direction
+from pharmaqms.platform.genealogy.schemas import GenealogyOut, RecallScopeOut
 from pharmaqms.platform.genealogy.service import genealogy, recall_scope
 
 router = APIRouter(prefix="/api/v1/data", tags=["genealogy"])
@@ -43,6 +45,9 @@ Format = Annotated[
     Query(description="json (the whole answer), or csv / parquet: one row per entity."),
 ]
 
+# The trace as a file: one row per entity.
+TABLE_FILES = file_responses("text/csv; charset=utf-8", "application/vnd.apache.parquet")
+
 
 def _json(value: dict[str, Any]) -> JSONResponse:
     return JSONResponse(plain(value))
@@ -53,29 +58,30 @@ def _table(
 ) -> Response:
     """The answer as a file to open in a spreadsheet or load for analysis."""
     filename = f"{name}.{fmt.value}"
-    disposition = {"Content-Disposition": f'attachment; filename="{filename}"'}
     if fmt is TraceFormat.CSV:
         text = io.StringIO()
         writer = csv.DictWriter(text, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
         writer.writerows({k: plain(v) if v is not None else "" for k, v in r.items()} for r in rows)
-        return Response(text.getvalue(), media_type="text/csv; charset=utf-8", headers=disposition)
+        return download(text.getvalue(), filename=filename, media_type="text/csv; charset=utf-8")
     schema = pa.schema(
         [(c, pa.timestamp("us", tz="UTC") if c == "time" else pa.string()) for c in columns]
     )
     table = pa.Table.from_pylist(rows, schema=schema)
     out = io.BytesIO()
     pq.write_table(table, out)
-    return Response(
-        out.getvalue(), media_type="application/vnd.apache.parquet", headers=disposition
-    )
+    return download(out.getvalue(), filename=filename, media_type="application/vnd.apache.parquet")
 
 
 def _safe_name(identifier: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", identifier).strip("_")[:80] or "trace"
 
 
-@router.get("/genealogy/{identifier:path}")
+@router.get(
+    "/genealogy/{identifier:path}",
+    response_model=GenealogyOut,
+    responses=TABLE_FILES,
+)
 def get_genealogy(
     identifier: str,
     actor: ActorDep,
@@ -94,7 +100,11 @@ def get_genealogy(
     return _table(graph.rows(), graph.ROW_COLUMNS, format, f"genealogy-{_safe_name(identifier)}")
 
 
-@router.get("/trace/{identifier:path}/recall-scope")
+@router.get(
+    "/trace/{identifier:path}/recall-scope",
+    response_model=RecallScopeOut,
+    responses=TABLE_FILES,
+)
 def get_recall_scope(
     identifier: str,
     actor: ActorDep,

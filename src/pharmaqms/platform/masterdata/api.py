@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from pharmaqms.kernel.canonical import plain
 from pharmaqms.kernel.http.context import current_actor, transaction
 from pharmaqms.kernel.identity import Actor
+from pharmaqms.kernel.schemas import StoredRow
 from pharmaqms.platform.masterdata import service
 from pharmaqms.platform.masterdata.schemas import (
     CalibrationIn,
@@ -36,31 +37,31 @@ def _created(record: Any, status_code: int = 201) -> JSONResponse:
     return JSONResponse(plain(columns), status_code=status_code)
 
 
-@router.post("/products", status_code=201)
+@router.post("/products", status_code=201, response_model=StoredRow)
 def add_product(body: ProductIn, actor: ActorDep, request: Request) -> JSONResponse:
     with transaction(request) as session:
         return _created(service.add_product(session, actor=actor, **body.model_dump()))
 
 
-@router.post("/materials", status_code=201)
+@router.post("/materials", status_code=201, response_model=StoredRow)
 def add_material(body: MaterialIn, actor: ActorDep, request: Request) -> JSONResponse:
     with transaction(request) as session:
         return _created(service.add_material(session, actor=actor, **body.model_dump()))
 
 
-@router.post("/suppliers", status_code=201)
+@router.post("/suppliers", status_code=201, response_model=StoredRow)
 def add_supplier(body: SupplierIn, actor: ActorDep, request: Request) -> JSONResponse:
     with transaction(request) as session:
         return _created(service.add_supplier(session, actor=actor, **body.model_dump()))
 
 
-@router.post("/locations", status_code=201)
+@router.post("/locations", status_code=201, response_model=StoredRow)
 def add_location(body: LocationIn, actor: ActorDep, request: Request) -> JSONResponse:
     with transaction(request) as session:
         return _created(service.add_location(session, actor=actor, **body.model_dump()))
 
 
-@router.post("/sensors", status_code=201)
+@router.post("/sensors", status_code=201, response_model=StoredRow)
 def add_sensor(body: SensorIn, actor: ActorDep, request: Request) -> JSONResponse:
     """A temperature or humidity sensor in a place or travelling with a shipment: its code is
     the last level of its MQTT topic."""
@@ -68,7 +69,7 @@ def add_sensor(body: SensorIn, actor: ActorDep, request: Request) -> JSONRespons
         return _created(sensors.register_sensor(session, actor=actor, **body.model_dump()))
 
 
-@router.post("/sensors/{code}/calibration")
+@router.post("/sensors/{code}/calibration", response_model=StoredRow)
 def record_calibration(
     code: str, body: CalibrationIn, actor: ActorDep, request: Request
 ) -> JSONResponse:
@@ -77,7 +78,7 @@ def record_calibration(
         return _created(sensor, status_code=200)
 
 
-@router.post("/shipments", status_code=201)
+@router.post("/shipments", status_code=201, response_model=StoredRow)
 def add_shipment(body: ShipmentIn, actor: ActorDep, request: Request) -> JSONResponse:
     with transaction(request) as session:
         return _created(register_shipment(session, actor=actor, **body.model_dump()))

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.http.params import Offset, RecordId
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.schemas import Page
 from pharmaqms.quality import events
@@ -67,14 +68,14 @@ def list_capas(
     actor: ActorDep,
     request: Request,
     status: str | None = None,
-    owner_id: int | None = None,
+    owner_id: RecordId | None = None,
     open: bool = False,
     overdue: bool = False,
     due_this_week: bool = False,
     source_type: str | None = Query(default=None, max_length=60),
     q: str | None = Query(default=None, max_length=200),
     limit: int = Query(default=50, ge=1, le=500),
-    offset: int = Query(default=0, ge=0),
+    offset: Offset = 0,
 ) -> Page[CapaSummary]:
     actor.require("records.read", "read CAPAs")
     f = queries.CapaFilter(
@@ -133,14 +134,14 @@ def create(body: CapaCreate, actor: ActorDep, request: Request) -> CapaOut:
 
 
 @router.get("/capas/{capa_id}", response_model=CapaOut)
-def get_capa(capa_id: int, actor: ActorDep, request: Request) -> CapaOut:
+def get_capa(capa_id: RecordId, actor: ActorDep, request: Request) -> CapaOut:
     actor.require("records.read", "read CAPAs")
     with transaction(request) as session:
         return capa_out(session, service.get_capa(session, capa_id))
 
 
 @router.patch("/capas/{capa_id}", response_model=CapaOut)
-def edit(capa_id: int, body: CapaEdit, actor: ActorDep, request: Request) -> CapaOut:
+def edit(capa_id: RecordId, body: CapaEdit, actor: ActorDep, request: Request) -> CapaOut:
     with transaction(request) as session:
         capa = service.edit_capa(
             session,
@@ -157,7 +158,9 @@ def edit(capa_id: int, body: CapaEdit, actor: ActorDep, request: Request) -> Cap
 
 
 @router.post("/capas/{capa_id}/actions", response_model=ActionOut, status_code=201)
-def add_action(capa_id: int, body: ActionCreate, actor: ActorDep, request: Request) -> ActionOut:
+def add_action(
+    capa_id: RecordId, body: ActionCreate, actor: ActorDep, request: Request
+) -> ActionOut:
     with transaction(request) as session:
         action = service.add_action(
             session,
@@ -175,7 +178,11 @@ def add_action(capa_id: int, body: ActionCreate, actor: ActorDep, request: Reque
 
 @router.post("/capas/{capa_id}/actions/{action_id}/completion", response_model=ActionOut)
 def complete_action(
-    capa_id: int, action_id: int, body: ActionCompletion, actor: ActorDep, request: Request
+    capa_id: RecordId,
+    action_id: RecordId,
+    body: ActionCompletion,
+    actor: ActorDep,
+    request: Request,
 ) -> ActionOut:
     with transaction(request) as session:
         action = service.complete_action(
@@ -186,7 +193,11 @@ def complete_action(
 
 @router.post("/capas/{capa_id}/actions/{action_id}/cancellation", response_model=ActionOut)
 def cancel_action(
-    capa_id: int, action_id: int, body: ActionCancellation, actor: ActorDep, request: Request
+    capa_id: RecordId,
+    action_id: RecordId,
+    body: ActionCancellation,
+    actor: ActorDep,
+    request: Request,
 ) -> ActionOut:
     with transaction(request) as session:
         action = service.cancel_action(
@@ -197,7 +208,7 @@ def cancel_action(
 
 @router.post("/capas/{capa_id}/effectiveness-plan", response_model=CapaOut)
 def plan_effectiveness(
-    capa_id: int, body: EffectivenessPlan, actor: ActorDep, request: Request
+    capa_id: RecordId, body: EffectivenessPlan, actor: ActorDep, request: Request
 ) -> CapaOut:
     with transaction(request) as session:
         capa = service.plan_effectiveness(
@@ -214,7 +225,7 @@ def plan_effectiveness(
 
 @router.post("/capas/{capa_id}/effectiveness-result", response_model=CapaOut)
 def record_result(
-    capa_id: int, body: EffectivenessResult, actor: ActorDep, request: Request
+    capa_id: RecordId, body: EffectivenessResult, actor: ActorDep, request: Request
 ) -> CapaOut:
     with transaction(request) as session:
         service.record_effectiveness_result(

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.http.params import Offset, RecordId
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.schemas import Page
 from pharmaqms.quality import events
@@ -61,7 +62,7 @@ def list_changes(
     status: str | None = None,
     regulatory_category: str | None = None,
     limit: int = Query(default=50, ge=1, le=500),
-    offset: int = Query(default=0, ge=0),
+    offset: Offset = 0,
 ) -> Page[ChangeSummary]:
     actor.require("records.read", "read change requests")
     query = select(ChangeRequest).order_by(ChangeRequest.id.desc())
@@ -94,14 +95,14 @@ def create(body: ChangeCreate, actor: ActorDep, request: Request) -> ChangeOut:
 
 
 @router.get("/changes/{change_id}", response_model=ChangeOut)
-def get_change(change_id: int, actor: ActorDep, request: Request) -> ChangeOut:
+def get_change(change_id: RecordId, actor: ActorDep, request: Request) -> ChangeOut:
     actor.require("records.read", "read change requests")
     with transaction(request) as session:
         return change_out(session, service.get_change(session, change_id))
 
 
 @router.patch("/changes/{change_id}", response_model=ChangeOut)
-def edit(change_id: int, body: ChangeEdit, actor: ActorDep, request: Request) -> ChangeOut:
+def edit(change_id: RecordId, body: ChangeEdit, actor: ActorDep, request: Request) -> ChangeOut:
     with transaction(request) as session:
         change = service.edit_change(
             session,
@@ -119,7 +120,7 @@ def edit(change_id: int, body: ChangeEdit, actor: ActorDep, request: Request) ->
 
 @router.post("/changes/{change_id}/impact-assessment", response_model=ChangeOut)
 def assess(
-    change_id: int, body: ImpactAssessmentIn, actor: ActorDep, request: Request
+    change_id: RecordId, body: ImpactAssessmentIn, actor: ActorDep, request: Request
 ) -> ChangeOut:
     with transaction(request) as session:
         change = service.assess_impact(
@@ -136,7 +137,9 @@ def assess(
 
 
 @router.post("/changes/{change_id}/decisions", response_model=ChangeOut)
-def decide(change_id: int, body: FunctionDecision, actor: ActorDep, request: Request) -> ChangeOut:
+def decide(
+    change_id: RecordId, body: FunctionDecision, actor: ActorDep, request: Request
+) -> ChangeOut:
     with transaction(request) as session:
         service.decide_as_function(
             session,
@@ -152,7 +155,7 @@ def decide(change_id: int, body: FunctionDecision, actor: ActorDep, request: Req
 
 @router.post("/changes/{change_id}/actions", response_model=ChangeActionOut, status_code=201)
 def add_action(
-    change_id: int, body: ChangeActionCreate, actor: ActorDep, request: Request
+    change_id: RecordId, body: ChangeActionCreate, actor: ActorDep, request: Request
 ) -> ChangeActionOut:
     with transaction(request) as session:
         action = service.add_action(
@@ -173,8 +176,8 @@ def add_action(
 
 @router.post("/changes/{change_id}/actions/{action_id}/completion", response_model=ChangeActionOut)
 def complete_action(
-    change_id: int,
-    action_id: int,
+    change_id: RecordId,
+    action_id: RecordId,
     body: ChangeActionCompletion,
     actor: ActorDep,
     request: Request,
@@ -188,7 +191,7 @@ def complete_action(
 
 @router.post("/changes/{change_id}/effectiveness-review", response_model=ChangeOut)
 def review(
-    change_id: int, body: EffectivenessReview, actor: ActorDep, request: Request
+    change_id: RecordId, body: EffectivenessReview, actor: ActorDep, request: Request
 ) -> ChangeOut:
     with transaction(request) as session:
         change = service.record_effectiveness_review(

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.http.params import Offset, RecordId
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.schemas import Page
 from pharmaqms.quality import events
@@ -62,7 +63,7 @@ def list_complaints(
     overdue: bool = False,
     open: bool = False,
     limit: int = Query(default=50, ge=1, le=500),
-    offset: int = Query(default=0, ge=0),
+    offset: Offset = 0,
 ) -> Page[ComplaintSummary]:
     actor.require("records.read", "read complaints")
     f = service.ComplaintFilter(
@@ -115,14 +116,14 @@ def register(body: ComplaintCreate, actor: ActorDep, request: Request) -> Compla
 
 
 @router.get("/complaints/{complaint_id}", response_model=ComplaintOut)
-def get_complaint(complaint_id: int, actor: ActorDep, request: Request) -> ComplaintOut:
+def get_complaint(complaint_id: RecordId, actor: ActorDep, request: Request) -> ComplaintOut:
     actor.require("records.read", "read complaints")
     with transaction(request) as session:
         return complaint_out(session, service.get_complaint(session, complaint_id))
 
 
 @router.post("/complaints/{complaint_id}/triage", response_model=ComplaintOut)
-def triage(complaint_id: int, body: Triage, actor: ActorDep, request: Request) -> ComplaintOut:
+def triage(complaint_id: RecordId, body: Triage, actor: ActorDep, request: Request) -> ComplaintOut:
     with transaction(request) as session:
         complaint = service.triage_complaint(
             session,
@@ -139,7 +140,7 @@ def triage(complaint_id: int, body: Triage, actor: ActorDep, request: Request) -
 
 @router.post("/complaints/{complaint_id}/pv-acknowledgement", response_model=ComplaintOut)
 def acknowledge(
-    complaint_id: int, body: HandoverAcknowledgement, actor: ActorDep, request: Request
+    complaint_id: RecordId, body: HandoverAcknowledgement, actor: ActorDep, request: Request
 ) -> ComplaintOut:
     with transaction(request) as session:
         complaint = service.acknowledge_handover(
@@ -150,7 +151,7 @@ def acknowledge(
 
 @router.post("/complaints/{complaint_id}/investigation", response_model=ComplaintOut)
 def investigate(
-    complaint_id: int, body: ComplaintInvestigation, actor: ActorDep, request: Request
+    complaint_id: RecordId, body: ComplaintInvestigation, actor: ActorDep, request: Request
 ) -> ComplaintOut:
     with transaction(request) as session:
         complaint = service.record_investigation(
@@ -166,7 +167,7 @@ def investigate(
 
 @router.post("/complaints/{complaint_id}/response", response_model=ComplaintOut)
 def respond(
-    complaint_id: int, body: ComplaintResponse, actor: ActorDep, request: Request
+    complaint_id: RecordId, body: ComplaintResponse, actor: ActorDep, request: Request
 ) -> ComplaintOut:
     with transaction(request) as session:
         complaint = service.record_response(

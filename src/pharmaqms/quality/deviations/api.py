@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.http.params import Offset, RecordId
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.schemas import Page
 from pharmaqms.quality import events
@@ -61,13 +62,13 @@ def list_deviations(
     status: str | None = None,
     classification: str | None = None,
     area: str | None = None,
-    investigator_id: int | None = None,
+    investigator_id: RecordId | None = None,
     overdue: bool = False,
     open: bool = False,
     batch: str | None = Query(default=None, max_length=60),
     q: str | None = Query(default=None, max_length=200),
     limit: int = Query(default=50, ge=1, le=500),
-    offset: int = Query(default=0, ge=0),
+    offset: Offset = 0,
 ) -> Page[DeviationSummary]:
     actor.require("records.read", "read deviations")
     f = queries.DeviationFilter(
@@ -113,14 +114,16 @@ def report(body: DeviationReport, actor: ActorDep, request: Request) -> Deviatio
 
 
 @router.get("/deviations/{deviation_id}", response_model=DeviationOut)
-def get_deviation(deviation_id: int, actor: ActorDep, request: Request) -> DeviationOut:
+def get_deviation(deviation_id: RecordId, actor: ActorDep, request: Request) -> DeviationOut:
     actor.require("records.read", "read deviations")
     with transaction(request) as session:
         return deviation_out(session, service.get_deviation(session, deviation_id))
 
 
 @router.patch("/deviations/{deviation_id}", response_model=DeviationOut)
-def edit(deviation_id: int, body: DeviationEdit, actor: ActorDep, request: Request) -> DeviationOut:
+def edit(
+    deviation_id: RecordId, body: DeviationEdit, actor: ActorDep, request: Request
+) -> DeviationOut:
     with transaction(request) as session:
         deviation = service.edit_report(
             session,
@@ -141,7 +144,7 @@ def edit(deviation_id: int, body: DeviationEdit, actor: ActorDep, request: Reque
 
 @router.post("/deviations/{deviation_id}/classification", response_model=DeviationOut)
 def classify(
-    deviation_id: int, body: Classification, actor: ActorDep, request: Request
+    deviation_id: RecordId, body: Classification, actor: ActorDep, request: Request
 ) -> DeviationOut:
     with transaction(request) as session:
         deviation = service.classify_deviation(
@@ -165,7 +168,7 @@ def classify(
 
 @router.post("/deviations/{deviation_id}/investigation", response_model=DeviationOut)
 def investigate(
-    deviation_id: int, body: Investigation, actor: ActorDep, request: Request
+    deviation_id: RecordId, body: Investigation, actor: ActorDep, request: Request
 ) -> DeviationOut:
     with transaction(request) as session:
         deviation = service.record_investigation(
@@ -182,7 +185,9 @@ def investigate(
 
 
 @router.post("/deviations/{deviation_id}/no-capa", response_model=DeviationOut)
-def no_capa(deviation_id: int, body: NoCapa, actor: ActorDep, request: Request) -> DeviationOut:
+def no_capa(
+    deviation_id: RecordId, body: NoCapa, actor: ActorDep, request: Request
+) -> DeviationOut:
     with transaction(request) as session:
         deviation = service.decide_no_capa(
             session, actor=actor, deviation_id=deviation_id, rationale=body.rationale
@@ -191,7 +196,9 @@ def no_capa(deviation_id: int, body: NoCapa, actor: ActorDep, request: Request) 
 
 
 @router.post("/deviations/{deviation_id}/batches", response_model=BatchOut, status_code=201)
-def add_batch(deviation_id: int, body: BatchLink, actor: ActorDep, request: Request) -> BatchOut:
+def add_batch(
+    deviation_id: RecordId, body: BatchLink, actor: ActorDep, request: Request
+) -> BatchOut:
     with transaction(request) as session:
         batch = impact.link_batch(
             session,
@@ -209,7 +216,11 @@ def add_batch(deviation_id: int, body: BatchLink, actor: ActorDep, request: Requ
     "/deviations/{deviation_id}/batches/{batch_ref_id}/assessment", response_model=BatchOut
 )
 def assess_batch(
-    deviation_id: int, batch_ref_id: int, body: BatchAssessment, actor: ActorDep, request: Request
+    deviation_id: RecordId,
+    batch_ref_id: RecordId,
+    body: BatchAssessment,
+    actor: ActorDep,
+    request: Request,
 ) -> BatchOut:
     with transaction(request) as session:
         batch = impact.assess_batch(
@@ -226,8 +237,8 @@ def assess_batch(
     "/deviations/{deviation_id}/batches/{batch_ref_id}/disposition", response_model=BatchOut
 )
 def disposition(
-    deviation_id: int,
-    batch_ref_id: int,
+    deviation_id: RecordId,
+    batch_ref_id: RecordId,
     body: BatchDispositionIn,
     actor: ActorDep,
     request: Request,
@@ -246,7 +257,7 @@ def disposition(
 
 @router.post("/deviations/{deviation_id}/extensions", response_model=ExtensionOut, status_code=201)
 def request_extension(
-    deviation_id: int, body: ExtensionRequest, actor: ActorDep, request: Request
+    deviation_id: RecordId, body: ExtensionRequest, actor: ActorDep, request: Request
 ) -> ExtensionOut:
     with transaction(request) as session:
         extension = extensions.request_extension(
@@ -264,8 +275,8 @@ def request_extension(
     "/deviations/{deviation_id}/extensions/{extension_id}/decision", response_model=ExtensionOut
 )
 def decide_extension(
-    deviation_id: int,
-    extension_id: int,
+    deviation_id: RecordId,
+    extension_id: RecordId,
     body: ExtensionDecision,
     actor: ActorDep,
     request: Request,

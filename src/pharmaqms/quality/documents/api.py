@@ -9,6 +9,8 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.http.downloads import download, file_responses
+from pharmaqms.kernel.http.params import RecordId
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.records import GxPRecord
 from pharmaqms.kernel.schemas import SignatureOut
@@ -104,14 +106,16 @@ def create_document(body: DocumentCreate, actor: ActorDep, request: Request) -> 
 
 
 @router.get("/documents/{document_id}", response_model=DocumentOut)
-def get_document(document_id: int, actor: ActorDep, request: Request) -> DocumentOut:
+def get_document(document_id: RecordId, actor: ActorDep, request: Request) -> DocumentOut:
     actor.require("records.read", "read documents")
     with transaction(request) as session:
         return document_out(session, service.get_document(session, document_id))
 
 
 @router.post("/documents/{document_id}/revisions", response_model=VersionOut, status_code=201)
-def revise(document_id: int, body: RevisionCreate, actor: ActorDep, request: Request) -> VersionOut:
+def revise(
+    document_id: RecordId, body: RevisionCreate, actor: ActorDep, request: Request
+) -> VersionOut:
     with transaction(request) as session:
         version = service.revise(
             session,
@@ -125,14 +129,16 @@ def revise(document_id: int, body: RevisionCreate, actor: ActorDep, request: Req
 
 
 @router.get("/document-versions/{version_id}", response_model=VersionOut)
-def get_version(version_id: int, actor: ActorDep, request: Request) -> VersionOut:
+def get_version(version_id: RecordId, actor: ActorDep, request: Request) -> VersionOut:
     actor.require("records.read", "read documents")
     with transaction(request) as session:
         return version_out(session, service.get_version(session, version_id))
 
 
 @router.patch("/document-versions/{version_id}", response_model=VersionOut)
-def edit_draft(version_id: int, body: DraftEdit, actor: ActorDep, request: Request) -> VersionOut:
+def edit_draft(
+    version_id: RecordId, body: DraftEdit, actor: ActorDep, request: Request
+) -> VersionOut:
     with transaction(request) as session:
         version = service.edit_draft(
             session,
@@ -149,9 +155,13 @@ def edit_draft(version_id: int, body: DraftEdit, actor: ActorDep, request: Reque
         return version_out(session, version)
 
 
-@router.get("/document-versions/{version_id}/pdf")
+@router.get(
+    "/document-versions/{version_id}/pdf",
+    response_class=Response,
+    responses=file_responses("application/pdf"),
+)
 def version_pdf(
-    version_id: int,
+    version_id: RecordId,
     actor: ActorDep,
     request: Request,
     copy: str = Query(default="controlled", pattern="^(controlled|uncontrolled)$"),
@@ -163,10 +173,8 @@ def version_pdf(
             session, version, printed_by=actor, uncontrolled=copy == "uncontrolled"
         )
         filename = version.number.replace(" ", "_")
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"content-disposition": f'inline; filename="{filename}.pdf"'},
+    return download(
+        pdf, filename=f"{filename}.pdf", media_type="application/pdf", disposition="inline"
     )
 
 
@@ -209,7 +217,7 @@ def review_schedule(
 
 
 @router.get("/documents/{document_id}/periodic-reviews", response_model=list[PeriodicReviewOut])
-def reviews_of(document_id: int, actor: ActorDep, request: Request) -> list[PeriodicReviewOut]:
+def reviews_of(document_id: RecordId, actor: ActorDep, request: Request) -> list[PeriodicReviewOut]:
     actor.require("records.read", "read documents")
     with transaction(request) as session:
         service.get_document(session, document_id)
@@ -217,7 +225,7 @@ def reviews_of(document_id: int, actor: ActorDep, request: Request) -> list[Peri
 
 
 @router.get("/periodic-reviews/{review_id}", response_model=PeriodicReviewOut)
-def get_review(review_id: int, actor: ActorDep, request: Request) -> PeriodicReviewOut:
+def get_review(review_id: RecordId, actor: ActorDep, request: Request) -> PeriodicReviewOut:
     actor.require("records.read", "read documents")
     with transaction(request) as session:
         return review_out(session, periodic_review.get_review(session, review_id))
@@ -225,7 +233,7 @@ def get_review(review_id: int, actor: ActorDep, request: Request) -> PeriodicRev
 
 @router.post("/periodic-reviews/{review_id}/conclude-no-change", response_model=PeriodicReviewOut)
 def conclude_no_change(
-    review_id: int, body: ReviewConclusion, actor: ActorDep, request: Request
+    review_id: RecordId, body: ReviewConclusion, actor: ActorDep, request: Request
 ) -> PeriodicReviewOut:
     with transaction(request) as session:
         periodic_review.conclude_no_change(
@@ -244,7 +252,7 @@ def conclude_no_change(
     "/periodic-reviews/{review_id}/start-revision", response_model=VersionOut, status_code=201
 )
 def start_revision(
-    review_id: int, body: ReviewRevision, actor: ActorDep, request: Request
+    review_id: RecordId, body: ReviewRevision, actor: ActorDep, request: Request
 ) -> VersionOut:
     with transaction(request) as session:
         version = periodic_review.start_revision(

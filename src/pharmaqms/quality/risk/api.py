@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.http.params import RecordId
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.quality.risk import service
 from pharmaqms.quality.risk.matrix import MATRICES
@@ -60,7 +61,7 @@ def list_assessments(
     actor: ActorDep,
     request: Request,
     subject_type: str | None = Query(default=None, max_length=60),
-    subject_id: int | None = None,
+    subject_id: RecordId | None = None,
     status: str | None = None,
 ) -> list[AssessmentOut]:
     actor.require("records.read", "read risk assessments")
@@ -88,14 +89,14 @@ def create(body: AssessmentCreate, actor: ActorDep, request: Request) -> Assessm
 
 
 @router.get("/risk-assessments/{assessment_id}", response_model=AssessmentOut)
-def get_assessment(assessment_id: int, actor: ActorDep, request: Request) -> AssessmentOut:
+def get_assessment(assessment_id: RecordId, actor: ActorDep, request: Request) -> AssessmentOut:
     actor.require("records.read", "read risk assessments")
     with transaction(request) as session:
         return assessment_out(session, service.get_assessment(session, assessment_id))
 
 
 @router.post("/risk-assessments/{assessment_id}/items", response_model=ItemOut, status_code=201)
-def add_item(assessment_id: int, body: ItemIn, actor: ActorDep, request: Request) -> ItemOut:
+def add_item(assessment_id: RecordId, body: ItemIn, actor: ActorDep, request: Request) -> ItemOut:
     with transaction(request) as session:
         item = service.add_item(
             session,
@@ -114,7 +115,7 @@ def add_item(assessment_id: int, body: ItemIn, actor: ActorDep, request: Request
 
 @router.put("/risk-assessments/{assessment_id}/items/{item_id}", response_model=ItemOut)
 def update_item(
-    assessment_id: int, item_id: int, body: ItemIn, actor: ActorDep, request: Request
+    assessment_id: RecordId, item_id: RecordId, body: ItemIn, actor: ActorDep, request: Request
 ) -> ItemOut:
     with transaction(request) as session:
         item = service.update_item(
@@ -135,7 +136,11 @@ def update_item(
 
 @router.post("/risk-assessments/{assessment_id}/items/{item_id}/retirement", response_model=ItemOut)
 def retire_item(
-    assessment_id: int, item_id: int, body: ItemRetirement, actor: ActorDep, request: Request
+    assessment_id: RecordId,
+    item_id: RecordId,
+    body: ItemRetirement,
+    actor: ActorDep,
+    request: Request,
 ) -> ItemOut:
     with transaction(request) as session:
         item = service.retire_item(
@@ -146,7 +151,7 @@ def retire_item(
 
 @router.post("/risk-assessments/{assessment_id}/acceptance", response_model=AssessmentOut)
 def accept(
-    assessment_id: int, body: Acceptance, actor: ActorDep, request: Request
+    assessment_id: RecordId, body: Acceptance, actor: ActorDep, request: Request
 ) -> AssessmentOut:
     with transaction(request) as session:
         assessment = service.accept_residual_risk(

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.errors import NotFound, TrainingMissing
 from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.http.params import RecordId
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.models import User
 from pharmaqms.quality.documents.api import signatures_out
@@ -120,7 +121,7 @@ def create_job_role(body: JobRoleCreate, actor: ActorDep, request: Request) -> J
 
 
 @router.get("/job-roles/{job_role_id}", response_model=JobRoleOut)
-def get_job_role(job_role_id: int, actor: ActorDep, request: Request) -> JobRoleOut:
+def get_job_role(job_role_id: RecordId, actor: ActorDep, request: Request) -> JobRoleOut:
     actor.require("records.read", "read job roles")
     with transaction(request) as session:
         return job_role_out(session, curricula.get_job_role(session, job_role_id))
@@ -128,7 +129,7 @@ def get_job_role(job_role_id: int, actor: ActorDep, request: Request) -> JobRole
 
 @router.post("/job-roles/{job_role_id}/curricula", response_model=CurriculumOut, status_code=201)
 def create_curriculum(
-    job_role_id: int, body: CurriculumCreate, actor: ActorDep, request: Request
+    job_role_id: RecordId, body: CurriculumCreate, actor: ActorDep, request: Request
 ) -> CurriculumOut:
     with transaction(request) as session:
         c = curricula.create_curriculum(
@@ -147,7 +148,7 @@ def create_curriculum(
     "/curricula/{curriculum_id}/items", response_model=list[RequirementOut], status_code=201
 )
 def add_to_curriculum(
-    curriculum_id: int, body: CurriculumItemCreate, actor: ActorDep, request: Request
+    curriculum_id: RecordId, body: CurriculumItemCreate, actor: ActorDep, request: Request
 ) -> list[RequirementOut]:
     """Returns the training this assigned to the holders of the job role."""
     with transaction(request) as session:
@@ -164,14 +165,16 @@ def add_to_curriculum(
 
 
 @router.post("/curriculum-items/{item_id}/remove", status_code=204)
-def remove_from_curriculum(item_id: int, body: Reason, actor: ActorDep, request: Request) -> None:
+def remove_from_curriculum(
+    item_id: RecordId, body: Reason, actor: ActorDep, request: Request
+) -> None:
     with transaction(request) as session:
         curricula.remove_from_curriculum(session, actor=actor, item_id=item_id, reason=body.reason)
 
 
 @router.post("/job-roles/{job_role_id}/holders", response_model=AssignmentResult, status_code=201)
 def assign_job_role(
-    job_role_id: int, body: JobRoleAssign, actor: ActorDep, request: Request
+    job_role_id: RecordId, body: JobRoleAssign, actor: ActorDep, request: Request
 ) -> AssignmentResult:
     with transaction(request) as session:
         assignment, assigned = service.assign_job_role(
@@ -185,7 +188,7 @@ def assign_job_role(
 
 @router.post("/job-role-assignments/{assignment_id}/end", response_model=AssignmentOut)
 def end_job_role(
-    assignment_id: int, body: Reason, actor: ActorDep, request: Request
+    assignment_id: RecordId, body: Reason, actor: ActorDep, request: Request
 ) -> AssignmentOut:
     with transaction(request) as session:
         assignment = service.end_job_role(
@@ -198,7 +201,7 @@ def end_job_role(
 
 
 @router.put("/quizzes/{document_id}", response_model=QuizOut)
-def set_quiz(document_id: int, body: QuizWrite, actor: ActorDep, request: Request) -> QuizOut:
+def set_quiz(document_id: RecordId, body: QuizWrite, actor: ActorDep, request: Request) -> QuizOut:
     with transaction(request) as session:
         quiz = curricula.set_quiz(
             session,
@@ -216,7 +219,7 @@ def set_quiz(document_id: int, body: QuizWrite, actor: ActorDep, request: Reques
 
 
 @router.get("/quizzes/{document_id}", response_model=QuizOut)
-def get_quiz(document_id: int, actor: ActorDep, request: Request) -> QuizOut:
+def get_quiz(document_id: RecordId, actor: ActorDep, request: Request) -> QuizOut:
     """QA sees the answers; everyone else only the questions."""
     actor.require("records.read", "read quizzes")
     with transaction(request) as session:
@@ -249,7 +252,7 @@ def my_training(
 
 
 @router.get("/people/{user_id}/requirements", response_model=list[RequirementOut])
-def requirements_of(user_id: int, actor: ActorDep, request: Request) -> list[RequirementOut]:
+def requirements_of(user_id: RecordId, actor: ActorDep, request: Request) -> list[RequirementOut]:
     actor.require("records.read", "read training records")
     with transaction(request) as session:
         return [requirement_out(session, r) for r in service.requirements_of(session, user_id)]
@@ -270,7 +273,7 @@ def assign_training(body: AdHocTraining, actor: ActorDep, request: Request) -> R
 
 
 @router.get("/requirements/{requirement_id}", response_model=RequirementOut)
-def get_requirement(requirement_id: int, actor: ActorDep, request: Request) -> RequirementOut:
+def get_requirement(requirement_id: RecordId, actor: ActorDep, request: Request) -> RequirementOut:
     actor.require("records.read", "read training records")
     with transaction(request) as session:
         return requirement_out(session, service.get_requirement(session, requirement_id))
@@ -278,7 +281,7 @@ def get_requirement(requirement_id: int, actor: ActorDep, request: Request) -> R
 
 @router.post("/requirements/{requirement_id}/complete", response_model=RequirementOut)
 def complete_training(
-    requirement_id: int, body: Completion, actor: ActorDep, request: Request
+    requirement_id: RecordId, body: Completion, actor: ActorDep, request: Request
 ) -> RequirementOut:
     """Sign "Read and understood" (with the quiz answers, where the document has a quiz)."""
     with transaction(request) as session:
@@ -298,7 +301,7 @@ def complete_training(
 
 
 @router.get("/matrix", response_model=MatrixOut)
-def matrix(actor: ActorDep, request: Request, job_role_id: int | None = None) -> MatrixOut:
+def matrix(actor: ActorDep, request: Request, job_role_id: RecordId | None = None) -> MatrixOut:
     actor.require("records.read", "read the training matrix")
     with transaction(request) as session:
         m = status.training_matrix(session, job_role_id=job_role_id)
@@ -397,7 +400,7 @@ def add_governing_document(
 
 @router.post("/governing/{rule_id}/retire", status_code=204)
 def retire_governing_document(
-    rule_id: int, body: Reason, actor: ActorDep, request: Request
+    rule_id: RecordId, body: Reason, actor: ActorDep, request: Request
 ) -> None:
     with transaction(request) as session:
         gate.retire_governing_document(session, actor=actor, rule_id=rule_id, reason=body.reason)

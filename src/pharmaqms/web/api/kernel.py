@@ -16,6 +16,8 @@ from pharmaqms.kernel import auth, password_resets, role_grants, tasks
 from pharmaqms.kernel.audit_query import AuditFilter, count_entries, find_entries, to_csv
 from pharmaqms.kernel.errors import InvalidInput, NotFound
 from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.http.downloads import download, file_responses
+from pharmaqms.kernel.http.params import Offset, RecordId
 from pharmaqms.kernel.identity import Actor, Channel
 from pharmaqms.kernel.models import AuditEntry, RoleGrantRequest, SecurityAlert, User
 from pharmaqms.kernel.registry import record_type
@@ -155,7 +157,7 @@ def add_user(body: UserCreate, actor: ActorDep, request: Request) -> UserOut:
 
 
 @router.post("/users/{user_id}/deactivate", response_model=UserOut, tags=["users"])
-def deactivate(user_id: int, body: Reason, actor: ActorDep, request: Request) -> UserOut:
+def deactivate(user_id: RecordId, body: Reason, actor: ActorDep, request: Request) -> UserOut:
     with transaction(request) as session:
         return user_out(
             auth.deactivate_user(session, actor=actor, user_id=user_id, reason=body.reason)
@@ -163,7 +165,7 @@ def deactivate(user_id: int, body: Reason, actor: ActorDep, request: Request) ->
 
 
 @router.post("/users/{user_id}/reactivate", response_model=UserOut, tags=["users"])
-def reactivate(user_id: int, body: Reason, actor: ActorDep, request: Request) -> UserOut:
+def reactivate(user_id: RecordId, body: Reason, actor: ActorDep, request: Request) -> UserOut:
     with transaction(request) as session:
         return user_out(
             auth.reactivate_user(session, actor=actor, user_id=user_id, reason=body.reason)
@@ -171,13 +173,13 @@ def reactivate(user_id: int, body: Reason, actor: ActorDep, request: Request) ->
 
 
 @router.post("/users/{user_id}/unlock", response_model=UserOut, tags=["users"])
-def unlock(user_id: int, body: Reason, actor: ActorDep, request: Request) -> UserOut:
+def unlock(user_id: RecordId, body: Reason, actor: ActorDep, request: Request) -> UserOut:
     with transaction(request) as session:
         return user_out(auth.unlock_user(session, actor=actor, user_id=user_id, reason=body.reason))
 
 
 @router.post("/users/{user_id}/roles", response_model=UserOut, tags=["users"])
-def set_roles(user_id: int, body: RolesChange, actor: ActorDep, request: Request) -> UserOut:
+def set_roles(user_id: RecordId, body: RolesChange, actor: ActorDep, request: Request) -> UserOut:
     with transaction(request) as session:
         return user_out(
             auth.set_roles(
@@ -188,7 +190,7 @@ def set_roles(user_id: int, body: RolesChange, actor: ActorDep, request: Request
 
 
 @router.post("/users/{user_id}/reset-password", response_model=PasswordResetOut, tags=["users"])
-def reset_password(user_id: int, body: Reason, actor: ActorDep, request: Request) -> Any:
+def reset_password(user_id: RecordId, body: Reason, actor: ActorDep, request: Request) -> Any:
     """A temporary password, shown in this answer only, for one use: its owner changes it at
     first login. Every session and token of the account ends; the owner confirms the reset
     before signing again."""
@@ -231,7 +233,7 @@ def grant_out(session: Any, request: RoleGrantRequest) -> RoleGrantOut:
     "/users/{user_id}/role-requests", response_model=RoleGrantOut, status_code=201, tags=["users"]
 )
 def request_roles(
-    user_id: int, body: RoleGrantCreate, actor: ActorDep, request: Request
+    user_id: RecordId, body: RoleGrantCreate, actor: ActorDep, request: Request
 ) -> RoleGrantOut:
     """Ask for roles that sign for someone else's account, signed with your password; a second
     administrator approves or rejects it."""
@@ -262,14 +264,14 @@ def role_requests(
 
 
 @router.get("/role-requests/{request_id}", response_model=RoleGrantOut, tags=["users"])
-def role_request(request_id: int, actor: ActorDep, request: Request) -> RoleGrantOut:
+def role_request(request_id: RecordId, actor: ActorDep, request: Request) -> RoleGrantOut:
     actor.require("users.read", "see role grant requests")
     with transaction(request) as session:
         return grant_out(session, role_grants.get_request(session, request_id))
 
 
 def _decide(
-    request: Request, actor: Actor, request_id: int, decision: str, body: TransitionRequest
+    request: Request, actor: Actor, request_id: RecordId, decision: str, body: TransitionRequest
 ) -> RoleGrantOut:
     require_reviewed_version(role_grants.ROLE_GRANT_WORKFLOW, decision, body.expected_version)
     with transaction(request) as session:
@@ -289,7 +291,7 @@ def _decide(
 
 @router.post("/role-requests/{request_id}/approve", response_model=RoleGrantOut, tags=["users"])
 def approve_role_request(
-    request_id: int, body: TransitionRequest, actor: ActorDep, request: Request
+    request_id: RecordId, body: TransitionRequest, actor: ActorDep, request: Request
 ) -> RoleGrantOut:
     """The second administrator's approval, signed: only now does the account get the roles."""
     return _decide(request, actor, request_id, "approve", body)
@@ -297,14 +299,14 @@ def approve_role_request(
 
 @router.post("/role-requests/{request_id}/reject", response_model=RoleGrantOut, tags=["users"])
 def reject_role_request(
-    request_id: int, body: TransitionRequest, actor: ActorDep, request: Request
+    request_id: RecordId, body: TransitionRequest, actor: ActorDep, request: Request
 ) -> RoleGrantOut:
     return _decide(request, actor, request_id, "reject", body)
 
 
 @router.post("/role-requests/{request_id}/withdraw", response_model=RoleGrantOut, tags=["users"])
 def withdraw_role_request(
-    request_id: int, body: TransitionRequest, actor: ActorDep, request: Request
+    request_id: RecordId, body: TransitionRequest, actor: ActorDep, request: Request
 ) -> RoleGrantOut:
     return _decide(request, actor, request_id, "withdraw", body)
 
@@ -325,7 +327,7 @@ def my_password_resets(actor: ActorDep, request: Request) -> list[PasswordResetV
     "/me/password-resets/{reset_id}/confirm", response_model=PasswordResetView, tags=["auth"]
 )
 def confirm_password_reset(
-    reset_id: int, body: ResetAnswer, actor: ActorDep, request: Request
+    reset_id: RecordId, body: ResetAnswer, actor: ActorDep, request: Request
 ) -> PasswordResetView:
     """Yes, I asked for this reset: signing works again."""
     with transaction(request) as session:
@@ -339,7 +341,7 @@ def confirm_password_reset(
     "/me/password-resets/{reset_id}/dispute", response_model=PasswordResetView, tags=["auth"]
 )
 def dispute_password_reset(
-    reset_id: int, body: ResetAnswer, actor: ActorDep, request: Request
+    reset_id: RecordId, body: ResetAnswer, actor: ActorDep, request: Request
 ) -> PasswordResetView:
     """No, I did not ask for this reset: security is alerted."""
     with transaction(request) as session:
@@ -350,7 +352,9 @@ def dispute_password_reset(
 
 
 @router.post("/users/{user_id}/tokens", response_model=TokenOut, status_code=201, tags=["users"])
-def create_token(user_id: int, body: ApiTokenCreate, actor: ActorDep, request: Request) -> TokenOut:
+def create_token(
+    user_id: RecordId, body: ApiTokenCreate, actor: ActorDep, request: Request
+) -> TokenOut:
     with transaction(request) as session:
         token, raw = auth.create_api_token(
             session,
@@ -407,29 +411,27 @@ def _audit_response(
     with transaction(request) as session:
         if fmt == "csv":
             rows = find_entries(session, f, limit=1_000_000, offset=0, newest_first=False)
-            return Response(
-                to_csv(rows),
-                media_type="text/csv; charset=utf-8",
-                headers={"content-disposition": f'attachment; filename="{filename}.csv"'},
+            return download(
+                to_csv(rows), filename=f"{filename}.csv", media_type="text/csv; charset=utf-8"
             )
         total = count_entries(session, f)
         items = [entry_out(e) for e in find_entries(session, f, limit=limit, offset=offset)]
         return Page[AuditEntryOut](items=items, total=total, limit=limit, offset=offset)
 
 
-@router.get("/audit", tags=["audit"])
+@router.get("/audit", tags=["audit"], responses=file_responses("text/csv; charset=utf-8"))
 def audit_trail(
     actor: ActorDep,
     request: Request,
     record_type: str | None = None,
-    record_id: int | None = None,
+    record_id: RecordId | None = None,
     user: str | None = None,
     action: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     q: str | None = Query(default=None, max_length=200),
     limit: int = Query(default=100, ge=1, le=1000),
-    offset: int = Query(default=0, ge=0),
+    offset: Offset = 0,
     format: str = Query(default="json", pattern="^(json|csv)$"),
 ) -> Any:
     if record_type and record_id is not None:
@@ -444,7 +446,7 @@ def audit_trail(
     return _audit_response(request, f, limit, offset, format, "audit-trail")
 
 
-def _load(session: Any, type_name: str, record_id: int) -> Any:
+def _load(session: Any, type_name: str, record_id: RecordId) -> Any:
     rt = record_type(type_name)
     record = session.get(rt.model, record_id)
     if record is None:
@@ -452,15 +454,19 @@ def _load(session: Any, type_name: str, record_id: int) -> Any:
     return rt, record
 
 
-@router.get("/records/{type_name}/{record_id}/audit", tags=["records"])
+@router.get(
+    "/records/{type_name}/{record_id}/audit",
+    tags=["records"],
+    responses=file_responses("text/csv; charset=utf-8"),
+)
 def record_audit(
     type_name: str,
-    record_id: int,
+    record_id: RecordId,
     actor: ActorDep,
     request: Request,
     format: str = Query(default="json", pattern="^(json|csv)$"),
     limit: int = Query(default=500, ge=1, le=1000),
-    offset: int = Query(default=0, ge=0),
+    offset: Offset = 0,
 ) -> Any:
     actor.require("records.read", "read records")
     with transaction(request) as session:
@@ -471,7 +477,9 @@ def record_audit(
 
 
 @router.get("/records/{type_name}/{record_id}", response_model=RecordOut, tags=["records"])
-def record_summary(type_name: str, record_id: int, actor: ActorDep, request: Request) -> RecordOut:
+def record_summary(
+    type_name: str, record_id: RecordId, actor: ActorDep, request: Request
+) -> RecordOut:
     """Any record's number, status and version: what a client sends back as
     ``expected_version`` when it signs what it reviewed."""
     actor.require("records.read", "read records")
@@ -493,7 +501,7 @@ def record_summary(type_name: str, record_id: int, actor: ActorDep, request: Req
     tags=["records"],
 )
 def record_signatures(
-    type_name: str, record_id: int, actor: ActorDep, request: Request
+    type_name: str, record_id: RecordId, actor: ActorDep, request: Request
 ) -> list[SignatureOut]:
     actor.require("records.read", "read records")
     with transaction(request) as session:
@@ -507,7 +515,7 @@ def record_signatures(
     tags=["records"],
 )
 def record_transitions(
-    type_name: str, record_id: int, actor: ActorDep, request: Request
+    type_name: str, record_id: RecordId, actor: ActorDep, request: Request
 ) -> list[TransitionOption]:
     actor.require("records.read", "read records")
     with transaction(request) as session:
@@ -529,7 +537,7 @@ def record_transitions(
 @router.post("/records/{type_name}/{record_id}/transitions/{name}", tags=["records"])
 def take_transition(
     type_name: str,
-    record_id: int,
+    record_id: RecordId,
     name: str,
     body: TransitionRequest,
     actor: ActorDep,

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.http.context import transaction
+from pharmaqms.kernel.http.params import RecordId
 from pharmaqms.lifecycle.production.batchrecords import (
     entries,
     equipment,
@@ -175,7 +176,7 @@ def register_equipment(body: EquipmentCreate, actor: ActorDep, request: Request)
 
 @router.post("/equipment/{equipment_id}/calibrations", response_model=EquipmentOut)
 def record_calibration(
-    equipment_id: int, body: CalibrationCreate, actor: ActorDep, request: Request
+    equipment_id: RecordId, body: CalibrationCreate, actor: ActorDep, request: Request
 ) -> EquipmentOut:
     with transaction(request) as session:
         equipment.record_calibration(
@@ -187,7 +188,7 @@ def record_calibration(
 
 @router.post("/equipment/{equipment_id}/qualifications", response_model=EquipmentOut)
 def record_qualification(
-    equipment_id: int, body: QualificationCreate, actor: ActorDep, request: Request
+    equipment_id: RecordId, body: QualificationCreate, actor: ActorDep, request: Request
 ) -> EquipmentOut:
     with transaction(request) as session:
         equipment.record_qualification(
@@ -229,14 +230,16 @@ def define_master(body: MasterCreate, actor: ActorDep, request: Request) -> Mast
 
 
 @router.get("/masters/{master_id}", response_model=MasterOut)
-def get_master(master_id: int, actor: ActorDep, request: Request) -> MasterOut:
+def get_master(master_id: RecordId, actor: ActorDep, request: Request) -> MasterOut:
     actor.require("records.read", "read master batch records")
     with transaction(request) as session:
         return master_out(session, masters.get_master(session, master_id))
 
 
 @router.patch("/masters/{master_id}", response_model=MasterOut)
-def edit_master(master_id: int, body: MasterEdit, actor: ActorDep, request: Request) -> MasterOut:
+def edit_master(
+    master_id: RecordId, body: MasterEdit, actor: ActorDep, request: Request
+) -> MasterOut:
     with transaction(request) as session:
         master = masters.edit_master_batch_record(
             session, actor=actor, master_id=master_id, **body.model_dump()
@@ -247,7 +250,7 @@ def edit_master(master_id: int, body: MasterEdit, actor: ActorDep, request: Requ
 
 @router.post("/masters/{master_id}/revisions", response_model=MasterOut, status_code=201)
 def revise_master(
-    master_id: int, body: MasterRevision, actor: ActorDep, request: Request
+    master_id: RecordId, body: MasterRevision, actor: ActorDep, request: Request
 ) -> MasterOut:
     with transaction(request) as session:
         master = masters.revise_master_batch_record(
@@ -284,7 +287,7 @@ def open_batch_record(body: BatchRecordCreate, actor: ActorDep, request: Request
 
 
 @router.get("/batch-records/{record_id}", response_model=BatchRecordOut)
-def get_batch_record(record_id: int, actor: ActorDep, request: Request) -> BatchRecordOut:
+def get_batch_record(record_id: RecordId, actor: ActorDep, request: Request) -> BatchRecordOut:
     actor.require("records.read", "read batch records")
     with transaction(request) as session:
         return record_out(session, service.get_batch_record(session, record_id), with_steps=True)
@@ -292,7 +295,7 @@ def get_batch_record(record_id: int, actor: ActorDep, request: Request) -> Batch
 
 @router.post("/batch-records/{record_id}/complete", response_model=BatchRecordOut)
 def complete_batch_record(
-    record_id: int, body: Signing, actor: ActorDep, request: Request
+    record_id: RecordId, body: Signing, actor: ActorDep, request: Request
 ) -> BatchRecordOut:
     with transaction(request) as session:
         service.complete_batch_record(
@@ -307,21 +310,23 @@ def complete_batch_record(
 
 
 @router.get("/batch-steps/{step_id}", response_model=StepOut)
-def get_step(step_id: int, actor: ActorDep, request: Request) -> StepOut:
+def get_step(step_id: RecordId, actor: ActorDep, request: Request) -> StepOut:
     actor.require("records.read", "read batch records")
     with transaction(request) as session:
         return step_out(session, service.get_step(session, step_id))
 
 
 @router.post("/batch-steps/{step_id}/start", response_model=StepOut)
-def start_step(step_id: int, actor: ActorDep, request: Request) -> StepOut:
+def start_step(step_id: RecordId, actor: ActorDep, request: Request) -> StepOut:
     with transaction(request) as session:
         service.start_step(session, actor=actor, step_id=step_id)
         return step_out(session, service.get_step(session, step_id))
 
 
 @router.post("/batch-steps/{step_id}/materials", response_model=EntryOut, status_code=201)
-def dispense(step_id: int, body: MaterialDispensed, actor: ActorDep, request: Request) -> EntryOut:
+def dispense(
+    step_id: RecordId, body: MaterialDispensed, actor: ActorDep, request: Request
+) -> EntryOut:
     with transaction(request) as session:
         entry = entries.dispense_material(
             session,
@@ -336,7 +341,9 @@ def dispense(step_id: int, body: MaterialDispensed, actor: ActorDep, request: Re
 
 
 @router.post("/batch-steps/{step_id}/values", response_model=EntryOut, status_code=201)
-def enter_value(step_id: int, body: ValueEntered, actor: ActorDep, request: Request) -> EntryOut:
+def enter_value(
+    step_id: RecordId, body: ValueEntered, actor: ActorDep, request: Request
+) -> EntryOut:
     with transaction(request) as session:
         entry = entries.record_value(
             session,
@@ -351,7 +358,9 @@ def enter_value(step_id: int, body: ValueEntered, actor: ActorDep, request: Requ
 
 
 @router.post("/batch-steps/{step_id}/readings", response_model=EntryOut, status_code=201)
-def take_reading(step_id: int, body: ReadingTaken, actor: ActorDep, request: Request) -> EntryOut:
+def take_reading(
+    step_id: RecordId, body: ReadingTaken, actor: ActorDep, request: Request
+) -> EntryOut:
     with transaction(request) as session:
         entry = entries.take_reading(
             session, actor=actor, step_id=step_id, name=body.name, kind=body.kind
@@ -360,7 +369,9 @@ def take_reading(step_id: int, body: ReadingTaken, actor: ActorDep, request: Req
 
 
 @router.post("/batch-steps/{step_id}/equipment", response_model=EntryOut, status_code=201)
-def use_equipment(step_id: int, body: EquipmentUsed, actor: ActorDep, request: Request) -> EntryOut:
+def use_equipment(
+    step_id: RecordId, body: EquipmentUsed, actor: ActorDep, request: Request
+) -> EntryOut:
     with transaction(request) as session:
         entry = entries.use_equipment(
             session, actor=actor, step_id=step_id, equipment_code=body.equipment_code
@@ -369,14 +380,14 @@ def use_equipment(step_id: int, body: EquipmentUsed, actor: ActorDep, request: R
 
 
 @router.post("/batch-step-entries/{entry_id}/corrections", response_model=EntryOut, status_code=201)
-def correct(entry_id: int, body: Correction, actor: ActorDep, request: Request) -> EntryOut:
+def correct(entry_id: RecordId, body: Correction, actor: ActorDep, request: Request) -> EntryOut:
     with transaction(request) as session:
         entry = entries.correct_entry(session, actor=actor, entry_id=entry_id, **body.model_dump())
         return EntryOut.model_validate(entry)
 
 
 @router.post("/batch-steps/{step_id}/perform", response_model=StepOut)
-def perform_step(step_id: int, body: Signing, actor: ActorDep, request: Request) -> StepOut:
+def perform_step(step_id: RecordId, body: Signing, actor: ActorDep, request: Request) -> StepOut:
     with transaction(request) as session:
         service.perform_step(
             session,
@@ -390,7 +401,7 @@ def perform_step(step_id: int, body: Signing, actor: ActorDep, request: Request)
 
 
 @router.post("/batch-steps/{step_id}/verify", response_model=StepOut)
-def verify_step(step_id: int, body: Signing, actor: ActorDep, request: Request) -> StepOut:
+def verify_step(step_id: RecordId, body: Signing, actor: ActorDep, request: Request) -> StepOut:
     with transaction(request) as session:
         service.verify_step(
             session,
@@ -405,7 +416,7 @@ def verify_step(step_id: int, body: Signing, actor: ActorDep, request: Request) 
 
 @router.post("/batch-steps/{step_id}/deviations", response_model=DeviationRef, status_code=201)
 def raise_deviation(
-    step_id: int, body: StepDeviation, actor: ActorDep, request: Request
+    step_id: RecordId, body: StepDeviation, actor: ActorDep, request: Request
 ) -> DeviationRef:
     with transaction(request) as session:
         deviation = service.raise_step_deviation(
@@ -424,7 +435,7 @@ def raise_deviation(
 
 @router.get("/batch-records/{record_id}/exceptions", response_model=list[ExceptionOut])
 def list_exceptions(
-    record_id: int,
+    record_id: RecordId,
     actor: ActorDep,
     request: Request,
     status: str | None = Query(None, max_length=20),
@@ -440,7 +451,7 @@ def list_exceptions(
 
 @router.post("/batch-record-exceptions/{exception_id}/review", response_model=ExceptionOut)
 def review_exception(
-    exception_id: int, body: ExceptionReview, actor: ActorDep, request: Request
+    exception_id: RecordId, body: ExceptionReview, actor: ActorDep, request: Request
 ) -> ExceptionOut:
     with transaction(request) as session:
         exceptions.review_exception(
@@ -461,7 +472,7 @@ def review_exception(
     status_code=201,
 )
 def exception_deviation(
-    exception_id: int, body: ExceptionDeviation, actor: ActorDep, request: Request
+    exception_id: RecordId, body: ExceptionDeviation, actor: ActorDep, request: Request
 ) -> DeviationRef:
     with transaction(request) as session:
         deviation = exceptions.raise_deviation_for_exception(

@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.errors import InvalidInput
 from pharmaqms.kernel.http.context import transaction
+from pharmaqms.kernel.http.downloads import download, file_responses
+from pharmaqms.kernel.http.params import RecordId
 from pharmaqms.kernel.settings import get_settings
 from pharmaqms.lifecycle.production.http import PREFIX, ActorDep, signatures_out
 from pharmaqms.lifecycle.production.materials import scan as scanning
@@ -84,7 +86,7 @@ def propose_supplier(
 
 
 @router.get("/supplier-approvals/{approval_id}", response_model=SupplierApprovalOut)
-def get_approval(approval_id: int, actor: ActorDep, request: Request) -> SupplierApprovalOut:
+def get_approval(approval_id: RecordId, actor: ActorDep, request: Request) -> SupplierApprovalOut:
     actor.require("records.read", "read the approved supplier list")
     with transaction(request) as session:
         return approval_out(session, service.get_approval(session, approval_id))
@@ -92,7 +94,7 @@ def get_approval(approval_id: int, actor: ActorDep, request: Request) -> Supplie
 
 @router.post("/supplier-approvals/{approval_id}/audits", response_model=SupplierApprovalOut)
 def record_audit(
-    approval_id: int, body: SupplierAuditRecord, actor: ActorDep, request: Request
+    approval_id: RecordId, body: SupplierAuditRecord, actor: ActorDep, request: Request
 ) -> SupplierApprovalOut:
     with transaction(request) as session:
         approval = service.record_supplier_audit(
@@ -151,7 +153,7 @@ def receive_lot(body: MaterialLotReceive, actor: ActorDep, request: Request) -> 
 
 @router.get("/material-lots/{lot_id}/use-check", response_model=UseCheckOut)
 def use_check(
-    lot_id: int,
+    lot_id: RecordId,
     actor: ActorDep,
     request: Request,
     at: datetime | None = None,
@@ -188,7 +190,7 @@ def use_check(
     status_code=201,
 )
 def file_certificate(
-    lot_id: int, body: SupplierCertificateCreate, actor: ActorDep, request: Request
+    lot_id: RecordId, body: SupplierCertificateCreate, actor: ActorDep, request: Request
 ) -> SupplierCertificateOut:
     with transaction(request) as session:
         certificate = service.attach_certificate(
@@ -209,7 +211,7 @@ def file_certificate(
     status_code=201,
 )
 async def upload_certificate(
-    lot_id: int,
+    lot_id: RecordId,
     actor: ActorDep,
     request: Request,
     certificate_number: Annotated[str, Form(min_length=1, max_length=100)],
@@ -237,7 +239,7 @@ async def upload_certificate(
 
 @router.get("/material-lots/{lot_id}/certificates", response_model=list[SupplierCertificateOut])
 def list_certificates(
-    lot_id: int, actor: ActorDep, request: Request
+    lot_id: RecordId, actor: ActorDep, request: Request
 ) -> list[SupplierCertificateOut]:
     actor.require("records.read", "read supplier certificates")
     with transaction(request) as session:
@@ -247,20 +249,29 @@ def list_certificates(
         ]
 
 
-@router.get("/supplier-certificates/{certificate_id}/file")
-def certificate_file(certificate_id: int, actor: ActorDep, request: Request) -> Response:
+@router.get(
+    "/supplier-certificates/{certificate_id}/file",
+    response_class=Response,
+    responses=file_responses("*/*"),
+)
+def certificate_file(certificate_id: RecordId, actor: ActorDep, request: Request) -> Response:
     actor.require("records.read", "read supplier certificates")
     with transaction(request) as session:
         certificate, content = service.certificate_file(session, certificate_id)
-        name = (certificate.file_name or "certificate").replace('"', "")
+        name = certificate.file_name or "certificate"
         media = certificate.content_type or "application/octet-stream"
-    return Response(
-        content, media_type=media, headers={"content-disposition": f'inline; filename="{name}"'}
+    # Shown in the browser only when it is a PDF; anything else a supplier sent is saved, never
+    # rendered as a page of this site.
+    inline = media == "application/pdf"
+    return download(
+        content, filename=name, media_type=media, disposition="inline" if inline else "attachment"
     )
 
 
 @router.post("/material-lots/{lot_id}/overrides", response_model=OverrideOut, status_code=201)
-def override(lot_id: int, body: OverrideCreate, actor: ActorDep, request: Request) -> OverrideOut:
+def override(
+    lot_id: RecordId, body: OverrideCreate, actor: ActorDep, request: Request
+) -> OverrideOut:
     with transaction(request) as session:
         created = service.override_material_use(
             session,

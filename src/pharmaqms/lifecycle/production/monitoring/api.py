@@ -14,6 +14,8 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel.http.context import transaction
+from pharmaqms.kernel.http.downloads import file_responses
+from pharmaqms.kernel.http.params import RecordId
 from pharmaqms.lifecycle.production.http import PREFIX, ActorDep, signatures_out
 from pharmaqms.lifecycle.production.monitoring import alerts, capability, chart, limits, service
 from pharmaqms.lifecycle.production.monitoring.models import (
@@ -111,7 +113,7 @@ def define_parameter(body: ParameterIn, actor: ActorDep, request: Request) -> Pa
 
 
 @router.get("/parameters/{parameter_id}", response_model=ParameterOut)
-def get_parameter(parameter_id: int, actor: ActorDep, request: Request) -> ParameterOut:
+def get_parameter(parameter_id: RecordId, actor: ActorDep, request: Request) -> ParameterOut:
     actor.require("records.read", "read monitored parameters")
     with transaction(request) as session:
         return parameter_out(session, service.get_parameter(session, parameter_id))
@@ -119,7 +121,7 @@ def get_parameter(parameter_id: int, actor: ActorDep, request: Request) -> Param
 
 @router.post("/parameters/{parameter_id}/configuration", response_model=ParameterOut)
 def configure_parameter(
-    parameter_id: int, body: ParameterConfiguration, actor: ActorDep, request: Request
+    parameter_id: RecordId, body: ParameterConfiguration, actor: ActorDep, request: Request
 ) -> ParameterOut:
     with transaction(request) as session:
         parameter = service.configure_parameter(
@@ -131,7 +133,7 @@ def configure_parameter(
 
 @router.post("/parameters/{parameter_id}/limits", response_model=LimitsOut, status_code=201)
 def estimate_limits(
-    parameter_id: int, body: ReferenceIn, actor: ActorDep, request: Request
+    parameter_id: RecordId, body: ReferenceIn, actor: ActorDep, request: Request
 ) -> LimitsOut:
     """A draft revision estimated from the reference; QA approves it with a signature."""
     with transaction(request) as session:
@@ -148,7 +150,7 @@ def estimate_limits(
 
 
 @router.get("/parameters/{parameter_id}/limits", response_model=list[LimitsOut])
-def list_limits(parameter_id: int, actor: ActorDep, request: Request) -> list[LimitsOut]:
+def list_limits(parameter_id: RecordId, actor: ActorDep, request: Request) -> list[LimitsOut]:
     actor.require("records.read", "read control limits")
     with transaction(request) as session:
         service.get_parameter(session, parameter_id)
@@ -157,7 +159,7 @@ def list_limits(parameter_id: int, actor: ActorDep, request: Request) -> list[Li
 
 @router.get("/parameters/{parameter_id}/chart", response_model=ChartOut)
 def get_chart(
-    parameter_id: int,
+    parameter_id: RecordId,
     actor: ActorDep,
     request: Request,
     points: int = Query(default=chart.CHART_POINTS, ge=1, le=1000),
@@ -186,8 +188,12 @@ def get_chart(
         )
 
 
-@router.get("/parameters/{parameter_id}/chart.svg", response_class=Response)
-def get_chart_svg(parameter_id: int, actor: ActorDep, request: Request) -> Response:
+@router.get(
+    "/parameters/{parameter_id}/chart.svg",
+    response_class=Response,
+    responses=file_responses(SVG),
+)
+def get_chart_svg(parameter_id: RecordId, actor: ActorDep, request: Request) -> Response:
     actor.require("records.read", "read control charts")
     with transaction(request) as session:
         parameter = service.get_parameter(session, parameter_id)
@@ -197,7 +203,7 @@ def get_chart_svg(parameter_id: int, actor: ActorDep, request: Request) -> Respo
 
 @router.get("/parameters/{parameter_id}/capability", response_model=CapabilityOut)
 def get_capability(
-    parameter_id: int, start: datetime, end: datetime, actor: ActorDep, request: Request
+    parameter_id: RecordId, start: datetime, end: datetime, actor: ActorDep, request: Request
 ) -> CapabilityOut:
     actor.require("records.read", "read process capability")
     with transaction(request) as session:
@@ -228,7 +234,7 @@ def get_capability(
     "/parameters/{parameter_id}/capability-trend", response_model=list[MonthlyCapabilityOut]
 )
 def get_capability_trend(
-    parameter_id: int,
+    parameter_id: RecordId,
     actor: ActorDep,
     request: Request,
     months: int = Query(default=12, ge=1, le=capability.MAX_TREND_MONTHS),
@@ -258,7 +264,7 @@ def define_group(body: GroupIn, actor: ActorDep, request: Request) -> GroupOut:
 
 
 @router.get("/groups/{group_id}", response_model=GroupOut)
-def get_group(group_id: int, actor: ActorDep, request: Request) -> GroupOut:
+def get_group(group_id: RecordId, actor: ActorDep, request: Request) -> GroupOut:
     actor.require("records.read", "read T² groups")
     with transaction(request) as session:
         return group_out(session, service.get_group(session, group_id))
@@ -266,7 +272,7 @@ def get_group(group_id: int, actor: ActorDep, request: Request) -> GroupOut:
 
 @router.post("/groups/{group_id}/limits", response_model=GroupLimitsOut, status_code=201)
 def estimate_group_limits(
-    group_id: int, body: ReferenceIn, actor: ActorDep, request: Request
+    group_id: RecordId, body: ReferenceIn, actor: ActorDep, request: Request
 ) -> GroupLimitsOut:
     with transaction(request) as session:
         draft = limits.estimate_group_limits(
@@ -281,8 +287,8 @@ def estimate_group_limits(
         return group_limits_out(session, draft)
 
 
-@router.get("/groups/{group_id}/chart.svg", response_class=Response)
-def get_group_svg(group_id: int, actor: ActorDep, request: Request) -> Response:
+@router.get("/groups/{group_id}/chart.svg", response_class=Response, responses=file_responses(SVG))
+def get_group_svg(group_id: RecordId, actor: ActorDep, request: Request) -> Response:
     actor.require("records.read", "read control charts")
     with transaction(request) as session:
         group = service.get_group(session, group_id)
@@ -298,8 +304,8 @@ def list_alerts(
     actor: ActorDep,
     request: Request,
     status: str | None = Query(default=None, max_length=20),
-    parameter_id: int | None = None,
-    group_id: int | None = None,
+    parameter_id: RecordId | None = None,
+    group_id: RecordId | None = None,
     limit: int = Query(default=200, ge=1, le=1000),
 ) -> list[AlertOut]:
     actor.require("records.read", "read SPC alerts")
@@ -313,7 +319,7 @@ def list_alerts(
 
 
 @router.get("/alerts/{alert_id}", response_model=AlertOut)
-def get_alert(alert_id: int, actor: ActorDep, request: Request) -> AlertOut:
+def get_alert(alert_id: RecordId, actor: ActorDep, request: Request) -> AlertOut:
     actor.require("records.read", "read SPC alerts")
     with transaction(request) as session:
         return alert_out(session, alerts.get_alert(session, alert_id))
@@ -321,7 +327,7 @@ def get_alert(alert_id: int, actor: ActorDep, request: Request) -> AlertOut:
 
 @router.post("/alerts/{alert_id}/acknowledge", response_model=AlertOut)
 def acknowledge(
-    alert_id: int, body: AcknowledgementIn, actor: ActorDep, request: Request
+    alert_id: RecordId, body: AcknowledgementIn, actor: ActorDep, request: Request
 ) -> AlertOut:
     with transaction(request) as session:
         alert = alerts.acknowledge_alert(
@@ -336,7 +342,7 @@ def acknowledge(
 
 
 @router.post("/alerts/{alert_id}/escalate", response_model=AlertOut)
-def escalate(alert_id: int, body: EscalationIn, actor: ActorDep, request: Request) -> AlertOut:
+def escalate(alert_id: RecordId, body: EscalationIn, actor: ActorDep, request: Request) -> AlertOut:
     """Raise a deviation from the alert in one step; the answer names it."""
     with transaction(request) as session:
         alerts.escalate_alert(

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel.http.context import transaction
+from pharmaqms.kernel.http.params import RecordId
 from pharmaqms.lifecycle.production.http import PREFIX, ActorDep, signatures_out
 from pharmaqms.lifecycle.production.nonconforming import deviations, service
 from pharmaqms.lifecycle.production.nonconforming.models import NonconformingProduct
@@ -37,7 +38,7 @@ def list_nonconformances(
     actor: ActorDep,
     request: Request,
     status: str | None = Query(default=None, max_length=20),
-    lot_id: int | None = None,
+    lot_id: RecordId | None = None,
 ) -> list[NonconformanceOut]:
     actor.require("records.read", "read nonconforming product records")
     with transaction(request) as session:
@@ -62,7 +63,7 @@ def report(body: NonconformanceReport, actor: ActorDep, request: Request) -> Non
 
 
 @router.get("/{nc_id}", response_model=NonconformanceOut)
-def get_nonconformance(nc_id: int, actor: ActorDep, request: Request) -> NonconformanceOut:
+def get_nonconformance(nc_id: RecordId, actor: ActorDep, request: Request) -> NonconformanceOut:
     actor.require("records.read", "read nonconforming product records")
     with transaction(request) as session:
         return nonconformance_out(session, service.get_nonconformance(session, nc_id))
@@ -70,7 +71,7 @@ def get_nonconformance(nc_id: int, actor: ActorDep, request: Request) -> Nonconf
 
 @router.post("/{nc_id}/disposition", response_model=NonconformanceOut)
 def draft_disposition(
-    nc_id: int, body: DispositionDraft, actor: ActorDep, request: Request
+    nc_id: RecordId, body: DispositionDraft, actor: ActorDep, request: Request
 ) -> NonconformanceOut:
     with transaction(request) as session:
         nc = service.draft_disposition(
@@ -88,7 +89,7 @@ def draft_disposition(
 
 @router.post("/{nc_id}/execution", response_model=NonconformanceOut)
 def record_execution(
-    nc_id: int, body: ExecutionRecord, actor: ActorDep, request: Request
+    nc_id: RecordId, body: ExecutionRecord, actor: ActorDep, request: Request
 ) -> NonconformanceOut:
     with transaction(request) as session:
         nc = service.record_execution(
@@ -99,7 +100,9 @@ def record_execution(
 
 
 @router.post("/from-deviation/{deviation_id}", response_model=DeviationOutcomeOut)
-def from_deviation(deviation_id: int, actor: ActorDep, request: Request) -> DeviationOutcomeOut:
+def from_deviation(
+    deviation_id: RecordId, actor: ActorDep, request: Request
+) -> DeviationOutcomeOut:
     """Open the records of a critical deviation's batches (idempotent)."""
     with transaction(request) as session:
         outcome = deviations.open_for_deviation(session, actor=actor, deviation_id=deviation_id)

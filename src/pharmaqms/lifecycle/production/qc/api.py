@@ -10,6 +10,8 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel.http.context import transaction
+from pharmaqms.kernel.http.downloads import download, file_responses
+from pharmaqms.kernel.http.params import RecordId
 from pharmaqms.lifecycle.production.http import PREFIX, ActorDep, signatures_out
 from pharmaqms.lifecycle.production.qc import (
     certificates,
@@ -119,7 +121,7 @@ def create_specification(
 
 
 @router.get("/specifications/{spec_id}", response_model=SpecificationOut)
-def get_specification(spec_id: int, actor: ActorDep, request: Request) -> SpecificationOut:
+def get_specification(spec_id: RecordId, actor: ActorDep, request: Request) -> SpecificationOut:
     actor.require("records.read", "read QC specifications")
     with transaction(request) as session:
         return specification_out(session, specifications.get_specification(session, spec_id))
@@ -127,7 +129,7 @@ def get_specification(spec_id: int, actor: ActorDep, request: Request) -> Specif
 
 @router.patch("/specifications/{spec_id}", response_model=SpecificationOut)
 def edit_specification(
-    spec_id: int, body: SpecificationEdit, actor: ActorDep, request: Request
+    spec_id: RecordId, body: SpecificationEdit, actor: ActorDep, request: Request
 ) -> SpecificationOut:
     with transaction(request) as session:
         spec = specifications.replace_tests(
@@ -147,7 +149,7 @@ def edit_specification(
     "/specifications/{spec_id}/revisions", response_model=SpecificationOut, status_code=201
 )
 def revise_specification(
-    spec_id: int, body: RevisionCreate, actor: ActorDep, request: Request
+    spec_id: RecordId, body: RevisionCreate, actor: ActorDep, request: Request
 ) -> SpecificationOut:
     with transaction(request) as session:
         spec = specifications.revise(
@@ -183,7 +185,7 @@ def record_result(body: ResultCreate, actor: ActorDep, request: Request) -> Reco
 
 
 @router.get("/results/{result_id}", response_model=ResultOut)
-def get_result(result_id: int, actor: ActorDep, request: Request) -> ResultOut:
+def get_result(result_id: RecordId, actor: ActorDep, request: Request) -> ResultOut:
     actor.require("records.read", "read QC results")
     with transaction(request) as session:
         return ResultOut.model_validate(results.get_result(session, result_id))
@@ -191,7 +193,7 @@ def get_result(result_id: int, actor: ActorDep, request: Request) -> ResultOut:
 
 @router.post("/results/{result_id}/trend-assessment", response_model=ResultOut)
 def assess_trend(
-    result_id: int, body: TrendAssessment, actor: ActorDep, request: Request
+    result_id: RecordId, body: TrendAssessment, actor: ActorDep, request: Request
 ) -> ResultOut:
     with transaction(request) as session:
         result = results.assess_trend(
@@ -215,7 +217,7 @@ def evaluate_lims(actor: ActorDep, request: Request) -> LimsEvaluationOut:
 
 
 @router.get("/lots/{lot_id}/results", response_model=list[ResultOut])
-def lot_results(lot_id: int, actor: ActorDep, request: Request) -> list[ResultOut]:
+def lot_results(lot_id: RecordId, actor: ActorDep, request: Request) -> list[ResultOut]:
     actor.require("records.read", "read QC results")
     with transaction(request) as session:
         results.get_lot(session, lot_id)
@@ -223,7 +225,7 @@ def lot_results(lot_id: int, actor: ActorDep, request: Request) -> list[ResultOu
 
 
 @router.get("/lots/{lot_id}/status", response_model=LotQcStatusOut)
-def lot_status(lot_id: int, actor: ActorDep, request: Request) -> LotQcStatusOut:
+def lot_status(lot_id: RecordId, actor: ActorDep, request: Request) -> LotQcStatusOut:
     """The lot's QC standing: the verdict (passed, pending, failed, under_investigation,
     no_specification), each test with its results, and everything still open."""
     actor.require("records.read", "read QC status")
@@ -272,7 +274,9 @@ def list_investigations(
 
 
 @router.get("/investigations/{investigation_id}", response_model=InvestigationOut)
-def get_investigation(investigation_id: int, actor: ActorDep, request: Request) -> InvestigationOut:
+def get_investigation(
+    investigation_id: RecordId, actor: ActorDep, request: Request
+) -> InvestigationOut:
     actor.require("records.read", "read OOS investigations")
     with transaction(request) as session:
         return investigation_out(
@@ -282,7 +286,7 @@ def get_investigation(investigation_id: int, actor: ActorDep, request: Request) 
 
 @router.post("/investigations/{investigation_id}/phase-1", response_model=InvestigationOut)
 def record_phase1(
-    investigation_id: int, body: Phase1In, actor: ActorDep, request: Request
+    investigation_id: RecordId, body: Phase1In, actor: ActorDep, request: Request
 ) -> InvestigationOut:
     with transaction(request) as session:
         inv = investigations.record_phase1(
@@ -301,7 +305,7 @@ def record_phase1(
 
 @router.patch("/investigations/{investigation_id}/phase-2", response_model=InvestigationOut)
 def record_phase2(
-    investigation_id: int, body: Phase2In, actor: ActorDep, request: Request
+    investigation_id: RecordId, body: Phase2In, actor: ActorDep, request: Request
 ) -> InvestigationOut:
     with transaction(request) as session:
         inv = investigations.record_phase2(
@@ -325,7 +329,7 @@ def record_phase2(
     "/investigations/{investigation_id}/retests", response_model=RecordedOut, status_code=201
 )
 def record_retest(
-    investigation_id: int, body: RetestIn, actor: ActorDep, request: Request
+    investigation_id: RecordId, body: RetestIn, actor: ActorDep, request: Request
 ) -> RecordedOut:
     with transaction(request) as session:
         recorded = investigations.record_retest(
@@ -359,21 +363,23 @@ def prepare_certificate(
 
 
 @router.get("/certificates/{certificate_id}", response_model=CertificateOut)
-def get_certificate(certificate_id: int, actor: ActorDep, request: Request) -> CertificateOut:
+def get_certificate(certificate_id: RecordId, actor: ActorDep, request: Request) -> CertificateOut:
     actor.require("records.read", "read certificates of analysis")
     with transaction(request) as session:
         return certificate_out(session, certificates.get_certificate(session, certificate_id))
 
 
-@router.get("/certificates/{certificate_id}/pdf")
-def certificate_pdf(certificate_id: int, actor: ActorDep, request: Request) -> Response:
+@router.get(
+    "/certificates/{certificate_id}/pdf",
+    response_class=Response,
+    responses=file_responses("application/pdf"),
+)
+def certificate_pdf(certificate_id: RecordId, actor: ActorDep, request: Request) -> Response:
     actor.require("records.read", "print certificates of analysis")
     with transaction(request) as session:
         coa = certificates.get_certificate(session, certificate_id)
         pdf = printout.render_certificate(session, coa, printed_by=actor)
         filename = coa.number
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"content-disposition": f'inline; filename="{filename}.pdf"'},
+    return download(
+        pdf, filename=f"{filename}.pdf", media_type="application/pdf", disposition="inline"
     )

@@ -8,6 +8,8 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel.http.context import transaction
+from pharmaqms.kernel.http.downloads import download, file_responses
+from pharmaqms.kernel.http.params import RecordId
 from pharmaqms.lifecycle.production.http import PREFIX, ActorDep, signatures_out
 from pharmaqms.lifecycle.production.release import certificate, service
 from pharmaqms.lifecycle.production.release.schemas import (
@@ -22,7 +24,7 @@ from pharmaqms.lifecycle.production.release.schemas import (
 router = APIRouter(prefix=PREFIX, tags=["production: batch release"])
 
 
-def release_out(session: Session, lot_id: int) -> ReleaseOut:
+def release_out(session: Session, lot_id: RecordId) -> ReleaseOut:
     evaluation = service.evaluate_release(session, lot_id)
     decided = service.decision_of(session, lot_id)
     return ReleaseOut(
@@ -75,14 +77,16 @@ def queue(actor: ActorDep, request: Request) -> list[QueueItemOut]:
 
 
 @router.get("/batches/{lot_id}/release", response_model=ReleaseOut)
-def checklist(lot_id: int, actor: ActorDep, request: Request) -> ReleaseOut:
+def checklist(lot_id: RecordId, actor: ActorDep, request: Request) -> ReleaseOut:
     actor.require("records.read", "read release checklists")
     with transaction(request) as session:
         return release_out(session, lot_id)
 
 
 @router.post("/batches/{lot_id}/release", response_model=ReleaseOut)
-def release(lot_id: int, body: ReleaseRequest, actor: ActorDep, request: Request) -> ReleaseOut:
+def release(
+    lot_id: RecordId, body: ReleaseRequest, actor: ActorDep, request: Request
+) -> ReleaseOut:
     with transaction(request) as session:
         service.release_batch(
             session,
@@ -96,7 +100,7 @@ def release(lot_id: int, body: ReleaseRequest, actor: ActorDep, request: Request
 
 
 @router.post("/batches/{lot_id}/reject", response_model=ReleaseOut)
-def reject(lot_id: int, body: RejectRequest, actor: ActorDep, request: Request) -> ReleaseOut:
+def reject(lot_id: RecordId, body: RejectRequest, actor: ActorDep, request: Request) -> ReleaseOut:
     with transaction(request) as session:
         service.reject_batch(
             session,
@@ -109,13 +113,13 @@ def reject(lot_id: int, body: RejectRequest, actor: ActorDep, request: Request) 
         return release_out(session, lot_id)
 
 
-@router.get("/batches/{lot_id}/release-certificate.pdf")
-def certificate_pdf(lot_id: int, actor: ActorDep, request: Request) -> Response:
+@router.get(
+    "/batches/{lot_id}/release-certificate.pdf",
+    response_class=Response,
+    responses=file_responses("application/pdf"),
+)
+def certificate_pdf(lot_id: RecordId, actor: ActorDep, request: Request) -> Response:
     actor.require("records.read", "print release certificates")
     with transaction(request, write=False) as session:
         pdf, name = certificate.render_release_certificate(session, lot_id, printed_by=actor)
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"content-disposition": f'inline; filename="{name}"'},
-    )
+    return download(pdf, filename=name, media_type="application/pdf", disposition="inline")
