@@ -167,17 +167,23 @@ def test_a_download_name_is_latin_1_safe_with_the_real_name_beside_it(
         assert value.endswith(f"; filename*=UTF-8''{encoded}")
 
 
-def test_a_release_certificate_of_a_lot_numbered_beyond_latin_1_downloads(
+def test_a_release_certificate_of_a_lot_whose_number_breaks_a_header_downloads(
     db: Database, people: Any, api: Any
 ) -> None:
+    # A lot number beyond Latin-1 (the issue's PB26-Ω1) is now refused when the lot is made
+    # (GS1 character set 82); the set still holds the quote, slash and semicolon that would
+    # break a Content-Disposition header written naively.
     seed_master_data(db, people)
-    lot_id = add_batch(db, people, "PB26-Ω1")
+    lot_id = add_batch(db, people, 'PB26/"A";1')
     response = api("qp").get(f"/api/v1/production/batches/{lot_id}/release-certificate.pdf")
     assert response.status_code == 200, response.text
     assert response.content.startswith(b"%PDF")
     disposition = response.headers["content-disposition"]
     assert disposition.startswith('inline; filename="')
-    assert "filename*=UTF-8''" in disposition and "PB26-%CE%A91" in disposition
+    plain, encoded = disposition.split("; filename*=", 1)
+    assert plain.count('"') == 2, "the quoted fallback name holds no quote of its own"
+    assert "/" not in plain  # no path in a file name
+    assert encoded.startswith("UTF-8''") and "PB26_%22A%22%3B1" in encoded  # the slash made safe
     assert PRODUCT  # the product the lot was made of (seeded above)
 
 

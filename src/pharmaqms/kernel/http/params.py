@@ -92,7 +92,9 @@ async def check_query_parameters(request: Request) -> None:
             raise InvalidInput(
                 f"{name!r} is no parameter of this route; it takes: {known}", field=name
             )
-    single = _single_valued(route.dependant) | (takes - _declared(route.dependant))
+    single = _single_valued(route.dependant)
+    if not judged:
+        single |= takes - _declared(route.dependant)
     for name, n in counts.items():
         if n > 1 and name in single:
             raise InvalidInput(f"{name}: give one value, not {n}", field=name)

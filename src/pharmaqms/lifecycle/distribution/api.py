@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.http.context import transaction
+from pharmaqms.kernel.http.params import RecordId
 from pharmaqms.kernel.schemas import SignatureOut
 from pharmaqms.kernel.signatures import signatures_of
 from pharmaqms.lifecycle.distribution import (
@@ -128,14 +129,14 @@ def list_alarms(
 
 
 @router.get("/alarms/{alarm_id}", response_model=AlarmOut)
-def get_alarm(alarm_id: int, actor: ActorDep, request: Request) -> AlarmOut:
+def get_alarm(alarm_id: RecordId, actor: ActorDep, request: Request) -> AlarmOut:
     actor.require("records.read", "read cold-chain alarms")
     with transaction(request) as session:
         return alarm_out(alarms.get_alarm(session, alarm_id))
 
 
 @router.post("/alarms/{alarm_id}/acknowledge", response_model=AlarmOut)
-def acknowledge(alarm_id: int, body: CommentIn, actor: ActorDep, request: Request) -> AlarmOut:
+def acknowledge(alarm_id: RecordId, body: CommentIn, actor: ActorDep, request: Request) -> AlarmOut:
     with transaction(request) as session:
         alarm = alarms.acknowledge_alarm(
             session,
@@ -149,7 +150,7 @@ def acknowledge(alarm_id: int, body: CommentIn, actor: ActorDep, request: Reques
 
 
 @router.post("/alarms/{alarm_id}/assess", response_model=AlarmOut)
-def assess(alarm_id: int, body: CommentIn, actor: ActorDep, request: Request) -> AlarmOut:
+def assess(alarm_id: RecordId, body: CommentIn, actor: ActorDep, request: Request) -> AlarmOut:
     with transaction(request) as session:
         alarm = alarms.assess_alarm(
             session,
@@ -163,7 +164,7 @@ def assess(alarm_id: int, body: CommentIn, actor: ActorDep, request: Request) ->
 
 
 @router.post("/alarms/{alarm_id}/close", response_model=AlarmOut)
-def close(alarm_id: int, body: CommentIn, actor: ActorDep, request: Request) -> AlarmOut:
+def close(alarm_id: RecordId, body: CommentIn, actor: ActorDep, request: Request) -> AlarmOut:
     with transaction(request) as session:
         alarm = alarms.close_alarm(
             session,
@@ -187,14 +188,16 @@ def list_excursions(actor: ActorDep, request: Request) -> list[ExcursionOut]:
 
 
 @router.get("/excursions/{excursion_id}", response_model=ExcursionOut)
-def get_excursion(excursion_id: int, actor: ActorDep, request: Request) -> ExcursionOut:
+def get_excursion(excursion_id: RecordId, actor: ActorDep, request: Request) -> ExcursionOut:
     actor.require("records.read", "read excursions")
     with transaction(request) as session:
         return excursion_out(session, excursions.get_excursion(session, excursion_id))
 
 
 @router.post("/excursions/{excursion_id}/lots", response_model=ExcursionOut, status_code=201)
-def name_lot(excursion_id: int, body: LotIn, actor: ActorDep, request: Request) -> ExcursionOut:
+def name_lot(
+    excursion_id: RecordId, body: LotIn, actor: ActorDep, request: Request
+) -> ExcursionOut:
     with transaction(request) as session:
         excursions.name_affected_lot(
             session,
@@ -209,7 +212,7 @@ def name_lot(excursion_id: int, body: LotIn, actor: ActorDep, request: Request) 
 
 @router.post("/excursions/{excursion_id}/assessment", response_model=AssessmentOut, status_code=201)
 def assess_excursion(
-    excursion_id: int, body: AssessmentIn, actor: ActorDep, request: Request
+    excursion_id: RecordId, body: AssessmentIn, actor: ActorDep, request: Request
 ) -> AssessmentOut:
     with transaction(request) as session:
         record = assessment.assess_excursion(
@@ -246,7 +249,7 @@ def set_budget(
 
 
 @router.get("/lots/{lot_id}/budget")
-def get_lot_budget(lot_id: int, actor: ActorDep, request: Request) -> dict[str, object]:
+def get_lot_budget(lot_id: RecordId, actor: ActorDep, request: Request) -> dict[str, object]:
     """Consumed and remaining stability budget of a lot over all its excursions."""
     actor.require("records.read", "read stability budgets")
     with transaction(request) as session:

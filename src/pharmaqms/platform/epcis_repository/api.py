@@ -12,14 +12,38 @@ from pydantic import BaseModel, Field
 
 from pharmaqms.kernel.canonical import plain
 from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.http.openapi import problems
+from pharmaqms.kernel.http.params import JUDGES_OWN_QUERY
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.platform.epcis_repository import service
 from pharmaqms.platform.epcis_repository.models import EpcisNamedQuery
+from pharmaqms.platform.epcis_repository.query import FILTERS, PAGING
 
 router = APIRouter(prefix="/api/v1/epcis", tags=["epcis"])
 ActorDep = Annotated[Actor, Depends(current_actor)]
 JSON_LD: Final = "application/ld+json"
 HEADERS: Final = {"GS1-EPCIS-Version": "2.0.0", "GS1-CBV-Version": "2.0.0"}
+
+
+def _query_parameters(names: tuple[str, ...]) -> dict[str, Any]:
+    """The standard's query parameters, read by the query itself: documented here, and judged
+    by the query (an unknown one is the standard's 400 QueryParameterException, not a 422)."""
+    return {
+        JUDGES_OWN_QUERY: True,
+        "parameters": [
+            {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
+            for name in names
+        ],
+    }
+
+
+# The OpenAPI document says these routes answer JSON-LD (the standard's media type), not JSON.
+JSON_LD_ANSWER: Final[dict[int | str, dict[str, Any]]] = {
+    200: {
+        "description": "An EPCIS 2.0 document (JSON-LD).",
+        "content": {JSON_LD: {"schema": {"type": "object"}}},
+    }
+}
 
 
 def _answer(request: Request, answer: service.QueryAnswer) -> JSONResponse:
@@ -31,7 +55,11 @@ def _answer(request: Request, answer: service.QueryAnswer) -> JSONResponse:
     return JSONResponse(answer.document, media_type=JSON_LD, headers=headers)
 
 
-@router.get("/events")
+@router.get(
+    "/events",
+    responses={**JSON_LD_ANSWER, **problems(400, 422)},
+    openapi_extra=_query_parameters(FILTERS + PAGING),
+)
 def query_events(request: Request, actor: ActorDep) -> JSONResponse:
     """EPCIS 2.0 SimpleEventQuery: eventType, GE_/LT_eventTime, GE_/LT_recordTime, EQ_action,
     EQ_bizStep, EQ_disposition, EQ_bizLocation, EQ_readPoint, MATCH_epc, MATCH_anyEPC,
@@ -84,7 +112,11 @@ def list_queries(request: Request, actor: ActorDep) -> JSONResponse:
     return JSONResponse(out, headers=HEADERS)
 
 
-@router.get("/queries/{name}/events")
+@router.get(
+    "/queries/{name}/events",
+    responses={**JSON_LD_ANSWER, **problems(400, 422)},
+    openapi_extra=_query_parameters(PAGING),
+)
 def run_query(name: str, request: Request, actor: ActorDep) -> JSONResponse:
     """Run a named query; only perPage and nextPageToken may be added. Audited."""
     actor.require("records.read", "run EPCIS queries")
@@ -94,7 +126,7 @@ def run_query(name: str, request: Request, actor: ActorDep) -> JSONResponse:
     return _answer(request, answer)
 
 
-@router.get("/export/lots/{identifier:path}")
+@router.get("/export/lots/{identifier:path}", responses=JSON_LD_ANSWER)
 def export_lot(identifier: str, request: Request, actor: ActorDep) -> JSONResponse:
     """A lot's events (its forward trace) as one EPCIS 2.0 document for a trading partner."""
     with transaction(request, write=True) as session:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.http.params import Offset, RecordId
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.schemas import Page
 from pharmaqms.lifecycle.use.cases import facts, merging, rules, service
@@ -119,7 +120,7 @@ def list_cases(
     request: Request,
     status: str | None = Query(default=None, max_length=40),
     limit: int = Query(default=50, ge=1, le=500),
-    offset: int = Query(default=0, ge=0),
+    offset: Offset = 0,
 ) -> Page[CaseSummary]:
     actor.require("records.read", "read cases")
     with transaction(request) as session:
@@ -151,14 +152,14 @@ def take_in(body: CaseIn, actor: ActorDep, request: Request) -> CaseOut:
 
 
 @router.get("/cases/{case_id}", response_model=CaseOut)
-def get_case(case_id: int, actor: ActorDep, request: Request) -> CaseOut:
+def get_case(case_id: RecordId, actor: ActorDep, request: Request) -> CaseOut:
     actor.require("records.read", "read cases")
     with transaction(request) as session:
         return case_out(session, service.get_case(session, case_id))
 
 
 @router.post("/cases/{case_id}/follow-ups", response_model=CaseOut)
-def follow_up(case_id: int, body: FollowUpIn, actor: ActorDep, request: Request) -> CaseOut:
+def follow_up(case_id: RecordId, body: FollowUpIn, actor: ActorDep, request: Request) -> CaseOut:
     with transaction(request) as session:
         case = service.record_follow_up(
             session, actor=actor, case_id=case_id, report=body.report(), reason=body.reason
@@ -167,7 +168,7 @@ def follow_up(case_id: int, body: FollowUpIn, actor: ActorDep, request: Request)
 
 
 @router.post("/cases/{case_id}/validate", response_model=CaseOut)
-def validate(case_id: int, body: VersionedIn, actor: ActorDep, request: Request) -> CaseOut:
+def validate(case_id: RecordId, body: VersionedIn, actor: ActorDep, request: Request) -> CaseOut:
     with transaction(request) as session:
         case = service.validate_case(
             session, actor=actor, case_id=case_id, expected_version=body.expected_version
@@ -176,14 +177,14 @@ def validate(case_id: int, body: VersionedIn, actor: ActorDep, request: Request)
 
 
 @router.post("/cases/{case_id}/invalidate", response_model=CaseOut)
-def invalidate(case_id: int, body: InvalidateIn, actor: ActorDep, request: Request) -> CaseOut:
+def invalidate(case_id: RecordId, body: InvalidateIn, actor: ActorDep, request: Request) -> CaseOut:
     with transaction(request) as session:
         case = service.invalidate_case(session, actor=actor, case_id=case_id, reason=body.reason)
         return case_out(session, case)
 
 
 @router.post("/cases/{case_id}/assessment", response_model=CaseOut)
-def assess(case_id: int, body: AssessmentIn, actor: ActorDep, request: Request) -> CaseOut:
+def assess(case_id: RecordId, body: AssessmentIn, actor: ActorDep, request: Request) -> CaseOut:
     with transaction(request) as session:
         case = service.record_assessment(
             session,
@@ -197,7 +198,7 @@ def assess(case_id: int, body: AssessmentIn, actor: ActorDep, request: Request) 
 
 
 @router.post("/cases/{case_id}/medical-review", response_model=CaseOut)
-def review(case_id: int, body: SignIn, actor: ActorDep, request: Request) -> CaseOut:
+def review(case_id: RecordId, body: SignIn, actor: ActorDep, request: Request) -> CaseOut:
     with transaction(request) as session:
         case = service.medical_review(
             session, actor=actor, case_id=case_id, password=body.password, comment=body.comment
@@ -206,7 +207,7 @@ def review(case_id: int, body: SignIn, actor: ActorDep, request: Request) -> Cas
 
 
 @router.post("/cases/{case_id}/sign-off", response_model=CaseOut)
-def sign_off(case_id: int, body: SignIn, actor: ActorDep, request: Request) -> CaseOut:
+def sign_off(case_id: RecordId, body: SignIn, actor: ActorDep, request: Request) -> CaseOut:
     with transaction(request) as session:
         case = service.qa_sign_off(
             session, actor=actor, case_id=case_id, password=body.password, comment=body.comment
@@ -215,7 +216,7 @@ def sign_off(case_id: int, body: SignIn, actor: ActorDep, request: Request) -> C
 
 
 @router.get("/cases/{case_id}/duplicates", response_model=list[DuplicateOut])
-def duplicates_of(case_id: int, actor: ActorDep, request: Request) -> list[DuplicateOut]:
+def duplicates_of(case_id: RecordId, actor: ActorDep, request: Request) -> list[DuplicateOut]:
     """Other cases that may be the same patient's reaction, each with its explained score."""
     actor.require("records.read", "read cases")
     with transaction(request) as session:
@@ -239,7 +240,7 @@ def duplicates_of(case_id: int, actor: ActorDep, request: Request) -> list[Dupli
 
 
 @router.post("/cases/{case_id}/merge", response_model=CaseOut)
-def merge(case_id: int, body: MergeIn, actor: ActorDep, request: Request) -> CaseOut:
+def merge(case_id: RecordId, body: MergeIn, actor: ActorDep, request: Request) -> CaseOut:
     with transaction(request) as session:
         case = merging.merge_into(
             session, actor=actor, case_id=case_id, into_id=body.into_id, reason=body.reason
