@@ -11,7 +11,7 @@ from starlette.types import ASGIApp
 
 import pharmaqms.schema  # noqa: F401 - every module's tables, record types and permissions
 from pharmaqms.kernel.db import Database, get_database, set_database
-from pharmaqms.kernel.http import openapi, problems
+from pharmaqms.kernel.http import api_docs, openapi, problems
 from pharmaqms.kernel.http.boundary import refuse_nul_characters
 from pharmaqms.kernel.http.params import check_query_parameters
 from pharmaqms.kernel.http.security import SecurityHeaders
@@ -88,7 +88,7 @@ def create_app(database: Database | None = None) -> FastAPI:
         version="0.1.0",
         description="Quality management for the whole life of a medicine.",
         openapi_url="/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # served from this site, not a CDN (kernel.http.api_docs)
         redoc_url=None,
         # Before any route's own dependencies and its handler: text the databases can't
         # all store and query parameters a route does not take (or takes once) are refused
@@ -110,5 +110,6 @@ def create_app(database: Database | None = None) -> FastAPI:
 
     for router in VIEW_ROUTERS:
         app.include_router(router)
+    api_docs.install(app, openapi_url="/openapi.json", title=app.title)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     return app

@@ -42,10 +42,9 @@ PAGE_POLICY = "; ".join(
     )
 )
 SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
-# Swagger UI: its assets and the inline start-up script (by hash). The CDN origin serves
-# FastAPI's default assets; it is unused once the docs are served from this site.
+# Swagger UI: its assets (served from this site, kernel.http.api_docs) and the inline start-up
+# script (allowed by its hash, nothing else inline).
 DOCS_PATHS = frozenset({"/api/docs", "/api/docs/oauth2-redirect"})
-DOCS_ASSET_ORIGINS = "https://cdn.jsdelivr.net"
 
 HEADERS = {
     "X-Frame-Options": "DENY",
@@ -69,9 +68,9 @@ def docs_policy(body: bytes) -> str:
     return "; ".join(
         (
             "default-src 'self'",
-            f"script-src 'self' {DOCS_ASSET_ORIGINS} {hashes}".strip(),
+            f"script-src 'self' {hashes}".strip(),
             # Swagger UI sets style attributes from its script.
-            f"style-src 'self' 'unsafe-inline' {DOCS_ASSET_ORIGINS}",
+            "style-src 'self' 'unsafe-inline'",
             "img-src 'self' data:",
             "connect-src 'self'",
             "object-src 'none'",
