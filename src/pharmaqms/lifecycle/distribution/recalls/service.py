@@ -174,10 +174,12 @@ def notify_customers(session: Session, *, actor: Actor, recall_id: int) -> Recal
     return recall
 
 
-def _open_row(session: Session, actor: Actor, notification_id: int) -> RecallNotification:
+def _open_row(
+    session: Session, actor: Actor, notification_id: int, recall_id: int | None
+) -> RecallNotification:
     actor.require("recalls.coordinate", "work recall notifications")
     row = session.get(RecallNotification, notification_id)
-    if row is None:
+    if row is None or (recall_id is not None and row.recall_id != recall_id):
         raise NotFound(f"no recall notification #{notification_id}")
     recall = get_recall(session, row.recall_id)
     if recall.status != RecallStatus.IN_PROGRESS.value:
@@ -196,9 +198,10 @@ def acknowledge(
     acknowledged_by: str,
     how: str,
     acknowledged_at: datetime | None = None,
+    recall_id: int | None = None,
 ) -> RecallNotification:
     """The customer confirmed receipt of the recall notice: who there, when and how."""
-    row = _open_row(session, actor, notification_id)
+    row = _open_row(session, actor, notification_id, recall_id)
     if row.acknowledged_at is not None:
         raise Conflict(f"{row.place_name} acknowledged already, on {row.acknowledged_at:%Y-%m-%d}")
     if not acknowledged_by.strip():
@@ -221,10 +224,15 @@ def acknowledge(
 
 
 def record_return(
-    session: Session, *, actor: Actor, notification_id: int, quantity: int
+    session: Session,
+    *,
+    actor: Actor,
+    notification_id: int,
+    quantity: int,
+    recall_id: int | None = None,
 ) -> RecallNotification:
     """Units returned by a place; the total returned never exceeds what was shipped there."""
-    row = _open_row(session, actor, notification_id)
+    row = _open_row(session, actor, notification_id, recall_id)
     if quantity < 1:
         raise InvalidInput("a return is at least one unit", field="quantity")
     if row.quantity_returned + quantity > row.quantity_shipped:
