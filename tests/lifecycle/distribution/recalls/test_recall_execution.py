@@ -30,6 +30,8 @@ from pharmaqms.lifecycle.distribution.serials.service import verify_pack
 from pharmaqms.platform.genealogy.generator import CUSTOMERS
 from pharmaqms.platform.masterdata.service import find_lot
 
+pytestmark = pytest.mark.postgres  # every test here runs on SQLite and PostgreSQL
+
 
 @dataclass(frozen=True)
 class Row:
