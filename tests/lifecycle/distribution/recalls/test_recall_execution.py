@@ -17,6 +17,7 @@ from tests.support import PASSWORD
 
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.errors import (
+    AuthenticationFailed,
     Conflict,
     InvalidInput,
     PermissionDenied,
@@ -256,3 +257,41 @@ def test_bad_openings_are_refused_and_record_nothing(db, people) -> None:  # typ
             s, actor=people.qa, subjects=[" "], classification="I", depth="patient", reason="x"
         )
     assert _snapshot(db) == ([], [], 0)
+
+
+def test_a_supplier_lot_recall_reaches_every_batch_made_from_it(db, people) -> None:  # type: ignore[no-untyped-def]
+    chain = load(db, people, lots=4)
+    material, numbers = max(chain.material_lots.items(), key=lambda kv: len(kv[1]))
+    assert len(numbers) >= 2
+    made = [chain.truth[n] for n in numbers]
+    recall_id = _open(db, people, material)
+    with unit_of_work(db, write=False) as s:
+        recall = s.get(Recall, recall_id)
+        assert recall is not None
+        assert set(json.loads(recall.lots)) == {material} | {a.lot_class for a in made}
+        shipped = {r.place_code: r.quantity_shipped for r in service.notifications(s, recall_id)}
+    expected: dict[str, int] = {}
+    for answer in made:
+        for code, units in expected_places(chain, answer).items():
+            expected[code] = expected.get(code, 0) + units
+    assert shipped == expected
+    with clock.frozen_at(NOW), unit_of_work(db) as s:
+        service.approve_recall(s, actor=people.qa, recall_id=recall_id, password=PASSWORD)
+    assert {a.lot_number: _status(db, a) for a in chain.truth.values()} == {
+        n: ("recalled" if n in numbers else "released") for n in chain.truth
+    }
+
+
+def test_a_wrong_password_leaves_the_recall_open_and_unjustified(db, people) -> None:  # type: ignore[no-untyped-def]
+    chain = load(db, people, lots=1)
+    answer = next(iter(chain.truth.values()))
+    recall_id = _open(db, people, f"{answer.product}/{answer.lot_number}")
+    with clock.frozen_at(NOW), unit_of_work(db) as s:
+        service.approve_recall(s, actor=people.qa, recall_id=recall_id, password=PASSWORD)
+        service.notify_customers(s, actor=people.qa, recall_id=recall_id)
+    before = _snapshot(db)
+    with clock.frozen_at(NOW), unit_of_work(db) as s, pytest.raises(AuthenticationFailed):
+        service.close_recall(
+            s, actor=people.qa, recall_id=recall_id, password="wrong", justification="why"
+        )
+    assert _snapshot(db) == before
