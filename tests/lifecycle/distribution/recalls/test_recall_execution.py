@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from tests.lifecycle.distribution.recalls.chain import NOW, expected_places, load
 from tests.support import PASSWORD
 
-from pharmaqms.kernel import clock
+from pharmaqms.kernel import audit, clock
 from pharmaqms.kernel.errors import (
     AuthenticationFailed,
     Conflict,
@@ -29,7 +29,10 @@ from pharmaqms.lifecycle.distribution.recalls import service
 from pharmaqms.lifecycle.distribution.recalls.models import Recall, RecallNotification
 from pharmaqms.lifecycle.distribution.serials.service import verify_pack
 from pharmaqms.platform.genealogy.generator import CUSTOMERS
+from pharmaqms.platform.masterdata import service as masterdata
+from pharmaqms.platform.masterdata.models import Location
 from pharmaqms.platform.masterdata.service import find_lot
+from pharmaqms.platform.traceability.models import InventoryMovement
 
 pytestmark = pytest.mark.postgres  # every test here runs on SQLite and PostgreSQL
 
@@ -295,3 +298,33 @@ def test_a_wrong_password_leaves_the_recall_open_and_unjustified(db, people) -> 
             s, actor=people.qa, recall_id=recall_id, password="wrong", justification="why"
         )
     assert _snapshot(db) == before
+
+
+def test_inventory_movements_add_places_no_event_names_without_counting_twice(db, people) -> None:  # type: ignore[no-untyped-def]
+    chain = load(db, people, lots=1)
+    answer = next(iter(chain.truth.values()))
+    epcis_only = expected_places(chain, answer)
+    with clock.frozen_at(NOW), unit_of_work(db) as s:
+        lot = find_lot(s, answer.lot_number, answer.product)
+        walk_in = masterdata.add_location(
+            s, actor=people.admin, code="CLINIC-WEST", name="West Clinic", kind="hospital",
+            is_customer=True, country="NL",
+        )  # fmt: skip
+        known = s.scalars(select(Location).where(Location.code.in_(list(epcis_only)))).first()
+        assert known is not None
+        with audit.changes(s, actor=people.logistics, reason="WMS movements"):
+            for place, quantity, ref in ((walk_in, 12, "M1"), (known, 999, "M2")):
+                s.add(
+                    InventoryMovement(
+                        lot_id=lot.id, to_location_id=place.id, quantity=quantity, unit="EA",
+                        moved_at=NOW - timedelta(days=1), reference=ref,
+                    )
+                )  # fmt: skip
+    recall_id = _open(db, people, f"{answer.product}/{answer.lot_number}")
+    with unit_of_work(db, write=False) as s:
+        rows = {r.place_code: r for r in service.notifications(s, recall_id)}
+        assert {code: r.quantity_shipped for code, r in rows.items()} == {
+            **epcis_only,
+            "CLINIC-WEST": 12,
+        }
+        assert rows["CLINIC-WEST"].is_customer

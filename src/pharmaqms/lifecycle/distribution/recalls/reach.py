@@ -5,7 +5,11 @@ A shipping event moves containers or packs as a whole; the affected units it car
 affected packs inside what it names at that moment (pallet → cases → packs), plus any quantity
 of an affected class named directly. The destination is the event's destination location
 (CBV ``location`` source/destination). A place that received goods without a shipping event
-naming it (a ``receiving`` event at its ``bizLocation``) is listed with what it received."""
+naming it (a ``receiving`` event at its ``bizLocation``) is listed with what it received.
+
+Inventory movements (a WMS's receipts, moves and shipments) of our lots in scope add the places
+they reached that no EPCIS event names, with the quantity moved there: where both describe a
+place, the serialised EPCIS count is kept, so that one shipment is never counted twice."""
 
 from __future__ import annotations
 
@@ -13,13 +17,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pharmaqms.platform import trace
 from pharmaqms.platform.connectors.epcis import EPCISEvent
 from pharmaqms.platform.genealogy.graph import RecallScope, ScopeLocation
+from pharmaqms.platform.genealogy.identifiers import resolve
 from pharmaqms.platform.genealogy.scope import traced
 from pharmaqms.platform.genealogy.service import forward_starts_of
+from pharmaqms.platform.masterdata.models import Location
+from pharmaqms.platform.traceability.models import InventoryMovement
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,5 +96,40 @@ def reach(session: Session, identifiers: Iterable[str], at: datetime | None = No
         for loc in scope.locations
         if loc.id not in origins and (loc.id in counts or loc.is_customer)
     ]
+    places += _moved(session, scope, {p.place.id for p in places} | origins, at)
     places.sort(key=lambda p: (not p.place.is_customer, p.place.name))
     return Reach(scope, tuple(places))
+
+
+def _moved(
+    session: Session, scope: RecallScope, known: set[str], at: datetime | None
+) -> list[PlaceReached]:
+    """Places that inventory movements of our lots in scope reached and no event names."""
+    lot_ids = {resolve(session, lot).lot_id for lot in scope.lots} - {None}
+    if not lot_ids:
+        return []
+    query = (
+        select(
+            Location.id,
+            Location.code,
+            Location.name,
+            Location.kind,
+            Location.is_customer,
+            Location.epc_uri,
+            func.sum(InventoryMovement.quantity),
+            func.min(InventoryMovement.moved_at),
+        )
+        .join(Location, Location.id == InventoryMovement.to_location_id)
+        .where(InventoryMovement.lot_id.in_(lot_ids))
+        .group_by(Location.id)
+    )
+    if at is not None:
+        query = query.where(InventoryMovement.moved_at <= at)
+    found = []
+    for _id, code, name, kind, customer, uri, quantity, first in session.execute(query):
+        place = trace.canonical(uri) if uri else f"location:{code}"
+        if place in known or not quantity or quantity <= 0:
+            continue
+        reached = ScopeLocation(place, code, name, kind, bool(customer), first, "movement")
+        found.append(PlaceReached(reached, int(quantity), first))
+    return found
