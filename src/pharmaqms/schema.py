@@ -8,6 +8,8 @@ from pharmaqms.kernel.db import Base
 from pharmaqms.lifecycle.distribution import live as distribution_live
 from pharmaqms.lifecycle.distribution import models as distribution_models
 from pharmaqms.lifecycle.distribution import workflow as distribution_workflow
+from pharmaqms.lifecycle.distribution.recalls import models as distribution_recall_models
+from pharmaqms.lifecycle.distribution.recalls import workflow as distribution_recall_workflow
 from pharmaqms.lifecycle.distribution.serials import models as distribution_serial_models
 from pharmaqms.lifecycle.distribution.serials import workflow as distribution_serial_workflow
 from pharmaqms.lifecycle.production.batchrecords import models as production_batch_record_models
@@ -80,6 +82,8 @@ MODULES = (
     epcis_connector,
     genealogy_models,
     epcis_repository_models,
+    distribution_recall_models,
+    distribution_recall_workflow,
     distribution_serial_models,
     distribution_serial_workflow,
     hold_models,

@@ -54,6 +54,13 @@ def _forward_starts(session: Session, subject: Resolved) -> list[str]:
     return starts
 
 
+def forward_starts_of(session: Session, identifier: str) -> tuple[str, list[str]]:
+    """The canonical identifier named, and every start its forward trace follows (a material
+    lot: the batches made from it too)."""
+    subject = resolve(session, identifier)
+    return subject.canonical, _forward_starts(session, subject)
+
+
 def recall_scope(session: Session, identifier: str, at: datetime | None = None) -> RecallScope:
     """Forward trace: every lot made from it, every pack, container and shipment that carried
     it, and every location and customer it reached (up to ``at``, inclusive)."""

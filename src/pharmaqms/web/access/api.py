@@ -535,6 +535,30 @@ API: dict[tuple[str, str], Access] = {
     ),
     # lifecycle.production.kpi.api
     ("GET", "/api/v1/production/kpi"): Needs("records.read", "read the production KPIs"),
+    # lifecycle.distribution.recalls.api
+    ("POST", "/api/v1/distribution/recalls"): Needs("recalls.coordinate", "open recalls"),
+    ("GET", "/api/v1/distribution/recalls"): Needs("records.read", "read recalls"),
+    ("GET", "/api/v1/distribution/recalls/{recall_id}"): Needs("records.read", "read recalls"),
+    ("POST", "/api/v1/distribution/recalls/{recall_id}/approve"): Needs(
+        "recalls.decide", "approve recalls"
+    ),
+    ("POST", "/api/v1/distribution/recalls/{recall_id}/notify"): Needs(
+        "recalls.coordinate", "notify recalls"
+    ),
+    ("POST", "/api/v1/distribution/recalls/{recall_id}/close"): Needs(
+        "recalls.decide", "close recalls"
+    ),
+    ("POST", "/api/v1/distribution/recalls/{recall_id}/cancel"): Needs(
+        "recalls.decide", "cancel recalls"
+    ),
+    (
+        "POST",
+        "/api/v1/distribution/recalls/{recall_id}/notifications/{notification_id}/acknowledge",
+    ): Needs("recalls.coordinate", "record recall acknowledgements"),
+    (
+        "POST",
+        "/api/v1/distribution/recalls/{recall_id}/notifications/{notification_id}/returns",
+    ): Needs("recalls.coordinate", "record recall returns"),
     # lifecycle.distribution.serials.api
     ("POST", "/api/v1/serials/ranges"): Needs("serials.manage", "commission serial numbers"),
     ("GET", "/api/v1/serials/ranges"): Needs("records.read", "read serial ranges"),

@@ -259,6 +259,21 @@ PAGES: dict[tuple[str, str], Access] = {
     ("POST", "/production/nonconformances/{nc_id}/execution"): Needs(
         "nonconformance.disposition", "record the execution of dispositions"
     ),
+    # lifecycle.distribution.recalls.views
+    ("GET", "/distribution/recalls"): Needs("records.read", "read recalls"),
+    ("POST", "/distribution/recalls"): Needs("recalls.coordinate", "open recalls"),
+    ("GET", "/distribution/recalls/{recall_id}"): Needs("records.read", "read recalls"),
+    ("POST", "/distribution/recalls/{recall_id}/approve"): Step("recall", "approve"),
+    ("POST", "/distribution/recalls/{recall_id}/notify"): Step("recall", "start"),
+    ("POST", "/distribution/recalls/{recall_id}/close"): Step("recall", "close"),
+    ("POST", "/distribution/recalls/{recall_id}/cancel"): Step("recall", "cancel"),
+    (
+        "POST",
+        "/distribution/recalls/{recall_id}/notifications/{notification_id}/acknowledge",
+    ): Needs("recalls.coordinate", "record recall acknowledgements"),
+    ("POST", "/distribution/recalls/{recall_id}/notifications/{notification_id}/returns"): Needs(
+        "recalls.coordinate", "record recall returns"
+    ),
     # lifecycle.distribution.views
     ("GET", "/distribution/alarms"): Needs("records.read", "read cold-chain alarms"),
     ("GET", "/distribution/alarms/{alarm_id}"): Needs("records.read", "read cold-chain alarms"),
