@@ -327,8 +327,10 @@ def test_the_api_downloads_the_message_and_refuses_an_invalid_case(
     bad = record(db, people, staff_report(reporter_type=None))
     client = api("pv")
 
-    taken = client.get(f"/api/v1/pv/cases/{good.id}/e2b.xml")
+    before = counts(db)
     refused = client.get(f"/api/v1/pv/cases/{bad.id}/e2b.xml")
+    assert counts(db) == before
+    taken = client.get(f"/api/v1/pv/cases/{good.id}/e2b.xml")
     denied = api("qc").get(f"/api/v1/pv/cases/{good.id}/e2b.xml")
 
     assert taken.status_code == 200, taken.text
@@ -338,3 +340,61 @@ def test_the_api_downloads_the_message_and_refuses_an_invalid_case(
     assert refused.status_code == 422
     assert "reporter's qualification" in refused.json()["detail"]
     assert denied.status_code == 403
+
+
+def test_with_the_schema_set_the_export_is_checked_against_it(
+    db: Database, people: Any, tmp_path: Path
+) -> None:
+    case = record(db, people, SERIOUS)
+    strict = tmp_path / "xsd" / "multicacheschemas"
+    strict.mkdir(parents=True)
+    # A schema the message can't pass (another root element): the export must be refused.
+    (strict / "MCCI_IN200100UV01.xsd").write_text(
+        '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" '
+        'targetNamespace="urn:hl7-org:v3" elementFormDefault="qualified">'
+        '<xs:element name="somethingElse" type="xs:string"/></xs:schema>'
+    )
+    before = counts(db)
+
+    refused = pytest.raises(export.CaseNotExportable, match="fails the ICH schema")
+    with refused, unit_of_work(db) as session:
+        export.export_case(
+            session, actor=people.pv, reference=case.number, xsd_dir=tmp_path / "xsd"
+        )
+    assert counts(db) == before
+    with unit_of_work(db) as session:
+        taken = export.export_case(
+            session, actor=people.pv, reference=case.number, xsd_dir=STAND_IN
+        )
+    assert taken.case_version == 1
+
+
+@pytest.mark.parametrize("report", [SERIOUS, NON_SERIOUS, FAERS_LIKE], ids=lambda r: r.source)
+def test_the_exported_message_is_valid_against_the_ich_schema(
+    db: Database, people: Any, report: CaseReport
+) -> None:
+    xsd_dir = os.environ.get("PHARMAQMS_E2B_XSD_DIR")
+    if not xsd_dir:
+        pytest.skip(
+            "PHARMAQMS_E2B_XSD_DIR is not set: the ICH E2B(R3) schema files are the user's "
+            "copy, not shipped; the package's own checks ran in the round-trip tests"
+        )
+    case = record(db, people, report)
+    xml = exported(db, people.pv, case.number).xml
+    assert e2b.schema_errors(xml, Path(xsd_dir)) == ()
+
+
+def test_a_case_found_not_valid_is_not_exported(db: Database, people: Any) -> None:
+    case = record(db, people, SERIOUS)
+    with unit_of_work(db) as session:
+        service.invalidate_case(
+            session, actor=people.pv, case_id=case.id, reason="a test report from training"
+        )
+    before = counts(db)
+
+    with (
+        pytest.raises(export.CaseNotExportable, match="is invalid: it is not a case to report"),
+        unit_of_work(db) as session,
+    ):
+        export.export_case(session, actor=people.pv, reference=case.number)
+    assert counts(db) == before
