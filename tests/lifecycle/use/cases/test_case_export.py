@@ -398,3 +398,26 @@ def test_a_case_found_not_valid_is_not_exported(db: Database, people: Any) -> No
     ):
         export.export_case(session, actor=people.pv, reference=case.number)
     assert counts(db) == before
+
+
+def test_texts_longer_than_the_ig_allows_go_out_whole_with_a_warning(
+    db: Database, people: Any, receiver: Database
+) -> None:
+    long_term = "swelling of the lips, tongue and throat after the first tablet " * 5
+    report = staff_report(
+        products=(ProductReport("Paracetamol 500 mg tablets", "LOT-" + "7" * 40),),
+        events=(EventReport(long_term.strip(), "10002424"),),
+    )
+    case = record(db, people, report)
+    before = source_held(db, case.id)
+
+    out = exported(db, people.pv, case.number)
+    _, after, _ = imported(receiver, out.xml)
+
+    assert after == before  # nothing cut
+    assert out.warnings == (
+        # The case keeps the MedDRA code, not the dictionary version it was coded with.
+        "E.i.2.1: a MedDRA code needs its version",
+        "E.i.1.1a: 314 characters, the IG allows 250",
+        "G.k.4.r.7: 44 characters, the IG allows 35",
+    )

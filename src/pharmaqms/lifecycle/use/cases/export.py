@@ -267,11 +267,36 @@ def icsr_of(session: Session, case: PVCase, *, receiver: str = DEFAULT_RECEIVER)
     )
 
 
+def _too_long(icsr: e2b.ICSR) -> list[str]:
+    """Texts longer than the E2B(R3) IG allows: the schema takes them and nothing is lost, but
+    a receiver applying the IG's business rules (EudraVigilance, FDA) may reject them."""
+    found: list[tuple[str, str | None, int]] = [
+        ("C.2.r.1.4", _str(s.family_name), 60) for s in icsr.primary_sources
+    ]
+    found += [("E.i.1.1a", r.reported_native, 250) for r in icsr.reactions]
+    for drug in icsr.drugs:
+        found += [("G.k.2.2", drug.product_name, 250), ("G.k.3.1", drug.authorisation_number, 35)]
+        found += [("G.k.4.r.7", _str(d.batch_lot), 35) for d in drug.dosages]
+    found.append(("H.4", icsr.narrative.sender_comments, 20_000))
+    return [
+        f"{element}: {len(text)} characters, the IG allows {limit}"
+        for element, text, limit in found
+        if text is not None and len(text) > limit
+    ]
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def _refusals(session: Session, case: PVCase, icsr: e2b.ICSR) -> list[str]:
     if case.status in NOT_EXPORTED:
         return [f"{case.number} is {case.status}: it is not a case to report"]
+    # The case's own rules say why in our words; the library's judge the message itself and
+    # are added only when ours pass (they would repeat them otherwise).
     reasons = [r.found for r in rules.validity(facts.of_case(session, case)) if not r.passed]
-    reasons += [f"E2B: {r}" for r in e2b.case_validity(icsr).reasons if not reasons]
+    if not reasons:
+        reasons = [f"E2B: {r}" for r in e2b.case_validity(icsr).reasons]
     reasons += [f"E2B {i.element}: {i.message}" for i in e2b.export_blockers(icsr)]
     return reasons
 
@@ -309,9 +334,7 @@ def export_case(
                 reasons=list(errors),
             )
     warnings = tuple(
-        f"{i.element}: {i.message}"
-        for i in e2b.structural_issues(icsr)
-        if i.element not in {b.element for b in e2b.export_blockers(icsr)}
+        [f"{i.element}: {i.message}" for i in e2b.structural_issues(icsr)] + _too_long(icsr)
     )
     audit.record_event(
         session,
