@@ -421,3 +421,23 @@ def test_texts_longer_than_the_ig_allows_go_out_whole_with_a_warning(
         "E.i.1.1a: 314 characters, the IG allows 250",
         "G.k.4.r.7: 44 characters, the IG allows 35",
     )
+
+
+@pytest.mark.parametrize("name", ["serious_hospitalisation"])
+def test_a_case_taken_in_from_e2b_goes_back_out_by_its_senders_id_with_nothing_lost(
+    db: Database, people: Any, receiver: Database, name: str
+) -> None:
+    sample = Path(__file__).resolve().parent.parent / "samples" / f"{name}.xml"
+    with unit_of_work(db) as session:
+        (number,) = sources.import_e2b(session, actor=people.pv, source=sample.read_bytes()).created
+        case = service.case_by_number(session, number)
+        ref = Ref(case.id, case.number, case.source_reference)
+    before = source_held(db, ref.id)
+
+    out = exported(db, people.pv, ref.source_reference)
+    _, after, copy = imported(receiver, out.xml)
+
+    assert out.number == ref.number
+    assert after == before
+    assert copy.source_reference == ref.source_reference  # the first sender's id travels on
+    check_message(out.xml)
