@@ -92,6 +92,7 @@ def _register_subcommands() -> None:
         ("pharmaqms.cli.trace", "trace"),
         ("pharmaqms.cli.jobs", "jobs"),
         ("pharmaqms.cli.signals", "signals"),
+        ("pharmaqms.cli.pv", "pv"),
         ("pharmaqms.cli.data", None),  # top level: pharmaqms ingest, export, sources
     ):
         try:

@@ -206,6 +206,7 @@ API: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/pv/cases/{case_id}/medical-review"): Step("pv_case", "medical_review"),
     ("POST", "/api/v1/pv/cases/{case_id}/sign-off"): Step("pv_case", "sign_off"),
     ("GET", "/api/v1/pv/cases/{case_id}/duplicates"): Needs("records.read", "read cases"),
+    ("GET", "/api/v1/pv/cases/{case_id}/e2b.xml"): Needs("pv.export", "export cases as E2B(R3)"),
     ("POST", "/api/v1/pv/cases/{case_id}/merge"): Step("pv_case", "mark_duplicate"),
     ("GET", "/api/v1/pv/reference-safety-information"): Needs(
         "records.read", "read the reference safety information"

@@ -6,15 +6,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.http.downloads import download, file_responses
 from pharmaqms.kernel.http.params import Offset, RecordId
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.schemas import Page
+from pharmaqms.kernel.settings import get_settings
+from pharmaqms.lifecycle.use.cases import export as case_export
 from pharmaqms.lifecycle.use.cases import facts, merging, rules, service
 from pharmaqms.lifecycle.use.cases.models import PVCase, PVCaseVersion, ReferenceSafetyInformation
 from pharmaqms.lifecycle.use.cases.schemas import (
@@ -213,6 +216,26 @@ def sign_off(case_id: RecordId, body: SignIn, actor: ActorDep, request: Request)
             session, actor=actor, case_id=case_id, password=body.password, comment=body.comment
         )
         return case_out(session, case)
+
+
+@router.get(
+    "/cases/{case_id}/e2b.xml",
+    response_class=Response,
+    responses=file_responses("application/xml"),
+)
+def case_e2b(case_id: RecordId, actor: ActorDep, request: Request) -> Response:
+    """The case (its latest version) as an ICH E2B(R3) ICSR batch; the export is audited. A
+    case that is not valid yet is refused (422) with the reasons."""
+    with transaction(request) as session:
+        case = service.get_case(session, case_id)
+        result = case_export.export_case(
+            session, actor=actor, reference=case.number, xsd_dir=get_settings().e2b_xsd_dir
+        )
+    return download(
+        result.xml,
+        filename=f"{result.number}-v{result.case_version}-e2b.xml",
+        media_type="application/xml",
+    )
 
 
 @router.get("/cases/{case_id}/duplicates", response_model=list[DuplicateOut])

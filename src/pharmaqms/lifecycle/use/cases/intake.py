@@ -78,6 +78,9 @@ class CaseReport:
     events: tuple[EventReport, ...] = ()
     # The sender's id of this very version, when it has one (openFDA: "<id> v<version>").
     version_reference: str = ""
+    # When the sender first received the case (E2B C.1.4), if before this receipt: a new
+    # case taken from another system keeps its first receipt, which day 0 may depend on.
+    first_received_at: datetime | None = None
     # Findings the sender's parser made already (the E2B reader's plausibility checks).
     findings: tuple[tuple[str, str, str], ...] = ()  # (field, value, message)
 
@@ -188,6 +191,9 @@ def screen(report: CaseReport, *, now: datetime) -> Screened:
         raise InvalidInput("the time of receipt needs its time zone", field="received_at")
     if report.received_at > now:
         raise InvalidInput("the report can't have been received in the future", field="received_at")
+    first = report.first_received_at
+    if first is not None and first.tzinfo is None:
+        raise InvalidInput("the first receipt needs its time zone", field="first_received_at")
     if len(report.products) > MAX_PRODUCTS or len(report.events) > MAX_EVENTS:
         raise InvalidInput(
             f"at most {MAX_PRODUCTS} products and {MAX_EVENTS} events a report", field="events"

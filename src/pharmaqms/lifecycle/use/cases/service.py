@@ -184,13 +184,16 @@ def open_case(session: Session, *, actor: Actor, report: CaseReport) -> PVCase:
     """A new case from a report (the permission is checked by the calling verb)."""
     screened = screen(report, now=clock.now())
     r = screened.report
+    first = r.received_at
+    if r.first_received_at is not None and r.first_received_at < first:
+        first = r.first_received_at
     case = PVCase(
         status=CaseStatus.RECEIVED.value,
         source=r.source,
         source_reference=r.source_reference,
         report_type=r.report_type,
         case_version=1,
-        first_received_at=r.received_at,
+        first_received_at=first,
         latest_received_at=r.received_at,
         findings=[],
         expectedness_basis="",

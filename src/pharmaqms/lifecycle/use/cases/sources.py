@@ -84,7 +84,13 @@ def _initials(name: str) -> str:
 
 
 def _day(value: Any) -> date | None:
-    return value.earliest().date() if isinstance(value, e2b.HL7Time) else None
+    if not isinstance(value, e2b.HL7Time):
+        return None
+    if value.month is not None and value.day is not None:
+        # A calendar date is the reporter's day: its earliest instant anywhere on Earth
+        # (UTC-12) falls on the day before, which would move every onset back by one.
+        return date(value.year, value.month, value.day)
+    return value.earliest().date()
 
 
 def _sex(value: Any) -> str | None:
@@ -135,10 +141,13 @@ def report_from_icsr(icsr: e2b.ICSR, found: tuple[e2b.Finding, ...] = ()) -> Cas
         code = reaction.meddra.code if reaction.meddra and reaction.meddra.code else ""
         verbatim = reaction.reported_translation or reaction.reported_native or code
         events.append(EventReport(verbatim[:500], code, _day(reaction.start), met))
+    names = (primary.given_name, primary.middle_name, primary.family_name) if primary else ()
     return CaseReport(
         source=CaseSource.E2B.value,
         source_reference=(rep.worldwide_case_id or rep.safety_report_id)[:100],
         received_at=received.earliest(),
+        first_received_at=rep.first_received.earliest() if rep.first_received else None,
+        reporter_name=" ".join(n for n in names if isinstance(n, str))[:200],
         report_type=E2B_REPORT_TYPES.get(getattr(rep.report_type, "value", ""), "other"),
         patient_initials=_initials(_text(patient.name)),
         patient_age=age,

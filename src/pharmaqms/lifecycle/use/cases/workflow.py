@@ -32,6 +32,8 @@ grant("pv.intake", "pv_officer", "integration")
 grant("pv.process", *PROCESSORS)
 grant("pv.review", *REVIEWERS)
 grant("pv.reference", "pv_officer", "qa")
+# An E2B(R3) export is what goes to an authority or a partner: those who process cases.
+grant("pv.export", "pv_officer", "medical_reviewer")
 
 
 def minimum_criteria(case: Any) -> list[str]:
