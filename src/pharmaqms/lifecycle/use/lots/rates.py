@@ -70,7 +70,10 @@ def binomial_upper_tail(k: int, n: int, p: float) -> float:
         return 1.0
     log_p, log_q = math.log(p), math.log1p(-p)
     terms = [
-        math.lgamma(n + 1) - math.lgamma(x + 1) - math.lgamma(n - x + 1) + x * log_p
+        math.lgamma(n + 1)
+        - math.lgamma(x + 1)
+        - math.lgamma(n - x + 1)
+        + x * log_p
         + (n - x) * log_q
         for x in range(k, n + 1)
     ]
@@ -91,14 +94,36 @@ def lot_rates(cases: Mapping[int, int], units: Mapping[int, float]) -> list[LotR
         a = cases[lot]
         if lot not in known:
             found.append(
-                LotRate(lot, a, None, None, None, None, None, None, None, False,
-                        "no quantity distributed is known for this lot: no rate computed")
+                LotRate(
+                    lot,
+                    a,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    False,
+                    "no quantity distributed is known for this lot: no rate computed",
+                )
             )
             continue
         if k < 2:
             found.append(
-                LotRate(lot, a, units[lot], None, None, None, None, None, None, False,
-                        "no other lot of the product with a known quantity to compare with")
+                LotRate(
+                    lot,
+                    a,
+                    units[lot],
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    False,
+                    "no other lot of the product with a known quantity to compare with",
+                )
             )
             continue
         n1 = units[lot]

@@ -116,8 +116,15 @@ def safety_out(safety: LotSafety) -> LotSafetyOut:
                 kind=kind,
                 heading=heading,
                 facts=[
-                    LotFactOut(kind=f.kind, key=f.key, label=f.label, relation=f.relation,
-                               time=f.time, url=f.url, detail=f.detail)
+                    LotFactOut(
+                        kind=f.kind,
+                        key=f.key,
+                        label=f.label,
+                        relation=f.relation,
+                        time=f.time,
+                        url=f.url,
+                        detail=f.detail,
+                    )
                     for f in facts
                 ],
             )

@@ -85,8 +85,11 @@ def lot_signals(session: Session, product: Product) -> list[LotSignal]:
     distributed = units_distributed(session, list(lots))
     units = {lot: d.quantity for lot, d in distributed.items()}
     return [
-        LotSignal(lots[rate.lot_id], rate, distributed[rate.lot_id].unit if rate.lot_id in
-                  distributed else None)
+        LotSignal(
+            lots[rate.lot_id],
+            rate,
+            distributed[rate.lot_id].unit if rate.lot_id in distributed else None,
+        )
         for rate in lot_rates(cases, units)
     ]
 
@@ -117,7 +120,11 @@ def lot_safety(session: Session, lot_id: int) -> LotSafety:
         for kind, heading in FACT_SECTIONS.items()
     ]
     return LotSafety(
-        lot, product, cases_citing(session, lot.id), signal, sections,
+        lot,
+        product,
+        cases_citing(session, lot.id),
+        signal,
+        sections,
         events.links_of(session, "lot", lot.id),
     )
 
@@ -135,9 +142,11 @@ def evidence(safety: LotSafety) -> str:
     )
     for _kind, heading, facts in safety.sections:
         if facts:
-            lines.append(f"{heading}: " + "; ".join(
-                f"{f.label} ({f.detail})" if f.detail else f.label for f in facts
-            ) + ".")
+            lines.append(
+                f"{heading}: "
+                + "; ".join(f"{f.label} ({f.detail})" if f.detail else f.label for f in facts)
+                + "."
+            )
     return "\n".join(lines)
 
 
@@ -182,5 +191,3 @@ def open_capa_for_lot(
             reason=f"the case cites lot {lot.lot_number}, evidence of {capa.number}",
         )
     return capa
-
-

@@ -24,9 +24,7 @@ def lot_page(lot_id: int, request: Request, actor: ActorDep) -> HTMLResponse:
     actor.require("records.read", "read the lot safety review")
     with transaction(request) as session:
         safety = service.lot_safety(session, lot_id)
-        signals = (
-            service.lot_signals(session, safety.product) if safety.product is not None else []
-        )
+        signals = service.lot_signals(session, safety.product) if safety.product is not None else []
         return render(
             request,
             "pv/lot.html",
