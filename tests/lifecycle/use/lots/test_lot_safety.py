@@ -17,6 +17,7 @@ from tests.support import browser_login
 from pharmaqms.kernel import auth
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.uow import unit_of_work
+from pharmaqms.quality import events
 from pharmaqms.quality.capa.models import Capa
 
 DUE = "2026-06-30T00:00:00Z"
@@ -77,18 +78,18 @@ def test_a_capa_opened_from_the_lot_links_the_lot_and_every_case_both_ways(
         assert "12 cases where 3.2 were expected" in record.problem_statement
         assert "Cases citing the lot: PV-" in record.problem_statement
     lot = pv.get(f"/api/v1/pv/lots/{ids['L3']}").json()
-    assert [(l["record_type"], l["record_id"]) for l in lot["links"]["led_to"]] == [
+    assert [(link["record_type"], link["record_id"]) for link in lot["links"]["led_to"]] == [
         ("capa", capa["capa_id"])
     ]
     first_case = lot["cases"][0]
     case = pv.get(f"/api/v1/pv/cases/{first_case['id']}").json()
     assert ("capa", capa["capa_id"]) in [
-        (l["record_type"], l["record_id"]) for l in case["links"]["led_to"]
+        (link["record_type"], link["record_id"]) for link in case["links"]["led_to"]
     ]
-    raised_from = pv.get(f"/api/v1/records/capa/{capa['capa_id']}/links")
-    if raised_from.status_code == 200:  # the generic links route, when the shell offers it
-        sources = {l["record_type"] for l in raised_from.json()["raised_from"]}
-        assert sources == {"lot", "pv_case"}
+    with unit_of_work(db, write=False) as s:
+        sources = events.links_of(s, "capa", capa["capa_id"]).raised_from
+        assert sorted({link.record_type for link in sources}) == ["lot", "pv_case"]
+        assert len(sources) == 13  # the lot and its twelve cases
 
 
 @pytest.mark.postgres
