@@ -163,6 +163,7 @@ def test_the_lot_page_shows_the_rates_the_cases_and_opens_the_capa_from_its_form
     assert 'data-testid="led-to"' in case_page.text
 
 
+@pytest.mark.postgres
 def test_a_reader_sees_the_page_without_the_capa_form(
     app: Any, db: Any, people: Any, frozen_clock: Any
 ) -> None:
@@ -174,6 +175,10 @@ def test_a_reader_sees_the_page_without_the_capa_form(
 
     assert page.status_code == 200
     assert 'data-testid="lot-capa-form"' not in page.text
+    assert browser.get("/pv/lots/999999").status_code == 404
+    # Beyond what an INTEGER key holds: refused before the database (pages send back, 303).
+    beyond = browser.get("/pv/lots/3000000000", follow_redirects=False)
+    assert beyond.status_code == 303 and "/pv/lots/" not in beyond.headers["location"]
     refused = browser.post(
         f"/pv/lots/{ids['L1']}/capa",
         data={

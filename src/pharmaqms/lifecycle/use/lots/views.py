@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.pages import ActorDep, redirect
+from pharmaqms.kernel.http.params import RecordId
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.lifecycle.use.lots import service
 from pharmaqms.quality.capa.workflow import OWNERS
@@ -20,7 +21,7 @@ router = APIRouter(tags=["ui"], include_in_schema=False)
 
 
 @router.get("/pv/lots/{lot_id}", response_class=HTMLResponse)
-def lot_page(lot_id: int, request: Request, actor: ActorDep) -> HTMLResponse:
+def lot_page(lot_id: RecordId, request: Request, actor: ActorDep) -> HTMLResponse:
     actor.require("records.read", "read the lot safety review")
     with transaction(request) as session:
         safety = service.lot_safety(session, lot_id)
@@ -40,7 +41,7 @@ def lot_page(lot_id: int, request: Request, actor: ActorDep) -> HTMLResponse:
 
 @router.post("/pv/lots/{lot_id}/capa")
 def open_capa(
-    lot_id: int,
+    lot_id: RecordId,
     request: Request,
     actor: ActorDep,
     title: Annotated[str, Form(max_length=300)],
