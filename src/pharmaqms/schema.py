@@ -6,12 +6,14 @@ from __future__ import annotations
 from pharmaqms.kernel import models as kernel_models
 from pharmaqms.kernel.db import Base
 from pharmaqms.lifecycle.distribution import live as distribution_live
+from pharmaqms.lifecycle.distribution import lot_facts as distribution_lot_facts
 from pharmaqms.lifecycle.distribution import models as distribution_models
 from pharmaqms.lifecycle.distribution import workflow as distribution_workflow
 from pharmaqms.lifecycle.distribution.recalls import models as distribution_recall_models
 from pharmaqms.lifecycle.distribution.recalls import workflow as distribution_recall_workflow
 from pharmaqms.lifecycle.distribution.serials import models as distribution_serial_models
 from pharmaqms.lifecycle.distribution.serials import workflow as distribution_serial_workflow
+from pharmaqms.lifecycle.production import lot_facts as production_lot_facts
 from pharmaqms.lifecycle.production.batchrecords import models as production_batch_record_models
 from pharmaqms.lifecycle.production.batchrecords import workflow as production_batch_record_workflow
 from pharmaqms.lifecycle.production.materials import models as production_material_models
@@ -39,6 +41,7 @@ from pharmaqms.platform.connectors import lims as lims_connector
 from pharmaqms.platform.connectors import mes as mes_connector
 from pharmaqms.platform.connectors import sensors as sensors_connector
 from pharmaqms.platform.epcis_repository import models as epcis_repository_models
+from pharmaqms.platform.genealogy import facts as platform_lot_facts
 from pharmaqms.platform.genealogy import models as genealogy_models
 from pharmaqms.platform.ingest import models as ingest_models
 from pharmaqms.platform.masterdata import hold_models
@@ -132,6 +135,10 @@ MODULES = (
     pv_case_sources,
     # Deviations and complaints join a lot's genealogy.
     quality_genealogy,
+    # Every module's facts about a lot, for the lot safety review.
+    platform_lot_facts,
+    production_lot_facts,
+    distribution_lot_facts,
 )
 
 metadata = Base.metadata

@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pharmaqms.platform.genealogy.facts import register_fact_provider
 from pharmaqms.platform.genealogy.providers import LinkedRecord, register_link_provider
 from pharmaqms.platform.masterdata.models import Lot
 from pharmaqms.quality.complaints.models import Complaint
@@ -92,3 +93,6 @@ def complaints_of(
 
 register_link_provider("quality.deviations", deviations_of)
 register_link_provider("quality.complaints", complaints_of)
+# The same records are facts on a lot's lifecycle page.
+register_fact_provider("quality.deviations", deviations_of)
+register_fact_provider("quality.complaints", complaints_of)

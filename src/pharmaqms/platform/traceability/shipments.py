@@ -10,11 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import audit
-from pharmaqms.kernel.errors import Conflict, InvalidInput
+from pharmaqms.kernel.errors import Conflict, InvalidInput, NotFound
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.platform.governance.rules import gtin_check_digit_ok
-from pharmaqms.platform.masterdata.models import Location
-from pharmaqms.platform.traceability.models import Shipment
+from pharmaqms.platform.masterdata.models import Location, Lot
+from pharmaqms.platform.traceability.models import InventoryMovement, Shipment
 
 SHIPMENT_STATUSES = ("planned", "in_transit", "delivered", "cancelled")
 
@@ -77,3 +77,50 @@ def register_shipment(
     with audit.changes(session, actor=actor, reason="shipment registered"):
         session.add(shipment)
     return shipment
+
+
+def load_lot(
+    session: Session,
+    *,
+    actor: Actor,
+    shipment_code: str,
+    lot_id: int,
+    quantity: float,
+    unit: str,
+    moved_at: datetime,
+    reference: str,
+) -> InventoryMovement:
+    """Record that ``quantity`` of a lot left on a shipment: an inventory movement from the
+    shipment's origin to its destination (sealed, append-only). These are the units distributed
+    that lot-level reporting rates are divided by."""
+    actor.require("data.ingest", "record shipped quantities")
+    shipment = session.scalar(select(Shipment).where(Shipment.code == shipment_code.strip()))
+    if shipment is None:
+        raise NotFound(f"no shipment {shipment_code!r}")
+    if session.get(Lot, lot_id) is None:
+        raise NotFound(f"no lot with id {lot_id}")
+    if not quantity > 0:
+        raise InvalidInput("a shipped quantity is more than zero", field="quantity")
+    unit, reference = unit.strip(), reference.strip()
+    if not unit or len(unit) > 20:
+        raise InvalidInput("the unit is 1 to 20 characters", field="unit")
+    if not reference or len(reference) > 80:
+        raise InvalidInput(
+            "the reference (delivery note, order) is 1 to 80 characters", field="reference"
+        )
+    if moved_at.tzinfo is None:
+        raise InvalidInput("moved_at needs a time zone", field="moved_at")
+    movement = InventoryMovement(
+        lot_id=lot_id,
+        from_location_id=shipment.origin_id,
+        to_location_id=shipment.destination_id,
+        shipment_id=shipment.id,
+        quantity=quantity,
+        unit=unit,
+        moved_at=moved_at,
+        reference=reference,
+    )
+    with audit.changes(session, actor=actor, reason=f"lot loaded on shipment {shipment.code}"):
+        session.add(movement)
+        session.flush()
+    return movement

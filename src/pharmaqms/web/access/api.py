@@ -215,6 +215,10 @@ API: dict[tuple[str, str], Access] = {
         "pv.reference", "maintain reference safety information"
     ),
     ("GET", "/api/v1/pv/clock-rules"): Needs("records.read", "read the reporting rules"),
+    # lifecycle.use.lots.api
+    ("GET", "/api/v1/pv/lot-signals"): Needs("records.read", "read lot signals"),
+    ("GET", "/api/v1/pv/lots/{lot_id}"): Needs("records.read", "read the lot safety review"),
+    ("POST", "/api/v1/pv/lots/{lot_id}/capa"): Needs("capa.raise", "raise CAPAs"),
     # quality.complaints.api
     ("GET", "/api/v1/complaints"): Needs("records.read", "read complaints"),
     ("GET", "/api/v1/complaints/trend"): Needs("records.read", "read complaint trends"),

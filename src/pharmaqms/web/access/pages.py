@@ -177,6 +177,9 @@ PAGES: dict[tuple[str, str], Access] = {
     ("GET", "/pv/cases/{case_id}"): Needs("records.read", "read cases"),
     ("POST", "/pv/cases/{case_id}/assessment"): Needs("pv.review", "assess cases"),
     ("POST", "/pv/cases/{case_id}/merge"): Step("pv_case", "mark_duplicate"),
+    # lifecycle.use.lots.views
+    ("GET", "/pv/lots/{lot_id}"): Needs("records.read", "read the lot safety review"),
+    ("POST", "/pv/lots/{lot_id}/capa"): Needs("capa.raise", "raise CAPAs"),
     # The public side-effect form: no login by design (CSRF, honeypot and rate limit inside).
     ("GET", "/report-side-effect"): PUBLIC,
     ("POST", "/report-side-effect"): PUBLIC,

@@ -15,6 +15,7 @@ from pharmaqms.lifecycle.production.qc import views as production_qc_views
 from pharmaqms.lifecycle.production.release import views as production_release_views
 from pharmaqms.lifecycle.use.cases import public as pv_public_views
 from pharmaqms.lifecycle.use.cases import views as pv_case_views
+from pharmaqms.lifecycle.use.lots import views as pv_lot_views
 from pharmaqms.platform.data import views as data_views
 from pharmaqms.platform.genealogy import views as genealogy_views
 from pharmaqms.quality import views as quality_views
@@ -54,6 +55,7 @@ ROUTERS: list[APIRouter] = [
     distribution_views.router,
     distribution_recall_views.router,
     pv_case_views.router,
+    pv_lot_views.router,
     pv_public_views.router,
     genealogy_views.router,
     data_views.router,
