@@ -65,7 +65,13 @@ class PackCode:
 
 
 def datamatrix_png(code: PackCode, scale: int = 6) -> bytes:
-    barcode = zxingcpp.create_barcode(code.hri, zxingcpp.BarcodeFormat.DataMatrix, gs1=True)
+    # force_square: left alone, zxing-cpp picks a rectangular DMRE symbol (ISO/IEC 21471,
+    # read back as "]d8") when it is smaller, which many pharmacy scanners do not read; the
+    # EU FMD code is a square ECC 200 symbol. zxing-cpp ignores keyword names it does not
+    # know, so the test checks the symbol it reads back, not just the text.
+    barcode = zxingcpp.create_barcode(
+        code.hri, zxingcpp.BarcodeFormat.DataMatrix, gs1=True, force_square=True
+    )
     return _png(Image.fromarray(np.asarray(barcode.to_image(scale=scale))))
 
 
