@@ -150,3 +150,21 @@ def test_one_address_is_limited_and_a_refused_scan_records_nothing(shop, api, db
     assert client.get(f"/leaflets/{GTIN}").status_code == 429
     assert counts(db) == before
     assert len(verifications(db)) == views.LIMITER.limit
+
+
+def test_a_patient_rescanning_a_dispensed_pack_raises_no_falsification_alert(shop, api, db) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import func, select
+
+    from pharmaqms.kernel.uow import unit_of_work
+    from pharmaqms.quality.deviations.models import Deviation
+
+    for _ in range(3):
+        assert _answer(api().get(PAGE + "S2").text) == "already_dispensed"
+    with unit_of_work(db, write=False) as s:
+        assert s.scalar(select(func.count()).select_from(Deviation)) == 0
+    assert verifications(db) == [("S2", "already_dispensed", "product_page")] * 3
+    # The supply chain's own second check still raises the alert; page scans do not count.
+    first = api("logistics").get(f"/api/v1/verify/01/{GTIN}/10/L1/21/S2")
+    assert first.json()["suspected_falsification"] is None
+    second = api("logistics").get(f"/api/v1/verify/01/{GTIN}/10/L1/21/S2")
+    assert second.json()["suspected_falsification"] is not None
