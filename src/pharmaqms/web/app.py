@@ -17,6 +17,7 @@ from pharmaqms.kernel.http.params import check_query_parameters
 from pharmaqms.kernel.http.security import SecurityHeaders
 from pharmaqms.kernel.keys import keyring_for
 from pharmaqms.lifecycle.distribution import api as distribution_api
+from pharmaqms.lifecycle.distribution.productpage import api as product_page_api
 from pharmaqms.lifecycle.distribution.serials import api as distribution_serials_api
 from pharmaqms.lifecycle.production.batchrecords import api as production_batch_records_api
 from pharmaqms.lifecycle.production.kpi import api as production_kpi_api
@@ -65,6 +66,7 @@ API_ROUTERS = (
     genealogy_api.router,
     epcis_api.router,
     distribution_serials_api.router,
+    product_page_api.router,
     masterdata_api.router,
     data_api.router,
 )

@@ -83,3 +83,23 @@ def test_naming_a_document_that_is_no_leaflet_is_refused_and_changes_nothing(
             _link(db, people, number)
     assert counts(db) == before
     assert api().get(f"/leaflets/{GTIN}").status_code == 404
+
+
+def _put(client: Any, url: str, body: dict[str, Any]) -> Any:
+    return client.client.put(url, headers=client.headers, json=body)
+
+
+def test_master_data_staff_name_the_leaflet_through_the_api(db, people, frozen_clock, api) -> None:  # type: ignore[no-untyped-def]
+    product_with_packs(db, people)
+    number = _document(api("qc"), api("qa"), "patient_leaflet", effective=True)
+    url = f"/api/v1/product-pages/{GTIN}/leaflet"
+    admin, qc = api("admin"), api("qc")  # signing in is audited: before counting
+    before = counts(db)
+    refused = _put(admin, url, {"document_number": "SOP-1", "reason": "x"})
+    assert refused.status_code == 422
+    assert _put(qc, url, {"document_number": number, "reason": "x"}).status_code == 403
+    assert counts(db) == before
+    done = _put(admin, url, {"document_number": number, "reason": "PIL approved"})
+    assert done.status_code == 200, done.text
+    assert done.json() == {"gtin": GTIN, "document_number": number, "in_force_version": "1.0"}
+    assert f'href="/leaflets/{GTIN}"' in api().get(f"/01/{GTIN}").text
