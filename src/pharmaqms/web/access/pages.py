@@ -270,8 +270,7 @@ PAGES: dict[tuple[str, str], Access] = {
     # lifecycle.distribution.productpage.views: the pack's GS1 Digital Link, for anyone
     # holding the pack (rate-limited per address), and the labels that carry it.
     ("GET", "/01/{gtin}"): PUBLIC,
-    ("GET", "/01/{gtin}/10/{lot}"): PUBLIC,
-    ("GET", "/01/{gtin}/10/{lot}/21/{serial}"): PUBLIC,
+    ("GET", "/01/{gtin}/10/{rest:path}"): PUBLIC,  # /10/{lot}[/21/{serial}], '/' in either
     ("GET", "/leaflets/{gtin}"): PUBLIC,
     ("GET", "/distribution/serials/ranges/{range_id}/labels"): Needs(
         "serials.manage", "print pack labels"

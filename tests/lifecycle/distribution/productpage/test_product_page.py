@@ -88,6 +88,36 @@ def test_a_lot_recalled_in_master_data_shows_recalled_without_a_serial(shop, api
     assert counts(db) == before
 
 
+def test_a_lot_and_serial_with_a_percent_encoded_slash(db, people, frozen_clock, api) -> None:  # type: ignore[no-untyped-def]
+    """AI 10 and 21 allow '/': the Digital Link carries it as %2F, and the page reads it back
+    from the raw path instead of taking it for a segment."""
+    from datetime import date
+
+    from pharmaqms.lifecycle.distribution.productpage.labels import PackCode
+
+    product_with_packs(db, people)
+    declared = api("qa").post(
+        "/api/v1/serials/ranges",
+        json={
+            "gtin": GTIN,
+            "lot_number": "B/7",
+            "expires_on": "2027-06-30",
+            "prefix": "R/",
+            "first": 1,
+            "last": 9,
+            "width": 3,
+        },
+    )
+    assert declared.status_code == 201, declared.text
+    link = PackCode(GTIN, date(2027, 6, 30), "B/7", "R/001").digital_link("")
+    assert "B%2F7" in link and "R%2F001" in link
+    page = api().get(link)
+    assert page.status_code == 200, page.text
+    assert _answer(page.text) == "genuine"
+    assert 'data-testid="lot">B/7<' in page.text
+    assert f'href="/report-side-effect?01={GTIN}&amp;10=B%2F7"' in page.text
+
+
 def test_the_gtin_alone_and_a_printed_expiry_we_do_not_hold(shop, api) -> None:  # type: ignore[no-untyped-def]
     only = api().get(f"/01/{GTIN}")
     assert only.status_code == 200 and PRODUCT in only.text
@@ -121,6 +151,8 @@ def test_nothing_internal_shows(shop, api, people) -> None:  # type: ignore[no-u
         (f"/01/{GTIN}/10/L1/21/" + "S" * 21, "serial"),
         (f"/01/{GTIN}/10/L%20 1/21/S1", "lot"),
         (f"/01/{GTIN}/10/L1/21/S1?17=281399", "exp"),
+        (f"/01/{GTIN}/10/L1/22/S1", "not a pack"),  # 22 is no qualifier after 10
+        (f"/01/{GTIN}/10/L1/21/S1/x", "not a pack"),
     ],
 )
 def test_a_malformed_code_gets_a_clear_422_page_and_records_nothing(

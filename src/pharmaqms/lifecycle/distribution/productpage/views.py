@@ -8,7 +8,7 @@ lot, serial or expiry gets a 422 page saying which; a GTIN that is not one of ou
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -86,16 +86,24 @@ def product_only(request: Request, gtin: str, exp: Expiry = None) -> HTMLRespons
     return _page(request, gtin, None, None, exp)
 
 
-@router.get("/01/{gtin}/10/{lot}", response_class=HTMLResponse)
-def product_lot(request: Request, gtin: str, lot: str, exp: Expiry = None) -> HTMLResponse:
-    return _page(request, gtin, lot, None, exp)
-
-
-@router.get("/01/{gtin}/10/{lot}/21/{serial}", response_class=HTMLResponse)
-def product_pack(
-    request: Request, gtin: str, lot: str, serial: str, exp: Expiry = None
-) -> HTMLResponse:
-    return _page(request, gtin, lot, serial, exp)
+@router.get("/01/{gtin}/10/{rest:path}", response_class=HTMLResponse)
+def product_lot_or_pack(request: Request, gtin: str, rest: str, exp: Expiry = None) -> HTMLResponse:
+    """``/01/{gtin}/10/{lot}`` and ``/01/{gtin}/10/{lot}/21/{serial}``, read from the raw path:
+    a lot or serial may hold a percent-encoded '/' (AI 10 and 21 allow it), which the decoded
+    path would split into segments of its own."""
+    raw = request.scope.get("raw_path", b"").decode("ascii", "replace")
+    segments = raw.split("/10/", 1)[1].split("/") if "/10/" in raw else []
+    if len(segments) == 1:
+        return _page(request, gtin, unquote(segments[0]), None, exp)
+    if len(segments) == 3 and segments[1] == "21":
+        return _page(request, gtin, unquote(segments[0]), unquote(segments[2]), exp)
+    return _refusal(
+        request,
+        422,
+        "This code could not be read",
+        "This address is not a pack's code: after the product it takes /10/ and the batch, "
+        "then optionally /21/ and the serial number.",
+    )
 
 
 @router.get("/leaflets/{gtin}", response_class=HTMLResponse)
