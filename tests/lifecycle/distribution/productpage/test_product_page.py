@@ -151,6 +151,8 @@ def test_nothing_internal_shows(shop, api, people) -> None:  # type: ignore[no-u
         (f"/01/{GTIN}/10/L1/21/" + "S" * 21, "serial"),
         (f"/01/{GTIN}/10/L%20 1/21/S1", "lot"),
         (f"/01/{GTIN}/10/L1/21/S1?17=281399", "exp"),
+        (f"/01/{GTIN}/10/L1/21/S1?17=2801311", "exp"),
+        (f"/01/{GTIN}?17=" + "9" * 5000, "exp"),
         (f"/01/{GTIN}/10/L1/22/S1", "not a pack"),  # 22 is no qualifier after 10
         (f"/01/{GTIN}/10/L1/21/S1/x", "not a pack"),
     ],

@@ -30,7 +30,7 @@ ActorDep = Annotated[Actor, Depends(current_actor)]
 # stops a script walking serial numbers.
 LIMITER = RateLimiter(limit=30, window_s=60.0)
 # GS1 Digital Link data attribute (17) expiry, YYMMDD, in the query string.
-Expiry = Annotated[str | None, Query(alias="17", max_length=6)]
+Expiry = Annotated[str | None, Query(alias="17")]  # checked by the service: a page, not JSON
 
 
 def _refusal(request: Request, status: int, title: str, message: str) -> HTMLResponse:
