@@ -15,6 +15,8 @@ class Channel(StrEnum):
     IMPORT = "import"
     SYSTEM = "system"
     MQTT = "mqtt"
+    # The public product page a patient reaches by scanning a pack (GS1 Digital Link).
+    PRODUCT_PAGE = "product_page"
 
 
 @dataclass(frozen=True)

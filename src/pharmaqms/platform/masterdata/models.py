@@ -39,6 +39,10 @@ class Product(MasterData, Base):
     storage_max_c: Mapped[float | None] = mapped_column(Float)
     shelf_life_months: Mapped[int] = mapped_column(Integer, nullable=False, default=36)
     marketing_authorisation: Mapped[str] = mapped_column(String(60), nullable=False, default="")
+    # The number of the controlled document (type patient leaflet) that is this product's
+    # package leaflet: the public product page links its version in force. A number, not a
+    # key, because documents live above the platform.
+    leaflet_document_number: Mapped[str | None] = mapped_column(String(40))
 
     def audit_label(self) -> str:
         return f"{self.code} {self.name}"

@@ -261,3 +261,19 @@ def set_lot_status(
     elif previous == LotStatus.ON_HOLD:
         holds.lift_all(session, lot, actor=actor, reason=reason)
     return lot
+
+
+def name_product_leaflet(
+    session: Session, product: Product, number: str | None, *, actor: Actor, reason: str
+) -> Product:
+    """Name the controlled document that is the product's patient leaflet (``None``: none).
+    The platform only keeps the number: whether it names a leaflet in force is the caller's
+    check (documents live above the platform)."""
+    actor.require("data.manage", "maintain master data")
+    if not reason.strip():
+        raise InvalidInput("a master data change needs a reason", field="reason")
+    if number is not None and not (1 <= len(number) <= 40):
+        raise InvalidInput("a document number is 1 to 40 characters", field="document_number")
+    with audit.changes(session, actor=actor, reason=reason):
+        product.leaflet_document_number = number
+    return product

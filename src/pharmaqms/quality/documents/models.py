@@ -20,6 +20,9 @@ class DocumentType(StrEnum):
     FORM = "form"
     POLICY = "policy"
     MASTER_BATCH_RECORD = "master_batch_record"
+    # The package leaflet for patients (Directive 2001/83/EC Art. 58-59), linked from the
+    # product's public page.
+    PATIENT_LEAFLET = "patient_leaflet"
 
 
 NUMBER_PREFIX = {
@@ -29,6 +32,7 @@ NUMBER_PREFIX = {
     DocumentType.FORM: "FRM",
     DocumentType.POLICY: "POL",
     DocumentType.MASTER_BATCH_RECORD: "MBR",
+    DocumentType.PATIENT_LEAFLET: "PIL",
 }
 
 TYPE_LABEL = {
@@ -38,6 +42,7 @@ TYPE_LABEL = {
     DocumentType.FORM: "Form",
     DocumentType.POLICY: "Policy",
     DocumentType.MASTER_BATCH_RECORD: "Master batch record reference",
+    DocumentType.PATIENT_LEAFLET: "Patient information leaflet",
 }
 
 

@@ -567,6 +567,10 @@ API: dict[tuple[str, str], Access] = {
     # lifecycle.distribution.serials.api
     ("POST", "/api/v1/serials/ranges"): Needs("serials.manage", "commission serial numbers"),
     ("GET", "/api/v1/serials/ranges"): Needs("records.read", "read serial ranges"),
+    # lifecycle.distribution.productpage.api
+    ("PUT", "/api/v1/product-pages/{gtin}/leaflet"): Needs(
+        "data.manage", "name a product's patient leaflet"
+    ),
     ("GET", "/api/v1/verify/01/{gtin}/10/{lot}/21/{serial}"): Needs(
         "serials.verify", "verify packs"
     ),

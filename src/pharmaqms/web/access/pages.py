@@ -285,6 +285,14 @@ PAGES: dict[tuple[str, str], Access] = {
     ("POST", "/distribution/alarms/{alarm_id}/close"): Step("coldchain_alarm", "close"),
     ("GET", "/distribution/curves"): Needs("records.read", "read temperature curves"),
     ("GET", "/distribution/kpi"): Needs("records.read", "read the distribution KPIs"),
+    # lifecycle.distribution.productpage.views: the pack's GS1 Digital Link, for anyone
+    # holding the pack (rate-limited per address), and the labels that carry it.
+    ("GET", "/01/{gtin}"): PUBLIC,
+    ("GET", "/01/{gtin}/10/{rest:path}"): PUBLIC,  # /10/{lot}[/21/{serial}], '/' in either
+    ("GET", "/leaflets/{gtin}"): PUBLIC,
+    ("GET", "/distribution/serials/ranges/{range_id}/labels"): Needs(
+        "serials.manage", "print pack labels"
+    ),
     # lifecycle.production.monitoring.views
     ("GET", "/production/monitoring"): Needs("records.read", "read process monitoring"),
     ("POST", "/production/monitoring/parameters"): Needs(

@@ -4,7 +4,9 @@
 Every verification is recorded, whatever it answers. A pack already supplied to a patient that
 is verified again is a suspected falsification (a copy of its code in circulation): the second
 such verification raises a deviation through the quality events API, attributed to the system
-account and linked to the verification."""
+account and linked to the verification. Scans on the public product page (channel
+``product_page``) are recorded but neither raise nor count towards that alert: a patient
+looking up the pack a pharmacy handed them is expected."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import audit, auth, clock
 from pharmaqms.kernel.errors import Conflict, InvalidInput
-from pharmaqms.kernel.identity import Actor
+from pharmaqms.kernel.identity import Actor, Channel
 from pharmaqms.lifecycle.distribution.serials.models import SerialRange, SerialVerification
 from pharmaqms.lifecycle.distribution.serials.rules import (
     Answer,
@@ -199,7 +201,9 @@ def verify_pack(
     ):
         session.add(record)
     alert = None
-    if verdict.answer is Answer.ALREADY_DISPENSED:
+    # A patient scanning the pack they were given, on the public product page, is what that
+    # page is for, not a copy in circulation: only the supply chain's checks count.
+    if verdict.answer is Answer.ALREADY_DISPENSED and actor.channel is not Channel.PRODUCT_PAGE:
         alert = _alert_if_seen_again(session, record, now)
     return Verification(record, verdict, alert)
 
@@ -212,6 +216,7 @@ def _alert_if_seen_again(session: Session, record: SerialVerification, now: date
             SerialVerification.gtin == record.gtin,
             SerialVerification.serial == record.serial,
             SerialVerification.answer == Answer.ALREADY_DISPENSED.value,
+            SerialVerification.channel != Channel.PRODUCT_PAGE.value,
             SerialVerification.id != record.id,
         )
     )
