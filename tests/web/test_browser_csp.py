@@ -8,16 +8,13 @@ The browser is the session's one Chromium (the root conftest)."""
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from tests.demo_support import demo_copy, demo_template
+from tests.live_server import served
 
 from pharmaqms.cli.demo import DEMO_PASSWORD
 from pharmaqms.kernel.db import Database, set_database
@@ -65,12 +62,6 @@ MAIN_PAGES = (
 )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return demo_template(tmp_path_factory.mktemp("demo"))
@@ -92,19 +83,8 @@ def live_server(demo_db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     # A demonstration instance: the demo accounts log in with the published password.
     monkeypatch.setenv("PHARMAQMS_DEMO", "1")
     reset_settings_cache()
-    port = free_port()
-    config = uvicorn.Config(create_app(demo_db), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(create_app(demo_db)) as base:
+        yield base
     monkeypatch.undo()
     reset_settings_cache()
 

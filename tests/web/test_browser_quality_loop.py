@@ -5,15 +5,12 @@ approved and closed — and each page shows the loop closed on both sides."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-import uvicorn
+from tests.live_server import served
 from tests.support import PASSWORD
 
 from pharmaqms.kernel import clock
@@ -24,30 +21,13 @@ from pharmaqms.quality.deviations import impact, service
 pytestmark = pytest.mark.browser
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def quality_server(db: Database) -> Iterator[str]:
     """The application served by uvicorn in a thread, against this test's database."""
     from pharmaqms.web.app import create_app
 
-    port = _free_port()
-    config = uvicorn.Config(create_app(db), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(create_app(db)) as base:
+        yield base
 
 
 def _deviation_under_investigation(db: Database, people: Any) -> int:

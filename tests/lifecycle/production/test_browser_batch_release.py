@@ -8,15 +8,11 @@ The browser is the session's one Chromium (``tests/web/conftest.py``)."""
 from __future__ import annotations
 
 import copy
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from tests.lifecycle.production.ebr_setup import (
     BALANCE,
     GRANULATOR,
@@ -27,6 +23,7 @@ from tests.lifecycle.production.ebr_setup import (
     plant_database,
     steps,
 )
+from tests.live_server import served
 from tests.support import PASSWORD
 
 from pharmaqms.kernel.db import Database
@@ -48,30 +45,12 @@ def db(built: tuple[Path, Plant], tmp_path: Path) -> Iterator[Database]:
     yield from plant_database(built, tmp_path)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def live_server(db: Database, frozen_clock: Any) -> Iterator[str]:
     from pharmaqms.web.app import create_app
 
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(db), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(create_app(db)) as base:
+        yield base
 
 
 def log_in(page: Any, base: str, username: str) -> None:

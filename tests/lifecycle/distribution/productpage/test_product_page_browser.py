@@ -4,19 +4,16 @@ product and lot filled in. The browser is the session's one Chromium (the root c
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 from tests.lifecycle.distribution.productpage.page_steps import (
     GTIN,
     PRODUCT,
     product_with_packs,
 )
+from tests.live_server import served
 
 from pharmaqms.kernel.db import Database
 from pharmaqms.lifecycle.distribution.productpage import views
@@ -31,21 +28,8 @@ def server(db: Database) -> Iterator[str]:
 
     views.LIMITER.reset()
     public.reset_rate_limit()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    config = uvicorn.Config(create_app(db), host="127.0.0.1", port=port, log_level="warning")
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not running.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    running.should_exit = True
-    thread.join(timeout=10)
+    with served(create_app(db)) as base:
+        yield base
     views.LIMITER.reset()
     public.reset_rate_limit()
 

@@ -4,15 +4,12 @@ reload — and the alert is acknowledged from the page with a comment."""
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-import uvicorn
 from tests.lifecycle.production.monitoring.setup import (
     REFERENCE,
     SERIES,
@@ -23,6 +20,7 @@ from tests.lifecycle.production.monitoring.setup import (
     seed,
     series,
 )
+from tests.live_server import served
 from tests.support import PASSWORD
 
 from pharmaqms.kernel.clock import FrozenClock
@@ -41,21 +39,8 @@ def browser(chromium: Any) -> Any:
 def server(db: Database) -> Iterator[str]:
     from pharmaqms.web.app import create_app
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    config = uvicorn.Config(create_app(db), host="127.0.0.1", port=port, log_level="warning")
-    served = uvicorn.Server(config)
-    thread = threading.Thread(target=served.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not served.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    served.should_exit = True
-    thread.join(timeout=10)
+    with served(create_app(db)) as base:
+        yield base
 
 
 def test_the_chart_page_shows_a_new_alert_by_itself_and_it_is_acknowledged_there(

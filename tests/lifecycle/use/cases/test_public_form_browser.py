@@ -7,16 +7,13 @@ The browser is the session's one Chromium (the root conftest)."""
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 from sqlalchemy import select
 from tests.lifecycle.use.cases.pv_steps import released_lot
+from tests.live_server import served
 
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.uow import unit_of_work
@@ -26,30 +23,13 @@ from pharmaqms.lifecycle.use.cases.models import PVCase
 pytestmark = pytest.mark.browser
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def server(db: Database) -> Iterator[str]:
     from pharmaqms.web.app import create_app
 
     public.reset_rate_limit()
-    port = _free_port()
-    config = uvicorn.Config(create_app(db), host="127.0.0.1", port=port, log_level="warning")
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not running.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    running.should_exit = True
-    thread.join(timeout=10)
+    with served(create_app(db)) as base:
+        yield base
     public.reset_rate_limit()
 
 
