@@ -3,18 +3,15 @@ existing quality record to a source (a recurrence to the CAPA already open)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, Query, Request
 
-from fastapi import APIRouter, Depends, Query, Request
-
-from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.http.context import transaction
+from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.params import RecordId
-from pharmaqms.kernel.identity import Actor
 from pharmaqms.quality import events
 from pharmaqms.quality.schemas import LinkCreate, LinkOut, LinksOut
 
 router = APIRouter(prefix="/api/v1", tags=["quality links"])
-ActorDep = Annotated[Actor, Depends(current_actor)]
 
 
 @router.get("/quality-links", response_model=LinksOut)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.http.context import transaction
+from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.params import RecordId
 from pharmaqms.kernel.schemas import SignatureOut
 from pharmaqms.kernel.signatures import signatures_of
@@ -21,7 +22,7 @@ from pharmaqms.lifecycle.distribution import (
     kpi,
     profiles,
 )
-from pharmaqms.lifecycle.distribution.http import PREFIX, ActorDep
+from pharmaqms.lifecycle.distribution.http import PREFIX
 from pharmaqms.lifecycle.distribution.models import (
     AlarmProfile,
     AlarmStatus,

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup
 
 from pharmaqms.kernel import clock
-from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.flash import set_flash
 from pharmaqms.kernel.http.navigation import NavItem, add
+from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.lifecycle.distribution import alarms, board, excursions, kpi
@@ -21,7 +22,6 @@ from pharmaqms.lifecycle.distribution.curve import curve_svg
 from pharmaqms.lifecycle.distribution.models import AlarmStatus
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
-ActorDep = Annotated[Actor, Depends(current_actor)]
 BASE = "/distribution"
 
 add(NavItem("Distribution", "Cold-chain alarms", f"{BASE}/alarms", "records.read", 10))

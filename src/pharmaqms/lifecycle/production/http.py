@@ -3,18 +3,12 @@ record in API form."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import Depends
 from sqlalchemy.orm import Session
 
-from pharmaqms.kernel.http.context import current_actor
-from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.records import GxPRecord
 from pharmaqms.kernel.schemas import SignatureOut
 from pharmaqms.kernel.signatures import signatures_of
 
-ActorDep = Annotated[Actor, Depends(current_actor)]
 PREFIX = "/api/v1/production"
 
 

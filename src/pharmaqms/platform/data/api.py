@@ -20,9 +20,9 @@ import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.background import BackgroundTask
@@ -31,9 +31,10 @@ from starlette.datastructures import UploadFile
 
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.errors import DocumentRefused, InvalidInput, QMSError
-from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.downloads import content_disposition, file_responses
 from pharmaqms.kernel.http.openapi import problems
+from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.params import JUDGES_OWN_QUERY, Offset, RecordId
 from pharmaqms.kernel.http.problems import problem_response
 from pharmaqms.kernel.identity import Actor
@@ -57,7 +58,6 @@ from pharmaqms.platform.ingest.models import DataSource
 from pharmaqms.platform.traceability.adverse_event_lots import relink_adverse_event_lots
 
 router = APIRouter(prefix="/api/v1/data", tags=["data"])
-ActorDep = Annotated[Actor, Depends(current_actor)]
 PAGING = frozenset({"limit", "offset", "order", "format"})
 MAX_FILES = 100
 # A raw body's file name, read by the handler itself (or the X-Filename header).

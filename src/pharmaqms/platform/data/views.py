@@ -9,16 +9,17 @@ from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.errors import InvalidInput
-from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.flash import set_flash
 from pharmaqms.kernel.http.navigation import NavItem, add
+from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.settings import get_settings
@@ -29,7 +30,6 @@ from pharmaqms.platform.ingest import service as ingest
 from pharmaqms.platform.ingest.models import DataSource
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
-ActorDep = Annotated[Actor, Depends(current_actor)]
 
 add(NavItem("Data", "Sources and quality", "/data/sources", "records.read", 10))
 add(NavItem("Data", "Upload a file", "/data/upload", "data.ingest", 20))

@@ -3,24 +3,23 @@ the caller, ask the service, answer JSON-LD with the standard's headers."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Final
+from typing import Any, Final
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from pharmaqms.kernel.canonical import plain
-from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.openapi import problems
+from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.params import JUDGES_OWN_QUERY
-from pharmaqms.kernel.identity import Actor
 from pharmaqms.platform.epcis_repository import service
 from pharmaqms.platform.epcis_repository.models import EpcisNamedQuery
 from pharmaqms.platform.epcis_repository.query import FILTERS, PAGING
 
 router = APIRouter(prefix="/api/v1/epcis", tags=["epcis"])
-ActorDep = Annotated[Actor, Depends(current_actor)]
 JSON_LD: Final = "application/ld+json"
 HEADERS: Final = {"GS1-EPCIS-Version": "2.0.0", "GS1-CBV-Version": "2.0.0"}
 

@@ -15,19 +15,18 @@ from typing import Annotated, Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from pharmaqms.kernel.canonical import plain
-from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.downloads import download, file_responses
-from pharmaqms.kernel.identity import Actor
+from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.platform.genealogy.graph import Direction
 from pharmaqms.platform.genealogy.schemas import GenealogyOut, RecallScopeOut
 from pharmaqms.platform.genealogy.service import genealogy, recall_scope
 
 router = APIRouter(prefix="/api/v1/data", tags=["genealogy"])
-ActorDep = Annotated[Actor, Depends(current_actor)]
 At = Annotated[
     datetime | None,
     Query(description="As it stood at this time (ISO 8601 with offset); default: now."),

@@ -5,14 +5,14 @@ are read, filtered and exported through the data services (``GET /api/v1/data/<e
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from pharmaqms.kernel.canonical import plain
-from pharmaqms.kernel.http.context import current_actor, transaction
-from pharmaqms.kernel.identity import Actor
+from pharmaqms.kernel.http.context import transaction
+from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.schemas import StoredRow
 from pharmaqms.platform.masterdata import service
 from pharmaqms.platform.masterdata.schemas import (
@@ -28,7 +28,6 @@ from pharmaqms.platform.sensors import service as sensors
 from pharmaqms.platform.traceability.shipments import register_shipment
 
 router = APIRouter(prefix="/api/v1/data", tags=["master data"])
-ActorDep = Annotated[Actor, Depends(current_actor)]
 
 
 def _created(record: Any, status_code: int = 201) -> JSONResponse:

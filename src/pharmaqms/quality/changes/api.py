@@ -4,15 +4,13 @@ submit_for_approval, complete_implementation, close, …) go through the generic
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.http.context import transaction
+from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.params import Offset, RecordId
-from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.schemas import Page
 from pharmaqms.quality import events
 from pharmaqms.quality.changes import rules, service
@@ -33,7 +31,6 @@ from pharmaqms.quality.changes.schemas import (
 from pharmaqms.quality.schemas import links_out, signatures_out
 
 router = APIRouter(prefix="/api/v1", tags=["change control"])
-ActorDep = Annotated[Actor, Depends(current_actor)]
 
 
 def change_out(session: Session, change: ChangeRequest) -> ChangeOut:

@@ -3,15 +3,13 @@ cancel, …) go through the generic ``POST /api/v1/records/complaint/{id}/transi
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import clock
-from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.http.context import transaction
+from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.params import Offset, RecordId
-from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.schemas import Page
 from pharmaqms.quality import events
 from pharmaqms.quality.complaints import service
@@ -30,7 +28,6 @@ from pharmaqms.quality.complaints.schemas import (
 from pharmaqms.quality.schemas import links_out, signatures_out
 
 router = APIRouter(prefix="/api/v1", tags=["complaints"])
-ActorDep = Annotated[Actor, Depends(current_actor)]
 
 
 def _overdue(complaint: Complaint) -> bool:

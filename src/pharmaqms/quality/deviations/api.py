@@ -4,15 +4,13 @@ their own data (submit, approve, close, …) go through the generic
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import clock
-from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.http.context import transaction
+from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.params import Offset, RecordId
-from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.schemas import Page
 from pharmaqms.quality import events
 from pharmaqms.quality.deviations import extensions, impact, queries, rules, service
@@ -37,7 +35,6 @@ from pharmaqms.quality.deviations.schemas import (
 from pharmaqms.quality.schemas import links_out, signatures_out
 
 router = APIRouter(prefix="/api/v1", tags=["deviations"])
-ActorDep = Annotated[Actor, Depends(current_actor)]
 
 
 def summary_out(deviation: Deviation) -> DeviationSummary:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.downloads import download, file_responses
+from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.params import RecordId
-from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.records import GxPRecord
 from pharmaqms.kernel.schemas import SignatureOut
 from pharmaqms.kernel.signatures import signatures_of
@@ -30,7 +30,6 @@ from pharmaqms.quality.documents.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["documents"])
-ActorDep = Annotated[Actor, Depends(current_actor)]
 
 
 def signatures_out(session: Session, record: GxPRecord) -> list[SignatureOut]:

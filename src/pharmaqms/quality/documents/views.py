@@ -9,16 +9,16 @@ from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from pharmaqms.kernel.audit_query import AuditFilter, count_entries, find_entries
 from pharmaqms.kernel.errors import InvalidInput
-from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.flash import set_flash
 from pharmaqms.kernel.http.navigation import NavItem, add
+from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.templating import render
-from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.signatures import signatures_of
 from pharmaqms.kernel.workflow import options
 from pharmaqms.quality.documents import service
@@ -31,7 +31,6 @@ from pharmaqms.quality.documents.models import (
 from pharmaqms.quality.documents.workflow import DOCUMENT_VERSION_WORKFLOW
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
-ActorDep = Annotated[Actor, Depends(current_actor)]
 
 add(NavItem("Quality", "Documents", "/documents", "records.read", 10))
 

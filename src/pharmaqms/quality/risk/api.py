@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from sqlalchemy.orm import Session
 
-from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.http.context import transaction
+from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.params import RecordId
-from pharmaqms.kernel.identity import Actor
 from pharmaqms.quality.risk import service
 from pharmaqms.quality.risk.matrix import MATRICES
 from pharmaqms.quality.risk.models import RiskAssessment
@@ -27,7 +25,6 @@ from pharmaqms.quality.risk.schemas import (
 from pharmaqms.quality.schemas import signatures_out
 
 router = APIRouter(prefix="/api/v1", tags=["risk"])
-ActorDep = Annotated[Actor, Depends(current_actor)]
 
 
 def assessment_out(session: Session, assessment: RiskAssessment) -> AssessmentOut:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.errors import NotFound, TrainingMissing
-from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.http.context import transaction
+from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.params import RecordId
-from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.models import User
 from pharmaqms.quality.documents.api import signatures_out
 from pharmaqms.quality.documents.models import ControlledDocument
@@ -45,7 +45,6 @@ from pharmaqms.quality.training.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/training", tags=["training"])
-ActorDep = Annotated[Actor, Depends(current_actor)]
 
 
 def requirement_out(session: Session, requirement: TrainingRequirement) -> RequirementOut:

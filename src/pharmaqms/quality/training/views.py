@@ -6,16 +6,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
 from pharmaqms.kernel import clock
-from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.flash import set_flash
 from pharmaqms.kernel.http.navigation import NavItem, add
+from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.templating import render
-from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.models import User
 from pharmaqms.kernel.registry import RECORD_TYPES
 from pharmaqms.kernel.signatures import signatures_of
@@ -25,7 +25,6 @@ from pharmaqms.quality.training.models import QuizAttempt, RequirementStatus
 from pharmaqms.quality.training.quiz import parse_quiz_text, quiz_as_text, without_answers
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
-ActorDep = Annotated[Actor, Depends(current_actor)]
 
 add(NavItem("Quality", "My training", "/training/my", "records.read", 20))
 add(NavItem("Quality", "Training matrix", "/training/matrix", "records.read", 21))

@@ -6,17 +6,18 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 
 from pharmaqms.kernel import auth, password_resets, role_grants, tasks
 from pharmaqms.kernel.audit_query import AuditFilter, count_entries, find_entries, to_csv
 from pharmaqms.kernel.errors import InvalidInput, NotFound
-from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.downloads import download, file_responses
+from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.params import Offset, RecordId
 from pharmaqms.kernel.identity import Actor, Channel
 from pharmaqms.kernel.models import AuditEntry, RoleGrantRequest, SecurityAlert, User
@@ -47,7 +48,6 @@ from pharmaqms.kernel.signatures import signatures_of
 from pharmaqms.kernel.workflow import options, perform, require_reviewed_version
 
 router = APIRouter(prefix="/api/v1")
-ActorDep = Annotated[Actor, Depends(current_actor)]
 
 
 def user_out(user: User, session: Any = None) -> UserOut:

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
-from pharmaqms.kernel.http.context import current_actor, transaction
-from pharmaqms.kernel.identity import Actor
+from pharmaqms.kernel.http.context import transaction
+from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.schemas import Strict
 from pharmaqms.lifecycle.distribution.productpage import service
 
 router = APIRouter(prefix="/api/v1", tags=["product page"])
-ActorDep = Annotated[Actor, Depends(current_actor)]
 
 
 class LeafletLink(Strict):

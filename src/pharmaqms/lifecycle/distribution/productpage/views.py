@@ -10,20 +10,19 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import unquote, urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from pharmaqms.kernel.errors import InvalidInput, NotFound
-from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.downloads import download
+from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.params import RecordId
 from pharmaqms.kernel.http.ratelimit import RateLimiter, client_address
 from pharmaqms.kernel.http.templating import render
-from pharmaqms.kernel.identity import Actor
 from pharmaqms.lifecycle.distribution.productpage import labels, service
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
-ActorDep = Annotated[Actor, Depends(current_actor)]
 
 # A person scans a pack a few times; a pharmacy checks a delivery with a scanner and should use
 # the verification API with its account. 30 pages a minute per address allows the first and

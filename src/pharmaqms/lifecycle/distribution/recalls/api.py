@@ -8,8 +8,9 @@ from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel.http.context import transaction
+from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.params import RecordId
-from pharmaqms.lifecycle.distribution.http import PREFIX, ActorDep
+from pharmaqms.lifecycle.distribution.http import PREFIX
 from pharmaqms.lifecycle.distribution.recalls import service
 from pharmaqms.lifecycle.distribution.recalls.models import Recall
 from pharmaqms.lifecycle.distribution.recalls.schemas import (

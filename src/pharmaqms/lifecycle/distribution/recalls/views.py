@@ -7,21 +7,20 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.flash import set_flash
 from pharmaqms.kernel.http.navigation import NavItem, add
+from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.params import RecordId
 from pharmaqms.kernel.http.templating import render
-from pharmaqms.kernel.identity import Actor
 from pharmaqms.lifecycle.distribution.recalls import service
 from pharmaqms.lifecycle.distribution.recalls.models import RecallClass, RecallDepth
 from pharmaqms.lifecycle.distribution.recalls.workflow import RECALL_WORKFLOW
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
-ActorDep = Annotated[Actor, Depends(current_actor)]
 BASE = "/distribution/recalls"
 
 add(NavItem("Distribution", "Recalls", BASE, "records.read", 30))

@@ -5,18 +5,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from pharmaqms.kernel.canonical import plain
-from pharmaqms.kernel.http.context import current_actor, transaction
-from pharmaqms.kernel.identity import Actor
+from pharmaqms.kernel.http.context import transaction
+from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.lifecycle.distribution.serials import service
 from pharmaqms.lifecycle.distribution.serials.models import SerialRange
 
 router = APIRouter(prefix="/api/v1", tags=["serials"])
-ActorDep = Annotated[Actor, Depends(current_actor)]
 
 
 class SerialRangeIn(BaseModel):

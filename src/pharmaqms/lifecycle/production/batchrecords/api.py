@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.http.context import transaction
+from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.params import RecordId
 from pharmaqms.lifecycle.production.batchrecords import (
     entries,
@@ -52,7 +53,7 @@ from pharmaqms.lifecycle.production.batchrecords.schemas import (
     StepOut,
     ValueEntered,
 )
-from pharmaqms.lifecycle.production.http import PREFIX, ActorDep, signatures_out
+from pharmaqms.lifecycle.production.http import PREFIX, signatures_out
 from pharmaqms.platform.masterdata.models import Lot
 
 router = APIRouter(prefix=PREFIX, tags=["production: batch records"])

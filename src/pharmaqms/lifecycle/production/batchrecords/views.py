@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.flash import set_flash
 from pharmaqms.kernel.http.navigation import NavItem, add
+from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.signatures import signatures_of
@@ -46,7 +47,6 @@ from pharmaqms.lifecycle.production.release.service import evaluate_release
 from pharmaqms.platform.masterdata.models import Lot
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
-ActorDep = Annotated[Actor, Depends(current_actor)]
 
 add(NavItem("Production", "Batch records", "/production/batch-records", "records.read", 50))
 add(NavItem("Production", "Master batch records", "/production/masters", "records.read", 55))

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request
 
 from pharmaqms.kernel.http.context import transaction
-from pharmaqms.lifecycle.production.http import PREFIX, ActorDep
+from pharmaqms.kernel.http.pages import ActorDep
+from pharmaqms.lifecycle.production.http import PREFIX
 from pharmaqms.lifecycle.production.kpi import service
 from pharmaqms.lifecycle.production.kpi.schemas import (
     CapabilityMonthOut,

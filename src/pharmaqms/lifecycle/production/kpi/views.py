@@ -3,20 +3,17 @@ everything comes from ``kpi.service``."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
-from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.navigation import NavItem, add
+from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.templating import render
-from pharmaqms.kernel.identity import Actor
 from pharmaqms.lifecycle.production.kpi import charts, service
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
-ActorDep = Annotated[Actor, Depends(current_actor)]
 
 add(NavItem("Production", "Production KPIs", "/production/kpi", "records.read", 70))
 

@@ -16,9 +16,10 @@ from pharmaqms.kernel import clock
 from pharmaqms.kernel.errors import InvalidInput
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.downloads import download, file_responses
+from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.params import RecordId
 from pharmaqms.kernel.settings import get_settings
-from pharmaqms.lifecycle.production.http import PREFIX, ActorDep, signatures_out
+from pharmaqms.lifecycle.production.http import PREFIX, signatures_out
 from pharmaqms.lifecycle.production.materials import scan as scanning
 from pharmaqms.lifecycle.production.materials import service
 from pharmaqms.lifecycle.production.materials.models import MaterialUseOverride, SupplierApproval

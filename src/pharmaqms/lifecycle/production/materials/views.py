@@ -5,16 +5,14 @@ generic record routes."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from pharmaqms.kernel import clock
-from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.navigation import NavItem, add
+from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.templating import render
-from pharmaqms.kernel.identity import Actor
 from pharmaqms.lifecycle.production.materials import scan as scanning
 from pharmaqms.lifecycle.production.materials import service
 from pharmaqms.lifecycle.production.materials.workflow import SUPPLIER_APPROVAL_WORKFLOW
@@ -22,7 +20,6 @@ from pharmaqms.platform.gs1 import GS1Error
 from pharmaqms.platform.masterdata.models import Material, Supplier
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
-ActorDep = Annotated[Actor, Depends(current_actor)]
 
 add(NavItem("Production", "Scan a container", "/production/scan", "records.read", 10))
 add(NavItem("Production", "Materials and suppliers", "/production/materials", "records.read", 20))

@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.downloads import file_responses
+from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.params import RecordId
-from pharmaqms.lifecycle.production.http import PREFIX, ActorDep, signatures_out
+from pharmaqms.lifecycle.production.http import PREFIX, signatures_out
 from pharmaqms.lifecycle.production.monitoring import alerts, capability, chart, limits, service
 from pharmaqms.lifecycle.production.monitoring.models import (
     ControlLimits,

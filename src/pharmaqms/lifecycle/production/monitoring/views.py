@@ -12,7 +12,7 @@ from types import SimpleNamespace
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -20,11 +20,11 @@ from sqlalchemy.orm import Session
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.audit_query import AuditFilter, count_entries, find_entries
 from pharmaqms.kernel.errors import InvalidInput
-from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.flash import set_flash
 from pharmaqms.kernel.http.navigation import NavItem, add
+from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.templating import render
-from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.records import GxPRecord
 from pharmaqms.kernel.registry import RECORD_TYPES
 from pharmaqms.kernel.signatures import signatures_of
@@ -52,7 +52,6 @@ from pharmaqms.platform.masterdata.models import Lot, LotKind
 from pharmaqms.quality.deviations.models import Deviation
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
-ActorDep = Annotated[Actor, Depends(current_actor)]
 BASE = "/production/monitoring"
 
 add(NavItem("Production", "Process monitoring (SPC)", BASE, "records.read", 35))

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel.http.context import transaction
+from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.params import RecordId
-from pharmaqms.lifecycle.production.http import PREFIX, ActorDep, signatures_out
+from pharmaqms.lifecycle.production.http import PREFIX, signatures_out
 from pharmaqms.lifecycle.production.nonconforming import deviations, service
 from pharmaqms.lifecycle.production.nonconforming.models import NonconformingProduct
 from pharmaqms.lifecycle.production.nonconforming.schemas import (

@@ -7,15 +7,15 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from pharmaqms.kernel.audit_query import AuditFilter, count_entries, find_entries
-from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.flash import set_flash
 from pharmaqms.kernel.http.navigation import NavItem, add
+from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.templating import render
-from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.signatures import signatures_of
 from pharmaqms.kernel.workflow import options
 from pharmaqms.lifecycle.production.nonconforming import service
@@ -24,7 +24,6 @@ from pharmaqms.lifecycle.production.nonconforming.workflow import NONCONFORMANCE
 from pharmaqms.platform.masterdata.models import Lot
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
-ActorDep = Annotated[Actor, Depends(current_actor)]
 
 add(
     NavItem(

@@ -10,17 +10,17 @@ from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel.audit_query import AuditFilter, count_entries, find_entries
 from pharmaqms.kernel.errors import InvalidInput
-from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.flash import set_flash
 from pharmaqms.kernel.http.navigation import NavItem, add
-from pharmaqms.kernel.http.pages import register_page
+from pharmaqms.kernel.http.pages import ActorDep, register_page
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.numbers import typed_number
@@ -44,7 +44,6 @@ from pharmaqms.platform.governance.times import TimeProblem, to_utc
 from pharmaqms.platform.masterdata.models import Lot
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
-ActorDep = Annotated[Actor, Depends(current_actor)]
 
 register_page("qc_result", lambda result_id: f"/production/qc/results/{result_id}")
 

@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session
 
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.downloads import download, file_responses
+from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.params import RecordId
-from pharmaqms.lifecycle.production.http import PREFIX, ActorDep, signatures_out
+from pharmaqms.lifecycle.production.http import PREFIX, signatures_out
 from pharmaqms.lifecycle.production.release import certificate, service
 from pharmaqms.lifecycle.production.release.schemas import (
     DecisionOut,

@@ -7,20 +7,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.flash import set_flash
 from pharmaqms.kernel.http.navigation import NavItem, add
+from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.templating import render
-from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.signatures import signatures_of
 from pharmaqms.lifecycle.production.release import service
 from pharmaqms.lifecycle.production.release.workflow import BATCH_RELEASE_WORKFLOW
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
-ActorDep = Annotated[Actor, Depends(current_actor)]
 
 add(NavItem("Production", "Batch release", "/production/release", "records.read", 60))
 

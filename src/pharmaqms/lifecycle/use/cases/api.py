@@ -4,17 +4,15 @@ the table of reporting-clock rules."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import clock
-from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.downloads import download, file_responses
+from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.params import Offset, RecordId
-from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.schemas import Page
 from pharmaqms.kernel.settings import get_settings
 from pharmaqms.lifecycle.use.cases import export as case_export
@@ -43,7 +41,6 @@ from pharmaqms.lifecycle.use.cases.schemas import (
 from pharmaqms.quality.schemas import links_out, signatures_out
 
 router = APIRouter(prefix="/api/v1/pv", tags=["pharmacovigilance"])
-ActorDep = Annotated[Actor, Depends(current_actor)]
 
 
 def case_out(session: Session, case: PVCase) -> CaseOut:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 
-from pharmaqms.kernel.http.context import current_actor, transaction
+from pharmaqms.kernel.http.context import transaction
+from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.params import RecordId
-from pharmaqms.kernel.identity import Actor
 from pharmaqms.lifecycle.use.lots import service
 from pharmaqms.lifecycle.use.lots.schemas import (
     LotCapaIn,
@@ -21,7 +21,6 @@ from pharmaqms.lifecycle.use.lots.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/pv", tags=["pharmacovigilance"])
-ActorDep = Annotated[Actor, Depends(current_actor)]
 
 
 @router.get("/lot-signals", response_model=list[LotRateOut])
