@@ -9,9 +9,6 @@ an error the screen reader announces, and the values kept for the person to corr
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import deque
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
@@ -23,6 +20,7 @@ from sqlalchemy import select
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.errors import InvalidInput
 from pharmaqms.kernel.http.context import transaction
+from pharmaqms.kernel.http.ratelimit import RateLimiter, client_address
 from pharmaqms.kernel.http.security import presession_token, presession_valid, set_presession_cookie
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.lifecycle.use.cases import service
@@ -66,28 +64,13 @@ FIELD_OF = {
     "reporter_contact": "contact",
 }
 
-_attempts: dict[str, deque[float]] = {}
-_lock = threading.Lock()
+# Per process and in memory (kernel.http.ratelimit says what that means).
+_limiter = RateLimiter(RATE_LIMIT, RATE_WINDOW_S)
 
 
 def reset_rate_limit() -> None:
     """Forget every address's attempts (tests; a restart does the same)."""
-    with _lock:
-        _attempts.clear()
-
-
-def _over_limit(address: str) -> bool:
-    """Counts this attempt; True when the address has used up its reports in the window.
-    Per process: behind a load balancer each process counts its own share."""
-    now = time.monotonic()
-    with _lock:
-        seen = _attempts.setdefault(address, deque())
-        while seen and now - seen[0] > RATE_WINDOW_S:
-            seen.popleft()
-        if len(seen) >= RATE_LIMIT:
-            return True
-        seen.append(now)
-        return False
+    _limiter.reset()
 
 
 @dataclass
@@ -214,8 +197,7 @@ def submit_report(
             {"form": "The form has expired or did not come from this site: please send it again."},
             status=400,
         )
-    address = request.client.host if request.client else "unknown"
-    if _over_limit(address):
+    if not _limiter.allow(client_address(request)):
         return _page(
             request,
             values,
