@@ -114,6 +114,8 @@ def running_worker(db: Database, settings: MqttSettings, broker: Broker) -> Iter
         stop.set()
         thread.join(30)
         worker.close()
+        # A worker still storing after the stop would acknowledge into a closed connection.
+        assert not thread.is_alive(), "the ingest worker did not stop within 30 s"
 
 
 def redelivered(settings: MqttSettings, broker: Broker, wait: float = 1.0) -> int:

@@ -281,6 +281,58 @@ def test_a_message_that_breaks_the_ingest_is_quarantined_alone_and_the_stream_go
     assert redelivered(settings, broker) == 0
 
 
+def test_a_batch_is_acknowledged_before_its_listeners_run_on_the_batch_s_own_database(
+    db, people, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A slow listener (the cold chain's live judgement) must not hold back the receipt, and it
+    judges the database the worker stored into, not the process's default one."""
+    import threading
+
+    from pharmaqms.platform.ingest.deliveries import (
+        add_delivery_listener,
+        remove_delivery_listener,
+    )
+
+    broker = require_broker()
+    site = unique_site()
+    cold_chain(db, people.admin, site=site)
+    settings = settings_for(site)
+    events: list[str] = []
+    seen: list[object] = []
+    release = threading.Event()
+    acknowledge = IngestWorker._acknowledge
+
+    def spying_ack(self, batch):  # type: ignore[no-untyped-def]
+        events.append("acknowledged")
+        return acknowledge(self, batch)
+
+    def slow_listener(database, run_id):  # type: ignore[no-untyped-def]
+        seen.append(database)
+        events.append("listener")
+        release.wait(10)
+
+    monkeypatch.setattr(IngestWorker, "_acknowledge", spying_ack)
+    add_delivery_listener("sensors", slow_listener)
+    publisher = Publisher(f"pub-{site}")
+    try:
+        with running_worker(db, settings, broker):
+            publisher.publish(
+                f"pharmaqms/{site}/CR-1/T-100/reading",
+                reading("2026-03-01T13:00:00+01:00", 4.0),
+            )
+            publisher.wait_all_acked()
+            wait_until(lambda: "listener" in events, 20, "the listener's call")
+            # The listener is still busy, and the receipt is already out.
+            assert events == ["acknowledged", "listener"]
+            release.set()
+    finally:
+        release.set()
+        remove_delivery_listener("sensors", slow_listener)
+        publisher.close()
+    assert seen == [db]
+    assert redelivered(settings, broker) == 0
+
+
 def test_only_database_trouble_is_retried() -> None:
     import sqlite3
 

@@ -132,13 +132,24 @@ class Database:
         return self.engine.dialect.name
 
     def session(self, *, write: bool = False) -> Session:
-        return self.write_sessions() if write else self.sessions()
+        session = self.write_sessions() if write else self.sessions()
+        # Work that runs after the commit (delivery listeners) opens its units of work on the
+        # database the delivery went to, not on whichever one the process holds as default.
+        session.info[_DATABASE] = self
+        return session
 
     def dispose(self) -> None:
         self.engine.dispose()
 
 
 _database: Database | None = None
+_DATABASE = "pharmaqms.database"
+
+
+def database_of(session: Session) -> Database:
+    """The database a session of ``Database.session`` belongs to (the default otherwise)."""
+    found = session.info.get(_DATABASE)
+    return found if isinstance(found, Database) else get_database()
 
 
 def get_database() -> Database:

@@ -23,6 +23,13 @@ def after_commit(session: Session, effect: Callable[[], None]) -> None:
     session.info.setdefault(_AFTER_COMMIT, []).append(effect)
 
 
+def first_after_commit(session: Session, effect: Callable[[], None]) -> None:
+    """Run ``effect`` once the transaction has committed, ahead of every effect queued so far:
+    a receipt the sender waits for (an MQTT acknowledgement) must not wait behind listeners
+    that may take seconds."""
+    session.info.setdefault(_AFTER_COMMIT, []).insert(0, effect)
+
+
 def _out_of_range(err: BaseException) -> bool:
     if isinstance(err, DataError | OverflowError):
         return True

@@ -32,6 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import auth, clock
+from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.identity import Actor, Channel
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.lifecycle.distribution import profiles
@@ -407,8 +408,8 @@ def sweep(session: Session, *, actor: Actor) -> tuple[list[ColdChainAlarm], list
     return silent, escalated
 
 
-def judge_new_readings(run_id: int) -> None:
-    with unit_of_work() as session:
+def judge_new_readings(database: Database, run_id: int) -> None:
+    with unit_of_work(database) as session:
         actor = auth.system_actor(session, Channel.IMPORT)
         outcome = evaluate_run(session, actor=actor, run_id=run_id)
         escalate_overdue_alarms(session, actor=actor)
@@ -421,9 +422,9 @@ def judge_new_readings(run_id: int) -> None:
         )
 
 
-def sweep_now() -> None:
-    """The sweep in its own unit of work (the MQTT worker's idle loop, ``coldchain sweep``)."""
-    with unit_of_work() as session:
+def sweep_now(database: Database) -> None:
+    """The sweep in its own unit of work (the MQTT worker's idle loop)."""
+    with unit_of_work(database) as session:
         silent, escalated = sweep(session, actor=auth.system_actor(session, Channel.IMPORT))
     if silent or escalated:
         log.info(

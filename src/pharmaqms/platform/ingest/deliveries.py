@@ -3,8 +3,9 @@ the platform importing them (production judges new LIMS results against its appr
 specifications, for instance).
 
 After a delivery's transaction has committed, every listener registered for its kind gets the
-run id, in its own call. A listener opens its own unit of work; its failure is logged and does
-not touch the committed delivery (the daily job catches up on anything a listener missed).
+database the delivery went to and the run id, in its own call. A listener opens its own unit of
+work on that database; its failure is logged and does not touch the committed delivery (the
+daily job catches up on anything a listener missed).
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
+from pharmaqms.kernel.db import Database, database_of
 from pharmaqms.kernel.uow import after_commit
 
 log = logging.getLogger("pharmaqms.deliveries")
 
-DeliveryListener = Callable[[int], object]
+DeliveryListener = Callable[[Database, int], object]
 
 _LISTENERS: dict[str, list[DeliveryListener]] = {}
 
@@ -39,11 +41,12 @@ def delivery_completed(session: Session, kind: str, run_id: int) -> None:
     listeners = list(_LISTENERS.get(kind, ()))
     if not listeners:
         return
+    database = database_of(session)
 
     def notify() -> None:
         for listener in listeners:
             try:
-                listener(run_id)
+                listener(database, run_id)
             except Exception:
                 log.exception("a %s delivery listener failed on import run %d", kind, run_id)
 
@@ -51,8 +54,9 @@ def delivery_completed(session: Session, kind: str, run_id: int) -> None:
 
 
 # Watchers of a stream that also act when nothing arrives (a sensor gone silent, an alarm
-# nobody acknowledged): the MQTT worker calls them while idle; each opens its own unit of work.
-IdleListener = Callable[[], object]
+# nobody acknowledged): the MQTT worker calls them while idle with the database it stores into;
+# each opens its own unit of work on it.
+IdleListener = Callable[[Database], object]
 
 _IDLE: list[IdleListener] = []
 
@@ -67,10 +71,10 @@ def remove_idle_listener(listener: IdleListener) -> None:
         _IDLE.remove(listener)
 
 
-def stream_idle() -> None:
+def stream_idle(database: Database) -> None:
     """Called by an ingest worker with nothing to store; a failing listener is logged."""
     for listener in list(_IDLE):
         try:
-            listener()
+            listener(database)
         except Exception:
             log.exception("an idle listener failed")

@@ -17,7 +17,7 @@ import pharmaqms.platform.connectors.sensors  # noqa: F401 - registers the senso
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.errors import Conflict, DocumentRefused, InvalidInput
 from pharmaqms.kernel.identity import Actor
-from pharmaqms.kernel.uow import after_commit, unit_of_work
+from pharmaqms.kernel.uow import first_after_commit, unit_of_work
 from pharmaqms.platform.ingest import service as ingest
 from pharmaqms.platform.ingest.models import DataSource, RunStatus
 from pharmaqms.platform.mqtt.messages import Message, encode_batch
@@ -91,7 +91,8 @@ def store_batch(
             # long enough are reported, so a gap and its finding commit with the readings.
             sequence.check_sequences(session, run.id)
             sequence.confirm_due_gaps(session, actor, sequence_grace)
-            after_commit(session, acknowledge)
+            # Acknowledged as soon as committed, before the delivery's listeners judge it.
+            first_after_commit(session, acknowledge)
         outcome = BatchOutcome(
             run_number=run.number,
             messages=len(messages),

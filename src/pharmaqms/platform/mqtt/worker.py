@@ -209,7 +209,7 @@ class IngestWorker:
                 last_check = time.monotonic()
                 self._confirm_gaps()
                 # And whoever watches the stream for what does not arrive (silent sensors).
-                stream_idle()
+                stream_idle(self.database)
             wait = max(0.0, deadline - time.monotonic()) if batch else 0.25
             try:
                 batch.append(self._inbox.get(timeout=wait))

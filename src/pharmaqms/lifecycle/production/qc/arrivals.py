@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 
 from pharmaqms.kernel import auth
+from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.identity import Channel
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.lifecycle.production.qc.results import evaluate_lims_results
@@ -16,8 +17,8 @@ from pharmaqms.platform.ingest.deliveries import add_delivery_listener
 log = logging.getLogger("pharmaqms.qc")
 
 
-def judge_new_lims_results(run_id: int) -> None:
-    with unit_of_work() as session:
+def judge_new_lims_results(database: Database, run_id: int) -> None:
+    with unit_of_work(database) as session:
         summary = evaluate_lims_results(session, actor=auth.system_actor(session, Channel.IMPORT))
     log.info("import run %d: LIMS results taken over: %s", run_id, summary)
 

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import audit, auth, clock
+from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.errors import QMSError
 from pharmaqms.kernel.identity import Actor, Channel
 from pharmaqms.kernel.uow import unit_of_work
@@ -304,7 +305,7 @@ def import_platform_reports(session: Session, *, actor: Actor, run_id: int) -> I
     return outcome
 
 
-def take_in_faers_delivery(run_id: int) -> None:
+def take_in_faers_delivery(database: Database, run_id: int) -> None:
     """Every openFDA / FAERS delivery, however it reached the platform (upload page, API,
     command line), becomes cases once it has committed."""
     with unit_of_work() as session:
