@@ -118,17 +118,17 @@ def running_worker(db: Database, settings: MqttSettings, broker: Broker) -> Iter
         assert not thread.is_alive(), "the ingest worker did not stop within 30 s"
 
 
-def redelivered(settings: MqttSettings, broker: Broker, wait: float = 1.0) -> int:
+def redelivered(settings: MqttSettings, broker: Broker, wait: float = 1.0) -> list[str]:
     """Resume the session with a plain client that acknowledges nothing it hasn't been sent,
-    and count what the broker still holds for it (unacknowledged or queued messages)."""
+    and list what the broker still holds for it (unacknowledged or queued messages), as
+    "DUP? payload" lines so that a failure says which messages were left behind."""
     from paho.mqtt.packettypes import PacketTypes
     from paho.mqtt.properties import Properties
 
-    count = 0
+    held: list[str] = []
 
-    def on_message(_c: mqtt.Client, _u: Any, _m: mqtt.MQTTMessage) -> None:
-        nonlocal count
-        count += 1
+    def on_message(_c: mqtt.Client, _u: Any, m: mqtt.MQTTMessage) -> None:
+        held.append(f"{'DUP ' if m.dup else ''}{m.payload.decode(errors='replace')}")
 
     client = mqtt.Client(
         CallbackAPIVersion.VERSION2,
@@ -144,4 +144,4 @@ def redelivered(settings: MqttSettings, broker: Broker, wait: float = 1.0) -> in
     time.sleep(wait)
     client.disconnect()
     client.loop_stop()
-    return count
+    return held

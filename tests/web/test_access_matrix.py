@@ -317,8 +317,9 @@ def test_every_route_declares_who_may_call_it_and_every_declaration_has_a_route(
     )
     assert reading_writes == [("POST", "/api/v1/production/scan")]
     # and the writes open to any account, or to nobody in particular, are about one's own
-    # identity: logging in and out, one's own password, one's own password resets; and the
-    # public side-effect form, open by design (CSRF, honeypot and rate limit in its handler)
+    # identity: logging in and out, one's own password, one's own password resets; one's own
+    # tasks, handed on or back (the service checks the task is one's own or one's role's); and
+    # the public side-effect form, open by design (CSRF, honeypot and rate limit in its handler)
     open_writes = sorted(
         (m, p)
         for (m, p), rule in access.ROUTES.items()
@@ -335,6 +336,8 @@ def test_every_route_declares_who_may_call_it_and_every_declaration_has_a_route(
         ("POST", "/logout"),
         ("POST", "/password"),
         ("POST", "/report-side-effect"),
+        ("POST", "/tasks/{task_id}/delegate"),
+        ("POST", "/tasks/{task_id}/return"),
     ]
 
 

@@ -17,9 +17,8 @@ from starlette.concurrency import run_in_threadpool
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.errors import InvalidInput
 from pharmaqms.kernel.http.context import transaction
-from pharmaqms.kernel.http.flash import set_flash
 from pharmaqms.kernel.http.navigation import NavItem, add
-from pharmaqms.kernel.http.pages import ActorDep
+from pharmaqms.kernel.http.pages import ActorDep, redirect
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.settings import get_settings
@@ -39,12 +38,6 @@ PERIODS = (7, 30, 90, 365)
 PAGE = 50
 # Shown in a form field instead of the invisible group separator; the GS1 parser reads it back.
 GS_SHOWN = "<GS>"
-
-
-def _redirect(url: str, message: str, kind: str = "success") -> RedirectResponse:
-    response = RedirectResponse(url, status_code=303)
-    set_flash(response, kind, message)
-    return response
 
 
 @router.get("/data/sources", response_class=HTMLResponse)
@@ -76,7 +69,7 @@ def register_source(
             session, actor=actor, code=code, name=name, kind=kind, mapping=mapping.strip() or "{}"
         )
         target = f"/data/sources/{quote(source.code)}"
-    return _redirect(target, f"Source {code} registered.")
+    return redirect(target, f"Source {code} registered.")
 
 
 @router.get("/data/sources/{code}", response_class=HTMLResponse)
@@ -154,7 +147,7 @@ async def replay(request: Request, actor: ActorDep, row_id: int) -> RedirectResp
     reason = str(form.get("reason") or "")[:1000]
     back = f"/data/quarantine/{row_id}"
     number = await run_in_threadpool(_replay, request, actor, row_id, values, reason)
-    return _redirect(back, f"Corrected and replayed as {number}.")
+    return redirect(back, f"Corrected and replayed as {number}.")
 
 
 @router.post("/data/quarantine/{row_id}/discard")
@@ -166,7 +159,7 @@ def discard(
 ) -> RedirectResponse:
     with transaction(request) as session:
         ingest.discard(session, actor=actor, row_id=row_id, reason=reason)
-    return _redirect(f"/data/quarantine/{row_id}", "Discarded; the row is kept with your reason.")
+    return redirect(f"/data/quarantine/{row_id}", "Discarded; the row is kept with your reason.")
 
 
 @router.get("/data/upload", response_class=HTMLResponse)
@@ -208,10 +201,10 @@ async def upload(
         _upload, request, actor, kind, source_code or None, file.filename or "upload", data
     )
     if status == "refused":
-        return _redirect(
+        return redirect(
             f"/data/runs/{run_id}", f"{number}: the file was refused: {reason}", "error"
         )
-    return _redirect(f"/data/runs/{run_id}", f"{number}: the file was taken.")
+    return redirect(f"/data/runs/{run_id}", f"{number}: the file was taken.")
 
 
 @router.get("/data/browse", response_class=HTMLResponse)

@@ -10,9 +10,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from pharmaqms.kernel.http.context import transaction
-from pharmaqms.kernel.http.flash import set_flash
 from pharmaqms.kernel.http.navigation import NavItem, add
-from pharmaqms.kernel.http.pages import ActorDep
+from pharmaqms.kernel.http.pages import ActorDep, redirect
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.models import User
 from pharmaqms.kernel.signatures import signatures_of
@@ -24,12 +23,6 @@ router = APIRouter(tags=["ui"], include_in_schema=False)
 add(NavItem("Quality", "Periodic reviews", "/periodic-reviews", "records.read", 11))
 
 STATE_ORDER = {ReviewState.OVERDUE: 0, ReviewState.DUE: 1, ReviewState.SCHEDULED: 2}
-
-
-def _redirect(url: str, message: str) -> RedirectResponse:
-    response = RedirectResponse(url, status_code=303)
-    set_flash(response, "success", message)
-    return response
 
 
 @router.get("/periodic-reviews", response_class=HTMLResponse)
@@ -90,7 +83,7 @@ def conclude(
             expected_version=expected_version,
         )
         number = periodic_review.get_review(session, review_id).number
-    return _redirect(f"/periodic-reviews/{review_id}", f"{number}: no change needed, signed.")
+    return redirect(f"/periodic-reviews/{review_id}", f"{number}: no change needed, signed.")
 
 
 @router.post("/periodic-reviews/{review_id}/start-revision")
@@ -111,4 +104,4 @@ def start_revision(
         )
         target = f"/documents/{version.document_id}?version={version.id}"
         number = version.number
-    return _redirect(target, f"Revision {number} started from the periodic review.")
+    return redirect(target, f"Revision {number} started from the periodic review.")

@@ -15,9 +15,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pharmaqms.kernel.audit_query import AuditFilter, count_entries, find_entries
 from pharmaqms.kernel.errors import InvalidInput
 from pharmaqms.kernel.http.context import transaction
-from pharmaqms.kernel.http.flash import set_flash
 from pharmaqms.kernel.http.navigation import NavItem, add
-from pharmaqms.kernel.http.pages import ActorDep
+from pharmaqms.kernel.http.pages import ActorDep, redirect
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.signatures import signatures_of
 from pharmaqms.kernel.workflow import options
@@ -40,12 +39,6 @@ DOCUMENT_STATUS_LABEL = {
     DocumentStatus.OBSOLETE: "obsolete",
 }
 AUDIT_ON_PAGE = 100
-
-
-def _redirect(url: str, message: str, kind: str = "success") -> RedirectResponse:
-    response = RedirectResponse(url, status_code=303)
-    set_flash(response, kind, message)
-    return response
 
 
 def _version_url(version: DocumentVersion) -> str:
@@ -115,7 +108,7 @@ def create_document(
         )
         session.flush()
         target, number = _version_url(version), version.number
-    return _redirect(target, f"{number} created as a draft.")
+    return redirect(target, f"{number} created as a draft.")
 
 
 @router.get("/documents/{document_id}", response_class=HTMLResponse)
@@ -185,7 +178,7 @@ def edit_draft(
             reason=reason or None,
         )
         target, number = _version_url(version), version.number
-    return _redirect(target, f"{number} saved.")
+    return redirect(target, f"{number} saved.")
 
 
 @router.post("/documents/{document_id}/revisions")
@@ -206,4 +199,4 @@ def start_revision(
         )
         session.flush()
         target, number = _version_url(version), version.number
-    return _redirect(target, f"Revision {number} started as a draft.")
+    return redirect(target, f"Revision {number} started as a draft.")

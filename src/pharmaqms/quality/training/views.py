@@ -12,9 +12,8 @@ from sqlalchemy import select
 
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.http.context import transaction
-from pharmaqms.kernel.http.flash import set_flash
 from pharmaqms.kernel.http.navigation import NavItem, add
-from pharmaqms.kernel.http.pages import ActorDep
+from pharmaqms.kernel.http.pages import ActorDep, redirect
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.models import User
 from pharmaqms.kernel.registry import RECORD_TYPES
@@ -37,12 +36,6 @@ STANDING_LABEL = {
     status.Standing.OVERDUE: "overdue",
     status.Standing.MISSING: "missing",
 }
-
-
-def _redirect(url: str, message: str, kind: str = "success") -> RedirectResponse:
-    response = RedirectResponse(url, status_code=303)
-    set_flash(response, kind, message)
-    return response
 
 
 # --- my training ------------------------------------------------------------------------------
@@ -125,7 +118,7 @@ def complete(
         )
         requirement = service.get_requirement(session, requirement_id)
         message = f"{requirement.version_number}: read and understood, signed."
-    return _redirect("/training/my", message)
+    return redirect("/training/my", message)
 
 
 # --- the matrix -------------------------------------------------------------------------------
@@ -185,7 +178,7 @@ def create_job_role(
             session, actor=actor, name=name, description=description, area=area
         )
         target, label = f"/training/job-roles/{role.id}", role.name
-    return _redirect(target, f"Job role {label} defined.")
+    return redirect(target, f"Job role {label} defined.")
 
 
 @router.get("/training/job-roles/{job_role_id}", response_class=HTMLResponse)
@@ -237,7 +230,7 @@ def create_curriculum(
             session, actor=actor, job_role_id=job_role_id, name=name, description=description
         )
         label = curriculum.name
-    return _redirect(f"/training/job-roles/{job_role_id}", f"Curriculum {label} defined.")
+    return redirect(f"/training/job-roles/{job_role_id}", f"Curriculum {label} defined.")
 
 
 @router.post("/training/curricula/{curriculum_id}/items")
@@ -262,7 +255,7 @@ def add_item(
         )
         target = f"/training/job-roles/{curriculum.job_role_id}"
         message = f"Document added to {curriculum.name}; training assigned to {len(assigned)}."
-    return _redirect(target, message)
+    return redirect(target, message)
 
 
 @router.post("/training/curriculum-items/{item_id}/remove")
@@ -278,7 +271,7 @@ def remove_item(
         )
         curriculum = curricula.get_curriculum(session, item.curriculum_id)
         target = f"/training/job-roles/{curriculum.job_role_id}"
-    return _redirect(target, "Document removed from the curriculum.")
+    return redirect(target, "Document removed from the curriculum.")
 
 
 @router.post("/training/job-roles/{job_role_id}/holders")
@@ -293,7 +286,7 @@ def assign_person(
             session, actor=actor, user_id=user_id, job_role_id=job_role_id
         )
         message = f"Job role assigned; {len(assigned)} training(s) assigned."
-    return _redirect(f"/training/job-roles/{job_role_id}", message)
+    return redirect(f"/training/job-roles/{job_role_id}", message)
 
 
 @router.post("/training/job-role-assignments/{assignment_id}/end")
@@ -308,7 +301,7 @@ def end_assignment(
             session, actor=actor, assignment_id=assignment_id, reason=reason
         )
         target = f"/training/job-roles/{assignment.job_role_id}"
-    return _redirect(target, "The person no longer holds the job role.")
+    return redirect(target, "The person no longer holds the job role.")
 
 
 @router.get("/training/quizzes/{document_id}", response_class=HTMLResponse)
@@ -344,7 +337,7 @@ def save_quiz(
             questions=parse_quiz_text(quiz),
             pass_mark_percent=pass_mark_percent,
         )
-    return _redirect(f"/training/quizzes/{document_id}", "Quiz saved.")
+    return redirect(f"/training/quizzes/{document_id}", "Quiz saved.")
 
 
 # --- governing documents ----------------------------------------------------------------------
@@ -393,7 +386,7 @@ def add_rule(
             document_id=document_id,
             reason=reason,
         )
-    return _redirect("/training/governing", f"{step} is now governed by the document.")
+    return redirect("/training/governing", f"{step} is now governed by the document.")
 
 
 @router.post("/training/governing/{rule_id}/retire")
@@ -405,4 +398,4 @@ def retire_rule(
 ) -> RedirectResponse:
     with transaction(request) as session:
         gate.retire_governing_document(session, actor=actor, rule_id=rule_id, reason=reason)
-    return _redirect("/training/governing", "The rule is retired.")
+    return redirect("/training/governing", "The rule is retired.")

@@ -24,6 +24,10 @@ PAGES: dict[tuple[str, str], Access] = {
     ("POST", "/account/password-resets/{reset_id}/dispute"): SIGNED_IN,
     # web.views.dashboard
     ("GET", "/"): SIGNED_IN,
+    # Handing a task on: the service decides (whoever has the task in their inbox).
+    ("GET", "/tasks/{task_id}/delegate"): SIGNED_IN,
+    ("POST", "/tasks/{task_id}/delegate"): SIGNED_IN,
+    ("POST", "/tasks/{task_id}/return"): SIGNED_IN,
     # web.views.records
     ("GET", "/records"): Needs("records.read", "read records"),
     ("GET", "/records/{type_name}"): Needs("records.read", "read records"),

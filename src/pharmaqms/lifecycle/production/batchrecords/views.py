@@ -16,9 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel.http.context import transaction
-from pharmaqms.kernel.http.flash import set_flash
 from pharmaqms.kernel.http.navigation import NavItem, add
-from pharmaqms.kernel.http.pages import ActorDep
+from pharmaqms.kernel.http.pages import ActorDep, redirect
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.signatures import signatures_of
@@ -51,12 +50,6 @@ router = APIRouter(tags=["ui"], include_in_schema=False)
 add(NavItem("Production", "Batch records", "/production/batch-records", "records.read", 50))
 add(NavItem("Production", "Master batch records", "/production/masters", "records.read", 55))
 add(NavItem("Production", "Equipment register", "/production/equipment", "records.read", 57))
-
-
-def _redirect(url: str, message: str) -> RedirectResponse:
-    response = RedirectResponse(url, status_code=303)
-    set_flash(response, "success", message)
-    return response
 
 
 def _record_url(session: Session, step_id: int) -> str:
@@ -109,7 +102,7 @@ def open_record(
         )
         session.flush()
         url, number = f"/production/batch-records/{record.id}", record.number
-    return _redirect(url, f"{number} opened for batch {lot_number}.")
+    return redirect(url, f"{number} opened for batch {lot_number}.")
 
 
 def _step_view(session: Session, record: BatchRecord, step: Any, actor: Actor) -> dict[str, Any]:
@@ -205,7 +198,7 @@ def dispense_page(
         )
         message = _entry_message(entry)
         url = _record_url(session, step_id)
-    return _redirect(url, message)
+    return redirect(url, message)
 
 
 @router.post("/production/batch-steps/{step_id}/values")
@@ -224,7 +217,7 @@ def value_page(
         )
         message = _entry_message(entry)
         url = _record_url(session, step_id)
-    return _redirect(url, message)
+    return redirect(url, message)
 
 
 @router.post("/production/batch-steps/{step_id}/readings")
@@ -239,7 +232,7 @@ def reading_page(
         entry = entries.take_reading(session, actor=actor, step_id=step_id, name=name, kind=kind)
         message = _entry_message(entry)
         url = _record_url(session, step_id)
-    return _redirect(url, message)
+    return redirect(url, message)
 
 
 @router.post("/production/batch-steps/{step_id}/equipment")
@@ -255,7 +248,7 @@ def equipment_page(
         )
         message = f"{entry.text} recorded."
         url = _record_url(session, step_id)
-    return _redirect(url, message)
+    return redirect(url, message)
 
 
 @router.post("/production/batch-step-entries/{entry_id}/correction")
@@ -279,7 +272,7 @@ def correction_page(
         )
         message = f"Corrected: {_entry_message(entry)} The correction is an exception for QA."
         url = _record_url(session, entry.step_id)
-    return _redirect(url, message)
+    return redirect(url, message)
 
 
 @router.post("/production/batch-steps/{step_id}/deviation")
@@ -296,7 +289,7 @@ def deviation_page(
         )
         number = deviation.number
         url = _record_url(session, step_id)
-    return _redirect(url, f"{number} raised; QA is asked to classify it.")
+    return redirect(url, f"{number} raised; QA is asked to classify it.")
 
 
 def _entry_message(entry: StepEntry) -> str:
@@ -353,7 +346,7 @@ def exception_deviation_page(
         )
         record_id = exceptions.get_exception(session, exception_id).batch_record_id
         number = deviation.number
-    return _redirect(
+    return redirect(
         f"/production/batch-records/{record_id}/exceptions",
         f"{number} raised and linked: refer the exception to it.",
     )

@@ -21,9 +21,8 @@ from pharmaqms.kernel import clock
 from pharmaqms.kernel.audit_query import AuditFilter, count_entries, find_entries
 from pharmaqms.kernel.errors import InvalidInput
 from pharmaqms.kernel.http.context import transaction
-from pharmaqms.kernel.http.flash import set_flash
 from pharmaqms.kernel.http.navigation import NavItem, add
-from pharmaqms.kernel.http.pages import ActorDep
+from pharmaqms.kernel.http.pages import ActorDep, redirect
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.records import GxPRecord
 from pharmaqms.kernel.registry import RECORD_TYPES
@@ -61,12 +60,6 @@ AUDIT_ON_PAGE = 50
 CAPABILITY_DAYS = 90
 TREND_MONTHS = 12
 REFERENCE_LOTS = 60
-
-
-def _redirect(url: str, message: str) -> RedirectResponse:
-    response = RedirectResponse(url, status_code=303)
-    set_flash(response, "success", message)
-    return response
 
 
 def _utc(value: str, field: str) -> datetime | None:
@@ -225,7 +218,7 @@ def define_parameter(
         )
         session.flush()
         url, number = f"{BASE}/parameters/{record.id}/limits", record.number
-    return _redirect(url, f"{number}: monitored. Estimate its control limits next.")
+    return redirect(url, f"{number}: monitored. Estimate its control limits next.")
 
 
 @router.post(f"{BASE}/groups")
@@ -241,7 +234,7 @@ def define_group(
         )
         session.flush()
         url, number = f"{BASE}/groups/{group.id}", group.number
-    return _redirect(url, f"{number}: T² group defined. Estimate its limits next.")
+    return redirect(url, f"{number}: T² group defined. Estimate its limits next.")
 
 
 # --- one parameter --------------------------------------------------------------------------
@@ -394,7 +387,7 @@ def configure_parameter(
             expected_version=expected_version,
         )
         number = parameter.number
-    return _redirect(f"{BASE}/parameters/{parameter_id}", f"{number}: configuration saved.")
+    return redirect(f"{BASE}/parameters/{parameter_id}", f"{number}: configuration saved.")
 
 
 # --- limits ---------------------------------------------------------------------------------
@@ -460,7 +453,7 @@ def estimate_limits(
         )
         session.flush()
         number = draft.number
-    return _redirect(
+    return redirect(
         f"{BASE}/parameters/{parameter_id}/limits",
         f"{number}: limits estimated; QA approves them with a signature.",
     )
@@ -546,7 +539,7 @@ def estimate_group_limits(
         )
         session.flush()
         number = draft.number
-    return _redirect(
+    return redirect(
         f"{BASE}/groups/{group_id}", f"{number}: T² limits estimated; QA approves them."
     )
 
@@ -613,7 +606,7 @@ def acknowledge(
         )
         number = alert.number
     back = next_url if next_url.startswith(f"{BASE}/") else f"{BASE}/alerts/{alert_id}"
-    return _redirect(back, f"{number}: acknowledged.")
+    return redirect(back, f"{number}: acknowledged.")
 
 
 @router.post(f"{BASE}/alerts/{{alert_id}}/escalate")
@@ -634,6 +627,6 @@ def escalate(
         )
         number = deviation.number
         alert_number = alerts.get_alert(session, alert_id).number
-    return _redirect(
+    return redirect(
         f"{BASE}/alerts/{alert_id}", f"{alert_number}: escalated, deviation {number} raised."
     )

@@ -12,9 +12,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from pharmaqms.kernel.audit_query import AuditFilter, count_entries, find_entries
 from pharmaqms.kernel.http.context import transaction
-from pharmaqms.kernel.http.flash import set_flash
 from pharmaqms.kernel.http.navigation import NavItem, add
-from pharmaqms.kernel.http.pages import ActorDep
+from pharmaqms.kernel.http.pages import ActorDep, redirect
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.signatures import signatures_of
 from pharmaqms.kernel.workflow import options
@@ -32,12 +31,6 @@ add(
 )
 
 AUDIT_ON_PAGE = 100
-
-
-def _redirect(url: str, message: str) -> RedirectResponse:
-    response = RedirectResponse(url, status_code=303)
-    set_flash(response, "success", message)
-    return response
 
 
 @router.get("/production/nonconformances", response_class=HTMLResponse)
@@ -102,7 +95,7 @@ def draft_disposition(
             expected_version=expected_version,
         )
         number = nc.number
-    return _redirect(f"/production/nonconformances/{nc_id}", f"{number}: disposition saved.")
+    return redirect(f"/production/nonconformances/{nc_id}", f"{number}: disposition saved.")
 
 
 @router.post("/production/nonconformances/{nc_id}/execution")
@@ -117,4 +110,4 @@ def record_execution(
             session, actor=actor, nc_id=nc_id, execution_record=execution_record
         )
         number = nc.number
-    return _redirect(f"/production/nonconformances/{nc_id}", f"{number}: execution recorded.")
+    return redirect(f"/production/nonconformances/{nc_id}", f"{number}: execution recorded.")

@@ -18,9 +18,8 @@ from sqlalchemy.orm import Session
 from pharmaqms.kernel.audit_query import AuditFilter, count_entries, find_entries
 from pharmaqms.kernel.errors import InvalidInput
 from pharmaqms.kernel.http.context import transaction
-from pharmaqms.kernel.http.flash import set_flash
 from pharmaqms.kernel.http.navigation import NavItem, add
-from pharmaqms.kernel.http.pages import ActorDep, register_page
+from pharmaqms.kernel.http.pages import ActorDep, redirect, register_page
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.numbers import typed_number
@@ -51,12 +50,6 @@ add(NavItem("Production", "QC testing and OOS", "/production/qc", "records.read"
 
 AUDIT_ON_PAGE = 100
 RECENT_LOTS = 40
-
-
-def _redirect(url: str, message: str) -> RedirectResponse:
-    response = RedirectResponse(url, status_code=303)
-    set_flash(response, "success", message)
-    return response
 
 
 def _utc(value: str, field: str) -> datetime:
@@ -182,7 +175,7 @@ def enter_result(
             )
         if recorded.trend_findings:
             message += " Out of trend: " + "; ".join(recorded.trend_findings)
-    return _redirect(f"/production/qc/lots/{lot_id}", message)
+    return redirect(f"/production/qc/lots/{lot_id}", message)
 
 
 @router.post("/production/qc/lots/{lot_id}/certificates")
@@ -197,7 +190,7 @@ def prepare_certificate(
             session, actor=actor, lot_id=lot_id, specification_id=specification_id
         )
         number = coa.number
-    return _redirect(f"/production/qc/lots/{lot_id}", f"{number} prepared: review and sign it.")
+    return redirect(f"/production/qc/lots/{lot_id}", f"{number} prepared: review and sign it.")
 
 
 @router.post("/production/qc/results/{result_id}/trend-assessment")
@@ -212,7 +205,7 @@ def assess_trend(
             session, actor=actor, result_id=result_id, assessment=assessment
         )
         target = f"/production/qc/lots/{result.lot_id}"
-    return _redirect(target, "Out-of-trend result assessed.")
+    return redirect(target, "Out-of-trend result assessed.")
 
 
 @router.get("/production/qc/results/{result_id}")
@@ -290,7 +283,7 @@ async def record_phase1(
             lab_error_evidence=str(form.get("lab_error_evidence", ""))[:20_000],
             expected_version=int(str(form.get("expected_version", "0")) or 0) or None,
         )
-    return _redirect(f"/production/qc/investigations/{investigation_id}", "Phase I recorded.")
+    return redirect(f"/production/qc/investigations/{investigation_id}", "Phase I recorded.")
 
 
 @router.post("/production/qc/investigations/{investigation_id}/phase-2")
@@ -321,7 +314,7 @@ def record_phase2(
             impact_on_other_lots=impact_on_other_lots,
             lab_error_evidence=lab_error_evidence,
         )
-    return _redirect(f"/production/qc/investigations/{investigation_id}", "Phase II recorded.")
+    return redirect(f"/production/qc/investigations/{investigation_id}", "Phase II recorded.")
 
 
 @router.post("/production/qc/investigations/{investigation_id}/retests")
@@ -347,4 +340,4 @@ def record_retest(
         message = f"Retest {recorded.result.shown_value} recorded: {recorded.result.outcome}."
         if recorded.investigation is not None:
             message += f" Out of specification again: {recorded.investigation.number} opened."
-    return _redirect(f"/production/qc/investigations/{investigation_id}", message)
+    return redirect(f"/production/qc/investigations/{investigation_id}", message)

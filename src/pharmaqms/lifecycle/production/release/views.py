@@ -11,9 +11,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from pharmaqms.kernel.http.context import transaction
-from pharmaqms.kernel.http.flash import set_flash
 from pharmaqms.kernel.http.navigation import NavItem, add
-from pharmaqms.kernel.http.pages import ActorDep
+from pharmaqms.kernel.http.pages import ActorDep, redirect
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.signatures import signatures_of
 from pharmaqms.lifecycle.production.release import service
@@ -22,12 +21,6 @@ from pharmaqms.lifecycle.production.release.workflow import BATCH_RELEASE_WORKFL
 router = APIRouter(tags=["ui"], include_in_schema=False)
 
 add(NavItem("Production", "Batch release", "/production/release", "records.read", 60))
-
-
-def _redirect(url: str, message: str) -> RedirectResponse:
-    response = RedirectResponse(url, status_code=303)
-    set_flash(response, "success", message)
-    return response
 
 
 @router.get("/production/release", response_class=HTMLResponse)
@@ -82,7 +75,7 @@ def release_page(
             expected_evaluation=evaluation_hash,
         )
         number = release.number
-    return _redirect(
+    return redirect(
         f"/production/release/{lot_id}", f"{number}: batch released, signed “Released”."
     )
 
@@ -106,6 +99,6 @@ def reject_page(
             comment=comment or None,
         )
         number = release.number
-    return _redirect(
+    return redirect(
         f"/production/release/{lot_id}", f"{number}: batch rejected, signed “Rejected”."
     )
