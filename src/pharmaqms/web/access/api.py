@@ -564,6 +564,8 @@ API: dict[tuple[str, str], Access] = {
         "POST",
         "/api/v1/distribution/recalls/{recall_id}/notifications/{notification_id}/returns",
     ): Needs("recalls.coordinate", "record recall returns"),
+    # lifecycle.distribution.routing.api
+    ("POST", "/api/v1/distribution/routes/plan"): Needs("routes.plan", "plan delivery routes"),
     # lifecycle.distribution.serials.api
     ("POST", "/api/v1/serials/ranges"): Needs("serials.manage", "commission serial numbers"),
     ("GET", "/api/v1/serials/ranges"): Needs("records.read", "read serial ranges"),

@@ -262,6 +262,9 @@ PAGES: dict[tuple[str, str], Access] = {
     ("POST", "/production/nonconformances/{nc_id}/execution"): Needs(
         "nonconformance.disposition", "record the execution of dispositions"
     ),
+    # lifecycle.distribution.routing.views
+    ("GET", "/distribution/routes"): Needs("routes.plan", "plan delivery routes"),
+    ("POST", "/distribution/routes"): Needs("routes.plan", "plan delivery routes"),
     # lifecycle.distribution.recalls.views
     ("GET", "/distribution/recalls"): Needs("records.read", "read recalls"),
     ("POST", "/distribution/recalls"): Needs("recalls.coordinate", "open recalls"),
