@@ -165,3 +165,22 @@ def test_every_demo_shipment_is_within_its_budget_summer_and_winter() -> None:
         rows = [row for r in result["plan"]["routes"] for row in r["shipments"]]
         assert rows and all(row["within_budget"] for row in rows)
         assert result["plan"]["totals"]["over_budget"] == []
+
+
+def test_a_stop_too_far_for_the_totes_budget_goes_on_the_reefer() -> None:
+    stops = (
+        stop("NEAR", 0.0, 0.1),
+        stop("NEXT", 0.0, 0.15),
+        stop("FAR", 0.0, 1.0, budget_min=10.0),  # about 1 h 51 min away
+    )
+    reefer = Vehicle("R1", 100, DEPARTURE, Packaging("reefer", active=True))
+    p = problem(stops, (van(), reefer))
+    solution = solver.solve(p, thermal=True, guided=False)
+    assert not solution.dropped
+    far = next(r for r in solution.routes if "FAR" in codes(p, r))
+    assert p.vehicles[far.vehicle].code == "R1"
+    result = explain.summarise(p, solver.prepare(p), solution)
+    assert result["totals"]["over_budget"] == []
+    # With the reefer gone, the stop can't be served and says why.
+    alone = solver.solve(problem(stops, (van(),)), thermal=True, guided=False)
+    assert [p.stops[d.stop].place.code for d in alone.dropped] == ["FAR"]
