@@ -184,3 +184,14 @@ def test_a_stop_too_far_for_the_totes_budget_goes_on_the_reefer() -> None:
     # With the reefer gone, the stop can't be served and says why.
     alone = solver.solve(problem(stops, (van(),)), thermal=True, guided=False)
     assert [p.stops[d.stop].place.code for d in alone.dropped] == ["FAR"]
+
+
+def test_a_given_travel_matrix_replaces_the_straight_line() -> None:
+    line = tuple(stop(f"S{n}", 0.0, 0.1 * n) for n in range(1, 3))
+    # A one-way bridge: from S1 back to the depot is quick, the depot to S1 takes 3 h around.
+    minutes = ((0, 180, 20), (20, 0, 10), (20, 10, 0))
+    metres = ((0, 150_000, 22_000), (22_000, 0, 11_000), (22_000, 11_000, 0))
+    p = replace(problem(line, (van(),)), travel_matrix_min=minutes, distance_matrix_m=metres)
+    solution = solver.solve(p, thermal=False, guided=False)
+    assert codes(p, solution.routes[0]) == ["S2", "S1"]
+    assert solution.routes[0].visits[0].arrival_min == DEPARTURE + 20

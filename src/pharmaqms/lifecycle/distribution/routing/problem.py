@@ -142,6 +142,10 @@ class Problem:
     # would drive to save a minute of exposure (the trade-off the page shows).
     thermal_weight_m_per_min: int = 2000
     time_limit_s: float = 2.0
+    # A road network's matrices (node 0 the depot, then the stops), instead of haversine and
+    # the average speed: metres and minutes.
+    distance_matrix_m: tuple[tuple[int, ...], ...] | None = None
+    travel_matrix_min: tuple[tuple[int, ...], ...] | None = None
     regions: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
@@ -157,6 +161,17 @@ class Problem:
         if missing:
             raise InvalidInput(f"no ambient profile for region(s) {missing}", field="ambient")
         object.__setattr__(self, "regions", tuple(sorted(used)))
+        size = len(self.stops) + 1
+        for name in ("distance_matrix_m", "travel_matrix_min"):
+            matrix = getattr(self, name)
+            if matrix is not None and (
+                len(matrix) != size
+                or any(len(row) != size or any(v < 0 for v in row) for row in matrix)
+            ):
+                raise InvalidInput(
+                    f"{name}: {size} rows of {size} values ≥ 0 (the depot, then each stop)",
+                    field=name,
+                )
 
     @property
     def places(self) -> tuple[Place, ...]:
@@ -164,9 +179,13 @@ class Problem:
         return (self.depot, *(s.place for s in self.stops))
 
     def distance_m(self) -> list[list[int]]:
+        if self.distance_matrix_m is not None:
+            return [list(row) for row in self.distance_matrix_m]
         places = self.places
         return [[round(haversine_m(a, b)) for b in places] for a in places]
 
     def travel_min(self, distances: list[list[int]]) -> list[list[int]]:
+        if self.travel_matrix_min is not None:
+            return [list(row) for row in self.travel_matrix_min]
         per_min = self.speed_kmh * 1000.0 / 60.0
         return [[math.ceil(d / per_min) for d in row] for row in distances]

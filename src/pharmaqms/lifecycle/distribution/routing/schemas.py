@@ -99,6 +99,13 @@ class PlanIn(Strict):
     speed_kmh: float = Field(default=50.0, gt=0, le=150)
     thermal_weight_m_per_min: int = Field(default=2000, ge=0, le=1_000_000)
     time_limit_s: float = Field(default=2.0, gt=0, le=30)
+    # Optional road-network matrices (depot first, then the stops in order): metres, minutes.
+    distance_matrix_m: list[list[Annotated[int, Field(ge=0, le=10_000_000)]]] | None = Field(
+        default=None, max_length=301
+    )
+    travel_matrix_min: list[list[Annotated[int, Field(ge=0, le=2880)]]] | None = Field(
+        default=None, max_length=301
+    )
 
     @field_validator("ambient")
     @classmethod

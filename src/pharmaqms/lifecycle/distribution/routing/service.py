@@ -120,7 +120,13 @@ def problem_of(body: PlanIn, session: Session | None = None) -> Problem:
         speed_kmh=body.speed_kmh,
         thermal_weight_m_per_min=body.thermal_weight_m_per_min,
         time_limit_s=body.time_limit_s,
+        distance_matrix_m=_matrix(body.distance_matrix_m),
+        travel_matrix_min=_matrix(body.travel_matrix_min),
     )
+
+
+def _matrix(rows: list[list[int]] | None) -> tuple[tuple[int, ...], ...] | None:
+    return None if rows is None else tuple(tuple(row) for row in rows)
 
 
 def planning_problem(session: Session | None, *, actor: Actor, body: PlanIn) -> Problem:
