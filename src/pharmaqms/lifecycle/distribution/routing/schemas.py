@@ -4,9 +4,9 @@ starts or a negative demand is a 422 naming the field (``stops.3.window_end``)."
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from pharmaqms.kernel.schemas import Strict
 
@@ -98,7 +98,7 @@ class PlanIn(Strict):
     ambient: dict[Region, list[Celsius]] = Field(default_factory=dict, max_length=50)
     speed_kmh: float = Field(default=50.0, gt=0, le=150)
     thermal_weight_m_per_min: int = Field(default=2000, ge=0, le=1_000_000)
-    time_limit_s: float = Field(default=2.0, gt=0, le=30)
+    time_limit_s: float = Field(default=2.0, gt=0, le=10)
     # Optional road-network matrices (depot first, then the stops in order): metres, minutes.
     distance_matrix_m: list[list[Annotated[int, Field(ge=0, le=10_000_000)]]] | None = Field(
         default=None, max_length=301
@@ -114,3 +114,25 @@ class PlanIn(Strict):
             if len(hourly) != 24 or not all(math.isfinite(v) for v in hourly):
                 raise ValueError(f"region {region}: give 24 hourly values")
         return value
+
+
+class SavePlanIn(Strict):
+    title: str = Field(min_length=1, max_length=200)
+    plan: PlanIn
+
+
+class SignIn(Strict):
+    password: str = Field(min_length=1, max_length=256)
+
+
+class RoutePlanOut(BaseModel):
+    id: int
+    number: str
+    title: str
+    status: str
+    version: int
+    km: float
+    stops_served: int
+    stops_dropped: int
+    exposure_min: float
+    result: dict[str, Any]

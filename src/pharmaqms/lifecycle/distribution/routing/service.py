@@ -2,22 +2,25 @@
 without a budget takes the remaining stability budget of the lots it carries (§2) and, without a
 range, the range the shipment was registered with — and the plan is explained.
 
-Planning writes nothing: a plan is advice until a dispatcher acts on it (storing an approved
-plan as a signed record is not built yet)."""
+Planning writes nothing: a plan is advice until someone stores it (:func:`save_plan`, a draft
+route plan record) and approves it with an electronic signature (:func:`approve_plan`)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pharmaqms.kernel.errors import InvalidInput
+from pharmaqms.kernel import audit
+from pharmaqms.kernel.errors import InvalidInput, NotFound
 from pharmaqms.kernel.identity import Actor
-from pharmaqms.kernel.roles import grant
+from pharmaqms.kernel.workflow import perform
 from pharmaqms.lifecycle.distribution.budget import lot_budget
 from pharmaqms.lifecycle.distribution.routing import explain, svg
 from pharmaqms.lifecycle.distribution.routing.ambient import PACKAGINGS, seasonal
+from pharmaqms.lifecycle.distribution.routing.models import RoutePlan, RoutePlanStatus
 from pharmaqms.lifecycle.distribution.routing.problem import (
     AmbientTable,
     Packaging,
@@ -28,11 +31,9 @@ from pharmaqms.lifecycle.distribution.routing.problem import (
     Vehicle,
 )
 from pharmaqms.lifecycle.distribution.routing.schemas import PlanIn, ShipmentIn, minutes
+from pharmaqms.lifecycle.distribution.routing.workflow import ROUTE_PLAN_WORKFLOW
 from pharmaqms.platform.traceability.models import InventoryMovement
 from pharmaqms.platform.traceability.models import Shipment as ShipmentRecord
-
-# Logistics plans the rounds, QA looks at why a route was chosen.
-grant("routes.plan", "qa", "logistics")
 
 
 def remaining_budget_min(session: Session, code: str, field: str) -> tuple[float, ShipmentRecord]:
@@ -165,3 +166,65 @@ def open_shipments(session: Session) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def save_plan(
+    session: Session, *, actor: Actor, body: PlanIn, title: str, guided: bool = False
+) -> RoutePlan:
+    """Plan and store the result as a draft route plan: the record keeps the request and the
+    explained plan exactly as computed now, so what is approved is what was shown. The default
+    search stops at its first local optimum: the same request gives the same plan."""
+    actor.require("routes.plan", "store route plans")
+    title = title.strip()
+    if not title:
+        raise InvalidInput("give the plan a title (the round, the day)", field="title")
+    problem = problem_of(body, session)
+    result = plan_routes(problem, guided=guided)
+    plan = result["plan"]
+    record = RoutePlan(
+        status=RoutePlanStatus.DRAFT.value,
+        title=title[:200],
+        season=body.season,
+        request=body.model_dump_json(),
+        result=json.dumps(result, ensure_ascii=False),
+        km=float(plan["totals"]["km"]),
+        stops_served=sum(len(r["stops"]) for r in plan["routes"]),
+        stops_dropped=len(plan["dropped"]),
+        exposure_min=float(plan["totals"]["exposure_min"]),
+    )
+    with audit.changes(session, actor=actor, reason=f"route plan {title}"[:500]):
+        session.add(record)
+        session.flush()
+    return record
+
+
+def get_plan(session: Session, plan_id: int) -> RoutePlan:
+    record = session.get(RoutePlan, plan_id)
+    if record is None:
+        raise NotFound(f"no route plan {plan_id}")
+    return record
+
+
+def plans(session: Session, *, limit: int = 200) -> list[RoutePlan]:
+    return list(session.scalars(select(RoutePlan).order_by(RoutePlan.id.desc()).limit(limit)))
+
+
+def approve_plan(session: Session, *, actor: Actor, plan_id: int, password: str) -> RoutePlan:
+    """Sign the stored plan ("Approved"): its routes, predicted exposures and left-out stops."""
+    record = get_plan(session, plan_id)
+    perform(
+        session,
+        ROUTE_PLAN_WORKFLOW,
+        record,
+        "approve",
+        actor=actor,
+        password=password,
+        comment=f"{record.stops_served} stops, {record.km} km",
+    )
+    return record
+
+
+def cancel_plan(session: Session, *, actor: Actor, plan_id: int, reason: str) -> RoutePlan:
+    record = get_plan(session, plan_id)
+    perform(session, ROUTE_PLAN_WORKFLOW, record, "cancel", actor=actor, reason=reason)
+    return record

@@ -41,6 +41,9 @@ from pharmaqms.lifecycle.distribution.routing.problem import HORIZON_MIN, Proble
 
 DROP_PENALTY = 10**11  # above any route's cost: a stop is left out only when it can't be served
 BIG = 4 * HORIZON_MIN
+# Guided local search runs for the whole time limit; below this many stops the first local
+# optimum is kept (small rounds answer at once, and a request can't hold a worker for long).
+GUIDED_FROM = 15
 
 
 def clock(minute: int) -> str:
@@ -180,7 +183,8 @@ def solve(
 ) -> Solution:
     """Plan the routes. ``thermal=False`` is the shortest-distance plan (no thermal cost, no
     budget bound) the explanation compares with. ``guided`` runs guided local search for the
-    whole time limit; without it the search stops at the first local optimum (deterministic)."""
+    whole time limit (from :data:`GUIDED_FROM` stops); without it the search stops at the first
+    local optimum (deterministic)."""
     started = time.perf_counter()
     model = model or prepare(problem)
     stops, vehicles = problem.stops, problem.vehicles
@@ -236,7 +240,7 @@ def solve(
                 dim.SetCumulVarSoftUpperBound(index, first, weight)
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
-    if guided:
+    if guided and len(stops) >= GUIDED_FROM:
         params.local_search_metaheuristic = (
             routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
         )
