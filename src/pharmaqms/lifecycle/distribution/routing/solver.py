@@ -264,7 +264,10 @@ def solve(
         while not routing.IsEnd(index := assignment.Value(routing.NextVar(index))):
             sequence.append(manager.IndexToNode(index) - 1)
         if sequence:
-            routes.append(schedule(model, v, sequence))
+            route = schedule(model, v, sequence)
+            if thermal:
+                _check_bounds(model, route)
+            routes.append(route)
             served.update(sequence)
     dropped = tuple(
         Dropped(
@@ -313,6 +316,16 @@ def _thermal_dimensions(
             start.SetRange(vehicles[v].departure_min, vehicles[v].departure_min)
         dims[c] = dim
     return dims
+
+
+def _check_bounds(model: Model, route: Route) -> None:
+    """The last guard: a route whose schedule passes a budget bound is never returned."""
+    latest = model.latest[model.class_of[route.vehicle]]
+    for visit in route.visits:
+        if visit.arrival_min > latest[visit.stop]:
+            raise RuntimeError(
+                f"the solver returned a route past the budget bound of stop {visit.stop}"
+            )
 
 
 def schedule(model: Model, v: int, sequence: list[int]) -> Route:
