@@ -6,7 +6,8 @@ Random instances (fixed seed): N stops within about 40 km of a depot in three re
 seed summer day, windows of 3–8 h between 08:00 and 18:00, service 5–15 min, demand 1–6;
 one van with cool totes for every 10 stops (capacity 30, leaving at 07:00) and a reefer for
 every 25 (capacity 20); a 2–8 °C shipment a stop with 0–240 min of budget left. Both solves
-stop at their first local optimum (no guided local search), capped at ``--limit`` seconds.
+stop at their first local optimum (no guided local search), capped at ``--limit`` seconds;
+the first solution by parallel cheapest insertion (the solver's default).
 
     .venv/bin/python bench/bench_routing.py [--stops 50 200] [--limit 120]
 """
