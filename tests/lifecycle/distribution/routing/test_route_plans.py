@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from sqlalchemy import select
 from tests.support import PASSWORD
 from tests.web.conftest import UiClient
@@ -68,3 +70,20 @@ def test_a_plan_is_saved_and_signed_on_its_pages(app: Any, db: Database) -> None
     signed = client.post(f"{url}/approve", {"password": PASSWORD}, referer=url)
     assert signed.status_code == 303, signed.text
     assert [s for _, s, _ in stored(db)] == ["approved"]
+
+
+def test_a_draft_is_cancelled_with_a_reason_and_not_without(db: Database, people: Any) -> None:
+    from pharmaqms.kernel.errors import QMSError
+    from pharmaqms.lifecycle.distribution.routing import service
+    from pharmaqms.lifecycle.distribution.routing.schemas import PlanIn
+
+    body = PlanIn.model_validate({**demo_request("summer"), "stops": demo_request()["stops"][:3]})
+    with unit_of_work(db) as session:
+        plan_id = service.save_plan(session, actor=people.logistics, body=body, title="Tue").id
+    before = stored(db)
+    with pytest.raises(QMSError), unit_of_work(db) as session:
+        service.cancel_plan(session, actor=people.logistics, plan_id=plan_id, reason=" ")
+    assert stored(db) == before
+    with unit_of_work(db) as session:
+        service.cancel_plan(session, actor=people.logistics, plan_id=plan_id, reason="rain")
+    assert [s for _, s, _ in stored(db)] == ["cancelled"]
