@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 import pytest
-
 from sqlalchemy import select
 from tests.support import PASSWORD
 from tests.web.conftest import UiClient
