@@ -43,6 +43,12 @@ def plan_map(problem: Problem, summary: dict[str, Any]) -> str:
             "</polyline>"
         )
         tight |= {s["stop"] for s in route["shipments"] if s["margin_min"] < TIGHT_MARGIN_MIN}
+        y = 16 + 15 * n  # the legend, top left
+        parts.append(
+            f'<line class="route route-{n % 8}" x1="8" y1="{y}" x2="30" y2="{y}"/>'
+            f'<text class="stop-label" x="36" y="{y + 4}">{escape(route["vehicle"])} '
+            f"({escape(route['packaging'])}, {route['km']} km)</text>"
+        )
     dropped = {d["stop"] for d in summary["dropped"]}
     for stop in problem.stops:
         code = stop.place.code
