@@ -43,10 +43,10 @@ def plan_map(problem: Problem, summary: dict[str, Any]) -> str:
             "</polyline>"
         )
         tight |= {s["stop"] for s in route["shipments"] if s["margin_min"] < TIGHT_MARGIN_MIN}
-        y = 16 + 15 * n  # the legend, top left
+        legend_y = 16 + 15 * n  # the legend, top left
         parts.append(
-            f'<line class="route route-{n % 8}" x1="8" y1="{y}" x2="30" y2="{y}"/>'
-            f'<text class="stop-label" x="36" y="{y + 4}">{escape(route["vehicle"])} '
+            f'<line class="route route-{n % 8}" x1="8" y1="{legend_y}" x2="30" y2="{legend_y}"/>'
+            f'<text class="stop-label" x="36" y="{legend_y + 4}">{escape(route["vehicle"])} '
             f"({escape(route['packaging'])}, {route['km']} km)</text>"
         )
     dropped = {d["stop"] for d in summary["dropped"]}
