@@ -24,6 +24,7 @@ def stored(db: Database) -> list[tuple[str, str, int]]:
         return [(p.number, p.status, p.version) for p in s.scalars(select(RoutePlan))]
 
 
+@pytest.mark.postgres
 def test_a_plan_is_stored_as_a_draft_and_approved_with_a_signature(api: Any, db: Database) -> None:
     client = api("logistics")
     saved = client.post(BASE, json={"title": "Lyon east, Monday", "plan": demo_request("winter")})
