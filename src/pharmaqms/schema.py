@@ -11,6 +11,9 @@ from pharmaqms.lifecycle.distribution import models as distribution_models
 from pharmaqms.lifecycle.distribution import workflow as distribution_workflow
 from pharmaqms.lifecycle.distribution.recalls import models as distribution_recall_models
 from pharmaqms.lifecycle.distribution.recalls import workflow as distribution_recall_workflow
+from pharmaqms.lifecycle.distribution.routing import models as distribution_routing_models
+from pharmaqms.lifecycle.distribution.routing import service as distribution_routing_service
+from pharmaqms.lifecycle.distribution.routing import workflow as distribution_routing_workflow
 from pharmaqms.lifecycle.distribution.serials import models as distribution_serial_models
 from pharmaqms.lifecycle.distribution.serials import workflow as distribution_serial_workflow
 from pharmaqms.lifecycle.production import lot_facts as production_lot_facts
@@ -87,6 +90,9 @@ MODULES = (
     epcis_repository_models,
     distribution_recall_models,
     distribution_recall_workflow,
+    distribution_routing_models,
+    distribution_routing_service,
+    distribution_routing_workflow,
     distribution_serial_models,
     distribution_serial_workflow,
     hold_models,

@@ -19,6 +19,7 @@ from pharmaqms.kernel.keys import keyring_for
 from pharmaqms.lifecycle.distribution import api as distribution_api
 from pharmaqms.lifecycle.distribution.productpage import api as product_page_api
 from pharmaqms.lifecycle.distribution.recalls import api as distribution_recalls_api
+from pharmaqms.lifecycle.distribution.routing import api as distribution_routing_api
 from pharmaqms.lifecycle.distribution.serials import api as distribution_serials_api
 from pharmaqms.lifecycle.production.batchrecords import api as production_batch_records_api
 from pharmaqms.lifecycle.production.kpi import api as production_kpi_api
@@ -69,6 +70,7 @@ API_ROUTERS = (
     genealogy_api.router,
     epcis_api.router,
     distribution_recalls_api.router,
+    distribution_routing_api.router,
     distribution_serials_api.router,
     product_page_api.router,
     masterdata_api.router,

@@ -564,6 +564,13 @@ API: dict[tuple[str, str], Access] = {
         "POST",
         "/api/v1/distribution/recalls/{recall_id}/notifications/{notification_id}/returns",
     ): Needs("recalls.coordinate", "record recall returns"),
+    # lifecycle.distribution.routing.api
+    ("POST", "/api/v1/distribution/routes/plan"): Needs("routes.plan", "plan delivery routes"),
+    ("POST", "/api/v1/distribution/routes/plans"): Needs("routes.plan", "store route plans"),
+    ("GET", "/api/v1/distribution/routes/plans/{plan_id}"): Needs(
+        "records.read", "read route plans"
+    ),
+    ("POST", "/api/v1/distribution/routes/plans/{plan_id}/approve"): Step("route_plan", "approve"),
     # lifecycle.distribution.serials.api
     ("POST", "/api/v1/serials/ranges"): Needs("serials.manage", "commission serial numbers"),
     ("GET", "/api/v1/serials/ranges"): Needs("records.read", "read serial ranges"),

@@ -266,6 +266,12 @@ PAGES: dict[tuple[str, str], Access] = {
     ("POST", "/production/nonconformances/{nc_id}/execution"): Needs(
         "nonconformance.disposition", "record the execution of dispositions"
     ),
+    # lifecycle.distribution.routing.views
+    ("GET", "/distribution/routes"): Needs("routes.plan", "plan delivery routes"),
+    ("POST", "/distribution/routes"): Needs("routes.plan", "plan delivery routes"),
+    ("POST", "/distribution/routes/plans"): Needs("routes.plan", "store route plans"),
+    ("GET", "/distribution/routes/plans/{plan_id}"): Needs("records.read", "read route plans"),
+    ("POST", "/distribution/routes/plans/{plan_id}/approve"): Step("route_plan", "approve"),
     # lifecycle.distribution.recalls.views
     ("GET", "/distribution/recalls"): Needs("records.read", "read recalls"),
     ("POST", "/distribution/recalls"): Needs("recalls.coordinate", "open recalls"),
