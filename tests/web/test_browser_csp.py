@@ -197,3 +197,55 @@ def test_the_main_pages_render_without_a_csp_violation_and_still_work(
 
     assert violations == {}
     assert console == []
+
+
+# The pages a person opens on a phone or a tablet on the shop floor and in the warehouse.
+PHONE_PAGES = (
+    "/",
+    "/deviations",
+    "/production/scan",
+    "/production/batch-records",
+    "/distribution/alarms",
+    "/audit",
+)
+
+
+def test_on_a_phone_the_menu_opens_from_a_button_the_header_fits_and_nothing_overflows(
+    chromium: Any, live_server: str
+) -> None:
+    from playwright.sync_api import expect
+
+    base = live_server
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, has_touch=True)
+    page = context.new_page()
+    overflowing: dict[str, int] = {}
+    try:
+        log_in(page, base, "quinn.qa")
+        for path in PHONE_PAGES:
+            response = page.goto(f"{base}{path}")
+            assert response is not None and response.status == 200, path
+            # The page itself never scrolls sideways: wide tables scroll inside their box.
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > 390:
+                overflowing[path] = width
+        page.goto(f"{base}/")
+        # "Log out" is on the screen, not pushed off it by the header
+        logout = page.locator(".user-box button[type=submit]").bounding_box()
+        assert logout is not None and logout["x"] + logout["width"] <= 390
+        # the menu is folded away, and its button opens it
+        menu = page.locator("#main-menu")
+        expect(menu).to_be_hidden()
+        toggle = page.get_by_test_id("menu-toggle")
+        expect(toggle).to_have_attribute("aria-expanded", "false")
+        toggle.tap()
+        expect(menu).to_be_visible()
+        expect(toggle).to_have_attribute("aria-expanded", "true")
+        menu.get_by_role("link", name="Deviations").tap()
+        page.wait_for_url(f"{base}/deviations")
+        expect(page.locator("#main-menu")).to_be_hidden()  # a new page starts folded
+        # a button is big enough for a thumb (about 44 CSS pixels)
+        button = page.locator(".filters button[type=submit]").bounding_box()
+        assert button is not None and button["height"] >= 43
+    finally:
+        context.close()
+    assert overflowing == {}

@@ -35,3 +35,11 @@ document.addEventListener("change", (event) => {
   const field = event.target.closest("[data-autosubmit]");
   if (field && field.form) field.form.submit();
 });
+
+// The menu on a phone: hidden behind a button in the header, opened over the page.
+document.addEventListener("click", (event) => {
+  const toggle = event.target.closest("[data-menu-toggle]");
+  if (!toggle) return;
+  const open = document.body.classList.toggle("menu-open");
+  toggle.setAttribute("aria-expanded", open ? "true" : "false");
+});
