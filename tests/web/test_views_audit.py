@@ -41,6 +41,18 @@ def test_the_auditor_filters_the_trail_to_one_record(ui: Any, db: Database, peop
     assert seqs == sorted(seqs, reverse=True) and len(seqs) == 4
 
 
+def test_a_record_number_finds_that_record_s_trail(ui: Any, db: Database, people: People) -> None:
+    _, vid, number = make_sop(db, people.qc, state="approved", approver=people.qa)
+    make_sop(db, people.qc, title="Another SOP")
+
+    by_number = ui("auditor").get(f"/audit?record_id={number}").text
+    by_id = ui("auditor").get(f"/audit?record_type=document_version&record_id={vid}").text
+
+    assert ROW_SEQ.findall(by_number) == ROW_SEQ.findall(by_id) != []
+    # whoever may read the record may read its trail, by number too
+    assert ui("qc").get(f"/audit?record_id={number}").status_code == 200
+
+
 def test_the_filters_by_user_action_and_text_narrow_the_trail(
     ui: Any, db: Database, people: People
 ) -> None:
@@ -66,7 +78,7 @@ def test_a_date_range_outside_the_entries_finds_nothing_and_bad_input_is_named(
 
     assert ROW_SEQ.findall(empty) == []
     assert "No audit entries." in empty
-    assert "record id &#39;abc&#39; is not a number: ignored" in bad
+    assert "no record is numbered &#39;abc&#39;: ignored" in bad
     assert "the from date &#39;yesterday&#39; is not a date (YYYY-MM-DD): ignored" in bad
 
 

@@ -12,7 +12,9 @@ from datetime import datetime
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from pharmaqms.kernel.db import Base
 from pharmaqms.kernel.models import AuditEntry
+from pharmaqms.kernel.records import GxPRecord
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,25 @@ class AuditFilter:
     since: datetime | None = None
     until: datetime | None = None
     text: str | None = None
+
+
+def record_by_number(session: Session, number: str) -> tuple[str, int] | None:
+    """(audit type, id) of the quality record numbered ``number`` (DEV-2026-0040): an
+    inspector quotes numbers, not internal ids. The model whose prefix the number carries is
+    asked first; numbers a module forms its own way (an SOP's) are found by asking the rest."""
+    number = number.strip()
+    prefix = number.split("-", 1)[0].upper()
+    models = [
+        m.class_
+        for m in Base.registry.mappers
+        if isinstance(m.class_, type) and issubclass(m.class_, GxPRecord)
+    ]
+    models.sort(key=lambda model: (model.__number_prefix__ or "").upper() != prefix)
+    for model in models:
+        found = session.scalar(select(model.id).where(model.number == number))
+        if found is not None:
+            return model.__audit_type__, int(found)
+    return None
 
 
 def _apply(query: Select[tuple[AuditEntry]], f: AuditFilter) -> Select[tuple[AuditEntry]]:

@@ -12,7 +12,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
-from pharmaqms.kernel.audit_query import AuditFilter, count_entries, find_entries
+from pharmaqms.kernel.audit_query import (
+    AuditFilter,
+    count_entries,
+    find_entries,
+    record_by_number,
+)
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.navigation import NavItem, add
 from pharmaqms.kernel.http.pages import PAGE_SIZE, ActorDep, page_offset
@@ -38,8 +43,6 @@ class AuditForm:
 
     def problems(self) -> list[str]:
         found = []
-        if self.record_id.strip() and not self.record_id.strip().isdigit():
-            found.append(f"record id {self.record_id!r} is not a number: ignored")
         for name, value in (("from", self.since), ("to", self.until)):
             if value.strip() and _day(value) is None:
                 found.append(f"the {name} date {value!r} is not a date (YYYY-MM-DD): ignored")
@@ -98,6 +101,16 @@ def audit_viewer(
     q: str = "",
     offset: str = "",
 ) -> HTMLResponse:
+    problems: list[str] = []
+    if record_id.strip() and not record_id.strip().isdigit():
+        # A record number (DEV-2026-0040) rather than the internal id: its record's trail.
+        with transaction(request) as session:
+            found = record_by_number(session, record_id[:60])
+        if found is None:
+            problems.append(f"no record is numbered {record_id[:60]!r}: ignored")
+            record_id = ""
+        else:
+            record_type, record_id = found[0], str(found[1])
     if record_type and record_id:
         # One record's trail belongs with the record: whoever may read the record may read how
         # it came to be (the record pages link here); the whole trail needs audit.read.
@@ -115,7 +128,7 @@ def audit_viewer(
             "kernel/audit.html",
             {
                 "form": form,
-                "problems": form.problems(),
+                "problems": problems + form.problems(),
                 "entries": find_entries(session, f, limit=PAGE_SIZE, offset=start),
                 "total": count_entries(session, f),
                 "limit": PAGE_SIZE,
