@@ -25,7 +25,7 @@ import numpy as np
 
 from pharmaqms.kernel.errors import InvalidInput
 from pharmaqms.lifecycle.use.psur.selection import CaseRow
-from pharmaqms.lifecycle.use.risk.firth import FirthFit, firth_logit
+from pharmaqms.lifecycle.use.risk.firth import FirthFit, FitFailed, firth_logit
 
 MIN_CASES = 20
 NOT_HELD = ("weight", "dose", "route")
@@ -146,7 +146,9 @@ class RiskAnalysis:
     events: int
     rows: list[OddsRow]
     evidence: list[LevelCount]
-    dropped: list[str]  # factors with a single level among the cases: nothing to compare
+    # factors with a single level among the cases (nothing to compare), and levels that are
+    # the very cases of other levels (aliased: not estimable separately)
+    dropped: list[str]
     not_held: tuple[str, ...]
     caution: str  # e.g. few events per parameter
     fit: FirthFit
@@ -162,7 +164,8 @@ def reading(row: OddsRow, who: str, outcome: str) -> str:
     people = who.format(level=row.level)
     people = people[0].upper() + people[1:]
     ci = f"(95 % CI {_fmt(row.ci_low)}–{_fmt(row.ci_high)})"
-    versus = f"compared with {row.reference}"
+    others = who.format(level=row.reference)
+    versus = f"compared with {others[0].lower()}{others[1:]}"
     if row.ci_low > 1:
         return f"{people} had {_fmt(row.odds_ratio)} times the odds of {outcome} {versus} {ci}."
     if row.ci_high < 1:
@@ -216,11 +219,24 @@ def analyse(
             )
             if level == reference:
                 continue
-            columns.append(np.array([1.0 if lv == level else 0.0 for lv in levels]))
+            column = np.array([1.0 if lv == level else 0.0 for lv in levels])
+            trial = np.column_stack([*columns, column])
+            if np.linalg.matrix_rank(trial) < trial.shape[1]:
+                # the same cases as levels already in the model (every case of unknown age is
+                # also male, say): the data can't tell the two apart
+                dropped.append(
+                    f"{factor.name}: {level} is the same cases as levels above, so it is "
+                    "not estimated separately"
+                )
+                continue
+            columns.append(column)
             names.append(f"{factor.name}: {level}")
             meta.append((Factor(factor.name, reference, factor.level_of, factor.who), level))
     x = np.column_stack(columns)
-    fit = firth_logit(x, y, tuple(names))
+    try:
+        fit = firth_logit(x, y, tuple(names))
+    except FitFailed as exc:
+        raise InvalidInput(f"the regression could not be fitted: {exc}", field="product") from exc
     rows = []
     for j, (factor, level) in enumerate(meta, start=1):
         low, high, method = fit.profile_lo[j], fit.profile_hi[j], "profile"
