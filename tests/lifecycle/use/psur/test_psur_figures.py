@@ -24,6 +24,7 @@ def made(db: Any, people: Any, frozen_clock: clock.FrozenClock) -> dict[str, str
     return hand_built_cases(db, people)
 
 
+@pytest.mark.postgres
 def test_interval_and_cumulative_counts_are_the_hand_worked_ones(db: Any, made: Any) -> None:
     with unit_of_work(db, write=False) as s:
         f = service.summary(s, PRODUCT, *JANUARY).figures
