@@ -118,7 +118,10 @@ def test_later_cases_change_a_new_summary_never_the_signed_report(
 def test_the_stored_pdf_can_not_be_changed_in_the_database(db: Any, people: Any, made: Any) -> None:
     report_id = sign(db, people)
     # SQLite: the append-only trigger; PostgreSQL: the application's role may not even UPDATE
-    with pytest.raises(Exception, match=r"(?i)append-only|permission denied"), unit_of_work(db) as s:
+    with (
+        pytest.raises(Exception, match=r"(?i)append-only|permission denied"),
+        unit_of_work(db) as s,
+    ):
         report = service.get_report(s, report_id)
         s.execute(
             text("UPDATE pv_periodic_report_files SET content = :c WHERE id = :i"),

@@ -128,3 +128,16 @@ def test_a_separating_factor_is_estimated_finitely() -> None:
 def test_too_little_to_analyse_is_refused(cases: list[CaseRow], message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
         analyse(cases, Outcome())
+
+
+def test_beyond_the_eight_lots_with_most_cases_the_rest_are_compared_together() -> None:
+    cases = [
+        row(i, age="70" if i % 3 == 0 else "40", serious=i % 4 == 0, lot=f"L{i % 12:02d}")
+        for i in range(120)
+    ]
+    found = analyse(cases, Outcome())
+    lots = [e for e in found.evidence if e.factor == "Lot"]
+    counted = {e.level: e.cases for e in lots}
+    # twelve lots of ten cases: L00 (the reference) to L07 alone, L08–L11 together
+    assert len(counted) == 9 and counted["other lots"] == 40 and counted["lot L07"] == 10
+    assert sum(counted.values()) == 120

@@ -28,6 +28,9 @@ from pharmaqms.lifecycle.use.psur.selection import CaseRow
 from pharmaqms.lifecycle.use.risk.firth import FirthFit, FitFailed, firth_logit
 
 MIN_CASES = 20
+# The lots with most cases are compared one by one; the rest together as "other lots" (a
+# lot with a handful of cases has an interval too wide to say anything on its own).
+MAX_LOTS = 8
 NOT_HELD = ("weight", "dose", "route")
 
 
@@ -105,8 +108,14 @@ def factors_for(cases: list[CaseRow], comedication: str | None) -> list[Factor]:
         )
     lots = Counter(_lot(c) for c in cases)
     if lots:
-        reference = sorted(lots, key=lambda lot: (-lots[lot], lot))[0]
-        found.append(Factor("Lot", reference, _lot, "Cases citing {level}"))
+        ranked = sorted(lots, key=lambda lot: (-lots[lot], lot))
+        kept = frozenset(ranked[:MAX_LOTS])
+
+        def lot_level(case: CaseRow) -> str:
+            level = _lot(case)
+            return level if level in kept else "other lots"
+
+        found.append(Factor("Lot", ranked[0], lot_level, "Cases citing {level}"))
     return found
 
 
