@@ -33,6 +33,7 @@ DEMO_PEOPLE: tuple[tuple[str, str, list[str]], ...] = (
     ("sofia.supervisor", "Sofia Rossi", ["production_supervisor"]),
     ("peter.qp", "Peter Novak", ["qualified_person"]),
     ("vera.pv", "Vera Ivanova", ["pv_officer"]),
+    ("gita.qppv", "Gita Sharma", ["qppv"]),
     ("rahul.rd", "Rahul Mehta", ["rd_scientist"]),
     ("lena.logistics", "Lena Fischer", ["logistics"]),
     ("ian.auditor", "Ian Clarke", ["auditor"]),

@@ -1,6 +1,7 @@
 """``pharmaqms pv``: pharmacovigilance cases from the command line.
 
     pharmaqms pv export-e2b CASE --out FILE.xml [--receiver ID] [--as USER]
+    pharmaqms pv psur PRODUCT --from DATE --to DATE --out FILE.pdf [--as USER]
 
 CASE is the case number (PV-2026-0001) or the sender's report id the case was received with
 (an openFDA safetyreportid, an E2B worldwide case id). A case that can't be exported (unknown,
@@ -8,6 +9,7 @@ not valid, not carried whole by the message) exits 2 with the reasons and writes
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import typer
@@ -16,6 +18,7 @@ from pharmaqms.cli.common import cli_actor, err_console, fail, handle_errors
 from pharmaqms.kernel.settings import get_settings
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.lifecycle.use.cases import export as case_export
+from pharmaqms.lifecycle.use.psur import service as psur_service
 
 app = typer.Typer(help="Pharmacovigilance cases.", no_args_is_help=True)
 
@@ -59,4 +62,34 @@ def export_e2b(
     typer.echo(
         f"exported {result.number} version {result.case_version} "
         f"as {result.safety_report_id} to {out}"
+    )
+
+
+@app.command("psur")
+@handle_errors
+def psur(
+    product: str = typer.Argument(..., help="The product: its name in the cases, or its code."),
+    start: datetime = typer.Option(
+        ..., "--from", formats=["%Y-%m-%d"], help="First day of the interval (included)."
+    ),
+    end: datetime = typer.Option(
+        ..., "--to", formats=["%Y-%m-%d"], help="Last day of the interval (included)."
+    ),
+    out: Path = typer.Option(..., "--out", help="The PDF file to write."),
+    acting_as: str | None = typer.Option(None, "--as", help="The person reading."),
+) -> None:
+    """Write the periodic safety summary of a product for a period as an unsigned draft PDF
+    (watermarked). The signed report is made on the page or through the API by the QPPV."""
+    if out.exists():
+        fail(f"{out} exists already: choose a new file")
+    actor = cli_actor(acting_as)
+    actor.require("records.read", "read periodic safety summaries")
+    with unit_of_work(write=False) as session:
+        made = psur_service.summary(session, product, start.date(), end.date())
+        content = psur_service.draft_pdf(session, product, start.date(), end.date())
+    out.write_bytes(content)
+    totals = made.figures["totals"]
+    typer.echo(
+        f"{made.figures['product']}: {totals['interval']['cases']} cases in the interval, "
+        f"{totals['cumulative']['cases']} cumulative; draft written to {out}"
     )

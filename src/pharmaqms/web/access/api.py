@@ -219,6 +219,18 @@ API: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/pv/lot-signals"): Needs("records.read", "read lot signals"),
     ("GET", "/api/v1/pv/lots/{lot_id}"): Needs("records.read", "read the lot safety review"),
     ("POST", "/api/v1/pv/lots/{lot_id}/capa"): Needs("capa.raise", "raise CAPAs"),
+    # lifecycle.use.psur.api and lifecycle.use.risk.api
+    ("GET", "/api/v1/pv/psur"): Needs("records.read", "read periodic safety summaries"),
+    ("GET", "/api/v1/pv/psur/draft.pdf"): Needs("records.read", "read periodic safety summaries"),
+    ("POST", "/api/v1/pv/psur/reports"): Needs("pv.psur", "sign periodic safety reports"),
+    ("GET", "/api/v1/pv/psur/reports"): Needs("records.read", "read periodic safety reports"),
+    ("GET", "/api/v1/pv/psur/reports/{report_id}"): Needs(
+        "records.read", "read periodic safety reports"
+    ),
+    ("GET", "/api/v1/pv/psur/reports/{report_id}/pdf"): Needs(
+        "records.read", "read periodic safety reports"
+    ),
+    ("GET", "/api/v1/pv/risk-factors"): Needs("records.read", "read risk-factor analyses"),
     # quality.complaints.api
     ("GET", "/api/v1/complaints"): Needs("records.read", "read complaints"),
     ("GET", "/api/v1/complaints/trend"): Needs("records.read", "read complaint trends"),

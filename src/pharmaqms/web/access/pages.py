@@ -184,6 +184,15 @@ PAGES: dict[tuple[str, str], Access] = {
     # lifecycle.use.lots.views
     ("GET", "/pv/lots/{lot_id}"): Needs("records.read", "read the lot safety review"),
     ("POST", "/pv/lots/{lot_id}/capa"): Needs("capa.raise", "raise CAPAs"),
+    # lifecycle.use.psur.views and lifecycle.use.risk.views
+    ("GET", "/pv/psur"): Needs("records.read", "read periodic safety summaries"),
+    ("GET", "/pv/psur/draft.pdf"): Needs("records.read", "read periodic safety summaries"),
+    ("POST", "/pv/psur/reports"): Needs("pv.psur", "sign periodic safety reports"),
+    ("GET", "/pv/psur/reports/{report_id}"): Needs("records.read", "read periodic safety reports"),
+    ("GET", "/pv/psur/reports/{report_id}/pdf"): Needs(
+        "records.read", "read periodic safety reports"
+    ),
+    ("GET", "/pv/risk-factors"): Needs("records.read", "read risk-factor analyses"),
     # The public side-effect form: no login by design (CSRF, honeypot and rate limit inside).
     ("GET", "/report-side-effect"): PUBLIC,
     ("POST", "/report-side-effect"): PUBLIC,
