@@ -4,7 +4,7 @@ released lot, assessment, medical review and QA sign-off; refusals change nothin
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -57,6 +57,30 @@ def test_a_staff_report_becomes_a_received_case_with_its_findings(db: Any, peopl
         assert (event.verbatim, event.onset) == ("dizziness", None)
         tasks = session.scalars(select(Task.title).where(Task.record_type == "pv_case")).all()
         assert tasks == ["Triage PV-2026-0001: check the four minimum criteria"]
+
+
+def test_a_year_before_1900_is_a_finding_in_an_onset_and_a_refusal_in_a_receipt(
+    db: Any, people: Any
+) -> None:
+    report = staff_report(events=(EventReport("dizziness", onset=date(544, 4, 1)),))
+    with unit_of_work(db) as session:
+        case = service.record_case(session, actor=people.pv, report=report)
+        session.flush()
+        assert case.findings[-1]["message"] == (
+            "an onset in the year 544 is before 1900: not taken"
+        )
+    before = counts(db)
+    with pytest.raises(InvalidInput) as refused, unit_of_work(db) as session:
+        service.record_case(
+            session,
+            actor=people.pv,
+            report=staff_report(received_at=datetime(544, 3, 1, tzinfo=UTC)),
+        )
+    assert (refused.value.field, refused.value.detail) == (
+        "received_at",
+        "a receipt in the year 544 is before 1900: check the year",
+    )
+    assert counts(db) == before
 
 
 def test_a_report_with_a_script_is_refused_and_changes_nothing(db: Any, people: Any) -> None:

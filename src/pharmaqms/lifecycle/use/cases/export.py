@@ -313,7 +313,14 @@ def export_case(
     written, nothing audited). With ``xsd_dir`` the message must also pass the ICH schema."""
     actor.require("pv.export", "export cases as E2B(R3)")
     case = find_case(session, reference)
-    icsr = icsr_of(session, case, receiver=receiver)
+    try:
+        icsr = icsr_of(session, case, receiver=receiver)
+    except ValueError as err:
+        # A date E2B's HL7 timestamps can't carry (before the year 1000), stored before the
+        # intake refused such years: said as a refusal, not a crash.
+        raise CaseNotExportable(
+            f"{case.number} can't be exported as E2B: {err}", reasons=[str(err)]
+        ) from None
     reasons = _refusals(session, case, icsr)
     if reasons:
         raise CaseNotExportable(

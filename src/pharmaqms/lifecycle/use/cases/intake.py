@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -34,6 +34,9 @@ SERIOUSNESS_CRITERIA = (
 OLDEST_AGE = Decimal(150)  # no human has been recorded older
 MAX_NARRATIVE = 20_000
 MAX_PRODUCTS = 20
+# Modern pharmacovigilance starts in the 1960s; a year before this one is a typing error (and
+# E2B's timestamps can't carry years before 1000).
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 MAX_EVENTS = 50
 MEDDRA_CODE = re.compile(r"^\d{8}$")
 COUNTRY = re.compile(r"^[A-Z]{2}$")
@@ -181,6 +184,15 @@ def _event(e: EventReport, i: int, today: date, findings: list[dict[str, Any]]) 
             )
         )
         onset = None
+    elif onset is not None and onset < EARLIEST.date():
+        findings.append(
+            _finding(
+                f"events[{i}].onset",
+                onset.isoformat(),
+                f"an onset in the year {onset.year} is before {EARLIEST.year}: not taken",
+            )
+        )
+        onset = None
     criteria = tuple(c for c in SERIOUSNESS_CRITERIA if c in e.seriousness)
     return EventReport(verbatim, code, onset, criteria)
 
@@ -194,6 +206,12 @@ def screen(report: CaseReport, *, now: datetime) -> Screened:
     first = report.first_received_at
     if first is not None and first.tzinfo is None:
         raise InvalidInput("the first receipt needs its time zone", field="first_received_at")
+    for name, moment in (("received_at", report.received_at), ("first_received_at", first)):
+        if moment is not None and moment < EARLIEST:
+            raise InvalidInput(
+                f"a receipt in the year {moment.year} is before {EARLIEST.year}: check the year",
+                field=name,
+            )
     if len(report.products) > MAX_PRODUCTS or len(report.events) > MAX_EVENTS:
         raise InvalidInput(
             f"at most {MAX_PRODUCTS} products and {MAX_EVENTS} events a report", field="events"
