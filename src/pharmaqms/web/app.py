@@ -29,6 +29,7 @@ from pharmaqms.lifecycle.production.qc import api as production_qc_api
 from pharmaqms.lifecycle.production.release import api as production_release_api
 from pharmaqms.lifecycle.use.cases import api as pv_cases_api
 from pharmaqms.lifecycle.use.lots import api as pv_lots_api
+from pharmaqms.lifecycle.use.signals import api as pv_signals_api
 from pharmaqms.platform.data import api as data_api
 from pharmaqms.platform.epcis_repository import api as epcis_api
 from pharmaqms.platform.genealogy import api as genealogy_api
@@ -66,6 +67,7 @@ API_ROUTERS = (
     distribution_api.router,
     pv_cases_api.router,
     pv_lots_api.router,
+    pv_signals_api.router,
     genealogy_api.router,
     epcis_api.router,
     distribution_recalls_api.router,
