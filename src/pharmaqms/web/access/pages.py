@@ -180,6 +180,12 @@ PAGES: dict[tuple[str, str], Access] = {
     # lifecycle.use.lots.views
     ("GET", "/pv/lots/{lot_id}"): Needs("records.read", "read the lot safety review"),
     ("POST", "/pv/lots/{lot_id}/capa"): Needs("capa.raise", "raise CAPAs"),
+    # lifecycle.use.signals.views
+    ("GET", "/pv/signals"): Needs("records.read", "read signals"),
+    ("POST", "/pv/signals/detection"): Needs("signals.detect", "run signal detection"),
+    ("GET", "/pv/signals/{signal_id}"): Needs("records.read", "read signals"),
+    ("POST", "/pv/signals/{signal_id}/assessment"): Needs("signals.assess", "assess signals"),
+    ("POST", "/pv/signals/{signal_id}/actions"): Needs("signals.act", "take action on signals"),
     # The public side-effect form: no login by design (CSRF, honeypot and rate limit inside).
     ("GET", "/report-side-effect"): PUBLIC,
     ("POST", "/report-side-effect"): PUBLIC,

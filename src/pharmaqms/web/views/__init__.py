@@ -17,6 +17,7 @@ from pharmaqms.lifecycle.production.release import views as production_release_v
 from pharmaqms.lifecycle.use.cases import public as pv_public_views
 from pharmaqms.lifecycle.use.cases import views as pv_case_views
 from pharmaqms.lifecycle.use.lots import views as pv_lot_views
+from pharmaqms.lifecycle.use.signals import views as pv_signal_views
 from pharmaqms.platform.data import views as data_views
 from pharmaqms.platform.genealogy import views as genealogy_views
 from pharmaqms.quality import views as quality_views
@@ -58,6 +59,7 @@ ROUTERS: list[APIRouter] = [
     product_page_views.router,
     pv_case_views.router,
     pv_lot_views.router,
+    pv_signal_views.router,
     pv_public_views.router,
     genealogy_views.router,
     data_views.router,

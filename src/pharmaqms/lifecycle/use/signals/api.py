@@ -17,7 +17,7 @@ from pharmaqms.kernel.schemas import Page
 from pharmaqms.lifecycle.use.signals import detection, service
 from pharmaqms.lifecycle.use.signals.errors import SignalInputError
 from pharmaqms.lifecycle.use.signals.models import PVSignal
-from pharmaqms.lifecycle.use.signals.scan import Thresholds, parse_methods
+from pharmaqms.lifecycle.use.signals.scan import Method, Thresholds, parse_methods
 from pharmaqms.lifecycle.use.signals.schemas import (
     ActionIn,
     ActionOut,
@@ -136,7 +136,7 @@ def raise_from_lot(body: LotSignalIn, actor: ActorDep, request: Request) -> Sign
         return signal_out(session, signal)
 
 
-def _methods(names: list[str]) -> tuple[detection.Method, ...]:
+def _methods(names: list[str]) -> tuple[Method, ...]:
     try:
         return parse_methods(",".join(names))
     except SignalInputError as error:
