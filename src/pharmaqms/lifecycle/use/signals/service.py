@@ -5,6 +5,7 @@ and closure. Nothing here commits."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -145,7 +146,7 @@ def register_manual(
     event_term: str,
     meddra_code: str = "",
     basis: str,
-    case_ids: list[int] = (),  # type: ignore[assignment]
+    case_ids: Sequence[int] = (),
 ) -> PVSignal:
     """A signal a PV officer raises from their own observation (a case series, literature).
     Its 2×2 table is read from the case base when the pair is reported there."""

@@ -235,3 +235,13 @@ def act(
         )
         number = action.record_number
     return redirect(_page(signal_id), f"{number} opened from the signal and linked to it.")
+
+
+@router.post("/pv/lots/{lot_id}/signal")
+def raise_from_lot(lot_id: RecordId, request: Request, actor: ActorDep) -> RedirectResponse:
+    """From the lot safety review: a signal for a lot the lot-rate test flags."""
+    with transaction(request) as session:
+        signal = service.raise_from_lot(session, actor=actor, lot_id=lot_id)
+        session.flush()
+        target, number = _page(signal.id), signal.number
+    return redirect(target, f"{number} raised from the lot's reporting rate.")
