@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
@@ -62,7 +62,9 @@ class ManualSignalIn(Strict):
     event_term: str = Field(min_length=1, max_length=500)
     meddra_code: str = Field(default="", max_length=8)
     basis: str = Field(min_length=1, max_length=20_000)
-    case_ids: list[int] = Field(default_factory=list, max_length=1000)
+    case_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(
+        default_factory=list, max_length=1000
+    )
 
 
 class LotSignalIn(Strict):
