@@ -25,6 +25,7 @@ from pharmaqms.kernel.signatures import signatures_of
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.lifecycle.use.signals import detection, service
 from pharmaqms.lifecycle.use.signals.models import PVSignal
+from pharmaqms.lifecycle.use.signals.scan import Method, Thresholds
 from pharmaqms.quality import events
 
 pytestmark = pytest.mark.postgres
@@ -296,3 +297,27 @@ def test_a_signal_still_detected_after_its_due_date_is_overdue(
     with unit_of_work(db, write=False) as session:
         [row] = service.register_rows(session)[0]
         assert (row.overdue, row.cases) == (True, 4)
+
+
+def test_the_thresholds_are_the_users(db: Any, people: Any) -> None:
+    take_in(db, people)
+    before = counts(db)
+    with unit_of_work(db) as session:
+        strict = detection.run_detection(
+            session,
+            actor=people.pv,
+            methods=(Method.PRR,),
+            thresholds=Thresholds(prr_min=10.0),  # Drug X / hepatitis has PRR 8.8
+        )
+        assert (strict.flagged, strict.opened) == (0, [])
+    assert counts(db) == before
+    with unit_of_work(db) as session:
+        loose = detection.run_detection(
+            session, actor=people.pv, methods=(Method.PRR,), thresholds=Thresholds(prr_min=8.0)
+        )
+        assert [s.figures["thresholds"]["prr_min"] for s in loose.opened] == [8.0]
+
+
+def test_only_pv_runs_detection(db: Any, people: Any) -> None:
+    take_in(db, people)
+    refused(db, PermissionDenied, lambda s: detection.run_detection(s, actor=people.qa))
