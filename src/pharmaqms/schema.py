@@ -38,6 +38,8 @@ from pharmaqms.lifecycle.use.cases import sources as pv_case_sources
 from pharmaqms.lifecycle.use.cases import workflow as pv_case_workflow
 from pharmaqms.lifecycle.use.psur import models as pv_psur_models
 from pharmaqms.lifecycle.use.psur import workflow as pv_psur_workflow
+from pharmaqms.lifecycle.use.signals import models as pv_signal_models
+from pharmaqms.lifecycle.use.signals import workflow as pv_signal_workflow
 from pharmaqms.platform import permissions as platform_permissions
 from pharmaqms.platform.connectors import epcis_store as epcis_connector
 from pharmaqms.platform.connectors import faers as faers_connector
@@ -139,6 +141,8 @@ MODULES = (
     pv_case_workflow,
     pv_psur_models,
     pv_psur_workflow,
+    pv_signal_models,
+    pv_signal_workflow,
     # Opens the PV case when a complaint is triaged as an adverse event.
     pv_case_handover,
     # Turns every openFDA / FAERS delivery into cases, whatever way it reached the platform.

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     # shipped: it is the user's copy of the ICH files. Unset, E2B exports get every check the
     # package can make without it.
     e2b_xsd_dir: Path | None = None
+    # Days from the detection of a pharmacovigilance signal to its validation (EU GVP Module
+    # IX: validation within 30 days of detection is the usual practice).
+    pv_signal_validation_days: int = Field(default=30, ge=1, le=365)
 
     @model_validator(mode="after")
     def _argon2_memory_fits(self) -> Settings:

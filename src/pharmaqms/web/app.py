@@ -32,6 +32,7 @@ from pharmaqms.lifecycle.use.cases import api as pv_cases_api
 from pharmaqms.lifecycle.use.lots import api as pv_lots_api
 from pharmaqms.lifecycle.use.psur import api as pv_psur_api
 from pharmaqms.lifecycle.use.risk import api as pv_risk_api
+from pharmaqms.lifecycle.use.signals import api as pv_signals_api
 from pharmaqms.platform.data import api as data_api
 from pharmaqms.platform.epcis_repository import api as epcis_api
 from pharmaqms.platform.genealogy import api as genealogy_api
@@ -71,6 +72,7 @@ API_ROUTERS = (
     pv_lots_api.router,
     pv_psur_api.router,
     pv_risk_api.router,
+    pv_signals_api.router,
     genealogy_api.router,
     epcis_api.router,
     distribution_recalls_api.router,

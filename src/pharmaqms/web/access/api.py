@@ -231,6 +231,22 @@ API: dict[tuple[str, str], Access] = {
         "records.read", "read periodic safety reports"
     ),
     ("GET", "/api/v1/pv/risk-factors"): Needs("records.read", "read risk-factor analyses"),
+    # lifecycle.use.signals.api
+    ("GET", "/api/v1/pv/signals"): Needs("records.read", "read signals"),
+    ("POST", "/api/v1/pv/signals"): Needs("signals.detect", "raise signals"),
+    ("POST", "/api/v1/pv/signals/from-lot"): Needs("signals.detect", "raise signals"),
+    ("POST", "/api/v1/pv/signals/detection"): Needs("signals.detect", "run signal detection"),
+    ("GET", "/api/v1/pv/signals/pairs"): Needs("records.read", "read the disproportionality table"),
+    ("GET", "/api/v1/pv/signals/{signal_id}"): Needs("records.read", "read signals"),
+    ("POST", "/api/v1/pv/signals/{signal_id}/validate"): Step("pv_signal", "validate"),
+    ("POST", "/api/v1/pv/signals/{signal_id}/refute"): Step("pv_signal", "refute"),
+    ("POST", "/api/v1/pv/signals/{signal_id}/assessment"): Needs(
+        "signals.assess", "assess signals"
+    ),
+    ("POST", "/api/v1/pv/signals/{signal_id}/actions"): Needs(
+        "signals.act", "take action on signals"
+    ),
+    ("POST", "/api/v1/pv/signals/{signal_id}/close"): Step("pv_signal", "close"),
     # quality.complaints.api
     ("GET", "/api/v1/complaints"): Needs("records.read", "read complaints"),
     ("GET", "/api/v1/complaints/trend"): Needs("records.read", "read complaint trends"),

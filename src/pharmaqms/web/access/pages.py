@@ -193,6 +193,13 @@ PAGES: dict[tuple[str, str], Access] = {
         "records.read", "read periodic safety reports"
     ),
     ("GET", "/pv/risk-factors"): Needs("records.read", "read risk-factor analyses"),
+    # lifecycle.use.signals.views
+    ("GET", "/pv/signals"): Needs("records.read", "read signals"),
+    ("POST", "/pv/signals/detection"): Needs("signals.detect", "run signal detection"),
+    ("GET", "/pv/signals/{signal_id}"): Needs("records.read", "read signals"),
+    ("POST", "/pv/signals/{signal_id}/assessment"): Needs("signals.assess", "assess signals"),
+    ("POST", "/pv/signals/{signal_id}/actions"): Needs("signals.act", "take action on signals"),
+    ("POST", "/pv/lots/{lot_id}/signal"): Needs("signals.detect", "raise signals"),
     # The public side-effect form: no login by design (CSRF, honeypot and rate limit inside).
     ("GET", "/report-side-effect"): PUBLIC,
     ("POST", "/report-side-effect"): PUBLIC,

@@ -20,6 +20,7 @@ from pharmaqms.lifecycle.use.cases import views as pv_case_views
 from pharmaqms.lifecycle.use.lots import views as pv_lot_views
 from pharmaqms.lifecycle.use.psur import views as pv_psur_views
 from pharmaqms.lifecycle.use.risk import views as pv_risk_views
+from pharmaqms.lifecycle.use.signals import views as pv_signal_views
 from pharmaqms.platform.data import views as data_views
 from pharmaqms.platform.genealogy import views as genealogy_views
 from pharmaqms.quality import views as quality_views
@@ -64,6 +65,7 @@ ROUTERS: list[APIRouter] = [
     pv_lot_views.router,
     pv_psur_views.router,
     pv_risk_views.router,
+    pv_signal_views.router,
     pv_public_views.router,
     genealogy_views.router,
     data_views.router,

@@ -25,6 +25,12 @@ from pharmaqms.lifecycle.use.cases.models import CaseStatus, PVCase
 DEFAULT_ROLES.setdefault(
     "medical_reviewer", ("Medical reviewer (pharmacovigilance)", {"records.read"})
 )
+# The qualified person responsible for pharmacovigilance (EU GVP Module I): signs the periodic
+# safety reports and closes signals; one role for the whole PV module.
+DEFAULT_ROLES.setdefault(
+    "qppv",
+    ("Qualified person responsible for pharmacovigilance (QPPV)", {"records.read"}),
+)
 
 PROCESSORS = ("pv_officer",)
 REVIEWERS = ("pv_officer", "medical_reviewer")

@@ -8,14 +8,11 @@ its own: the one person accountable for the safety summaries submitted to author
 from __future__ import annotations
 
 from pharmaqms.kernel.registry import RecordType, register
-from pharmaqms.kernel.roles import DEFAULT_ROLES, grant
+from pharmaqms.kernel.roles import grant
 from pharmaqms.kernel.workflow import Transition, Workflow, roles, states
+from pharmaqms.lifecycle.use.cases import workflow as _case_workflow  # noqa: F401 (the roles)
 from pharmaqms.lifecycle.use.psur.models import PeriodicSafetyReport, ReportStatus
 
-DEFAULT_ROLES.setdefault(
-    "qppv",
-    ("Qualified person responsible for pharmacovigilance (QPPV)", {"records.read"}),
-)
 SIGNERS = ("qppv",)
 grant("pv.psur", *SIGNERS)
 
