@@ -533,3 +533,28 @@ def witness_entry(
         expected_version=expected_version,
     )
     return entry
+
+
+def attach_files(
+    session: Session, *, actor: Actor, entry_id: int, files: Sequence[Upload]
+) -> ExperimentEntry:
+    """Add raw data files to a draft entry (its author's): a signed entry's files are the
+    ones its hash covers, for good."""
+    actor.require("rnd.write", "attach raw data files")
+    entry = get_entry(session, entry_id)
+    if entry.status != EntryStatus.DRAFT.value:
+        raise Conflict(
+            f"{entry.number} is {entry.status}: its files are sealed with it; attach new files "
+            "to an amendment",
+            field="entry_id",
+        )
+    if entry.created_by_id != actor.user_id:
+        raise Conflict(f"{entry.number} is a draft of another author", field="entry_id")
+    uploads = checked(list(files))
+    if not uploads:
+        raise InvalidInput("attach at least one file", field="files")
+    experiment = get_experiment(session, entry.experiment_id)
+    key = vault.data_key(session, experiment.project_id)
+    with audit.changes(session, actor=actor, reason=f"{entry.number}: raw data attached"):
+        _store_files(session, actor, entry, key, uploads)
+    return entry
