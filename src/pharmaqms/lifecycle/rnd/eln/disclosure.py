@@ -151,6 +151,7 @@ def export_entries(
         for name, data in members.items():
             archive.writestr(name, data)
     numbers = [e.number for e in chosen]
+    withheld_numbers = [str(w["number"]) for w in withheld]
     audit.record_event(
         session,
         actor=actor,
@@ -158,7 +159,7 @@ def export_entries(
         record=experiment,
         details={
             "entries": numbers,
-            "withheld": [w["number"] for w in withheld],
+            "withheld": withheld_numbers,
             "bundle_sha256": hashlib.sha256(buffer.getvalue()).hexdigest(),
         },
         reason=f"selective disclosure of {', '.join(numbers)}",
@@ -167,7 +168,7 @@ def export_entries(
         buffer.getvalue(),
         f"{experiment.number}-disclosure.zip",
         numbers,
-        [w["number"] for w in withheld],
+        withheld_numbers,
     )
 
 
