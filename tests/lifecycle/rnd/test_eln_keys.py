@@ -192,3 +192,55 @@ def test_only_an_administrator_rotates_the_master_key(
     with unit_of_work(db) as s, pytest.raises(QMSError, match="may not rotate"):
         vault.rotate_master_key(s, actor=people.qa)
     assert own_key_file.read_bytes() == before
+
+
+def test_a_process_that_read_the_key_file_before_a_rotation_still_reads_and_wraps_with_the_new_key(
+    db: Database, people: Any, own_key_file: Path
+) -> None:
+    from pharmaqms.kernel import keys
+
+    entry_id = _written(db, people)
+    keys.keyring_for(db.url)  # this process (a web worker) has the key file cached
+    stale = (dict(keys._LOADED), dict(keys._BY_URL))
+    old_master = load_keyring(own_key_file).newest(RND_MASTER).id
+    # another process (the operator's command) rotates and retires the old master key
+    with unit_of_work(db) as s:
+        rotation = vault.rotate_master_key(s, actor=people.admin)
+    retire_key(own_key_file, RND_MASTER, old_master)
+    keys._LOADED.update(stale[0])
+    keys._BY_URL.update(stale[1])
+
+    with unit_of_work(db, write=False) as s:
+        assert reading.plaintext_of(s, service.get_entry(s, entry_id)).content == MARKER
+    keys._LOADED.update(stale[0])
+    keys._BY_URL.update(stale[1])
+    with unit_of_work(db) as s:
+        project = service.create_project(s, actor=people.rd, code="LATE-1", title="after rotation")
+        s.flush()
+        project_id = project.id
+    with db.engine.connect() as conn:
+        wrapped_by = conn.execute(
+            select(RndDataKey.master_key_id).where(RndDataKey.project_id == project_id)
+        ).scalar_one()
+    assert wrapped_by == rotation.new_key_id
+
+
+def test_the_rotation_command_rotates_and_retires_the_keys_no_data_needs(
+    db: Database, people: Any, own_key_file: Path
+) -> None:
+    from tests.kernel.cli import run_cli
+
+    entry_id = _written(db, people)
+    old_master = load_keyring(own_key_file).newest(RND_MASTER).id
+
+    result = run_cli(db, "rnd", "rotate-master-key", "--retire-old")
+
+    assert result.exit_code == 0, result.output
+    assert (
+        "1 data keys re-wrapped" in result.stdout
+        and f"retired master key {old_master}" in result.stdout
+    )
+    forget_loaded_keys()
+    assert old_master not in [k.id for k in load_keyring(own_key_file).keys[RND_MASTER]]
+    with unit_of_work(db, write=False) as s:
+        assert reading.check_entry(s, service.get_entry(s, entry_id)).intact

@@ -15,7 +15,15 @@ from sqlalchemy.orm import Session
 from pharmaqms.kernel import audit, clock
 from pharmaqms.kernel.errors import NotFound
 from pharmaqms.kernel.identity import Actor
-from pharmaqms.kernel.keys import RND_MASTER, Keyring, add_key, keyring_for
+from pharmaqms.kernel.keys import (
+    RND_MASTER,
+    Key,
+    KeyFileError,
+    Keyring,
+    add_key,
+    forget_loaded_keys,
+    keyring_for,
+)
 from pharmaqms.lifecycle.rnd.eln.crypto import new_data_key, unwrap_data_key, wrap_data_key
 from pharmaqms.lifecycle.rnd.eln.models import RndDataKey
 
@@ -27,6 +35,9 @@ def keyring_of(session: Session) -> Keyring:
 def create_data_key(session: Session, project_id: int) -> bytes:
     """A new project's data key, stored wrapped by the newest master key. Called inside the
     project's creation (its change context)."""
+    # Read the key file afresh: another process may have rotated the master key (and retired
+    # the one this process has cached); a data key wrapped by a retired key would be lost.
+    forget_loaded_keys()
     master = keyring_of(session).newest(RND_MASTER)
     data_key = new_data_key()
     now = clock.now()
@@ -46,8 +57,16 @@ def data_key(session: Session, project_id: int) -> bytes:
     row = session.scalar(select(RndDataKey).where(RndDataKey.project_id == project_id))
     if row is None:
         raise NotFound(f"R&D project #{project_id} has no data key")
-    master = keyring_of(session).key(RND_MASTER, row.master_key_id)
-    return unwrap_data_key(master, row.wrapped, project_id)
+    return unwrap_data_key(_master(session, row.master_key_id), row.wrapped, project_id)
+
+
+def _master(session: Session, key_id: str) -> Key:
+    try:
+        return keyring_of(session).key(RND_MASTER, key_id)
+    except KeyFileError:
+        # Rotated by another process since this one read the key file: read it again, once.
+        forget_loaded_keys()
+        return keyring_of(session).key(RND_MASTER, key_id)
 
 
 @dataclass(frozen=True)
@@ -63,6 +82,7 @@ def rotate_master_key(session: Session, *, actor: Actor) -> Rotation:
     in the key file (until ``keys.retire_key``) so a rollback of this transaction, or a backup
     taken before it, still opens."""
     actor.require("*", "rotate the R&D master key")
+    forget_loaded_keys()  # rotate what the key file holds now, not what this process cached
     keyring = keyring_of(session)
     rows = list(session.scalars(select(RndDataKey).order_by(RndDataKey.id)))
     # Unwrap everything first: a data key the current file can't open stops the rotation
@@ -70,9 +90,7 @@ def rotate_master_key(session: Session, *, actor: Actor) -> Rotation:
     plain = [
         (
             row,
-            unwrap_data_key(
-                keyring.key(RND_MASTER, row.master_key_id), row.wrapped, row.project_id
-            ),
+            unwrap_data_key(_master(session, row.master_key_id), row.wrapped, row.project_id),
         )
         for row in rows
     ]
