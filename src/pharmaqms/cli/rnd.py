@@ -3,6 +3,7 @@
     pharmaqms rnd export EXPERIMENT --entries 1,3 --out FILE.zip [--as USER]
     pharmaqms rnd verify FILE.zip [--public-key HEX] [--json]
     pharmaqms rnd public-key
+    pharmaqms rnd check [--json]
     pharmaqms rnd rotate-master-key [--retire-old]
 
 EXPERIMENT is the experiment number (EXP-2026-0001) or its id; entries are numbered within
@@ -90,6 +91,35 @@ def verify(
     else:
         typer.echo(report.text(), nl=False)
     raise typer.Exit(0 if report.valid else 1)
+
+
+@app.command("check")
+@handle_errors
+def check(as_json: bool = typer.Option(False, "--json", help="The findings as JSON.")) -> None:
+    """Check every signed notebook entry in the database: its Ed25519 signature, that the key
+    is this installation's, and that its decrypted content and files hash to what was signed.
+    Exits 1 when an entry fails."""
+    from pharmaqms.lifecycle.rnd.eln.reading import check_notebook
+
+    with unit_of_work(write=False) as session:
+        found = check_notebook(session)
+    failed = [(number, c) for number, c in found if not c.intact]
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "checked": len(found),
+                    "intact": len(found) - len(failed),
+                    "failed": [{"entry": n, "problems": c.problems} for n, c in failed],
+                },
+                indent=2,
+            )
+        )
+    else:
+        for number, result in failed:
+            typer.echo(f"{number}: {'; '.join(result.problems)}")
+        typer.echo(f"{len(found)} signed entries checked, {len(failed)} failed")
+    raise typer.Exit(1 if failed else 0)
 
 
 @app.command("public-key")

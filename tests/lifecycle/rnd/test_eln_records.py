@@ -295,3 +295,30 @@ def test_experiment_details_are_json_lists(db: Any, people: Any) -> None:
     with unit_of_work(db, write=False) as s:
         view = reading.experiment_view(s, service.get_experiment(s, book.experiment_id))
         assert json.loads(json.dumps(view.equipment)) == ["Dissolution bath DB-2"]
+
+
+def test_the_integrity_sweep_names_the_entry_changed_behind_the_applications_back(
+    db: Any, people: Any
+) -> None:
+    from tests.kernel.cli import run_cli
+
+    book = notebook(db, people)
+    kept = signed_entry(db, people, book, files=())
+    changed = signed_entry(db, people, book, content="to be tampered", files=())
+    write(db, people, book, "a draft is not checked", files=())
+    assert run_cli(db, "rnd", "check").exit_code == 0
+    stored = bytearray(_row(db, changed)["results_ct"])
+    stored[-1] ^= 0x80
+    with db.engine.begin() as conn:
+        table = ExperimentEntry.__table__
+        conn.execute(update(table).where(table.c.id == changed).values(results_ct=bytes(stored)))
+
+    result = run_cli(db, "rnd", "check", "--json")
+
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    with unit_of_work(db, write=False) as s:
+        number = service.get_entry(s, changed).number
+        assert service.get_entry(s, kept).number not in result.stdout
+    assert (report["checked"], report["intact"]) == (2, 1)
+    assert [f["entry"] for f in report["failed"]] == [number]

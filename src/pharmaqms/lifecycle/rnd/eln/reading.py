@@ -213,3 +213,16 @@ def entry_views(session: Session, experiment: Experiment) -> list[EntryView]:
             )
         )
     return views
+
+
+def check_notebook(session: Session) -> list[tuple[str, EntryCheck]]:
+    """Every signed entry of the notebook checked (signature, key, plaintext and files against
+    the signed hash): the periodic integrity sweep an installation runs beside audit verify."""
+    from sqlalchemy import select
+
+    rows = session.scalars(
+        select(ExperimentEntry)
+        .where(ExperimentEntry.entry_hash.is_not(None))
+        .order_by(ExperimentEntry.id)
+    )
+    return [(row.number, check_entry(session, row)) for row in rows]
