@@ -74,6 +74,10 @@ def test_the_bundle_discloses_only_the_chosen_entries_and_verifies(db: Any, peop
     assert "Result: VALID" in members["report.txt"].decode()
     report = disclosure.verify_bundle(bundle.content)
     assert report.valid, report.as_dict()
+    # the author's and the witness's signatures are attested by the installation's key
+    signed_by = report.entries[0].signed_by
+    assert [s.split(" by ")[0] for s in signed_by] == ["Authored", "Read and understood"]
+    assert "(rd)" in signed_by[0] and "(qa)" in signed_by[1]
     # and the disclosure is in the audit trail: who, which entries, the bundle's digest
     with unit_of_work(db, write=False) as s:
         from sqlalchemy import select
@@ -115,6 +119,12 @@ def _tamper_signature(m: dict[str, bytes]) -> None:
     m["manifest.json"] = json.dumps(manifest).encode()
 
 
+def _tamper_witness(m: dict[str, bytes]) -> None:
+    manifest = json.loads(m["manifest.json"])
+    manifest["entries"][0]["attestations"][1]["signer"] = "rd"  # the author as their own witness
+    m["manifest.json"] = json.dumps(manifest).encode()
+
+
 def _drop_file(m: dict[str, bytes]) -> None:
     (name,) = [n for n in m if n.startswith("files/")]
     del m[name]
@@ -122,7 +132,14 @@ def _drop_file(m: dict[str, bytes]) -> None:
 
 @pytest.mark.parametrize(
     "tamper",
-    [_tamper_content, _tamper_file, _tamper_hash_and_content, _tamper_signature, _drop_file],
+    [
+        _tamper_content,
+        _tamper_file,
+        _tamper_hash_and_content,
+        _tamper_signature,
+        _tamper_witness,
+        _drop_file,
+    ],
 )
 def test_a_tampered_bundle_fails_verification(
     db: Any, people: Any, tamper: Callable[[dict[str, bytes]], None]
@@ -144,7 +161,7 @@ def test_a_bundle_re_signed_with_another_key_fails_against_the_published_key(
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
     from pharmaqms.kernel.canonical import canonical_json
-    from pharmaqms.lifecycle.rnd.eln.integrity import statement
+    from pharmaqms.lifecycle.rnd.eln.integrity import attestation_statement, statement
 
     book, _first, _second = _book(db, people)
     members = _members(_export(db, people, book, [1]).content)
@@ -155,6 +172,16 @@ def test_a_bundle_re_signed_with_another_key_fails_against_the_published_key(
     entry["plaintext"]["conclusions"] = "fails the target profile"
     entry["entry_hash"] = hashlib.sha256(canonical_json(entry["plaintext"]).encode()).hexdigest()
     entry["ed25519_signature"] = forger.sign(statement(entry["entry_hash"])).hex()
+    for item in entry["attestations"]:  # the forger re-attests the signatures too
+        item["ed25519_signature"] = forger.sign(
+            attestation_statement(
+                entry["entry_hash"],
+                item["meaning"],
+                item["signer"],
+                item["signer_name"],
+                item["signed_at"],
+            )
+        ).hex()
     forged_key = forger.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
     manifest["public_keys"] = {entry["signing_key_id"]: forged_key}
     manifest["withheld"] = []

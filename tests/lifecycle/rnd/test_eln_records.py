@@ -322,3 +322,32 @@ def test_the_integrity_sweep_names_the_entry_changed_behind_the_applications_bac
         assert service.get_entry(s, kept).number not in result.stdout
     assert (report["checked"], report["intact"]) == (2, 1)
     assert [f["entry"] for f in report["failed"]] == [number]
+
+
+def test_each_signature_is_attested_and_a_rewritten_attestation_is_found(
+    db: Any, people: Any
+) -> None:
+    from pharmaqms.lifecycle.rnd.eln.models import EntryAttestation
+
+    book = notebook(db, people)
+    entry_id = signed_entry(db, people, book, files=())
+    with unit_of_work(db) as s:
+        service.witness_entry(s, actor=people.qa, entry_id=entry_id, password=PASSWORD)
+    with unit_of_work(db, write=False) as s:
+        found = [(a.meaning, a.signer_username) for a in service.attestations_of(s, entry_id)]
+        assert found == [("Authored", "rd"), ("Read and understood", "qa")]
+        assert reading.check_entry(s, service.get_entry(s, entry_id)).intact
+
+    # the witness's name rewritten behind the application's back
+    with db.engine.begin() as conn:
+        table = EntryAttestation.__table__
+        conn.execute(
+            update(table)
+            .where(table.c.entry_id == entry_id, table.c.signer_username == "qa")
+            .values(signer_username="qa2")
+        )
+
+    with unit_of_work(db, write=False) as s:
+        check = reading.check_entry(s, service.get_entry(s, entry_id))
+        assert not check.intact
+        assert check.problems == ["the Read and understood attestation does not verify"]

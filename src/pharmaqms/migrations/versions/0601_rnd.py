@@ -214,6 +214,32 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_rnd_files_entry_id"), "rnd_files", ["entry_id"], unique=False)
 
+    op.create_table(
+        "rnd_attestations",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("entry_id", sa.Integer(), nullable=False),
+        sa.Column("signature_id", sa.Integer(), nullable=False),
+        sa.Column("entry_hash", sa.String(length=64), nullable=False),
+        sa.Column("meaning", sa.String(length=40), nullable=False),
+        sa.Column("signer_username", sa.String(length=64), nullable=False),
+        sa.Column("signer_name", sa.String(length=200), nullable=False),
+        sa.Column("signed_at", pharmaqms.kernel.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ed25519_signature", sa.String(length=128), nullable=False),
+        sa.Column("signing_key_id", sa.String(length=40), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["entry_id"], ["rnd_entries.id"], name=op.f("fk_rnd_attestations_entry_id_rnd_entries")
+        ),
+        sa.ForeignKeyConstraint(
+            ["signature_id"],
+            ["electronic_signatures.id"],
+            name=op.f("fk_rnd_attestations_signature_id_electronic_signatures"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_rnd_attestations")),
+        sa.UniqueConstraint("signature_id", name=op.f("uq_rnd_attestations_signature_id")),
+    )
+    op.create_index(
+        op.f("ix_rnd_attestations_entry_id"), "rnd_attestations", ["entry_id"], unique=False
+    )
     make_append_only(op, "rnd_file_blobs")
 
 

@@ -33,11 +33,25 @@ from pharmaqms.kernel import audit, clock
 from pharmaqms.kernel.canonical import canonical_json, plain
 from pharmaqms.kernel.errors import InvalidInput
 from pharmaqms.kernel.identity import Actor
+from pharmaqms.kernel.keys import RND_SIGNING
 from pharmaqms.kernel.signatures import signatures_of
-from pharmaqms.lifecycle.rnd.eln.integrity import STATEMENT, signature_valid
+from pharmaqms.lifecycle.rnd.eln import vault
+from pharmaqms.lifecycle.rnd.eln.integrity import (
+    STATEMENT,
+    attestation_statement,
+    bytes_signature_valid,
+    public_key_hex,
+    signature_valid,
+)
 from pharmaqms.lifecycle.rnd.eln.models import ExperimentEntry
 from pharmaqms.lifecycle.rnd.eln.reading import check_entry, file_content, plaintext_of
-from pharmaqms.lifecycle.rnd.eln.service import entries_of, files_of, get_experiment, get_project
+from pharmaqms.lifecycle.rnd.eln.service import (
+    attestations_of,
+    entries_of,
+    files_of,
+    get_experiment,
+    get_project,
+)
 
 FORMAT: Final = "pharmaqms-eln-disclosure/1"
 MAX_BUNDLE_BYTES: Final = 2 * 1024 * 1024 * 1024
@@ -94,6 +108,11 @@ def export_entries(
             members[path] = content
             files.append({"name": name, "sha256": row.sha256, "size": row.size, "path": path})
         keys[entry.signing_key_id or ""] = entry.signing_public_key or ""
+        for attestation in attestations_of(session, entry.id):
+            if attestation.signing_key_id not in keys:
+                keys[attestation.signing_key_id] = public_key_hex(
+                    vault.keyring_of(session).key(RND_SIGNING, attestation.signing_key_id)
+                )
         disclosed.append(
             {
                 "number": entry.number,
@@ -113,6 +132,19 @@ def export_entries(
                         "valid_for_current_content": s.valid_for_current_content,
                     }
                     for s in signatures_of(session, entry)
+                ],
+                # The installation's Ed25519 attestations of the author's and the witness's
+                # electronic signatures: checkable offline, unlike the records above.
+                "attestations": [
+                    {
+                        "meaning": a.meaning,
+                        "signer": a.signer_username,
+                        "signer_name": a.signer_name,
+                        "signed_at": a.signed_at,
+                        "ed25519_signature": a.ed25519_signature,
+                        "signing_key_id": a.signing_key_id,
+                    }
+                    for a in attestations_of(session, entry.id)
                 ],
                 "check_at_export": check_entry(session, entry).intact,
             }
@@ -182,10 +214,12 @@ class EntryFinding:
     signature_valid: bool
     files_match: bool
     problems: list[str] = field(default_factory=list)
+    # "Authored by …", "Read and understood by …": attestations that verified.
+    signed_by: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return self.hash_matches and self.signature_valid and self.files_match
+        return self.hash_matches and self.signature_valid and self.files_match and not self.problems
 
 
 @dataclass
@@ -212,6 +246,7 @@ class Report:
                     "hash_matches": e.hash_matches,
                     "signature_valid": e.signature_valid,
                     "files_match": e.files_match,
+                    "signed_by": e.signed_by,
                     "ok": e.ok,
                     "problems": e.problems,
                 }
@@ -234,6 +269,7 @@ class Report:
         for e in self.entries:
             verdict = "intact" if e.ok else "FAILED: " + "; ".join(e.problems)
             lines.append(f"  {e.number}: {verdict}")
+            lines += [f"      {who}" for who in e.signed_by]
         lines += ["", "Withheld entries (sealed, content not disclosed):"]
         lines += [
             f"  {w.get('number')}: SHA-256 {w.get('entry_hash')} "
@@ -246,8 +282,8 @@ class Report:
             "",
             "Each entry's hash is SHA-256 over the canonical JSON of its plaintext (sorted keys,",
             "no whitespace) including each raw data file's SHA-256; the signature is Ed25519 over",
-            f"'{STATEMENT} <hash>'. The electronic signatures listed per entry (author, witness)",
-            "are the system's records of who signed; the audit trail holds them.",
+            f"'{STATEMENT} <hash>'. The electronic signatures of each entry (author, witness)",
+            "are attested by the same key over the entry's hash, the meaning, who and when.",
         ]
         return "\n".join(lines) + "\n"
 
@@ -285,6 +321,26 @@ def _finding(
     if len(listed) != len(hashed):
         finding.files_match = False
         finding.problems.append("the files in the bundle are not the files that were hashed")
+    for item in entry.get("attestations") or []:
+        message = attestation_statement(
+            claimed,
+            str(item.get("meaning")),
+            str(item.get("signer")),
+            str(item.get("signer_name")),
+            str(item.get("signed_at")),
+        )
+        who = (
+            f"{item.get('meaning')} by {item.get('signer_name')} ({item.get('signer')}) "
+            f"on {item.get('signed_at')}"
+        )
+        if bytes_signature_valid(
+            keys.get(str(item.get("signing_key_id")), ""),
+            message,
+            str(item.get("ed25519_signature")),
+        ):
+            finding.signed_by.append(who)
+        else:
+            finding.problems.append(f"the attestation '{who}' does not verify")
     return finding
 
 

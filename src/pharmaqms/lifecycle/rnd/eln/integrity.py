@@ -34,6 +34,7 @@ from pharmaqms.kernel.canonical import canonical_json
 from pharmaqms.kernel.keys import Key
 
 STATEMENT = "pharmaqms-eln-entry/1"
+ATTESTATION = "pharmaqms-eln-attestation/1"
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,36 @@ def signature_valid(public_key: str, entry_hash: str, signature: str) -> bool:
     try:
         key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_key))
         key.verify(bytes.fromhex(signature), statement(entry_hash))
+    except (InvalidSignature, ValueError, TypeError):
+        return False
+    return True
+
+
+def attestation_statement(
+    entry_hash: str, meaning: str, signer_username: str, signer_name: str, signed_at: Any
+) -> bytes:
+    """What the installation signs when a person signs an entry electronically: the entry's
+    hash, the meaning, who and when (``signed_at`` a datetime, or its canonical string)."""
+    return canonical_json(
+        {
+            "format": ATTESTATION,
+            "entry_hash": entry_hash,
+            "meaning": meaning,
+            "signer": signer_username,
+            "signer_name": signer_name,
+            "signed_at": signed_at,
+        }
+    ).encode("utf-8")
+
+
+def sign_bytes(key: Key, message: bytes) -> str:
+    return _private(key.secret).sign(message).hex()
+
+
+def bytes_signature_valid(public_key: str, message: bytes, signature: str) -> bool:
+    try:
+        key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_key))
+        key.verify(bytes.fromhex(signature), message)
     except (InvalidSignature, ValueError, TypeError):
         return False
     return True

@@ -197,3 +197,30 @@ class RawDataBlob(SealedData, Base):
     file_uid: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
     content_ct: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
     stored_at: Mapped[datetime] = mapped_column(nullable=False)
+
+
+class EntryAttestation(Audited, Base):
+    """The installation's Ed25519 attestation of an electronic signature on an entry: that
+    ``signer_username`` signed the entry whose hash is ``entry_hash`` with ``meaning`` at
+    ``signed_at`` (``integrity.attestation_statement``). It lets a disclosure bundle prove the
+    author's and the witness's signatures offline, which the password-based electronic
+    signature alone can't."""
+
+    __tablename__ = "rnd_attestations"
+    __audit_type__ = "rnd_attestation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("rnd_entries.id"), nullable=False, index=True)
+    signature_id: Mapped[int] = mapped_column(
+        ForeignKey("electronic_signatures.id"), unique=True, nullable=False
+    )
+    entry_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    meaning: Mapped[str] = mapped_column(String(40), nullable=False)
+    signer_username: Mapped[str] = mapped_column(String(64), nullable=False)
+    signer_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    signed_at: Mapped[datetime] = mapped_column(nullable=False)
+    ed25519_signature: Mapped[str] = mapped_column(String(128), nullable=False)
+    signing_key_id: Mapped[str] = mapped_column(String(40), nullable=False)
+
+    def audit_label(self) -> str:
+        return f"{self.meaning} attestation of entry #{self.entry_id}"

@@ -21,6 +21,8 @@ from pharmaqms.lifecycle.rnd.eln.crypto import DecryptionRefused, decrypt_field
 from pharmaqms.lifecycle.rnd.eln.integrity import (
     EntryPlaintext,
     FileFacts,
+    attestation_statement,
+    bytes_signature_valid,
     public_key_hex,
     signature_valid,
 )
@@ -30,7 +32,12 @@ from pharmaqms.lifecycle.rnd.eln.models import (
     RawDataBlob,
     RawDataFile,
 )
-from pharmaqms.lifecycle.rnd.eln.service import entries_of, files_of, get_experiment
+from pharmaqms.lifecycle.rnd.eln.service import (
+    attestations_of,
+    entries_of,
+    files_of,
+    get_experiment,
+)
 
 
 def _open(key: bytes, row: Experiment | ExperimentEntry | RawDataFile, column: str) -> str:
@@ -151,6 +158,23 @@ def check_entry(session: Session, entry: ExperimentEntry) -> EntryCheck:
         check.key_known = False
     if not check.key_known:
         check.problems.append("the signing public key is not one of this installation's keys")
+    for attestation in attestations_of(session, entry.id):
+        statement = attestation_statement(
+            entry.entry_hash,
+            attestation.meaning,
+            attestation.signer_username,
+            attestation.signer_name,
+            attestation.signed_at,
+        )
+        try:
+            key = vault.keyring_of(session).key(RND_SIGNING, attestation.signing_key_id)
+            valid = bytes_signature_valid(
+                public_key_hex(key), statement, attestation.ed25519_signature
+            )
+        except KeyFileError:
+            valid = False
+        if not valid:
+            check.problems.append(f"the {attestation.meaning} attestation does not verify")
     try:
         plain = plaintext_of(session, entry)
         for row in files_of(session, entry.id):

@@ -23,12 +23,18 @@ from pharmaqms.kernel import audit, clock
 from pharmaqms.kernel.errors import Conflict, InvalidInput, NotFound, StaleRecord
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.keys import RND_SIGNING
-from pharmaqms.kernel.models import User
+from pharmaqms.kernel.models import ElectronicSignature, User
 from pharmaqms.kernel.workflow import perform
 from pharmaqms.lifecycle.rnd.eln import vault
 from pharmaqms.lifecycle.rnd.eln.crypto import encrypt_field
-from pharmaqms.lifecycle.rnd.eln.integrity import public_key_hex, sign_hash
+from pharmaqms.lifecycle.rnd.eln.integrity import (
+    attestation_statement,
+    public_key_hex,
+    sign_bytes,
+    sign_hash,
+)
 from pharmaqms.lifecycle.rnd.eln.models import (
+    EntryAttestation,
     EntryStatus,
     Experiment,
     ExperimentEntry,
@@ -107,6 +113,11 @@ def experiments_of(session: Session, project_id: int) -> list[Experiment]:
 def entries_of(session: Session, experiment_id: int) -> list[ExperimentEntry]:
     query = select(ExperimentEntry).where(ExperimentEntry.experiment_id == experiment_id)
     return list(session.scalars(query.order_by(ExperimentEntry.seq)))
+
+
+def attestations_of(session: Session, entry_id: int) -> list[EntryAttestation]:
+    query = select(EntryAttestation).where(EntryAttestation.entry_id == entry_id)
+    return list(session.scalars(query.order_by(EntryAttestation.id)))
 
 
 def files_of(session: Session, entry_id: int) -> list[RawDataFile]:
@@ -498,7 +509,7 @@ def sign_entry(
         entry.signing_key_id = signing_key.id
         entry.signing_public_key = public_key_hex(signing_key)
         entry.signed_at = clock.now()
-    perform(
+    result = perform(
         session,
         ENTRY_WORKFLOW,
         entry,
@@ -507,7 +518,38 @@ def sign_entry(
         password=password,
         comment=f"SHA-256 {entry_hash}",
     )
+    _attest(session, actor, entry, result.signature)
     return entry
+
+
+def _attest(
+    session: Session, actor: Actor, entry: ExperimentEntry, signature: ElectronicSignature | None
+) -> None:
+    """The installation's Ed25519 attestation of the electronic signature just taken."""
+    if signature is None or not entry.entry_hash:
+        raise RuntimeError("an entry's signing step takes an electronic signature")
+    key = vault.keyring_of(session).newest(RND_SIGNING)
+    statement = attestation_statement(
+        entry.entry_hash,
+        signature.meaning,
+        signature.signer_username,
+        signature.signer_name,
+        signature.signed_at,
+    )
+    with audit.changes(session, actor=actor, reason=f"{entry.number}: {signature.meaning}"):
+        session.add(
+            EntryAttestation(
+                entry_id=entry.id,
+                signature_id=signature.id,
+                entry_hash=entry.entry_hash,
+                meaning=signature.meaning,
+                signer_username=signature.signer_username,
+                signer_name=signature.signer_name,
+                signed_at=signature.signed_at,
+                ed25519_signature=sign_bytes(key, statement),
+                signing_key_id=key.id,
+            )
+        )
 
 
 def witness_entry(
@@ -522,7 +564,7 @@ def witness_entry(
     """A second person signs "Read and understood" the entry as its author signed it."""
     actor.require("rnd.witness", "witness notebook entries")
     entry = get_entry(session, entry_id)
-    perform(
+    result = perform(
         session,
         ENTRY_WORKFLOW,
         entry,
@@ -532,6 +574,7 @@ def witness_entry(
         comment=comment or f"SHA-256 {entry.entry_hash}",
         expected_version=expected_version,
     )
+    _attest(session, actor, entry, result.signature)
     return entry
 
 
