@@ -72,6 +72,7 @@ def test_the_bundle_discloses_only_the_chosen_entries_and_verifies(db: Any, peop
     assert [w["seq"] for w in manifest["withheld"]] == [2]
     assert json.loads(members["report.json"])["valid"] is True
     assert "Result: VALID" in members["report.txt"].decode()
+    assert members["report.pdf"].startswith(b"%PDF-")
     report = disclosure.verify_bundle(bundle.content)
     assert report.valid, report.as_dict()
     # the author's and the witness's signatures are attested by the installation's key

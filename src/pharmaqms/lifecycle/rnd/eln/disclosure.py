@@ -10,7 +10,8 @@ The bundle:
   understood") as the audit trail records them; per entry withheld only its number, hash and
   signature — the inspector sees that it exists and is sealed, not what it says;
 - ``files/<entry>/<n>-<name>``: each disclosed entry's raw data files, byte for byte;
-- ``report.json`` and ``report.txt``: the verification made at export, machine- and human-readable.
+- ``report.json``, ``report.txt`` and ``report.pdf``: the verification made at export,
+  machine- and human-readable.
 
 Verification recomputes each hash from the plaintext and the files' bytes and checks each
 signature against the public key. A bundle altered anywhere that matters fails. The public key
@@ -44,6 +45,7 @@ from pharmaqms.lifecycle.rnd.eln.integrity import (
     signature_valid,
 )
 from pharmaqms.lifecycle.rnd.eln.models import ExperimentEntry
+from pharmaqms.lifecycle.rnd.eln.printout import report_pdf
 from pharmaqms.lifecycle.rnd.eln.reading import check_entry, file_content, plaintext_of
 from pharmaqms.lifecycle.rnd.eln.service import (
     attestations_of,
@@ -178,6 +180,9 @@ def export_entries(
     report = verify_members(members)
     members["report.json"] = json.dumps(report.as_dict(), indent=2, ensure_ascii=False).encode()
     members["report.txt"] = report.text().encode()
+    members["report.pdf"] = report_pdf(
+        f"Disclosure of experiment {experiment.number}: verification report", report.text()
+    )
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in members.items():
