@@ -300,3 +300,32 @@ def test_who_may_not_read_the_notebook_is_refused_its_pages(
     for url in ("/rnd", f"/rnd/experiments/{book.experiment_id}"):
         page = client.get(url)
         assert page.status_code == 403 and MARKER not in page.text
+
+
+def test_the_generic_record_route_witnesses_with_the_attestation_and_refuses_an_unhashed_sign(
+    db: Any, people: Any, api: Any
+) -> None:
+    book = notebook(db, people)
+    signed = signed_entry(db, people, book, files=())
+    draft = write(db, people, book, "not hashed yet", files=())
+    qa, rd = api("qa"), api("rd")
+    trail = counts(db)
+
+    refused = rd.post(
+        f"/api/v1/records/rnd_entry/{draft}/transitions/sign",
+        json={"password": PASSWORD, "expected_version": 1},
+    )
+    assert refused.status_code == 409 and "signed from its experiment page" in refused.text
+    assert counts(db) == trail
+
+    version = qa.get(f"{API}/experiments/{book.experiment_id}").json()["entries"][0]["version"]
+    witnessed = qa.post(
+        f"/api/v1/records/rnd_entry/{signed}/transitions/witness",
+        json={"password": PASSWORD, "expected_version": version},
+    )
+
+    assert witnessed.status_code == 200, witnessed.text
+    with unit_of_work(db, write=False) as s:
+        meanings = [a.meaning for a in service.attestations_of(s, signed)]
+        assert meanings == ["Authored", "Read and understood"]
+    assert rd.get(f"{API}/entries/{signed}/verify").json()["intact"] is True

@@ -23,16 +23,11 @@ from pharmaqms.kernel import audit, clock
 from pharmaqms.kernel.errors import Conflict, InvalidInput, NotFound, StaleRecord
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.keys import RND_SIGNING
-from pharmaqms.kernel.models import ElectronicSignature, User
+from pharmaqms.kernel.models import User
 from pharmaqms.kernel.workflow import perform
 from pharmaqms.lifecycle.rnd.eln import vault
 from pharmaqms.lifecycle.rnd.eln.crypto import encrypt_field
-from pharmaqms.lifecycle.rnd.eln.integrity import (
-    attestation_statement,
-    public_key_hex,
-    sign_bytes,
-    sign_hash,
-)
+from pharmaqms.lifecycle.rnd.eln.integrity import public_key_hex, sign_hash
 from pharmaqms.lifecycle.rnd.eln.models import (
     EntryAttestation,
     EntryStatus,
@@ -509,7 +504,7 @@ def sign_entry(
         entry.signing_key_id = signing_key.id
         entry.signing_public_key = public_key_hex(signing_key)
         entry.signed_at = clock.now()
-    result = perform(
+    perform(
         session,
         ENTRY_WORKFLOW,
         entry,
@@ -518,38 +513,7 @@ def sign_entry(
         password=password,
         comment=f"SHA-256 {entry_hash}",
     )
-    _attest(session, actor, entry, result.signature)
     return entry
-
-
-def _attest(
-    session: Session, actor: Actor, entry: ExperimentEntry, signature: ElectronicSignature | None
-) -> None:
-    """The installation's Ed25519 attestation of the electronic signature just taken."""
-    if signature is None or not entry.entry_hash:
-        raise RuntimeError("an entry's signing step takes an electronic signature")
-    key = vault.keyring_of(session).newest(RND_SIGNING)
-    statement = attestation_statement(
-        entry.entry_hash,
-        signature.meaning,
-        signature.signer_username,
-        signature.signer_name,
-        signature.signed_at,
-    )
-    with audit.changes(session, actor=actor, reason=f"{entry.number}: {signature.meaning}"):
-        session.add(
-            EntryAttestation(
-                entry_id=entry.id,
-                signature_id=signature.id,
-                entry_hash=entry.entry_hash,
-                meaning=signature.meaning,
-                signer_username=signature.signer_username,
-                signer_name=signature.signer_name,
-                signed_at=signature.signed_at,
-                ed25519_signature=sign_bytes(key, statement),
-                signing_key_id=key.id,
-            )
-        )
 
 
 def witness_entry(
@@ -564,7 +528,7 @@ def witness_entry(
     """A second person signs "Read and understood" the entry as its author signed it."""
     actor.require("rnd.witness", "witness notebook entries")
     entry = get_entry(session, entry_id)
-    result = perform(
+    perform(
         session,
         ENTRY_WORKFLOW,
         entry,
@@ -574,7 +538,6 @@ def witness_entry(
         comment=comment or f"SHA-256 {entry.entry_hash}",
         expected_version=expected_version,
     )
-    _attest(session, actor, entry, result.signature)
     return entry
 
 

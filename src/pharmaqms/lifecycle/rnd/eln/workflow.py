@@ -18,6 +18,7 @@ from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.registry import RecordType, register
 from pharmaqms.kernel.roles import grant
 from pharmaqms.kernel.workflow import Transition, Workflow, roles, states
+from pharmaqms.lifecycle.rnd.eln.attestations import attesting
 from pharmaqms.lifecycle.rnd.eln.models import (
     EntryStatus,
     Experiment,
@@ -73,6 +74,7 @@ ENTRY_WORKFLOW = Workflow(
             signature="Authored",
             guards=(_hashed_and_signed,),
             actor_guards=(_only_its_author,),
+            effects=(attesting("Authored"),),
         ),
         Transition(
             "witness",
@@ -82,6 +84,7 @@ ENTRY_WORKFLOW = Workflow(
             roles(*WITNESSES),
             signature="Read and understood",
             forbid_author=True,
+            effects=(attesting("Read and understood"),),
         ),
     ),
 )
