@@ -243,6 +243,9 @@ def test_the_pages_take_a_project_an_experiment_an_entry_with_a_file_and_a_witne
     assert written.status_code == 303, _flash(written)
     page = rd.get(experiment_url)
     assert MARKER in page.text and "cycle.csv" in page.text and 'data-badge="draft"' in page.text
+    # every button opens a dialog that is on the page
+    opened = re.findall(r'data-open-dialog="([^"]+)"', page.text)
+    assert opened and all(f'<dialog id="{d}"' in page.text for d in opened)
     sign_action = re.search(r'action="(/rnd/entries/\d+/transitions)/sign"', page.text)
     version = re.search(r'name="expected_version" value="(\d+)"', page.text)
     assert sign_action and version
@@ -261,6 +264,8 @@ def test_the_pages_take_a_project_an_experiment_an_entry_with_a_file_and_a_witne
     qa = _ui(app, "qa")
     page = qa.get(experiment_url)
     assert 'data-transition="witness"' in page.text and "Read and understood" in page.text
+    opened = re.findall(r'data-open-dialog="([^"]+)"', page.text)
+    assert opened and all(f'<dialog id="{d}"' in page.text for d in opened)
     version = re.search(r'name="expected_version" value="(\d+)"', page.text)
     assert version
     witnessed = qa.post(
