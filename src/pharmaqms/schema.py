@@ -32,6 +32,8 @@ from pharmaqms.lifecycle.production.qc import models as production_qc_models
 from pharmaqms.lifecycle.production.qc import workflow as production_qc_workflow
 from pharmaqms.lifecycle.production.release import models as production_release_models
 from pharmaqms.lifecycle.production.release import workflow as production_release_workflow
+from pharmaqms.lifecycle.rnd.eln import models as rnd_eln_models
+from pharmaqms.lifecycle.rnd.eln import workflow as rnd_eln_workflow
 from pharmaqms.lifecycle.use.cases import handover as pv_case_handover
 from pharmaqms.lifecycle.use.cases import models as pv_case_models
 from pharmaqms.lifecycle.use.cases import sources as pv_case_sources
@@ -137,6 +139,8 @@ MODULES = (
     distribution_workflow,
     # Registers the live cold-chain evaluation as the listener of sensor deliveries.
     distribution_live,
+    rnd_eln_models,
+    rnd_eln_workflow,
     pv_case_models,
     pv_case_workflow,
     pv_psur_models,

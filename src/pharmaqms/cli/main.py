@@ -93,6 +93,7 @@ def _register_subcommands() -> None:
         ("pharmaqms.cli.jobs", "jobs"),
         ("pharmaqms.cli.signals", "signals"),
         ("pharmaqms.cli.pv", "pv"),
+        ("pharmaqms.cli.rnd", "rnd"),
         ("pharmaqms.cli.data", None),  # top level: pharmaqms ingest, export, sources
     ):
         try:

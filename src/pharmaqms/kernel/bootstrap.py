@@ -14,6 +14,7 @@ from pharmaqms.kernel.keys import (
     KeyFileError,
     Keyring,
     create_key_file,
+    ensure_purposes,
     key_file_path,
     load_keyring,
 )
@@ -53,6 +54,8 @@ def ensure_keyed(database: Database) -> Keyring:
                 "the whole trail unverifiable)"
             )
         create_key_file(path)
+    # A key file from an older version gets the keys newer modules need (the R&D keys).
+    ensure_purposes(path)
     keyring = load_keyring(path)
     with unit_of_work(database) as session:
         keyed_now = key_the_chain(session.connection(), keyring)

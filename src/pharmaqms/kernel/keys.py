@@ -42,6 +42,14 @@ from pharmaqms.kernel.settings import get_settings
 
 FORMAT = "pharmaqms-keys/1"
 AUDIT = "audit"
+# The R&D module's keys: the master key that wraps each project's data key (rotated by adding a
+# newer one and re-wrapping), and the seed of the installation's Ed25519 key that signs each
+# experiment entry's hash (lifecycle/rnd). Kept here so that one file, under one custody, holds
+# every secret the database must not.
+RND_MASTER = "rnd_master"
+RND_SIGNING = "rnd_signing"
+# What a new key file holds; ``ensure_purposes`` adds the missing ones to an older file.
+PURPOSES = (AUDIT, RND_MASTER, RND_SIGNING)
 
 
 class KeyFileError(QMSError):
@@ -77,6 +85,26 @@ class Keyring:
     @property
     def audit(self) -> Key:
         return self.keys[AUDIT][0]
+
+    def newest(self, purpose: str) -> Key:
+        """The key of ``purpose`` new data is written with (the last one added)."""
+        found = self.keys.get(purpose)
+        if not found:
+            raise KeyFileError(
+                f"the key file {self.path} holds no {purpose} key: run pharmaqms init, which "
+                "adds the keys a newer version needs to an existing key file"
+            )
+        return found[-1]
+
+    def key(self, purpose: str, key_id: str) -> Key:
+        """The key of ``purpose`` named ``key_id`` (data written under an older key)."""
+        for candidate in self.keys.get(purpose, []):
+            if candidate.id == key_id:
+                return candidate
+        raise KeyFileError(
+            f"the key file {self.path} has no {purpose} key {key_id}: restore the key file "
+            "that holds it from its custody copy"
+        )
 
     def mac(self, text: str) -> str:
         """HMAC-SHA-256 of ``text`` under the audit key (hex)."""
@@ -182,7 +210,7 @@ def create_key_file(path: Path | None = None) -> Keyring:
     path.parent.mkdir(parents=True, exist_ok=True)
     document: dict[str, Any] = {
         "format": FORMAT,
-        "keys": {AUDIT: [_new_key().as_dict()]},
+        "keys": {purpose: [_new_key().as_dict()] for purpose in PURPOSES},
     }
     # O_EXCL: two processes initialising at once must not each write a key.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -192,20 +220,58 @@ def create_key_file(path: Path | None = None) -> Keyring:
     return load_keyring(path)
 
 
-def add_key(path: Path, purpose: str) -> Key:
-    """Add a new key for ``purpose`` (a rotation, or a purpose's first key) to the key file."""
-    keyring = load_keyring(path)
-    key = _new_key()
-    keys = {p: [k.as_dict() for k in entries] for p, entries in keyring.keys.items()}
-    keys.setdefault(purpose, []).append(key.as_dict())
+def _rewrite(path: Path, keys: dict[str, list[Key]]) -> None:
+    """Replace the key file's content in one step (written beside it at mode 0600, renamed
+    over it): a crash leaves the old file or the new one, never half of one."""
+    document = {p: [k.as_dict() for k in entries] for p, entries in keys.items()}
     tmp = path.with_suffix(path.suffix + ".new")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump({"format": FORMAT, "keys": keys}, handle, indent=2)
+        json.dump({"format": FORMAT, "keys": document}, handle, indent=2)
         handle.write("\n")
     tmp.replace(path)
     forget_loaded_keys()
+
+
+def add_key(path: Path, purpose: str) -> Key:
+    """Add a new key for ``purpose`` (a rotation, or a purpose's first key) to the key file."""
+    path = path.resolve()
+    keyring = load_keyring(path)
+    key = _new_key()
+    keys = {p: list(entries) for p, entries in keyring.keys.items()}
+    keys.setdefault(purpose, []).append(key)
+    _rewrite(path, keys)
     return key
+
+
+def ensure_purposes(path: Path) -> list[str]:
+    """Give a key file written by an older version the purposes it lacks (run by init, never
+    by a request: two processes adding a key at once could each lose the other's)."""
+    path = path.resolve()
+    keyring = load_keyring(path)
+    missing = [p for p in PURPOSES if not keyring.keys.get(p)]
+    if missing:
+        keys = {p: list(entries) for p, entries in keyring.keys.items()}
+        for purpose in missing:
+            keys[purpose] = [_new_key()]
+        _rewrite(path, keys)
+    return missing
+
+
+def retire_key(path: Path, purpose: str, key_id: str) -> None:
+    """Remove a key that no data needs any more (the master key a rotation replaced, once
+    every data key is re-wrapped and the key file's custody copy renewed). The audit key and
+    a purpose's newest key are never removed."""
+    path = path.resolve()
+    keyring = load_keyring(path)
+    entries = keyring.keys.get(purpose, [])
+    if purpose == AUDIT or not entries or entries[-1].id == key_id:
+        raise KeyFileError(f"the {purpose} key {key_id} is in use and can't be retired")
+    if all(k.id != key_id for k in entries):
+        raise KeyFileError(f"the key file {path} has no {purpose} key {key_id}")
+    keys = {p: list(v) for p, v in keyring.keys.items()}
+    keys[purpose] = [k for k in entries if k.id != key_id]
+    _rewrite(path, keys)
 
 
 def forget_loaded_keys() -> None:

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     demo: bool = False
     site_name: str = "pharmaqms"
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    # A raw data file attached to an R&D experiment entry (kept byte for byte, encrypted).
+    rnd_max_file_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
     var_dir: Path = Path("var")
     # The secrets the database does not hold (kernel/keys.py); None: beside the SQLite file.
     key_file: Path | None = None

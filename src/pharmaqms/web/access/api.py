@@ -568,6 +568,28 @@ API: dict[tuple[str, str], Access] = {
     ),
     # lifecycle.production.kpi.api
     ("GET", "/api/v1/production/kpi"): Needs("records.read", "read the production KPIs"),
+    # lifecycle.rnd.eln.api
+    ("GET", "/api/v1/rnd/projects"): Needs("rnd.read", "read R&D projects"),
+    ("POST", "/api/v1/rnd/projects"): Needs("rnd.manage", "set up R&D projects"),
+    ("GET", "/api/v1/rnd/projects/{project_id}"): Needs("rnd.read", "read R&D projects"),
+    ("GET", "/api/v1/rnd/templates"): Needs("rnd.read", "read experiment templates"),
+    ("POST", "/api/v1/rnd/templates"): Needs("rnd.manage", "set up experiment templates"),
+    ("POST", "/api/v1/rnd/experiments"): Needs("rnd.write", "start experiments"),
+    ("GET", "/api/v1/rnd/experiments/{experiment_id}"): Needs("rnd.read", "read the notebook"),
+    ("POST", "/api/v1/rnd/experiments/{experiment_id}/entries"): Needs(
+        "rnd.write", "write notebook entries"
+    ),
+    ("PATCH", "/api/v1/rnd/entries/{entry_id}"): Needs("rnd.write", "write notebook entries"),
+    ("POST", "/api/v1/rnd/entries/{entry_id}/files"): Needs("rnd.write", "attach raw data files"),
+    ("POST", "/api/v1/rnd/entries/{entry_id}/sign"): Needs("rnd.write", "sign notebook entries"),
+    ("POST", "/api/v1/rnd/entries/{entry_id}/witness"): Needs(
+        "rnd.witness", "witness notebook entries"
+    ),
+    ("GET", "/api/v1/rnd/entries/{entry_id}/verify"): Needs("rnd.read", "check notebook entries"),
+    ("GET", "/api/v1/rnd/files/{file_id}"): Needs("rnd.read", "read raw data files"),
+    ("POST", "/api/v1/rnd/experiments/{experiment_id}/disclosure"): Needs(
+        "rnd.disclose", "disclose notebook entries"
+    ),
     # lifecycle.distribution.recalls.api
     ("POST", "/api/v1/distribution/recalls"): Needs("recalls.coordinate", "open recalls"),
     ("GET", "/api/v1/distribution/recalls"): Needs("records.read", "read recalls"),

@@ -288,6 +288,26 @@ PAGES: dict[tuple[str, str], Access] = {
     ("POST", "/distribution/routes/plans"): Needs("routes.plan", "store route plans"),
     ("GET", "/distribution/routes/plans/{plan_id}"): Needs("records.read", "read route plans"),
     ("POST", "/distribution/routes/plans/{plan_id}/approve"): Step("route_plan", "approve"),
+    # lifecycle.rnd.eln.views
+    ("GET", "/rnd"): Needs("rnd.read", "read the lab notebook"),
+    ("POST", "/rnd/projects"): Needs("rnd.manage", "set up R&D projects"),
+    ("POST", "/rnd/templates"): Needs("rnd.manage", "set up experiment templates"),
+    ("GET", "/rnd/projects/{project_id}"): Needs("rnd.read", "read the lab notebook"),
+    ("POST", "/rnd/projects/{project_id}/experiments"): Needs("rnd.write", "start experiments"),
+    ("GET", "/rnd/experiments/{experiment_id}"): Needs("rnd.read", "read the lab notebook"),
+    ("POST", "/rnd/experiments/{experiment_id}/entries"): Needs(
+        "rnd.write", "write notebook entries"
+    ),
+    ("POST", "/rnd/entries/{entry_id}/transitions/sign"): Needs(
+        "rnd.write", "sign notebook entries"
+    ),
+    ("POST", "/rnd/entries/{entry_id}/transitions/witness"): Needs(
+        "rnd.witness", "witness notebook entries"
+    ),
+    ("GET", "/rnd/files/{file_id}"): Needs("rnd.read", "read raw data files"),
+    ("POST", "/rnd/experiments/{experiment_id}/disclosure"): Needs(
+        "rnd.disclose", "disclose notebook entries"
+    ),
     # lifecycle.distribution.recalls.views
     ("GET", "/distribution/recalls"): Needs("records.read", "read recalls"),
     ("POST", "/distribution/recalls"): Needs("recalls.coordinate", "open recalls"),
