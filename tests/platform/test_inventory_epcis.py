@@ -121,7 +121,7 @@ def test_serialised_packs_are_counted_by_their_lot(db, people, frozen_clock) -> 
         bizStep="commissioning",
         epcList=packs,
         ilmd={"cbvmda:lotNumber": "L2", "cbvmda:itemExpirationDate": "2027-01-31"},
-        bizLocation={"id": WH_B},
+        bizLocation={"id": "urn:epc:id:sgln:9506000.00077.0"},  # the maker's site, not ours
     )
     received = _event(
         "urn:uuid:22222222-0000-4000-8000-000000000002",
@@ -137,3 +137,53 @@ def test_serialised_packs_are_counted_by_their_lot(db, people, frozen_clock) -> 
     with unit_of_work(db, write=False) as s:
         stock = {(x.location_code, x.lot_number): x.quantity for x in stock_on_hand(s)}
     assert stock == {("WH-B", "L2"): 4.0}
+
+
+def test_a_pallet_shipped_counts_the_packs_it_held(db, people, frozen_clock) -> None:  # type: ignore[no-untyped-def]
+    # Commissioned at WH-A (a receipt), 3 of 4 packs packed on a pallet, the pallet shipped to
+    # the pharmacy: WH-A keeps the one pack left out.
+    network(db, people)
+    packs = [f"https://id.gs1.org/01/{GTIN}/21/P{n}" for n in range(1, 5)]
+    pallet = "urn:epc:id:sscc:9506000.0000000001"
+    commissioned = _event(
+        "urn:uuid:33333333-0000-4000-8000-000000000001",
+        "2026-02-01T07:00:00+01:00",
+        action="ADD",
+        bizStep="commissioning",
+        epcList=packs,
+        ilmd={"cbvmda:lotNumber": "L1", "cbvmda:itemExpirationDate": "2028-06-30"},
+        bizLocation={"id": WH_A},
+    )
+    packed = {
+        "type": "AggregationEvent",
+        "eventID": "urn:uuid:33333333-0000-4000-8000-000000000002",
+        "eventTime": "2026-02-01T08:00:00+01:00",
+        "eventTimeZoneOffset": "+01:00",
+        "action": "ADD",
+        "bizStep": "packing",
+        "parentID": pallet,
+        "childEPCs": packs[:3],
+        "bizLocation": {"id": WH_A},
+    }
+    shipped = _event(
+        "urn:uuid:33333333-0000-4000-8000-000000000003",
+        "2026-02-01T09:00:00+01:00",
+        bizStep="shipping",
+        readPoint={"id": WH_A},
+        destinationList=[{"type": SDT_LOCATION, "destination": PHARMACY}],
+        epcList=[pallet],
+    )
+    with unit_of_work(db) as s:
+        ingest.ingest(
+            s,
+            actor=people.logistics,
+            kind="epcis",
+            content=_document(commissioned, packed, shipped),
+        )
+    assert _movements(db) == [
+        ("receipt", 4.0, False, True, None),
+        ("shipment", 3.0, True, True, None),
+    ]
+    with unit_of_work(db, write=False) as s:
+        stock = {(x.location_code, x.lot_number): x.quantity for x in stock_on_hand(s)}
+    assert stock == {("WH-A", "L1"): 1.0}

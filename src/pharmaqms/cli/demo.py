@@ -59,6 +59,7 @@ def _import_module_loaders() -> None:
         "pharmaqms.lifecycle.production.batchrecords.demo",  # its batches are not charted
         "pharmaqms.cli.demo_sensors",
         "pharmaqms.lifecycle.distribution.demo",  # after the sensor traces it judges
+        "pharmaqms.lifecycle.distribution.inventory.demo",
     ):
         importlib.import_module(module)
 

@@ -1,6 +1,7 @@
 """Inventory movements from EPCIS receiving and shipping events, at capture.
 
-An ObjectEvent (action OBSERVE or ADD) with bizStep ``receiving`` or ``shipping`` moves goods;
+An ObjectEvent (action OBSERVE or ADD) with bizStep ``receiving`` or ``shipping`` moves goods
+(and a commissioning, action ADD, at a location of ours puts what was made into its stock);
 how many of which lot is read from the event:
 
 * its ``quantityList`` — lot classes (LGTIN) with a quantity; a quantity without a unit of
@@ -49,7 +50,13 @@ from pharmaqms.platform.traceability.models import (
     SerialisedPack,
 )
 
-STEPS: Final = {"receiving": MovementType.RECEIPT, "shipping": MovementType.SHIPMENT}
+# Commissioning (action ADD) at a location of ours is production output entering its stock:
+# booked as a receipt, or what the site ships would leave it negative.
+STEPS: Final = {
+    "receiving": MovementType.RECEIPT,
+    "commissioning": MovementType.RECEIPT,
+    "shipping": MovementType.SHIPMENT,
+}
 # UN/CEFACT codes of "one each" (EPCIS uom is a UN/ECE Rec 20 code).
 COUNT_UOMS: Final = frozenset({"EA", "C62", "H87", "PCE", "NAR"})
 _SESSION_PLACES: Final = "pharmaqms.inventory.epcis_places"
@@ -186,8 +193,11 @@ def movements_of_event(
     """Book the stock movements a captured receiving or shipping event says happened."""
     if not isinstance(event, ObjectEvent) or event.error_declaration is not None:
         return []
-    kind = STEPS.get(_bare_step(event.biz_step))
+    step = _bare_step(event.biz_step)
+    kind = STEPS.get(step)
     if kind is None or event.action is Action.DELETE:
+        return []
+    if step == "commissioning" and event.action is not Action.ADD:
         return []
     places = _places(session)
     if kind is MovementType.SHIPMENT:
