@@ -203,3 +203,22 @@ def frozen_now():  # type: ignore[no-untyped-def]
     from datetime import UTC, datetime
 
     return datetime(2026, 3, 2, tzinfo=UTC)
+
+
+def test_a_shipment_between_our_own_locations_is_not_units_to_the_market(
+    db, people, frozen_clock
+) -> None:  # type: ignore[no-untyped-def]
+    ids = network(db, people)
+    rows = (
+        f"receipt,{GTIN},,L2,50,ea,,WH-A,2026-02-01T08:00:00+01:00,R-1,\n"
+        "shipment,,PARA,L2,20,ea,WH-A,WH-B,2026-02-02T08:00:00+01:00,S-1,\n"
+        "shipment,,PARA,L2,5,ea,WH-B,PH-1,2026-02-03T08:00:00+01:00,S-2,\n"
+        "shipment,,PARA,L2,3,ea,WH-A,,2026-02-03T09:00:00+01:00,S-3,\n"
+    )
+    with unit_of_work(db) as s:
+        run = ingest.ingest(s, actor=people.logistics, kind="wms", content=(HEADER + rows).encode())
+        assert run.rows_accepted == 4
+    with unit_of_work(db, write=False) as s:
+        shipped = units_shipped(s, [ids["L2"]])
+    # WH-A → WH-B is a transfer of ours; to the pharmacy and to an unknown customer count.
+    assert shipped[ids["L2"]].quantity == 8.0

@@ -220,10 +220,18 @@ class Shipped:
     unit: str
 
 
-# Movements that carry goods to the market: shipments (and, before 0215, every movement on a
-# shipment: ``load_lot`` wrote those without a type).
-_OUT = or_(
-    InventoryMovement.movement_type == MovementType.SHIPMENT.value,
+# Movements that carry goods to the market: shipments to a customer, to a destination not
+# known, or on a registered shipment — not the transfer of one of our locations to another
+# (site → distributor), which a later shipment to the customer would count again; and, before
+# 0215, every movement on a shipment (``load_lot`` wrote those without a type).
+_TO_CUSTOMERS = select(Location.id).where(Location.is_customer.is_(True))
+TO_MARKET = or_(
+    (InventoryMovement.movement_type == MovementType.SHIPMENT.value)
+    & or_(
+        InventoryMovement.to_location_id.is_(None),
+        InventoryMovement.to_location_id.in_(_TO_CUSTOMERS),
+        InventoryMovement.shipment_id.is_not(None),
+    ),
     (InventoryMovement.movement_type.is_(None) & InventoryMovement.shipment_id.is_not(None)),
 )
 
@@ -238,7 +246,7 @@ def units_shipped(session: Session, lot_ids: Sequence[int]) -> dict[int, Shipped
     totals: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     shipped_units: dict[int, set[str]] = defaultdict(set)
     for condition, sign in (
-        (_OUT, 1.0),
+        (TO_MARKET, 1.0),
         (InventoryMovement.movement_type == MovementType.RETURN.value, -1.0),
     ):
         rows = session.execute(
@@ -269,7 +277,7 @@ def shipped_to(session: Session, lot_ids: Sequence[int]) -> dict[tuple[int, int]
     if not lot_ids:
         return {}
     for column, condition, sign in (
-        (InventoryMovement.to_location_id, _OUT, 1.0),
+        (InventoryMovement.to_location_id, TO_MARKET, 1.0),
         (
             InventoryMovement.from_location_id,
             InventoryMovement.movement_type == MovementType.RETURN.value,

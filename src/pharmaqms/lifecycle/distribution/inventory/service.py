@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import clock
@@ -22,8 +22,8 @@ from pharmaqms.lifecycle.distribution.inventory.reorder import (
     replenishment,
 )
 from pharmaqms.lifecycle.distribution.inventory.rules import CustomerTerms, StockFacts
-from pharmaqms.platform.inventory.movements import COUNT_UNIT, MovementType
-from pharmaqms.platform.inventory.stock import StockLine, StockStatus, stock_on_hand
+from pharmaqms.platform.inventory.movements import COUNT_UNIT
+from pharmaqms.platform.inventory.stock import TO_MARKET, StockLine, StockStatus, stock_on_hand
 from pharmaqms.platform.masterdata.models import Lot, Product
 from pharmaqms.platform.traceability.models import InventoryMovement
 
@@ -124,13 +124,6 @@ def expiry_register(
     return reminders(lines, clock.now().date(), horizons)
 
 
-# Shipments to the market: typed shipments, and before 0215 movements on a shipment.
-_SHIPPED = or_(
-    InventoryMovement.movement_type == MovementType.SHIPMENT.value,
-    InventoryMovement.movement_type.is_(None) & InventoryMovement.shipment_id.is_not(None),
-)
-
-
 def daily_demand(session: Session, history_days: int) -> dict[int, list[float]]:
     """Per product id, the packs shipped on each of the last ``history_days`` days (oldest
     first; a day without a shipment is a day of zero demand, not a missing one)."""
@@ -141,7 +134,7 @@ def daily_demand(session: Session, history_days: int) -> dict[int, list[float]]:
         select(Lot.product_id, InventoryMovement.moved_at, InventoryMovement.quantity)
         .join(Lot, Lot.id == InventoryMovement.lot_id)
         .where(
-            _SHIPPED,
+            TO_MARKET,
             InventoryMovement.unit == COUNT_UNIT,
             InventoryMovement.moved_at >= clock.now() - timedelta(days=history_days),
             Lot.product_id.is_not(None),
