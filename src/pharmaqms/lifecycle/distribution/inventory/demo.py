@@ -38,6 +38,25 @@ COLUMNS = (
 )
 
 
+def _lots_in_stock(session: Session, product_id: int) -> list[Lot]:
+    """The product's oldest released lot (the nearest expiry, for the expiry register), its
+    latest released ones and its latest not released (quarantined, held) — not the EPCIS
+    chain's lots, which move through their own events."""
+    lots = list(
+        session.scalars(
+            select(Lot)
+            .where(Lot.kind == LotKind.FINISHED.value, Lot.product_id == product_id)
+            .where(Lot.lot_number.not_like(f"{DEMO_LOT_PREFIX}%"))  # the EPCIS chain
+            .where(Lot.expires_on.is_not(None))
+            .order_by(Lot.expires_on, Lot.lot_number)
+        )
+    )
+    released = [x for x in lots if x.status == LotStatus.RELEASED.value]
+    others = [x for x in lots if x.status != LotStatus.RELEASED.value]
+    chosen = {x.id: x for x in [*released[:1], *released[-(LOTS_PER_PRODUCT - 1) :], *others[-2:]]}
+    return list(chosen.values())
+
+
 def warehouse_export(session: Session, rng: Random, weeks: int = 13) -> bytes | None:
     """The WMS CSV: receipts of each product's latest lots, then weekly FEFO shipments."""
     place = {loc.code: loc for loc in session.scalars(select(Location))}
@@ -68,15 +87,7 @@ def warehouse_export(session: Session, rng: Random, weeks: int = 13) -> bytes | 
     received: dict[int, datetime] = {}
     sellable: dict[str, list[Lot]] = {}
     for product in session.scalars(select(Product).order_by(Product.code)):
-        lots = list(
-            session.scalars(
-                select(Lot)
-                .where(Lot.kind == LotKind.FINISHED.value, Lot.product_id == product.id)
-                .where(Lot.lot_number.not_like(f"{DEMO_LOT_PREFIX}%"))  # the EPCIS chain
-                .order_by(Lot.manufactured_on.desc(), Lot.lot_number.desc())
-                .limit(LOTS_PER_PRODUCT)
-            )
-        )
+        lots = _lots_in_stock(session, product.id)
         for n, lot in enumerate(sorted(lots, key=lambda x: x.lot_number)):
             qty = rng.randrange(800, 2001, 50)
             made = lot.manufacturing_ended_at or start
@@ -98,7 +109,8 @@ def warehouse_export(session: Session, rng: Random, weeks: int = 13) -> bytes | 
                     continue
                 for lot in lots:  # first expiry, first out
                     take = min(wanted, on_hand[lot.id] - 150)  # keep some of every lot
-                    if take <= 0 or received[lot.id] >= when:
+                    fresh = lot.expires_on and lot.expires_on > when.date() + timedelta(days=30)
+                    if take <= 0 or received[lot.id] >= when or not fresh:
                         continue
                     number += 1
                     row("shipment", lot, take, WAREHOUSE, customer, when, f"DN-{number:05d}")
