@@ -144,6 +144,17 @@ def test_the_inventory_pages_render(db, people, ui, frozen_clock) -> None:  # ty
         "/distribution/inventory/fefo", params={"product": "PARA", "quantity": 10, "min_days": 90}
     )
     assert 'id="fefo-result"' in answer.text and 'data-rule="customer_min_days"' in answer.text
+    # A browser sends the empty optional fields as empty strings.
+    empty = client.get(
+        "/distribution/inventory/fefo",
+        params={"product": "PARA", "quantity": "5", "min_days": "", "min_share_pct": "",
+                "delivery_on": ""},
+    )  # fmt: skip
+    assert empty.status_code == 200 and 'data-lot="L4"' in empty.text
+    refused = client.get(
+        "/distribution/inventory/fefo", params={"product": "PARA", "quantity": "0"}
+    )
+    assert refused.status_code == 200 and 'id="fefo-error"' in refused.text
     expiry = client.get("/distribution/inventory/expiry")
     assert expiry.status_code == 200 and 'data-flag="within 90 days"' in expiry.text
     reorder = client.get("/distribution/inventory/reorder")

@@ -82,27 +82,52 @@ def stock_page(
         )
 
 
+def _number(text: str, field: str, kind: type[int] | type[float]) -> float | None:
+    """A form's number field: empty is None (a browser sends an empty input as ``x=``)."""
+    if not text.strip():
+        return None
+    try:
+        return kind(text.strip())
+    except ValueError:
+        raise InvalidInput(f"{field}: {text!r} is not a number", field=field) from None
+
+
 @router.get(f"{BASE}/fefo", response_class=HTMLResponse)
 def fefo_page(
     request: Request,
     actor: ActorDep,
     product: Annotated[str, Query(max_length=40)] = "",
-    quantity: Annotated[int | None, Query(ge=1, le=service.MAX_QUANTITY)] = None,
-    min_days: Annotated[int | None, Query(ge=0, le=3660)] = None,
-    min_share_pct: Annotated[float | None, Query(ge=0, le=100)] = None,
-    delivery_on: Annotated[date | None, Query()] = None,
+    quantity: Annotated[str, Query(max_length=12)] = "",
+    min_days: Annotated[str, Query(max_length=12)] = "",
+    min_share_pct: Annotated[str, Query(max_length=12)] = "",
+    delivery_on: Annotated[str, Query(max_length=10)] = "",
 ) -> HTMLResponse:
     actor.require("records.read", "read stock")
     proposal, error = None, None
+    form = {
+        "product": product,
+        "quantity": quantity,
+        "min_days": min_days,
+        "min_share_pct": min_share_pct,
+        "delivery_on": delivery_on,
+    }
     with transaction(request, write=False) as session:
-        if product and quantity:
+        if product or quantity:
             try:
+                days = _number(min_days, "min_days", int)
+                wanted = _number(quantity, "quantity", int)
+                try:
+                    delivery = date.fromisoformat(delivery_on) if delivery_on.strip() else None
+                except ValueError:
+                    raise InvalidInput(
+                        f"delivery_on: {delivery_on!r} is not a date", field="delivery_on"
+                    ) from None
                 line = service.order_line(
                     product_code=product,
-                    quantity=quantity,
-                    min_days=min_days,
-                    min_share_pct=min_share_pct,
-                    delivery_on=delivery_on,
+                    quantity=wanted or 0,
+                    min_days=None if days is None else int(days),
+                    min_share_pct=_number(min_share_pct, "min_share_pct", float),
+                    delivery_on=delivery,
                 )
                 proposal = service.fefo_proposal(session, line)
             except (InvalidInput, NotFound) as err:
@@ -112,13 +137,7 @@ def fefo_page(
             "distribution/fefo.html",
             {
                 "products": service.products_with_stock(session),
-                "form": {
-                    "product": product,
-                    "quantity": quantity,
-                    "min_days": min_days,
-                    "min_share_pct": min_share_pct,
-                    "delivery_on": delivery_on,
-                },
+                "form": form,
                 "proposal": proposal,
                 "error": error,
                 "rules": RULES,
