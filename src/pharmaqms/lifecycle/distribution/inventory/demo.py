@@ -129,7 +129,7 @@ def warehouse_export(session: Session, rng: Random, weeks: int = 13) -> bytes | 
                     100,
                     WAREHOUSE,
                     DISTRIBUTOR,
-                    start + timedelta(days=3),
+                    received[lot.id] + timedelta(hours=4),  # before the week's shipments
                     f"TR-{lot.id}",
                 )
                 on_hand[lot.id] -= 100
