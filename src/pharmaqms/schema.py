@@ -49,6 +49,7 @@ from pharmaqms.platform.connectors import gs1_scan as gs1_scan_connector
 from pharmaqms.platform.connectors import lims as lims_connector
 from pharmaqms.platform.connectors import mes as mes_connector
 from pharmaqms.platform.connectors import sensors as sensors_connector
+from pharmaqms.platform.connectors import wms as wms_connector
 from pharmaqms.platform.epcis_repository import models as epcis_repository_models
 from pharmaqms.platform.genealogy import facts as platform_lot_facts
 from pharmaqms.platform.genealogy import models as genealogy_models
@@ -86,6 +87,7 @@ MODULES = (
     traceability_models,
     lims_connector,
     mes_connector,
+    wms_connector,
     faers_connector,
     gs1_scan_connector,
     scan_models,

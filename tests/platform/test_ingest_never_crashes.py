@@ -188,7 +188,7 @@ JSON_SCALARS = [b'"just a string"', b"42", b"null", b"true", b'  "x"\n']
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("kind", ["lims", "sensors", "mes", "faers", "epcis", "gs1"])
+@pytest.mark.parametrize("kind", ["lims", "sensors", "mes", "faers", "epcis", "gs1", "wms"])
 @pytest.mark.parametrize("content", JSON_SCALARS[:2])
 def test_a_document_that_is_a_bare_json_value_is_one_recorded_refusal(
     db, people, kind: str, content: bytes

@@ -61,6 +61,7 @@ def _import_module_loaders() -> None:
         "pharmaqms.lifecycle.production.batchrecords.demo",  # its batches are not charted
         "pharmaqms.cli.demo_sensors",
         "pharmaqms.lifecycle.distribution.demo",  # after the sensor traces it judges
+        "pharmaqms.lifecycle.distribution.inventory.demo",
         "pharmaqms.lifecycle.use.signals.demo",  # last: it scans the cases the others made
     ):
         importlib.import_module(module)

@@ -17,6 +17,7 @@ from pharmaqms.kernel.http.params import check_query_parameters
 from pharmaqms.kernel.http.security import SecurityHeaders
 from pharmaqms.kernel.keys import keyring_for
 from pharmaqms.lifecycle.distribution import api as distribution_api
+from pharmaqms.lifecycle.distribution.inventory import api as distribution_inventory_api
 from pharmaqms.lifecycle.distribution.productpage import api as product_page_api
 from pharmaqms.lifecycle.distribution.recalls import api as distribution_recalls_api
 from pharmaqms.lifecycle.distribution.routing import api as distribution_routing_api
@@ -80,6 +81,7 @@ API_ROUTERS = (
     distribution_recalls_api.router,
     distribution_routing_api.router,
     distribution_serials_api.router,
+    distribution_inventory_api.router,
     product_page_api.router,
     masterdata_api.router,
     data_api.router,

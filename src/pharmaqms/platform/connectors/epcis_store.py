@@ -47,6 +47,7 @@ from pharmaqms.platform.connectors.epcis import (
     parse_epcis,
 )
 from pharmaqms.platform.connectors.epcis.event_hash import event_hash
+from pharmaqms.platform.connectors.epcis_movements import movements_of_event
 from pharmaqms.platform.epcis_repository.models import EpcisDuplicate
 from pharmaqms.platform.genealogy.codec import canonical_plain, content_hash, event_from_plain
 from pharmaqms.platform.genealogy.models import EpcisErrorDeclaration
@@ -380,6 +381,8 @@ def store_event(ctx: StoreContext, event: EPCISEvent, fmt: str) -> Stored:
     )
     _create_packs(session, event, row)
     session.flush()
+    # Receiving and shipping move stock: the inventory movements they say happened.
+    movements_of_event(session, event, row, run_id=ctx.run_id, source_id=ctx.source_id)
     return Stored(entity_id=row.id, measured_at=event.event_time)
 
 

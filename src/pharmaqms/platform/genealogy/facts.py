@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from pharmaqms.platform.genealogy.providers import LinkedRecord, LinkProvider
+from pharmaqms.platform.inventory.stock import units_shipped
 from pharmaqms.platform.masterdata.models import Lot, MaterialConsumption, Supplier
 from pharmaqms.platform.traceability.models import InventoryMovement, Shipment
 
@@ -64,21 +65,16 @@ class Distributed:
 
 
 def units_distributed(session: Session, lot_ids: Sequence[int]) -> dict[int, Distributed]:
-    """Per lot, the quantity moved on shipments (inventory movements naming a shipment).
+    """Per lot, the quantity that left on shipments net of returns, from the inventory
+    movements (``load_lot``, the WMS/TMS connector, EPCIS shipping events): see
+    :func:`pharmaqms.platform.inventory.stock.units_shipped`.
 
     A lot absent from the answer has no shipped quantity known; it is not zero. Movements in
     more than one unit are not added together: such a lot is left out too (unknown)."""
-    rows = session.execute(
-        select(
-            InventoryMovement.lot_id, InventoryMovement.unit, func.sum(InventoryMovement.quantity)
-        )
-        .where(InventoryMovement.lot_id.in_(lot_ids), InventoryMovement.shipment_id.is_not(None))
-        .group_by(InventoryMovement.lot_id, InventoryMovement.unit)
-    )
-    by_lot: dict[int, list[Distributed]] = {}
-    for lot_id, unit, total in rows:
-        by_lot.setdefault(lot_id, []).append(Distributed(float(total or 0.0), unit))
-    return {lot: found[0] for lot, found in by_lot.items() if len(found) == 1}
+    return {
+        lot: Distributed(found.quantity, found.unit)
+        for lot, found in units_shipped(session, lot_ids).items()
+    }
 
 
 def _raw_materials(session: Session, lot_ids: Sequence[int], _at: object) -> list[LinkedRecord]:

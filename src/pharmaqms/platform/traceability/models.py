@@ -47,10 +47,16 @@ class Shipment(MasterData, Base):
 
 
 class InventoryMovement(SealedData, Base):
-    """Stock of a lot moved from one location to another (or received/issued)."""
+    """Stock of a lot moved from one location to another (or received/issued). Append-only: a
+    correction is a new movement (an adjustment), never an edit. A side without a location is
+    the world outside our stock (a supplier, the road, a customer we don't know)."""
 
     __tablename__ = "inventory_movements"
-    __table_args__ = (UniqueConstraint("reference", "lot_id"),)
+    __table_args__ = (
+        UniqueConstraint("reference", "lot_id"),
+        Index("ix_inventory_movements_to_lot", "to_location_id", "lot_id"),
+        Index("ix_inventory_movements_from_lot", "from_location_id", "lot_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"), nullable=False, index=True)
@@ -62,6 +68,15 @@ class InventoryMovement(SealedData, Base):
     moved_at: Mapped[datetime] = mapped_column(nullable=False)
     reference: Mapped[str] = mapped_column(String(80), nullable=False)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"))
+    # Added by 0215 as nullable columns, so the rows sealed before keep their seal (empty
+    # columns are not hashed). receipt | move | pick | shipment | return | adjustment
+    # (platform/inventory/movements.py); empty on movements recorded before 0215, which were
+    # all shipments (``load_lot``).
+    movement_type: Mapped[str | None] = mapped_column(String(20))
+    # The order or delivery the movement belongs to (the WMS's order, the EPCIS bizTransaction).
+    order_reference: Mapped[str | None] = mapped_column(String(80), index=True)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("data_sources.id"))
+    epcis_event_id: Mapped[int | None] = mapped_column(ForeignKey("epcis_events.id"))
 
 
 class EpcisEvent(SealedData, Base):

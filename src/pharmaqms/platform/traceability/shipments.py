@@ -112,6 +112,7 @@ def load_lot(
         raise InvalidInput("moved_at needs a time zone", field="moved_at")
     movement = InventoryMovement(
         lot_id=lot_id,
+        movement_type="shipment",  # platform/inventory/movements.py: MovementType.SHIPMENT
         from_location_id=shipment.origin_id,
         to_location_id=shipment.destination_id,
         shipment_id=shipment.id,

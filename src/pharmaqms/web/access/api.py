@@ -621,6 +621,11 @@ API: dict[tuple[str, str], Access] = {
         "records.read", "read route plans"
     ),
     ("POST", "/api/v1/distribution/routes/plans/{plan_id}/approve"): Step("route_plan", "approve"),
+    # lifecycle.distribution.inventory.api
+    ("GET", "/api/v1/distribution/inventory/stock"): Needs("records.read", "read stock"),
+    ("GET", "/api/v1/distribution/inventory/fefo-proposal"): Needs("records.read", "read stock"),
+    ("GET", "/api/v1/distribution/inventory/expiry"): Needs("records.read", "read stock"),
+    ("GET", "/api/v1/distribution/inventory/reorder"): Needs("records.read", "read stock"),
     # lifecycle.distribution.serials.api
     ("POST", "/api/v1/serials/ranges"): Needs("serials.manage", "commission serial numbers"),
     ("GET", "/api/v1/serials/ranges"): Needs("records.read", "read serial ranges"),

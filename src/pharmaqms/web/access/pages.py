@@ -323,6 +323,11 @@ PAGES: dict[tuple[str, str], Access] = {
     ("POST", "/distribution/recalls/{recall_id}/notifications/{notification_id}/returns"): Needs(
         "recalls.coordinate", "record recall returns"
     ),
+    # lifecycle.distribution.inventory.views
+    ("GET", "/distribution/inventory"): Needs("records.read", "read stock"),
+    ("GET", "/distribution/inventory/fefo"): Needs("records.read", "read stock"),
+    ("GET", "/distribution/inventory/expiry"): Needs("records.read", "read stock"),
+    ("GET", "/distribution/inventory/reorder"): Needs("records.read", "read stock"),
     # lifecycle.distribution.views
     ("GET", "/distribution/alarms"): Needs("records.read", "read cold-chain alarms"),
     ("GET", "/distribution/alarms/{alarm_id}"): Needs("records.read", "read cold-chain alarms"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from pharmaqms.lifecycle.distribution import views as distribution_views
+from pharmaqms.lifecycle.distribution.inventory import views as distribution_inventory_views
 from pharmaqms.lifecycle.distribution.productpage import views as product_page_views
 from pharmaqms.lifecycle.distribution.recalls import views as distribution_recall_views
 from pharmaqms.lifecycle.distribution.routing import views as distribution_routing_views
@@ -62,6 +63,7 @@ ROUTERS: list[APIRouter] = [
     distribution_views.router,
     distribution_recall_views.router,
     distribution_routing_views.router,
+    distribution_inventory_views.router,
     product_page_views.router,
     pv_case_views.router,
     pv_lot_views.router,
