@@ -82,13 +82,14 @@ def test_a_refused_document_exits_2_with_the_reason_and_the_refusal_is_on_record
 
 
 def test_an_unknown_kind_of_source_exits_2_and_records_nothing(db, tmp_path: Path) -> None:
-    file = tmp_path / "wms.csv"
+    # (a warehouse system once stood here: it became a real kind, "wms")
+    file = tmp_path / "erp.csv"
     file.write_text("a,b\n1,2\n", encoding="utf-8")
 
-    result = run_cli(db, "ingest", "wms", str(file))
+    result = run_cli(db, "ingest", "erp", str(file))
 
     assert result.exit_code == 2
-    assert result.stderr.startswith("error: unknown source kind 'wms'; one of: epcis, faers, gs1")
+    assert result.stderr.startswith("error: unknown source kind 'erp'; one of: epcis, faers, gs1")
     assert count(db, ImportRun) == 0
 
 
