@@ -16,12 +16,15 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 from tests.support import conformance_dir
+from typer.testing import CliRunner
 
+from pharmaqms.cli.epcis import app as epcis_cli
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.models import AuditEntry
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.platform.connectors.epcis import parse_epcis
 from pharmaqms.platform.connectors.epcis.schema import document_validator
+from pharmaqms.platform.epcis_repository import delivery
 from pharmaqms.platform.epcis_repository.delivery import (
     BACKOFF,
     retry_failed_deliveries,
@@ -31,6 +34,7 @@ from pharmaqms.platform.epcis_repository.models import (
     EpcisSubscription,
 )
 from pharmaqms.platform.ingest import service as ingest
+from pharmaqms.platform.ingest.deliveries import stream_idle
 from pharmaqms.platform.traceability.models import EpcisEvent
 
 EXAMPLES = conformance_dir() / "json"
@@ -207,6 +211,25 @@ def test_a_failed_delivery_is_retried_after_its_backoff(
     _, done = _attempts(db)
     assert done.delivered and done.attempt == 2 and done.retry_at is None
     assert retry_failed_deliveries(db, clock.now() + timedelta(days=1)).sent == 0
+
+
+@pytest.mark.postgres
+def test_retries_run_from_the_cli_and_when_idle(db, people, frozen_clock, api, receiver) -> None:  # type: ignore[no-untyped-def]
+    client = _named_query(api, "receipts", {"EQ_bizStep": "receiving"})
+    _subscribe(client, "receipts", f"{receiver.url}/hook")
+    receiver.statuses = [500, 500]
+    _capture(db, people, AGGREGATION)
+    frozen_clock.advance(minutes=1)
+
+    ran = CliRunner().invoke(epcis_cli, ["deliver"])
+    assert ran.exit_code == 0, ran.output
+    assert "deliveries sent: 0, failed (will retry): 1, given up: 0" in ran.output
+
+    delivery._last_idle_look[0] = float("-inf")  # as if the worker had not looked lately
+    frozen_clock.advance(minutes=5)
+    stream_idle(db)  # what the MQTT worker calls with nothing to store
+    assert [a.delivered for a in _attempts(db)] == [False, False, True]
+    assert len(receiver.requests) == 3
 
 
 @pytest.mark.postgres
