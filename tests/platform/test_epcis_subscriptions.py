@@ -168,8 +168,16 @@ def test_new_matching_events_are_sent_signed_and_valid(
                 AuditEntry.record_type == "epcis_subscription", AuditEntry.action == "deactivate"
             )
         )
+        trail = list(
+            s.scalars(
+                select(AuditEntry.changes).where(AuditEntry.record_type == "epcis_subscription")
+            )
+        )
     assert attempt.event_ids == shipping_rows
     assert reason == "partner moved to another repository"
+    # Subscribing is audited, the shared secret is not written into the trail.
+    assert len(trail) == 3
+    assert all(SECRET not in changes for changes in trail)
 
     listed = api("auditor").get("/api/v1/epcis/queries/shipments/subscriptions")
     assert listed.status_code == 200
