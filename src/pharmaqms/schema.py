@@ -50,6 +50,7 @@ from pharmaqms.platform.connectors import lims as lims_connector
 from pharmaqms.platform.connectors import mes as mes_connector
 from pharmaqms.platform.connectors import sensors as sensors_connector
 from pharmaqms.platform.connectors import wms as wms_connector
+from pharmaqms.platform.epcis_repository import delivery as epcis_subscription_delivery
 from pharmaqms.platform.epcis_repository import models as epcis_repository_models
 from pharmaqms.platform.genealogy import facts as platform_lot_facts
 from pharmaqms.platform.genealogy import models as genealogy_models
@@ -96,6 +97,7 @@ MODULES = (
     epcis_connector,
     genealogy_models,
     epcis_repository_models,
+    epcis_subscription_delivery,
     distribution_recall_models,
     distribution_recall_workflow,
     distribution_routing_models,

@@ -90,6 +90,7 @@ def _register_subcommands() -> None:
         ("pharmaqms.cli.coldchain", "coldchain"),
         ("pharmaqms.cli.mqtt", "mqtt"),
         ("pharmaqms.cli.trace", "trace"),
+        ("pharmaqms.cli.epcis", "epcis"),
         ("pharmaqms.cli.jobs", "jobs"),
         ("pharmaqms.cli.signals", "signals"),
         ("pharmaqms.cli.pv", "pv"),

@@ -3,20 +3,23 @@ the caller, ask the service, answer JSON-LD with the standard's headers."""
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Annotated, Any, Final
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from pharmaqms.kernel.canonical import plain
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.openapi import problems
 from pharmaqms.kernel.http.pages import ActorDep
-from pharmaqms.kernel.http.params import JUDGES_OWN_QUERY
-from pharmaqms.platform.epcis_repository import service
-from pharmaqms.platform.epcis_repository.models import EpcisNamedQuery
+from pharmaqms.kernel.http.params import JUDGES_OWN_QUERY, RecordId
+from pharmaqms.platform.epcis_repository import service, subscriptions
+from pharmaqms.platform.epcis_repository.models import (
+    EpcisNamedQuery,
+    EpcisSubscription,
+)
 from pharmaqms.platform.epcis_repository.query import FILTERS, PAGING
 
 router = APIRouter(prefix="/api/v1/epcis", tags=["epcis"])
@@ -131,3 +134,90 @@ def export_lot(identifier: str, request: Request, actor: ActorDep) -> JSONRespon
     with transaction(request, write=True) as session:
         document = service.export_lot(session, actor=actor, identifier=identifier)
     return JSONResponse(document, media_type=JSON_LD, headers=HEADERS)
+
+
+# --- subscriptions ---------------------------------------------------------------------------
+
+
+class SubscriptionIn(BaseModel):
+    """The standard's subscription body (REST bindings), webhook form: new matching events are
+    sent to ``dest`` as they are captured."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    dest: str = Field(max_length=2000, description="https URL (http only to localhost)")
+    report_if_empty: bool = Field(default=False, alias="reportIfEmpty")
+    signature_token: str | None = Field(
+        default=None,
+        alias="signatureToken",
+        max_length=subscriptions.MAX_SECRET,
+        description="The shared secret of the HMAC-SHA256 signature; drawn for you if absent",
+    )
+
+
+def _subscription(record: EpcisSubscription, name: str, given_up: int = 0) -> dict[str, Any]:
+    out: dict[str, Any] = plain(
+        {
+            "subscriptionID": str(record.id),
+            "queryName": name,
+            "dest": record.dest,
+            "reportIfEmpty": record.report_if_empty,
+            "active": record.active,
+            "createdAt": record.created_at,
+            "deactivatedAt": record.deactivated_at,
+            "deactivatedReason": record.deactivated_reason,
+            "deliveriesGivenUp": given_up,
+        }
+    )
+    return out
+
+
+@router.post("/queries/{name}/subscriptions", status_code=201, responses=problems(404, 422))
+def subscribe(name: str, body: SubscriptionIn, request: Request, actor: ActorDep) -> JSONResponse:
+    """Subscribe a webhook to a named query. The answer shows the shared secret
+    (``signatureToken``) this once; every delivery is signed with it."""
+    with transaction(request) as session:
+        record = subscriptions.subscribe(
+            session,
+            actor=actor,
+            query_name=name,
+            dest=body.dest,
+            report_if_empty=body.report_if_empty,
+            secret=body.signature_token,
+        )
+        session.flush()
+        out = {**_subscription(record, name), "signatureToken": record.secret}
+    return JSONResponse(out, status_code=201, headers=HEADERS)
+
+
+@router.get("/queries/{name}/subscriptions", responses=problems(404))
+def list_subscriptions(name: str, request: Request, actor: ActorDep) -> JSONResponse:
+    """The subscriptions to a named query, ended ones included, each with the number of
+    deliveries given up after every retry failed."""
+    actor.require("records.read", "list EPCIS subscriptions")
+    with transaction(request, write=False) as session:
+        records = subscriptions.subscriptions_of(session, name)
+        given_up = subscriptions.given_up_counts(session, [r.id for r in records])
+        out = [_subscription(r, name, given_up.get(r.id, 0)) for r in records]
+    return JSONResponse(out, headers=HEADERS)
+
+
+@router.delete("/queries/{name}/subscriptions/{subscription_id}", responses=problems(404, 409, 422))
+def end_subscription(
+    name: str,
+    subscription_id: RecordId,
+    reason: Annotated[str, Query(min_length=1, max_length=2000)],
+    request: Request,
+    actor: ActorDep,
+) -> JSONResponse:
+    """End a subscription (the standard's unsubscribe): kept, inactive, with the reason."""
+    with transaction(request) as session:
+        record = subscriptions.deactivate(
+            session,
+            actor=actor,
+            query_name=name,
+            subscription_id=subscription_id,
+            reason=reason,
+        )
+        out = _subscription(record, name)
+    return JSONResponse(out, headers=HEADERS)

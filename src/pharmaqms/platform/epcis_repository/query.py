@@ -270,9 +270,8 @@ def _names(roles: Sequence[str], identifiers: Sequence[str]) -> Any:
     return exists().where(_O.c.event_id == _E.c.id, _O.c.role.in_(roles), or_(*matches))
 
 
-def statement(query: EventQuery, after: int | None) -> Select[Any]:
-    """The rows of the page after row ``after``: one more than a page, to tell if there is a
-    next one."""
+def conditions(query: EventQuery) -> list[ColumnElement[bool]]:
+    """The query's filters as SQL conditions on ``epcis_events``."""
     where: list[ColumnElement[bool]] = []
     if query.event_types:
         where.append(_E.c.event_type.in_(query.event_types))
@@ -302,6 +301,13 @@ def statement(query: EventQuery, after: int | None) -> Select[Any]:
         where.append(_names(("parent",), query.match_parent_id))
     if query.match_epc_class:
         where.append(_names(CLASS_ROLES, query.match_epc_class))
+    return where
+
+
+def statement(query: EventQuery, after: int | None) -> Select[Any]:
+    """The rows of the page after row ``after``: one more than a page, to tell if there is a
+    next one."""
+    where = conditions(query)
     if after is not None:
         where.append(_E.c.id > after)
     return (
@@ -318,6 +324,19 @@ class Page:
     """(row id, stored document, record time, key) per event."""
     last: int | None
     """The last row id of this page when there is a next page."""
+
+
+def matching_in_run(
+    session: Session, query: EventQuery, run_id: int
+) -> list[tuple[int, dict[str, Any], datetime | None]]:
+    """The events of one import run that the query matches, in capture order: what a
+    subscriber is sent after that run commits (the run's events only, found by the index)."""
+    found = session.execute(
+        select(_E.c.id, _E.c.document, _E.c.record_time)
+        .where(_E.c.run_id == run_id, *conditions(query))
+        .order_by(_E.c.id)
+    )
+    return [(r.id, r.document, r.record_time) for r in found]
 
 
 def run(session: Session, query: EventQuery, after: int | None) -> Page:

@@ -55,7 +55,7 @@ def query_events(
 # --- named queries ---------------------------------------------------------------------------
 
 
-def _as_pairs(parameters: Mapping[str, Any]) -> list[tuple[str, str]]:
+def parameter_pairs(parameters: Mapping[str, Any]) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = []
     for name, value in parameters.items():
         values = value if isinstance(value, list | tuple) else [value]
@@ -84,7 +84,7 @@ def create_named_query(
             "or digit",
             field="name",
         )
-    pairs = _as_pairs(parameters)
+    pairs = parameter_pairs(parameters)
     paging = [k for k, _ in pairs if k in q.PAGING]
     if paging:
         raise q.QueryParameterException(
@@ -133,7 +133,9 @@ def run_named_query(
             f"{extra[0]} can't be added to the stored query {name}; only perPage and nextPageToken",
             field=extra[0],
         )
-    answer = query_events(session, [*_as_pairs(record.parameters), *paging], query_name=record.name)
+    answer = query_events(
+        session, [*parameter_pairs(record.parameters), *paging], query_name=record.name
+    )
     events = answer.document["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
     audit.record_event(
         session,

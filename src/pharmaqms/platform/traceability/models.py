@@ -85,7 +85,11 @@ class EpcisEvent(SealedData, Base):
     event that points at the one it corrects."""
 
     __tablename__ = "epcis_events"
-    __table_args__ = (Index("ix_epcis_events_time", "event_time"),)
+    __table_args__ = (
+        Index("ix_epcis_events_time", "event_time"),
+        # A capture's events, found for the subscribers once it commits (0216).
+        Index("ix_epcis_events_run_id", "run_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     event_id: Mapped[str] = mapped_column(String(200), unique=True, nullable=False)

@@ -641,6 +641,15 @@ API: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/epcis/queries"): Needs("epcis.queries", "keep EPCIS queries"),
     ("GET", "/api/v1/epcis/queries"): Needs("records.read", "list EPCIS queries"),
     ("GET", "/api/v1/epcis/queries/{name}/events"): Needs("records.read", "run EPCIS queries"),
+    ("POST", "/api/v1/epcis/queries/{name}/subscriptions"): Needs(
+        "epcis.queries", "subscribe to EPCIS queries"
+    ),
+    ("GET", "/api/v1/epcis/queries/{name}/subscriptions"): Needs(
+        "records.read", "list EPCIS subscriptions"
+    ),
+    ("DELETE", "/api/v1/epcis/queries/{name}/subscriptions/{subscription_id}"): Needs(
+        "epcis.queries", "end EPCIS subscriptions"
+    ),
     ("GET", "/api/v1/epcis/export/lots/{identifier:path}"): Needs(
         "data.export", "export a lot's EPCIS events"
     ),
