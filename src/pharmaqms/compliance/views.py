@@ -12,6 +12,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from pharmaqms.compliance import service
+from pharmaqms.compliance.models import ControlMapping, Regulation, Requirement
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.flash import set_flash
 from pharmaqms.kernel.http.navigation import NavItem, add
@@ -97,11 +98,11 @@ def traceability(request: Request, actor: ActorDep) -> HTMLResponse:
     requirement without a control is one line, flagged)."""
     actor.require("records.read", "read the regulations register")
     with transaction(request, write=False) as session:
-        lines = []
+        lines: list[tuple[Regulation, Requirement, ControlMapping | None]] = []
         for regulation in service.regulations(session, include_superseded=False):
             rows = service.requirements(session, regulation.id)
             controls = service.controls_by_requirement(session, [r.id for r in rows])
             for requirement in rows:
-                for control in controls[requirement.id] or [None]:
-                    lines.append((regulation, requirement, control))
+                found: list[ControlMapping | None] = [*controls[requirement.id]] or [None]
+                lines.extend((regulation, requirement, control) for control in found)
         return render(request, "compliance/traceability.html", {"lines": lines})
