@@ -61,6 +61,7 @@ def test_the_shipped_file_is_in_the_form_export_writes() -> None:
     assert fileformat.dump_register(fileformat.parse_register(text)) == text
 
 
+@pytest.mark.postgres
 def test_the_seed_loads_once(db, people) -> None:  # type: ignore[no-untyped-def]
     with unit_of_work(db) as s:
         first = service.seed(s, actor=people.qa)
@@ -141,6 +142,7 @@ def test_a_changed_text_under_the_same_edition_is_refused_and_changes_nothing(db
     assert snapshot(db) == before
 
 
+@pytest.mark.postgres
 def test_a_new_edition_supersedes_and_opens_the_impact_assessment(db, people) -> None:  # type: ignore[no-untyped-def]
     _import(db, people.qa, register_file(regulation()))
     newer = regulation(edition="2024")
@@ -191,6 +193,7 @@ def test_export_then_import_is_the_same_register(db, people, tmp_path) -> None: 
         assert fileformat.dump_register(service.export_register(s)) == exported
 
 
+@pytest.mark.postgres
 def test_qa_opens_a_change_control_from_a_regulation_linked_both_ways(db, people) -> None:  # type: ignore[no-untyped-def]
     _import(db, people.qa, register_file(regulation()))
     with unit_of_work(db) as s:

@@ -29,3 +29,29 @@ def test_seed_export_import_from_the_command_line(db: Any, tmp_path: Any) -> Non
     assert refused.exit_code == 2
     assert "[regulations[1].edition]" in refused.output
     assert snapshot(db) == before
+
+
+def test_init_loads_the_shipped_register_once(tmp_path: Any) -> None:
+    from sqlalchemy import func, select
+
+    from pharmaqms.cli.demo import foreign_record
+    from pharmaqms.compliance.models import Regulation
+    from pharmaqms.kernel.db import Database
+    from pharmaqms.kernel.uow import unit_of_work
+
+    database = Database(f"sqlite:///{tmp_path / 'site.db'}")
+    try:
+        env = {"PHARMAQMS_ADMIN_PASSWORD": "Correct-Horse-9!"}
+        first = run_cli(database, "init", env=env)
+        assert first.exit_code == 0, first.output
+        assert "Regulations register:" in first.output
+        again = run_cli(database, "init", env=env)
+        assert again.exit_code == 0 and "Regulations register:" not in again.output
+        with unit_of_work(database, write=False) as s:
+            count = s.scalar(select(func.count()).select_from(Regulation))
+        assert count == len(fileformat.shipped_register())
+        with unit_of_work(database, write=False) as s:
+            # What init loaded is installation: the demo may still load into this database.
+            assert foreign_record(s) is None
+    finally:
+        database.dispose()
