@@ -95,3 +95,21 @@ def test_qa_opens_a_change_control_from_the_regulation_page(db, people, ui) -> N
     with unit_of_work(db, write=False) as s:
         (link,) = service.led_to(s, reg_id)
     assert link.record_type == "change_request" and link.label in page.text
+
+
+def test_the_impact_task_opens_the_new_edition_from_qas_home_page(db, people, ui) -> None:  # type: ignore[no-untyped-def]
+    old_id = _load(db, people)
+    entries = fileformat.parse_register(register_file(regulation(edition="2024")))
+    with unit_of_work(db) as s:
+        outcome = service.import_register(s, actor=people.qa, entries=entries, source="test")
+        new = service.current(s, "TEST 1")
+        assert new is not None and len(outcome.impact_tasks) == 1
+        new_id = new.id
+    qa = ui("qa")
+    home = qa.get("/")
+    assert f'href="/compliance/regulations/{new_id}"' in home.text
+    page = qa.get(f"/compliance/regulations/{new_id}")
+    assert 'id="changes-from-previous"' in page.text
+    assert f'href="/compliance/regulations/{old_id}"' in page.text
+    old_page = qa.get(f"/compliance/regulations/{old_id}")
+    assert "superseded" in old_page.text and f"/compliance/regulations/{new_id}" in old_page.text

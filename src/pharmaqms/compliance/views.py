@@ -16,7 +16,7 @@ from pharmaqms.compliance.models import ControlMapping, Regulation, Requirement
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.flash import set_flash
 from pharmaqms.kernel.http.navigation import NavItem, add
-from pharmaqms.kernel.http.pages import ActorDep
+from pharmaqms.kernel.http.pages import ActorDep, register_page
 from pharmaqms.kernel.http.params import RecordId
 from pharmaqms.kernel.http.templating import render
 
@@ -26,6 +26,8 @@ TRACE = "/compliance/traceability"
 
 add(NavItem("Compliance", "Regulations", BASE, "records.read", 10))
 add(NavItem("Compliance", "Traceability", TRACE, "records.read", 20))
+# A task on a regulation (QA's impact assessment) opens the regulation's page.
+register_page("regulation", lambda regulation_id: f"{BASE}/{regulation_id}")
 
 
 @router.get(BASE, response_class=HTMLResponse)
