@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pharmaqms.compliance import models as compliance_models
+from pharmaqms.compliance import service as compliance_service
 from pharmaqms.kernel import models as kernel_models
 from pharmaqms.kernel.db import Base
 from pharmaqms.lifecycle.distribution import live as distribution_live
@@ -161,6 +163,9 @@ MODULES = (
     platform_lot_facts,
     production_lot_facts,
     distribution_lot_facts,
+    compliance_models,
+    # Grants QA the permission to manage the regulations register.
+    compliance_service,
 )
 
 metadata = Base.metadata

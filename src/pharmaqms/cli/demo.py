@@ -14,6 +14,7 @@ from rich.progress import Progress
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from pharmaqms.compliance import service as compliance_service
 from pharmaqms.kernel import auth
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.demo import LOADERS, DemoContext
@@ -70,7 +71,16 @@ def _import_module_loaders() -> None:
 # What the installation writes (``pharmaqms init``): the system account, the roles and the
 # first administrator, all by the system account, plus the system's own bookkeeping of failed
 # logins (counts, lockouts, alerts).
-INSTALLATION_RECORD_TYPES = ("user", "role", "security_alert")
+# The shipped regulations register is loaded by ``pharmaqms init`` as the system account: part
+# of the installation (the same rows imported by a person are not).
+INSTALLATION_RECORD_TYPES = (
+    "user",
+    "role",
+    "security_alert",
+    "regulation",
+    "regulation_requirement",
+    "regulation_control",
+)
 
 
 def foreign_record(session: Session) -> str | None:
@@ -165,6 +175,8 @@ def load_demo(
             progress.stop()
     with unit_of_work(database) as session:
         system = auth.system_actor(session, Channel.CLI)
+        # The shipped regulations register, if init did not load it already (idempotent).
+        compliance_service.seed(session, actor=system)
         for username, _name, _roles in DEMO_PEOPLE:
             user = auth.user_by_username(session, username)
             assert user is not None

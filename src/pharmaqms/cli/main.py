@@ -95,6 +95,7 @@ def _register_subcommands() -> None:
         ("pharmaqms.cli.signals", "signals"),
         ("pharmaqms.cli.pv", "pv"),
         ("pharmaqms.cli.rnd", "rnd"),
+        ("pharmaqms.cli.compliance", "compliance"),
         ("pharmaqms.cli.data", None),  # top level: pharmaqms ingest, export, sources
     ):
         try:
@@ -166,7 +167,19 @@ def init(
         )
     if create_roles:
         _create_roles(database.url)
+    _seed_regulations(database)
     console.print(f"Database ready: {database.url}")
+
+
+def _seed_regulations(database: Any) -> None:
+    """The shipped regulations register, loaded once (a later init leaves it as it is)."""
+    from pharmaqms.compliance import service
+    from pharmaqms.kernel.identity import Channel
+
+    with unit_of_work(database) as session:
+        outcome = service.seed(session, actor=auth.system_actor(session, Channel.CLI))
+    if outcome.added:
+        console.print(f"Regulations register: {len(outcome.added)} regulations loaded.")
 
 
 def _create_roles(url: str) -> None:

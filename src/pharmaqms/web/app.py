@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
 import pharmaqms.schema  # noqa: F401 - every module's tables, record types and permissions
+from pharmaqms.compliance import api as compliance_api
 from pharmaqms.kernel.db import Database, get_database, set_database
 from pharmaqms.kernel.http import api_docs, openapi, problems
 from pharmaqms.kernel.http.boundary import refuse_nul_characters
@@ -85,6 +86,7 @@ API_ROUTERS = (
     product_page_api.router,
     masterdata_api.router,
     data_api.router,
+    compliance_api.router,
 )
 
 

@@ -687,4 +687,11 @@ API: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/data/adverse-event-lots/relink"): Needs(
         "data.ingest", "link adverse-event reports to lots"
     ),
+    # compliance.api
+    ("GET", "/api/v1/compliance/regulations"): Needs(
+        "records.read", "read the regulations register"
+    ),
+    ("GET", "/api/v1/compliance/regulations/{regulation_id}"): Needs(
+        "records.read", "read the regulations register"
+    ),
 }

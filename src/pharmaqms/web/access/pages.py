@@ -434,4 +434,13 @@ PAGES: dict[tuple[str, str], Access] = {
     ("POST", "/data/upload"): Needs("data.ingest", "deliver data"),
     ("GET", "/data/browse"): Needs("records.read", "browse platform data"),
     ("GET", "/data/browse/{name}"): Needs("records.read", "browse platform data"),
+    # compliance.views
+    ("GET", "/compliance/regulations"): Needs("records.read", "read the regulations register"),
+    ("GET", "/compliance/regulations/{regulation_id}"): Needs(
+        "records.read", "read the regulations register"
+    ),
+    ("POST", "/compliance/regulations/{regulation_id}/change"): Needs(
+        "compliance.manage", "open change controls from regulations"
+    ),
+    ("GET", "/compliance/traceability"): Needs("records.read", "read the regulations register"),
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from pharmaqms.compliance import views as compliance_views
 from pharmaqms.lifecycle.distribution import views as distribution_views
 from pharmaqms.lifecycle.distribution.inventory import views as distribution_inventory_views
 from pharmaqms.lifecycle.distribution.productpage import views as product_page_views
@@ -73,4 +74,5 @@ ROUTERS: list[APIRouter] = [
     pv_public_views.router,
     genealogy_views.router,
     data_views.router,
+    compliance_views.router,
 ]

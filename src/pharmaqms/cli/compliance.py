@@ -1,0 +1,74 @@
+"""``pharmaqms compliance``: the regulations register as a file.
+
+    pharmaqms compliance seed [--as USER]
+    pharmaqms compliance import FILE [--as USER]
+    pharmaqms compliance export --out FILE
+
+``import`` reads and checks the whole file before writing anything; a refused file names the
+line or the field at fault and changes nothing. A regulation code that comes with a new
+edition supersedes the one in force and opens QA's impact assessment task."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from pharmaqms.cli.common import cli_actor, fail, handle_errors
+from pharmaqms.kernel.uow import unit_of_work
+
+app = typer.Typer(help="The regulations register: seed, import, export.", no_args_is_help=True)
+
+
+def _report(outcome: object) -> None:
+    from pharmaqms.compliance.service import ImportOutcome
+
+    assert isinstance(outcome, ImportOutcome)
+    typer.echo(
+        f"added {len(outcome.added)}, superseded {len(outcome.superseded)}, "
+        f"unchanged {len(outcome.unchanged)}"
+    )
+    for line in outcome.superseded:
+        typer.echo(f"superseded {line}: impact assessment opened for QA")
+
+
+@app.command("seed")
+@handle_errors
+def seed(acting_as: str | None = typer.Option(None, "--as", help="The person loading it.")) -> None:
+    """Load the register that ships with pharmaqms (running it again changes nothing)."""
+    from pharmaqms.compliance import service
+
+    actor = cli_actor(acting_as)
+    with unit_of_work() as session:
+        outcome = service.seed(session, actor=actor)
+    _report(outcome)
+
+
+@app.command("import")
+@handle_errors
+def import_file(
+    file: Path = typer.Argument(..., help="A register file, as export writes it."),
+    acting_as: str | None = typer.Option(None, "--as", help="The person importing."),
+) -> None:
+    """Bring the register in line with FILE, or refuse the whole file."""
+    from pharmaqms.compliance import fileformat, service
+
+    entries = fileformat.parse_register(file.read_text(encoding="utf-8"))
+    actor = cli_actor(acting_as)
+    with unit_of_work() as session:
+        outcome = service.import_register(session, actor=actor, entries=entries, source=file.name)
+    _report(outcome)
+
+
+@app.command("export")
+@handle_errors
+def export(out: Path = typer.Option(..., "--out", help="The file to write.")) -> None:
+    """Write the regulations in force, in the format import reads."""
+    from pharmaqms.compliance import fileformat, service
+
+    if out.exists():
+        fail(f"{out} exists already: choose a new file")
+    with unit_of_work(write=False) as session:
+        text = fileformat.dump_register(service.export_register(session))
+    out.write_text(text, encoding="utf-8")
+    typer.echo(f"register written to {out}")
