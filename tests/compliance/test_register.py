@@ -94,6 +94,7 @@ def test_only_qa_imports(db, people) -> None:  # type: ignore[no-untyped-def]
         (register_file(regulation(), {"code": "X"}), "regulations[1].title"),
         (register_file(regulation(edition="")), "regulations[0].edition"),
         (register_file(regulation(effective_on="2020-13-01")), "regulations[0].effective_on"),
+        (register_file(regulation(effective_on=2020)), "regulations[0].effective_on"),
         (
             register_file(
                 regulation(

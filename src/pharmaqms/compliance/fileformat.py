@@ -132,10 +132,12 @@ def _date(obj: dict[str, Any], path: str) -> date | None:
     value = obj.get("effective_on")
     if value is None:
         return None
-    try:
-        return date.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        pass
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    # Neither a date nor null (a number, a list…): refused, never read as "no date".
     raise InvalidInput(
         f"{path}.effective_on must be a date as YYYY-MM-DD or null", field=f"{path}.effective_on"
     )
