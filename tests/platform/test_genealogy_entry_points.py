@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import timedelta
 from urllib.parse import quote
 
@@ -178,6 +179,11 @@ def test_the_genealogy_page_draws_the_graph_with_the_recall_scope(chain) -> None
     assert page.status_code == 200, page.text
     html = page.text
     assert "<svg" in html and 'class="node node-pallet"' in html
+    heading = re.search(r'<h2 data-testid="genealogy-start">([^<]*)</h2>', html)
+    assert heading is not None and answer.lot_number in heading.group(1)
+    # the kind is said once ("Lot lot …" was the page's heading before)
+    words = heading.group(1).lower().split()
+    assert words[0] != words[1], heading.group(1)
     assert f"{len(answer.packs)} packs" in html
     assert "… " in html and " more</text>" in html  # the packs column is folded
     pallet = next(iter(answer.pallets))
