@@ -55,7 +55,7 @@ def export(
     try:
         with unit_of_work() as session:
             found = session.scalar(select(Experiment.id).where(Experiment.number == experiment))
-            if found is None and experiment.isdigit():
+            if found is None and experiment.isdecimal():
                 found = int(experiment)
             if found is None:
                 fail(f"no experiment {experiment}")

@@ -567,7 +567,7 @@ def parse_gs1(
         body = body.strip(GS)  # a leading GS is FNC1-in-first-position as some scanners send it
         if not body:
             raise GS1Error(GS1ErrorCode.EMPTY, "no element strings after the symbology identifier")
-        if not body[:2].isdigit():
+        if not body[:2].isdecimal():
             raise GS1Error(
                 GS1ErrorCode.UNPARSEABLE, f"not GS1 data (expected an AI, URI or HRI): {text!r}"
             )

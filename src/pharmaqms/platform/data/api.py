@@ -166,7 +166,7 @@ async def _documents(request: Request) -> list[tuple[str, bytes]]:
     """The delivered documents, each read with a bound: a raw body, or the form's files."""
     limit = get_settings().max_upload_bytes
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit * MAX_FILES:
+    if declared.isdecimal() and int(declared) > limit * MAX_FILES:
         raise PayloadTooLarge(f"the request is {int(declared):,} bytes; too large")
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):

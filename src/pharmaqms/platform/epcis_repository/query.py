@@ -148,7 +148,7 @@ def _patterns(name: str, raw: Sequence[str]) -> tuple[str, ...]:
 
 def _per_page(raw: Sequence[str]) -> int:
     values = _values(raw)
-    if len(values) != 1 or not values[0].isdigit() or not 1 <= int(values[0]) <= MAX_PER_PAGE:
+    if len(values) != 1 or not values[0].isdecimal() or not 1 <= int(values[0]) <= MAX_PER_PAGE:
         raise QueryParameterException(
             f"perPage must be a whole number from 1 to {MAX_PER_PAGE}", field="perPage"
         )

@@ -42,7 +42,7 @@ LOT_STATUS_MOVES: dict[str, frozenset[str]] = {
 
 def normalise_gtin(gtin: str) -> str:
     digits = (gtin or "").strip()
-    if not digits.isdigit() or len(digits) not in (8, 12, 13, 14):
+    if not digits.isdecimal() or len(digits) not in (8, 12, 13, 14):
         raise InvalidInput(f"{gtin!r} is not a GTIN (8, 12, 13 or 14 digits)", field="gtin")
     if not gtin_check_digit_ok(digits):
         raise InvalidInput(f"{gtin} has a wrong GS1 check digit", field="gtin")
@@ -57,7 +57,7 @@ def normalise_gln(gln: str | None, field: str = "gln") -> str | None:
     text = (gln or "").strip()
     if not text:
         return None
-    if not text.isdigit() or len(text) != 13:
+    if not text.isdecimal() or len(text) != 13:
         raise InvalidInput(f"{gln!r} is not a GLN (13 digits)", field=field)
     if not gtin_check_digit_ok(text):
         raise InvalidInput(f"{text} has a wrong GS1 check digit", field=field)

@@ -56,7 +56,7 @@ def register_shipment(
     if shipped_at and delivered_at and delivered_at < shipped_at:
         raise InvalidInput("delivered before it was shipped", field="delivered_at")
     sscc = (sscc or "").strip() or None
-    if sscc is not None and not (len(sscc) == 18 and sscc.isdigit()):
+    if sscc is not None and not (len(sscc) == 18 and sscc.isdecimal()):
         raise InvalidInput(f"{sscc!r} is not an SSCC (18 digits)", field="sscc")
     if sscc is not None and not gtin_check_digit_ok(sscc):
         raise InvalidInput(f"{sscc} has a wrong GS1 check digit", field="sscc")

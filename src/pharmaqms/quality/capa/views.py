@@ -81,7 +81,7 @@ def register(
     start = page_offset(offset)
     f = queries.CapaFilter(
         status=status or None,
-        owner_id=int(owner_id) if owner_id.isdigit() else None,
+        owner_id=int(owner_id) if owner_id.isdecimal() else None,
         open_only=view == "open",
         overdue=view == "overdue",
         due_this_week=view == "due_this_week",

@@ -235,7 +235,7 @@ def add_action(
             description=description,
             owner_id=owner_id,
             due_at=required_utc(due_at, "due_at", "the task's due date"),
-            document_id=int(document_id) if document_id.isdigit() else None,
+            document_id=int(document_id) if document_id.isdecimal() else None,
             role=role or None,
             reason=reason or None,
         )

@@ -60,7 +60,7 @@ def register(
         status=status or None,
         classification=classification or None,
         area=area or None,
-        investigator_id=int(investigator_id) if investigator_id.isdigit() else None,
+        investigator_id=int(investigator_id) if investigator_id.isdecimal() else None,
         overdue=overdue == "1",
         text=q[:200] or None,
     )

@@ -140,7 +140,7 @@ def add_item(
     residual_fields = (residual_severity, residual_occurrence, residual_detectability)
     residual = (
         Scores(*(int(v) for v in residual_fields))
-        if all(v.strip().isdigit() for v in residual_fields)
+        if all(v.strip().isdecimal() for v in residual_fields)
         else None
     )
     with transaction(request) as session:

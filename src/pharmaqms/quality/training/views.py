@@ -242,7 +242,7 @@ def add_item(
     due_in_days: Annotated[int, Form(ge=1, le=365)] = 14,
     recurrence_months: Annotated[str, Form(max_length=4)] = "",
 ) -> RedirectResponse:
-    recurrence = int(recurrence_months) if recurrence_months.strip().isdigit() else None
+    recurrence = int(recurrence_months) if recurrence_months.strip().isdecimal() else None
     with transaction(request) as session:
         curriculum = curricula.get_curriculum(session, curriculum_id)
         _item, assigned = curricula.add_to_curriculum(

@@ -53,7 +53,7 @@ class AuditForm:
         since, until = _day(self.since), _day(self.until)
         return AuditFilter(
             record_type=self.record_type.strip() or None,
-            record_id=int(record_id) if record_id.isdigit() else None,
+            record_id=int(record_id) if record_id.isdecimal() else None,
             actor=self.user.strip().lower() or None,
             action=self.action.strip() or None,
             since=datetime.combine(since, datetime.min.time(), UTC) if since else None,
@@ -102,7 +102,7 @@ def audit_viewer(
     offset: str = "",
 ) -> HTMLResponse:
     problems: list[str] = []
-    if record_id.strip() and not record_id.strip().isdigit():
+    if record_id.strip() and not record_id.strip().isdecimal():
         # A record number (DEV-2026-0040) rather than the internal id: its record's trail.
         with transaction(request) as session:
             found = record_by_number(session, record_id[:60])

@@ -42,7 +42,7 @@ class SerialRange(Audited, Base):
         return (
             serial.startswith(self.prefix)
             and len(digits) == self.width
-            and digits.isdigit()
+            and digits.isdecimal()
             and self.first <= int(digits) <= self.last
         )
 

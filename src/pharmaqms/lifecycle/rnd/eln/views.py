@@ -135,7 +135,7 @@ def start_experiment(
     materials: Annotated[str, Form(max_length=50_000)] = "",
     equipment: Annotated[str, Form(max_length=50_000)] = "",
 ) -> RedirectResponse:
-    if template_id.strip() and not template_id.strip().isdigit():
+    if template_id.strip() and not template_id.strip().isdecimal():
         raise InvalidInput("choose a template from the list", field="template_id")
     with transaction(request) as session:
         experiment = service.start_experiment(
@@ -216,7 +216,7 @@ async def write_entry(
         if str(k).startswith("f_") and isinstance(v, str)
     }
     uploads = await read_uploads([f for f in files or [] if f.filename])
-    if amends_id.strip() and not amends_id.strip().isdigit():
+    if amends_id.strip() and not amends_id.strip().isdecimal():
         raise InvalidInput("choose the entry to amend from the list", field="amends_id")
     with transaction(request) as session:
         entry = service.write_entry(
@@ -292,7 +292,7 @@ def raw_file(file_id: RecordId, request: Request, actor: ActorDep) -> Response:
 async def disclose(experiment_id: RecordId, request: Request, actor: ActorDep) -> Response:
     form = await request.form()
     chosen = [str(v) for v in form.getlist("entries")]
-    if not chosen or not all(v.isdigit() and len(v) < 10 for v in chosen):
+    if not chosen or not all(v.isdecimal() and len(v) < 10 for v in chosen):
         raise InvalidInput("tick the entries to disclose", field="entries")
     with transaction(request) as session:
         bundle = disclosure.export_entries(

@@ -154,7 +154,7 @@ def register_manual(
     name = _text(product, "product", "the product", 200)
     term = _text(event_term, "event_term", "the event", 500)
     code = (meddra_code or "").strip()
-    if code and not (code.isdigit() and len(code) == 8):
+    if code and not (code.isdecimal() and len(code) == 8):
         raise InvalidInput("a MedDRA code is 8 digits", field="meddra_code")
     why = _text(basis, "basis", "the reason for raising the signal", 20_000)
     for case_id in case_ids:

@@ -101,7 +101,7 @@ def openfda_rows(content: bytes) -> pl.DataFrame:
             if isinstance(reaction, dict) and (term := _text(reaction.get("reactionmeddrapt")))
         }
         received = _text(record.get("receivedate"))
-        year = int(received[:4]) if received and received[:4].isdigit() else None
+        year = int(received[:4]) if received and received[:4].isdecimal() else None
         age, sex = _age_years(patient), OPENFDA_SEX.get(str(patient.get("patientsex")))
         for product in sorted(products):
             for term in sorted(terms):

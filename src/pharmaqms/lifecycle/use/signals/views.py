@@ -219,7 +219,7 @@ def act(
 ) -> RedirectResponse:
     owner: int | None = None
     if owner_id.strip():
-        if not owner_id.strip().isdigit():
+        if not owner_id.strip().isdecimal():
             raise InvalidInput("choose the owner from the list", field="owner_id")
         owner = int(owner_id)
     with transaction(request) as session:
