@@ -108,9 +108,9 @@ class Timed:
     def __init__(self) -> None:
         self.samples: list[tuple[float, float, int]] = []
 
-    def __call__(self, run_id: int) -> None:
+    def __call__(self, database: Database, run_id: int) -> None:
         arrived = time.perf_counter()
-        with unit_of_work() as session:
+        with unit_of_work(database) as session:
             actor = auth.system_actor(session, Channel.IMPORT)
             outcome = live.evaluate_run(session, actor=actor, run_id=run_id)
             raised = len(outcome.raised)

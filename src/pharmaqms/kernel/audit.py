@@ -7,7 +7,13 @@ Services open a change context naming the actor and, where needed, the reason::
         record.title = "..."
 
 The flush hooks below then refuse what must not happen (a delete, a change without an actor,
-a change without a reason once the record has left draft) and write one entry per row.
+a change without a reason once the record has left draft) and draft one entry per row, timed
+when the change is flushed. The drafts are linked into the chain when the transaction commits,
+all in one append: the chain head is locked only for that last step, not from a transaction's
+first write to its end, so concurrent transactions no longer queue behind it for their whole
+duration, and a transaction pays one head round trip instead of one per flush. The chain's
+order is the order of commits. Whoever reads the trail inside a transaction still sees its own
+entries: such a read writes the drafts first (``_read_of_trail``).
 Bulk ``update()``/``delete()`` statements bypass the ORM and so these hooks: services never
 use them on audited tables, and ``audit verify`` finds the rows they would have changed.
 """
@@ -20,7 +26,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Dialect, event, insert
-from sqlalchemy.orm import Session, attributes, object_mapper
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, attributes, object_mapper
+from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.util import find_tables
 
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.canonical import canonical_json, plain
@@ -34,6 +42,8 @@ from pharmaqms.kernel.records import BOOKKEEPING, Audited, GxPRecord, Versioned
 
 _CONTEXT = "pharmaqms.change_context"
 _PENDING = "pharmaqms.pending_audit"
+_AUDIT_TABLE = AuditEntry.__table__
+_QUEUE = "pharmaqms.audit_queue"
 MASK = "***"
 
 
@@ -61,6 +71,24 @@ class EntryDraft:
     state_hash: str | None
     actor: Actor
     occurred_at: Any = field(default=None)
+
+
+@dataclass
+class _Queue:
+    """The transaction's drafts in order, how many of them are in the chain already (a read of
+    the trail wrote them early), and the marks of the savepoints open: a savepoint rolled back
+    takes its drafts away, and the database takes back what was written inside it."""
+
+    drafts: list[EntryDraft] = field(default_factory=list)
+    written: int = 0
+    marks: dict[int, tuple[int, int]] = field(default_factory=dict)
+
+
+def _queue(session: Session) -> _Queue:
+    queue: _Queue | None = session.info.get(_QUEUE)
+    if queue is None:
+        queue = session.info[_QUEUE] = _Queue()
+    return queue
 
 
 @contextmanager
@@ -161,8 +189,8 @@ def _before_flush(session: Session, _ctx: Any, _instances: Any) -> None:
 
 
 def forget_pending(session: Session) -> None:
-    """Drop the entries a failed flush left queued: their rows went with a rolled-back
-    savepoint (the ingest's per-row guard), so they must not be written by the next flush."""
+    """Drop the changes a failed flush left unaudited: their rows went with a rolled-back
+    savepoint (the ingest's per-row guard), so the next flush must not draft them."""
     session.info.pop(_PENDING, None)
 
 
@@ -176,6 +204,7 @@ def _after_flush(session: Session, _ctx: Any) -> None:
         return
     context: ChangeContext = session.info[_CONTEXT]
     drafts: list[EntryDraft] = []
+    flushed_at = clock.now()
     for obj, action, changed in pending:
         if action == "create":
             shown = {
@@ -199,9 +228,74 @@ def _after_flush(session: Session, _ctx: Any) -> None:
                 reason=context.reason,
                 state_hash=obj.state_hash(),
                 actor=context.actor,
+                occurred_at=flushed_at,
             )
         )
+    _queue(session).drafts.extend(drafts)
+
+
+def write_queued(session: Session) -> None:
+    """Link the drafts queued so far into the chain now, ahead of the commit."""
+    session.flush()
+    queue = _queue(session)
+    if queue.written < len(queue.drafts):
+        append_entries(session.connection(), queue.drafts[queue.written :])
+        queue.written = len(queue.drafts)
+
+
+def _before_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint: its drafts stay queued for the outer transaction
+    from pharmaqms.kernel import sealing
+
+    session.flush()
+    queue = session.info.pop(_QUEUE, None)
+    drafts = [] if queue is None else queue.drafts[queue.written :]
+    drafts.extend(sealing.seal_drafts(session))
     append_entries(session.connection(), drafts)
+
+
+def _savepoint_opened(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        queue = _queue(session)
+        queue.marks[id(transaction)] = (len(queue.drafts), queue.written)
+
+
+def _savepoint_rolled_back(session: Session, transaction: SessionTransaction) -> None:
+    queue: _Queue | None = session.info.get(_QUEUE)
+    if queue is None or not transaction.nested:
+        return
+    mark = queue.marks.pop(id(transaction), None)
+    if mark is not None:
+        drafted, written = mark
+        del queue.drafts[drafted:]
+        queue.written = min(queue.written, written)
+
+
+def _transaction_ended(session: Session, transaction: SessionTransaction) -> None:
+    # A savepoint's mark stays until the outer transaction ends: SQLAlchemy closes a savepoint
+    # before it reports the rollback that needs the mark.
+    if transaction.parent is None:
+        session.info.pop(_QUEUE, None)
+        session.info.pop(_PENDING, None)
+
+
+def _read_of_trail(state: ORMExecuteState) -> None:
+    """A query of the trail inside a transaction sees the transaction's own entries: the
+    workflow reads who drafted a record to keep authors from approving it, an alert reads the
+    reason given with the transition just taken. Checked only while something is unwritten."""
+    if not state.is_select:
+        return
+    session = state.session
+    queue: _Queue | None = session.info.get(_QUEUE)
+    unwritten = queue is not None and queue.written < len(queue.drafts)
+    if not unwritten and session._is_clean():
+        return
+    statement = state.statement
+    if isinstance(statement, ClauseElement) and _AUDIT_TABLE in find_tables(
+        statement, check_columns=True, include_joins=True
+    ):
+        write_queued(session)
 
 
 def entry_content(row: Any) -> dict[str, Any]:
@@ -319,6 +413,7 @@ def record_event(
     signature attempt, a login, an export of the trail."""
     session.flush()
     draft = EntryDraft(
+        occurred_at=clock.now(),
         action=action,
         record_type=record.__audit_type__ if record is not None else (record_type or "system"),
         record_id=getattr(record, "id", None) if record is not None else record_id,
@@ -328,7 +423,7 @@ def record_event(
         state_hash=None,
         actor=actor,
     )
-    append_entries(session.connection(), [draft])
+    _queue(session).drafts.append(draft)
 
 
 def install(session_class: type[Session] = Session) -> None:
@@ -337,6 +432,11 @@ def install(session_class: type[Session] = Session) -> None:
     if not event.contains(session_class, "before_flush", _before_flush):
         event.listen(session_class, "before_flush", _before_flush)
         event.listen(session_class, "after_flush", _after_flush)
+        event.listen(session_class, "before_commit", _before_commit)
+        event.listen(session_class, "after_transaction_create", _savepoint_opened)
+        event.listen(session_class, "after_soft_rollback", _savepoint_rolled_back)
+        event.listen(session_class, "after_transaction_end", _transaction_ended)
+        event.listen(session_class, "do_orm_execute", _read_of_trail)
     sealing.install(session_class)
 
 

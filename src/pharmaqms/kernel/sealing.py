@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, RowMapping, Table, event, select
 from sqlalchemy.orm import Session, SessionTransaction
@@ -28,6 +28,9 @@ from sqlalchemy.orm import Session, SessionTransaction
 from pharmaqms.kernel.canonical import content_hash
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.records import SEALED_MODELS, SealedData
+
+if TYPE_CHECKING:
+    from pharmaqms.kernel.audit import EntryDraft
 
 SEAL_ACTION = "seal"
 _NEW = "pharmaqms.new_sealed_rows"
@@ -121,15 +124,15 @@ def forget_pending(session: Session) -> None:
     session.info.pop(_NEW, None)
 
 
-def _before_commit(session: Session) -> None:
-    if session.in_nested_transaction():
-        return  # a savepoint: the outer transaction seals what survives
-    session.flush()
+def seal_drafts(session: Session) -> list[EntryDraft]:
+    """The seal entries of the rows this transaction inserted, read back as stored; called by
+    the audit trail's commit hook after the last flush, so seals follow the changes they
+    accompany in the chain."""
+    from pharmaqms.kernel.audit import EntryDraft
+
     pending: dict[tuple[str, Actor], set[int]] | None = session.info.pop(_PENDING, None)
     if not pending:
-        return
-    from pharmaqms.kernel.audit import EntryDraft, append_entries
-
+        return []
     conn = session.connection()
     drafts = []
     for (table_name, actor), ids in sorted(pending.items(), key=lambda item: item[0][0]):
@@ -148,7 +151,7 @@ def _before_commit(session: Session) -> None:
                 actor=actor,
             )
         )
-    append_entries(conn, drafts)
+    return drafts
 
 
 def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
@@ -158,8 +161,7 @@ def _after_transaction_end(session: Session, transaction: SessionTransaction) ->
 
 
 def install(session_class: type[Session]) -> None:
-    if not event.contains(session_class, "before_commit", _before_commit):
+    if not event.contains(session_class, "before_flush", _before_flush):
         event.listen(session_class, "before_flush", _before_flush)
         event.listen(session_class, "after_flush", _after_flush)
-        event.listen(session_class, "before_commit", _before_commit)
         event.listen(session_class, "after_transaction_end", _after_transaction_end)

@@ -1,0 +1,281 @@
+"""Concurrent record creation over HTTP: what the audit chain's single head costs many writers.
+
+A real server (uvicorn, ``--workers N`` processes) on PostgreSQL; 16 client threads, each with
+its own bearer token and connection, create controlled documents (POST /api/v1/documents: a
+numbered, audited document and its first version) as fast as they are answered, for a fixed
+time. Reported per worker count: creates per second, p50/p95/p99 latency, errors, and after
+the run the audit chain verified and the documents counted against the 201 answers.
+
+The ceiling, in the same run and database: the same 16 threads each doing a bare one-row
+INSERT and COMMIT on their own psycopg connection — what PostgreSQL on this machine gives to
+16 writers at the very least, with no HTTP, no ORM, no audit.
+
+    .venv/bin/python bench/bench_concurrent_writes.py [--clients 16] [--seconds 20]
+        [--workers 1 2 4] [--admin-url postgresql://postgres@127.0.0.1:5432/postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+os.environ.setdefault("PHARMAQMS_ARGON2_TIME_COST", "1")
+os.environ.setdefault("PHARMAQMS_ARGON2_MEMORY_COST", "8")
+os.environ.setdefault("PHARMAQMS_ARGON2_PARALLELISM", "1")
+
+import httpx
+import psycopg
+
+DATABASE = "bench_concurrent"
+PASSWORD = "Bench-Passw0rd!x"
+BODY = "1. Purpose\n\nCleaning of the tablet press after each batch.\n\n2. Steps ...\n" * 8
+
+
+@dataclass
+class Result:
+    label: str
+    creates: int
+    errors: int
+    seconds: float
+    latencies_ms: list[float]
+
+    @property
+    def rate(self) -> float:
+        return self.creates / self.seconds
+
+    def pct(self, q: int) -> float:
+        if len(self.latencies_ms) < 2:
+            return float("nan")
+        return statistics.quantiles(self.latencies_ms, n=100, method="inclusive")[q - 1]
+
+
+def machine() -> str:
+    model = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return f"{model}, {os.cpu_count()} cores, load {load}, Python {platform.python_version()}"
+
+
+def fresh_database(admin_url: str) -> str:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {DATABASE}")
+    return admin_url.rsplit("/", 1)[0] + f"/{DATABASE}"
+
+
+def set_up(url: str, clients: int) -> None:
+    from pharmaqms.kernel import auth
+    from pharmaqms.kernel.bootstrap import initialise
+    from pharmaqms.kernel.db import Database
+    from pharmaqms.kernel.uow import unit_of_work
+
+    database = Database(url.replace("postgresql://", "postgresql+psycopg://"))
+    initialise(database, admin_password=PASSWORD)
+    with unit_of_work(database) as s:
+        for i in range(clients):
+            auth.add_user(
+                s,
+                actor=auth.system_actor(s),
+                username=f"author{i}",
+                full_name=f"Author {i}",
+                roles=["qc_analyst"],
+                password=PASSWORD,
+                must_change_password=False,
+            )
+    database.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(
+    url: str, workers: int, env: dict[str, str]
+) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    command = [
+        sys.executable, "-m", "uvicorn", "pharmaqms.web.app:create_app", "--factory",
+        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+        "--log-level", "warning",
+    ]  # fmt: skip
+    server = subprocess.Popen(command, env=env)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/login", timeout=2).status_code < 500:
+                return server, base
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    server.terminate()
+    raise RuntimeError("the server did not start")
+
+
+def hammer(base: str, clients: int, seconds: float) -> Result:
+    tokens = []
+    for i in range(clients):
+        answer = httpx.post(
+            f"{base}/api/v1/auth/token",
+            json={"username": f"author{i}", "password": PASSWORD},
+            timeout=30,
+        )
+        answer.raise_for_status()
+        tokens.append(answer.json()["token"])
+    latencies: list[list[float]] = [[] for _ in range(clients)]
+    errors = [0] * clients
+    start = threading.Barrier(clients + 1)
+    stop_at = [0.0]
+
+    def client(i: int) -> None:
+        with httpx.Client(
+            base_url=base, headers={"authorization": f"Bearer {tokens[i]}"}, timeout=60
+        ) as http:
+            start.wait()
+            n = 0
+            while time.perf_counter() < stop_at[0]:
+                began = time.perf_counter()
+                answer = http.post(
+                    "/api/v1/documents",
+                    json={"doc_type": "sop", "title": f"Procedure {i}-{n}", "body": BODY},
+                )
+                if answer.status_code == 201:
+                    latencies[i].append((time.perf_counter() - began) * 1000)
+                else:
+                    errors[i] += 1
+                n += 1
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    stop_at[0] = time.perf_counter() + seconds
+    began = time.perf_counter()
+    start.wait()
+    for t in threads:
+        t.join()
+    took = time.perf_counter() - began
+    flat = [x for per in latencies for x in per]
+    return Result("", len(flat), sum(errors), took, flat)
+
+
+def bare_inserts(url: str, clients: int, seconds: float) -> Result:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_bare")
+        conn.execute("CREATE TABLE bench_bare (id SERIAL PRIMARY KEY, title TEXT, body TEXT)")
+    latencies: list[list[float]] = [[] for _ in range(clients)]
+    start = threading.Barrier(clients + 1)
+    stop_at = [0.0]
+
+    def client(i: int) -> None:
+        with psycopg.connect(url) as conn:
+            start.wait()
+            n = 0
+            while time.perf_counter() < stop_at[0]:
+                began = time.perf_counter()
+                conn.execute(
+                    "INSERT INTO bench_bare (title, body) VALUES (%s, %s)", (f"P {i}-{n}", BODY)
+                )
+                conn.commit()
+                latencies[i].append((time.perf_counter() - began) * 1000)
+                n += 1
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    stop_at[0] = time.perf_counter() + seconds
+    began = time.perf_counter()
+    start.wait()
+    for t in threads:
+        t.join()
+    took = time.perf_counter() - began
+    flat = [x for per in latencies for x in per]
+    return Result("bare INSERT+COMMIT (ceiling)", len(flat), 0, took, flat)
+
+
+def check_afterwards(url: str, answered: int) -> str:
+    from pharmaqms.kernel.db import Database
+    from pharmaqms.kernel.uow import unit_of_work
+    from pharmaqms.kernel.verify import verify
+
+    database = Database(url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with unit_of_work(database, write=False) as s:
+            report = verify(s)
+        with psycopg.connect(url) as conn:
+            row = conn.execute("SELECT count(*) FROM documents").fetchone()
+            stored = int(row[0]) if row else -1
+    finally:
+        database.dispose()
+    return (
+        f"audit {'intact' if report.intact else 'NOT INTACT'}; "
+        f"{stored} documents stored for {answered} answered 201"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    args = parser.parse_args()
+    print(f"concurrent creates over HTTP on PostgreSQL — {machine()}")
+    keys = tempfile.TemporaryDirectory(prefix="bench-keys-")
+    env = {
+        **os.environ,
+        "PHARMAQMS_KEY_FILE": str(Path(keys.name) / "bench.key"),
+    }
+    os.environ["PHARMAQMS_KEY_FILE"] = env["PHARMAQMS_KEY_FILE"]
+    from pharmaqms.kernel.keys import create_key_file
+    from pharmaqms.kernel.settings import reset_settings_cache
+
+    reset_settings_cache()
+    create_key_file()
+    results: list[Result] = []
+    for workers in args.workers:
+        url = fresh_database(args.admin_url)
+        set_up(url, args.clients)
+        env["PHARMAQMS_DATABASE_URL"] = url.replace("postgresql://", "postgresql+psycopg://")
+        server, base = start_server(url, workers, env)
+        try:
+            result = hammer(base, args.clients, args.seconds)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        result.label = f"POST /api/v1/documents, {workers} worker(s)"
+        results.append(result)
+        print(f"    {result.label}: {check_afterwards(url, result.creates)}")
+    url = fresh_database(args.admin_url)
+    ceiling = bare_inserts(url, args.clients, args.seconds)
+    results.append(ceiling)
+    print(f"\n{args.clients} clients, {args.seconds:.0f} s each")
+    print(f"    {'':<44} {'per s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    for r in results:
+        print(
+            f"    {r.label:<44} {r.rate:>8.1f} {r.pct(50):>8.1f} {r.pct(95):>8.1f} "
+            f"{r.pct(99):>8.1f} {r.errors:>7}"
+        )
+    for r in results[:-1]:
+        print(f"    {r.label}: {r.rate / ceiling.rate:.3f} of the ceiling's rate")
+    keys.cleanup()
+
+
+if __name__ == "__main__":
+    main()
