@@ -232,7 +232,7 @@ _ANNEX11 = [
         "12",
         "Security",
         "Access is deny-by-default per route; granting a role that signs needs a second "
-        "administrator; changing roles needs a reason and is audited; every data action "
+        "administrator; changing roles needs a reason; every data action "
         "carries the person, date and time.",
     ),
     (
