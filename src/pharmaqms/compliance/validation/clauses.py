@@ -44,7 +44,7 @@ _PART11 = [
         "11.10(a)",
         "Validation; discerning invalid or altered records",
         "Every change to a GxP record is entered in a hash-chained audit trail, keyed with a "
-        "secret held outside the database. `pharmaqms audit verify` recomputes the chain and "
+        "secret held outside the database. pharmaqms audit verify recomputes the chain and "
         "names the first break and every record whose current state differs from its last "
         "audited state. This matrix is the summary of the automated test evidence.",
     ),
