@@ -72,8 +72,9 @@ def _pytest(tmp_path: Path, test_code: str, *args: str) -> subprocess.CompletedP
     )
     (tmp_path / "test_marked.py").write_text(test_code)
     # Only the plugins the run needs: loading every installed one costs seconds.
+    # Nothing of an outer run (an xdist worker's PYTEST_XDIST_WORKER, …) leaks into this one.
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},
         "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'src'}",
         "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
     }
