@@ -40,6 +40,7 @@ REQUIRE_SERVICES = bool(os.environ.get("PHARMAQMS_REQUIRE_SERVICES"))
 POSTGRES_URL = os.environ.get(
     "PHARMAQMS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+from tests.clause_marker import pytest_collection_modifyitems  # noqa: E402, F401
 from tests.support import PASSWORD, PEOPLE  # noqa: E402
 
 reset_settings_cache()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from tests.conftest import People
 from tests.kernel.helpers import row, signatures, snapshot, sop_in_state
@@ -89,6 +90,7 @@ def test_v2_an_administrator_can_not_mint_a_token_for_a_person(
     assert snapshot(db) == before
 
 
+@pytest.mark.clause("part11:11.200")
 def test_v3_an_administrator_who_resets_a_password_and_uses_it_can_not_sign(
     api: Any, db: Database, people: People
 ) -> None:

@@ -21,6 +21,7 @@ STATEMENTS = {
 }
 
 
+@pytest.mark.clause("part11:11.10(c)", "part11:11.10(e)", "alcoa:enduring")
 @pytest.mark.parametrize("what", sorted(STATEMENTS))
 def test_the_database_refuses_to_change_or_remove_trail_and_signatures(
     db: Database, people: People, what: str
@@ -45,6 +46,7 @@ def test_the_database_refuses_to_change_or_remove_trail_and_signatures(
     assert row(db, ElectronicSignature, sid)["meaning"] == "Approved"
 
 
+@pytest.mark.clause("part11:11.10(c)", "part11:11.10(e)", "alcoa:enduring")
 def test_emptying_the_whole_trail_is_refused(db: Database, backend: str) -> None:
     # SQLite's way to empty a table is an unqualified DELETE; PostgreSQL's is TRUNCATE,
     # which row triggers do not see: it has a statement trigger of its own.

@@ -29,6 +29,9 @@ from pharmaqms.quality.documents import service
 from pharmaqms.quality.documents.models import ControlledDocument, DocumentVersion
 
 
+@pytest.mark.clause(
+    "part11:11.10(e)", "annex11:9", "annex11:12", "alcoa:attributable", "alcoa:contemporaneous"
+)
 @pytest.mark.postgres
 def test_creating_a_record_writes_who_when_what_why_and_how(
     db: Database, people: People, frozen_clock: clock.FrozenClock
@@ -67,6 +70,7 @@ def test_creating_a_record_writes_who_when_what_why_and_how(
     assert not {"version", "created_at", "updated_at", "created_by_id"} & set(shown)
 
 
+@pytest.mark.clause("part11:11.10(e)", "annex11:9", "alcoa:complete")
 @pytest.mark.postgres
 def test_a_change_is_written_field_by_field_with_old_and_new_values(
     db: Database, people: People, frozen_clock: clock.FrozenClock
@@ -96,6 +100,7 @@ def test_a_change_is_written_field_by_field_with_old_and_new_values(
     assert stored["updated_at"] == frozen_clock.current
 
 
+@pytest.mark.clause("part11:11.10(e)", "alcoa:complete", "alcoa:contemporaneous")
 @pytest.mark.postgres
 def test_a_record_and_its_audit_entries_commit_or_roll_back_together(
     db: Database, people: People
@@ -116,6 +121,7 @@ def test_a_record_and_its_audit_entries_commit_or_roll_back_together(
     assert snapshot(db) == before
 
 
+@pytest.mark.clause("part11:11.10(e)", "annex11:9")
 @pytest.mark.postgres
 def test_a_change_after_draft_without_a_reason_is_refused_and_nothing_is_written(
     db: Database, people: People
@@ -165,6 +171,7 @@ def test_a_blank_reason_counts_as_no_reason(db: Database, people: People) -> Non
     assert snapshot(db) == before
 
 
+@pytest.mark.clause("part11:11.10(c)", "alcoa:complete")
 @pytest.mark.postgres
 def test_deleting_an_audited_row_through_the_orm_is_refused(db: Database, people: People) -> None:
     # given

@@ -109,6 +109,7 @@ def test_passwords_are_hashed_with_argon2id_and_the_configured_parameters(
         ("Hana-Secret-99", "it must not contain the username"),
     ],
 )
+@pytest.mark.clause("part11:11.300")
 def test_each_rule_of_the_password_policy_refuses_and_nothing_is_written(
     db: Database, people: People, password: str, reason: str
 ) -> None:
@@ -134,6 +135,7 @@ def test_a_password_that_meets_every_rule_is_accepted(db: Database, people: Peop
     assert login(db, "hana", "Good-Enough-Pw9").id == uid
 
 
+@pytest.mark.clause("part11:11.300")
 def test_the_last_five_passwords_cannot_be_reused(db: Database, people: People) -> None:
     # given a user who changed their password five times
     add_person(db, people, "hana", PASSWORD)
@@ -158,6 +160,7 @@ def test_the_last_five_passwords_cannot_be_reused(db: Database, people: People) 
     assert login(db, "hana", PASSWORD).username == "hana"
 
 
+@pytest.mark.clause("part11:11.300")
 def test_a_password_expires_after_the_maximum_age(
     db: Database, people: People, frozen_clock: clock.FrozenClock
 ) -> None:
@@ -193,6 +196,7 @@ def fail_logins(db: Database, username: str, times: int) -> None:
             login(db, username, "wrong-password")
 
 
+@pytest.mark.clause("part11:11.300")
 @pytest.mark.postgres
 def test_five_failed_logins_lock_the_account_raise_an_alert_and_are_audited(
     db: Database, people: People
@@ -245,6 +249,7 @@ def test_a_locked_user_can_neither_log_in_nor_sign(db: Database, people: People)
     assert signatures(db, vid) == []
 
 
+@pytest.mark.clause("part11:11.200", "part11:11.300")
 def test_wrong_signature_passwords_count_toward_the_same_lockout(
     db: Database, people: People
 ) -> None:
@@ -295,6 +300,7 @@ def test_an_administrator_resets_a_password_which_unlocks_and_must_be_changed(
     assert login(db, "qc", NEW_PASSWORDS[0]).username == "qc"
 
 
+@pytest.mark.clause("part11:11.10(g)")
 def test_only_an_administrator_unlocks(db: Database, people: People) -> None:
     from pharmaqms.kernel.errors import PermissionDenied
 
@@ -311,6 +317,7 @@ def test_only_an_administrator_unlocks(db: Database, people: People) -> None:
 # --- identities --------------------------------------------------------------------------------
 
 
+@pytest.mark.clause("part11:11.100", "part11:11.300")
 @pytest.mark.postgres
 def test_a_username_is_never_reused_after_deactivation(db: Database, people: People) -> None:
     # given a deactivated user
@@ -341,6 +348,7 @@ def test_a_username_is_never_reused_after_deactivation(db: Database, people: Peo
         login(db, "operator", PASSWORD)
 
 
+@pytest.mark.clause("part11:11.10(d)")
 @pytest.mark.postgres
 def test_a_login_to_an_inactive_unknown_or_machine_account_is_refused_and_audited(
     db: Database, people: People
@@ -396,12 +404,14 @@ def assert_401(response: Any) -> None:
     assert body["detail"] == "the bearer token is unknown, expired or revoked"
 
 
+@pytest.mark.clause("part11:11.10(d)")
 def test_an_unknown_bearer_token_is_refused(app: Any) -> None:
     client = TestClient(app)
 
     assert_401(client.get("/api/v1/me", headers=bearer("pqms_not-a-token")))
 
 
+@pytest.mark.clause("part11:11.10(d)")
 def test_an_expired_bearer_token_is_refused(
     app: Any, db: Database, frozen_clock: clock.FrozenClock
 ) -> None:
@@ -414,6 +424,7 @@ def test_an_expired_bearer_token_is_refused(
     assert_401(client.get("/api/v1/me", headers=bearer(token)))
 
 
+@pytest.mark.clause("part11:11.10(d)")
 def test_a_revoked_bearer_token_is_refused(app: Any, db: Database, people: People) -> None:
     client = TestClient(app)
     token, token_id = issue(client)
@@ -478,6 +489,7 @@ def test_an_unsafe_request_with_the_cookie_but_without_the_csrf_token_is_refused
     assert snapshot(db).versions == before.versions + 1
 
 
+@pytest.mark.clause("part11:11.10(d)")
 def test_an_idle_session_expires(app: Any, db: Database, frozen_clock: clock.FrozenClock) -> None:
     # given a browser session used every 29 minutes
     client, _csrf = browser(app, db, "qc")
@@ -496,6 +508,7 @@ def test_an_idle_session_expires(app: Any, db: Database, frozen_clock: clock.Fro
     assert response.json()["code"] == "login_required"
 
 
+@pytest.mark.clause("part11:11.10(d)")
 def test_a_session_ends_after_its_maximum_lifetime_even_when_in_use(
     app: Any, db: Database, frozen_clock: clock.FrozenClock
 ) -> None:
@@ -510,6 +523,7 @@ def test_a_session_ends_after_its_maximum_lifetime_even_when_in_use(
     assert client.get("/api/v1/me").status_code == 401
 
 
+@pytest.mark.clause("part11:11.10(d)", "part11:11.300")
 def test_a_deactivated_users_session_stops_working(app: Any, db: Database, people: People) -> None:
     client, _csrf = browser(app, db, "qc")
     assert client.get("/api/v1/me").status_code == 200
@@ -648,6 +662,7 @@ def test_a_signer_whose_password_expired_is_refused_and_told_to_change_it(
 # --- reading accounts: users.read ----------------------------------------------------------------
 
 
+@pytest.mark.clause("alcoa:available")
 def test_an_auditor_reads_users_and_security_alerts_through_the_api(
     api: Any, db: Database, people: People
 ) -> None:

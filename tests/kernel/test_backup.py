@@ -164,6 +164,9 @@ def assert_restored(source: Database, target: Database, path: Path) -> None:
     assert after.entries == expected.entries + 2
 
 
+@pytest.mark.clause(
+    "part11:11.10(c)", "annex11:7", "annex11:16", "annex11:17", "alcoa:enduring", "alcoa:available"
+)
 @pytest.mark.postgres
 def test_a_backup_restores_into_an_empty_sqlite_database_and_verifies(
     content: Database, empty_sqlite: Database, tmp_path: Path
@@ -173,6 +176,7 @@ def test_a_backup_restores_into_an_empty_sqlite_database_and_verifies(
     assert_restored(content, empty_sqlite, path)
 
 
+@pytest.mark.clause("annex11:7", "annex11:16", "annex11:17")
 def test_a_sqlite_backup_restores_into_an_empty_postgresql_database_and_verifies(
     content: Database, empty_postgres: Database, tmp_path: Path
 ) -> None:
@@ -181,6 +185,7 @@ def test_a_sqlite_backup_restores_into_an_empty_postgresql_database_and_verifies
     assert_restored(content, empty_postgres, path)
 
 
+@pytest.mark.clause("annex11:7")
 def test_a_restore_into_a_database_holding_data_is_refused_and_changes_nothing(
     content: Database, db: Database, tmp_path: Path
 ) -> None:
@@ -206,6 +211,7 @@ def rewrite(path: Path, target: Path, edit: dict[str, str]) -> None:
             dst.writestr(item, edit.get(item.filename, data.decode()))
 
 
+@pytest.mark.clause("part11:11.10(c)", "annex11:7")
 def test_a_corrupted_backup_is_refused_before_anything_is_written(
     content: Database, empty_sqlite: Database, tmp_path: Path
 ) -> None:
@@ -263,6 +269,7 @@ def test_a_file_that_is_not_a_backup_is_refused(
     assert table_counts(empty_sqlite) == empty
 
 
+@pytest.mark.clause("annex11:17")
 def test_a_backup_edited_with_fresh_checksums_restores_but_does_not_verify(
     content: Database, empty_sqlite: Database, tmp_path: Path
 ) -> None:

@@ -43,6 +43,7 @@ def at_once(work: list[Callable[[], Any]]) -> list[Any]:
     return results
 
 
+@pytest.mark.clause("alcoa:consistent")
 @pytest.mark.postgres
 def test_record_numbers_are_unique_and_consecutive_when_many_create_at_once(
     db: Database, people: People
@@ -111,6 +112,7 @@ def test_of_two_editors_the_second_gets_a_409_and_the_first_keeps_their_text(
     assert edit.actor_username == "qc"
 
 
+@pytest.mark.clause("alcoa:consistent")
 def test_a_transition_on_a_stale_version_is_a_409_and_changes_nothing(
     api: Any, db: Database, people: People
 ) -> None:
@@ -168,6 +170,7 @@ def test_two_writers_saving_the_same_version_at_once_one_wins(db: Database, peop
         assert verify(s).intact
 
 
+@pytest.mark.clause("alcoa:consistent")
 @pytest.mark.postgres
 def test_a_save_from_a_stale_session_is_refused_by_the_version_column(
     db: Database, people: People

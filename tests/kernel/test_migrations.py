@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 COMPARE = """
 import json, sys
 from alembic.autogenerate import compare_metadata
@@ -56,12 +58,14 @@ def differences(url: str, *, upgrade: bool) -> list[str]:
     return list(json.loads(done.stdout.splitlines()[-1]))
 
 
+@pytest.mark.clause("annex11:10")
 def test_upgrade_heads_on_a_fresh_sqlite_database_matches_the_models(tmp_path: Path) -> None:
     # when the migrations run on an empty file, then the schema is what the models say,
     # table for table, column for column, index for index
     assert differences(f"sqlite:///{tmp_path / 'fresh.db'}", upgrade=True) == []
 
 
+@pytest.mark.clause("annex11:10")
 def test_upgrade_heads_on_a_fresh_postgresql_database_matches_the_models(
     empty_postgres_url: str,
 ) -> None:

@@ -89,6 +89,7 @@ def test_the_temporary_password_is_made_up_shown_once_and_stored_only_as_a_hash(
     assert changes_of(entry)["temporary_hash"] == [None, "***"]
 
 
+@pytest.mark.clause("part11:11.300")
 def test_the_temporary_password_works_once_and_a_second_use_is_told_and_alerted(
     db: Database, people: People
 ) -> None:
@@ -128,6 +129,7 @@ def test_the_temporary_password_expires_after_72_hours(
     assert snapshot(db) == before
 
 
+@pytest.mark.clause("part11:11.300")
 def test_a_reset_ends_every_session_and_token_of_the_account(
     db: Database, people: People, api: Any
 ) -> None:

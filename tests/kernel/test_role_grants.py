@@ -125,6 +125,7 @@ def test_a_role_that_gains_a_signed_step_or_a_signing_permission_signs_from_then
 # --- the two-person rule -------------------------------------------------------------------------
 
 
+@pytest.mark.clause("part11:11.100", "annex11:12")
 def test_a_second_administrator_approves_a_role_that_signs_and_only_then_it_is_given(
     api: Any, db: Database, people: People, frozen_clock: Any
 ) -> None:
@@ -199,6 +200,7 @@ def test_a_rejected_request_gives_nothing(api: Any, db: Database, people: People
     assert row(db, User, people.rd.user_id)["roles"] == ["rd_scientist"]
 
 
+@pytest.mark.clause("part11:11.100", "annex11:12")
 def test_nobody_approves_roles_for_their_own_account(
     api: Any, db: Database, people: People
 ) -> None:
@@ -290,6 +292,7 @@ def test_one_administrator_can_not_add_a_role_that_signs(
     assert snapshot(db) == before
 
 
+@pytest.mark.clause("part11:11.100")
 def test_an_account_created_with_roles_that_sign_starts_without_them(
     api: Any, db: Database, people: People
 ) -> None:

@@ -38,6 +38,7 @@ def in_review(db: Database, people: People) -> int:
     return sop_in_state(db, people.qc, people.qa, "in_review", "Line clearance")
 
 
+@pytest.mark.clause("part11:11.50", "part11:11.70", "annex11:14")
 @pytest.mark.postgres
 def test_a_signature_records_signer_time_meaning_and_the_content_it_covers(
     db: Database, people: People, frozen_clock: clock.FrozenClock
@@ -98,6 +99,7 @@ def test_a_signature_records_signer_time_meaning_and_the_content_it_covers(
     assert shown.valid_for_current_content
 
 
+@pytest.mark.clause("part11:11.200")
 def test_signing_without_the_password_is_refused_and_nothing_changes(
     db: Database, people: People
 ) -> None:
@@ -112,6 +114,7 @@ def test_signing_without_the_password_is_refused_and_nothing_changes(
     assert row(db, DocumentVersion, vid) == stored
 
 
+@pytest.mark.clause("part11:11.200", "part11:11.300")
 @pytest.mark.postgres
 def test_a_wrong_password_is_refused_counted_and_audited_and_the_transition_does_not_happen(
     db: Database, people: People
@@ -165,6 +168,7 @@ def test_a_wrong_password_through_the_api_is_a_401_problem(
     assert signatures(db, vid) == []
 
 
+@pytest.mark.clause("part11:11.70", "annex11:14")
 def test_a_change_after_signing_shows_the_signature_as_no_longer_valid(
     db: Database, people: People
 ) -> None:
@@ -196,6 +200,7 @@ def test_a_change_after_signing_shows_the_signature_as_no_longer_valid(
     assert manifestation.endswith("— NO LONGER VALID: the record changed after signing")
 
 
+@pytest.mark.clause("part11:11.70", "annex11:14")
 def test_a_signature_hash_breaks_when_the_signature_is_moved_to_another_record() -> None:
     # given a signature as it was made
     from datetime import datetime
@@ -233,6 +238,7 @@ def test_a_signature_hash_breaks_when_the_signature_is_moved_to_another_record()
     assert signature_hash(signature) == signature.signature_hash
 
 
+@pytest.mark.clause("part11:11.10(g)")
 @pytest.mark.postgres
 def test_the_author_cannot_approve_their_own_sop(db: Database, people: People) -> None:
     # given an SOP written by QA
@@ -256,6 +262,7 @@ def test_the_author_cannot_approve_their_own_sop(db: Database, people: People) -
     assert signers == ["qa2"]
 
 
+@pytest.mark.clause("part11:11.10(g)")
 def test_a_draft_created_by_one_person_can_be_signed_only_by_its_approvers(
     db: Database, people: People
 ) -> None:

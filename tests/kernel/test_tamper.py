@@ -302,6 +302,7 @@ TAMPERING: dict[str, Callable[[Database, Trail], list[Finding]]] = {
 }
 
 
+@pytest.mark.clause("part11:11.10(a)")
 @pytest.mark.postgres
 def test_an_untouched_database_verifies_intact(db: Database, trail: Trail) -> None:
     # when
@@ -321,6 +322,7 @@ def test_an_untouched_database_verifies_intact(db: Database, trail: Trail) -> No
     assert listed["records"] == report.records
 
 
+@pytest.mark.clause("part11:11.10(a)", "part11:11.10(e)")
 @pytest.mark.postgres
 @pytest.mark.parametrize("tamper", sorted(TAMPERING))
 def test_tampering_is_found_by_verify(db: Database, trail: Trail, tamper: str) -> None:
@@ -426,6 +428,7 @@ def test_the_cli_shows_findings_as_a_table_and_exits_1(db: Database, trail: Trai
     assert "record_altered" in result.stdout
 
 
+@pytest.mark.clause("part11:11.70")
 def test_the_signature_view_flags_a_moved_signature(
     db: Database, people: People, trail: Trail
 ) -> None:

@@ -73,6 +73,7 @@ def writing_is_refused(db: Database, people: People) -> bool:
 # --- T22: a signature forged with inserts only ---------------------------------------------
 
 
+@pytest.mark.clause("part11:11.10(a)", "part11:11.70")
 def test_a_signature_forged_with_inserts_and_a_matching_entry_on_the_head_is_found(
     db: Database, people: People
 ) -> None:
@@ -154,6 +155,7 @@ def _cut_after(db: Database, seq: int, head: dict[str, Any]) -> None:
     )
 
 
+@pytest.mark.clause("part11:11.10(a)")
 def test_a_tail_cut_off_with_the_head_moved_back_is_found_by_the_head_mac(
     db: Database, people: People
 ) -> None:
@@ -245,6 +247,7 @@ def test_removing_the_chain_head_is_always_a_finding_and_stops_writing(
 # --- T15: a record edited and the chain recomputed from there -----------------------------
 
 
+@pytest.mark.clause("part11:11.10(a)")
 def test_an_edit_with_the_state_hash_and_every_later_link_recomputed_is_found(
     db: Database, people: People
 ) -> None:
@@ -321,6 +324,7 @@ def test_every_delivered_table_holds_rows_and_verifies_intact(delivered: Databas
     assert report.data_rows > 0
 
 
+@pytest.mark.clause("part11:11.10(c)", "alcoa:original", "alcoa:enduring")
 @pytest.mark.parametrize("table", sorted(SEALED_CHANGES))
 def test_the_application_role_can_not_change_measured_data(delivered: Database, table: str) -> None:
     with pytest.raises(DBAPIError), delivered.engine.begin() as conn:
@@ -328,6 +332,7 @@ def test_the_application_role_can_not_change_measured_data(delivered: Database, 
     assert report_of(delivered).intact
 
 
+@pytest.mark.clause("part11:11.10(a)", "alcoa:original")
 @pytest.mark.parametrize("table", sorted(SEALED_CHANGES))
 def test_measured_data_changed_with_the_triggers_dropped_is_found(
     delivered: Database, table: str

@@ -108,12 +108,14 @@ def test_an_unknown_transition_is_not_found_and_the_known_ones_are_named() -> No
     )
 
 
+@pytest.mark.clause("part11:11.10(f)")
 def test_a_transition_from_the_wrong_state_is_not_allowed_and_nothing_else_is_checked() -> None:
     assert reasons(Capa("open", author_id=2), "close", OPERATOR) == [
         (TransitionNotAllowed, "'Close' is not possible from status 'open'")
     ]
 
 
+@pytest.mark.clause("part11:11.10(g)")
 def test_a_transition_needs_one_of_its_roles() -> None:
     assert reasons(Capa("closing", author_id=2), "close", OPERATOR) == [
         (PermissionDenied, "'Close' needs one of the roles qa")
@@ -156,6 +158,7 @@ def test_options_list_what_can_be_done_from_the_current_state_and_why_not() -> N
         (QA, Capa("closing", 2), "close", ReasonRequired, "'Close' needs a reason"),
     ],
 )
+@pytest.mark.clause("part11:11.10(f)")
 def test_perform_refuses_before_it_changes_anything(
     who: Actor, record: Capa, name: str, error: type[Exception], detail: str
 ) -> None:
@@ -196,6 +199,7 @@ def test_a_transition_that_needs_a_reason_is_refused_without_one(
     assert row(db, DocumentVersion, vid) == stored
 
 
+@pytest.mark.clause("part11:11.10(e)", "annex11:9")
 def test_every_transition_is_audited_with_its_reason(db: Database, people: People) -> None:
     vid = new_sop(db, people.qc)
     transition(db, people.qc, vid, "submit")

@@ -84,6 +84,7 @@ def test_a_decimal_comma_and_a_local_time_of_a_source_that_declares_its_zone_are
     ]
 
 
+@pytest.mark.clause("alcoa:accurate")
 @pytest.mark.parametrize("typed", ["1,500", "-2,000", "12,345"])
 def test_a_comma_that_may_be_a_thousands_separator_is_quarantined_not_guessed(typed: str) -> None:
     checked = _check(
@@ -290,6 +291,7 @@ class _StorageChecks:
         return Stored(entity_id=4711)
 
 
+@pytest.mark.clause("alcoa:original")
 def test_the_corrections_of_an_accepted_row_are_kept_as_its_lineage(
     db, people, frozen_clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]

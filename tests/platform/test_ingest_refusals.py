@@ -50,6 +50,7 @@ def _nothing_but_refused_runs(db) -> list[tuple[str, str | None]]:  # type: igno
         ("mes", DEEP_JSON, DEEP_REASON),
     ],
 )
+@pytest.mark.clause("annex11:5")
 def test_a_document_the_readers_cannot_take_is_refused_with_the_reason(
     db, people, kind: str, content: bytes, reason: str
 ) -> None:  # type: ignore[no-untyped-def]
@@ -108,6 +109,7 @@ def test_the_cli_refuses_deeply_nested_json_with_exit_2(db, tmp_path: Path) -> N
         ("lims", DEEP_JSON, DEEP_REASON),
     ],
 )
+@pytest.mark.clause("annex11:5")
 def test_a_push_the_readers_cannot_take_answers_422_and_the_refusal_is_on_record(
     app, db, people, kind: str, content: bytes, reason: str
 ) -> None:  # type: ignore[no-untyped-def]

@@ -63,6 +63,7 @@ def _readings(db, code: str) -> list[SensorReading]:  # type: ignore[no-untyped-
         return found
 
 
+@pytest.mark.clause("alcoa:original", "alcoa:contemporaneous", "alcoa:accurate")
 @pytest.mark.postgres
 def test_a_logger_file_in_fahrenheit_is_stored_in_celsius_with_lineage_and_the_device_offset(
     db, people, frozen_clock
@@ -92,6 +93,7 @@ def test_a_logger_file_in_fahrenheit_is_stored_in_celsius_with_lineage_and_the_d
     ]
 
 
+@pytest.mark.clause("part11:11.10(h)")
 @pytest.mark.postgres
 def test_a_logger_past_its_calibration_is_kept_and_flagged_not_dropped(
     db, people, frozen_clock
@@ -141,6 +143,7 @@ def test_readings_outside_the_storage_range_of_their_place_become_excursion_cand
     ]
 
 
+@pytest.mark.clause("annex11:5")
 @pytest.mark.postgres
 def test_bad_rows_are_quarantined_with_their_specific_reasons_and_the_rest_is_taken(
     db, people, frozen_clock
@@ -195,6 +198,7 @@ def test_re_importing_a_logger_file_changes_nothing_and_a_different_value_is_a_c
     assert [r.temperature_c for r in _readings(db, "LOG-7")] == [5.0, 8.0, 1.0]
 
 
+@pytest.mark.clause("part11:11.10(h)")
 def test_a_quarantined_reading_of_an_unknown_sensor_is_replayed_once_the_sensor_exists(
     db, people, frozen_clock
 ) -> None:  # type: ignore[no-untyped-def]

@@ -114,6 +114,7 @@ def decide(client: Any, cid: int, function: str, **body: Any) -> Any:
     )
 
 
+@pytest.mark.clause("annex11:10")
 @pytest.mark.postgres
 def test_a_change_is_approved_by_each_function_implemented_and_closed(
     api: Any, db: Any, frozen_clock: clock.FrozenClock
@@ -278,6 +279,7 @@ def test_an_incomplete_impact_assessment_is_not_submitted(api: Any, db: Any) -> 
     assert counts(db) == before
 
 
+@pytest.mark.clause("annex11:10")
 def test_quality_assurance_approves_every_change(api: Any, db: Any) -> None:
     rd, qa = api("rd"), api("qa")
     change = requested_change(rd)

@@ -34,6 +34,7 @@ def _clock_stops_after_the_database_is_made(db: Any, frozen_clock: clock.FrozenC
     frozen March clock, its passwords would look expired to the tests that run on real time."""
 
 
+@pytest.mark.clause("annex11:13")
 @pytest.mark.postgres
 def test_a_deviation_goes_from_report_to_signed_closure(api: Any, db: Any) -> None:
     operator, qa, qc, qa2 = api("operator"), api("qa"), api("qc"), api("qa2")
@@ -143,6 +144,7 @@ def test_discovery_before_occurrence_is_refused_and_nothing_is_written(api: Any,
         ("area", "   ", "area: String should have at least 1 character"),
     ],
 )
+@pytest.mark.clause("annex11:6", "alcoa:accurate")
 def test_bad_report_fields_are_named(
     api: Any, db: Any, field: str, value: str, message: str
 ) -> None:
@@ -176,6 +178,7 @@ def test_a_missing_required_field_is_a_422_naming_it(api: Any, db: Any) -> None:
     assert counts(db) == before
 
 
+@pytest.mark.clause("part11:11.10(f)")
 def test_submitting_a_deviation_before_classification_is_refused(api: Any, db: Any) -> None:
     operator, qc = api("operator"), api("qc")
     deviation = report_deviation(operator)
@@ -290,6 +293,7 @@ def test_a_qa_who_rewrote_the_immediate_actions_while_classifying_may_not_approv
     assert counts(db) == before
 
 
+@pytest.mark.clause("part11:11.10(g)")
 def test_an_approval_by_someone_without_the_qa_role_is_refused(api: Any, db: Any) -> None:
     qc = api("qc")
     deviation = investigated_deviation(db, api("operator"), api("qa"), qc, "qc")

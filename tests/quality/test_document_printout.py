@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
 from pypdf import PdfReader
 from tests.quality.document_steps import SOP_BODY, effective_document
 
@@ -18,6 +19,7 @@ def pdf_text(client, version_id: int, copy: str = "controlled") -> str:  # type:
     return re.sub(r"\s+", " ", " ".join(page.extract_text() for page in reader.pages))
 
 
+@pytest.mark.clause("part11:11.10(b)", "part11:11.50", "annex11:8", "alcoa:legible")
 def test_the_controlled_copy_shows_who_signed_what_when_and_no_watermark(frozen_clock, api) -> None:  # type: ignore[no-untyped-def]
     qa = api("qa")
     document = effective_document(api("qc"), qa, "Cleaning of the tablet press")
@@ -34,6 +36,7 @@ def test_the_controlled_copy_shows_who_signed_what_when_and_no_watermark(frozen_
     assert "NOT FOR USE" not in text
 
 
+@pytest.mark.clause("part11:11.10(b)", "annex11:8")
 def test_an_uncontrolled_copy_and_a_draft_carry_their_watermark(frozen_clock, api) -> None:  # type: ignore[no-untyped-def]
     qa = api("qa")
     document = effective_document(api("qc"), qa, "Cleaning of the tablet press")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 from tests.support import PASSWORD, reviewed_version
 
@@ -20,6 +21,7 @@ def counts(db: Database) -> tuple[int, int]:
         )
 
 
+@pytest.mark.clause("part11:11.10(k)")
 def test_an_sop_goes_from_draft_to_effective_with_an_approval_signature(api, db) -> None:  # type: ignore[no-untyped-def]
     author, approver = api("qc"), api("qa")
     created = author.post(
@@ -203,6 +205,7 @@ def test_a_signature_on_a_version_changed_since_it_was_reviewed_is_refused(api, 
     assert counts(db) == before
 
 
+@pytest.mark.clause("part11:11.10(k)")
 def test_the_version_in_force_is_superseded_only_by_its_successor(api, db) -> None:  # type: ignore[no-untyped-def]
     from tests.quality.document_steps import bring_revision_into_force, effective_document
 

@@ -134,6 +134,7 @@ def _open_review(db, api, moment, *, period: int = 1) -> tuple[dict, int]:  # ty
     return document, review.id
 
 
+@pytest.mark.clause("part11:11.10(k)")
 @pytest.mark.postgres
 def test_concluding_no_change_is_signed_reviewed_and_restarts_the_review_period(
     frozen_clock, db, api
@@ -200,6 +201,7 @@ def test_refused_conclusions_change_nothing(frozen_clock, db, api) -> None:  # t
     assert counts(db) == before
 
 
+@pytest.mark.clause("part11:11.10(k)")
 def test_a_review_that_starts_a_revision_ends_when_the_revision_is_in_force(
     frozen_clock, db, api
 ) -> None:  # type: ignore[no-untyped-def]

@@ -59,6 +59,7 @@ def govern_approval(qa: Any, document_id: int) -> dict[str, Any]:
     return result
 
 
+@pytest.mark.clause("part11:11.10(i)", "annex11:2")
 @pytest.mark.postgres
 def test_an_approver_not_trained_on_the_governing_sop_cannot_sign_and_nothing_changes(
     frozen_clock, db, api
@@ -121,6 +122,7 @@ def test_an_approver_not_trained_on_the_governing_sop_cannot_sign_and_nothing_ch
     assert approved.json()["status"] == "approved"
 
 
+@pytest.mark.clause("part11:11.10(i)", "annex11:2")
 def test_overdue_training_refuses_the_step_naming_the_overdue_training(
     frozen_clock, db, api
 ) -> None:  # type: ignore[no-untyped-def]

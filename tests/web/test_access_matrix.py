@@ -300,6 +300,7 @@ def head(database: Database) -> int:
         return found.seq
 
 
+@pytest.mark.clause("part11:11.10(d)", "annex11:12")
 def test_every_route_declares_who_may_call_it_and_every_declaration_has_a_route() -> None:
     app = create_app(Database("sqlite://"))
     declared = {(c.method, c.path) for c in routes(app)}
@@ -341,6 +342,7 @@ def test_every_route_declares_who_may_call_it_and_every_declaration_has_a_route(
     ]
 
 
+@pytest.mark.clause("part11:11.10(d)", "part11:11.10(g)", "annex11:12")
 @pytest.mark.parametrize("username", PRINCIPALS)
 def test_no_role_succeeds_on_a_route_its_permissions_do_not_allow(
     world: World, username: str

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from tests.support import PASSWORD, PEOPLE
 from tests.web.support import counts, flash_of
@@ -88,6 +89,7 @@ def test_adding_a_user_with_roles_from_the_checkboxes(ui: Any, db: Database) -> 
     assert 'data-testid="pending-grant"' in page
 
 
+@pytest.mark.clause("part11:11.100")
 def test_a_username_is_never_reused(ui: Any, db: Database) -> None:
     client = ui("admin")
     client.get("/admin/users")
@@ -105,6 +107,7 @@ def test_a_username_is_never_reused(ui: Any, db: Database) -> None:
     assert counts(db) == before
 
 
+@pytest.mark.clause("annex11:12")
 def test_changing_roles_needs_a_reason(ui: Any, db: Database) -> None:
     target = user(db, "rd")
     client = ui("admin")

@@ -8,6 +8,7 @@ import io
 import re
 from typing import Any
 
+import pytest
 from tests.conftest import People
 from tests.web.support import make_sop
 
@@ -23,6 +24,7 @@ def csv_link(page: str) -> str:
     return html.unescape(found.group(1))
 
 
+@pytest.mark.clause("annex11:9", "alcoa:legible")
 def test_the_auditor_filters_the_trail_to_one_record(ui: Any, db: Database, people: People) -> None:
     _, vid, number = make_sop(db, people.qc, state="approved", approver=people.qa)
     make_sop(db, people.qc, title="Another SOP")
@@ -53,6 +55,7 @@ def test_a_record_number_finds_that_record_s_trail(ui: Any, db: Database, people
     assert ui("qc").get(f"/audit?record_id={number}").status_code == 200
 
 
+@pytest.mark.clause("annex11:9", "alcoa:legible")
 def test_the_filters_by_user_action_and_text_narrow_the_trail(
     ui: Any, db: Database, people: People
 ) -> None:
@@ -98,6 +101,7 @@ def test_the_viewer_pages_through_the_trail(ui: Any, db: Database, people: Peopl
     assert 'href="http://testserver/audit?offset=50" rel="next"' in first
 
 
+@pytest.mark.clause("part11:11.10(b)", "annex11:9", "alcoa:legible", "alcoa:available")
 def test_the_csv_export_of_the_filtered_set_opens_with_the_session_cookie(
     ui: Any, db: Database, people: People
 ) -> None:
@@ -116,6 +120,7 @@ def test_the_csv_export_of_the_filtered_set_opens_with_the_session_cookie(
     assert {row["action"] for row in rows} == {"sign", "transition:approve"}
 
 
+@pytest.mark.clause("part11:11.10(b)", "alcoa:legible")
 def test_the_csv_of_one_record_from_its_page(ui: Any, db: Database, people: People) -> None:
     _, vid, number = make_sop(db, people.qc, state="in_review")
     client = ui("auditor")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from tests.support import PASSWORD
 from tests.web.support import counts, flash_of, last_audit_action
@@ -27,6 +28,7 @@ def open_sessions(db: Database, username: str) -> int:
         return len(list(rows))
 
 
+@pytest.mark.clause("part11:11.10(d)")
 def test_an_unauthenticated_visit_is_sent_to_the_login_page(ui: Any) -> None:
     client = ui()
 
@@ -155,6 +157,7 @@ def test_a_mistyped_confirmation_changes_no_password(ui: Any, db: Database) -> N
     assert client.login("qa").headers["location"] == "/"
 
 
+@pytest.mark.clause("part11:11.10(d)")
 def test_logout_ends_the_session(ui: Any, db: Database) -> None:
     client = ui("qa")
 

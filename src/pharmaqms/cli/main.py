@@ -96,6 +96,7 @@ def _register_subcommands() -> None:
         ("pharmaqms.cli.pv", "pv"),
         ("pharmaqms.cli.rnd", "rnd"),
         ("pharmaqms.cli.compliance", "compliance"),
+        ("pharmaqms.cli.validation", "validation"),
         ("pharmaqms.cli.data", None),  # top level: pharmaqms ingest, export, sources
     ):
         try:

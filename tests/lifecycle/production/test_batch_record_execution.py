@@ -143,6 +143,7 @@ def exceptions_of(b: Any) -> list[tuple[str, str]]:
 # --- refused: order, numbers and units ------------------------------------------------------
 
 
+@pytest.mark.clause("part11:11.10(f)")
 def test_a_step_out_of_order_is_refused_and_nothing_changes(batch: Any) -> None:
     before = state(batch.plant.db)
     entry = post(
@@ -186,6 +187,7 @@ def test_a_step_out_of_order_is_refused_and_nothing_changes(batch: Any) -> None:
         (120, "", "wrong unit: no unit given, the step records rpm"),
     ],
 )
+@pytest.mark.clause("annex11:6", "alcoa:accurate")
 def test_a_value_that_is_not_a_number_or_in_the_wrong_unit_is_refused(
     batch: Any, value: Any, unit: str, detail: str
 ) -> None:
@@ -236,6 +238,7 @@ def test_a_boolean_is_not_a_value(batch: Any) -> None:
     assert state(batch.plant.db) == before
 
 
+@pytest.mark.clause("annex11:6")
 def test_a_parameter_the_step_does_not_record_is_refused(batch: Any) -> None:
     finish_step_one(batch)
     before = state(batch.plant.db)
@@ -383,6 +386,7 @@ def test_a_material_is_dispensed_once_then_corrected_with_a_reason(batch: Any) -
 # --- refused: equipment ---------------------------------------------------------------------
 
 
+@pytest.mark.clause("part11:11.10(h)")
 def test_equipment_of_the_wrong_kind_or_out_of_calibration_is_refused(batch: Any) -> None:
     before = state(batch.plant.db)
     wrong = post(
@@ -415,6 +419,7 @@ def test_a_step_is_not_signed_before_its_entries_are_complete(batch: Any) -> Non
     assert state(batch.plant.db) == before
 
 
+@pytest.mark.clause("annex11:6")
 def test_the_performer_can_not_verify_their_own_step(batch: Any) -> None:
     finish_step_one(batch)
     before = state(batch.plant.db)

@@ -129,6 +129,7 @@ def test_qa_accepts_an_exception_and_refers_another_to_a_deviation(p: Plant, api
     ]
 
 
+@pytest.mark.clause("annex11:15")
 def test_only_a_qualified_person_decides(p: Plant, api: Any) -> None:
     _, lot_id, _ = make_batch(p, "B5002")
     pass_qc(p, lot_id)
@@ -183,6 +184,7 @@ def test_the_qp_rejects_a_batch_with_a_reason(p: Plant, api: Any) -> None:
     assert again.status_code == 409
 
 
+@pytest.mark.clause("annex11:15")
 def test_the_release_certificate_shows_every_rule_and_the_qp_signature(
     p: Plant, api: Any, frozen_clock: Any
 ) -> None:

@@ -443,4 +443,6 @@ PAGES: dict[tuple[str, str], Access] = {
         "compliance.manage", "open change controls from regulations"
     ),
     ("GET", "/compliance/traceability"): Needs("records.read", "read the regulations register"),
+    # compliance.validation.views
+    ("GET", "/compliance/validation"): Needs("records.read", "read the validation evidence"),
 }
