@@ -241,3 +241,12 @@ def test_out_of_trend_against_the_prediction_interval() -> None:
     assert reason is not None and "99% prediction interval" in reason
     # Fewer than three earlier time points: no trend to judge against
     assert out_of_trend([0, 3], [100, 99], 6, 50) is None
+
+
+def test_exact_data_pool_on_their_own_and_not_on_rounding_noise() -> None:
+    # Three identical, perfectly linear batches: nothing differs, so they pool
+    data = [Observation(b, m, 0.1 + 0.02 * m) for b in ("B1", "B2", "B3") for m in MONTHS]
+    result = estimate_shelf_life(data, upper=1.0)
+    assert (result.pooling, result.p_slopes, result.p_intercepts) == (Pooling.POOLED, 1.0, 1.0)
+    # No uncertainty: the bound is the line, which meets 1.0 at (1.0 - 0.1) / 0.02 = 45 months
+    assert result.estimated_months == pytest.approx(45.0)

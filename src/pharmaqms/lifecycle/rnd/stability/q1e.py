@@ -158,12 +158,20 @@ def _fit(design: Array, y: Array) -> _Model:
     return _Model(beta, np.linalg.inv(design.T @ design), math.sqrt(sse / df), df, sse)
 
 
-def _p_value(sse_reduced: float, sse_full: float, df_num: int, mse_full: float, df: int) -> float:
-    extra = max(sse_reduced - sse_full, 0.0)
-    if mse_full <= 0.0:
-        # A perfect full fit: any extra error is infinitely significant; none is not at all.
-        return 0.0 if extra > 1e-12 * max(sse_reduced, 1.0) else 1.0
-    return float(stats.f.sf((extra / df_num) / mse_full, df_num, df))
+def _p_value(
+    sse_reduced: float, sse_larger: float, df_num: int, full: _Model, total_ss: float
+) -> float:
+    """The p-value of the F-test of the error a reduced model adds over a larger one, against
+    the full model's residual mean square (type I ANCOVA). Rounding makes the "residuals" of an
+    exact fit 1e-30-ish: below 1e-12 of the total variation they are taken as zero, so that
+    perfect data are judged exactly rather than on rounding noise."""
+    tiny = 1e-12 * max(total_ss, 1e-300)
+    extra = sse_reduced - sse_larger
+    if extra <= tiny:
+        return 1.0
+    if full.sse <= tiny:
+        return 0.0
+    return float(stats.f.sf((extra / df_num) / (full.sse / full.df), df_num, full.df))
 
 
 def first_crossing(d: float, b: float, k: float, qa: float, qb: float, qc: float) -> float | None:
@@ -260,10 +268,10 @@ def estimate_shelf_life(
     if k > 1:
         common = _fit(np.column_stack([dummies, t]), y)
         full = _fit(np.column_stack([dummies, dummies * t[:, None]]), y)
-        mse = full.sse / full.df
-        p_slopes = _p_value(common.sse, full.sse, k - 1, mse, full.df)
+        total = float(((y - y.mean()) ** 2).sum())
+        p_slopes = _p_value(common.sse, full.sse, k - 1, full, total)
         if p_slopes >= POOLING_ALPHA:
-            p_intercepts = _p_value(pooled.sse, common.sse, k - 1, mse, full.df)
+            p_intercepts = _p_value(pooled.sse, common.sse, k - 1, full, total)
             pooling = Pooling.POOLED if p_intercepts >= POOLING_ALPHA else Pooling.COMMON_SLOPE
         else:
             pooling = Pooling.SEPARATE
