@@ -122,11 +122,11 @@ def checked_attributes(attributes: Sequence[Mapping[str, Any]]) -> list[dict[str
                 f"attribute {code} has no specification limit: give a lower, an upper or both",
                 field="attributes",
             )
-        if limits["lower"] is not None and limits["upper"] is not None:
-            if limits["lower"] >= limits["upper"]:
-                raise InvalidInput(
-                    f"attribute {code}: lower limit is not below the upper", field="attributes"
-                )
+        low, high = limits["lower"], limits["upper"]
+        if low is not None and high is not None and low >= high:
+            raise InvalidInput(
+                f"attribute {code}: lower limit is not below the upper", field="attributes"
+            )
         cleaned.append(
             {
                 "code": code,
