@@ -1,13 +1,14 @@
 """Stability results from the LIMS, through the data platform.
 
 The lab logs a stability sample in the LIMS under the sample id the pull's task gives it:
-``{study number}/{condition}/T{months}``, e.g. ``STB-2026-0001/25C60RH/T6``; each test's
-``test_code`` is the protocol's attribute code and the lot is the batch. The platform's LIMS
-connector stores the result (``TestResult``); once its delivery has committed this module takes
-it over into its study. A result whose sample id names no study, a study that is not running,
-or a batch, condition, time point or attribute outside the protocol is quarantined with the
-reason — never dropped. Each ``TestResult`` is taken over once (its id is unique in the
-results and in the quarantine), so running the take-over again changes nothing.
+``{study number}/{condition}/T{months}/{batch}``, e.g. ``STB-2026-0001/25C60RH/T6/S2601`` (one
+sample per batch: the platform keys a LIMS result by sample, test and replicate); each test's
+``test_code`` is the protocol's attribute code, and the LIMS lot must be the sample's batch.
+The platform's LIMS connector stores the result (``TestResult``); once its delivery has
+committed this module takes it over into its study. A result whose sample id names no study,
+a study that is not running, or a batch, condition, time point or attribute outside the
+protocol is quarantined with the reason — never dropped. Each ``TestResult`` is taken over once
+(its id is unique in the results and in the quarantine): running it again changes nothing.
 
 Note: the production QC module also judges LIMS results of its items against their release
 specifications; a stability sample of a registered item is seen by both, by design (an OOS on
@@ -41,7 +42,9 @@ from pharmaqms.platform.timeseries.models import TestResult
 log = logging.getLogger("pharmaqms.stability")
 
 PREFIX = f"{StabilityStudy.__number_prefix__}-"
-SAMPLE_ID = re.compile(r"^(STB-\d{4}-\d{4,})/([A-Z0-9-]{1,20})/T(\d{1,3}(?:\.\d{1,3})?)$")
+SAMPLE_ID = re.compile(
+    r"^(STB-\d{4}-\d{4,})/([A-Z0-9-]{1,20})/T(\d{1,3}(?:\.\d{1,3})?)/([A-Za-z0-9/_.-]{1,40})$"
+)
 
 
 @dataclass(frozen=True)
@@ -50,9 +53,9 @@ class TakeOver:
     quarantined: int
 
 
-def sample_id(study_number: str, condition: str, months: float) -> str:
-    """The LIMS sample id of a pull (what the pull's task tells the lab to use)."""
-    return f"{study_number}/{condition}/T{months:g}"
+def sample_id(study_number: str, condition: str, months: float, batch: str) -> str:
+    """The LIMS sample id of a batch's sample at a pull."""
+    return f"{study_number}/{condition}/T{months:g}/{batch}"
 
 
 def _pending(session: Session) -> list[tuple[TestResult, Lot]]:
@@ -72,7 +75,7 @@ def _pending(session: Session) -> list[tuple[TestResult, Lot]]:
         )
         .order_by(TestResult.id)
     )
-    return [(r, lot) for r, lot in session.execute(query).tuples()]
+    return [(r, lot) for r, lot in session.execute(query)]
 
 
 def take_over_lims_results(session: Session, *, actor: Actor) -> TakeOver:
@@ -98,11 +101,15 @@ def take_over_lims_results(session: Session, *, actor: Actor) -> TakeOver:
         )
         reason: str | None = None
         if found is None:
-            reason = f"sample id {result.sample_id!r} is not STB-YYYY-NNNN/CONDITION/T<months>"
+            reason = (
+                f"sample id {result.sample_id!r} is not STB-YYYY-NNNN/CONDITION/T<months>/BATCH"
+            )
         elif study is None:
             reason = f"no stability study {found.group(1)}"
         elif study.status != StudyStatus.APPROVED.value:
             reason = f"{study.number} is {study.status}: it takes no results"
+        elif found.group(4) != lot.lot_number:
+            reason = f"sample of batch {found.group(4)} reported on lot {lot.lot_number}"
         elif lot.item_code != study.product_code:
             reason = f"lot {lot.lot_number} is of {lot.item_code}, not of {study.product_code}"
         elif result.value is None:

@@ -84,7 +84,7 @@ def results_of(session: Session, study_id: int) -> list[tuple[StabilityResult, S
         .order_by(StabilityPull.condition, StabilityResult.attribute, StabilityResult.batch)
         .order_by(StabilityPull.months)
     )
-    return [(r, p) for r, p in session.execute(query).tuples()]
+    return [(r, p) for r, p in session.execute(query)]
 
 
 def quarantine_of(session: Session, study_id: int) -> list[QuarantinedStabilityResult]:

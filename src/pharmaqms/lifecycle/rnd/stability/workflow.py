@@ -46,7 +46,7 @@ def schedule_pulls(session: Session, study: Any, actor: Actor) -> None:
             select(StabilityPull.condition, StabilityPull.months).where(
                 StabilityPull.study_id == study.id
             )
-        ).tuples()
+        ).all()
     )
     created: list[StabilityPull] = []
     with audit.changes(session, actor=actor, reason=f"pulls of {study.number} scheduled"):
