@@ -13,6 +13,11 @@ from pharmaqms.quality.charts import PALETTE, _figure, _legend_below, _svg
 LIMIT_COLOUR = "#c0392b"
 
 
+def _plain(text: str) -> str:
+    """Text as typed: Matplotlib would read ``$…$`` in a name as mathematics (and fail)."""
+    return text.replace("$", r"\$")
+
+
 def shelf_life_chart(
     observations: Sequence[Observation],
     result: ShelfLife | None,
@@ -22,7 +27,7 @@ def shelf_life_chart(
     unit: str,
     title: str,
 ) -> str:
-    figure, axes = _figure(title)
+    figure, axes = _figure(_plain(title))
     batches = sorted({o.batch for o in observations})
     end = max([o.months for o in observations] + [12.0])
     if result is not None:
@@ -59,8 +64,10 @@ def shelf_life_chart(
             label=f"shelf life {result.shelf_life_months} months",
         )
     axes.set_xlabel("months")
-    axes.set_ylabel(unit or "value")
+    axes.set_ylabel(_plain(unit) or "value")
     axes.set_xlim(0, end)
     if observations or lower is not None or upper is not None:
         _legend_below(axes, len(batches) + 3)
-    return _svg(figure)
+    drawing = _svg(figure)
+    # Inline in the study page: the drawing without its XML prolog and DOCTYPE.
+    return drawing[drawing.index("<svg") :]

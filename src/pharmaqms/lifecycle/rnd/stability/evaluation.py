@@ -41,7 +41,9 @@ def observations_of(
     ]
 
 
-def evaluate(session: Session, study: StabilityStudy, attribute: str, condition: str) -> Evaluation:
+def evaluate(
+    session: Session, study: StabilityStudy, attribute: str, condition: str, *, charts: bool = True
+) -> Evaluation:
     spec = next(a for a in study.attributes if a["code"] == attribute)
     data = observations_of(session, study.id, attribute, condition)
     result: ShelfLife | None = None
@@ -51,16 +53,22 @@ def evaluate(session: Session, study: StabilityStudy, attribute: str, condition:
     except ShelfLifeRefused as err:
         refused = str(err)
     title = f"{spec['name']} at {condition_label(condition)}"
-    svg = chart.shelf_life_chart(
-        data, result, lower=spec["lower"], upper=spec["upper"], unit=spec["unit"], title=title
+    svg = (
+        chart.shelf_life_chart(
+            data, result, lower=spec["lower"], upper=spec["upper"], unit=spec["unit"], title=title
+        )
+        if charts
+        else ""
     )
     return Evaluation(attribute, spec["name"], spec["unit"], condition, data, result, refused, svg)
 
 
-def evaluations(session: Session, study: StabilityStudy) -> list[Evaluation]:
+def evaluations(
+    session: Session, study: StabilityStudy, *, charts: bool = True
+) -> list[Evaluation]:
     """Every attribute at every long-term condition: what the shelf life is set on."""
     return [
-        evaluate(session, study, attribute["code"], condition["code"])
+        evaluate(session, study, attribute["code"], condition["code"], charts=charts)
         for condition in study.conditions
         if condition["role"] == "long_term"
         for attribute in study.attributes
