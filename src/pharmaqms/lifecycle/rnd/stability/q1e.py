@@ -155,7 +155,8 @@ def _fit(design: Array, y: Array) -> _Model:
     residual = y - design @ beta
     sse = float(residual @ residual)
     df = design.shape[0] - design.shape[1]
-    return _Model(beta, np.linalg.inv(design.T @ design), math.sqrt(sse / df), df, sse)
+    unscaled = np.asarray(np.linalg.inv(design.T @ design), dtype=np.float64)
+    return _Model(np.asarray(beta, dtype=np.float64), unscaled, math.sqrt(sse / df), df, sse)
 
 
 def _p_value(
