@@ -165,3 +165,17 @@ def test_the_api_records_results_and_gives_the_shelf_life_contract(
         "estimate": None,
         "refused": "no results to evaluate",
     }
+
+
+def test_a_pull_task_opens_its_study(db: Database, people: Any, api: Any) -> None:
+    from pharmaqms.kernel.http.pages import record_url_by_id
+
+    study_id = approved_study(db, people)
+    with unit_of_work(db, write=False) as s:
+        pull = service.pulls_of(s, study_id)[0]
+        url = record_url_by_id(s, "stability_pull", pull.id)
+    browser = api()
+    assert browser_login(browser.client, "qc").status_code == 303
+    response = browser.client.get(url, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/rnd/stability/{study_id}#stability-pulls"

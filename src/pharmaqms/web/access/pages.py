@@ -292,6 +292,7 @@ PAGES: dict[tuple[str, str], Access] = {
     ("GET", "/rnd/stability"): Needs("stability.read", "read stability studies"),
     ("POST", "/rnd/stability"): Needs("stability.write", "write stability protocols"),
     ("GET", "/rnd/stability/{study_id}"): Needs("stability.read", "read stability studies"),
+    ("GET", "/rnd/stability/pulls/{pull_id}"): Needs("stability.read", "read stability studies"),
     ("POST", "/rnd/stability/{study_id}/results"): Needs(
         "stability.results", "record stability results"
     ),

@@ -67,6 +67,13 @@ def get_study(session: Session, study_id: int) -> StabilityStudy:
     return study
 
 
+def get_pull(session: Session, pull_id: int) -> StabilityPull:
+    pull = session.get(StabilityPull, pull_id)
+    if pull is None:
+        raise NotFound(f"no stability pull #{pull_id}")
+    return pull
+
+
 def studies(session: Session) -> list[StabilityStudy]:
     return list(session.scalars(select(StabilityStudy).order_by(StabilityStudy.id.desc())))
 

@@ -15,7 +15,7 @@ from pharmaqms.kernel.errors import InvalidInput
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.flash import set_flash
 from pharmaqms.kernel.http.navigation import NavItem, add
-from pharmaqms.kernel.http.pages import ActorDep
+from pharmaqms.kernel.http.pages import ActorDep, register_page
 from pharmaqms.kernel.http.params import RecordId
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.signatures import signatures_of
@@ -29,6 +29,8 @@ router = APIRouter(tags=["ui"], include_in_schema=False)
 BASE = "/rnd/stability"
 
 add(NavItem("R&D", "Stability studies", BASE, "stability.read", 20))
+# A pull's task links to its study's pulls.
+register_page("stability_pull", lambda pull_id: f"{BASE}/pulls/{pull_id}")
 
 
 def _lines(text: str) -> list[tuple[int, list[str]]]:
@@ -156,6 +158,14 @@ def study_page(study_id: RecordId, request: Request, actor: ActorDep) -> HTMLRes
                 "sample_id": sample_id,
             },
         )
+
+
+@router.get(f"{BASE}/pulls/{{pull_id}}")
+def pull_page(pull_id: RecordId, request: Request, actor: ActorDep) -> RedirectResponse:
+    actor.require("stability.read", "read stability studies")
+    with transaction(request, write=False) as session:
+        study_id = service.get_pull(session, pull_id).study_id
+    return RedirectResponse(f"{BASE}/{study_id}#stability-pulls", status_code=303)
 
 
 @router.post(f"{BASE}/{{study_id}}/results")
