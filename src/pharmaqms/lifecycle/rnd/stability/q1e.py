@@ -17,8 +17,9 @@ The method (ICH Q1E, section 2.4 and Appendix B):
    asks for the two-sided 95 % limits (97.5 % on each side) against both. Under
    ``common_slope`` and ``separate`` every batch gets its own bound and the batch whose bound
    meets its limit first governs (the ``limiting_batch``).
-4. Extrapolation. Q1E section 2.4.1.1 / Appendix A (decision tree, room-temperature storage,
-   long-term data amenable to statistical analysis): the proposed shelf life may be up to
+4. Extrapolation. Q1E §2.4.1 (no significant change at accelerated) and the Appendix A
+   decision tree (room-temperature storage, long-term data amenable to statistical
+   analysis): the proposed shelf life may be up to
    twice the period covered by long-term data, but not more than 12 months beyond it. The rule
    implemented here: ``proposal = min(estimate, 2·X, X + 12)`` with X the last long-term time
    point, rounded down to whole months. The stricter Q1E cases (significant change at
