@@ -26,6 +26,15 @@ def _token(page: str) -> str:
     return found.group(1)
 
 
+def _signed_in(api: Any, username: str, study_id: int) -> tuple[Any, str]:
+    """A browser signed in as ``username`` on the study's page, and the page's form token."""
+    browser = api()
+    assert browser_login(browser.client, username).status_code == 303
+    page = browser.client.get(f"/rnd/stability/{study_id}")
+    assert page.status_code == 200, page.text
+    return browser.client, _token(page.text)
+
+
 def test_the_study_page_shows_the_shelf_life_chart_and_estimate(
     db: Database, people: Any, api: Any
 ) -> None:
@@ -57,19 +66,17 @@ def test_results_entered_on_the_page_and_a_misfit_shown_in_quarantine(
     db: Database, people: Any, api: Any
 ) -> None:
     study_id = approved_study(db, people)
-    browser = api()
-    assert browser_login(browser.client, "qc").status_code == 303
-    page = browser.client.get(f"/rnd/stability/{study_id}")
-    response = browser.client.post(
+    client, token = _signed_in(api, "qc", study_id)
+    response = client.post(
         f"/rnd/stability/{study_id}/results",
         data={
-            "csrf_token": _token(page.text),
+            "csrf_token": token,
             "results": "S2601; 25C60RH; 0; ASSAY; 100.2\nS7777; 25C60RH; 3; ASSAY; 99.1\n",
         },
         follow_redirects=False,
     )
     assert response.status_code == 303, response.text
-    after = browser.client.get(f"/rnd/stability/{study_id}").text
+    after = client.get(f"/rnd/stability/{study_id}").text
     assert "Quarantined results (1)" in after
     assert "batch &#39;S7777&#39; is not on STB-2026-0001 (S2601, S2602, S2603)" in after
     assert "Results (1)" in after
@@ -79,11 +86,9 @@ def test_a_results_form_that_is_not_one_changes_nothing(
     db: Database, people: Any, api: Any
 ) -> None:
     study_id = approved_study(db, people)
-    browser = api()
-    assert browser_login(browser.client, "qc").status_code == 303
-    token = _token(browser.client.get(f"/rnd/stability/{study_id}").text)
+    client, token = _signed_in(api, "qc", study_id)
     before = counts(db)
-    response = browser.client.post(
+    response = client.post(
         f"/rnd/stability/{study_id}/results",
         data={"csrf_token": token, "results": "S2601; 25C60RH; three; ASSAY; 100.2"},
         follow_redirects=False,
@@ -96,13 +101,11 @@ def test_qa_approves_the_protocol_on_its_page_with_a_signature(
     db: Database, people: Any, api: Any
 ) -> None:
     study_id = write_protocol(db, people)
-    browser = api()
-    assert browser_login(browser.client, "qa").status_code == 303
-    page = browser.client.get(f"/rnd/stability/{study_id}")
-    assert 'data-transition="approve"' in page.text
-    response = browser.client.post(
+    client, token = _signed_in(api, "qa", study_id)
+    assert 'data-transition="approve"' in client.get(f"/rnd/stability/{study_id}").text
+    response = client.post(
         f"/records/stability_study/{study_id}/transitions/approve",
-        data={"csrf_token": _token(page.text), "password": PASSWORD, "expected_version": "1"},
+        data={"csrf_token": token, "password": PASSWORD, "expected_version": "1"},
         follow_redirects=False,
     )
     assert response.status_code == 303, response.text

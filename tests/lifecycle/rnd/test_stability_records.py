@@ -262,6 +262,8 @@ def test_completing_the_study_ends_its_results(db: Database, people: Any) -> Non
     study_id = approved_study(db, people)
     with unit_of_work(db) as s:
         service.complete_study(s, actor=people.rd, study_id=study_id, reason="24 months done")
+    # The pulls never taken leave the lab's inbox
+    assert {t[3] for t in _tasks(db, "stability_pull")} == {"done"}
     before = counts(db)
     with pytest.raises(Conflict, match="completed"), unit_of_work(db) as s:
         service.record_results(s, actor=people.qc, study_id=study_id, results=assay_results(1))

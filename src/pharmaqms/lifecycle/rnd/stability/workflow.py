@@ -77,6 +77,20 @@ def schedule_pulls(session: Session, study: Any, actor: Actor) -> None:
         )
 
 
+def end_pulls(session: Session, study: Any, actor: Actor) -> None:
+    """On completion: pulls never taken are no longer the lab's to do."""
+    pending = session.scalars(
+        select(StabilityPull).where(
+            StabilityPull.study_id == study.id,
+            StabilityPull.status == PullStatus.SCHEDULED.value,
+        )
+    )
+    for pull in pending:
+        tasks.close_tasks(
+            session, pull, actor=actor, outcome=f"{study.number} completed", kind=PULL_TASK
+        )
+
+
 STUDY_WORKFLOW = Workflow(
     record_type="stability_study",
     states=tuple(s.value for s in StudyStatus),
@@ -100,6 +114,7 @@ STUDY_WORKFLOW = Workflow(
             "completed",
             roles(*AUTHORS),
             reason_required=True,
+            effects=(end_pulls,),
         ),
     ),
 )
