@@ -281,3 +281,44 @@ def test_the_protocol_is_kept_as_approved(db: Database, people: Any) -> None:
         }
         assert [a["code"] for a in study.attributes] == [a["code"] for a in ATTRIBUTES]
         assert [c["code"] for c in study.conditions] == [c["code"] for c in CONDITIONS]
+
+
+def test_the_daily_job_takes_over_what_the_delivery_listener_missed(
+    db: Database, people: Any
+) -> None:
+    from typer.testing import CliRunner
+
+    from pharmaqms.cli.jobs import app as jobs_cli
+    from pharmaqms.lifecycle.rnd.stability import lims
+    from pharmaqms.platform.ingest.deliveries import (
+        add_delivery_listener,
+        remove_delivery_listener,
+    )
+
+    study_id = approved_study(db, people)
+    with unit_of_work(db) as s:
+        masterdata.add_product(
+            s, actor=people.admin, gtin="09506000134352", code=PRODUCT, name="Paracetamol 500 mg"
+        )
+        s.flush()
+        masterdata.add_lot(
+            s, actor=people.admin, kind="finished", item_code=PRODUCT, lot_number="S2601"
+        )
+    csv = (
+        "item_code,lot_number,sample_id,test_code,value,unit,analyst,tested_at\n"
+        f"{PRODUCT},S2601,STB-2026-0001/25C60RH/T0/S2601,ASSAY,100.1,%,chen,2026-01-16T09:00:00Z\n"
+    ).encode()
+    remove_delivery_listener("lims", lims.take_over_after_delivery)
+    try:
+        with unit_of_work(db) as s:
+            ingest.ingest(s, actor=people.qc, kind="lims", content=csv, filename="lims.csv")
+    finally:
+        add_delivery_listener("lims", lims.take_over_after_delivery)
+    assert counts(db)["results"] == 0
+    result = CliRunner().invoke(jobs_cli, ["run-daily"])
+    assert result.exit_code == 0, result.output
+    assert "stability results taken over: 1, quarantined: 0" in result.output
+    with unit_of_work(db, write=False) as s:
+        assert [(r.batch, r.value) for r, _ in service.results_of(s, study_id)] == [
+            ("S2601", 100.1)
+        ]
