@@ -36,6 +36,9 @@ from pharmaqms.lifecycle.production.release import models as production_release_
 from pharmaqms.lifecycle.production.release import workflow as production_release_workflow
 from pharmaqms.lifecycle.rnd.eln import models as rnd_eln_models
 from pharmaqms.lifecycle.rnd.eln import workflow as rnd_eln_workflow
+from pharmaqms.lifecycle.rnd.stability import lims as rnd_stability_lims
+from pharmaqms.lifecycle.rnd.stability import models as rnd_stability_models
+from pharmaqms.lifecycle.rnd.stability import workflow as rnd_stability_workflow
 from pharmaqms.lifecycle.use.cases import handover as pv_case_handover
 from pharmaqms.lifecycle.use.cases import models as pv_case_models
 from pharmaqms.lifecycle.use.cases import sources as pv_case_sources
@@ -147,6 +150,10 @@ MODULES = (
     distribution_live,
     rnd_eln_models,
     rnd_eln_workflow,
+    rnd_stability_models,
+    rnd_stability_workflow,
+    # Takes stability samples over from every LIMS delivery.
+    rnd_stability_lims,
     pv_case_models,
     pv_case_workflow,
     pv_psur_models,

@@ -54,6 +54,7 @@ def _import_module_loaders() -> None:
         "pharmaqms.quality.changes.demo",
         "pharmaqms.quality.risk.demo",
         "pharmaqms.lifecycle.rnd.eln.demo",
+        "pharmaqms.lifecycle.rnd.stability.demo",
         "pharmaqms.cli.demo_supply_chain",
         "pharmaqms.lifecycle.production.materials.demo",
         "pharmaqms.lifecycle.production.qc.demo",

@@ -28,10 +28,11 @@ def run_daily(
 ) -> None:
     """Make scheduled document versions effective, open due periodic reviews and flag overdue
     ones, assign recurring training that falls due again, judge LIMS results not taken over
-    yet."""
+    yet (QC's and stability's)."""
     import pharmaqms.schema  # noqa: F401 - every module's tables, workflows and gates
     from pharmaqms.lifecycle.distribution.live import sweep as coldchain_sweep
     from pharmaqms.lifecycle.production.qc.results import evaluate_lims_results
+    from pharmaqms.lifecycle.rnd.stability.lims import take_over_lims_results
     from pharmaqms.quality.documents.periodic_review import open_due_periodic_reviews
     from pharmaqms.quality.documents.service import make_due_versions_effective
     from pharmaqms.quality.training.service import open_recurrent_training
@@ -66,4 +67,10 @@ def run_daily(
         console.print(
             f"LIMS results taken over: {lims.taken_over}, OOS opened: {len(lims.failed)}, "
             f"out of trend: {lims.out_of_trend}"
+        )
+    with unit_of_work() as session:
+        stability = take_over_lims_results(session, actor=actor)
+        console.print(
+            f"stability results taken over: {stability.stored}, "
+            f"quarantined: {stability.quarantined}"
         )

@@ -95,6 +95,7 @@ def _register_subcommands() -> None:
         ("pharmaqms.cli.signals", "signals"),
         ("pharmaqms.cli.pv", "pv"),
         ("pharmaqms.cli.rnd", "rnd"),
+        ("pharmaqms.cli.stability", "stability"),
         ("pharmaqms.cli.compliance", "compliance"),
         ("pharmaqms.cli.validation", "validation"),
         ("pharmaqms.cli.data", None),  # top level: pharmaqms ingest, export, sources

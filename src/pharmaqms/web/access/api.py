@@ -568,6 +568,20 @@ API: dict[tuple[str, str], Access] = {
     ),
     # lifecycle.production.kpi.api
     ("GET", "/api/v1/production/kpi"): Needs("records.read", "read the production KPIs"),
+    # lifecycle.rnd.stability.api
+    ("GET", "/api/v1/rnd/stability/studies"): Needs("stability.read", "read stability studies"),
+    ("POST", "/api/v1/rnd/stability/studies"): Needs(
+        "stability.write", "write stability protocols"
+    ),
+    ("GET", "/api/v1/rnd/stability/studies/{study_id}"): Needs(
+        "stability.read", "read stability studies"
+    ),
+    ("POST", "/api/v1/rnd/stability/studies/{study_id}/results"): Needs(
+        "stability.results", "record stability results"
+    ),
+    ("GET", "/api/v1/rnd/stability/studies/{study_id}/shelf-life"): Needs(
+        "stability.read", "read stability studies"
+    ),
     # lifecycle.rnd.eln.api
     ("GET", "/api/v1/rnd/projects"): Needs("rnd.read", "read R&D projects"),
     ("POST", "/api/v1/rnd/projects"): Needs("rnd.manage", "set up R&D projects"),

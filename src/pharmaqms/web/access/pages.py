@@ -288,6 +288,17 @@ PAGES: dict[tuple[str, str], Access] = {
     ("POST", "/distribution/routes/plans"): Needs("routes.plan", "store route plans"),
     ("GET", "/distribution/routes/plans/{plan_id}"): Needs("records.read", "read route plans"),
     ("POST", "/distribution/routes/plans/{plan_id}/approve"): Step("route_plan", "approve"),
+    # lifecycle.rnd.stability.views
+    ("GET", "/rnd/stability"): Needs("stability.read", "read stability studies"),
+    ("POST", "/rnd/stability"): Needs("stability.write", "write stability protocols"),
+    ("GET", "/rnd/stability/{study_id}"): Needs("stability.read", "read stability studies"),
+    ("GET", "/rnd/stability/pulls/{pull_id}"): Needs("stability.read", "read stability studies"),
+    ("POST", "/rnd/stability/{study_id}/results"): Needs(
+        "stability.results", "record stability results"
+    ),
+    ("POST", "/rnd/stability/{study_id}/pulls"): Needs(
+        "stability.results", "record stability pulls"
+    ),
     # lifecycle.rnd.eln.views
     ("GET", "/rnd"): Needs("rnd.read", "read the lab notebook"),
     ("POST", "/rnd/projects"): Needs("rnd.manage", "set up R&D projects"),
