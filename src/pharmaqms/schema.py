@@ -36,6 +36,8 @@ from pharmaqms.lifecycle.production.release import models as production_release_
 from pharmaqms.lifecycle.production.release import workflow as production_release_workflow
 from pharmaqms.lifecycle.rnd.eln import models as rnd_eln_models
 from pharmaqms.lifecycle.rnd.eln import workflow as rnd_eln_workflow
+from pharmaqms.lifecycle.rnd.gates import models as rnd_gate_models
+from pharmaqms.lifecycle.rnd.gates import workflow as rnd_gate_workflow
 from pharmaqms.lifecycle.use.cases import handover as pv_case_handover
 from pharmaqms.lifecycle.use.cases import models as pv_case_models
 from pharmaqms.lifecycle.use.cases import sources as pv_case_sources
@@ -147,6 +149,8 @@ MODULES = (
     distribution_live,
     rnd_eln_models,
     rnd_eln_workflow,
+    rnd_gate_models,
+    rnd_gate_workflow,
     pv_case_models,
     pv_case_workflow,
     pv_psur_models,
