@@ -102,6 +102,8 @@ def release_moments(session: Session, product_code: str) -> list[tuple[datetime,
         .order_by(AuditEntry.seq)
     )
     for lot_id, occurred_at, action, raw in rows:
+        if lot_id is None:
+            continue
         if action == "create":
             status = json.loads(raw).get("status", [None, None])
             if not (isinstance(status, list) and status[-1] == LotStatus.RELEASED.value):
