@@ -53,6 +53,7 @@ def _refused(db: Any, error: type[Exception], match: str, verb: Any, **kw: Any) 
     assert counts(db) == before
 
 
+@pytest.mark.postgres
 def test_a_gate_passes_when_every_named_function_signed_and_opens_the_next_phase(
     db: Any, people: Any
 ) -> None:
@@ -84,6 +85,7 @@ def test_a_gate_passes_when_every_named_function_signed_and_opens_the_next_phase
         assert [tuple(m) for m in meanings] == [("rd", "Approved"), ("qa", "Approved")]
 
 
+@pytest.mark.postgres
 def test_the_submitter_may_not_approve_and_nothing_changes(db: Any, people: Any) -> None:
     project = planned_project(db, people)
     gate_id = open_with_evidence(db, people, project, "pre_formulation")

@@ -43,6 +43,7 @@ def _lot(db: Any, people: Any, item: str, number: str, released_at: datetime | N
         masterdata.set_lot_status(s, lot, "released", actor=people.admin, reason="QP certified")
 
 
+@pytest.mark.postgres
 def test_time_to_launch_runs_from_the_first_gate_to_the_first_commercial_batch(
     db: Any, people: Any
 ) -> None:

@@ -379,7 +379,10 @@ def _approver_refusal(
     current = gate.current_approvals()
     if function in {a.function for a in current}:
         raise Conflict(f"{label} has already approved {gate.number}")
-    other = sorted({a.function for a in current if a.approver_id == actor.user_id})
+    # In any round: a person who stood for one function never stands for another on this gate.
+    other = sorted(
+        {a.function for a in gate.approvals if a.approver_id == actor.user_id} - {function.value}
+    )
     if other:
         raise SegregationOfDuties(
             f"{actor.full_name} already signed {gate.number} for "

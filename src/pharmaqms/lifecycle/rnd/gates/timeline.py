@@ -43,7 +43,9 @@ def timeline_svg(progress: Progress, today: datetime) -> str:
         f'<rect x="{LEFT + 50}" y="6" width="20" height="8" fill="{PLANNED}"/>'
         f'<text x="{LEFT + 80}" y="14" fill="#52606d">actual</text>'
         f'<rect x="{LEFT + 120}" y="6" width="20" height="8" fill="{DONE}"/>'
-        f'<text x="{LEFT + 150}" y="14" fill="#52606d">◆ gate approved</text>',
+        f'<rect x="{LEFT + 150}" y="6" width="20" height="8" fill="{RUNNING}"/>'
+        f'<text x="{LEFT + 180}" y="14" fill="#52606d">running</text>'
+        f'<text x="{LEFT + 240}" y="14" fill="#52606d">◆ gate approved</text>',
     ]
     # Quarter ticks: enough to read months-long phases without crowding.
     tick = date(first.year, ((first.month - 1) // 3) * 3 + 1, 1)
