@@ -153,6 +153,22 @@ def test_one_person_signs_for_one_function_only(db: Any, people: Any) -> None:
         password=PASSWORD,
     )
     assert _gate(db, gate_id) == before
+    # Returned and resubmitted: in the new round still one function for one person.
+    with unit_of_work(db) as s:
+        service.return_gate(
+            s, actor=people.ra, gate_id=gate_id, password=PASSWORD, reason="batch 3 missing"
+        )
+    submit(db, people, gate_id)
+    _refused(
+        db,
+        SegregationOfDuties,
+        "already signed .* for QA R&D",
+        service.approve_gate,
+        actor=people.dual,
+        gate_id=gate_id,
+        function="regulatory_affairs",
+        password=PASSWORD,
+    )
 
 
 def test_only_the_project_lead_signs_as_project_lead_and_only_for_a_named_function(
