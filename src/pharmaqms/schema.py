@@ -36,6 +36,8 @@ from pharmaqms.lifecycle.production.release import models as production_release_
 from pharmaqms.lifecycle.production.release import workflow as production_release_workflow
 from pharmaqms.lifecycle.rnd.eln import models as rnd_eln_models
 from pharmaqms.lifecycle.rnd.eln import workflow as rnd_eln_workflow
+from pharmaqms.lifecycle.rnd.gates import models as rnd_gate_models
+from pharmaqms.lifecycle.rnd.gates import workflow as rnd_gate_workflow
 from pharmaqms.lifecycle.rnd.stability import lims as rnd_stability_lims
 from pharmaqms.lifecycle.rnd.stability import models as rnd_stability_models
 from pharmaqms.lifecycle.rnd.stability import workflow as rnd_stability_workflow
@@ -154,6 +156,8 @@ MODULES = (
     rnd_stability_workflow,
     # Takes stability samples over from every LIMS delivery.
     rnd_stability_lims,
+    rnd_gate_models,
+    rnd_gate_workflow,
     pv_case_models,
     pv_case_workflow,
     pv_psur_models,

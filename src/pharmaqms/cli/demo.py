@@ -36,6 +36,8 @@ DEMO_PEOPLE: tuple[tuple[str, str, list[str]], ...] = (
     ("vera.pv", "Vera Ivanova", ["pv_officer"]),
     ("gita.qppv", "Gita Sharma", ["qppv"]),
     ("rahul.rd", "Rahul Mehta", ["rd_scientist"]),
+    ("nadia.rd", "Nadia Haddad", ["rd_scientist"]),
+    ("rene.ra", "René Dubois", ["regulatory_affairs"]),
     ("lena.logistics", "Lena Fischer", ["logistics"]),
     ("ian.auditor", "Ian Clarke", ["auditor"]),
 )
@@ -61,6 +63,7 @@ def _import_module_loaders() -> None:
         "pharmaqms.lifecycle.production.nonconforming.demo",
         "pharmaqms.lifecycle.production.monitoring.demo",
         "pharmaqms.lifecycle.production.batchrecords.demo",  # its batches are not charted
+        "pharmaqms.lifecycle.rnd.gates.demo",  # on the platform's products
         "pharmaqms.cli.demo_sensors",
         "pharmaqms.lifecycle.distribution.demo",  # after the sensor traces it judges
         "pharmaqms.lifecycle.distribution.inventory.demo",

@@ -582,6 +582,27 @@ API: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/rnd/stability/studies/{study_id}/shelf-life"): Needs(
         "stability.read", "read stability studies"
     ),
+    # lifecycle.rnd.gates.api
+    ("GET", "/api/v1/rnd/plans"): Needs("records.read", "read R&D stage gates"),
+    ("POST", "/api/v1/rnd/projects/{project_id}/plan"): Needs("rnd.gates", "plan R&D projects"),
+    ("GET", "/api/v1/rnd/projects/{project_id}/gates"): Needs(
+        "records.read", "read R&D stage gates"
+    ),
+    ("POST", "/api/v1/rnd/projects/{project_id}/gates"): Needs("rnd.gates", "open stage gates"),
+    ("GET", "/api/v1/rnd/gates/{gate_id}"): Needs("records.read", "read R&D stage gates"),
+    ("PATCH", "/api/v1/rnd/gates/{gate_id}"): Needs("rnd.gates", "edit stage gates"),
+    ("POST", "/api/v1/rnd/gates/{gate_id}/evidence"): Needs("rnd.gates", "collect gate evidence"),
+    ("POST", "/api/v1/rnd/evidence/{evidence_id}/withdraw"): Needs(
+        "rnd.gates", "collect gate evidence"
+    ),
+    ("POST", "/api/v1/rnd/gates/{gate_id}/submit"): Needs("rnd.gates", "submit stage gates"),
+    ("POST", "/api/v1/rnd/gates/{gate_id}/approve"): Needs(
+        "rnd.gates.approve", "approve stage gates"
+    ),
+    ("POST", "/api/v1/rnd/gates/{gate_id}/return"): Needs(
+        "rnd.gates.approve", "return stage gates"
+    ),
+    ("GET", "/api/v1/rnd/kpi/time-to-launch"): Needs("records.read", "read the R&D KPIs"),
     # lifecycle.rnd.eln.api
     ("GET", "/api/v1/rnd/projects"): Needs("rnd.read", "read R&D projects"),
     ("POST", "/api/v1/rnd/projects"): Needs("rnd.manage", "set up R&D projects"),

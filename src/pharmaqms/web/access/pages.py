@@ -299,6 +299,18 @@ PAGES: dict[tuple[str, str], Access] = {
     ("POST", "/rnd/stability/{study_id}/pulls"): Needs(
         "stability.results", "record stability pulls"
     ),
+    # lifecycle.rnd.gates.views
+    ("GET", "/rnd/gates"): Needs("records.read", "read R&D stage gates"),
+    ("POST", "/rnd/gates/plans"): Needs("rnd.gates", "plan R&D projects"),
+    ("GET", "/rnd/projects/{project_id}/gates"): Needs("records.read", "read R&D stage gates"),
+    ("POST", "/rnd/projects/{project_id}/gates"): Needs("rnd.gates", "open stage gates"),
+    ("GET", "/rnd/gates/{gate_id}"): Needs("records.read", "read R&D stage gates"),
+    ("POST", "/rnd/gates/{gate_id}/evidence"): Needs("rnd.gates", "collect gate evidence"),
+    ("POST", "/rnd/evidence/{evidence_id}/withdraw"): Needs("rnd.gates", "collect gate evidence"),
+    ("POST", "/rnd/gates/{gate_id}/submit"): Needs("rnd.gates", "submit stage gates"),
+    ("POST", "/rnd/gates/{gate_id}/approve"): Needs("rnd.gates.approve", "approve stage gates"),
+    ("POST", "/rnd/gates/{gate_id}/return"): Needs("rnd.gates.approve", "return stage gates"),
+    ("GET", "/rnd/kpi"): Needs("records.read", "read the R&D KPIs"),
     # lifecycle.rnd.eln.views
     ("GET", "/rnd"): Needs("rnd.read", "read the lab notebook"),
     ("POST", "/rnd/projects"): Needs("rnd.manage", "set up R&D projects"),

@@ -19,6 +19,7 @@ from pharmaqms.lifecycle.production.nonconforming import views as production_nc_
 from pharmaqms.lifecycle.production.qc import views as production_qc_views
 from pharmaqms.lifecycle.production.release import views as production_release_views
 from pharmaqms.lifecycle.rnd.eln import views as rnd_eln_views
+from pharmaqms.lifecycle.rnd.gates import views as rnd_gates_views
 from pharmaqms.lifecycle.rnd.stability import views as rnd_stability_views
 from pharmaqms.lifecycle.use.cases import public as pv_public_views
 from pharmaqms.lifecycle.use.cases import views as pv_case_views
@@ -57,6 +58,7 @@ ROUTERS: list[APIRouter] = [
     quality_views.router,
     rnd_eln_views.router,
     rnd_stability_views.router,
+    rnd_gates_views.router,
     production_materials_views.router,
     production_qc_views.router,
     production_nc_views.router,
