@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Column
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from pharmaqms.kernel.db import Base
 from pharmaqms.kernel.models import AuditEntry, User
@@ -49,6 +49,7 @@ class HumanEntry:
     action: str
     action_code: str
     record_type: str
+    record_type_label: str
     record_label: str
     changes: list[HumanChange]
     reason: str
@@ -197,12 +198,24 @@ class TrailReader:
             action=self.action_label(entry.record_type, entry.action),
             action_code=entry.action,
             record_type=entry.record_type,
+            record_type_label=self.type_label(entry.record_type),
             record_label=entry.record_label,
             changes=self.changes(entry),
             reason=entry.reason or "",
         )
 
 
-def human_entries(session: Session, entries: list[AuditEntry]) -> list[HumanEntry]:
-    reader = TrailReader(session)
-    return [reader.entry(e) for e in entries]
+def reader_for(session: Session) -> TrailReader:
+    """The session's reader, so a page of entries looks each name up once."""
+    reader = session.info.get("trail_reader")
+    if not isinstance(reader, TrailReader):
+        reader = session.info["trail_reader"] = TrailReader(session)
+    return reader
+
+
+def human_entry(entry: AuditEntry) -> HumanEntry:
+    """An entry read through the session it was loaded in (the page renders inside it)."""
+    session = object_session(entry)
+    if session is None:
+        raise ValueError("an audit entry is read in human terms while its session is open")
+    return reader_for(session).entry(entry)
