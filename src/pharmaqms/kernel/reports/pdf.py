@@ -61,7 +61,8 @@ def page_decorator(
         canvas.drawString(18 * mm, 10 * mm, footer[:150])
         canvas.drawRightString(192 * mm, 10 * mm, f"page {doc.page}")
         if watermark:
-            canvas.setFont("Helvetica-Bold", 40)
+            # A long mark in a smaller size, so it stays on the page.
+            canvas.setFont("Helvetica-Bold", 40 if len(watermark) <= 24 else 34)
             canvas.setFillColor(colors.Color(0.85, 0.1, 0.1, alpha=0.18))
             canvas.translate(105 * mm, 150 * mm)
             canvas.rotate(40)
@@ -72,9 +73,10 @@ def page_decorator(
 
 
 def key_value_table(
-    rows: Sequence[tuple[str, str]], sheet: StyleSheet1, *, label_width: float = 45
+    rows: Sequence[Sequence[str]], sheet: StyleSheet1, *, label_width: float = 45
 ) -> Table:
-    data = [[label, cell(value, sheet["Cell"])] for label, value in rows]
+    """Label and value per row (a value wraps)."""
+    data = [[row[0], cell(row[1], sheet["Cell"])] for row in rows]
     table = Table(data, colWidths=[label_width * mm, (PAGE_WIDTH_MM - label_width) * mm])
     table.setStyle(TableStyle(LABELLED))
     return table
