@@ -247,14 +247,23 @@ def test_who_may_not_read_records_gets_no_report_and_nothing_is_recorded(
     assert exports_of(demo_db, "deviation", record_id) == before
 
 
-def test_an_unknown_record_gets_a_404_and_no_file(demo_db: Database) -> None:
+def test_the_api_hands_out_the_same_report_and_refuses_an_unknown_record(
+    demo_db: Database,
+) -> None:
+    with unit_of_work(demo_db, write=False) as session:
+        record_id = min(signed_ids(session, "capa"))
+        number = session.get(RECORD_TYPES["capa"].model, record_id).number  # type: ignore[union-attr]
     auditor = client(demo_db, "ian.auditor")
 
+    found = auditor.client.get(f"/api/v1/records/capa/{record_id}/report.pdf")
     missing = auditor.get("/records/deviation/999999/report.pdf")
+    missing_api = auditor.client.get("/api/v1/records/deviation/999999/report.pdf")
     unknown_type = auditor.get("/records/no_such_type/1/report.pdf")
 
-    assert missing.status_code == 404 and not missing.content.startswith(b"%PDF")
-    assert unknown_type.status_code == 404
+    assert found.status_code == 200 and f"CAPA {number}" in pdf_text(found.content)
+    assert f"{number}-report.pdf" in found.headers["content-disposition"]
+    for refused in (missing, missing_api, unknown_type):
+        assert refused.status_code == 404 and not refused.content.startswith(b"%PDF")
 
 
 def test_the_record_page_trail_reads_in_human_terms_and_links_the_report(
