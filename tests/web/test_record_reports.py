@@ -320,3 +320,22 @@ def test_a_browser_print_of_a_record_page_drops_the_menu_and_buttons(
         assert page.locator("h1").first.is_visible()
         assert page.locator(".audit-table").first.is_visible()
         context.close()
+
+
+def test_a_notebook_record_s_report_needs_the_notebook_s_read_permission(
+    demo_db: Database,
+) -> None:
+    with unit_of_work(demo_db, write=False) as session:
+        model = RECORD_TYPES["rnd_experiment"].model
+        experiment_id = session.scalars(select(model.id).order_by(model.id)).first()
+        assert experiment_id is not None
+    before = exports_of(demo_db, "rnd_experiment", experiment_id)
+    url = f"/records/rnd_experiment/{experiment_id}/report.pdf"
+
+    # The auditor reads the notebook only through QA's selective disclosure; QA reads it.
+    refused = client(demo_db, "ian.auditor").get(url)
+    granted = client(demo_db, "quinn.qa").get(url)
+
+    assert refused.status_code == 403 and not refused.content.startswith(b"%PDF")
+    assert granted.status_code == 200 and granted.content.startswith(b"%PDF")
+    assert exports_of(demo_db, "rnd_experiment", experiment_id) == before + 1

@@ -113,6 +113,8 @@ def export_record_report(
 ) -> bytes:
     """The report, for whoever may read the record; the hand-out is recorded as an export."""
     actor.require("records.read", "read records")
+    if rt.read_permission:
+        actor.require(rt.read_permission, f"read {rt.plural.lower()}")
     content = render_record_report(session, rt, record, printed_by=actor)
     audit.record_event(
         session,
