@@ -4,8 +4,7 @@ environment, so templates of every module (which extend base.html) get them too.
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from enum import Enum
+from datetime import datetime
 from itertools import groupby
 from typing import Any
 
@@ -13,7 +12,7 @@ from pharmaqms.kernel.http.navigation import NAV, NavItem
 from pharmaqms.kernel.http.templating import TEMPLATES
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.registry import RECORD_TYPES
-from pharmaqms.kernel.reports.text import format_time
+from pharmaqms.kernel.reports.text import format_time, format_value
 from pharmaqms.kernel.reports.trail import human_entry
 from pharmaqms.kernel.roles import READ_ONLY_ROLES
 
@@ -41,20 +40,13 @@ def is_read_only(actor: Actor | None) -> bool:
 
 
 def display(value: Any) -> str:
-    """A field value as a person reads it: UTC times, yes/no, a dash for nothing."""
-    if value is None or value == "":
-        return "—"
+    """A field value as a person reads it on a page: UTC times, yes/no, a dash for nothing
+    (the rest as ``kernel.reports.text.format_value`` reads it)."""
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M UTC")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, Enum):
-        return str(value.value).replace("_", " ")
     if isinstance(value, list | tuple | set | frozenset):
         return ", ".join(str(v) for v in value) or "—"
-    return str(value)
+    return format_value(value)
 
 
 def install() -> None:
