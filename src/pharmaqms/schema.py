@@ -20,6 +20,7 @@ from pharmaqms.lifecycle.distribution.serials import models as distribution_seri
 from pharmaqms.lifecycle.distribution.serials import workflow as distribution_serial_workflow
 from pharmaqms.lifecycle.production import lot_facts as production_lot_facts
 from pharmaqms.lifecycle.production.batchrecords import models as production_batch_record_models
+from pharmaqms.lifecycle.production.batchrecords import report as production_batch_record_report
 from pharmaqms.lifecycle.production.batchrecords import workflow as production_batch_record_workflow
 from pharmaqms.lifecycle.production.materials import models as production_material_models
 from pharmaqms.lifecycle.production.materials import workflow as production_material_workflow
@@ -28,9 +29,11 @@ from pharmaqms.lifecycle.production.monitoring import models as production_monit
 from pharmaqms.lifecycle.production.monitoring import workflow as production_monitoring_workflow
 from pharmaqms.lifecycle.production.nonconforming import deviations as production_nc_deviations
 from pharmaqms.lifecycle.production.nonconforming import models as production_nc_models
+from pharmaqms.lifecycle.production.nonconforming import report as production_nc_report
 from pharmaqms.lifecycle.production.nonconforming import workflow as production_nc_workflow
 from pharmaqms.lifecycle.production.qc import arrivals as production_qc_arrivals
 from pharmaqms.lifecycle.production.qc import models as production_qc_models
+from pharmaqms.lifecycle.production.qc import report as production_qc_report
 from pharmaqms.lifecycle.production.qc import workflow as production_qc_workflow
 from pharmaqms.lifecycle.production.release import models as production_release_models
 from pharmaqms.lifecycle.production.release import workflow as production_release_workflow
@@ -174,6 +177,11 @@ MODULES = (
     platform_lot_facts,
     production_lot_facts,
     distribution_lot_facts,
+    # What the printed record reports of OOS investigations, nonconformances and batch records
+    # show beyond their fields.
+    production_qc_report,
+    production_nc_report,
+    production_batch_record_report,
     compliance_models,
     # Grants QA the permission to manage the regulations register.
     compliance_service,

@@ -72,7 +72,7 @@ def test_a_deviation_is_reported_classified_investigated_and_raises_a_capa(
     assert flash_of(page) == "DEV-2026-0001 reported; QA will classify it."
     assert page.count("hold requested") == 2
     # the record's trail includes the rows that belong to it, named in the record column
-    assert page.count('<span class="record-type">deviation batch</span>') == 2
+    assert page.count('<span class="record-type">Deviation batch</span>') == 2
     assert "batch PA-2603-002" in page
 
     qa.get("/deviations/1")

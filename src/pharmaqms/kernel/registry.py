@@ -24,6 +24,9 @@ class RecordType:
     # Optional: the URL of a richer page the module provides for a record.
     detail_url: Callable[[Any], str] | None = None
     searchable: tuple[str, ...] = field(default=("number",))
+    # What reading a record of this type takes beyond ``records.read``, where the module guards
+    # its pages more narrowly (the lab notebook: ``rnd.read``). The printed report asks it.
+    read_permission: str | None = None
 
 
 RECORD_TYPES: dict[str, RecordType] = {}

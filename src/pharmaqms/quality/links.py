@@ -24,6 +24,7 @@ from pharmaqms.kernel.errors import Conflict, InvalidInput, NotFound
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.records import Audited, GxPRecord
 from pharmaqms.kernel.registry import RECORD_TYPES
+from pharmaqms.kernel.reports.sections import Section, cells, report_section
 
 RECORD_TYPE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,59}$")
 
@@ -219,3 +220,29 @@ def targets_of(session: Session, source_type: str, source_id: int, target_type: 
             )
         )
     )
+
+
+@report_section()
+def linked_records(session: Session, record: GxPRecord) -> list[Section]:
+    """Every record's printed report lists what it was raised from and what it led to."""
+    links = links_of(session, record.__audit_type__, record.id)
+    rows = []
+    for direction, found in (("Raised from", links.raised_from), ("Led to", links.led_to)):
+        for other in found:
+            registered = RECORD_TYPES.get(other.record_type)
+            status = (
+                registered.workflow.state_label(other.status)
+                if registered is not None and other.status
+                else other.status
+            )
+            when = cells(status, other.linked_at)
+            rows.append([direction, other.type_label, other.label, *when, other.reason])
+    return [
+        Section(
+            "Linked records",
+            rows,
+            columns=("Link", "Type", "Record", "Status", "Linked", "Why"),
+            note="" if rows else "No linked records.",
+            widths=(14, 20, 24, 16, 22, 40),
+        )
+    ]

@@ -45,6 +45,9 @@ API: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/audit"): Needs("records.read", "read the audit trail", narrower=True),
     ("GET", "/api/v1/records/{type_name}/{record_id}/audit"): Needs("records.read", "read records"),
     ("GET", "/api/v1/records/{type_name}/{record_id}"): Needs("records.read", "read records"),
+    ("GET", "/api/v1/records/{type_name}/{record_id}/report.pdf"): Needs(
+        "records.read", "read records", narrower=True
+    ),
     ("GET", "/api/v1/records/{type_name}/{record_id}/signatures"): Needs(
         "records.read", "read records"
     ),

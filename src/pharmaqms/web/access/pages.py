@@ -32,6 +32,9 @@ PAGES: dict[tuple[str, str], Access] = {
     ("GET", "/records"): Needs("records.read", "read records"),
     ("GET", "/records/{type_name}"): Needs("records.read", "read records"),
     ("GET", "/records/{type_name}/{record_id}"): Needs("records.read", "read records"),
+    ("GET", "/records/{type_name}/{record_id}/report.pdf"): Needs(
+        "records.read", "read records", narrower=True
+    ),
     ("POST", "/records/{type_name}/{record_id}/transitions/{name}"): NAMED_TRANSITION,
     # web.views.audit
     ("GET", "/audit"): Needs("records.read", "read the audit trail", narrower=True),

@@ -22,6 +22,7 @@ from pharmaqms.kernel.http.params import Offset, RecordId
 from pharmaqms.kernel.identity import Actor, Channel
 from pharmaqms.kernel.models import AuditEntry, RoleGrantRequest, SecurityAlert, User
 from pharmaqms.kernel.registry import record_type
+from pharmaqms.kernel.reports.record import export_record_report, report_filename
 from pharmaqms.kernel.schemas import (
     ApiTokenCreate,
     AuditEntryOut,
@@ -474,6 +475,25 @@ def record_audit(
         filename = record.audit_label().replace(" ", "_")
     f = AuditFilter(record_type=type_name, record_id=record_id)
     return _audit_response(request, f, limit, offset, format, f"audit-{filename}")
+
+
+@router.get(
+    "/records/{type_name}/{record_id}/report.pdf",
+    tags=["records"],
+    response_class=Response,
+    responses=file_responses("application/pdf"),
+)
+def record_report(
+    type_name: str, record_id: RecordId, actor: ActorDep, request: Request
+) -> Response:
+    """Any record as a PDF: fields, linked records, signatures and audit trail in human terms.
+    The download is recorded in the record's audit trail as an export."""
+    actor.require("records.read", "read records")
+    with transaction(request, write=True) as session:
+        rt, record = _load(session, type_name, record_id)
+        content = export_record_report(session, rt, record, actor=actor)
+        filename = report_filename(record)
+    return download(content, filename=filename, media_type="application/pdf", disposition="inline")
 
 
 @router.get("/records/{type_name}/{record_id}", response_model=RecordOut, tags=["records"])

@@ -4,10 +4,7 @@ environment, so templates of every module (which extend base.html) get them too.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from datetime import date, datetime
-from enum import Enum
+from datetime import datetime
 from itertools import groupby
 from typing import Any
 
@@ -15,6 +12,8 @@ from pharmaqms.kernel.http.navigation import NAV, NavItem
 from pharmaqms.kernel.http.templating import TEMPLATES
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.registry import RECORD_TYPES
+from pharmaqms.kernel.reports.text import format_time, format_value
+from pharmaqms.kernel.reports.trail import human_entry
 from pharmaqms.kernel.roles import READ_ONLY_ROLES
 
 # Sections in the order a quality department thinks of them; unknown sections go last.
@@ -40,51 +39,14 @@ def is_read_only(actor: Actor | None) -> bool:
     return actor is None or (bool(actor.roles) and actor.roles <= READ_ONLY_ROLES)
 
 
-@dataclass(frozen=True)
-class FieldChange:
-    field: str
-    old: Any
-    new: Any
-    paired: bool  # False for an event's details, which have a value but no "before"
-
-
-def audit_changes(raw: str) -> list[FieldChange]:
-    """An audit entry's stored changes: ``{field: [old, new]}`` for a change of a row,
-    ``{key: value}`` for an event (a signature, a login)."""
-    try:
-        changes = json.loads(raw)
-    except ValueError:
-        return [FieldChange("", None, raw, paired=False)]
-    if not isinstance(changes, dict):
-        return [FieldChange("", None, changes, paired=False)]
-    found = []
-    for name, values in changes.items():
-        if isinstance(values, list) and len(values) == 2:
-            found.append(FieldChange(name, values[0], values[1], paired=True))
-        else:
-            found.append(FieldChange(name, None, values, paired=False))
-    return found
-
-
-def audit_text(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-
-
 def display(value: Any) -> str:
-    """A field value as a person reads it: UTC times, yes/no, a dash for nothing."""
-    if value is None or value == "":
-        return "—"
+    """A field value as a person reads it on a page: UTC times, yes/no, a dash for nothing
+    (the rest as ``kernel.reports.text.format_value`` reads it)."""
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M UTC")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, Enum):
-        return str(value.value).replace("_", " ")
     if isinstance(value, list | tuple | set | frozenset):
         return ", ".join(str(v) for v in value) or "—"
-    return str(value)
+    return format_value(value)
 
 
 def install() -> None:
@@ -92,9 +54,9 @@ def install() -> None:
     env.globals["main_menu"] = main_menu
     env.globals["is_read_only"] = is_read_only
     env.globals["record_types"] = RECORD_TYPES
-    env.filters["audit_changes"] = audit_changes
-    env.filters["audit_text"] = audit_text
     env.filters["display"] = display
+    env.filters["human_entry"] = human_entry
+    env.filters["when"] = format_time
 
 
 install()

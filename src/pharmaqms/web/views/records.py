@@ -8,18 +8,20 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel.audit_query import AuditFilter, count_entries, find_entries
 from pharmaqms.kernel.errors import NotFound
 from pharmaqms.kernel.http.context import transaction
+from pharmaqms.kernel.http.downloads import download
 from pharmaqms.kernel.http.navigation import NavItem, add
 from pharmaqms.kernel.http.pages import PAGE_SIZE, ActorDep, page_offset, record_url, redirect
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.records import GxPRecord
 from pharmaqms.kernel.registry import RECORD_TYPES, RecordType, record_type
+from pharmaqms.kernel.reports.record import export_record_report, report_filename
 from pharmaqms.kernel.signatures import signatures_of
 from pharmaqms.kernel.workflow import options, perform, require_reviewed_version
 
@@ -114,8 +116,21 @@ def record_detail(
                 + urlencode({"record_type": rt.name, "record_id": record.id}),
                 "csv_url": f"/api/v1/records/{rt.name}/{record.id}/audit?format=csv",
                 "richer_url": rt.detail_url(record) if rt.detail_url else None,
+                "report_url": f"/records/{rt.name}/{record.id}/report.pdf",
             },
         )
+
+
+@router.get("/records/{type_name}/{record_id}/report.pdf")
+def record_report(type_name: str, record_id: int, request: Request, actor: ActorDep) -> Response:
+    """The record as a PDF for an inspector's file (the browser shows it; print from there)."""
+    actor.require("records.read", "read records")
+    rt = record_type(type_name)
+    with transaction(request, write=True) as session:
+        record = load_record(session, rt, record_id)
+        content = export_record_report(session, rt, record, actor=actor)
+        filename = report_filename(record)
+    return download(content, filename=filename, media_type="application/pdf", disposition="inline")
 
 
 @router.post("/records/{type_name}/{record_id}/transitions/{name}")

@@ -6,19 +6,15 @@ carries a watermark saying so."""
 
 from __future__ import annotations
 
-import io
 from xml.sax.saxutils import escape
 
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.identity import Actor
+from pharmaqms.kernel.reports import pdf
 from pharmaqms.kernel.settings import get_settings
 from pharmaqms.kernel.signatures import signatures_of
 from pharmaqms.lifecycle.production.qc.models import CertificateOfAnalysis, CertificateStatus
@@ -38,11 +34,6 @@ CONCLUSION_TEXT = {
     "not_evaluated": "not evaluated",
     "missing": "not tested",
 }
-GRID = [
-    ("FONT", (0, 0), (-1, -1), "Helvetica", 8),
-    ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
-    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-]
 
 
 def watermark_for(coa: CertificateOfAnalysis, lot: Lot) -> str | None:
@@ -72,26 +63,13 @@ def render_certificate(session: Session, coa: CertificateOfAnalysis, *, printed_
     lot = session.get(Lot, coa.lot_id)
     assert lot is not None  # a certificate's lot is a foreign key: it exists
     spec = get_specification(session, coa.specification_id)
-    styles = getSampleStyleSheet()
+    styles = pdf.styles()
     mark = watermark_for(coa, lot)
     printed_at = clock.now()
     footer = (
         f"{coa.number} - printed {printed_at:%Y-%m-%d %H:%M} UTC by {printed_by.full_name} "
         f"({printed_by.username})"
     )
-
-    def decorate(canvas: Canvas, doc: SimpleDocTemplate) -> None:
-        canvas.saveState()
-        canvas.setFont("Helvetica", 8)
-        canvas.drawString(18 * mm, 10 * mm, footer)
-        canvas.drawRightString(192 * mm, 10 * mm, f"page {doc.page}")
-        if mark:
-            canvas.setFont("Helvetica-Bold", 38)
-            canvas.setFillColor(colors.Color(0.85, 0.1, 0.1, alpha=0.18))
-            canvas.translate(105 * mm, 150 * mm)
-            canvas.rotate(40)
-            canvas.drawCentredString(0, 0, mark)
-        canvas.restoreState()
 
     supplier = session.get(Supplier, lot.supplier_id) if lot.supplier_id else None
     meta = [
@@ -112,9 +90,7 @@ def render_certificate(session: Session, coa: CertificateOfAnalysis, *, printed_
         Paragraph(escape(get_settings().site_name), styles["Normal"]),
         Paragraph("Certificate of analysis", styles["Title"]),
     ]
-    table = Table(meta, colWidths=[38 * mm, 132 * mm])
-    table.setStyle(TableStyle([*GRID, ("FONT", (0, 0), (0, -1), "Helvetica-Bold", 8)]))
-    story += [table, Spacer(1, 6 * mm)]
+    story += [pdf.key_value_table(meta, styles, label_width=38), Spacer(1, 6 * mm)]
     rows: list[list[object]] = [["Test", "Method", "Acceptance criterion", "Result", "Conclusion"]]
     for line in coa.reported:
         rows.append(
@@ -127,15 +103,7 @@ def render_certificate(session: Session, coa: CertificateOfAnalysis, *, printed_
             ]
         )
     results = Table(rows, colWidths=[38 * mm, 32 * mm, 40 * mm, 35 * mm, 25 * mm], repeatRows=1)
-    results.setStyle(
-        TableStyle(
-            [
-                *GRID,
-                ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.Color(0.92, 0.92, 0.92)),
-            ]
-        )
-    )
+    results.setStyle(TableStyle(pdf.HEADED))
     story += [Paragraph("Results", styles["Heading2"]), results, Spacer(1, 4 * mm)]
     complies = all(line["outcome"] == "pass" for line in coa.reported) and bool(coa.reported)
     verdict = (
@@ -144,35 +112,13 @@ def render_certificate(session: Session, coa: CertificateOfAnalysis, *, printed_
         else f"The lot does NOT comply with specification {spec.number}."
     )
     story += [Paragraph(escape(verdict), styles["Heading3"]), Spacer(1, 6 * mm)]
-    story.append(Paragraph("Electronic signatures", styles["Heading2"]))
     signatures = signatures_of(session, coa)
-    if signatures:
-        sig_rows = [["Meaning", "Signed by", "Date and time (UTC)", "Valid for this content"]]
-        for s in signatures:
-            sig_rows.append(
-                [
-                    s.meaning,
-                    f"{s.signer_name} ({s.signer_username})",
-                    f"{s.signed_at:%Y-%m-%d %H:%M:%S}",
-                    "yes" if s.valid_for_current_content else "NO - content changed after signing",
-                ]
-            )
-        sig_table = Table(sig_rows, colWidths=[28 * mm, 55 * mm, 40 * mm, 47 * mm])
-        sig_table.setStyle(TableStyle([*GRID, ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8)]))
-        story.append(sig_table)
-        for s in signatures:
-            story.append(Paragraph(escape(s.manifestation), styles["Normal"]))
-    else:
-        story.append(Paragraph("Not signed.", styles["Normal"]))
-    pdf = SimpleDocTemplate(
-        (buffer := io.BytesIO()),
-        pagesize=A4,
+    story += pdf.signatures_block(signatures, styles)
+    story += [Paragraph(escape(s.manifestation), styles["Normal"]) for s in signatures]
+    return pdf.build_pdf(
+        story,
         title=f"{coa.number} certificate of analysis, lot {lot.lot_number}",
         author=get_settings().site_name,
-        leftMargin=18 * mm,
-        rightMargin=18 * mm,
-        topMargin=16 * mm,
-        bottomMargin=18 * mm,
+        footer=footer,
+        watermark=mark,
     )
-    pdf.build(story, onFirstPage=decorate, onLaterPages=decorate)
-    return buffer.getvalue()

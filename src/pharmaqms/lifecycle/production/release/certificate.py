@@ -6,20 +6,18 @@ evaluated at printing, not a certification."""
 
 from __future__ import annotations
 
-import io
 from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.identity import Actor
+from pharmaqms.kernel.reports.pdf import GRID, build_pdf, key_value_table
+from pharmaqms.kernel.reports.pdf import styles as report_styles
 from pharmaqms.kernel.settings import get_settings
 from pharmaqms.kernel.signatures import signatures_of
 from pharmaqms.lifecycle.production.batchrecords.models import BatchRecord
@@ -27,11 +25,6 @@ from pharmaqms.lifecycle.production.release.models import ReleaseStatus
 from pharmaqms.lifecycle.production.release.service import decision_of, evaluate_release
 from pharmaqms.platform.masterdata.models import Lot, Product
 
-GRID = [
-    ("FONT", (0, 0), (-1, -1), "Helvetica", 8),
-    ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
-    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-]
 CERTIFICATION = (
     "I certify that this batch has been manufactured and checked in compliance with the "
     "marketing authorisation and Good Manufacturing Practice, every condition of the release "
@@ -67,26 +60,13 @@ def render_release_certificate(
         mark = "SIGNATURE NOT VALID FOR THIS CONTENT"
     else:
         mark = None
-    styles = getSampleStyleSheet()
+    styles = report_styles()
     number = decided.number if decided is not None else f"preview of {lot.lot_number}"
     printed_at = clock.now()
     footer = (
         f"{number} - printed {printed_at:%Y-%m-%d %H:%M} UTC by {printed_by.full_name} "
         f"({printed_by.username})"
     )
-
-    def decorate(canvas: Canvas, doc: SimpleDocTemplate) -> None:
-        canvas.saveState()
-        canvas.setFont("Helvetica", 8)
-        canvas.drawString(18 * mm, 10 * mm, footer)
-        canvas.drawRightString(192 * mm, 10 * mm, f"page {doc.page}")
-        if mark:
-            canvas.setFont("Helvetica-Bold", 34)
-            canvas.setFillColor(colors.Color(0.85, 0.1, 0.1, alpha=0.18))
-            canvas.translate(105 * mm, 150 * mm)
-            canvas.rotate(40)
-            canvas.drawCentredString(0, 0, mark)
-        canvas.restoreState()
 
     item = (
         f"{product.name} {product.strength} ({product.code}, GTIN {product.gtin})".replace(
@@ -127,9 +107,11 @@ def render_release_certificate(
         Paragraph(escape(get_settings().site_name), styles["Normal"]),
         Paragraph("Batch release certificate", styles["Title"]),
     ]
-    table = Table(meta, colWidths=[40 * mm, 130 * mm])
-    table.setStyle(TableStyle([*GRID, ("FONT", (0, 0), (0, -1), "Helvetica-Bold", 8)]))
-    story += [table, Spacer(1, 5 * mm), Paragraph("Release checklist", styles["Heading2"])]
+    story += [
+        key_value_table(meta, styles, label_width=40),
+        Spacer(1, 5 * mm),
+        Paragraph("Release checklist", styles["Heading2"]),
+    ]
     body = styles["BodyText"]
     body.fontSize = 7.5
     body.leading = 9
@@ -171,15 +153,11 @@ def render_release_certificate(
                 story.append(Paragraph(escape(f"Comment: {s.comment}"), styles["Normal"]))
     else:
         story.append(Paragraph("Not signed: no decision yet.", styles["Normal"]))
-    pdf = SimpleDocTemplate(
-        (buffer := io.BytesIO()),
-        pagesize=A4,
+    content = build_pdf(
+        story,
         title=f"Batch release certificate {number}, batch {lot.lot_number}",
         author=get_settings().site_name,
-        leftMargin=18 * mm,
-        rightMargin=18 * mm,
-        topMargin=16 * mm,
-        bottomMargin=18 * mm,
+        footer=footer,
+        watermark=mark,
     )
-    pdf.build(story, onFirstPage=decorate, onLaterPages=decorate)
-    return buffer.getvalue(), f"release-{lot.item_code}-{lot.lot_number}.pdf"
+    return content, f"release-{lot.item_code}-{lot.lot_number}.pdf"

@@ -190,5 +190,6 @@ for _name, _label, _plural, _model, _workflow, _columns, _url in (
             detail_fields=_columns,
             module="rnd",
             detail_url=_url,
+            read_permission="rnd.read",
         )
     )
