@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
 import ssl
 from email.message import EmailMessage
@@ -84,10 +85,8 @@ class Mailer:
 
     def close(self) -> None:
         if self.smtp is not None:
-            try:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
                 self.smtp.quit()
-            except (smtplib.SMTPException, OSError):
-                pass
             self.smtp = None
 
 

@@ -314,7 +314,7 @@ def deliver(database: Database, *, ids: list[int] | None = None) -> DeliveryResu
             else:
                 try:
                     mailer.send(compose(settings, to=to, subject=subject, body=body))
-                except Exception as err:  # noqa: BLE001 - every SMTP or network failure
+                except Exception as err:  # every SMTP or network failure
                     error = describe(err)
                     mailer.close()
             outcome[_settle(database, notice_id, to=to, error=error)] += 1
@@ -395,7 +395,7 @@ def send_digests(database: Database, *, on_schedule: bool = False) -> DigestResu
                     )
                     try:
                         mailer.send(message)
-                    except Exception as err:  # noqa: BLE001 - every SMTP or network failure
+                    except Exception as err:  # every SMTP or network failure
                         error = describe(err)
                         mailer.close()
                 for notice in notices:
@@ -479,9 +479,7 @@ def outbox(session: Session, *, status: str | None = None, limit: int = 200) -> 
 
 
 def outbox_counts(session: Session) -> dict[str, int]:
-    rows = session.execute(
-        select(Notification.status, func.count()).group_by(Notification.status)
-    )
+    rows = session.execute(select(Notification.status, func.count()).group_by(Notification.status))
     return {str(status): int(count) for status, count in rows}
 
 

@@ -47,7 +47,9 @@ def upgrade() -> None:
             ["user_id"], ["users.id"], name=op.f("fk_notifications_user_id_users")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notifications")),
-        sa.UniqueConstraint("task_id", "kind", "user_id", name=op.f("uq_notifications_task_id_kind_user_id")),
+        sa.UniqueConstraint(
+            "task_id", "kind", "user_id", name=op.f("uq_notifications_task_id_kind_user_id")
+        ),
     )
     with op.batch_alter_table("notifications", schema=None) as batch_op:
         batch_op.create_index("ix_notifications_status", ["status", "id"], unique=False)
