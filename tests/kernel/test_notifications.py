@@ -177,6 +177,26 @@ def test_smtp_down_keeps_the_notice_queued_with_its_error_and_the_next_run_deliv
     assert notices(db)[0] == ("qa", "new_task", "sent", 2, None)
 
 
+def test_a_server_that_cannot_be_reached_is_tried_once_per_run_not_once_per_notice(
+    db: Database, people: People, frozen_clock: clock.FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    choose(db, people, "qa")
+    choose(db, people, "qa2")
+    with smtp_settings(monkeypatch, free_port()):
+        report(db, people)
+        first = notices(db)
+        frozen_clock.advance(minutes=5)
+        notify.deliver(db)
+        second = notices(db)
+
+    # each run stops at the first refused connection: the rest wait, untried (and so not
+    # nearer to failing), for the server to come back
+    assert [(n[0], n[2], n[3]) for n in first] == [("qa", "queued", 1), ("qa2", "queued", 0)]
+    assert [(n[0], n[2], n[3]) for n in second] == [("qa", "queued", 2), ("qa2", "queued", 0)]
+    assert second[0][4] is not None and second[0][4].startswith("ConnectionRefusedError")
+    assert second[1][4] is None
+
+
 def test_after_the_last_attempt_a_notice_is_failed_until_an_administrator_retries_it(
     db: Database, people: People, frozen_clock: clock.FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:

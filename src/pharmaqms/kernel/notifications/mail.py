@@ -37,6 +37,11 @@ def compose(settings: Settings, *, to: str, subject: str, body: str) -> EmailMes
     return message
 
 
+class ServerUnavailable(Exception):
+    """The server could not be reached or refused the session: the rest of the run waits for
+    the next one rather than each waiting out the timeout in turn."""
+
+
 class Mailer:
     """``with Mailer(settings) as mailer: mailer.send(message)``: connects when first asked to
     send, so a run with nothing to send never touches the server."""
@@ -57,6 +62,12 @@ class Mailer:
         self.close()
 
     def _connect(self) -> smtplib.SMTP:
+        try:
+            return self._open()
+        except (smtplib.SMTPException, OSError) as err:
+            raise ServerUnavailable(describe(err)) from err
+
+    def _open(self) -> smtplib.SMTP:
         s = self.settings
         assert s.smtp_host is not None
         timeout = s.smtp_timeout_seconds

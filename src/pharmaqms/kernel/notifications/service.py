@@ -19,7 +19,13 @@ from pharmaqms.kernel.db import Database, database_of
 from pharmaqms.kernel.errors import InvalidInput, NotFound
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.models import Task, User
-from pharmaqms.kernel.notifications.mail import Mailer, compose, configured, describe
+from pharmaqms.kernel.notifications.mail import (
+    Mailer,
+    ServerUnavailable,
+    compose,
+    configured,
+    describe,
+)
 from pharmaqms.kernel.notifications.models import (
     NOTICE_LABELS,
     URGENT,
@@ -314,7 +320,11 @@ def deliver(database: Database, *, ids: list[int] | None = None) -> DeliveryResu
             else:
                 try:
                     mailer.send(compose(settings, to=to, subject=subject, body=body))
-                except Exception as err:  # every SMTP or network failure
+                except ServerUnavailable as err:
+                    # The rest stay queued, untried, for the next run.
+                    outcome[_settle(database, notice_id, to=to, error=str(err))] += 1
+                    break
+                except Exception as err:  # a message the server refused
                     error = describe(err)
                     mailer.close()
             outcome[_settle(database, notice_id, to=to, error=error)] += 1
@@ -365,6 +375,7 @@ def send_digests(database: Database, *, on_schedule: bool = False) -> DigestResu
                 .order_by(Notification.user_id)
             )
         )
+    unreachable = False
     with Mailer(settings) as mailer:
         for user_id in people:
             with unit_of_work(database) as session:
@@ -395,7 +406,10 @@ def send_digests(database: Database, *, on_schedule: bool = False) -> DigestResu
                     )
                     try:
                         mailer.send(message)
-                    except Exception as err:  # every SMTP or network failure
+                    except ServerUnavailable as err:
+                        error = str(err)
+                        unreachable = True
+                    except Exception as err:  # a message the server refused
                         error = describe(err)
                         mailer.close()
                 for notice in notices:
@@ -413,6 +427,8 @@ def send_digests(database: Database, *, on_schedule: bool = False) -> DigestResu
                     carried += len(notices)
                 else:
                     failed += 1
+            if unreachable:
+                break
     return DigestResult(sent, carried, failed)
 
 
