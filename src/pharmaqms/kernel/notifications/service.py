@@ -126,8 +126,19 @@ def _enqueue(session: Session, task: Task, kind: str) -> list[Notification]:
     settings = get_settings()
     link = task_link(settings, task)
     now = clock.now()
+    # Whoever was told of this task and kind already is not told again (the outbox refuses a
+    # second row for them anyway).
+    told = set(
+        session.scalars(
+            select(Notification.user_id).where(
+                Notification.task_id == task.id, Notification.kind == kind
+            )
+        )
+    )
     made = []
     for user in recipients(session, task):
+        if user.id in told:
+            continue
         status, note = _route(settings, user, kind, preference_of(session, user.id))
         notice = Notification(
             user_id=user.id,
