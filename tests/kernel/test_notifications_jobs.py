@@ -105,3 +105,25 @@ def test_the_servers_background_loop_sweeps_and_sends_without_a_person(
     assert [subject(m) for _, m in mailbox.received] == [
         f"[pharmaqms] Overdue since {clock.now():%Y-%m-%d}: Review the press log"
     ]
+
+
+@pytest.mark.parametrize(("interval", "running"), [("300", True), ("0", False)])
+def test_serve_runs_the_notification_loop_beside_the_web_server_unless_turned_off(
+    db: Database, monkeypatch: pytest.MonkeyPatch, interval: str, running: bool
+) -> None:
+    import threading
+
+    import uvicorn
+
+    seen: list[bool] = []
+
+    def fake_run(app: object, **kw: object) -> None:
+        seen.append(any(t.name == "pharmaqms-notify" for t in threading.enumerate()))
+
+    monkeypatch.setattr(uvicorn, "run", fake_run)
+    result = run_cli(db, "serve", env={"PHARMAQMS_NOTIFY_INTERVAL_SECONDS": interval})
+
+    assert result.exit_code == 0, result.output
+    assert seen == [running]
+    # stopped with the server
+    assert not any(t.name == "pharmaqms-notify" for t in threading.enumerate())
