@@ -197,6 +197,31 @@ def test_a_server_that_cannot_be_reached_is_tried_once_per_run_not_once_per_noti
     assert second[1][4] is None
 
 
+def test_a_notice_another_sender_claimed_is_left_to_it_until_that_sender_is_presumed_dead(
+    db: Database, people: People, frozen_clock: clock.FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    choose(db, people, "qa")
+    choose(db, people, "qa2", kinds=())
+    box = Mailbox(free_port())
+    with smtp_settings(monkeypatch, box.port):
+        report(db, people)  # nothing listens yet: queued after one attempt
+        # another process claims it, and dies while sending
+        with unit_of_work(db) as s:
+            notice = s.scalars(select(Notification).where(Notification.status == "queued")).one()
+            notice.status = "sending"
+            notice.last_attempt_at = clock.now()
+        box.start()
+        try:
+            frozen_clock.advance(minutes=14)
+            assert notify.deliver(db) == notify.DeliveryResult(0, 0, 0)
+            frozen_clock.advance(minutes=2)
+            assert notify.deliver(db) == notify.DeliveryResult(1, 0, 0)
+        finally:
+            box.stop()
+    assert [rcpt for rcpt, _ in box.received] == [["qa@example.org"]]
+    assert notices(db)[0][:4] == ("qa", "new_task", "sent", 2)
+
+
 def test_after_the_last_attempt_a_notice_is_failed_until_an_administrator_retries_it(
     db: Database, people: People, frozen_clock: clock.FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -303,7 +303,8 @@ def deliver(database: Database, *, ids: list[int] | None = None) -> DeliveryResu
     if not configured(settings):
         return DeliveryResult(0, 0, 0)
     now = clock.now()
-    _requeue_stale_claims(database, now)
+    if ids is None:  # a job's run, not the send right after a commit
+        _requeue_stale_claims(database, now)
     with unit_of_work(database, write=False) as session:
         query = select(Notification).where(Notification.status == NoticeStatus.QUEUED)
         if ids is not None:
