@@ -7,6 +7,7 @@ from pharmaqms.compliance import models as compliance_models
 from pharmaqms.compliance import service as compliance_service
 from pharmaqms.kernel import models as kernel_models
 from pharmaqms.kernel.db import Base
+from pharmaqms.kernel.notifications import models as kernel_notification_models
 from pharmaqms.lifecycle.distribution import live as distribution_live
 from pharmaqms.lifecycle.distribution import lot_facts as distribution_lot_facts
 from pharmaqms.lifecycle.distribution import models as distribution_models
@@ -91,6 +92,7 @@ from pharmaqms.quality.training import workflow as training_workflow
 
 MODULES = (
     kernel_models,
+    kernel_notification_models,
     platform_permissions,
     ingest_models,
     masterdata_models,

@@ -28,8 +28,12 @@ def run_daily(
 ) -> None:
     """Make scheduled document versions effective, open due periodic reviews and flag overdue
     ones, assign recurring training that falls due again, judge LIMS results not taken over
-    yet (QC's and stability's)."""
+    yet (QC's and stability's), announce tasks due soon and overdue by e-mail and send the
+    daily digests."""
     import pharmaqms.schema  # noqa: F401 - every module's tables, workflows and gates
+    from pharmaqms.cli.notify import print_delivery, print_digests, print_sweep
+    from pharmaqms.kernel.db import get_database
+    from pharmaqms.kernel.notifications import jobs as notification_jobs
     from pharmaqms.lifecycle.distribution.live import sweep as coldchain_sweep
     from pharmaqms.lifecycle.production.qc.results import evaluate_lims_results
     from pharmaqms.lifecycle.rnd.stability.lims import take_over_lims_results
@@ -74,3 +78,8 @@ def run_daily(
             f"stability results taken over: {stability.stored}, "
             f"quarantined: {stability.quarantined}"
         )
+    # Last: the notices of every task the jobs above opened or escalated, then the sweep.
+    notices = notification_jobs.run_once(get_database())
+    print_sweep(notices.swept)
+    print_delivery(notices.delivered)
+    print_digests(notices.digests)

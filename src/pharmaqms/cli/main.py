@@ -92,6 +92,7 @@ def _register_subcommands() -> None:
         ("pharmaqms.cli.trace", "trace"),
         ("pharmaqms.cli.epcis", "epcis"),
         ("pharmaqms.cli.jobs", "jobs"),
+        ("pharmaqms.cli.notify", "notify"),
         ("pharmaqms.cli.signals", "signals"),
         ("pharmaqms.cli.pv", "pv"),
         ("pharmaqms.cli.rnd", "rnd"),
@@ -213,20 +214,28 @@ def serve(
     """Serve the web UI and the API."""
     import uvicorn
 
+    from pharmaqms.kernel.notifications.jobs import NotificationLoop
     from pharmaqms.kernel.settings import get_settings
     from pharmaqms.web.app import create_app
 
     # Proxy headers (the client's address, HTTPS) are believed only when the setting says the
     # proxy in front is the only way in; otherwise anyone could claim HTTPS.
     trusted = get_settings().trust_proxy_headers
-    uvicorn.run(
-        create_app(),
-        host=host,
-        port=port,
-        log_level="info",
-        proxy_headers=trusted,
-        forwarded_allow_ips="*" if trusted else None,
-    )
+    # Due tasks swept and e-mails sent every interval, without a person (0: left to cron).
+    interval = get_settings().notify_interval_seconds
+    loop = NotificationLoop(get_database(), interval).start() if interval else None
+    try:
+        uvicorn.run(
+            create_app(),
+            host=host,
+            port=port,
+            log_level="info",
+            proxy_headers=trusted,
+            forwarded_allow_ips="*" if trusted else None,
+        )
+    finally:
+        if loop is not None:
+            loop.stop()
 
 
 @app.command()

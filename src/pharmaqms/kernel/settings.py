@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -54,6 +56,30 @@ class Settings(BaseSettings):
     # Days from the detection of a pharmacovigilance signal to its validation (EU GVP Module
     # IX: validation within 30 days of detection is the usual practice).
     pv_signal_validation_days: int = Field(default=30, ge=1, le=365)
+    # E-mail notifications (kernel/notifications). No host: notifications stay in-app only.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    # "starttls" upgrades a plain connection (port 587), "ssl" is TLS from the first byte
+    # (port 465), "none" only for a relay on the same machine or network.
+    smtp_tls: Literal["none", "starttls", "ssl"] = "starttls"
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_sender: str | None = None
+    smtp_timeout_seconds: float = Field(default=15.0, gt=0, le=300)
+    # The address people reach this site at: every e-mail links back to its record there.
+    base_url: str = "http://127.0.0.1:8000"
+    # A task due within this many hours gets one "due soon" e-mail (not when it was opened
+    # that close to its due date: the new-task e-mail said so already).
+    notify_due_soon_hours: int = Field(default=48, ge=1, le=24 * 60)
+    # A failed e-mail is tried again after attempts × this many minutes, up to the maximum;
+    # then it is marked failed for an administrator to retry from the outbox page.
+    notify_retry_minutes: int = Field(default=5, ge=0, le=24 * 60)
+    notify_max_attempts: int = Field(default=8, ge=1, le=100)
+    # The hour (UTC) after which the daily digest goes out from the server's background loop.
+    notify_digest_hour: int = Field(default=6, ge=0, le=23)
+    # How often ``pharmaqms serve`` sweeps for due tasks and sends what is queued; 0: never
+    # (then ``pharmaqms notify run`` from cron does it).
+    notify_interval_seconds: int = Field(default=300, ge=0)
 
     @model_validator(mode="after")
     def _argon2_memory_fits(self) -> Settings:
@@ -63,6 +89,28 @@ class Settings(BaseSettings):
                 "PHARMAQMS_ARGON2_MEMORY_COST must be at least 8 × PHARMAQMS_ARGON2_PARALLELISM"
             )
         return self
+
+    @model_validator(mode="after")
+    def _smtp_complete(self) -> Settings:
+        if self.smtp_host and not self.smtp_sender:
+            raise ValueError("PHARMAQMS_SMTP_SENDER is needed when PHARMAQMS_SMTP_HOST is set")
+        if self.smtp_sender and not _ADDRESS.fullmatch(self.smtp_sender):
+            raise ValueError(f"PHARMAQMS_SMTP_SENDER is not an e-mail address: {self.smtp_sender}")
+        if (self.smtp_user is None) != (self.smtp_password is None):
+            raise ValueError("PHARMAQMS_SMTP_USER and PHARMAQMS_SMTP_PASSWORD go together")
+        if not self.base_url.startswith(("http://", "https://")):
+            raise ValueError("PHARMAQMS_BASE_URL starts with http:// or https://")
+        self.base_url = self.base_url.rstrip("/")
+        return self
+
+
+# An address a person can be written to: one @, a dot in the domain, no spaces or line breaks
+# (a line break in a header would let a value add headers of its own).
+_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+
+
+def is_email_address(value: str) -> bool:
+    return len(value) <= 200 and _ADDRESS.fullmatch(value) is not None
 
 
 @lru_cache(maxsize=1)

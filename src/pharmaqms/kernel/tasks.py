@@ -19,6 +19,8 @@ from pharmaqms.kernel import audit, clock
 from pharmaqms.kernel.errors import InvalidInput, NotFound, PermissionDenied
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.models import Task, User
+from pharmaqms.kernel.notifications import service as notifications
+from pharmaqms.kernel.notifications.models import NoticeKind
 from pharmaqms.kernel.records import Audited
 
 DUE_SOON = timedelta(days=7)
@@ -37,7 +39,10 @@ def open_task(
     user_id: int | None = None,
     due_in: timedelta | None = None,
     due_at: datetime | None = None,
+    notice: NoticeKind = NoticeKind.NEW_TASK,
 ) -> Task:
+    """Open a task, and in the same transaction the notices to whoever it is for (e-mailed
+    after the commit): ``notice`` says how the task is announced (an alarm, an escalation)."""
     if role is None and user_id is None:
         raise ValueError("a task is assigned to a role or to a user")
     # A title quotes the record's own title, which may fill its column already: cut it
@@ -59,6 +64,7 @@ def open_task(
     )
     with audit.changes(session, actor=actor, reason=f"task opened: {title}"):
         session.add(task)
+    notifications.task_opened(session, task, notice)
     return task
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from pharmaqms.kernel import audit, clock, tasks
 from pharmaqms.kernel.errors import NotFound
 from pharmaqms.kernel.identity import Actor
+from pharmaqms.kernel.notifications.models import NoticeKind
 from pharmaqms.kernel.workflow import perform
 from pharmaqms.lifecycle.distribution.models import (
     AlarmKind,
@@ -106,6 +107,7 @@ def raise_alarm(session: Session, *, actor: Actor, draft: AlarmDraft) -> ColdCha
         title=f"{alarm.number}: {KIND_LABELS[draft.kind]} at {draft.place_code} — acknowledge",
         role=role,
         due_at=alarm.acknowledge_due_at,
+        notice=NoticeKind.ALARM,
     )
     return alarm
 
@@ -240,6 +242,7 @@ def escalate_overdue_alarms(session: Session, *, actor: Actor) -> list[ColdChain
             f"{alarm.place_code} not acknowledged",
             role=role,
             due_at=now,
+            notice=NoticeKind.ESCALATION,
         )
     return overdue
 

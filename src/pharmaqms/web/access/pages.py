@@ -28,6 +28,15 @@ PAGES: dict[tuple[str, str], Access] = {
     ("GET", "/tasks/{task_id}/delegate"): SIGNED_IN,
     ("POST", "/tasks/{task_id}/delegate"): SIGNED_IN,
     ("POST", "/tasks/{task_id}/return"): SIGNED_IN,
+    # web.views.notifications: one's own settings; an e-mail's link leads to the record's
+    # page, which checks its own permission.
+    ("GET", "/account/notifications"): SIGNED_IN,
+    ("POST", "/account/notifications"): SIGNED_IN,
+    ("GET", "/tasks/{task_id}/record"): SIGNED_IN,
+    ("GET", "/admin/notifications"): Needs("users.read", "see the e-mail outbox"),
+    ("POST", "/admin/notifications/{notice_id}/retry"): Needs(
+        "users.manage", "retry notifications"
+    ),
     # web.views.records
     ("GET", "/records"): Needs("records.read", "read records"),
     ("GET", "/records/{type_name}"): Needs("records.read", "read records"),

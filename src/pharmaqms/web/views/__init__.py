@@ -38,7 +38,7 @@ from pharmaqms.quality.documents import review_views as periodic_review_views
 from pharmaqms.quality.documents import views as documents_views
 from pharmaqms.quality.risk import views as risk_views
 from pharmaqms.quality.training import views as training_views
-from pharmaqms.web.views import admin, audit, auth, dashboard, records
+from pharmaqms.web.views import admin, audit, auth, dashboard, notifications, records
 from pharmaqms.web.views import layout as _layout  # noqa: F401 - menu and filters for templates
 
 ROUTERS: list[APIRouter] = [
@@ -47,6 +47,7 @@ ROUTERS: list[APIRouter] = [
     records.router,
     audit.router,
     admin.router,
+    notifications.router,
     documents_views.router,
     periodic_review_views.router,
     training_views.router,
