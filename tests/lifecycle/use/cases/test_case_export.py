@@ -27,7 +27,7 @@ from pharmaqms.kernel.errors import NotFound, PermissionDenied
 from pharmaqms.kernel.models import AuditEntry
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.lifecycle.use import e2b
-from pharmaqms.lifecycle.use.cases import export, facts, service, sources
+from pharmaqms.lifecycle.use.cases import doses, export, facts, service, sources
 from pharmaqms.lifecycle.use.cases.intake import CaseReport, EventReport, ProductReport
 from pharmaqms.lifecycle.use.cases.models import PVCase
 
@@ -53,9 +53,23 @@ def receiver(sqlite_template: Path, tmp_path: Path) -> Iterator[Database]:
 SERIOUS = staff_report(
     reporter_name="Dr Anna Schmidt",
     narrative="Admitted with angioedema two hours after the first tablet.",
+    patient_weight="72.5",
     products=(
-        ProductReport("Paracetamol 500 mg tablets", "L2403-117", "suspect", "PL 12345/0001"),
-        ProductReport("Ibuprofen 200 mg tablets", "", "concomitant"),
+        ProductReport(
+            "Paracetamol 500 mg tablets",
+            "L2403-117",
+            "suspect",
+            "PL 12345/0001",
+            dose_value="1000",
+            dose_unit="milligram",
+            route="oral",
+        ),
+        ProductReport(
+            "Ibuprofen 200 mg tablets", "", "concomitant", dose_value="1", dose_unit="{tbl}"
+        ),
+        ProductReport(
+            "Insulin glargine", "", "concomitant", dose_value="0.25", dose_unit="IU/kg", route="058"
+        ),
     ),
     events=(
         EventReport("angioedema", "10002424", date(2026, 2, 27), ("hospitalisation",)),
@@ -86,6 +100,7 @@ CASE_FIELDS = (
     "patient_initials",
     "patient_age_years",
     "patient_sex",
+    "patient_weight_kg",
     "reporter_type",
     "reporter_country",
     "reporter_name",
@@ -100,7 +115,7 @@ class Held:
     """Everything a case holds that an ICSR carries, as comparable values."""
 
     fields: dict[str, Any]
-    products: list[tuple[str, str, str, str]]
+    products: list[tuple[str, str, str, str, str | None, str, str]]
     events: list[tuple[str, str, date | None, tuple[str, ...]]]
 
 
@@ -114,7 +129,15 @@ def held(session: Any, case: PVCase) -> Held:
     return Held(
         values,
         [
-            (p.role, p.product, p.lot_number, p.authorisation_number)
+            (
+                p.role,
+                p.product,
+                p.lot_number,
+                p.authorisation_number,
+                doses.decimal_text(p.dose_value),
+                p.dose_unit,
+                p.route,
+            )
             for p in facts.products_of(session, case)
         ],
         [
@@ -213,7 +236,7 @@ def test_the_reviewers_causality_and_expectedness_go_out_with_the_case(
 
     icsr = check_message(exported(db, people.pv, case.number).xml)
 
-    suspect, concomitant = icsr.drugs
+    suspect, concomitant, _insulin = icsr.drugs
     assert [
         (a.reaction_ref, [(r.method, r.result) for r in a.relatedness]) for a in suspect.assessments
     ] == [("r1", [("WHO-UMC", "probable")]), ("r2", [("WHO-UMC", "probable")])]

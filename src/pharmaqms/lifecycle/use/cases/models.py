@@ -99,6 +99,8 @@ class PVCase(GxPRecord, Base):
     patient_initials: Mapped[str] = mapped_column(String(20), nullable=False, default="")
     patient_age_years: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
     patient_sex: Mapped[str | None] = mapped_column(String(10))
+    # D.3 body weight in kilograms (refused at intake when ≤ 0 or above 650 kg).
+    patient_weight_kg: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
     reporter_type: Mapped[str | None] = mapped_column(String(20))
     reporter_country: Mapped[str | None] = mapped_column(String(2))
     reporter_name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
@@ -130,6 +132,11 @@ class PVCaseProduct(Audited, Base):
     lot_number: Mapped[str] = mapped_column(String(60), nullable=False, default="")
     lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"), index=True)
     authorisation_number: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    # G.k.4.r.1a/1b: the dose as given, its unit as a UCUM code read through pint ("mg").
+    dose_value: Mapped[Decimal | None] = mapped_column(Numeric(18, 6))
+    dose_unit: Mapped[str] = mapped_column(String(40), nullable=False, default="")
+    # G.k.4.r.10.2b: the E2B route code ("048" oral); "" when not reported.
+    route: Mapped[str] = mapped_column(String(3), nullable=False, default="")
     current: Mapped[bool] = mapped_column(nullable=False, default=True)
 
     def audit_label(self) -> str:

@@ -60,6 +60,11 @@ class CaseRow:
     events: tuple[EventRow, ...]
     suspect_lots: tuple[str, ...]  # lot numbers cited for the product ("" when not given)
     concomitants: tuple[str, ...]  # names of the other drugs taken (concomitant role)
+    weight_kg: Decimal | None = None
+    # The product's dose(s) as given (value, UCUM unit) and its route code(s) (E2B), from the
+    # suspect drug rows that name it.
+    doses: tuple[tuple[Decimal, str], ...] = ()
+    routes: tuple[str, ...] = ()
 
     @property
     def criteria(self) -> tuple[str, ...]:
@@ -106,7 +111,13 @@ def cases_for(session: Session, scope: ProductScope, *, up_to: date | None = Non
         lots = select(Lot.id).where(Lot.product_id == scope.product_id)
         matches.append(PVCaseProduct.lot_id.in_(lots))
     citing = (
-        select(PVCaseProduct.case_id, PVCaseProduct.lot_number)
+        select(
+            PVCaseProduct.case_id,
+            PVCaseProduct.lot_number,
+            PVCaseProduct.dose_value,
+            PVCaseProduct.dose_unit,
+            PVCaseProduct.route,
+        )
         .join(PVCase, PVCase.id == PVCaseProduct.case_id)
         .where(
             PVCaseProduct.current.is_(True),
@@ -116,8 +127,14 @@ def cases_for(session: Session, scope: ProductScope, *, up_to: date | None = Non
         )
     )
     lots_of: dict[int, list[str]] = {}
-    for case_id, lot_number in session.execute(citing):
+    doses_of: dict[int, list[tuple[Decimal, str]]] = {}
+    routes_of: dict[int, list[str]] = {}
+    for case_id, lot_number, dose_value, dose_unit, route in session.execute(citing):
         lots_of.setdefault(case_id, []).append(lot_number or "")
+        if dose_value is not None and dose_unit:
+            doses_of.setdefault(case_id, []).append((dose_value, dose_unit))
+        if route:
+            routes_of.setdefault(case_id, []).append(route)
     if not lots_of:
         return []
     cases = list(session.scalars(select(PVCase).where(PVCase.id.in_(lots_of)).order_by(PVCase.id)))
@@ -161,6 +178,9 @@ def cases_for(session: Session, scope: ProductScope, *, up_to: date | None = Non
                 events=tuple(events.get(case.id, ())),
                 suspect_lots=tuple(sorted(set(lots_of[case.id]))),
                 concomitants=tuple(others.get(case.id, ())),
+                weight_kg=case.patient_weight_kg,
+                doses=tuple(doses_of.get(case.id, ())),
+                routes=tuple(sorted(set(routes_of.get(case.id, ())))),
             )
         )
     return rows
