@@ -16,7 +16,7 @@ from pharmaqms.kernel import audit, auth, clock, tasks
 from pharmaqms.kernel.errors import Conflict, InvalidInput, NotFound
 from pharmaqms.kernel.identity import Actor, Channel
 from pharmaqms.kernel.workflow import perform
-from pharmaqms.lifecycle.use.cases import facts, rules
+from pharmaqms.lifecycle.use.cases import facts, meddra, rules
 from pharmaqms.lifecycle.use.cases.intake import CaseReport, Screened, screen
 from pharmaqms.lifecycle.use.cases.models import (
     OPEN_STATUSES,
@@ -152,13 +152,28 @@ def _apply(session: Session, case: PVCase, screened: Screened) -> None:
                 current=True,
             )
         )
+    release = meddra.current_release(session)
     for position, e in enumerate(r.events, start=1):
+        coded = meddra.code_term(session, e.meddra_code, e.verbatim)
+        if release is not None and e.meddra_code and coded is None:
+            # Kept as reported (another version's code, a typing error) but not grouped by
+            # SOC: a person has to look at it.
+            case.findings = [
+                *case.findings,
+                {
+                    "field": f"events[{position}].meddra_code",
+                    "value": e.meddra_code,
+                    "message": f"not an LLT of MedDRA {release.version}: kept, not coded",
+                },
+            ]
         session.add(
             PVCaseEvent(
                 case_id=case.id,
                 position=position,
                 verbatim=e.verbatim,
-                meddra_code=e.meddra_code,
+                meddra_code=coded.llt_code if coded else e.meddra_code,
+                meddra_pt_code=coded.pt_code if coded else "",
+                meddra_version=coded.version if coded else "",
                 onset=e.onset,
                 seriousness=list(e.seriousness),
                 current=True,

@@ -16,6 +16,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel.errors import InvalidInput
+from pharmaqms.lifecycle.use.cases import meddra
 from pharmaqms.lifecycle.use.cases.models import (
     CaseStatus,
     DrugRole,
@@ -34,10 +35,18 @@ class EventRow:
     verbatim: str
     meddra_code: str
     seriousness: tuple[str, ...]
+    # From the loaded MedDRA release, when the code is one of its LLTs: the PT and its
+    # primary System Organ Class.
+    pt_code: str = ""
+    pt_name: str = ""
+    soc_name: str = ""
 
     @property
     def term_key(self) -> str:
-        """MedDRA code when coded, else the verbatim term folded (same words, one row)."""
+        """The PT when coded against loaded MedDRA, else the MedDRA code as given, else the
+        verbatim term folded (same words, one row)."""
+        if self.pt_code:
+            return f"PT {self.pt_code}"
         return (
             f"MedDRA {self.meddra_code}"
             if self.meddra_code
@@ -139,13 +148,25 @@ def cases_for(session: Session, scope: ProductScope, *, up_to: date | None = Non
         return []
     cases = list(session.scalars(select(PVCase).where(PVCase.id.in_(lots_of)).order_by(PVCase.id)))
     events: dict[int, list[EventRow]] = {}
-    for e in session.scalars(
-        select(PVCaseEvent)
-        .where(PVCaseEvent.case_id.in_(lots_of), PVCaseEvent.current.is_(True))
-        .order_by(PVCaseEvent.case_id, PVCaseEvent.position)
-    ):
+    found = list(
+        session.scalars(
+            select(PVCaseEvent)
+            .where(PVCaseEvent.case_id.in_(lots_of), PVCaseEvent.current.is_(True))
+            .order_by(PVCaseEvent.case_id, PVCaseEvent.position)
+        )
+    )
+    coded = meddra.classify(session, {e.meddra_code for e in found if e.meddra_code})
+    for e in found:
+        c = coded.get(e.meddra_code)
         events.setdefault(e.case_id, []).append(
-            EventRow(e.verbatim, e.meddra_code, tuple(e.seriousness))
+            EventRow(
+                e.verbatim,
+                e.meddra_code,
+                tuple(e.seriousness),
+                c.pt_code if c else "",
+                c.pt_name if c else "",
+                c.soc_name if c else "",
+            )
         )
     others: dict[int, list[str]] = {}
     for p in session.scalars(
