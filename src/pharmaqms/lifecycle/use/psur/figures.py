@@ -11,7 +11,8 @@ Terms: grouped by System Organ Class and Preferred Term where the event's code i
 organisation's loaded MedDRA release (the PT's primary SOC); else the MedDRA code as given;
 else the reporter's verbatim term folded to lower case. Coded terms come first, SOC by SOC
 (alphabetical, as the MedDRA international order is not in the files), then the rest. A term
-is counted once per case; it is serious when the event itself meets an E2B seriousness criterion, fatal when that criterion is death.
+is counted once per case; it is serious when the event itself meets an E2B seriousness
+criterion, fatal when that criterion is death.
 
 The figures are plain JSON (str, int, bool, lists, dicts): that is what a signed report
 freezes, and what its PDF is rendered from."""
