@@ -34,6 +34,7 @@ from pharmaqms.lifecycle.use.cases.models import (
 )
 from pharmaqms.lifecycle.use.cases.workflow import PV_CASE_WORKFLOW
 from pharmaqms.lifecycle.use.e2b.codes import ROUTES
+from pharmaqms.lifecycle.use.signals import service as signal_service
 from pharmaqms.quality.view_support import record_parts, required_utc
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
@@ -175,6 +176,7 @@ def case_page(case_id: int, request: Request, actor: ActorDep) -> HTMLResponse:
                 "labels": rules.CRITERION_LABELS,
                 "can_assess": actor.can("pv.review") and case.status == CaseStatus.VALID,
                 "duplicates": merging.find_duplicates(session, case),
+                "signals": signal_service.signals_of_case(session, case),
                 "can_merge": actor.can("pv.process")
                 and case.status in (CaseStatus.RECEIVED, CaseStatus.VALID),
             },

@@ -19,6 +19,7 @@ from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.models import AuditEntry
 from pharmaqms.kernel.settings import get_settings
 from pharmaqms.kernel.workflow import perform
+from pharmaqms.lifecycle.use.cases import facts
 from pharmaqms.lifecycle.use.cases.models import PVCase
 from pharmaqms.lifecycle.use.lots import service as lot_service
 from pharmaqms.lifecycle.use.signals import casebase
@@ -513,3 +514,35 @@ def signals_by_pair(session: Session) -> dict[tuple[str, str], PVSignal]:
             select(PVSignal).where(PVSignal.lot_number == "").order_by(PVSignal.id)
         )
     }
+
+
+@dataclass(frozen=True, slots=True)
+class CaseSignal:
+    signal: PVSignal
+    why: str  # how the case belongs to it, in words
+
+
+def signals_of_case(session: Session, case: PVCase) -> list[CaseSignal]:
+    """The signals a case belongs to: those holding it as evidence, those raised on a lot it
+    cites (as suspect or interacting drug), and the product–event signals on one of its
+    suspect products with one of its events — whether or not a run has added it yet."""
+    products = [p for p in facts.products_of(session, case) if p.role != "concomitant"]
+    names = {" ".join(p.product.split()).lower() for p in products}
+    lots = {p.lot_id for p in products if p.lot_id is not None}
+    keys = {casebase.event_key(e.verbatim, e.meddra_code) for e in facts.events_of(session, case)}
+    evidence = set(
+        session.scalars(select(PVSignalCase.signal_id).where(PVSignalCase.case_id == case.id))
+    )
+    found = []
+    for signal in session.scalars(select(PVSignal).order_by(PVSignal.id)):
+        same_product = " ".join(signal.product.split()).lower() in names
+        if signal.id in evidence:
+            why = "one of its cases"
+        elif signal.lot_id is not None and signal.lot_id in lots:
+            why = f"cites lot {signal.lot_number}"
+        elif not signal.lot_number and same_product and signal.event_key in keys:
+            why = "same product and event"
+        else:
+            continue
+        found.append(CaseSignal(signal, why))
+    return found
