@@ -17,7 +17,7 @@ from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.navigation import NavItem, add
 from pharmaqms.kernel.http.pages import PAGE_SIZE, ActorDep, page_offset, redirect
 from pharmaqms.kernel.http.templating import render
-from pharmaqms.lifecycle.use.cases import doses, facts, merging, rules, service
+from pharmaqms.lifecycle.use.cases import doses, facts, merging, related, rules, service
 from pharmaqms.lifecycle.use.cases.intake import (
     SERIOUSNESS_CRITERIA,
     CaseReport,
@@ -34,7 +34,6 @@ from pharmaqms.lifecycle.use.cases.models import (
 )
 from pharmaqms.lifecycle.use.cases.workflow import PV_CASE_WORKFLOW
 from pharmaqms.lifecycle.use.e2b.codes import ROUTES
-from pharmaqms.lifecycle.use.signals import service as signal_service
 from pharmaqms.quality.view_support import record_parts, required_utc
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
@@ -176,7 +175,7 @@ def case_page(case_id: int, request: Request, actor: ActorDep) -> HTMLResponse:
                 "labels": rules.CRITERION_LABELS,
                 "can_assess": actor.can("pv.review") and case.status == CaseStatus.VALID,
                 "duplicates": merging.find_duplicates(session, case),
-                "signals": signal_service.signals_of_case(session, case),
+                "signals": related.related_to(session, case),
                 "can_merge": actor.can("pv.process")
                 and case.status in (CaseStatus.RECEIVED, CaseStatus.VALID),
             },

@@ -19,7 +19,7 @@ from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.models import AuditEntry
 from pharmaqms.kernel.settings import get_settings
 from pharmaqms.kernel.workflow import perform
-from pharmaqms.lifecycle.use.cases import facts
+from pharmaqms.lifecycle.use.cases import facts, related
 from pharmaqms.lifecycle.use.cases.models import PVCase
 from pharmaqms.lifecycle.use.lots import service as lot_service
 from pharmaqms.lifecycle.use.signals import casebase
@@ -546,3 +546,20 @@ def signals_of_case(session: Session, case: PVCase) -> list[CaseSignal]:
             continue
         found.append(CaseSignal(signal, why))
     return found
+
+
+def _related(session: Session, case: PVCase) -> list[related.Related]:
+    return [
+        related.Related(
+            number=s.signal.number,
+            href=f"/pv/signals/{s.signal.id}",
+            title=f"{s.signal.product} / {s.signal.event_term}"
+            + (f" (lot {s.signal.lot_number})" if s.signal.lot_number else ""),
+            status=s.signal.status,
+            why=s.why,
+        )
+        for s in signals_of_case(session, case)
+    ]
+
+
+related.register(_related)
