@@ -37,7 +37,9 @@ from pharmaqms.lifecycle.use.signals.models import (
 )
 from pharmaqms.lifecycle.use.signals.scan import score_table
 from pharmaqms.lifecycle.use.signals.workflow import PV_SIGNAL_WORKFLOW
+from pharmaqms.platform.masterdata.models import Lot
 from pharmaqms.quality import events
+from pharmaqms.quality.capa.models import Capa
 
 LOT_EVENT_KEY = "*"  # a lot-rate signal is about every event reported on the lot
 
@@ -563,3 +565,25 @@ def _related(session: Session, case: PVCase) -> list[related.Related]:
 
 
 related.register(_related)
+
+
+def _link_lot_signals(session: Session, actor: Actor, lot: Lot, capa: Capa) -> None:
+    """A CAPA opened from a lot's page is also what its open lot signals led to."""
+    for signal in session.scalars(
+        select(PVSignal)
+        .where(PVSignal.lot_id == lot.id, PVSignal.status.in_(OPEN_SIGNAL_STATUSES))
+        .order_by(PVSignal.id)
+    ):
+        events.link_records(
+            session,
+            actor=actor,
+            source_type="pv_signal",
+            source_id=signal.id,
+            source_label=None,
+            target_type="capa",
+            target_id=capa.id,
+            reason=f"{signal.number} is on lot {lot.lot_number}, evidence of {capa.number}",
+        )
+
+
+lot_service.on_capa_for_lot(_link_lot_signals)
