@@ -12,6 +12,7 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -464,3 +465,22 @@ def test_a_case_taken_in_from_e2b_goes_back_out_by_its_senders_id_with_nothing_l
     assert after == before
     assert copy.source_reference == ref.source_reference  # the first sender's id travels on
     check_message(out.xml)
+
+
+def test_an_e2b_dose_in_a_unit_pint_can_t_read_is_a_finding_and_the_rest_is_taken(
+    db: Database, people: Any, receiver: Database
+) -> None:
+    case = record(db, people, SERIOUS)
+    xml = exported(db, people.pv, case.number).xml
+    assert xml.count(b'unit="mg"') == 1
+    odd = xml.replace(b'unit="mg"', b'unit="[USP\'U]"')
+
+    _numbers, after, copy = imported(receiver, odd)
+
+    suspect = after.products[0]
+    assert (suspect[4], suspect[5], suspect[6]) == (None, "", "048")  # dose dropped, route kept
+    assert after.fields["patient_weight_kg"] == Decimal("72.50")
+    with unit_of_work(receiver, write=False) as session:
+        findings = service.get_case(session, copy.id).findings
+    assert [(f["field"], f["value"]) for f in findings] == [("E2B G.k.4.r.1b", "1000 [USP'U]")]
+    assert "unknown dose unit" in findings[0]["message"]
