@@ -2,6 +2,7 @@
 
     pharmaqms pv export-e2b CASE --out FILE.xml [--receiver ID] [--as USER]
     pharmaqms pv psur PRODUCT --from DATE --to DATE --out FILE.pdf [--as USER]
+    pharmaqms pv load-meddra DIR [--version 27.0] [--as USER]
 
 CASE is the case number (PV-2026-0001) or the sender's report id the case was received with
 (an openFDA safetyreportid, an E2B worldwide case id). A case that can't be exported (unknown,
@@ -18,9 +19,28 @@ from pharmaqms.cli.common import cli_actor, err_console, fail, handle_errors
 from pharmaqms.kernel.settings import get_settings
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.lifecycle.use.cases import export as case_export
+from pharmaqms.lifecycle.use.cases import meddra
 from pharmaqms.lifecycle.use.psur import service as psur_service
 
 app = typer.Typer(help="Pharmacovigilance cases.", no_args_is_help=True)
+
+
+@app.command("load-meddra")
+@handle_errors
+def load_meddra(
+    directory: Path = typer.Argument(..., help="The release's MedAscii directory."),
+    version: str | None = typer.Option(
+        None, "--version", help="The MedDRA version, when meddra_release.asc is not given."
+    ),
+    acting_as: str | None = typer.Option(None, "--as", help="The person loading it."),
+) -> None:
+    """Load the organisation's licensed MedDRA release (llt.asc, pt.asc, and mdhier.asc or
+    hlt_pt/hlgt_hlt/soc_hlgt/soc.asc); events are coded against the latest loaded."""
+    actor = cli_actor(acting_as)
+    with unit_of_work() as session:
+        release = meddra.load_release(session, actor=actor, directory=directory, version=version)
+        line = f"MedDRA {release.version} loaded: {release.llt_count} LLTs, {release.pt_count} PTs"
+    typer.echo(line)
 
 
 @app.command("export-e2b")

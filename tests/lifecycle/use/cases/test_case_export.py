@@ -12,6 +12,7 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from pharmaqms.kernel.errors import NotFound, PermissionDenied
 from pharmaqms.kernel.models import AuditEntry
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.lifecycle.use import e2b
-from pharmaqms.lifecycle.use.cases import export, facts, service, sources
+from pharmaqms.lifecycle.use.cases import doses, export, facts, service, sources
 from pharmaqms.lifecycle.use.cases.intake import CaseReport, EventReport, ProductReport
 from pharmaqms.lifecycle.use.cases.models import PVCase
 
@@ -53,9 +54,23 @@ def receiver(sqlite_template: Path, tmp_path: Path) -> Iterator[Database]:
 SERIOUS = staff_report(
     reporter_name="Dr Anna Schmidt",
     narrative="Admitted with angioedema two hours after the first tablet.",
+    patient_weight="72.5",
     products=(
-        ProductReport("Paracetamol 500 mg tablets", "L2403-117", "suspect", "PL 12345/0001"),
-        ProductReport("Ibuprofen 200 mg tablets", "", "concomitant"),
+        ProductReport(
+            "Paracetamol 500 mg tablets",
+            "L2403-117",
+            "suspect",
+            "PL 12345/0001",
+            dose_value="1000",
+            dose_unit="milligram",
+            route="oral",
+        ),
+        ProductReport(
+            "Ibuprofen 200 mg tablets", "", "concomitant", dose_value="1", dose_unit="{tbl}"
+        ),
+        ProductReport(
+            "Insulin glargine", "", "concomitant", dose_value="0.25", dose_unit="IU/kg", route="058"
+        ),
     ),
     events=(
         EventReport("angioedema", "10002424", date(2026, 2, 27), ("hospitalisation",)),
@@ -86,6 +101,7 @@ CASE_FIELDS = (
     "patient_initials",
     "patient_age_years",
     "patient_sex",
+    "patient_weight_kg",
     "reporter_type",
     "reporter_country",
     "reporter_name",
@@ -100,7 +116,7 @@ class Held:
     """Everything a case holds that an ICSR carries, as comparable values."""
 
     fields: dict[str, Any]
-    products: list[tuple[str, str, str, str]]
+    products: list[tuple[str, str, str, str, str | None, str, str]]
     events: list[tuple[str, str, date | None, tuple[str, ...]]]
 
 
@@ -114,7 +130,15 @@ def held(session: Any, case: PVCase) -> Held:
     return Held(
         values,
         [
-            (p.role, p.product, p.lot_number, p.authorisation_number)
+            (
+                p.role,
+                p.product,
+                p.lot_number,
+                p.authorisation_number,
+                doses.decimal_text(p.dose_value),
+                p.dose_unit,
+                p.route,
+            )
             for p in facts.products_of(session, case)
         ],
         [
@@ -213,7 +237,7 @@ def test_the_reviewers_causality_and_expectedness_go_out_with_the_case(
 
     icsr = check_message(exported(db, people.pv, case.number).xml)
 
-    suspect, concomitant = icsr.drugs
+    suspect, concomitant, _insulin = icsr.drugs
     assert [
         (a.reaction_ref, [(r.method, r.result) for r in a.relatedness]) for a in suspect.assessments
     ] == [("r1", [("WHO-UMC", "probable")]), ("r2", [("WHO-UMC", "probable")])]
@@ -441,3 +465,22 @@ def test_a_case_taken_in_from_e2b_goes_back_out_by_its_senders_id_with_nothing_l
     assert after == before
     assert copy.source_reference == ref.source_reference  # the first sender's id travels on
     check_message(out.xml)
+
+
+def test_an_e2b_dose_in_a_unit_pint_can_t_read_is_a_finding_and_the_rest_is_taken(
+    db: Database, people: Any, receiver: Database
+) -> None:
+    case = record(db, people, SERIOUS)
+    xml = exported(db, people.pv, case.number).xml
+    assert xml.count(b'unit="mg"') == 1
+    odd = xml.replace(b'unit="mg"', b'unit="[USP\'U]"')
+
+    _numbers, after, copy = imported(receiver, odd)
+
+    suspect = after.products[0]
+    assert (suspect[4], suspect[5], suspect[6]) == (None, "", "048")  # dose dropped, route kept
+    assert after.fields["patient_weight_kg"] == Decimal("72.50")
+    with unit_of_work(receiver, write=False) as session:
+        findings = service.get_case(session, copy.id).findings
+    assert [(f["field"], f["value"]) for f in findings] == [("E2B G.k.4.r.1b", "1000 [USP'U]")]
+    assert "unknown dose unit" in findings[0]["message"]

@@ -27,6 +27,9 @@ def row(
     sex: str = "female",
     lot: str = "L1",
     others: tuple[str, ...] = (),
+    weight: str | None = None,
+    dose: tuple[str, str] | None = None,
+    route: str = "",
 ) -> CaseRow:
     return CaseRow(
         id=i,
@@ -42,6 +45,9 @@ def row(
         events=(SERIOUS if serious else MILD,),
         suspect_lots=(lot,),
         concomitants=others,
+        weight_kg=Decimal(weight) if weight is not None else None,
+        doses=((Decimal(dose[0]), dose[1]),) if dose else (),
+        routes=(route,) if route else (),
     )
 
 
@@ -68,8 +74,14 @@ def test_one_factor_gives_the_hand_worked_odds_ratio_and_its_reading() -> None:
         ("aged 18–64", True, 40, 8),
         ("aged ≥ 65", False, 20, 12),
     ]
-    assert [d.split(":")[0] for d in found.dropped] == ["Sex", "Co-medication", "Lot"]
-    assert found.not_held == ("weight", "dose", "route")
+    assert [d.split(":")[0] for d in found.dropped] == [
+        "Sex",
+        "Weight",
+        "Route",
+        "Co-medication",
+        "Lot",
+    ]
+    assert found.not_held == ()
 
 
 def test_several_factors_the_evidence_counts_and_unknown_ages_kept() -> None:
@@ -141,3 +153,61 @@ def test_beyond_the_eight_lots_with_most_cases_the_rest_are_compared_together() 
     # twelve lots of ten cases: L00 (the reference) to L07 alone, L08–L11 together
     assert len(counted) == 9 and counted["other lots"] == 40 and counted["lot L07"] == 10
     assert sum(counted.values()) == 120
+
+
+def test_weight_band_is_a_factor_with_its_evidence_and_reading() -> None:
+    """≥ 100 kg: 15 cases, 10 serious; 50–99 kg: 30 cases, 6 serious; unknown: 5, 1."""
+    cases = [row(i, weight="120", serious=i < 10) for i in range(15)]
+    cases += [row(100 + i, weight="70", serious=i < 6) for i in range(30)]
+    cases += [row(200 + i, weight=None, serious=i < 1) for i in range(5)]
+
+    found = analyse(cases, Outcome())
+
+    heavy = next(r for r in found.rows if r.level == "weighing ≥ 100 kg")
+    assert heavy.odds_ratio == pytest.approx(
+        (10.5 / 5.5) / (6.5 / 24.5), rel=0.25
+    )  # two levels compared at once: near, not equal to, the ½-corrected table
+    assert heavy.reading.startswith("Patients weighing ≥ 100 kg had ")
+    assert [(e.factor, e.level, e.reference, e.cases, e.events) for e in found.evidence] == [
+        ("Weight", "weighing 50–99 kg", True, 30, 6),
+        ("Weight", "weighing ≥ 100 kg", False, 15, 10),
+        ("Weight", "of unknown weight", False, 5, 1),
+    ]
+
+
+def test_dose_is_split_at_the_median_in_one_unit_converted_by_pint() -> None:
+    """Doses given in g and mg are compared in mg (the most common unit): 2 g is above the
+    median of 500 mg; a dose in mg/kg is a level of its own."""
+    cases = [row(i, dose=("500", "mg"), serious=i < 3) for i in range(20)]
+    cases += [row(100 + i, dose=("2", "g"), serious=i < 9) for i in range(12)]
+    cases += [row(200 + i, dose=("10", "mg/kg"), serious=i < 1) for i in range(4)]
+    cases += [row(300 + i, serious=i < 1) for i in range(4)]
+
+    found = analyse(cases, Outcome())
+
+    assert [(e.level, e.reference, e.cases, e.events) for e in found.evidence] == [
+        ("given ≤ 500 mg", True, 20, 3),
+        ("given > 500 mg", False, 12, 9),
+        ("given a dose in other units", False, 4, 1),
+        ("with no dose given", False, 4, 1),
+    ]
+    high = next(r for r in found.rows if r.level == "given > 500 mg")
+    assert high.ci_low > 1
+    assert high.reading.startswith("Patients given > 500 mg had ")
+
+
+def test_route_is_a_factor_with_the_most_common_route_as_reference() -> None:
+    cases = [row(i, route="048", serious=i < 4) for i in range(25)]
+    cases += [row(100 + i, route="042", serious=i < 8) for i in range(10)]
+
+    found = analyse(cases, Outcome())
+
+    [odds] = found.rows
+    assert (odds.factor, odds.level, odds.reference) == (
+        "Route",
+        "route intravenous (not otherwise specified)",
+        "route oral",
+    )
+    # one binary factor: the 2×2 table with ½ added to each cell
+    assert odds.odds_ratio == pytest.approx((8.5 / 2.5) / (4.5 / 21.5), rel=1e-6)
+    assert odds.reading.startswith("Cases with route intravenous (not otherwise specified) had ")

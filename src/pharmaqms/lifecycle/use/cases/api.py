@@ -15,8 +15,8 @@ from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.params import Offset, RecordId
 from pharmaqms.kernel.schemas import Page
 from pharmaqms.kernel.settings import get_settings
+from pharmaqms.lifecycle.use.cases import doses, facts, merging, rules, service
 from pharmaqms.lifecycle.use.cases import export as case_export
-from pharmaqms.lifecycle.use.cases import facts, merging, rules, service
 from pharmaqms.lifecycle.use.cases.models import PVCase, PVCaseVersion, ReferenceSafetyInformation
 from pharmaqms.lifecycle.use.cases.schemas import (
     AssessmentIn,
@@ -67,6 +67,7 @@ def case_out(session: Session, case: PVCase) -> CaseOut:
         patient_initials=case.patient_initials,
         patient_age_years=service.age_text(case.patient_age_years) or None,
         patient_sex=case.patient_sex,
+        patient_weight_kg=str(case.patient_weight_kg) if case.patient_weight_kg else None,
         reporter_type=case.reporter_type,
         reporter_country=case.reporter_country,
         narrative=case.narrative,
@@ -84,6 +85,9 @@ def case_out(session: Session, case: PVCase) -> CaseOut:
                 lot_number=p.lot_number,
                 lot_id=p.lot_id,
                 authorisation_number=p.authorisation_number,
+                dose_value=doses.decimal_text(p.dose_value),
+                dose_unit=p.dose_unit,
+                route=p.route,
             )
             for p in facts.products_of(session, case)
         ],

@@ -17,7 +17,10 @@ reporter name               C.2.r.1.4 (held as one text, sent as it is held)
 patient initials, age, sex  D.1, D.2.2 (years, unit ``a``), D.5 (unknown → UNK)
 events                      E.i: verbatim E.i.1.1a, MedDRA code E.i.2.1b, onset E.i.4,
                             criteria E.i.3.2 (met: true, not met: NI)
-products                    G.k: role G.k.1, name G.k.2.2, MA number G.k.3.1, lot G.k.4.r.7
+patient weight (kg)         D.3
+products                    G.k: role G.k.1, name G.k.2.2, MA number G.k.3.1, and one
+                            dosage G.k.4.r: dose G.k.4.r.1a/1b (UCUM), lot G.k.4.r.7,
+                            route G.k.4.r.10.1 (its name) and 10.2b (the E2B code)
 causality (WHO-UMC)         G.k.9.i.2.r for each suspect/interacting drug × event
 causality reasoning,        H.4 sender's comments (E2B has no element for expectedness)
 expectedness
@@ -43,7 +46,7 @@ from pharmaqms.kernel import audit, clock
 from pharmaqms.kernel.errors import Conflict, InvalidInput, NotFound
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.lifecycle.use import e2b
-from pharmaqms.lifecycle.use.cases import facts, rules
+from pharmaqms.lifecycle.use.cases import doses, facts, rules
 from pharmaqms.lifecycle.use.cases.models import (
     CaseStatus,
     PVCase,
@@ -63,6 +66,7 @@ from pharmaqms.lifecycle.use.e2b.model import (
     ReportIdentification,
     Sender,
     SeriousnessCriteria,
+    TermId,
 )
 from pharmaqms.lifecycle.use.e2b.model_drug import (
     Dosage,
@@ -156,6 +160,10 @@ def _age(value: Decimal | None) -> Quantity | None:
     return Quantity(Decimal(f"{value.normalize():f}"), "a")
 
 
+def _weight(value: Decimal | None) -> Decimal | None:
+    return Decimal(doses.decimal_text(value) or "0") if value is not None else None
+
+
 def _reaction(event: PVCaseEvent) -> Reaction:
     met = set(event.seriousness)
     criteria = {
@@ -192,8 +200,25 @@ def _drug(product: PVCaseProduct, case: PVCase, reactions: tuple[Reaction, ...])
         role=role,
         product_name=product.product,
         authorisation_number=product.authorisation_number or None,
-        dosages=(Dosage(batch_lot=product.lot_number),) if product.lot_number else (),
+        dosages=_dosages(product),
         assessments=assessments,
+    )
+
+
+def _dosages(product: PVCaseProduct) -> tuple[Dosage, ...]:
+    dose = None
+    if product.dose_value is not None and product.dose_unit:
+        dose = Quantity(Decimal(doses.decimal_text(product.dose_value) or "0"), product.dose_unit)
+    route = product.route
+    if dose is None and not route and not product.lot_number:
+        return ()
+    return (
+        Dosage(
+            dose=dose,
+            batch_lot=product.lot_number or None,
+            route_text=codes.ROUTES.get(route) if route else None,
+            route_term=TermId(route, system=codes.OID.ROUTE) if route else None,
+        ),
     )
 
 
@@ -257,6 +282,7 @@ def icsr_of(session: Session, case: PVCase, *, receiver: str = DEFAULT_RECEIVER)
             name=initials or codes.NullFlavor.UNK,
             age=_age(case.patient_age_years),
             sex=SEX.get(case.patient_sex or "", codes.NullFlavor.UNK) if case.patient_sex else None,
+            weight_kg=_weight(case.patient_weight_kg),
         ),
         reactions=reactions,
         drugs=tuple(_drug(p, case, reactions) for p in products),

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pharmaqms.kernel.errors import InvalidInput
+from pharmaqms.lifecycle.use.cases import doses
 from pharmaqms.lifecycle.use.cases.models import (
     CaseSource,
     DrugRole,
@@ -51,6 +52,9 @@ class ProductReport:
     lot_number: str = ""
     role: str = DrugRole.SUSPECT.value
     authorisation_number: str = ""
+    dose_value: str | None = None  # as reported; read with its unit by ``doses``
+    dose_unit: str = ""
+    route: str = ""  # an E2B route code or a route's name
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,7 @@ class CaseReport:
     patient_initials: str = ""
     patient_age: str | None = None  # as reported: a number of years, perhaps nonsense
     patient_sex: str | None = None
+    patient_weight: str | None = None  # kilograms, as reported
     reporter_type: str | None = None
     reporter_country: str | None = None
     reporter_name: str = ""
@@ -94,6 +99,7 @@ class Screened:
 
     report: CaseReport
     age_years: Decimal | None
+    weight_kg: Decimal | None = None
     findings: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -146,6 +152,14 @@ def _product(p: ProductReport, i: int) -> ProductReport:
     name = _text(p.product, f"products[{i}].product", f"product {i}'s name", 200)
     if not name:
         raise InvalidInput(f"product {i} has no name", field=f"products[{i}].product")
+    value = doses.dose_value(p.dose_value, f"products[{i}].dose_value")
+    unit = ""
+    if value is not None or (p.dose_unit or "").strip():
+        if value is None:
+            raise InvalidInput(
+                f"product {i}: a dose unit without a dose", field=f"products[{i}].dose_value"
+            )
+        unit = doses.dose_unit(p.dose_unit, f"products[{i}].dose_unit")
     return ProductReport(
         product=name,
         lot_number=lot,
@@ -154,6 +168,9 @@ def _product(p: ProductReport, i: int) -> ProductReport:
         authorisation_number=_text(
             p.authorisation_number, f"products[{i}].authorisation_number", "the MA number", 100
         ),
+        dose_value=str(value) if value is not None else None,
+        dose_unit=unit,
+        route=doses.route(p.route, f"products[{i}].route"),
     )
 
 
@@ -197,6 +214,13 @@ def _event(e: EventReport, i: int, today: date, findings: list[dict[str, Any]]) 
     return EventReport(verbatim, code, onset, criteria)
 
 
+def concomitant_products(text: str) -> tuple[ProductReport, ...]:
+    """Other medicines taken at the time, one a line (a form's text box), as concomitant drugs
+    (E2B G.k.1 = 2): co-medication the risk-factor analysis can count."""
+    names = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    return tuple(ProductReport(name, role=DrugRole.CONCOMITANT.value) for name in names)
+
+
 def screen(report: CaseReport, *, now: datetime) -> Screened:
     """The report's values as a case takes them, or a refusal naming the first bad field."""
     if report.received_at.tzinfo is None:
@@ -226,6 +250,7 @@ def screen(report: CaseReport, *, now: datetime) -> Screened:
             field="reporter_country",
         )
     age = _age(report.patient_age, findings)
+    weight = doses.weight_kg(report.patient_weight)
     cleaned = replace(
         report,
         source=_choice(report.source, "source", CaseSource, "the source") or "",
@@ -250,4 +275,4 @@ def screen(report: CaseReport, *, now: datetime) -> Screened:
     )
     if not cleaned.source:
         raise InvalidInput("the source of the report is required", field="source")
-    return Screened(cleaned, age, findings)
+    return Screened(cleaned, age, weight, findings)

@@ -13,7 +13,7 @@ from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pharmaqms.kernel.db import Base, JSONText
-from pharmaqms.kernel.records import Audited, GxPRecord
+from pharmaqms.kernel.records import Audited, GxPRecord, SealedData
 
 
 class CaseStatus(StrEnum):
@@ -99,6 +99,8 @@ class PVCase(GxPRecord, Base):
     patient_initials: Mapped[str] = mapped_column(String(20), nullable=False, default="")
     patient_age_years: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
     patient_sex: Mapped[str | None] = mapped_column(String(10))
+    # D.3 body weight in kilograms (refused at intake when ≤ 0 or above 650 kg).
+    patient_weight_kg: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
     reporter_type: Mapped[str | None] = mapped_column(String(20))
     reporter_country: Mapped[str | None] = mapped_column(String(2))
     reporter_name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
@@ -130,6 +132,11 @@ class PVCaseProduct(Audited, Base):
     lot_number: Mapped[str] = mapped_column(String(60), nullable=False, default="")
     lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"), index=True)
     authorisation_number: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    # G.k.4.r.1a/1b: the dose as given, its unit as a UCUM code read through pint ("mg").
+    dose_value: Mapped[Decimal | None] = mapped_column(Numeric(18, 6))
+    dose_unit: Mapped[str] = mapped_column(String(40), nullable=False, default="")
+    # G.k.4.r.10.2b: the E2B route code ("048" oral); "" when not reported.
+    route: Mapped[str] = mapped_column(String(3), nullable=False, default="")
     current: Mapped[bool] = mapped_column(nullable=False, default=True)
 
     def audit_label(self) -> str:
@@ -151,6 +158,10 @@ class PVCaseEvent(Audited, Base):
     onset: Mapped[date | None] = mapped_column(Date)
     # The E.i.3.2 criteria this event meets (death, life_threatening, …).
     seriousness: Mapped[list[str]] = mapped_column(JSONText, nullable=False, default=list)
+    # Coded against the organisation's MedDRA when loaded: the PT of the LLT in meddra_code,
+    # and the MedDRA version it was coded with (E.i.2.1a). "" when not coded.
+    meddra_pt_code: Mapped[str] = mapped_column(String(8), nullable=False, default="")
+    meddra_version: Mapped[str] = mapped_column(String(10), nullable=False, default="")
     current: Mapped[bool] = mapped_column(nullable=False, default=True)
 
     def audit_label(self) -> str:
@@ -196,3 +207,52 @@ class ReferenceSafetyInformation(Audited, Base):
 
     def audit_label(self) -> str:
         return f"reference safety information of {self.product} ({self.document_reference})"
+
+
+class MedDRARelease(Audited, Base):
+    """One MedDRA release the organisation loaded from its licensed ASCII files (never shipped
+    with pharmaqms): which version, when, by whom, and the SHA-256 of each file read."""
+
+    __tablename__ = "pv_meddra_releases"
+    __audit_type__ = "pv_meddra_release"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[str] = mapped_column(String(10), nullable=False, unique=True)
+    language: Mapped[str] = mapped_column(String(40), nullable=False, default="")
+    files: Mapped[dict[str, Any]] = mapped_column(JSONText, nullable=False)
+    llt_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    pt_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    loaded_at: Mapped[datetime] = mapped_column(nullable=False)
+    loaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+
+    def audit_label(self) -> str:
+        return f"MedDRA {self.version}"
+
+
+class MedDRALowLevelTerm(SealedData, Base):
+    """An LLT of a loaded release and the PT it belongs to (llt.asc)."""
+
+    __tablename__ = "pv_meddra_llts"
+    __table_args__ = (UniqueConstraint("release_id", "llt_code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("pv_meddra_releases.id"), nullable=False)
+    llt_code: Mapped[str] = mapped_column(String(8), nullable=False)
+    llt_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    pt_code: Mapped[str] = mapped_column(String(8), nullable=False)
+    current: Mapped[bool] = mapped_column(nullable=False)
+
+
+class MedDRAPreferredTerm(SealedData, Base):
+    """A PT of a loaded release with its primary System Organ Class (pt.asc / mdhier.asc)."""
+
+    __tablename__ = "pv_meddra_pts"
+    __table_args__ = (UniqueConstraint("release_id", "pt_code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("pv_meddra_releases.id"), nullable=False)
+    pt_code: Mapped[str] = mapped_column(String(8), nullable=False)
+    pt_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    soc_code: Mapped[str] = mapped_column(String(8), nullable=False)
+    soc_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    soc_abbrev: Mapped[str] = mapped_column(String(10), nullable=False, default="")

@@ -24,7 +24,12 @@ from pharmaqms.kernel.http.ratelimit import RateLimiter, client_address
 from pharmaqms.kernel.http.security import presession_token, presession_valid, set_presession_cookie
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.lifecycle.use.cases import service
-from pharmaqms.lifecycle.use.cases.intake import CaseReport, EventReport, ProductReport
+from pharmaqms.lifecycle.use.cases.intake import (
+    CaseReport,
+    EventReport,
+    ProductReport,
+    concomitant_products,
+)
 from pharmaqms.platform.masterdata.models import Product
 from pharmaqms.platform.masterdata.service import normalise_gtin
 
@@ -36,7 +41,17 @@ MAX_STORY = 5000
 # Beyond this a field is not a report but an attack: refused before the form is read. Below
 # it, text too long for its field is shown back to the person with what to shorten.
 HARD_CAP = 100_000
-LIMITS = {"product": 200, "lot": 60, "initials": 20, "age": 20, "contact": 1000}
+LIMITS = {
+    "product": 200,
+    "lot": 60,
+    "initials": 20,
+    "age": 20,
+    "contact": 1000,
+    "weight": 20,
+    "dose": 30,
+    "dose_unit": 40,
+    "others": 4000,
+}
 # At most this many reports from one address in the window: enough for a pharmacist reporting
 # for several patients, too few for a script filling the queue.
 RATE_LIMIT = 5
@@ -59,6 +74,9 @@ FIELD_OF = {
     "reporter_country": "country",
     "patient_initials": "initials",
     "patient_age": "age",
+    "patient_weight": "weight",
+    "products[1].dose_value": "dose",
+    "products[1].dose_unit": "dose_unit",
     "patient_sex": "sex",
     "reporter_type": "reporter",
     "reporter_contact": "contact",
@@ -87,6 +105,10 @@ class FormValues:
     age: str = ""
     sex: str = ""
     contact: str = ""
+    weight: str = ""
+    dose: str = ""
+    dose_unit: str = ""
+    others: str = ""
 
 
 def _page(
@@ -173,6 +195,10 @@ def submit_report(
     age: Annotated[str, Form(max_length=HARD_CAP)] = "",
     sex: Annotated[str, Form(max_length=HARD_CAP)] = "",
     contact: Annotated[str, Form(max_length=HARD_CAP)] = "",
+    weight: Annotated[str, Form(max_length=HARD_CAP)] = "",
+    dose: Annotated[str, Form(max_length=HARD_CAP)] = "",
+    dose_unit: Annotated[str, Form(max_length=HARD_CAP)] = "",
+    others: Annotated[str, Form(max_length=HARD_CAP)] = "",
     website: Annotated[str, Form(max_length=HARD_CAP)] = "",
     csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> HTMLResponse:
@@ -189,6 +215,10 @@ def submit_report(
         age.strip(),
         sex if sex in ("male", "female") else "",
         contact.strip(),
+        weight.strip(),
+        dose.strip(),
+        dose_unit.strip(),
+        others.strip(),
     )
     if not presession_valid(request, csrf_token):
         return _page(
@@ -217,11 +247,20 @@ def submit_report(
         patient_initials=values.initials,
         patient_age=values.age or None,
         patient_sex=values.sex or None,
+        patient_weight=values.weight or None,
         reporter_type=values.reporter,
         reporter_country=values.country or None,
         reporter_contact=values.contact,
         narrative=values.story,
-        products=(ProductReport(values.product, values.lot),),
+        products=(
+            ProductReport(
+                values.product,
+                values.lot,
+                dose_value=values.dose or None,
+                dose_unit=values.dose_unit,
+            ),
+            *concomitant_products(values.others),
+        ),
         events=(
             EventReport(
                 values.reaction,

@@ -17,6 +17,9 @@ class ProductIn(Strict):
     lot_number: str = Field(default="", max_length=60)
     role: str = Field(default="suspect", max_length=20)
     authorisation_number: str = Field(default="", max_length=100)
+    dose_value: str | None = Field(default=None, max_length=30)
+    dose_unit: str = Field(default="", max_length=40)
+    route: str = Field(default="", max_length=60)
 
 
 class EventIn(Strict):
@@ -36,6 +39,7 @@ class CaseIn(Strict):
     patient_initials: str = Field(default="", max_length=20)
     patient_age: str | None = Field(default=None, max_length=20)
     patient_sex: str | None = Field(default=None, max_length=10)
+    patient_weight: str | None = Field(default=None, max_length=20)
     reporter_type: str | None = Field(default=None, max_length=20)
     reporter_country: str | None = Field(default=None, max_length=2)
     reporter_name: str = Field(default="", max_length=200)
@@ -53,6 +57,7 @@ class CaseIn(Strict):
             patient_initials=self.patient_initials,
             patient_age=self.patient_age,
             patient_sex=self.patient_sex,
+            patient_weight=self.patient_weight,
             reporter_type=self.reporter_type,
             reporter_country=self.reporter_country,
             reporter_name=self.reporter_name,
@@ -108,6 +113,9 @@ class ProductOut(BaseModel):
     lot_number: str
     lot_id: int | None
     authorisation_number: str
+    dose_value: str | None
+    dose_unit: str
+    route: str
 
 
 class EventOut(BaseModel):
@@ -173,6 +181,7 @@ class CaseOut(BaseModel):
     patient_initials: str
     patient_age_years: str | None
     patient_sex: str | None
+    patient_weight_kg: str | None
     reporter_type: str | None
     reporter_country: str | None
     narrative: str

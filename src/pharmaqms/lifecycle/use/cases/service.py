@@ -16,7 +16,7 @@ from pharmaqms.kernel import audit, auth, clock, tasks
 from pharmaqms.kernel.errors import Conflict, InvalidInput, NotFound
 from pharmaqms.kernel.identity import Actor, Channel
 from pharmaqms.kernel.workflow import perform
-from pharmaqms.lifecycle.use.cases import facts, rules
+from pharmaqms.lifecycle.use.cases import facts, meddra, rules
 from pharmaqms.lifecycle.use.cases.intake import CaseReport, Screened, screen
 from pharmaqms.lifecycle.use.cases.models import (
     OPEN_STATUSES,
@@ -39,6 +39,7 @@ CASE_FIELDS = (
     "patient_initials",
     "patient_age_years",
     "patient_sex",
+    "patient_weight_kg",
     "reporter_type",
     "reporter_country",
     "narrative",
@@ -75,6 +76,7 @@ def _snapshot(screened: Screened) -> dict[str, Any]:
         "patient_initials": r.patient_initials,
         "patient_age_years": str(age) if age is not None else None,
         "patient_sex": r.patient_sex,
+        "patient_weight_kg": str(screened.weight_kg) if screened.weight_kg is not None else None,
         "reporter_type": r.reporter_type,
         "reporter_country": r.reporter_country,
         "narrative": r.narrative,
@@ -84,6 +86,9 @@ def _snapshot(screened: Screened) -> dict[str, Any]:
                 "lot_number": p.lot_number,
                 "role": p.role,
                 "authorisation_number": p.authorisation_number,
+                "dose_value": p.dose_value,
+                "dose_unit": p.dose_unit,
+                "route": p.route,
             }
             for p in r.products
         ],
@@ -114,6 +119,7 @@ def _apply(session: Session, case: PVCase, screened: Screened) -> None:
     case.patient_initials = r.patient_initials
     case.patient_age_years = screened.age_years
     case.patient_sex = r.patient_sex
+    case.patient_weight_kg = screened.weight_kg
     case.reporter_type = r.reporter_type
     case.reporter_country = r.reporter_country
     case.reporter_name = r.reporter_name
@@ -140,16 +146,34 @@ def _apply(session: Session, case: PVCase, screened: Screened) -> None:
                 lot_number=p.lot_number,
                 lot_id=lot.id if lot else None,
                 authorisation_number=p.authorisation_number,
+                dose_value=Decimal(p.dose_value) if p.dose_value is not None else None,
+                dose_unit=p.dose_unit,
+                route=p.route,
                 current=True,
             )
         )
+    release = meddra.current_release(session)
     for position, e in enumerate(r.events, start=1):
+        coded = meddra.code_term(session, e.meddra_code, e.verbatim)
+        if release is not None and e.meddra_code and coded is None:
+            # Kept as reported (another version's code, a typing error) but not grouped by
+            # SOC: a person has to look at it.
+            case.findings = [
+                *case.findings,
+                {
+                    "field": f"events[{position}].meddra_code",
+                    "value": e.meddra_code,
+                    "message": f"not an LLT of MedDRA {release.version}: kept, not coded",
+                },
+            ]
         session.add(
             PVCaseEvent(
                 case_id=case.id,
                 position=position,
                 verbatim=e.verbatim,
-                meddra_code=e.meddra_code,
+                meddra_code=coded.llt_code if coded else e.meddra_code,
+                meddra_pt_code=coded.pt_code if coded else "",
+                meddra_version=coded.version if coded else "",
                 onset=e.onset,
                 seriousness=list(e.seriousness),
                 current=True,

@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import audit, auth, clock
 from pharmaqms.kernel.db import Database
-from pharmaqms.kernel.errors import QMSError
+from pharmaqms.kernel.errors import InvalidInput, QMSError
 from pharmaqms.kernel.identity import Actor, Channel
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.lifecycle.use import e2b
-from pharmaqms.lifecycle.use.cases import service
+from pharmaqms.lifecycle.use.cases import doses, service
 from pharmaqms.lifecycle.use.cases.intake import CaseReport, EventReport, ProductReport
 from pharmaqms.lifecycle.use.cases.models import (
     CaseSource,
@@ -32,7 +32,9 @@ from pharmaqms.lifecycle.use.cases.models import (
     PVCaseVersion,
     ReportType,
 )
-from pharmaqms.lifecycle.use.e2b.codes import YEARS_PER_AGE_UNIT
+from pharmaqms.lifecycle.use.e2b.codes import ROUTES, YEARS_PER_AGE_UNIT
+from pharmaqms.lifecycle.use.e2b.model import Quantity
+from pharmaqms.lifecycle.use.e2b.model_drug import Drug
 from pharmaqms.platform.ingest.deliveries import add_delivery_listener
 from pharmaqms.platform.traceability.models import AdverseEventReport
 
@@ -113,15 +115,23 @@ def report_from_icsr(icsr: e2b.ICSR, found: tuple[e2b.Finding, ...] = ()) -> Cas
     primary = sources[0] if sources else None
     qualification = getattr(primary.qualification, "value", None) if primary else None
     products = []
+    dose_findings: list[tuple[str, str, str]] = []
     for drug in icsr.drugs:
         role = E2B_ROLES.get(getattr(drug.role, "value", ""))
         name = drug.product_name or next((s.name for s in drug.substances if s.name), None)
         if role is None or not name:
             continue
         lots = drug.lot_numbers
+        dose, route = _regimen(drug, dose_findings)
         products.append(
             ProductReport(
-                name[:200], lots[0] if lots else "", role, drug.authorisation_number or ""
+                name[:200],
+                lots[0] if lots else "",
+                role,
+                drug.authorisation_number or "",
+                dose_value=f"{dose.value:f}" if dose else None,
+                dose_unit=dose.unit if dose else "",
+                route=route,
             )
         )
     events = []
@@ -153,6 +163,7 @@ def report_from_icsr(icsr: e2b.ICSR, found: tuple[e2b.Finding, ...] = ()) -> Cas
         patient_initials=_initials(_text(patient.name)),
         patient_age=age,
         patient_sex=_sex(patient.sex),
+        patient_weight=f"{patient.weight_kg:f}" if patient.weight_kg is not None else None,
         reporter_type=E2B_REPORTERS.get(qualification) if isinstance(qualification, str) else None,
         reporter_country=_text(primary.country) if primary else None,
         narrative=(icsr.narrative.case_narrative or "")[:20_000],
@@ -163,8 +174,29 @@ def report_from_icsr(icsr: e2b.ICSR, found: tuple[e2b.Finding, ...] = ()) -> Cas
             (f"E2B {f.element}", f.value[:200], f.message)
             for f in found
             if f.code not in (e2b.FindingCode.IMPLAUSIBLE_AGE,)
-        ),
+        )
+        + tuple(dose_findings),
     )
+
+
+def _regimen(drug: Drug, findings: list[tuple[str, str, str]]) -> tuple[Quantity | None, str]:
+    """The case holds one dose and one route per drug: the first dosage (G.k.4.r) that gives
+    each. A dose whose UCUM unit pint can't read is a finding, not a value (the message is
+    still taken: the IG allows units the case can't analyse)."""
+    dose = next((d.dose for d in drug.dosages if d.dose is not None), None)
+    if dose is not None:
+        try:
+            doses.dose_unit(dose.unit)
+        except InvalidInput as err:
+            findings.append(("E2B G.k.4.r.1b", f"{dose.value} {dose.unit}"[:200], err.detail))
+            dose = None
+    route = ""
+    for dosage in drug.dosages:
+        term = dosage.route_term
+        if term is not None and term.code in ROUTES:
+            route = term.code
+            break
+    return dose, route
 
 
 def _take(session: Session, actor: Actor, report: CaseReport, outcome: ImportOutcome) -> PVCase:

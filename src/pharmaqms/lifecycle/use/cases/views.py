@@ -17,12 +17,13 @@ from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.navigation import NavItem, add
 from pharmaqms.kernel.http.pages import PAGE_SIZE, ActorDep, page_offset, redirect
 from pharmaqms.kernel.http.templating import render
-from pharmaqms.lifecycle.use.cases import facts, merging, rules, service
+from pharmaqms.lifecycle.use.cases import doses, facts, merging, related, rules, service
 from pharmaqms.lifecycle.use.cases.intake import (
     SERIOUSNESS_CRITERIA,
     CaseReport,
     EventReport,
     ProductReport,
+    concomitant_products,
 )
 from pharmaqms.lifecycle.use.cases.models import (
     CaseStatus,
@@ -32,6 +33,7 @@ from pharmaqms.lifecycle.use.cases.models import (
     Sex,
 )
 from pharmaqms.lifecycle.use.cases.workflow import PV_CASE_WORKFLOW
+from pharmaqms.lifecycle.use.e2b.codes import ROUTES
 from pharmaqms.quality.view_support import record_parts, required_utc
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
@@ -80,6 +82,7 @@ def new_case(request: Request, actor: ActorDep) -> HTMLResponse:
             "reporter_types": [r.value for r in ReporterType],
             "criteria": SERIOUSNESS_CRITERIA,
             "labels": rules.CRITERION_LABELS,
+            "routes": ROUTES,
         },
     )
 
@@ -92,6 +95,11 @@ def take_in(
     product: Annotated[str, Form(max_length=200)],
     verbatim: Annotated[str, Form(max_length=500)],
     lot_number: Annotated[str, Form(max_length=60)] = "",
+    dose_value: Annotated[str, Form(max_length=30)] = "",
+    dose_unit: Annotated[str, Form(max_length=40)] = "",
+    route: Annotated[str, Form(max_length=60)] = "",
+    concomitant: Annotated[str, Form(max_length=4000)] = "",
+    patient_weight: Annotated[str, Form(max_length=20)] = "",
     meddra_code: Annotated[str, Form(max_length=8)] = "",
     onset: Annotated[str, Form(max_length=10)] = "",
     seriousness: Annotated[list[str] | None, Form(max_length=6)] = None,
@@ -112,10 +120,16 @@ def take_in(
         patient_initials=patient_initials,
         patient_age=patient_age or None,
         patient_sex=patient_sex or None,
+        patient_weight=patient_weight or None,
         reporter_type=reporter_type or None,
         reporter_country=reporter_country or None,
         narrative=narrative,
-        products=(ProductReport(product, lot_number),),
+        products=(
+            ProductReport(
+                product, lot_number, dose_value=dose_value or None, dose_unit=dose_unit, route=route
+            ),
+            *concomitant_products(concomitant),
+        ),
         events=(EventReport(verbatim, meddra_code, onset_day, tuple(seriousness or ())),),
     )
     with transaction(request) as session:
@@ -146,6 +160,9 @@ def case_page(case_id: int, request: Request, actor: ActorDep) -> HTMLResponse:
                 "case": case,
                 "facts": found,
                 "age": service.age_text(case.patient_age_years),
+                "weight": doses.decimal_text(case.patient_weight_kg),
+                "dose_text": doses.dose_text,
+                "route_name": doses.route_name,
                 "products": facts.products_of(session, case),
                 "events": facts.events_of(session, case),
                 "validity": rules.validity(found),
@@ -158,6 +175,7 @@ def case_page(case_id: int, request: Request, actor: ActorDep) -> HTMLResponse:
                 "labels": rules.CRITERION_LABELS,
                 "can_assess": actor.can("pv.review") and case.status == CaseStatus.VALID,
                 "duplicates": merging.find_duplicates(session, case),
+                "signals": related.related_to(session, case),
                 "can_merge": actor.can("pv.process")
                 and case.status in (CaseStatus.RECEIVED, CaseStatus.VALID),
             },

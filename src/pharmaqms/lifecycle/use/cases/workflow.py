@@ -40,6 +40,8 @@ grant("pv.review", *REVIEWERS)
 grant("pv.reference", "pv_officer", "qa")
 # An E2B(R3) export is what goes to an authority or a partner: those who process cases.
 grant("pv.export", "pv_officer", "medical_reviewer")
+# Loading the organisation's licensed MedDRA release is terminology administration for PV.
+grant("pv.meddra", "pv_officer")
 
 
 def minimum_criteria(case: Any) -> list[str]:

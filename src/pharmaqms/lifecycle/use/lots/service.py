@@ -8,6 +8,7 @@ Use never imports production or distribution: their facts arrive through
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -150,6 +151,17 @@ def evidence(safety: LotSafety) -> str:
     return "\n".join(lines)
 
 
+# Called when a CAPA is opened from a lot, in the same transaction: the signals module links
+# its open signals on the lot (it imports this module, so this one can't import it back).
+CapaListener = Callable[[Session, Actor, Lot, Capa], None]
+_CAPA_LISTENERS: list[CapaListener] = []
+
+
+def on_capa_for_lot(listener: CapaListener) -> None:
+    if listener not in _CAPA_LISTENERS:
+        _CAPA_LISTENERS.append(listener)
+
+
 def open_capa_for_lot(
     session: Session,
     *,
@@ -160,8 +172,8 @@ def open_capa_for_lot(
     due_at: datetime,
 ) -> Capa:
     """Open a CAPA from the lot page: raised from the lot with its evidence as the problem
-    statement, and linked from each case citing the lot, so the lot, the cases and the CAPA
-    each show the others."""
+    statement, and linked from each case citing the lot and each open signal on the lot, so
+    the lot, the cases, the signals and the CAPA each show the others."""
     title = title.strip()
     if not title:
         raise InvalidInput("give the CAPA a title", field="title")
@@ -190,4 +202,6 @@ def open_capa_for_lot(
             target_id=capa.id,
             reason=f"the case cites lot {lot.lot_number}, evidence of {capa.number}",
         )
+    for listener in _CAPA_LISTENERS:
+        listener(session, actor, lot, capa)
     return capa

@@ -7,10 +7,12 @@ and the end of the period, both days included; cumulative counts every case firs
 to the end of the period, included (from the first case the system holds). A case's follow-ups
 do not move it to a later interval: PBRERs tabulate cases by initial receipt.
 
-Terms: a MedDRA code where the case holds one (grouped by code; the System Organ Class needs
-the licensed MedDRA hierarchy, which is not loaded, so terms are not grouped by SOC), else the
-reporter's verbatim term folded to lower case. A term is counted once per case; it is serious
-when the event itself meets an E2B seriousness criterion, fatal when that criterion is death.
+Terms: grouped by System Organ Class and Preferred Term where the event's code is an LLT of the
+organisation's loaded MedDRA release (the PT's primary SOC); else the MedDRA code as given;
+else the reporter's verbatim term folded to lower case. Coded terms come first, SOC by SOC
+(alphabetical, as the MedDRA international order is not in the files), then the rest. A term
+is counted once per case; it is serious when the event itself meets an E2B seriousness
+criterion, fatal when that criterion is death.
 
 The figures are plain JSON (str, int, bool, lists, dicts): that is what a signed report
 freezes, and what its PDF is rendered from."""
@@ -91,6 +93,7 @@ def _tally(cases: list[CaseRow]) -> dict[str, int]:
 def _terms(interval: list[CaseRow], cumulative: list[CaseRow]) -> list[dict[str, Any]]:
     labels: dict[str, str] = {}
     coded: dict[str, bool] = {}
+    socs: dict[str, str] = {}
 
     def count(cases: list[CaseRow]) -> dict[str, Counter[str]]:
         found: dict[str, Counter[str]] = {}
@@ -98,10 +101,14 @@ def _terms(interval: list[CaseRow], cumulative: list[CaseRow]) -> list[dict[str,
             seen: dict[str, tuple[bool, bool]] = {}
             for event in case.events:
                 key = event.term_key
-                labels.setdefault(
-                    key,
-                    f"{event.meddra_code} ({event.verbatim})" if event.meddra_code else key,
-                )
+                if event.pt_code:
+                    labels.setdefault(key, event.pt_name)
+                    socs[key] = event.soc_name
+                else:
+                    labels.setdefault(
+                        key,
+                        f"{event.meddra_code} ({event.verbatim})" if event.meddra_code else key,
+                    )
                 coded[key] = bool(event.meddra_code)
                 serious, fatal = seen.get(key, (False, False))
                 seen[key] = (
@@ -118,13 +125,16 @@ def _terms(interval: list[CaseRow], cumulative: list[CaseRow]) -> list[dict[str,
     # cumulative first, so a term's label is the words of its earliest case
     total = count(cumulative)
     now = count(interval)
-    keys = sorted(total, key=lambda k: (-total[k]["cases"], labels[k]))
+    keys = sorted(
+        total, key=lambda k: (k not in socs, socs.get(k, ""), -total[k]["cases"], labels[k])
+    )
     fields = ("cases", "serious", "non_serious", "fatal")
     return [
         {
             "term": key,
             "label": labels[key],
             "coded": coded[key],
+            "soc": socs.get(key, ""),
             "interval": {f: int(now.get(key, Counter())[f]) for f in fields},
             "cumulative": {f: int(total[key][f]) for f in fields},
         }

@@ -99,10 +99,17 @@ def render_summary(figures: dict[str, Any], *, site: str, signed: Signed | None)
         )
     )
     story += [Spacer(1, 3 * mm), Paragraph("Reactions by term", styles["Heading2"])]
+    # Reports signed before MedDRA was loaded keep their words (a signed PDF must render
+    # again byte for byte); the SOC wording appears only where terms were grouped by SOC.
+    by_soc = any(t.get("soc") for t in figures["terms"])
     story.append(
         Paragraph(
-            "MedDRA code where the case is coded, else the reporter's verbatim term; a term is "
-            "counted once per case. Serious and fatal are judged per event.",
+            "By System Organ Class › Preferred Term where the event is coded against the "
+            "loaded MedDRA release, else the MedDRA code, else the reporter's verbatim term; "
+            "a term is counted once per case. Serious and fatal are judged per event."
+            if by_soc
+            else "MedDRA code where the case is coded, else the reporter's verbatim term; a "
+            "term is counted once per case. Serious and fatal are judged per event.",
             body,
         )
     )
@@ -122,7 +129,9 @@ def render_summary(figures: dict[str, Any], *, site: str, signed: Signed | None)
         i, c = t["interval"], t["cumulative"]
         rows.append(
             [
-                Paragraph(escape(t["label"]), body),
+                Paragraph(
+                    escape(f"{t['soc']} › {t['label']}" if t.get("soc") else t["label"]), body
+                ),
                 i["cases"],
                 i["serious"],
                 i["fatal"],

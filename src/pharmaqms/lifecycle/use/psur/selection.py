@@ -16,6 +16,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel.errors import InvalidInput
+from pharmaqms.lifecycle.use.cases import meddra
 from pharmaqms.lifecycle.use.cases.models import (
     CaseStatus,
     DrugRole,
@@ -34,10 +35,18 @@ class EventRow:
     verbatim: str
     meddra_code: str
     seriousness: tuple[str, ...]
+    # From the loaded MedDRA release, when the code is one of its LLTs: the PT and its
+    # primary System Organ Class.
+    pt_code: str = ""
+    pt_name: str = ""
+    soc_name: str = ""
 
     @property
     def term_key(self) -> str:
-        """MedDRA code when coded, else the verbatim term folded (same words, one row)."""
+        """The PT when coded against loaded MedDRA, else the MedDRA code as given, else the
+        verbatim term folded (same words, one row)."""
+        if self.pt_code:
+            return f"PT {self.pt_code}"
         return (
             f"MedDRA {self.meddra_code}"
             if self.meddra_code
@@ -60,6 +69,11 @@ class CaseRow:
     events: tuple[EventRow, ...]
     suspect_lots: tuple[str, ...]  # lot numbers cited for the product ("" when not given)
     concomitants: tuple[str, ...]  # names of the other drugs taken (concomitant role)
+    weight_kg: Decimal | None = None
+    # The product's dose(s) as given (value, UCUM unit) and its route code(s) (E2B), from the
+    # suspect drug rows that name it.
+    doses: tuple[tuple[Decimal, str], ...] = ()
+    routes: tuple[str, ...] = ()
 
     @property
     def criteria(self) -> tuple[str, ...]:
@@ -106,7 +120,13 @@ def cases_for(session: Session, scope: ProductScope, *, up_to: date | None = Non
         lots = select(Lot.id).where(Lot.product_id == scope.product_id)
         matches.append(PVCaseProduct.lot_id.in_(lots))
     citing = (
-        select(PVCaseProduct.case_id, PVCaseProduct.lot_number)
+        select(
+            PVCaseProduct.case_id,
+            PVCaseProduct.lot_number,
+            PVCaseProduct.dose_value,
+            PVCaseProduct.dose_unit,
+            PVCaseProduct.route,
+        )
         .join(PVCase, PVCase.id == PVCaseProduct.case_id)
         .where(
             PVCaseProduct.current.is_(True),
@@ -116,19 +136,37 @@ def cases_for(session: Session, scope: ProductScope, *, up_to: date | None = Non
         )
     )
     lots_of: dict[int, list[str]] = {}
-    for case_id, lot_number in session.execute(citing):
+    doses_of: dict[int, list[tuple[Decimal, str]]] = {}
+    routes_of: dict[int, list[str]] = {}
+    for case_id, lot_number, dose_value, dose_unit, route in session.execute(citing):
         lots_of.setdefault(case_id, []).append(lot_number or "")
+        if dose_value is not None and dose_unit:
+            doses_of.setdefault(case_id, []).append((dose_value, dose_unit))
+        if route:
+            routes_of.setdefault(case_id, []).append(route)
     if not lots_of:
         return []
     cases = list(session.scalars(select(PVCase).where(PVCase.id.in_(lots_of)).order_by(PVCase.id)))
     events: dict[int, list[EventRow]] = {}
-    for e in session.scalars(
-        select(PVCaseEvent)
-        .where(PVCaseEvent.case_id.in_(lots_of), PVCaseEvent.current.is_(True))
-        .order_by(PVCaseEvent.case_id, PVCaseEvent.position)
-    ):
+    found = list(
+        session.scalars(
+            select(PVCaseEvent)
+            .where(PVCaseEvent.case_id.in_(lots_of), PVCaseEvent.current.is_(True))
+            .order_by(PVCaseEvent.case_id, PVCaseEvent.position)
+        )
+    )
+    coded = meddra.classify(session, {e.meddra_code for e in found if e.meddra_code})
+    for e in found:
+        c = coded.get(e.meddra_code)
         events.setdefault(e.case_id, []).append(
-            EventRow(e.verbatim, e.meddra_code, tuple(e.seriousness))
+            EventRow(
+                e.verbatim,
+                e.meddra_code,
+                tuple(e.seriousness),
+                c.pt_code if c else "",
+                c.pt_name if c else "",
+                c.soc_name if c else "",
+            )
         )
     others: dict[int, list[str]] = {}
     for p in session.scalars(
@@ -161,6 +199,9 @@ def cases_for(session: Session, scope: ProductScope, *, up_to: date | None = Non
                 events=tuple(events.get(case.id, ())),
                 suspect_lots=tuple(sorted(set(lots_of[case.id]))),
                 concomitants=tuple(others.get(case.id, ())),
+                weight_kg=case.patient_weight_kg,
+                doses=tuple(doses_of.get(case.id, ())),
+                routes=tuple(sorted(set(routes_of.get(case.id, ())))),
             )
         )
     return rows

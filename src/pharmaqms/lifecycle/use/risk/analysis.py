@@ -4,11 +4,13 @@ regression (``firth.py``). Pure: typed case rows in, an odds-ratio table, its ev
 counts per factor level) and a plain-language reading per factor out.
 
 Factors, each compared with a reference level (the most common, or the clinical norm):
-age band (< 18, 18–64 reference, ≥ 65), sex (female reference), co-medication (none reference;
-or, when a drug is named, without it), and the suspect lot (the lot with most cases as
-reference). A level that is not known (no age given) is a level of its own, never dropped:
-dropping it would bias the comparison towards well-documented cases. Weight, dose and route
-are not held by the case model, so they are not factors (said on the page).
+age band (< 18, 18–64 reference, ≥ 65), sex (female reference), weight band (< 50 kg,
+50–99 kg reference, ≥ 100 kg), dose (at or below the median dose of the cases reference,
+above it; doses in the most common kind of unit, converted by pint), route (the most common
+route reference), co-medication (none reference; or, when a drug is named, without it), and
+the suspect lot (the lot with most cases as reference). A level that is not known (no age
+given) is a level of its own, never dropped: dropping it would bias the comparison towards
+well-documented cases.
 
 Refuses to fit when the answer would mean nothing: fewer than ``MIN_CASES`` cases, no case
 with the outcome, or every case with it."""
@@ -24,6 +26,7 @@ from decimal import Decimal
 import numpy as np
 
 from pharmaqms.kernel.errors import InvalidInput
+from pharmaqms.lifecycle.use.cases import doses
 from pharmaqms.lifecycle.use.psur.selection import CaseRow
 from pharmaqms.lifecycle.use.risk.firth import FirthFit, FitFailed, firth_logit
 
@@ -31,7 +34,7 @@ MIN_CASES = 20
 # The lots with most cases are compared one by one; the rest together as "other lots" (a
 # lot with a handful of cases has an interval too wide to say anything on its own).
 MAX_LOTS = 8
-NOT_HELD = ("weight", "dose", "route")
+NOT_HELD: tuple[str, ...] = ()  # every factor the issue names is now held by the cases
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +71,52 @@ def sex_level(sex: str | None) -> str:
     return sex if sex in ("male", "female") else "sex unknown"
 
 
+def weight_band(weight: Decimal | None) -> str:
+    if weight is None:
+        return "of unknown weight"
+    if weight < 50:
+        return "weighing < 50 kg"
+    if weight >= 100:
+        return "weighing ≥ 100 kg"
+    return "weighing 50–99 kg"
+
+
+def route_level(case: CaseRow) -> str:
+    if not case.routes:
+        return "no route given"
+    return "route " + " + ".join(doses.route_name(r).lower() for r in case.routes)
+
+
+def dose_factor(cases: list[CaseRow]) -> Factor | None:
+    """Higher against lower dose, split at the median of the cases' doses in the most common
+    unit (doses in a unit of another kind — mg/kg against mg — are a level of their own)."""
+    units = Counter(unit for c in cases for _v, unit in c.doses[:1])
+    if not units:
+        return None
+    unit = sorted(units, key=lambda u: (-units[u], u))[0]
+
+    def dose_of(case: CaseRow) -> float | None:
+        if not case.doses:
+            return None
+        value, given = case.doses[0]
+        return doses.in_unit(value, given, unit)
+
+    known = [d for d in (dose_of(c) for c in cases) if d is not None]
+    median = float(np.median(known))
+    shown = f"{median:g} {unit}"
+    low, high = f"given ≤ {shown}", f"given > {shown}"
+
+    def level(case: CaseRow) -> str:
+        if not case.doses:
+            return "with no dose given"
+        dose = dose_of(case)
+        if dose is None:
+            return "given a dose in other units"
+        return low if dose <= median else high
+
+    return Factor("Dose", low, level, "Patients {level}")
+
+
 @dataclass(frozen=True, slots=True)
 class Factor:
     name: str
@@ -80,7 +129,22 @@ def factors_for(cases: list[CaseRow], comedication: str | None) -> list[Factor]:
     found = [
         Factor("Age band", "aged 18–64", lambda c: age_band(c.age_years), "Patients {level}"),
         Factor("Sex", "female", lambda c: sex_level(c.sex), "{level} patients"),
+        Factor(
+            "Weight", "weighing 50–99 kg", lambda c: weight_band(c.weight_kg), "Patients {level}"
+        ),
     ]
+    dose = dose_factor(cases)
+    if dose is not None:
+        found.append(dose)
+    routes = Counter(route_level(c) for c in cases if c.routes)
+    found.append(
+        Factor(
+            "Route",
+            sorted(routes, key=lambda r: (-routes[r], r))[0] if routes else "no route given",
+            route_level,
+            "Cases with {level}",
+        )
+    )
     if comedication:
         named = " ".join(comedication.lower().split())
         found.append(

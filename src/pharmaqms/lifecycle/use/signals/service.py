@@ -19,6 +19,7 @@ from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.models import AuditEntry
 from pharmaqms.kernel.settings import get_settings
 from pharmaqms.kernel.workflow import perform
+from pharmaqms.lifecycle.use.cases import facts, related
 from pharmaqms.lifecycle.use.cases.models import PVCase
 from pharmaqms.lifecycle.use.lots import service as lot_service
 from pharmaqms.lifecycle.use.signals import casebase
@@ -36,7 +37,9 @@ from pharmaqms.lifecycle.use.signals.models import (
 )
 from pharmaqms.lifecycle.use.signals.scan import score_table
 from pharmaqms.lifecycle.use.signals.workflow import PV_SIGNAL_WORKFLOW
+from pharmaqms.platform.masterdata.models import Lot
 from pharmaqms.quality import events
+from pharmaqms.quality.capa.models import Capa
 
 LOT_EVENT_KEY = "*"  # a lot-rate signal is about every event reported on the lot
 
@@ -513,3 +516,74 @@ def signals_by_pair(session: Session) -> dict[tuple[str, str], PVSignal]:
             select(PVSignal).where(PVSignal.lot_number == "").order_by(PVSignal.id)
         )
     }
+
+
+@dataclass(frozen=True, slots=True)
+class CaseSignal:
+    signal: PVSignal
+    why: str  # how the case belongs to it, in words
+
+
+def signals_of_case(session: Session, case: PVCase) -> list[CaseSignal]:
+    """The signals a case belongs to: those holding it as evidence, those raised on a lot it
+    cites (as suspect or interacting drug), and the product–event signals on one of its
+    suspect products with one of its events — whether or not a run has added it yet."""
+    products = [p for p in facts.products_of(session, case) if p.role != "concomitant"]
+    names = {" ".join(p.product.split()).lower() for p in products}
+    lots = {p.lot_id for p in products if p.lot_id is not None}
+    keys = {casebase.event_key(e.verbatim, e.meddra_code) for e in facts.events_of(session, case)}
+    evidence = set(
+        session.scalars(select(PVSignalCase.signal_id).where(PVSignalCase.case_id == case.id))
+    )
+    found = []
+    for signal in session.scalars(select(PVSignal).order_by(PVSignal.id)):
+        same_product = " ".join(signal.product.split()).lower() in names
+        if signal.id in evidence:
+            why = "one of its cases"
+        elif signal.lot_id is not None and signal.lot_id in lots:
+            why = f"cites lot {signal.lot_number}"
+        elif not signal.lot_number and same_product and signal.event_key in keys:
+            why = "same product and event"
+        else:
+            continue
+        found.append(CaseSignal(signal, why))
+    return found
+
+
+def _related(session: Session, case: PVCase) -> list[related.Related]:
+    return [
+        related.Related(
+            number=s.signal.number,
+            href=f"/pv/signals/{s.signal.id}",
+            title=f"{s.signal.product} / {s.signal.event_term}"
+            + (f" (lot {s.signal.lot_number})" if s.signal.lot_number else ""),
+            status=s.signal.status,
+            why=s.why,
+        )
+        for s in signals_of_case(session, case)
+    ]
+
+
+related.register(_related)
+
+
+def _link_lot_signals(session: Session, actor: Actor, lot: Lot, capa: Capa) -> None:
+    """A CAPA opened from a lot's page is also what its open lot signals led to."""
+    for signal in session.scalars(
+        select(PVSignal)
+        .where(PVSignal.lot_id == lot.id, PVSignal.status.in_(OPEN_SIGNAL_STATUSES))
+        .order_by(PVSignal.id)
+    ):
+        events.link_records(
+            session,
+            actor=actor,
+            source_type="pv_signal",
+            source_id=signal.id,
+            source_label=None,
+            target_type="capa",
+            target_id=capa.id,
+            reason=f"{signal.number} is on lot {lot.lot_number}, evidence of {capa.number}",
+        )
+
+
+lot_service.on_capa_for_lot(_link_lot_signals)
