@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     # Days from the detection of a pharmacovigilance signal to its validation (EU GVP Module
     # IX: validation within 30 days of detection is the usual practice).
     pv_signal_validation_days: int = Field(default=30, ge=1, le=365)
+    # Days after the end of a year by which its annual product quality review is due to be
+    # effective (EU GMP Part I 1.10 asks for it "annually"; companies set the grace in an SOP).
+    apqr_grace_days: int = Field(default=90, ge=0, le=365)
 
     @model_validator(mode="after")
     def _argon2_memory_fits(self) -> Settings:
