@@ -24,6 +24,8 @@ from pharmaqms.kernel.errors import InvalidInput, NotFound, StaleRecord, Transit
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.settings import get_settings
 from pharmaqms.kernel.signatures import signatures_of
+
+__all__ = ["content_hash", "signatures_of"]
 from pharmaqms.kernel.workflow import perform
 from pharmaqms.platform.masterdata.service import batch_years
 
@@ -317,12 +319,11 @@ class DueReview:
     product_name: str
     year: int
     due_on: date
-    review: ProductQualityReview | None  # the effective edition, else the latest live one
+    # The effective edition, else the latest live one: its id, number and status.
+    review_id: int | None
+    review_number: str | None
+    state: str  # the review's status, or "not started"
     overdue: bool
-
-    @property
-    def state(self) -> str:
-        return self.review.status if self.review else "not started"
 
 
 def due_date(year: int) -> date:
@@ -350,5 +351,16 @@ def register(session: Session) -> list[DueReview]:
             review = live.get((code, year))
             due = due_date(year)
             effective = review is not None and review.status == ReviewStatus.EFFECTIVE.value
-            rows.append(DueReview(code, name, year, due, review, not effective and today > due))
+            rows.append(
+                DueReview(
+                    code,
+                    name,
+                    year,
+                    due,
+                    review.id if review else None,
+                    review.number if review else None,
+                    review.status if review else "not started",
+                    not effective and today > due,
+                )
+            )
     return sorted(rows, key=lambda r: (-r.year, r.product_code))

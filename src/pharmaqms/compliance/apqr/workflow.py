@@ -40,7 +40,8 @@ def _concluded(review: Any) -> list[str]:
 
 
 def _only_who_concluded(review: Any, actor: Actor) -> list[str]:
-    if review.concluded_by_id != actor.user_id:
+    # No conclusions yet: the guard on the content says so.
+    if review.concluded_by_id is not None and review.concluded_by_id != actor.user_id:
         return [
             f"only the QA person who wrote the conclusions of {review.audit_label()} signs them"
         ]
