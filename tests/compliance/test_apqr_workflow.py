@@ -169,9 +169,9 @@ def test_draft_concluded_effective_with_two_signers_and_the_pdf_as_approved(
 
 def test_refusals_change_nothing(db: Any, people: Any, made: None) -> None:
     before = counts(db)
-    with pytest.raises(InvalidInput, match="no batches of APQRTAB were manufactured in 2023"):
-        with unit_of_work(db) as s:
-            service.generate_review(s, actor=people.qa, product=PRODUCT, year=2023)
+    no_batches = "no batches of APQRTAB were manufactured in 2023"
+    with pytest.raises(InvalidInput, match=no_batches), unit_of_work(db) as s:
+        service.generate_review(s, actor=people.qa, product=PRODUCT, year=2023)
     with pytest.raises(InvalidInput, match="no product 'NOPE'"), unit_of_work(db) as s:
         service.generate_review(s, actor=people.qa, product="NOPE", year=2025)
     with pytest.raises(PermissionDenied), unit_of_work(db) as s:
@@ -192,15 +192,14 @@ def test_refusals_change_nothing(db: Any, people: Any, made: None) -> None:
     conclude(db, people, review_id)
     state, before = review_state(db, review_id), counts(db)
     # Editing a signed review is refused: a new edition is the way.
-    with pytest.raises(TransitionNotAllowed, match="generate a new edition"):
-        with unit_of_work(db) as s:
-            service.write_conclusions(
-                s, actor=people.qa, review_id=review_id, conclusions="changed", actions="x"
-            )
+    with pytest.raises(TransitionNotAllowed, match="generate a new edition"), unit_of_work(db) as s:
+        service.write_conclusions(
+            s, actor=people.qa, review_id=review_id, conclusions="changed", actions="x"
+        )
     # The author approving their own review.
-    with pytest.raises(SegregationOfDuties, match="may not 'Approve the review'"):
-        with unit_of_work(db) as s:
-            service.approve_review(s, actor=people.qa, review_id=review_id, password=PASSWORD)
+    own = "may not 'Approve the review'"
+    with pytest.raises(SegregationOfDuties, match=own), unit_of_work(db) as s:
+        service.approve_review(s, actor=people.qa, review_id=review_id, password=PASSWORD)
     # A wrong password.
     with pytest.raises(Exception, match="password"), unit_of_work(db) as s:
         service.approve_review(s, actor=people.qp, review_id=review_id, password="wrong")

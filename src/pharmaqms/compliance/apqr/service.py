@@ -30,6 +30,7 @@ from pharmaqms.kernel.workflow import perform
 from pharmaqms.platform.masterdata.service import batch_years
 
 WRITE = "apqr.write"
+APPROVE = "apqr.approve"
 MAX_TEXT = 20_000
 # Editions that still count for their product and year (a superseded one does not).
 LIVE = (ReviewStatus.DRAFT.value, ReviewStatus.CONCLUDED.value, ReviewStatus.EFFECTIVE.value)
@@ -198,6 +199,7 @@ def conclude_review(
     expected_version: int | None = None,
     comment: str = "",
 ) -> ProductQualityReview:
+    actor.require(WRITE, "sign the conclusions of annual product quality reviews")
     review = get_review(session, review_id)
     perform(
         session,
@@ -220,6 +222,7 @@ def return_review(
     reason: str,
     expected_version: int | None = None,
 ) -> ProductQualityReview:
+    actor.require(APPROVE, "return annual product quality reviews for rework")
     review = get_review(session, review_id)
     perform(
         session,
@@ -270,6 +273,7 @@ def approve_review(
     """The QP or head of QA approves (a person other than the author): the review becomes
     effective, its PDF is rendered with both signatures and stored with its SHA-256, and an
     earlier effective edition of the same product and year is superseded."""
+    actor.require(APPROVE, "approve annual product quality reviews")
     review = get_review(session, review_id)
     perform(
         session,
