@@ -10,12 +10,12 @@ import re
 from typing import Any
 
 import pytest
-
-from pharmaqms.kernel import clock
 from tests.compliance.apqr_steps import PRODUCT, counts, pdf_text, small_data_set
 from tests.compliance.test_apqr_workflow import SECTIONS
 from tests.support import PASSWORD
 from tests.web.conftest import UiClient
+
+from pharmaqms.kernel import clock
 
 
 @pytest.fixture

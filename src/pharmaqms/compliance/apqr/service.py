@@ -352,18 +352,18 @@ def register(session: Session) -> list[DueReview]:
     rows = []
     for (code, name), years in batch_years(session).items():
         for year in sorted(years, reverse=True):
-            review = live.get((code, year))
+            found = live.get((code, year))
             due = due_date(year)
-            effective = review is not None and review.status == ReviewStatus.EFFECTIVE.value
+            effective = found is not None and found.status == ReviewStatus.EFFECTIVE.value
             rows.append(
                 DueReview(
                     code,
                     name,
                     year,
                     due,
-                    review.id if review else None,
-                    review.number if review else None,
-                    review.status if review else "not started",
+                    found.id if found else None,
+                    found.number if found else None,
+                    found.status if found else "not started",
                     not effective and today > due,
                 )
             )
