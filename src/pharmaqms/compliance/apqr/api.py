@@ -137,10 +137,6 @@ def review_pdf(review_id: RecordId, actor: ActorDep, request: Request) -> Respon
     actor.require("records.read", READ)
     with transaction(request, write=False) as session:
         review = service.get_review(session, review_id)
-        content = (
-            service.stored_pdf(session, review)
-            if review.pdf_file_id is not None
-            else service.render_pdf(session, review)
-        )
+        content = service.current_pdf(session, review)
         name = f"{review.number}-edition-{review.edition}.pdf"
     return download(content, filename=name, media_type="application/pdf", disposition="inline")

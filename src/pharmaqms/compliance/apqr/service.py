@@ -190,6 +190,14 @@ def write_conclusions(
     return review
 
 
+def _take(
+    session: Session, review_id: int, name: str, *, actor: Actor, **given: Any
+) -> ProductQualityReview:
+    review = get_review(session, review_id)
+    perform(session, REVIEW_WORKFLOW, review, name, actor=actor, **given)
+    return review
+
+
 def conclude_review(
     session: Session,
     *,
@@ -199,19 +207,17 @@ def conclude_review(
     expected_version: int | None = None,
     comment: str = "",
 ) -> ProductQualityReview:
+    """The QA person who wrote the conclusions signs them ("Authored", password re-entered)."""
     actor.require(WRITE, "sign the conclusions of annual product quality reviews")
-    review = get_review(session, review_id)
-    perform(
+    return _take(
         session,
-        REVIEW_WORKFLOW,
-        review,
+        review_id,
         "conclude",
         actor=actor,
         password=password,
         comment=comment,
         expected_version=expected_version,
     )
-    return review
 
 
 def return_review(
@@ -222,18 +228,11 @@ def return_review(
     reason: str,
     expected_version: int | None = None,
 ) -> ProductQualityReview:
+    """The approver sends the concluded review back to its author (a reason is required)."""
     actor.require(APPROVE, "return annual product quality reviews for rework")
-    review = get_review(session, review_id)
-    perform(
-        session,
-        REVIEW_WORKFLOW,
-        review,
-        "return",
-        actor=actor,
-        reason=reason,
-        expected_version=expected_version,
+    return _take(
+        session, review_id, "return", actor=actor, reason=reason, expected_version=expected_version
     )
-    return review
 
 
 def signature_blocks(session: Session, review: ProductQualityReview) -> list[Signed]:
@@ -274,11 +273,9 @@ def approve_review(
     effective, its PDF is rendered with both signatures and stored with its SHA-256, and an
     earlier effective edition of the same product and year is superseded."""
     actor.require(APPROVE, "approve annual product quality reviews")
-    review = get_review(session, review_id)
-    perform(
+    review = _take(
         session,
-        REVIEW_WORKFLOW,
-        review,
+        review_id,
         "approve",
         actor=actor,
         password=password,
@@ -310,6 +307,14 @@ def stored_pdf(session: Session, review: ProductQualityReview) -> bytes:
             field="pdf",
         )
     return stored.content
+
+
+def current_pdf(session: Session, review: ProductQualityReview) -> bytes:
+    """The PDF as approved once the review is effective; before, rendered now from its frozen
+    figures and marked draft."""
+    if review.pdf_file_id is not None:
+        return stored_pdf(session, review)
+    return render_pdf(session, review)
 
 
 # --- the register of reviews due -------------------------------------------------------------

@@ -125,6 +125,11 @@ def write_conclusions(
     return redirect(f"{BASE}/reviews/{review_id}", "Conclusions saved.")
 
 
+def _decide(verb: Any, review_id: int, request: Request, actor: Any, form: dict[str, Any]) -> str:
+    with transaction(request) as session:
+        return str(verb(session, actor=actor, review_id=review_id, **form).number)
+
+
 @router.post(f"{BASE}/reviews/{{review_id}}/conclude")
 def conclude(
     review_id: RecordId,
@@ -134,15 +139,8 @@ def conclude(
     expected_version: Version,
     comment: Comment = "",
 ) -> RedirectResponse:
-    with transaction(request) as session:
-        service.conclude_review(
-            session,
-            actor=actor,
-            review_id=review_id,
-            password=password,
-            expected_version=expected_version,
-            comment=comment,
-        )
+    form = {"password": password, "expected_version": expected_version, "comment": comment}
+    _decide(service.conclude_review, review_id, request, actor, form)
     return redirect(f"{BASE}/reviews/{review_id}", "Conclusions signed as authored.")
 
 
@@ -155,16 +153,8 @@ def approve(
     expected_version: Version,
     comment: Comment = "",
 ) -> RedirectResponse:
-    with transaction(request) as session:
-        review = service.approve_review(
-            session,
-            actor=actor,
-            review_id=review_id,
-            password=password,
-            expected_version=expected_version,
-            comment=comment,
-        )
-        number = review.number
+    form = {"password": password, "expected_version": expected_version, "comment": comment}
+    number = _decide(service.approve_review, review_id, request, actor, form)
     return redirect(f"{BASE}/reviews/{review_id}", f"{number} approved: it is effective.")
 
 
@@ -176,14 +166,8 @@ def return_for_rework(
     reason: Annotated[str, Form(min_length=1, max_length=4000)],
     expected_version: Version,
 ) -> RedirectResponse:
-    with transaction(request) as session:
-        service.return_review(
-            session,
-            actor=actor,
-            review_id=review_id,
-            reason=reason,
-            expected_version=expected_version,
-        )
+    form = {"reason": reason, "expected_version": expected_version}
+    _decide(service.return_review, review_id, request, actor, form)
     return redirect(f"{BASE}/reviews/{review_id}", "Returned to its author for rework.")
 
 
@@ -192,10 +176,6 @@ def review_pdf(review_id: RecordId, request: Request, actor: ActorDep) -> Respon
     actor.require("records.read", READ)
     with transaction(request, write=False) as session:
         review = service.get_review(session, review_id)
-        content = (
-            service.stored_pdf(session, review)
-            if review.pdf_file_id is not None
-            else service.render_pdf(session, review)
-        )
+        content = service.current_pdf(session, review)
         name = f"{review.number}-edition-{review.edition}.pdf"
     return download(content, filename=name, media_type="application/pdf", disposition="inline")
