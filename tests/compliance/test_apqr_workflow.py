@@ -31,6 +31,7 @@ from pharmaqms.kernel import clock
 from pharmaqms.kernel.errors import (
     InvalidInput,
     PermissionDenied,
+    ReasonRequired,
     SegregationOfDuties,
     TransitionNotAllowed,
 )
@@ -271,3 +272,38 @@ def test_the_register_lists_reviews_due_and_flags_the_overdue(
     with unit_of_work(db, write=False) as s:
         row = {(r.product_code, r.year): r for r in service.register(s)}[(PRODUCT, 2025)]
     assert not row.overdue and row.state == "effective"
+
+
+def test_the_approver_returns_it_for_rework_with_a_reason(db: Any, people: Any, made: None) -> None:
+    review_id = generate(db, people)
+    conclude(db, people, review_id)
+    state, before = review_state(db, review_id), counts(db)
+    with pytest.raises(ReasonRequired), unit_of_work(db) as s:
+        service.return_review(s, actor=people.qp, review_id=review_id, reason="  ")
+    with pytest.raises(PermissionDenied), unit_of_work(db) as s:
+        service.return_review(s, actor=people.rd, review_id=review_id, reason="no")
+    assert (review_state(db, review_id), counts(db)) == (state, before)
+    with unit_of_work(db) as s:
+        service.return_review(
+            s, actor=people.qp, review_id=review_id, reason="Say what the rejection taught us."
+        )
+    assert review_state(db, review_id)[0] == "draft"
+    with unit_of_work(db) as s:
+        service.write_conclusions(
+            s,
+            actor=people.qa,
+            review_id=review_id,
+            conclusions="In control; the rejected batch RT25-003 failed assay: cause found.",
+            actions="Retrain the granulation team.",
+        )
+    with unit_of_work(db) as s:
+        service.conclude_review(s, actor=people.qa, review_id=review_id, password=PASSWORD)
+    approve(db, people, review_id)
+    with unit_of_work(db, write=False) as s:
+        review = service.get_review(s, review_id)
+        blocks = service.signature_blocks(s, review)
+        text = pdf_text(service.stored_pdf(s, review))
+    # The PDF prints the signatures of the round that was approved, both valid.
+    assert [b.meaning for b in blocks] == ["Authored", "Approved"]
+    assert all("NO LONGER VALID" not in b.manifestation for b in blocks)
+    assert "Retrain the granulation team." in text and "NO LONGER VALID" not in text
