@@ -49,37 +49,24 @@ def small_data_set(db: Database, people: Any) -> None:
                 manufactured_on=made,
                 status=status,
             )
-        deviations.report_deviation(
-            s,
-            actor=people.qa,
-            title="Compression force drift on RT25-002",
-            description="The force drifted towards its upper limit for 20 minutes.",
-            area="Compression",
-            occurred_at=datetime(2025, 6, 9, 10, tzinfo=UTC),
-            discovered_at=datetime(2025, 6, 9, 11, tzinfo=UTC),
-            batch_ids=["RT25-002"],
-        )
-        # Named by its product, not a batch; and one of another year, which is not counted.
-        deviations.report_deviation(
-            s,
-            actor=people.qa,
-            title="Label roll of the wrong version issued",
-            description="Caught at line clearance.",
-            area="Packaging",
-            occurred_at=datetime(2025, 3, 1, 8, tzinfo=UTC),
-            discovered_at=datetime(2025, 3, 1, 9, tzinfo=UTC),
-            product=PRODUCT,
-        )
-        deviations.report_deviation(
-            s,
-            actor=people.qa,
-            title="Old deviation",
-            description="Last year's.",
-            area="Packaging",
-            occurred_at=datetime(2024, 12, 1, 8, tzinfo=UTC),
-            discovered_at=datetime(2024, 12, 1, 9, tzinfo=UTC),
-            product=NAME,
-        )
+        # One on a batch; one naming the product, not a batch; one of another year, which is
+        # not counted. (title, area, discovered, product, batches)
+        for title, area, day, product, batches in (
+            ("Compression force drift on RT25-002", "Compression", (2025, 6, 9), "", ["RT25-002"]),
+            ("Label roll of the wrong version issued", "Packaging", (2025, 3, 1), PRODUCT, []),
+            ("Old deviation", "Packaging", (2024, 12, 1), NAME, []),
+        ):
+            deviations.report_deviation(
+                s,
+                actor=people.qa,
+                title=title,
+                description="What happened, as the reporter saw it.",
+                area=area,
+                occurred_at=datetime(*day, 8, tzinfo=UTC),
+                discovered_at=datetime(*day, 9, tzinfo=UTC),
+                product=product,
+                batch_ids=batches,
+            )
         complaints.register_complaint(
             s,
             actor=people.qa,
