@@ -487,6 +487,16 @@ def _adverse_events(session: Session, product: Product, first: date, last: date)
     )
 
 
+# The columns a reader looks for first in a section's table; the rest follow in their order.
+# (The frozen JSON keeps its keys sorted, so the order is chosen here, not by the dicts.)
+LEADING = ("number", "lot_number", "test", "term", "material", "supplier", "name", "title")
+
+
+def columns(row: dict[str, Any]) -> list[str]:
+    first = [k for k in LEADING if k in row]
+    return first + [k for k in row if k not in first]
+
+
 def section(figures: dict[str, Any], key: str) -> dict[str, Any]:
     for found in figures["sections"]:
         if found["key"] == key:

@@ -23,6 +23,8 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from pharmaqms.compliance.apqr.figures import columns
+
 GRID = [
     ("FONT", (0, 0), (-1, -1), "Helvetica", 7.5),
     ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 7.5),
@@ -68,7 +70,7 @@ def _table(rows: list[list[Any]], widths: list[float] | None = None) -> Table:
 
 
 def _rows(items: list[dict[str, Any]], body: Any) -> Table:
-    keys = list(items[0])
+    keys = columns(items[0])
     return _table(
         [[_label(k) for k in keys]]
         + [[Paragraph(escape(_text(item.get(k))), body) for k in keys] for item in items]

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup
 
 from pharmaqms.compliance.apqr import service
-from pharmaqms.compliance.apqr.figures import section
+from pharmaqms.compliance.apqr.figures import columns, section
 from pharmaqms.compliance.apqr.workflow import REVIEW_WORKFLOW
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.downloads import download
@@ -79,7 +79,11 @@ def _batch_chart(figures: dict[str, Any]) -> Markup:
             ],
         },
         title="Batches by month of manufacture, by status today",
-        colours={"released": "#2e9958", "rejected": "#c0392b"},
+        colours={
+            "released": "#2e9958",
+            "rejected": "#c0392b",
+            "other (quarantine, on hold)": "#9aa5b1",
+        },
     )
     return Markup(svg)  # noqa: S704 - our own SVG, drawn from numbers
 
@@ -100,6 +104,7 @@ def review_page(review_id: RecordId, request: Request, actor: ActorDep) -> HTMLR
                 "signatures": signatures_of(session, review),
                 "options": allowed,
                 "can_write": actor.can(service.WRITE) and review.status == "draft",
+                "columns": columns,
             },
         )
 
