@@ -53,10 +53,15 @@ def test_the_pages_carry_a_review_from_generation_to_approval(
     assert page.status_code == 200, page.text
     for key in SECTIONS:
         assert f'data-section="{key}"' in page.text
-    assert "no stability data" in page.text and "<svg" in page.text
+    assert "no stability data" in page.text and 'data-testid="apqr-batch-chart"' in page.text
     url = re.search(r'href="(/compliance/apqr/reviews/\d+)/pdf"', page.text)
     assert url
     base = url.group(1)
+    chart = qa.get(f"{base}/batches.svg")
+    assert chart.headers["content-type"].startswith("image/svg+xml")
+    # Twelve months of the review's year, one bar per month and status.
+    assert all(f">25-{m:02d}<" in chart.text for m in range(1, 13)), chart.text[:300]
+    assert chart.text.count('id="bar-released"') == chart.text.count('id="bar-rejected"') == 12
     version = re.search(r'name="expected_version" value="(\d+)"', page.text)
     assert version
     saved = qa.post(

@@ -462,4 +462,5 @@ PAGES: dict[tuple[str, str], Access] = {
         "apqr.approve", "return product reviews for rework"
     ),
     ("GET", "/compliance/apqr/reviews/{review_id}/pdf"): Needs("records.read", APQR_READ),
+    ("GET", "/compliance/apqr/reviews/{review_id}/batches.svg"): Needs("records.read", APQR_READ),
 }
