@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pharmaqms.compliance import models as compliance_models
 from pharmaqms.compliance import service as compliance_service
+from pharmaqms.compliance.apqr import models as apqr_models
+from pharmaqms.compliance.apqr import workflow as apqr_workflow
 from pharmaqms.kernel import models as kernel_models
 from pharmaqms.kernel.db import Base
 from pharmaqms.kernel.notifications import models as kernel_notification_models
@@ -187,6 +189,8 @@ MODULES = (
     compliance_models,
     # Grants QA the permission to manage the regulations register.
     compliance_service,
+    apqr_models,
+    apqr_workflow,
 )
 
 metadata = Base.metadata

@@ -59,6 +59,8 @@ MAIN_PAGES = (
     "/data/genealogy",
     "/records",
     "/audit",
+    "/compliance/apqr",
+    "/compliance/apqr/reviews/1",  # the demo's review: its batch chart is Matplotlib's SVG
 )
 
 

@@ -67,7 +67,8 @@ def _import_module_loaders() -> None:
         "pharmaqms.cli.demo_sensors",
         "pharmaqms.lifecycle.distribution.demo",  # after the sensor traces it judges
         "pharmaqms.lifecycle.distribution.inventory.demo",
-        "pharmaqms.lifecycle.use.signals.demo",  # last: it scans the cases the others made
+        "pharmaqms.lifecycle.use.signals.demo",  # it scans the cases the others made
+        "pharmaqms.compliance.apqr.demo",  # last: it reviews what all the others made
     ):
         importlib.import_module(module)
 

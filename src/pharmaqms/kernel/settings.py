@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     # How often ``pharmaqms serve`` sweeps for due tasks and sends what is queued; 0: never
     # (then ``pharmaqms notify run`` from cron does it).
     notify_interval_seconds: int = Field(default=300, ge=0)
+    # Days after the end of a year by which its annual product quality review is due to be
+    # effective (EU GMP Part I 1.10 asks for it "annually"; companies set the grace in an SOP).
+    apqr_grace_days: int = Field(default=90, ge=0, le=365)
 
     @model_validator(mode="after")
     def _argon2_memory_fits(self) -> Settings:

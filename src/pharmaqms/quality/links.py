@@ -246,3 +246,23 @@ def linked_records(session: Session, record: GxPRecord) -> list[Section]:
             widths=(14, 20, 24, 16, 22, 40),
         )
     ]
+
+
+def targets_from(session: Session, sources: list[tuple[str, int]], target_type: str) -> list[int]:
+    """Ids of the ``target_type`` records any of these sources led to, each once, in order:
+    the CAPAs raised from a product's deviations and complaints."""
+    found: set[int] = set()
+    by_type: dict[str, list[int]] = {}
+    for source_type, source_id in sources:
+        by_type.setdefault(source_type, []).append(source_id)
+    for source_type, ids in by_type.items():
+        found.update(
+            session.scalars(
+                select(QualityLink.target_id).where(
+                    QualityLink.source_type == source_type,
+                    QualityLink.source_id.in_(ids),
+                    QualityLink.target_type == target_type,
+                )
+            )
+        )
+    return sorted(found)

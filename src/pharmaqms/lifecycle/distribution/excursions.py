@@ -223,3 +223,27 @@ def excursion_lots(session: Session, excursion_id: int) -> list[ExcursionLot]:
 
 def list_excursions(session: Session, *, limit: int = 500) -> list[Excursion]:
     return list(session.scalars(select(Excursion).order_by(Excursion.id.desc()).limit(limit)))
+
+
+def excursions_of_lots(
+    session: Session, lot_ids: list[int], start: datetime, end: datetime
+) -> list[tuple[Excursion, list[int]]]:
+    """The excursions that started in [start, end) and touched any of these lots, each with
+    the ids of those lots it touched, oldest first."""
+    if not lot_ids:
+        return []
+    touched: dict[int, list[int]] = {}
+    for excursion_id, lot_id in session.execute(
+        select(ExcursionLot.excursion_id, ExcursionLot.lot_id)
+        .where(ExcursionLot.lot_id.in_(lot_ids))
+        .order_by(ExcursionLot.lot_id)
+    ):
+        touched.setdefault(excursion_id, []).append(lot_id)
+    if not touched:
+        return []
+    found = session.scalars(
+        select(Excursion)
+        .where(Excursion.id.in_(touched), Excursion.started_at >= start, Excursion.started_at < end)
+        .order_by(Excursion.started_at, Excursion.id)
+    )
+    return [(e, touched[e.id]) for e in found]

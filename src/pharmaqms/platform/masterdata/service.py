@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import extract, select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import audit
@@ -216,6 +216,39 @@ def add_lot(
     with audit.changes(session, actor=actor, reason="lot registered"):
         session.add(lot)
     return lot
+
+
+def batches_made(session: Session, product_code: str, start: date, end: date) -> list[Lot]:
+    """The finished batches of a product manufactured in [start, end] (by ``manufactured_on``),
+    oldest first: the batches an annual product review counts."""
+    return list(
+        session.scalars(
+            select(Lot)
+            .where(
+                Lot.kind == LotKind.FINISHED,
+                Lot.item_code == product_code,
+                Lot.manufactured_on >= start,
+                Lot.manufactured_on <= end,
+            )
+            .order_by(Lot.manufactured_on, Lot.lot_number)
+        )
+    )
+
+
+def batch_years(session: Session) -> dict[tuple[str, str], list[int]]:
+    """(product code, name) → the years in which batches of it were manufactured, oldest
+    first: the product-years that each need an annual product review."""
+    year = extract("year", Lot.manufactured_on)
+    found: dict[tuple[str, str], list[int]] = {}
+    for code, name, made in session.execute(
+        select(Product.code, Product.name, year)
+        .join(Lot, Lot.item_code == Product.code)
+        .where(Lot.kind == LotKind.FINISHED, Lot.manufactured_on.is_not(None))
+        .group_by(Product.code, Product.name, year)
+        .order_by(Product.code, year)
+    ):
+        found.setdefault((code, name), []).append(int(made))
+    return found
 
 
 def find_lot(session: Session, lot_number: str, item_code: str | None = None) -> Lot:

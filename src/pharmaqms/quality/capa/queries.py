@@ -19,7 +19,7 @@ from pharmaqms.quality.capa.models import (
     CapaStatus,
 )
 from pharmaqms.quality.capa.rules import DUE_SOON
-from pharmaqms.quality.links import QualityLink
+from pharmaqms.quality.links import QualityLink, targets_from
 from pharmaqms.quality.trends import Month, month_of, months_back
 
 OPEN = [s.value for s in OPEN_STATUSES]
@@ -166,3 +166,12 @@ def on_time_rate(session: Session, *, months: int = 12, now: datetime | None = N
         if closed_at <= due_at:
             on_time[month] += 1
     return OnTimeRate(window, [closed[m] for m in window], [on_time[m] for m in window])
+
+
+def capas_raised_from(session: Session, sources: list[tuple[str, int]]) -> list[Capa]:
+    """The CAPAs these records (deviations, complaints, OOS investigations…) led to, through
+    the quality links, with their actions and effectiveness checks loaded."""
+    ids = targets_from(session, sources, "capa")
+    if not ids:
+        return []
+    return list(session.scalars(select(Capa).where(Capa.id.in_(ids)).order_by(Capa.id)))

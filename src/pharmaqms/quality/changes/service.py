@@ -22,7 +22,7 @@ from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.roles import DEFAULT_ROLES
 from pharmaqms.kernel.signatures import sign
 from pharmaqms.kernel.workflow import TransitionResult, perform
-from pharmaqms.quality import common
+from pharmaqms.quality import common, links
 from pharmaqms.quality.changes import rules
 from pharmaqms.quality.changes.models import (
     FUNCTION_ROLE,
@@ -488,4 +488,17 @@ def transition(
         reason=reason,
         comment=comment,
         expected_version=expected_version,
+    )
+
+
+def changes_raised_from(session: Session, sources: list[tuple[str, int]]) -> list[ChangeRequest]:
+    """The change requests these records (deviations, complaints, CAPAs…) led to, through the
+    quality links."""
+    ids = links.targets_from(session, sources, "change_request")
+    if not ids:
+        return []
+    return list(
+        session.scalars(
+            select(ChangeRequest).where(ChangeRequest.id.in_(ids)).order_by(ChangeRequest.id)
+        )
     )

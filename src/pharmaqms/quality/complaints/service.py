@@ -377,3 +377,27 @@ def trend(
             for product, lot in ordered
         ],
     )
+
+
+def complaints_of_product(
+    session: Session,
+    *,
+    names: list[str],
+    lot_numbers: list[str],
+    start: datetime,
+    end: datetime,
+) -> list[Complaint]:
+    """Complaints received in [start, end) about the product (its code or name, any case) or
+    one of its lots: the complaints an annual product review counts."""
+    return list(
+        session.scalars(
+            select(Complaint)
+            .where(
+                func.lower(Complaint.product).in_([n.lower() for n in names])
+                | Complaint.lot.in_(lot_numbers),
+                Complaint.received_at >= start,
+                Complaint.received_at < end,
+            )
+            .order_by(Complaint.received_at, Complaint.id)
+        )
+    )

@@ -112,3 +112,30 @@ def trend(session: Session, *, months: int = 12, now: datetime | None = None) ->
         by_class={c: [per_class[(m, c)] for m in window] for c in classes},
         by_area={a: [per_area[(m, a)] for m in window] for a in sorted(area_names)},
     )
+
+
+def deviations_of_product(
+    session: Session,
+    *,
+    names: list[str],
+    batch_ids: list[str],
+    start: datetime,
+    end: datetime,
+) -> list[Deviation]:
+    """Deviations discovered in [start, end) that name the product (its code or name, any
+    case) or one of its batches: the deviations an annual product review counts."""
+    named = func.lower(Deviation.product).in_([n.lower() for n in names])
+    on_batch = Deviation.id.in_(
+        select(DeviationBatch.deviation_id).where(DeviationBatch.batch_id.in_(batch_ids))
+    )
+    return list(
+        session.scalars(
+            select(Deviation)
+            .where(
+                named | on_batch,
+                Deviation.discovered_at >= start,
+                Deviation.discovered_at < end,
+            )
+            .order_by(Deviation.discovered_at, Deviation.id)
+        )
+    )

@@ -11,6 +11,8 @@ from pharmaqms.web.access.rules import (
     Step,
 )
 
+APQR_READ = "read annual product quality reviews"
+
 # (method, path as declared) → what the route needs.
 API: dict[tuple[str, str], Access] = {
     # web.api.kernel
@@ -732,4 +734,22 @@ API: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/compliance/regulations/{regulation_id}"): Needs(
         "records.read", "read the regulations register"
     ),
+    # compliance.apqr.api
+    ("GET", "/api/v1/compliance/apqr/register"): Needs("records.read", APQR_READ),
+    ("GET", "/api/v1/compliance/apqr/reviews"): Needs("records.read", APQR_READ),
+    ("POST", "/api/v1/compliance/apqr/reviews"): Needs("apqr.write", "generate product reviews"),
+    ("GET", "/api/v1/compliance/apqr/reviews/{review_id}"): Needs("records.read", APQR_READ),
+    ("POST", "/api/v1/compliance/apqr/reviews/{review_id}/conclusions"): Needs(
+        "apqr.write", "write the conclusions of product reviews"
+    ),
+    ("POST", "/api/v1/compliance/apqr/reviews/{review_id}/conclude"): Needs(
+        "apqr.write", "sign the conclusions of product reviews"
+    ),
+    ("POST", "/api/v1/compliance/apqr/reviews/{review_id}/approve"): Needs(
+        "apqr.approve", "approve product reviews"
+    ),
+    ("POST", "/api/v1/compliance/apqr/reviews/{review_id}/return"): Needs(
+        "apqr.approve", "return product reviews for rework"
+    ),
+    ("GET", "/api/v1/compliance/apqr/reviews/{review_id}/pdf"): Needs("records.read", APQR_READ),
 }

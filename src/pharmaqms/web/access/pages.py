@@ -11,6 +11,8 @@ from pharmaqms.web.access.rules import (
     Step,
 )
 
+APQR_READ = "read annual product quality reviews"
+
 # (method, path as declared) → what the route needs.
 PAGES: dict[tuple[str, str], Access] = {
     # web.views.auth
@@ -480,4 +482,22 @@ PAGES: dict[tuple[str, str], Access] = {
     ("GET", "/compliance/traceability"): Needs("records.read", "read the regulations register"),
     # compliance.validation.views
     ("GET", "/compliance/validation"): Needs("records.read", "read the validation evidence"),
+    # compliance.apqr.views
+    ("GET", "/compliance/apqr"): Needs("records.read", APQR_READ),
+    ("POST", "/compliance/apqr/reviews"): Needs("apqr.write", "generate product reviews"),
+    ("GET", "/compliance/apqr/reviews/{review_id}"): Needs("records.read", APQR_READ),
+    ("POST", "/compliance/apqr/reviews/{review_id}/conclusions"): Needs(
+        "apqr.write", "write the conclusions of product reviews"
+    ),
+    ("POST", "/compliance/apqr/reviews/{review_id}/conclude"): Needs(
+        "apqr.write", "sign the conclusions of product reviews"
+    ),
+    ("POST", "/compliance/apqr/reviews/{review_id}/approve"): Needs(
+        "apqr.approve", "approve product reviews"
+    ),
+    ("POST", "/compliance/apqr/reviews/{review_id}/return"): Needs(
+        "apqr.approve", "return product reviews for rework"
+    ),
+    ("GET", "/compliance/apqr/reviews/{review_id}/pdf"): Needs("records.read", APQR_READ),
+    ("GET", "/compliance/apqr/reviews/{review_id}/batches.svg"): Needs("records.read", APQR_READ),
 }

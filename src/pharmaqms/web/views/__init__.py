@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from pharmaqms.compliance import views as compliance_views
+from pharmaqms.compliance.apqr import views as apqr_views
 from pharmaqms.compliance.validation import views as validation_views
 from pharmaqms.lifecycle.distribution import views as distribution_views
 from pharmaqms.lifecycle.distribution.inventory import views as distribution_inventory_views
@@ -82,4 +83,5 @@ ROUTERS: list[APIRouter] = [
     data_views.router,
     compliance_views.router,
     validation_views.router,
+    apqr_views.router,
 ]

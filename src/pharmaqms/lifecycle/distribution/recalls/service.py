@@ -335,3 +335,30 @@ def cancel_recall(session: Session, *, actor: Actor, recall_id: int, reason: str
     recall = get_recall(session, recall_id)
     perform(session, RECALL_WORKFLOW, recall, "cancel", actor=actor, reason=reason)
     return recall
+
+
+def recalls_of_lots(
+    session: Session, lot_ids: list[int], start: datetime, end: datetime
+) -> list[tuple[Recall, list[int], int]]:
+    """The real recalls (mock exercises left out) opened in [start, end) whose scope holds any
+    of these lots: each with those lots' ids and the units returned to date."""
+    wanted = set(lot_ids)
+    if not wanted:
+        return []
+    found = []
+    for recall in session.scalars(
+        select(Recall)
+        .where(Recall.mock.is_(False), Recall.created_at >= start, Recall.created_at < end)
+        .order_by(Recall.created_at, Recall.id)
+    ):
+        ours = sorted(lot.id for lot in _our_lots(session, recall) if lot.id in wanted)
+        if ours:
+            returned = sum(
+                session.scalars(
+                    select(RecallNotification.quantity_returned).where(
+                        RecallNotification.recall_id == recall.id
+                    )
+                )
+            )
+            found.append((recall, ours, int(returned)))
+    return found

@@ -22,7 +22,7 @@ from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.signatures import signatures_of
 from pharmaqms.lifecycle.production.batchrecords import definition
 from pharmaqms.lifecycle.production.batchrecords.definition import StepDefinition
-from pharmaqms.lifecycle.production.batchrecords.models import MasterBatchRecord
+from pharmaqms.lifecycle.production.batchrecords.models import BatchRecord, MasterBatchRecord
 from pharmaqms.platform.masterdata.models import Material, Product
 from pharmaqms.quality.documents import service as documents
 from pharmaqms.quality.documents.models import (
@@ -285,3 +285,17 @@ def list_masters(
     if product_code:
         query = query.where(MasterBatchRecord.product_code == product_code)
     return [(m, v) for m, v in session.execute(query)]
+
+
+def theoretical_sizes(session: Session, lot_ids: list[int]) -> dict[int, tuple[float, str]]:
+    """The theoretical batch size (and its unit) of each lot made under a master batch record,
+    from the master its batch record was opened on: the denominator of a batch's yield. A lot
+    without a batch record here has none."""
+    if not lot_ids:
+        return {}
+    rows = session.execute(
+        select(BatchRecord.lot_id, MasterBatchRecord.batch_size, MasterBatchRecord.batch_unit)
+        .join(MasterBatchRecord, MasterBatchRecord.id == BatchRecord.master_id)
+        .where(BatchRecord.lot_id.in_(lot_ids))
+    )
+    return {lot_id: (size, unit) for lot_id, size, unit in rows}

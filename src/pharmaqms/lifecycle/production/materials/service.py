@@ -32,6 +32,7 @@ from pharmaqms.platform.masterdata.models import (
     LotKind,
     LotStatus,
     Material,
+    MaterialConsumption,
     Product,
     Supplier,
 )
@@ -615,3 +616,48 @@ def set_material_gtin(
     with audit.changes(session, actor=actor, reason=why):
         material.gtin = value
     return material
+
+
+@dataclass(frozen=True)
+class SupplierInUse:
+    """A supplier of a material that went into a set of batches, and its standing on a day."""
+
+    material_code: str
+    supplier_code: str
+    supplier_name: str
+    material_lots: int
+    approval_number: str | None
+    standing: Standing
+
+
+def suppliers_of_batches(session: Session, batch_ids: list[int], on: date) -> list[SupplierInUse]:
+    """Who supplied the material lots these batches consumed, and whether each supplier stands
+    approved for that material on ``on`` (the approved supplier list as it is now)."""
+    if not batch_ids:
+        return []
+    used: dict[tuple[int, int], set[int]] = {}
+    for material_id, supplier_id, lot_id in session.execute(
+        select(Lot.material_id, Lot.supplier_id, Lot.id)
+        .join(MaterialConsumption, MaterialConsumption.material_lot_id == Lot.id)
+        .where(MaterialConsumption.batch_id.in_(batch_ids))
+    ):
+        if material_id is not None and supplier_id is not None:
+            used.setdefault((material_id, supplier_id), set()).add(lot_id)
+    found = []
+    for (material_id, supplier_id), lots in used.items():
+        material = session.get(Material, material_id)
+        supplier = session.get(Supplier, supplier_id)
+        if material is None or supplier is None:
+            continue
+        approval = approval_for(session, material_id, supplier_id)
+        found.append(
+            SupplierInUse(
+                material.code,
+                supplier.code,
+                supplier.name,
+                len(lots),
+                approval.number if approval else None,
+                standing(approval, on, (supplier.name, material.code)),
+            )
+        )
+    return sorted(found, key=lambda s: (s.material_code, s.supplier_code))

@@ -384,3 +384,16 @@ def list_investigations(session: Session, *, status: str | None = None) -> list[
     if status:
         query = query.where(OosInvestigation.status == status)
     return list(session.scalars(query))
+
+
+def investigations_of_lots(session: Session, lot_ids: list[int]) -> list[OosInvestigation]:
+    """The OOS investigations opened on any of these lots, oldest first (read-only)."""
+    if not lot_ids:
+        return []
+    return list(
+        session.scalars(
+            select(OosInvestigation)
+            .where(OosInvestigation.lot_id.in_(lot_ids))
+            .order_by(OosInvestigation.id)
+        )
+    )

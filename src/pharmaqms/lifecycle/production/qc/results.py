@@ -503,3 +503,35 @@ def open_trend_findings(session: Session, *, lot_id: int | None = None) -> list[
     if lot_id is not None:
         query = query.where(QcResult.lot_id == lot_id)
     return list(session.scalars(query.order_by(QcResult.tested_at)))
+
+
+# --- figures for periodic review --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TestFigures:
+    """One test's first results on a set of lots: evaluated, out of specification, flagged
+    out of trend (a retest is not counted again: it is not a second chance)."""
+
+    test_code: str
+    evaluated: int
+    out_of_specification: int
+    out_of_trend: int
+
+
+def figures_for_lots(session: Session, lot_ids: list[int]) -> list[TestFigures]:
+    if not lot_ids:
+        return []
+    tally: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for test_code, outcome, trend_status in session.execute(
+        select(QcResult.test_code, QcResult.outcome, QcResult.trend_status).where(
+            QcResult.lot_id.in_(lot_ids),
+            QcResult.retest_of_id.is_(None),
+            QcResult.outcome.in_([ResultOutcome.PASS.value, ResultOutcome.FAIL.value]),
+        )
+    ):
+        row = tally[test_code]
+        row[0] += 1
+        row[1] += outcome == ResultOutcome.FAIL.value
+        row[2] += trend_status != TrendStatus.NONE.value
+    return [TestFigures(code, *tally[code]) for code in sorted(tally)]
