@@ -21,6 +21,7 @@ from pharmaqms.kernel.db import Database, set_database
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.lifecycle.production.monitoring.models import MonitoredParameter
 from pharmaqms.lifecycle.production.qc.models import QcResult
+from pharmaqms.lifecycle.rnd.stability.models import StabilityResult, StabilityStudy
 from pharmaqms.lifecycle.use.psur import service as psur
 from pharmaqms.platform.demo_records import TABLET
 from pharmaqms.platform.masterdata.models import Lot, MaterialConsumption, Product
@@ -104,6 +105,16 @@ def test_the_demo_review_counts_what_the_registers_hold(demo: Database) -> None:
             .distinct()
         ).all()
         cases = psur.summary(s, TABLET, first, min(last, end.date())).figures["totals"]
+        studies = s.scalars(
+            select(StabilityStudy.id).where(StabilityStudy.product_code == TABLET)
+        ).all()
+        stability_results = s.scalars(
+            select(StabilityResult.oos).where(
+                StabilityResult.study_id.in_(studies),
+                StabilityResult.recorded_at >= start,
+                StabilityResult.recorded_at < end,
+            )
+        ).all()
         text = pdf_text(service.stored_pdf(s, review))
 
     assert [x["key"] for x in figures["sections"]] == SECTIONS
@@ -127,7 +138,12 @@ def test_the_demo_review_counts_what_the_registers_hold(demo: Database) -> None:
     suppliers = section(figures, "suppliers")
     assert len(suppliers.get("rows", [])) == len(pairs)
     assert section(figures, "adverse_events").get("cases", 0) == cases["interval"]["cases"]
-    assert section(figures, "stability")["empty"].startswith("no stability data")
+    stability = section(figures, "stability")
+    assert stability["studies"] == len(studies) > 0, "the demo holds a stability study"
+    assert stability["results_in_year"] == len(stability_results)
+    assert stability["oos_in_year"] == sum(stability_results)
+    # one row per attribute at each long-term condition of each study
+    assert stability["rows"] and all(row["study"].startswith("STB-") for row in stability["rows"])
     flat = " ".join(text.split())
     for part in figures["sections"]:
         assert part["title"] in flat

@@ -19,6 +19,8 @@ from pharmaqms.lifecycle.rnd.stability.models import (
     StabilityResult,
     StabilityStudy,
 )
+from pharmaqms.platform.masterdata import service as masterdata
+from pharmaqms.platform.masterdata.models import Product
 
 PRODUCT = "PARA-500-TAB"
 BATCHES = ["S2601", "S2602", "S2603"]
@@ -57,7 +59,21 @@ def counts(db: Database) -> dict[str, int]:
         }
 
 
+def ensure_product(db: Database, people: Any) -> None:
+    """The study's product in the master data (a study of an unknown product is refused)."""
+    with unit_of_work(db) as s:
+        if s.scalar(select(Product.id).where(Product.code == PRODUCT)) is None:
+            masterdata.add_product(
+                s,
+                actor=people.admin,
+                gtin="09506000134352",
+                code=PRODUCT,
+                name="Paracetamol 500 mg",
+            )
+
+
 def write_protocol(db: Database, people: Any, **changes: Any) -> int:
+    ensure_product(db, people)
     fields: dict[str, Any] = {
         "product_code": PRODUCT,
         "title": "Registration stability, Paracetamol 500 mg tablets in PVC/Alu blister",

@@ -17,6 +17,7 @@ from tests.lifecycle.rnd.stability_steps import (
     approved_study,
     assay_results,
     counts,
+    ensure_product,
     record,
     write_protocol,
 )
@@ -94,11 +95,13 @@ def test_the_protocols_author_may_not_approve_it_and_nothing_changes(
         ({"attributes": [{"code": "PH", "lower": 7, "upper": 5}]}, "not below"),
         ({"batches": ["S1", "S1"]}, "listed twice"),
         ({"title": " "}, "title"),
+        ({"product_code": "NO-SUCH-PRODUCT"}, "no product with code 'NO-SUCH-PRODUCT'"),
     ],
 )
 def test_a_protocol_that_is_not_one_is_refused_and_nothing_changes(
     db: Database, people: Any, changes: dict[str, Any], message: str
 ) -> None:
+    ensure_product(db, people)
     before = counts(db)
     with pytest.raises(InvalidInput, match=message):
         write_protocol(db, people, **changes)
@@ -222,10 +225,6 @@ def test_lims_results_are_taken_over_once_and_misfits_quarantined(
 ) -> None:
     study_id = approved_study(db, people)
     with unit_of_work(db) as s:
-        masterdata.add_product(
-            s, actor=people.admin, gtin="09506000134352", code=PRODUCT, name="Paracetamol 500 mg"
-        )
-        s.flush()
         for batch in BATCHES:
             masterdata.add_lot(
                 s, actor=people.admin, kind="finished", item_code=PRODUCT, lot_number=batch
@@ -297,10 +296,6 @@ def test_the_daily_job_takes_over_what_the_delivery_listener_missed(
 
     study_id = approved_study(db, people)
     with unit_of_work(db) as s:
-        masterdata.add_product(
-            s, actor=people.admin, gtin="09506000134352", code=PRODUCT, name="Paracetamol 500 mg"
-        )
-        s.flush()
         masterdata.add_lot(
             s, actor=people.admin, kind="finished", item_code=PRODUCT, lot_number="S2601"
         )

@@ -33,6 +33,9 @@ from pharmaqms.lifecycle.production.monitoring.models import MonitoringStatus
 from pharmaqms.lifecycle.production.monitoring.service import list_parameters
 from pharmaqms.lifecycle.production.qc.investigations import investigations_of_lots
 from pharmaqms.lifecycle.production.qc.results import figures_for_lots
+from pharmaqms.lifecycle.rnd.stability.evaluation import evaluations
+from pharmaqms.lifecycle.rnd.stability.protocol import condition_label
+from pharmaqms.lifecycle.rnd.stability.service import results_of, studies_of_product
 from pharmaqms.lifecycle.use.psur.figures import summarise
 from pharmaqms.lifecycle.use.psur.selection import cases_for, resolve_product
 from pharmaqms.platform.governance.units import same_unit
@@ -376,14 +379,7 @@ def collect(session: Session, product: Product, year: int) -> dict[str, Any]:
         )
     )
     sections.append(_adverse_events(session, product, first, min(last, now.date())))
-    sections.append(
-        _section(
-            "stability",
-            "Stability results",
-            "Results of the on-going stability programme for the product.",
-            "no stability data: the system holds no stability studies for this product",
-        )
-    )
+    sections.append(_stability(session, product, start, end))
     sections.append(
         _section(
             "recalls",
@@ -463,6 +459,50 @@ def collect(session: Session, product: Product, year: int) -> dict[str, Any]:
         "interim": end < datetime(year + 1, 1, 1, tzinfo=UTC),
         "sections": sections,
     }
+
+
+def _stability(session: Session, product: Product, start: datetime, end: datetime) -> Any:
+    """The product's stability studies: results recorded in the year, those out of
+    specification or trend, and the shelf life each long-term attribute supports so far."""
+    studies = studies_of_product(session, product.code)
+    recorded = [
+        result
+        for study in studies
+        for result, _pull in results_of(session, study.id)
+        if start <= result.recorded_at.astimezone(UTC) < end
+    ]
+    rows = []
+    for study in studies:
+        for found in evaluations(session, study, charts=False):
+            result = found.result
+            rows.append(
+                {
+                    "study": study.number,
+                    "status": study.status,
+                    "condition": condition_label(found.condition),
+                    "attribute": found.name,
+                    "results": len(found.observations),
+                    "shelf_life_months": "" if result is None else result.shelf_life_months,
+                    "pooling": "" if result is None else result.pooling.value,
+                    "limiting_batch": "" if result is None else (result.limiting_batch or ""),
+                    "note": found.refused or "",
+                }
+            )
+    return _section(
+        "stability",
+        "Stability results",
+        "The product's stability studies (ICH Q1A(R2)): results recorded in the year, those out "
+        "of specification or out of trend, and per attribute at each long-term condition the "
+        "shelf life the results so far support (ICH Q1E).",
+        None
+        if studies
+        else "no stability data: the system holds no stability studies for this product",
+        studies=len(studies),
+        results_in_year=len(recorded),
+        oos_in_year=sum(1 for r in recorded if r.oos),
+        oot_in_year=sum(1 for r in recorded if r.oot_reason),
+        rows=rows,
+    )
 
 
 def _adverse_events(session: Session, product: Product, first: date, last: date) -> Any:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from pharmaqms.kernel.demo import DemoContext, register
 from pharmaqms.lifecycle.rnd.stability import service
+from pharmaqms.platform.demo_records import TABLET
 
 BATCHES = ("PS2401", "PS2402", "PS2403")
 LONG_TERM = (0, 3, 6, 9, 12, 18, 24)
@@ -65,7 +66,7 @@ def load(session: Session, ctx: DemoContext) -> None:
     study = service.create_study(
         session,
         actor=rd,
-        product_code="PARA-500",
+        product_code=TABLET,
         title="Registration stability of Paracetamol 500 mg tablets, PVC/Alu blister",
         purpose="ICH Q1A(R2) registration batches; shelf life per ICH Q1E.",
         start_on=date(2024, 1, 15),

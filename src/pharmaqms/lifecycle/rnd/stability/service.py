@@ -33,6 +33,7 @@ from pharmaqms.lifecycle.rnd.stability.models import (
 )
 from pharmaqms.lifecycle.rnd.stability.q1e import out_of_trend
 from pharmaqms.lifecycle.rnd.stability.workflow import PULL_TASK, STUDY_WORKFLOW
+from pharmaqms.platform.masterdata.models import Product
 
 MAX_RESULTS = 2000
 REVIEWER_ROLE = "qa"
@@ -72,6 +73,17 @@ def get_pull(session: Session, pull_id: int) -> StabilityPull:
     if pull is None:
         raise NotFound(f"no stability pull #{pull_id}")
     return pull
+
+
+def studies_of_product(session: Session, product_code: str) -> list[StabilityStudy]:
+    """The product's studies, oldest first (the annual product quality review reads them)."""
+    return list(
+        session.scalars(
+            select(StabilityStudy)
+            .where(StabilityStudy.product_code == product_code)
+            .order_by(StabilityStudy.id)
+        )
+    )
 
 
 def studies(session: Session) -> list[StabilityStudy]:
@@ -121,6 +133,12 @@ def create_study(
     product_code = (product_code or "").strip()
     if not product_code or len(product_code) > 40:
         raise InvalidInput("the product code is 1-40 characters", field="product_code")
+    # The study's product is the master data's: the LIMS take-over matches the lots of the
+    # results against it, and the product's quality review reads its studies by this code.
+    if session.scalar(select(Product.id).where(Product.code == product_code)) is None:
+        raise InvalidInput(
+            f"no product with code {product_code!r} in the master data", field="product_code"
+        )
     title = (title or "").strip()
     if not title or len(title) > 200:
         raise InvalidInput("the title is 1-200 characters", field="title")
