@@ -339,3 +339,28 @@ def test_a_notebook_record_s_report_needs_the_notebook_s_read_permission(
     assert refused.status_code == 403 and not refused.content.startswith(b"%PDF")
     assert granted.status_code == 200 and granted.content.startswith(b"%PDF")
     assert exports_of(demo_db, "rnd_experiment", experiment_id) == before + 1
+
+
+def test_a_notebook_record_is_not_opened_by_the_generic_pages_and_api_to_a_records_reader(
+    demo_db: Database,
+) -> None:
+    """The generic record page, its trail (page, CSV, JSON), summary, signatures and
+    transitions ask for the notebook's own read permission, as the notebook's pages do."""
+    with unit_of_work(demo_db, write=False) as session:
+        model = RECORD_TYPES["rnd_experiment"].model
+        experiment_id = session.scalars(select(model.id).order_by(model.id)).first()
+        assert experiment_id is not None
+    urls = [
+        "/records/rnd_experiment",
+        f"/records/rnd_experiment/{experiment_id}",
+        f"/api/v1/records/rnd_experiment/{experiment_id}",
+        f"/api/v1/records/rnd_experiment/{experiment_id}/audit",
+        f"/api/v1/records/rnd_experiment/{experiment_id}/audit?format=csv",
+        f"/api/v1/records/rnd_experiment/{experiment_id}/signatures",
+        f"/api/v1/records/rnd_experiment/{experiment_id}/transitions",
+    ]
+    auditor, qa = client(demo_db, "ian.auditor"), client(demo_db, "quinn.qa")
+    for url in urls:
+        refused, granted = auditor.get(url), qa.get(url)
+        assert refused.status_code == 403, (url, refused.status_code)
+        assert granted.status_code == 200, (url, granted.status_code, granted.text[:200])

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.records import GxPRecord
 from pharmaqms.kernel.workflow import Workflow
 
@@ -35,6 +36,16 @@ RECORD_TYPES: dict[str, RecordType] = {}
 def register(record_type: RecordType) -> RecordType:
     RECORD_TYPES[record_type.name] = record_type
     return record_type
+
+
+def readable_record_type(name: str, actor: Actor) -> RecordType:
+    """The record type, for someone who may read its records: a module that keeps its records
+    behind a permission of its own (the lab notebook: ``rnd.read``) is not opened to every
+    ``records.read`` holder by the generic pages, API and reports."""
+    found = record_type(name)
+    if found.read_permission:
+        actor.require(found.read_permission, f"read {found.plural.lower()}")
+    return found
 
 
 def record_type(name: str) -> RecordType:

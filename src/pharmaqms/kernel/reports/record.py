@@ -16,7 +16,7 @@ from pharmaqms.kernel import audit, clock
 from pharmaqms.kernel.audit_query import AuditFilter, find_entries
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.records import GxPRecord
-from pharmaqms.kernel.registry import RecordType
+from pharmaqms.kernel.registry import RecordType, readable_record_type
 from pharmaqms.kernel.reports import pdf
 from pharmaqms.kernel.reports.sections import sections_for
 from pharmaqms.kernel.reports.text import NOTHING, format_time
@@ -113,8 +113,7 @@ def export_record_report(
 ) -> bytes:
     """The report, for whoever may read the record; the hand-out is recorded as an export."""
     actor.require("records.read", "read records")
-    if rt.read_permission:
-        actor.require(rt.read_permission, f"read {rt.plural.lower()}")
+    readable_record_type(rt.name, actor)
     content = render_record_report(session, rt, record, printed_by=actor)
     audit.record_event(
         session,

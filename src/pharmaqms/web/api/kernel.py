@@ -21,7 +21,7 @@ from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.params import Offset, RecordId
 from pharmaqms.kernel.identity import Actor, Channel
 from pharmaqms.kernel.models import AuditEntry, RoleGrantRequest, SecurityAlert, User
-from pharmaqms.kernel.registry import record_type
+from pharmaqms.kernel.registry import readable_record_type
 from pharmaqms.kernel.reports.record import export_record_report, report_filename
 from pharmaqms.kernel.schemas import (
     ApiTokenCreate,
@@ -447,8 +447,8 @@ def audit_trail(
     return _audit_response(request, f, limit, offset, format, "audit-trail")
 
 
-def _load(session: Any, type_name: str, record_id: RecordId) -> Any:
-    rt = record_type(type_name)
+def _load(session: Any, type_name: str, record_id: RecordId, actor: Actor) -> Any:
+    rt = readable_record_type(type_name, actor)
     record = session.get(rt.model, record_id)
     if record is None:
         raise NotFound(f"no {rt.label.lower()} with id {record_id}")
@@ -471,7 +471,7 @@ def record_audit(
 ) -> Any:
     actor.require("records.read", "read records")
     with transaction(request) as session:
-        _rt, record = _load(session, type_name, record_id)
+        _rt, record = _load(session, type_name, record_id, actor)
         filename = record.audit_label().replace(" ", "_")
     f = AuditFilter(record_type=type_name, record_id=record_id)
     return _audit_response(request, f, limit, offset, format, f"audit-{filename}")
@@ -490,7 +490,7 @@ def record_report(
     The download is recorded in the record's audit trail as an export."""
     actor.require("records.read", "read records")
     with transaction(request, write=True) as session:
-        rt, record = _load(session, type_name, record_id)
+        rt, record = _load(session, type_name, record_id, actor)
         content = export_record_report(session, rt, record, actor=actor)
         filename = report_filename(record)
     return download(content, filename=filename, media_type="application/pdf", disposition="inline")
@@ -504,7 +504,7 @@ def record_summary(
     ``expected_version`` when it signs what it reviewed."""
     actor.require("records.read", "read records")
     with transaction(request) as session:
-        rt, record = _load(session, type_name, record_id)
+        rt, record = _load(session, type_name, record_id, actor)
         return RecordOut(
             record_type=rt.name,
             id=record.id,
@@ -525,7 +525,7 @@ def record_signatures(
 ) -> list[SignatureOut]:
     actor.require("records.read", "read records")
     with transaction(request) as session:
-        _rt, record = _load(session, type_name, record_id)
+        _rt, record = _load(session, type_name, record_id, actor)
         return signature_list(session, record)
 
 
@@ -539,7 +539,7 @@ def record_transitions(
 ) -> list[TransitionOption]:
     actor.require("records.read", "read records")
     with transaction(request) as session:
-        rt, record = _load(session, type_name, record_id)
+        rt, record = _load(session, type_name, record_id, actor)
         return [
             TransitionOption(
                 name=o.transition.name,
@@ -564,7 +564,7 @@ def take_transition(
     request: Request,
 ) -> dict[str, Any]:
     with transaction(request) as session:
-        rt, record = _load(session, type_name, record_id)
+        rt, record = _load(session, type_name, record_id, actor)
         require_reviewed_version(rt.workflow, name, body.expected_version)
         result = perform(
             session,

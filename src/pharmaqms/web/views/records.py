@@ -20,7 +20,7 @@ from pharmaqms.kernel.http.navigation import NavItem, add
 from pharmaqms.kernel.http.pages import PAGE_SIZE, ActorDep, page_offset, record_url, redirect
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.records import GxPRecord
-from pharmaqms.kernel.registry import RECORD_TYPES, RecordType, record_type
+from pharmaqms.kernel.registry import RECORD_TYPES, RecordType, readable_record_type, record_type
 from pharmaqms.kernel.reports.record import export_record_report, report_filename
 from pharmaqms.kernel.signatures import signatures_of
 from pharmaqms.kernel.workflow import options, perform, require_reviewed_version
@@ -67,7 +67,7 @@ def record_list(
     offset: str = "",
 ) -> HTMLResponse:
     actor.require("records.read", "read records")
-    rt = record_type(type_name)
+    rt = readable_record_type(type_name, actor)
     start = page_offset(offset)
     query = _filtered(rt, status, q[:200])
     with transaction(request) as session:
@@ -95,7 +95,7 @@ def record_detail(
     type_name: str, record_id: int, request: Request, actor: ActorDep
 ) -> HTMLResponse:
     actor.require("records.read", "read records")
-    rt = record_type(type_name)
+    rt = readable_record_type(type_name, actor)
     with transaction(request) as session:
         record = load_record(session, rt, record_id)
         trail = AuditFilter(record_type=rt.name, record_id=record.id)
@@ -125,7 +125,7 @@ def record_detail(
 def record_report(type_name: str, record_id: int, request: Request, actor: ActorDep) -> Response:
     """The record as a PDF for an inspector's file (the browser shows it; print from there)."""
     actor.require("records.read", "read records")
-    rt = record_type(type_name)
+    rt = readable_record_type(type_name, actor)
     with transaction(request, write=True) as session:
         record = load_record(session, rt, record_id)
         content = export_record_report(session, rt, record, actor=actor)
