@@ -18,6 +18,7 @@ from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.lifecycle.rnd.eln.models import Experiment
 from pharmaqms.lifecycle.rnd.gates import rules, service
 from pharmaqms.lifecycle.rnd.gates.models import PHASES, DevelopmentPhase
+from pharmaqms.lifecycle.rnd.stability import service as stability
 from pharmaqms.platform.masterdata import service as masterdata
 from pharmaqms.quality.documents import service as documents
 from pharmaqms.quality.risk import service as risk
@@ -56,6 +57,7 @@ class Project:
     experiment: str  # the number of a signed experiment of the project
     risk: str  # a risk assessment's number
     document: str  # a controlled document's number
+    stability: str  # an approved stability study of PRODUCT
 
 
 def product(db: Database, people: Any, code: str = PRODUCT, gtin: str = "05012345678917") -> None:
@@ -89,11 +91,26 @@ def planned_project(db: Database, people: Any, code: str = "FORM-IBU") -> Projec
         version = documents.create_document(
             s, actor=people.qa, doc_type="specification", title="IBU200 release specification"
         )
+        study = stability.create_study(
+            s,
+            actor=people.rd,
+            product_code=PRODUCT,
+            title="Registration stability",
+            start_on=date(2026, 1, 15),
+            conditions=[{"code": "25C60RH", "role": "long_term", "time_points": [0, 3, 6]}],
+            attributes=[{"code": "ASSAY", "name": "Assay", "unit": "%", "lower": 95.0}],
+            batches=["B1"],
+        )
         s.flush()
+        stability.approve_study(s, actor=people.qa, study_id=study.id, password=PASSWORD)
         experiment = s.get(Experiment, book.experiment_id)
         assert experiment is not None
         return Project(
-            book.project_id, experiment.number, assessment.number, version.document.number
+            book.project_id,
+            experiment.number,
+            assessment.number,
+            version.document.number,
+            study.number,
         )
 
 
@@ -102,7 +119,7 @@ def reference_for(project: Project, kind: str) -> str:
         "experiment": project.experiment,
         "risk_assessment": project.risk,
         "document": project.document,
-        "stability_study": "STB-2025-0007",
+        "stability_study": project.stability,
     }[kind]
 
 

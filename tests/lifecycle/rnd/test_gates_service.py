@@ -4,16 +4,19 @@ the submitter), the last approval opens the next phase, and every refusal change
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 from tests.lifecycle.rnd.eln_steps import counts
 from tests.lifecycle.rnd.gates_steps import (
+    PRODUCT,
     approve_all,
     open_with_evidence,
     pass_gate,
     planned_project,
+    product,
     submit,
 )
 from tests.support import PASSWORD
@@ -32,6 +35,8 @@ from pharmaqms.kernel.models import ElectronicSignature
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.lifecycle.rnd.gates import rules, service
 from pharmaqms.lifecycle.rnd.gates.models import GateApproval, GateEvidence, StageGate
+from pharmaqms.lifecycle.rnd.stability import service as stability
+from pharmaqms.platform.gs1 import check_digit
 
 
 def _gate(db: Any, gate_id: int) -> tuple[str, int, int, int]:
@@ -426,3 +431,57 @@ def test_the_tables_of_deliverables_and_approvers_cover_every_phase() -> None:
         assert rules.Function.PROJECT_LEAD in approvers and rules.Function.QA_RND in approvers
     assert rules.next_phase("technology_transfer") is None
     assert StageGate.__number_prefix__ == "GATE"
+
+
+def test_a_stability_study_is_evidence_only_when_approved_and_of_the_projects_product(
+    db: Any, people: Any
+) -> None:
+    project = planned_project(db, people)
+    for phase in ("pre_formulation", "formulation", "scale_up"):
+        gate_id = open_with_evidence(db, people, project, phase)
+        submit(db, people, gate_id)
+        approve_all(db, people, gate_id)
+    other = "0501234567892"
+    product(db, people, code="OTHER-TAB", gtin=f"{other}{check_digit(other)}")
+    with unit_of_work(db) as s:
+        gate_id = service.open_gate(
+            s, actor=people.rd2, project_id=project.project_id, phase="clinical_supply"
+        ).id
+        protocol: dict[str, Any] = {
+            "title": "Stability",
+            "start_on": date(2026, 1, 15),
+            "conditions": [{"code": "25C60RH", "role": "long_term", "time_points": [0, 3]}],
+            "attributes": [{"code": "ASSAY", "name": "Assay", "unit": "%", "lower": 95.0}],
+            "batches": ["B9"],
+        }
+        of_another = stability.create_study(
+            s, actor=people.rd, product_code="OTHER-TAB", **protocol
+        )
+        draft = stability.create_study(s, actor=people.rd, product_code=PRODUCT, **protocol)
+        s.flush()
+        stability.approve_study(s, actor=people.qa, study_id=of_another.id, password=PASSWORD)
+        numbers = of_another.number, draft.number
+    for reference, message in (
+        ("STB-1999-0001", "no stability study STB-1999-0001"),
+        (numbers[0], "a study of OTHER-TAB, not of the project's product"),
+        (numbers[1], "a draft protocol"),
+    ):
+        _refused(
+            db,
+            InvalidInput,
+            message,
+            service.add_evidence,
+            actor=people.rd2,
+            gate_id=gate_id,
+            deliverable="clinical_stability",
+            reference=reference,
+        )
+    with unit_of_work(db) as s:
+        cited = service.add_evidence(
+            s,
+            actor=people.rd2,
+            gate_id=gate_id,
+            deliverable="clinical_stability",
+            reference=project.stability,
+        )
+        assert cited.reference == project.stability

@@ -26,6 +26,7 @@ from pharmaqms.kernel.identity import Actor
 from pharmaqms.lifecycle.rnd.eln import service as notebook
 from pharmaqms.lifecycle.rnd.gates import rules, service
 from pharmaqms.lifecycle.rnd.gates.models import PHASES, DevelopmentPhase
+from pharmaqms.lifecycle.rnd.stability.service import studies_of_product
 from pharmaqms.platform.masterdata.models import Product
 from pharmaqms.quality.documents import service as documents
 from pharmaqms.quality.risk import service as risk
@@ -123,8 +124,8 @@ def _document(session: Session, author: Actor, doc_type: str, title: str) -> str
 
 
 # The tablet's history, in months before the demo is loaded. Evidence: (when, key, kind,
-# title, result); a key names what a gate cites, anything else a gate cites is a stability
-# study's number.
+# title, result); a key names what a gate cites; "stability" is the product's stability study
+# (loaded by the stability demo before this one).
 TABLET_EVIDENCE: tuple[tuple[float, str, str, str, str], ...] = (
     (
         30,
@@ -177,13 +178,13 @@ TABLET_GATES: tuple[tuple[float, DevelopmentPhase, dict[str, str], str], ...] = 
     (
         10.5,
         DevelopmentPhase.CLINICAL_SUPPLY,
-        {"clinical_batch_record": "clinical", "clinical_stability": "STAB-PARA500-BE-01"},
+        {"clinical_batch_record": "clinical", "clinical_stability": "stability"},
         "Bioequivalence study supplied; 6-month stability conforming.",
     ),
     (
         5,
         DevelopmentPhase.REGISTRATION,
-        {"product_specification": "specification", "registration_stability": "STAB-PARA500-REG-01"},
+        {"product_specification": "specification", "registration_stability": "stability"},
         "Marketing authorisation RVG 12345 granted.",
     ),
     (
@@ -242,7 +243,8 @@ def _tablet(session: Session, ctx: DemoContext, now: datetime) -> None:
             "PARA500",
             _plan(now, (27.0, 22.0, 17.0, 10.0, 4.0, 1.0), 30.0),
         )
-    made: dict[str, str] = {}
+    # Cited from the clinical-supply gate on: the registration study the stability demo holds.
+    made: dict[str, str] = {"stability": studies_of_product(session, "PARA500")[0].number}
     steps = [(m, 0, i) for i, (m, *_rest) in enumerate(TABLET_EVIDENCE)]
     steps += [(m, 1, i) for i, (m, *_rest) in enumerate(TABLET_GATES)]
     for months, is_gate, index in sorted(steps, key=lambda step: (-step[0], step[1])):

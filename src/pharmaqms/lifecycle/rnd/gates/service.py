@@ -53,6 +53,7 @@ from pharmaqms.lifecycle.rnd.gates.models import (
     StageGate,
 )
 from pharmaqms.lifecycle.rnd.gates.workflow import GATE_WORKFLOW, evidence_complete
+from pharmaqms.lifecycle.rnd.stability.models import StabilityStudy, StudyStatus
 from pharmaqms.platform.masterdata.models import Product
 from pharmaqms.quality.documents.models import ControlledDocument
 from pharmaqms.quality.risk.models import RiskAssessment
@@ -273,17 +274,39 @@ def _resolve(
                 field="reference",
             )
         return experiment.number, experiment.id
+    if kind == EvidenceKind.STABILITY_STUDY:
+        return _stability_study(session, gate, reference), None
     if kind == EvidenceKind.RISK_ASSESSMENT:
         model: type[RiskAssessment] | type[ControlledDocument] = RiskAssessment
-    elif kind == EvidenceKind.DOCUMENT:
-        model = ControlledDocument
     else:
-        # The stability module is not part of this installation's records yet: a stability
-        # study is named by its number and not checked here (stated in docs/rnd.md).
-        return reference, None
+        model = ControlledDocument
     if session.scalars(select(model.id).where(model.number == reference)).first() is None:
         raise InvalidInput(f"no {kind.replace('_', ' ')} {reference}", field="reference")
     return reference, None
+
+
+def _stability_study(session: Session, gate: StageGate, reference: str) -> str:
+    """A stability study of the product the project develops, approved (a protocol still in
+    draft has no data to show at a gate)."""
+    study = session.scalars(
+        select(StabilityStudy).where(StabilityStudy.number == reference)
+    ).first()
+    if study is None:
+        raise InvalidInput(f"no stability study {reference}", field="reference")
+    plan = session.scalars(
+        select(DevelopmentPlan).where(DevelopmentPlan.project_id == gate.project_id)
+    ).one()
+    product = session.get(Product, plan.product_id)
+    if product is None or study.product_code != product.code:
+        raise InvalidInput(
+            f"{reference} is a study of {study.product_code}, not of the project's product",
+            field="reference",
+        )
+    if study.status == StudyStatus.DRAFT.value:
+        raise InvalidInput(
+            f"{reference} is a draft protocol: it has no data to show", field="reference"
+        )
+    return study.number
 
 
 def add_evidence(
