@@ -57,6 +57,8 @@ def test_a_dose_unit_is_read_by_pint_and_kept_as_its_ucum_code(spelling: str, uc
         ("degC", "'degC' is not a dose unit (it is made of degree_Celsius)"),
         ("h", "'h' is not a dose unit: a dose is an amount"),
         ("mg<b>", "'mg<b>' is not a dose unit"),
+        ("mg**0.5", "'mg**0.5' is not a dose unit (a power of 0.5 of milligram)"),
+        ("mg*mg", "'mg*mg' is not a dose unit (milligram to the power 2)"),
     ],
 )
 def test_what_is_not_a_dose_unit_is_refused_by_name(spelling: str, message: str) -> None:

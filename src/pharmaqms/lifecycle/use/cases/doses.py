@@ -113,10 +113,19 @@ def dose_unit(spelling: str, field: str = "dose_unit") -> str:
     down: list[str] = []
     amount = False
     for name, power in unit._units.items():
+        # "mg**0.5" or "mg*mg" is not a dose: whole powers only, an amount counted once.
+        if power != int(power) or not 1 <= abs(power) <= 3:
+            raise InvalidInput(
+                f"{text[:40]!r} is not a dose unit (a power of {power:g} of {name})", field=field
+            )
         prefix, base, _suffix = ureg.parse_unit_name(name)[0]
         if base not in UCUM_OF or prefix not in PREFIXES:
             raise InvalidInput(
                 f"{text[:40]!r} is not a dose unit (it is made of {name})", field=field
+            )
+        if base in AMOUNTS and power > 1:
+            raise InvalidInput(
+                f"{text[:40]!r} is not a dose unit ({name} to the power {power:g})", field=field
             )
         amount = amount or (base in AMOUNTS and power > 0)
         exponent = abs(int(power))
@@ -141,7 +150,8 @@ def dose_value(raw: str | None, field: str = "dose_value") -> Decimal | None:
         raise InvalidInput(f"the dose must be a number, not {text[:20]!r}", field=field) from None
     if not value.is_finite() or value <= 0 or value > MAX_DOSE:
         raise InvalidInput(
-            f"a dose of {text[:20]} is not possible: it must be above 0", field=field
+            f"a dose of {text[:20]} is not possible: it must be above 0 and at most {MAX_DOSE}",
+            field=field,
         )
     return value.normalize() if value == value.to_integral() else value
 
