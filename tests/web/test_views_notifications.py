@@ -172,3 +172,34 @@ def test_the_outbox_shows_a_failed_notice_with_its_error_and_an_administrator_re
     lost = admin.get("/admin/notifications?status=lost")
     assert lost.status_code == 422
     assert "unknown status &#39;lost&#39;" in lost.text or "unknown status 'lost'" in lost.text
+
+
+def test_the_link_of_a_task_tells_someone_who_may_not_read_its_record_nothing(
+    ui: Any, db: Database, people: Any
+) -> None:
+    from tests.lifecycle.rnd.eln_steps import notebook
+
+    from pharmaqms.kernel import tasks
+    from pharmaqms.lifecycle.rnd.eln.models import Experiment
+
+    book = notebook(db, people)
+    with unit_of_work(db) as s:
+        experiment = s.get(Experiment, book.experiment_id)
+        assert experiment is not None
+        task_id = tasks.open_task(
+            s, experiment, actor=people.rd, kind="review", title="Review", user_id=people.rd.user_id
+        ).id
+    unknown = f"task {task_id} does not exist"
+
+    # The QC analyst may read records, but not the lab notebook: the same answer as a task
+    # that does not exist, not the record's type and number.
+    refused = ui("qc").get(f"/tasks/{task_id}/record")
+    assert refused.status_code == 404
+    assert unknown in refused.text
+    assert f"/rnd/experiments/{book.experiment_id}" not in refused.text
+    # The person the task is for is led to the experiment.
+    allowed = ui("rd").get(f"/tasks/{task_id}/record")
+    assert (allowed.status_code, allowed.headers["location"]) == (
+        303,
+        f"/rnd/experiments/{book.experiment_id}",
+    )

@@ -10,16 +10,19 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
-from pharmaqms.kernel.errors import InvalidInput, NotFound
+from pharmaqms.kernel import tasks
+from pharmaqms.kernel.errors import InvalidInput, NotFound, PermissionDenied
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.navigation import NavItem, add
 from pharmaqms.kernel.http.pages import ActorDep, record_url_by_id, redirect
 from pharmaqms.kernel.http.params import RecordId
 from pharmaqms.kernel.http.templating import render
+from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.models import Task, User
 from pharmaqms.kernel.notifications import service
 from pharmaqms.kernel.notifications.mail import configured
 from pharmaqms.kernel.notifications.models import NOTICE_LABELS, NoticeStatus
+from pharmaqms.kernel.registry import readable_record_type
 from pharmaqms.kernel.settings import get_settings
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
@@ -67,13 +70,29 @@ def save_my_notifications(
 
 @router.get("/tasks/{task_id}/record")
 def task_record(task_id: RecordId, request: Request, actor: ActorDep) -> RedirectResponse:
-    """Where an e-mail's link lands: the record's own page, which checks its own permission."""
+    """Where an e-mail's link lands: the record's own page, which checks its own permission.
+
+    Only the task's assignee (the person, or a holder of the role) or someone who may read the
+    record may follow it; anyone else gets the answer of a task that does not exist, so a
+    guessed task number tells them nothing about which record it points at."""
     with transaction(request) as session:
         task = session.get(Task, task_id)
-        if task is None:
+        if task is None or not _may_follow(task, actor):
             raise NotFound(f"task {task_id} does not exist")
         target = record_url_by_id(session, task.record_type, task.record_id)
     return RedirectResponse(target, status_code=303)
+
+
+def _may_follow(task: Task, actor: Actor) -> bool:
+    if tasks.concerns(task, actor):
+        return True
+    if not actor.can("records.read"):
+        return False
+    try:
+        readable_record_type(task.record_type, actor)
+    except (PermissionDenied, NotFound):
+        return False
+    return True
 
 
 @router.get("/admin/notifications", response_class=HTMLResponse)
