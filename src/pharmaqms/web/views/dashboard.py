@@ -27,6 +27,8 @@ from pharmaqms.kernel.http.params import RecordId
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.models import SecurityAlert, Task, User
+from pharmaqms.kernel.settings import get_settings
+from pharmaqms.web.views import demo_guide
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
 
@@ -97,6 +99,9 @@ def dashboard(
                 "filters": {"type": type_, "due": due, "for": for_, "sort": sort, "group": group},
                 "roles": sorted(actor.roles),
                 "alerts": alerts,
+                # A demonstration instance says what it holds and where each role starts.
+                "demo_guide": demo_guide.starts_for(actor.roles) if get_settings().demo else None,
+                "demo_holds": demo_guide.HOLDS,
             },
         )
 
