@@ -67,6 +67,7 @@ def _import_module_loaders() -> None:
         "pharmaqms.cli.demo_sensors",
         "pharmaqms.lifecycle.distribution.demo",  # after the sensor traces it judges
         "pharmaqms.lifecycle.distribution.inventory.demo",
+        "pharmaqms.lifecycle.use.cases.demo",  # a year of case processing for the clocks
         "pharmaqms.lifecycle.use.signals.demo",  # it scans the cases the others made
         "pharmaqms.compliance.apqr.demo",  # last: it reviews what all the others made
     ):

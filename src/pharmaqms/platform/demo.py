@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from random import Random
 from typing import Final
 
@@ -286,34 +286,64 @@ def _spoil(batches: list[records.BatchPlan]) -> None:
     batch.results[-1] = replace(batch.results[-1], lot_as_typed=typed)
 
 
-def _deliver_year(session: Session, actors: DemoActors, batches: list[records.BatchPlan]) -> None:
+def _delivered_at(planned: list[records.BatchPlan], now: datetime) -> datetime:
+    """When a month's files arrive: the morning after its last batch ended and its last result
+    was recorded — the interfaces send what is complete — and never after the load itself."""
+    last = max(
+        [b.ended.astimezone(UTC) for b in planned]
+        + [r.at.astimezone(UTC) for b in planned for r in b.results]
+    )
+    arrival = (last + timedelta(days=1)).replace(hour=6, minute=30, second=0, microsecond=0)
+    return min(arrival, now - timedelta(hours=1))
+
+
+def _deliver_year(
+    session: Session, actors: DemoActors, batches: list[records.BatchPlan]
+) -> dict[str, datetime]:
+    """Each month's MES and LIMS files ingested at the time they arrived; returns that time per
+    lot number, so the decisions come after it."""
+    now = clock.now()
+    arrived: dict[str, datetime] = {}
     by_month: dict[tuple[int, int], list[records.BatchPlan]] = defaultdict(list)
     for batch in batches:
         by_month[records.month_of(batch.started)].append(batch)
     for index, (month, planned) in enumerate(sorted(by_month.items())):
-        extra = []
-        if index == 8:
-            extra.append({"record_type": "heartbeat", "item_code": "MES-SRV-02"})
-        name = f"{month[0]}-{month[1]:02d}"
+        with clock.frozen_at(_delivered_at(planned, now)) as at:
+            _deliver_month(session, actors, index, month, planned)
+            arrived.update({b.lot_number: at() for b in planned})
+    _fix_and_discard(session, actors)
+    return arrived
+
+
+def _deliver_month(
+    session: Session,
+    actors: DemoActors,
+    index: int,
+    month: tuple[int, int],
+    planned: list[records.BatchPlan],
+) -> None:
+    extra = []
+    if index == 8:
+        extra.append({"record_type": "heartbeat", "item_code": "MES-SRV-02"})
+    name = f"{month[0]}-{month[1]:02d}"
+    ingest.ingest(
+        session,
+        actor=actors.production,
+        kind="mes",
+        content=records.mes_file(planned, extra),
+        filename=f"mes-leiden-batch-records-{name}.csv",
+        source_code=MES_SOURCE,
+    )
+    lims = records.lims_file(planned, ANALYSTS)
+    for _ in range(2 if index == 5 else 1):  # month 6 was sent twice by the interface
         ingest.ingest(
             session,
-            actor=actors.production,
-            kind="mes",
-            content=records.mes_file(planned, extra),
-            filename=f"mes-leiden-batch-records-{name}.csv",
-            source_code=MES_SOURCE,
+            actor=actors.qc,
+            kind="lims",
+            content=lims,
+            filename=f"labware-results-{name}.csv",
+            source_code=LIMS_SOURCE,
         )
-        lims = records.lims_file(planned, ANALYSTS)
-        for _ in range(2 if index == 5 else 1):  # month 6 was sent twice by the interface
-            ingest.ingest(
-                session,
-                actor=actors.qc,
-                kind="lims",
-                content=lims,
-                filename=f"labware-results-{name}.csv",
-                source_code=LIMS_SOURCE,
-            )
-    _fix_and_discard(session, actors)
 
 
 def _fix_and_discard(session: Session, actors: DemoActors) -> None:
@@ -341,7 +371,16 @@ def _fix_and_discard(session: Session, actors: DemoActors) -> None:
             )
 
 
-def _decide(session: Session, actors: DemoActors, batches: list[records.BatchPlan]) -> None:
+def _decide(
+    session: Session,
+    actors: DemoActors,
+    batches: list[records.BatchPlan],
+    arrived: dict[str, datetime],
+) -> None:
+    """QA decides each batch two to six working days after its records and results arrived
+    (the review of the batch record, then the decision), so the decisions and the release
+    cycle times spread over the year as they would; none after the load itself."""
+    now = clock.now()
     reasons = {
         "released": "batch record reviewed; QC results within specification",
         "rejected": "assay 93.1 % below 95.0 %: confirmed out of specification",
@@ -357,9 +396,14 @@ def _decide(session: Session, actors: DemoActors, batches: list[records.BatchPla
                 Lot.lot_number == plan.lot_number,
             )
         ).one()
-        masterdata.set_lot_status(
-            session, lot, plan.decision, actor=actors.qa, reason=reasons[plan.decision]
-        )
+        # The lot number's digits spread the review time deterministically (same seed, same
+        # demo).
+        spread = sum(ord(c) for c in plan.lot_number) % 5
+        decided = arrived[plan.lot_number] + timedelta(days=2 + spread, hours=3)
+        with clock.frozen_at(min(decided, now - timedelta(minutes=30))):
+            masterdata.set_lot_status(
+                session, lot, plan.decision, actor=actors.qa, reason=reasons[plan.decision]
+            )
 
 
 def _adverse_events(
@@ -427,8 +471,8 @@ def generate(
     _receive(session, actors, materials)
     batches = records.plan_year(rng, start, end, scale, materials)
     _spoil(batches)
-    _deliver_year(session, actors, batches)
-    _decide(session, actors, batches)
+    arrived = _deliver_year(session, actors, batches)
+    _decide(session, actors, batches, arrived)
     _adverse_events(session, actors, rng, batches, scale, end)
     plant = demo_plant(session)
     _returns_scans(session, actors, plant)

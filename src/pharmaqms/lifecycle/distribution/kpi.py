@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
@@ -47,22 +48,49 @@ class AcknowledgeMonth:
     unacknowledged: int
 
 
-def excursion_rate(session: Session) -> list[LaneMonth]:
+@dataclass(frozen=True)
+class ShipmentOutcome:
+    """One shipment shipped: what the excursion rate counts."""
+
+    shipment_id: int
+    reference: str
+    lane: str
+    shipped_at: datetime
+    with_excursion: bool
+
+
+def shipment_outcomes(session: Session) -> list[ShipmentOutcome]:
+    """Every shipment shipped, oldest first, and whether it had an excursion."""
     origin, destination = aliased(Location), aliased(Location)
     shipments = session.execute(
-        select(Shipment.id, Shipment.shipped_at, origin.code, destination.code)
+        select(Shipment.id, Shipment.code, Shipment.shipped_at, origin.code, destination.code)
         .join(origin, origin.id == Shipment.origin_id)
         .join(destination, destination.id == Shipment.destination_id)
         .where(Shipment.shipped_at.is_not(None))
+        .order_by(Shipment.shipped_at, Shipment.id)
     ).all()
     with_excursion = set(
         session.scalars(select(Excursion.shipment_id).where(Excursion.shipment_id.is_not(None)))
     )
+    return [
+        ShipmentOutcome(
+            shipment_id,
+            reference,
+            f"{from_code} → {to_code}",
+            shipped_at,
+            shipment_id in with_excursion,
+        )
+        for shipment_id, reference, shipped_at, from_code, to_code in shipments
+        if shipped_at is not None  # the query's own condition, for the type checker
+    ]
+
+
+def excursion_rate(session: Session) -> list[LaneMonth]:
     counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for shipment_id, shipped_at, from_code, to_code in shipments:
-        tally = counts[(f"{from_code} → {to_code}", f"{shipped_at:%Y-%m}")]
+    for shipment in shipment_outcomes(session):
+        tally = counts[(shipment.lane, f"{shipment.shipped_at:%Y-%m}")]
         tally[0] += 1
-        tally[1] += shipment_id in with_excursion
+        tally[1] += shipment.with_excursion
     return [
         LaneMonth(lane, month, total, hit)
         for (lane, month), (total, hit) in sorted(

@@ -147,24 +147,46 @@ class OnTimeRate:
         ]
 
 
-def on_time_rate(session: Session, *, months: int = 12, now: datetime | None = None) -> OnTimeRate:
-    window = months_back(now or clock.now(), months)
+@dataclass(frozen=True)
+class CapaClosure:
+    """One CAPA closed: what the on-time rate counts."""
+
+    capa_id: int
+    number: str
+    closed_at: datetime
+    due_at: datetime
+
+    @property
+    def on_time(self) -> bool:
+        return self.closed_at <= self.due_at
+
+
+def capa_closures(session: Session, *, since: datetime) -> list[CapaClosure]:
+    """The CAPAs closed at or after ``since``, oldest closure first."""
     rows = session.execute(
-        select(Capa.closed_at, Capa.due_at).where(
+        select(Capa.id, Capa.number, Capa.closed_at, Capa.due_at)
+        .where(
             Capa.status == CapaStatus.CLOSED,
             Capa.closed_at.is_not(None),
-            Capa.closed_at >= window[0].start,
+            Capa.closed_at >= since,
         )
+        .order_by(Capa.closed_at, Capa.id)
     ).all()
+    return [
+        CapaClosure(capa_id, number, closed_at, due_at)
+        for capa_id, number, closed_at, due_at in rows
+        if closed_at is not None  # the query's own condition, for the type checker
+    ]
+
+
+def on_time_rate(session: Session, *, months: int = 12, now: datetime | None = None) -> OnTimeRate:
+    window = months_back(now or clock.now(), months)
     closed: Counter[Month] = Counter()
     on_time: Counter[Month] = Counter()
-    for closed_at, due_at in rows:
-        if closed_at is None:
-            continue
-        month = month_of(closed_at)
+    for closure in capa_closures(session, since=window[0].start):
+        month = month_of(closure.closed_at)
         closed[month] += 1
-        if closed_at <= due_at:
-            on_time[month] += 1
+        on_time[month] += closure.on_time
     return OnTimeRate(window, [closed[m] for m in window], [on_time[m] for m in window])
 
 

@@ -482,6 +482,9 @@ PAGES: dict[tuple[str, str], Access] = {
     ("GET", "/compliance/traceability"): Needs("records.read", "read the regulations register"),
     # compliance.validation.views
     ("GET", "/compliance/validation"): Needs("records.read", "read the validation evidence"),
+    # compliance.outcomes.views
+    ("GET", "/compliance/outcomes"): Needs("records.read", "read the outcome dashboard"),
+    ("GET", "/compliance/outcomes/{key}"): Needs("records.read", "read the outcome dashboard"),
     # compliance.apqr.views
     ("GET", "/compliance/apqr"): Needs("records.read", APQR_READ),
     ("POST", "/compliance/apqr/reviews"): Needs("apqr.write", "generate product reviews"),

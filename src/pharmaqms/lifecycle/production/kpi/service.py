@@ -164,17 +164,38 @@ def _reached_at(session: Session, lot_ids: list[int], status: LotStatus) -> dict
     return found
 
 
-def production_kpis(session: Session, product_code: str, *, months: int = 12) -> ProductionKpis:
-    product = session.scalars(select(Product).where(Product.code == product_code)).first()
-    if product is None:
-        raise InvalidInput(f"no product {product_code!r}", field="product")
-    window = last_months(months)
-    start = window[0]
-    lots = session.execute(
-        select(
-            Lot.id, Lot.lot_number, Lot.status, Lot.manufactured_on, Lot.manufacturing_ended_at
-        ).where(Lot.kind == LotKind.FINISHED, Lot.item_code == product.code)
-    ).all()
+@dataclass(frozen=True)
+class BatchOutcome:
+    """One batch dispositioned (released or rejected): what the failure rate, right first
+    time and release cycle time count, kept per batch so a figure can show the batches
+    behind it."""
+
+    lot_id: int
+    lot_number: str
+    product_code: str
+    month: date  # of the decision
+    decided_at: datetime
+    rejected: bool
+    right_first_time: bool
+    cycle_hours: float | None  # released batches only
+
+
+def batch_outcomes(
+    session: Session, *, product_code: str | None = None, since: date
+) -> list[BatchOutcome]:
+    """The finished batches released or rejected from the month ``since`` on, of one product
+    or (``None``) of every product, oldest decision first."""
+    query = select(
+        Lot.id,
+        Lot.lot_number,
+        Lot.item_code,
+        Lot.status,
+        Lot.manufactured_on,
+        Lot.manufacturing_ended_at,
+    ).where(Lot.kind == LotKind.FINISHED)
+    if product_code is not None:
+        query = query.where(Lot.item_code == product_code)
+    lots = session.execute(query).all()
 
     # Failure rate and right first time: the batches dispositioned (released or rejected), by
     # the month of the disposition; a batch still in quarantine or on hold has no outcome yet.
@@ -183,14 +204,14 @@ def production_kpis(session: Session, product_code: str, *, months: int = 12) ->
     release_times = _reached_at(session, sorted(released), LotStatus.RELEASED)
     rejection_times = _reached_at(session, sorted(rejected), LotStatus.REJECTED)
     dispositioned = released | rejected
-    exceptions = dict(
-        session.execute(
-            select(BatchRecord.lot_id, func.count(BatchRecordException.id))
-            .join(BatchRecordException, BatchRecordException.batch_record_id == BatchRecord.id)
-            .where(BatchRecord.product_code == product.code)
-            .group_by(BatchRecord.lot_id)
-        ).all()
+    exception_query = (
+        select(BatchRecord.lot_id, func.count(BatchRecordException.id))
+        .join(BatchRecordException, BatchRecordException.batch_record_id == BatchRecord.id)
+        .group_by(BatchRecord.lot_id)
     )
+    if product_code is not None:
+        exception_query = exception_query.where(BatchRecord.product_code == product_code)
+    exceptions = dict(session.execute(exception_query).all())
     deviated = set(
         session.scalars(
             select(DeviationBatch.batch_id).where(
@@ -213,55 +234,101 @@ def production_kpis(session: Session, product_code: str, *, months: int = 12) ->
             )
         ).all()
     )
-    failed: dict[date, list[bool]] = defaultdict(list)  # per batch dispositioned: rejected?
-    first_time: dict[date, list[bool]] = defaultdict(list)  # per batch dispositioned: RFT?
-    for at in rejection_times.values():
-        month = month_of(at)
-        if month >= start:
-            failed[month].append(True)
-            first_time[month].append(False)
-    cycle: dict[date, list[float]] = defaultdict(list)
+    found: list[BatchOutcome] = []
+    for lot_id, at in rejection_times.items():
+        lot = rejected[lot_id]
+        if month_of(at) >= since:
+            found.append(
+                BatchOutcome(
+                    lot_id, lot.lot_number, lot.item_code, month_of(at), at, True, False, None
+                )
+            )
     for lot_id, at in release_times.items():
-        month = month_of(at)
-        if month < start:
+        if month_of(at) < since:
             continue
         lot = released[lot_id]
-        failed[month].append(False)
-        first_time[month].append(
+        hours = decided.get(lot_id)
+        if hours is None and lot.manufacturing_ended_at is not None:
+            hours = (at - lot.manufacturing_ended_at).total_seconds() / 3600
+        first_time = (
             not exceptions.get(lot_id)
             and lot.lot_number not in deviated
             and lot_id not in nonconforming
         )
-        hours = decided.get(lot_id)
-        if hours is None and lot.manufacturing_ended_at is not None:
-            hours = (at - lot.manufacturing_ended_at).total_seconds() / 3600
-        if hours is not None:
-            cycle[month].append(hours)
-    failure = tuple(MonthlyRate(m, sum(failed[m]), len(failed[m])) for m in window)
-    rft = tuple(MonthlyRate(m, sum(first_time[m]), len(first_time[m])) for m in window)
-    cycle_times = tuple(
+        found.append(
+            BatchOutcome(
+                lot_id, lot.lot_number, lot.item_code, month_of(at), at, False, first_time, hours
+            )
+        )
+    return sorted(found, key=lambda o: (o.decided_at, o.lot_id))
+
+
+def monthly_rates(window: list[date], outcomes: list[tuple[date, bool]]) -> tuple[MonthlyRate, ...]:
+    """(month, counted in the numerator) pairs → one rate per month of the window."""
+    per_month: dict[date, list[bool]] = defaultdict(list)
+    for month, hit in outcomes:
+        per_month[month].append(hit)
+    return tuple(MonthlyRate(m, sum(per_month[m]), len(per_month[m])) for m in window)
+
+
+def cycle_times(window: list[date], outcomes: list[BatchOutcome]) -> tuple[MonthlyCycleTime, ...]:
+    cycle: dict[date, list[float]] = defaultdict(list)
+    for o in outcomes:
+        if o.cycle_hours is not None:
+            cycle[o.month].append(o.cycle_hours)
+    return tuple(
         MonthlyCycleTime(m, len(cycle[m]), percentile(cycle[m], 50), percentile(cycle[m], 90))
         for m in window
     )
 
+
+@dataclass(frozen=True)
+class FirstResult:
+    """A first (not retest) QC result evaluated pass or fail: what the OOS rate counts."""
+
+    result_id: int
+    test_code: str
+    item_code: str
+    month: date
+    failed: bool
+
+
+def first_results(
+    session: Session, *, product_code: str | None = None, since: date
+) -> list[FirstResult]:
+    query = select(
+        QcResult.id, QcResult.test_code, QcResult.item_code, QcResult.outcome, QcResult.tested_at
+    ).where(
+        QcResult.retest_of_id.is_(None),
+        QcResult.outcome.in_([ResultOutcome.PASS.value, ResultOutcome.FAIL.value]),
+    )
+    if product_code is not None:
+        query = query.where(QcResult.item_code == product_code)
+    return [
+        FirstResult(result_id, test_code, item_code, month_of(at), outcome == ResultOutcome.FAIL)
+        for result_id, test_code, item_code, outcome, at in session.execute(
+            query.order_by(QcResult.tested_at, QcResult.id)
+        )
+        if month_of(at) >= since
+    ]
+
+
+def production_kpis(session: Session, product_code: str, *, months: int = 12) -> ProductionKpis:
+    product = session.scalars(select(Product).where(Product.code == product_code)).first()
+    if product is None:
+        raise InvalidInput(f"no product {product_code!r}", field="product")
+    window = last_months(months)
+    outcomes = batch_outcomes(session, product_code=product.code, since=window[0])
+    failure = monthly_rates(window, [(o.month, o.rejected) for o in outcomes])
+    rft = monthly_rates(window, [(o.month, o.right_first_time) for o in outcomes])
+    cycle = cycle_times(window, [o for o in outcomes if not o.rejected])
+
     # OOS rate per test: first results, evaluated, by the month tested.
-    results: dict[str, dict[date, list[bool]]] = defaultdict(lambda: defaultdict(list))
-    for test_code, outcome, tested_at in session.execute(
-        select(QcResult.test_code, QcResult.outcome, QcResult.tested_at).where(
-            QcResult.item_code == product.code,
-            QcResult.retest_of_id.is_(None),
-            QcResult.outcome.in_([ResultOutcome.PASS.value, ResultOutcome.FAIL.value]),
-        )
-    ):
-        month = month_of(tested_at)
-        if month >= start:
-            results[test_code][month].append(outcome == ResultOutcome.FAIL)
+    per_test: dict[str, list[tuple[date, bool]]] = defaultdict(list)
+    for r in first_results(session, product_code=product.code, since=window[0]):
+        per_test[r.test_code].append((r.month, r.failed))
     oos = tuple(
-        TestOosRate(
-            code,
-            tuple(MonthlyRate(m, sum(results[code][m]), len(results[code][m])) for m in window),
-        )
-        for code in sorted(results)
+        TestOosRate(code, monthly_rates(window, per_test[code])) for code in sorted(per_test)
     )
 
     parameters = session.scalars(
@@ -286,7 +353,7 @@ def production_kpis(session: Session, product_code: str, *, months: int = 12) ->
         tuple(window),
         failure,
         rft,
-        cycle_times,
+        cycle,
         oos,
         capability,
     )
