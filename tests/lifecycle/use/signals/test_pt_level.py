@@ -22,7 +22,7 @@ from pharmaqms.lifecycle.use.cases import meddra
 from pharmaqms.lifecycle.use.cases import service as case_service
 from pharmaqms.lifecycle.use.cases.intake import EventReport, ProductReport
 from pharmaqms.lifecycle.use.signals import casebase, detection, service
-from pharmaqms.lifecycle.use.signals.models import PVSignal
+from pharmaqms.lifecycle.use.signals.models import PVSignal, SignalSource
 from pharmaqms.lifecycle.use.signals.scan import Method
 
 pytestmark = pytest.mark.postgres
@@ -164,3 +164,30 @@ def test_without_a_release_codes_and_verbatim_terms_count_as_before(db: Any, peo
         (second, "Drug X", "headache"),
     ]
     assert base.terms["99500001"] == ("itchy skin rash", "99500001")
+
+
+def test_a_signal_opened_on_an_llt_before_is_refreshed_not_doubled(db: Any, people: Any) -> None:
+    # Before detection counted at PT level, a signal on coded events named their LLT code.
+    case_base(db, people)
+    with unit_of_work(db) as session:
+        older = service.open_signal(
+            session,
+            actor=people.pv,
+            product="Drug X",
+            event_key="99500001",
+            event_term="itchy skin rash",
+            meddra_code="99500001",
+            source=SignalSource.DISPROPORTIONALITY,
+            figures={"a": 2, "b": 3, "c": 0, "d": 11},
+            basis="counted per LLT",
+            case_ids=[],
+        )
+        session.flush()
+        older_id = older.id
+    with unit_of_work(db) as session:
+        outcome = detection.run_detection(session, actor=people.pv, methods=(Method.PRR,))
+        session.flush()
+        assert [s.id for s in outcome.refreshed] == [older_id]
+        assert [(s.product, s.event_key) for s in outcome.opened] == [("Drug Y", "headache")]
+        signal = session.get(PVSignal, older_id)
+        assert signal is not None and signal.latest_figures["a"] == 3
