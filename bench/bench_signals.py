@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import time
 import warnings
 from collections.abc import Callable
@@ -62,14 +63,20 @@ def machine() -> str:
 CPU: dict[str, float] = {}
 
 
+def _children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
 def timed(work: Callable[[], Any], name: str = "") -> tuple[float, Any]:
-    """Wall-clock seconds of ``work`` (and its process CPU seconds, all threads, kept under
-    ``name``: on a shared machine the CPU time says more than the wall clock)."""
-    cpu = time.process_time()
+    """Wall-clock seconds of ``work`` (and its CPU seconds, all threads and the helper
+    process that solves EB05, kept under ``name``: on a shared machine the CPU time says more
+    than the wall clock)."""
+    cpu, children = time.process_time(), _children_cpu()
     start = time.perf_counter()
     result = work()
     wall = time.perf_counter() - start
-    CPU[name] = time.process_time() - cpu
+    CPU[name] = time.process_time() - cpu + _children_cpu() - children
     return wall, result
 
 

@@ -4,6 +4,7 @@ with the reason and nothing written."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -18,7 +19,8 @@ from tests.web.conftest import UiClient
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.errors import InvalidInput
 from pharmaqms.kernel.uow import unit_of_work
-from pharmaqms.lifecycle.use.cases import doses, facts, public, service
+from pharmaqms.lifecycle.use import e2b
+from pharmaqms.lifecycle.use.cases import doses, export, facts, public, service, sources
 from pharmaqms.lifecycle.use.cases.intake import ProductReport
 from pharmaqms.lifecycle.use.cases.models import PVCase
 
@@ -266,3 +268,43 @@ def test_the_public_form_refuses_a_weight_of_700_kg_next_to_the_field(app: Any, 
     assert refused.status_code == 422
     assert 'href="#weight">A weight of 700 kg is not possible' in refused.text
     assert counts(db) == before
+
+
+def test_dose_route_and_weight_travel_through_fhir_and_back_into_a_case(
+    db: Any, people: Any
+) -> None:
+    # A case → its E2B model → a FHIR R4 Bundle as JSON text → the E2B model → the report a
+    # case is made from: the weight, and each drug's dose and route, are those of the case.
+    report = staff_report(
+        patient_weight="81.4",
+        products=(
+            ProductReport(
+                "Paracetamol 500 mg tablets",
+                "L2403-117",
+                dose_value="1000",
+                dose_unit="milligram",
+                route="oral",
+            ),
+            ProductReport(
+                "Enoxaparin 40 mg/0.4 mL",
+                role="concomitant",
+                dose_value="0.4",
+                dose_unit="mL",
+                route="subcutaneous",
+            ),
+        ),
+    )
+    with unit_of_work(db) as session:
+        case = service.record_case(session, actor=people.pv, report=report)
+        session.flush()
+        icsr = export.icsr_of(session, case)
+    bundle = json.loads(json.dumps(e2b.to_fhir(icsr)))
+    back = sources.report_from_icsr(e2b.from_fhir(bundle, message=icsr.message))
+
+    assert back.patient_weight == "81.4"
+    assert [
+        (p.product, p.role, p.lot_number, p.dose_value, p.dose_unit, p.route) for p in back.products
+    ] == [
+        ("Paracetamol 500 mg tablets", "suspect", "L2403-117", "1000", "mg", "048"),
+        ("Enoxaparin 40 mg/0.4 mL", "concomitant", "", "0.4", "mL", "058"),
+    ]

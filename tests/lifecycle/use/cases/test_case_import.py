@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 from tests.kernel.cli import run_cli
 from tests.lifecycle.use.cases.pv_steps import counts
 from tests.platform.company import SAMPLES as PLATFORM_SAMPLES
 from tests.platform.company import set_up_company
+from tests.support import browser_login
 
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.uow import unit_of_work
@@ -56,6 +58,59 @@ def test_a_negative_age_in_an_e2b_message_is_a_finding_not_a_value(db: Any) -> N
         assert case.patient_age_years is None
         assert [f["field"] for f in case.findings] == ["patient_age"]
         assert case.findings[0]["value"].startswith("-")
+
+
+@pytest.mark.parametrize(
+    "weight",
+    ["680", "7000", "0"],
+    ids=["above the case's 650 kg", "above the reader's own 700 kg", "zero"],
+)
+def test_an_impossible_weight_in_an_e2b_message_is_a_finding_not_a_value(
+    db: Any, people: Any, app: Any, tmp_path: Path, weight: str
+) -> None:
+    # Before, a weight above 650 kg refused the whole message ("a weight of 680 kg is not
+    # possible"): now it is treated as an impossible age is. Above 700 kg (or at 0) the E2B
+    # reader notes the value too; the case holds one finding for it, not two.
+    sample = (SAMPLES / "serious_hospitalisation.xml").read_text(encoding="utf-8")
+    assert sample.count('value="61.5" unit="kg"') == 1
+    heavy = tmp_path / "heavy.xml"
+    heavy.write_text(
+        sample.replace('value="61.5" unit="kg"', f'value="{weight}" unit="kg"'), encoding="utf-8"
+    )
+
+    taken = run_cli(db, "ingest", "e2b", str(heavy))
+
+    assert (taken.exit_code, taken.stdout) == (0, "created PV-2026-0001\n"), taken.output
+    with unit_of_work(db, write=False) as session:
+        case = session.scalars(select(PVCase)).one()
+        found = facts.of_case(session, case)
+        assert case.patient_weight_kg is None
+        weight_findings = [
+            f for f in case.findings if "weight" in f["field"] or "D.3" in f["field"]
+        ]
+        assert weight_findings == [
+            {
+                "field": "patient_weight",
+                "value": weight,
+                "message": f"a weight of {weight} kg is not possible: it must be above 0 and at "
+                "most 650 kg: not taken",
+            }
+        ]
+        # The rest of the case is kept: the patient's age, the suspect drug with its lot, the
+        # serious reaction.
+        assert case.patient_age_years == 67
+        assert found.serious
+        assert [p.lot_number for p in found.suspects] == ["LOT-0424-B17"]
+        case_id = case.id
+    # The finding is visible on the case's page, as the age finding is.
+    client = TestClient(app)
+    assert browser_login(client, "pv").status_code == 303
+    page = client.get(f"/pv/cases/{case_id}")
+    assert page.status_code == 200
+    assert (
+        f'<li class="pv-finding">patient_weight: “{weight}” — a weight of {weight} kg is not '
+        "possible" in page.text
+    )
 
 
 def test_a_malformed_message_is_refused_alone(db: Any) -> None:

@@ -4,6 +4,7 @@ import polars as pl
 import pytest
 
 from pharmaqms.lifecycle.use.signals import SignalInputError, age_band, count_pairs
+from pharmaqms.lifecycle.use.signals import counts as counts_module
 
 # Report 1 names aspirin twice (two rows per event) with headache and nausea; report 2
 # aspirin and ibuprofen with headache; report 3 ibuprofen with rash; report 4 warfarin with
@@ -107,3 +108,15 @@ def test_rows_that_cannot_be_counted_are_refused(frame, strata, message) -> None
     with pytest.raises(SignalInputError) as error:
         count_pairs(frame, stratify_by=strata)
     assert error.value.detail.startswith(message)
+
+
+def test_the_hash_count_of_sparse_cells_gives_the_dense_counts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Few pairs out of many possible (drug, event) cells are counted by hashing instead of
+    # through an array with a slot per cell; the counts and their order are the same.
+    dense = count_pairs(ROWS)
+    dense_stratified = count_pairs(ROWS, stratify_by=["sex"])
+    monkeypatch.setattr(counts_module, "_DENSE_CELLS", 0)
+    assert count_pairs(ROWS).pairs.equals(dense.pairs)
+    assert count_pairs(ROWS, stratify_by=["sex"]).pairs.equals(dense_stratified.pairs)

@@ -116,6 +116,19 @@ def test_quantiles_from_the_interpolated_start_equal_those_from_the_bracket() ->
         assert table == pytest.approx(bracket, rel=1e-9)
 
 
+def test_the_interval_solved_in_a_helper_process_is_the_same_to_the_last_bit() -> None:
+    rng = np.random.default_rng(5)
+    n = rng.integers(1, 30, 20_000).astype(float)
+    e = np.exp(rng.normal(-1, 2, 20_000))
+    alone = (
+        mgps.posterior_quantile(DUMOUCHEL, n, e, 0.05),
+        mgps.posterior_quantile(DUMOUCHEL, n, e, 0.95),
+    )
+    for parallel in (True, False):
+        low, high = mgps.posterior_interval(DUMOUCHEL, n, e, parallel=parallel)
+        assert np.array_equal(low, alone[0]) and np.array_equal(high, alone[1])
+
+
 def simulate(prior: mgps.GammaMixturePrior, cells: int, seed: int) -> tuple:
     """Counts of ``cells`` pairs with E log-normal and λ drawn from ``prior``; only the pairs
     reported at least once are returned, as a database would hold them."""

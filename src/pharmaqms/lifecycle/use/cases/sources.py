@@ -116,6 +116,7 @@ def report_from_icsr(icsr: e2b.ICSR, found: tuple[e2b.Finding, ...] = ()) -> Cas
     qualification = getattr(primary.qualification, "value", None) if primary else None
     products = []
     dose_findings: list[tuple[str, str, str]] = []
+    weight = _weight(patient.weight_kg, dose_findings)
     for drug in icsr.drugs:
         role = E2B_ROLES.get(getattr(drug.role, "value", ""))
         name = drug.product_name or next((s.name for s in drug.substances if s.name), None)
@@ -163,7 +164,7 @@ def report_from_icsr(icsr: e2b.ICSR, found: tuple[e2b.Finding, ...] = ()) -> Cas
         patient_initials=_initials(_text(patient.name)),
         patient_age=age,
         patient_sex=_sex(patient.sex),
-        patient_weight=f"{patient.weight_kg:f}" if patient.weight_kg is not None else None,
+        patient_weight=weight,
         reporter_type=E2B_REPORTERS.get(qualification) if isinstance(qualification, str) else None,
         reporter_country=_text(primary.country) if primary else None,
         narrative=(icsr.narrative.case_narrative or "")[:20_000],
@@ -173,10 +174,26 @@ def report_from_icsr(icsr: e2b.ICSR, found: tuple[e2b.Finding, ...] = ()) -> Cas
         findings=tuple(
             (f"E2B {f.element}", f.value[:200], f.message)
             for f in found
-            if f.code not in (e2b.FindingCode.IMPLAUSIBLE_AGE,)
+            if f.code is not e2b.FindingCode.IMPLAUSIBLE_AGE
+            and not (f.code is e2b.FindingCode.IMPLAUSIBLE_MEASURE and f.element == "D.3")
         )
         + tuple(dose_findings),
     )
+
+
+def _weight(value: Decimal | None, findings: list[tuple[str, str, str]]) -> str | None:
+    """D.3 as the case takes it. A weight no patient can have (≤ 0, above the case's 650 kg)
+    is a finding, not a value, as an impossible age is: the message and the rest of the case
+    are still taken, and only follow-up can tell what the reporter meant."""
+    if value is None:
+        return None
+    text = f"{value:f}"
+    try:
+        doses.weight_kg(text)
+    except InvalidInput as err:
+        findings.append(("patient_weight", text[:200], f"{err.detail}: not taken"))
+        return None
+    return text
 
 
 def _regimen(drug: Drug, findings: list[tuple[str, str, str]]) -> tuple[Quantity | None, str]:

@@ -10,7 +10,24 @@ outcome, and each suspect or interacting drug with its relatedness assessments
 (one ``Medication.batch`` each drug holds; further lots in an extension). Per patient: initials,
 sex and date of birth.
 
-Not carried (held only in E2B): null flavours, the report's sender and primary sources, doses,
+Dose and route (G.k.4.r.1, G.k.4.r.10): a drug with either gets one ``MedicationStatement``
+(R4's record of a medicine a patient took, as reported by them or a clinician; a
+``MedicationAdministration`` is an administration a clinician recorded as it happened, which a
+spontaneous report is not). It is a Bundle entry, not a resource contained in each
+AdverseEvent: one statement per drug serves all the case's reactions, and concomitant drugs
+have theirs too. Its ``dosage`` has one element per E2B dosage that gives a dose or a route
+(``sequence`` = the dosage's position; ``doseAndRate.doseQuantity`` in UCUM,
+``route`` coded in the E2B route list with its text); a suspect or interacting drug's
+``AdverseEvent.suspectEntity.instance`` then names the statement (the R4 AdverseEvent allows
+Medication, MedicationStatement or MedicationAdministration there), whose
+``medicationReference`` names the Medication. Lots and dosages are matched by position.
+
+Body weight (D.3): an ``Observation`` entry coded as the R4 vital-signs body weight (LOINC
+29463-7, category ``vital-signs``, ``valueQuantity`` in kg, UCUM) about the Patient. It does not
+claim the vital-signs profile, which requires a time of measurement that E2B does not hold.
+
+Not carried (held only in E2B): null flavours, the report's sender and primary sources, the
+rest of a dosage (frequency, dates, text, form), height and the parent's data,
 dates with a time but no zone (FHIR requires a zone with a time: such values become their day)
 and times to the hour or minute (FHIR times have seconds: they gain ":00"),
 tests, narrative, and every element not named above. :func:`from_fhir` reads back what
@@ -19,6 +36,7 @@ tests, narrative, and every element not named above. :func:`from_fhir` reads bac
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, Final
 
 from pharmaqms.lifecycle.use.e2b.codes import (
@@ -34,9 +52,11 @@ from pharmaqms.lifecycle.use.e2b.icsr import ICSR
 from pharmaqms.lifecycle.use.e2b.model import (
     MedDRA,
     MessageHeader,
+    Quantity,
     Reaction,
     ReportIdentification,
     SeriousnessCriteria,
+    TermId,
 )
 from pharmaqms.lifecycle.use.e2b.model_drug import (
     Dosage,
@@ -55,6 +75,11 @@ CASE_ID_URI: Final = f"urn:oid:{OID.SAFETY_REPORT_ID}"
 WORLDWIDE_URI: Final = f"urn:oid:{OID.WORLDWIDE_CASE_ID}"
 ROLE_EXTENSION: Final = "https://pharmaqms.org/fhir/StructureDefinition/e2b-drug-role"
 LOTS_EXTENSION: Final = "https://pharmaqms.org/fhir/StructureDefinition/e2b-further-lots"
+UCUM_URI: Final = "http://unitsofmeasure.org"
+LOINC_URI: Final = "http://loinc.org"
+BODY_WEIGHT: Final = "29463-7"  # LOINC "Body weight", the R4 vital-signs body weight code
+VITAL_SIGNS_URI: Final = "http://terminology.hl7.org/CodeSystem/observation-category"
+WEIGHT_ID: Final = "body-weight"
 
 _OUTCOMES: Final = {
     Outcome.UNKNOWN: "unknown",
@@ -172,6 +197,96 @@ def _medication(drug: Drug) -> dict[str, Any]:
     return resource
 
 
+def _number(value: Decimal) -> int | float:
+    """A decimal as a JSON number (FHIR's decimal): whole numbers stay whole."""
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _decimal(value: Any, what: str) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{what} is not a number: {value!r}")
+    return Decimal(str(value))
+
+
+def _oid_system(system: str | None) -> str | None:
+    return f"urn:oid:{system}" if system and not system.startswith("TBD") else system
+
+
+def _route(dosage: Dosage) -> dict[str, Any] | None:
+    route: dict[str, Any] = {}
+    term = dosage.route_term
+    if term is not None and term.code is not None:
+        coding: dict[str, Any] = {"code": term.code}
+        if (system := _oid_system(term.system)) is not None:
+            coding["system"] = system
+        if term.version is not None:
+            coding["version"] = term.version
+        route["coding"] = [coding]
+    if isinstance(dosage.route_text, str):
+        route["text"] = dosage.route_text
+    return route or None
+
+
+def _statement(drug: Drug) -> dict[str, Any] | None:
+    """The drug's MedicationStatement, when one of its dosages gives a dose or a route."""
+    given = []
+    for position, dosage in enumerate(drug.dosages, start=1):
+        entry: dict[str, Any] = {"sequence": position}
+        if dosage.dose is not None:
+            unit = dosage.dose.unit
+            entry["doseAndRate"] = [
+                {
+                    "doseQuantity": {
+                        "value": _number(dosage.dose.value),
+                        "unit": unit,
+                        "system": UCUM_URI,
+                        "code": unit,
+                    }
+                }
+            ]
+        if (route := _route(dosage)) is not None:
+            entry["route"] = route
+        if len(entry) > 1:
+            given.append(entry)
+    if not given:
+        return None
+    return {
+        "resourceType": "MedicationStatement",
+        "id": _statement_id(drug.ref_id),
+        # A report says the patient took it, not whether they still do.
+        "status": "unknown",
+        "medicationReference": {"reference": f"Medication/{drug.ref_id}"},
+        "subject": {"reference": "Patient/patient"},
+        "dosage": given,
+    }
+
+
+def _statement_id(ref_id: str) -> str:
+    return f"{ref_id}-use"
+
+
+def _weight(patient: Patient) -> dict[str, Any] | None:
+    if patient.weight_kg is None:
+        return None
+    return {
+        "resourceType": "Observation",
+        "id": WEIGHT_ID,
+        "status": "final",
+        "category": [{"coding": [{"system": VITAL_SIGNS_URI, "code": "vital-signs"}]}],
+        "code": {
+            "coding": [{"system": LOINC_URI, "code": BODY_WEIGHT, "display": "Body weight"}],
+            "text": "Body weight",
+        },
+        "subject": {"reference": "Patient/patient"},
+        "valueQuantity": {
+            "value": _number(patient.weight_kg),
+            "unit": "kg",
+            "system": UCUM_URI,
+            "code": "kg",
+        },
+    }
+
+
 def _patient(patient: Patient) -> dict[str, Any]:
     resource: dict[str, Any] = {"resourceType": "Patient", "id": "patient"}
     if isinstance(patient.name, str):
@@ -185,12 +300,19 @@ def _patient(patient: Patient) -> dict[str, Any]:
 
 
 def to_fhir(icsr: ICSR) -> dict[str, Any]:
-    """The case as a FHIR R4 ``collection`` Bundle (Patient, Medications, AdverseEvents)."""
+    """The case as a FHIR R4 ``collection`` Bundle: the Patient, its body weight, the
+    Medications, their MedicationStatements (dose, route) and the AdverseEvents."""
     entries: list[dict[str, Any]] = [
         {"fullUrl": "Patient/patient", "resource": _patient(icsr.patient)}
     ]
+    if (weight := _weight(icsr.patient)) is not None:
+        entries.append({"fullUrl": f"Observation/{WEIGHT_ID}", "resource": weight})
     entries += [
         {"fullUrl": f"Medication/{d.ref_id}", "resource": _medication(d)} for d in icsr.drugs
+    ]
+    statements = {d.ref_id: s for d in icsr.drugs if (s := _statement(d)) is not None}
+    entries += [
+        {"fullUrl": f"MedicationStatement/{s['id']}", "resource": s} for s in statements.values()
     ]
     for reaction in icsr.reactions:
         event: dict[str, Any] = {
@@ -215,7 +337,12 @@ def to_fhir(icsr: ICSR) -> dict[str, Any]:
         for drug in icsr.drugs:
             if drug.role not in SUSPECTED_ROLES:
                 continue
-            entry: dict[str, Any] = {"instance": {"reference": f"Medication/{drug.ref_id}"}}
+            instance = (
+                f"MedicationStatement/{_statement_id(drug.ref_id)}"
+                if drug.ref_id in statements
+                else f"Medication/{drug.ref_id}"
+            )
+            entry: dict[str, Any] = {"instance": {"reference": instance}}
             rows = [r for r in drug.assessments if r.reaction_ref == reaction.ref_id]
             causality = [c for row in rows for c in _causality(row)]
             if causality:
@@ -259,7 +386,67 @@ def _reaction(event: dict[str, Any]) -> Reaction:
     )
 
 
-def _drug(resource: dict[str, Any], events: list[dict[str, Any]]) -> Drug:
+def _dosage_back(element: dict[str, Any], lot: str | None) -> Dosage:
+    dose = None
+    for rate in element.get("doseAndRate", []):
+        quantity = rate.get("doseQuantity")
+        if quantity is not None:
+            unit = quantity.get("code") or quantity.get("unit") or ""
+            dose = Quantity(_decimal(quantity.get("value"), "a dose"), unit)
+            break
+    route = element.get("route", {})
+    coding = next(iter(route.get("coding", [])), None)
+    term = None
+    if coding is not None:
+        system = coding.get("system")
+        term = TermId(
+            coding.get("code"),
+            coding.get("version"),
+            system.removeprefix("urn:oid:") if isinstance(system, str) else None,
+        )
+    return Dosage(dose=dose, batch_lot=lot, route_text=route.get("text"), route_term=term)
+
+
+def _dosages(lots: list[str], statement: dict[str, Any] | None) -> tuple[Dosage, ...]:
+    """The drug's E2B dosages: its lots and its statement's doses and routes, by position."""
+    given: dict[int, dict[str, Any]] = {}
+    for element in (statement or {}).get("dosage", []):
+        sequence = element.get("sequence", len(given) + 1)
+        if not isinstance(sequence, int) or sequence < 1:
+            raise ValueError(f"a dosage's sequence is a positive whole number: {sequence!r}")
+        given[sequence] = element
+    count = max([len(lots), *given])
+    return tuple(
+        _dosage_back(given[i + 1], lots[i] if i < len(lots) else None)
+        if i + 1 in given
+        else Dosage(batch_lot=lots[i] if i < len(lots) else None)
+        for i in range(count)
+    )
+
+
+def _weight_back(resources: list[dict[str, Any]]) -> Decimal | None:
+    for resource in resources:
+        if resource.get("resourceType") != "Observation":
+            continue
+        codes = resource.get("code", {}).get("coding", [])
+        if not any(c.get("system") == LOINC_URI and c.get("code") == BODY_WEIGHT for c in codes):
+            continue
+        quantity = resource.get("valueQuantity", {})
+        value = _decimal(quantity.get("value"), "a body weight")
+        unit = quantity.get("code") or quantity.get("unit")
+        if unit == "kg":
+            return value
+        if unit == "g":
+            return value / 1000
+        raise ValueError(f"a body weight in {unit!r}: expected kg or g (UCUM)")
+    return None
+
+
+def _drug(
+    resource: dict[str, Any],
+    events: list[dict[str, Any]],
+    statement: dict[str, Any] | None = None,
+) -> Drug:
     extensions = resource.get("extension", [])
     role = next(
         (DrugRole(e["valueCoding"]["code"]) for e in extensions if e.get("url") == ROLE_EXTENSION),
@@ -267,11 +454,13 @@ def _drug(resource: dict[str, Any], events: list[dict[str, Any]]) -> Drug:
     )
     lots = [resource["batch"]["lotNumber"]] if "lotNumber" in resource.get("batch", {}) else []
     lots += [e["valueString"] for e in extensions if e.get("url") == LOTS_EXTENSION]
-    reference = f"Medication/{resource['id']}"
+    references = {f"Medication/{resource['id']}"}
+    if statement is not None:
+        references.add(f"MedicationStatement/{statement['id']}")
     rows = []
     for event in events:
         for suspect in event.get("suspectEntity", []):
-            if suspect.get("instance", {}).get("reference") != reference:
+            if suspect.get("instance", {}).get("reference") not in references:
                 continue
             related = tuple(
                 Relatedness(
@@ -287,7 +476,7 @@ def _drug(resource: dict[str, Any], events: list[dict[str, Any]]) -> Drug:
         ref_id=resource["id"],
         role=role,
         product_name=resource.get("code", {}).get("text"),
-        dosages=tuple(Dosage(batch_lot=lot) for lot in lots),
+        dosages=_dosages(lots, statement),
         assessments=tuple(rows),
     )
 
@@ -310,7 +499,14 @@ def from_fhir(
         name=names[0].get("text") if names else None,
         sex=genders.get(patient_resource.get("gender", "")),
         birth_date=hl7_from_fhir(patient_resource.get("birthDate")),
+        weight_kg=_weight_back(resources),
     )
+    statements = {
+        r["medicationReference"]["reference"]: r
+        for r in resources
+        if r.get("resourceType") == "MedicationStatement"
+        and "reference" in r.get("medicationReference", {})
+    }
     if report is None:
         recorded = next(
             (hl7_from_fhir(e.get("recordedDate")) for e in events if e.get("recordedDate")), None
@@ -326,7 +522,11 @@ def from_fhir(
         report=report,
         patient=patient,
         reactions=tuple(_reaction(e) for e in events),
-        drugs=tuple(_drug(r, events) for r in resources if r.get("resourceType") == "Medication"),
+        drugs=tuple(
+            _drug(r, events, statements.get(f"Medication/{r['id']}"))
+            for r in resources
+            if r.get("resourceType") == "Medication"
+        ),
     )
 
 

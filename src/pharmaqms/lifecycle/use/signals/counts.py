@@ -114,6 +114,44 @@ def _dense(codes: pl.Series) -> pl.Series:
     return (codes.rank("dense") - 1).cast(pl.UInt64)
 
 
+def _per_code(keys: pl.Series, modulus: int) -> np.ndarray:
+    """How many distinct ``keys`` fall on each key % modulus, indexed by that code: with
+    key = report·modulus + x, the number of distinct reports naming x."""
+    return np.bincount((keys.unique() % modulus).to_numpy(), minlength=modulus)
+
+
+# Pair counts go through an array with one slot per possible (drug, event) cell when that
+# array is small and not much sparser than the pairs reported; else through a hash count.
+_DENSE_CELLS: Final = 1 << 26
+_DENSE_FILL: Final = 16
+
+
+def _pair_counts(triples: pl.Series, cells: int) -> tuple[np.ndarray, np.ndarray]:
+    """(cell code, distinct reports) of every (drug, event) cell reported at least once."""
+    codes = (triples.unique() % cells).to_numpy()
+    if cells <= _DENSE_CELLS and cells <= _DENSE_FILL * codes.size:
+        per_cell = np.bincount(codes, minlength=cells)
+        reported = np.flatnonzero(per_cell).astype(np.uint64)
+        return reported, per_cell[reported]
+    counted = pl.Series("code", codes).value_counts(name="n")
+    return counted["code"].to_numpy(), counted["n"].to_numpy()
+
+
+def _name_rank(names: pl.DataFrame, span: int) -> np.ndarray:
+    """Each code's place in the alphabetical order of the names (indexed by code)."""
+    rank = np.zeros(span, dtype=np.uint64)
+    rank[names["code"].to_numpy()] = names["name"].rank("ordinal").to_numpy() - 1
+    return rank
+
+
+def _names_by_code(names: pl.DataFrame, span: int) -> pl.Series:
+    return (
+        pl.Series(dtype=pl.String)
+        .extend_constant(None, span)
+        .scatter(names["code"].to_numpy(), names["name"])
+    )
+
+
 def _distinct_count(keys: pl.Series, modulus: int, name: str) -> pl.DataFrame:
     """How many distinct ``keys`` fall on each key % modulus: with key = report·modulus + x,
     the number of distinct reports per x."""
@@ -150,27 +188,29 @@ def count_pairs(
     if reports_span * drugs * events >= 2**63:
         raise SignalInputError("too many distinct reports, drugs and events to count at once")
     cells = drugs * events
-    triple = report * cells + drug * events + event
-    by_pair = _distinct_count(triple, cells, "a")
-    by_drug = _distinct_count(report * drugs + drug, drugs, "n_drug")
-    by_event = _distinct_count(report * events + event, events, "n_event")
+    code, a = _pair_counts(report * cells + drug * events + event, cells)
+    d, e = code // events, code % events
+    per_drug = _per_code(report * drugs + drug, drugs)
+    per_event = _per_code(report * events + event, events)
     total = report.n_unique()
-    pairs = (
-        by_pair.with_columns(d=pl.col("code") // events, e=pl.col("code") % events)
-        .join(by_drug.rename({"code": "d"}), on="d")
-        .join(by_event.rename({"code": "e"}), on="e")
-        .join(drug_names.rename({"code": "d", "name": DRUG}), on="d")
-        .join(event_names.rename({"code": "e", "name": EVENT}), on="e")
-        .select(
-            "d",
-            "e",
-            DRUG,
-            EVENT,
-            pl.col("a").cast(pl.Int64),
-            pl.col("n_drug").cast(pl.Int64),
-            pl.col("n_event").cast(pl.Int64),
-        )
-        .sort(DRUG, EVENT)
+    # In the order of the drug's and the event's names, sorted on integer ranks of the few
+    # distinct names rather than on millions of strings.
+    order = (
+        pl.Series(_name_rank(drug_names, drugs)[d] * events + _name_rank(event_names, events)[e])
+        .arg_sort()
+        .to_numpy()
+    )
+    d, e = d[order], e[order]
+    pairs = pl.DataFrame(
+        [
+            pl.Series("d", d),
+            pl.Series("e", e),
+            _names_by_code(drug_names, drugs).gather(d).alias(DRUG),
+            _names_by_code(event_names, events).gather(e).alias(EVENT),
+            pl.Series("a", a[order], dtype=pl.Int64),
+            pl.Series("n_drug", per_drug[d], dtype=pl.Int64),
+            pl.Series("n_event", per_event[e], dtype=pl.Int64),
+        ]
     )
     if not stratify_by:
         return PairCounts(pairs.drop("d", "e"), total, ())
@@ -193,8 +233,8 @@ def count_pairs(
     if reports_span * max(drugs, events) * strata >= 2**63:
         raise SignalInputError("too many distinct reports and strata to count at once")
     expected = _stratified_expected(
-        pairs["d"].to_numpy(),
-        pairs["e"].to_numpy(),
+        pairs["d"].to_numpy().astype(np.int64),
+        pairs["e"].to_numpy().astype(np.int64),
         _distinct_count((report * drugs + drug) * strata + stratum, drugs * strata, "n"),
         _distinct_count((report * events + event) * strata + stratum, events * strata, "n"),
         stratum_of_report["s"].value_counts(name="n"),

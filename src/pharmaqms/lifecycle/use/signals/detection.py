@@ -139,23 +139,38 @@ def _same_table(old: dict[str, Any], new: dict[str, Any]) -> bool:
     return all(old.get(k) == new.get(k) for k in ("a", "b", "c", "d"))
 
 
-def _open_signal_for(session: Session, product: str, key: str) -> PVSignal | None:
+def _llt_keys_by_pt(session: Session) -> dict[str, set[str]]:
+    """Signals opened before detection counted at PT level may name an LLT code as their
+    event: each PT of the current release with the LLT keys of such signals that stand for it,
+    so that a re-run refreshes them instead of opening a second signal on the PT."""
+    keys = session.scalars(
+        select(PVSignal.event_key).where(PVSignal.lot_number == "").distinct()
+    ).all()
+    codes = {k for k in keys if len(k) == 8 and k.isdecimal()}
+    by_pt: dict[str, set[str]] = {}
+    for code, pt in casebase.coding(session, codes).pt_of.items():
+        if code != pt:
+            by_pt.setdefault(pt, set()).add(code)
+    return by_pt
+
+
+def _open_signal_for(session: Session, product: str, keys: set[str]) -> PVSignal | None:
     return session.scalars(
         select(PVSignal).where(
             PVSignal.product == product,
-            PVSignal.event_key == key,
+            PVSignal.event_key.in_(keys),
             PVSignal.lot_number == "",
             PVSignal.status.in_(OPEN_SIGNAL_STATUSES),
         )
     ).first()
 
 
-def _last_decided(session: Session, product: str, key: str) -> PVSignal | None:
+def _last_decided(session: Session, product: str, keys: set[str]) -> PVSignal | None:
     return session.scalars(
         select(PVSignal)
         .where(
             PVSignal.product == product,
-            PVSignal.event_key == key,
+            PVSignal.event_key.in_(keys),
             PVSignal.lot_number == "",
             PVSignal.status.not_in(OPEN_SIGNAL_STATUSES),
         )
@@ -201,18 +216,20 @@ def run_detection(
     if found.result is None:
         return outcome
     outcome.pairs = found.result.pairs.height
+    older_keys = _llt_keys_by_pt(session)
     flag = pl.any_horizontal([pl.col(f"signal_{m.value}") for m in found.methods])
     for row in found.result.pairs.filter(flag).iter_rows(named=True):
         outcome.flagged += 1
         product, key = row[DRUG], row[EVENT]
         figures = figures_of(row, found)
         cases = found.base.cases_of(product, key)
-        current = _open_signal_for(session, product, key)
+        same = {key, *older_keys.get(key, ())}
+        current = _open_signal_for(session, product, same)
         if current is not None:
             changed = refresh(session, actor=actor, signal=current, figures=figures, cases=cases)
             (outcome.refreshed if changed else outcome.unchanged).append(current)
             continue
-        decided = _last_decided(session, product, key)
+        decided = _last_decided(session, product, same)
         if decided is not None and int(row["a"]) <= _count_seen(decided):
             outcome.already_decided.append((product, key))
             continue

@@ -20,12 +20,16 @@ bins (DuMouchel & Pregibon 2001; openEBGM's ``squashData``).
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, special
+from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from pharmaqms.lifecycle.use.signals.disproportionality import gamma_quantile
 from pharmaqms.lifecycle.use.signals.errors import SignalInputError
@@ -240,6 +244,53 @@ def posterior_quantile(
     return result.reshape(shape)
 
 
+# From this many pairs on, the two quantiles are computed at the same time in two processes
+# (SciPy's incomplete gamma holds the GIL, so threads would not run it in parallel). Below,
+# starting a process costs more than it saves.
+PARALLEL_PAIRS: Final = 200_000
+
+
+def posterior_interval(
+    prior: GammaMixturePrior,
+    n: ArrayLike,
+    expected: ArrayLike,
+    *,
+    low: float = 0.05,
+    high: float = 0.95,
+    parallel: bool | None = None,
+) -> tuple[Floats, Floats]:
+    """EB05 and EB95 (the ``low`` and ``high`` posterior quantiles) of each pair.
+
+    With many pairs on a machine with two cores or more, the ``low`` quantile is solved in a
+    helper process while this one solves the ``high`` one: each is the same computation on
+    the same arrays as :func:`posterior_quantile` alone, so the figures are identical to the
+    last bit. ``parallel`` forces (True) or forbids (False) the helper process."""
+    n_, e_ = np.broadcast_arrays(
+        np.asarray(n, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    )
+    use_helper = (
+        parallel
+        if parallel is not None
+        else n_.size >= PARALLEL_PAIRS
+        and (os.cpu_count() or 1) >= 2
+        and "fork" in multiprocessing.get_all_start_methods()
+    )
+    if not use_helper:
+        return (
+            posterior_quantile(prior, n_, e_, low),
+            posterior_quantile(prior, n_, e_, high),
+        )
+    # A forked helper: it starts at once with the arrays already in its memory and runs only
+    # NumPy/SciPy code. (A spawned one would re-import the caller's main module, which breaks
+    # any script without a ``__main__`` guard; Polars' thread pool, which makes forking risky
+    # for a child that uses Polars, is never touched by it.)
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as helper:
+        lower = helper.submit(posterior_quantile, prior, n_, e_, low)
+        upper = posterior_quantile(prior, n_, e_, high)
+        return lower.result(), upper
+
+
 _GRID: Final = 24  # E points per count in the table of starting quantiles
 
 
@@ -373,6 +424,27 @@ def fit_prior(
     if not np.any(usable):
         raise SignalInputError("no pair with a count of at least 1 and a positive expected count")
     points = squash(n_[usable], e_[usable], keep_points=keep_points, bins_per_count=bins_per_count)
+    # L-BFGS-B works on 5-vectors: OpenBLAS threads woken for each of its tiny products only
+    # spin (more than half the fit's CPU time, none of its progress), so BLAS runs on one.
+    with threadpool_limits(limits=1, user_api="blas"):
+        best, converged = _fit_from(starts, points)
+    if best is None:
+        raise SignalInputError("the likelihood could not be evaluated from any starting point")
+    return PriorFit(
+        prior=GammaMixturePrior(*_unpack(best[1])),
+        log_likelihood=-best[0],
+        pairs=int(usable.sum()),
+        points=int(points.n.size),
+        converged=best[2],
+        starts_converged=converged,
+    )
+
+
+def _fit_from(
+    starts: tuple[tuple[float, float, float, float, float], ...],
+    points: SquashedPoints,
+) -> tuple[tuple[float, Floats, bool] | None, int]:
+    """The best optimum reached from the starts, and how many starts converged."""
     best: tuple[float, Floats, bool] | None = None
     converged = 0
     optima: list[float] = []
@@ -396,13 +468,4 @@ def fit_prior(
             optima = sorted([*optima, float(result.fun)])[:2]
         if best is None or result.fun < best[0]:
             best = (float(result.fun), np.asarray(result.x), bool(result.success))
-    if best is None:
-        raise SignalInputError("the likelihood could not be evaluated from any starting point")
-    return PriorFit(
-        prior=GammaMixturePrior(*_unpack(best[1])),
-        log_likelihood=-best[0],
-        pairs=int(usable.sum()),
-        points=int(points.n.size),
-        converged=best[2],
-        starts_converged=converged,
-    )
+    return best, converged

@@ -112,10 +112,11 @@ def _posterior(
     keys = pl.DataFrame({"n": n, "E": expected})
     distinct = keys.unique(maintain_order=False)
     dn, de = distinct["n"].to_numpy(), distinct["E"].to_numpy()
+    low, high = mgps.posterior_interval(prior, dn, de)
     scored = distinct.with_columns(
         pl.Series("EBGM", mgps.ebgm(prior, dn, de)),
-        pl.Series("EB05", mgps.posterior_quantile(prior, dn, de, 0.05)),
-        pl.Series("EB95", mgps.posterior_quantile(prior, dn, de, 0.95)),
+        pl.Series("EB05", low),
+        pl.Series("EB95", high),
     )
     back = keys.join(scored, on=["n", "E"], how="left", maintain_order="left")
     return back["EBGM"].to_numpy(), back["EB05"].to_numpy(), back["EB95"].to_numpy()

@@ -163,7 +163,11 @@ def register_manual(
     for case_id in case_ids:
         if session.get(PVCase, case_id) is None:
             raise InvalidInput(f"no PV case with id {case_id}", field="case_ids")
-    key = casebase.event_key(term, code)
+    # Counted at PT level as the scan counts: an LLT code names its PT's signal.
+    coded = casebase.coding(session, {code} if code else set())
+    key = coded.key(term, code)
+    if key in coded.pt_names:
+        code = key
     if _open_for(session, name, key, ""):
         raise Conflict(f"an open signal on {name} / {term} exists already", field="event_term")
     base = casebase.load(session)
@@ -531,7 +535,9 @@ def signals_of_case(session: Session, case: PVCase) -> list[CaseSignal]:
     products = [p for p in facts.products_of(session, case) if p.role != "concomitant"]
     names = {" ".join(p.product.split()).lower() for p in products}
     lots = {p.lot_id for p in products if p.lot_id is not None}
-    keys = {casebase.event_key(e.verbatim, e.meddra_code) for e in facts.events_of(session, case)}
+    events = facts.events_of(session, case)
+    coded = casebase.coding(session, {e.meddra_code for e in events if not e.meddra_pt_code})
+    keys = {coded.key(e.verbatim, e.meddra_code, e.meddra_pt_code) for e in events}
     evidence = set(
         session.scalars(select(PVSignalCase.signal_id).where(PVSignalCase.case_id == case.id))
     )
