@@ -10,8 +10,10 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 from tests.platform.inventory_setup import GTIN, PHARMACY, WH_A, network
+from tests.web.conftest import UiClient
 
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.db import Database
@@ -132,6 +134,7 @@ def test_a_receipt_from_epcis_then_the_wms_counts_once(db, people) -> None:  # t
         assert kinds(db) == []
 
 
+@pytest.mark.postgres
 def test_a_shipment_from_the_wms_then_epcis_counts_once_and_in_the_other_order_too(
     db, people
 ) -> None:  # type: ignore[no-untyped-def]
@@ -168,7 +171,9 @@ def test_a_shipment_from_the_wms_then_epcis_counts_once_and_in_the_other_order_t
             assert sorted(reached.values()) == [30.0, 30.0]
 
 
-def test_quantities_that_differ_are_a_finding_and_the_first_record_counts(db, people, api) -> None:  # type: ignore[no-untyped-def]
+def test_quantities_that_differ_are_a_finding_and_the_first_record_counts(  # type: ignore[no-untyped-def]
+    db, people, api, app
+) -> None:
     with clock.frozen_at(NOW):
         network(db, people)
         epcis(people, db, received(1, "2026-02-01T08:00:00+01:00", "L1", 120))
@@ -183,8 +188,15 @@ def test_quantities_that_differ_are_a_finding_and_the_first_record_counts(db, pe
         (finding,) = answer.json()
         assert (finding["counted_quantity"], finding["other_quantity"]) == (120.0, 100.0)
         assert finding["direction"] == "into" and "EPCIS (counted) says 120" in finding["detail"]
+        page = UiClient(app)
+        assert page.login("qa").status_code == 303
+        shown = page.get("/distribution/inventory/reconciliation")
+        assert shown.status_code == 200
+        assert shown.text.count('data-kind="quantity_differs"') == 1
+        assert "#1: 120 pack" in shown.text and ": 100 pack" in shown.text
 
 
+@pytest.mark.postgres
 def test_a_movement_only_one_source_reports_is_counted_a_finding_then_linked_when_the_other_comes(
     db, people
 ) -> None:  # type: ignore[no-untyped-def]
