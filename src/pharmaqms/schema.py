@@ -68,6 +68,7 @@ from pharmaqms.platform.epcis_repository import models as epcis_repository_model
 from pharmaqms.platform.genealogy import facts as platform_lot_facts
 from pharmaqms.platform.genealogy import models as genealogy_models
 from pharmaqms.platform.ingest import models as ingest_models
+from pharmaqms.platform.inventory import match_models as inventory_match_models
 from pharmaqms.platform.masterdata import hold_models
 from pharmaqms.platform.masterdata import models as masterdata_models
 from pharmaqms.platform.sensors import models as sensor_models
@@ -100,6 +101,7 @@ MODULES = (
     masterdata_models,
     timeseries_models,
     traceability_models,
+    inventory_match_models,
     lims_connector,
     mes_connector,
     wms_connector,

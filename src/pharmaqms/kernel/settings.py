@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     # Days after the end of a year by which its annual product quality review is due to be
     # effective (EU GMP Part I 1.10 asks for it "annually"; companies set the grace in an SOP).
     apqr_grace_days: int = Field(default=90, ge=0, le=365)
+    # An EPCIS receiving/shipping event and a WMS/TMS movement of the same lot, place and
+    # direction whose times lie within this many minutes are one physical movement, counted once
+    # (platform/inventory/matching.py); one source's movement still alone after it is a finding.
+    inventory_match_window_minutes: int = Field(default=240, ge=0, le=7 * 24 * 60)
 
     @model_validator(mode="after")
     def _argon2_memory_fits(self) -> Settings:

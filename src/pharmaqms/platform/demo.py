@@ -107,6 +107,19 @@ LOCATIONS: Final = (
     ("HOSP-GENERAL", "General Hospital pharmacy", "hospital", 301, "NL", True),
     ("HOSP-CHILDREN", "Children's Hospital pharmacy", "hospital", 302, "NL", True),
 )
+# Where they are (WGS 84) and the region of their ambient profile: the Leiden warehouse is the
+# depot of a delivery round to the pharmacies and hospitals of South Holland (route planning).
+POSITIONS: Final[dict[str, tuple[float, float, str]]] = {
+    "SITE-LEIDEN": (52.1668, 4.4781, "city"),
+    "WH-LEIDEN": (52.1402, 4.5235, "city"),
+    "DIST-NORTH": (52.3025, 4.6889, "city"),
+    "DIST-SOUTH": (51.1950, 4.4240, "city"),
+    "PHARM-CENTRAL": (52.1601, 4.4936, "city"),
+    "PHARM-HARBOUR": (52.2032, 4.4012, "coast"),
+    "PHARM-MARKET": (52.0116, 4.3593, "city"),
+    "HOSP-GENERAL": (52.1573, 4.5290, "city"),
+    "HOSP-CHILDREN": (52.0548, 4.2836, "coast"),
+}
 MES_SOURCE, LIMS_SOURCE = "mes-leiden", "lims-leiden-qc"
 ANALYSTS: Final = ("chen", "mvandijk", "okafor")
 
@@ -223,6 +236,9 @@ def _master_data(session: Session, admin: Actor) -> None:
             epc_uri=f"urn:epc:id:sgln:{COMPANY}.{ref:05d}.0",
             country=country,
             is_customer=customer,
+            latitude=POSITIONS[code][0],
+            longitude=POSITIONS[code][1],
+            region=POSITIONS[code][2],
         )
     source_registry.register(
         session,

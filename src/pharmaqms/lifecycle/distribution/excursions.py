@@ -30,6 +30,7 @@ from pharmaqms.lifecycle.distribution.models import (
     ExcursionStatus,
 )
 from pharmaqms.lifecycle.distribution.readings import sensor_series
+from pharmaqms.platform.inventory.match_models import counted
 from pharmaqms.platform.masterdata.holds import join_hold
 from pharmaqms.platform.masterdata.models import Lot, LotStatus
 from pharmaqms.platform.masterdata.service import find_lot, set_lot_status
@@ -137,6 +138,7 @@ def lots_in_place(session: Session, excursion: Excursion) -> list[int]:
             .where(
                 InventoryMovement.to_location_id == excursion.location_id,
                 InventoryMovement.moved_at <= at,
+                counted("to"),
             )
             .group_by(InventoryMovement.lot_id)
         ).all()
@@ -147,6 +149,7 @@ def lots_in_place(session: Session, excursion: Excursion) -> list[int]:
             .where(
                 InventoryMovement.from_location_id == excursion.location_id,
                 InventoryMovement.moved_at <= at,
+                counted("from"),
             )
             .group_by(InventoryMovement.lot_id)
         ).all()

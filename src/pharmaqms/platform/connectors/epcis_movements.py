@@ -40,6 +40,7 @@ from pharmaqms.platform import trace
 from pharmaqms.platform.connectors.epcis import Action, EPCISEvent, ObjectEvent
 from pharmaqms.platform.genealogy.containment import containment
 from pharmaqms.platform.gs1 import GS1Error, KeyKind, parse_identifier
+from pharmaqms.platform.inventory.matching import EPCIS as EPCIS_CHANNEL
 from pharmaqms.platform.inventory.movements import COUNT_UNIT, MovementType
 from pharmaqms.platform.inventory.record import MovementDraft, record_movement
 from pharmaqms.platform.masterdata.models import Location, Lot, LotKind, Product
@@ -235,6 +236,7 @@ def movements_of_event(
                 run_id=run_id,
                 source_id=source_id,
                 epcis_event_id=row.id,
+                channel=EPCIS_CHANNEL,
             ),
             check_stock=False,
         )

@@ -38,6 +38,7 @@ from pharmaqms.platform.governance.rules import (
 )
 from pharmaqms.platform.ingest.connector import SourceRow, StoreContext, Stored
 from pharmaqms.platform.ingest.service import register_connector
+from pharmaqms.platform.inventory.matching import WMS as WMS_CHANNEL
 from pharmaqms.platform.inventory.movements import (
     COUNT_UNIT,
     SIDES,
@@ -260,6 +261,7 @@ class WmsConnector:
                 shipment_id=shipment_id,
                 run_id=ctx.run_id,
                 source_id=ctx.source_id,
+                channel=WMS_CHANNEL,
             ),
         )
         if recorded.problem is not None:

@@ -87,9 +87,20 @@ LOCATIONS = declare(
         "Locations",
         Location,
         _columns(
-            Location, "id", "code", "name", "kind", "gln", "epc_uri", "country", "is_customer"
+            Location,
+            "id",
+            "code",
+            "name",
+            "kind",
+            "gln",
+            "epc_uri",
+            "country",
+            "is_customer",
+            "latitude",
+            "longitude",
+            "region",
         ),
-        (*eq("code", "kind", "country", "gln", "is_customer"), *search("code", "name")),
+        (*eq("code", "kind", "country", "gln", "is_customer", "region"), *search("code", "name")),
         ("code",),
         description="Sites, warehouses, distributors, pharmacies and hospitals.",
     )

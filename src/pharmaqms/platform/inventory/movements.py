@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from pharmaqms.platform.governance.units import UnitProblem, parse_unit, registry
+from pharmaqms.platform.inventory.match_models import counted
 from pharmaqms.platform.traceability.models import InventoryMovement
 
 
@@ -103,15 +104,17 @@ def packs_per_unit(spelling: str) -> float | CountProblem:
 
 def balance(session: Session, lot_id: int, location_id: int, at: datetime | None = None) -> float:
     """Packs of the lot at the location: in minus out, over the movements up to ``at``
-    (inclusive; None: all recorded)."""
+    (inclusive; None: all recorded), each physical movement once (matching.py)."""
     session.flush()
 
-    def total(column: InstrumentedAttribute[int | None]) -> float:
+    def total(column: InstrumentedAttribute[int | None], side: str) -> float:
         query = select(func.coalesce(func.sum(InventoryMovement.quantity), 0.0)).where(
-            InventoryMovement.lot_id == lot_id, column == location_id
+            InventoryMovement.lot_id == lot_id, column == location_id, counted(side)
         )
         if at is not None:
             query = query.where(InventoryMovement.moved_at <= at)
         return float(session.scalar(query) or 0.0)
 
-    return total(InventoryMovement.to_location_id) - total(InventoryMovement.from_location_id)
+    return total(InventoryMovement.to_location_id, "to") - total(
+        InventoryMovement.from_location_id, "from"
+    )

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pharmaqms.platform.governance.rules import Problem
+from pharmaqms.platform.inventory.matching import find_counterpart, link_second
 from pharmaqms.platform.inventory.movements import balance
 from pharmaqms.platform.masterdata.models import Location
 from pharmaqms.platform.traceability.models import InventoryMovement
@@ -36,6 +37,9 @@ class MovementDraft:
     run_id: int | None = None
     source_id: int | None = None
     epcis_event_id: int | None = None
+    # The source that reports it (matching.WMS or matching.EPCIS): its record of a movement
+    # the other source reported already is linked to that one and counted once.
+    channel: str | None = None
 
     def same_as(self, row: InventoryMovement) -> bool:
         return (
@@ -84,8 +88,25 @@ def record_movement(
                 f"values (movement #{existing.id})",
             ),
         )
+    counterpart = None
+    if draft.channel is not None:
+        counterpart = find_counterpart(
+            session,
+            source=draft.channel,
+            lot_id=draft.lot_id,
+            movement_type=draft.movement_type,
+            unit=draft.unit,
+            from_id=_id(draft.from_location),
+            to_id=_id(draft.to_location),
+            moved_at=draft.moved_at,
+            quantity=draft.quantity,
+            order_reference=draft.order_reference,
+        )
     origin = draft.from_location
-    if check_stock and origin is not None and not origin.is_customer:
+    # The second record of a movement out of a location takes nothing more from it: the
+    # first took it already (and the balance shows it gone).
+    takes = counterpart is None or not counterpart.from_side
+    if check_stock and takes and origin is not None and not origin.is_customer:
         on_hand = balance(session, draft.lot_id, origin.id, draft.moved_at)
         if draft.quantity > on_hand + 1e-9:
             return Recorded(
@@ -114,4 +135,6 @@ def record_movement(
     )
     session.add(movement)
     session.flush()
+    if counterpart is not None:
+        link_second(session, movement, counterpart)
     return Recorded(movement)

@@ -20,6 +20,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import clock
+from pharmaqms.platform.inventory.match_models import counted
 from pharmaqms.platform.inventory.movements import MovementType
 from pharmaqms.platform.masterdata.hold_models import LotHold
 from pharmaqms.platform.masterdata.models import Location, Lot, LotStatus, Product
@@ -92,9 +93,9 @@ class StockLine:
 def _balances(session: Session, lot_ids: Sequence[int] | None) -> dict[tuple[int, int, str], float]:
     """(location, lot, unit) → in − out, over every movement recorded."""
     found: dict[tuple[int, int, str], float] = defaultdict(float)
-    for column, sign in (
-        (InventoryMovement.to_location_id, 1.0),
-        (InventoryMovement.from_location_id, -1.0),
+    for column, sign, side in (
+        (InventoryMovement.to_location_id, 1.0, "to"),
+        (InventoryMovement.from_location_id, -1.0, "from"),
     ):
         query = (
             select(
@@ -103,7 +104,7 @@ def _balances(session: Session, lot_ids: Sequence[int] | None) -> dict[tuple[int
                 InventoryMovement.unit,
                 func.sum(InventoryMovement.quantity),
             )
-            .where(column.is_not(None))
+            .where(column.is_not(None), counted(side))
             .group_by(column, InventoryMovement.lot_id, InventoryMovement.unit)
         )
         if lot_ids is not None:
@@ -246,8 +247,8 @@ def units_shipped(session: Session, lot_ids: Sequence[int]) -> dict[int, Shipped
     totals: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     shipped_units: dict[int, set[str]] = defaultdict(set)
     for condition, sign in (
-        (TO_MARKET, 1.0),
-        (InventoryMovement.movement_type == MovementType.RETURN.value, -1.0),
+        (TO_MARKET & counted("from"), 1.0),
+        ((InventoryMovement.movement_type == MovementType.RETURN.value) & counted("to"), -1.0),
     ):
         rows = session.execute(
             select(
@@ -277,10 +278,10 @@ def shipped_to(session: Session, lot_ids: Sequence[int]) -> dict[tuple[int, int]
     if not lot_ids:
         return {}
     for column, condition, sign in (
-        (InventoryMovement.to_location_id, TO_MARKET, 1.0),
+        (InventoryMovement.to_location_id, TO_MARKET & counted("to"), 1.0),
         (
             InventoryMovement.from_location_id,
-            InventoryMovement.movement_type == MovementType.RETURN.value,
+            (InventoryMovement.movement_type == MovementType.RETURN.value) & counted("from"),
             -1.0,
         ),
     ):

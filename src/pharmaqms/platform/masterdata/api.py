@@ -18,6 +18,7 @@ from pharmaqms.platform.masterdata import service
 from pharmaqms.platform.masterdata.schemas import (
     CalibrationIn,
     LocationIn,
+    LocationPositionIn,
     MaterialIn,
     ProductIn,
     SensorIn,
@@ -58,6 +59,18 @@ def add_supplier(body: SupplierIn, actor: ActorDep, request: Request) -> JSONRes
 def add_location(body: LocationIn, actor: ActorDep, request: Request) -> JSONResponse:
     with transaction(request) as session:
         return _created(service.add_location(session, actor=actor, **body.model_dump()))
+
+
+@router.put("/locations/{key}/position", response_model=StoredRow)
+def place_location(
+    key: str, body: LocationPositionIn, actor: ActorDep, request: Request
+) -> JSONResponse:
+    """Set where a location (its code, GLN or id) is and the region of its ambient profile —
+    route planning reads them; both coordinates or neither clears them. Audited with the
+    reason."""
+    with transaction(request) as session:
+        location = service.place_location(session, actor=actor, code=key[:60], **body.model_dump())
+        return _created(location, status_code=200)
 
 
 @router.post("/sensors", status_code=201, response_model=StoredRow)

@@ -101,6 +101,12 @@ class Location(MasterData, Base):
     epc_uri: Mapped[str | None] = mapped_column(String(120), unique=True)
     country: Mapped[str] = mapped_column(String(2), nullable=False, default="")
     is_customer: Mapped[bool] = mapped_column(nullable=False, default=False)
+    # Where it is (WGS 84 decimal degrees; both or neither) and the region of the ambient
+    # temperature profile a route planner reads for it. Added by 0217 as nullable columns, so
+    # the locations recorded before keep their audited state (empty columns are not hashed).
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    region: Mapped[str | None] = mapped_column(String(40))
 
     def audit_label(self) -> str:
         return f"{self.code} {self.name}"

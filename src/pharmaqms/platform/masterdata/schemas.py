@@ -44,6 +44,20 @@ class LocationIn(Strict):
     epc_uri: str | None = Field(default=None, max_length=120)
     country: str = Field(default="", pattern=r"^([A-Z]{2})?$", description="ISO 3166 alpha-2")
     is_customer: bool = False
+    latitude: float | None = Field(default=None, description="WGS 84 degrees, −90..90")
+    longitude: float | None = Field(default=None, description="WGS 84 degrees, −180..180")
+    region: str | None = Field(
+        default=None, max_length=40, description="region of the ambient temperature profile"
+    )
+
+
+class LocationPositionIn(Strict):
+    """Where a location is (both coordinates or neither) and its ambient region."""
+
+    latitude: float | None = Field(default=None, description="WGS 84 degrees, −90..90")
+    longitude: float | None = Field(default=None, description="WGS 84 degrees, −180..180")
+    region: str | None = Field(default=None, max_length=40)
+    reason: str = Field(min_length=1, max_length=500)
 
 
 class SensorIn(Strict):

@@ -3,6 +3,7 @@ its reason; quality modules call ``set_lot_status`` (release, hold, reject, reca
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime
 from typing import Any
 
@@ -62,6 +63,25 @@ def normalise_gln(gln: str | None, field: str = "gln") -> str | None:
     if not gtin_check_digit_ok(text):
         raise InvalidInput(f"{text} has a wrong GS1 check digit", field=field)
     return text
+
+
+def check_position(
+    latitude: float | None, longitude: float | None, region: str | None
+) -> tuple[float | None, float | None, str | None]:
+    """Coordinates in WGS 84 decimal degrees, both or neither (a point needs both), and the
+    region of the ambient profile (trimmed; empty: none)."""
+    if (latitude is None) != (longitude is None):
+        field = "longitude" if longitude is None else "latitude"
+        raise InvalidInput("give both latitude and longitude, or neither", field=field)
+    if latitude is not None and longitude is not None:
+        if not (math.isfinite(latitude) and -90.0 <= latitude <= 90.0):
+            raise InvalidInput(f"latitude {latitude} is not within −90..90", field="latitude")
+        if not (math.isfinite(longitude) and -180.0 <= longitude <= 180.0):
+            raise InvalidInput(f"longitude {longitude} is not within −180..180", field="longitude")
+    text = (region or "").strip()
+    if len(text) > 40:
+        raise InvalidInput("a region is at most 40 characters", field="region")
+    return latitude, longitude, text or None
 
 
 def _code(code: str, field: str = "code") -> str:
@@ -134,10 +154,14 @@ def add_location(
     epc_uri: str | None = None,
     country: str = "",
     is_customer: bool = False,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    region: str | None = None,
 ) -> Location:
     actor.require("data.manage", "maintain master data")
     code = _code(code)
     gln = normalise_gln(gln)
+    latitude, longitude, region = check_position(latitude, longitude, region)
     if kind not in {k.value for k in LocationKind}:
         raise InvalidInput(f"unknown location kind {kind!r}", field="kind")
     if session.scalars(select(Location).where(Location.code == code)).first():
@@ -150,9 +174,62 @@ def add_location(
         epc_uri=epc_uri,
         country=country,
         is_customer=is_customer,
+        latitude=latitude,
+        longitude=longitude,
+        region=region,
     )
     with audit.changes(session, actor=actor, reason="location master data created"):
         session.add(location)
+    return location
+
+
+def find_location(session: Session, key: str, field: str = "location") -> Location:
+    """A location by its code, its GLN or its id (``#12`` or ``12`` when no code or GLN is
+    that text)."""
+    text = (key or "").strip()
+    if not text:
+        raise InvalidInput("name a location (its code, GLN or id)", field=field)
+    found = session.scalars(
+        select(Location).where((Location.code == text) | (Location.gln == text))
+    ).all()
+    if len(found) > 1:
+        raise InvalidInput(
+            f"{text} names several locations ({', '.join(sorted(f.code for f in found))})",
+            field=field,
+        )
+    if found:
+        return found[0]
+    digits = text.removeprefix("#")
+    if digits.isdecimal() and len(digits) < 12:
+        by_id = session.get(Location, int(digits))
+        if by_id is not None:
+            return by_id
+    raise NotFound(f"no location {text} (give its code, GLN or id)")
+
+
+def place_location(
+    session: Session,
+    *,
+    actor: Actor,
+    code: str,
+    latitude: float | None,
+    longitude: float | None,
+    region: str | None,
+    reason: str,
+) -> Location:
+    """Set (or clear, with neither) where a location is and the region of its ambient
+    profile; audited with the reason, like any master data change."""
+    actor.require("data.manage", "maintain master data")
+    location = find_location(session, code, field="code")
+    latitude, longitude, region = check_position(latitude, longitude, region)
+    if not reason.strip():
+        raise InvalidInput("a master data change needs a reason", field="reason")
+    if (location.latitude, location.longitude, location.region) == (latitude, longitude, region):
+        return location
+    with audit.changes(session, actor=actor, reason=reason.strip()[:500]):
+        location.latitude = latitude
+        location.longitude = longitude
+        location.region = region
     return location
 
 

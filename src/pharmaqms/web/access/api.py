@@ -666,6 +666,7 @@ API: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/distribution/inventory/fefo-proposal"): Needs("records.read", "read stock"),
     ("GET", "/api/v1/distribution/inventory/expiry"): Needs("records.read", "read stock"),
     ("GET", "/api/v1/distribution/inventory/reorder"): Needs("records.read", "read stock"),
+    ("GET", "/api/v1/distribution/inventory/reconciliation"): Needs("records.read", "read stock"),
     # lifecycle.distribution.serials.api
     ("POST", "/api/v1/serials/ranges"): Needs("serials.manage", "commission serial numbers"),
     ("GET", "/api/v1/serials/ranges"): Needs("records.read", "read serial ranges"),
@@ -703,6 +704,7 @@ API: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/data/materials"): Needs("data.manage", "maintain master data"),
     ("POST", "/api/v1/data/suppliers"): Needs("data.manage", "maintain master data"),
     ("POST", "/api/v1/data/locations"): Needs("data.manage", "maintain master data"),
+    ("PUT", "/api/v1/data/locations/{key}/position"): Needs("data.manage", "maintain master data"),
     ("POST", "/api/v1/data/sensors"): Needs("data.manage", "register sensors"),
     ("POST", "/api/v1/data/sensors/{code}/calibration"): Needs(
         "data.manage", "record sensor calibrations"

@@ -365,6 +365,7 @@ PAGES: dict[tuple[str, str], Access] = {
     ("GET", "/distribution/inventory/fefo"): Needs("records.read", "read stock"),
     ("GET", "/distribution/inventory/expiry"): Needs("records.read", "read stock"),
     ("GET", "/distribution/inventory/reorder"): Needs("records.read", "read stock"),
+    ("GET", "/distribution/inventory/reconciliation"): Needs("records.read", "read stock"),
     # lifecycle.distribution.views
     ("GET", "/distribution/alarms"): Needs("records.read", "read cold-chain alarms"),
     ("GET", "/distribution/alarms/{alarm_id}"): Needs("records.read", "read cold-chain alarms"),
@@ -471,6 +472,9 @@ PAGES: dict[tuple[str, str], Access] = {
     ("POST", "/data/upload"): Needs("data.ingest", "deliver data"),
     ("GET", "/data/browse"): Needs("records.read", "browse platform data"),
     ("GET", "/data/browse/{name}"): Needs("records.read", "browse platform data"),
+    # platform.masterdata.views
+    ("GET", "/data/locations/{key}"): Needs("records.read", "read master data"),
+    ("POST", "/data/locations/{key}/position"): Needs("data.manage", "maintain master data"),
     # compliance.views
     ("GET", "/compliance/regulations"): Needs("records.read", "read the regulations register"),
     ("GET", "/compliance/regulations/{regulation_id}"): Needs(

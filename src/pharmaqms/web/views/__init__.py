@@ -31,6 +31,7 @@ from pharmaqms.lifecycle.use.risk import views as pv_risk_views
 from pharmaqms.lifecycle.use.signals import views as pv_signal_views
 from pharmaqms.platform.data import views as data_views
 from pharmaqms.platform.genealogy import views as genealogy_views
+from pharmaqms.platform.masterdata import views as masterdata_views
 from pharmaqms.quality import views as quality_views
 from pharmaqms.quality.capa import views as capa_views
 from pharmaqms.quality.changes import views as changes_views
@@ -82,6 +83,7 @@ ROUTERS: list[APIRouter] = [
     pv_public_views.router,
     genealogy_views.router,
     data_views.router,
+    masterdata_views.router,
     compliance_views.router,
     validation_views.router,
     apqr_views.router,

@@ -13,11 +13,13 @@ from pharmaqms.lifecycle.distribution.http import PREFIX
 from pharmaqms.lifecycle.distribution.inventory import service
 from pharmaqms.lifecycle.distribution.inventory.expiry import parse_horizons
 from pharmaqms.lifecycle.distribution.inventory.schemas import (
+    FindingOut,
     ProposalOut,
     ReminderOut,
     ReplenishmentOut,
     StockOut,
 )
+from pharmaqms.platform.inventory.matching import findings
 
 router = APIRouter(prefix=f"{PREFIX}/inventory", tags=["distribution: inventory"])
 
@@ -104,3 +106,13 @@ def reorder(
             history_days=history_days,
         )
         return [ReplenishmentOut.of(r) for r in found]
+
+
+@router.get("/reconciliation", response_model=list[FindingOut])
+def reconciliation(actor: ActorDep, request: Request) -> list[FindingOut]:
+    """Where the WMS/TMS and EPCIS disagree on stock movements: a movement both report with
+    different quantities (the first recorded is counted), or one reported by one source only
+    after the matching window. Each physical movement counts once in stock."""
+    actor.require("records.read", "read stock")
+    with transaction(request, write=False) as session:
+        return [FindingOut.of(f) for f in findings(session)]

@@ -3,13 +3,14 @@ register and the reorder register."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
 from pharmaqms.lifecycle.distribution.inventory.expiry import Reminder
 from pharmaqms.lifecycle.distribution.inventory.fefo import Proposal
 from pharmaqms.lifecycle.distribution.inventory.reorder import Replenishment
+from pharmaqms.platform.inventory.matching import Finding
 from pharmaqms.platform.inventory.stock import StockLine
 
 
@@ -142,4 +143,38 @@ class ReplenishmentOut(BaseModel):
             order_up_to=r.order_up_to,
             proposed=r.proposed,
             due=r.due,
+        )
+
+
+class FindingOut(BaseModel):
+    """A reconciliation finding between the WMS/TMS and EPCIS records of stock movements."""
+
+    kind: str = Field(description="quantity_differs, only_wms or only_epcis")
+    product_code: str
+    lot_number: str
+    location: str
+    direction: str = Field(description="'out of' or 'into' the location")
+    moved_at: datetime
+    counted_movement_id: int = Field(description="the movement counted in stock")
+    other_movement_id: int | None = Field(description="the linked record not counted again")
+    counted_quantity: float
+    other_quantity: float | None
+    unit: str
+    detail: str
+
+    @classmethod
+    def of(cls, finding: Finding) -> FindingOut:
+        return cls(
+            kind=finding.kind,
+            product_code=finding.item_code,
+            lot_number=finding.lot_number,
+            location=finding.location_code,
+            direction=finding.direction,
+            moved_at=finding.moved_at,
+            counted_movement_id=finding.counted_id,
+            other_movement_id=finding.other_id,
+            counted_quantity=finding.counted_quantity,
+            other_quantity=finding.other_quantity,
+            unit=finding.unit,
+            detail=finding.detail,
         )

@@ -22,6 +22,7 @@ from pharmaqms.lifecycle.distribution.inventory.reorder import (
     replenishment,
 )
 from pharmaqms.lifecycle.distribution.inventory.rules import CustomerTerms, StockFacts
+from pharmaqms.platform.inventory.match_models import counted
 from pharmaqms.platform.inventory.movements import COUNT_UNIT
 from pharmaqms.platform.inventory.stock import TO_MARKET, StockLine, StockStatus, stock_on_hand
 from pharmaqms.platform.masterdata.models import Lot, Product
@@ -135,6 +136,7 @@ def daily_demand(session: Session, history_days: int) -> dict[int, list[float]]:
         .join(Lot, Lot.id == InventoryMovement.lot_id)
         .where(
             TO_MARKET,
+            counted("from"),
             InventoryMovement.unit == COUNT_UNIT,
             InventoryMovement.moved_at >= clock.now() - timedelta(days=history_days),
             Lot.product_id.is_not(None),

@@ -15,9 +15,11 @@ from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.navigation import NavItem, add
 from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.templating import render
+from pharmaqms.kernel.settings import get_settings
 from pharmaqms.lifecycle.distribution.inventory import service
 from pharmaqms.lifecycle.distribution.inventory.expiry import DEFAULT_HORIZONS, parse_horizons
 from pharmaqms.lifecycle.distribution.inventory.rules import RULES
+from pharmaqms.platform.inventory.matching import findings
 from pharmaqms.platform.inventory.stock import StockLine, StockStatus
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
@@ -27,6 +29,7 @@ add(NavItem("Distribution", "Stock", BASE, "records.read", 40))
 add(NavItem("Distribution", "FEFO picking", f"{BASE}/fefo", "records.read", 41))
 add(NavItem("Distribution", "Expiry register", f"{BASE}/expiry", "records.read", 42))
 add(NavItem("Distribution", "Reorder points", f"{BASE}/reorder", "records.read", 43))
+add(NavItem("Distribution", "Stock reconciliation", f"{BASE}/reconciliation", "records.read", 44))
 
 # Badge tones of the derived stock statuses (the shared vocabulary lacks some).
 TONES = {
@@ -207,4 +210,17 @@ def reorder_page(
                     "history_days": history_days,
                 },
             },
+        )
+
+
+@router.get(f"{BASE}/reconciliation", response_class=HTMLResponse)
+def reconciliation_page(request: Request, actor: ActorDep) -> HTMLResponse:
+    """The WMS/TMS and EPCIS records of stock movements that do not agree."""
+    actor.require("records.read", "read stock")
+    with transaction(request, write=False) as session:
+        found = findings(session)
+        return render(
+            request,
+            "distribution/reconciliation.html",
+            {"findings": found, "window_min": get_settings().inventory_match_window_minutes},
         )

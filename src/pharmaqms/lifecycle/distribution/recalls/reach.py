@@ -26,6 +26,7 @@ from pharmaqms.platform.genealogy.graph import RecallScope, ScopeLocation
 from pharmaqms.platform.genealogy.identifiers import resolve
 from pharmaqms.platform.genealogy.scope import traced
 from pharmaqms.platform.genealogy.service import forward_starts_of
+from pharmaqms.platform.inventory.match_models import counted
 from pharmaqms.platform.masterdata.models import Location
 from pharmaqms.platform.traceability.models import InventoryMovement
 
@@ -120,7 +121,7 @@ def _moved(
             func.min(InventoryMovement.moved_at),
         )
         .join(Location, Location.id == InventoryMovement.to_location_id)
-        .where(InventoryMovement.lot_id.in_(lot_ids))
+        .where(InventoryMovement.lot_id.in_(lot_ids), counted("to"))
         .group_by(Location.id)
     )
     if at is not None:

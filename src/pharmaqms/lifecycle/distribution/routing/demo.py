@@ -93,3 +93,61 @@ def scenario(season: str = "summer", *, time_limit_s: float = 2.0) -> Problem:
 
     body = PlanIn.model_validate({**demo_request(season), "time_limit_s": time_limit_s})
     return problem_of(body)
+
+
+# The demo's delivery round from master data: the Leiden warehouse and the pharmacies and
+# hospitals of the platform demo, named by location code (coordinates and ambient regions are
+# their master data). code, window (h), service min, demand, budget min outside range
+ROUND_DEPOT = "WH-LEIDEN"
+ROUND = (
+    ("PHARM-CENTRAL", (8, 12), 10, 4, 120.0),
+    ("PHARM-HARBOUR", (9, 16), 10, 3, 45.0),
+    ("PHARM-MARKET", (8, 17), 10, 3, 240.0),
+    ("HOSP-GENERAL", (8, 13), 20, 8, 30.0),
+    ("HOSP-CHILDREN", (9, 14), 15, 6, 15.0),
+)
+
+
+def round_request(season: str = "summer") -> dict[str, Any]:
+    """A plan request naming master-data locations instead of coordinates."""
+    return {
+        "depot": {"location": ROUND_DEPOT},
+        "vehicles": [
+            {
+                "code": "VAN-1",
+                "capacity": 20,
+                "departure": "07:30",
+                "return_by": "18:00",
+                "packaging": "cool tote",
+            },
+            {
+                "code": "REEFER-1",
+                "capacity": 10,
+                "departure": "08:00",
+                "return_by": "18:00",
+                "packaging": "reefer",
+            },
+        ],
+        "stops": [
+            {
+                "location": code,
+                "window_start": f"{start:02d}:00",
+                "window_end": f"{end:02d}:00",
+                "service_min": service,
+                "demand": demand,
+                "shipments": [
+                    {
+                        "code": f"SH-{code}",
+                        "product": "vaccine 2–8 °C",
+                        "low_c": 2.0,
+                        "high_c": 8.0,
+                        "budget_min": budget,
+                    }
+                ],
+            }
+            for code, (start, end), service, demand, budget in ROUND
+        ],
+        "season": season,
+        "speed_kmh": 40.0,
+        "time_limit_s": 2.0,
+    }

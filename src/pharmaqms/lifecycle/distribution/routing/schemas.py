@@ -4,9 +4,9 @@ starts or a negative demand is a 422 naming the field (``stops.3.window_end``)."
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
 from pharmaqms.kernel.schemas import Strict
 
@@ -22,11 +22,28 @@ def minutes(text: str) -> int:
 
 
 class PlaceIn(Strict):
-    code: Code
+    """A place by its master-data location (code, GLN or id: its coordinates and ambient
+    region are read from the location) or, as before, by explicit coordinates and region."""
+
+    location: str | None = Field(default=None, min_length=1, max_length=60)
+    code: Code | None = None
     name: str = Field(default="", max_length=200)
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
-    region: Region
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    region: Region | None = None
+
+    @model_validator(mode="after")
+    def _one_way(self) -> Self:
+        given = [n for n in ("lat", "lon", "region") if getattr(self, n) is not None]
+        if self.location is not None:
+            if given:
+                raise ValueError(
+                    f"give the location or {', '.join(given)}, not both: a location's "
+                    "coordinates and region are its master data"
+                )
+        elif len(given) < 3 or self.code is None:
+            raise ValueError("give a location (code, GLN or id), or code, lat, lon and region")
+        return self
 
 
 class PackagingIn(Strict):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import audit
@@ -30,8 +30,10 @@ from pharmaqms.lifecycle.distribution.routing.problem import (
     Stop,
     Vehicle,
 )
-from pharmaqms.lifecycle.distribution.routing.schemas import PlanIn, ShipmentIn, minutes
+from pharmaqms.lifecycle.distribution.routing.schemas import PlaceIn, PlanIn, ShipmentIn, minutes
 from pharmaqms.lifecycle.distribution.routing.workflow import ROUTE_PLAN_WORKFLOW
+from pharmaqms.platform.masterdata.models import Location
+from pharmaqms.platform.masterdata.service import find_location
 from pharmaqms.platform.traceability.models import InventoryMovement
 from pharmaqms.platform.traceability.models import Shipment as ShipmentRecord
 
@@ -83,15 +85,46 @@ def _packaging(value: Any, field: str) -> Packaging:
     return Packaging(value.name, value.active, tuple(tuple(p) for p in value.hold_h))
 
 
+def place_of(session: Session | None, body: PlaceIn, field: str) -> Place:
+    """The place as given, or read from its master-data location: a location without
+    coordinates or ambient region is refused, naming it (nothing is planned)."""
+    if body.location is None:
+        assert body.code is not None and body.lat is not None and body.lon is not None
+        assert body.region is not None  # the schema checked all four are given
+        return Place(body.code, body.name, body.lat, body.lon, body.region)
+    if session is None:
+        raise InvalidInput("a place given by its location needs the master data", field=field)
+    try:
+        location = find_location(session, body.location, field=field)
+    except NotFound as missing:
+        raise InvalidInput(str(missing), field=field) from None
+    named = f"location {location.code} ({location.name})"
+    if location.latitude is None or location.longitude is None:
+        raise InvalidInput(
+            f"{named} has no coordinates: enter them on its master data page", field=field
+        )
+    if not location.region:
+        raise InvalidInput(
+            f"{named} has no ambient region: enter it on its master data page", field=field
+        )
+    return Place(
+        body.code or location.code,
+        body.name or location.name,
+        location.latitude,
+        location.longitude,
+        location.region,
+    )
+
+
 def problem_of(body: PlanIn, session: Session | None = None) -> Problem:
     seed = seasonal(body.season)
     table = AmbientTable(
         body.season, {**seed.hourly_c, **{r: tuple(v) for r, v in body.ambient.items()}}
     )
-    d = body.depot
+    depot = place_of(session, body.depot, "depot.location")
     stops = tuple(
         Stop(
-            Place(s.code, s.name, s.lat, s.lon, s.region),
+            place_of(session, s, f"stops.{n}.location"),
             minutes(s.window_start),
             minutes(s.window_end),
             s.service_min,
@@ -114,7 +147,7 @@ def problem_of(body: PlanIn, session: Session | None = None) -> Problem:
         for n, v in enumerate(body.vehicles)
     )
     return Problem(
-        depot=Place(d.code, d.name, d.lat, d.lon, d.region),
+        depot=depot,
         vehicles=vehicles,
         stops=stops,
         ambient=table,
@@ -136,11 +169,42 @@ def planning_problem(session: Session | None, *, actor: Actor, body: PlanIn) -> 
     return problem_of(body, session)
 
 
+def demo_plan_request(session: Session, season: str) -> dict[str, Any]:
+    """The page's example: the demo's round from master data when its locations are there
+    with their positions, else the self-contained example with coordinates."""
+    from pharmaqms.lifecycle.distribution.routing.demo import (
+        ROUND,
+        ROUND_DEPOT,
+        demo_request,
+        round_request,
+    )
+
+    codes = [ROUND_DEPOT, *(row[0] for row in ROUND)]
+    placed = session.scalar(
+        select(func.count())
+        .select_from(Location)
+        .where(
+            Location.code.in_(codes),
+            Location.latitude.is_not(None),
+            Location.longitude.is_not(None),
+            Location.region.is_not(None),
+        )
+    )
+    return round_request(season) if placed == len(codes) else demo_request(season)
+
+
 def plan_routes(problem: Problem, *, guided: bool = True) -> dict[str, Any]:
     """Solve, explain and draw (no database: call it after the reading transaction, so a
     solve of a few seconds holds no connection)."""
     result = explain.plan(problem, guided=guided)
-    return {**result, "map_svg": svg.plan_map(problem, result["plan"])}
+    # The coordinates and regions planned with (read from master data where the request named
+    # a location): kept with a stored plan, so a later change of a location does not rewrite
+    # what was approved.
+    places = [
+        {"code": p.code, "name": p.name, "lat": p.lat, "lon": p.lon, "region": p.region}
+        for p in problem.places
+    ]
+    return {**result, "places": places, "map_svg": svg.plan_map(problem, result["plan"])}
 
 
 def open_shipments(session: Session) -> list[dict[str, Any]]:

@@ -20,7 +20,6 @@ from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.params import RecordId
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.lifecycle.distribution.routing import service
-from pharmaqms.lifecycle.distribution.routing.demo import demo_request
 from pharmaqms.lifecycle.distribution.routing.schemas import PlanIn
 from pharmaqms.lifecycle.distribution.routing.workflow import ROUTE_PLAN_WORKFLOW
 
@@ -51,7 +50,9 @@ def _page(
 @router.get(BASE, response_class=HTMLResponse)
 def planner(request: Request, actor: ActorDep) -> HTMLResponse:
     actor.require("routes.plan", "plan delivery routes")
-    return _page(request, json.dumps(demo_request("summer"), indent=1, ensure_ascii=False))
+    with transaction(request, write=False) as session:
+        example = service.demo_plan_request(session, "summer")
+    return _page(request, json.dumps(example, indent=1, ensure_ascii=False))
 
 
 @router.post(BASE, response_class=HTMLResponse)
@@ -64,7 +65,9 @@ def plan(
     """Plan the request in the form (or load the demo of a season when ``season`` is given)."""
     actor.require("routes.plan", "plan delivery routes")
     if season in ("summer", "winter"):
-        text = json.dumps(demo_request(season), indent=1, ensure_ascii=False)
+        with transaction(request, write=False) as session:
+            example = service.demo_plan_request(session, season)
+        text = json.dumps(example, indent=1, ensure_ascii=False)
     else:
         text = request_json
     try:
