@@ -11,11 +11,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
-from pharmaqms.kernel.errors import QMSError
+from pharmaqms.kernel.errors import InvalidInput, QMSError
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.navigation import NavItem, add
 from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.templating import render
+from pharmaqms.kernel.timezones import parse_typed
 from pharmaqms.platform.genealogy.graph import Direction, Graph, Node
 from pharmaqms.platform.genealogy.service import genealogy
 from pharmaqms.platform.genealogy.svg import render as render_svg
@@ -28,8 +29,11 @@ add(NavItem(section="Data", label="Genealogy and recall", url="/data/genealogy",
 def _parse_at(text: str) -> datetime | None:
     if not text.strip():
         return None
-    moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    return moment if moment.tzinfo is not None else None
+    # With an offset as written; without one, in the reader's time zone.
+    try:
+        return parse_typed(text, field="at")
+    except InvalidInput as problem:
+        raise ValueError(problem.detail) from None
 
 
 @router.get("/data/genealogy", response_class=HTMLResponse)
