@@ -26,14 +26,15 @@ router = APIRouter(tags=["ui"], include_in_schema=False)
 add(NavItem(section="Data", label="Genealogy and recall", url="/data/genealogy", order=20))
 
 
-def _parse_at(text: str) -> datetime | None:
-    if not text.strip():
-        return None
-    # With an offset as written; without one, in the reader's time zone.
+def _parse_at(text: str) -> datetime:
+    """With an offset as written; without one, in the reader's time zone. ``ValueError``
+    (with the reason) when it is not a time there."""
     try:
         return parse_typed(text, field="at")
     except InvalidInput as problem:
         raise ValueError(problem.detail) from None
+    except ValueError:
+        raise ValueError(f"the time {text!r} is not an ISO 8601 time") from None
 
 
 @router.get("/data/genealogy", response_class=HTMLResponse)
@@ -52,10 +53,8 @@ def genealogy_page(
     if at.strip():
         try:
             moment = _parse_at(at)
-            if moment is None:
-                problem = f"the time {at!r} needs a UTC offset (e.g. 2026-03-01T12:00:00Z)"
-        except ValueError:
-            problem = f"the time {at!r} is not an ISO 8601 time"
+        except ValueError as error:
+            problem = str(error)
     way = direction if direction in {d.value for d in Direction} else "both"
     if id.strip() and problem is None:
         try:
