@@ -155,6 +155,7 @@ def _entries(db: Database) -> int:
         return int(s.scalar(select(func.count()).select_from(AuditEntry)) or 0)
 
 
+@pytest.mark.postgres
 def test_a_person_chooses_their_zone_and_an_administrator_changes_it_with_a_reason(
     db: Database, people: People
 ) -> None:
@@ -188,6 +189,7 @@ def test_a_person_chooses_their_zone_and_an_administrator_changes_it_with_a_reas
     assert trail[1][2]["time_zone"] == ["Europe/Berlin", "Asia/Shanghai"], trail[1][2]
 
 
+@pytest.mark.postgres
 def test_an_unknown_zone_someone_else_s_zone_without_right_or_reason_change_nothing(
     db: Database, people: People
 ) -> None:

@@ -216,3 +216,20 @@ def test_an_administrator_sets_someone_s_zone_with_a_reason_and_it_is_audited(
             "moved to the Paris site",
             "admin",
         )
+
+
+def test_the_audit_trail_s_date_filter_is_the_reader_s_calendar_day(
+    ui: Any, db: Database, people: People
+) -> None:
+    # Recorded at 22:15 UTC on the 3rd: the 4th in Shanghai, the 3rd in UTC.
+    with clock.frozen_at(OCCURRED):
+        _id, number, _updated = raise_deviation(db, people)
+    choose(db, people, "qa", "Asia/Shanghai")
+    shanghai, utc_reader = ui("qa"), ui("qa2")
+
+    def listed(client: Any, day: str) -> bool:
+        page = client.get(f"/audit?record_type=deviation&since={day}&until={day}").text
+        return number in page
+
+    assert (listed(shanghai, "2025-11-03"), listed(shanghai, "2025-11-04")) == (False, True)
+    assert (listed(utc_reader, "2025-11-03"), listed(utc_reader, "2025-11-04")) == (True, False)
