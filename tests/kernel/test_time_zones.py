@@ -34,6 +34,7 @@ from pharmaqms.kernel.timezones import (
 )
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.kernel.user_time_zones import set_time_zone, time_zone_of
+from pharmaqms.kernel.verify import verify
 
 BERLIN = ZoneInfo("Europe/Berlin")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -187,6 +188,10 @@ def test_a_person_chooses_their_zone_and_an_administrator_changes_it_with_a_reas
         ("set_time_zone", "time zone of qc", "time zone chosen by its owner", "qc"),
     ]
     assert trail[1][2]["time_zone"] == ["Europe/Berlin", "Asia/Shanghai"], trail[1][2]
+    # The rows and their trail agree: audit verify finds nothing.
+    with unit_of_work(db, write=False) as s:
+        report = verify(s)
+    assert report.findings == [] and report.records >= 1
 
 
 @pytest.mark.postgres
