@@ -14,6 +14,7 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import func, select
 from tests.conftest import People
+from tests.kernel.cli import run_cli
 
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.errors import InvalidInput, PermissionDenied
@@ -225,3 +226,24 @@ def test_an_unknown_zone_someone_else_s_zone_without_right_or_reason_change_noth
     with unit_of_work(db, write=False) as s:
         rows = [(r.username, r.time_zone, r.version) for r in s.scalars(select(UserTimeZone))]
     assert rows == [("qc", "Europe/Berlin", 1)]
+
+
+def test_the_command_line_sets_a_zone_and_refuses_an_unknown_one_with_one_line(
+    db: Database, people: People
+) -> None:
+    before = _entries(db)
+    refused = run_cli(db, "user", "time-zone", "qc", "Mars/Olympus", "--reason", "moved")
+    assert refused.exit_code == 2
+    assert refused.stderr.splitlines() == [
+        "error: 'Mars/Olympus' is not a time zone name of the IANA database: use a name such "
+        "as 'Europe/Berlin', 'Asia/Shanghai' or 'UTC' [time_zone]"
+    ]
+    assert _entries(db) == before
+
+    done = run_cli(db, "user", "time-zone", "qc", "Asia/Shanghai", "--reason", "moved")
+
+    assert done.exit_code == 0, done.stderr
+    assert done.stdout.strip() == "Time zone of qc: Asia/Shanghai."
+    with unit_of_work(db, write=False) as s:
+        assert time_zone_of(s, people.qc.user_id) == "Asia/Shanghai"
+    assert [(a, reason) for a, _l, _c, reason, _w in _trail(db)] == [("create", "moved")]
