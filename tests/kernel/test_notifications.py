@@ -8,7 +8,7 @@ nothing."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
@@ -35,6 +35,7 @@ from pharmaqms.kernel.notifications import service as notify
 from pharmaqms.kernel.notifications.models import Notification, NotificationPreference
 from pharmaqms.kernel.settings import Settings
 from pharmaqms.kernel.uow import unit_of_work
+from pharmaqms.kernel.user_time_zones import set_time_zone
 from pharmaqms.lifecycle.distribution import alarms as coldchain_alarms
 from pharmaqms.quality.deviations import service as deviations
 
@@ -101,7 +102,10 @@ def test_a_new_task_for_a_role_is_emailed_to_each_holder_after_commit_with_a_lin
 
     number, task_id = report(db, people)
 
-    expected = f"[pharmaqms] New task: Classify {number}: Press stopped (due 2026-03-04 09:00 UTC)"
+    expected = (
+        f"[pharmaqms] New task: Classify {number}: Press stopped "
+        "(due 2026-03-04 09:00 UTC (+00:00))"
+    )
     assert mailbox.subjects() == [("qa2@example.org", expected), ("qa@example.org", expected)]
     [message] = mailbox.to("qa@example.org")
     assert (message["From"], message["To"], message["Auto-Submitted"]) == (
@@ -119,6 +123,29 @@ def test_a_new_task_for_a_role_is_emailed_to_each_holder_after_commit_with_a_lin
             ("sent", "qa@example.org", 1),
             ("sent", "qa2@example.org", 1),
         ]
+
+
+def test_each_person_reads_the_times_of_their_e_mail_in_their_own_time_zone(
+    db: Database, people: People, frozen_clock: clock.FrozenClock, mailbox: Mailbox
+) -> None:
+    choose(db, people, "qa")
+    choose(db, people, "qa2")
+    with unit_of_work(db) as s:
+        set_time_zone(s, actor=people.qa, user_id=people.qa.user_id, time_zone="Asia/Shanghai")
+        set_time_zone(s, actor=people.qa2, user_id=people.qa2.user_id, time_zone="Europe/Berlin")
+
+    number, _task_id = report(db, people)
+
+    head = f"[pharmaqms] New task: Classify {number}: Press stopped"
+    assert mailbox.subjects() == [
+        ("qa2@example.org", f"{head} (due 2026-03-04 10:00 CET (+01:00))"),
+        ("qa@example.org", f"{head} (due 2026-03-04 17:00 CST (+08:00))"),
+    ]
+    assert "Due: 2026-03-04 17:00 CST (+08:00)\n" in body(mailbox.to("qa@example.org")[0])
+    # The task itself is stored UTC.
+    with unit_of_work(db, write=False) as s:
+        due = s.scalar(select(Task.due_at).where(Task.record_label == number))
+    assert due == datetime(2026, 3, 4, 9, 0, tzinfo=UTC)
 
 
 def test_a_change_rolled_back_sends_nothing_and_queues_nothing(
@@ -172,7 +199,8 @@ def test_smtp_down_keeps_the_notice_queued_with_its_error_and_the_next_run_deliv
         finally:
             box.stop()
     assert [subject(m) for _, m in box.received] == [
-        f"[pharmaqms] New task: Classify {number}: Press stopped (due 2026-03-04 09:00 UTC)"
+        f"[pharmaqms] New task: Classify {number}: Press stopped "
+        "(due 2026-03-04 09:00 UTC (+00:00))"
     ]
     assert notices(db)[0] == ("qa", "new_task", "sent", 2, None)
 

@@ -95,7 +95,9 @@ def test_a_signature_records_signer_time_meaning_and_the_content_it_covers(
         version = s.get(DocumentVersion, vid)
         assert version is not None
         [shown] = signatures_of(s, version)
-    assert shown.manifestation == "Approved by Quentin Quality (qa) on 2026-03-02 11:00:00 UTC"
+    assert shown.manifestation == (
+        "Approved by Quentin Quality (qa) on 2026-03-02 11:00:00 UTC (+00:00)"
+    )
     assert shown.valid_for_current_content
 
 

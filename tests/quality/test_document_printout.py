@@ -29,8 +29,8 @@ def test_the_controlled_copy_shows_who_signed_what_when_and_no_watermark(frozen_
 
     assert f"{version['number']} Cleaning of the tablet press" in text
     assert "Approved by Quentin Quality (qa) on 2026-03-02 09:00:00 UTC" in text
-    assert "Approved Quentin Quality (qa) 2026-03-02 09:00:00 +00:00 yes" in text
-    assert "printed 2026-03-02 09:00 UTC by Quentin Quality (qa) - controlled copy" in text
+    assert "Approved Quentin Quality (qa) 2026-03-02 09:00:00 UTC (+00:00) yes" in text
+    assert "printed 2026-03-02 09:00 UTC (+00:00) by Quentin Quality (qa) - controlled copy" in text
     assert "Remove all materials of the previous batch." in text
     assert "UNCONTROLLED COPY" not in text
     assert "NOT FOR USE" not in text

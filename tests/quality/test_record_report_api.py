@@ -44,11 +44,11 @@ def test_the_report_reads_the_trail_in_human_terms_and_records_the_export(
     assert f"Deviation {deviation['number']}" in text
     assert "Tablet press stopped: punch broken" in text
     # Reported and classified at the frozen time: seconds and offset, no microseconds.
-    assert "2026-03-02 09:00:00 +00:00 Otto Operator (operator) Created" in text
+    assert "2026-03-02 09:00:00 UTC (+00:00) Otto Operator (operator) Created" in text
     assert "Investigator — → Chloe Chemist (qc)" in text
     assert "Class — → major" in text
     assert "investigator_id" not in text
-    assert "printed 2026-03-02 09:00 +00:00 by Ines Inspector (auditor)" in text
+    assert "printed 2026-03-02 09:00 UTC (+00:00) by Ines Inspector (auditor)" in text
     [(who, details)] = export_entries(db, deviation["id"])
     assert who == "auditor" and '"format":"PDF record report"' in details
 

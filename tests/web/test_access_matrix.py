@@ -319,7 +319,8 @@ def test_every_route_declares_who_may_call_it_and_every_declaration_has_a_route(
     assert reading_writes == [("POST", "/api/v1/production/scan")]
     # and the writes open to any account, or to nobody in particular, are about one's own
     # identity: logging in and out, one's own password, one's own password resets, one's own
-    # notification settings (the service changes only the actor's own); one's own tasks,
+    # notification settings and time zone (the services change only the actor's own, or ask
+    # for users.manage for anyone else's); one's own tasks,
     # handed on or back (the service checks the task is one's own or one's role's); and
     # the public side-effect form, open by design (CSRF, honeypot and rate limit in its handler)
     open_writes = sorted(
@@ -331,6 +332,7 @@ def test_every_route_declares_who_may_call_it_and_every_declaration_has_a_route(
         ("POST", "/account/notifications"),
         ("POST", "/account/password-resets/{reset_id}/confirm"),
         ("POST", "/account/password-resets/{reset_id}/dispute"),
+        ("POST", "/account/time-zone"),
         ("POST", "/api/v1/auth/password"),
         ("POST", "/api/v1/auth/token"),
         ("POST", "/api/v1/me/password-resets/{reset_id}/confirm"),

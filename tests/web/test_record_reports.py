@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from pypdf import PdfReader
@@ -21,7 +22,7 @@ from tests.demo_support import demo_copy, demo_template
 from tests.live_server import served
 from tests.web.conftest import UiClient
 
-from pharmaqms.cli.demo import DEMO_PASSWORD
+from pharmaqms.cli.demo import DEMO_PASSWORD, DEMO_TIME_ZONES
 from pharmaqms.kernel import auth
 from pharmaqms.kernel.db import Database, set_database
 from pharmaqms.kernel.identity import Channel
@@ -69,6 +70,9 @@ def client(database: Database, username: str) -> UiClient:
     response = ui.login(username, DEMO_PASSWORD)
     assert response.status_code == 303, response.text
     return ui
+
+
+AUDITOR_ZONE = ZoneInfo(DEMO_TIME_ZONES["ian.auditor"])
 
 
 def pdf_text(content: bytes) -> str:
@@ -190,7 +194,9 @@ def test_a_record_prints_with_its_signatures_links_and_trail_in_human_terms(
     if headline:
         assert headline.split()[0] in text and " ".join(headline.split()[:3]) in text
     for name, username, meaning, signed_at in signatures:
-        row = f"{meaning} {name} ({username}) {format_time(signed_at, seconds=True)}"
+        # In the reader's time zone (the demo's auditor works in London).
+        when = format_time(signed_at, seconds=True, zone=AUDITOR_ZONE)
+        row = f"{meaning} {name} ({username}) {when}"
         assert row in text, row
     assert linked in text
     # The trail in human terms: action and field labels, names, no ids, no microseconds.
@@ -289,7 +295,9 @@ def test_the_record_page_trail_reads_in_human_terms_and_links_the_report(
         assert name in trail
         assert "investigator_id" not in trail
         assert MICROSECONDS.findall(trail) == [] and ISO_STAMP.findall(trail) == []
-        assert re.search(r'class="when">\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+00:00<', trail)
+        assert re.search(
+            r'class="when">\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (GMT \(\+00:00\)|BST \(\+01:00\))<', trail
+        )
 
 
 @pytest.mark.browser

@@ -114,7 +114,7 @@ def test_a_scheduled_effective_date_is_read_as_utc(ui: Any, db: Database, people
     )
 
     page = client.get(f"/documents/{doc_id}").text
-    assert "<dt>Effective from (scheduled)</dt><dd>2030-05-01 08:30 UTC</dd>" in page
+    assert "<dt>Effective from (scheduled)</dt><dd>2030-05-01 08:30 UTC (+00:00)</dd>" in page
     assert 'name="effective_from" value="2030-05-01T08:30"' in page
 
 

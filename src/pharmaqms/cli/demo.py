@@ -15,7 +15,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from pharmaqms.compliance import service as compliance_service
-from pharmaqms.kernel import auth
+from pharmaqms.kernel import auth, user_time_zones
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.demo import LOADERS, DemoContext
 from pharmaqms.kernel.errors import Conflict
@@ -41,6 +41,17 @@ DEMO_PEOPLE: tuple[tuple[str, str, list[str]], ...] = (
     ("lena.logistics", "Lena Fischer", ["logistics"]),
     ("ian.auditor", "Ian Clarke", ["auditor"]),
 )
+
+# Where each demo person works: the company's sites in Germany, its R&D centre and contract
+# QC laboratory in Shanghai, an auditor from London. Their pages, PDFs and e-mails show times
+# in these zones, and what they type is read in them (the demo data is stored UTC).
+DEMO_TIME_ZONES: dict[str, str] = {
+    "chen.qc": "Asia/Shanghai",
+    "rahul.rd": "Asia/Shanghai",
+    "nadia.rd": "Asia/Shanghai",
+    "ian.auditor": "Europe/London",
+}
+DEMO_SITE_ZONE = "Europe/Berlin"
 
 
 def _import_module_loaders() -> None:
@@ -158,6 +169,15 @@ def load_demo(
                 # The loaders below sign as these people; the change is required at the end.
                 must_change_password=False,
                 email=f"{username}{auth.DEMO_EMAIL_DOMAIN}",
+            )
+            user = auth.user_by_username(session, username)
+            assert user is not None
+            user_time_zones.set_time_zone(
+                session,
+                actor=system,
+                user_id=user.id,
+                time_zone=DEMO_TIME_ZONES.get(username, DEMO_SITE_ZONE),
+                reason="demo account: the time zone of the site the person works at",
             )
     with unit_of_work(database, write=False) as session:
         people = {

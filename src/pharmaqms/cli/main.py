@@ -419,6 +419,26 @@ def user_deactivate(
     console.print(f"{username} deactivated.")
 
 
+@user_app.command("time-zone")
+@handle_errors
+def user_time_zone(
+    username: str,
+    zone: str = typer.Argument(..., help="An IANA name (Europe/Berlin); '' for the site's."),
+    reason: str = typer.Option(..., help="Why (recorded in the audit trail)."),
+    acting_as: str | None = typer.Option(None, "--as"),
+) -> None:
+    """Set the time zone a person reads and types times in (stored times stay UTC)."""
+    from pharmaqms.kernel import user_time_zones
+
+    actor = cli_actor(acting_as)
+    with unit_of_work() as session:
+        row = user_time_zones.set_time_zone(
+            session, actor=actor, user_id=_user_id(username), time_zone=zone, reason=reason
+        )
+        shown = row.time_zone if row is not None and row.time_zone else "the site's default"
+    console.print(f"Time zone of {username}: {shown}.", highlight=False)
+
+
 @user_app.command("reset-password")
 @handle_errors
 def user_reset_password(

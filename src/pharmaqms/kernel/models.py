@@ -335,6 +335,26 @@ class PasswordReset(Audited, Base):
         return self.confirmed_at is not None or self.disputed_at is not None
 
 
+class UserTimeZone(Audited, Versioned, Base):
+    """The time zone a person reads and types times in (``kernel.timezones``); without a row,
+    or with none chosen, the site's default. A table of its own: a new column of ``users``
+    would change the state hash of every existing account."""
+
+    __tablename__ = "user_time_zones"
+    __audit_type__ = "user_time_zone"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, unique=True)
+    # Usernames are never reused or renamed: the label stays true.
+    username: Mapped[str] = mapped_column(String(64), nullable=False)
+    # An IANA name ("Europe/Berlin"); None: the site's default.
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(nullable=False)
+
+    def audit_label(self) -> str:
+        return f"time zone of {self.username}"
+
+
 not_gxp(
     "web_sessions",
     "browser sessions: who is logged in now; logins and logouts are audit events of their own",

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     # password (elsewhere they must change it at first login).
     demo: bool = False
     site_name: str = "pharmaqms"
+    # The IANA time zone times are shown and typed in for whoever has not chosen their own
+    # (each person can, on their account page). Stored times stay UTC whatever this says.
+    site_time_zone: str = "UTC"
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
     # A raw data file attached to an R&D experiment entry (kept byte for byte, encrypted).
     rnd_max_file_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
@@ -94,6 +97,18 @@ class Settings(BaseSettings):
         if self.argon2_memory_cost < 8 * self.argon2_parallelism:
             raise ValueError(
                 "PHARMAQMS_ARGON2_MEMORY_COST must be at least 8 × PHARMAQMS_ARGON2_PARALLELISM"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _site_time_zone_known(self) -> Settings:
+        from pharmaqms.kernel.timezones import is_zone_name
+
+        self.site_time_zone = self.site_time_zone.strip()
+        if not is_zone_name(self.site_time_zone):
+            raise ValueError(
+                f"PHARMAQMS_SITE_TIME_ZONE {self.site_time_zone!r} is not an IANA time zone "
+                "name (such as Europe/Berlin or UTC)"
             )
         return self
 

@@ -16,6 +16,7 @@ from pharmaqms.kernel.errors import InvalidInput
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.models import ElectronicSignature
 from pharmaqms.kernel.records import GxPRecord
+from pharmaqms.kernel.reports.text import format_time
 
 MEANINGS = (
     "Authored",
@@ -120,7 +121,7 @@ class SignatureView:
 
     @property
     def manifestation(self) -> str:
-        stamp = self.signed_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+        stamp = format_time(self.signed_at, seconds=True)
         line = f"{self.meaning} by {self.signer_name} ({self.signer_username}) on {stamp}"
         if not self.valid_for_current_content:
             line += " — NO LONGER VALID: the record changed after signing"

@@ -13,6 +13,7 @@ from pharmaqms.kernel import clock
 from pharmaqms.kernel.errors import Conflict, InvalidInput, NotFound, StaleRecord
 from pharmaqms.kernel.models import User
 from pharmaqms.kernel.records import GxPRecord
+from pharmaqms.kernel.reports.text import format_time
 
 R = TypeVar("R")
 
@@ -74,16 +75,14 @@ def aware(value: datetime, field: str) -> datetime:
 def not_in_future(value: datetime, field: str, what: str) -> datetime:
     aware(value, field)
     if value > clock.now() + CLOCK_TOLERANCE:
-        raise InvalidInput(f"{what} ({value:%Y-%m-%d %H:%M %Z}) is in the future", field=field)
+        raise InvalidInput(f"{what} ({format_time(value)}) is in the future", field=field)
     return value
 
 
 def in_future(value: datetime, field: str, what: str) -> datetime:
     aware(value, field)
     if value <= clock.now():
-        raise InvalidInput(
-            f"{what} ({value:%Y-%m-%d %H:%M %Z}) must lie in the future", field=field
-        )
+        raise InvalidInput(f"{what} ({format_time(value)}) must lie in the future", field=field)
     return value
 
 

@@ -1,11 +1,12 @@
-"""What the quality modules' pages share: reading form fields (UTC date-times, one item per
-line), the people who may be chosen for a role, and the parts every quality record page shows
-(links both ways, risk assessments, signatures, workflow buttons, audit trail)."""
+"""What the quality modules' pages share: reading form fields (date-times typed in the
+reader's zone, one item per line), the people who may be chosen for a role, and the parts
+every quality record page shows (links both ways, risk assessments, signatures, workflow
+buttons, audit trail)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,6 +19,7 @@ from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.models import AuditEntry, User
 from pharmaqms.kernel.records import GxPRecord
 from pharmaqms.kernel.signatures import signatures_of
+from pharmaqms.kernel.timezones import from_form
 from pharmaqms.kernel.workflow import Workflow, options
 from pharmaqms.quality.links import links_of
 from pharmaqms.quality.risk.service import assessments_of
@@ -26,15 +28,8 @@ AUDIT_ON_PAGE = 100
 
 
 def utc_from_form(value: str, field: str) -> datetime | None:
-    """A datetime-local or date field, read as UTC (every time on these pages is UTC)."""
-    text = value.strip()
-    if not text:
-        return None
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(f"{value!r} is not a date and time", field=field) from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    """A datetime-local or date field, read in the reader's time zone and stored UTC."""
+    return from_form(value, field)
 
 
 def required_utc(value: str, field: str, what: str) -> datetime:

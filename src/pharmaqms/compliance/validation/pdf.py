@@ -19,6 +19,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from pharmaqms.compliance.validation.clauses import REGULATIONS
 from pharmaqms.compliance.validation.matrix import ClauseRow, Matrix, Status
 from pharmaqms.compliance.validation.results import Outcome
+from pharmaqms.kernel.reports.text import format_time
 
 GRID = [
     ("FONT", (0, 0), (-1, -1), "Helvetica", 7.5),
@@ -38,7 +39,7 @@ def run_line(matrix: Matrix) -> str:
     run = matrix.run
     if run is None:
         return "No test results: every clause is a gap."
-    when = run.started_at.strftime("%Y-%m-%d %H:%M UTC") if run.started_at else "date unknown"
+    when = format_time(run.started_at) if run.started_at else "date unknown"
     counts = run.counts
     return (
         f"Test run of {when} ({run.source}): {len(run.results)} tests, "

@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 from pharmaqms.kernel import auth
 from pharmaqms.kernel.errors import AuthenticationFailed, PermissionDenied
 from pharmaqms.kernel.identity import Actor, Channel
+from pharmaqms.kernel.timezones import set_reader_zone
 from pharmaqms.kernel.uow import unit_of_work
+from pharmaqms.kernel.user_time_zones import time_zone_of
 
 SESSION_COOKIE = "pqms_session"
 CSRF_HEADER = "x-csrf-token"
@@ -80,6 +82,8 @@ async def current_actor(request: Request) -> Actor:
             request.state.csrf_token = web.csrf_token
             channel = Channel.API if is_api(request) else Channel.UI
             actor = auth.actor_for(session, user, channel).via(channel, rid)
+        # From here on this request shows and reads times in the person's zone.
+        set_reader_zone(time_zone_of(session, user.id))
     request.state.actor = actor
     return actor
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,15 +12,35 @@ from fastapi.templating import Jinja2Templates
 
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.http.flash import pop_flash
+from pharmaqms.kernel.reports.text import format_time
 from pharmaqms.kernel.settings import get_settings
+from pharmaqms.kernel.timezones import local, reader_zone, zone_suffix
 
 # Templates live with the web layer (web/templates/<module>/); the shell only knows where.
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "web" / "templates"
 TEMPLATES = Jinja2Templates(directory=str(TEMPLATE_DIR))
+DEFAULT_FORMAT = "%Y-%m-%d %H:%M UTC"
 
 
-def _utc(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M UTC") -> str:
-    return "" if value is None else value.strftime(fmt)
+def _utc(value: datetime | date | None, fmt: str = DEFAULT_FORMAT) -> str:
+    """A stored (UTC) time for the reader, in the reader's time zone: the filter keeps its old
+    name so templates need no change. The default and any format ending in " UTC" end with
+    the zone and offset instead (``2026-12-06 23:41 CET (+01:00)``); another format (a date, a
+    ``datetime-local`` field's value) is the reader's wall clock as it says."""
+    if value is None:
+        return ""
+    if not isinstance(value, datetime):
+        return value.strftime(fmt.removesuffix(" UTC"))
+    if fmt == DEFAULT_FORMAT:
+        return format_time(value)
+    shown = local(value)
+    if fmt.endswith(" UTC"):
+        return f"{shown.strftime(fmt.removesuffix(' UTC'))} {zone_suffix(shown)}"
+    return shown.strftime(fmt)
+
+
+def _zone_name() -> str:
+    return reader_zone().key
 
 
 def _label(value: Any) -> str:
@@ -30,6 +50,8 @@ def _label(value: Any) -> str:
 TEMPLATES.env.filters["utc"] = _utc
 TEMPLATES.env.filters["label"] = _label
 TEMPLATES.env.globals["now"] = clock.now
+# The zone the page is shown in (the footer says it; forms say what typed times are read in).
+TEMPLATES.env.globals["time_zone"] = _zone_name
 
 
 def render(

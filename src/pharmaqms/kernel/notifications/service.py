@@ -34,8 +34,11 @@ from pharmaqms.kernel.notifications.models import (
     Notification,
     NotificationPreference,
 )
+from pharmaqms.kernel.reports.text import format_time
 from pharmaqms.kernel.settings import Settings, get_settings, is_email_address
+from pharmaqms.kernel.timezones import local, reading_in
 from pharmaqms.kernel.uow import after_commit, unit_of_work
+from pharmaqms.kernel.user_time_zones import zones_of
 
 log = logging.getLogger("pharmaqms.notifications")
 
@@ -68,11 +71,13 @@ def task_link(settings: Settings, task: Task) -> str:
 
 
 def _subject(settings: Settings, kind: str, task: Task) -> str:
-    due = f" (due {task.due_at:%Y-%m-%d %H:%M} UTC)" if task.due_at else ""
+    """In the recipient's time zone (the caller sets it: ``reading_in``)."""
+    due = f" (due {format_time(task.due_at)})" if task.due_at else ""
+    day = f"{local(task.due_at):%Y-%m-%d}" if task.due_at else ""
     head = {
         NoticeKind.NEW_TASK: "New task",
-        NoticeKind.DUE_SOON: f"Due {task.due_at:%Y-%m-%d}" if task.due_at else "Due soon",
-        NoticeKind.OVERDUE: f"Overdue since {task.due_at:%Y-%m-%d}" if task.due_at else "Overdue",
+        NoticeKind.DUE_SOON: f"Due {day}" if task.due_at else "Due soon",
+        NoticeKind.OVERDUE: f"Overdue since {day}" if task.due_at else "Overdue",
         NoticeKind.ESCALATION: "ESCALATION",
         NoticeKind.ALARM: "ALARM",
     }[NoticeKind(kind)]
@@ -90,7 +95,7 @@ def _body(settings: Settings, kind: str, task: Task, user: User, link: str) -> s
         f"For: {user.username if task.assignee_user_id else 'role ' + str(task.assignee_role)}",
     ]
     if task.due_at is not None:
-        lines.append(f"Due: {task.due_at:%Y-%m-%d %H:%M} UTC")
+        lines.append(f"Due: {format_time(task.due_at)}")
     lines += [
         "",
         f"Open it: {link}",
@@ -136,16 +141,20 @@ def _enqueue(session: Session, task: Task, kind: str) -> list[Notification]:
         )
     )
     made = []
-    for user in recipients(session, task):
-        if user.id in told:
-            continue
+    people = [user for user in recipients(session, task) if user.id not in told]
+    zones = zones_of(session, [user.id for user in people])
+    for user in people:
         status, note = _route(settings, user, kind, preference_of(session, user.id))
+        # Each person reads the times of their notice in their own zone.
+        with reading_in(zones.get(user.id)):
+            subject = _subject(settings, kind, task)[:300]
+            body = _body(settings, kind, task, user, link)
         notice = Notification(
             user_id=user.id,
             task_id=task.id,
             kind=kind,
-            subject=_subject(settings, kind, task)[:300],
-            body=_body(settings, kind, task, user, link),
+            subject=subject,
+            body=body,
             link=link[:500],
             created_at=now,
             status=status.value,

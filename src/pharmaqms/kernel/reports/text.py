@@ -1,34 +1,29 @@
 """Values as a person reads them. ``format_time`` is the one place a time is put into words for
-a reader (printed reports, the audit trail viewer, signature manifestations): showing it in the
-reader's own time zone is a change here alone."""
+a reader (pages, printed reports, the audit trail viewer, signature manifestations, e-mails),
+in the reader's own time zone (``kernel.timezones.reader_zone``)."""
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from enum import Enum
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from pharmaqms.kernel.timezones import local, zone_suffix
 
 # ISO-8601 times as the audit trail stores them ("2026-01-02T19:43:16.456006Z").
 _ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
 NOTHING = "—"
 
 
-def _offset(delta: timedelta | None) -> str:
-    minutes = int((delta or timedelta()).total_seconds() // 60)
-    sign = "-" if minutes < 0 else "+"
-    hours, rest = divmod(abs(minutes), 60)
-    return f"{sign}{hours:02d}:{rest:02d}"
-
-
-def format_time(value: datetime, *, seconds: bool = False) -> str:
-    """``2026-12-06 14:03 +00:00``: the offset is always shown, never microseconds. Times are
-    shown in UTC until readers have their own time zone. A naive time (none is stored; the
-    kernel's clock is aware) is read as UTC rather than guessed at."""
-    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    shown = aware.astimezone(UTC)
+def format_time(value: datetime, *, seconds: bool = False, zone: ZoneInfo | None = None) -> str:
+    """``2026-12-06 23:03 CET (+01:00)``: in the reader's time zone (``kernel.timezones``),
+    with its abbreviation and offset always, never microseconds. A naive time (none is
+    stored; the kernel's clock is aware) is read as UTC rather than guessed at."""
+    shown = local(value, zone)
     stamp = shown.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
-    return f"{stamp} {_offset(shown.utcoffset())}"
+    return f"{stamp} {zone_suffix(shown)}"
 
 
 def parse_time(text: str) -> datetime | None:

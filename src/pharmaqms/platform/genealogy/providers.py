@@ -27,6 +27,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from pharmaqms.kernel.reports.text import format_time
 from pharmaqms.platform.timeseries.models import ProcessReading, TestResult
 from pharmaqms.platform.traceability.models import AdverseEventLot, AdverseEventReport
 
@@ -113,7 +114,7 @@ def _process_readings(
             label=f"{parameter} ({count} readings)",
             relation="recorded",
             time=first,
-            detail=f"{first:%Y-%m-%d %H:%M} – {last:%Y-%m-%d %H:%M} UTC",
+            detail=f"{format_time(first)} – {format_time(last)}",
         )
         for batch_id, parameter, count, first, last in rows
     ]

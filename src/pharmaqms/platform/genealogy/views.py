@@ -11,11 +11,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
-from pharmaqms.kernel.errors import QMSError
+from pharmaqms.kernel.errors import InvalidInput, QMSError
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.navigation import NavItem, add
 from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.templating import render
+from pharmaqms.kernel.timezones import parse_typed
 from pharmaqms.platform.genealogy.graph import Direction, Graph, Node
 from pharmaqms.platform.genealogy.service import genealogy
 from pharmaqms.platform.genealogy.svg import render as render_svg
@@ -25,11 +26,15 @@ router = APIRouter(tags=["ui"], include_in_schema=False)
 add(NavItem(section="Data", label="Genealogy and recall", url="/data/genealogy", order=20))
 
 
-def _parse_at(text: str) -> datetime | None:
-    if not text.strip():
-        return None
-    moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    return moment if moment.tzinfo is not None else None
+def _parse_at(text: str) -> datetime:
+    """With an offset as written; without one, in the reader's time zone. ``ValueError``
+    (with the reason) when it is not a time there."""
+    try:
+        return parse_typed(text, field="at")
+    except InvalidInput as problem:
+        raise ValueError(problem.detail) from None
+    except ValueError:
+        raise ValueError(f"the time {text!r} is not an ISO 8601 time") from None
 
 
 @router.get("/data/genealogy", response_class=HTMLResponse)
@@ -48,10 +53,8 @@ def genealogy_page(
     if at.strip():
         try:
             moment = _parse_at(at)
-            if moment is None:
-                problem = f"the time {at!r} needs a UTC offset (e.g. 2026-03-01T12:00:00Z)"
-        except ValueError:
-            problem = f"the time {at!r} is not an ISO 8601 time"
+        except ValueError as error:
+            problem = str(error)
     way = direction if direction in {d.value for d in Direction} else "both"
     if id.strip() and problem is None:
         try:

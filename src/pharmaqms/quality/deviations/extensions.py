@@ -13,6 +13,7 @@ from pharmaqms.kernel import audit, clock
 from pharmaqms.kernel.errors import Conflict, InvalidInput, NotFound, SegregationOfDuties
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.models import Task
+from pharmaqms.kernel.reports.text import format_time
 from pharmaqms.quality import common
 from pharmaqms.quality.deviations.models import (
     OPEN_STATUSES,
@@ -42,7 +43,7 @@ def request_extension(
     if requested_due_at <= deviation.due_at:
         raise InvalidInput(
             f"the new due date must be later than the current one "
-            f"({deviation.due_at:%Y-%m-%d %H:%M} UTC)",
+            f"({format_time(deviation.due_at)})",
             field="requested_due_at",
         )
     text = common.required_text(

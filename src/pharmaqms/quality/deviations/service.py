@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from pharmaqms.kernel import audit, tasks
 from pharmaqms.kernel.errors import Conflict, InvalidInput, PermissionDenied
 from pharmaqms.kernel.identity import Actor
+from pharmaqms.kernel.reports.text import format_time
 from pharmaqms.kernel.workflow import TransitionResult, perform
 from pharmaqms.quality import common
 from pharmaqms.quality.config import quality_settings
@@ -37,8 +38,8 @@ def _check_times(occurred_at: datetime, discovered_at: datetime) -> None:
     if discovered_at < occurred_at:
         raise InvalidInput(
             "the deviation can't have been discovered "
-            f"({discovered_at:%Y-%m-%d %H:%M %Z}) before it occurred "
-            f"({occurred_at:%Y-%m-%d %H:%M %Z})",
+            f"({format_time(discovered_at)}) before it occurred "
+            f"({format_time(occurred_at)})",
             field="discovered_at",
         )
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.reports import pdf
+from pharmaqms.kernel.reports.text import format_time
 from pharmaqms.kernel.settings import get_settings
 from pharmaqms.kernel.signatures import signatures_of
 from pharmaqms.quality.documents.models import TYPE_LABEL, DocumentType, DocumentVersion
@@ -36,7 +37,7 @@ def render_pdf(
     mark = watermark_for(version, uncontrolled)
     printed_at = clock.now()
     footer = (
-        f"{version.number} - printed {printed_at:%Y-%m-%d %H:%M} UTC by {printed_by.full_name}"
+        f"{version.number} - printed {format_time(printed_at)} by {printed_by.full_name}"
         f" ({printed_by.username})" + ("" if mark else " - controlled copy")
     )
     story: list[object] = [
@@ -49,7 +50,7 @@ def render_pdf(
         ("Status", version.status.replace("_", " ")),
         (
             "Effective",
-            f"{version.effective_at:%Y-%m-%d}" if version.effective_at else "not effective",
+            format_time(version.effective_at) if version.effective_at else "not effective",
         ),
         ("Change summary", version.change_summary or "-"),
         ("Content hash (SHA-256)", version.content_hash()),

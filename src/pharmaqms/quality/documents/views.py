@@ -5,7 +5,7 @@ the generic record route, whose workflow buttons and signature dialog this page 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -13,12 +13,12 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from pharmaqms.kernel.audit_query import AuditFilter, count_entries, find_entries
-from pharmaqms.kernel.errors import InvalidInput
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.navigation import NavItem, add
 from pharmaqms.kernel.http.pages import ActorDep, redirect
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.signatures import signatures_of
+from pharmaqms.kernel.timezones import from_form
 from pharmaqms.kernel.workflow import options
 from pharmaqms.quality.documents import service
 from pharmaqms.quality.documents.models import (
@@ -46,14 +46,8 @@ def _version_url(version: DocumentVersion) -> str:
 
 
 def _utc_from_form(value: str, field: str) -> datetime | None:
-    """A datetime-local field, read as UTC (every time on these pages is UTC)."""
-    if not value.strip():
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidInput(f"{value!r} is not a date and time", field=field) from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    """A datetime-local field, read in the reader's time zone and stored UTC."""
+    return from_form(value, field)
 
 
 @router.get("/documents", response_class=HTMLResponse)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from pharmaqms.kernel import audit, clock
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.registry import RecordType, register
+from pharmaqms.kernel.reports.text import format_time
 from pharmaqms.kernel.roles import grant
 from pharmaqms.kernel.workflow import TaskSpec, Transition, Workflow, roles, states
 from pharmaqms.quality.documents.models import DocumentVersion, PeriodicReview
@@ -39,8 +40,7 @@ def has_content(version: Any) -> list[str]:
 def effective_date_reached(version: Any) -> list[str]:
     if version.effective_from is not None and version.effective_from > clock.now():
         return [
-            "the version is scheduled to become effective on "
-            f"{version.effective_from:%Y-%m-%d %H:%M} UTC"
+            f"the version is scheduled to become effective on {format_time(version.effective_from)}"
         ]
     return []
 

@@ -24,6 +24,8 @@ PAGES: dict[tuple[str, str], Access] = {
     ("GET", "/account/password-resets/{reset_id}"): SIGNED_IN,
     ("POST", "/account/password-resets/{reset_id}/confirm"): SIGNED_IN,
     ("POST", "/account/password-resets/{reset_id}/dispute"): SIGNED_IN,
+    ("GET", "/account/time-zone"): SIGNED_IN,
+    ("POST", "/account/time-zone"): SIGNED_IN,
     # web.views.dashboard
     ("GET", "/"): SIGNED_IN,
     # Handing a task on: the service decides (whoever has the task in their inbox).
@@ -57,6 +59,7 @@ PAGES: dict[tuple[str, str], Access] = {
     ("POST", "/admin/users/{user_id}/deactivate"): Needs("users.manage", "deactivate users"),
     ("POST", "/admin/users/{user_id}/reactivate"): Needs("users.manage", "reactivate users"),
     ("POST", "/admin/users/{user_id}/unlock"): Needs("users.manage", "unlock accounts"),
+    ("POST", "/admin/users/{user_id}/time-zone"): Needs("users.manage", "set time zones"),
     ("POST", "/admin/users/{user_id}/reset-password"): Needs("users.manage", "reset passwords"),
     ("POST", "/admin/users/{user_id}/role-requests"): Needs("users.manage", "ask for roles"),
     ("GET", "/admin/role-requests/{request_id}"): Needs("users.read", "see role grant requests"),

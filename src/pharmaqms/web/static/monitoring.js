@@ -9,6 +9,20 @@
   const every = 1000;
   const counter = document.querySelector("[data-open-alerts]");
   const updated = document.querySelector("[data-updated]");
+  // The time in the reader's zone, which the page's footer names (an account setting, not
+  // the browser's zone).
+  const readerTime = (moment) => {
+    const named = document.querySelector('[data-testid="time-zone"]');
+    const zone = named ? named.textContent.trim() : "UTC";
+    try {
+      return new Intl.DateTimeFormat("en-GB", {
+        timeZone: zone, hour: "2-digit", minute: "2-digit", second: "2-digit",
+        hourCycle: "h23", timeZoneName: "short",
+      }).format(moment);
+    } catch (error) {
+      return `${moment.toISOString().slice(11, 19)} UTC`;
+    }
+  };
   const list = document.querySelector("[data-live-alerts]");
 
   function showAlerts(alerts) {
@@ -41,7 +55,7 @@
           box.innerHTML = live.svg;
           if (counter) counter.textContent = String(live.open_alerts);
           showAlerts(live.alerts);
-          if (updated) updated.textContent = `updated ${new Date().toISOString().slice(11, 19)} UTC`;
+          if (updated) updated.textContent = `updated ${readerTime(new Date())}`;
         }
       }
     } catch (error) {

@@ -13,13 +13,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pharmaqms.kernel import auth, clock, password_resets, role_grants
+from pharmaqms.kernel import auth, clock, password_resets, role_grants, user_time_zones
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.navigation import NavItem, add
 from pharmaqms.kernel.http.pages import ActorDep, redirect, register_page, safe_next
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.models import ApiToken, Role, RoleGrantRequest, SecurityAlert, User
 from pharmaqms.kernel.signatures import signatures_of
+from pharmaqms.kernel.timezones import site_zone
 from pharmaqms.kernel.workflow import options, require_reviewed_version
 
 router = APIRouter(prefix="/admin", tags=["ui"], include_in_schema=False)
@@ -148,6 +149,8 @@ def user_page(user_id: int, request: Request, actor: ActorDep) -> HTMLResponse:
                 "pending": role_grants.pending_for(session, user.id),
                 "resets": password_resets.resets_of(session, user.id),
                 "names": _names(session),
+                "user_zone": user_time_zones.time_zone_of(session, user.id),
+                "site_zone": site_zone().key,
             },
         )
 
@@ -165,6 +168,24 @@ def change_roles(
             session, actor=actor, user_id=user_id, roles=roles or [], reason=reason
         )
         message = f"Roles of {user.username}: {', '.join(user.roles) or 'none'}."
+    return redirect(f"/admin/users/{user_id}", message)
+
+
+@router.post("/users/{user_id}/time-zone")
+def set_time_zone(
+    user_id: int,
+    request: Request,
+    actor: ActorDep,
+    reason: Reason,
+    time_zone: Annotated[str, Form(max_length=64)] = "",
+) -> RedirectResponse:
+    with transaction(request) as session:
+        row = user_time_zones.set_time_zone(
+            session, actor=actor, user_id=user_id, time_zone=time_zone, reason=reason
+        )
+        user = auth.get_user(session, user_id)
+        zone = row.time_zone if row is not None and row.time_zone else "the site's default"
+        message = f"Time zone of {user.username}: {zone}."
     return redirect(f"/admin/users/{user_id}", message)
 
 

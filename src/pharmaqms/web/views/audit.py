@@ -5,7 +5,7 @@ which the session cookie opens)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -23,6 +23,7 @@ from pharmaqms.kernel.http.navigation import NavItem, add
 from pharmaqms.kernel.http.pages import PAGE_SIZE, ActorDep, page_offset
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.models import AuditEntry, User
+from pharmaqms.kernel.timezones import day_start_utc
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
 
@@ -56,11 +57,9 @@ class AuditForm:
             record_id=int(record_id) if record_id.isdecimal() else None,
             actor=self.user.strip().lower() or None,
             action=self.action.strip() or None,
-            since=datetime.combine(since, datetime.min.time(), UTC) if since else None,
-            # "to" a day includes that whole day (UTC).
-            until=datetime.combine(until + timedelta(days=1), datetime.min.time(), UTC)
-            if until
-            else None,
+            # Days of the reader's calendar; "to" a day includes that whole day.
+            since=day_start_utc(since) if since else None,
+            until=day_start_utc(until + timedelta(days=1)) if until else None,
             text=self.q.strip() or None,
         )
 

@@ -1,5 +1,5 @@
-"""Login, logout, the change of one's own password, and the owner's answer to a password reset
-by an administrator ("was it you who asked?")."""
+"""Login, logout, the change of one's own password, one's own time zone, and the owner's answer
+to a password reset by an administrator ("was it you who asked?")."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from pharmaqms.kernel import auth, password_resets
+from pharmaqms.kernel import auth, password_resets, user_time_zones
 from pharmaqms.kernel.errors import AuthenticationFailed, PasswordExpired, QMSError
 from pharmaqms.kernel.http.context import CSRF_FIELD, SESSION_COOKIE, transaction
 from pharmaqms.kernel.http.pages import ActorDep, redirect, register_page, safe_next
@@ -21,6 +21,7 @@ from pharmaqms.kernel.http.security import (
 )
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.identity import Channel
+from pharmaqms.kernel.timezones import site_zone, zone_names
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
 
@@ -145,3 +146,30 @@ def dispute_password_reset(
     with transaction(request) as session:
         password_resets.dispute_reset(session, actor=actor, reset_id=reset_id, note=note)
     return redirect("/", "Security has been alerted that you did not ask for this reset.")
+
+
+@router.get("/account/time-zone", response_class=HTMLResponse)
+def my_time_zone(request: Request, actor: ActorDep) -> HTMLResponse:
+    with transaction(request) as session:
+        chosen = user_time_zones.time_zone_of(session, actor.user_id)
+    return render(
+        request,
+        "kernel/time_zone.html",
+        {"chosen": chosen, "site_zone": site_zone().key, "zone_names": sorted(zone_names())},
+    )
+
+
+@router.post("/account/time-zone")
+def save_my_time_zone(
+    request: Request, actor: ActorDep, time_zone: Annotated[str, Form(max_length=64)] = ""
+) -> RedirectResponse:
+    try:
+        with transaction(request) as session:
+            row = user_time_zones.set_time_zone(
+                session, actor=actor, user_id=actor.user_id, time_zone=time_zone
+            )
+            shown = row.time_zone if row is not None and row.time_zone else None
+    except QMSError as refused:
+        return redirect("/account/time-zone", refused.detail, "error")
+    message = f"Times are now shown in {shown}." if shown else "Times follow the site's zone."
+    return redirect("/account/time-zone", message)

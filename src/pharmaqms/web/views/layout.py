@@ -40,10 +40,10 @@ def is_read_only(actor: Actor | None) -> bool:
 
 
 def display(value: Any) -> str:
-    """A field value as a person reads it on a page: UTC times, yes/no, a dash for nothing
-    (the rest as ``kernel.reports.text.format_value`` reads it)."""
+    """A field value as a person reads it on a page: times in the reader's zone, yes/no, a
+    dash for nothing (the rest as ``kernel.reports.text.format_value`` reads it)."""
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M UTC")
+        return format_time(value)
     if isinstance(value, list | tuple | set | frozenset):
         return ", ".join(str(v) for v in value) or "—"
     return format_value(value)

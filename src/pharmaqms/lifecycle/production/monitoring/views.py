@@ -7,7 +7,7 @@ acknowledge and escalate buttons. Thin: every change goes through the monitoring
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -27,6 +27,7 @@ from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.records import GxPRecord
 from pharmaqms.kernel.registry import RECORD_TYPES
 from pharmaqms.kernel.signatures import signatures_of
+from pharmaqms.kernel.timezones import from_form
 from pharmaqms.kernel.workflow import options
 from pharmaqms.lifecycle.production.monitoring import alerts, capability, chart, limits, service
 from pharmaqms.lifecycle.production.monitoring.models import (
@@ -46,7 +47,6 @@ from pharmaqms.lifecycle.production.monitoring.workflow import (
     PARAMETER_WORKFLOW,
 )
 from pharmaqms.lifecycle.production.spc import ChartKind, RuleSet, rules_of
-from pharmaqms.platform.governance.times import TimeProblem, to_utc
 from pharmaqms.platform.masterdata.models import Lot, LotKind
 from pharmaqms.quality.deviations.models import Deviation
 
@@ -63,19 +63,8 @@ REFERENCE_LOTS = 60
 
 
 def _utc(value: str, field: str) -> datetime | None:
-    """A datetime-local field, read as UTC (every time on these pages is UTC)."""
-    if not value.strip():
-        return None
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidInput(f"{value!r} is not a date and time", field=field) from None
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    try:
-        return to_utc(moment, name=field)
-    except TimeProblem as problem:
-        raise InvalidInput(str(problem), field=field) from None
+    """A datetime-local field, read in the reader's time zone and stored UTC."""
+    return from_form(value, field)
 
 
 def _number(value: str, field: str) -> float | None:

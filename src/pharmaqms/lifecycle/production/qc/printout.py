@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.reports import pdf
+from pharmaqms.kernel.reports.text import format_time
 from pharmaqms.kernel.settings import get_settings
 from pharmaqms.kernel.signatures import signatures_of
 from pharmaqms.lifecycle.production.qc.models import CertificateOfAnalysis, CertificateStatus
@@ -67,7 +68,7 @@ def render_certificate(session: Session, coa: CertificateOfAnalysis, *, printed_
     mark = watermark_for(coa, lot)
     printed_at = clock.now()
     footer = (
-        f"{coa.number} - printed {printed_at:%Y-%m-%d %H:%M} UTC by {printed_by.full_name} "
+        f"{coa.number} - printed {format_time(printed_at)} by {printed_by.full_name} "
         f"({printed_by.username})"
     )
 

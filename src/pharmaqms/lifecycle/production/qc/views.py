@@ -6,7 +6,7 @@ signature dialog these pages reuse."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -25,6 +25,7 @@ from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.numbers import typed_number
 from pharmaqms.kernel.records import GxPRecord
 from pharmaqms.kernel.signatures import signatures_of
+from pharmaqms.kernel.timezones import from_form
 from pharmaqms.kernel.workflow import Workflow, options
 from pharmaqms.lifecycle.production.qc import (
     certificates,
@@ -39,7 +40,6 @@ from pharmaqms.lifecycle.production.qc.workflow import (
     OOS_WORKFLOW,
     SPECIFICATION_WORKFLOW,
 )
-from pharmaqms.platform.governance.times import TimeProblem, to_utc
 from pharmaqms.platform.masterdata.models import Lot
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
@@ -53,17 +53,11 @@ RECENT_LOTS = 40
 
 
 def _utc(value: str, field: str) -> datetime:
-    """A datetime-local field, read as UTC (every time on these pages is UTC)."""
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidInput(f"{value!r} is not a date and time", field=field) from None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    try:
-        return to_utc(parsed, name=field)
-    except TimeProblem as problem:
-        raise InvalidInput(str(problem), field=field) from None
+    """A datetime-local field, read in the reader's time zone and stored UTC."""
+    moment = from_form(value, field)
+    if moment is None:
+        raise InvalidInput("a date and time is required", field=field)
+    return moment
 
 
 def _number(value: str, field: str) -> float | None:

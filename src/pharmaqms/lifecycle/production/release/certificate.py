@@ -18,6 +18,7 @@ from pharmaqms.kernel import clock
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.reports.pdf import GRID, build_pdf, key_value_table
 from pharmaqms.kernel.reports.pdf import styles as report_styles
+from pharmaqms.kernel.reports.text import format_time
 from pharmaqms.kernel.settings import get_settings
 from pharmaqms.kernel.signatures import signatures_of
 from pharmaqms.lifecycle.production.batchrecords.models import BatchRecord
@@ -33,7 +34,7 @@ CERTIFICATION = (
 
 
 def _stamp(value: Any) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else "-"
+    return format_time(value) if value is not None else "-"
 
 
 def render_release_certificate(
@@ -64,7 +65,7 @@ def render_release_certificate(
     number = decided.number if decided is not None else f"preview of {lot.lot_number}"
     printed_at = clock.now()
     footer = (
-        f"{number} - printed {printed_at:%Y-%m-%d %H:%M} UTC by {printed_by.full_name} "
+        f"{number} - printed {format_time(printed_at)} by {printed_by.full_name} "
         f"({printed_by.username})"
     )
 
