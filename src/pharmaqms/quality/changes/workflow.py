@@ -22,7 +22,7 @@ from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.registry import RecordType, register
 from pharmaqms.kernel.roles import grant
 from pharmaqms.kernel.workflow import TaskSpec, Transition, Workflow, roles, states
-from pharmaqms.quality.changes import rules
+from pharmaqms.quality.changes import closure, rules
 from pharmaqms.quality.changes.models import (
     FUNCTION_ROLE,
     ActionStatus,
@@ -178,7 +178,11 @@ CHANGE_WORKFLOW = Workflow(
             forbid_author=True,
             forbid_holders_of=("owner_id",),
             actor_guards=(rules.not_a_task_implementer,),
-            guards=(rules.implementation_done, rules.effectiveness_confirmed),
+            guards=(
+                rules.implementation_done,
+                rules.effectiveness_confirmed,
+                closure.closure_conditions_met,
+            ),
             effects=(_stamp_closure,),
         ),
         Transition(
