@@ -49,6 +49,10 @@ def product_by_id(session: Session, product_id: int) -> Product:
     return product
 
 
+def products(session: Session) -> list[Product]:
+    return list(session.scalars(select(Product).order_by(Product.code)))
+
+
 def open_action(item: RiskItem) -> bool:
     return not item.retired and item.risk_level != "low" and item.residual_rpn is None
 
