@@ -8,7 +8,9 @@ draft or impact_assessment → cancelled)
 In approval every impacted function signs for itself; the change moves on when the last one
 has signed. The requester and the owner sign for no function, and nobody signs for two
 functions of the same change; who carries the change out (its owner, the owners of its tasks)
-neither reviews its effectiveness nor closes it.
+neither reviews its effectiveness nor closes it. A change closes only when every closure
+condition other modules registered for it is met (``closure.py``: a technology transfer's
+production drafts in force).
 """
 
 from __future__ import annotations
