@@ -47,7 +47,7 @@ def _text(value: Any, field: str, *, required: bool = True, max_length: int = 20
     return text
 
 
-def _number(value: Any, field: str, *, required: bool = True) -> float | None:
+def number(value: Any, field: str, *, required: bool = True) -> float | None:
     if value is None or value == "":
         if required:
             raise InvalidInput(f"{field} is required", field=field)
@@ -55,12 +55,12 @@ def _number(value: Any, field: str, *, required: bool = True) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise InvalidInput(f"{field} must be a number", field=field)
     try:
-        number = float(value)
+        parsed = float(value)
     except ValueError:
         raise InvalidInput(f"{field} must be a number, not {value!r}", field=field) from None
-    if not math.isfinite(number):
+    if not math.isfinite(parsed):
         raise InvalidInput(f"{field} must be a finite number", field=field)
-    return number
+    return parsed
 
 
 def _items(value: Any, field: str, *, required: bool) -> list[Mapping[str, Any]]:
@@ -93,11 +93,11 @@ def formula(raw: Any) -> list[dict[str, Any]]:
     for i, item in enumerate(_items(raw, "formula", required=True)):
         field = f"formula[{i}]"
         _known_keys(item, FORMULA_KEYS, field)
-        quantity = _number(item.get("quantity"), f"{field}.quantity")
+        quantity = number(item.get("quantity"), f"{field}.quantity")
         assert quantity is not None
         if quantity <= 0:
             raise InvalidInput(f"{field}.quantity must be positive", field=f"{field}.quantity")
-        tolerance = _number(item.get("tolerance_percent", 0), f"{field}.tolerance_percent")
+        tolerance = number(item.get("tolerance_percent", 0), f"{field}.tolerance_percent")
         assert tolerance is not None
         if not 0 <= tolerance <= 100:
             raise InvalidInput(
@@ -128,8 +128,8 @@ def _limits(raw: Any, field: str) -> list[dict[str, Any]]:
         at = f"{field}[{i}]"
         _known_keys(item, LIMIT_KEYS, at)
         name = _text(item.get("name"), f"{at}.name", max_length=80)
-        low = _number(item.get("low"), f"{at}.low", required=False)
-        high = _number(item.get("high"), f"{at}.high", required=False)
+        low = number(item.get("low"), f"{at}.low", required=False)
+        high = number(item.get("high"), f"{at}.high", required=False)
         _range(low, high, at, name)
         unit = _text(item.get("unit"), f"{at}.unit", required=False, max_length=20)
         limits.append({"name": name, "unit": unit, "low": low, "high": high})
@@ -181,8 +181,8 @@ def attributes(raw: Any) -> list[dict[str, Any]]:
         field = f"attributes[{i}]"
         _known_keys(item, ATTRIBUTE_KEYS, field)
         name = _text(item.get("name"), f"{field}.name")
-        lower = _number(item.get("lower"), f"{field}.lower", required=False)
-        upper = _number(item.get("upper"), f"{field}.upper", required=False)
+        lower = number(item.get("lower"), f"{field}.lower", required=False)
+        upper = number(item.get("upper"), f"{field}.upper", required=False)
         _range(lower, upper, field, name)
         checked.append(
             {

@@ -122,7 +122,7 @@ def _header(title: str | None, batch_size: Any, batch_unit: str | None) -> tuple
     text = (title or "").strip()
     if not text or len(text) > 300:
         raise InvalidInput("a title (1–300 characters)", field="title")
-    size = content._number(batch_size, "batch_size")
+    size = content.number(batch_size, "batch_size")
     assert size is not None
     if size <= 0:
         raise InvalidInput("the batch size must be positive", field="batch_size")
@@ -148,7 +148,7 @@ def define_recipe(
     actor: Actor,
     project_id: int,
     title: str,
-    batch_size: float,
+    batch_size: float | str,
     batch_unit: str,
     formula: Sequence[dict[str, Any]],
     steps: Sequence[dict[str, Any]],

@@ -175,7 +175,7 @@ def define_recipe(
             actor=actor,
             project_id=project_id,
             title=title,
-            batch_size=batch_size,  # type: ignore[arg-type]  # checked as a number by the service
+            batch_size=batch_size,  # checked as a number by the service
             batch_unit=batch_unit,
             formula=parse_formula(formula),
             steps=parse_steps(steps, parameters, controls),
