@@ -34,8 +34,10 @@ from tests.support import PASSWORD
 from pharmaqms.kernel.errors import (
     Conflict,
     InvalidInput,
+    NotFound,
     PermissionDenied,
     SegregationOfDuties,
+    StaleRecord,
     TransitionNotAllowed,
 )
 from pharmaqms.kernel.models import ElectronicSignature
@@ -46,6 +48,7 @@ from pharmaqms.lifecycle.rnd.transfer import service
 from pharmaqms.quality import events
 from pharmaqms.quality.changes import service as changes
 from pharmaqms.quality.changes.closure import closure_checks
+from pharmaqms.quality.risk import service as risk
 
 
 def _refused(
@@ -461,3 +464,49 @@ def test_a_transfer_drafts_production_documents_and_its_change_closes_once_they_
         assert service.transfer_view(s, service.get_transfer(s, transfer_id)).stage == "complete"
         closing = s.query(ElectronicSignature).filter_by(meaning="Closed").one()
         assert closing.signer_id == people.qa2.user_id
+
+
+def test_an_edit_of_a_recipe_someone_changed_meanwhile_is_refused(db: Any, people: Any) -> None:
+    project = project_with_materials(db, people)
+    recipe_id = draft_recipe(db, people, project)
+    version = _recipe(db, recipe_id)[2]
+    with unit_of_work(db) as s:
+        service.edit_recipe(
+            s, actor=people.rd, recipe_id=recipe_id, expected_version=version, batch_size=50000
+        )
+    _refused(
+        db,
+        StaleRecord,
+        f"is at version {version + 1}, not {version}",
+        service.edit_recipe,
+        actor=people.rd,
+        recipe_id=recipe_id,
+        expected_version=version,
+        title="Overwriting what I did not see",
+    )
+
+
+def test_a_product_fmea_needs_a_product_of_the_master_data(db: Any, people: Any) -> None:
+    project_with_materials(db, people)
+    _refused(
+        db,
+        NotFound,
+        "no product with id 999999",
+        risk.create_assessment,
+        actor=people.qa,
+        title="Product FMEA",
+        scope="Design",
+        subject_type="product",
+        subject_id=999999,
+    )
+    _refused(
+        db,
+        InvalidInput,
+        "a risk assessment attaches to a product or a record; 'recipe' is neither",
+        risk.create_assessment,
+        actor=people.qa,
+        title="Process FMEA",
+        scope="Design",
+        subject_type="recipe",
+        subject_id=1,
+    )
