@@ -22,6 +22,7 @@ from pharmaqms.lifecycle.distribution.routing import workflow as distribution_ro
 from pharmaqms.lifecycle.distribution.serials import models as distribution_serial_models
 from pharmaqms.lifecycle.distribution.serials import workflow as distribution_serial_workflow
 from pharmaqms.lifecycle.production import lot_facts as production_lot_facts
+from pharmaqms.lifecycle.production import transfer as production_transfer
 from pharmaqms.lifecycle.production.batchrecords import models as production_batch_record_models
 from pharmaqms.lifecycle.production.batchrecords import report as production_batch_record_report
 from pharmaqms.lifecycle.production.batchrecords import workflow as production_batch_record_workflow
@@ -44,9 +45,12 @@ from pharmaqms.lifecycle.rnd.eln import models as rnd_eln_models
 from pharmaqms.lifecycle.rnd.eln import workflow as rnd_eln_workflow
 from pharmaqms.lifecycle.rnd.gates import models as rnd_gate_models
 from pharmaqms.lifecycle.rnd.gates import workflow as rnd_gate_workflow
+from pharmaqms.lifecycle.rnd.stability import ctd as rnd_stability_ctd
 from pharmaqms.lifecycle.rnd.stability import lims as rnd_stability_lims
 from pharmaqms.lifecycle.rnd.stability import models as rnd_stability_models
 from pharmaqms.lifecycle.rnd.stability import workflow as rnd_stability_workflow
+from pharmaqms.lifecycle.rnd.transfer import models as rnd_transfer_models
+from pharmaqms.lifecycle.rnd.transfer import workflow as rnd_transfer_workflow
 from pharmaqms.lifecycle.use.cases import handover as pv_case_handover
 from pharmaqms.lifecycle.use.cases import models as pv_case_models
 from pharmaqms.lifecycle.use.cases import sources as pv_case_sources
@@ -167,6 +171,11 @@ MODULES = (
     rnd_stability_lims,
     rnd_gate_models,
     rnd_gate_workflow,
+    # The development recipe, and its transfer's closure condition on change control.
+    rnd_transfer_models,
+    rnd_transfer_workflow,
+    # Production receives technology transfers (drafts its master and specification).
+    production_transfer,
     pv_case_models,
     pv_case_workflow,
     pv_psur_models,
@@ -188,6 +197,8 @@ MODULES = (
     production_qc_report,
     production_nc_report,
     production_batch_record_report,
+    # The stability study's report carries the CTD 3.2.P.8 summary and data tables.
+    rnd_stability_ctd,
     compliance_models,
     # Grants QA the permission to manage the regulations register.
     compliance_service,

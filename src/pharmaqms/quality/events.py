@@ -38,8 +38,13 @@ owner_id, due_at, reason=None)``
     from a deviation under investigation becomes that deviation's CAPA decision.
 
 ``request_change(session, *, actor, source_type, source_id, source_label, title, description,
-justification, change_type="permanent", owner_id=None, reason=None)``
-    → ``ChangeRequest`` (draft). Needs ``changes.request``.
+justification, change_type="permanent", owner_id=None, affected=(), reason=None)``
+    → ``ChangeRequest`` (draft). Needs ``changes.request``. ``affected`` names what the change
+    touches, one line each ("product IBU200 — Ibuprofen 200 mg tablets", "master batch record
+    MBR-2026-0004"): the lines are written into the description under "Affected:", so the
+    impact assessment and every approver read them as part of what they sign. A module that
+    must keep the change open until something of its own is done registers a closure
+    condition (``quality.changes.closure``).
 
 ``register_complaint(session, *, actor, source_type, source_id, source_label, product, lot,
 complainant_name, complainant_type, received_at, description, complainant_contact="",
@@ -190,9 +195,15 @@ def request_change(
     justification: str,
     change_type: str = "permanent",
     owner_id: int | None = None,
+    affected: Sequence[str] = (),
     reason: str | None = None,
 ) -> ChangeRequest:
     source = _source(session, source_type, source_id, source_label)
+    named = [line.strip() for line in affected if line.strip()]
+    if named:
+        description = (
+            description.rstrip() + "\n\nAffected:\n" + "\n".join(f"- {line}" for line in named)
+        )
     change = change_service.request_change(
         session,
         actor=actor,

@@ -16,7 +16,7 @@ from pharmaqms.kernel.http.navigation import NavItem, add
 from pharmaqms.kernel.http.pages import ActorDep, redirect
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.roles import DEFAULT_ROLES
-from pharmaqms.quality.changes import rules, service
+from pharmaqms.quality.changes import closure, rules, service
 from pharmaqms.quality.changes.models import (
     FUNCTION_ROLE,
     ActionKind,
@@ -149,6 +149,7 @@ def change_page(change_id: int, request: Request, actor: ActorDep) -> HTMLRespon
                 "people": people_with(session, REQUESTERS),
                 "can_assess": actor.can("changes.assess"),
                 "can_implement": actor.can("changes.implement"),
+                "closure_checks": closure.closure_checks(session, change),
             },
         )
 

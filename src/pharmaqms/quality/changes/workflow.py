@@ -8,7 +8,9 @@ draft or impact_assessment → cancelled)
 In approval every impacted function signs for itself; the change moves on when the last one
 has signed. The requester and the owner sign for no function, and nobody signs for two
 functions of the same change; who carries the change out (its owner, the owners of its tasks)
-neither reviews its effectiveness nor closes it.
+neither reviews its effectiveness nor closes it. A change closes only when every closure
+condition other modules registered for it is met (``closure.py``: a technology transfer's
+production drafts in force).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.registry import RecordType, register
 from pharmaqms.kernel.roles import grant
 from pharmaqms.kernel.workflow import TaskSpec, Transition, Workflow, roles, states
-from pharmaqms.quality.changes import rules
+from pharmaqms.quality.changes import closure, rules
 from pharmaqms.quality.changes.models import (
     FUNCTION_ROLE,
     ActionStatus,
@@ -178,7 +180,11 @@ CHANGE_WORKFLOW = Workflow(
             forbid_author=True,
             forbid_holders_of=("owner_id",),
             actor_guards=(rules.not_a_task_implementer,),
-            guards=(rules.implementation_done, rules.effectiveness_confirmed),
+            guards=(
+                rules.implementation_done,
+                rules.effectiveness_confirmed,
+                closure.closure_conditions_met,
+            ),
             effects=(_stamp_closure,),
         ),
         Transition(

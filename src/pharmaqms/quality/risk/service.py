@@ -13,15 +13,38 @@ from pharmaqms.kernel.errors import InvalidInput, NotFound
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.registry import RECORD_TYPES
 from pharmaqms.kernel.workflow import TransitionResult, perform
+from pharmaqms.platform.masterdata.models import Product
 from pharmaqms.quality import common
 from pharmaqms.quality.config import quality_settings
 from pharmaqms.quality.risk.matrix import RiskMatrix, matrix
 from pharmaqms.quality.risk.models import RiskAssessment, RiskItem, RiskStatus
+from pharmaqms.quality.risk.register import PRODUCT_SUBJECT
 from pharmaqms.quality.risk.workflow import RISK_WORKFLOW
 
 
 def get_assessment(session: Session, assessment_id: int) -> RiskAssessment:
     return common.get_or_404(session, RiskAssessment, assessment_id, "risk assessment")
+
+
+def _subject_label(session: Session, subject_type: str, subject_id: int) -> str:
+    """What is assessed: a record of a registered type, or a product of the master data (a
+    product FMEA; the product's risk register lists it)."""
+    if subject_type == PRODUCT_SUBJECT:
+        product = session.get(Product, subject_id)
+        if product is None:
+            raise NotFound(f"no product with id {subject_id}")
+        return f"product {product.code} — {product.name}"[:200]
+    registered = RECORD_TYPES.get(subject_type)
+    if registered is None:
+        raise InvalidInput(
+            f"a risk assessment attaches to a product or a record; {subject_type!r} is neither "
+            f"(known: {', '.join(sorted([PRODUCT_SUBJECT, *RECORD_TYPES]))})",
+            field="subject_type",
+        )
+    subject = session.get(registered.model, subject_id)
+    if subject is None:
+        raise NotFound(f"no {registered.label.lower()} with id {subject_id}")
+    return subject.audit_label()
 
 
 def create_assessment(
@@ -35,16 +58,7 @@ def create_assessment(
     matrix_name: str | None = None,
 ) -> RiskAssessment:
     actor.require("risk.assess", "assess risks")
-    registered = RECORD_TYPES.get(subject_type)
-    if registered is None:
-        raise InvalidInput(
-            f"a risk assessment attaches to a record; {subject_type!r} is not a record type "
-            f"(known: {', '.join(sorted(RECORD_TYPES))})",
-            field="subject_type",
-        )
-    subject = session.get(registered.model, subject_id)
-    if subject is None:
-        raise NotFound(f"no {registered.label.lower()} with id {subject_id}")
+    label = _subject_label(session, subject_type, subject_id)
     chosen = matrix(matrix_name or quality_settings().risk_matrix)
     assessment = RiskAssessment(
         status=RiskStatus.DRAFT.value,
@@ -53,8 +67,8 @@ def create_assessment(
             scope, "scope", "the scope of the assessment", max_length=20_000
         ),
         subject_type=subject_type,
-        subject_id=subject.id,
-        subject_label=subject.audit_label(),
+        subject_id=subject_id,
+        subject_label=label,
         matrix_name=chosen.name,
         acceptance_rationale="",
     )

@@ -16,8 +16,9 @@ from pharmaqms.kernel.http.pages import ActorDep, redirect
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.registry import RECORD_TYPES
 from pharmaqms.quality.config import quality_settings
-from pharmaqms.quality.risk import service
+from pharmaqms.quality.risk import register, service
 from pharmaqms.quality.risk.matrix import MATRICES, matrix
+from pharmaqms.quality.risk.register import PRODUCT_SUBJECT
 from pharmaqms.quality.risk.service import Scores
 from pharmaqms.quality.risk.workflow import RISK_WORKFLOW
 from pharmaqms.quality.view_support import record_parts
@@ -40,6 +41,7 @@ def listing(request: Request, actor: ActorDep, status: str = "") -> HTMLResponse
             "risk/list.html",
             {
                 "rows": service.list_assessments(session, status=status or None),
+                "products": register.products(session),
                 "status": status,
                 "workflow": RISK_WORKFLOW,
             },
@@ -112,7 +114,9 @@ def assessment_page(assessment_id: int, request: Request, actor: ActorDep) -> HT
                 "ra": assessment,
                 "matrix": matrix(assessment.matrix_name),
                 "subject_url": (
-                    subject.detail_url(subject_record)
+                    f"/risk-register/products/{assessment.subject_id}"
+                    if assessment.subject_type == PRODUCT_SUBJECT
+                    else subject.detail_url(subject_record)
                     if subject is not None and subject.detail_url and subject_record is not None
                     else f"/records/{assessment.subject_type}/{assessment.subject_id}"
                 ),
@@ -186,3 +190,19 @@ def accept(
             session, actor=actor, assessment_id=assessment_id, rationale=rationale
         )
     return redirect(_page(assessment_id), "Risk acceptance recorded.")
+
+
+@router.get("/risk-register/products/{product_id}", response_class=HTMLResponse)
+def product_risk_register(product_id: int, request: Request, actor: ActorDep) -> HTMLResponse:
+    """The product's risk register: its product FMEAs and the FMEAs of its processes."""
+    actor.require("records.read", "read risk assessments")
+    with transaction(request, write=False) as session:
+        return render(
+            request,
+            "risk/register.html",
+            {
+                "product": register.product_by_id(session, product_id),
+                "rows": register.risk_register(session, product_id),
+                "workflow": RISK_WORKFLOW,
+            },
+        )

@@ -238,6 +238,7 @@ PAGES: dict[tuple[str, str], Access] = {
     ("POST", "/complaints/{complaint_id}/capa"): Needs("capa.raise", "raise CAPAs"),
     # quality.risk.views
     ("GET", "/risk-assessments"): Needs("records.read", "read risk assessments"),
+    ("GET", "/risk-register/products/{product_id}"): Needs("records.read", "read risk assessments"),
     ("GET", "/risk-assessments/new"): Needs("risk.assess", "assess risks"),
     ("POST", "/risk-assessments"): Needs("risk.assess", "assess risks"),
     ("GET", "/risk-assessments/{assessment_id}"): Needs("records.read", "read risk assessments"),
@@ -315,6 +316,19 @@ PAGES: dict[tuple[str, str], Access] = {
     ),
     ("POST", "/rnd/stability/{study_id}/pulls"): Needs(
         "stability.results", "record stability pulls"
+    ),
+    # lifecycle.rnd.transfer.views
+    ("GET", "/rnd/recipes"): Needs("rnd.read", "read development recipes"),
+    ("POST", "/rnd/recipes"): Needs("rnd.recipes", "write development recipes"),
+    ("GET", "/rnd/recipes/{recipe_id}"): Needs("rnd.read", "read development recipes"),
+    ("POST", "/rnd/recipes/{recipe_id}/revisions"): Needs(
+        "rnd.recipes", "revise development recipes"
+    ),
+    ("POST", "/rnd/recipes/{recipe_id}/transfers"): Needs(
+        "rnd.transfer", "raise technology transfers"
+    ),
+    ("POST", "/rnd/transfers/{transfer_id}/implementation"): Needs(
+        "changes.implement", "implement changes"
     ),
     # lifecycle.rnd.gates.views
     ("GET", "/rnd/gates"): Needs("records.read", "read R&D stage gates"),

@@ -25,6 +25,7 @@ from pharmaqms.kernel.models import User
 from pharmaqms.lifecycle.rnd.eln import service as notebook
 from pharmaqms.lifecycle.rnd.gates import launch, rules, service
 from pharmaqms.lifecycle.rnd.gates.models import PHASES, DevelopmentPhase
+from pharmaqms.lifecycle.rnd.gates.panels import project_panels
 from pharmaqms.lifecycle.rnd.gates.progress import progress
 from pharmaqms.lifecycle.rnd.gates.timeline import launch_svg, timeline_svg
 from pharmaqms.platform.masterdata.models import Product
@@ -109,6 +110,7 @@ def project_gates(project_id: RecordId, request: Request, actor: ActorDep) -> HT
                 "timeline": Markup(timeline_svg(found, clock.now())),  # noqa: S704 - built from escaped values
                 "launch": launch.time_to_launch(session, project_id),
                 "phase_label": rules.phase_label,
+                "panels": project_panels(session, project_id, actor),
             },
         )
 
