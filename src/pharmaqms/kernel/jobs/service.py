@@ -165,8 +165,8 @@ def queue_status(database: Database | None = None) -> QueueStatus:
             oldest_at = _aware(oldest)
             alive = session.execute(
                 text(
-                    "SELECT count(*) FROM procrastinate.procrastinate_workers WHERE last_heartbeat > "
-                    "now() - make_interval(secs => :seconds)"
+                    "SELECT count(*) FROM procrastinate.procrastinate_workers "
+                    "WHERE last_heartbeat > now() - make_interval(secs => :seconds)"
                 ),
                 {"seconds": get_settings().jobs_stalled_seconds},
             ).scalar_one()
