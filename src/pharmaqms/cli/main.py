@@ -252,6 +252,11 @@ def worker(
     concurrency: int = typer.Option(
         1, "--concurrency", min=1, max=64, help="Jobs run at the same time in this worker."
     ),
+    with_schedule: bool = typer.Option(
+        True,
+        "--schedule/--no-schedule",
+        help="Also defer the periodic jobs when due (any worker may; one job per tick).",
+    ),
 ) -> None:
     """Run background and scheduled jobs from the PostgreSQL queue until stopped (Ctrl-C or
     SIGTERM finish the running jobs first). Start as many as needed, on any machine."""
@@ -266,10 +271,11 @@ def worker(
             "psycopg://…); on SQLite the jobs run inside `pharmaqms serve`, and "
             "`pharmaqms jobs run-daily` runs the daily ones by hand"
         )
-    plan = install()
-    console.print(f"Worker on the PostgreSQL queue, concurrency {concurrency}; schedule:")
-    for name, cron in plan.items():
-        console.print(f"  {cron:<16} {name}", highlight=False)
+    console.print(f"Worker on the PostgreSQL queue, concurrency {concurrency}.")
+    if with_schedule:
+        console.print("Schedule (UTC):")
+        for name, cron in install().items():
+            console.print(f"  {cron:<16} {name}", highlight=False)
     run_worker(database, concurrency=concurrency)
 
 

@@ -17,8 +17,13 @@ from pharmaqms.kernel.errors import InvalidInput, NotFound
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.jobs import runner
 from pharmaqms.kernel.jobs.models import JobFailure
+from pharmaqms.kernel.roles import grant
 from pharmaqms.kernel.settings import get_settings
 from pharmaqms.kernel.uow import after_commit, unit_of_work
+
+# Who sees the queue and who may retry a failed job (module vocabulary, kernel/roles.py).
+grant("jobs.read", "admin")
+grant("jobs.manage", "admin")
 
 STATUSES = ("todo", "doing", "failed", "succeeded", "cancelled", "aborted")
 STATUS_LABELS = {
@@ -199,10 +204,7 @@ def retry_job(session: Session, job_id: int, *, actor: Actor) -> JobView:
     """Queue a failed job again, now, for one more attempt; the retry is audited with the
     error it failed with."""
     actor.require("jobs.manage", "retry jobs")
-    found = [view for view in list_jobs(session, limit=1_000_000) if view.id == job_id]
-    if not found:
-        raise NotFound(f"job {job_id} does not exist")
-    view = found[0]
+    view = job_by_id(session, job_id)
     if view.status != "failed":
         raise InvalidInput(
             f"job {job_id} is {STATUS_LABELS.get(view.status, view.status)}: "
@@ -239,3 +241,10 @@ def retry_job(session: Session, job_id: int, *, actor: Actor) -> JobView:
 
         after_commit(session, requeue)
     return view
+
+
+def job_by_id(session: Session, job_id: int) -> JobView:
+    for view in list_jobs(session, limit=100_000):
+        if view.id == job_id:
+            return view
+    raise NotFound(f"job {job_id} does not exist")
