@@ -388,3 +388,13 @@ def test_two_workers_share_the_queue_and_never_run_one_job_twice(
         delivery_ids, 1
     )
     assert all(j[3] == 1 for j in deliveries(db))
+
+
+def test_pharmaqms_worker_on_sqlite_refuses_and_says_where_the_jobs_run(db: Database) -> None:
+    from tests.kernel.cli import run_cli
+
+    result = run_cli(db, "worker")
+
+    assert result.exit_code == 2
+    assert "needs the PostgreSQL queue" in result.output
+    assert "inside `pharmaqms serve`" in result.output
