@@ -9,6 +9,9 @@ from pharmaqms.compliance.apqr import models as apqr_models
 from pharmaqms.compliance.apqr import workflow as apqr_workflow
 from pharmaqms.kernel import models as kernel_models
 from pharmaqms.kernel.db import Base
+from pharmaqms.kernel.jobs import housekeeping as kernel_job_housekeeping
+from pharmaqms.kernel.jobs import models as kernel_job_models
+from pharmaqms.kernel.notifications import jobs as kernel_notification_jobs
 from pharmaqms.kernel.notifications import models as kernel_notification_models
 from pharmaqms.lifecycle.distribution import live as distribution_live
 from pharmaqms.lifecycle.distribution import lot_facts as distribution_lot_facts
@@ -100,6 +103,9 @@ from pharmaqms.quality.training import workflow as training_workflow
 MODULES = (
     kernel_models,
     kernel_notification_models,
+    kernel_job_models,
+    kernel_job_housekeeping,
+    kernel_notification_jobs,
     platform_permissions,
     ingest_models,
     masterdata_models,

@@ -14,6 +14,7 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import func, select
 from tests.conftest import People
+from tests.kernel.jobs_helpers import worker_runs
 from tests.kernel.mailbox import (
     BASE_URL,
     SENDER,
@@ -74,7 +75,9 @@ def report(db: Database, people: People, title: str = "Press stopped") -> tuple[
             discovered_at=clock.now() - timedelta(hours=1),
         )
         task = s.scalars(select(Task).where(Task.record_id == deviation.id)).one()
-        return deviation.number, task.id
+        found = deviation.number, task.id
+    worker_runs(db)  # the job the commit queued, to e-mail its notices
+    return found
 
 
 def notices(db: Database) -> list[tuple[str, str, str, int, str | None]]:
@@ -339,6 +342,7 @@ def test_the_sweep_announces_a_task_due_soon_and_overdue_once_each_however_often
             due_in=timedelta(days=5),
         )
         review_id = review.id
+    worker_runs(db)
     mailbox.received.clear()
 
     def swept() -> list[tuple[int, str, str]]:
@@ -421,6 +425,7 @@ def test_a_cold_chain_alarm_and_its_escalation_are_emailed_at_once_even_to_diges
     coldchain.seed(db, people, acknowledge_within_min=20.0)
 
     coldchain.deliver(db, people, [5.0, 5.0, 9.0, 9.0, 9.0, 9.0, 9.0, 9.0, 9.0, 5.0])
+    worker_runs(db)
 
     alarms = mailbox.to("logistics@example.org")
     assert [subject(m).split(":")[0] for m in alarms] == ["[pharmaqms] ALARM"] * 2
@@ -433,6 +438,7 @@ def test_a_cold_chain_alarm_and_its_escalation_are_emailed_at_once_even_to_diges
     frozen_clock.advance(minutes=21)
     with unit_of_work(db) as s:
         assert len(coldchain_alarms.escalate_overdue_alarms(s, actor=people.admin)) == 2
+    worker_runs(db)
 
     escalations = mailbox.to("qa@example.org")
     assert [subject(m).split(":")[0] for m in escalations] == ["[pharmaqms] ESCALATION"] * 2

@@ -1,6 +1,6 @@
 """The notification work that runs without a person: ``pharmaqms notify`` commands, the daily
-job, and the loop ``pharmaqms serve`` runs in a background thread — each against a real SMTP
-server the test starts."""
+job, and the in-process job runner ``pharmaqms serve`` starts on SQLite — each against a real
+SMTP server the test starts."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from tests.kernel.test_notifications import choose, notices, report
 
 from pharmaqms.kernel import clock, tasks
 from pharmaqms.kernel.db import Database
-from pharmaqms.kernel.notifications.jobs import NotificationLoop
+from pharmaqms.kernel.jobs import InProcessWorker, enqueue
+from pharmaqms.kernel.notifications.jobs import SWEEP_JOB
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.quality.deviations.models import Deviation
 
@@ -74,7 +75,7 @@ def test_the_daily_job_announces_overdue_tasks_and_sends_the_digests(
     assert (rcpt, subject(digest)) == (["qa@example.org"], "[pharmaqms] Daily digest: 2 notices")
 
 
-def test_the_servers_background_loop_sweeps_and_sends_without_a_person(
+def test_the_servers_in_process_runner_sweeps_and_sends_without_a_person(
     db: Database, people: People, mailbox: Mailbox
 ) -> None:
     choose(db, people, "qa")
@@ -94,13 +95,14 @@ def test_the_servers_background_loop_sweeps_and_sends_without_a_person(
         )
     mailbox.received.clear()
 
-    loop = NotificationLoop(db, interval=0.2).start()
+    runner = InProcessWorker(db).start()
     try:
+        enqueue(SWEEP_JOB, database=db)  # what the runner's clock does every few minutes
         deadline = time.monotonic() + 20
         while len(mailbox.received) < 1 and time.monotonic() < deadline:
             time.sleep(0.1)
     finally:
-        loop.stop()
+        runner.stop()
 
     assert [subject(m) for _, m in mailbox.received] == [
         f"[pharmaqms] Overdue since {clock.now():%Y-%m-%d}: Review the press log"
@@ -108,7 +110,7 @@ def test_the_servers_background_loop_sweeps_and_sends_without_a_person(
 
 
 @pytest.mark.parametrize(("interval", "running"), [("300", True), ("0", False)])
-def test_serve_runs_the_notification_loop_beside_the_web_server_unless_turned_off(
+def test_serve_runs_the_job_runner_beside_the_web_server_unless_turned_off(
     db: Database, monkeypatch: pytest.MonkeyPatch, interval: str, running: bool
 ) -> None:
     import threading
@@ -118,7 +120,7 @@ def test_serve_runs_the_notification_loop_beside_the_web_server_unless_turned_of
     seen: list[bool] = []
 
     def fake_run(app: object, **kw: object) -> None:
-        seen.append(any(t.name == "pharmaqms-notify" for t in threading.enumerate()))
+        seen.append(any(t.name == "pharmaqms-jobs" for t in threading.enumerate()))
 
     monkeypatch.setattr(uvicorn, "run", fake_run)
     result = run_cli(db, "serve", env={"PHARMAQMS_NOTIFY_INTERVAL_SECONDS": interval})
@@ -126,4 +128,4 @@ def test_serve_runs_the_notification_loop_beside_the_web_server_unless_turned_of
     assert result.exit_code == 0, result.output
     assert seen == [running]
     # stopped with the server
-    assert not any(t.name == "pharmaqms-notify" for t in threading.enumerate())
+    assert not any(t.name == "pharmaqms-jobs" for t in threading.enumerate())

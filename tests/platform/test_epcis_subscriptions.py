@@ -15,11 +15,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from tests.kernel.jobs_helpers import worker_runs
 from tests.support import conformance_dir
 from typer.testing import CliRunner
 
 from pharmaqms.cli.epcis import app as epcis_cli
 from pharmaqms.kernel import clock
+from pharmaqms.kernel.jobs import run_now
 from pharmaqms.kernel.models import AuditEntry
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.platform.connectors.epcis import parse_epcis
@@ -34,7 +36,6 @@ from pharmaqms.platform.epcis_repository.models import (
     EpcisSubscription,
 )
 from pharmaqms.platform.ingest import service as ingest
-from pharmaqms.platform.ingest.deliveries import stream_idle
 from pharmaqms.platform.traceability.models import EpcisEvent
 
 EXAMPLES = conformance_dir() / "json"
@@ -85,6 +86,7 @@ def receiver() -> Iterator[Receiver]:
 def _capture(db: Any, people: Any, path: Any) -> None:
     with unit_of_work(db) as s:
         ingest.ingest(s, actor=people.logistics, kind="epcis", content=path.read_bytes())
+    worker_runs(db)  # the delivery job the capture queued (on SQLite it ran in process)
 
 
 def _named_query(api: Any, name: str, query: dict[str, Any]) -> Any:
@@ -222,7 +224,7 @@ def test_a_failed_delivery_is_retried_after_its_backoff(
 
 
 @pytest.mark.postgres
-def test_retries_run_from_the_cli_and_when_idle(db, people, frozen_clock, api, receiver) -> None:  # type: ignore[no-untyped-def]
+def test_retries_run_from_the_cli_and_as_a_job(db, people, frozen_clock, api, receiver) -> None:  # type: ignore[no-untyped-def]
     client = _named_query(api, "receipts", {"EQ_bizStep": "receiving"})
     _subscribe(client, "receipts", f"{receiver.url}/hook")
     receiver.statuses = [500, 500]
@@ -233,9 +235,9 @@ def test_retries_run_from_the_cli_and_when_idle(db, people, frozen_clock, api, r
     assert ran.exit_code == 0, ran.output
     assert "deliveries sent: 0, failed (will retry): 1, given up: 0" in ran.output
 
-    delivery._last_idle_look[0] = float("-inf")  # as if the worker had not looked lately
     frozen_clock.advance(minutes=5)
-    stream_idle(db)  # what the MQTT worker calls with nothing to store
+    assert run_now(delivery.RETRY_JOB) == {"sent": 1, "failed": 0, "given_up": 0}
+    assert run_now(delivery.RETRY_JOB) == {"sent": 0, "failed": 0, "given_up": 0}
     assert [a.delivered for a in _attempts(db)] == [False, False, True]
     assert len(receiver.requests) == 3
 

@@ -1,7 +1,9 @@
-"""``pharmaqms jobs``: the scheduled work, run by cron or a systemd timer once a day.
+"""``pharmaqms jobs``: the scheduled work by hand, and a look at the queue.
 
-Each job runs in its own unit of work, so one refusal does not hold back the others, and each
-is safe to run twice: a second run the same day finds nothing left to do.
+The same jobs run on their own from the job runner (``pharmaqms worker`` on PostgreSQL, the
+in-process runner of ``pharmaqms serve`` on SQLite) on the schedule of ``pharmaqms.schedule``;
+``run-daily`` runs the daily ones now (cron can still call it). Each is safe to run twice: a
+second run the same day finds nothing left to do.
 """
 
 from __future__ import annotations
@@ -9,14 +11,13 @@ from __future__ import annotations
 import typer
 
 from pharmaqms.cli.common import cli_actor, console, handle_errors
-from pharmaqms.kernel.uow import unit_of_work
 
 app = typer.Typer(help="Scheduled jobs.", no_args_is_help=True)
 
 
 @app.callback()
 def jobs() -> None:
-    """Scheduled jobs (run by cron or a systemd timer)."""
+    """Scheduled jobs: run the daily ones now, see the queue."""
 
 
 @app.command("run-daily")
@@ -26,60 +27,61 @@ def run_daily(
         None, "--as", help="Run as this user (default: the system account)."
     ),
 ) -> None:
-    """Make scheduled document versions effective, open due periodic reviews and flag overdue
-    ones, assign recurring training that falls due again, judge LIMS results not taken over
-    yet (QC's and stability's), announce tasks due soon and overdue by e-mail and send the
-    daily digests."""
-    import pharmaqms.schema  # noqa: F401 - every module's tables, workflows and gates
+    """Run the daily jobs now: make scheduled document versions effective, open due periodic
+    reviews and flag overdue ones, assign recurring training that falls due again, judge LIMS
+    results not taken over yet (QC's and stability's), announce tasks due soon and overdue by
+    e-mail and send the daily digests."""
     from pharmaqms.cli.notify import print_delivery, print_digests, print_sweep
     from pharmaqms.kernel.db import get_database
-    from pharmaqms.kernel.notifications import jobs as notification_jobs
-    from pharmaqms.lifecycle.distribution.live import sweep as coldchain_sweep
-    from pharmaqms.lifecycle.production.qc.results import evaluate_lims_results
-    from pharmaqms.lifecycle.rnd.stability.lims import take_over_lims_results
-    from pharmaqms.quality.documents.periodic_review import open_due_periodic_reviews
-    from pharmaqms.quality.documents.service import make_due_versions_effective
-    from pharmaqms.quality.training.service import open_recurrent_training
+    from pharmaqms.kernel.jobs import bind
+    from pharmaqms.schedule import run_daily_jobs
 
-    actor = cli_actor(acting_as)
-    with unit_of_work() as session:
-        effective = make_due_versions_effective(session, actor=actor)
-        console.print(f"documents made effective: {len(effective)}")
-        for version in effective:
-            console.print(f"  {version.number}", highlight=False)
-    with unit_of_work() as session:
-        reviews = open_due_periodic_reviews(session, actor=actor)
-        console.print(
-            f"periodic reviews opened: {len(reviews.opened)}, "
-            f"flagged overdue: {len(reviews.flagged_overdue)}"
-        )
-        for review in reviews.flagged_overdue:
-            console.print(f"  overdue: {review.number} (due {review.due_at:%Y-%m-%d})")
-    with unit_of_work() as session:
-        training = open_recurrent_training(session, actor=actor)
-        console.print(
-            f"recurring training assigned: {len(training.renewed)}, "
-            f"training overdue: {len(training.overdue)}"
-        )
-    with unit_of_work() as session:
-        silent, escalated = coldchain_sweep(session, actor=actor)
-        console.print(
-            f"cold-chain sensors silent: {len(silent)}, alarms escalated: {len(escalated)}"
-        )
-    with unit_of_work() as session:
-        lims = evaluate_lims_results(session, actor=actor)
-        console.print(
-            f"LIMS results taken over: {lims.taken_over}, OOS opened: {len(lims.failed)}, "
-            f"out of trend: {lims.out_of_trend}"
-        )
-    with unit_of_work() as session:
-        stability = take_over_lims_results(session, actor=actor)
-        console.print(
-            f"stability results taken over: {stability.stored}, "
-            f"quarantined: {stability.quarantined}"
-        )
-    # Last: the notices of every task the jobs above opened or escalated, then the sweep.
-    notices = notification_jobs.run_once(get_database())
-    print_sweep(notices.swept)
-    print_delivery(notices.delivered)
-    print_digests(notices.digests)
+    bind(get_database())
+    result = run_daily_jobs(cli_actor(acting_as))
+    console.print(f"documents made effective: {len(result.effective)}")
+    for number in result.effective:
+        console.print(f"  {number}", highlight=False)
+    console.print(
+        f"periodic reviews opened: {result.reviews_opened}, "
+        f"flagged overdue: {len(result.reviews_overdue)}"
+    )
+    for number, due in result.reviews_overdue:
+        console.print(f"  overdue: {number} (due {due})")
+    console.print(
+        f"recurring training assigned: {result.training_renewed}, "
+        f"training overdue: {result.training_overdue}"
+    )
+    console.print(
+        f"cold-chain sensors silent: {result.sensors_silent}, "
+        f"alarms escalated: {result.alarms_escalated}"
+    )
+    console.print(
+        f"LIMS results taken over: {result.lims_taken_over}, OOS opened: {result.oos_opened}, "
+        f"out of trend: {result.out_of_trend}"
+    )
+    console.print(
+        f"stability results taken over: {result.stability_stored}, "
+        f"quarantined: {result.stability_quarantined}"
+    )
+    print_sweep(result.notices.swept)
+    print_delivery(result.notices.delivered)
+    print_digests(result.notices.digests)
+
+
+@app.command("status")
+@handle_errors
+def status() -> None:
+    """The queue at a glance: who runs the jobs, how many wait, run, failed."""
+    from pharmaqms.kernel.db import get_database
+    from pharmaqms.kernel.jobs import bind, queue_status
+    from pharmaqms.schedule import declare
+
+    database = bind(get_database())
+    found = queue_status(database)
+    console.print(f"runner: {found.runner} ({'PostgreSQL queue' if found.durable else 'SQLite'})")
+    counts = ", ".join(f"{k}: {v}" for k, v in sorted(found.counts.items())) or "no jobs"
+    console.print(f"jobs: {counts}; ready now: {found.ready}")
+    if found.workers_alive is not None:
+        console.print(f"workers alive: {found.workers_alive}")
+    for name, cron in declare().items():
+        console.print(f"  {cron:<16} {name}", highlight=False)

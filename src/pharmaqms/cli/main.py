@@ -211,19 +211,27 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8000, help="Port."),
 ) -> None:
-    """Serve the web UI and the API."""
+    """Serve the web UI and the API (on SQLite, with the background jobs in process)."""
     import uvicorn
 
-    from pharmaqms.kernel.notifications.jobs import NotificationLoop
+    from pharmaqms.kernel.jobs import InProcessWorker, is_durable
     from pharmaqms.kernel.settings import get_settings
     from pharmaqms.web.app import create_app
 
     # Proxy headers (the client's address, HTTPS) are believed only when the setting says the
     # proxy in front is the only way in; otherwise anyone could claim HTTPS.
     trusted = get_settings().trust_proxy_headers
-    # Due tasks swept and e-mails sent every interval, without a person (0: left to cron).
-    interval = get_settings().notify_interval_seconds
-    loop = NotificationLoop(get_database(), interval).start() if interval else None
+    database = get_database()
+    # On SQLite the jobs (e-mail, webhooks, sweeps, the daily jobs) run in a thread beside the
+    # server; on PostgreSQL they wait in the queue for ``pharmaqms worker``.
+    runner = None
+    if not is_durable(database) and get_settings().notify_interval_seconds:
+        from pharmaqms.schedule import install
+
+        install()
+        runner = InProcessWorker(database).start()
+    elif is_durable(database):
+        console.print("Background jobs are queued in PostgreSQL: run `pharmaqms worker` too.")
     try:
         uvicorn.run(
             create_app(),
@@ -234,8 +242,41 @@ def serve(
             forwarded_allow_ips="*" if trusted else None,
         )
     finally:
-        if loop is not None:
-            loop.stop()
+        if runner is not None:
+            runner.stop()
+
+
+@app.command()
+@handle_errors
+def worker(
+    concurrency: int = typer.Option(
+        1, "--concurrency", min=1, max=64, help="Jobs run at the same time in this worker."
+    ),
+    with_schedule: bool = typer.Option(
+        True,
+        "--schedule/--no-schedule",
+        help="Also defer the periodic jobs when due (any worker may; one job per tick).",
+    ),
+) -> None:
+    """Run background and scheduled jobs from the PostgreSQL queue until stopped (Ctrl-C or
+    SIGTERM finish the running jobs first). Start as many as needed, on any machine."""
+    from pharmaqms.kernel.errors import InvalidInput
+    from pharmaqms.kernel.jobs import is_durable, run_worker
+    from pharmaqms.schedule import install
+
+    database = get_database()
+    if not is_durable(database):
+        raise InvalidInput(
+            "pharmaqms worker needs the PostgreSQL queue (PHARMAQMS_DATABASE_URL=postgresql+"
+            "psycopg://…); on SQLite the jobs run inside `pharmaqms serve`, and "
+            "`pharmaqms jobs run-daily` runs the daily ones by hand"
+        )
+    console.print(f"Worker on the PostgreSQL queue, concurrency {concurrency}.")
+    if with_schedule:
+        console.print("Schedule (UTC):")
+        for name, cron in install().items():
+            console.print(f"  {cron:<16} {name}", highlight=False)
+    run_worker(database, concurrency=concurrency)
 
 
 @app.command()

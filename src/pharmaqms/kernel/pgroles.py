@@ -89,6 +89,17 @@ def grant_app_privileges(conn: Connection, app_role: str = APP_ROLE) -> None:
             rights = "SELECT, INSERT, UPDATE"
         conn.execute(text(f"GRANT {rights} ON TABLE {name} TO {app}"))
     conn.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {app}"))
+    if conn.execute(text("SELECT 1 FROM pg_namespace WHERE nspname = 'procrastinate'")).scalar():
+        # The job library's queue (migration 0020_kernel_jobs): workers register and
+        # unregister, jobs are taken, finished and pruned.
+        conn.execute(text(f"GRANT USAGE ON SCHEMA procrastinate TO {app}"))
+        conn.execute(
+            text(
+                "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA procrastinate "
+                f"TO {app}"
+            )
+        )
+        conn.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA procrastinate TO {app}"))
 
 
 def role_exists(conn: Connection, name: str) -> bool:

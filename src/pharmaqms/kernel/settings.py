@@ -80,9 +80,24 @@ class Settings(BaseSettings):
     notify_max_attempts: int = Field(default=8, ge=1, le=100)
     # The hour (UTC) after which the daily digest goes out from the server's background loop.
     notify_digest_hour: int = Field(default=6, ge=0, le=23)
-    # How often ``pharmaqms serve`` sweeps for due tasks and sends what is queued; 0: never
-    # (then ``pharmaqms notify run`` from cron does it).
+    # 0: ``pharmaqms serve`` on SQLite runs no job runner of its own (then ``pharmaqms jobs
+    # run-daily`` and ``pharmaqms notify run`` from cron do the work); any other value: it runs
+    # one, whose sweeps come every ``jobs_sweep_minutes``.
     notify_interval_seconds: int = Field(default=300, ge=0)
+    # The job runner (kernel/jobs). The daily jobs run at this hour (UTC); the sweeps (due
+    # tasks, e-mail outbox, alarm escalations, EPCIS retries) every this many minutes.
+    jobs_daily_hour: int = Field(default=2, ge=0, le=23)
+    jobs_sweep_minutes: int = Field(default=5, ge=1, le=59)
+    # A failed job is tried again after base × 2^(attempts so far) seconds, up to the maximum
+    # number of attempts; then it is shown as failed on /admin/jobs for a person to retry.
+    jobs_max_attempts: int = Field(default=5, ge=1, le=50)
+    jobs_retry_seconds: float = Field(default=30.0, ge=0, le=24 * 3600)
+    # A worker beats every heartbeat seconds; one silent for stalled seconds is taken as dead
+    # and its running jobs are queued again for another worker (at-least-once).
+    jobs_heartbeat_seconds: float = Field(default=10.0, gt=0, le=600)
+    jobs_stalled_seconds: float = Field(default=60.0, gt=0, le=24 * 3600)
+    # Finished jobs older than this are removed from the queue (failures stay until retried).
+    jobs_keep_days: int = Field(default=14, ge=1, le=3650)
     # Days after the end of a year by which its annual product quality review is due to be
     # effective (EU GMP Part I 1.10 asks for it "annually"; companies set the grace in an SOP).
     apqr_grace_days: int = Field(default=90, ge=0, le=365)

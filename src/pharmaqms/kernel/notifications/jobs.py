@@ -1,15 +1,21 @@
-"""The notification work that runs without a person: small functions a job runner can call
-(``pharmaqms notify run``, ``pharmaqms jobs run-daily``), and the loop ``pharmaqms serve``
-runs in a background thread."""
+"""The notification work that runs without a person, as jobs of the job runner
+(kernel/jobs): e-mailing the notices a committed change queued, and the sweep for due tasks,
+the queue and the digests (scheduled in ``pharmaqms.schedule``; ``pharmaqms notify run`` and
+``pharmaqms jobs run-daily`` run it by hand)."""
 
 from __future__ import annotations
 
 import logging
-import threading
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy import select
 
 from pharmaqms.kernel.db import Database
+from pharmaqms.kernel.jobs import DELIVERIES, SCHEDULE, current_claim, job, job_database
+from pharmaqms.kernel.notifications.models import NoticeStatus, Notification
 from pharmaqms.kernel.notifications.service import (
+    DELIVER_JOB,
     DeliveryResult,
     DigestResult,
     SweepResult,
@@ -20,6 +26,12 @@ from pharmaqms.kernel.notifications.service import (
 from pharmaqms.kernel.uow import unit_of_work
 
 log = logging.getLogger("pharmaqms.notifications")
+
+SWEEP_JOB = "notifications.sweep"
+
+
+class NotSentYet(Exception):
+    """Some notices of a delivery job are still queued: the job is tried again later."""
 
 
 def sweep(database: Database) -> SweepResult:
@@ -42,28 +54,34 @@ def run_once(database: Database, *, on_schedule: bool = False) -> RunResult:
     return RunResult(swept, delivered, digests)
 
 
-class NotificationLoop:
-    """``run_once`` every ``interval`` seconds in a daemon thread, until stopped. A failed run
-    is logged and the next one tries again: the outbox keeps what was not sent."""
+@job(DELIVER_JOB, queue=DELIVERIES)
+def deliver_notices(ids: list[int]) -> dict[str, Any]:
+    """E-mail the notices a committed change queued. Idempotent: each notice is claimed
+    before it is sent, and a notice already sent is not sent again."""
+    database = job_database()
+    result = deliver(database, ids=ids, claim=current_claim())
+    if result.retrying:
+        with unit_of_work(database, write=False) as session:
+            errors = sorted(
+                {
+                    note
+                    for note in session.scalars(
+                        select(Notification.note).where(
+                            Notification.id.in_(ids),
+                            Notification.status == NoticeStatus.QUEUED,
+                        )
+                    )
+                    if note
+                }
+            )
+        raise NotSentYet(
+            f"{result.retrying} of {len(ids)} notices not sent yet: {'; '.join(errors)}"
+        )
+    return asdict(result)
 
-    def __init__(self, database: Database, interval: float) -> None:
-        self.database = database
-        self.interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="pharmaqms-notify", daemon=True)
 
-    def start(self) -> NotificationLoop:
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
-        self._thread.join(timeout)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                run_once(self.database, on_schedule=True)
-            except Exception:
-                log.exception("the notification run failed; the next one tries again")
-            self._stop.wait(self.interval)
+@job(SWEEP_JOB, queue=SCHEDULE)
+def sweep_notifications() -> dict[str, Any]:
+    """Due-soon and overdue notices, what is still queued (a job lost, a retry due), and the
+    digests after their hour."""
+    return asdict(run_once(job_database(), on_schedule=True))

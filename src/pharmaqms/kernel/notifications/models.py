@@ -67,6 +67,9 @@ class Notification(Base):
     sent_at: Mapped[datetime | None] = mapped_column()
     # The address it went to (a person may change theirs later).
     sent_to: Mapped[str | None] = mapped_column(String(200))
+    # The job sending it (kernel/jobs ``current_claim``): the same job run again after its
+    # worker died takes the notice back; any other sender leaves it alone.
+    claimed_by: Mapped[str | None] = mapped_column(String(60))
 
 
 class NotificationPreference(Base):

@@ -15,9 +15,10 @@ from sqlalchemy import ColumnElement, and_, exists, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from pharmaqms.kernel import audit, clock
-from pharmaqms.kernel.db import Database, database_of
+from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.errors import InvalidInput, NotFound
 from pharmaqms.kernel.identity import Actor
+from pharmaqms.kernel.jobs import enqueue_after_commit
 from pharmaqms.kernel.models import Task, User
 from pharmaqms.kernel.notifications.mail import (
     Mailer,
@@ -37,7 +38,7 @@ from pharmaqms.kernel.notifications.models import (
 from pharmaqms.kernel.reports.text import format_time
 from pharmaqms.kernel.settings import Settings, get_settings, is_email_address
 from pharmaqms.kernel.timezones import local, reading_in
-from pharmaqms.kernel.uow import after_commit, unit_of_work
+from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.kernel.user_time_zones import zones_of
 
 log = logging.getLogger("pharmaqms.notifications")
@@ -167,22 +168,17 @@ def _enqueue(session: Session, task: Task, kind: str) -> list[Notification]:
     return made
 
 
+DELIVER_JOB = "notifications.deliver"
+
+
 def task_opened(session: Session, task: Task, kind: NoticeKind = NoticeKind.NEW_TASK) -> None:
-    """In the task's own transaction: the notices, e-mailed once it has committed."""
+    """In the task's own transaction: the notices; once it has committed, a job to e-mail
+    them (kernel/notifications/jobs.py). Whatever happens to the job, the notices wait in the
+    outbox for the next sweep."""
     made = _enqueue(session, task, kind)
     ids = [n.id for n in made if n.status == NoticeStatus.QUEUED]
     if ids:
-        database = database_of(session)
-        after_commit(session, lambda: _deliver_quietly(database, ids))
-
-
-def _deliver_quietly(database: Database, ids: list[int]) -> None:
-    # After the commit nothing may raise: the task is saved, and the notice waits in the
-    # outbox for the next run whatever happens here.
-    try:
-        deliver(database, ids=ids)
-    except Exception:
-        log.exception("e-mailing notifications %s failed; they stay queued", ids)
+        enqueue_after_commit(session, DELIVER_JOB, ids=ids)
 
 
 # --- the sweep: due soon and overdue -----------------------------------------------------------
@@ -256,17 +252,27 @@ def _due_for_retry(notice: Notification, now: datetime, settings: Settings) -> b
     return notice.last_attempt_at + wait <= now
 
 
-def _claim(database: Database, notice_id: int, now: datetime) -> bool:
+def _claim(database: Database, notice_id: int, now: datetime, claim: str | None) -> bool:
     """Mark one queued notice as being sent, in a transaction of its own: of two senders
-    (the server's loop and a cron job) only one sends it."""
+    (two workers, a worker and a cron job) only one sends it. A notice left ``sending`` under
+    this very ``claim`` is taken back: the same job, run again after its worker died."""
+    mine = (
+        and_(Notification.status == NoticeStatus.SENDING, Notification.claimed_by == claim)
+        if claim is not None
+        else Notification.status == NoticeStatus.QUEUED
+    )
     with unit_of_work(database) as session:
         claimed = session.execute(
             update(Notification)
-            .where(Notification.id == notice_id, Notification.status == NoticeStatus.QUEUED)
+            .where(
+                Notification.id == notice_id,
+                (Notification.status == NoticeStatus.QUEUED) | mine,
+            )
             .values(
                 status=NoticeStatus.SENDING,
                 attempts=Notification.attempts + 1,
                 last_attempt_at=now,
+                claimed_by=claim,
             )
         )
         return bool(getattr(claimed, "rowcount", 0))
@@ -306,22 +312,30 @@ def _settle(
         return NoticeStatus(notice.status)
 
 
-def deliver(database: Database, *, ids: list[int] | None = None) -> DeliveryResult:
-    """E-mail the queued notices (those ``ids`` only, when given) whose retry time has come."""
+def deliver(
+    database: Database, *, ids: list[int] | None = None, claim: str | None = None
+) -> DeliveryResult:
+    """E-mail the queued notices whose retry time has come; or those ``ids`` only, now (the
+    job that was queued for them owns their retries), under the job's ``claim``."""
     settings = get_settings()
     if not configured(settings):
         return DeliveryResult(0, 0, 0)
     now = clock.now()
-    if ids is None:  # a job's run, not the send right after a commit
+    if ids is None:  # the sweep, not the job queued for given notices
         _requeue_stale_claims(database, now)
     with unit_of_work(database, write=False) as session:
-        query = select(Notification).where(Notification.status == NoticeStatus.QUEUED)
+        waiting_status = Notification.status == NoticeStatus.QUEUED
+        if claim is not None:
+            waiting_status = waiting_status | (
+                (Notification.status == NoticeStatus.SENDING) & (Notification.claimed_by == claim)
+            )
+        query = select(Notification).where(waiting_status)
         if ids is not None:
             query = query.where(Notification.id.in_(ids))
         waiting = [
             (n.id, n.user_id, n.subject, n.body)
             for n in session.scalars(query.order_by(Notification.id))
-            if _due_for_retry(n, now, settings)
+            if ids is not None or _due_for_retry(n, now, settings)
         ]
         addresses = {
             user.id: user.email
@@ -333,7 +347,7 @@ def deliver(database: Database, *, ids: list[int] | None = None) -> DeliveryResu
     with Mailer(settings) as mailer:
         for notice_id, user_id, subject, body in waiting:
             to = addresses.get(user_id)
-            if not _claim(database, notice_id, now):
+            if not _claim(database, notice_id, now, claim):
                 continue
             error: str | None = None
             if not to:

@@ -1,19 +1,26 @@
 """Sending new events to the subscribers of named EPCIS queries, and sending again what failed.
 
-After an EPCIS capture commits, :func:`deliver_new_events` evaluates each active subscription's
-query over that capture's events only (the query's SQL restricted to the import run, by index)
-and POSTs the matching events as one ``EPCISQueryDocument`` to the webhook, signed with the
-subscription's secret. Each attempt is a row of the delivery log, written whatever happened;
-the capture is committed before any of this starts and nothing here can undo it.
+After an EPCIS capture commits, a job is queued for it (kernel/jobs; the capture's request
+sends nothing itself): :func:`deliver_new_events`, run by a worker, evaluates each active
+subscription's query over that capture's events only (the query's SQL restricted to the import
+run, by index) and POSTs the matching events as one ``EPCISQueryDocument`` to the webhook,
+signed with the subscription's secret. Each attempt is a row of the delivery log, written
+whatever happened; the capture is committed before any of this starts and nothing here can
+undo it.
+
+The job is idempotent: the delivery id of a capture and a subscription is derived from both,
+and a subscription that has a logged attempt for it already is skipped, so the job run again
+(its worker died, a person retried it) sends only what was not sent.
 
 A failed attempt (no answer within 5 s, a refused connection, any status other than 2xx) is
 tried again by :func:`retry_failed_deliveries` after 1 min, 5 min, 30 min and 2 h; the fifth
 failure gives the delivery up, flagged in its last log row (and in the subscription listing)
-for a person to take up with the receiver. The MQTT worker runs the retries while idle, and
-``pharmaqms epcis deliver`` runs them from cron.
+for a person to take up with the receiver. The retries are a periodic job (``pharmaqms.schedule``,
+locked so two runs never overlap), and ``pharmaqms epcis deliver`` runs them by hand.
 
-Known limit: two workers retrying at the same moment could both send one delivery; the
-``X-Pharmaqms-Delivery`` id, the same on every attempt, lets the receiver drop the repeat.
+Known limit (at-least-once): a worker that dies between the POST and the log row leaves the
+delivery unlogged, and the job's next run sends it again; the ``X-Pharmaqms-Delivery`` id, the
+same on every attempt, lets the receiver drop the repeat.
 """
 
 from __future__ import annotations
@@ -22,10 +29,8 @@ import hashlib
 import hmac
 import json
 import logging
-import time
-import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -36,6 +41,7 @@ from sqlalchemy.orm import Session
 from pharmaqms.kernel import audit, auth, clock
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.identity import Channel
+from pharmaqms.kernel.jobs import DELIVERIES, SCHEDULE, enqueue, job, job_database
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.platform.epcis_repository import query as q
 from pharmaqms.platform.epcis_repository.document import query_document, stored_event
@@ -45,7 +51,7 @@ from pharmaqms.platform.epcis_repository.models import (
     EpcisSubscription,
 )
 from pharmaqms.platform.epcis_repository.service import parameter_pairs
-from pharmaqms.platform.ingest.deliveries import add_delivery_listener, add_idle_listener
+from pharmaqms.platform.ingest.deliveries import add_delivery_listener
 from pharmaqms.platform.traceability.models import EpcisEvent
 
 log = logging.getLogger("pharmaqms.epcis.delivery")
@@ -189,6 +195,14 @@ def _send(database: Database, outgoing: Sequence[Outgoing]) -> DeliverySummary:
 # --- new captures ----------------------------------------------------------------------------
 
 
+def delivery_key(run_id: int, subscription_id: int) -> str:
+    """The ``X-Pharmaqms-Delivery`` id of one capture's delivery to one subscription: the same
+    however often the job runs."""
+    return hashlib.sha256(
+        f"epcis-run:{run_id}:subscription:{subscription_id}".encode()
+    ).hexdigest()[:32]
+
+
 def new_deliveries(session: Session, run_id: int) -> list[Outgoing]:
     """For each active subscription, the run's events its query matches (none: nothing to
     send, unless it asked for empty reports)."""
@@ -204,10 +218,15 @@ def new_deliveries(session: Session, run_id: int) -> list[Outgoing]:
         rows = q.matching_in_run(session, query, run_id)
         if not rows and not subscription.report_if_empty:
             continue
+        key = delivery_key(run_id, subscription.id)
+        if session.scalar(
+            select(EpcisDeliveryAttempt.id).where(EpcisDeliveryAttempt.delivery_key == key).limit(1)
+        ):
+            continue  # sent (or waiting for its retry) by an earlier run of this job
         out.append(
             Outgoing(
                 subscription_id=subscription.id,
-                delivery_key=uuid.uuid4().hex,
+                delivery_key=key,
                 run_id=run_id,
                 event_ids=tuple(row_id for row_id, _d, _t in rows),
                 attempt=1,
@@ -220,15 +239,39 @@ def new_deliveries(session: Session, run_id: int) -> list[Outgoing]:
 
 
 def deliver_new_events(database: Database, run_id: int) -> DeliverySummary:
-    """The capture listener: send a committed import run's matching events to the
-    subscribers. Never raises: the capture stands whatever happens to its deliveries."""
+    """Send a committed import run's matching events to the subscribers (what the job does)."""
+    with unit_of_work(database, write=False) as session:
+        outgoing = new_deliveries(session, run_id)
+    return _send(database, outgoing)
+
+
+DELIVER_JOB: Final = "epcis.deliver_capture"
+RETRY_JOB: Final = "epcis.retry_deliveries"
+
+
+@job(DELIVER_JOB, queue=DELIVERIES)
+def deliver_capture(run_id: int) -> dict[str, int]:
+    """The job queued after a capture commits: its deliveries, each once."""
+    return asdict(deliver_new_events(job_database(), run_id))
+
+
+@job(RETRY_JOB, queue=SCHEDULE)
+def retry_due_deliveries() -> dict[str, int]:
+    """The periodic job: failed deliveries whose wait is over."""
+    summary = retry_failed_deliveries(job_database(), clock.now())
+    if summary.sent or summary.failed or summary.given_up:
+        log.info("EPCIS delivery retries: %s", summary)
+    return asdict(summary)
+
+
+def _capture_committed(database: Database, run_id: int) -> None:
+    # The capture listener: after the capture's commit, queue its deliveries; never raises
+    # (the capture stands whatever happens to them; a lost job is a lost delivery, so it is
+    # logged loudly).
     try:
-        with unit_of_work(database, write=False) as session:
-            outgoing = new_deliveries(session, run_id)
-        return _send(database, outgoing)
+        enqueue(DELIVER_JOB, database=database, run_id=run_id)
     except Exception:
-        log.exception("EPCIS subscription deliveries for import run %d failed", run_id)
-        return DeliverySummary()
+        log.exception("the EPCIS deliveries of import run %d could not be queued", run_id)
 
 
 # --- retries ---------------------------------------------------------------------------------
@@ -307,21 +350,4 @@ def retry_failed_deliveries(database: Database, now: datetime) -> DeliverySummar
     return summary
 
 
-# The MQTT worker calls its idle listeners many times a minute; the retries need a look only
-# now and then (the shortest wait is a minute).
-IDLE_EVERY_SECONDS: Final = 30.0
-_last_idle_look = [float("-inf")]
-
-
-def retry_while_idle(database: Database) -> None:
-    moment = time.monotonic()
-    if moment - _last_idle_look[0] < IDLE_EVERY_SECONDS:
-        return
-    _last_idle_look[0] = moment
-    summary = retry_failed_deliveries(database, clock.now())
-    if summary.sent or summary.failed or summary.given_up:
-        log.info("EPCIS delivery retries: %s", summary)
-
-
-add_delivery_listener("epcis", deliver_new_events)
-add_idle_listener(retry_while_idle)
+add_delivery_listener("epcis", _capture_committed)

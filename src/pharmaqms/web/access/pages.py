@@ -41,6 +41,9 @@ PAGES: dict[tuple[str, str], Access] = {
     ("POST", "/admin/notifications/{notice_id}/retry"): Needs(
         "users.manage", "retry notifications"
     ),
+    # web.views.jobs: the job runner's queue; a retry is audited.
+    ("GET", "/admin/jobs"): Needs("jobs.read", "see the background jobs"),
+    ("POST", "/admin/jobs/{job_id}/retry"): Needs("jobs.manage", "retry jobs"),
     # web.views.records
     ("GET", "/records"): Needs("records.read", "read records"),
     ("GET", "/records/{type_name}"): Needs("records.read", "read records"),

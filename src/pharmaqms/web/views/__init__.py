@@ -42,7 +42,7 @@ from pharmaqms.quality.documents import review_views as periodic_review_views
 from pharmaqms.quality.documents import views as documents_views
 from pharmaqms.quality.risk import views as risk_views
 from pharmaqms.quality.training import views as training_views
-from pharmaqms.web.views import admin, audit, auth, dashboard, notifications, records
+from pharmaqms.web.views import admin, audit, auth, dashboard, jobs, notifications, records
 from pharmaqms.web.views import layout as _layout  # noqa: F401 - menu and filters for templates
 
 ROUTERS: list[APIRouter] = [
@@ -52,6 +52,7 @@ ROUTERS: list[APIRouter] = [
     audit.router,
     admin.router,
     notifications.router,
+    jobs.router,
     documents_views.router,
     periodic_review_views.router,
     training_views.router,
