@@ -10,6 +10,7 @@ from pharmaqms.compliance.apqr import workflow as apqr_workflow
 from pharmaqms.kernel import models as kernel_models
 from pharmaqms.kernel.db import Base
 from pharmaqms.kernel.notifications import models as kernel_notification_models
+from pharmaqms.kernel.observability import models as kernel_observability_models
 from pharmaqms.lifecycle.distribution import live as distribution_live
 from pharmaqms.lifecycle.distribution import lot_facts as distribution_lot_facts
 from pharmaqms.lifecycle.distribution import models as distribution_models
@@ -95,6 +96,7 @@ from pharmaqms.quality.training import workflow as training_workflow
 MODULES = (
     kernel_models,
     kernel_notification_models,
+    kernel_observability_models,
     platform_permissions,
     ingest_models,
     masterdata_models,

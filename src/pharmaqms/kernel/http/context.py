@@ -4,7 +4,6 @@ cookies (with a CSRF token on every unsafe request) for the browser."""
 from __future__ import annotations
 
 import secrets
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -14,6 +13,7 @@ from sqlalchemy.orm import Session
 from pharmaqms.kernel import auth
 from pharmaqms.kernel.errors import AuthenticationFailed, PermissionDenied
 from pharmaqms.kernel.identity import Actor, Channel
+from pharmaqms.kernel.observability.requests import request_id_from
 from pharmaqms.kernel.uow import unit_of_work
 
 SESSION_COOKIE = "pqms_session"
@@ -28,11 +28,11 @@ class LoginRequired(AuthenticationFailed):
 
 
 def request_id(request: Request) -> str:
+    """The id ``RequestObserver`` gave the request (returned in its ``X-Request-ID``)."""
     rid = getattr(request.state, "request_id", None)
     if rid is None:
-        rid = request.headers.get("x-request-id") or uuid.uuid4().hex
-        request.state.request_id = rid[:64]
-    return str(request.state.request_id)
+        rid = request.state.request_id = request_id_from(request.headers.get("x-request-id"))
+    return str(rid)
 
 
 def is_api(request: Request) -> bool:

@@ -4,7 +4,6 @@ with the reason and nothing written."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -18,16 +17,15 @@ from tests.web.conftest import UiClient
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.errors import InvalidInput
 from pharmaqms.kernel.uow import unit_of_work
-from pharmaqms.lifecycle.use.cases import doses, facts, public, service
+from pharmaqms.lifecycle.use.cases import doses, facts, service
 from pharmaqms.lifecycle.use.cases.intake import ProductReport
 from pharmaqms.lifecycle.use.cases.models import PVCase
 
 
 @pytest.fixture(autouse=True)
-def _fresh_limits(db: Any, frozen_clock: clock.FrozenClock) -> Iterator[None]:
-    public.reset_rate_limit()
-    yield
-    public.reset_rate_limit()
+def _fixed_time(db: Any, frozen_clock: clock.FrozenClock) -> None:
+    """Every test at one fixed time, on a database of its own (where the rate limit of the
+    public form counts its attempts: nothing is left from another test)."""
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,23 @@
+"""The record of ``pharmaqms audit verify`` runs that the metrics read (how long ago the trail
+was last found intact)."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from pharmaqms.kernel import clock
+from pharmaqms.kernel.observability.models import AuditVerifyRun
+from pharmaqms.kernel.verify import VerifyReport
+
+
+def record_verify_run(session: Session, report: VerifyReport) -> AuditVerifyRun:
+    run = AuditVerifyRun(
+        finished_at=clock.now(),
+        intact=report.intact,
+        entries=report.entries,
+        head_seq=report.head_seq,
+        findings=len(report.findings),
+    )
+    session.add(run)
+    session.flush()
+    return run
