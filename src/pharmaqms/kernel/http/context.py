@@ -35,8 +35,14 @@ def request_id(request: Request) -> str:
     return str(rid)
 
 
+# Paths outside /api/ that machines call (a load balancer, Prometheus): a refusal is
+# problem+json with its status, never a redirect to the login page.
+MACHINE_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
 def is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
+    path = request.url.path
+    return path.startswith("/api/") or path in MACHINE_PATHS
 
 
 async def _csrf_token_sent(request: Request) -> str | None:

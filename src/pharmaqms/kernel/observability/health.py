@@ -12,10 +12,12 @@ endpoint: no addresses, user names or error texts (those go to the log, with the
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import lru_cache
 
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from pharmaqms.kernel.db import Database, get_database
@@ -38,27 +40,31 @@ def readiness_checks() -> dict[str, ReadinessCheck]:
 
 
 @lru_cache(maxsize=1)
-def _shipped_heads() -> frozenset[str]:
-    """The migration heads this code ships (read from the files once: they don't change while
-    the process runs)."""
-    from alembic.script import ScriptDirectory
-
+def _migrations() -> ScriptDirectory:
+    """The migrations this code ships (read from the files once: they don't change while the
+    process runs)."""
     from pharmaqms.kernel.migrate import alembic_config
 
-    return frozenset(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+    return ScriptDirectory.from_config(alembic_config("sqlite://"))
+
+
+def missing_migrations(applied: Collection[str]) -> set[str]:
+    """The shipped revisions a database at ``applied`` (its alembic_version rows) lacks. The
+    rows name only the newest revision of each line; what they depend on is applied too."""
+    script = _migrations()
+    reached = {r.revision for r in script.iterate_revisions(tuple(applied), "base") if r}
+    return {r.revision for r in script.walk_revisions()} - reached
 
 
 def database_ready(database: Database) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
     try:
         with database.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-            applied = set(MigrationContext.configure(conn).get_current_heads())
+            applied = MigrationContext.configure(conn).get_current_heads()
     except Exception:
         log.warning("readiness: the database did not answer", exc_info=True)
         return "unreachable"
-    missing = _shipped_heads() - applied
+    missing = missing_migrations(applied)
     if missing:
         log.warning("readiness: migrations not applied: %s", ", ".join(sorted(missing)))
         return "not migrated: run pharmaqms init"

@@ -27,7 +27,6 @@ from sqlalchemy.orm import Session
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.observability.models import AuditVerifyRun
-from pharmaqms.kernel.roles import grant
 from pharmaqms.kernel.uow import unit_of_work
 
 log = logging.getLogger("pharmaqms.metrics")
@@ -130,7 +129,3 @@ register_gauge(
     "changes (no sample: never run).",
     _last_verify_intact,
 )
-
-# Prometheus scrapes with a bearer token of a service account (role ``integration``); an
-# administrator has every permission anyway.
-grant("metrics.read", "integration")
