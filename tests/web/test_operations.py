@@ -306,3 +306,17 @@ def test_other_log_records_become_json_lines_with_the_request_id() -> None:
 
     assert line["level"] == "warning" and line["logger"] == "pharmaqms.health"
     assert line["message"] == "db down" and line["request_id"] == "abc-123"
+
+
+def test_the_verify_command_records_its_run_for_the_metrics(db: Database) -> None:
+    from tests.kernel.cli import run_cli
+
+    from pharmaqms.kernel.observability.models import AuditVerifyRun
+
+    result = run_cli(db, "audit", "verify", "--json")
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["intact"] is True  # stdout stays pure JSON
+    with unit_of_work(db, write=False) as s:
+        runs = [(r.intact, r.findings, r.entries) for r in s.scalars(select(AuditVerifyRun))]
+    assert runs == [(True, 0, json.loads(result.stdout)["entries"])]

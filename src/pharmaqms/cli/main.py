@@ -318,6 +318,8 @@ def audit_verify(
 
     Exit code 0 when intact, 1 with the findings when anything was changed, removed or
     inserted behind the application's back (or when there is no audit trail at all)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from pharmaqms.kernel.observability.verify_runs import record_verify_run
     from pharmaqms.kernel.verify import verify
 
@@ -327,9 +329,14 @@ def audit_verify(
         report = verify(
             session, lambda _stage, n: progress.advance(task, n), expected_heads=expected
         )
-    # Remembered for the metrics (pharmaqms_audit_verify_age_seconds); nothing else reads it.
-    with unit_of_work() as session:
-        record_verify_run(session, report)
+    # Remembered for the metrics (pharmaqms_audit_verify_age_seconds); nothing else reads it,
+    # so a database this command may only read (a replica, an inspector's role) still verifies.
+    try:
+        with unit_of_work() as session:
+            record_verify_run(session, report)
+    except SQLAlchemyError as err:
+        reason = str(getattr(err, "orig", None) or err).strip().splitlines()[0][:200]
+        typer.echo(f"(this run was not recorded for the metrics: {reason})", err=True)
     if as_json:
         echo_json(report.as_dict())
     else:
