@@ -18,7 +18,7 @@ from __future__ import annotations
 import random
 
 from fastapi import Request
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -27,7 +27,7 @@ from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.observability.models import RateLimitWindow
 from pharmaqms.kernel.uow import unit_of_work
 
-# About one check in this many also deletes the rows of every key whose window has passed.
+# About one check in this many also deletes the rows of its limiter whose window has passed.
 PRUNE_EVERY = 200
 
 
@@ -44,20 +44,28 @@ class RateLimiter:
         now = clock.now().timestamp()
         row_key = f"{self.name}:{key}"[:200]
         with unit_of_work(database) as session:
-            window = _locked_window(session, row_key, now)
-            recent = [t for t in _times(window.hits) if now - t < self.window_s]
+            hits, last_at = _locked_window(session, row_key, now)
+            recent = [t for t in _times(hits) if now - t < self.window_s]
             allowed = len(recent) < self.limit
             if allowed:
                 recent.append(now)
-            window.hits = " ".join(f"{t:.6f}" for t in recent)
-            window.last_at = max(recent, default=window.last_at)
+            session.execute(
+                update(RateLimitWindow)
+                .where(RateLimitWindow.key == row_key)
+                .values(
+                    hits=" ".join(f"{t:.6f}" for t in recent),
+                    last_at=max(recent, default=last_at),
+                )
+            )
             if random.random() < 1 / PRUNE_EVERY:  # noqa: S311 - when to tidy, not a secret
                 _prune(session, self.name, now - self.window_s)
         return allowed
 
 
-def _locked_window(session: Session, key: str, now: float) -> RateLimitWindow:
-    """The key's row, created when missing, locked for the rest of the transaction."""
+def _locked_window(session: Session, key: str, now: float) -> tuple[str, float]:
+    """The key's attempts and newest time; its row created when missing and locked for the
+    rest of the transaction. (Core statements, not ORM objects: this runs before every public
+    page.)"""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     session.execute(
@@ -65,13 +73,12 @@ def _locked_window(session: Session, key: str, now: float) -> RateLimitWindow:
         .values(key=key, hits="", last_at=now)
         .on_conflict_do_nothing(index_elements=["key"])
     )
-    found = session.scalars(
-        select(RateLimitWindow)
+    row = session.execute(
+        select(RateLimitWindow.hits, RateLimitWindow.last_at)
         .where(RateLimitWindow.key == key)
         .with_for_update()
-        .execution_options(populate_existing=True)
     ).one()
-    return found
+    return str(row.hits), float(row.last_at)
 
 
 def _times(hits: str) -> list[float]:
