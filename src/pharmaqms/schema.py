@@ -9,10 +9,12 @@ from pharmaqms.compliance.apqr import models as apqr_models
 from pharmaqms.compliance.apqr import workflow as apqr_workflow
 from pharmaqms.kernel import models as kernel_models
 from pharmaqms.kernel.db import Base
+from pharmaqms.kernel.jobs import health as kernel_job_health
 from pharmaqms.kernel.jobs import housekeeping as kernel_job_housekeeping
 from pharmaqms.kernel.jobs import models as kernel_job_models
 from pharmaqms.kernel.notifications import jobs as kernel_notification_jobs
 from pharmaqms.kernel.notifications import models as kernel_notification_models
+from pharmaqms.kernel.observability import models as kernel_observability_models
 from pharmaqms.lifecycle.distribution import live as distribution_live
 from pharmaqms.lifecycle.distribution import lot_facts as distribution_lot_facts
 from pharmaqms.lifecycle.distribution import models as distribution_models
@@ -105,7 +107,9 @@ MODULES = (
     kernel_notification_models,
     kernel_job_models,
     kernel_job_housekeeping,
+    kernel_job_health,
     kernel_notification_jobs,
+    kernel_observability_models,
     platform_permissions,
     ingest_models,
     masterdata_models,

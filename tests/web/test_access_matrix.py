@@ -34,6 +34,7 @@ from tests.web.conftest import CSRF_INPUT
 
 from pharmaqms.kernel import auth
 from pharmaqms.kernel.db import Database, set_database
+from pharmaqms.kernel.http.context import MACHINE_PATHS
 from pharmaqms.kernel.identity import Actor, Channel
 from pharmaqms.kernel.models import AuditChainHead, User
 from pharmaqms.kernel.registry import RECORD_TYPES
@@ -59,7 +60,9 @@ class Call:
 
     @property
     def is_api(self) -> bool:
-        return self.path.startswith("/api/")
+        # The machine endpoints outside /api/ (/metrics) are called with a bearer token and
+        # refuse as the API does.
+        return self.path.startswith("/api/") or self.path in MACHINE_PATHS
 
 
 def routes(app: FastAPI) -> list[Call]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -210,14 +212,27 @@ def _create_roles(url: str) -> None:
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8000, help="Port."),
+    workers: int = typer.Option(
+        1,
+        min=1,
+        help="API processes sharing the port (uvicorn workers, restarted when one dies). "
+        "They share nothing but the database: run as many as the cores and the database "
+        "connections allow (docs/deploy.md).",
+    ),
 ) -> None:
-    """Serve the web UI and the API (on SQLite, with the background jobs in process)."""
+    """Serve the web UI and the API (on SQLite, with the background jobs in process; request
+    log: JSON lines on standard error)."""
     import uvicorn
 
     from pharmaqms.kernel.jobs import InProcessWorker, is_durable
+    from pharmaqms.kernel.keys import keyring_for
+    from pharmaqms.kernel.observability.logs import log_config
     from pharmaqms.kernel.settings import get_settings
-    from pharmaqms.web.app import create_app
 
+    # The key file is checked before any worker starts (each checks again as it builds the
+    # application): a missing key stops the command, not N workers in a restart loop.
+    keyring_for(get_database().url)
+    metrics_dir = _shared_metrics_dir() if workers > 1 else None
     # Proxy headers (the client's address, HTTPS) are believed only when the setting says the
     # proxy in front is the only way in; otherwise anyone could claim HTTPS.
     trusted = get_settings().trust_proxy_headers
@@ -234,16 +249,21 @@ def serve(
         console.print("Background jobs are queued in PostgreSQL: run `pharmaqms worker` too.")
     try:
         uvicorn.run(
-            create_app(),
+            "pharmaqms.web.app:create_app",
+            factory=True,
             host=host,
             port=port,
-            log_level="info",
+            workers=workers,
+            log_config=log_config(),
+            access_log=False,
             proxy_headers=trusted,
             forwarded_allow_ips="*" if trusted else None,
         )
     finally:
         if runner is not None:
             runner.stop()
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 @app.command()
@@ -277,6 +297,24 @@ def worker(
         for name, cron in install().items():
             console.print(f"  {cron:<16} {name}", highlight=False)
     run_worker(database, concurrency=concurrency)
+
+
+def _shared_metrics_dir() -> Path | None:
+    """A fresh directory where the workers' metrics add up (prometheus_client's multiprocess
+    mode), set in the environment before the workers start so that they inherit it. Returns
+    the directory to remove at the end (None: the operator's own)."""
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        # The operator's own directory (kept): its metric files of an earlier run would add
+        # in, so they go; nothing else in it is touched.
+        path = Path(given)
+        path.mkdir(parents=True, exist_ok=True)
+        for stale in path.glob("*.db"):
+            stale.unlink()
+        return None
+    path = Path(tempfile.mkdtemp(prefix="pharmaqms-metrics-"))
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
+    return path
 
 
 @app.command()
@@ -322,6 +360,9 @@ def audit_verify(
 
     Exit code 0 when intact, 1 with the findings when anything was changed, removed or
     inserted behind the application's back (or when there is no audit trail at all)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from pharmaqms.kernel.observability.verify_runs import record_verify_run
     from pharmaqms.kernel.verify import verify
 
     expected = [_read_head_file(path) for path in expect_head]
@@ -330,6 +371,14 @@ def audit_verify(
         report = verify(
             session, lambda _stage, n: progress.advance(task, n), expected_heads=expected
         )
+    # Remembered for the metrics (pharmaqms_audit_verify_age_seconds); nothing else reads it,
+    # so a database this command may only read (a replica, an inspector's role) still verifies.
+    try:
+        with unit_of_work() as session:
+            record_verify_run(session, report)
+    except SQLAlchemyError as err:
+        reason = str(getattr(err, "orig", None) or err).strip().splitlines()[0][:200]
+        typer.echo(f"(this run was not recorded for the metrics: {reason})", err=True)
     if as_json:
         echo_json(report.as_dict())
     else:

@@ -38,6 +38,7 @@ from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.keys import Keyring
 from pharmaqms.kernel.models import AuditEntry
 from pharmaqms.kernel.numbering import allocate_number
+from pharmaqms.kernel.observability.request_context import current_request_id
 from pharmaqms.kernel.records import BOOKKEEPING, Audited, GxPRecord, Versioned
 
 _CONTEXT = "pharmaqms.change_context"
@@ -378,7 +379,9 @@ def append_entries(conn: Connection, drafts: Sequence[EntryDraft]) -> list[int]:
             "actor_username": draft.actor.username,
             "actor_name": draft.actor.full_name,
             "channel": str(draft.actor.channel),
-            "request_id": draft.actor.request_id,
+            # A signed-in request's actor carries its id; a request without a session (a
+            # login, a public report) is found through the context the request runs in.
+            "request_id": draft.actor.request_id or current_request_id(),
             "action": draft.action,
             "record_type": draft.record_type,
             "record_id": draft.record_id,

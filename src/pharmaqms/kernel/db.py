@@ -113,6 +113,12 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
 
         event.listen(engine, "begin", _sqlite_begin)
         return engine
+    settings = get_settings()
+    kwargs.setdefault("pool_size", settings.db_pool_size)
+    kwargs.setdefault("max_overflow", settings.db_max_overflow)
+    kwargs.setdefault("pool_timeout", settings.db_pool_timeout_seconds)
+    kwargs.setdefault("pool_recycle", settings.db_pool_recycle_seconds)
+    kwargs.setdefault("connect_args", {"connect_timeout": settings.db_connect_timeout_seconds})
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 

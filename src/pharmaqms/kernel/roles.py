@@ -35,3 +35,6 @@ def grant(permission: str, *roles: str) -> None:
 # what, Part 11 §11.10(d), (g)); changing them is users.manage.
 grant("users.read", "admin")
 grant("users.manage", "admin")
+# ``/metrics``: Prometheus scrapes with the bearer token of a service account of the
+# integration role (an administrator has every permission anyway).
+grant("metrics.read", "integration")

@@ -15,6 +15,17 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PHARMAQMS_", extra="ignore")
 
     database_url: str = "sqlite:///var/pharmaqms.db"
+    # PostgreSQL connection pool of each process (SQLAlchemy's QueuePool). Every API process,
+    # worker and ingest worker holds up to pool_size + max_overflow connections: their sum over
+    # all processes must stay below the server's max_connections (docs/deploy.md).
+    db_pool_size: int = Field(default=5, ge=1, le=200)
+    db_max_overflow: int = Field(default=10, ge=0, le=200)
+    # How long a request waits for a free connection before it fails.
+    db_pool_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    # Connections older than this are replaced (a proxy or firewall that drops idle ones).
+    db_pool_recycle_seconds: int = Field(default=1800, ge=-1)
+    # A database that does not answer fails the request (and /readyz) after this long.
+    db_connect_timeout_seconds: int = Field(default=10, ge=1, le=300)
     mqtt_url: str = "mqtt://127.0.0.1:1883"
     # Argon2 defaults are the library's production values (~0.5 s a hash); tests lower them.
     argon2_time_cost: int = 3

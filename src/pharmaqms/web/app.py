@@ -18,6 +18,7 @@ from pharmaqms.kernel.http.boundary import refuse_nul_characters
 from pharmaqms.kernel.http.params import check_query_parameters
 from pharmaqms.kernel.http.security import SecurityHeaders
 from pharmaqms.kernel.keys import keyring_for
+from pharmaqms.kernel.observability.requests import RequestObserver
 from pharmaqms.lifecycle.distribution import api as distribution_api
 from pharmaqms.lifecycle.distribution.inventory import api as distribution_inventory_api
 from pharmaqms.lifecycle.distribution.productpage import api as product_page_api
@@ -100,7 +101,8 @@ class QualityApp(FastAPI):
     def build_middleware_stack(self) -> ASGIApp:
         # The security headers wrap everything, even the handler of unexpected errors, so an
         # error page, a static file and a download get them like any page.
-        return SecurityHeaders(super().build_middleware_stack())
+        # Outermost, the request id and the log line and latency of every request.
+        return RequestObserver(SecurityHeaders(super().build_middleware_stack()))
 
 
 def create_app(database: Database | None = None) -> FastAPI:

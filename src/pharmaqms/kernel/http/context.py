@@ -4,7 +4,6 @@ cookies (with a CSRF token on every unsafe request) for the browser."""
 from __future__ import annotations
 
 import secrets
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -14,6 +13,7 @@ from sqlalchemy.orm import Session
 from pharmaqms.kernel import auth
 from pharmaqms.kernel.errors import AuthenticationFailed, PermissionDenied
 from pharmaqms.kernel.identity import Actor, Channel
+from pharmaqms.kernel.observability.requests import request_id_from
 from pharmaqms.kernel.timezones import set_reader_zone
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.kernel.user_time_zones import time_zone_of
@@ -30,15 +30,21 @@ class LoginRequired(AuthenticationFailed):
 
 
 def request_id(request: Request) -> str:
+    """The id ``RequestObserver`` gave the request (returned in its ``X-Request-ID``)."""
     rid = getattr(request.state, "request_id", None)
     if rid is None:
-        rid = request.headers.get("x-request-id") or uuid.uuid4().hex
-        request.state.request_id = rid[:64]
-    return str(request.state.request_id)
+        rid = request.state.request_id = request_id_from(request.headers.get("x-request-id"))
+    return str(rid)
+
+
+# Paths outside /api/ that machines call (a load balancer, Prometheus): a refusal is
+# problem+json with its status, never a redirect to the login page.
+MACHINE_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 def is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
+    path = request.url.path
+    return path.startswith("/api/") or path in MACHINE_PATHS
 
 
 async def _csrf_token_sent(request: Request) -> str | None:

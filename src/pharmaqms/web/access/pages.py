@@ -26,6 +26,11 @@ PAGES: dict[tuple[str, str], Access] = {
     ("POST", "/account/password-resets/{reset_id}/dispute"): SIGNED_IN,
     ("GET", "/account/time-zone"): SIGNED_IN,
     ("POST", "/account/time-zone"): SIGNED_IN,
+    # web.views.operations: liveness and readiness for the load balancer and the
+    # orchestrator (they say ok or a short reason, nothing else); metrics for Prometheus.
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/readyz"): PUBLIC,
+    ("GET", "/metrics"): Needs("metrics.read", "read the metrics"),
     # web.views.dashboard
     ("GET", "/"): SIGNED_IN,
     # Handing a task on: the service decides (whoever has the task in their inbox).

@@ -42,10 +42,20 @@ from pharmaqms.quality.documents import review_views as periodic_review_views
 from pharmaqms.quality.documents import views as documents_views
 from pharmaqms.quality.risk import views as risk_views
 from pharmaqms.quality.training import views as training_views
-from pharmaqms.web.views import admin, audit, auth, dashboard, jobs, notifications, records
+from pharmaqms.web.views import (
+    admin,
+    audit,
+    auth,
+    dashboard,
+    jobs,
+    notifications,
+    operations,
+    records,
+)
 from pharmaqms.web.views import layout as _layout  # noqa: F401 - menu and filters for templates
 
 ROUTERS: list[APIRouter] = [
+    operations.router,
     auth.router,
     dashboard.router,
     records.router,

@@ -3,7 +3,6 @@ master data, linked from the product page only while a version of it is in force
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,16 +12,9 @@ from tests.support import PASSWORD
 
 from pharmaqms.kernel.errors import InvalidInput
 from pharmaqms.kernel.uow import unit_of_work
-from pharmaqms.lifecycle.distribution.productpage import service, views
+from pharmaqms.lifecycle.distribution.productpage import service
 
 LEAFLET_BODY = "Package leaflet: information for the patient\n\n1. What Coldivax is\n..."
-
-
-@pytest.fixture(autouse=True)
-def fresh_limit() -> Iterator[None]:
-    views.LIMITER.reset()
-    yield
-    views.LIMITER.reset()
 
 
 def _document(author: Any, approver: Any, doc_type: str, *, effective: bool) -> str:

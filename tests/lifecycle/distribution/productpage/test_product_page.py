@@ -5,7 +5,6 @@ internal shows, and that malformed codes and floods are refused without a trace.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from tests.lifecycle.distribution.productpage.page_steps import (
@@ -20,13 +19,6 @@ from tests.lifecycle.distribution.productpage.page_steps import (
 from pharmaqms.lifecycle.distribution.productpage import views
 
 PAGE = f"/01/{GTIN}/10/L1/21/"
-
-
-@pytest.fixture(autouse=True)
-def fresh_limit() -> Iterator[None]:
-    views.LIMITER.reset()
-    yield
-    views.LIMITER.reset()
 
 
 @pytest.fixture

@@ -16,8 +16,6 @@ from tests.lifecycle.distribution.productpage.page_steps import (
 from tests.live_server import served
 
 from pharmaqms.kernel.db import Database
-from pharmaqms.lifecycle.distribution.productpage import views
-from pharmaqms.lifecycle.use.cases import public
 
 pytestmark = pytest.mark.browser
 
@@ -26,12 +24,9 @@ pytestmark = pytest.mark.browser
 def server(db: Database) -> Iterator[str]:
     from pharmaqms.web.app import create_app
 
-    views.LIMITER.reset()
-    public.reset_rate_limit()
+    # The rate limits count in the test's own database: nothing left from another test.
     with served(create_app(db)) as base:
         yield base
-    views.LIMITER.reset()
-    public.reset_rate_limit()
 
 
 def test_the_product_page_works_on_a_phone(

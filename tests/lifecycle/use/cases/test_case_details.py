@@ -5,7 +5,6 @@ with the reason and nothing written."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -20,16 +19,15 @@ from pharmaqms.kernel import clock
 from pharmaqms.kernel.errors import InvalidInput
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.lifecycle.use import e2b
-from pharmaqms.lifecycle.use.cases import doses, export, facts, public, service, sources
+from pharmaqms.lifecycle.use.cases import doses, export, facts, service, sources
 from pharmaqms.lifecycle.use.cases.intake import ProductReport
 from pharmaqms.lifecycle.use.cases.models import PVCase
 
 
 @pytest.fixture(autouse=True)
-def _fresh_limits(db: Any, frozen_clock: clock.FrozenClock) -> Iterator[None]:
-    public.reset_rate_limit()
-    yield
-    public.reset_rate_limit()
+def _fixed_time(db: Any, frozen_clock: clock.FrozenClock) -> None:
+    """Every test at one fixed time, on a database of its own (where the rate limit of the
+    public form counts its attempts: nothing is left from another test)."""
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,6 @@ with its due flags and the case page with its links."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -36,10 +35,9 @@ GOOD = {
 
 
 @pytest.fixture(autouse=True)
-def _fresh_limits(db: Any, frozen_clock: clock.FrozenClock) -> Iterator[None]:
-    public.reset_rate_limit()
-    yield
-    public.reset_rate_limit()
+def _fixed_time(db: Any, frozen_clock: clock.FrozenClock) -> None:
+    """Every test at one fixed time, on a database of its own (where the rate limit of the
+    public form counts its attempts: nothing is left from another test)."""
 
 
 @pytest.fixture

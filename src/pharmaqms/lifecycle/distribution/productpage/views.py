@@ -27,7 +27,7 @@ router = APIRouter(tags=["ui"], include_in_schema=False)
 # A person scans a pack a few times; a pharmacy checks a delivery with a scanner and should use
 # the verification API with its account. 30 pages a minute per address allows the first and
 # stops a script walking serial numbers.
-LIMITER = RateLimiter(limit=30, window_s=60.0)
+LIMITER = RateLimiter("product_page", limit=30, window_s=60.0)
 # GS1 Digital Link data attribute (17) expiry, YYMMDD, in the query string.
 Expiry = Annotated[str | None, Query(alias="17")]  # checked by the service: a page, not JSON
 

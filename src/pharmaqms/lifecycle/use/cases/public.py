@@ -82,13 +82,8 @@ FIELD_OF = {
     "reporter_contact": "contact",
 }
 
-# Per process and in memory (kernel.http.ratelimit says what that means).
-_limiter = RateLimiter(RATE_LIMIT, RATE_WINDOW_S)
-
-
-def reset_rate_limit() -> None:
-    """Forget every address's attempts (tests; a restart does the same)."""
-    _limiter.reset()
+# Counted in the database across every server process (kernel.http.ratelimit).
+_limiter = RateLimiter("pv_public_report", RATE_LIMIT, RATE_WINDOW_S)
 
 
 @dataclass
