@@ -1,15 +1,25 @@
 """Benchmark: forward trace and recall scope of one lot over >= 1 million EPCIS events.
 
-Run: ``.venv/bin/python bench/bench_trace.py [--lots 21000] [--samples 200] [--db PATH]``
+Run: ``.venv/bin/python bench/bench_trace.py [--lots 21500] [--samples 200] [--db PATH]``
+(10 million events: ``--lots 206800 --target-ms 1000``).
 
-1. Generate the supply chain (pharmaqms.platform.genealogy.generator) and bulk-load it into a
-   file SQLite database made by the migrations. The set-up bypasses the ingest pipeline (a
-   million events through the JSON Schema validator would take hours) but writes the same rows
-   the EPCIS connector writes: the event with its original JSON text and canonical form, and
-   one indexed row per identifier and role. Generation and loading are timed separately.
+1. Build the supply chain of ``generator.generate`` in a file SQLite database made by the
+   migrations, bypassing the ingest pipeline but writing the rows the EPCIS connector writes
+   (``store_event``): the event with its original JSON text, canonical form and CBV event hash,
+   and one indexed row per identifier and role. Two paths:
+
+   - bulk (default): one block of ``--block`` lots is generated and its rows built by the
+     connector's code once; the chain is ``lots / block`` replicas of that block, made by
+     substituting lot numbers, pack serials, material lots, SSCCs, event IDs, times and expiry
+     dates into the rows' text (``chain_replica.py``), written with ``executemany`` in large
+     transactions, the secondary indexes built at the end. ``--verify`` replicas are rebuilt
+     event by event from their canonical form and raw text and checked against the
+     connector's code (same rows, same hash).
+   - ``--slow``: every lot generated in memory and every event's rows built by the
+     connector's code (for comparison; 10 million events do not fit in memory this way).
 2. For ``samples`` lots chosen at random: ``recall_scope`` (resolve the identifier, indexed
    lookups to a fixed point, the pure trace, locations from master data), checked against the
-   generator's answer. p50 and p95.
+   generator's answer (packs, containers, locations). p50 and p95, wall clock and CPU time.
 3. The ceiling, in the same run: with raw sqlite3, the bare indexed lookups of the same lots'
    identifiers on ``epcis_event_objects`` and the fetch of those events' rows — the reading
    any trace must do, without any work on it. Also one bare point lookup per lot.
@@ -97,7 +107,7 @@ def connector_rows(row_id: int, event: EPCISEvent, raw: str) -> tuple[EventRow, 
     ilmd = getattr(event, "ilmd", None)
     parent = getattr(event, "parent_id", None)
     document = {"format": "json", "raw": raw, "event": canonical_plain(event, canonical)}
-    row = (
+    row: EventRow = (
         row_id,
         event_key(event),
         event.event_type.value,
@@ -117,7 +127,7 @@ def connector_rows(row_id: int, event: EPCISEvent, raw: str) -> tuple[EventRow, 
         json.dumps(document, sort_keys=True, separators=(",", ":")),
         event_hash(event, canonical),
     )
-    objects = [
+    objects: list[ObjectRow] = [
         (
             row_id,
             role,
