@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_trace import machine, percentile, timed
+from bench_trace import RowWriter, machine, percentile, timed
 
 from pharmaqms.kernel.bootstrap import initialise
 from pharmaqms.kernel.db import Database
@@ -208,30 +208,10 @@ def _template() -> tuple[list[tuple[object, ...]], list[list[tuple[str, str]]]]:
 _PLACEHOLDER = re.compile(r"@[A-Z][0-9]+@|2026-01-01T0[0-9]:00:00\+00:00")
 
 
-def bulk_load(path: Path, pallets: int, batch: int = 20_000) -> tuple[int, int]:
-    conn = sqlite3.connect(path)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=OFF")
-    conn.execute("BEGIN")
+def bulk_load(path: Path, pallets: int) -> tuple[int, int]:
+    writer = RowWriter(path)
     template, template_objects = _template()
-    events = objects = 0
-    event_rows: list[tuple[object, ...]] = []
-    object_rows: list[tuple[object, ...]] = []
-
-    def flush() -> None:
-        conn.executemany(
-            "INSERT INTO epcis_events (id, event_id, event_type, action, event_time, "
-            "time_zone_offset, record_time, biz_step, disposition, read_point, biz_location, "
-            "parent_id, transformation_id, lot_number, expires_on, error_declared, document, "
-            "run_id) VALUES (?,?,?,?,?,?,?,?,?,NULL,NULL,?,NULL,NULL,NULL,0,?,NULL)",
-            event_rows,
-        )
-        conn.executemany(
-            "INSERT INTO epcis_event_objects (event_id, role, epc) VALUES (?,?,?)", object_rows
-        )
-        event_rows.clear()
-        object_rows.clear()
-
+    events = 0
     for p in range(pallets):
         packs, cases, pallet = names(p)
         t0 = START + timedelta(minutes=p)
@@ -251,7 +231,7 @@ def bulk_load(path: Path, pallets: int, batch: int = 20_000) -> tuple[int, int]:
         ):
             events += 1
             when = _utc(t0 + offset)  # type: ignore[operator]
-            event_rows.append(
+            writer.add(
                 (
                     events,
                     real[str(key)],
@@ -262,19 +242,19 @@ def bulk_load(path: Path, pallets: int, batch: int = 20_000) -> tuple[int, int]:
                     when,
                     step,
                     disposition,
+                    None,
+                    None,
                     real[str(parent)] if parent else None,
+                    None,
+                    None,
+                    None,
+                    0,
                     fill(str(document)),
-                )
+                    None,
+                ),
+                [(events, role, real[epc], None, None) for role, epc in named],
             )
-            object_rows.extend((events, role, real[epc]) for role, epc in named)
-            objects += len(named)
-        if len(event_rows) >= batch:
-            flush()
-    flush()
-    conn.commit()
-    conn.execute("ANALYZE")
-    conn.close()
-    return events, objects
+    return writer.close()
 
 
 def raw_reads(conn: sqlite3.Connection, p: int) -> int:
