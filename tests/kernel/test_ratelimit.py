@@ -74,6 +74,7 @@ def test_concurrent_attempts_admit_exactly_the_limit(db: Database) -> None:
     assert results.count(True) == 5
 
 
+@pytest.mark.postgres
 def test_rows_of_quiet_addresses_are_pruned_by_their_own_limiter_only(
     db: Database, frozen_clock: clock.FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:

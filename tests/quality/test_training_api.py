@@ -119,7 +119,7 @@ def test_read_and_understood_is_the_trainees_signature_on_the_content_they_read(
     )
     assert signature["valid_for_current_content"] is True
     assert signature["manifestation"] == (
-        "Read and understood by Otto Operator (operator) on 2026-03-02 09:00:00 UTC"
+        "Read and understood by Otto Operator (operator) on 2026-03-02 09:00:00 UTC (+00:00)"
     )
     assert body["read_content_hash"] == sop["versions"][0]["signed_content_hash"]
     assert operator.get("/api/v1/tasks").json() == []

@@ -92,7 +92,8 @@ def test_an_analyst_writes_an_sop_and_qa_approves_it_with_a_signature(
         manifestation = page.get_by_test_id("signature").locator(".manifestation")
         expect(manifestation).to_have_text(
             re.compile(
-                r"^Approved by Quentin Quality \(qa\) on \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$"
+                r"^Approved by Quentin Quality \(qa\) on "
+                r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(\+00:00\)$"
             )
         )
         expect(page.get_by_test_id("signature")).to_contain_text("Covers the current content")

@@ -80,7 +80,7 @@ def test_readyz_fails_clearly_when_the_database_is_unreachable(db: Database) -> 
     assert ready.status_code == 503
     assert ready.json() == {
         "status": "not ready",
-        "checks": {"database": "unreachable", "mqtt_broker": "ok"},
+        "checks": {"database": "unreachable", "job queue": "check failed", "mqtt_broker": "ok"},
     }
     for secret in ("127.0.0.1", "secret-word", "pharmaqms_app", ":1"):
         assert secret not in ready.text
@@ -120,7 +120,11 @@ def test_readyz_checks_a_configured_broker(app: Any, broker_url: Any) -> None:
     refused = client.get("/readyz")
 
     assert refused.status_code == 503
-    assert refused.json()["checks"] == {"database": "ok", "mqtt_broker": "broker unreachable"}
+    assert refused.json()["checks"] == {
+        "database": "ok",
+        "job queue": "ok",
+        "mqtt_broker": "broker unreachable",
+    }
 
     if not port_open("127.0.0.1", 1883):
         service_unavailable("Mosquitto on 127.0.0.1:1883")

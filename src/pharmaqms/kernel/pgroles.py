@@ -5,7 +5,8 @@ On PostgreSQL the append-only triggers stop the application's own connection onl
 connection can't switch them off: a superuser can ``SET session_replication_role = replica``
 (no trigger fires), and a table's owner can ``ALTER TABLE … DISABLE TRIGGER`` or drop it. So
 the application connects as a role that is neither: ``pharmaqms_app`` has SELECT and INSERT
-everywhere, UPDATE only where records change (never on the append-only tables), and no DELETE,
+everywhere, UPDATE only where records change (never on the append-only tables), DELETE only on
+the rate-limit windows it prunes (``PRUNED_TABLES``, no GxP data) and nowhere else, and no
 TRUNCATE or DDL at all. Migrations run as ``pharmaqms_owner``, which owns the tables and is
 no superuser either. ``pharmaqms init --create-roles``, run once with a superuser's URL,
 creates both and hands everything over (docs/security.md has the SQL it runs).
@@ -69,6 +70,11 @@ def append_only_tables(conn: Connection) -> set[str]:
     )
 
 
+# Operational tables (not GxP) whose rows the application itself deletes once they no longer
+# count: the public pages' rate-limit windows. Nothing else is ever deleted by the app role.
+PRUNED_TABLES: frozenset[str] = frozenset({"rate_limit_windows"})
+
+
 def grant_app_privileges(conn: Connection, app_role: str = APP_ROLE) -> None:
     """The application role's rights on every table as the schema now stands. Run after each
     migration: a new table gets its rights here, by kind (append-only or not)."""
@@ -85,6 +91,8 @@ def grant_app_privileges(conn: Connection, app_role: str = APP_ROLE) -> None:
             rights = "SELECT"
         elif table in frozen:
             rights = "SELECT, INSERT"
+        elif table in PRUNED_TABLES:
+            rights = "SELECT, INSERT, UPDATE, DELETE"
         else:
             rights = "SELECT, INSERT, UPDATE"
         conn.execute(text(f"GRANT {rights} ON TABLE {name} TO {app}"))

@@ -204,7 +204,7 @@ def test_a_batch_from_master_record_to_release_through_the_api(
     )
     assert performed["status"] == "performed"
     assert [s["manifestation"] for s in performed["signatures"]] == [
-        "Performed by Otto Operator (operator) on 2026-03-02 09:20:00 UTC"
+        "Performed by Otto Operator (operator) on 2026-03-02 09:20:00 UTC (+00:00)"
     ]
     # And the supervisor verifies it as the second person
     verified = ok(
@@ -375,7 +375,7 @@ def test_a_batch_from_master_record_to_release_through_the_api(
     # 13:05 end of manufacture → 15:35 release
     assert decision["cycle_time_hours"] == 2.5
     assert [s["manifestation"] for s in decision["signatures"]] == [
-        "Released by Petra Qualified (qp) on 2026-03-02 15:35:00 UTC"
+        "Released by Petra Qualified (qp) on 2026-03-02 15:35:00 UTC (+00:00)"
     ]
     assert decision["evaluation_hash"] == checklist["evaluation_hash"]
     certificate = qp.get(f"/api/v1/production/batches/{record['lot_id']}/release-certificate.pdf")

@@ -155,7 +155,7 @@ def test_the_operator_executes_two_steps_and_the_qp_releases_the_batch(
         decision = page.get_by_test_id("decision")
         expect(decision).to_contain_text("REL-2026-0001 · released")
         expect(decision.get_by_test_id("signature").locator(".manifestation")).to_have_text(
-            "Released by Petra Qualified (qp) on 2026-03-02 10:30:00 UTC"
+            "Released by Petra Qualified (qp) on 2026-03-02 10:30:00 UTC (+00:00)"
         )
         expect(decision).to_contain_text("release cycle time 1.5 h from the end of manufacture")
     finally:

@@ -219,7 +219,8 @@ def test_the_release_certificate_shows_every_rule_and_the_qp_signature(
     assert "11 of 11 rules pass." in text
     assert "I certify that this batch has been manufactured" in text
     assert (
-        "Released by Petra Qualified (qp) on 2026-03-02 12:00:00 UTC (valid for this content)"
+        "Released by Petra Qualified (qp) on 2026-03-02 12:00:00 UTC (+00:00) "
+        "(valid for this content)"
         in text
     )
     assert "Comment: certified for the EU market" in text
