@@ -259,7 +259,7 @@ def test_scan_of_a_faers_directory_with_concomitants(tmp_path: Path) -> None:
     result = json.loads(stdout)
     assert result["reports"] == 5
     assert {(p["drug"], p["event"]) for p in result["pairs"]} == {r[1:3] for r in CONCOMITANT_ROWS}
-    assert "1 DRUG rows without a name left out" in stderr
+    assert "1 DRUG row without a name left out" in stderr
 
 
 @pytest.mark.parametrize(

@@ -88,12 +88,12 @@ CONCOMITANT_ROWS = sorted(
     key=lambda row: row[:3],
 )
 SUSPECT_NOTES = (
-    "1 earlier case versions superseded",
-    "1 deleted cases left out",
+    "1 earlier case version superseded",
+    "1 deleted case left out",
     "2 DRUG rows of other roles not used (--concomitant counts C and I too)",
-    "1 DRUG rows without a name left out",
-    "1 REAC rows without a term left out",
-    "1 cases without both a counted drug and a term add no row",
+    "1 DRUG row without a name left out",
+    "1 REAC row without a term left out",
+    "1 case without both a counted drug and a term gave no row",
 )
 
 

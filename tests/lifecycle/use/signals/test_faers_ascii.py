@@ -34,7 +34,7 @@ def scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def assert_rows(frame: pl.DataFrame, expected: list[tuple]) -> None:
     assert frame.columns == ["report_id", "drug", "event", "age", "sex", "year"]
-    got = frame.rows()
+    got = frame.sort("report_id", "drug", "event").rows()
     assert [(r[0], r[1], r[2], r[4], r[5]) for r in got] == [
         (e[0], e[1], e[2], e[4], e[5]) for e in expected
     ]

@@ -93,8 +93,8 @@ _COPY_CHUNK: Final = 16 * 1024**2
 
 @dataclass(frozen=True, slots=True)
 class FaersRows:
-    """The rows (``report_id, drug, event, age, sex, year``) and what was left out, one
-    sentence each, for the analyst to read."""
+    """The rows (``report_id, drug, event, age, sex, year``, in no particular order) and what
+    was left out, one sentence each, for the analyst to read."""
 
     rows: pl.DataFrame
     notes: tuple[str, ...]
@@ -277,35 +277,46 @@ def _deleted(paths: list[Path]) -> pl.Series:
     return column.filter(column.str.contains(r"^\d+$")).unique().alias("caseid")
 
 
+def _count(number: int, thing: str) -> str:
+    return f"{number:,} {thing}" + ("" if number == 1 else "s")
+
+
+def _number(text: pl.Expr) -> pl.Expr:
+    return text.str.strip_chars().cast(pl.Int64, strict=False)
+
+
 def _clean(text: pl.Expr) -> pl.Expr:
     return text.str.strip_chars().str.replace_all(r"\s+", " ")
 
 
 def _rows(files: dict[str, list[Path]], *, concomitant: bool) -> FaersRows:
+    """The rules, step by step on frames in memory (each step is counted for the notes, and a
+    lazy plan would recompute the shared steps for each count)."""
     demo = _collect("DEMO", files["DEMO"])
     drug = _collect("DRUG", files["DRUG"])
     reac = _collect("REAC", files["REAC"])
     deleted = _deleted(files.get("DELETED", []))
-    notes: list[str] = []
 
-    # Latest version of each case; then the deleted cases out.
+    # Latest version of each case; then the deleted cases out. primaryid is a number (case id
+    # and version run together): the files are joined on it as one.
     demo = demo.with_columns(
         pl.col("caseid").str.strip_chars(),
-        pl.col("primaryid").str.strip_chars(),
-        pl.col("caseversion").str.strip_chars().cast(pl.Int64, strict=False),
+        _number(pl.col("primaryid")),
+        _number(pl.col("caseversion")),
         pl.col("fda_dt").str.strip_chars(),
-    ).filter(pl.col("caseid").str.len_chars() > 0)
-    versions = demo.height
-    latest = demo.sort(
-        ["caseversion", "fda_dt", "primaryid"], descending=False, nulls_last=False
-    ).unique("caseid", keep="last", maintain_order=False)
-    if versions > latest.height:
-        notes.append(f"{versions - latest.height:,} earlier case versions superseded")
-    if deleted.len():
-        kept = latest.filter(~pl.col("caseid").is_in(deleted.implode()))
-        if latest.height > kept.height:
-            notes.append(f"{latest.height - kept.height:,} deleted cases left out")
-        latest = kept
+    )
+    unkeyed = pl.col("primaryid").is_null() | (pl.col("caseid").str.len_chars() == 0)
+    latest = (
+        demo.filter(~unkeyed)
+        .sort(
+            pl.col("caseversion"),
+            _number(pl.col("fda_dt")),
+            pl.col("primaryid"),
+            nulls_last=False,
+        )
+        .unique("caseid", keep="last", maintain_order=False)
+    )
+    kept = latest.filter(~pl.col("caseid").is_in(deleted.implode())) if deleted.len() else latest
 
     age = pl.col("age").str.strip_chars().cast(pl.Float64, strict=False)
     unit = (
@@ -319,59 +330,51 @@ def _rows(files: dict[str, list[Path]], *, concomitant: bool) -> FaersRows:
         pl.col("init_fda_dt").str.strip_chars().str.slice(0, 4).replace("", None),
     )
     sex = pl.col("sex").str.strip_chars().str.to_uppercase()
-    cases = latest.select(
+    cases = kept.select(
         pl.col("primaryid"),
         pl.col("caseid").alias(REPORT),
         (age * unit).alias("age"),
         pl.when(sex.is_in(SEXES)).then(sex).otherwise(None).alias("sex"),
         year_text.cast(pl.Int64, strict=False).alias("year"),
     )
+    kept_ids = cases.select("primaryid")
 
     # Drugs of the cases kept: the roles asked, the active ingredient else the verbatim name.
     roles = (*SUSPECT, *CONCOMITANT) if concomitant else SUSPECT
-    kept_ids = cases.select("primaryid")
-    drug = drug.with_columns(pl.col("primaryid").str.strip_chars()).join(
-        kept_ids, on="primaryid", how="semi"
-    )
     drug = drug.with_columns(
+        _number(pl.col("primaryid")),
         pl.col("role_cod").str.strip_chars().str.to_uppercase(),
-        pl.coalesce(
-            _clean(pl.col("prod_ai")).str.to_uppercase().replace("", None),
-            _clean(pl.col("drugname")).str.to_uppercase().replace("", None),
-        ).alias(DRUG),
-    )
-    unused = drug.filter(~pl.col("role_cod").is_in(roles)).height
-    if unused:
-        notes.append(
-            f"{unused:,} DRUG rows of other roles not used"
-            + ("" if concomitant else " (--concomitant counts C and I too)")
+    ).join(kept_ids, on="primaryid", how="semi")
+    used = drug.filter(pl.col("role_cod").is_in(roles)).with_columns(
+        _clean(
+            pl.coalesce(
+                pl.col("prod_ai").str.strip_chars().replace("", None),
+                pl.col("drugname").str.strip_chars().replace("", None),
+            )
         )
-    drug = drug.filter(pl.col("role_cod").is_in(roles))
-    unnamed = drug.filter(pl.col(DRUG).is_null()).height
-    if unnamed:
-        notes.append(f"{unnamed:,} DRUG rows without a name left out")
-    drugs = drug.filter(pl.col(DRUG).is_not_null()).select("primaryid", DRUG).unique()
+        .str.to_uppercase()
+        .alias(DRUG)
+    )
+    drugs = used.filter(pl.col(DRUG).is_not_null()).select("primaryid", DRUG).unique()
 
     # Events: the PT without regard to case, shown in its most frequent spelling.
-    reac = reac.with_columns(pl.col("primaryid").str.strip_chars()).join(
-        kept_ids, on="primaryid", how="semi"
+    reac = (
+        reac.with_columns(_number(pl.col("primaryid")))
+        .join(kept_ids, on="primaryid", how="semi")
+        .with_columns(_clean(pl.col("pt")).replace("", None).alias(EVENT))
     )
-    reac = reac.with_columns(_clean(pl.col("pt")).replace("", None).alias(EVENT))
-    unnamed = reac.filter(pl.col(EVENT).is_null()).height
-    if unnamed:
-        notes.append(f"{unnamed:,} REAC rows without a term left out")
-    reac = reac.filter(pl.col(EVENT).is_not_null()).with_columns(
+    terms = reac.filter(pl.col(EVENT).is_not_null()).with_columns(
         pl.col(EVENT).str.to_lowercase().alias("key")
     )
     spelling = (
-        reac.group_by("key", EVENT)
+        terms.group_by("key", EVENT)
         .len()
         .sort(["key", "len", EVENT], descending=[False, True, False])
         .unique("key", keep="first")
         .select("key", pl.col(EVENT).alias("shown"))
     )
     events = (
-        reac.select("primaryid", "key")
+        terms.select("primaryid", "key")
         .unique()
         .join(spelling, on="key")
         .select("primaryid", pl.col("shown").alias(EVENT))
@@ -380,19 +383,37 @@ def _rows(files: dict[str, list[Path]], *, concomitant: bool) -> FaersRows:
     rows = (
         cases.join(drugs, on="primaryid")
         .join(events, on="primaryid")
-        .select(
-            pl.col(REPORT),
-            pl.col(DRUG),
-            pl.col(EVENT),
-            pl.col("age"),
-            pl.col("sex"),
-            pl.col("year"),
-        )
-        .sort(REPORT, DRUG, EVENT)
+        .select(REPORT, DRUG, EVENT, "age", "sex", "year")
     )
+    unkeyed_n = demo.filter(unkeyed).height
+    versions, latest_n, cases_n = demo.height - unkeyed_n, latest.height, cases.height
+    unused = drug.filter(~pl.col("role_cod").is_in(roles)).height
+    drug_unnamed = used.filter(pl.col(DRUG).is_null()).height
+    reac_unnamed = reac.filter(pl.col(EVENT).is_null()).height
     counted = rows.select(pl.col(REPORT).n_unique()).item()
-    if counted < cases.height:
+
+    notes: list[str] = []
+    if unkeyed_n:
         notes.append(
-            f"{cases.height - counted:,} cases without both a counted drug and a term add no row"
+            _count(unkeyed_n, "DEMO row") + " without a numeric primaryid or a caseid left out"
+        )
+    if versions > latest_n:
+        notes.append(_count(versions - latest_n, "earlier case version") + " superseded")
+    if latest_n > cases_n:
+        notes.append(_count(latest_n - cases_n, "deleted case") + " left out")
+    if unused:
+        notes.append(
+            _count(unused, "DRUG row")
+            + " of other roles not used"
+            + ("" if concomitant else " (--concomitant counts C and I too)")
+        )
+    if drug_unnamed:
+        notes.append(_count(drug_unnamed, "DRUG row") + " without a name left out")
+    if reac_unnamed:
+        notes.append(_count(reac_unnamed, "REAC row") + " without a term left out")
+    if counted < cases_n:
+        notes.append(
+            _count(cases_n - counted, "case")
+            + " without both a counted drug and a term gave no row"
         )
     return FaersRows(rows, tuple(notes))
