@@ -102,6 +102,12 @@ def test_several_quarters_together_keep_the_latest_version_across_them(tmp_path:
     assert rows.height == len(SUSPECT_ROWS)
 
 
+def test_the_sex_column_of_2012_to_2014_is_read_by_its_old_name(tmp_path: Path) -> None:
+    demo = FILES["ASCII/DEMO24Q1.txt"].replace("$sex$", "$gndr_cod$")
+    extract = read_faers(write_zip(tmp_path, {**FILES, "ASCII/DEMO24Q1.txt": demo}))
+    assert_rows(extract.rows, SUSPECT_ROWS)
+
+
 def test_latin_1_text_is_read_when_said(tmp_path: Path) -> None:
     text = DRUG.replace("Warfarin", "Caf\xe9ine") + "10041$1004$2$PS$Caf\xe9ine$$1$Oral\n"
     files = {**FILES, "ascii/drug24q1.TXT": text.encode("latin-1")}

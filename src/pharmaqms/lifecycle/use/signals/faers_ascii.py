@@ -14,8 +14,8 @@ drug–event pairs and are not read):
 
 - DEMO (one row per case version): ``primaryid`` (case id and version, the key the other
   files link on), ``caseid``, ``caseversion``, ``age`` with ``age_cod`` (YR, MON, WK, DY, HR,
-  DEC), ``sex`` (M, F; UNK and NS are unknown), ``fda_dt`` (date FDA received this version,
-  YYYYMMDD) and ``init_fda_dt`` (date of the first version);
+  DEC), ``sex`` (M, F; UNK and NS are unknown; ``gndr_cod`` before 2014Q3), ``fda_dt`` (date
+  FDA received this version, YYYYMMDD) and ``init_fda_dt`` (date of the first version);
 - DRUG (one row per drug per case): ``primaryid``, ``role_cod`` (PS primary suspect, SS
   secondary suspect, C concomitant, I interacting), ``drugname`` (verbatim) and ``prod_ai``
   (active ingredient, from 2014Q3);
@@ -34,10 +34,12 @@ The FDA's rules for analysts, applied here:
   frequent one in the extract);
 - age in years from ``age`` × its unit; sex M or F; year from ``fda_dt``, else ``init_fda_dt``.
 
-The report id of a row is the ``caseid``. Everything is columnar (Polars lazy frames over
-the text files); a ZIP is checked member by member (no absolute or ``..`` path, bounded
-declared sizes and compression ratio) before its needed members are copied to a temporary
-directory, and the rows are collected before that directory goes.
+The report id of a row is the ``caseid``. Everything is columnar (Polars reads each file's
+needed columns, the rules are frame operations, never a Python loop over rows); a ZIP is
+checked member by member (no absolute or ``..`` path, bounded declared sizes and compression
+ratio) before its needed members are copied to a temporary directory, and the rows are read
+whole before that directory goes. Legacy AERS files (before 2012Q4: ``isr``, ``case``) are
+not this layout and are refused for want of ``primaryid``.
 """
 
 from __future__ import annotations
@@ -65,6 +67,8 @@ COLUMNS: Final = {
     "DRUG": ("primaryid", "role_cod", "drugname"),
     "REAC": ("primaryid", "pt"),
 }
+# Older names of an optional column: DEMO's sex was ``gndr_cod`` until 2014Q2.
+ALIASES: Final = {"sex": ("gndr_cod",)}
 OPTIONAL: Final = {
     "DEMO": ("age", "age_cod", "sex", "fda_dt", "init_fda_dt"),
     "DRUG": ("prod_ai",),
@@ -142,7 +146,7 @@ def _classify(entries: Iterable[tuple[str, Path]]) -> dict[str, list[Path]]:
         raise SignalInputError(
             "not a FAERS quarterly extract: no "
             + ", ".join(f"{kind}yyQq.txt" for kind in missing)
-            + " file found"
+            + " file found (give the quarter's ZIP itself, or the folder it was unpacked into)"
         )
     return {kind: sorted(paths) for kind, paths in found.items()}
 
@@ -231,15 +235,11 @@ def _scan(kind: str, path: Path) -> pl.LazyFrame:
     if missing:
         raise SignalInputError(f"{kind} file {shown}: no column {', '.join(missing)}")
     frame = pl.scan_csv(path, separator="$", quote_char=None, infer_schema=False)
-    return frame.select(
-        [pl.col(names[name]).alias(name) for name in COLUMNS[kind]]
-        + [
-            pl.col(names[name]).alias(name)
-            if name in names
-            else pl.lit(None, pl.String).alias(name)
-            for name in OPTIONAL[kind]
-        ]
-    )
+    optional = []
+    for name in OPTIONAL[kind]:
+        found = next((names[n] for n in (name, *ALIASES.get(name, ())) if n in names), None)
+        optional.append((pl.lit(None, pl.String) if found is None else pl.col(found)).alias(name))
+    return frame.select([pl.col(names[name]).alias(name) for name in COLUMNS[kind]] + optional)
 
 
 def _collect(kind: str, paths: list[Path]) -> pl.DataFrame:
