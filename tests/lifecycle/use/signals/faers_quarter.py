@@ -8,6 +8,7 @@ Cases (caseid: what it tests):
 - 1004: sex UNK; SS ibuprofen with an empty prod_ai; events Headache, Nausea and an empty pt.
 - 1005: no age; a PS drug with no name at all, PS ibuprofen; event "NAUSEA".
 - 1006: only a concomitant drug, so no row unless concomitants count; age 12 WK.
+- DRUG rows of 10071 (a line broken in two) and the REAC row of 10081: no DEMO case.
 """
 
 import zipfile
@@ -33,6 +34,8 @@ DRUG = """primaryid$caseid$drug_seq$role_cod$drugname$prod_ai$val_vbm$route
 10051$1005$1$PS$$$1$Oral
 10051$1005$2$PS$Ibuprofen$IBUPROFEN$1$Oral
 10061$1006$1$C$Lisinopril$LISINOPRIL$1$Oral
+10071$1007$1$PS$Line broken
+ in two$$1$Oral
 """
 # Upper-case header names, as some years have them.
 REAC = """PRIMARYID$CASEID$PT$DRUG_REC_ACT
@@ -46,6 +49,7 @@ REAC = """PRIMARYID$CASEID$PT$DRUG_REC_ACT
 10041$1004$ $
 10051$1005$NAUSEA$
 10061$1006$Cough$
+10081$1008$Rash$
 """
 OUTC = "primaryid$caseid$outc_cod\n10031$1003$HO\n"
 THER = "primaryid$caseid$dsg_drug_seq$start_dt\n10031$1003$1$20231201\n"
@@ -88,6 +92,8 @@ CONCOMITANT_ROWS = sorted(
     key=lambda row: row[:3],
 )
 SUSPECT_NOTES = (
+    "2 DRUG rows of no DEMO case left out",
+    "1 REAC row of no DEMO case left out",
     "1 earlier case version superseded",
     "1 deleted case left out",
     "2 DRUG rows of other roles not used (--concomitant counts C and I too)",

@@ -341,10 +341,14 @@ def _rows(files: dict[str, list[Path]], *, concomitant: bool) -> FaersRows:
 
     # Drugs of the cases kept: the roles asked, the active ingredient else the verbatim name.
     roles = (*SUSPECT, *CONCOMITANT) if concomitant else SUSPECT
-    drug = drug.with_columns(
-        _number(pl.col("primaryid")),
-        pl.col("role_cod").str.strip_chars().str.to_uppercase(),
-    ).join(kept_ids, on="primaryid", how="semi")
+    # A DRUG or REAC row whose primaryid is in no DEMO row (a broken line, a mismatched file) is
+    # counted apart from the rows of superseded and deleted versions.
+    known = demo.filter(~unkeyed).get_column("primaryid").implode()
+    drug = drug.with_columns(_number(pl.col("primaryid")))
+    drug_orphans = drug.filter(~pl.col("primaryid").is_in(known).fill_null(False)).height
+    drug = drug.join(kept_ids, on="primaryid", how="semi").with_columns(
+        pl.col("role_cod").str.strip_chars().str.to_uppercase()
+    )
     used = drug.filter(pl.col("role_cod").is_in(roles)).with_columns(
         _clean(
             pl.coalesce(
@@ -358,10 +362,10 @@ def _rows(files: dict[str, list[Path]], *, concomitant: bool) -> FaersRows:
     drugs = used.filter(pl.col(DRUG).is_not_null()).select("primaryid", DRUG).unique()
 
     # Events: the PT without regard to case, shown in its most frequent spelling.
-    reac = (
-        reac.with_columns(_number(pl.col("primaryid")))
-        .join(kept_ids, on="primaryid", how="semi")
-        .with_columns(_clean(pl.col("pt")).replace("", None).alias(EVENT))
+    reac = reac.with_columns(_number(pl.col("primaryid")))
+    reac_orphans = reac.filter(~pl.col("primaryid").is_in(known).fill_null(False)).height
+    reac = reac.join(kept_ids, on="primaryid", how="semi").with_columns(
+        _clean(pl.col("pt")).replace("", None).alias(EVENT)
     )
     terms = reac.filter(pl.col(EVENT).is_not_null()).with_columns(
         pl.col(EVENT).str.to_lowercase().alias("key")
@@ -397,6 +401,9 @@ def _rows(files: dict[str, list[Path]], *, concomitant: bool) -> FaersRows:
         notes.append(
             _count(unkeyed_n, "DEMO row") + " without a numeric primaryid or a caseid left out"
         )
+    for orphans, kind in ((drug_orphans, "DRUG"), (reac_orphans, "REAC")):
+        if orphans:
+            notes.append(_count(orphans, f"{kind} row") + " of no DEMO case left out")
     if versions > latest_n:
         notes.append(_count(versions - latest_n, "earlier case version") + " superseded")
     if latest_n > cases_n:
