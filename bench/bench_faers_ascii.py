@@ -17,6 +17,7 @@ written '$'-separated by Polars.
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 import zipfile
@@ -26,6 +27,9 @@ import numpy as np
 import polars as pl
 
 from pharmaqms.lifecycle.use.signals.faers_ascii import read_faers
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_signals import machine
 
 ROLES = np.array(["PS", "SS", "C", "C", "I"])
 AGE_CODES = np.array(["YR", "YR", "YR", "MON", "DEC", "WK", ""])
@@ -141,6 +145,7 @@ def main() -> None:
         print(f"(b) read_faers(ZIP):       {t_zip:.2f} s")
         print(f"(c) ceiling parse + join:  {t_ceiling:.2f} s, {joined:,} rows (no rules)")
         print(f"ratio (c)/(a) = {t_ceiling / t_dir:.2f}; (c)/(b) = {t_ceiling / t_zip:.2f}")
+        print(machine())
 
 
 if __name__ == "__main__":
