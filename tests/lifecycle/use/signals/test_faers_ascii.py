@@ -179,6 +179,24 @@ def test_refuses_a_damaged_zip(tmp_path: Path, scratch: Path) -> None:
     refused(path, "faers_ascii_2024Q1.zip: member 'ASCII/DEMO24Q1.txt' is damaged", scratch)
 
 
+def test_refuses_a_zip_whose_compression_python_cannot_read(tmp_path: Path, scratch: Path) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for name, text in FILES.items():
+            archive.writestr(name, text)
+    content = bytearray(buffer.getvalue())
+    # Mark every member Deflate64 (method 9), in the local and the central headers.
+    for signature, offset in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):
+        start = content.find(signature)
+        while start != -1:
+            content[start + offset : start + offset + 2] = (9).to_bytes(2, "little")
+            start = content.find(signature, start + 4)
+    path = tmp_path / "faers_ascii_2024Q1.zip"
+    path.write_bytes(bytes(content))
+    message = "faers_ascii_2024Q1.zip: member 'ASCII/DEMO24Q1.txt' cannot be read here"
+    refused(path, message, scratch)
+
+
 def test_refuses_an_unknown_encoding(tmp_path: Path, scratch: Path) -> None:
     refused(write_zip(tmp_path), "encoding 'cp1252': choose from utf-8, latin-1", scratch,
             encoding="cp1252")  # fmt: skip

@@ -62,6 +62,7 @@ from pharmaqms.lifecycle.use.signals.errors import SignalInputError
 
 KINDS: Final = ("DEMO", "DRUG", "REAC", "OUTC", "THER", "RPSR", "INDI")
 NEEDED: Final = ("DEMO", "DRUG", "REAC")
+DELETED: Final = "DELETED"
 COLUMNS: Final = {
     "DEMO": ("primaryid", "caseid", "caseversion"),
     "DRUG": ("primaryid", "role_cod", "drugname"),
@@ -119,7 +120,8 @@ def read_faers(path: Path, *, concomitant: bool = False, encoding: str = "utf-8"
         raise SignalInputError(f"no such file or directory: {path}")
     with tempfile.TemporaryDirectory(prefix="faers-") as scratch:
         if path.is_dir():
-            files = _classify((p.relative_to(path).as_posix(), p) for p in path.rglob("*"))
+            found = _classify((p.relative_to(path).as_posix(), p) for p in path.rglob("*"))
+            files = {kind: paths for kind, paths in found.items() if kind in (*NEEDED, DELETED)}
         else:
             files = _unpack(path, Path(scratch))
         if encoding == "latin-1":
@@ -140,7 +142,7 @@ def _classify(entries: Iterable[tuple[str, Path]]) -> dict[str, list[Path]]:
         if match := _NAME.match(name):
             found[match.group(1).upper()].append(target)
         elif "DELETE" in name.upper() or any(p.upper() == "DELETED" for p in parts[:-1]):
-            found["DELETED"].append(target)
+            found[DELETED].append(target)
     missing = [kind for kind in NEEDED if not found.get(kind)]
     if missing:
         raise SignalInputError(
@@ -184,7 +186,7 @@ def _unpack(archive_path: Path, scratch: Path) -> dict[str, list[Path]]:
         wanted = _classify((name, Path(name)) for name in by_name)
         unpacked: dict[str, list[Path]] = {}
         for kind, names in wanted.items():
-            if kind not in (*NEEDED, "DELETED"):
+            if kind not in (*NEEDED, DELETED):
                 continue
             unpacked[kind] = []
             for position, member in enumerate(names):
@@ -201,6 +203,11 @@ def _unpack(archive_path: Path, scratch: Path) -> dict[str, list[Path]]:
                 except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as error:
                     raise SignalInputError(
                         f"{archive_path.name}: member {member.as_posix()!r} is damaged: {error}"
+                    ) from None
+                except (NotImplementedError, RuntimeError) as error:  # method, encryption
+                    raise SignalInputError(
+                        f"{archive_path.name}: member {member.as_posix()!r} cannot be read here "
+                        f"({error}); unpack the ZIP with another tool and give the folder"
                     ) from None
                 unpacked[kind].append(target)
         return unpacked
@@ -295,7 +302,7 @@ def _rows(files: dict[str, list[Path]], *, concomitant: bool) -> FaersRows:
     demo = _collect("DEMO", files["DEMO"])
     drug = _collect("DRUG", files["DRUG"])
     reac = _collect("REAC", files["REAC"])
-    deleted = _deleted(files.get("DELETED", []))
+    deleted = _deleted(files.get(DELETED, []))
 
     # Latest version of each case; then the deleted cases out. primaryid is a number (case id
     # and version run together): the files are joined on it as one.
