@@ -5,6 +5,13 @@ import math
 from pathlib import Path
 
 import pytest
+from tests.lifecycle.use.signals.faers_quarter import (
+    CONCOMITANT_ROWS,
+    FILES,
+    SUSPECT_NOTES,
+    write_directory,
+    write_zip,
+)
 from typer.testing import CliRunner
 
 from pharmaqms.cli.main import app as main_app
@@ -227,3 +234,62 @@ def test_scan_refusals_are_one_line_and_exit_2(tmp_path: Path, content, args, me
 def test_scan_of_a_missing_file(tmp_path: Path) -> None:
     code, _, stderr = run("scan", str(tmp_path / "nope.csv"))
     assert (code, stderr.strip()) == (2, f"error: no such file: {tmp_path / 'nope.csv'}")
+
+
+def test_scan_reads_a_faers_quarter_zip_and_says_what_it_left_out(tmp_path: Path) -> None:
+    # Given the fake quarter of tests/lifecycle/use/signals/faers_quarter.py as the FDA's ZIP
+    path = write_zip(tmp_path)
+    # When it is scanned for PRR
+    code, stdout, stderr = run("scan", str(path), "--methods", "prr", "--json")
+    # Then 4 cases are counted and PRR(METFORMIN HYDROCHLORIDE, Headache) = (1/1)/(1/3)
+    assert code == 0
+    result = json.loads(stdout)
+    assert result["reports"] == 4
+    pairs = {(p["drug"], p["event"]): p for p in result["pairs"]}
+    assert pairs["METFORMIN HYDROCHLORIDE", "Headache"]["PRR"] == pytest.approx(3.0)
+    assert stderr.splitlines() == [f"{path.name}: {note}" for note in SUSPECT_NOTES]
+
+
+def test_scan_of_a_faers_directory_with_concomitants(tmp_path: Path) -> None:
+    folder = write_directory(tmp_path)
+    code, stdout, stderr = run(
+        "scan", str(folder), "--methods", "prr", "--json", "--concomitant", "--stratify", "age"
+    )
+    assert code == 0
+    result = json.loads(stdout)
+    assert result["reports"] == 5
+    assert {(p["drug"], p["event"]) for p in result["pairs"]} == {r[1:3] for r in CONCOMITANT_ROWS}
+    assert "1 DRUG row without a name left out" in stderr
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        (
+            {name: text for name, text in FILES.items() if "REAC" not in name.upper()},
+            "error: not a FAERS quarterly extract: no REACyyQq.txt file found",
+        ),
+        ({**FILES, "../evil.txt": "x"}, "error: faers_ascii_2024Q1.zip: unsafe member path"),
+        (
+            {**FILES, "ASCII/DEMO24Q1.txt": "primaryid$caseid\n1$1\n"},
+            "error: DEMO file DEMO24Q1.txt: no column caseversion",
+        ),
+        (
+            {**FILES, "ASCII/DEMO24Q1.txt": FILES["ASCII/DEMO24Q1.txt"].encode() + b"\xff$1$1\n"},
+            "error: DEMO file DEMO24Q1.txt: not readable: invalid utf-8",
+        ),
+    ],
+)
+def test_scan_refuses_a_bad_faers_zip_in_one_line(tmp_path: Path, files, message) -> None:
+    code, stdout, stderr = run("scan", str(write_zip(tmp_path, files)))
+    assert (code, stdout) == (2, "")
+    assert stderr.startswith(message)
+    assert stderr.count("\n") == 1
+
+
+def test_concomitant_is_refused_for_a_csv(tmp_path: Path) -> None:
+    path = tmp_path / "rows.csv"
+    path.write_text("report_id,drug,event\n1,A,X\n", encoding="utf-8")
+    code, stdout, stderr = run("scan", str(path), "--concomitant")
+    assert (code, stdout) == (2, "")
+    assert stderr.startswith("error: rows.csv: --concomitant applies to a FAERS extract")

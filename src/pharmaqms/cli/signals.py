@@ -1,7 +1,8 @@
 """``pharmaqms signals``: disproportionality figures for pharmacovigilance analysts.
 
     pharmaqms signals table A B C D [--prior A1,B1,A2,B2,P] [--json]
-    pharmaqms signals scan FILE [--methods prr,ror,ic,ebgm] [--min-count N] [--json]
+    pharmaqms signals scan FILE|DIR|ZIP [--methods prr,ror,ic,ebgm] [--min-count N]
+                           [--concomitant] [--encoding latin-1] [--json]
 
 No database: the figures come from the numbers or the file given. JSON prints null for a
 figure that is undefined for the table (never NaN or Infinity)."""
@@ -17,7 +18,7 @@ import polars as pl
 import typer
 from rich.table import Table
 
-from pharmaqms.cli.common import console, fail
+from pharmaqms.cli.common import console, err_console, fail
 from pharmaqms.kernel.errors import QMSError
 from pharmaqms.lifecycle.use.signals import (
     GammaMixturePrior,
@@ -25,7 +26,7 @@ from pharmaqms.lifecycle.use.signals import (
     SignalInputError,
     Thresholds,
     parse_methods,
-    read_rows,
+    read_source,
     scan,
     score_table,
 )
@@ -48,7 +49,9 @@ TABLE_HELP = "\n\n".join(
 SCAN_HELP = "\n\n".join(
     (
         "Score every drug–event pair of FILE: a CSV of report_id,drug,event rows (optionally "
-        "age, sex, year) or an openFDA drug/event JSON export.",
+        "age, sex, year), an openFDA drug/event JSON export, or a FAERS quarterly ASCII "
+        "extract (its ZIP or the unpacked directory; latest version of each case, deleted "
+        "cases out, suspect drugs unless --concomitant).",
         "Counts are of reports. Signals: PRR ≥ 2, χ² ≥ 4, a ≥ 3 (Evans); ROR_lo95 > 1, a ≥ 3; "
         "IC025 > 0; EB05 ≥ 2. The MGPS prior is fitted by maximum likelihood unless --prior "
         "gives it.",
@@ -203,7 +206,12 @@ def _print_scan(result: ScanResult, top: int) -> None:
 
 @app.command("scan", help=SCAN_HELP)
 def scan_command(
-    file: Annotated[Path, typer.Argument(help="CSV of report_id,drug,event or openFDA JSON.")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV of report_id,drug,event, openFDA JSON, or a FAERS ASCII ZIP or directory."
+        ),
+    ],
     methods: Annotated[
         str, typer.Option("--methods", help="Comma-separated: prr, ror, ic, ebgm.")
     ] = "prr,ror,ic,ebgm",
@@ -221,16 +229,26 @@ def scan_command(
     chi2_min: Annotated[float, typer.Option("--chi2-min", help="χ² signal threshold.")] = 4.0,
     eb05_min: Annotated[float, typer.Option("--eb05-min", help="EB05 signal threshold.")] = 2.0,
     top: Annotated[int, typer.Option("--top", help="Flagged pairs shown in the table.")] = 50,
+    concomitant: Annotated[
+        bool,
+        typer.Option(
+            "--concomitant", help="FAERS: count concomitant (C) and interacting (I) drugs too."
+        ),
+    ] = False,
+    encoding: Annotated[
+        str, typer.Option("--encoding", help="FAERS text encoding: utf-8 or latin-1.")
+    ] = "utf-8",
     as_json: Annotated[bool, typer.Option("--json", help="Print every pair as JSON.")] = False,
 ) -> None:
     if min_count < 1:
         fail("--min-count must be at least 1")
-    if not file.is_file():
+    if not (file.is_file() or file.is_dir()):
         fail(f"no such file: {file}")
     try:
         chosen = parse_methods(methods)
+        source = read_source(file, concomitant=concomitant, encoding=encoding)
         result = scan(
-            read_rows(file),
+            source.rows,
             methods=chosen,
             min_count=min_count,
             stratify_by=_strata(stratify),
@@ -241,6 +259,9 @@ def scan_command(
         fail(error.detail)
     except (pl.exceptions.PolarsError, OSError) as error:
         fail(f"{file.name}: cannot read the rows: {str(error).splitlines()[0]}")
+    # What reading left out is said, never dropped silently (on stderr: stdout may be JSON).
+    for note in source.notes:
+        err_console.print(f"{file.name}: {note}", highlight=False, markup=False, soft_wrap=True)
     if as_json:
         typer.echo(json.dumps(scan_json(result)))
     else:

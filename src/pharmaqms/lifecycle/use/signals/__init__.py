@@ -32,7 +32,7 @@ from pharmaqms.lifecycle.use.signals.scan import (
     score_counts,
     score_table,
 )
-from pharmaqms.lifecycle.use.signals.sources import read_rows
+from pharmaqms.lifecycle.use.signals.sources import SourceRows, read_rows, read_source
 
 __all__ = [
     "ALL_METHODS",
@@ -42,6 +42,7 @@ __all__ = [
     "PriorFit",
     "ScanResult",
     "SignalInputError",
+    "SourceRows",
     "Thresholds",
     "age_band",
     "count_pairs",
@@ -50,6 +51,7 @@ __all__ = [
     "parse_methods",
     "posterior_quantile",
     "read_rows",
+    "read_source",
     "scan",
     "score_counts",
     "score_table",

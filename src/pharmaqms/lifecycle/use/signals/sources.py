@@ -1,5 +1,6 @@
 """Report–drug–event rows from the files analysts bring: a CSV (``report_id,drug,event`` and
-optionally ``age``, ``sex``, ``year``) or an openFDA ``drug/event`` JSON export.
+optionally ``age``, ``sex``, ``year``), an openFDA ``drug/event`` JSON export, or the FDA's
+FAERS quarterly ASCII extract, as its ZIP or an unpacked directory (:mod:`.faers_ascii`).
 
 The CSV is read by Polars (columnar, any size); the openFDA export goes through the
 platform's JSON reader (:func:`pharmaqms.platform.connectors.tabular.json_records`, the
@@ -9,6 +10,7 @@ and the year the report was received."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -16,6 +18,7 @@ import polars as pl
 
 from pharmaqms.lifecycle.use.signals.counts import DRUG, EVENT, REPORT
 from pharmaqms.lifecycle.use.signals.errors import SignalInputError
+from pharmaqms.lifecycle.use.signals.faers_ascii import is_faers_extract, read_faers
 from pharmaqms.platform.connectors.tabular import json_records
 
 CSV_TYPES: Final = {
@@ -38,11 +41,42 @@ AGE_UNIT_YEARS: Final = {
 OPENFDA_SEX: Final = {"1": "M", "2": "F"}  # 0 = unknown
 
 
-def read_rows(path: Path) -> pl.LazyFrame:
-    """The rows of a CSV or openFDA JSON file (told apart by their first character)."""
+@dataclass(frozen=True, slots=True)
+class SourceRows:
+    """The rows of an input file and what reading it left out (one sentence each)."""
+
+    rows: pl.LazyFrame
+    kind: str  # "csv", "openfda" or "faers"
+    notes: tuple[str, ...] = ()
+
+
+def read_source(path: Path, *, concomitant: bool = False, encoding: str = "utf-8") -> SourceRows:
+    """The rows of a FAERS extract (a directory or a ZIP), else of a CSV or an openFDA JSON
+    file. ``concomitant`` and ``encoding`` apply to a FAERS extract only."""
+    if is_faers_extract(path):
+        extract = read_faers(path, concomitant=concomitant, encoding=encoding)
+        return SourceRows(extract.rows.lazy(), "faers", extract.notes)
+    if concomitant:
+        raise SignalInputError(
+            f"{path.name}: --concomitant applies to a FAERS extract (the CSV or JSON rows "
+            "already say which drugs count)"
+        )
+    if encoding != "utf-8":
+        raise SignalInputError(f"{path.name}: --encoding applies to a FAERS extract only")
+    if _is_json(path):
+        return SourceRows(openfda_rows(path.read_bytes()).lazy(), "openfda")
+    return SourceRows(csv_rows(path), "csv")
+
+
+def _is_json(path: Path) -> bool:
     with path.open("rb") as handle:
         head = handle.read(64).lstrip()
-    if head[:1] in (b"{", b"["):
+    return head[:1] in (b"{", b"[")
+
+
+def read_rows(path: Path) -> pl.LazyFrame:
+    """The rows of a CSV or openFDA JSON file (told apart by their first character)."""
+    if _is_json(path):
         return openfda_rows(path.read_bytes()).lazy()
     return csv_rows(path)
 
