@@ -91,6 +91,8 @@ class Column:
     filter: FilterKind | None = None
     # For a ``choice`` filter: the values offered (value, label).
     options: Callable[[Session], Sequence[tuple[str, str]]] | None = None
+    # Ascending shows the largest SQL value first (an age sorted by the date it counts from).
+    inverted: bool = False
 
     def as_filter(self) -> Filter | None:
         if self.filter is None or self.sort is None:
@@ -239,7 +241,7 @@ def _ordered(register: Register, q: RegisterQuery, query: Select[Any]) -> Select
     assert column is not None and column.sort is not None  # read_request checked it
     expr = column.sort
     tiebreak = register.tiebreak
-    if q.descending:
+    if q.descending != column.inverted:
         return query.order_by(expr.desc(), tiebreak.desc())
     return query.order_by(expr.asc(), tiebreak.asc())
 
