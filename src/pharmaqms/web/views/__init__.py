@@ -39,13 +39,14 @@ from pharmaqms.quality.documents import review_views as periodic_review_views
 from pharmaqms.quality.documents import views as documents_views
 from pharmaqms.quality.risk import views as risk_views
 from pharmaqms.quality.training import views as training_views
-from pharmaqms.web.views import admin, audit, auth, dashboard, notifications, records
+from pharmaqms.web.views import admin, audit, auth, dashboard, notifications, records, search
 from pharmaqms.web.views import layout as _layout  # noqa: F401 - menu and filters for templates
 
 ROUTERS: list[APIRouter] = [
     auth.router,
     dashboard.router,
     records.router,
+    search.router,
     audit.router,
     admin.router,
     notifications.router,
