@@ -67,7 +67,8 @@ def readable_types(actor: Actor) -> list[RecordType]:
 
 def text_fields(rt: RecordType) -> list[str]:
     """The plain text columns of the type searched by words (never bytes, never JSON)."""
-    columns = rt.model.__table__.columns
+    model: Any = rt.model
+    columns = model.__table__.columns
     found: list[str] = []
     for name in (*rt.searchable, *TEXT_FIELDS):
         column = columns.get(name)

@@ -76,6 +76,9 @@ class Filter:
     apply: Callable[[Select[Any], Any], Select[Any]]
     options: Callable[[Session], Sequence[tuple[str, str]]] | None = None
     placeholder: str = ""
+    # The value when the parameter is absent (the SPC alerts open on the open ones); sent empty
+    # ("any"), it is not applied.
+    default: str = ""
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,7 @@ class Column:
     filter: FilterKind | None = None
     # For a ``choice`` filter: the values offered (value, label).
     options: Callable[[Session], Sequence[tuple[str, str]]] | None = None
+    filter_default: str = ""
     # Ascending shows the largest SQL value first (an age sorted by the date it counts from).
     inverted: bool = False
 
@@ -117,7 +121,9 @@ class Column:
 
         else:
             raise ValueError(f"column {self.key!r}: a {self.filter} filter needs its own Filter")
-        return Filter(self.key, self.label, self.filter, apply, self.options)
+        return Filter(
+            self.key, self.label, self.filter, apply, self.options, default=self.filter_default
+        )
 
 
 @dataclass(frozen=True)
@@ -127,11 +133,15 @@ class Register:
 
     name: str  # "deviations": the export's file name and the audit entry's label
     title: str  # "Deviations"
-    query: Callable[[Session, Actor], Select[Any]]
+    # A Select of one entity, or of an entity and more (Select is variadic: typed loosely).
+    query: Callable[[Session, Actor], Any]
     columns: tuple[Column, ...]
     default_sort: str  # "-discovered" (a column key, "-" for descending)
     tiebreak: Any  # a unique expression (the id) so equal sort values page stably
     extra_filters: tuple[Filter, ...] = ()
+    # What a row becomes once read, for what SQL does not hold (a piece of equipment's standing
+    # now, from its calibration history): applied to the page's rows and to an export's.
+    enrich: Callable[[Session, list[Any]], list[Any]] | None = None
 
     def column(self, key: str) -> Column | None:
         return next((c for c in self.columns if c.key == key), None)
@@ -201,7 +211,8 @@ def read_request(
     parsed: dict[str, Any] = {}
     problems: list[str] = []
     for f in register.filters:
-        raw = params.get(f.name, "")[:MAX_FILTER_TEXT]
+        given = params.get(f.name)
+        raw = (f.default if given is None else given)[:MAX_FILTER_TEXT]
         values[f.name] = raw
         text = raw.strip()
         if not text:
@@ -229,7 +240,7 @@ def read_request(
 
 
 def filtered(session: Session, actor: Actor, register: Register, q: RegisterQuery) -> Select[Any]:
-    query = register.query(session, actor)
+    query: Select[Any] = register.query(session, actor)
     for f in register.filters:
         if f.name in q.parsed:
             query = f.apply(query, q.parsed[f.name])
@@ -276,6 +287,8 @@ def find_page(session: Session, actor: Actor, register: Register, q: RegisterQue
     query = filtered(session, actor, register, q)
     total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
     rows = _rows(session, _ordered(register, q, query).limit(q.limit).offset(q.offset))
+    if register.enrich is not None:
+        rows = register.enrich(session, rows)
     options = {f.name: f.options(session) for f in register.filters if f.options is not None}
     return RegisterPage(register, q, rows, total, options)
 
@@ -358,6 +371,8 @@ def export_register(
             field="export",
         )
     found = _rows(session, _ordered(register, q, query))
+    if register.enrich is not None:
+        found = register.enrich(session, found)
     table = [[c.value(r) for c in register.columns] for r in found]
     headers = [c.label for c in register.columns]
     stamp = clock.now().strftime("%Y%m%d-%H%M")
@@ -390,10 +405,12 @@ def register_response(
     context: Callable[[Session], dict[str, Any]] | None = None,
     *,
     limit: int = 50,
+    params: Mapping[str, str] | None = None,
 ) -> Response:
     """The register's page (``template`` gets ``page``: a ``RegisterPage``), or its export.
-    The caller has checked that ``actor`` may read the page: the export asks the same."""
-    q = read_request(register, request.query_params, limit=limit)
+    The caller has checked that ``actor`` may read the page: the export asks the same.
+    ``params``: the query as the caller understood it (a record number read as its id)."""
+    q = read_request(register, request.query_params if params is None else params, limit=limit)
     if q.export is not None:
         with transaction(request, write=True) as session:
             content, filename, media = export_register(session, actor, register, q, q.export)
