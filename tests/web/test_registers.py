@@ -264,6 +264,9 @@ def test_an_unknown_sort_column_or_a_bad_page_is_refused_and_changes_nothing(
     assert audit_rows(demo_db) == before
 
 
+TOTAL = re.compile(r'class="pagination-summary">[^<]* of (\d+)</span>')
+
+
 @pytest.mark.parametrize(
     "url",
     [
@@ -271,18 +274,52 @@ def test_an_unknown_sort_column_or_a_bad_page_is_refused_and_changes_nothing(
         "/complaints?sort=product",
         "/documents?sort=-status",
         "/admin/users?sort=-password_age&status=active",
+        "/production/batch-records?sort=-exceptions",
+        "/production/equipment?sort=-name",
+        "/production/release?sort=cycle_time",
+        "/production/monitoring/alerts?status=&sort=-value",
+        "/production/qc?sort=item&offset=50",
+        "/audit?sort=record&record_type=deviation",
     ],
 )
-def test_the_other_registers_sort_and_export(demo_db: Database, url: str) -> None:
+def test_each_register_sorts_and_exports_every_filtered_row(demo_db: Database, url: str) -> None:
     admin = client(demo_db, "amelia.admin")
 
     page = admin.get(url)
     exported = admin.get(url + "&export=xlsx")
 
-    assert page.status_code == 200 and 'aria-sort="' in page.text
+    assert page.status_code == 200, page.text
+    assert 'aria-sort="' in page.text and 'data-testid="register-export"' in page.text
+    total = TOTAL.search(page.text)
+    assert total is not None, "the demo has rows in every register"
     assert exported.status_code == 200
     rows = list(load_workbook(io.BytesIO(exported.content)).active.iter_rows(values_only=True))
-    assert len(rows) > 1
+    assert len(rows) - 1 == int(total.group(1))
+
+
+def test_the_audit_trail_sorts_oldest_first_when_asked(demo_db: Database) -> None:
+    auditor = client(demo_db, "ian.auditor")
+
+    page = auditor.get("/audit?sort=seq&record_type=deviation").text
+
+    seqs = [int(s) for s in re.findall(r'data-seq="(\d+)"', page)]
+    assert len(seqs) > 1 and seqs == sorted(seqs)
+
+
+def test_the_training_matrix_exports_with_its_job_role_filter_and_is_audited(
+    demo_db: Database,
+) -> None:
+    qa = client(demo_db, "quinn.qa")
+    before = len(exports(demo_db))
+
+    sheet = qa.get("/training/matrix?export=xlsx")
+    bad = qa.get("/training/matrix?export=docx")
+
+    rows = list(load_workbook(io.BytesIO(sheet.content)).active.iter_rows(values_only=True))
+    assert rows[0][:3] == ("Person", "Username", "Job roles") and len(rows) > 1
+    assert bad.status_code == 400
+    audited = exports(demo_db)[before:]
+    assert [e.record_label for e in audited] == ["Training matrix register"]
 
 
 def results(page: str) -> str:

@@ -375,26 +375,61 @@ def export_register(
         found = register.enrich(session, found)
     table = [[c.value(r) for c in register.columns] for r in found]
     headers = [c.label for c in register.columns]
+    return export_table(
+        session,
+        actor,
+        name=register.name,
+        title=register.title,
+        headers=headers,
+        rows=table,
+        fmt=fmt,
+        filters=q.applied(),
+        sort=q.sort_param,
+    )
+
+
+def export_table(
+    session: Session,
+    actor: Actor,
+    *,
+    name: str,
+    title: str,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    fmt: str,
+    filters: Mapping[str, str],
+    sort: str | None = None,
+) -> tuple[bytes, str, str]:
+    """A table handed out as CSV or XLSX and recorded in the audit trail as an export (by whom,
+    which register, which filters, how many rows): for a register, or a page that is a table
+    of its own kind (the training matrix)."""
+    if fmt not in EXPORT_FORMATS:
+        raise BadRegisterQuery(
+            f"export {fmt[:20]!r} is not a format offered: {', '.join(EXPORT_FORMATS)}",
+            field="export",
+        )
     stamp = clock.now().strftime("%Y%m%d-%H%M")
     if fmt == "csv":
-        content, media = to_csv(headers, table), "text/csv; charset=utf-8"
+        content, media = to_csv(headers, rows), "text/csv; charset=utf-8"
     else:
-        content, media = to_xlsx(register.title, headers, table), XLSX_MEDIA
+        content, media = to_xlsx(title, headers, rows), XLSX_MEDIA
+    details: dict[str, Any] = {
+        "register": name,
+        "format": fmt,
+        "rows": len(rows),
+        "filters": dict(filters),
+    }
+    if sort is not None:
+        details["sort"] = sort
     audit.record_event(
         session,
         actor=actor,
         action="export",
         record_type=EXPORT_RECORD_TYPE,
-        record_label=f"{register.title} register",
-        details={
-            "register": register.name,
-            "format": fmt,
-            "rows": len(table),
-            "filters": q.applied(),
-            "sort": q.sort_param,
-        },
+        record_label=f"{title} register",
+        details=details,
     )
-    return content, f"{register.name}-{stamp}.{fmt}", media
+    return content, f"{name}-{stamp}.{fmt}", media
 
 
 def register_response(
