@@ -252,9 +252,11 @@ def _ordered(register: Register, q: RegisterQuery, query: Select[Any]) -> Select
     assert column is not None and column.sort is not None  # read_request checked it
     expr = column.sort
     tiebreak = register.tiebreak
+    # Empty values first ascending and last descending, on both databases alike (PostgreSQL's
+    # default puts them the other way round).
     if q.descending != column.inverted:
-        return query.order_by(expr.desc(), tiebreak.desc())
-    return query.order_by(expr.asc(), tiebreak.asc())
+        return query.order_by(expr.desc().nulls_last(), tiebreak.desc())
+    return query.order_by(expr.asc().nulls_first(), tiebreak.asc())
 
 
 @dataclass(frozen=True)
