@@ -601,6 +601,13 @@ ALERT_REGISTER = Register(
 )
 
 
+def _back_to(request: Request) -> str:
+    """Where an acknowledgement returns: this page as filtered and sorted (within the form's
+    300 characters; else the register unfiltered)."""
+    here = request.url.path + ("?" + request.url.query if request.url.query else "")
+    return here if len(here) <= 300 else request.url.path
+
+
 @router.get(f"{BASE}/alerts", response_class=HTMLResponse)
 def alert_list(request: Request, actor: ActorDep) -> Response:
     actor.require("records.read", "read SPC alerts")
@@ -610,7 +617,7 @@ def alert_list(request: Request, actor: ActorDep) -> Response:
         ALERT_REGISTER,
         "monitoring/alerts.html",
         lambda _session: {
-            "back": str(request.url.path) + ("?" + request.url.query if request.url.query else ""),
+            "back": _back_to(request),
             "workflow": ALERT_WORKFLOW,
             "can_respond": actor.can("spc.respond"),
             "can_escalate": actor.has_role(*ALERT_WORKFLOW.transition("escalate").roles),
