@@ -220,8 +220,7 @@ def test_the_release_certificate_shows_every_rule_and_the_qp_signature(
     assert "I certify that this batch has been manufactured" in text
     assert (
         "Released by Petra Qualified (qp) on 2026-03-02 12:00:00 UTC (+00:00) "
-        "(valid for this content)"
-        in text
+        "(valid for this content)" in text
     )
     assert "Comment: certified for the EU market" in text
     assert "NOT RELEASED" not in text

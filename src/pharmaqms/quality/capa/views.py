@@ -5,23 +5,35 @@ record route."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.navigation import NavItem, add
-from pharmaqms.kernel.http.pages import PAGE_SIZE, ActorDep, page_offset, redirect
+from pharmaqms.kernel.http.pages import ActorDep, redirect
+from pharmaqms.kernel.http.registers import (
+    Column,
+    Filter,
+    Register,
+    any_contains,
+    fixed_options,
+    id_equals,
+    person_name,
+    register_response,
+)
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.registry import RECORD_TYPES
 from pharmaqms.quality import events
 from pharmaqms.quality.capa import queries, rules, service
-from pharmaqms.quality.capa.models import OPEN_STATUSES, ActionKind, CapaStatus
+from pharmaqms.quality.capa.models import OPEN_STATUSES, ActionKind, Capa, CapaStatus
+from pharmaqms.quality.capa.rules import DUE_SOON
 from pharmaqms.quality.capa.workflow import CAPA_WORKFLOW, OWNERS
-from pharmaqms.quality.links import RECORD_TYPE_PATTERN
+from pharmaqms.quality.links import RECORD_TYPE_PATTERN, QualityLink
 from pharmaqms.quality.view_support import (
     lines,
     people_with,
@@ -66,56 +78,95 @@ def _page(capa_id: int) -> str:
     return f"/capas/{capa_id}"
 
 
-@router.get("/capas", response_class=HTMLResponse)
-def register(
-    request: Request,
-    actor: ActorDep,
-    status: str = "",
-    owner_id: str = "",
-    view: str = "",
-    source_type: str = "",
-    q: str = "",
-    offset: str = "",
-) -> HTMLResponse:
-    actor.require("records.read", "read CAPAs")
-    start = page_offset(offset)
-    f = queries.CapaFilter(
-        status=status or None,
-        owner_id=int(owner_id) if owner_id.isdecimal() else None,
-        open_only=view == "open",
-        overdue=view == "overdue",
-        due_this_week=view == "due_this_week",
-        source_type=source_type or None,
-        text=q[:200] or None,
-    )
-    with transaction(request) as session:
-        rows, total = queries.find_capas(session, f, limit=PAGE_SIZE, offset=start)
-        now = clock.now()
-        return render(
-            request,
-            "capa/register.html",
-            {
-                "rows": [(c, rules.is_overdue(c, now), rules.is_due_soon(c, now)) for c in rows],
-                "total": total,
-                "limit": PAGE_SIZE,
-                "offset": start,
-                "counts": queries.register_counts(session),
-                "overdue_actions": queries.overdue_actions(session),
-                "filters": {
-                    "status": status,
-                    "owner_id": owner_id,
-                    "view": view,
-                    "source_type": source_type,
-                    "q": q,
-                },
-                "statuses": [s.value for s in CapaStatus],
-                "owners": people_with(session, OWNERS),
-                "source_kinds": source_filter_options(session, source_type),
-                "workflow": CAPA_WORKFLOW,
-                "moment": now,
-                "can_raise": actor.can("capa.raise"),
-            },
+def _view(query: Select[Any], value: Any) -> Select[Any]:
+    """The register's views: open, overdue, due this week (as the counts above it)."""
+    if value not in ("open", "overdue", "due_this_week"):
+        return query
+    now = clock.now()
+    query = query.where(Capa.status.in_([s.value for s in OPEN_STATUSES]))
+    if value == "overdue":
+        query = query.where(Capa.due_at < now)
+    elif value == "due_this_week":
+        query = query.where(Capa.due_at >= now, Capa.due_at < now + DUE_SOON)
+    return query
+
+
+def _raised_from(query: Select[Any], value: Any) -> Select[Any]:
+    return query.where(
+        Capa.id.in_(
+            select(QualityLink.target_id).where(
+                QualityLink.target_type == "capa", QualityLink.source_type == str(value)
+            )
         )
+    )
+
+
+OWNER = person_name(Capa.owner_id)
+
+REGISTER = Register(
+    name="capas",
+    title="CAPA",
+    query=lambda _session, _actor: select(Capa, OWNER.label("owner")),
+    columns=(
+        Column("number", "Number", lambda r: r[0].number, Capa.number),
+        Column("title", "Title", lambda r: r[0].title, Capa.title),
+        Column("owner", "Owner", lambda r: r.owner, OWNER),
+        Column("due", "Due", lambda r: r[0].due_at, Capa.due_at),
+        Column(
+            "status",
+            "Status",
+            lambda r: r[0].status,
+            Capa.status,
+            filter="choice",
+            options=fixed_options([s.value for s in CapaStatus], CAPA_WORKFLOW.state_label),
+        ),
+    ),
+    default_sort="due",
+    tiebreak=Capa.id,
+    extra_filters=(
+        Filter(
+            "view",
+            "View",
+            "choice",
+            _view,
+            fixed_options(["open", "overdue", "due_this_week"]),
+        ),
+        Filter(
+            "owner_id",
+            "Owner",
+            "choice",
+            id_equals(Capa.owner_id),
+            lambda session: [(str(p.id), p.full_name) for p in people_with(session, OWNERS)],
+        ),
+        Filter(
+            "source_type",
+            "Raised from",
+            "choice",
+            _raised_from,
+            lambda session: source_filter_options(session, ""),
+        ),
+        Filter("q", "Search", "text", any_contains(Capa.number, Capa.title)),
+    ),
+)
+
+
+@router.get("/capas", response_class=HTMLResponse)
+def register(request: Request, actor: ActorDep) -> Response:
+    actor.require("records.read", "read CAPAs")
+
+    def context(session: Session) -> dict[str, Any]:
+        now = clock.now()
+        return {
+            "counts": queries.register_counts(session),
+            "overdue_actions": queries.overdue_actions(session),
+            "owners": people_with(session, OWNERS),
+            "workflow": CAPA_WORKFLOW,
+            "is_overdue": lambda capa: rules.is_overdue(capa, now),
+            "is_due_soon": lambda capa: rules.is_due_soon(capa, now),
+            "can_raise": actor.can("capa.raise"),
+        }
+
+    return register_response(request, actor, REGISTER, "capa/register.html", context)
 
 
 @router.get("/capas/new", response_class=HTMLResponse)

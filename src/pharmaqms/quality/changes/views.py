@@ -8,12 +8,19 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.navigation import NavItem, add
 from pharmaqms.kernel.http.pages import ActorDep, redirect
+from pharmaqms.kernel.http.registers import (
+    Column,
+    Register,
+    distinct_options,
+    fixed_options,
+    register_response,
+)
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.roles import DEFAULT_ROLES
 from pharmaqms.quality.changes import closure, rules, service
@@ -40,29 +47,57 @@ def _page(change_id: int) -> str:
     return f"/changes/{change_id}"
 
 
+REGISTER = Register(
+    name="changes",
+    title="Change control",
+    query=lambda _session, _actor: select(ChangeRequest),
+    columns=(
+        Column("number", "Number", lambda c: c.number, ChangeRequest.number),
+        Column("title", "Title", lambda c: c.title, ChangeRequest.title, filter="text"),
+        Column(
+            "change_type",
+            "Type",
+            lambda c: c.change_type,
+            ChangeRequest.change_type,
+            filter="choice",
+            options=distinct_options(ChangeRequest.change_type),
+        ),
+        Column(
+            "regulatory_category",
+            "Reporting category",
+            lambda c: c.regulatory_category,
+            ChangeRequest.regulatory_category,
+            filter="choice",
+            options=fixed_options([c.value for c in RegulatoryCategory]),
+        ),
+        Column("requested", "Requested", lambda c: c.created_at, ChangeRequest.created_at),
+        Column(
+            "status",
+            "Status",
+            lambda c: c.status,
+            ChangeRequest.status,
+            filter="choice",
+            options=fixed_options([s.value for s in ChangeStatus], CHANGE_WORKFLOW.state_label),
+        ),
+    ),
+    default_sort="-requested",
+    tiebreak=ChangeRequest.id,
+)
+
+
 @router.get("/changes", response_class=HTMLResponse)
-def register(
-    request: Request, actor: ActorDep, status: str = "", regulatory_category: str = ""
-) -> HTMLResponse:
+def register(request: Request, actor: ActorDep) -> Response:
     actor.require("records.read", "read change requests")
-    query = select(ChangeRequest).order_by(ChangeRequest.id.desc())
-    if status:
-        query = query.where(ChangeRequest.status == status)
-    if regulatory_category:
-        query = query.where(ChangeRequest.regulatory_category == regulatory_category)
-    with transaction(request) as session:
-        return render(
-            request,
-            "changes/register.html",
-            {
-                "rows": list(session.scalars(query.limit(500))),
-                "filters": {"status": status, "regulatory_category": regulatory_category},
-                "statuses": [s.value for s in ChangeStatus],
-                "categories": [c.value for c in RegulatoryCategory],
-                "workflow": CHANGE_WORKFLOW,
-                "can_request": actor.can("changes.request"),
-            },
-        )
+    return register_response(
+        request,
+        actor,
+        REGISTER,
+        "changes/register.html",
+        lambda _session: {
+            "workflow": CHANGE_WORKFLOW,
+            "can_request": actor.can("changes.request"),
+        },
+    )
 
 
 @router.get("/changes/new", response_class=HTMLResponse)

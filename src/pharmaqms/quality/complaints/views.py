@@ -5,15 +5,23 @@ goes through the services; workflow steps post to the generic record route."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import Select, select
 
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.navigation import NavItem, add
-from pharmaqms.kernel.http.pages import PAGE_SIZE, ActorDep, page_offset, redirect
+from pharmaqms.kernel.http.pages import ActorDep, redirect
+from pharmaqms.kernel.http.registers import (
+    Column,
+    Filter,
+    Register,
+    fixed_options,
+    register_response,
+)
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.quality import events
 from pharmaqms.quality.capa.workflow import OWNERS as CAPA_OWNERS
@@ -21,6 +29,7 @@ from pharmaqms.quality.complaints import service
 from pharmaqms.quality.complaints.models import (
     OPEN_STATUSES,
     ComplainantType,
+    Complaint,
     ComplaintCategory,
     ComplaintStatus,
     Criticality,
@@ -37,53 +46,72 @@ def _page(complaint_id: int) -> str:
     return f"/complaints/{complaint_id}"
 
 
-@router.get("/complaints", response_class=HTMLResponse)
-def register(
-    request: Request,
-    actor: ActorDep,
-    status: str = "",
-    category: str = "",
-    product: str = "",
-    lot: str = "",
-    overdue: str = "",
-    offset: str = "",
-) -> HTMLResponse:
-    actor.require("records.read", "read complaints")
-    start = page_offset(offset)
-    f = service.ComplaintFilter(
-        status=status or None,
-        category=category or None,
-        product=product[:200] or None,
-        lot=lot[:60] or None,
-        overdue=overdue == "1",
+def _overdue(query: Select[Any], _value: Any) -> Select[Any]:
+    return query.where(
+        Complaint.status.in_([s.value for s in OPEN_STATUSES]), Complaint.due_at < clock.now()
     )
-    with transaction(request) as session:
-        rows, total = service.find_complaints(session, f, limit=PAGE_SIZE, offset=start)
-        return render(
-            request,
-            "complaints/register.html",
-            {
-                "rows": rows,
-                "total": total,
-                "limit": PAGE_SIZE,
-                "offset": start,
-                "filters": {
-                    "status": status,
-                    "category": category,
-                    "product": product,
-                    "lot": lot,
-                    "overdue": overdue,
-                },
-                "statuses": [s.value for s in ComplaintStatus],
-                "categories": [c.value for c in ComplaintCategory],
-                "by_product": service.trend(session),
-                "by_lot": service.trend(session, by_lot=True),
-                "workflow": COMPLAINT_WORKFLOW,
-                "open_statuses": [s.value for s in OPEN_STATUSES],
-                "moment": clock.now(),
-                "can_register": actor.can("complaints.register"),
-            },
-        )
+
+
+def _lot(query: Select[Any], value: Any) -> Select[Any]:
+    # Exact: a lot's link from the trend below lists that lot, not every lot containing it.
+    return query.where(Complaint.lot == str(value).strip())
+
+
+REGISTER = Register(
+    name="complaints",
+    title="Complaints",
+    query=lambda _session, _actor: select(Complaint),
+    columns=(
+        Column("number", "Number", lambda c: c.number, Complaint.number),
+        Column("product", "Product", lambda c: c.product, Complaint.product, filter="text"),
+        Column("lot", "Lot", lambda c: c.lot, Complaint.lot),
+        Column("received", "Received", lambda c: c.received_at, Complaint.received_at),
+        Column(
+            "category",
+            "Triage",
+            lambda c: c.category,
+            Complaint.category,
+            filter="choice",
+            options=fixed_options([c.value for c in ComplaintCategory]),
+        ),
+        Column("due", "Due", lambda c: c.due_at, Complaint.due_at),
+        Column(
+            "status",
+            "Status",
+            lambda c: c.status,
+            Complaint.status,
+            filter="choice",
+            options=fixed_options(
+                [s.value for s in ComplaintStatus], COMPLAINT_WORKFLOW.state_label
+            ),
+        ),
+    ),
+    default_sort="-received",
+    tiebreak=Complaint.id,
+    extra_filters=(
+        Filter("lot", "Lot", "text", _lot),
+        Filter("overdue", "overdue only", "flag", _overdue),
+    ),
+)
+
+
+@router.get("/complaints", response_class=HTMLResponse)
+def register(request: Request, actor: ActorDep) -> Response:
+    actor.require("records.read", "read complaints")
+    return register_response(
+        request,
+        actor,
+        REGISTER,
+        "complaints/register.html",
+        lambda session: {
+            "by_product": service.trend(session),
+            "by_lot": service.trend(session, by_lot=True),
+            "workflow": COMPLAINT_WORKFLOW,
+            "open_statuses": [s.value for s in OPEN_STATUSES],
+            "moment": clock.now(),
+            "can_register": actor.can("complaints.register"),
+        },
+    )
 
 
 @router.get("/complaints/new", response_class=HTMLResponse)

@@ -5,22 +5,34 @@ workflow steps post to the generic record route."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import Select, select
 
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.navigation import NavItem, add
-from pharmaqms.kernel.http.pages import PAGE_SIZE, ActorDep, page_offset, redirect
+from pharmaqms.kernel.http.pages import ActorDep, redirect
+from pharmaqms.kernel.http.registers import (
+    Column,
+    Filter,
+    Register,
+    any_contains,
+    distinct_options,
+    fixed_options,
+    id_equals,
+    register_response,
+)
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.quality import events
 from pharmaqms.quality.capa.workflow import OWNERS as CAPA_OWNERS
-from pharmaqms.quality.deviations import extensions, impact, queries, rules, service
+from pharmaqms.quality.deviations import extensions, impact, rules, service
 from pharmaqms.quality.deviations.models import (
     OPEN_STATUSES,
     BatchDisposition,
+    Deviation,
     DeviationClass,
     DeviationStatus,
     RootCauseCategory,
@@ -42,56 +54,87 @@ def _page(deviation_id: int) -> str:
     return f"/deviations/{deviation_id}"
 
 
-@router.get("/deviations", response_class=HTMLResponse)
-def register(
-    request: Request,
-    actor: ActorDep,
-    status: str = "",
-    classification: str = "",
-    area: str = "",
-    investigator_id: str = "",
-    overdue: str = "",
-    q: str = "",
-    offset: str = "",
-) -> HTMLResponse:
-    actor.require("records.read", "read deviations")
-    start = page_offset(offset)
-    f = queries.DeviationFilter(
-        status=status or None,
-        classification=classification or None,
-        area=area or None,
-        investigator_id=int(investigator_id) if investigator_id.isdecimal() else None,
-        overdue=overdue == "1",
-        text=q[:200] or None,
+def _overdue(query: Select[Any], _value: Any) -> Select[Any]:
+    return query.where(
+        Deviation.status.in_([s.value for s in OPEN_STATUSES]),
+        Deviation.due_at.is_not(None),
+        Deviation.due_at < clock.now(),
     )
-    with transaction(request) as session:
-        rows, total = queries.find_deviations(session, f, limit=PAGE_SIZE, offset=start)
-        return render(
-            request,
-            "deviations/register.html",
-            {
-                "rows": rows,
-                "total": total,
-                "limit": PAGE_SIZE,
-                "offset": start,
-                "filters": {
-                    "status": status,
-                    "classification": classification,
-                    "area": area,
-                    "investigator_id": investigator_id,
-                    "overdue": overdue,
-                    "q": q,
-                },
-                "statuses": [s.value for s in DeviationStatus],
-                "classes": [c.value for c in DeviationClass],
-                "areas": queries.areas(session),
-                "investigators": people_with(session, INVESTIGATORS),
-                "workflow": DEVIATION_WORKFLOW,
-                "open_statuses": [s.value for s in OPEN_STATUSES],
-                "moment": clock.now(),
-                "can_report": actor.can("deviations.report"),
-            },
-        )
+
+
+REGISTER = Register(
+    name="deviations",
+    title="Deviations",
+    query=lambda _session, _actor: select(Deviation),
+    columns=(
+        Column("number", "Number", lambda d: d.number, Deviation.number),
+        Column("title", "Title", lambda d: d.title, Deviation.title),
+        Column(
+            "classification",
+            "Class",
+            lambda d: d.classification,
+            Deviation.classification,
+            filter="choice",
+            options=fixed_options([c.value for c in DeviationClass]),
+        ),
+        Column(
+            "area",
+            "Area",
+            lambda d: d.area,
+            Deviation.area,
+            filter="choice",
+            options=distinct_options(Deviation.area),
+        ),
+        Column("discovered", "Discovered", lambda d: d.discovered_at, Deviation.discovered_at),
+        Column("due", "Due", lambda d: d.due_at, Deviation.due_at),
+        Column(
+            "status",
+            "Status",
+            lambda d: d.status,
+            Deviation.status,
+            filter="choice",
+            options=fixed_options(
+                [s.value for s in DeviationStatus], DEVIATION_WORKFLOW.state_label
+            ),
+        ),
+    ),
+    default_sort="-discovered",
+    tiebreak=Deviation.id,
+    extra_filters=(
+        Filter(
+            "investigator_id",
+            "Investigator",
+            "choice",
+            id_equals(Deviation.investigator_id),
+            lambda session: [(str(p.id), p.full_name) for p in people_with(session, INVESTIGATORS)],
+        ),
+        Filter(
+            "q",
+            "Search",
+            "text",
+            any_contains(Deviation.number, Deviation.title, Deviation.product),
+            placeholder="number, title, product",
+        ),
+        Filter("overdue", "overdue only", "flag", _overdue),
+    ),
+)
+
+
+@router.get("/deviations", response_class=HTMLResponse)
+def register(request: Request, actor: ActorDep) -> Response:
+    actor.require("records.read", "read deviations")
+    return register_response(
+        request,
+        actor,
+        REGISTER,
+        "deviations/register.html",
+        lambda _session: {
+            "workflow": DEVIATION_WORKFLOW,
+            "open_statuses": [s.value for s in OPEN_STATUSES],
+            "moment": clock.now(),
+            "can_report": actor.can("deviations.report"),
+        },
+    )
 
 
 @router.get("/deviations/new", response_class=HTMLResponse)

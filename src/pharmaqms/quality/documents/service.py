@@ -307,10 +307,12 @@ def list_documents(
         query = query.where(
             ControlledDocument.title.ilike(like) | ControlledDocument.number.ilike(like)
         )
-    rows = []
-    for document in session.scalars(query):
-        versions = document.versions
-        current = next((v for v in versions if v.id == document.current_version_id), None)
-        latest = max(versions, key=lambda v: (v.major, v.minor))
-        rows.append(DocumentRow(document, current, latest))
-    return rows
+    return [document_row(document) for document in session.scalars(query)]
+
+
+def document_row(document: ControlledDocument) -> DocumentRow:
+    """A document with its version in force and its latest version (perhaps a draft)."""
+    versions = document.versions
+    current = next((v for v in versions if v.id == document.current_version_id), None)
+    latest = max(versions, key=lambda v: (v.major, v.minor))
+    return DocumentRow(document, current, latest)

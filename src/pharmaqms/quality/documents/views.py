@@ -10,12 +10,22 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
 
 from pharmaqms.kernel.audit_query import AuditFilter, count_entries, find_entries
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.navigation import NavItem, add
 from pharmaqms.kernel.http.pages import ActorDep, redirect
+from pharmaqms.kernel.http.registers import (
+    Column,
+    Filter,
+    Register,
+    any_contains,
+    distinct_options,
+    fixed_options,
+    register_response,
+)
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.signatures import signatures_of
 from pharmaqms.kernel.timezones import from_form
@@ -23,6 +33,7 @@ from pharmaqms.kernel.workflow import options
 from pharmaqms.quality.documents import service
 from pharmaqms.quality.documents.models import (
     TYPE_LABEL,
+    ControlledDocument,
     DocumentStatus,
     DocumentType,
     DocumentVersion,
@@ -50,28 +61,77 @@ def _utc_from_form(value: str, field: str) -> datetime | None:
     return from_form(value, field)
 
 
+def _in_force(document: ControlledDocument) -> str | None:
+    current = service.document_row(document).current
+    return current.label if current is not None else None
+
+
+REGISTER = Register(
+    name="documents",
+    title="Controlled documents",
+    query=lambda _session, _actor: select(ControlledDocument),
+    columns=(
+        Column("number", "Number", lambda d: d.number, ControlledDocument.number),
+        Column("title", "Title", lambda d: d.title, ControlledDocument.title),
+        Column(
+            "doc_type",
+            "Type",
+            lambda d: TYPE_LABEL.get(d.doc_type, d.doc_type),
+            ControlledDocument.doc_type,
+            filter="choice",
+            options=fixed_options(
+                [t.value for t in TYPE_LABEL], lambda v: TYPE_LABEL[DocumentType(v)]
+            ),
+        ),
+        Column(
+            "area",
+            "Area",
+            lambda d: d.area,
+            ControlledDocument.area,
+            filter="choice",
+            options=distinct_options(ControlledDocument.area),
+        ),
+        Column("in_force", "Version in force", _in_force),
+        Column(
+            "status",
+            "Status",
+            lambda d: DOCUMENT_STATUS_LABEL.get(d.status, d.status),
+            ControlledDocument.status,
+            filter="choice",
+            options=fixed_options(
+                [s.value for s in DOCUMENT_STATUS_LABEL],
+                lambda v: DOCUMENT_STATUS_LABEL[DocumentStatus(v)],
+            ),
+        ),
+    ),
+    default_sort="number",
+    tiebreak=ControlledDocument.id,
+    extra_filters=(
+        Filter(
+            "q",
+            "Search (number or title)",
+            "text",
+            any_contains(ControlledDocument.number, ControlledDocument.title),
+        ),
+    ),
+)
+
+
 @router.get("/documents", response_class=HTMLResponse)
-def register(
-    request: Request, actor: ActorDep, doc_type: str = "", status: str = "", q: str = ""
-) -> HTMLResponse:
+def register(request: Request, actor: ActorDep) -> Response:
     actor.require("records.read", "read documents")
-    with transaction(request) as session:
-        rows = service.list_documents(
-            session, doc_type=doc_type or None, status=status or None, q=q[:200] or None
-        )
-        return render(
-            request,
-            "documents/register.html",
-            {
-                "rows": rows,
-                "doc_type": doc_type,
-                "status": status,
-                "q": q,
-                "types": TYPE_LABEL,
-                "statuses": DOCUMENT_STATUS_LABEL,
-                "can_author": actor.can("documents.author"),
-            },
-        )
+    return register_response(
+        request,
+        actor,
+        REGISTER,
+        "documents/register.html",
+        lambda _session: {
+            "types": TYPE_LABEL,
+            "statuses": DOCUMENT_STATUS_LABEL,
+            "row_of": service.document_row,
+            "can_author": actor.can("documents.author"),
+        },
+    )
 
 
 @router.get("/documents/new", response_class=HTMLResponse)

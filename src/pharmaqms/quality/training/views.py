@@ -7,13 +7,15 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.http.context import transaction
+from pharmaqms.kernel.http.downloads import download
 from pharmaqms.kernel.http.navigation import NavItem, add
 from pharmaqms.kernel.http.pages import ActorDep, redirect
+from pharmaqms.kernel.http.registers import export_table
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.models import User
 from pharmaqms.kernel.registry import RECORD_TYPES
@@ -124,9 +126,48 @@ def complete(
 # --- the matrix -------------------------------------------------------------------------------
 
 
+def _matrix_table(m: status.TrainingMatrix) -> tuple[list[str], list[list[object]]]:
+    """The matrix as a sheet: a row per person, a column per document (its standing, and the
+    due date where one is open)."""
+    headers = ["Person", "Username", "Job roles"] + [
+        f"{d.number} v{d.version}" for d in m.documents
+    ]
+    rows: list[list[object]] = []
+    for p in m.people:
+        row: list[object] = [p.full_name, p.username, ", ".join(p.job_roles)]
+        for d in m.documents:
+            cell = m.cell(p.user_id, d.document_id)
+            if cell is None:
+                row.append("")
+            else:
+                label = STANDING_LABEL[cell.standing]
+                due = f" (due {cell.due_at:%Y-%m-%d})" if cell.due_at is not None else ""
+                row.append(label + due)
+        rows.append(row)
+    return headers, rows
+
+
 @router.get("/training/matrix", response_class=HTMLResponse)
-def matrix(request: Request, actor: ActorDep, job_role_id: int | None = None) -> HTMLResponse:
+def matrix(
+    request: Request, actor: ActorDep, job_role_id: int | None = None, export: str = ""
+) -> Response:
     actor.require("records.read", "read the training matrix")
+    if export:
+        # People × documents is a grid, not a list: exported whole (the job role filter
+        # applied) rather than sorted and paged.
+        with transaction(request, write=True) as session:
+            headers, rows = _matrix_table(status.training_matrix(session, job_role_id=job_role_id))
+            content, filename, media = export_table(
+                session,
+                actor,
+                name="training-matrix",
+                title="Training matrix",
+                headers=headers,
+                rows=rows,
+                fmt=export[:10],
+                filters={"job_role_id": str(job_role_id)} if job_role_id is not None else {},
+            )
+        return download(content, filename=filename, media_type=media)
     with transaction(request) as session:
         return render(
             request,

@@ -57,6 +57,8 @@ PAGES: dict[tuple[str, str], Access] = {
         "records.read", "read records", narrower=True
     ),
     ("POST", "/records/{type_name}/{record_id}/transitions/{name}"): NAMED_TRANSITION,
+    # web.views.search: what it finds is limited to the types the person may read.
+    ("GET", "/search"): Needs("records.read", "search records"),
     # web.views.audit
     ("GET", "/audit"): Needs("records.read", "read the audit trail", narrower=True),
     # web.views.admin

@@ -51,6 +51,7 @@ from pharmaqms.web.views import (
     notifications,
     operations,
     records,
+    search,
 )
 from pharmaqms.web.views import layout as _layout  # noqa: F401 - menu and filters for templates
 
@@ -59,6 +60,7 @@ ROUTERS: list[APIRouter] = [
     auth.router,
     dashboard.router,
     records.router,
+    search.router,
     audit.router,
     admin.router,
     notifications.router,

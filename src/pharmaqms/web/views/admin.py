@@ -6,17 +6,24 @@ change goes through the identity services, which ask for the reason and audit it
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlalchemy import select
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import Select, String, case, select, type_coerce
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import auth, clock, password_resets, role_grants, user_time_zones
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.navigation import NavItem, add
 from pharmaqms.kernel.http.pages import ActorDep, redirect, register_page, safe_next
+from pharmaqms.kernel.http.registers import (
+    Column,
+    Filter,
+    Register,
+    fixed_options,
+    register_response,
+)
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.models import ApiToken, Role, RoleGrantRequest, SecurityAlert, User
 from pharmaqms.kernel.signatures import signatures_of
@@ -69,28 +76,73 @@ def _pending(session: Session) -> list[RoleGrantRequest]:
     )
 
 
+USER_STATUS = case(
+    (User.is_active.is_(False), "deactivated"),
+    (User.locked_at.is_not(None), "locked"),
+    else_="active",
+)
+
+
+def _holds_role(query: Select[Any], value: Any) -> Select[Any]:
+    # Roles are stored as a JSON list of names: the quoted name is found in its text.
+    return query.where(type_coerce(User.roles, String).contains(f'"{value}"', autoescape=True))
+
+
+def _role_options(session: Session) -> list[tuple[str, str]]:
+    return [(r.name, r.name) for r in _roles(session)]
+
+
+USER_REGISTER = Register(
+    name="users",
+    title="Users",
+    query=lambda _session, _actor: select(User),
+    columns=(
+        Column("username", "Username", lambda u: u.username, User.username),
+        Column("full_name", "Full name", lambda u: u.full_name, User.full_name, filter="text"),
+        Column(
+            "status",
+            "Status",
+            lambda u: UserLine(u).status,
+            USER_STATUS,
+            filter="choice",
+            options=fixed_options(["active", "locked", "deactivated"]),
+        ),
+        Column("roles", "Roles", lambda u: ", ".join(u.roles or [])),
+        Column("last_login", "Last login", lambda u: u.last_login_at, User.last_login_at),
+        Column(
+            "password_age",
+            "Password age (days)",
+            lambda u: UserLine(u).password_age_days,
+            User.password_changed_at,
+            inverted=True,
+        ),
+    ),
+    default_sort="username",
+    tiebreak=User.id,
+    extra_filters=(Filter("role", "Role", "choice", _holds_role, _role_options),),
+)
+
+
 @router.get("/users", response_class=HTMLResponse)
-def users(request: Request, actor: ActorDep) -> HTMLResponse:
+def users(request: Request, actor: ActorDep) -> Response:
     actor.require("users.read", "see users")
-    with transaction(request) as session:
-        people = session.scalars(select(User).order_by(User.username))
+
+    def context(session: Session) -> dict[str, Any]:
         alerts = session.scalars(
             select(SecurityAlert).order_by(
                 SecurityAlert.acknowledged_at.is_not(None), SecurityAlert.raised_at.desc()
             )
         )
-        return render(
-            request,
-            "kernel/users.html",
-            {
-                "users": [UserLine(u) for u in people],
-                "roles": _roles(session),
-                "signing_roles": role_grants.signing_roles(session),
-                "alerts": list(alerts),
-                "pending": _pending(session),
-                "names": _names(session),
-            },
-        )
+        return {
+            "line_of": UserLine,
+            "roles": _roles(session),
+            "signing_roles": role_grants.signing_roles(session),
+            "alerts": list(alerts),
+            "pending": _pending(session),
+            "names": _names(session),
+        }
+
+    return register_response(request, actor, USER_REGISTER, "kernel/users.html", context)
 
 
 @router.post("/users")

@@ -4,24 +4,28 @@ which the session cookie opens)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
-from sqlalchemy import select
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import Select, select
 
-from pharmaqms.kernel.audit_query import (
-    AuditFilter,
-    count_entries,
-    find_entries,
-    record_by_number,
-)
+from pharmaqms.kernel.audit_query import AuditFilter, record_by_number
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.navigation import NavItem, add
-from pharmaqms.kernel.http.pages import PAGE_SIZE, ActorDep, page_offset
-from pharmaqms.kernel.http.templating import render
+from pharmaqms.kernel.http.pages import ActorDep
+from pharmaqms.kernel.http.registers import (
+    Column,
+    Filter,
+    Register,
+    any_contains,
+    distinct_options,
+    register_response,
+)
 from pharmaqms.kernel.models import AuditEntry, User
 from pharmaqms.kernel.timezones import day_start_utc
 
@@ -87,6 +91,79 @@ def _day(value: str) -> date | None:
         return None
 
 
+def _record_id(query: Select[Any], value: Any) -> Select[Any]:
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 12):
+        return query  # a number that named no record: ignored, and said so (see below)
+    return query.where(AuditEntry.record_id == int(text))
+
+
+def _day_filter(
+    build: Callable[[datetime], Any],
+) -> Callable[[Select[Any], Any], Select[Any]]:
+    def apply(query: Select[Any], value: Any) -> Select[Any]:
+        return query.where(build(datetime.combine(value, datetime.min.time(), UTC)))
+
+    return apply
+
+
+def _action(query: Select[Any], value: Any) -> Select[Any]:
+    return query.where(AuditEntry.action.startswith(str(value).strip(), autoescape=True))
+
+
+def _user(query: Select[Any], value: Any) -> Select[Any]:
+    return query.where(AuditEntry.actor_username == str(value).strip().lower())
+
+
+AUDIT_REGISTER = Register(
+    name="audit-trail",
+    title="Audit trail",
+    query=lambda _session, _actor: select(AuditEntry),
+    columns=(
+        Column("seq", "#", lambda e: e.seq, AuditEntry.seq),
+        Column("when", "When", lambda e: e.occurred_at, AuditEntry.occurred_at),
+        Column("user", "User", lambda e: e.actor_username, AuditEntry.actor_username),
+        Column("name", "Full name", lambda e: e.actor_name, AuditEntry.actor_name),
+        Column(
+            "record_type",
+            "Record type",
+            lambda e: e.record_type,
+            AuditEntry.record_type,
+            "choice",
+            distinct_options(AuditEntry.record_type),
+        ),
+        Column("record_id", "Record id", lambda e: e.record_id, AuditEntry.record_id),
+        Column("record", "Record", lambda e: e.record_label, AuditEntry.record_label),
+        Column("action", "Action", lambda e: e.action, AuditEntry.action),
+        Column("changes", "Changes", lambda e: e.changes),
+        Column("reason", "Reason", lambda e: e.reason, AuditEntry.reason),
+        Column("channel", "Channel", lambda e: e.channel, AuditEntry.channel),
+        Column("hash", "Entry hash", lambda e: e.entry_hash),
+    ),
+    default_sort="-seq",
+    tiebreak=AuditEntry.seq,
+    extra_filters=(
+        Filter("record_id", "Record id", "text", _record_id),
+        Filter("user", "User", "text", _user),
+        Filter("action", "Action", "text", _action),
+        Filter("since", "From", "date", _day_filter(lambda day: AuditEntry.occurred_at >= day)),
+        Filter(
+            "until",
+            "To",
+            "date",
+            # "to" a day includes that whole day (UTC).
+            _day_filter(lambda day: AuditEntry.occurred_at < day + timedelta(days=1)),
+        ),
+        Filter(
+            "q",
+            "Text",
+            "text",
+            any_contains(AuditEntry.record_label, AuditEntry.reason, AuditEntry.changes),
+        ),
+    ),
+)
+
+
 @router.get("/audit", response_class=HTMLResponse)
 def audit_viewer(
     request: Request,
@@ -98,8 +175,7 @@ def audit_viewer(
     since: str = "",
     until: str = "",
     q: str = "",
-    offset: str = "",
-) -> HTMLResponse:
+) -> Response:
     problems: list[str] = []
     if record_id.strip() and not record_id.strip().isdecimal():
         # A record number (DEV-2026-0040) rather than the internal id: its record's trail.
@@ -119,21 +195,22 @@ def audit_viewer(
     form = AuditForm(
         record_type[:60], record_id[:12], user[:64], action[:60], since[:10], until[:10], q[:200]
     )
-    start = page_offset(offset)
-    f = form.to_filter()
-    with transaction(request) as session:
-        return render(
-            request,
-            "kernel/audit.html",
-            {
-                "form": form,
-                "problems": problems + form.problems(),
-                "entries": find_entries(session, f, limit=PAGE_SIZE, offset=start),
-                "total": count_entries(session, f),
-                "limit": PAGE_SIZE,
-                "offset": start,
-                "csv_url": form.csv_url(),
-                "types": sorted(session.scalars(select(AuditEntry.record_type).distinct())),
-                "usernames": sorted(session.scalars(select(User.username))),
-            },
-        )
+    params = dict(request.query_params)
+    params.update(record_type=form.record_type, record_id=form.record_id)
+    for name, value in (("since", form.since), ("until", form.until)):
+        if value.strip() and _day(value) is None:
+            params.pop(name)  # named in the problems below, not twice
+    return register_response(
+        request,
+        actor,
+        AUDIT_REGISTER,
+        "kernel/audit.html",
+        lambda session: {
+            "form": form,
+            "problems": problems + form.problems(),
+            "csv_url": form.csv_url(),
+            "types": sorted(session.scalars(select(AuditEntry.record_type).distinct())),
+            "usernames": sorted(session.scalars(select(User.username))),
+        },
+        params=params,
+    )

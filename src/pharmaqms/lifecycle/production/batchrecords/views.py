@@ -11,13 +11,21 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlalchemy import select
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from pharmaqms.kernel import clock
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.navigation import NavItem, add
 from pharmaqms.kernel.http.pages import ActorDep, redirect
+from pharmaqms.kernel.http.registers import (
+    Column,
+    Register,
+    distinct_options,
+    fixed_options,
+    register_response,
+)
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.signatures import signatures_of
@@ -57,36 +65,75 @@ def _record_url(session: Session, step_id: int) -> str:
     return f"/production/batch-records/{step.batch_record_id}#step-{step.position}"
 
 
+LOT_NUMBER = (
+    select(Lot.lot_number).where(Lot.id == BatchRecord.lot_id).correlate_except(Lot)
+).scalar_subquery()
+OPEN_EXCEPTIONS = (
+    select(func.count(BatchRecordException.id))
+    .where(
+        BatchRecordException.batch_record_id == BatchRecord.id,
+        BatchRecordException.status == ExceptionStatus.OPEN,
+    )
+    .correlate_except(BatchRecordException)
+).scalar_subquery()
+
+BATCH_RECORD_REGISTER = Register(
+    name="batch-records",
+    title="Batch records",
+    query=lambda _session, _actor: select(
+        BatchRecord, LOT_NUMBER.label("lot_number"), OPEN_EXCEPTIONS.label("open_exceptions")
+    ),
+    columns=(
+        Column("number", "Record", lambda r: r[0].number, BatchRecord.number),
+        Column("batch", "Batch", lambda r: r.lot_number, LOT_NUMBER, filter="text"),
+        Column(
+            "product",
+            "Product",
+            lambda r: r[0].product_code,
+            BatchRecord.product_code,
+            filter="choice",
+            options=distinct_options(BatchRecord.product_code),
+        ),
+        Column("master", "Master", lambda r: r[0].master_number, BatchRecord.master_number),
+        Column("started", "Started", lambda r: r[0].started_at, BatchRecord.started_at),
+        Column(
+            "ended",
+            "End of manufacture",
+            lambda r: r[0].manufacturing_ended_at,
+            BatchRecord.manufacturing_ended_at,
+        ),
+        Column("exceptions", "Open exceptions", lambda r: r.open_exceptions, OPEN_EXCEPTIONS),
+        Column(
+            "status",
+            "Status",
+            lambda r: r[0].status,
+            BatchRecord.status,
+            filter="choice",
+            options=fixed_options(
+                list(BATCH_RECORD_WORKFLOW.states), BATCH_RECORD_WORKFLOW.state_label
+            ),
+        ),
+    ),
+    default_sort="-started",
+    tiebreak=BatchRecord.id,
+)
+
+
 @router.get("/production/batch-records", response_class=HTMLResponse)
-def register_page(request: Request, actor: ActorDep, status: str = "") -> HTMLResponse:
+def register_page(request: Request, actor: ActorDep) -> Response:
     actor.require("records.read", "read batch records")
-    with transaction(request) as session:
-        records = service.list_batch_records(session, status=status[:20] or None)
-        lots = {
-            lot.id: lot
-            for lot in session.scalars(select(Lot).where(Lot.id.in_([r.lot_id for r in records])))
-        }
-        open_counts: dict[int, int] = {}
-        for record_id in session.scalars(
-            select(BatchRecordException.batch_record_id).where(
-                BatchRecordException.status == ExceptionStatus.OPEN
-            )
-        ):
-            open_counts[record_id] = open_counts.get(record_id, 0) + 1
+
+    def context(session: Session) -> dict[str, Any]:
         effective = [(m, v) for m, v in masters.list_masters(session) if v.status == "effective"]
-        return render(
-            request,
-            "batchrecords/register.html",
-            {
-                "records": records,
-                "lots": lots,
-                "open_counts": open_counts,
-                "masters": effective,
-                "status": status,
-                "workflow": BATCH_RECORD_WORKFLOW,
-                "can_open": actor.can("batchrecords.open"),
-            },
-        )
+        return {
+            "masters": effective,
+            "workflow": BATCH_RECORD_WORKFLOW,
+            "can_open": actor.can("batchrecords.open"),
+        }
+
+    return register_response(
+        request, actor, BATCH_RECORD_REGISTER, "batchrecords/register.html", context
+    )
 
 
 @router.post("/production/batch-records")
@@ -355,13 +402,63 @@ def exception_deviation_page(
 # --- equipment and masters ------------------------------------------------------------------
 
 
+def _with_standing(session: Session, rows: list[Any]) -> list[Any]:
+    now = clock.now()
+    return [(e, equipment.standing(session, e, at=now)) for e in rows]
+
+
+def _calibration_due(row: Any) -> object:
+    item, standing = row
+    if not item.calibration_required:
+        return "not required"
+    return standing.calibration.due_on if standing.calibration else None
+
+
+EQUIPMENT_REGISTER = Register(
+    name="equipment",
+    title="Equipment register",
+    query=lambda _session, _actor: select(Equipment),
+    columns=(
+        Column("code", "Code", lambda r: r[0].code, Equipment.code),
+        Column("name", "Name", lambda r: r[0].name, Equipment.name, filter="text"),
+        Column(
+            "type",
+            "Type",
+            lambda r: r[0].equipment_type,
+            Equipment.equipment_type,
+            filter="choice",
+            options=distinct_options(Equipment.equipment_type),
+        ),
+        Column(
+            "location",
+            "Location",
+            lambda r: r[0].location,
+            Equipment.location,
+            filter="choice",
+            options=distinct_options(Equipment.location),
+        ),
+        Column(
+            "qualified_until",
+            "Qualified until",
+            lambda r: r[1].qualification.valid_until if r[1].qualification else None,
+        ),
+        Column("calibration_due", "Calibration due", _calibration_due),
+        Column(
+            "usable",
+            "Now",
+            lambda r: "usable" if r[1].usable else "not usable: " + "; ".join(r[1].reasons),
+        ),
+    ),
+    default_sort="code",
+    tiebreak=Equipment.id,
+    enrich=_with_standing,
+)
+
+
 @router.get("/production/equipment", response_class=HTMLResponse)
-def equipment_register_page(request: Request, actor: ActorDep) -> HTMLResponse:
+def equipment_register_page(request: Request, actor: ActorDep) -> Response:
     actor.require("records.read", "read the equipment register")
-    with transaction(request) as session:
-        return render(
-            request, "batchrecords/equipment.html", {"items": equipment.register(session)}
-        )
+    return register_response(request, actor, EQUIPMENT_REGISTER, "batchrecords/equipment.html")
 
 
 @router.get("/production/masters", response_class=HTMLResponse)

@@ -23,6 +23,13 @@ from pharmaqms.kernel.errors import InvalidInput
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.navigation import NavItem, add
 from pharmaqms.kernel.http.pages import ActorDep, redirect
+from pharmaqms.kernel.http.registers import (
+    Column,
+    Register,
+    distinct_options,
+    fixed_options,
+    register_response,
+)
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.records import GxPRecord
 from pharmaqms.kernel.registry import RECORD_TYPES
@@ -536,22 +543,75 @@ def estimate_group_limits(
 # --- alerts ---------------------------------------------------------------------------------
 
 
+ALERT_BATCH = (
+    select(Lot.lot_number).where(Lot.id == ProcessAlert.batch_id).correlate_except(Lot)
+).scalar_subquery()
+
+ALERT_REGISTER = Register(
+    name="spc-alerts",
+    title="SPC alerts",
+    query=lambda _session, _actor: select(ProcessAlert),
+    columns=(
+        Column("number", "Alert", lambda r: r["alert"].number, ProcessAlert.number),
+        Column("raised", "Raised (UTC)", lambda r: r["alert"].created_at, ProcessAlert.created_at),
+        Column(
+            "parameter", "Parameter", lambda r: r["alert"].subject, ProcessAlert.subject, "text"
+        ),
+        Column("batch", "Batch", lambda r: r["batch"], ALERT_BATCH, "text"),
+        Column(
+            "rule",
+            "Rule",
+            lambda r: r["alert"].rule_name,
+            ProcessAlert.rule_name,
+            "choice",
+            distinct_options(ProcessAlert.rule_name),
+        ),
+        Column("point", "Point", lambda r: r["alert"].point_index, ProcessAlert.point_index),
+        Column("value", "Value", lambda r: r["alert"].value, ProcessAlert.value),
+        Column(
+            "status",
+            "Status",
+            lambda r: r["alert"].status,
+            ProcessAlert.status,
+            "choice",
+            fixed_options(list(ALERT_WORKFLOW.states), ALERT_WORKFLOW.state_label),
+            # Open alerts unless another status (or "any") is asked for.
+            filter_default="open",
+        ),
+        Column(
+            "answer",
+            "Answer",
+            lambda r: " ".join(x for x in (r["alert"].acknowledgement, r["deviation"]) if x),
+        ),
+    ),
+    default_sort="-raised",
+    tiebreak=ProcessAlert.id,
+    enrich=_alert_rows,
+)
+
+
+def _back_to(request: Request) -> str:
+    """Where an acknowledgement returns: this page as filtered and sorted (within the form's
+    300 characters; else the register unfiltered)."""
+    here = request.url.path + ("?" + request.url.query if request.url.query else "")
+    return here if len(here) <= 300 else request.url.path
+
+
 @router.get(f"{BASE}/alerts", response_class=HTMLResponse)
-def alert_list(request: Request, actor: ActorDep, status: str = "open") -> HTMLResponse:
+def alert_list(request: Request, actor: ActorDep) -> Response:
     actor.require("records.read", "read SPC alerts")
-    with transaction(request) as session:
-        found = alerts.list_alerts(session, status=status[:20] or None)
-        return render(
-            request,
-            "monitoring/alerts.html",
-            {
-                "rows": _alert_rows(session, found),
-                "status": status,
-                "workflow": ALERT_WORKFLOW,
-                "can_respond": actor.can("spc.respond"),
-                "can_escalate": actor.has_role(*ALERT_WORKFLOW.transition("escalate").roles),
-            },
-        )
+    return register_response(
+        request,
+        actor,
+        ALERT_REGISTER,
+        "monitoring/alerts.html",
+        lambda _session: {
+            "back": _back_to(request),
+            "workflow": ALERT_WORKFLOW,
+            "can_respond": actor.can("spc.respond"),
+            "can_escalate": actor.has_role(*ALERT_WORKFLOW.transition("escalate").roles),
+        },
+    )
 
 
 @router.get(f"{BASE}/alerts/{{alert_id}}", response_class=HTMLResponse)

@@ -7,11 +7,11 @@ signature dialog these pages reuse."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -20,6 +20,7 @@ from pharmaqms.kernel.errors import InvalidInput
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.navigation import NavItem, add
 from pharmaqms.kernel.http.pages import ActorDep, redirect, register_page
+from pharmaqms.kernel.http.registers import Column, Register, distinct_options, register_response
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.numbers import typed_number
@@ -49,7 +50,6 @@ register_page("qc_result", lambda result_id: f"/production/qc/results/{result_id
 add(NavItem("Production", "QC testing and OOS", "/production/qc", "records.read", 30))
 
 AUDIT_ON_PAGE = 100
-RECENT_LOTS = 40
 
 
 def _utc(value: str, field: str) -> datetime:
@@ -81,28 +81,67 @@ def _record_context(
     }
 
 
+def _with_qc_status(session: Session, rows: list[Any]) -> list[Any]:
+    return [(lot, qc_status_of_lot(session, lot.id)) for lot in rows]
+
+
+QC_LOT_REGISTER = Register(
+    name="qc-lots",
+    title="QC lots",
+    query=lambda _session, _actor: select(Lot),
+    columns=(
+        Column("lot", "Lot", lambda r: r[0].lot_number, Lot.lot_number, "text"),
+        Column(
+            "item",
+            "Item",
+            lambda r: r[0].item_code,
+            Lot.item_code,
+            "choice",
+            distinct_options(Lot.item_code),
+        ),
+        Column("kind", "Kind", lambda r: r[0].kind, Lot.kind, "choice", distinct_options(Lot.kind)),
+        Column(
+            "status",
+            "Lot status",
+            lambda r: r[0].status,
+            Lot.status,
+            "choice",
+            distinct_options(Lot.status),
+        ),
+        Column("qc", "QC", lambda r: r[1].verdict.value),
+        Column(
+            "open",
+            "Open",
+            lambda r: ", ".join([*r[1].open_investigations, *r[1].open_nonconformances]),
+        ),
+    ),
+    default_sort="-lot",
+    tiebreak=Lot.id,
+    enrich=_with_qc_status,
+)
+
+
 @router.get("/production/qc", response_class=HTMLResponse)
-def overview(request: Request, actor: ActorDep) -> HTMLResponse:
+def overview(request: Request, actor: ActorDep) -> Response:
     actor.require("records.read", "read QC")
-    with transaction(request) as session:
+
+    def context(session: Session) -> dict[str, Any]:
         open_oos = [
             i
             for i in investigations.list_investigations(session)
             if i.status in OPEN_INVESTIGATION_STATUSES
         ]
-        lots = list(session.scalars(select(Lot).order_by(Lot.id.desc()).limit(RECENT_LOTS)))
-        return render(
-            request,
-            "production/qc_overview.html",
-            {
-                "open_oos": open_oos,
-                "oos_workflow": OOS_WORKFLOW,
-                "trends": results.open_trend_findings(session),
-                "lots": [(lot, qc_status_of_lot(session, lot.id)) for lot in lots],
-                "specifications": specifications.list_specifications(session),
-                "spec_workflow": SPECIFICATION_WORKFLOW,
-            },
-        )
+        return {
+            "open_oos": open_oos,
+            "oos_workflow": OOS_WORKFLOW,
+            "trends": results.open_trend_findings(session),
+            "specifications": specifications.list_specifications(session),
+            "spec_workflow": SPECIFICATION_WORKFLOW,
+        }
+
+    return register_response(
+        request, actor, QC_LOT_REGISTER, "production/qc_overview.html", context
+    )
 
 
 @router.get("/production/qc/lots/{lot_id}", response_class=HTMLResponse)

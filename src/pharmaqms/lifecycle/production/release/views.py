@@ -8,33 +8,81 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
 
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.navigation import NavItem, add
 from pharmaqms.kernel.http.pages import ActorDep, redirect
+from pharmaqms.kernel.http.registers import (
+    Column,
+    Register,
+    distinct_options,
+    fixed_options,
+    register_response,
+)
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.signatures import signatures_of
 from pharmaqms.lifecycle.production.release import service
+from pharmaqms.lifecycle.production.release.models import BatchRelease, ReleaseStatus
 from pharmaqms.lifecycle.production.release.workflow import BATCH_RELEASE_WORKFLOW
+from pharmaqms.platform.masterdata.models import Lot
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
 
 add(NavItem("Production", "Batch release", "/production/release", "records.read", 60))
 
 
+DECISION_REGISTER = Register(
+    name="release-decisions",
+    title="Release decisions",
+    query=lambda _session, _actor: (
+        select(BatchRelease, Lot)
+        .join(Lot, Lot.id == BatchRelease.lot_id)
+        .where(BatchRelease.status != ReleaseStatus.PENDING)
+    ),
+    columns=(
+        Column("number", "Decision", lambda r: r[0].number, BatchRelease.number),
+        Column("batch", "Batch", lambda r: r[1].lot_number, Lot.lot_number, filter="text"),
+        Column(
+            "product",
+            "Product",
+            lambda r: r[1].item_code,
+            Lot.item_code,
+            filter="choice",
+            options=distinct_options(Lot.item_code),
+        ),
+        Column("decided", "Decided", lambda r: r[0].decided_at, BatchRelease.decided_at),
+        Column(
+            "cycle_time",
+            "Cycle time (h)",
+            lambda r: r[0].cycle_time_hours,
+            BatchRelease.cycle_time_hours,
+        ),
+        Column(
+            "status",
+            "Status",
+            lambda r: r[0].status,
+            BatchRelease.status,
+            filter="choice",
+            options=fixed_options([ReleaseStatus.RELEASED.value, ReleaseStatus.REJECTED.value]),
+        ),
+    ),
+    default_sort="-decided",
+    tiebreak=BatchRelease.id,
+)
+
+
 @router.get("/production/release", response_class=HTMLResponse)
-def queue_page(request: Request, actor: ActorDep) -> HTMLResponse:
+def queue_page(request: Request, actor: ActorDep) -> Response:
     actor.require("records.read", "read the release queue")
-    with transaction(request) as session:
-        return render(
-            request,
-            "release/queue.html",
-            {
-                "waiting": service.awaiting_release(session),
-                "decided": service.recent_decisions(session),
-            },
-        )
+    return register_response(
+        request,
+        actor,
+        DECISION_REGISTER,
+        "release/queue.html",
+        lambda session: {"waiting": service.awaiting_release(session)},
+    )
 
 
 @router.get("/production/release/{lot_id}", response_class=HTMLResponse)
