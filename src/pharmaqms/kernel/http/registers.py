@@ -39,6 +39,7 @@ from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.downloads import download
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.identity import Actor
+from pharmaqms.kernel.timezones import day_start_utc
 
 FilterKind = Literal["text", "choice", "date", "flag"]
 EXPORT_FORMATS = ("csv", "xlsx")
@@ -116,8 +117,10 @@ class Column:
         elif self.filter == "date":
 
             def apply(query: Select[Any], value: Any) -> Select[Any]:
-                start = datetime.combine(value, datetime.min.time(), UTC)
-                return query.where(expr >= start, expr < start + timedelta(days=1))
+                # The reader's calendar day (kernel/timezones), not UTC's.
+                return query.where(
+                    expr >= day_start_utc(value), expr < day_start_utc(value + timedelta(days=1))
+                )
 
         else:
             raise ValueError(f"column {self.key!r}: a {self.filter} filter needs its own Filter")

@@ -383,7 +383,27 @@ def run_worker(database: Database, *, concurrency: int = 1, wait: bool = True) -
 def drain(database: Database | None = None) -> None:
     """Run what is queued and due now, then return (tests, and a manual catch-up)."""
     bind(database)
-    asyncio.run(work(concurrency=1, wait=False, install_signal_handlers=False))
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(work(concurrency=1, wait=False, install_signal_handlers=False))
+        return
+    # An event loop already runs in this thread (a caller inside async code, or a synchronous
+    # wrapper of one such as Playwright's): asyncio.run refuses, so the drain gets a thread
+    # and a loop of its own, and any error comes back to the caller.
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(work(concurrency=1, wait=False, install_signal_handlers=False))
+        except BaseException as exc:  # handed back to the caller below
+            failures.append(exc)
+
+    thread = threading.Thread(target=run, name="pharmaqms-drain")
+    thread.start()
+    thread.join()
+    if failures:
+        raise failures[0]
 
 
 class InProcessWorker:

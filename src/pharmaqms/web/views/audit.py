@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -101,8 +101,21 @@ def _record_id(query: Select[Any], value: Any) -> Select[Any]:
 def _day_filter(
     build: Callable[[datetime], Any],
 ) -> Callable[[Select[Any], Any], Select[Any]]:
+    """A filter on a day of the reader's calendar: ``build`` gets the UTC instant it begins."""
+
     def apply(query: Select[Any], value: Any) -> Select[Any]:
-        return query.where(build(datetime.combine(value, datetime.min.time(), UTC)))
+        return query.where(build(day_start_utc(value)))
+
+    return apply
+
+
+def _next_day_filter(
+    build: Callable[[datetime], Any],
+) -> Callable[[Select[Any], Any], Select[Any]]:
+    """``build`` gets the UTC instant the reader's next calendar day begins."""
+
+    def apply(query: Select[Any], value: Any) -> Select[Any]:
+        return query.where(build(day_start_utc(value + timedelta(days=1))))
 
     return apply
 
@@ -151,8 +164,8 @@ AUDIT_REGISTER = Register(
             "until",
             "To",
             "date",
-            # "to" a day includes that whole day (UTC).
-            _day_filter(lambda day: AuditEntry.occurred_at < day + timedelta(days=1)),
+            # "to" a day includes that whole day: up to the start of the next local day.
+            _next_day_filter(lambda day: AuditEntry.occurred_at < day),
         ),
         Filter(
             "q",
