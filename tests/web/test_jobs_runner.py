@@ -160,8 +160,11 @@ def test_on_sqlite_the_in_process_runner_sends_what_a_request_queued(
 
     assert sorted(rcpt[0] for rcpt, _ in box.received) == ["qa2@example.org", "qa@example.org"]
     assert [n[0] for n in notices(db)] == ["sent", "sent"]
-    [row] = re.findall(r'<tr data-testid="job-row" data-status="(\w+)"[^>]*>(.*?)</tr>', page, re.S)
-    assert row[0] == "succeeded" and DELIVER_JOB in row[1]
+    rows = re.findall(r'<tr data-testid="job-row" data-status="(\w+)"[^>]*>(.*?)</tr>', page, re.S)
+    # The request's delivery, run once (periodic jobs may be listed beside it when the
+    # schedule is installed in this process and a tick fell due while the runner ran).
+    delivered = [status for status, cells in rows if DELIVER_JOB in cells]
+    assert delivered == ["succeeded"]
     assert "Run in process beside the web server" in page
 
 

@@ -143,6 +143,11 @@ def bind(database: Database | None = None, *, pool_size: int = 4) -> Database:
             )
         else:
             connector = _memory
+            if _in_process is None or not _in_process.running:
+                # The in-memory queue holds one database's jobs: another database's must not
+                # be listed on this one's page, nor run against it.
+                _memory.reset()
+                _memory_failures.clear()
         app.connector = connector
         app.job_manager.connector = connector
         _binding = _Binding(database.url, database, connector, sync_connector)
@@ -279,7 +284,7 @@ def enqueue(name: str, *, database: Database | None = None, **kwargs: Any) -> in
             log.exception("job %s failed in process; the next sweep takes it up", name)
         return None
     deferrer = configure_task(name=name, job_manager=sync_manager(), queue=_QUEUE_OF[name])
-    return int(deferrer.defer(**kwargs))
+    return int(_outside_any_loop(lambda: deferrer.defer(**kwargs)))
 
 
 def run_now(name: str, **kwargs: Any) -> Any:
@@ -383,27 +388,38 @@ def run_worker(database: Database, *, concurrency: int = 1, wait: bool = True) -
 def drain(database: Database | None = None) -> None:
     """Run what is queued and due now, then return (tests, and a manual catch-up)."""
     bind(database)
+    _outside_any_loop(
+        lambda: asyncio.run(work(concurrency=1, wait=False, install_signal_handlers=False))
+    )
+
+
+_T = TypeVar("_T")
+
+
+def _outside_any_loop(call: Callable[[], _T]) -> _T:
+    """``call()`` where no event loop runs. procrastinate's synchronous calls and asyncio.run
+    refuse a thread whose loop is running (a caller inside async code, or a synchronous wrapper
+    of one such as Playwright's); there they get a thread of their own, and any error comes
+    back to the caller."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        asyncio.run(work(concurrency=1, wait=False, install_signal_handlers=False))
-        return
-    # An event loop already runs in this thread (a caller inside async code, or a synchronous
-    # wrapper of one such as Playwright's): asyncio.run refuses, so the drain gets a thread
-    # and a loop of its own, and any error comes back to the caller.
+        return call()
+    results: list[_T] = []
     failures: list[BaseException] = []
 
     def run() -> None:
         try:
-            asyncio.run(work(concurrency=1, wait=False, install_signal_handlers=False))
+            results.append(call())
         except BaseException as exc:  # handed back to the caller below
             failures.append(exc)
 
-    thread = threading.Thread(target=run, name="pharmaqms-drain")
+    thread = threading.Thread(target=run, name="pharmaqms-jobs-call")
     thread.start()
     thread.join()
     if failures:
         raise failures[0]
+    return results[0]
 
 
 class InProcessWorker:
