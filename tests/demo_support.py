@@ -7,9 +7,11 @@ import os
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 
+import pytest
 from tests.support import PASSWORD
 
 from pharmaqms.kernel.bootstrap import initialise
@@ -53,3 +55,23 @@ def demo_copy(template: Path, path: Path) -> Database:
     with closing(sqlite3.connect(template)) as source, closing(sqlite3.connect(path)) as copy:
         source.backup(copy)
     return Database(f"sqlite:///{path}")
+
+
+def demo_instance(
+    template: Path, path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Database]:
+    """A copy of the demo database as a demonstration instance (``PHARMAQMS_DEMO=1``: the demo
+    accounts log in with the published password), set as the process default; for a fixture
+    to ``yield from``."""
+    from pharmaqms.kernel.db import set_database
+    from pharmaqms.kernel.settings import reset_settings_cache
+
+    database = demo_copy(template, path)
+    set_database(database)
+    monkeypatch.setenv("PHARMAQMS_DEMO", "1")
+    reset_settings_cache()
+    yield database
+    set_database(None)
+    database.dispose()
+    monkeypatch.undo()
+    reset_settings_cache()

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from tests.demo_support import demo_copy, demo_template
+from tests.demo_support import demo_instance, demo_template
 from tests.lifecycle.use.cases.pv_steps import staff_report
 from tests.support import PASSWORD
 from tests.web.conftest import UiClient
@@ -20,9 +20,8 @@ from tests.web.conftest import UiClient
 from pharmaqms.cli.demo import DEMO_PASSWORD
 from pharmaqms.compliance.outcomes import figures
 from pharmaqms.kernel import clock
-from pharmaqms.kernel.db import Database, set_database
+from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.models import ElectronicSignature
-from pharmaqms.kernel.settings import reset_settings_cache
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.lifecycle.distribution.models import Excursion
 from pharmaqms.lifecycle.production.kpi import service as production_kpi
@@ -77,16 +76,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def demo(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
-    database = demo_copy(template, tmp_path / "outcomes.db")
-    set_database(database)
-    # A demonstration instance: the demo accounts log in with the published password.
-    monkeypatch.setenv("PHARMAQMS_DEMO", "1")
-    reset_settings_cache()
-    yield database
-    set_database(None)
-    database.dispose()
-    monkeypatch.undo()
-    reset_settings_cache()
+    yield from demo_instance(template, tmp_path / "outcomes.db", monkeypatch)
 
 
 def _by_month(figure: figures.Figure) -> dict[str, tuple[int, int]]:

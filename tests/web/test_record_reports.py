@@ -18,19 +18,18 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from tests.demo_support import demo_copy, demo_template
+from tests.demo_support import demo_instance, demo_template
 from tests.live_server import served
 from tests.web.conftest import UiClient
 
 from pharmaqms.cli.demo import DEMO_PASSWORD, DEMO_TIME_ZONES
 from pharmaqms.kernel import auth
-from pharmaqms.kernel.db import Database, set_database
+from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.identity import Channel
 from pharmaqms.kernel.models import AuditEntry, ElectronicSignature, User
 from pharmaqms.kernel.registry import RECORD_TYPES
 from pharmaqms.kernel.reports.record import EXPORT_ACTION
 from pharmaqms.kernel.reports.text import format_time
-from pharmaqms.kernel.settings import reset_settings_cache
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.lifecycle.production.batchrecords.models import BatchRecordException
 from pharmaqms.lifecycle.production.nonconforming.models import NonconformingProduct
@@ -51,16 +50,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def demo_db(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
-    database = demo_copy(template, tmp_path / "demo.db")
-    set_database(database)
-    # A demonstration instance: the demo accounts log in with the published password.
-    monkeypatch.setenv("PHARMAQMS_DEMO", "1")
-    reset_settings_cache()
-    yield database
-    set_database(None)
-    database.dispose()
-    monkeypatch.undo()
-    reset_settings_cache()
+    yield from demo_instance(template, tmp_path / "demo.db", monkeypatch)
 
 
 def client(database: Database, username: str) -> UiClient:

@@ -16,14 +16,13 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
-from tests.demo_support import demo_copy, demo_template
+from tests.demo_support import demo_instance, demo_template
 from tests.web.conftest import UiClient
 
 from pharmaqms.cli.demo import DEMO_PASSWORD
-from pharmaqms.kernel.db import Database, set_database
+from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.http.registers import EXPORT_RECORD_TYPE, to_csv
 from pharmaqms.kernel.models import AuditEntry, User
-from pharmaqms.kernel.settings import reset_settings_cache
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.lifecycle.rnd.eln.models import Experiment
 from pharmaqms.quality.capa.models import Capa
@@ -40,15 +39,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def demo_db(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
-    database = demo_copy(template, tmp_path / "demo.db")
-    set_database(database)
-    monkeypatch.setenv("PHARMAQMS_DEMO", "1")
-    reset_settings_cache()
-    yield database
-    set_database(None)
-    database.dispose()
-    monkeypatch.undo()
-    reset_settings_cache()
+    yield from demo_instance(template, tmp_path / "demo.db", monkeypatch)
 
 
 def client(database: Database, username: str) -> UiClient:
