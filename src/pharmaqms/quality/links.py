@@ -147,6 +147,13 @@ class LinkedRecord:
         registered = RECORD_TYPES.get(self.record_type)
         return registered.label if registered else self.record_type.replace("_", " ")
 
+    @property
+    def read_permission(self) -> str:
+        """What the linked record's page asks of its reader (the notebook's own permission for
+        its records): a page shows the link only to those who hold it."""
+        registered = RECORD_TYPES.get(self.record_type)
+        return (registered.read_permission if registered else None) or "records.read"
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "record_type": self.record_type,

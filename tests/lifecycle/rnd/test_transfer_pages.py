@@ -123,6 +123,14 @@ def test_the_transfer_is_raised_and_implemented_from_the_pages(
     change_page = client.get(f"/changes/{change_id}").text
     assert 'data-testid="closure-checks"' in change_page
     assert "production&#39;s drafts are not created yet" in change_page
+    assert f'href="/rnd/recipes/{recipe_id}"' in change_page
+    # Someone who may read the change but not the notebook sees the condition, not a link
+    # to a page that would refuse them.
+    operator, _ = _signed_in(api, "operator", f"/changes/{change_id}")
+    theirs = operator.get(f"/changes/{change_id}").text
+    assert "production&#39;s drafts are not created yet" in theirs
+    assert f"/rnd/recipes/{recipe_id}" not in theirs
+    assert operator.get(f"/rnd/recipes/{recipe_id}").status_code == 403
 
     change_in_implementation(db, people, change_id)
     sop = governing_sop(db, people)

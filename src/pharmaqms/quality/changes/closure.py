@@ -33,8 +33,10 @@ class ClosureCheck:
 
     label: str
     problems: list[str] = field(default_factory=list)
-    # Where a person looks at it (a page of the module that attached it).
+    # Where a person looks at it (a page of the module that attached it), and the permission
+    # that page asks for: the link is shown only to those who hold it.
     url: str | None = None
+    url_permission: str = "records.read"
 
     @property
     def met(self) -> bool:

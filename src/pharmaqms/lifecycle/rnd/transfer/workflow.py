@@ -140,6 +140,8 @@ def transfer_checks(session: Session, change: Any) -> list[ClosureCheck]:
                 label,
                 drafts_problems(session, transfer),
                 url=f"/rnd/recipes/{transfer.recipe_id}",
+                # A recipe is notebook content: its page is for the notebook's readers.
+                url_permission="rnd.read",
             )
         )
     return checks
