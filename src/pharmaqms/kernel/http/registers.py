@@ -250,6 +250,19 @@ def filtered(session: Session, actor: Actor, register: Register, q: RegisterQuer
     return query
 
 
+def count_matching(
+    session: Session, actor: Actor, register: Register, params: Mapping[str, str]
+) -> int:
+    """How many rows the register shows for ``params`` (its filters as a URL would carry
+    them): a figure that links to the register counts with the register's own query, so the
+    figure and the page it opens cannot disagree."""
+    return _count(session, filtered(session, actor, register, read_request(register, params)))
+
+
+def _count(session: Session, query: Select[Any]) -> int:
+    return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+
+
 def _ordered(register: Register, q: RegisterQuery, query: Select[Any]) -> Select[Any]:
     column = register.column(q.sort)
     assert column is not None and column.sort is not None  # read_request checked it
@@ -290,7 +303,7 @@ def _rows(session: Session, query: Select[Any]) -> list[Any]:
 
 def find_page(session: Session, actor: Actor, register: Register, q: RegisterQuery) -> RegisterPage:
     query = filtered(session, actor, register, q)
-    total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    total = _count(session, query)
     rows = _rows(session, _ordered(register, q, query).limit(q.limit).offset(q.offset))
     if register.enrich is not None:
         rows = register.enrich(session, rows)
@@ -490,6 +503,17 @@ def id_equals(expr: Any) -> Callable[[Select[Any], Any], Select[Any]]:
         if not (text.isascii() and text.isdigit() and len(text) <= 12):
             return query.where(false())
         return query.where(expr == int(text))
+
+    return apply
+
+
+def status_in(expr: Any, statuses: Sequence[Any]) -> Callable[[Select[Any], Any], Select[Any]]:
+    """A flag filter: the record is in one of ``statuses`` ("open only" across the several
+    states a workflow counts as open)."""
+    values = [str(getattr(s, "value", s)) for s in statuses]
+
+    def apply(query: Select[Any], _value: Any) -> Select[Any]:
+        return query.where(expr.in_(values))
 
     return apply
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import clock
@@ -37,6 +37,16 @@ def board(session: Session, *, status: str = "", limit: int = 300) -> list[Board
             BoardRow(alarm, unacknowledged, unacknowledged and alarm.acknowledge_due_at < now)
         )
     return rows
+
+
+def open_counts(session: Session) -> tuple[int, int]:
+    """(open alarms, of which not yet acknowledged) — what the board lists with
+    ``status=open`` and ``status=raised``, counted without loading the alarms."""
+    still_open = ColdChainAlarm.status != AlarmStatus.CLOSED.value
+    total = session.scalar(select(func.count()).where(still_open)) or 0
+    raised = ColdChainAlarm.status == AlarmStatus.RAISED.value
+    unacknowledged = session.scalar(select(func.count()).where(raised)) or 0
+    return int(total), int(unacknowledged)
 
 
 def places(session: Session) -> list[AlarmProfile]:

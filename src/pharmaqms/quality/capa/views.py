@@ -5,6 +5,7 @@ record route."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -91,6 +92,25 @@ def _view(query: Select[Any], value: Any) -> Select[Any]:
     return query
 
 
+# CAPA ageing: how long an open CAPA has been open, in the bands a QA review reads.
+AGE_BANDS = {"0-30": (0, 30), "31-90": (31, 90), "91-180": (91, 180), "over-180": (181, None)}
+
+
+def _age(query: Select[Any], value: Any) -> Select[Any]:
+    band = AGE_BANDS.get(str(value))
+    if band is None:
+        return query
+    now = clock.now()
+    youngest, oldest = band
+    query = query.where(
+        Capa.status.in_([s.value for s in OPEN_STATUSES]),
+        Capa.created_at <= now - timedelta(days=youngest),
+    )
+    if oldest is not None:
+        query = query.where(Capa.created_at > now - timedelta(days=oldest + 1))
+    return query
+
+
 def _raised_from(query: Select[Any], value: Any) -> Select[Any]:
     return query.where(
         Capa.id.in_(
@@ -130,6 +150,13 @@ REGISTER = Register(
             "choice",
             _view,
             fixed_options(["open", "overdue", "due_this_week"]),
+        ),
+        Filter(
+            "age",
+            "Open for (days)",
+            "choice",
+            _age,
+            fixed_options(list(AGE_BANDS), lambda band: band.replace("over-", "> ")),
         ),
         Filter(
             "owner_id",

@@ -5,28 +5,34 @@ services; workflow steps post to the generic record route."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
+from pharmaqms.kernel import clock
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.navigation import NavItem, add
 from pharmaqms.kernel.http.pages import ActorDep, redirect
 from pharmaqms.kernel.http.registers import (
     Column,
+    Filter,
     Register,
     distinct_options,
     fixed_options,
     register_response,
+    status_in,
 )
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.roles import DEFAULT_ROLES
 from pharmaqms.quality.changes import closure, rules, service
 from pharmaqms.quality.changes.models import (
     FUNCTION_ROLE,
+    OPEN_STATUSES,
     ActionKind,
+    ActionStatus,
+    ChangeAction,
     ChangeFunction,
     ChangeRequest,
     ChangeStatus,
@@ -45,6 +51,16 @@ add(NavItem("Quality", "Change control", "/changes", "records.read", 40))
 
 def _page(change_id: int) -> str:
     return f"/changes/{change_id}"
+
+
+def _overdue(query: Select[Any], _value: Any) -> Select[Any]:
+    """An open change with an implementation task past its due date and not yet done."""
+    late = select(ChangeAction.change_id).where(
+        ChangeAction.status == ActionStatus.OPEN.value, ChangeAction.due_at < clock.now()
+    )
+    return query.where(
+        ChangeRequest.status.in_([s.value for s in OPEN_STATUSES]), ChangeRequest.id.in_(late)
+    )
 
 
 REGISTER = Register(
@@ -82,6 +98,10 @@ REGISTER = Register(
     ),
     default_sort="-requested",
     tiebreak=ChangeRequest.id,
+    extra_filters=(
+        Filter("open", "open only", "flag", status_in(ChangeRequest.status, OPEN_STATUSES)),
+        Filter("overdue", "with an overdue task", "flag", _overdue),
+    ),
 )
 
 

@@ -21,6 +21,7 @@ from pharmaqms.kernel.http.registers import (
     Register,
     fixed_options,
     register_response,
+    status_in,
 )
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.quality import events
@@ -90,6 +91,7 @@ REGISTER = Register(
     tiebreak=Complaint.id,
     extra_filters=(
         Filter("lot", "Lot", "text", _lot),
+        Filter("open", "open only", "flag", status_in(Complaint.status, OPEN_STATUSES)),
         Filter("overdue", "overdue only", "flag", _overdue),
     ),
 )

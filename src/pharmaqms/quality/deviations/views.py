@@ -24,6 +24,7 @@ from pharmaqms.kernel.http.registers import (
     fixed_options,
     id_equals,
     register_response,
+    status_in,
 )
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.quality import events
@@ -115,6 +116,7 @@ REGISTER = Register(
             any_contains(Deviation.number, Deviation.title, Deviation.product),
             placeholder="number, title, product",
         ),
+        Filter("open", "open only", "flag", status_in(Deviation.status, OPEN_STATUSES)),
         Filter("overdue", "overdue only", "flag", _overdue),
     ),
 )

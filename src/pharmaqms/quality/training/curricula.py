@@ -55,6 +55,23 @@ def list_job_roles(session: Session) -> list[JobRole]:
     return list(session.scalars(select(JobRole).order_by(JobRole.name)))
 
 
+def team_job_roles(session: Session, actor: Actor) -> list[JobRole]:
+    """The job roles of a person's team: every job role for whoever manages training (QA's
+    view of the site), otherwise the job roles in the areas of the person's own current job
+    roles (a production supervisor sees production's job roles)."""
+    if actor.can("training.manage"):
+        return list_job_roles(session)
+    areas = select(JobRole.area).where(
+        JobRole.id.in_(
+            select(JobRoleAssignment.job_role_id).where(
+                JobRoleAssignment.user_id == actor.user_id, JobRoleAssignment.ended_at.is_(None)
+            )
+        )
+    )
+    in_areas = select(JobRole).where(JobRole.area.in_(areas)).order_by(JobRole.name)
+    return list(session.scalars(in_areas))
+
+
 def curricula_of(session: Session, job_role_id: int) -> list[Curriculum]:
     return list(
         session.scalars(

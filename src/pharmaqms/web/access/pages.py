@@ -33,6 +33,8 @@ PAGES: dict[tuple[str, str], Access] = {
     ("GET", "/metrics"): Needs("metrics.read", "read the metrics"),
     # web.views.dashboard
     ("GET", "/"): SIGNED_IN,
+    # web.views.standing: open and overdue figures, each linking to its register.
+    ("GET", "/standing"): Needs("records.read", "read where things stand"),
     # Handing a task on: the service decides (whoever has the task in their inbox).
     ("GET", "/tasks/{task_id}/delegate"): SIGNED_IN,
     ("POST", "/tasks/{task_id}/delegate"): SIGNED_IN,

@@ -52,6 +52,7 @@ from pharmaqms.web.views import (
     operations,
     records,
     search,
+    standing,
 )
 from pharmaqms.web.views import layout as _layout  # noqa: F401 - menu and filters for templates
 
@@ -59,6 +60,7 @@ ROUTERS: list[APIRouter] = [
     operations.router,
     auth.router,
     dashboard.router,
+    standing.router,
     records.router,
     search.router,
     audit.router,

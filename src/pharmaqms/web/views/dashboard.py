@@ -1,4 +1,5 @@
-"""The home page: my tasks — filtered, ordered, paged, grouped by record if asked, each one
+"""The home page: where things stand for a manager (web/views/standing.py), then my tasks —
+filtered, ordered, paged, grouped by record if asked, each one
 handed on to a colleague when needed — and, for administrators, the security alerts nobody has
 acknowledged yet."""
 
@@ -28,7 +29,7 @@ from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.models import SecurityAlert, Task, User
 from pharmaqms.kernel.settings import get_settings
-from pharmaqms.web.views import demo_guide
+from pharmaqms.web.views import demo_guide, standing
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
 
@@ -102,6 +103,10 @@ def dashboard(
                 # A demonstration instance says what it holds and where each role starts.
                 "demo_guide": demo_guide.starts_for(actor.roles) if get_settings().demo else None,
                 "demo_holds": demo_guide.HOLDS,
+                # A manager's home page opens with where things stand.
+                "standing": (
+                    standing.figures_for(session, actor) if standing.shown_on_home(actor) else None
+                ),
             },
         )
 

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import audit, clock
@@ -258,20 +258,27 @@ class QueueItem:
     evaluation: Evaluation
 
 
-def awaiting_release(session: Session, *, limit: int = 50) -> list[QueueItem]:
-    """Completed batch records whose batch has no decision yet, with their checklist now."""
+def _awaiting() -> Select[BatchRecord, Lot]:
     decided = select(BatchRelease.lot_id)
-    rows = session.execute(
+    return (
         select(BatchRecord, Lot)
         .join(Lot, Lot.id == BatchRecord.lot_id)
         .where(
             BatchRecord.status == BatchRecordStatus.COMPLETED,
             BatchRecord.lot_id.not_in(decided),
         )
-        .order_by(BatchRecord.completed_at)
-        .limit(limit)
-    ).all()
+    )
+
+
+def awaiting_release(session: Session, *, limit: int = 50) -> list[QueueItem]:
+    """Completed batch records whose batch has no decision yet, with their checklist now."""
+    rows = session.execute(_awaiting().order_by(BatchRecord.completed_at).limit(limit)).all()
     return [QueueItem(r, lot, evaluate_release(session, lot.id)) for r, lot in rows]
+
+
+def count_awaiting_release(session: Session) -> int:
+    """How many batches wait for a decision (the queue's length, without its checklists)."""
+    return int(session.scalar(select(func.count()).select_from(_awaiting().subquery())) or 0)
 
 
 def recent_decisions(session: Session, *, limit: int = 50) -> list[tuple[BatchRelease, Lot]]:
