@@ -81,7 +81,8 @@ def _import_module_loaders() -> None:
         "pharmaqms.lifecycle.distribution.inventory.demo",
         "pharmaqms.lifecycle.use.cases.demo",  # a year of case processing for the clocks
         "pharmaqms.lifecycle.use.signals.demo",  # it scans the cases the others made
-        "pharmaqms.compliance.apqr.demo",  # last: it reviews what all the others made
+        "pharmaqms.compliance.apqr.demo",  # it reviews what all the others made
+        "pharmaqms.compliance.manuals.demo",  # the shipped manuals, in force (numbers last)
     ):
         importlib.import_module(module)
 

@@ -100,6 +100,7 @@ def _register_subcommands() -> None:
         ("pharmaqms.cli.rnd", "rnd"),
         ("pharmaqms.cli.stability", "stability"),
         ("pharmaqms.cli.compliance", "compliance"),
+        ("pharmaqms.cli.manuals", "manuals"),
         ("pharmaqms.cli.validation", "validation"),
         ("pharmaqms.cli.data", None),  # top level: pharmaqms ingest, export, sources
     ):
