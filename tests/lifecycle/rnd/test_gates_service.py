@@ -485,3 +485,46 @@ def test_a_stability_study_is_evidence_only_when_approved_and_of_the_projects_pr
             reference=project.stability,
         )
         assert cited.reference == project.stability
+
+
+def _open_gate_tasks(db: Any, gate_id: int) -> dict[str, tuple[str | None, int | None]]:
+    from pharmaqms.kernel.models import Task
+
+    with unit_of_work(db, write=False) as s:
+        found = s.scalars(
+            select(Task).where(
+                Task.record_type == "rnd_gate", Task.record_id == gate_id, Task.status == "open"
+            )
+        )
+        return {t.kind: (t.assignee_role, t.assignee_user_id) for t in found}
+
+
+def test_submitting_asks_each_named_function_in_its_inbox_and_a_signature_closes_its_task(
+    db: Any, people: Any
+) -> None:
+    project = planned_project(db, people)
+    gate_id = pass_gate(db, people, project, "pre_formulation")
+    assert _open_gate_tasks(db, gate_id) == {}  # approved: nothing left to do
+    gate_id = open_with_evidence(db, people, project, "formulation")
+    submit(db, people, gate_id)
+    lead = people.rd.user_id  # the planned project's lead
+    assert _open_gate_tasks(db, gate_id) == {
+        "gate_approval:project_lead": (None, lead),
+        "gate_approval:qa_rnd": ("qa", None),
+    }
+    with unit_of_work(db, write=False) as s:
+        from pharmaqms.kernel import tasks
+
+        in_qa_inbox = [i.task.kind for i in tasks.inbox(s, people.qa)]
+        assert "gate_approval:qa_rnd" in in_qa_inbox
+        assert "gate_approval:project_lead" not in in_qa_inbox
+    with unit_of_work(db) as s:
+        service.approve_gate(
+            s, actor=people.qa, gate_id=gate_id, function="qa_rnd", password=PASSWORD
+        )
+    assert set(_open_gate_tasks(db, gate_id)) == {"gate_approval:project_lead"}
+    with unit_of_work(db) as s:
+        service.return_gate(
+            s, actor=people.rd, gate_id=gate_id, password=PASSWORD, reason="batch size unclear"
+        )
+    assert _open_gate_tasks(db, gate_id) == {}  # returned: the round is over

@@ -20,7 +20,7 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pharmaqms.kernel import audit, clock
+from pharmaqms.kernel import audit, clock, tasks
 from pharmaqms.kernel.errors import (
     Conflict,
     InvalidInput,
@@ -52,7 +52,11 @@ from pharmaqms.lifecycle.rnd.gates.models import (
     PhasePlan,
     StageGate,
 )
-from pharmaqms.lifecycle.rnd.gates.workflow import GATE_WORKFLOW, evidence_complete
+from pharmaqms.lifecycle.rnd.gates.workflow import (
+    GATE_WORKFLOW,
+    approval_task_kind,
+    evidence_complete,
+)
 from pharmaqms.lifecycle.rnd.stability.models import StabilityStudy, StudyStatus
 from pharmaqms.platform.masterdata.models import Product
 from pharmaqms.quality.documents.models import ControlledDocument
@@ -489,6 +493,13 @@ def approve_gate(
     )
     with audit.changes(session, actor=actor, reason=f"approved for {label}"):
         session.add(approval)
+    tasks.close_tasks(
+        session,
+        gate,
+        actor=actor,
+        outcome=f"approved for {label} by {actor.full_name}",
+        kind=approval_task_kind(chosen.value),
+    )
     session.expire(gate, ["approvals"])
     if not rules.waiting_functions(gate.phase, {a.function for a in gate.current_approvals()}):
         perform(session, GATE_WORKFLOW, gate, "approve", actor=actor)

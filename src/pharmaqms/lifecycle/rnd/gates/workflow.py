@@ -12,18 +12,25 @@ it), and one person signs for one function only.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pharmaqms.kernel import audit, clock
+from pharmaqms.kernel import audit, clock, tasks
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.registry import RecordType, register
 from pharmaqms.kernel.roles import DEFAULT_ROLES, grant
 from pharmaqms.kernel.workflow import Transition, Workflow, roles, states
+from pharmaqms.lifecycle.rnd.eln.models import RndProject
 from pharmaqms.lifecycle.rnd.gates import rules
-from pharmaqms.lifecycle.rnd.gates.models import DevelopmentPlan, GateStatus, StageGate
+from pharmaqms.lifecycle.rnd.gates.models import (
+    DevelopmentPhase,
+    DevelopmentPlan,
+    GateStatus,
+    StageGate,
+)
 
 # Regulatory affairs: keeps the dossier and signs the gates whose decisions it must match.
 DEFAULT_ROLES.setdefault(
@@ -63,6 +70,36 @@ def _start_round(session: Session, gate: Any, actor: Actor) -> None:
         gate.submitted_at = clock.now()
 
 
+# Days each function has to sign a submitted gate (the project plan counts on the decision).
+APPROVAL_DAYS = 10
+
+
+def approval_task_kind(function: str) -> str:
+    return f"gate_approval:{function}"
+
+
+def _ask_the_functions(session: Session, gate: Any, actor: Actor) -> None:
+    """A task per function named for the phase, in the inbox of who signs for it: the
+    project's lead by name, the other functions by role. Each closes when its function signs;
+    all close when the gate is approved or returned (the workflow closes a record's tasks on
+    every transition)."""
+    project = session.get(RndProject, gate.project_id)
+    assert project is not None
+    for function in rules.APPROVERS[DevelopmentPhase(gate.phase)]:
+        label = rules.FUNCTION_LABELS[function]
+        lead = function == rules.Function.PROJECT_LEAD
+        tasks.open_task(
+            session,
+            gate,
+            actor=actor,
+            kind=approval_task_kind(function.value),
+            title=f"Approve {gate.audit_label()} for {label}",
+            role=None if lead else rules.FUNCTION_ROLE[function],
+            user_id=project.lead_id if lead else None,
+            due_in=timedelta(days=APPROVAL_DAYS),
+        )
+
+
 def _open_next_phase(session: Session, gate: Any, actor: Actor) -> None:
     """The approved gate closes its phase and opens the next (none after the last)."""
     following = rules.next_phase(gate.phase)
@@ -89,7 +126,7 @@ GATE_WORKFLOW = Workflow(
             "submitted",
             roles(*TEAM),
             guards=(evidence_complete,),
-            effects=(_start_round,),
+            effects=(_start_round, _ask_the_functions),
         ),
         Transition(
             "return",
