@@ -193,6 +193,24 @@ def day_start_utc(day: date, zone: ZoneInfo | None = None) -> datetime:
     return local_to_utc(wall, zone)
 
 
+def site_date(moment: datetime) -> date:
+    """The calendar day of ``moment`` at the site. Monthly figures count by the site's
+    calendar, not the reader's: two people comparing one dashboard see the same months."""
+    return moment.astimezone(site_zone()).date()
+
+
+def site_month_start(moment: datetime | date) -> date:
+    """The first day of the site's calendar month ``moment`` falls in (a date is taken as
+    already the site's)."""
+    day = site_date(moment) if isinstance(moment, datetime) else moment
+    return day.replace(day=1)
+
+
+def site_day_start_utc(day: date) -> datetime:
+    """The UTC instant a calendar day begins at the site."""
+    return day_start_utc(day, site_zone())
+
+
 def from_form(value: str, field: str) -> datetime | None:
     """A form's ``datetime-local`` or ``date`` field, read in the reader's zone, in UTC; None
     when left empty. The one reading every page's time fields share."""

@@ -1,9 +1,13 @@
-"""Calendar months for trends: every quality KPI is counted per UTC month."""
+"""Calendar months for trends: every quality KPI is counted per calendar month of the site's
+time zone (kernel/timezones), so a record made late on the 31st in Berlin counts in that month
+for every reader, wherever they read it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import date, datetime
+
+from pharmaqms.kernel.timezones import site_date, site_day_start_utc
 
 
 @dataclass(frozen=True, order=True)
@@ -13,7 +17,7 @@ class Month:
 
     @property
     def start(self) -> datetime:
-        return datetime(self.year, self.month, 1, tzinfo=UTC)
+        return site_day_start_utc(date(self.year, self.month, 1))
 
     @property
     def end(self) -> datetime:
@@ -31,8 +35,8 @@ class Month:
 
 
 def month_of(moment: datetime) -> Month:
-    moment = moment.astimezone(UTC)
-    return Month(moment.year, moment.month)
+    day = site_date(moment)
+    return Month(day.year, day.month)
 
 
 def months_back(now: datetime, count: int) -> list[Month]:

@@ -1,8 +1,8 @@
 """The outcome figures, computed from each module's own read functions (never its tables).
 
-Each figure is a rate or a duration per calendar month (UTC) over the last twelve months, and
-keeps the records it counted, so a month drills down to them: the batches behind a failure
-rate, the shipments behind the excursion rate, the clocks behind reporting compliance. A month
+Each figure is a rate or a duration per calendar month of the site's time zone over the last
+twelve months, and keeps the records it counted, so a month drills down to them: the batches
+behind a failure rate, the shipments behind the excursion rate, the clocks behind reporting compliance. A month
 without anything to count has no value (``None``), never 0 %.
 
 - time to launch (R&D): per project, from ``rnd.gates.launch`` — months from the first gate to
@@ -18,11 +18,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel.errors import NotFound
+from pharmaqms.kernel.timezones import site_day_start_utc, site_month_start
 from pharmaqms.lifecycle.distribution import kpi as distribution_kpi
 from pharmaqms.lifecycle.production.kpi import service as production_kpi
 from pharmaqms.lifecycle.rnd.gates import launch
@@ -74,9 +75,7 @@ class Figure:
 
 
 def _month_of(moment: datetime | date) -> date:
-    if isinstance(moment, datetime):
-        moment = moment.astimezone(UTC).date()
-    return moment.replace(day=1)
+    return site_month_start(moment)
 
 
 def _rate(
@@ -226,7 +225,7 @@ def excursion_figure(session: Session, window: list[date]) -> Figure:
 
 
 def capa_figure(session: Session, window: list[date]) -> Figure:
-    since = datetime.combine(window[0], datetime.min.time(), tzinfo=UTC)
+    since = site_day_start_utc(window[0])
     return _rate(
         "capa-on-time",
         "CAPA on-time rate",

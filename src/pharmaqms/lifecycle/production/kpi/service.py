@@ -1,4 +1,4 @@
-"""Production KPIs computed from the records themselves, month by month (UTC):
+"""Production KPIs computed from the records themselves, month by month (site calendar):
 
 - batch failure rate: batches rejected / batches dispositioned (released + rejected), by the
   month of the disposition; batches still in quarantine or on hold are not counted;
@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import numpy as np
 from sqlalchemy import func, select
@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.errors import InvalidInput
 from pharmaqms.kernel.models import AuditEntry
+from pharmaqms.kernel.timezones import site_month_start
 from pharmaqms.lifecycle.production.batchrecords.models import BatchRecord, BatchRecordException
 from pharmaqms.lifecycle.production.monitoring.capability import (
     MAX_TREND_MONTHS,
@@ -100,9 +101,8 @@ class ProductionKpis:
 
 
 def month_of(moment: datetime | date) -> date:
-    if isinstance(moment, datetime):
-        moment = moment.astimezone(UTC).date()
-    return moment.replace(day=1)
+    """The month a figure counts in: the site's calendar month (kernel/timezones)."""
+    return site_month_start(moment)
 
 
 def last_months(count: int, *, until: date | None = None) -> list[date]:
