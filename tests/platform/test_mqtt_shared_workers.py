@@ -4,7 +4,6 @@ SIGKILLed in the middle of it, the other worker goes on storing its share, and t
 is started again under its client id (what the supervisor, ``Restart=always``, does). Every
 reading the broker acknowledged to the publisher (PUBACK) is then stored exactly once.
 
-
 Mosquitto 2.0 keeps a dead member's share of a shared subscription in its session — what it had
 not acknowledged and its round-robin share of what follows — rather than handing it to the
 other members (checked by hand: with a session expiry of 0 those messages are lost instead).
