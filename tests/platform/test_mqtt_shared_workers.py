@@ -32,6 +32,7 @@ from sqlalchemy import func, select
 from tests.platform.mqtt_support import (
     Publisher,
     reading,
+    redelivered,
     require_broker,
     running_worker,
     settings_for,
@@ -40,11 +41,15 @@ from tests.platform.mqtt_support import (
 )
 from tests.platform.sensor_setup import cold_chain
 
+from pharmaqms.kernel import auth
+from pharmaqms.kernel.identity import Channel
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.platform.ingest.models import QuarantinedRow
+from pharmaqms.platform.mqtt.settings import Broker, MqttSettings
+from pharmaqms.platform.mqtt.worker import IngestWorker
 from pharmaqms.platform.timeseries.models import SensorReading
 
-pytestmark = [pytest.mark.mqtt, pytest.mark.postgres]
+pytestmark = pytest.mark.mqtt
 
 READINGS = 800
 START = datetime(2026, 2, 1, tzinfo=UTC)
@@ -74,6 +79,7 @@ def _count(db) -> int:  # type: ignore[no-untyped-def]
         return int(s.scalar(select(func.count()).select_from(SensorReading)) or 0)
 
 
+@pytest.mark.postgres
 def test_a_worker_killed_mid_stream_loses_no_acknowledged_reading_and_none_is_stored_twice(
     db, people, backend, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
@@ -146,3 +152,57 @@ def _stream_and_kill(
     # The survivor goes on with its share while the other is down.
     wait_until(lambda: _count(db) >= stored_at_kill + 100, 30, "the survivor's share")
     return acknowledged, stored_at_kill
+
+
+def _retire(db, settings: MqttSettings, broker: Broker) -> int:  # type: ignore[no-untyped-def]
+    """What ``pharmaqms mqtt retire`` does: resume, unsubscribe, store what the session
+    held until it is quiet, end the session. Returns the readings stored."""
+    with unit_of_work(db, write=False) as s:
+        actor = auth.system_actor(s, Channel.MQTT)
+    worker = IngestWorker(db, settings, broker, actor, retiring=True)
+    worker.start()
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
+    thread.start()
+    wait_until(lambda: worker.drained(1.0), 30, "the retiring worker's session to be drained")
+    stop.set()
+    thread.join(30)
+    worker.close()
+    return worker.stored
+
+
+def test_a_retired_worker_hands_over_its_share_and_its_session_ends(db, people) -> None:  # type: ignore[no-untyped-def]
+    broker = require_broker()
+    site = unique_site()
+    cold_chain(db, people.admin, site=site)
+    group = f"g{site}"
+    leaving = settings_for(site, share_group=group, client_id=f"leaving-{site}")
+    staying = settings_for(site, share_group=group, client_id=f"staying-{site}")
+    topic = f"pharmaqms/{site}/CR-1/T-100/reading"
+    publisher = Publisher(f"pub-{site}")
+
+    def publish(first: int, count: int) -> None:
+        for i in range(first, first + count):
+            at = START + timedelta(minutes=i)
+            publisher.publish(topic, reading(at.isoformat(), 5.0))
+        publisher.wait_all_acked()
+
+    try:
+        with running_worker(db, staying, broker):
+            with running_worker(db, leaving, broker):
+                pass  # stopped gracefully: its session and its subscription stay
+            publish(0, 100)
+            # Half of it was dealt to the stopped worker's session, where it waits.
+            wait_until(lambda: _count(db) == 50, 30, "the staying worker's share")
+            assert _retire(db, leaving, broker) == 50
+            assert _count(db) == 100
+            # From now on the stream goes to the staying worker alone…
+            publish(100, 60)
+            wait_until(lambda: _count(db) == 160, 30, "all of the stream")
+        # …and nothing waits in a session of the retired one (resuming it finds a new one).
+        assert redelivered(leaving, broker, wait=0.5) == []
+    finally:
+        publisher.close()
+    with unit_of_work(db, write=False) as s:
+        stored = list(s.scalars(select(SensorReading.measured_at)))
+    assert sorted(stored) == [START + timedelta(minutes=i) for i in range(160)]
