@@ -41,12 +41,9 @@ from tests.platform.mqtt_support import (
 )
 from tests.platform.sensor_setup import cold_chain
 
-from pharmaqms.kernel import auth
-from pharmaqms.kernel.identity import Channel
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.platform.ingest.models import QuarantinedRow
-from pharmaqms.platform.mqtt.settings import Broker, MqttSettings
-from pharmaqms.platform.mqtt.worker import IngestWorker
+from pharmaqms.platform.mqtt.settings import MqttSettings
 from pharmaqms.platform.timeseries.models import SensorReading
 
 pytestmark = pytest.mark.mqtt
@@ -154,21 +151,18 @@ def _stream_and_kill(
     return acknowledged, stored_at_kill
 
 
-def _retire(db, settings: MqttSettings, broker: Broker) -> int:  # type: ignore[no-untyped-def]
-    """What ``pharmaqms mqtt retire`` does: resume, unsubscribe, store what the session
-    held until it is quiet, end the session. Returns the readings stored."""
-    with unit_of_work(db, write=False) as s:
-        actor = auth.system_actor(s, Channel.MQTT)
-    worker = IngestWorker(db, settings, broker, actor, retiring=True)
-    worker.start()
-    stop = threading.Event()
-    thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
-    thread.start()
-    wait_until(lambda: worker.drained(1.0), 30, "the retiring worker's session to be drained")
-    stop.set()
-    thread.join(30)
-    worker.close()
-    return worker.stored
+def _retire(settings: MqttSettings) -> str:
+    """``pharmaqms mqtt retire`` in this process (the test's database is the default one)."""
+    from typer.testing import CliRunner
+
+    from pharmaqms.cli.main import app
+
+    assert settings.share_group is not None
+    args = ["mqtt", "retire", "--client-id", settings.client_id]
+    args += ["--share-group", settings.share_group, "--topic", settings.topic]
+    result = CliRunner().invoke(app, [*args, "--quiet-seconds", "1"])
+    assert result.exit_code == 0, result.output
+    return result.output
 
 
 def test_a_retired_worker_hands_over_its_share_and_its_session_ends(db, people) -> None:  # type: ignore[no-untyped-def]
@@ -194,7 +188,7 @@ def test_a_retired_worker_hands_over_its_share_and_its_session_ends(db, people) 
             publish(0, 100)
             # Half of it was dealt to the stopped worker's session, where it waits.
             wait_until(lambda: _count(db) == 50, 30, "the staying worker's share")
-            assert _retire(db, leaving, broker) == 50
+            _retire(leaving)
             assert _count(db) == 100
             # From now on the stream goes to the staying worker alone…
             publish(100, 60)
