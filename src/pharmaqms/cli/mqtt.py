@@ -117,8 +117,11 @@ def retire(
     threading.Thread(target=watch, daemon=True).start()
     try:
         worker.run(stop)
-    finally:
-        worker.close()
+    except BaseException:
+        # What the session holds and was not stored must stay with the broker.
+        worker.close(keep_session=True)
+        raise
+    worker.close()
     log.info("retired %s; %d reading(s) stored from its session", client_id, worker.stored)
 
 

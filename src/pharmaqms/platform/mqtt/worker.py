@@ -170,10 +170,17 @@ class IngestWorker:
         _client: mqtt.Client,
         _userdata: Any,
         _mid: int,
-        _reasons: list[ReasonCode],
+        reasons: list[ReasonCode],
         _properties: Properties | None,
     ) -> None:
-        # "No subscription existed" is fine: a session that was already gone, or a second try.
+        # "No subscription found" (17, not a failure) is fine: a session that was already
+        # gone, or a second try. A refusal leaves the subscription, and its share, in place.
+        refused = [str(r) for r in reasons if r.is_failure]
+        if refused:
+            self._fatal = f"the broker refused to unsubscribe {self.settings.subscription}: "
+            self._fatal += refused[0]
+            log.error(self._fatal)
+            return
         log.info(
             "retiring: unsubscribed from %s; storing what the session held",
             self.settings.subscription,
@@ -218,13 +225,16 @@ class IngestWorker:
                     self._fatal or f"no subscription at {self.broker} within {timeout:.0f} s"
                 )
 
-    def close(self) -> None:
+    def close(self, *, keep_session: bool = False) -> None:
         # DISCONNECT with reason 0 keeps the session until it expires: messages published
         # meanwhile wait at the broker for the next start. A retiring worker ends it: a
         # session expiry of 0 on DISCONNECT discards the session once we are gone (after the
-        # acknowledgements, which paho sends in order before it).
+        # acknowledgements, which paho sends in order before it) — unless something arrived
+        # that was not stored, or storing failed (``keep_session``): that stays with the broker.
         properties = None
-        if self.retiring:
+        if self.retiring and not self._inbox.empty():
+            log.error("messages arrived while retiring and were not stored: session kept")
+        elif self.retiring and not keep_session:
             properties = Properties(PacketTypes.DISCONNECT)  # type: ignore[no-untyped-call]
             properties.SessionExpiryInterval = 0
         self._client.disconnect(properties=properties)
