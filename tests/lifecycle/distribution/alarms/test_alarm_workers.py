@@ -5,6 +5,7 @@ sensor's readings out to both) — raises the alarms that one uninterrupted deli
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -82,4 +83,54 @@ def test_another_workers_readings_committed_meanwhile_are_judged_in_their_place(
     with unit_of_work(db) as s:
         outcome = live.evaluate_run(s, actor=people.admin, run_id=late_run)
     assert (outcome.late, outcome.raised, outcome.ended) == (5, [], 0)
+    assert alarms(db) == ONE_DELIVERY
+
+
+@pytest.mark.postgres
+def test_two_workers_judging_one_sensor_at_once_take_turns(db, people, backend) -> None:  # type: ignore[no-untyped-def]
+    if backend != "postgresql":
+        pytest.skip("concurrent evaluations need PostgreSQL (SQLite has one writer)")
+    seed(db, people)
+    odd = frozenset(range(1, len(BREACH), 2))
+    even = frozenset(range(0, len(BREACH), 2))
+    # Both workers' deliveries are committed; neither has been judged yet.
+    remove_delivery_listener("sensors", live.judge_new_readings)
+    try:
+        deliver(db, people, BREACH, skip=odd)
+        first_run = _last_run(db)
+        deliver(db, people, BREACH, skip=even)
+        second_run = _last_run(db)
+    finally:
+        add_delivery_listener("sensors", live.judge_new_readings)
+    judged, release = threading.Event(), threading.Event()
+    failures: list[BaseException] = []
+
+    def first_worker() -> None:
+        try:
+            with unit_of_work(db) as s:
+                live.evaluate_run(s, actor=people.admin, run_id=first_run)
+                judged.set()
+                release.wait(30)  # still inside its transaction
+        except BaseException as err:
+            failures.append(err)
+            judged.set()
+
+    def second_worker() -> None:
+        try:
+            live.judge_new_readings(db, second_run)
+        except BaseException as err:
+            failures.append(err)
+
+    one = threading.Thread(target=first_worker)
+    one.start()
+    assert judged.wait(30)
+    two = threading.Thread(target=second_worker)
+    two.start()
+    two.join(1.0)
+    # The second waits for the first's lock on the sensor rather than judging beside it.
+    assert two.is_alive()
+    release.set()
+    one.join(30)
+    two.join(30)
+    assert not failures, failures
     assert alarms(db) == ONE_DELIVERY
