@@ -17,18 +17,26 @@ for the place it was taken (the shipment governs inside a vehicle):
   breach (the breach is known by its first reading); a reading back inside ends the breach. An
   alarm opens the excursion record and holds the lots in the place.
 
-A reading older than the last one judged (a late delivery) does not move the live state; it is
-in the excursion figures, which are recomputed from all readings. ``check_silent_sensors`` finds
+Where each sensor's evaluation stands is kept in the database (``SensorWatch``), not in a
+process: a restarted ingest worker, or another worker of the same shared subscription, carries
+on from it. Several workers store one sensor's readings in deliveries of their own, committed in
+any order, so a delivery is judged sensor by sensor under a lock on the sensor, and for each
+sensor *everything stored after where its evaluation stands* is judged in device-time order:
+this delivery's readings together with those another worker committed meanwhile and has not
+judged yet (its own evaluation then finds them passed). A reading older than the last one
+judged (a late delivery) does not move the live state; it is in the excursion figures, which
+are recomputed from all readings. ``check_silent_sensors`` finds
 sensors that stopped sending altogether; the daily job and the MQTT worker's idle loop call it,
 with ``escalate_overdue_alarms``."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import auth, clock
@@ -326,23 +334,17 @@ def _impossible_values(
 
 
 def evaluate_run(session: Session, *, actor: Actor, run_id: int) -> Evaluation:
-    """Judge the readings (and the refused impossible values) of one delivery."""
+    """Judge the readings (and the refused impossible values) of one delivery, with the
+    readings of the same sensors stored by other deliveries since their evaluation stands."""
     outcome = Evaluation(open=_OpenBreaches(session))
     places = _Places(session)
-    readings = session.scalars(
-        select(SensorReading)
-        .where(SensorReading.run_id == run_id)
-        .order_by(SensorReading.sensor_id, SensorReading.measured_at)
-    )
     watches: dict[int, SensorWatch | None] = {}
-    for reading in readings:
+    for reading in _to_judge(session, run_id, watches):
         key = profiles.place_key(reading.location_id, reading.shipment_id)
         profile = places.profile(key, reading.measured_at) if key else None
         if profile is None:
             continue
         outcome.readings += 1
-        if reading.sensor_id not in watches:
-            watches[reading.sensor_id] = session.get(SensorWatch, reading.sensor_id)
         watch = watches[reading.sensor_id]
         if watch is not None and reading.measured_at <= watch.last_measured_at:
             outcome.late += 1
@@ -352,6 +354,53 @@ def evaluate_run(session: Session, *, actor: Actor, run_id: int) -> Evaluation:
         )
     _impossible_values(session, actor, run_id, places, outcome)
     return outcome
+
+
+def _to_judge(
+    session: Session, run_id: int, watches: dict[int, SensorWatch | None]
+) -> Sequence[SensorReading]:
+    """The delivery's readings and, of the same sensors, those stored after where each
+    sensor's evaluation stands, by sensor and device time. Fills ``watches`` (sensor → watch).
+
+    The sensors are locked first, in id order (two workers' evaluations of one sensor take
+    turns, and never deadlock), with FOR NO KEY UPDATE: storing a reading takes only a
+    key-share lock on its sensor, so ingest is not held up. On SQLite the writer lock
+    already serialises evaluations."""
+    firsts = {
+        sensor_id: first
+        for sensor_id, first in session.execute(
+            select(SensorReading.sensor_id, func.min(SensorReading.measured_at))
+            .where(SensorReading.run_id == run_id)
+            .group_by(SensorReading.sensor_id)
+        )
+    }
+    if not firsts:
+        return []
+    sensor_ids = sorted(firsts)
+    session.execute(
+        select(Sensor.id)
+        .where(Sensor.id.in_(sensor_ids))
+        .order_by(Sensor.id)
+        .with_for_update(key_share=True)
+    ).all()
+    found = session.scalars(select(SensorWatch).where(SensorWatch.sensor_id.in_(sensor_ids)))
+    watches.update(dict.fromkeys(sensor_ids))
+    watches.update({watch.sensor_id: watch for watch in found})
+    stored_since = []
+    for sensor_id in sensor_ids:
+        watch = watches[sensor_id]
+        after = (
+            SensorReading.measured_at > watch.last_measured_at
+            if watch is not None
+            # Never judged: from this delivery's first reading of it.
+            else SensorReading.measured_at >= firsts[sensor_id]
+        )
+        stored_since.append(and_(SensorReading.sensor_id == sensor_id, after))
+    return session.scalars(
+        select(SensorReading)
+        .where(or_(SensorReading.run_id == run_id, *stored_since))
+        .order_by(SensorReading.sensor_id, SensorReading.measured_at)
+    ).all()
 
 
 def _delivered(session: Session, shipment_id: int | None) -> bool:
@@ -416,9 +465,12 @@ def judge_new_readings(database: Database, run_id: int) -> None:
     if outcome.raised:
         log.info("import run %d: %d cold-chain alarm(s) raised", run_id, len(outcome.raised))
     if outcome.late:
-        # Judged in the excursion figures, not by the live state (it has moved past them).
-        log.warning(
-            "import run %d: %d reading(s) older than the sensor's last one", run_id, outcome.late
+        # Judged already with another worker's delivery, or too late for the live state (it
+        # has moved past them): either way in the excursion figures.
+        log.info(
+            "import run %d: %d reading(s) at or before where the sensor's evaluation stood",
+            run_id,
+            outcome.late,
         )
 
 

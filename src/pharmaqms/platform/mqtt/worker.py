@@ -7,7 +7,12 @@ batches of up to ``batch_size`` messages or ``batch_ms`` milliseconds, stores ea
 persistent (fixed client id, clean start off, a session expiry), so messages published while
 no worker runs are queued by the broker, and messages delivered but not acknowledged when a
 worker dies are delivered again to the next one; storing is idempotent on (sensor,
-measured_at), so a redelivered reading is stored once."""
+measured_at), so a redelivered reading is stored once.
+
+A worker of a shared subscription that is to leave for good is *retired* (``retiring=True``):
+it resumes its session, unsubscribes at once (the broker then deals new messages to the other
+members only), stores what its session still held, and ends the session on disconnect — a
+session merely left behind would go on collecting its share of the stream until it expires."""
 
 from __future__ import annotations
 
@@ -71,13 +76,18 @@ class IngestWorker:
         actor: Actor,
         *,
         on_committed: Committed | None = None,
+        retiring: bool = False,
     ) -> None:
         self.database = database
         self.settings = settings
         self.broker = broker
         self.actor = actor
         self.on_committed = on_committed
+        self.retiring = retiring
         self.stored = 0
+        # When the last message arrived (monotonic): a retiring worker is done once its
+        # session has been quiet for a while.
+        self.last_arrival = time.monotonic()
         self.grace = timedelta(seconds=settings.sequence_grace_seconds)
         self._inbox: queue.SimpleQueue[Delivery] = queue.SimpleQueue()
         self._subscribed = threading.Event()
@@ -100,6 +110,7 @@ class IngestWorker:
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.on_connect = self._on_connect
         client.on_subscribe = self._on_subscribe
+        client.on_unsubscribe = self._on_unsubscribe
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         return client
@@ -131,6 +142,9 @@ class IngestWorker:
             self.settings.client_id,
             "resumed" if flags.session_present else "new",
         )
+        if self.retiring:
+            client.unsubscribe(self.settings.subscription)
+            return
         # Subscribing again on a resumed session is harmless and covers a session that the
         # broker expired while we were away.
         client.subscribe(self.settings.subscription, options=SubscribeOptions(qos=1))
@@ -151,6 +165,29 @@ class IngestWorker:
         log.info("subscribed to %s (QoS 1)", self.settings.subscription)
         self._subscribed.set()
 
+    def _on_unsubscribe(
+        self,
+        _client: mqtt.Client,
+        _userdata: Any,
+        _mid: int,
+        reasons: list[ReasonCode],
+        _properties: Properties | None,
+    ) -> None:
+        # "No subscription found" (17, not a failure) is fine: a session that was already
+        # gone, or a second try. A refusal leaves the subscription, and its share, in place.
+        refused = [str(r) for r in reasons if r.is_failure]
+        if refused:
+            self._fatal = f"the broker refused to unsubscribe {self.settings.subscription}: "
+            self._fatal += refused[0]
+            log.error(self._fatal)
+            return
+        log.info(
+            "retiring: unsubscribed from %s; storing what the session held",
+            self.settings.subscription,
+        )
+        self.last_arrival = time.monotonic()
+        self._subscribed.set()
+
     def _on_disconnect(
         self,
         _client: mqtt.Client,
@@ -164,6 +201,7 @@ class IngestWorker:
             log.warning("disconnected from %s (%s); reconnecting", self.broker, reason)
 
     def _on_message(self, _client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        self.last_arrival = time.monotonic()
         self._inbox.put(Delivery(msg.mid, msg.qos, Message(msg.topic, bytes(msg.payload))))
 
     def start(self, timeout: float = 10.0) -> None:
@@ -187,11 +225,24 @@ class IngestWorker:
                     self._fatal or f"no subscription at {self.broker} within {timeout:.0f} s"
                 )
 
-    def close(self) -> None:
+    def close(self, *, keep_session: bool = False) -> None:
         # DISCONNECT with reason 0 keeps the session until it expires: messages published
-        # meanwhile wait at the broker for the next start.
-        self._client.disconnect()
+        # meanwhile wait at the broker for the next start. A retiring worker ends it: a
+        # session expiry of 0 on DISCONNECT discards the session once we are gone (after the
+        # acknowledgements, which paho sends in order before it) — unless something arrived
+        # that was not stored, or storing failed (``keep_session``): that stays with the broker.
+        properties = None
+        if self.retiring and not self._inbox.empty():
+            log.error("messages arrived while retiring and were not stored: session kept")
+        elif self.retiring and not keep_session:
+            properties = Properties(PacketTypes.DISCONNECT)  # type: ignore[no-untyped-call]
+            properties.SessionExpiryInterval = 0
+        self._client.disconnect(properties=properties)
         self._client.loop_stop()
+
+    def drained(self, quiet_seconds: float) -> bool:
+        """Nothing has arrived for ``quiet_seconds`` and nothing waits to be stored."""
+        return self._inbox.empty() and time.monotonic() - self.last_arrival >= quiet_seconds
 
     # --- batching, commit, acknowledgement (this thread) ---------------------------------
 
