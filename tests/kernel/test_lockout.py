@@ -67,7 +67,8 @@ def test_a_lock_lasts_fifteen_minutes_then_the_right_password_works(
     with pytest.raises(AccountLocked) as refused:
         login(db, "qc")
     assert refused.value.detail == (
-        "the account qc is locked after repeated failed attempts until 2026-03-02 09:15 UTC: "
+        "the account qc is locked after repeated failed attempts until 2026-03-02 09:15 UTC "
+        "(+00:00): "
         "an administrator can unlock it sooner or reset the password"
     )
     assert snapshot(db) == before  # a refusal while locked counts nothing more
@@ -149,8 +150,25 @@ def test_a_locked_account_can_not_sign_until_the_lock_ends(
     with pytest.raises(AccountLocked) as refused:
         transition(db, people.qa, vid, "approve", password=PASSWORD)
     assert refused.value.detail == (
-        "the account qa is locked until 2026-03-02 09:15 UTC: it can't sign"
+        "the account qa is locked until 2026-03-02 09:15 UTC (+00:00): it can't sign"
     )
 
     frozen_clock.advance(minutes=15)
     transition(db, people.qa, vid, "approve", password=PASSWORD)
+
+
+def test_the_lockout_is_told_in_the_sites_time_before_login(
+    db: Any, frozen_clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pharmaqms.kernel.settings import reset_settings_cache
+
+    fail_logins(db, "qc", 5)
+    monkeypatch.setenv("PHARMAQMS_SITE_TIME_ZONE", "Europe/Berlin")
+    reset_settings_cache()
+    try:
+        with pytest.raises(AccountLocked) as refused:
+            login(db, "qc")
+    finally:
+        monkeypatch.delenv("PHARMAQMS_SITE_TIME_ZONE")
+        reset_settings_cache()
+    assert "until 2026-03-02 10:15 CET (+01:00):" in refused.value.detail

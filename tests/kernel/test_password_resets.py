@@ -107,7 +107,8 @@ def test_the_temporary_password_works_once_and_a_second_use_is_told_and_alerted(
 
     # then they are told it was used, and when; security is alerted; it counts as a failure
     assert refused.value.detail == (
-        f"this temporary password was used already, on {used_at:%Y-%m-%d %H:%M} UTC: if that "
+        f"this temporary password was used already, on {used_at:%Y-%m-%d %H:%M} UTC (+00:00): "
+        "if that "
         "was not you, tell your security officer at once"
     )
     assert [kind for kind, _ in alerts(db)] == ["password_reset", "temporary_password_reused"]

@@ -92,7 +92,8 @@ def test_a_locked_account_is_told_so_even_with_the_right_password(ui: Any, db: D
     page = client.follow(response)
     assert re.fullmatch(
         r"the account qc is locked after repeated failed attempts until "
-        r"\d{4}-\d\d-\d\d \d\d:\d\d UTC: an administrator can unlock it sooner or reset "
+        r"\d{4}-\d\d-\d\d \d\d:\d\d UTC \(\+00:00\): an administrator can unlock it sooner or "
+        r"reset "
         r"the password",
         flash_of(page.text),
     )

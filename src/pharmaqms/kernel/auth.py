@@ -54,6 +54,7 @@ from pharmaqms.kernel.models import (
     WebSession,
 )
 from pharmaqms.kernel.passwords import check_policy, hash_password, verify_password
+from pharmaqms.kernel.reports.text import format_time
 from pharmaqms.kernel.settings import get_settings
 
 SYSTEM_USERNAME = "system"
@@ -340,7 +341,7 @@ def change_password(
     if user.must_change_password and unused and unused[-1].expires_at < now:
         raise AuthenticationFailed(
             f"the temporary password of {user.username} expired on "
-            f"{unused[-1].expires_at:%Y-%m-%d %H:%M} UTC: ask an administrator for a new reset"
+            f"{format_time(unused[-1].expires_at)}: ask an administrator for a new reset"
         )
     actor = actor_for(session, user)
     with audit.changes(
@@ -398,7 +399,7 @@ def _wrong_password(
     user_id, username = user.id, user.username
     used_at, reset_at = used.password_set_at, used.reset_at
     error = AuthenticationFailed(
-        f"this temporary password was used already, on {used_at:%Y-%m-%d %H:%M} UTC: if that "
+        f"this temporary password was used already, on {format_time(used_at)}: if that "
         "was not you, tell your security officer at once"
     )
 
@@ -457,7 +458,8 @@ def is_locked(session: Session, user: User) -> bool:
 
 def _until(session: Session, user: User) -> str:
     until = locked_until(session, user)
-    return f"until {until:%Y-%m-%d %H:%M} UTC" if until is not None else ""
+    # Shown to the person at the door: in the reader's zone (the site's before login).
+    return f"until {format_time(until)}" if until is not None else ""
 
 
 def register_failure(session: Session, user_id: int, what: str, channel: Channel) -> None:
@@ -639,7 +641,7 @@ def verify_signer(session: Session, *, actor: Actor, password: str, meaning: str
     if pending:
         raise PasswordResetUnconfirmed(
             f"signature ({meaning}) refused: the password of {user.username} was reset by an "
-            f"administrator on {pending[0].reset_at:%Y-%m-%d %H:%M} UTC; its owner confirms "
+            f"administrator on {format_time(pending[0].reset_at)}; its owner confirms "
             "the reset (My tasks) before signing again"
         )
     return user
