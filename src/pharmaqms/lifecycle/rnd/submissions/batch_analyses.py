@@ -86,7 +86,9 @@ def _registration_approved_at(session: Session, product_code: str) -> Any:
         g.approved_at
         for plan in plans
         for g in gates_of(session, plan.project_id)
-        if g.phase == DevelopmentPhase.REGISTRATION and g.status == GateStatus.APPROVED
+        if g.phase == DevelopmentPhase.REGISTRATION
+        and g.status == GateStatus.APPROVED
+        and g.approved_at is not None
     ]
     return min(moments) if moments else None
 

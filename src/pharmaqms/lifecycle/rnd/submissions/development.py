@@ -123,9 +123,12 @@ def _stability_evidence(session: Session, product_code: str) -> dict[str, list[s
     return found
 
 
-def _evidence(*parts: list[str]) -> str:
-    shown = [p for part in parts for p in part]
-    return "; ".join(shown) if shown else NO_DATA
+def _evidence(approved: str, **sources: list[str]) -> str:
+    """The recipe's approval, then each source by name, saying so where it holds nothing."""
+    shown = [approved]
+    for name, found in sources.items():
+        shown.append(f"{name}: {'; '.join(found) if found else NO_DATA}")
+    return "; ".join(shown)
 
 
 def current_recipe(session: Session, product_code: str) -> DevelopmentRecipe:
@@ -160,7 +163,11 @@ def collect(session: Session, product_code: str) -> list[dict[str, Any]]:
             f"{a['name']} ({a['code']})",
             limits_text(a.get("lower"), a.get("upper"), a.get("unit", "")),
             a.get("method") or "—",
-            _evidence([approved], notebook(a["code"], a.get("unit", "")), tested[_key(a["code"])]),
+            _evidence(
+                approved,
+                notebook=notebook(a["code"], a.get("unit", "")),
+                stability=tested[_key(a["code"])],
+            ),
         ]
         for a in recipe.attributes
     ]
@@ -178,7 +185,7 @@ def collect(session: Session, product_code: str) -> list[dict[str, Any]]:
                         where,
                         f"{p['name']} ({kind})",
                         limits_text(p.get("low"), p.get("high"), unit),
-                        _evidence([approved], notebook(p["name"], unit)),
+                        _evidence(approved, notebook=notebook(p["name"], unit)),
                     ]
                 )
     fmeas = session.scalars(

@@ -113,7 +113,9 @@ def _chart(spec: dict[str, Any]) -> Drawing:
     if shelf:
         x = plot.x + plot.width * float(shelf) / x_max
         drawing.add(Line(x, plot.y, x, plot.y + plot.height, strokeColor=colors.green))
-        drawing.add(String(x + 1, plot.y + plot.height - 8, f"{shelf} months", fontSize=6))
+        drawing.add(
+            String(x - 2, plot.y + plot.height - 8, f"{shelf} months", fontSize=6, textAnchor="end")
+        )
     unit = f" ({spec['unit']})" if spec.get("unit") else ""
     drawing.add(String(14 * mm, 58 * mm, f"{spec['title']}{unit}", fontSize=7))
     drawing.add(String(70 * mm, 2 * mm, "months", fontSize=6))

@@ -323,3 +323,12 @@ def current_pdf(session: Session, document: SubmissionDocument) -> bytes:
     if document.pdf_file_id is not None:
         return _checked(session, document, document.pdf_file_id, document.pdf_sha256)
     return _checked(session, document, document.draft_file_id, document.draft_pdf_sha256)
+
+
+def file_name(document: SubmissionDocument) -> str:
+    section = document.content.get("ctd_section", document.kind)
+    state = "approved" if document.pdf_file_id is not None else "draft"
+    return (
+        f"{document.number}-{section}-{document.product_code}-{document.authority}-"
+        f"edition-{document.edition}-{state}.pdf"
+    )
