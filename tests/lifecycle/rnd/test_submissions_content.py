@@ -109,7 +109,7 @@ def test_the_process_development_summary_shows_ranges_and_their_evidence(
     assert force[2] == "10–14 kN"
     assert force[3].endswith("notebook: no data recorded")
     assert by_name["tablet_hardness (IPC)"][2] == "80–120 N"
-    assay = {row[0]: row for row in cqas}["Assay (assay)"]
+    assay = {row[0]: row for row in cqas}["Assay (ASSAY)"]
     assert assay[1:3] == ["95–105 %", "HPLC"]
     assert "2 value(s) studied, 99.1–100.4 %" in assay[3]
     assert "stability: stability study STB-" in assay[3]  # the project's study tests ASSAY
