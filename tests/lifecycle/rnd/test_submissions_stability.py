@@ -87,6 +87,7 @@ def test_the_stability_summary_holds_the_tables_the_conclusion_and_the_chart(
     assert "batch S2603" in text and f"{expected.shelf_life_months} months" in text
 
 
+@pytest.mark.postgres
 def test_review_and_approval_sign_the_pdf_which_is_stored_with_its_hash(
     db: Database, people: Any
 ) -> None:
@@ -155,6 +156,7 @@ def test_a_product_without_stability_data_is_refused_and_nothing_is_stored(
     assert counts(db) == before
 
 
+@pytest.mark.postgres
 def test_the_author_may_not_review_or_approve_and_nothing_changes(
     db: Database, people: Any
 ) -> None:
