@@ -9,11 +9,15 @@ import hashlib
 import re
 from typing import Any
 
+from sqlalchemy import select
 from tests.lifecycle.rnd.gates_steps import add_gate_people
 from tests.lifecycle.rnd.stability_steps import PRODUCT, approved_study, assay_results, record
 from tests.lifecycle.rnd.submission_steps import counts, text_of
 from tests.support import PASSWORD
 from tests.web.conftest import UiClient
+
+from pharmaqms.kernel.models import AuditEntry
+from pharmaqms.kernel.uow import unit_of_work
 
 API = "/api/v1/rnd/submissions"
 
@@ -115,8 +119,19 @@ def test_the_api_generates_reviews_approves_and_refuses_without_change(
     document = made.json()
     assert document["ctd_section"] == "3.2.P.8" and document["status"] == "draft"
     url = f"{API}/{document['id']}"
+    before = counts(db)
     draft = ra.get(f"{url}/pdf")
     assert hashlib.sha256(draft.content).hexdigest() == document["draft_pdf_sha256"]
+    # the hand-out is an export in the trail, nothing else changes
+    assert counts(db) == before | {"audit": before["audit"] + 1}
+    with unit_of_work(db, write=False) as s:
+        last = s.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.record_type == "rnd_submission")
+            .order_by(AuditEntry.seq.desc())
+        ).first()
+        assert last is not None and last.action == "export"
+        assert document["draft_pdf_sha256"] in str(last.changes)
     assert "DRAFT - NOT APPROVED" in text_of(draft.content)
     before = counts(db)
     own = rd.post(f"{url}/review", json={"password": PASSWORD, "expected_version": 1})

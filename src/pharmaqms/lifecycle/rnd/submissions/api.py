@@ -108,10 +108,7 @@ def return_for_rework(
 )
 def document_pdf(document_id: RecordId, actor: ActorDep, request: Request) -> Response:
     """The PDF as approved once approved; before, the PDF frozen at generation (marked draft).
-    Both are checked against their recorded SHA-256."""
-    actor.require(service.READ, READ)
-    with transaction(request, write=False) as session:
-        document = service.get_document(session, document_id)
-        content = service.current_pdf(session, document)
-        name = service.file_name(document)
+    Both are checked against their recorded SHA-256; the hand-out is recorded as an export."""
+    with transaction(request, write=True) as session:  # the hand-out is audited
+        content, name = service.hand_out_pdf(session, actor=actor, document_id=document_id)
     return download(content, filename=name, media_type="application/pdf", disposition="inline")

@@ -332,3 +332,23 @@ def file_name(document: SubmissionDocument) -> str:
         f"{document.number}-{section}-{document.product_code}-{document.authority}-"
         f"edition-{document.edition}-{state}.pdf"
     )
+
+
+def hand_out_pdf(session: Session, *, actor: Actor, document_id: int) -> tuple[bytes, str]:
+    """The document's PDF (``current_pdf``) and its file name, for whoever may read it; the
+    hand-out is recorded in the audit trail as an export (which bytes: their SHA-256)."""
+    actor.require(READ, "read submission documents")
+    document = get_document(session, document_id)
+    content = current_pdf(session, document)
+    audit.record_event(
+        session,
+        actor=actor,
+        action="export",
+        record=document,
+        details={
+            "format": "PDF submission document",
+            "approved": document.pdf_file_id is not None,
+            "sha256": hashlib.sha256(content).hexdigest(),
+        },
+    )
+    return content, file_name(document)
