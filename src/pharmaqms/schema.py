@@ -41,6 +41,7 @@ from pharmaqms.lifecycle.production.nonconforming import models as production_nc
 from pharmaqms.lifecycle.production.nonconforming import report as production_nc_report
 from pharmaqms.lifecycle.production.nonconforming import workflow as production_nc_workflow
 from pharmaqms.lifecycle.production.qc import arrivals as production_qc_arrivals
+from pharmaqms.lifecycle.production.qc import batch_results as production_batch_results
 from pharmaqms.lifecycle.production.qc import models as production_qc_models
 from pharmaqms.lifecycle.production.qc import report as production_qc_report
 from pharmaqms.lifecycle.production.qc import workflow as production_qc_workflow
@@ -54,6 +55,8 @@ from pharmaqms.lifecycle.rnd.stability import ctd as rnd_stability_ctd
 from pharmaqms.lifecycle.rnd.stability import lims as rnd_stability_lims
 from pharmaqms.lifecycle.rnd.stability import models as rnd_stability_models
 from pharmaqms.lifecycle.rnd.stability import workflow as rnd_stability_workflow
+from pharmaqms.lifecycle.rnd.submissions import models as rnd_submission_models
+from pharmaqms.lifecycle.rnd.submissions import workflow as rnd_submission_workflow
 from pharmaqms.lifecycle.rnd.transfer import models as rnd_transfer_models
 from pharmaqms.lifecycle.rnd.transfer import workflow as rnd_transfer_workflow
 from pharmaqms.lifecycle.use.cases import handover as pv_case_handover
@@ -186,6 +189,11 @@ MODULES = (
     rnd_transfer_workflow,
     # Production receives technology transfers (drafts its master and specification).
     production_transfer,
+    # Submission documents (CTD 3.2.P.8, 3.2.P.2, 3.2.P.5.4) generated from the data.
+    rnd_submission_models,
+    rnd_submission_workflow,
+    # Production answers the batch analyses of a dossier (quality.batch_results).
+    production_batch_results,
     pv_case_models,
     pv_case_workflow,
     pv_psur_models,

@@ -76,6 +76,7 @@ def _import_module_loaders() -> None:
         "pharmaqms.lifecycle.production.batchrecords.demo",  # its batches are not charted
         "pharmaqms.lifecycle.rnd.gates.demo",  # on the platform's products
         "pharmaqms.lifecycle.rnd.transfer.demo",  # the tablet project's recipe, to production
+        "pharmaqms.lifecycle.rnd.submissions.demo",  # the dossier sections of the tablet
         "pharmaqms.cli.demo_sensors",
         "pharmaqms.lifecycle.distribution.demo",  # after the sensor traces it judges
         "pharmaqms.lifecycle.distribution.inventory.demo",

@@ -5,6 +5,8 @@
     pharmaqms rnd public-key
     pharmaqms rnd check [--json]
     pharmaqms rnd rotate-master-key [--retire-old]
+    pharmaqms rnd submission-generate KIND PRODUCT AUTHORITY --as USER
+    pharmaqms rnd submission-pdf SUB-… --out FILE --as USER
 
 EXPERIMENT is the experiment number (EXP-2026-0001) or its id; entries are numbered within
 the experiment. ``verify`` needs neither the database nor the key file: it is what an inspector
@@ -21,7 +23,10 @@ from sqlalchemy import select
 from pharmaqms.cli.common import cli_actor, fail, handle_errors
 from pharmaqms.kernel.uow import unit_of_work
 
-app = typer.Typer(help="R&D lab notebook: disclosure bundles and keys.", no_args_is_help=True)
+app = typer.Typer(
+    help="R&D lab notebook (disclosure bundles and keys) and submission documents.",
+    no_args_is_help=True,
+)
 
 
 def _entries(text: str) -> list[int]:
@@ -157,3 +162,52 @@ def rotate_master_key(
             if key.id not in in_use:
                 retire_key(keyring.path, RND_MASTER, key.id)
                 typer.echo(f"retired master key {key.id}")
+
+
+@app.command("submission-generate")
+@handle_errors
+def submission_generate(
+    kind: str = typer.Argument(
+        ..., help="stability_summary (3.2.P.8), process_development (3.2.P.2), batch_analyses"
+    ),
+    product: str = typer.Argument(..., help="The product code."),
+    authority: str = typer.Argument(..., help="NMPA, FDA or EMA (named on the cover)."),
+    acting_as: str | None = typer.Option(None, "--as", help="The person generating it."),
+) -> None:
+    """Generate a CTD Module 3 section from the data: content and PDF frozen (draft)."""
+    from pharmaqms.lifecycle.rnd.submissions import service
+
+    actor = cli_actor(acting_as)
+    with unit_of_work() as session:
+        document = service.generate_document(
+            session, actor=actor, kind=kind, product=product, authority=authority
+        )
+        label, digest = document.audit_label(), document.draft_pdf_sha256
+    typer.echo(f"{label} generated (draft); PDF SHA-256 {digest}")
+
+
+@app.command("submission-pdf")
+@handle_errors
+def submission_pdf(
+    number: str = typer.Argument(..., help="The document's number (SUB-…)."),
+    out: Path = typer.Option(..., "--out", help="The file to write."),
+    acting_as: str | None = typer.Option(None, "--as", help="The person it is handed to."),
+) -> None:
+    """Write a submission document's PDF: as approved once approved, else as generated. The
+    hand-out is recorded as an export."""
+    from pharmaqms.lifecycle.rnd.submissions import service
+    from pharmaqms.lifecycle.rnd.submissions.models import SubmissionDocument
+
+    if out.exists():
+        fail(f"{out} exists already: choose a new file")
+    actor = cli_actor(acting_as)
+    with unit_of_work() as session:
+        found = session.scalars(
+            select(SubmissionDocument).where(SubmissionDocument.number == number.strip())
+        ).first()
+        if found is None:
+            fail(f"no submission document {number}")
+        content, _ = service.hand_out_pdf(session, actor=actor, document_id=found.id)
+        status = found.status
+    out.write_bytes(content)
+    typer.echo(f"{number} ({status}) written to {out}")

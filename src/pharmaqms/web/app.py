@@ -35,6 +35,7 @@ from pharmaqms.lifecycle.production.release import api as production_release_api
 from pharmaqms.lifecycle.rnd.eln import api as rnd_eln_api
 from pharmaqms.lifecycle.rnd.gates import api as rnd_gates_api
 from pharmaqms.lifecycle.rnd.stability import api as rnd_stability_api
+from pharmaqms.lifecycle.rnd.submissions import api as rnd_submission_api
 from pharmaqms.lifecycle.use.cases import api as pv_cases_api
 from pharmaqms.lifecycle.use.lots import api as pv_lots_api
 from pharmaqms.lifecycle.use.psur import api as pv_psur_api
@@ -78,6 +79,7 @@ API_ROUTERS = (
     rnd_eln_api.router,
     rnd_stability_api.router,
     rnd_gates_api.router,
+    rnd_submission_api.router,
     pv_cases_api.router,
     pv_lots_api.router,
     pv_psur_api.router,

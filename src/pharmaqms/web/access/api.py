@@ -12,6 +12,7 @@ from pharmaqms.web.access.rules import (
 )
 
 APQR_READ = "read annual product quality reviews"
+SUBMISSIONS_READ = "read submission documents"
 
 # (method, path as declared) → what the route needs.
 API: dict[tuple[str, str], Access] = {
@@ -573,6 +574,24 @@ API: dict[tuple[str, str], Access] = {
     ),
     # lifecycle.production.kpi.api
     ("GET", "/api/v1/production/kpi"): Needs("records.read", "read the production KPIs"),
+    # lifecycle.rnd.submissions.api
+    ("GET", "/api/v1/rnd/submissions"): Needs("submissions.read", SUBMISSIONS_READ),
+    ("POST", "/api/v1/rnd/submissions"): Needs(
+        "submissions.write", "generate submission documents"
+    ),
+    ("GET", "/api/v1/rnd/submissions/{document_id}"): Needs("submissions.read", SUBMISSIONS_READ),
+    ("POST", "/api/v1/rnd/submissions/{document_id}/review"): Needs(
+        "submissions.review", "review submission documents"
+    ),
+    ("POST", "/api/v1/rnd/submissions/{document_id}/return"): Needs(
+        "submissions.review", "return submission documents"
+    ),
+    ("POST", "/api/v1/rnd/submissions/{document_id}/approve"): Needs(
+        "submissions.approve", "approve submission documents"
+    ),
+    ("GET", "/api/v1/rnd/submissions/{document_id}/pdf"): Needs(
+        "submissions.read", SUBMISSIONS_READ
+    ),
     # lifecycle.rnd.stability.api
     ("GET", "/api/v1/rnd/stability/studies"): Needs("stability.read", "read stability studies"),
     ("POST", "/api/v1/rnd/stability/studies"): Needs(

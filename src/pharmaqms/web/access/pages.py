@@ -12,6 +12,7 @@ from pharmaqms.web.access.rules import (
 )
 
 APQR_READ = "read annual product quality reviews"
+SUBMISSIONS_READ = "read submission documents"
 
 # (method, path as declared) → what the route needs.
 PAGES: dict[tuple[str, str], Access] = {
@@ -342,6 +343,20 @@ PAGES: dict[tuple[str, str], Access] = {
     ("POST", "/rnd/transfers/{transfer_id}/implementation"): Needs(
         "changes.implement", "implement changes"
     ),
+    # lifecycle.rnd.submissions.views
+    ("GET", "/rnd/submissions"): Needs("submissions.read", SUBMISSIONS_READ),
+    ("POST", "/rnd/submissions"): Needs("submissions.write", "generate submission documents"),
+    ("GET", "/rnd/submissions/{document_id}"): Needs("submissions.read", SUBMISSIONS_READ),
+    ("POST", "/rnd/submissions/{document_id}/review"): Needs(
+        "submissions.review", "review submission documents"
+    ),
+    ("POST", "/rnd/submissions/{document_id}/return"): Needs(
+        "submissions.review", "return submission documents"
+    ),
+    ("POST", "/rnd/submissions/{document_id}/approve"): Needs(
+        "submissions.approve", "approve submission documents"
+    ),
+    ("GET", "/rnd/submissions/{document_id}/pdf"): Needs("submissions.read", SUBMISSIONS_READ),
     # lifecycle.rnd.gates.views
     ("GET", "/rnd/gates"): Needs("records.read", "read R&D stage gates"),
     ("POST", "/rnd/gates/plans"): Needs("rnd.gates", "plan R&D projects"),

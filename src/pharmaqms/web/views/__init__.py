@@ -23,6 +23,7 @@ from pharmaqms.lifecycle.production.release import views as production_release_v
 from pharmaqms.lifecycle.rnd.eln import views as rnd_eln_views
 from pharmaqms.lifecycle.rnd.gates import views as rnd_gates_views
 from pharmaqms.lifecycle.rnd.stability import views as rnd_stability_views
+from pharmaqms.lifecycle.rnd.submissions import views as rnd_submission_views
 from pharmaqms.lifecycle.rnd.transfer import views as rnd_transfer_views
 from pharmaqms.lifecycle.use.cases import public as pv_public_views
 from pharmaqms.lifecycle.use.cases import views as pv_case_views
@@ -80,6 +81,7 @@ ROUTERS: list[APIRouter] = [
     rnd_stability_views.router,
     rnd_gates_views.router,
     rnd_transfer_views.router,
+    rnd_submission_views.router,
     production_materials_views.router,
     production_qc_views.router,
     production_nc_views.router,

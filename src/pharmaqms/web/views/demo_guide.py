@@ -64,6 +64,7 @@ STARTS: dict[str, tuple[Start, ...]] = {
     ),
     "regulatory_affairs": (
         Start("Stage gates waiting for your approval", "/rnd/gates"),
+        Start("Dossier sections (CTD Module 3) to review", "/rnd/submissions"),
         Start("Regulations register", "/compliance/regulations"),
     ),
     "logistics": (

@@ -56,6 +56,8 @@ EXTRAPOLATION_MONTHS = 12.0
 # attributes would otherwise raise about six false alarms.
 OOT_LEVEL = 0.99
 OOT_MIN_POINTS = 3
+# A discriminant this small against its terms is zero: the crossing is a tangent.
+TANGENT = 1e-12
 
 Array = NDArray[np.float64]
 
@@ -201,6 +203,10 @@ def first_crossing(d: float, b: float, k: float, qa: float, qb: float, qc: float
             roots.append(-a0 / a1)
     else:
         disc = a1 * a1 - 4.0 * a2 * a0
+        if abs(disc) <= TANGENT * (a1 * a1 + abs(4.0 * a2 * a0)):
+            # A double root within rounding: the bound touches the limit (an exact line, whose
+            # bound has no width, meets it so). Rounding must not decide "never".
+            disc = 0.0
         if disc >= 0.0:
             root = math.sqrt(disc)
             # The numerically stable pair (no cancellation between -a1 and root).
