@@ -20,13 +20,15 @@ _NICE_STEPS = (1.0, 2.0, 2.5, 5.0, 10.0)
 
 
 def nice_step(span: float, target: int) -> float:
-    """The round step (1, 2, 2.5 or 5 × 10ⁿ) that cuts ``span`` into at most about ``target``
-    intervals."""
+    """The round step (1, 2, 2.5 or 5 × 10ⁿ) that cuts ``span`` into the number of intervals
+    nearest ``target`` (the larger step on a tie: fewer labels)."""
     if not (math.isfinite(span) and span > 0):
         raise ValueError("the span of an axis must be a positive finite number")
-    raw = span / max(target, 1)
-    power = 10.0 ** math.floor(math.log10(raw))
-    return next(s * power for s in _NICE_STEPS if s * power >= raw * (1 - 1e-9))
+    wanted = max(target, 1)
+    power = 10.0 ** math.floor(math.log10(span / wanted))
+    return min(
+        (s * power for s in reversed(_NICE_STEPS)), key=lambda step: abs(span / step - wanted)
+    )
 
 
 def nice_ticks(low: float, high: float, target: int = 5) -> list[float]:
