@@ -10,7 +10,7 @@ links the deviation back to the alert, and names the batch.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -326,7 +326,7 @@ def _where(session: Session, alert: ProcessAlert) -> tuple[str, str]:
     return owner.step, owner.product_code
 
 
-def point_text(measured_at: datetime, value: float, zone: ZoneInfo) -> str:
+def point_text(measured_at: datetime, value: float, zone: ZoneInfo | timezone) -> str:
     """How an alert names the point that broke the rule: by the time it was measured (on the
     wall clock of ``zone``) and its value. The point's position in the series is the engine's
     bookkeeping, which no reader can find on a chart."""
