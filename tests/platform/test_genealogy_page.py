@@ -29,7 +29,10 @@ from pharmaqms.web.app import create_app
         (Node("d", "case", "SSCC 095060000000000077"), "SSCC 095060000000000077"),
         (Node("e", "pack", "serial SC00000200000"), "serial SC00000200000"),
         (Node("f", "deviation", "DEV-2026-0007"), "deviation DEV-2026-0007"),
-        (Node("g", "process_data", "hardness (20 readings)"), "process data hardness (20 readings)"),
+        (
+            Node("g", "process_data", "hardness (20 readings)"),
+            "process data hardness (20 readings)",
+        ),
         (Node("h", "customer", "Central Pharmacy"), "customer Central Pharmacy"),
         # A name that merely begins like a kind word of another kind keeps its kind.
         (Node("i", "customer", "Lot Street Pharmacy"), "customer Lot Street Pharmacy"),
@@ -114,7 +117,9 @@ def test_the_page_lists_identifiers_to_start_from(page: Any) -> None:
 
     assert empty.status_code == 200
     assert 'list="genealogy-starts"' in empty.text
-    starts = re.findall(r'<option value="([^"]+)">([^<]+)</option>', empty.text.split("datalist")[1])
+    starts = re.findall(
+        r'<option value="([^"]+)">([^<]+)</option>', empty.text.split("datalist")[1]
+    )
     assert (lot, f"batch {lot.split('/')[1]} of {lot.split('/')[0]}") in starts
     # Every suggestion is an identifier the page traces.
     for identifier, _ in starts[:3]:

@@ -51,7 +51,11 @@ def month_ticks(months: Sequence[str], most: int = MONTH_LABELS) -> list[tuple[i
 def legend_labels(names: Sequence[str], width: int = LEGEND_WRAP) -> list[str]:
     """Legend entries wrapped onto lines of at most ``width`` characters (a word longer than
     that is kept whole)."""
-    return ["\n".join(textwrap.wrap(name, width, break_long_words=False)) or name for name in names]
+    return [
+        "\n".join(textwrap.wrap(name, width, break_long_words=False, break_on_hyphens=False))
+        or name
+        for name in names
+    ]
 
 
 def _legend_rows(entries: int, columns: int) -> int:

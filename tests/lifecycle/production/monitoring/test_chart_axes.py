@@ -86,7 +86,8 @@ def test_the_chart_names_its_points_times_in_the_readers_zone_and_its_values(
     assert (
         '<circle cx="' in page.text
         and 'data-index="6" data-rules="1" data-time="2026-03-02 17:07:00 CST">'
-        "<title>2026-03-02 17:07:00 CST: 13.5 — rule 1</title>" in page.text
+        "<title>2026-03-02 17:07:00 CST: 13.5 — rule 1</title>"
+        in page.text
     )
     assert "point 0" not in page.text and "point 29" not in page.text
     assert _points(page.text) == list(range(30))
