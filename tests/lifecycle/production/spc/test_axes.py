@@ -104,4 +104,4 @@ def test_the_spring_night_skips_its_missing_hour() -> None:
 
 def test_a_time_without_a_zone_is_refused_rather_than_guessed() -> None:
     with pytest.raises(ValueError, match="carry their zone"):
-        time_labels([datetime(2026, 3, 2, 8, 0)], BERLIN)  # noqa: DTZ001 - the case refused
+        time_labels([datetime(2026, 3, 2, 8, 0)], BERLIN)
