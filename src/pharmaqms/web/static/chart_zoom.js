@@ -79,6 +79,8 @@
       zoom(event.deltaY < 0 ? 1.2 : 1 / 1.2, p.x, p.y);
     }, { passive: false });
 
+    // A link (a genealogy node) would start the browser's own drag of its address instead.
+    box.addEventListener("dragstart", (event) => event.preventDefault());
     let drag = null;
     box.addEventListener("pointerdown", (event) => {
       if (event.button !== 0 || !svg.contains(event.target) || view.w >= whole.w) return;
