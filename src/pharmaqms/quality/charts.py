@@ -80,19 +80,19 @@ def _figure(title: str, legend_rows: int = 1) -> tuple[Any, Any]:
     return figure, axes
 
 
-def _legend_below(axes: Any, names: Sequence[str]) -> None:
-    # Below the plot, where it never hides a bar; long names wrapped, so the legend is never
-    # wider than the chart (constrained layout would shrink the plot to make room).
-    handles, _ = axes.get_legend_handles_labels()
-    wide = max((len(n) for n in names), default=0) > LEGEND_WRAP // 2
+def _legend_below(axes: Any, entries: int) -> None:
+    # Below the plot, where it never hides a bar; long names wrapped and fewer columns, so the
+    # legend is never wider than the chart (constrained layout would shrink the plot for it).
+    handles, labels = axes.get_legend_handles_labels()
+    wide = max((len(label) for label in labels), default=0) > LEGEND_WRAP
     axes.legend(
         handles,
-        legend_labels(names),
+        legend_labels(labels),
         fontsize=8,
         frameon=False,
-        ncols=min(len(names), LEGEND_COLUMNS if wide else 6),
+        ncols=max(1, min(entries, LEGEND_COLUMNS if wide else 6)),
         loc="upper center",
-        bbox_to_anchor=(0.5, -0.1),
+        bbox_to_anchor=(0.5, -0.12),
     )
 
 
@@ -104,7 +104,7 @@ def stacked_bars(
     colours: dict[str, str] | None = None,
 ) -> str:
     """Counts per month, stacked by category (deviations by class, or by area)."""
-    wide = max((len(n) for n in series), default=0) > LEGEND_WRAP // 2
+    wide = max((len(n) for n in series), default=0) > LEGEND_WRAP
     columns = LEGEND_COLUMNS if wide else 6
     figure, axes = _figure(title, _legend_rows(len(series), columns))
     positions = list(range(len(months)))
@@ -120,7 +120,7 @@ def stacked_bars(
     axes.set_ylabel("count", fontsize=9)
     axes.set_ylim(0, max([*bottom, 1]) * 1.15)
     if series:
-        _legend_below(axes, list(series))
+        _legend_below(axes, len(series))
     return _svg(figure)
 
 
