@@ -105,6 +105,11 @@
       drag = null;
     });
 
+    // Printed, the whole drawing; on screen again, the reader's view.
+    let before = null;
+    window.addEventListener("beforeprint", () => { before = view; view = { ...whole }; show(); });
+    window.addEventListener("afterprint", () => { if (before) { view = before; show(); } before = null; });
+
     // The live chart swaps its SVG in: keep the reader's view on the new one.
     new MutationObserver(() => {
       const fresh = box.querySelector("svg");
