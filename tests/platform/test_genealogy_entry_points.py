@@ -35,7 +35,8 @@ def test_trace_prints_the_recall_scope_of_a_lot(chain) -> None:  # type: ignore[
     answer = _first(generated)
     result = runner.invoke(cli, ["trace", f"{answer.product}/{answer.lot_number}", "-d", "down"])
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[0] == f"lot batch {answer.product}/{answer.lot_number}"
+    # The kind is said once: the label "batch …" names it already (never "lot batch …").
+    assert result.output.splitlines()[0] == f"batch {answer.product}/{answer.lot_number}"
     assert f"packs ({len(answer.packs)})" in result.output
     assert f"pallets (1): SSCC {next(iter(answer.pallets)).rsplit('/', 1)[-1]}" in result.output
     assert "recall scope:" in result.output

@@ -15,7 +15,7 @@ from pharmaqms.cli.common import echo_json
 from pharmaqms.kernel.errors import QMSError
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.platform.genealogy.containment import Containment
-from pharmaqms.platform.genealogy.graph import Direction, Graph, Node
+from pharmaqms.platform.genealogy.graph import Direction, Graph, Node, titled
 from pharmaqms.platform.genealogy.service import genealogy
 from pharmaqms.platform.gs1 import GS1Error
 
@@ -120,7 +120,7 @@ def _print(graph: Graph) -> None:
     console = Console(highlight=False)
     start = graph.nodes[graph.start]
     when = f" as at {graph.at:%Y-%m-%d %H:%M UTC}" if graph.at else ""
-    console.print(Text(f"{start.kind} {start.label}{when}", style="bold"))
+    console.print(Text(f"{titled(start)}{when}", style="bold"))
     console.print(Text(start.id, style="dim"))
     if graph.direction in (Direction.UP, Direction.BOTH):
         tree = _upstream(graph)

@@ -45,6 +45,30 @@ class Node:
         return self.kind if self.kind in CORE_KINDS else "record"
 
 
+# Words a label may begin with that already say what kind of thing it is: a lot's label is
+# "lot API-PARA/A2502" or "batch PARA500/PB26-101", a case's "SSCC 0950…".
+_KIND_WORDS: Final = {
+    "material": ("lot", "gtin", "material"),
+    "lot": ("lot", "batch", "gtin"),
+    "pack": ("pack", "serial"),
+    "case": ("case", "sscc", "shipment"),
+    "pallet": ("pallet", "sscc", "shipment"),
+}
+
+
+def titled(node: Node) -> str:
+    """The node named with its kind, the kind said once: "lot API-PARA/A2502" for a lot
+    labelled so (never "lot lot API-PARA/A2502"), "deviation DEV-2026-0007" for a record whose
+    label is its number."""
+    kind = node.kind.replace("_", " ")
+    first = node.label.split(" ", 1)[0].lower()
+    if first in (kind.lower(), *_KIND_WORDS.get(node.kind, ())) or node.label.lower().startswith(
+        kind.lower() + " "
+    ):
+        return node.label
+    return f"{kind} {node.label}"
+
+
 @dataclass(frozen=True, slots=True)
 class Edge:
     source: str

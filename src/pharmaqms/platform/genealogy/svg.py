@@ -9,7 +9,7 @@ from collections.abc import Callable
 from html import escape
 from typing import Final
 
-from pharmaqms.platform.genealogy.graph import LAYERS, Graph, Node
+from pharmaqms.platform.genealogy.graph import LAYERS, Graph, Node, titled
 
 COLUMN: Final = 200
 ROW: Final = 34
@@ -80,7 +80,7 @@ def render(graph: Graph, link: Callable[[Node], str]) -> str:
             y = 30 + y_index * ROW
             placed[node.id] = (x, y)
             stroke = ' stroke-width="3"' if node.id == graph.start else ""
-            tip = escape(f"{node.kind}: {node.label}\n{node.id}\n{node.detail}".strip())
+            tip = escape(f"{titled(node)}\n{node.id}\n{node.detail}".strip())
             parts.append(
                 f'<a href="{escape(link(node))}"><g class="node node-{escape(node.kind)}">'
                 f"<title>{tip}</title>"

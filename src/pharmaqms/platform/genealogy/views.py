@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
@@ -16,9 +16,10 @@ from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.navigation import NavItem, add
 from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.templating import render
-from pharmaqms.kernel.timezones import parse_typed
-from pharmaqms.platform.genealogy.graph import Direction, Graph, Node
+from pharmaqms.kernel.timezones import local, parse_typed
+from pharmaqms.platform.genealogy.graph import Direction, Graph, Node, titled
 from pharmaqms.platform.genealogy.service import genealogy
+from pharmaqms.platform.genealogy.starts import starting_points
 from pharmaqms.platform.genealogy.svg import render as render_svg
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
@@ -35,6 +36,14 @@ def _parse_at(text: str) -> datetime:
         raise ValueError(problem.detail) from None
     except ValueError:
         raise ValueError(f"the time {text!r} is not an ISO 8601 time") from None
+
+
+def _scope_csv(identifier: str, moment: datetime | None) -> str:
+    """The recall scope as a CSV file, from the data API (one row per entity reached)."""
+    query = {"format": "csv"} | ({"at": moment.isoformat()} if moment else {})
+    return f"/api/v1/data/trace/{quote(identifier.strip(), safe='/:')}/recall-scope?" + urlencode(
+        query
+    )
 
 
 @router.get("/data/genealogy", response_class=HTMLResponse)
@@ -56,6 +65,8 @@ def genealogy_page(
         except ValueError as error:
             problem = str(error)
     way = direction if direction in {d.value for d in Direction} else "both"
+    with transaction(request, write=False) as session:
+        starts = starting_points(session)
     if id.strip() and problem is None:
         try:
             with transaction(request, write=False) as session:
@@ -84,6 +95,11 @@ def genealogy_page(
             "records": records,
             "problem": problem,
             "link": link,
+            "heading": titled(graph.nodes[graph.start]) if graph else "",
+            # The datetime-local field shows the moment on the reader's wall clock.
+            "at_local": local(moment).strftime("%Y-%m-%dT%H:%M:%S") if moment else at,
+            "starts": starts,
+            "scope_csv": _scope_csv(id, moment) if graph is not None and graph.scope else None,
         },
         status=status,
     )

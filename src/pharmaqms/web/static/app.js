@@ -43,3 +43,8 @@ document.addEventListener("click", (event) => {
   const open = document.body.classList.toggle("menu-open");
   toggle.setAttribute("aria-expanded", open ? "true" : "false");
 });
+
+// A print button (data-print): the page's print stylesheet leaves the buttons and forms out.
+document.addEventListener("click", (event) => {
+  if (event.target.closest("[data-print]")) window.print();
+});

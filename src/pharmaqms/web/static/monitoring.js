@@ -23,6 +23,19 @@
       return `${moment.toISOString().slice(11, 19)} UTC`;
     }
   };
+  // A point's date and time in the reader's zone, as the chart's axis shows it.
+  const readerMoment = (moment) => {
+    const named = document.querySelector('[data-testid="time-zone"]');
+    const zone = named ? named.textContent.trim() : "UTC";
+    try {
+      return new Intl.DateTimeFormat("sv-SE", {
+        timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit",
+        minute: "2-digit", second: "2-digit", hourCycle: "h23", timeZoneName: "short",
+      }).format(moment);
+    } catch (error) {
+      return `${moment.toISOString().slice(0, 19).replace("T", " ")} UTC`;
+    }
+  };
   const list = document.querySelector("[data-live-alerts]");
 
   function showAlerts(alerts) {
@@ -36,7 +49,8 @@
           const link = document.createElement("a");
           link.href = a.url;
           link.textContent = a.number;
-          item.append(link, ` ${a.rule}: ${a.rule_name} · batch ${a.batch} · point ${a.point_index}`);
+          const when = a.measured_at ? readerMoment(new Date(a.measured_at)) : "";
+          item.append(link, ` ${a.rule}: ${a.rule_name} · batch ${a.batch} · measured ${when}`);
           return item;
         }),
     );

@@ -10,8 +10,9 @@ links the deviation back to the alert, and names the batch.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,6 +21,7 @@ from pharmaqms.kernel import audit, clock
 from pharmaqms.kernel.errors import InvalidInput, NotFound
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.models import AuditEntry, Task
+from pharmaqms.kernel.timezones import zone_suffix
 from pharmaqms.kernel.workflow import perform
 from pharmaqms.lifecycle.production.monitoring.engine import DATA_QUALITY, DISPERSION, Signal
 from pharmaqms.lifecycle.production.monitoring.models import (
@@ -324,6 +326,14 @@ def _where(session: Session, alert: ProcessAlert) -> tuple[str, str]:
     return owner.step, owner.product_code
 
 
+def point_text(measured_at: datetime, value: float, zone: ZoneInfo | timezone) -> str:
+    """How an alert names the point that broke the rule: by the time it was measured (on the
+    wall clock of ``zone``) and its value. The point's position in the series is the engine's
+    bookkeeping, which no reader can find on a chart."""
+    wall = measured_at.astimezone(zone)
+    return f"the point measured {wall:%Y-%m-%d %H:%M:%S} {zone_suffix(wall)}, value {value:.6g}"
+
+
 def _facts(alert: ProcessAlert, lot: Lot, where: str) -> str:
     if alert.rule_set == DATA_QUALITY:
         return (
@@ -342,8 +352,7 @@ def _facts(alert: ProcessAlert, lot: Lot, where: str) -> str:
         f"The live process monitoring raised {alert.number} at "
         f"{alert.created_at:%Y-%m-%d %H:%M:%S} UTC: {alert.rule_label} — {alert.rule_name} — "
         f"on {alert.subject}{f' ({where})' if where else ''}, batch {lot.lot_number}, "
-        f"point {alert.point_index} = {alert.value:.6g}, measured "
-        f"{alert.measured_at:%Y-%m-%d %H:%M:%S} UTC. Limits: {limits}."
+        f"{point_text(alert.measured_at, alert.value, UTC)}. Limits: {limits}."
         + (
             f"\nAcknowledged: {alert.acknowledgement}"
             if alert.status == AlertStatus.ESCALATED and alert.acknowledgement

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
+from pharmaqms.kernel.timezones import reader_zone
 from pharmaqms.lifecycle.production.monitoring import hotelling, store
 from pharmaqms.lifecycle.production.monitoring.limits import (
     group_limits_in_force,
@@ -53,13 +55,22 @@ class ParameterChart:
 
 
 def parameter_chart(
-    session: Session, parameter: MonitoredParameter, *, count: int = CHART_POINTS
+    session: Session,
+    parameter: MonitoredParameter,
+    *,
+    count: int = CHART_POINTS,
+    start: datetime | None = None,
+    end: datetime | None = None,
 ) -> ParameterChart:
+    """The last ``count`` points measured in [start, end) (either open), judged under the
+    limits in force, rules read over the points before the first shown as well."""
     limits = limits_in_force(session, parameter.id)
     kind = ChartKind(parameter.chart_kind)
     since = limits.effective_from if limits is not None else None
     series = store.Series(parameter.key, parameter.unit, since)
-    window = store.recent(session, series, parameter.subgroup_size, count + LEAD_IN)
+    # A place before which every reading measured before ``end`` lies (no reading id is < 0).
+    until = (end, 0) if end is not None else None
+    window = store.recent(session, series, parameter.subgroup_size, count + LEAD_IN, until=until)
     points = points_of(
         window.readings, kind, parameter.subgroup_size, first_index=window.first_index
     )
@@ -75,7 +86,7 @@ def parameter_chart(
         ):
             found[points[violation.index].index].append(violation.rule)
         flags = {index: tuple(rules) for index, rules in found.items()}
-    shown = points[-count:]
+    shown = [p for p in points if start is None or p.measured_at >= start][-count:]
     return ParameterChart(
         parameter=parameter,
         limits=limits,
@@ -150,6 +161,8 @@ def parameter_svg(chart: ParameterChart) -> str:
         panels,
         title=f"{parameter.title}{unit}: {kind.value} chart, {state}",
         batches=_batch_starts([(p.index, p.batch_id) for p in chart.points], chart.lots),
+        times={p.index: p.measured_at for p in chart.points},
+        zone=reader_zone(),
     )
 
 
@@ -238,6 +251,8 @@ def group_svg(chart: GroupChart) -> str:
             [(chart.first_index + n, o.batch_id) for n, o in enumerate(chart.observations)],
             chart.lots,
         ),
+        times={chart.first_index + n: o.measured_at for n, o in enumerate(chart.observations)},
+        zone=reader_zone(),
     )
 
 

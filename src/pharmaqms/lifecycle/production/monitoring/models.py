@@ -303,5 +303,6 @@ class ProcessAlert(GxPRecord, Base):
             "rule": self.rule_label,
             "rule_name": self.rule_name,
             "point_index": self.point_index,
+            "measured_at": self.measured_at.isoformat(),
             "value": self.value,
         }

@@ -34,7 +34,7 @@ from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.records import GxPRecord
 from pharmaqms.kernel.registry import RECORD_TYPES
 from pharmaqms.kernel.signatures import signatures_of
-from pharmaqms.kernel.timezones import from_form
+from pharmaqms.kernel.timezones import from_form, local, reader_zone
 from pharmaqms.kernel.workflow import options
 from pharmaqms.lifecycle.production.monitoring import alerts, capability, chart, limits, service
 from pharmaqms.lifecycle.production.monitoring.models import (
@@ -67,6 +67,9 @@ AUDIT_ON_PAGE = 50
 CAPABILITY_DAYS = 90
 TREND_MONTHS = 12
 REFERENCE_LOTS = 60
+# Points a chart shows for a date range (the live chart shows chart.CHART_POINTS).
+RANGE_POINTS = 500
+AROUND_ALERT = timedelta(hours=6)
 
 
 def _utc(value: str, field: str) -> datetime | None:
@@ -267,12 +270,35 @@ def _deviation_url(deviation_id: int) -> str:
     return f"/records/deviation/{deviation_id}"
 
 
+def _wall(moment: datetime | None) -> str:
+    """A UTC instant as a ``datetime-local`` field shows it: the reader's wall clock."""
+    return local(moment).strftime("%Y-%m-%dT%H:%M") if moment is not None else ""
+
+
 @router.get(f"{BASE}/parameters/{{parameter_id}}", response_class=HTMLResponse)
-def parameter_page(parameter_id: int, request: Request, actor: ActorDep) -> HTMLResponse:
+def parameter_page(
+    parameter_id: int,
+    request: Request,
+    actor: ActorDep,
+    start: str = Query(default="", max_length=40, alias="from"),
+    end: str = Query(default="", max_length=40, alias="to"),
+) -> HTMLResponse:
+    """The chart of the latest points, refreshing itself; or, with a date range (read in the
+    reader's zone), the points measured in it, as they stand."""
     actor.require("records.read", "read control charts")
+    since, until = _utc(start, "from"), _utc(end, "to")
+    if since is not None and until is not None and until <= since:
+        raise InvalidInput("the end of the date range must come after its start", field="to")
+    ranged = since is not None or until is not None
     with transaction(request) as session:
         parameter = service.get_parameter(session, parameter_id)
-        view = chart.parameter_chart(session, parameter)
+        view = chart.parameter_chart(
+            session,
+            parameter,
+            count=RANGE_POINTS if ranged else chart.CHART_POINTS,
+            start=since,
+            end=until,
+        )
         now = clock.now()
         return render(
             request,
@@ -283,6 +309,8 @@ def parameter_page(parameter_id: int, request: Request, actor: ActorDep) -> HTML
                 "svg": embedded(chart.parameter_svg(view)),
                 "stamp": chart.parameter_stamp(session, parameter),
                 "live_url": f"{BASE}/parameters/{parameter.id}/live",
+                "range": {"from": _wall(since), "to": _wall(until), "set": ranged},
+                "range_points": RANGE_POINTS,
                 "alerts": _alert_rows(
                     session, alerts.list_alerts(session, parameter_id=parameter.id, limit=20)
                 ),
@@ -566,7 +594,12 @@ ALERT_REGISTER = Register(
             "choice",
             distinct_options(ProcessAlert.rule_name),
         ),
-        Column("point", "Point", lambda r: r["alert"].point_index, ProcessAlert.point_index),
+        Column(
+            "point",
+            "Point measured",
+            lambda r: r["alert"].measured_at,
+            ProcessAlert.measured_at,
+        ),
         Column("value", "Value", lambda r: r["alert"].value, ProcessAlert.value),
         Column(
             "status",
@@ -631,6 +664,16 @@ def alert_page(alert_id: int, request: Request, actor: ActorDep) -> HTMLResponse
                 "chart_url": f"{BASE}/parameters/{alert.parameter_id}"
                 if alert.parameter_id
                 else f"{BASE}/groups/{alert.group_id}",
+                "point": alerts.point_text(alert.measured_at, alert.value, reader_zone()),
+                # The parameter's chart over the hours around the point.
+                "around": urlencode(
+                    {
+                        "from": _wall(alert.measured_at - AROUND_ALERT),
+                        "to": _wall(alert.measured_at + AROUND_ALERT),
+                    }
+                )
+                if alert.parameter_id
+                else "",
                 **_audit(session, alert),
             },
         )
