@@ -1,0 +1,169 @@
+"""State intervals and task waits as Polars frames, from the audit trail and the task table.
+
+An interval is one stay of one record in one state: it begins at the audit entry that set
+the status (the record's creation for its first state) and ends at the next entry that changed
+it. A stay not ended yet is counted up to ``now`` and flagged ``open``; a stay in an end state
+(closed, released, cancelled) is not time spent in the process and is left out.
+
+The rows are selected with SQLAlchemy core (only the entries that carry a status change) and
+the rest is column work in Polars, so 100,000s of entries take well under a second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from pharmaqms.compliance.process_analytics.processes import Process
+from pharmaqms.kernel.models import AuditEntry, Task
+
+# Canonical JSON has no whitespace: an entry that changed the status holds this text.
+STATUS_CHANGE = '%"status":[%'
+HOURS = 3600.0
+
+ENTRY_SCHEMA: dict[str, Any] = {
+    "record_type": pl.String,
+    "record_id": pl.Int64,
+    "label": pl.String,
+    "seq": pl.Int64,
+    "at": pl.Datetime("us", "UTC"),
+    "changes": pl.String,
+}
+TASK_SCHEMA: dict[str, Any] = {
+    "record_type": pl.String,
+    "record_id": pl.Int64,
+    "label": pl.String,
+    "kind": pl.String,
+    "role": pl.String,
+    "person": pl.Int64,
+    "opened": pl.Datetime("us", "UTC"),
+    "closed": pl.Datetime("us", "UTC"),
+}
+NAMED_PERSON = "named person"
+
+
+@dataclass(frozen=True)
+class Window:
+    """Which stays and tasks count: those begun in [since, until) (UTC instants of the reader's
+    calendar days), ``None`` meaning open-ended."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def status_entries(session: Session, record_types: Sequence[str]) -> pl.DataFrame:
+    """Every audit entry of these record types that set a status, oldest first per record."""
+    query = (
+        select(
+            AuditEntry.record_type,
+            AuditEntry.record_id,
+            AuditEntry.record_label,
+            AuditEntry.seq,
+            AuditEntry.occurred_at,
+            AuditEntry.changes,
+        )
+        .where(
+            AuditEntry.record_type.in_(record_types),
+            AuditEntry.record_id.is_not(None),
+            AuditEntry.changes.like(STATUS_CHANGE),
+        )
+        .order_by(AuditEntry.record_type, AuditEntry.record_id, AuditEntry.seq)
+    )
+    rows = session.execute(query).all()
+    return entries_frame(rows)
+
+
+def entries_frame(rows: Iterable[Sequence[Any]]) -> pl.DataFrame:
+    return pl.DataFrame(list(rows), schema=ENTRY_SCHEMA, orient="row")
+
+
+def intervals(entries: pl.DataFrame, processes: Sequence[Process], now: datetime) -> pl.DataFrame:
+    """One row per stay: record, state, entered, left (or ``now``), next state, hours, open.
+    ``entries`` as ``status_entries`` gives them."""
+    ends = pl.DataFrame(
+        [(p.name, s) for p in processes for s in p.end_states],
+        schema={"record_type": pl.String, "state": pl.String},
+        orient="row",
+    ).with_columns(pl.lit(True).alias("end_state"))
+    record = ["record_type", "record_id"]
+    stays = (
+        entries.lazy()
+        .sort(["record_type", "record_id", "seq"])
+        .with_columns(state=pl.col("changes").str.json_path_match("$.status[1]"))
+        .filter(pl.col("state").is_not_null())
+        # An entry that wrote the status it already had is not a change of state.
+        .filter(pl.col("state") != pl.col("state").shift(1).over(record).fill_null(""))
+        .with_columns(
+            left=pl.col("at").shift(-1).over(record),
+            next_state=pl.col("state").shift(-1).over(record),
+            label=pl.col("label").last().over(record),
+        )
+        .join(ends.lazy(), on=["record_type", "state"], how="left")
+        .filter(pl.col("end_state").is_null())
+        .with_columns(
+            open=pl.col("left").is_null(),
+            left=pl.col("left").fill_null(pl.lit(now).cast(pl.Datetime("us", "UTC"))),
+        )
+        .select(
+            "record_type",
+            "record_id",
+            "label",
+            "state",
+            pl.col("at").alias("entered"),
+            "left",
+            "next_state",
+            "open",
+            ((pl.col("left") - pl.col("at")).dt.total_microseconds() / 1e6 / HOURS).alias(
+                "hours"
+            ),
+        )
+    )
+    return stays.collect()
+
+
+def within(frame: pl.DataFrame, column: str, window: Window) -> pl.DataFrame:
+    if window.since is not None:
+        frame = frame.filter(pl.col(column) >= window.since)
+    if window.until is not None:
+        frame = frame.filter(pl.col(column) < window.until)
+    return frame
+
+
+def task_rows(session: Session, record_types: Sequence[str], window: Window) -> pl.DataFrame:
+    conditions = [Task.record_type.in_(record_types), Task.status.in_(("open", "done"))]
+    if window.since is not None:
+        conditions.append(Task.created_at >= window.since)
+    if window.until is not None:
+        conditions.append(Task.created_at < window.until)
+    query = select(
+        Task.record_type,
+        Task.record_id,
+        Task.record_label,
+        Task.kind,
+        Task.assignee_role,
+        Task.assignee_user_id,
+        Task.created_at,
+        Task.closed_at,
+    ).where(and_(*conditions), or_(Task.status == "open", Task.closed_at.is_not(None)))
+    return pl.DataFrame(session.execute(query).all(), schema=TASK_SCHEMA, orient="row")
+
+
+def waits(tasks: pl.DataFrame, now: datetime) -> pl.DataFrame:
+    """One row per task: who it waited for (its role; a task for a named person is grouped as
+    such), how many hours from opened to done (or to ``now``), and whether it is open."""
+    return tasks.with_columns(
+        role=pl.col("role").fill_null(pl.lit(NAMED_PERSON)),
+        open=pl.col("closed").is_null(),
+        hours=(
+            pl.col("closed").fill_null(pl.lit(now).cast(pl.Datetime("us", "UTC")))
+            - pl.col("opened")
+        ).dt.total_microseconds()
+        / 1e6
+        / HOURS,
+    )
