@@ -86,6 +86,9 @@ def behind(
     now = now or clock.now()
     zone = zone or reader_zone()
     selection.describe(process)  # refuses a selection that names no figure
+    named = selection.state if selection.role is None else None
+    if named is not None and named not in process.workflow.states:
+        raise InvalidInput(f"{process.title} has no state {named[:60]!r}", field="state")
     if selection.role is not None:
         frame = intervals.waits(intervals.task_rows(session, [process.name], window), now)
         frame = frame.filter(pl.col("role") == selection.role).rename(
@@ -98,7 +101,10 @@ def behind(
         frame = frame.filter(pl.col("state") == selection.state)
         if selection.target is not None:
             frame = frame.filter(pl.col("next_state") == selection.target)
-        frame = frame.with_columns(pl.when(pl.col("open")).then(None).otherwise("left").alias("left"))
+        # An open stay has no end yet: its hours run to now, its end is shown as open.
+        frame = frame.with_columns(
+            pl.when(pl.col("open")).then(None).otherwise("left").alias("left")
+        )
     if selection.month is not None:
         frame = frame.filter(month_of("entered", zone) == selection.month)
     frame = frame.sort(["hours", "record_id"], descending=[True, False])

@@ -1,19 +1,5 @@
 """The figures of process analytics, computed in Polars from the stays and waits of
-``intervals``.
-
-Definitions (the page states them too):
-- time in a state: from the status change that entered it to the one that left it; a stay not
-  ended yet counts up to now and is flagged open (it is in the count, the median and the p90:
-  a record waiting now is where the process is stuck); end states are not counted;
-- median and p90 (linear interpolation between the two nearest stays), mean, total;
-- a transition's duration is the time spent in its source state before it was taken;
-- the bottleneck is the state with the longest median stay (the p90 breaks a tie);
-- waiting time per role: a task's age from opened to done (or now), by the role it was opened
-  for (a task for a named person, such as an investigator, is grouped as "named person");
-- the trend: per month (reader's calendar) in which the stays began, the median of the stays
-  ended, and how many are still open;
-- the date range selects stays and tasks begun in it (reader's calendar days).
-"""
+``intervals``. ``DEFINITIONS`` says what each figure means; the page states them."""
 
 from __future__ import annotations
 
@@ -32,6 +18,24 @@ from pharmaqms.kernel import clock
 from pharmaqms.kernel.timezones import reader_zone
 
 START = "start"
+
+DEFINITIONS = (
+    "Time in a state: from the status change that entered it to the one that left it, read "
+    "from the audit trail. A stay not ended yet counts up to now and is flagged open: it is in "
+    "the count, the median and the p90, because a record waiting now is where the process is "
+    "stuck. Time in an end state (closed, released, cancelled) is not counted.",
+    "Median and p90: the middle stay and the stay 90 % of stays are shorter than (linear "
+    "interpolation between the two nearest stays); mean and total as usual; share: the "
+    "state's part of all the time spent in the process.",
+    "A transition's time is the time spent in its source state before it was taken.",
+    "The bottleneck is the state with the longest median stay (the p90 breaks a tie).",
+    "Waiting time per role: a task's age from opened to done (or now), by the role it was "
+    "opened for; a task for a named person (an investigator) is grouped as 'named person'.",
+    "The trend: per month (reader's calendar) in which stays began, the median of the stays "
+    "that have ended, and how many are still open.",
+    "The date range selects the stays and tasks that began in it (whole days of the reader's "
+    "calendar, both ends included).",
+)
 SLOWEST = 10
 
 
@@ -150,12 +154,13 @@ def _spreads(frame: pl.DataFrame, by: str) -> dict[str, Spread]:
 
 def month_of(column: str, zone: ZoneInfo) -> pl.Expr:
     """The first day of the reader's calendar month an instant falls in."""
-    return (
-        pl.col(column).dt.convert_time_zone(zone.key).dt.truncate("1mo").dt.date().alias("month")
-    )
+    return pl.col(column).dt.convert_time_zone(zone.key).dt.truncate("1mo").dt.date().alias("month")
 
 
-def _trend(stays: pl.DataFrame, zone: ZoneInfo) -> tuple[tuple[date, ...], dict[str, tuple[MonthPoint, ...]]]:
+Trend = dict[str, tuple[MonthPoint, ...]]
+
+
+def _trend(stays: pl.DataFrame, zone: ZoneInfo) -> tuple[tuple[date, ...], Trend]:
     if stays.height == 0:
         return (), {}
     by_month = (
@@ -234,7 +239,10 @@ def _figures(
         ]
     order = {s: i for i, s in enumerate(process.ordered_states())}
     transitions.sort(
-        key=lambda t: (-1 if t.source == START else order.get(t.source, 99), order.get(t.target, 99))
+        key=lambda t: (
+            -1 if t.source == START else order.get(t.source, 99),
+            order.get(t.target, 99),
+        )
     )
     roles = tuple(
         RoleWait(role, spread)

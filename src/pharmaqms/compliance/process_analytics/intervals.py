@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from pharmaqms.compliance.process_analytics.processes import Process
@@ -119,9 +119,7 @@ def intervals(entries: pl.DataFrame, processes: Sequence[Process], now: datetime
             "left",
             "next_state",
             "open",
-            ((pl.col("left") - pl.col("at")).dt.total_microseconds() / 1e6 / HOURS).alias(
-                "hours"
-            ),
+            ((pl.col("left") - pl.col("at")).dt.total_microseconds() / 1e6 / HOURS).alias("hours"),
         )
     )
     return stays.collect()
@@ -136,7 +134,10 @@ def within(frame: pl.DataFrame, column: str, window: Window) -> pl.DataFrame:
 
 
 def task_rows(session: Session, record_types: Sequence[str], window: Window) -> pl.DataFrame:
-    conditions = [Task.record_type.in_(record_types), Task.status.in_(("open", "done"))]
+    conditions: list[ColumnElement[bool]] = [
+        Task.record_type.in_(record_types),
+        Task.status.in_(("open", "done")),
+    ]
     if window.since is not None:
         conditions.append(Task.created_at >= window.since)
     if window.until is not None:
