@@ -62,6 +62,7 @@ def _spread(found: ProcessFigures, state: str) -> Spread:
     return figure.stays
 
 
+@pytest.mark.postgres
 def test_time_in_each_state_is_what_the_clock_said(db: Database, built: Deviations) -> None:
     found = _deviation_figures(db)
 
@@ -105,6 +106,7 @@ def test_transitions_count_and_time_before_them(db: Database, built: Deviations)
     ]
 
 
+@pytest.mark.postgres
 def test_waiting_time_per_role_comes_from_the_tasks(db: Database, built: Deviations) -> None:
     found = _deviation_figures(db)
     waits = {r.role: r.waits for r in found.roles}
@@ -129,6 +131,7 @@ def test_the_trend_shows_ended_stays_by_month_begun(db: Database, built: Deviati
     assert (approved.median, approved.ended, approved.open) == (None, 0, 1)
 
 
+@pytest.mark.postgres
 def test_the_date_range_is_read_in_the_readers_calendar(db: Database, built: Deviations) -> None:
     # A was reported at 09:00 UTC on 2 March: still 1 March in Honolulu (UTC−10).
     with reading_in("UTC"):
@@ -157,6 +160,7 @@ def _behind(db: Database, selection: Selection) -> list[tuple[int, float, bool]]
         return [(r.record_id, r.hours, r.open) for r in found.rows]
 
 
+@pytest.mark.postgres
 def test_each_figure_drills_down_to_its_records(db: Database, built: Deviations) -> None:
     a, b, c = built.a, built.b, built.c
     assert _behind(db, Selection(state="reported")) == [

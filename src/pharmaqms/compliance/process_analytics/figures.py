@@ -275,22 +275,38 @@ def process_figures(
     """The figures of each process (all six by default) over the stays begun in ``window``."""
     chosen = list(processes or PROCESSES.values())
     window = window or Window()
-    now = now or clock.now()
-    zone = zone or reader_zone()
     names = [p.name for p in chosen]
-    entries = intervals.status_entries(session, names)
-    all_stays = intervals.within(intervals.intervals(entries, chosen, now), "entered", window)
+    return figures_from(
+        intervals.status_entries(session, names),
+        intervals.task_rows(session, names, window),
+        chosen,
+        window,
+        now=now or clock.now(),
+        zone=zone or reader_zone(),
+    )
+
+
+def figures_from(
+    entries: pl.DataFrame,
+    tasks: pl.DataFrame,
+    processes: Sequence[Process],
+    window: Window,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+) -> dict[str, ProcessFigures]:
+    """The figures from the status entries and the tasks as ``intervals`` selects them."""
+    all_stays = intervals.within(intervals.intervals(entries, processes, now), "entered", window)
     # Creations, for the arrows into each first state (an end state too: a release decided
     # at once).
     creations = intervals.within(
         entries.sort("seq")
         .group_by("record_type", "record_id")
-        .agg(pl.col("at").first(), pl.col("changes").first())
-        .with_columns(state=pl.col("changes").str.json_path_match("$.status[1]")),
+        .agg(pl.col("at").first(), pl.col("state").first()),
         "at",
         window,
     )
-    all_waits = intervals.waits(intervals.task_rows(session, names, window), now)
+    all_waits = intervals.waits(tasks, now)
     return {
         p.name: _figures(
             p,
@@ -300,7 +316,7 @@ def process_figures(
             window,
             zone,
         )
-        for p in chosen
+        for p in processes
     }
 
 
