@@ -13,7 +13,9 @@ Timed, best of ``--rounds``:
     and every figure (stays, states, transitions, roles, trend) in Polars;
 (b) the same on frames already in memory (the Polars part alone);
 (c) the ceiling: a bare Polars group-by of the same stays' durations (count, median, p90,
-    mean per record type and state), with nothing else to do.
+    mean per record type and state), with nothing else to do;
+(d) the reading floor: the same status rows and task rows fetched with the bare ``sqlite3``
+    driver (no SQLAlchemy, no frame), plus (c): the least any figure from this database costs.
 
     .venv/bin/python bench/bench_process_analytics.py [--changes 200000] [--rounds 3]
 """
@@ -25,6 +27,7 @@ import json
 import os
 import platform
 import random
+import sqlite3
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -192,14 +195,33 @@ def main() -> None:
                 pl.col("hours").mean().alias("mean"),
             )
 
+        status_sql = (
+            "select record_type, record_id, record_label, seq, occurred_at, "
+            "json_extract(changes, '$.status[1]') from audit_entries where record_type in "
+            f"({', '.join(repr(n) for n in names)}) and changes like '%\"status\":[%'"
+        )
+        task_sql = (
+            "select record_type, record_id, record_label, kind, assignee_role, "
+            "assignee_user_id, created_at, closed_at from tasks"
+        )
+
+        def floor() -> None:
+            raw = sqlite3.connect(path)
+            raw.execute(status_sql).fetchall()
+            raw.execute(task_sql).fetchall()
+            raw.close()
+            ceiling()
+
         a = best(args.rounds, whole)
         b = best(args.rounds, polars_part)
         c = best(args.rounds, ceiling)
+        d = best(args.rounds, floor)
         print(f"stays: {stays.height:,}; tasks: {tasks.height:,}")
         print(f"(a) process_figures, SQL + Polars: {a:.3f} s")
         print(f"(b) the Polars part alone:         {b:.3f} s")
         print(f"(c) ceiling, bare group-by:        {c:.3f} s")
-        print(f"ratio (c)/(a): {c / a:.3f}; (c)/(b): {c / b:.3f}")
+        print(f"(d) floor, bare sqlite3 fetch + (c):{d:.3f} s")
+        print(f"ratio (c)/(a): {c / a:.3f}; (c)/(b): {c / b:.3f}; (d)/(a): {d / a:.2f}")
         print(f"machine: {machine()}")
 
 

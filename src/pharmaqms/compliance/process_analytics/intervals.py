@@ -101,7 +101,7 @@ def status_entries(session: Session, record_types: Sequence[str]) -> pl.DataFram
         AuditEntry.record_id.is_not(None),
         AuditEntry.changes.like(STATUS_CHANGE),
     )
-    rows = session.execute(query).all()
+    rows = session.connection().execute(query).all()
     frame = pl.DataFrame(rows, schema=ENTRY_SCHEMA, orient="row")
     return parsed(frame, "at").filter(pl.col("state").is_not_null())
 
@@ -185,7 +185,9 @@ def task_rows(session: Session, record_types: Sequence[str], window: Window) -> 
         _instant(session, Task.created_at),
         _instant(session, Task.closed_at),
     ).where(and_(*conditions), or_(Task.status == "open", Task.closed_at.is_not(None)))
-    frame = pl.DataFrame(session.execute(query).all(), schema=TASK_SCHEMA, orient="row")
+    frame = pl.DataFrame(
+        session.connection().execute(query).all(), schema=TASK_SCHEMA, orient="row"
+    )
     return parsed(frame, "opened", "closed")
 
 
