@@ -21,7 +21,7 @@ from pharmaqms.compliance.process_analytics.figures import (
 
 BOX_W = 150
 BOX_H = 64
-GAP = 60
+GAP = 100  # room for an arrow's "12× · 3.5 d" between two boxes
 MARGIN = 40
 ARC = 34  # height added per state an arrow jumps over
 START_R = 9
@@ -84,7 +84,7 @@ def _arrow(
         x1: float = MARGIN - 20 + START_R
         y1 = y_mid
         path = f"M {x1} {y1} L {x[t.target] - 2} {y_mid}"
-        lx, ly = x1 + 4, y_mid - 8
+        lx, ly = MARGIN - 20, y_mid - 14  # the count of creations above the start dot
     else:
         a, b = x[t.source], x[t.target]
         forward = b > a
@@ -166,7 +166,7 @@ def render(
     )
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="process-flow" viewBox="0 0 {width} '
-        f'{height:.0f}" width="100%" role="img" '
+        f'{height:.0f}" width="{width}" height="{height:.0f}" role="img" '
         f'aria-label="flow of {escape(found.process.title.lower())}s with durations" '
         f'font-family="sans-serif" font-size="12" fill="{INK}">'
         f"{marker}{start}{''.join(arrows)}{''.join(boxes)}</svg>"
