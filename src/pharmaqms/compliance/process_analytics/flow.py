@@ -84,7 +84,9 @@ def _arrow(
         x1: float = MARGIN - 20 + START_R
         y1 = y_mid
         path = f"M {x1} {y1} L {x[t.target] - 2} {y_mid}"
-        lx, ly = MARGIN - 20, y_mid - 14  # the count of creations above the start dot
+        # The count of creations above the start dot.
+        lx: float = MARGIN - 20
+        ly: float = y_mid - 14
     else:
         a, b = x[t.source], x[t.target]
         forward = b > a
