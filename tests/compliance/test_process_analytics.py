@@ -216,6 +216,9 @@ def test_the_processes_without_records_have_no_stays(db: Database, built: Deviat
         ("deviation", "reported"),
         ("deviation", "pending_approval"),
     ]
+    # A closed case may be reassessed, but its time closed is not time in the process.
+    assert PROCESSES["pv_case"].end_states == {"closed", "invalid", "duplicate"}
+    assert PROCESSES["deviation"].end_states == {"closed", "cancelled"}
     with pytest.raises(NotFound, match="no process analytics for 'batch'"):
         process("batch")
 

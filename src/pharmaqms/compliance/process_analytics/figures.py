@@ -23,7 +23,8 @@ DEFINITIONS = (
     "Time in a state: from the status change that entered it to the one that left it, read "
     "from the audit trail. A stay not ended yet counts up to now and is flagged open: it is in "
     "the count, the median and the p90, because a record waiting now is where the process is "
-    "stuck. Time in an end state (closed, released, cancelled) is not counted.",
+    "stuck. Time in an end state (closed, released, cancelled; a closed adverse event case "
+    "too, though follow-up information may reopen it) is not counted.",
     "Median and p90: the middle stay and the stay 90 % of stays are shorter than (linear "
     "interpolation between the two nearest stays); mean and total as usual; share: the "
     "state's part of all the time spent in the process.",

@@ -20,6 +20,10 @@ from pharmaqms.quality.deviations.workflow import DEVIATION
 class Process:
     record_type: RecordType
     title: str
+    # States where the process is done although a later event may take the record out again
+    # (a closed adverse event case is reassessed on follow-up information): time there is
+    # not time spent in the process either.
+    resting: frozenset[str] = frozenset()
 
     @property
     def name(self) -> str:
@@ -31,9 +35,10 @@ class Process:
 
     @property
     def end_states(self) -> frozenset[str]:
-        """States nothing leaves (closed, released, cancelled): a record there is done, so
-        the time since is not time spent in the process."""
-        return frozenset(s for s in self.workflow.states if not self.workflow.from_state(s))
+        """States nothing leaves (closed, released, cancelled) and the resting ones: a record
+        there is done, so the time since is not time spent in the process."""
+        final = {s for s in self.workflow.states if not self.workflow.from_state(s)}
+        return frozenset(final | self.resting)
 
     def state_label(self, state: str) -> str:
         return self.workflow.state_label(state)
@@ -58,7 +63,7 @@ PROCESSES: dict[str, Process] = {
         Process(CAPA, "CAPA"),
         Process(CHANGE_REQUEST, "Change control"),
         Process(COMPLAINT, "Complaint"),
-        Process(PV_CASE, "Adverse event case"),
+        Process(PV_CASE, "Adverse event case", resting=frozenset({"closed"})),
     )
 }
 
