@@ -2,8 +2,8 @@
 
 Each figure is a rate or a duration per calendar month of the site's time zone over the last
 twelve months, and keeps the records it counted, so a month drills down to them: the batches
-behind a failure rate, the shipments behind the excursion rate, the clocks behind reporting compliance. A month
-without anything to count has no value (``None``), never 0 %.
+behind a failure rate, the shipments behind the excursion rate, the clocks behind reporting
+compliance. A month without anything to count has no value (``None``), never 0 %.
 
 - time to launch (R&D): per project, from ``rnd.gates.launch`` — months from the first gate to
   the first commercial batch released; shown by the month of that release;

@@ -13,6 +13,7 @@ from pharmaqms.web.access.rules import (
 
 APQR_READ = "read annual product quality reviews"
 SUBMISSIONS_READ = "read submission documents"
+PROCESS_ANALYTICS = "read process analytics"
 
 # (method, path as declared) → what the route needs.
 API: dict[tuple[str, str], Access] = {
@@ -754,6 +755,14 @@ API: dict[tuple[str, str], Access] = {
     ),
     ("GET", "/api/v1/compliance/regulations/{regulation_id}"): Needs(
         "records.read", "read the regulations register"
+    ),
+    # compliance.process_analytics.api: built from the audit trail, so audit.read.
+    ("GET", "/api/v1/compliance/process-analytics"): Needs("audit.read", PROCESS_ANALYTICS),
+    ("GET", "/api/v1/compliance/process-analytics/{record_type}"): Needs(
+        "audit.read", PROCESS_ANALYTICS
+    ),
+    ("GET", "/api/v1/compliance/process-analytics/{record_type}/records"): Needs(
+        "audit.read", PROCESS_ANALYTICS
     ),
     # compliance.apqr.api
     ("GET", "/api/v1/compliance/apqr/register"): Needs("records.read", APQR_READ),

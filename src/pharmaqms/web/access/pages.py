@@ -13,6 +13,7 @@ from pharmaqms.web.access.rules import (
 
 APQR_READ = "read annual product quality reviews"
 SUBMISSIONS_READ = "read submission documents"
+PROCESS_ANALYTICS = "read process analytics"
 
 # (method, path as declared) → what the route needs.
 PAGES: dict[tuple[str, str], Access] = {
@@ -533,6 +534,12 @@ PAGES: dict[tuple[str, str], Access] = {
     # compliance.outcomes.views
     ("GET", "/compliance/outcomes"): Needs("records.read", "read the outcome dashboard"),
     ("GET", "/compliance/outcomes/{key}"): Needs("records.read", "read the outcome dashboard"),
+    # compliance.process_analytics.views: built from the audit trail, so audit.read.
+    ("GET", "/compliance/process-analytics"): Needs("audit.read", PROCESS_ANALYTICS),
+    ("GET", "/compliance/process-analytics/{record_type}"): Needs("audit.read", PROCESS_ANALYTICS),
+    ("GET", "/compliance/process-analytics/{record_type}/records"): Needs(
+        "audit.read", PROCESS_ANALYTICS
+    ),
     # compliance.apqr.views
     ("GET", "/compliance/apqr"): Needs("records.read", APQR_READ),
     ("POST", "/compliance/apqr/reviews"): Needs("apqr.write", "generate product reviews"),

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from pharmaqms.compliance import views as compliance_views
 from pharmaqms.compliance.apqr import views as apqr_views
 from pharmaqms.compliance.outcomes import views as outcome_views
+from pharmaqms.compliance.process_analytics import views as process_analytics_views
 from pharmaqms.compliance.validation import views as validation_views
 from pharmaqms.lifecycle.distribution import views as distribution_views
 from pharmaqms.lifecycle.distribution.inventory import views as distribution_inventory_views
@@ -107,4 +108,5 @@ ROUTERS: list[APIRouter] = [
     validation_views.router,
     apqr_views.router,
     outcome_views.router,
+    process_analytics_views.router,
 ]
