@@ -415,6 +415,27 @@ def test_a_daily_digest_gathers_a_persons_notices_into_one_email_once_a_day(
     assert len(mailbox.to("qa@example.org")) == 2
 
 
+def test_the_digest_hour_and_its_day_are_the_persons_own(
+    db: Database, people: People, frozen_clock: clock.FrozenClock, mailbox: Mailbox
+) -> None:
+    from pharmaqms.kernel.user_time_zones import set_time_zone
+
+    choose(db, people, "qa", digest=True)
+    with unit_of_work(db) as s:
+        set_time_zone(s, actor=people.qa, user_id=people.qa.user_id, time_zone="Asia/Shanghai")
+    report(db, people, "Press stopped")
+    # 09:00 UTC is 17:00 in Shanghai: past the digest hour (06:00) where qa is
+    assert notify.send_digests(db, on_schedule=True) == notify.DigestResult(1, 1, 0)
+    report(db, people, "Label jam")
+    # 20:00 UTC is 04:00 of the next day in Shanghai: a new day for qa, before the hour
+    frozen_clock.advance(hours=11)
+    assert notify.send_digests(db, on_schedule=True) == notify.DigestResult(0, 0, 0)
+    # 23:00 UTC — still the same day in UTC — is 07:00 in Shanghai: tomorrow's digest goes
+    frozen_clock.advance(hours=3)
+    assert notify.send_digests(db, on_schedule=True) == notify.DigestResult(1, 1, 0)
+    assert len(mailbox.to("qa@example.org")) == 2
+
+
 @pytest.mark.postgres
 def test_a_cold_chain_alarm_and_its_escalation_are_emailed_at_once_even_to_digest_readers(
     db: Database, people: People, frozen_clock: clock.FrozenClock, mailbox: Mailbox

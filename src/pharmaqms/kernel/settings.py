@@ -89,7 +89,8 @@ class Settings(BaseSettings):
     # then it is marked failed for an administrator to retry from the outbox page.
     notify_retry_minutes: int = Field(default=5, ge=0, le=24 * 60)
     notify_max_attempts: int = Field(default=8, ge=1, le=100)
-    # The hour (UTC) after which the daily digest goes out from the server's background loop.
+    # The hour (each person's own time zone) after which their daily digest goes out from the
+    # server's background loop.
     notify_digest_hour: int = Field(default=6, ge=0, le=23)
     # 0: ``pharmaqms serve`` on SQLite runs no job runner of its own (then ``pharmaqms jobs
     # run-daily`` and ``pharmaqms notify run`` from cron do the work); any other value: it runs

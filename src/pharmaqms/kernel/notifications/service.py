@@ -391,15 +391,14 @@ def _digest_body(settings: Settings, user: User, notices: list[Notification]) ->
 
 
 def send_digests(database: Database, *, on_schedule: bool = False) -> DigestResult:
-    """One e-mail per person with notices waiting for their digest, at most once per day (UTC).
-    ``on_schedule``: only after the digest hour (the server's loop); the daily job sends
+    """One e-mail per person with notices waiting for their digest, at most once per day of
+    the person's own calendar (their time zone, else the site's). ``on_schedule``: only once
+    the digest hour has come where the person is (the server's loop); the daily job sends
     whenever it runs."""
     settings = get_settings()
     if not configured(settings):
         return DigestResult(0, 0, 0)
     now = clock.now()
-    if on_schedule and now.hour < settings.notify_digest_hour:
-        return DigestResult(0, 0, 0)
     sent = carried = failed = 0
     with unit_of_work(database, write=False) as session:
         people = list(
@@ -410,13 +409,18 @@ def send_digests(database: Database, *, on_schedule: bool = False) -> DigestResu
                 .order_by(Notification.user_id)
             )
         )
+        zones = zones_of(session, people)
     unreachable = False
     with Mailer(settings) as mailer:
         for user_id in people:
+            with reading_in(zones.get(user_id)) as zone:
+                here = local(now, zone)
+            if on_schedule and here.hour < settings.notify_digest_hour:
+                continue
             with unit_of_work(database) as session:
                 preference = preference_of(session, user_id)
                 last = preference.last_digest_at if preference else None
-                if last is not None and last.date() >= now.date():
+                if last is not None and local(last, zone).date() >= here.date():
                     continue
                 user = session.get(User, user_id)
                 assert user is not None
