@@ -282,7 +282,7 @@ def investigation_page(investigation_id: int, request: Request, actor: ActorDep)
                 "lot": results.get_lot(session, inv.lot_id),
                 "original": results.get_result(session, inv.result_id),
                 "retests": investigations.retests_of(session, inv),
-                "checks": investigations.PHASE1_CHECKS,
+                "checks": investigations.phase1_checks(session, inv),
                 "answers": investigations.CHECK_ANSWERS,
                 "can_investigate": actor.can("qc.investigate"),
                 **_record_context(session, inv, OOS_WORKFLOW, actor),
@@ -295,10 +295,11 @@ async def record_phase1(
     investigation_id: int, request: Request, actor: ActorDep
 ) -> RedirectResponse:
     form = await request.form()
+    # The checks of the checklist in force: the service refuses a key it does not know.
     checklist = {
-        key: str(form.get(f"check_{key}", ""))
-        for key in investigations.PHASE1_CHECKS
-        if form.get(f"check_{key}")
+        key.removeprefix("check_"): str(value)
+        for key, value in form.items()
+        if key.startswith("check_") and value
     }
     assignable = str(form.get("assignable_cause", ""))
     if assignable not in ("yes", "no"):
