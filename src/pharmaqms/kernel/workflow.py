@@ -357,7 +357,9 @@ def perform(
         )
     if rules is not None and _governed(transition):
         # The signature and segregation rules this transition ran under stay with the record.
-        config_store.record_use(session, record, rules, f"transition:{transition.name}")
+        config_store.record_use(
+            session, record, rules, f"transition:{transition.name}", actor=actor
+        )
     for effect in transition.effects:
         effect(session, record, actor)
     return TransitionResult(record, transition, previous, signature)

@@ -15,7 +15,7 @@ module above it)::
 and reads the version in force where it acts, recording it on the record it acted on::
 
     rule = in_force(session, "quality.deviation_due_days")
-    record_use(session, deviation, rule, "due date from the classification")
+    record_use(session, deviation, rule, "due date from the classification", actor=actor)
 
 The code's built-in value is the first version of every key (``seed_builtins`` stores it at
 installation). Before it is stored, ``in_force`` answers with the same value and the same
@@ -159,7 +159,9 @@ def versions(session: Session, key: str) -> list[ConfigVersion]:
     )
 
 
-def record_use(session: Session, record: Audited, used: InForce, purpose: str) -> ConfigUse:
+def record_use(
+    session: Session, record: Audited, used: InForce, purpose: str, *, actor: Actor
+) -> ConfigUse:
     """Note on ``record`` that an action ran under ``used`` (sealed into the audit chain)."""
     session.flush()  # the record's id
     row = ConfigUse(
@@ -171,7 +173,8 @@ def record_use(session: Session, record: Audited, used: InForce, purpose: str) -
         purpose=purpose,
         used_at=clock.now(),
     )
-    session.add(row)
+    with audit.changes(session, actor=actor, reason=f"{purpose} under {used.label}"):
+        session.add(row)
     return row
 
 

@@ -87,7 +87,7 @@ def register_complaint(
     )
     with audit.changes(session, actor=actor, reason="complaint received"):
         session.add(complaint)
-    config_store.record_use(session, complaint, due_rule, "due date")
+    config_store.record_use(session, complaint, due_rule, "due date", actor=actor)
     tasks.open_task(
         session,
         complaint,

@@ -96,7 +96,7 @@ def report_deviation(
         role="qa",
         due_in=timedelta(days=triage.content),
     )
-    config_store.record_use(session, deviation, triage, "classification task due")
+    config_store.record_use(session, deviation, triage, "classification task due", actor=actor)
     return deviation
 
 
@@ -239,8 +239,12 @@ def classify_deviation(
         if reclassifying and not _approved_extension(deviation):
             due_rule = rules.due_days_in_force(session)
             deviation.due_at = rules.due_date(deviation.discovered_at, kind, due_rule.content)
-            config_store.record_use(session, deviation, due_rule, "due date from the new class")
-    config_store.record_use(session, deviation, matrix_rule, "classification scored on it")
+            config_store.record_use(
+                session, deviation, due_rule, "due date from the new class", actor=actor
+            )
+    config_store.record_use(
+        session, deviation, matrix_rule, "classification scored on it", actor=actor
+    )
     if not reclassifying:
         perform(session, DEVIATION_WORKFLOW, deviation, "classify", actor=actor)
     elif previous_investigator != investigator.id:

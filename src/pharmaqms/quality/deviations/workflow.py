@@ -53,7 +53,9 @@ def _start_investigation(session: Session, deviation: Any, actor: Actor) -> None
             deviation.due_at = rules.due_date(
                 deviation.discovered_at, deviation.classification, rule.content
             )
-        config_store.record_use(session, deviation, rule, "due date from the classification")
+        config_store.record_use(
+            session, deviation, rule, "due date from the classification", actor=actor
+        )
     if deviation.investigator_id is not None:
         tasks.open_task(
             session,

@@ -77,7 +77,9 @@ def create_assessment(
     with audit.changes(session, actor=actor, reason="risk assessment started"):
         session.add(assessment)
     if chosen.name == in_force.content["matrix"]:
-        config_store.record_use(session, assessment, in_force, "the matrix it is scored on")
+        config_store.record_use(
+            session, assessment, in_force, "the matrix it is scored on", actor=actor
+        )
     return assessment
 
 

@@ -261,7 +261,7 @@ def record_phase1(
         inv.phase1_checklist = dict(sorted(checklist.items()))
         inv.assignable_cause = assignable_cause
         inv.lab_error_evidence = evidence
-    config_store.record_use(session, inv, rule, "phase I checklist")
+    config_store.record_use(session, inv, rule, "phase I checklist", actor=actor)
     return inv
 
 
