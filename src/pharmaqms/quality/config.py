@@ -86,16 +86,6 @@ def _days_problems(low: int, high: int) -> Callable[[Any], list[str]]:
     return problems
 
 
-def _matrix_problems(content: Any) -> list[str]:
-    from pharmaqms.quality.risk.matrix import MATRICES
-
-    if not isinstance(content, dict) or set(content) != {"matrix"}:
-        return ['give the matrix by name, e.g. {"matrix": "5x5"}']
-    if content["matrix"] not in MATRICES:
-        return [f"no risk matrix {content['matrix']!r}; known: {', '.join(sorted(MATRICES))}"]
-    return []
-
-
 register_kind(
     ConfigKind(
         key=DEVIATION_TRIAGE_DAYS,
@@ -116,17 +106,5 @@ register_kind(
         builtin=lambda: quality_settings().complaint_due_days,
         validate=_days_problems(1, 365),
         regulatory_basis="EU GMP Part I chapter 8",
-    )
-)
-register_kind(
-    ConfigKind(
-        key=RISK_MATRIX,
-        title="Risk matrix",
-        module="risk",
-        description="The ICH Q9 matrix new risk assessments and deviation classifications use "
-        "(one of the matrices the code provides).",
-        builtin=lambda: {"matrix": quality_settings().risk_matrix},
-        validate=_matrix_problems,
-        regulatory_basis="ICH Q9(R1) 5",
     )
 )

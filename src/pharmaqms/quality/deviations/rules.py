@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm.exc import UnmappedInstanceError
 
 from pharmaqms.kernel.configuration import store as config_store
 from pharmaqms.quality.capa.models import CapaStatus
@@ -74,6 +75,14 @@ CLASS_FOR_LEVEL = {
 CLASS_ORDER = (DeviationClass.MINOR, DeviationClass.MAJOR, DeviationClass.CRITICAL)
 
 
+def _session_of(record: Any) -> Session | None:
+    """The record's session; none for a plain object (the guards are tested without one)."""
+    try:
+        return object_session(record)
+    except UnmappedInstanceError:
+        return None
+
+
 def risk_matrix_in_force(session: Session) -> config_store.InForce:
     return config_store.in_force(session, RISK_MATRIX)
 
@@ -124,7 +133,7 @@ def classified(deviation: Any) -> list[str]:
         if not (getattr(deviation, basis) or "").strip():
             reasons.append(f"the justification of the {name} score is missing")
     if not reasons:
-        session = object_session(deviation)
+        session = _session_of(deviation)
         below = class_below_risk(
             deviation.classification,
             deviation.severity,
