@@ -208,11 +208,12 @@ def test_version(
     version = get_version(session, version_id)
     _check_version(version, expected_version)
     _refuse_bad_content(version.key, version.content)
+    # Written before the transition, which checks them; a refused transition rolls them back.
     findings = sandbox_findings(session, version.key, version.content)
-    perform(session, CONFIG_WORKFLOW, version, "test", actor=actor)
     with audit.changes(session, actor=actor, reason="sandbox run"):
         version.test_summary = findings
         version.tested_at = clock.now()
+    perform(session, CONFIG_WORKFLOW, version, "test", actor=actor)
     return version
 
 
@@ -231,7 +232,7 @@ def transition(
     if name == "test":
         raise InvalidInput("run the sandbox test with its own step", field="name")
     version = get_version(session, version_id)
-    result = perform(
+    return perform(
         session,
         CONFIG_WORKFLOW,
         version,
@@ -242,11 +243,6 @@ def transition(
         comment=comment,
         expected_version=expected_version,
     )
-    if name == "reopen":
-        with audit.changes(session, actor=actor, reason="back to draft: the test is void"):
-            version.test_summary = []
-            version.tested_at = None
-    return result
 
 
 # Reading

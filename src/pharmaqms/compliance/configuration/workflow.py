@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm import object_session
+from sqlalchemy.orm import Session, object_session
 
 from pharmaqms.compliance.configuration import checks
+from pharmaqms.kernel import audit
 from pharmaqms.kernel.configuration.models import ConfigStatus, ConfigVersion
+from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.registry import RecordType, register
 from pharmaqms.kernel.roles import grant
 from pharmaqms.kernel.workflow import Transition, Workflow, roles, states
@@ -27,6 +29,20 @@ grant("config.manage", *MANAGERS)
 
 def _still_valid(version: Any) -> list[str]:
     return checks.content_problems(version.key, version.content)
+
+
+def _sandbox_run(version: Any) -> list[str]:
+    # The sandbox step (``service.test_version``) writes its findings before it moves the
+    # version: a bare "test" transition through another door is refused.
+    if version.tested_at is None or not version.test_summary:
+        return [f"run {version.audit_label()} on the sandbox (its findings are the test)"]
+    return []
+
+
+def _void_the_test(session: Session, version: Any, actor: Actor) -> None:
+    with audit.changes(session, actor=actor, reason="back to draft: the sandbox run is void"):
+        version.test_summary = []
+        version.tested_at = None
 
 
 def _tested_on_this_content(version: Any) -> list[str]:
@@ -61,7 +77,7 @@ CONFIG_WORKFLOW = Workflow(
             states("draft"),
             "tested",
             roles(*MANAGERS),
-            guards=(_still_valid,),
+            guards=(_still_valid, _sandbox_run),
         ),
         Transition(
             "reopen",
@@ -70,6 +86,7 @@ CONFIG_WORKFLOW = Workflow(
             "draft",
             roles(*MANAGERS),
             reason_required=True,
+            effects=(_void_the_test,),
         ),
         Transition(
             "approve",

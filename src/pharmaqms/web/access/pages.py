@@ -12,6 +12,7 @@ from pharmaqms.web.access.rules import (
 )
 
 APQR_READ = "read annual product quality reviews"
+CONFIG_READ = "read the configuration"
 
 # (method, path as declared) → what the route needs.
 PAGES: dict[tuple[str, str], Access] = {
@@ -516,6 +517,19 @@ PAGES: dict[tuple[str, str], Access] = {
     # compliance.outcomes.views
     ("GET", "/compliance/outcomes"): Needs("records.read", "read the outcome dashboard"),
     ("GET", "/compliance/outcomes/{key}"): Needs("records.read", "read the outcome dashboard"),
+    # compliance.configuration.views
+    ("GET", "/compliance/configuration"): Needs("records.read", CONFIG_READ),
+    ("GET", "/compliance/configuration/keys/{key}"): Needs("records.read", CONFIG_READ),
+    ("POST", "/compliance/configuration/keys/{key}/versions"): Needs(
+        "config.manage", "change the configuration"
+    ),
+    ("GET", "/compliance/configuration/versions/{version_id}"): Needs("records.read", CONFIG_READ),
+    ("POST", "/compliance/configuration/versions/{version_id}/test"): Needs(
+        "config.manage", "test configuration versions"
+    ),
+    ("POST", "/compliance/configuration/versions/{version_id}/revision"): Needs(
+        "config.manage", "change the configuration"
+    ),
     # compliance.apqr.views
     ("GET", "/compliance/apqr"): Needs("records.read", APQR_READ),
     ("POST", "/compliance/apqr/reviews"): Needs("apqr.write", "generate product reviews"),
