@@ -142,5 +142,10 @@ def test_a_version_goes_through_the_api_and_the_pages_show_it_in_force_from_its_
     assert version_page.status_code == 200
     assert "1 open classified deviation(s)" in version_page.text
     assert "Approved by Rosa Reviewer" in version_page.text
+    # the old deviation's page shows the rule it ran under, the new one's the new rule
+    old_page = reader.get(f"/deviations/{old}")
+    assert f"{DUE}</a> v1 · due date from the classification" in old_page.text
+    new_page = reader.get(f"/deviations/{new}")
+    assert f"{DUE}</a> v2 · due date from the classification" in new_page.text
     qa_page = ui("qa").get(f"/compliance/configuration/keys/{DUE}")
     assert "Draft a new version" in qa_page.text
