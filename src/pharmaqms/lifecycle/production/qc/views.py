@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel.audit_query import AuditFilter, count_entries, find_entries
+from pharmaqms.kernel.configuration import store as config_store
 from pharmaqms.kernel.errors import InvalidInput
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.navigation import NavItem, add
@@ -78,6 +79,8 @@ def _record_context(
         "audit_url": "/audit?"
         + urlencode({"record_type": record.__audit_type__, "record_id": record.id}),
         "csv_url": f"/api/v1/records/{record.__audit_type__}/{record.id}/audit?format=csv",
+        # The configuration versions its actions ran under (the phase I checklist).
+        "config_uses": config_store.uses_of(session, record.__audit_type__, record.id),
     }
 
 
