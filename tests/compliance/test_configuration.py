@@ -221,7 +221,7 @@ def test_bad_configuration_drafts_are_refused_with_the_reason_and_change_nothing
 
 @pytest.mark.postgres
 def test_an_added_signature_applies_from_its_date_and_the_transition_records_its_rule(
-    db: Any, people: Any, moving_clock: clock.FrozenClock
+    db: Any, people: Any, api: Any, moving_clock: clock.FrozenClock
 ) -> None:
     """A version may add what the code does not demand: cancelling a deviation becomes signed."""
     cid = approved_change_from_a_new_edition(db, people)
@@ -248,7 +248,15 @@ def test_an_added_signature_applies_from_its_date_and_the_transition_records_its
         )
     moving_clock.advance(hours=2)
     second = classified_deviation(db, people, "Cancelled after", clock.now())
+    qa = api("qa")
     before = snapshot(db)
+    # through the API the signer names the version reviewed, for an added signature too
+    unreviewed = qa.post(
+        f"/api/v1/records/deviation/{second}/transitions/cancel",
+        json={"reason": "not a deviation", "password": PASSWORD},
+    )
+    assert unreviewed.status_code == 422, unreviewed.text
+    assert "send expected_version" in unreviewed.json()["detail"]
     with (
         pytest.raises(InvalidInput, match=r"is signed \(Rejected\): enter your password"),
         unit_of_work(db) as s,

@@ -272,10 +272,18 @@ class TransitionResult:
     signature: ElectronicSignature | None
 
 
-def require_reviewed_version(workflow: Workflow, name: str, expected_version: int | None) -> None:
+def require_reviewed_version(
+    workflow: Workflow,
+    name: str,
+    expected_version: int | None,
+    session: Session | None = None,
+) -> None:
     """A signature through an outside channel (API, web form) names the version of the record the
-    signer reviewed, so nobody signs content that changed after they saw it (Part 11 §11.50)."""
+    signer reviewed, so nobody signs content that changed after they saw it (Part 11 §11.50).
+    With a session, a signature the configuration in force adds counts too."""
     transition = workflow.transition(name)
+    if session is not None:
+        transition = configured_transitions(session, workflow)[1][name]
     if transition.signature and expected_version is None:
         raise InvalidInput(
             f"'{transition.label}' is signed ({transition.signature}): send expected_version, "
