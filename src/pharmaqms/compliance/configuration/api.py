@@ -35,9 +35,9 @@ READ = "read the configuration"
 Key = Annotated[str, Query(max_length=120)]
 
 
-def _aware(at: datetime | None) -> datetime | None:
+def _aware(at: datetime | None, field: str = "at") -> datetime | None:
     if at is not None and at.tzinfo is None:
-        raise InvalidInput("give the moment with its UTC offset (…Z or +01:00)", field="at")
+        raise InvalidInput("give the moment with its UTC offset (…Z or +01:00)", field=field)
     return at
 
 
@@ -80,7 +80,7 @@ def draft(key: str, body: DraftIn, actor: ActorDep, request: Request) -> Version
             actor=actor,
             key=key[:120],
             content=body.content,
-            effective_from=_aware(body.effective_from) or body.effective_from,
+            effective_from=_aware(body.effective_from, "effective_from") or body.effective_from,
             change_id=body.change_id,
             rationale=body.rationale,
         )
