@@ -7,7 +7,9 @@ from pharmaqms.compliance import models as compliance_models
 from pharmaqms.compliance import service as compliance_service
 from pharmaqms.compliance.apqr import models as apqr_models
 from pharmaqms.compliance.apqr import workflow as apqr_workflow
+from pharmaqms.compliance.configuration import service as configuration_service
 from pharmaqms.kernel import models as kernel_models
+from pharmaqms.kernel.configuration import models as kernel_config_models
 from pharmaqms.kernel.db import Base
 from pharmaqms.kernel.jobs import health as kernel_job_health
 from pharmaqms.kernel.jobs import housekeeping as kernel_job_housekeeping
@@ -42,6 +44,7 @@ from pharmaqms.lifecycle.production.nonconforming import report as production_nc
 from pharmaqms.lifecycle.production.nonconforming import workflow as production_nc_workflow
 from pharmaqms.lifecycle.production.qc import arrivals as production_qc_arrivals
 from pharmaqms.lifecycle.production.qc import batch_results as production_batch_results
+from pharmaqms.lifecycle.production.qc import investigations as production_qc_investigations
 from pharmaqms.lifecycle.production.qc import models as production_qc_models
 from pharmaqms.lifecycle.production.qc import report as production_qc_report
 from pharmaqms.lifecycle.production.qc import workflow as production_qc_workflow
@@ -107,6 +110,7 @@ from pharmaqms.quality.training import workflow as training_workflow
 
 MODULES = (
     kernel_models,
+    kernel_config_models,
     kernel_notification_models,
     kernel_job_models,
     kernel_job_housekeeping,
@@ -222,6 +226,10 @@ MODULES = (
     compliance_service,
     apqr_models,
     apqr_workflow,
+    # Registers the OOS phase I checklist as controlled configuration.
+    production_qc_investigations,
+    # Configuration changes under change control (drafts, sandbox runs, approvals).
+    configuration_service,
 )
 
 metadata = Base.metadata

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import audit, auth
 from pharmaqms.kernel.chain import key_the_chain, read_head
+from pharmaqms.kernel.configuration.store import seed_builtins
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.identity import Actor, Channel
 from pharmaqms.kernel.keys import (
@@ -141,6 +142,9 @@ def initialise(
         _ensure_system_user(session)
     with unit_of_work(database) as session:
         _sync_roles(session)
+    with unit_of_work(database) as session:
+        # The code's built-in definitions become the first version of each configuration key.
+        seed_builtins(session, actor=auth.system_actor(session, Channel.SYSTEM))
     with unit_of_work(database) as session:
         has_admin = any(
             "admin" in u.roles and not u.is_service_account for u in session.scalars(select(User))

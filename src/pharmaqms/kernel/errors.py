@@ -147,3 +147,11 @@ class DocumentRefused(InvalidInput):
 
     code = "document_refused"
     title = "Document refused"
+
+
+class ControlBroken(InvalidInput):
+    """A configuration version that would break a control the code demands (a signature
+    dropped or without meaning, segregation of duties dropped): refused with the reasons."""
+
+    code = "control_broken"
+    title = "Refused: it would break a control"

@@ -9,7 +9,7 @@ from typing import Any
 
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.records import GxPRecord
-from pharmaqms.kernel.workflow import Workflow
+from pharmaqms.kernel.workflow import Workflow, register_signature_rules
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,8 @@ RECORD_TYPES: dict[str, RecordType] = {}
 
 def register(record_type: RecordType) -> RecordType:
     RECORD_TYPES[record_type.name] = record_type
+    # Its signature rules become controlled configuration (the code's are the first version).
+    register_signature_rules(record_type.workflow, record_type.model, record_type.label)
     return record_type
 
 

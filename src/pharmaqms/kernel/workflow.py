@@ -9,6 +9,7 @@ changes; it checks all of that, signs, audits and moves the tasks along.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import audit, clock, tasks
+from pharmaqms.kernel.configuration import store as config_store
 from pharmaqms.kernel.errors import (
     InvalidInput,
     NotFound,
@@ -32,7 +34,7 @@ from pharmaqms.kernel.errors import (
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.models import AuditEntry, ElectronicSignature
 from pharmaqms.kernel.records import GxPRecord
-from pharmaqms.kernel.signatures import sign
+from pharmaqms.kernel.signatures import MEANINGS, sign
 
 Guard = Callable[[Any], list[str]]
 # A guard on who acts rather than on the record: "signs for one of the functions this change
@@ -252,7 +254,9 @@ def _gate_reasons(session: Session, actor: Actor, record: GxPRecord, t: Transiti
 
 def options(session: Session, workflow: Workflow, record: GxPRecord, actor: Actor) -> list[Option]:
     found = []
-    for t in workflow.from_state(record.status):
+    _, configured = configured_transitions(session, workflow)
+    for code_transition in workflow.from_state(record.status):
+        t = configured.get(code_transition.name, code_transition)
         reasons = [why for _, why in blockers(session, record, t, actor, workflow)]
         if not reasons:
             reasons = _gate_reasons(session, actor, record, t)
@@ -268,10 +272,18 @@ class TransitionResult:
     signature: ElectronicSignature | None
 
 
-def require_reviewed_version(workflow: Workflow, name: str, expected_version: int | None) -> None:
+def require_reviewed_version(
+    workflow: Workflow,
+    name: str,
+    expected_version: int | None,
+    session: Session | None = None,
+) -> None:
     """A signature through an outside channel (API, web form) names the version of the record the
-    signer reviewed, so nobody signs content that changed after they saw it (Part 11 §11.50)."""
+    signer reviewed, so nobody signs content that changed after they saw it (Part 11 §11.50).
+    With a session, a signature the configuration in force adds counts too."""
     transition = workflow.transition(name)
+    if session is not None:
+        transition = configured_transitions(session, workflow)[1][name]
     if transition.signature and expected_version is None:
         raise InvalidInput(
             f"'{transition.label}' is signed ({transition.signature}): send expected_version, "
@@ -292,7 +304,9 @@ def perform(
     comment: str | None = None,
     expected_version: int | None = None,
 ) -> TransitionResult:
-    transition = workflow.transition(name)
+    workflow.transition(name)  # an unknown name is refused before anything is read
+    rules, configured = configured_transitions(session, workflow)
+    transition = configured[name]
     if expected_version is not None and record.version != expected_version:
         raise StaleRecord(
             f"{record.audit_label()} is at version {record.version}, not {expected_version}: "
@@ -349,6 +363,11 @@ def perform(
             role=spec.role,
             due_in=timedelta(days=spec.due_in_days) if spec.due_in_days else None,
         )
+    if rules is not None and _governed(transition):
+        # The signature and segregation rules this transition ran under stay with the record.
+        config_store.record_use(
+            session, record, rules, f"transition:{transition.name}", actor=actor
+        )
     for effect in transition.effects:
         effect(session, record, actor)
     return TransitionResult(record, transition, previous, signature)
@@ -366,3 +385,174 @@ def check_states(workflow: Workflow, required: Sequence[str]) -> None:
     missing = set(required) - set(workflow.states)
     if missing:
         raise ValueError(f"{workflow.record_type}: missing states {missing}")
+
+
+# Signature rules as controlled configuration: which transitions are signed, with which
+# meaning, and who is barred from them. The code's declarations are the first version and the
+# floor: a version may add a signature or a segregation of duties, never take away one the code
+# demands (Part 11 §11.50, §11.70, §11.200; EU GMP Annex 11 §14).
+
+RULE_FIELDS = ("signature", "forbid_author", "forbid_holders_of", "forbid_signers_of")
+
+
+def signature_rules_key(workflow: Workflow) -> str:
+    return f"workflow.{workflow.record_type}.signatures"
+
+
+def signature_rules(workflow: Workflow) -> dict[str, dict[str, Any]]:
+    return {
+        t.name: {
+            "signature": t.signature,
+            "forbid_author": t.forbid_author,
+            "forbid_holders_of": sorted(t.forbid_holders_of),
+            "forbid_signers_of": sorted(t.forbid_signers_of),
+        }
+        for t in workflow.transitions
+    }
+
+
+def _meaning_problem(where: str, meaning: Any) -> str | None:
+    if not isinstance(meaning, str) or not meaning.strip():
+        return f"{where}: a signature without a meaning is not a signature (Part 11 §11.50)"
+    if meaning not in MEANINGS:
+        return f"{where}: unknown signature meaning {meaning!r}; one of: {', '.join(MEANINGS)}"
+    return None
+
+
+def _rule_problems(workflow: Workflow, model: type[GxPRecord], content: Any) -> list[str]:
+    if not isinstance(content, dict):
+        return ["give an object with one entry per transition"]
+    names = [t.name for t in workflow.transitions]
+    problems = []
+    unknown = sorted(set(content) - set(names))
+    if unknown:
+        problems.append(f"unknown transitions {', '.join(unknown)}; known: {', '.join(names)}")
+    missing = [n for n in names if n not in content]
+    if missing:
+        problems.append(f"every transition needs its rule; missing: {', '.join(missing)}")
+    for name in names:
+        rule = content.get(name)
+        if name not in content:
+            continue
+        if not isinstance(rule, dict) or set(rule) != set(RULE_FIELDS):
+            problems.append(f"{name}: give exactly the fields {', '.join(RULE_FIELDS)}")
+            continue
+        if rule["signature"] is not None:
+            problem = _meaning_problem(name, rule["signature"])
+            if problem:
+                problems.append(problem)
+        if not isinstance(rule["forbid_author"], bool):
+            problems.append(f"{name}: forbid_author is true or false")
+        holders = rule["forbid_holders_of"]
+        if not isinstance(holders, list) or not all(isinstance(h, str) for h in holders):
+            problems.append(f"{name}: forbid_holders_of is a list of fields naming a person")
+        else:
+            for holder in holders:
+                if not holder.endswith("_id") or not hasattr(model, holder):
+                    problems.append(
+                        f"{name}: {holder!r} is not a field of {model.__name__} naming a person"
+                    )
+        signers = rule["forbid_signers_of"]
+        if not isinstance(signers, list) or not all(isinstance(m, str) for m in signers):
+            problems.append(f"{name}: forbid_signers_of is a list of signature meanings")
+        else:
+            for meaning in signers:
+                problem = _meaning_problem(f"{name} (forbid_signers_of)", meaning)
+                if problem:
+                    problems.append(problem)
+    return problems
+
+
+def _control_problems(workflow: Workflow, content: Any) -> list[str]:
+    """What a version would take away that the code demands: refused, with the reason."""
+    if not isinstance(content, dict):
+        return []
+    problems = []
+    for t in workflow.transitions:
+        rule = content.get(t.name)
+        if not isinstance(rule, dict):
+            continue
+        where = f"'{t.label}' ({t.name})"
+        if t.signature and rule.get("signature") is None:
+            problems.append(
+                f"{where} must be signed ({t.signature}): the code demands this signature "
+                "(Part 11 §11.50, §11.200); a version may not drop it"
+            )
+        elif t.signature and rule.get("signature") != t.signature:
+            problems.append(
+                f"{where} is signed with the meaning {t.signature!r}, which the code demands; "
+                f"a version may not change it to {rule.get('signature')!r}"
+            )
+        if t.forbid_author and rule.get("forbid_author") is not True:
+            problems.append(
+                f"{where}: the author may not take it (segregation of duties the code demands, "
+                "Part 11 §11.10(g), Annex 11 §12); a version may not drop it"
+            )
+        for listed, code_value in (
+            ("forbid_holders_of", t.forbid_holders_of),
+            ("forbid_signers_of", t.forbid_signers_of),
+        ):
+            kept = rule.get(listed)
+            dropped = sorted(set(code_value) - set(kept if isinstance(kept, list) else []))
+            if dropped:
+                problems.append(
+                    f"{where}: {listed} must keep {', '.join(dropped)} (segregation of duties "
+                    "the code demands); a version may not drop it"
+                )
+    return problems
+
+
+def register_signature_rules(workflow: Workflow, model: type[GxPRecord], label: str) -> None:
+    """Make the workflow's signature rules a configuration key (done for every registered
+    record type by ``kernel.registry.register``)."""
+    config_store.register_kind(
+        config_store.ConfigKind(
+            key=signature_rules_key(workflow),
+            title=f"{label}: signatures and segregation of duties",
+            module=workflow.record_type,
+            description=(
+                "For each transition: the signature it needs and its meaning (null: not "
+                "signed), whether the author is barred, which holders (fields naming a person) "
+                "and which signers (by meaning) are barred. The code's rules are the floor."
+            ),
+            builtin=lambda: signature_rules(workflow),
+            validate=lambda content: _rule_problems(workflow, model, content),
+            controls=lambda content: _control_problems(workflow, content),
+            regulatory_basis="21 CFR 11.50, 11.70, 11.10(g), 11.200; EU GMP Annex 11 §12, §14",
+        )
+    )
+
+
+def _governed(transition: Transition) -> bool:
+    return bool(
+        transition.signature
+        or transition.forbid_author
+        or transition.forbid_holders_of
+        or transition.forbid_signers_of
+    )
+
+
+def configured_transitions(
+    session: Session, workflow: Workflow
+) -> tuple[config_store.InForce | None, dict[str, Transition]]:
+    """The workflow's transitions with the signature rules in force applied (a workflow whose
+    record type is not registered keeps the code's rules)."""
+    key = signature_rules_key(workflow)
+    code = {t.name: t for t in workflow.transitions}
+    if not config_store.is_registered(key):
+        return None, code
+    rules = config_store.in_force(session, key)
+    configured = {}
+    for name, t in code.items():
+        rule = rules.content.get(name) if isinstance(rules.content, dict) else None
+        if not isinstance(rule, dict):
+            configured[name] = t
+            continue
+        configured[name] = dataclasses.replace(
+            t,
+            signature=rule.get("signature"),
+            forbid_author=bool(rule.get("forbid_author")),
+            forbid_holders_of=tuple(rule.get("forbid_holders_of") or ()),
+            forbid_signers_of=frozenset(rule.get("forbid_signers_of") or ()),
+        )
+    return rules, configured

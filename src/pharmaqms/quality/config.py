@@ -7,10 +7,14 @@ Environment variables with the ``PHARMAQMS_QUALITY_`` prefix override the defaul
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from pharmaqms.kernel.configuration.store import ConfigKind, register_kind
 
 DEVIATION_CLASSES = ("minor", "major", "critical")
 
@@ -50,3 +54,57 @@ def quality_settings() -> QualitySettings:
 
 def reset_quality_settings() -> None:
     quality_settings.cache_clear()
+
+
+# The same settings as controlled configuration (kernel/configuration): the values above are
+# the built-in first version; from then on QA changes them through change control, and each
+# rule is read as it is in force when it applies.
+DEVIATION_DUE_DAYS = "quality.deviation_due_days"
+DEVIATION_TRIAGE_DAYS = "quality.deviation_triage_days"
+COMPLAINT_DUE_DAYS = "quality.complaint_due_days"
+RISK_MATRIX = "quality.risk_matrix"
+
+
+def due_days_problems(content: Any) -> list[str]:
+    if not isinstance(content, dict):
+        return ['give the days per class, e.g. {"critical": 15, "major": 30, "minor": 60}']
+    try:
+        QualitySettings(deviation_due_days=content)
+    except ValidationError as error:
+        return [str(e["msg"]).removeprefix("Value error, ") for e in error.errors()]
+    return []
+
+
+def _days_problems(low: int, high: int) -> Callable[[Any], list[str]]:
+    def problems(content: Any) -> list[str]:
+        if not isinstance(content, int) or isinstance(content, bool):
+            return [f"give a whole number of days ({low} to {high})"]
+        if not low <= content <= high:
+            return [f"the days must be between {low} and {high}"]
+        return []
+
+    return problems
+
+
+register_kind(
+    ConfigKind(
+        key=DEVIATION_TRIAGE_DAYS,
+        title="Deviation triage days",
+        module="deviations",
+        description="Days QA has to classify a newly reported deviation.",
+        builtin=lambda: quality_settings().deviation_triage_days,
+        validate=_days_problems(1, 30),
+        regulatory_basis="ICH Q9(R1) 4.3; EU GMP Part I 1.4(xiv)",
+    )
+)
+register_kind(
+    ConfigKind(
+        key=COMPLAINT_DUE_DAYS,
+        title="Complaint due days",
+        module="complaints",
+        description="Days a complaint may stay open before the register flags it as overdue.",
+        builtin=lambda: quality_settings().complaint_due_days,
+        validate=_days_problems(1, 365),
+        regulatory_basis="EU GMP Part I chapter 8",
+    )
+)

@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import clock
+from pharmaqms.kernel.configuration import store
 from pharmaqms.kernel.errors import InvalidInput
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.models import AuditEntry, User
@@ -105,4 +106,6 @@ def record_parts(
         "csv_url": f"/api/v1/records/{record_type}/{record.id}/audit?format=csv",
         "moment": clock.now(),
         "names": names_by_id(session),
+        # The configuration versions its actions ran under (due days, matrix, signature rules).
+        "config_uses": store.uses_of(session, record_type, record.id),
     }

@@ -12,6 +12,7 @@ from starlette.types import ASGIApp
 import pharmaqms.schema  # noqa: F401 - every module's tables, record types and permissions
 from pharmaqms.compliance import api as compliance_api
 from pharmaqms.compliance.apqr import api as apqr_api
+from pharmaqms.compliance.configuration import api as configuration_api
 from pharmaqms.compliance.process_analytics import api as process_analytics_api
 from pharmaqms.kernel.db import Database, get_database, set_database
 from pharmaqms.kernel.http import api_docs, openapi, problems
@@ -98,6 +99,7 @@ API_ROUTERS = (
     compliance_api.router,
     apqr_api.router,
     process_analytics_api.router,
+    configuration_api.router,
 )
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import audit, clock, tasks
+from pharmaqms.kernel.configuration import store as config_store
 from pharmaqms.kernel.errors import Conflict, InvalidInput, PermissionDenied
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.registry import RECORD_TYPES
@@ -26,7 +27,7 @@ from pharmaqms.quality.complaints.models import (
     HandoverStatus,
 )
 from pharmaqms.quality.complaints.workflow import COMPLAINT_WORKFLOW, INVESTIGATORS
-from pharmaqms.quality.config import quality_settings
+from pharmaqms.quality.config import COMPLAINT_DUE_DAYS
 from pharmaqms.quality.deviations.impact import BATCH_ID
 from pharmaqms.quality.trends import Month, month_of, months_back
 
@@ -56,6 +57,7 @@ def register_complaint(
             field="lot",
         )
     common.not_in_future(received_at, "received_at", "the time the complaint was received")
+    due_rule = config_store.in_force(session, COMPLAINT_DUE_DAYS)
     complaint = Complaint(
         status=ComplaintStatus.RECEIVED.value,
         product=common.required_text(product, "product", "the product", max_length=200),
@@ -76,7 +78,7 @@ def register_complaint(
         description=common.required_text(
             description, "description", "what the complainant reports", max_length=20_000
         ),
-        due_at=received_at + timedelta(days=quality_settings().complaint_due_days),
+        due_at=received_at + timedelta(days=due_rule.content),
         triage_rationale="",
         pv_reference="",
         investigation_summary="",
@@ -85,6 +87,7 @@ def register_complaint(
     )
     with audit.changes(session, actor=actor, reason="complaint received"):
         session.add(complaint)
+    config_store.record_use(session, complaint, due_rule, "due date", actor=actor)
     tasks.open_task(
         session,
         complaint,

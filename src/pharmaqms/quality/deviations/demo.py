@@ -293,7 +293,7 @@ def _schedule(
         if scenario.batch_prefix
         else None
     )
-    days = rules.due_days(scenario.classification)
+    days = rules.due_days(scenario.classification, rules.due_days_in_force(session).content)
     stalled = index % STALLED_EVERY == STALLED_EVERY - 1
     investigation_days = days + 25 if stalled else rng.randint(5, max(6, days - 6))
 

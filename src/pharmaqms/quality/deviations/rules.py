@@ -3,11 +3,16 @@ workflow (each returns the reasons a step is not possible yet, so a refusal can 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm.exc import UnmappedInstanceError
+
+from pharmaqms.kernel.configuration import store as config_store
 from pharmaqms.quality.capa.models import CapaStatus
-from pharmaqms.quality.config import quality_settings
+from pharmaqms.quality.config import DEVIATION_DUE_DAYS, RISK_MATRIX, quality_settings
 from pharmaqms.quality.deviations.models import (
     OPEN_STATUSES,
     CapaDecision,
@@ -21,13 +26,24 @@ FISHBONE_CATEGORIES = tuple(c.value for c in RootCauseCategory)
 MAX_WHYS = 10
 
 
-def due_days(classification: str) -> int:
-    return quality_settings().deviation_due_days[DeviationClass(classification).value]
+def due_days(classification: str, days_by_class: Mapping[str, int] | None = None) -> int:
+    """The days of a class under ``days_by_class`` (a version of ``quality.deviation_due_days``;
+    by default the built-in one from the settings)."""
+    days = days_by_class if days_by_class is not None else quality_settings().deviation_due_days
+    return days[DeviationClass(classification).value]
 
 
-def due_date(discovered_at: datetime, classification: str) -> datetime:
+def due_date(
+    discovered_at: datetime,
+    classification: str,
+    days_by_class: Mapping[str, int] | None = None,
+) -> datetime:
     """A deviation is due for closure a number of days after its discovery, set by class."""
-    return discovered_at + timedelta(days=due_days(classification))
+    return discovered_at + timedelta(days=due_days(classification, days_by_class))
+
+
+def due_days_in_force(session: Session) -> config_store.InForce:
+    return config_store.in_force(session, DEVIATION_DUE_DAYS)
 
 
 def is_overdue(due_at: datetime | None, status: str, now: datetime) -> bool:
@@ -59,16 +75,37 @@ CLASS_FOR_LEVEL = {
 CLASS_ORDER = (DeviationClass.MINOR, DeviationClass.MAJOR, DeviationClass.CRITICAL)
 
 
-def risk_matrix() -> RiskMatrix:
-    """The site's configured ICH Q9 matrix: deviations are scored on it like risk assessments."""
-    return matrix(quality_settings().risk_matrix)
+def _session_of(record: Any) -> Session | None:
+    """The record's session; none for a plain object (the guards are tested without one)."""
+    try:
+        return object_session(record)
+    except UnmappedInstanceError:
+        return None
+
+
+def risk_matrix_in_force(session: Session) -> config_store.InForce:
+    return config_store.in_force(session, RISK_MATRIX)
+
+
+def risk_matrix(session: Session | None = None, record: Any = None) -> RiskMatrix:
+    """The ICH Q9 matrix deviations are scored on, like risk assessments: the one ``record``
+    was classified under, else the one in force (without a session: the built-in one)."""
+    if session is None:
+        return matrix(quality_settings().risk_matrix)
+    used = config_store.used_on(session, record, RISK_MATRIX) if record is not None else None
+    chosen = used or risk_matrix_in_force(session)
+    return matrix(chosen.content["matrix"])
 
 
 def class_below_risk(
-    classification: str, severity: int, probability: int, detectability: int
+    classification: str,
+    severity: int,
+    probability: int,
+    detectability: int,
+    grid: RiskMatrix | None = None,
 ) -> str | None:
-    """Why the class is below the risk its scores give on the configured matrix, if it is."""
-    grid = risk_matrix()
+    """Why the class is below the risk its scores give on the matrix, if it is."""
+    grid = grid or risk_matrix()
     if not all(1 <= s <= grid.scale for s in (severity, probability, detectability)):
         return None  # a score off the matrix's scale is refused as such where it is entered
     level = grid.level(severity, probability, detectability)
@@ -96,11 +133,13 @@ def classified(deviation: Any) -> list[str]:
         if not (getattr(deviation, basis) or "").strip():
             reasons.append(f"the justification of the {name} score is missing")
     if not reasons:
+        session = _session_of(deviation)
         below = class_below_risk(
             deviation.classification,
             deviation.severity,
             deviation.probability,
             deviation.detectability,
+            risk_matrix(session, deviation) if session is not None else None,
         )
         if below:
             reasons.append(below)

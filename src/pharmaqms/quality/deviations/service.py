@@ -10,12 +10,13 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import audit, tasks
+from pharmaqms.kernel.configuration import store as config_store
 from pharmaqms.kernel.errors import Conflict, InvalidInput, PermissionDenied
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.reports.text import format_time
 from pharmaqms.kernel.workflow import TransitionResult, perform
 from pharmaqms.quality import common
-from pharmaqms.quality.config import quality_settings
+from pharmaqms.quality.config import DEVIATION_TRIAGE_DAYS
 from pharmaqms.quality.deviations import hooks, impact, rules
 from pharmaqms.quality.deviations.models import (
     CapaDecision,
@@ -26,6 +27,7 @@ from pharmaqms.quality.deviations.models import (
     RootCauseCategory,
 )
 from pharmaqms.quality.deviations.workflow import DEVIATION_WORKFLOW, INVESTIGATORS
+from pharmaqms.quality.risk.matrix import matrix
 
 
 def get_deviation(session: Session, deviation_id: int) -> Deviation:
@@ -84,6 +86,7 @@ def report_deviation(
         impact.add_batch(
             session, actor=actor, deviation=deviation, batch_id=batch_id, product=product
         )
+    triage = config_store.in_force(session, DEVIATION_TRIAGE_DAYS)
     tasks.open_task(
         session,
         deviation,
@@ -91,8 +94,9 @@ def report_deviation(
         kind="classify",
         title=f"Classify {deviation.audit_label()}: {deviation.title}",
         role="qa",
-        due_in=timedelta(days=quality_settings().deviation_triage_days),
+        due_in=timedelta(days=triage.content),
     )
+    config_store.record_use(session, deviation, triage, "classification task due", actor=actor)
     return deviation
 
 
@@ -185,13 +189,15 @@ def classify_deviation(
     kind = common.choice(
         classification, "classification", [c.value for c in DeviationClass], "the class"
     )
-    scale = rules.risk_matrix().scale
+    matrix_rule = rules.risk_matrix_in_force(session)
+    grid = matrix(matrix_rule.content["matrix"])
+    scale = grid.scale
     scores = (
         common.score(severity, "severity", "the severity score", scale=scale),
         common.score(probability, "probability", "the probability score", scale=scale),
         common.score(detectability, "detectability", "the detectability score", scale=scale),
     )
-    below = rules.class_below_risk(kind, *scores)
+    below = rules.class_below_risk(kind, *scores, grid)
     if below:
         raise InvalidInput(below, field="classification")
     bases = (
@@ -231,7 +237,14 @@ def classify_deviation(
                 immediate_actions, "immediate_actions", max_length=20_000
             )
         if reclassifying and not _approved_extension(deviation):
-            deviation.due_at = rules.due_date(deviation.discovered_at, kind)
+            due_rule = rules.due_days_in_force(session)
+            deviation.due_at = rules.due_date(deviation.discovered_at, kind, due_rule.content)
+            config_store.record_use(
+                session, deviation, due_rule, "due date from the new class", actor=actor
+            )
+    config_store.record_use(
+        session, deviation, matrix_rule, "classification scored on it", actor=actor
+    )
     if not reclassifying:
         perform(session, DEVIATION_WORKFLOW, deviation, "classify", actor=actor)
     elif previous_investigator != investigator.id:

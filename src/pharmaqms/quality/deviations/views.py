@@ -209,7 +209,7 @@ def deviation_page(deviation_id: int, request: Request, actor: ActorDep) -> HTML
                 or deviation.investigator_id == actor.user_id,
                 "can_disposition": actor.can("deviations.disposition"),
                 "can_raise_capa": actor.can("capa.raise"),
-                "due_days": {c: rules.due_days(c) for c in ("minor", "major", "critical")},
+                "due_days": rules.due_days_in_force(session).content,
             },
         )
 

@@ -14,10 +14,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import audit, clock, tasks
+from pharmaqms.kernel.configuration import store as config_store
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.registry import RecordType, register
 from pharmaqms.kernel.roles import grant
 from pharmaqms.kernel.workflow import TaskSpec, Transition, Workflow, roles, states
+from pharmaqms.quality.deviations import configuration as _configuration  # noqa: F401  (registers the due days)
 from pharmaqms.quality.deviations import rules
 from pharmaqms.quality.deviations.models import Deviation, DeviationStatus
 
@@ -44,8 +46,16 @@ def _start_investigation(session: Session, deviation: Any, actor: Actor) -> None
     """Classification sets the clock running: the due date follows from the class, and the
     investigator gets the investigation in their inbox."""
     if deviation.due_at is None:
-        with audit.changes(session, actor=actor, reason="due date from the classification"):
-            deviation.due_at = rules.due_date(deviation.discovered_at, deviation.classification)
+        rule = rules.due_days_in_force(session)
+        with audit.changes(
+            session, actor=actor, reason=f"due date from the classification ({rule.label})"
+        ):
+            deviation.due_at = rules.due_date(
+                deviation.discovered_at, deviation.classification, rule.content
+            )
+        config_store.record_use(
+            session, deviation, rule, "due date from the classification", actor=actor
+        )
     if deviation.investigator_id is not None:
         tasks.open_task(
             session,

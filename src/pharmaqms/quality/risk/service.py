@@ -9,13 +9,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import audit, clock
+from pharmaqms.kernel.configuration import store as config_store
 from pharmaqms.kernel.errors import InvalidInput, NotFound
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.registry import RECORD_TYPES
 from pharmaqms.kernel.workflow import TransitionResult, perform
 from pharmaqms.platform.masterdata.models import Product
 from pharmaqms.quality import common
-from pharmaqms.quality.config import quality_settings
+from pharmaqms.quality.config import RISK_MATRIX
 from pharmaqms.quality.risk.matrix import RiskMatrix, matrix
 from pharmaqms.quality.risk.models import RiskAssessment, RiskItem, RiskStatus
 from pharmaqms.quality.risk.register import PRODUCT_SUBJECT
@@ -59,7 +60,8 @@ def create_assessment(
 ) -> RiskAssessment:
     actor.require("risk.assess", "assess risks")
     label = _subject_label(session, subject_type, subject_id)
-    chosen = matrix(matrix_name or quality_settings().risk_matrix)
+    in_force = config_store.in_force(session, RISK_MATRIX)
+    chosen = matrix(matrix_name or in_force.content["matrix"])
     assessment = RiskAssessment(
         status=RiskStatus.DRAFT.value,
         title=common.required_text(title, "title", "a title", max_length=300),
@@ -74,6 +76,10 @@ def create_assessment(
     )
     with audit.changes(session, actor=actor, reason="risk assessment started"):
         session.add(assessment)
+    if chosen.name == in_force.content["matrix"]:
+        config_store.record_use(
+            session, assessment, in_force, "the matrix it is scored on", actor=actor
+        )
     return assessment
 
 

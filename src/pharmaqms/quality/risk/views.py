@@ -10,12 +10,13 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from pharmaqms.kernel.configuration import store as config_store
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.navigation import NavItem, add
 from pharmaqms.kernel.http.pages import ActorDep, redirect
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.registry import RECORD_TYPES
-from pharmaqms.quality.config import quality_settings
+from pharmaqms.quality.config import RISK_MATRIX
 from pharmaqms.quality.risk import register, service
 from pharmaqms.quality.risk.matrix import MATRICES, matrix
 from pharmaqms.quality.risk.register import PRODUCT_SUBJECT
@@ -53,6 +54,8 @@ def new_assessment(
     request: Request, actor: ActorDep, subject_type: str = "", subject_id: str = ""
 ) -> HTMLResponse:
     actor.require("risk.assess", "assess risks")
+    with transaction(request, write=False) as session:
+        default_matrix = config_store.in_force(session, RISK_MATRIX).content["matrix"]
     return render(
         request,
         "risk/new.html",
@@ -61,7 +64,7 @@ def new_assessment(
             "subject_id": subject_id,
             "record_types": sorted(RECORD_TYPES.values(), key=lambda rt: rt.label),
             "matrices": MATRICES,
-            "default_matrix": quality_settings().risk_matrix,
+            "default_matrix": default_matrix,
         },
     )
 

@@ -16,6 +16,7 @@ from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.registry import RecordType, register
 from pharmaqms.kernel.roles import grant
 from pharmaqms.kernel.workflow import TaskSpec, Transition, Workflow, roles, states
+from pharmaqms.quality.risk import configuration as _configuration  # noqa: F401  (registers the matrix)
 from pharmaqms.quality.risk.models import RiskAssessment, RiskStatus
 
 ASSESSORS = (

@@ -14,6 +14,7 @@ from pharmaqms.web.access.rules import (
 APQR_READ = "read annual product quality reviews"
 SUBMISSIONS_READ = "read submission documents"
 PROCESS_ANALYTICS = "read process analytics"
+CONFIG_READ = "read the configuration"
 
 # (method, path as declared) → what the route needs.
 API: dict[tuple[str, str], Access] = {
@@ -763,6 +764,18 @@ API: dict[tuple[str, str], Access] = {
     ),
     ("GET", "/api/v1/compliance/process-analytics/{record_type}/records"): Needs(
         "audit.read", PROCESS_ANALYTICS
+    # compliance.configuration.api
+    ("GET", "/api/v1/configuration/keys"): Needs("records.read", CONFIG_READ),
+    ("GET", "/api/v1/configuration/keys/{key}"): Needs("records.read", CONFIG_READ),
+    ("POST", "/api/v1/configuration/keys/{key}/versions"): Needs(
+        "config.manage", "change the configuration"
+    ),
+    ("GET", "/api/v1/configuration/versions/{version_id}"): Needs("records.read", CONFIG_READ),
+    ("POST", "/api/v1/configuration/versions/{version_id}/test"): Needs(
+        "config.manage", "test configuration versions"
+    ),
+    ("GET", "/api/v1/configuration/uses/{record_type}/{record_id}"): Needs(
+        "records.read", CONFIG_READ
     ),
     # compliance.apqr.api
     ("GET", "/api/v1/compliance/apqr/register"): Needs("records.read", APQR_READ),

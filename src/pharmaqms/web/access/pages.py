@@ -14,6 +14,7 @@ from pharmaqms.web.access.rules import (
 APQR_READ = "read annual product quality reviews"
 SUBMISSIONS_READ = "read submission documents"
 PROCESS_ANALYTICS = "read process analytics"
+CONFIG_READ = "read the configuration"
 
 # (method, path as declared) → what the route needs.
 PAGES: dict[tuple[str, str], Access] = {
@@ -539,6 +540,18 @@ PAGES: dict[tuple[str, str], Access] = {
     ("GET", "/compliance/process-analytics/{record_type}"): Needs("audit.read", PROCESS_ANALYTICS),
     ("GET", "/compliance/process-analytics/{record_type}/records"): Needs(
         "audit.read", PROCESS_ANALYTICS
+    # compliance.configuration.views
+    ("GET", "/compliance/configuration"): Needs("records.read", CONFIG_READ),
+    ("GET", "/compliance/configuration/keys/{key}"): Needs("records.read", CONFIG_READ),
+    ("POST", "/compliance/configuration/keys/{key}/versions"): Needs(
+        "config.manage", "change the configuration"
+    ),
+    ("GET", "/compliance/configuration/versions/{version_id}"): Needs("records.read", CONFIG_READ),
+    ("POST", "/compliance/configuration/versions/{version_id}/test"): Needs(
+        "config.manage", "test configuration versions"
+    ),
+    ("POST", "/compliance/configuration/versions/{version_id}/revision"): Needs(
+        "config.manage", "change the configuration"
     ),
     # compliance.apqr.views
     ("GET", "/compliance/apqr"): Needs("records.read", APQR_READ),

@@ -565,7 +565,7 @@ def take_transition(
 ) -> dict[str, Any]:
     with transaction(request) as session:
         rt, record = _load(session, type_name, record_id, actor)
-        require_reviewed_version(rt.workflow, name, body.expected_version)
+        require_reviewed_version(rt.workflow, name, body.expected_version, session)
         result = perform(
             session,
             rt.workflow,

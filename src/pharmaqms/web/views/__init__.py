@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from pharmaqms.compliance import views as compliance_views
 from pharmaqms.compliance.apqr import views as apqr_views
+from pharmaqms.compliance.configuration import views as configuration_views
 from pharmaqms.compliance.outcomes import views as outcome_views
 from pharmaqms.compliance.process_analytics import views as process_analytics_views
 from pharmaqms.compliance.validation import views as validation_views
@@ -109,4 +110,5 @@ ROUTERS: list[APIRouter] = [
     apqr_views.router,
     outcome_views.router,
     process_analytics_views.router,
+    configuration_views.router,
 ]

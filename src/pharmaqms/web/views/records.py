@@ -148,7 +148,7 @@ def take_transition(
     rt = record_type(type_name)
     with transaction(request) as session:
         record = load_record(session, rt, record_id)
-        require_reviewed_version(rt.workflow, name, expected_version)
+        require_reviewed_version(rt.workflow, name, expected_version, session)
         result = perform(
             session,
             rt.workflow,

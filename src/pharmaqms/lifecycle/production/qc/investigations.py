@@ -15,6 +15,7 @@ The rules the guidance sets and this module enforces:
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,6 +23,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import audit, clock, tasks
+from pharmaqms.kernel.configuration import store as config_store
+from pharmaqms.kernel.configuration.store import ConfigKind, register_kind
 from pharmaqms.kernel.errors import Conflict, InvalidInput, NotFound, StaleRecord
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.lifecycle.production import holds
@@ -45,6 +48,7 @@ from pharmaqms.lifecycle.production.qc.results import (
 )
 
 # Phase I laboratory checks (FDA OOS guidance III.A–B): each answered "ok", "error" or "n/a".
+# The built-in first version of the controlled checklist ``qc.oos_phase1_checklist``.
 PHASE1_CHECKS: dict[str, str] = {
     "sample_identity": "Right sample, correctly labelled and stored",
     "sample_preparation": "Sample preparation (weighing, dilution, extraction) as the method says",
@@ -56,6 +60,81 @@ PHASE1_CHECKS: dict[str, str] = {
     "glassware_equipment": "Glassware and equipment clean and suitable",
 }
 CHECK_ANSWERS = ("ok", "error", "n/a")
+PHASE1_CHECKLIST = "qc.oos_phase1_checklist"
+# The checks the guidance names for every phase I (III.B): a checklist version may reword them
+# and add checks of its own, never drop one of these.
+REQUIRED_CHECKS = (
+    "sample_identity",
+    "sample_preparation",
+    "calculation",
+    "instrument",
+    "standards_reagents",
+    "method",
+)
+_CHECK_KEY = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+
+
+def _checklist_problems(content: Any) -> list[str]:
+    if not isinstance(content, dict) or not content:
+        return ['give the checks as {"key": "what is checked", ...}']
+    problems = []
+    for key, label in content.items():
+        if not _CHECK_KEY.match(key):
+            problems.append(f"{key!r}: a check's key is lower-case letters, digits and _")
+        if not isinstance(label, str) or not label.strip() or len(label) > 300:
+            problems.append(f"{key}: say what is checked (up to 300 characters)")
+    if len(content) > 40:
+        problems.append("at most 40 checks")
+    return problems
+
+
+def _checklist_controls(content: Any) -> list[str]:
+    if not isinstance(content, dict):
+        return []
+    return [
+        f"the check {key!r} ({PHASE1_CHECKS[key]}) is required by the FDA OOS guidance III.B; "
+        "a version may reword it, not drop it"
+        for key in REQUIRED_CHECKS
+        if key not in content
+    ]
+
+
+def _checklist_sandbox(session: Session, current: Any, proposed: Any) -> list[str]:
+    """Open phase I investigations: which checks they will be asked that they were not."""
+    rows = session.scalars(
+        select(OosInvestigation).where(OosInvestigation.status == InvestigationStatus.PHASE_1.value)
+    ).all()
+    added = sorted(set(proposed) - set(current.content))
+    dropped = sorted(set(current.content) - set(proposed))
+    waiting = [inv.number for inv in rows if not inv.phase1_checklist]
+    return [
+        f"checks added: {', '.join(added) or 'none'}; dropped: {', '.join(dropped) or 'none'}",
+        f"{len(waiting)} open phase I investigation(s) would answer the new checklist"
+        + (f": {', '.join(waiting)}" if waiting else ""),
+        "findings already recorded keep the checklist they were recorded on",
+    ]
+
+
+register_kind(
+    ConfigKind(
+        key=PHASE1_CHECKLIST,
+        title="OOS phase I laboratory checklist",
+        module="qc",
+        description="The checks every phase I OOS investigation answers (ok, error or n/a).",
+        builtin=lambda: dict(PHASE1_CHECKS),
+        validate=_checklist_problems,
+        controls=_checklist_controls,
+        sandbox=_checklist_sandbox,
+        regulatory_basis="FDA Guidance for Industry: Investigating OOS Test Results (2022) III",
+    )
+)
+
+
+def phase1_checks(session: Session, inv: OosInvestigation | None = None) -> dict[str, str]:
+    """The checks of the checklist an investigation's phase I was recorded on, else of the one
+    in force."""
+    used = config_store.used_on(session, inv, PHASE1_CHECKLIST) if inv is not None else None
+    return dict((used or config_store.in_force(session, PHASE1_CHECKLIST)).content)
 
 
 class RetestNotAllowed(Conflict):
@@ -145,10 +224,12 @@ def record_phase1(
     inv = get_investigation(session, investigation_id)
     _check_version(inv, expected_version)
     _require_open_phase(inv, InvestigationStatus.PHASE_1, "recording phase I")
-    unknown = sorted(set(checklist) - set(PHASE1_CHECKS))
+    rule = config_store.in_force(session, PHASE1_CHECKLIST)
+    checks: dict[str, str] = rule.content
+    unknown = sorted(set(checklist) - set(checks))
     if unknown:
         raise InvalidInput(f"unknown phase I checks: {', '.join(unknown)}", field="checklist")
-    missing = [label for key, label in PHASE1_CHECKS.items() if key not in checklist]
+    missing = [label for key, label in checks.items() if key not in checklist]
     if missing:
         raise InvalidInput(
             "every phase I check needs an answer; missing: " + "; ".join(missing),
@@ -180,6 +261,7 @@ def record_phase1(
         inv.phase1_checklist = dict(sorted(checklist.items()))
         inv.assignable_cause = assignable_cause
         inv.lab_error_evidence = evidence
+    config_store.record_use(session, inv, rule, "phase I checklist", actor=actor)
     return inv
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel.audit_query import AuditFilter, count_entries, find_entries
+from pharmaqms.kernel.configuration import store as config_store
 from pharmaqms.kernel.errors import InvalidInput
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.navigation import NavItem, add
@@ -78,6 +79,8 @@ def _record_context(
         "audit_url": "/audit?"
         + urlencode({"record_type": record.__audit_type__, "record_id": record.id}),
         "csv_url": f"/api/v1/records/{record.__audit_type__}/{record.id}/audit?format=csv",
+        # The configuration versions its actions ran under (the phase I checklist).
+        "config_uses": config_store.uses_of(session, record.__audit_type__, record.id),
     }
 
 
@@ -282,7 +285,7 @@ def investigation_page(investigation_id: int, request: Request, actor: ActorDep)
                 "lot": results.get_lot(session, inv.lot_id),
                 "original": results.get_result(session, inv.result_id),
                 "retests": investigations.retests_of(session, inv),
-                "checks": investigations.PHASE1_CHECKS,
+                "checks": investigations.phase1_checks(session, inv),
                 "answers": investigations.CHECK_ANSWERS,
                 "can_investigate": actor.can("qc.investigate"),
                 **_record_context(session, inv, OOS_WORKFLOW, actor),
@@ -295,10 +298,11 @@ async def record_phase1(
     investigation_id: int, request: Request, actor: ActorDep
 ) -> RedirectResponse:
     form = await request.form()
+    # The checks of the checklist in force: the service refuses a key it does not know.
     checklist = {
-        key: str(form.get(f"check_{key}", ""))
-        for key in investigations.PHASE1_CHECKS
-        if form.get(f"check_{key}")
+        key.removeprefix("check_"): str(value)
+        for key, value in form.items()
+        if key.startswith("check_") and value
     }
     assignable = str(form.get("assignable_cause", ""))
     if assignable not in ("yes", "no"):

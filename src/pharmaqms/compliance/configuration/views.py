@@ -1,0 +1,182 @@
+"""Configuration pages: every configuration key with the version in force (and the whole
+configuration as it was in force at a chosen moment), one key with its version history and a
+draft form (a JSON editor), and one version with its sandbox findings, signatures, workflow
+and audit trail. Thin: every change goes through ``compliance.configuration.service``."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import select
+
+from pharmaqms.compliance.configuration import service
+from pharmaqms.compliance.configuration.workflow import CONFIG_WORKFLOW
+from pharmaqms.kernel import clock
+from pharmaqms.kernel.configuration import store
+from pharmaqms.kernel.http.context import transaction
+from pharmaqms.kernel.http.navigation import NavItem, add
+from pharmaqms.kernel.http.pages import ActorDep, redirect, register_page
+from pharmaqms.kernel.http.params import RecordId
+from pharmaqms.kernel.http.templating import render
+from pharmaqms.kernel.timezones import from_form
+from pharmaqms.quality.changes.models import OPEN_STATUSES, ChangeRequest
+from pharmaqms.quality.view_support import record_parts
+
+router = APIRouter(tags=["ui"], include_in_schema=False)
+BASE = "/compliance/configuration"
+READ = "read the configuration"
+
+add(NavItem("Compliance", "Configuration", BASE, "records.read", 40))
+register_page("config_version", lambda version_id: f"{BASE}/versions/{version_id}")
+
+Key = Annotated[str, Form(min_length=1, max_length=120)]
+Content = Annotated[str, Form(min_length=1, max_length=service.MAX_CONTENT_CHARS)]
+When = Annotated[str, Form(min_length=1, max_length=40)]
+
+
+def pretty(content: Any) -> str:
+    return json.dumps(content, indent=2, ensure_ascii=False, sort_keys=True)
+
+
+@router.get(BASE, response_class=HTMLResponse)
+def overview(request: Request, actor: ActorDep, at: str = "") -> HTMLResponse:
+    """Every key with the version in force now, or at the moment asked (``at``)."""
+    actor.require("records.read", READ)
+    moment = from_form(at[:40], "at") if at else None
+    with transaction(request, write=False) as session:
+        rows = service.overview(session)
+        then = (
+            {row.kind.key: store.in_force(session, row.kind.key, at=moment) for row in rows}
+            if moment
+            else {}
+        )
+        return render(
+            request,
+            "compliance/configuration.html",
+            {"rows": rows, "at": moment, "then": then, "moment": clock.now()},
+        )
+
+
+@router.get(BASE + "/keys/{key}", response_class=HTMLResponse)
+def key_page(key: str, request: Request, actor: ActorDep, at: str = "") -> HTMLResponse:
+    actor.require("records.read", READ)
+    moment = from_form(at[:40], "at") if at else None
+    with transaction(request, write=False) as session:
+        config_kind = store.kind(key[:120])
+        now = store.in_force(session, key)
+        versions = store.versions(session, key)
+        changes = (
+            session.scalars(
+                select(ChangeRequest)
+                .where(ChangeRequest.status.in_([s.value for s in OPEN_STATUSES]))
+                .order_by(ChangeRequest.id.desc())
+            ).all()
+            if actor.can(service.MANAGE)
+            else []
+        )
+        return render(
+            request,
+            "compliance/configuration_key.html",
+            {
+                "kind": config_kind,
+                "in_force": now,
+                "content": pretty(now.content),
+                "versions": [(v, service.state_of(v, now)) for v in versions],
+                "builtin_stored": any(v.version_no == 1 for v in versions),
+                "at": moment,
+                "then": store.in_force(session, key, at=moment) if moment else None,
+                "pretty": pretty,
+                "changes": changes,
+                "can_manage": actor.can(service.MANAGE),
+                "moment": clock.now(),
+            },
+        )
+
+
+@router.post(BASE + "/keys/{key}/versions")
+def draft(
+    key: str,
+    request: Request,
+    actor: ActorDep,
+    content: Content,
+    effective_from: When,
+    change_id: Annotated[int, Form()],
+    rationale: Annotated[str, Form(min_length=1, max_length=20_000)],
+) -> RedirectResponse:
+    with transaction(request, write=True) as session:
+        version = service.draft_version(
+            session,
+            actor=actor,
+            key=key[:120],
+            content=service.parse_content(content),
+            effective_from=from_form(effective_from, "effective_from") or clock.now(),
+            change_id=change_id,
+            rationale=rationale,
+        )
+        session.flush()
+        target = f"{BASE}/versions/{version.id}"
+    return redirect(target, "drafted: run it on the sandbox next")
+
+
+@router.get(BASE + "/versions/{version_id}", response_class=HTMLResponse)
+def version_page(version_id: RecordId, request: Request, actor: ActorDep) -> HTMLResponse:
+    actor.require("records.read", READ)
+    with transaction(request, write=False) as session:
+        version = service.get_version(session, version_id)
+        now = store.in_force(session, version.key)
+        return render(
+            request,
+            "compliance/configuration_version.html",
+            {
+                **record_parts(session, version, CONFIG_WORKFLOW, actor),
+                "v": version,
+                "kind": store.kind(version.key),
+                "state": service.state_of(version, now),
+                "in_force": now,
+                "content": pretty(version.content),
+                "in_force_content": pretty(now.content),
+                "can_manage": actor.can(service.MANAGE),
+            },
+        )
+
+
+@router.post(BASE + "/versions/{version_id}/test")
+def sandbox(
+    version_id: RecordId,
+    request: Request,
+    actor: ActorDep,
+    expected_version: Annotated[int, Form()],
+) -> RedirectResponse:
+    with transaction(request, write=True) as session:
+        version = service.test_version(
+            session, actor=actor, version_id=version_id, expected_version=expected_version
+        )
+        number = version.number
+    return redirect(f"{BASE}/versions/{version_id}", f"{number} ran on the sandbox")
+
+
+@router.post(BASE + "/versions/{version_id}/revision")
+def revise(
+    version_id: RecordId,
+    request: Request,
+    actor: ActorDep,
+    expected_version: Annotated[int, Form()],
+    content: Content,
+    effective_from: When,
+    rationale: Annotated[str, Form(min_length=1, max_length=20_000)],
+) -> RedirectResponse:
+    with transaction(request, write=True) as session:
+        version = service.revise_draft(
+            session,
+            actor=actor,
+            version_id=version_id,
+            expected_version=expected_version,
+            content=service.parse_content(content),
+            effective_from=from_form(effective_from, "effective_from"),
+            rationale=rationale,
+        )
+        number = version.number
+    return redirect(f"{BASE}/versions/{version_id}", f"{number} revised")
