@@ -764,6 +764,7 @@ API: dict[tuple[str, str], Access] = {
     ),
     ("GET", "/api/v1/compliance/process-analytics/{record_type}/records"): Needs(
         "audit.read", PROCESS_ANALYTICS
+    ),
     # compliance.configuration.api
     ("GET", "/api/v1/configuration/keys"): Needs("records.read", CONFIG_READ),
     ("GET", "/api/v1/configuration/keys/{key}"): Needs("records.read", CONFIG_READ),

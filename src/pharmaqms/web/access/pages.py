@@ -540,6 +540,7 @@ PAGES: dict[tuple[str, str], Access] = {
     ("GET", "/compliance/process-analytics/{record_type}"): Needs("audit.read", PROCESS_ANALYTICS),
     ("GET", "/compliance/process-analytics/{record_type}/records"): Needs(
         "audit.read", PROCESS_ANALYTICS
+    ),
     # compliance.configuration.views
     ("GET", "/compliance/configuration"): Needs("records.read", CONFIG_READ),
     ("GET", "/compliance/configuration/keys/{key}"): Needs("records.read", CONFIG_READ),
