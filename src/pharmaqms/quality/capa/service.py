@@ -253,19 +253,14 @@ def plan_effectiveness(
         if due_at is None:
             raise InvalidInput("the effectiveness check needs a due date", field="due_at")
         common.in_future(due_at, "due_at", "the due date of the effectiveness check")
-        # The check judges the actions, so it follows them; and the CAPA is due when its
-        # effectiveness has been shown, so the check comes before that.
+        # The check judges the actions, so it follows them. It may be due after the CAPA's
+        # own due date (which covers the actions): a recurrence-free period of months is the
+        # usual evidence, and the CAPA is then due to close by the check (rules.due_for_closure).
         latest = max((a.due_at for a in rules.live_actions(capa)), default=None)
         if latest is not None and due_at < latest:
             raise InvalidInput(
                 "the effectiveness check can't be due before the actions it judges "
                 f"(the last is due {latest:%Y-%m-%d})",
-                field="due_at",
-            )
-        if due_at > capa.due_at:
-            raise InvalidInput(
-                "the effectiveness check must be due by the CAPA's own due date "
-                f"({capa.due_at:%Y-%m-%d})",
                 field="due_at",
             )
         with audit.changes(session, actor=actor, reason="effectiveness check planned"):

@@ -13,6 +13,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import clock
+from pharmaqms.kernel.errors import AuthenticationFailed, Conflict, InvalidInput, QMSError
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.navigation import NavItem, add
 from pharmaqms.kernel.http.pages import ActorDep, redirect
@@ -27,6 +28,7 @@ from pharmaqms.kernel.http.registers import (
     register_response,
 )
 from pharmaqms.kernel.http.templating import render
+from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.registry import RECORD_TYPES
 from pharmaqms.quality import events
 from pharmaqms.quality.capa import queries, rules, service
@@ -222,7 +224,21 @@ def create(
 @router.get("/capas/{capa_id}", response_class=HTMLResponse)
 def capa_page(capa_id: int, request: Request, actor: ActorDep) -> HTMLResponse:
     actor.require("records.read", "read CAPAs")
-    with transaction(request) as session:
+    return _capa_page(request, actor, capa_id)
+
+
+def _capa_page(
+    request: Request,
+    actor: Actor,
+    capa_id: int,
+    *,
+    refused: QMSError | None = None,
+    form: str = "",
+    typed: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """The CAPA's page; after a refused form, with the reason beside that form and what was
+    typed still in it (status of the refusal), so nothing typed is lost."""
+    with transaction(request, write=False) as session:
         capa = service.get_capa(session, capa_id)
         now = clock.now()
         planner = actor.user_id in (capa.owner_id, capa.created_by_id) or actor.can("capa.approve")
@@ -230,6 +246,9 @@ def capa_page(capa_id: int, request: Request, actor: ActorDep) -> HTMLResponse:
             request,
             "capa/capa.html",
             {
+                "form_error": refused.detail if refused is not None else "",
+                "refused_form": form,
+                "typed": typed or {},
                 **record_parts(
                     session,
                     capa,
@@ -249,6 +268,7 @@ def capa_page(capa_id: int, request: Request, actor: ActorDep) -> HTMLResponse:
                 "can_verify": actor.can("capa.approve") and actor.user_id != capa.owner_id,
                 "pending_check": capa.pending_check,
             },
+            refused.status if refused is not None else 200,
         )
 
 
@@ -316,17 +336,26 @@ def plan_effectiveness(
     criteria: Annotated[str, Form(max_length=4000)] = "",
     due_at: Annotated[str, Form(max_length=40)] = "",
     justification: Annotated[str, Form(max_length=4000)] = "",
-) -> RedirectResponse:
-    with transaction(request) as session:
-        service.plan_effectiveness(
-            session,
-            actor=actor,
-            capa_id=capa_id,
-            required=required == "yes",
-            criteria=criteria or None,
-            due_at=utc_from_form(due_at, "due_at"),
-            justification=justification or None,
-        )
+) -> Response:
+    typed = {
+        "required": required,
+        "criteria": criteria,
+        "due_at": due_at,
+        "justification": justification,
+    }
+    try:
+        with transaction(request) as session:
+            service.plan_effectiveness(
+                session,
+                actor=actor,
+                capa_id=capa_id,
+                required=required == "yes",
+                criteria=criteria or None,
+                due_at=utc_from_form(due_at, "due_at"),
+                justification=justification or None,
+            )
+    except (InvalidInput, Conflict) as refused:
+        return _capa_page(request, actor, capa_id, refused=refused, form="plan", typed=typed)
     return redirect(_page(capa_id), "Effectiveness plan saved.")
 
 
@@ -342,21 +371,39 @@ def record_result(
     actions_due_at: Annotated[str, Form(max_length=40)] = "",
     next_check_due_at: Annotated[str, Form(max_length=40)] = "",
     early_reason: Annotated[str, Form(max_length=2000)] = "",
-) -> RedirectResponse:
-    chosen = [int(x) for line in lines(reopen_action_ids) for x in line.split(",") if x.strip()]
-    with transaction(request) as session:
-        service.record_effectiveness_result(
-            session,
-            actor=actor,
-            capa_id=capa_id,
-            passed=result == "passed",
-            evidence=evidence,
-            password=password or None,
-            reopen_action_ids=chosen or None,
-            actions_due_at=utc_from_form(actions_due_at, "actions_due_at"),
-            next_check_due_at=utc_from_form(next_check_due_at, "next_check_due_at"),
-            early_reason=early_reason or None,
+) -> Response:
+    # Everything but the password comes back into the form after a refusal.
+    typed = {
+        "result": result,
+        "evidence": evidence,
+        "reopen_action_ids": reopen_action_ids,
+        "actions_due_at": actions_due_at,
+        "next_check_due_at": next_check_due_at,
+        "early_reason": early_reason,
+    }
+    try:
+        chosen = [int(x) for line in lines(reopen_action_ids) for x in line.split(",") if x.strip()]
+    except ValueError:
+        refused = InvalidInput(
+            "the actions to reopen are their ids, separated by commas", field="reopen_action_ids"
         )
+        return _capa_page(request, actor, capa_id, refused=refused, form="result", typed=typed)
+    try:
+        with transaction(request) as session:
+            service.record_effectiveness_result(
+                session,
+                actor=actor,
+                capa_id=capa_id,
+                passed=result == "passed",
+                evidence=evidence,
+                password=password or None,
+                reopen_action_ids=chosen or None,
+                actions_due_at=utc_from_form(actions_due_at, "actions_due_at"),
+                next_check_due_at=utc_from_form(next_check_due_at, "next_check_due_at"),
+                early_reason=early_reason or None,
+            )
+    except (InvalidInput, Conflict, AuthenticationFailed) as refused:
+        return _capa_page(request, actor, capa_id, refused=refused, form="result", typed=typed)
     message = (
         "Effectiveness check passed (signed): the CAPA can be closed."
         if result == "passed"

@@ -403,6 +403,37 @@ def _record_attempt(
         )
 
 
+def open_for_reading(
+    session: Session, *, actor: Actor, requirement_id: int
+) -> tuple[TrainingRequirement, DocumentVersion]:
+    """The trainee opens the document to read it: the version their signature will bind to
+    (its content hash is the requirement's). The first opening is recorded; signing "Read and
+    understood" is refused before it."""
+    requirement = get_requirement(session, requirement_id)
+    if requirement.user_id != actor.user_id:
+        raise PermissionDenied(
+            f"{requirement.number} is another person's training: only the trainee opens it "
+            "for reading"
+        )
+    if requirement.status != RequirementStatus.ASSIGNED:
+        raise TransitionNotAllowed(f"{requirement.number} is {requirement.status}, not open")
+    version = session.get(DocumentVersion, requirement.version_id)
+    if version is None:
+        raise NotFound(f"the version of {requirement.number} no longer exists")
+    if version.content_hash() != requirement.read_content_hash:
+        # The text to be read is the text the signature will name; anything else is not it.
+        raise Conflict(
+            f"{requirement.version_number} no longer reads as when the training was assigned: "
+            "ask QA"
+        )
+    if requirement.opened_at is None:
+        with audit.changes(
+            session, actor=actor, reason=f"{requirement.version_number} opened for reading"
+        ):
+            requirement.opened_at = clock.now()
+    return requirement, version
+
+
 def complete_training(
     session: Session,
     *,
@@ -428,6 +459,11 @@ def complete_training(
         )
     if requirement.status != RequirementStatus.ASSIGNED:
         raise TransitionNotAllowed(f"{requirement.number} is {requirement.status}, not open")
+    if requirement.opened_at is None:
+        raise Conflict(
+            f"{requirement.version_number} has not been opened: open its text on the training "
+            "page and read it before signing that you read and understood it"
+        )
     if requirement.quiz_required and requirement.quiz_passed_at is None:
         quiz = quiz_of(session, requirement.document_id)
         if quiz is None:

@@ -69,6 +69,21 @@ API: dict[tuple[str, str], Access] = {
         "documents.author", "edit documents"
     ),
     ("GET", "/api/v1/document-versions/{version_id}/pdf"): Needs("records.read", "print documents"),
+    ("GET", "/api/v1/document-templates/{doc_type}"): Needs("records.read", "read documents"),
+    ("POST", "/api/v1/document-versions/{version_id}/reviewers"): Needs(
+        "documents.author", "name the reviewers of documents"
+    ),
+    # Any reader may be named; the service refuses whoever is not a named reviewer.
+    ("POST", "/api/v1/document-versions/{version_id}/reviews"): Needs(
+        "records.read", "review documents"
+    ),
+    ("POST", "/api/v1/document-versions/{version_id}/attachments"): Needs(
+        "documents.author", "attach files to documents"
+    ),
+    ("GET", "/api/v1/document-attachments/{attachment_id}"): Needs(
+        "records.read", "read documents"
+    ),
+    ("GET", "/api/v1/documents/{document_id}/compare"): Needs("records.read", "read documents"),
     ("GET", "/api/v1/periodic-reviews/schedule"): Needs(
         "records.read", "read the periodic review register"
     ),
@@ -110,6 +125,10 @@ API: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/training/requirements"): Needs("training.manage", "assign training"),
     ("GET", "/api/v1/training/requirements/{requirement_id}"): Needs(
         "records.read", "read training records"
+    ),
+    # Only the trainee opens their own training (the service refuses anyone else).
+    ("POST", "/api/v1/training/requirements/{requirement_id}/open"): Step(
+        "training_requirement", "complete"
     ),
     ("POST", "/api/v1/training/requirements/{requirement_id}/complete"): Step(
         "training_requirement", "complete"

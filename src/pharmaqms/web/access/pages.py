@@ -90,6 +90,19 @@ PAGES: dict[tuple[str, str], Access] = {
     ("GET", "/documents/{document_id}"): Needs("records.read", "read documents"),
     ("POST", "/documents/versions/{version_id}/edit"): Needs("documents.author", "edit documents"),
     ("POST", "/documents/{document_id}/revisions"): Needs("documents.author", "revise documents"),
+    # quality.documents.authoring_views
+    ("POST", "/documents/versions/{version_id}/preview"): Needs(
+        "documents.author", "edit documents"
+    ),
+    ("POST", "/documents/versions/{version_id}/attachments"): Needs(
+        "documents.author", "attach files to documents"
+    ),
+    ("POST", "/documents/versions/{version_id}/reviewers"): Needs(
+        "documents.author", "name the reviewers of documents"
+    ),
+    # Any reader may be named; the service refuses whoever is not a named reviewer.
+    ("POST", "/documents/versions/{version_id}/review"): Needs("records.read", "review documents"),
+    ("GET", "/documents/{document_id}/compare"): Needs("records.read", "read documents"),
     # quality.documents.review_views
     ("GET", "/periodic-reviews"): Needs("records.read", "read the periodic review register"),
     ("GET", "/periodic-reviews/{review_id}"): Needs("records.read", "read documents"),
@@ -103,6 +116,9 @@ PAGES: dict[tuple[str, str], Access] = {
     ("GET", "/training/my"): SIGNED_IN,
     ("GET", "/training/requirements/{requirement_id}"): Needs(
         "records.read", "read training records"
+    ),
+    ("POST", "/training/requirements/{requirement_id}/open"): Step(
+        "training_requirement", "complete"
     ),
     ("POST", "/training/requirements/{requirement_id}/complete"): Step(
         "training_requirement", "complete"

@@ -38,6 +38,7 @@ from pharmaqms.quality.capa import views as capa_views
 from pharmaqms.quality.changes import views as changes_views
 from pharmaqms.quality.complaints import views as complaints_views
 from pharmaqms.quality.deviations import views as deviations_views
+from pharmaqms.quality.documents import authoring_views as document_authoring_views
 from pharmaqms.quality.documents import review_views as periodic_review_views
 from pharmaqms.quality.documents import views as documents_views
 from pharmaqms.quality.risk import views as risk_views
@@ -66,6 +67,7 @@ ROUTERS: list[APIRouter] = [
     notifications.router,
     jobs.router,
     documents_views.router,
+    document_authoring_views.router,
     periodic_review_views.router,
     training_views.router,
     deviations_views.router,
