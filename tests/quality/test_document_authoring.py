@@ -255,7 +255,8 @@ def test_naming_reviewers_is_refused_for_the_author_a_duplicate_or_outside_a_dra
     for ids, expected in (
         ([user_id(db, "qc")], "author of the version does not review it"),
         ([user_id(db, "rd"), user_id(db, "rd")], "named twice"),
-        ([99999], "reviewer"),
+        ([99999], "there is no person"),
+        ([user_id(db, "auditor")], "does not review documents"),
     ):
         refused = author.post(
             f"/api/v1/document-versions/{vid}/reviewers", json={"reviewer_ids": ids}

@@ -1,5 +1,6 @@
 """Quality loops closed: named reviewers and source-file attachments of document versions; when
-a trainee opened the document they sign as read and understood.
+a trainee opened the document they sign as read and understood; what fulfils a CAPA action;
+what a change affects and the authority's approval of a prior-approval change.
 
 Revision ID: 0140_quality_loops
 Revises:
@@ -18,7 +19,12 @@ from pharmaqms.kernel.migrate import make_append_only
 revision: str = "0140_quality_loops"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = ("quality_loops",)
-depends_on: str | Sequence[str] | None = ["0102_periodic_reviews", "0110_training", "0122_changes"]
+depends_on: str | Sequence[str] | None = [
+    "0102_periodic_reviews",
+    "0110_training",
+    "0121_capa",
+    "0122_changes",
+]
 
 _WHEN = pharmaqms.kernel.db.UTCDateTime(timezone=True)
 
@@ -46,6 +52,80 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("training_requirements", schema=None) as batch_op:
         batch_op.add_column(sa.Column("opened_at", _WHEN, nullable=True))
+    with op.batch_alter_table("capa_actions", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("document_id", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("job_role_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(
+            batch_op.f("fk_capa_actions_document_id_documents"),
+            "documents",
+            ["document_id"],
+            ["id"],
+        )
+        batch_op.create_foreign_key(
+            batch_op.f("fk_capa_actions_job_role_id_training_job_roles"),
+            "training_job_roles",
+            ["job_role_id"],
+            ["id"],
+        )
+    with op.batch_alter_table("change_requests", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "authority_reference", sa.String(length=100), nullable=False, server_default=""
+            )
+        )
+        batch_op.add_column(sa.Column("authority_approved_on", sa.Date(), nullable=True))
+        batch_op.add_column(
+            sa.Column(
+                "authority_letter_sha256", sa.String(length=64), nullable=False, server_default=""
+            )
+        )
+    op.create_table(
+        "change_affected_items",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("change_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=30), nullable=False),
+        sa.Column("reference", sa.String(length=100), nullable=False),
+        sa.Column("label", sa.String(length=300), nullable=False),
+        sa.Column("named_by_id", sa.Integer(), nullable=False),
+        sa.Column("named_at", _WHEN, nullable=False),
+        sa.Column("removed_at", _WHEN, nullable=True),
+        sa.ForeignKeyConstraint(
+            ["change_id"],
+            ["change_requests.id"],
+            name=op.f("fk_change_affected_items_change_id_change_requests"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["named_by_id"], ["users.id"], name=op.f("fk_change_affected_items_named_by_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_change_affected_items")),
+    )
+    with op.batch_alter_table("change_affected_items", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_change_affected_items_change_id"), ["change_id"], unique=False
+        )
+    op.create_table(
+        "change_authority_letters",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("change_id", sa.Integer(), nullable=False),
+        sa.Column("filename", sa.String(length=255), nullable=False),
+        sa.Column("media_type", sa.String(length=100), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("content", sa.LargeBinary(), nullable=False),
+        sa.Column("stored_by_id", sa.Integer(), nullable=False),
+        sa.Column("stored_at", _WHEN, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["change_id"],
+            ["change_requests.id"],
+            name=op.f("fk_change_authority_letters_change_id_change_requests"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["stored_by_id"],
+            ["users.id"],
+            name=op.f("fk_change_authority_letters_stored_by_id_users"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_change_authority_letters")),
+    )
+    make_append_only(op, "change_authority_letters")
     op.create_table(
         "document_attachments",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -109,8 +189,23 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("change_authority_letters")
+    op.drop_table("change_affected_items")
+    with op.batch_alter_table("change_requests", schema=None) as batch_op:
+        batch_op.drop_column("authority_letter_sha256")
+        batch_op.drop_column("authority_approved_on")
+        batch_op.drop_column("authority_reference")
     op.drop_table("document_reviews")
     op.drop_table("document_attachments")
+    with op.batch_alter_table("capa_actions", schema=None) as batch_op:
+        batch_op.drop_constraint(
+            batch_op.f("fk_capa_actions_job_role_id_training_job_roles"), type_="foreignkey"
+        )
+        batch_op.drop_constraint(
+            batch_op.f("fk_capa_actions_document_id_documents"), type_="foreignkey"
+        )
+        batch_op.drop_column("job_role_id")
+        batch_op.drop_column("document_id")
     with op.batch_alter_table("training_requirements", schema=None) as batch_op:
         batch_op.drop_column("opened_at")
     with op.batch_alter_table("document_versions", schema=None) as batch_op:

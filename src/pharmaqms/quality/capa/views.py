@@ -35,7 +35,9 @@ from pharmaqms.quality.capa import queries, rules, service
 from pharmaqms.quality.capa.models import OPEN_STATUSES, ActionKind, Capa, CapaStatus
 from pharmaqms.quality.capa.rules import DUE_SOON
 from pharmaqms.quality.capa.workflow import CAPA_WORKFLOW, OWNERS
+from pharmaqms.quality.documents.models import ControlledDocument
 from pharmaqms.quality.links import RECORD_TYPE_PATTERN, QualityLink
+from pharmaqms.quality.training.models import JobRole
 from pharmaqms.quality.view_support import (
     lines,
     people_with,
@@ -267,6 +269,17 @@ def _capa_page(
                 "can_plan": planner and actor.can("capa.manage"),
                 "can_verify": actor.can("capa.approve") and actor.user_id != capa.owner_id,
                 "pending_check": capa.pending_check,
+                "job_roles": {r.id: r.name for r in session.scalars(select(JobRole))},
+                "linked_documents": {
+                    d.id: d.number
+                    for d in session.scalars(
+                        select(ControlledDocument).where(
+                            ControlledDocument.id.in_(
+                                [a.document_id for a in capa.actions if a.document_id]
+                            )
+                        )
+                    )
+                },
             },
             refused.status if refused is not None else 200,
         )
@@ -282,8 +295,19 @@ def add_action(
     owner_id: Annotated[int, Form()],
     due_at: Annotated[str, Form(max_length=40)],
     reason: Annotated[str, Form(max_length=2000)] = "",
+    document_number: Annotated[str, Form(max_length=60)] = "",
+    job_role_id: Annotated[str, Form(max_length=12)] = "",
 ) -> RedirectResponse:
     with transaction(request) as session:
+        document_id = None
+        if document_number.strip():
+            document_id = session.scalars(
+                select(ControlledDocument.id).where(
+                    ControlledDocument.number == document_number.strip()
+                )
+            ).first()
+            if document_id is None:
+                raise InvalidInput(f"no document {document_number.strip()}", field="document_id")
         service.add_action(
             session,
             actor=actor,
@@ -293,6 +317,8 @@ def add_action(
             owner_id=owner_id,
             due_at=required_utc(due_at, "due_at", "the action's due date"),
             reason=reason or None,
+            document_id=document_id,
+            job_role_id=int(job_role_id) if job_role_id.strip().isdigit() else None,
         )
     return redirect(_page(capa_id), f"{kind.capitalize()} action added.")
 
@@ -303,7 +329,7 @@ def complete_action(
     action_id: int,
     request: Request,
     actor: ActorDep,
-    evidence: Annotated[str, Form(max_length=20_000)],
+    evidence: Annotated[str, Form(max_length=20_000)] = "",
 ) -> RedirectResponse:
     with transaction(request) as session:
         service.complete_action(

@@ -23,7 +23,7 @@ from pharmaqms.kernel.roles import DEFAULT_ROLES
 from pharmaqms.kernel.signatures import sign
 from pharmaqms.kernel.workflow import TransitionResult, perform
 from pharmaqms.quality import common, links
-from pharmaqms.quality.changes import rules
+from pharmaqms.quality.changes import authority, rules
 from pharmaqms.quality.changes.models import (
     FUNCTION_ROLE,
     ActionKind,
@@ -434,7 +434,8 @@ def complete_action(
     if action.status != ActionStatus.OPEN:
         raise Conflict(f"the task #{action.id} is already {action.status}")
     text = common.required_text(evidence, "evidence", "the evidence that the task is done")
-    missing = _document_revised_since(session, change, action)
+    missing = authority.may_implement_task(change, action.kind)
+    missing += _document_revised_since(session, change, action)
     if missing:
         raise Conflict("; ".join(missing), reasons=missing)
     with audit.changes(session, actor=actor, reason="task completed", action="complete"):

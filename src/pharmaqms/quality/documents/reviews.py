@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
-from pharmaqms.kernel import audit, clock, tasks
+from pharmaqms.kernel import audit, auth, clock, tasks
 from pharmaqms.kernel.errors import Conflict, InvalidInput, PermissionDenied
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.models import User
@@ -77,7 +77,12 @@ def name_reviewers(
     if len(ids) > MAX_REVIEWERS:
         raise InvalidInput(f"at most {MAX_REVIEWERS} reviewers", field="reviewer_ids")
     for user_id in ids:
-        common.active_user(session, user_id, "reviewer_ids", "a reviewer")
+        person = common.active_user(session, user_id, "reviewer_ids", "a reviewer")
+        if not auth.actor_for(session, person).can("documents.review"):
+            raise InvalidInput(
+                f"{person.full_name} does not review documents (none of their roles may)",
+                field="reviewer_ids",
+            )
         if user_id == version.created_by_id:
             raise InvalidInput(
                 "the author of the version does not review it: name someone else",
@@ -160,7 +165,7 @@ def record_review(
     what matters is that the reviewer says they read it)."""
     from pharmaqms.quality.documents.service import get_version
 
-    actor.require("records.read", "review documents")
+    actor.require("documents.review", "review documents")
     version = get_version(session, version_id)
     common.check_version(version, expected_version)
     if version.status != VersionStatus.IN_REVIEW:

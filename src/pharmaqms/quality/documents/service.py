@@ -37,6 +37,16 @@ StructuredOwner = Callable[[Session, int], str | None]
 _STRUCTURED_OWNERS: dict[str, StructuredOwner] = {}
 
 
+# Modules above that wait for a version to come into force (a CAPA action "revise SOP-…")
+# are told here, after document control has done its own work.
+InForceListener = Callable[[Session, DocumentVersion, Actor], None]
+_IN_FORCE_LISTENERS: dict[str, InForceListener] = {}
+
+
+def register_in_force_listener(name: str, listener: InForceListener) -> None:
+    _IN_FORCE_LISTENERS[name] = listener
+
+
 def register_structured_owner(name: str, owner: StructuredOwner) -> None:
     _STRUCTURED_OWNERS[name] = owner
 
@@ -293,6 +303,8 @@ def on_effective(session: Session, version: DocumentVersion, *, actor: Actor) ->
         reason=f"version {version.label} became effective: the review period restarts",
     )
     on_version_effective(session, version, actor=actor)
+    for _name, listener in sorted(_IN_FORCE_LISTENERS.items()):
+        listener(session, version, actor)
 
 
 def on_obsolete(session: Session, version: DocumentVersion, *, actor: Actor) -> None:

@@ -23,6 +23,19 @@ from pharmaqms.quality.documents.templates import template_for
 
 grant("documents.author", "qa", "qc_analyst", "production_supervisor", "rd_scientist")
 grant("documents.approve", "qa", "qualified_person")
+# Named reviewers come from every working function (the supervisor who runs the procedure,
+# the QC analyst whose method it cites); an auditor reads, an integration account does not.
+grant(
+    "documents.review",
+    "qa",
+    "qc_analyst",
+    "production_operator",
+    "production_supervisor",
+    "qualified_person",
+    "pv_officer",
+    "rd_scientist",
+    "logistics",
+)
 
 AUTHORS = roles("qa", "qc_analyst", "production_supervisor", "rd_scientist", "admin")
 APPROVERS = roles("qa", "qualified_person")

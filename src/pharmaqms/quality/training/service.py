@@ -8,7 +8,7 @@ the document is assigned read-and-understood training on the new version) and
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -49,6 +49,16 @@ from pharmaqms.quality.training.workflow import TRAINING_REQUIREMENT_WORKFLOW
 
 # A recurring training is assigned this long before the previous one falls due again.
 RECURRENCE_NOTICE = timedelta(days=30)
+
+
+# Modules above waiting for people to be trained (a CAPA action "retrain …") are told here
+# when a read and understood is signed.
+CompletionListener = Callable[[Session, TrainingRequirement, Actor], None]
+_COMPLETION_LISTENERS: dict[str, CompletionListener] = {}
+
+
+def register_completion_listener(name: str, listener: CompletionListener) -> None:
+    _COMPLETION_LISTENERS[name] = listener
 
 
 def get_requirement(session: Session, requirement_id: int) -> TrainingRequirement:
@@ -518,6 +528,8 @@ def on_completed(session: Session, requirement: TrainingRequirement, *, actor: A
         requirement.completed_at = now
         if need is not None and need.recurrence_months:
             requirement.expires_at = add_months(now, need.recurrence_months)
+    for _name, listener in sorted(_COMPLETION_LISTENERS.items()):
+        listener(session, requirement, actor)
 
 
 # --- the daily job ----------------------------------------------------------------------------

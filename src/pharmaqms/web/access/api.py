@@ -73,9 +73,9 @@ API: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/document-versions/{version_id}/reviewers"): Needs(
         "documents.author", "name the reviewers of documents"
     ),
-    # Any reader may be named; the service refuses whoever is not a named reviewer.
+    # The service refuses whoever is not a named reviewer of the version.
     ("POST", "/api/v1/document-versions/{version_id}/reviews"): Needs(
-        "records.read", "review documents"
+        "documents.review", "review documents"
     ),
     ("POST", "/api/v1/document-versions/{version_id}/attachments"): Needs(
         "documents.author", "attach files to documents"
@@ -213,6 +213,18 @@ API: dict[tuple[str, str], Access] = {
     ),
     ("POST", "/api/v1/changes/{change_id}/actions/{action_id}/completion"): Needs(
         "changes.implement", "complete implementation tasks"
+    ),
+    ("POST", "/api/v1/changes/{change_id}/affected"): Needs(
+        "changes.request", "name what a change affects"
+    ),
+    ("POST", "/api/v1/changes/{change_id}/affected/{item_id}/removal"): Needs(
+        "changes.request", "name what a change affects"
+    ),
+    ("POST", "/api/v1/changes/{change_id}/authority-approval"): Needs(
+        "changes.assess", "record the authority's approval of changes"
+    ),
+    ("GET", "/api/v1/changes/{change_id}/authority-letter"): Needs(
+        "records.read", "read change requests"
     ),
     ("POST", "/api/v1/changes/{change_id}/effectiveness-review"): Needs(
         "changes.assess", "review the effectiveness of changes"

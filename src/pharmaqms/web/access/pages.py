@@ -100,8 +100,10 @@ PAGES: dict[tuple[str, str], Access] = {
     ("POST", "/documents/versions/{version_id}/reviewers"): Needs(
         "documents.author", "name the reviewers of documents"
     ),
-    # Any reader may be named; the service refuses whoever is not a named reviewer.
-    ("POST", "/documents/versions/{version_id}/review"): Needs("records.read", "review documents"),
+    # The service refuses whoever is not a named reviewer of the version.
+    ("POST", "/documents/versions/{version_id}/review"): Needs(
+        "documents.review", "review documents"
+    ),
     ("GET", "/documents/{document_id}/compare"): Needs("records.read", "read documents"),
     # quality.documents.review_views
     ("GET", "/periodic-reviews"): Needs("records.read", "read the periodic review register"),
@@ -213,6 +215,12 @@ PAGES: dict[tuple[str, str], Access] = {
     ),
     ("POST", "/changes/{change_id}/actions/{action_id}/completion"): Needs(
         "changes.implement", "complete implementation tasks"
+    ),
+    ("POST", "/changes/{change_id}/affected"): Needs(
+        "changes.request", "name what a change affects"
+    ),
+    ("POST", "/changes/{change_id}/authority-approval"): Needs(
+        "changes.assess", "record the authority's approval of changes"
     ),
     ("POST", "/changes/{change_id}/effectiveness-review"): Needs(
         "changes.assess", "review the effectiveness of changes"

@@ -24,6 +24,7 @@ from pharmaqms.lifecycle.production.batchrecords import definition
 from pharmaqms.lifecycle.production.batchrecords.definition import StepDefinition
 from pharmaqms.lifecycle.production.batchrecords.models import BatchRecord, MasterBatchRecord
 from pharmaqms.platform.masterdata.models import Material, Product
+from pharmaqms.quality.changes.affected import register_affected_lookup
 from pharmaqms.quality.documents import service as documents
 from pharmaqms.quality.documents.models import (
     ControlledDocument,
@@ -58,6 +59,22 @@ def _revised_here(session: Session, document_id: int) -> str | None:
 
 
 documents.register_structured_owner(OWNER, _revised_here)
+
+
+def _named_by_a_change(session: Session, number: str) -> str | None:
+    """Change control names a master batch record by its document number (MBR-…)."""
+    document = session.scalars(
+        select(ControlledDocument).where(
+            ControlledDocument.number == number,
+            ControlledDocument.doc_type == DocumentType.MASTER_BATCH_RECORD.value,
+        )
+    ).first()
+    if document is None or _revised_here(session, document.id) is None:
+        return None
+    return f"{document.number} {document.title}"
+
+
+register_affected_lookup("master_batch_record", _named_by_a_change)
 
 
 class MasterNotEffective(Conflict):
