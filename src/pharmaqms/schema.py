@@ -33,6 +33,8 @@ from pharmaqms.lifecycle.production.batchrecords import report as production_bat
 from pharmaqms.lifecycle.production.batchrecords import workflow as production_batch_record_workflow
 from pharmaqms.lifecycle.production.materials import models as production_material_models
 from pharmaqms.lifecycle.production.materials import workflow as production_material_workflow
+from pharmaqms.lifecycle.production.mesreview import models as production_mesreview_models
+from pharmaqms.lifecycle.production.mesreview import workflow as production_mesreview_workflow
 from pharmaqms.lifecycle.production.monitoring import live as production_monitoring_live
 from pharmaqms.lifecycle.production.monitoring import models as production_monitoring_models
 from pharmaqms.lifecycle.production.monitoring import workflow as production_monitoring_workflow
@@ -163,6 +165,8 @@ MODULES = (
     production_monitoring_workflow,
     production_batch_record_models,
     production_batch_record_workflow,
+    production_mesreview_models,
+    production_mesreview_workflow,
     production_release_models,
     production_release_workflow,
     # Registers the live SPC evaluation as the platform's process reading listener.

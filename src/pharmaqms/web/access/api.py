@@ -785,4 +785,20 @@ API: dict[tuple[str, str], Access] = {
         "apqr.approve", "return product reviews for rework"
     ),
     ("GET", "/api/v1/compliance/apqr/reviews/{review_id}/pdf"): Needs("records.read", APQR_READ),
+    # lifecycle.production.mesreview.api
+    ("POST", "/api/v1/production/external-reviews"): Needs(
+        "batchrecords.review_external", "review imported batch records"
+    ),
+    ("GET", "/api/v1/production/external-reviews/{review_id}"): Needs(
+        "records.read", "read batch records"
+    ),
+    ("POST", "/api/v1/production/external-reviews/{review_id}/refresh"): Needs(
+        "batchrecords.review_external", "review imported batch records"
+    ),
+    ("POST", "/api/v1/production/external-reviews/{review_id}/assessments"): Needs(
+        "batchrecords.review_external", "review imported batch records"
+    ),
+    ("POST", "/api/v1/production/external-reviews/{review_id}/review"): Step(
+        "external_batch_review", "review"
+    ),
 }

@@ -558,4 +558,17 @@ PAGES: dict[tuple[str, str], Access] = {
     ),
     ("GET", "/compliance/apqr/reviews/{review_id}/pdf"): Needs("records.read", APQR_READ),
     ("GET", "/compliance/apqr/reviews/{review_id}/batches.svg"): Needs("records.read", APQR_READ),
+    # lifecycle.production.mesreview.views
+    ("GET", "/production/external-reviews/{review_id}"): Needs(
+        "records.read", "read batch records"
+    ),
+    ("POST", "/production/external-reviews"): Needs(
+        "batchrecords.review_external", "review imported batch records"
+    ),
+    ("POST", "/production/external-reviews/{review_id}/assessments"): Needs(
+        "batchrecords.review_external", "review imported batch records"
+    ),
+    ("POST", "/production/external-reviews/{review_id}/refresh"): Needs(
+        "batchrecords.review_external", "review imported batch records"
+    ),
 }

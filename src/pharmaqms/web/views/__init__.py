@@ -16,6 +16,7 @@ from pharmaqms.lifecycle.distribution.routing import views as distribution_routi
 from pharmaqms.lifecycle.production.batchrecords import views as production_batch_records_views
 from pharmaqms.lifecycle.production.kpi import views as production_kpi_views
 from pharmaqms.lifecycle.production.materials import views as production_materials_views
+from pharmaqms.lifecycle.production.mesreview import views as production_mesreview_views
 from pharmaqms.lifecycle.production.monitoring import views as production_monitoring_views
 from pharmaqms.lifecycle.production.nonconforming import views as production_nc_views
 from pharmaqms.lifecycle.production.qc import views as production_qc_views
@@ -86,6 +87,7 @@ ROUTERS: list[APIRouter] = [
     production_monitoring_views.router,
     production_batch_records_views.router,
     production_release_views.router,
+    production_mesreview_views.router,
     production_kpi_views.router,
     distribution_views.router,
     distribution_recall_views.router,
