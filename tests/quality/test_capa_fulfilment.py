@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from tests.quality.document_steps import bring_revision_into_force, effective_document
 from tests.quality.quality_steps import counts, days_ahead, problem, sign, take, user_id
+from tests.quality.test_training_api import operator_role
 from tests.support import PASSWORD
 
 from pharmaqms.kernel import clock
@@ -55,7 +56,9 @@ def action_of(client: Any, capa_id: int, action_id: int) -> dict[str, Any]:
     return next(a for a in capa["actions"] if a["id"] == action_id)
 
 
-def test_revise_sop_completes_when_a_revision_comes_into_force(api: Any, db: Any) -> None:
+def test_revise_sop_completes_when_a_revision_comes_into_force(
+    api: Any, db: Any, frozen_clock: clock.FrozenClock
+) -> None:
     qa, supervisor, qc = api("qa"), api("supervisor"), api("qc")
     sop = effective_document(qc, qa, "Cleaning of the tablet press")
     capa, action_id = capa_with(qa, supervisor, db, document_id=sop["id"])
@@ -72,6 +75,7 @@ def test_revise_sop_completes_when_a_revision_comes_into_force(api: Any, db: Any
     ]
     assert counts(db) == before
 
+    frozen_clock.advance(minutes=10)
     version = bring_revision_into_force(qc, qa, sop["id"], "punch inspection added")
 
     done = action_of(qa, capa["id"], action_id)
@@ -80,15 +84,18 @@ def test_revise_sop_completes_when_a_revision_comes_into_force(api: Any, db: Any
     assert done["document_id"] == sop["id"]
 
 
-def test_retrain_completes_when_every_holder_of_the_job_role_signed(api: Any, db: Any) -> None:
+def test_retrain_completes_when_every_holder_of_the_job_role_signed(
+    api: Any, db: Any, frozen_clock: clock.FrozenClock
+) -> None:
     qa, supervisor, qc, operator = api("qa"), api("supervisor"), api("qc"), api("operator")
     sop = effective_document(qc, qa, "Cleaning of the tablet press")
-    role = qa.post("/api/v1/training/job-roles", json={"name": "Press operator"}).json()
+    role = operator_role(qa, sop["id"])
     qa.post(
         f"/api/v1/training/job-roles/{role['id']}/holders",
         json={"user_id": user_id(db, "operator")},
     )
     capa, action_id = capa_with(qa, supervisor, db, document_id=sop["id"], job_role_id=role["id"])
+    frozen_clock.advance(minutes=10)
     bring_revision_into_force(qc, qa, sop["id"], "punch inspection added")
     # The revision is in force but the operator has not been retrained yet.
     assert action_of(qa, capa["id"], action_id)["status"] == "open"
@@ -103,6 +110,7 @@ def test_retrain_completes_when_every_holder_of_the_job_role_signed(api: Any, db
         r for r in operator.get("/api/v1/training/my").json() if r["version_number"].endswith("1.1")
     ]
     operator.post(f"/api/v1/training/requirements/{requirement['id']}/open")
+    frozen_clock.advance(hours=2)
     signed = operator.post(
         f"/api/v1/training/requirements/{requirement['id']}/complete", json={"password": PASSWORD}
     )
@@ -111,7 +119,7 @@ def test_retrain_completes_when_every_holder_of_the_job_role_signed(api: Any, db
     done = action_of(qa, capa["id"], action_id)
     assert done["status"] == "done"
     assert done["completion_evidence"] == (
-        f"Press operator trained on {sop['number']} v1.1 ({requirement['number']})"
+        f"Tablet press operator trained on {sop['number']} v1.1 ({requirement['number']})"
     )
 
 
@@ -126,12 +134,13 @@ def test_an_action_naming_what_does_not_exist_is_refused(api: Any, db: Any) -> N
             "due_at": days_ahead(60),
         },
     ).json()
+    supervisor = api("supervisor")
     before = counts(db)
     for link, field in (
         ({"document_id": 9999}, "document_id"),
         ({"job_role_id": 1}, "document_id"),
     ):
-        refused = api("supervisor").post(
+        refused = supervisor.post(
             f"/api/v1/capas/{capa['id']}/actions",
             json={
                 "kind": "corrective",

@@ -58,15 +58,15 @@ def deliver(p: Plant, rows: str) -> None:
 
 def mes_batch(p: Plant) -> int:
     """The MES reports the batch, a reading, the API it consumed (released) and one reading
-    with a unit nobody knows (quarantined: an exception of the record)."""
+    without a time zone (quarantined: an exception of the record)."""
     deliver(
         p,
         f"batch,{PRODUCT},{BATCH},100000,tablets,2026-03-02,2026-03-02T08:55:00+00:00,"
         "2029-02-28,,,,,,,,,,,\n"
         f"process_reading,{PRODUCT},{BATCH},,kN,,,,Compression,Main compression,,TP-02,"
         "compression_force,12.4,2026-03-02T08:40:00+00:00,,,,\n"
-        f"process_reading,{PRODUCT},{BATCH},,furlong,,,,Compression,Main compression,,TP-02,"
-        "compression_force,3,2026-03-02T08:45:00+00:00,,,,\n"
+        f"process_reading,{PRODUCT},{BATCH},,kN,,,,Compression,Main compression,,TP-02,"
+        "compression_force,3,2026-03-02 08:45:00,,,,\n"
         f"material_consumption,{PRODUCT},{BATCH},2,kg,,,,,,,,,,,{MATERIAL},{p.material_lot},"
         "Dispensing,2026-03-02T08:30:00+00:00\n",
     )
@@ -96,7 +96,7 @@ def test_an_mes_batch_is_reviewed_by_exception_and_released_on_the_imported_evid
     assert review["summary"]["readings"] == 1
     [exception] = review["exceptions"]
     assert exception["key"].startswith("quarantined:")
-    assert exception["text"].startswith("process_reading row line 3 quarantined: ")
+    assert exception["text"].startswith("process_reading row line 4 quarantined: ")
 
     # Signing with an exception not assessed is refused and changes nothing.
     before = trail_counts(p.db)

@@ -53,7 +53,7 @@ def _in_force_since(session: Session, document_id: int, since: datetime) -> Docu
     if document is None or document.current_version_id is None:
         return None
     version = session.get(DocumentVersion, document.current_version_id)
-    if version is None or version.effective_at is None or version.effective_at < since:
+    if version is None or version.effective_at is None or version.effective_at <= since:
         return None
     return version
 
@@ -101,7 +101,7 @@ def fulfilment(session: Session, action: CapaAction) -> tuple[str | None, list[s
             select(TrainingRequirement).where(
                 TrainingRequirement.version_id == version.id,
                 TrainingRequirement.status == RequirementStatus.COMPLETED,
-                TrainingRequirement.completed_at >= action.created_at,
+                TrainingRequirement.completed_at > action.created_at,
                 TrainingRequirement.user_id.in_([u.id for u in holders]),
             )
         )
