@@ -11,6 +11,7 @@ import pytest
 from tests.lifecycle.production.setup import PRODUCT, seed_master_data
 from tests.quality.quality_steps import counts, days_ahead, problem, take, user_id
 from tests.quality.test_changes_api import assessment, decide, requested_change
+from tests.support import PASSWORD
 
 from pharmaqms.kernel import clock
 
@@ -115,12 +116,25 @@ def test_a_prior_approval_change_waits_for_the_authority_before_implementation(
     cid, qa, supervisor = prior_approval_change(api, db)
     actions = {a["kind"]: a["id"] for a in qa.get(f"/api/v1/changes/{cid}").json()["actions"]}
 
-    # The submission itself may be done; nothing else before the authority approved.
-    submitted = supervisor.post(
+    # The submission task is done by the submission record, not by a sentence.
+    before = counts(db)
+    said = supervisor.post(
         f"/api/v1/changes/{cid}/actions/{actions['regulatory_submission']}/completion",
         json={"evidence": "Variation filed, procedure EMEA/H/C/0001/II/0042"},
     )
+    assert "is done when it is recorded" in problem(said, 409, "conflict")["detail"]
+    assert counts(db) == before
+    submitted = supervisor.post(
+        f"/api/v1/changes/{cid}/submission",
+        data={"reference": "EMEA/H/C/0001/II/0042", "submitted_on": clock.now().date().isoformat()},
+        files={"file": ("variation.zip", b"PK\x03\x04 eCTD sequence 0042")},
+    )
     assert submitted.status_code == 200, submitted.text
+    [task] = [a for a in submitted.json()["actions"] if a["kind"] == "regulatory_submission"]
+    assert task["status"] == "done"
+    assert task["completion_evidence"].startswith("submitted EMEA/H/C/0001/II/0042 on ")
+
+    # Nothing else before the authority approved.
     before = counts(db)
     early = supervisor.post(
         f"/api/v1/changes/{cid}/actions/{actions['qualify_equipment']}/completion",
@@ -161,7 +175,7 @@ def test_a_prior_approval_change_waits_for_the_authority_before_implementation(
     body = recorded.json()
     assert body["authority_reference"] == "EMEA/H/C/0001/II/0042"
     assert body["authority_letter_sha256"] == hashlib.sha256(LETTER).hexdigest()
-    assert qa.get(f"/api/v1/changes/{cid}/authority-letter").content == LETTER
+    assert qa.get(f"/api/v1/changes/{cid}/regulatory-files/approval").content == LETTER
     done = supervisor.post(
         f"/api/v1/changes/{cid}/actions/{actions['qualify_equipment']}/completion",
         json={"evidence": "IQ/OQ report EQ-0042"},
@@ -183,3 +197,57 @@ def test_a_change_not_reported_for_prior_approval_records_no_authority_approval(
     )
     assert "only a prior-approval change" in problem(refused, 409, "conflict")["detail"]
     assert counts(db) == before
+
+
+def test_a_retraining_naming_its_document_is_done_by_the_training_records(
+    api: Any, db: Any, frozen_clock: clock.FrozenClock
+) -> None:
+    from tests.quality.document_steps import effective_document
+
+    rd, qa, qa2, supervisor = api("rd"), api("qa"), api("qa2"), api("supervisor")
+    operator = api("operator")
+    sop = effective_document(api("qc"), qa, "Punch inspection")
+    cid = requested_change(rd)["id"]
+    take(rd, "change_request", cid, "submit")
+    qa.post(f"/api/v1/changes/{cid}/impact-assessment", json=assessment(["quality_assurance"]))
+    added = qa.post(
+        f"/api/v1/changes/{cid}/actions",
+        json={
+            "kind": "retrain_role",
+            "description": "Retrain the operators on the punch inspection SOP",
+            "owner_id": user_id(db, "supervisor"),
+            "due_at": days_ahead(20),
+            "role": "production_operator",
+            "document_id": sop["id"],
+        },
+    )
+    assert added.status_code == 201, added.text
+    take(qa, "change_request", cid, "submit_for_approval")
+    decide(qa2, cid, "quality_assurance")
+    frozen_clock.advance(minutes=5)
+    before = counts(db)
+
+    said = supervisor.post(
+        f"/api/v1/changes/{cid}/actions/{added.json()['id']}/completion",
+        json={"evidence": "all operators were told"},
+    )
+
+    assert problem(said, 409, "conflict")["reasons"] == [
+        f"not yet trained on {sop['number']} in force: Otto Operator"
+    ]
+    assert counts(db) == before
+    requirement = qa.post(
+        "/api/v1/training/requirements",
+        json={"user_id": user_id(db, "operator"), "document_id": sop["id"], "reason": "CC"},
+    ).json()
+    operator.post(f"/api/v1/training/requirements/{requirement['id']}/open")
+    operator.post(
+        f"/api/v1/training/requirements/{requirement['id']}/complete", json={"password": PASSWORD}
+    )
+    done = supervisor.post(
+        f"/api/v1/changes/{cid}/actions/{added.json()['id']}/completion", json={"evidence": ""}
+    )
+    assert done.status_code == 200, done.text
+    assert done.json()["completion_evidence"] == (
+        f"production_operator trained: {requirement['number']}"
+    )

@@ -76,6 +76,15 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("authority_approved_on", sa.Date(), nullable=True))
         batch_op.add_column(
             sa.Column(
+                "submission_reference", sa.String(length=100), nullable=False, server_default=""
+            )
+        )
+        batch_op.add_column(sa.Column("submitted_on", sa.Date(), nullable=True))
+        batch_op.add_column(
+            sa.Column("submission_sha256", sa.String(length=64), nullable=False, server_default="")
+        )
+        batch_op.add_column(
+            sa.Column(
                 "authority_letter_sha256", sa.String(length=64), nullable=False, server_default=""
             )
         )
@@ -104,9 +113,10 @@ def upgrade() -> None:
             batch_op.f("ix_change_affected_items_change_id"), ["change_id"], unique=False
         )
     op.create_table(
-        "change_authority_letters",
+        "change_regulatory_files",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("change_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("filename", sa.String(length=255), nullable=False),
         sa.Column("media_type", sa.String(length=100), nullable=False),
         sa.Column("sha256", sa.String(length=64), nullable=False),
@@ -116,16 +126,16 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["change_id"],
             ["change_requests.id"],
-            name=op.f("fk_change_authority_letters_change_id_change_requests"),
+            name=op.f("fk_change_regulatory_files_change_id_change_requests"),
         ),
         sa.ForeignKeyConstraint(
             ["stored_by_id"],
             ["users.id"],
-            name=op.f("fk_change_authority_letters_stored_by_id_users"),
+            name=op.f("fk_change_regulatory_files_stored_by_id_users"),
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_change_authority_letters")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_change_regulatory_files")),
     )
-    make_append_only(op, "change_authority_letters")
+    make_append_only(op, "change_regulatory_files")
     op.create_table(
         "document_attachments",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -189,9 +199,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_table("change_authority_letters")
+    op.drop_table("change_regulatory_files")
     op.drop_table("change_affected_items")
     with op.batch_alter_table("change_requests", schema=None) as batch_op:
+        batch_op.drop_column("submission_sha256")
+        batch_op.drop_column("submitted_on")
+        batch_op.drop_column("submission_reference")
         batch_op.drop_column("authority_letter_sha256")
         batch_op.drop_column("authority_approved_on")
         batch_op.drop_column("authority_reference")

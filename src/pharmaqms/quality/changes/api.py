@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -237,6 +237,51 @@ def remove_affected(
         return AffectedOut.model_validate(item)
 
 
+@router.post("/changes/{change_id}/submission", response_model=ChangeOut)
+async def record_submission(
+    change_id: RecordId,
+    actor: ActorDep,
+    request: Request,
+    reference: Annotated[str, Form(min_length=1, max_length=100)],
+    submitted_on: Annotated[date, Form()],
+    file: Annotated[UploadFile, File()],
+) -> ChangeOut:
+    """The submission sent to the authority, with the file sent: it fulfils the submission
+    tasks."""
+    content = await file.read(authority.MAX_FILE_BYTES + 1)
+    with transaction(request, write=True) as session:
+        change = authority.record_submission(
+            session,
+            actor=actor,
+            change_id=change_id,
+            reference=reference,
+            submitted_on=submitted_on,
+            filename=file.filename or "",
+            content=content,
+        )
+        return change_out(session, change)
+
+
+@router.get(
+    "/changes/{change_id}/regulatory-files/{kind}",
+    response_class=Response,
+    responses=file_responses("application/pdf", "image/png", "image/jpeg", "image/tiff"),
+)
+def regulatory_file(
+    change_id: RecordId,
+    kind: Annotated[str, Path(pattern="^(submission|approval)$")],
+    actor: ActorDep,
+    request: Request,
+) -> Response:
+    """The submission sent, or the authority's approval letter, as stored."""
+    actor.require("records.read", "read change requests")
+    with transaction(request) as session:
+        change = service.get_change(session, change_id)
+        stored = authority.file_of(session, change, kind)
+        content, name, media = stored.content, stored.filename, stored.media_type
+    return download(content, filename=name, media_type=media)
+
+
 @router.post("/changes/{change_id}/authority-approval", response_model=ChangeOut)
 async def record_authority_approval(
     change_id: RecordId,
@@ -259,17 +304,3 @@ async def record_authority_approval(
             content=content,
         )
         return change_out(session, change)
-
-
-@router.get(
-    "/changes/{change_id}/authority-letter",
-    response_class=Response,
-    responses=file_responses("application/pdf", "image/png", "image/jpeg", "image/tiff"),
-)
-def authority_letter(change_id: RecordId, actor: ActorDep, request: Request) -> Response:
-    actor.require("records.read", "read change requests")
-    with transaction(request) as session:
-        change = service.get_change(session, change_id)
-        letter = authority.letter_of(session, change)
-        content, name, media = letter.content, letter.filename, letter.media_type
-    return download(content, filename=name, media_type=media)

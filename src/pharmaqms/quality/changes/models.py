@@ -132,6 +132,11 @@ class ChangeRequest(GxPRecord, Base):
     effectiveness_confirmed: Mapped[bool | None] = mapped_column(Boolean)
     effectiveness_summary: Mapped[str] = mapped_column(Text, nullable=False, default="")
     closed_at: Mapped[datetime | None] = mapped_column()
+    # The submission to the authority (its reference, date and the file sent, kept byte for
+    # byte): what fulfils a "regulatory submission" task.
+    submission_reference: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    submitted_on: Mapped[date | None] = mapped_column()
+    submission_sha256: Mapped[str] = mapped_column(String(64), nullable=False, default="")
     # A prior-approval change is implemented only once the authority approved it: its
     # reference, the date of its approval and the scanned letter (kept byte for byte).
     authority_reference: Mapped[str] = mapped_column(String(100), nullable=False, default="")
@@ -295,13 +300,15 @@ class ChangeAffectedItem(Audited, Base):
         return f"{self.kind} {self.reference} affected by change {self.change_id}"
 
 
-class AuthorityLetter(SealedData, Base):
-    """The authority's approval letter of a prior-approval change, as scanned (PDF or image)."""
+class RegulatoryFile(SealedData, Base):
+    """A file exchanged with the authority about a change: the submission sent, the approval
+    letter received (scanned). Kept byte for byte."""
 
-    __tablename__ = "change_authority_letters"
+    __tablename__ = "change_regulatory_files"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     change_id: Mapped[int] = mapped_column(ForeignKey("change_requests.id"), nullable=False)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)  # submission | approval
     filename: Mapped[str] = mapped_column(String(255), nullable=False)
     media_type: Mapped[str] = mapped_column(String(100), nullable=False)
     sha256: Mapped[str] = mapped_column(String(64), nullable=False)

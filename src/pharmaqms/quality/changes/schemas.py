@@ -59,7 +59,8 @@ class ChangeActionCreate(Strict):
 
 
 class ChangeActionCompletion(Strict):
-    evidence: str = Field(min_length=1, max_length=20_000)
+    # Not asked of a task fulfilled by a record (a submission, a retraining on a document).
+    evidence: str = Field(default="", max_length=20_000)
 
 
 class EffectivenessReview(Strict):
@@ -151,6 +152,9 @@ class ChangeOut(ChangeSummary):
     approvals: list[ApprovalOut]
     actions: list[ChangeActionOut]
     affected: list[AffectedOut] = []
+    submission_reference: str = ""
+    submitted_on: date | None = None
+    submission_sha256: str = ""
     authority_reference: str = ""
     authority_approved_on: date | None = None
     authority_letter_sha256: str = ""

@@ -286,7 +286,7 @@ def complete_action(
     action_id: int,
     request: Request,
     actor: ActorDep,
-    evidence: Annotated[str, Form(max_length=20_000)],
+    evidence: Annotated[str, Form(max_length=20_000)] = "",
 ) -> RedirectResponse:
     with transaction(request) as session:
         service.complete_action(
@@ -309,6 +309,29 @@ def name_affected(
         )
         label = item.label
     return redirect(_page(change_id), f"{label} named as affected.")
+
+
+@router.post("/changes/{change_id}/submission")
+async def record_submission(
+    change_id: int,
+    request: Request,
+    actor: ActorDep,
+    reference: Annotated[str, Form(max_length=100)],
+    submitted_on: Annotated[date, Form()],
+    file: Annotated[UploadFile, File()],
+) -> RedirectResponse:
+    content = await file.read(authority.MAX_FILE_BYTES + 1)
+    with transaction(request, write=True) as session:
+        authority.record_submission(
+            session,
+            actor=actor,
+            change_id=change_id,
+            reference=reference,
+            submitted_on=submitted_on,
+            filename=file.filename or "",
+            content=content,
+        )
+    return redirect(_page(change_id), "The submission is on record.")
 
 
 @router.post("/changes/{change_id}/authority-approval")

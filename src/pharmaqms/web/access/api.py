@@ -223,8 +223,11 @@ API: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/changes/{change_id}/authority-approval"): Needs(
         "changes.assess", "record the authority's approval of changes"
     ),
-    ("GET", "/api/v1/changes/{change_id}/authority-letter"): Needs(
+    ("GET", "/api/v1/changes/{change_id}/regulatory-files/{kind}"): Needs(
         "records.read", "read change requests"
+    ),
+    ("POST", "/api/v1/changes/{change_id}/submission"): Needs(
+        "changes.implement", "record the regulatory submission of changes"
     ),
     ("POST", "/api/v1/changes/{change_id}/effectiveness-review"): Needs(
         "changes.assess", "review the effectiveness of changes"

@@ -219,6 +219,9 @@ PAGES: dict[tuple[str, str], Access] = {
     ("POST", "/changes/{change_id}/affected"): Needs(
         "changes.request", "name what a change affects"
     ),
+    ("POST", "/changes/{change_id}/submission"): Needs(
+        "changes.implement", "record the regulatory submission of changes"
+    ),
     ("POST", "/changes/{change_id}/authority-approval"): Needs(
         "changes.assess", "record the authority's approval of changes"
     ),
