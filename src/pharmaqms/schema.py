@@ -28,13 +28,17 @@ from pharmaqms.lifecycle.distribution.serials import models as distribution_seri
 from pharmaqms.lifecycle.distribution.serials import workflow as distribution_serial_workflow
 from pharmaqms.lifecycle.production import lot_facts as production_lot_facts
 from pharmaqms.lifecycle.production import transfer as production_transfer
+from pharmaqms.lifecycle.production.batchrecords import (
+    external_models as production_mesreview_models,
+)
+from pharmaqms.lifecycle.production.batchrecords import (
+    external_workflow as production_mesreview_workflow,
+)
 from pharmaqms.lifecycle.production.batchrecords import models as production_batch_record_models
 from pharmaqms.lifecycle.production.batchrecords import report as production_batch_record_report
 from pharmaqms.lifecycle.production.batchrecords import workflow as production_batch_record_workflow
 from pharmaqms.lifecycle.production.materials import models as production_material_models
 from pharmaqms.lifecycle.production.materials import workflow as production_material_workflow
-from pharmaqms.lifecycle.production.mesreview import models as production_mesreview_models
-from pharmaqms.lifecycle.production.mesreview import workflow as production_mesreview_workflow
 from pharmaqms.lifecycle.production.monitoring import live as production_monitoring_live
 from pharmaqms.lifecycle.production.monitoring import models as production_monitoring_models
 from pharmaqms.lifecycle.production.monitoring import workflow as production_monitoring_workflow

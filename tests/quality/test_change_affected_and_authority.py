@@ -146,7 +146,7 @@ def test_a_prior_approval_change_waits_for_the_authority_before_implementation(
     for files, data, field in (
         (
             {"letter": ("letter.docx", b"PK\x03\x04")},
-            {"reference": "II/0042", "approved_on": "2026-03-01"},
+            {"reference": "II/0042", "approved_on": clock.now().date().isoformat()},
             "letter",
         ),
         (

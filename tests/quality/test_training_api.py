@@ -228,6 +228,7 @@ def test_a_failed_quiz_is_recorded_not_signed_and_can_be_retried(frozen_clock, d
         {"question": "Minimum drying time?", "options": ["10 min", "30 min"]},
         {"question": "Who releases the line?", "options": ["QA", "Operator"]},
     ]
+    operator.post(f"/api/v1/training/requirements/{requirement['id']}/open")
     before = counts(db)
 
     no_answers = sign(operator, requirement["id"])

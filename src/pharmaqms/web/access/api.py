@@ -788,7 +788,7 @@ API: dict[tuple[str, str], Access] = {
         "apqr.approve", "return product reviews for rework"
     ),
     ("GET", "/api/v1/compliance/apqr/reviews/{review_id}/pdf"): Needs("records.read", APQR_READ),
-    # lifecycle.production.mesreview.api
+    # lifecycle.production.batchrecords.external_api
     ("POST", "/api/v1/production/external-reviews"): Needs(
         "batchrecords.review_external", "review imported batch records"
     ),

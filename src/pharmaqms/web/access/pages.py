@@ -561,7 +561,7 @@ PAGES: dict[tuple[str, str], Access] = {
     ),
     ("GET", "/compliance/apqr/reviews/{review_id}/pdf"): Needs("records.read", APQR_READ),
     ("GET", "/compliance/apqr/reviews/{review_id}/batches.svg"): Needs("records.read", APQR_READ),
-    # lifecycle.production.mesreview.views
+    # lifecycle.production.batchrecords.external_views
     ("GET", "/production/external-reviews/{review_id}"): Needs(
         "records.read", "read batch records"
     ),

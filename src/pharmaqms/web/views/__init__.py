@@ -13,10 +13,10 @@ from pharmaqms.lifecycle.distribution.inventory import views as distribution_inv
 from pharmaqms.lifecycle.distribution.productpage import views as product_page_views
 from pharmaqms.lifecycle.distribution.recalls import views as distribution_recall_views
 from pharmaqms.lifecycle.distribution.routing import views as distribution_routing_views
+from pharmaqms.lifecycle.production.batchrecords import external_views as production_mesreview_views
 from pharmaqms.lifecycle.production.batchrecords import views as production_batch_records_views
 from pharmaqms.lifecycle.production.kpi import views as production_kpi_views
 from pharmaqms.lifecycle.production.materials import views as production_materials_views
-from pharmaqms.lifecycle.production.mesreview import views as production_mesreview_views
 from pharmaqms.lifecycle.production.monitoring import views as production_monitoring_views
 from pharmaqms.lifecycle.production.nonconforming import views as production_nc_views
 from pharmaqms.lifecycle.production.qc import views as production_qc_views

@@ -31,6 +31,8 @@ from pharmaqms.lifecycle.production.batchrecords.equipment import (
     Qualification,
     standing_at,
 )
+from pharmaqms.lifecycle.production.batchrecords.external_evidence import imported
+from pharmaqms.lifecycle.production.batchrecords.external_service import review_of_lot
 from pharmaqms.lifecycle.production.batchrecords.models import (
     BatchRecord,
     BatchRecordException,
@@ -44,8 +46,6 @@ from pharmaqms.lifecycle.production.batchrecords.models import (
 from pharmaqms.lifecycle.production.batchrecords.service import definitions_by_hash
 from pharmaqms.lifecycle.production.holds import placed_hold
 from pharmaqms.lifecycle.production.materials.models import MaterialUseOverride, SupplierApproval
-from pharmaqms.lifecycle.production.mesreview.evidence import imported
-from pharmaqms.lifecycle.production.mesreview.service import review_of_lot
 from pharmaqms.lifecycle.production.monitoring.models import AlertStatus, ProcessAlert
 from pharmaqms.lifecycle.production.nonconforming.models import (
     OPEN_NONCONFORMANCE_STATUSES,

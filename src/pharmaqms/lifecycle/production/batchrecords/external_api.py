@@ -9,15 +9,15 @@ from sqlalchemy.orm import Session
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.params import RecordId
-from pharmaqms.lifecycle.production.http import PREFIX, signatures_out
-from pharmaqms.lifecycle.production.mesreview import service
-from pharmaqms.lifecycle.production.mesreview.models import ExternalBatchReview
-from pharmaqms.lifecycle.production.mesreview.schemas import (
+from pharmaqms.lifecycle.production.batchrecords import external_service as service
+from pharmaqms.lifecycle.production.batchrecords.external_models import ExternalBatchReview
+from pharmaqms.lifecycle.production.batchrecords.external_schemas import (
     ExceptionAssessment,
     ExternalReviewOut,
     ReviewOpen,
     ReviewSign,
 )
+from pharmaqms.lifecycle.production.http import PREFIX, signatures_out
 
 router = APIRouter(prefix=PREFIX, tags=["production: MES batch record review"])
 

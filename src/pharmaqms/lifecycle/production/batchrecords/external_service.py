@@ -11,13 +11,13 @@ from pharmaqms.kernel import audit
 from pharmaqms.kernel.errors import Conflict, InvalidInput, NotFound
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.workflow import TransitionResult, perform
-from pharmaqms.lifecycle.production.batchrecords.models import BatchRecord
-from pharmaqms.lifecycle.production.mesreview.evidence import imported
-from pharmaqms.lifecycle.production.mesreview.models import (
+from pharmaqms.lifecycle.production.batchrecords.external_evidence import imported
+from pharmaqms.lifecycle.production.batchrecords.external_models import (
     ExternalBatchReview,
     ExternalReviewStatus,
 )
-from pharmaqms.lifecycle.production.mesreview.workflow import EXTERNAL_REVIEW_WORKFLOW
+from pharmaqms.lifecycle.production.batchrecords.external_workflow import EXTERNAL_REVIEW_WORKFLOW
+from pharmaqms.lifecycle.production.batchrecords.models import BatchRecord
 from pharmaqms.platform.masterdata.models import Lot, LotKind
 
 

@@ -13,8 +13,8 @@ from pharmaqms.kernel.http.pages import ActorDep, redirect
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.signatures import signatures_of
 from pharmaqms.kernel.workflow import options
-from pharmaqms.lifecycle.production.mesreview import service
-from pharmaqms.lifecycle.production.mesreview.workflow import EXTERNAL_REVIEW_WORKFLOW
+from pharmaqms.lifecycle.production.batchrecords import external_service as service
+from pharmaqms.lifecycle.production.batchrecords.external_workflow import EXTERNAL_REVIEW_WORKFLOW
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
 

@@ -13,7 +13,7 @@ from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.registry import RecordType, register
 from pharmaqms.kernel.roles import grant
 from pharmaqms.kernel.workflow import Transition, Workflow, roles, states
-from pharmaqms.lifecycle.production.mesreview.models import ExternalBatchReview
+from pharmaqms.lifecycle.production.batchrecords.external_models import ExternalBatchReview
 from pharmaqms.platform.masterdata.models import Lot
 
 grant("batchrecords.review_external", "production_supervisor", "qa")
@@ -31,7 +31,7 @@ def every_exception_assessed(review: Any) -> list[str]:
 
 
 def evidence_unchanged(review: Any) -> list[str]:
-    from pharmaqms.lifecycle.production.mesreview.evidence import imported
+    from pharmaqms.lifecycle.production.batchrecords.external_evidence import imported
 
     session = object_session(review)
     if session is None:
