@@ -30,6 +30,12 @@ from pharmaqms.lifecycle.distribution.serials import models as distribution_seri
 from pharmaqms.lifecycle.distribution.serials import workflow as distribution_serial_workflow
 from pharmaqms.lifecycle.production import lot_facts as production_lot_facts
 from pharmaqms.lifecycle.production import transfer as production_transfer
+from pharmaqms.lifecycle.production.batchrecords import (
+    external_models as production_mesreview_models,
+)
+from pharmaqms.lifecycle.production.batchrecords import (
+    external_workflow as production_mesreview_workflow,
+)
 from pharmaqms.lifecycle.production.batchrecords import models as production_batch_record_models
 from pharmaqms.lifecycle.production.batchrecords import report as production_batch_record_report
 from pharmaqms.lifecycle.production.batchrecords import workflow as production_batch_record_workflow
@@ -170,6 +176,8 @@ MODULES = (
     production_monitoring_workflow,
     production_batch_record_models,
     production_batch_record_workflow,
+    production_mesreview_models,
+    production_mesreview_workflow,
     production_release_models,
     production_release_workflow,
     # Registers the live SPC evaluation as the platform's process reading listener.

@@ -80,8 +80,9 @@ def test_a_mixed_batch_record_file_is_taken_with_units_normalised_and_bad_rows_q
         [consumption] = s.scalars(select(MaterialConsumption)).all()
         consumed = (consumption.quantity, consumption.unit, consumption.step)
     assert batches == {
+        # It consumed API lot GIL-2511-07 still in quarantine: held as the import reads it.
         "T26-0101": (
-            "quarantine",
+            "on_hold",
             250000.0,
             "tablets",
             datetime(2026, 2, 11, 15, 30, tzinfo=UTC),
@@ -310,3 +311,42 @@ def test_stored_readings_reach_the_reading_listeners_once_the_delivery_is_commit
         ("atomisation_pressure", 1.99948, "bar"),
         ("compression_force", 12.4, "kN"),
     ]
+
+
+def test_a_consumption_of_a_lot_not_released_holds_the_batch_at_once(
+    db, people, frozen_clock
+) -> None:  # type: ignore[no-untyped-def]
+    from pharmaqms.platform.masterdata.hold_models import LotHold
+
+    set_up_company(db, people)
+
+    _run(db, people, sample("mes_batch_records.csv"))
+
+    with unit_of_work(db, write=False) as s:
+        batch = s.scalars(select(Lot).where(Lot.lot_number == "T26-0101")).one()
+        [hold] = s.scalars(select(LotHold).where(LotHold.lot_id == batch.id)).all()
+        assert (batch.status, hold.holder, hold.previous_status) == (
+            "on_hold",
+            "MES: material not released",
+            "quarantine",
+        )
+        assert hold.reason.startswith(
+            "consumed API-PARA lot GIL-2511-07 while it was quarantine (step Dispensing)"
+        )
+        other = s.scalars(select(Lot).where(Lot.lot_number == "T26-0102")).one()
+        assert other.status == "quarantine"  # consumed nothing
+
+
+def test_a_consumption_of_a_released_lot_holds_nothing(db, people, frozen_clock) -> None:  # type: ignore[no-untyped-def]
+    from pharmaqms.platform.masterdata.service import set_lot_status
+
+    set_up_company(db, people)
+    with unit_of_work(db) as s:
+        material = s.scalars(select(Lot).where(Lot.lot_number == "GIL-2511-07")).one()
+        set_lot_status(s, material, "released", actor=people.qa, reason="QC released it")
+
+    _run(db, people, sample("mes_batch_records.csv"))
+
+    with unit_of_work(db, write=False) as s:
+        batch = s.scalars(select(Lot).where(Lot.lot_number == "T26-0101")).one()
+        assert batch.status == "quarantine"

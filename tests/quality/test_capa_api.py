@@ -502,19 +502,66 @@ def test_the_on_time_rate_counts_closures_by_their_due_date_per_month(
     }
 
 
-def test_an_effectiveness_check_due_after_the_capa_is_refused(api: Any, db: Any) -> None:
-    qa = api("qa")
+def test_an_effectiveness_check_may_be_due_months_after_the_capa(
+    api: Any, db: Any, frozen_clock: clock.FrozenClock
+) -> None:
+    """Its due date covers the actions; the check, judged on months of evidence, sets when
+    the CAPA is due to close, so the CAPA is not overdue while it waits for it."""
+    qa, supervisor = api("qa"), api("supervisor")
     capa = new_capa(qa, db, due_at=days_ahead(60))
+    supervisor.post(
+        f"/api/v1/capas/{capa['id']}/actions",
+        json={
+            "kind": "corrective",
+            "description": "Replace worn punches",
+            "owner_id": user_id(db, "supervisor"),
+            "due_at": days_ahead(30),
+        },
+    )
+
+    response = supervisor.post(
+        f"/api/v1/capas/{capa['id']}/effectiveness-plan",
+        json={"required": True, "criteria": "No recurrence in 6 months", "due_at": days_ahead(180)},
+    )
+
+    assert response.status_code == 200, response.text
+    [check] = response.json()["checks"]
+    assert check["due_at"].startswith(days_ahead(180)[:10])
+    frozen_clock.advance(days=61)  # past the CAPA's own due date, before the check's
+    qa = api("qa")  # a fresh session: the morning's token has expired
+    shown = qa.get(f"/api/v1/capas/{capa['id']}").json()
+    assert shown["overdue"] is False
+    overdue = qa.get("/api/v1/capas", params={"overdue": "true"}).json()
+    assert capa["id"] not in [c["id"] for c in overdue["items"]]
+    frozen_clock.advance(days=120)  # now the check is late too
+    qa = api("qa")
+    assert qa.get(f"/api/v1/capas/{capa['id']}").json()["overdue"] is True
+    overdue = qa.get("/api/v1/capas", params={"overdue": "true"}).json()
+    assert capa["id"] in [c["id"] for c in overdue["items"]]
+
+
+def test_an_effectiveness_check_due_before_the_actions_it_judges_is_refused(
+    api: Any, db: Any
+) -> None:
+    qa, supervisor = api("qa"), api("supervisor")
+    capa = new_capa(qa, db, due_at=days_ahead(60))
+    supervisor.post(
+        f"/api/v1/capas/{capa['id']}/actions",
+        json={
+            "kind": "corrective",
+            "description": "Replace worn punches",
+            "owner_id": user_id(db, "supervisor"),
+            "due_at": days_ahead(40),
+        },
+    )
     before = counts(db)
 
-    response = qa.post(
+    response = supervisor.post(
         f"/api/v1/capas/{capa['id']}/effectiveness-plan",
-        json={"required": True, "criteria": "No recurrence", "due_at": days_ahead(90)},
+        json={"required": True, "criteria": "No recurrence", "due_at": days_ahead(20)},
     )
 
     body = problem(response, 422, "invalid_input")
     assert body["field"] == "due_at"
-    assert body["detail"] == (
-        "the effectiveness check must be due by the CAPA's own due date (2026-05-01)"
-    )
+    assert body["detail"].startswith("the effectiveness check can't be due before the actions")
     assert counts(db) == before

@@ -41,6 +41,8 @@ def put(client: Any, url: str, body: dict[str, Any]) -> Any:
 
 
 def sign(client: Any, requirement_id: int, **body: Any) -> Any:
+    """Open the document to read it (signing needs it), then sign."""
+    client.post(f"/api/v1/training/requirements/{requirement_id}/open")
     return client.post(
         f"/api/v1/training/requirements/{requirement_id}/complete",
         json={"password": PASSWORD, **body},
@@ -169,6 +171,8 @@ def test_nobody_signs_anothers_training_and_refusals_change_nothing(frozen_clock
         f"/api/v1/training/job-roles/{role['id']}/holders", json={"user_id": ids["operator"]}
     ).json()["assigned"]
     url = f"/api/v1/records/training_requirement/{requirement['id']}/transitions/complete"
+    opened = operator.post(f"/api/v1/training/requirements/{requirement['id']}/open")
+    assert opened.status_code == 200, opened.text
     before = counts(db)
 
     by_qa = sign(qa, requirement["id"])
@@ -224,6 +228,7 @@ def test_a_failed_quiz_is_recorded_not_signed_and_can_be_retried(frozen_clock, d
         {"question": "Minimum drying time?", "options": ["10 min", "30 min"]},
         {"question": "Who releases the line?", "options": ["QA", "Operator"]},
     ]
+    operator.post(f"/api/v1/training/requirements/{requirement['id']}/open")
     before = counts(db)
 
     no_answers = sign(operator, requirement["id"])

@@ -110,6 +110,7 @@ def test_an_approver_not_trained_on_the_governing_sop_cannot_sign_and_nothing_ch
     assert counts(db) == before
 
     # when: read and understood
+    qa2.post(f"/api/v1/training/requirements/{assigned.json()['id']}/open")
     signed = qa2.post(
         f"/api/v1/training/requirements/{assigned.json()['id']}/complete",
         json={"password": PASSWORD},
@@ -161,6 +162,7 @@ def test_steps_outside_workflows_call_the_gate_themselves(frozen_clock, db, api,
         "/api/v1/training/requirements",
         json={"user_id": people_ids(api)["operator"], "document_id": sop["id"], "reason": "new"},
     ).json()
+    operator.post(f"/api/v1/training/requirements/{assigned['id']}/open")
     assert (
         operator.post(
             f"/api/v1/training/requirements/{assigned['id']}/complete", json={"password": PASSWORD}

@@ -62,6 +62,7 @@ def test_the_matrix_colours_each_cell_and_shows_overdue_training_in_red(
         qa, cleaning["id"], clearance["id"], holders=[people["operator"], people["supervisor"]]
     )
     [first, _second] = operator.get("/api/v1/training/my").json()
+    operator.post(f"/api/v1/training/requirements/{first['id']}/open")
     operator.post(
         f"/api/v1/training/requirements/{first['id']}/complete", json={"password": PASSWORD}
     )
@@ -98,8 +99,21 @@ def test_my_training_signs_read_and_understood_and_a_failed_quiz_is_shown(
         },
     )
     client = ui("operator")
+    # The document is opened to be read before anything can be signed.
+    unopened = client.get("/training/my").text
+    [to_read] = re.findall(r'href="/training/requirements/(\d+)">Open to read', unopened)
+    assert "/complete" not in unopened
+    reading = client.get(f"/training/requirements/{to_read}").text
+    assert 'data-testid="training-document"' not in reading
+    opened = client.follow(
+        client.post(f"/training/requirements/{to_read}/open", referer="/training/my")
+    ).text
+    assert 'data-testid="training-document"' in opened
+    assert "How the area is cleaned and cleared between batches." in opened
+    assert f'data-open-dialog="sign-{to_read}"' in opened
     page = client.get("/training/my").text
     [requirement_id] = re.findall(r'action="/training/requirements/(\d+)/complete"', page)
+    assert requirement_id == to_read
     assert 'data-testid="quiz"' in page and "Drying time?" in page
     assert 'value="1">30 min</option>' in page
     url = f"/training/requirements/{requirement_id}/complete"

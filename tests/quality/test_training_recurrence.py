@@ -67,6 +67,7 @@ def test_a_recurring_training_falls_due_again_after_its_recurrence_period(db, ap
             f"/api/v1/training/job-roles/{role['id']}/holders",
             json={"user_id": operator.user_id},
         ).json()["assigned"]
+        api("operator").post(f"/api/v1/training/requirements/{first['id']}/open")
         signed = api("operator").post(
             f"/api/v1/training/requirements/{first['id']}/complete", json={"password": PASSWORD}
         )
@@ -110,6 +111,7 @@ def test_a_recurring_training_falls_due_again_after_its_recurrence_period(db, ap
             )
         with unit_of_work(db) as session:
             [refresher] = service.requirements_of(session, operator.user_id, statuses=["assigned"])
+            service.open_for_reading(session, actor=operator, requirement_id=refresher.id)
             service.complete_training(
                 session, actor=operator, requirement_id=refresher.id, password=RENEWED
             )

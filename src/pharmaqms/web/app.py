@@ -28,6 +28,7 @@ from pharmaqms.lifecycle.distribution.recalls import api as distribution_recalls
 from pharmaqms.lifecycle.distribution.routing import api as distribution_routing_api
 from pharmaqms.lifecycle.distribution.serials import api as distribution_serials_api
 from pharmaqms.lifecycle.production.batchrecords import api as production_batch_records_api
+from pharmaqms.lifecycle.production.batchrecords import external_api as production_mesreview_api
 from pharmaqms.lifecycle.production.kpi import api as production_kpi_api
 from pharmaqms.lifecycle.production.materials import api as production_materials_api
 from pharmaqms.lifecycle.production.monitoring import api as production_monitoring_api
@@ -76,6 +77,7 @@ API_ROUTERS = (
     production_monitoring_api.router,
     production_batch_records_api.router,
     production_release_api.router,
+    production_mesreview_api.router,
     production_kpi_api.router,
     distribution_api.router,
     rnd_eln_api.router,

@@ -80,6 +80,7 @@ def train(db: Database, people: Any, document_id: int, *usernames: str) -> None:
             s.flush()
             requirement_id = requirement.id
         with unit_of_work(db) as s:
+            training.open_for_reading(s, actor=person, requirement_id=requirement_id)
             training.complete_training(
                 s, actor=person, requirement_id=requirement_id, password=PASSWORD
             )

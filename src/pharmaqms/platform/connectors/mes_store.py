@@ -16,10 +16,12 @@ from pharmaqms.platform.governance.rules import Checked, Problem
 from pharmaqms.platform.ingest.connector import StoreContext, Stored
 from pharmaqms.platform.ingest.guard import ROW_CACHES, ROW_JOURNALS
 from pharmaqms.platform.ingest.models import ImportRun
+from pharmaqms.platform.masterdata import holds
 from pharmaqms.platform.masterdata import service as masterdata
 from pharmaqms.platform.masterdata.models import (
     Lot,
     LotKind,
+    LotStatus,
     Material,
     MaterialConsumption,
     Product,
@@ -254,4 +256,35 @@ def store_consumption(ctx: StoreContext, checked: Checked) -> Stored:
     ctx.session.add(consumption)
     ctx.session.flush()
     _keep(checked, measure)
+    _hold_if_not_released(ctx, batch, material_lot, material, step)
     return Stored(entity_id=consumption.id, measured_at=v["consumed_at"])
+
+
+# A material lot in one of these states was not released for use (EU GMP 5.35; 21 CFR
+# 211.84): the batch that consumed it is held as the import reads it, not first at release.
+NOT_FOR_USE = (LotStatus.QUARANTINE, LotStatus.ON_HOLD, LotStatus.REJECTED, LotStatus.EXPIRED)
+MATERIAL_HOLDER = "MES: material not released"
+
+
+def _hold_if_not_released(
+    ctx: StoreContext, batch: Lot, material_lot: Lot, material: Material, step: str
+) -> None:
+    if material_lot.status not in NOT_FOR_USE:
+        return
+    reason = (
+        f"consumed {material.code} lot {material_lot.lot_number} while it was "
+        f"{material_lot.status.replace('_', ' ')}"
+        + (f" (step {step})" if step else "")
+        + f": the MES import of run {ctx.run_id} holds the batch until QA decides"
+    )
+    if batch.status == LotStatus.ON_HOLD:
+        holds.join_hold(ctx.session, batch, actor=ctx.actor, holder=MATERIAL_HOLDER, reason=reason)
+    elif batch.status in (LotStatus.QUARANTINE, LotStatus.RELEASED):
+        masterdata.set_lot_status(
+            ctx.session,
+            batch,
+            LotStatus.ON_HOLD,
+            actor=ctx.actor,
+            reason=reason,
+            holder=MATERIAL_HOLDER,
+        )

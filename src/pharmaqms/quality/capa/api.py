@@ -168,6 +168,8 @@ def add_action(
             owner_id=body.owner_id,
             due_at=body.due_at,
             reason=body.reason,
+            document_id=body.document_id,
+            job_role_id=body.job_role_id,
         )
         session.flush()
         return action_out(action)

@@ -92,6 +92,10 @@ class Capa(GxPRecord, Base):
                 "owner_id": a.owner_id,
                 "due_at": a.due_at,
                 "cancelled": a.status == ActionStatus.CANCELLED,
+                # Named only when set: plans signed before actions could name them keep
+                # their hash.
+                **({"document_id": a.document_id} if a.document_id is not None else {}),
+                **({"job_role_id": a.job_role_id} if a.job_role_id is not None else {}),
             }
             for a in self.actions
         ]
@@ -130,6 +134,11 @@ class CapaAction(Audited, Base):
     times_reopened: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     created_at: Mapped[datetime] = mapped_column(nullable=False)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    # What fulfils the action, when it is "revise SOP-…" (the document: a version of it in force
+    # since the action was planned) or "retrain …" (the document and the job role: everyone in
+    # the role trained on the version in force). Such an action completes when that does.
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
+    job_role_id: Mapped[int | None] = mapped_column(ForeignKey("training_job_roles.id"))
 
     capa: Mapped[Capa] = relationship(back_populates="actions")
 

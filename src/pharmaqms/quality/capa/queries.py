@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import clock
@@ -17,6 +17,8 @@ from pharmaqms.quality.capa.models import (
     Capa,
     CapaAction,
     CapaStatus,
+    CheckStatus,
+    EffectivenessCheck,
 )
 from pharmaqms.quality.capa.rules import DUE_SOON
 from pharmaqms.quality.links import QualityLink, targets_from
@@ -49,6 +51,20 @@ def source_types(session: Session) -> list[str]:
     )
 
 
+def closure_due() -> ColumnElement[datetime]:
+    """``rules.due_for_closure`` in SQL: the CAPA's due date, or its planned effectiveness
+    check's when that is later."""
+    pending = (
+        select(func.max(EffectivenessCheck.due_at))
+        .where(
+            EffectivenessCheck.capa_id == Capa.id,
+            EffectivenessCheck.status == CheckStatus.PLANNED.value,
+        )
+        .scalar_subquery()
+    )
+    return case((pending > Capa.due_at, pending), else_=Capa.due_at)
+
+
 def _apply(query: Select[Capa], f: CapaFilter, now: datetime) -> Select[Capa]:
     if f.status:
         query = query.where(Capa.status == f.status)
@@ -56,10 +72,11 @@ def _apply(query: Select[Capa], f: CapaFilter, now: datetime) -> Select[Capa]:
         query = query.where(Capa.owner_id == f.owner_id)
     if f.open_only or f.overdue or f.due_this_week:
         query = query.where(Capa.status.in_(OPEN))
+    due = closure_due()
     if f.overdue:
-        query = query.where(Capa.due_at < now)
+        query = query.where(due < now)
     if f.due_this_week:
-        query = query.where(Capa.due_at >= now, Capa.due_at < now + DUE_SOON)
+        query = query.where(due >= now, due < now + DUE_SOON)
     if f.source_type:
         query = query.where(
             Capa.id.in_(
@@ -163,8 +180,18 @@ class CapaClosure:
 
 def capa_closures(session: Session, *, since: datetime) -> list[CapaClosure]:
     """The CAPAs closed at or after ``since``, oldest closure first."""
+    # On time is by the CAPA's due date, or by its last effectiveness check's when later.
+    last_check = (
+        select(func.max(EffectivenessCheck.due_at))
+        .where(
+            EffectivenessCheck.capa_id == Capa.id,
+            EffectivenessCheck.status != CheckStatus.WITHDRAWN.value,
+        )
+        .scalar_subquery()
+    )
+    due = case((last_check > Capa.due_at, last_check), else_=Capa.due_at)
     rows = session.execute(
-        select(Capa.id, Capa.number, Capa.closed_at, Capa.due_at)
+        select(Capa.id, Capa.number, Capa.closed_at, due)
         .where(
             Capa.status == CapaStatus.CLOSED,
             Capa.closed_at.is_not(None),

@@ -64,9 +64,19 @@ def effectiveness_shown(capa: Any) -> list[str]:
     return []
 
 
+def due_for_closure(capa: Any) -> datetime:
+    """When the CAPA is due to close. Its own due date covers the actions; an effectiveness
+    check judged months later (evidence of no recurrence takes 3-6 months to gather) moves
+    the closure to the check's due date rather than making the CAPA overdue meanwhile."""
+    pending = capa.pending_check
+    if pending is not None and pending.due_at > capa.due_at:
+        return pending.due_at  # type: ignore[no-any-return]
+    return capa.due_at  # type: ignore[no-any-return]
+
+
 def is_overdue(capa: Any, now: datetime) -> bool:
-    return capa.status in OPEN_STATUSES and capa.due_at < now
+    return capa.status in OPEN_STATUSES and due_for_closure(capa) < now
 
 
 def is_due_soon(capa: Any, now: datetime) -> bool:
-    return capa.status in OPEN_STATUSES and now <= capa.due_at < now + DUE_SOON
+    return capa.status in OPEN_STATUSES and now <= due_for_closure(capa) < now + DUE_SOON

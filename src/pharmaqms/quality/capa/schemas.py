@@ -32,10 +32,14 @@ class ActionCreate(Strict):
     owner_id: int
     due_at: datetime
     reason: str | None = Field(default=None, max_length=2000)
+    # "Revise SOP-…": the document; "retrain …": the document and the job role.
+    document_id: int | None = None
+    job_role_id: int | None = None
 
 
 class ActionCompletion(Strict):
-    evidence: str = Field(min_length=1, max_length=20_000)
+    # Not asked of an action fulfilled by a record (its evidence is the record).
+    evidence: str = Field(default="", max_length=20_000)
 
 
 class ActionCancellation(Strict):
@@ -73,6 +77,8 @@ class ActionOut(BaseModel):
     completed_by_id: int | None
     completion_evidence: str
     times_reopened: int
+    document_id: int | None = None
+    job_role_id: int | None = None
     overdue: bool = False
 
 

@@ -21,7 +21,7 @@ from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.signatures import sign
 from pharmaqms.kernel.workflow import TransitionResult, perform
 from pharmaqms.quality import common
-from pharmaqms.quality.capa import rules
+from pharmaqms.quality.capa import fulfilment, rules
 from pharmaqms.quality.capa.models import (
     ActionKind,
     ActionStatus,
@@ -139,12 +139,17 @@ def add_action(
     owner_id: int,
     due_at: datetime,
     reason: str | None = None,
+    document_id: int | None = None,
+    job_role_id: int | None = None,
 ) -> CapaAction:
     """An action of the plan. Added during implementation (after a failed check, say) it goes
-    straight to its owner's inbox, and the plan's approval no longer covers the plan."""
+    straight to its owner's inbox, and the plan's approval no longer covers the plan. An action
+    that revises a document names it; one that retrains names the document and the job role:
+    it then completes when the record that fulfils it exists (``fulfilment``)."""
     capa = get_capa(session, capa_id)
     common.require_status(capa, (CapaStatus.DRAFT, CapaStatus.IMPLEMENTATION), "adding an action")
     _may_plan(actor, capa)
+    fulfilment.check_links(session, document_id, job_role_id)
     action = CapaAction(
         kind=common.choice(kind, "kind", [k.value for k in ActionKind], "the kind of action"),
         description=common.required_text(
@@ -157,6 +162,8 @@ def add_action(
         times_reopened=0,
         created_at=clock.now(),
         created_by_id=actor.user_id,
+        document_id=document_id,
+        job_role_id=job_role_id,
     )
     implementing = capa.status == CapaStatus.IMPLEMENTATION
     # A plan is consistent with itself; once implementing, a late action is allowed and makes
@@ -216,6 +223,16 @@ def complete_action(
         )
     if action.status != ActionStatus.OPEN:
         raise Conflict(f"the action #{action.id} is already {action.status}")
+    if action.document_id is not None:
+        # Fulfilled by a record: its evidence is that record, never a sentence.
+        found, missing = fulfilment.fulfilment(session, action)
+        if found is None:
+            raise Conflict(
+                f"the action #{action.id} completes when its record exists: " + "; ".join(missing),
+                reasons=missing,
+            )
+        fulfilment.complete_fulfilled(session, action, found, actor)
+        return action
     text = common.required_text(
         evidence, "evidence", "the evidence that the action is done", max_length=20_000
     )
@@ -253,19 +270,14 @@ def plan_effectiveness(
         if due_at is None:
             raise InvalidInput("the effectiveness check needs a due date", field="due_at")
         common.in_future(due_at, "due_at", "the due date of the effectiveness check")
-        # The check judges the actions, so it follows them; and the CAPA is due when its
-        # effectiveness has been shown, so the check comes before that.
+        # The check judges the actions, so it follows them. It may be due after the CAPA's
+        # own due date (which covers the actions): a recurrence-free period of months is the
+        # usual evidence, and the CAPA is then due to close by the check (rules.due_for_closure).
         latest = max((a.due_at for a in rules.live_actions(capa)), default=None)
         if latest is not None and due_at < latest:
             raise InvalidInput(
                 "the effectiveness check can't be due before the actions it judges "
                 f"(the last is due {latest:%Y-%m-%d})",
-                field="due_at",
-            )
-        if due_at > capa.due_at:
-            raise InvalidInput(
-                "the effectiveness check must be due by the CAPA's own due date "
-                f"({capa.due_at:%Y-%m-%d})",
                 field="due_at",
             )
         with audit.changes(session, actor=actor, reason="effectiveness check planned"):

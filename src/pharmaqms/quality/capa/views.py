@@ -14,6 +14,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import clock
+from pharmaqms.kernel.errors import AuthenticationFailed, Conflict, InvalidInput, QMSError
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.navigation import NavItem, add
 from pharmaqms.kernel.http.pages import ActorDep, redirect
@@ -28,13 +29,16 @@ from pharmaqms.kernel.http.registers import (
     register_response,
 )
 from pharmaqms.kernel.http.templating import render
+from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.registry import RECORD_TYPES
 from pharmaqms.quality import events
 from pharmaqms.quality.capa import queries, rules, service
 from pharmaqms.quality.capa.models import OPEN_STATUSES, ActionKind, Capa, CapaStatus
 from pharmaqms.quality.capa.rules import DUE_SOON
 from pharmaqms.quality.capa.workflow import CAPA_WORKFLOW, OWNERS
+from pharmaqms.quality.documents.models import ControlledDocument
 from pharmaqms.quality.links import RECORD_TYPE_PATTERN, QualityLink
+from pharmaqms.quality.training.models import JobRole
 from pharmaqms.quality.view_support import (
     lines,
     people_with,
@@ -249,7 +253,21 @@ def create(
 @router.get("/capas/{capa_id}", response_class=HTMLResponse)
 def capa_page(capa_id: int, request: Request, actor: ActorDep) -> HTMLResponse:
     actor.require("records.read", "read CAPAs")
-    with transaction(request) as session:
+    return _capa_page(request, actor, capa_id)
+
+
+def _capa_page(
+    request: Request,
+    actor: Actor,
+    capa_id: int,
+    *,
+    refused: QMSError | None = None,
+    form: str = "",
+    typed: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """The CAPA's page; after a refused form, with the reason beside that form and what was
+    typed still in it (status of the refusal), so nothing typed is lost."""
+    with transaction(request, write=False) as session:
         capa = service.get_capa(session, capa_id)
         now = clock.now()
         planner = actor.user_id in (capa.owner_id, capa.created_by_id) or actor.can("capa.approve")
@@ -257,6 +275,9 @@ def capa_page(capa_id: int, request: Request, actor: ActorDep) -> HTMLResponse:
             request,
             "capa/capa.html",
             {
+                "form_error": refused.detail if refused is not None else "",
+                "refused_form": form,
+                "typed": typed or {},
                 **record_parts(
                     session,
                     capa,
@@ -275,7 +296,19 @@ def capa_page(capa_id: int, request: Request, actor: ActorDep) -> HTMLResponse:
                 "can_plan": planner and actor.can("capa.manage"),
                 "can_verify": actor.can("capa.approve") and actor.user_id != capa.owner_id,
                 "pending_check": capa.pending_check,
+                "job_roles": {r.id: r.name for r in session.scalars(select(JobRole))},
+                "linked_documents": {
+                    d.id: d.number
+                    for d in session.scalars(
+                        select(ControlledDocument).where(
+                            ControlledDocument.id.in_(
+                                [a.document_id for a in capa.actions if a.document_id]
+                            )
+                        )
+                    )
+                },
             },
+            refused.status if refused is not None else 200,
         )
 
 
@@ -289,8 +322,19 @@ def add_action(
     owner_id: Annotated[int, Form()],
     due_at: Annotated[str, Form(max_length=40)],
     reason: Annotated[str, Form(max_length=2000)] = "",
+    document_number: Annotated[str, Form(max_length=60)] = "",
+    job_role_id: Annotated[str, Form(max_length=12)] = "",
 ) -> RedirectResponse:
     with transaction(request) as session:
+        document_id = None
+        if document_number.strip():
+            document_id = session.scalars(
+                select(ControlledDocument.id).where(
+                    ControlledDocument.number == document_number.strip()
+                )
+            ).first()
+            if document_id is None:
+                raise InvalidInput(f"no document {document_number.strip()}", field="document_id")
         service.add_action(
             session,
             actor=actor,
@@ -300,6 +344,8 @@ def add_action(
             owner_id=owner_id,
             due_at=required_utc(due_at, "due_at", "the action's due date"),
             reason=reason or None,
+            document_id=document_id,
+            job_role_id=int(job_role_id) if job_role_id.strip().isdigit() else None,
         )
     return redirect(_page(capa_id), f"{kind.capitalize()} action added.")
 
@@ -310,7 +356,7 @@ def complete_action(
     action_id: int,
     request: Request,
     actor: ActorDep,
-    evidence: Annotated[str, Form(max_length=20_000)],
+    evidence: Annotated[str, Form(max_length=20_000)] = "",
 ) -> RedirectResponse:
     with transaction(request) as session:
         service.complete_action(
@@ -343,17 +389,26 @@ def plan_effectiveness(
     criteria: Annotated[str, Form(max_length=4000)] = "",
     due_at: Annotated[str, Form(max_length=40)] = "",
     justification: Annotated[str, Form(max_length=4000)] = "",
-) -> RedirectResponse:
-    with transaction(request) as session:
-        service.plan_effectiveness(
-            session,
-            actor=actor,
-            capa_id=capa_id,
-            required=required == "yes",
-            criteria=criteria or None,
-            due_at=utc_from_form(due_at, "due_at"),
-            justification=justification or None,
-        )
+) -> Response:
+    typed = {
+        "required": required,
+        "criteria": criteria,
+        "due_at": due_at,
+        "justification": justification,
+    }
+    try:
+        with transaction(request) as session:
+            service.plan_effectiveness(
+                session,
+                actor=actor,
+                capa_id=capa_id,
+                required=required == "yes",
+                criteria=criteria or None,
+                due_at=utc_from_form(due_at, "due_at"),
+                justification=justification or None,
+            )
+    except (InvalidInput, Conflict) as refused:
+        return _capa_page(request, actor, capa_id, refused=refused, form="plan", typed=typed)
     return redirect(_page(capa_id), "Effectiveness plan saved.")
 
 
@@ -369,21 +424,39 @@ def record_result(
     actions_due_at: Annotated[str, Form(max_length=40)] = "",
     next_check_due_at: Annotated[str, Form(max_length=40)] = "",
     early_reason: Annotated[str, Form(max_length=2000)] = "",
-) -> RedirectResponse:
-    chosen = [int(x) for line in lines(reopen_action_ids) for x in line.split(",") if x.strip()]
-    with transaction(request) as session:
-        service.record_effectiveness_result(
-            session,
-            actor=actor,
-            capa_id=capa_id,
-            passed=result == "passed",
-            evidence=evidence,
-            password=password or None,
-            reopen_action_ids=chosen or None,
-            actions_due_at=utc_from_form(actions_due_at, "actions_due_at"),
-            next_check_due_at=utc_from_form(next_check_due_at, "next_check_due_at"),
-            early_reason=early_reason or None,
+) -> Response:
+    # Everything but the password comes back into the form after a refusal.
+    typed = {
+        "result": result,
+        "evidence": evidence,
+        "reopen_action_ids": reopen_action_ids,
+        "actions_due_at": actions_due_at,
+        "next_check_due_at": next_check_due_at,
+        "early_reason": early_reason,
+    }
+    try:
+        chosen = [int(x) for line in lines(reopen_action_ids) for x in line.split(",") if x.strip()]
+    except ValueError:
+        refused = InvalidInput(
+            "the actions to reopen are their ids, separated by commas", field="reopen_action_ids"
         )
+        return _capa_page(request, actor, capa_id, refused=refused, form="result", typed=typed)
+    try:
+        with transaction(request) as session:
+            service.record_effectiveness_result(
+                session,
+                actor=actor,
+                capa_id=capa_id,
+                passed=result == "passed",
+                evidence=evidence,
+                password=password or None,
+                reopen_action_ids=chosen or None,
+                actions_due_at=utc_from_form(actions_due_at, "actions_due_at"),
+                next_check_due_at=utc_from_form(next_check_due_at, "next_check_due_at"),
+                early_reason=early_reason or None,
+            )
+    except (InvalidInput, Conflict, AuthenticationFailed) as refused:
+        return _capa_page(request, actor, capa_id, refused=refused, form="result", typed=typed)
     message = (
         "Effectiveness check passed (signed): the CAPA can be closed."
         if result == "passed"

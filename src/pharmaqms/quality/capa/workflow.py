@@ -183,3 +183,8 @@ CAPA = register(
         searchable=("number", "title"),
     )
 )
+
+
+# Actions fulfilled by records complete when document control or training says so: the
+# listeners are registered wherever CAPA's workflow is known (the app, the CLI, the jobs).
+from pharmaqms.quality.capa import fulfilment as _fulfilment  # noqa: E402,F401

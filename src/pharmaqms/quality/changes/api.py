@@ -4,18 +4,26 @@ submit_for_approval, complete_implementation, close, …) go through the generic
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
+from fastapi.responses import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel.http.context import transaction
+from pharmaqms.kernel.http.downloads import download, file_responses
 from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.params import Offset, RecordId
 from pharmaqms.kernel.schemas import Page
 from pharmaqms.quality import events
-from pharmaqms.quality.changes import rules, service
+from pharmaqms.quality.changes import affected, authority, rules, service
 from pharmaqms.quality.changes.models import ChangeRequest
 from pharmaqms.quality.changes.schemas import (
+    AffectedIn,
+    AffectedOut,
+    AffectedRemoval,
     ApprovalOut,
     ChangeActionCompletion,
     ChangeActionCreate,
@@ -46,6 +54,7 @@ def change_out(session: Session, change: ChangeRequest) -> ChangeOut:
         )
         for a in change.approvals
     ]
+    out.affected = [AffectedOut.model_validate(i) for i in change.affected]
     _approved, out.functions_waiting = rules.approval_status(change)
     out.signatures = signatures_out(session, change)
     out.links = links_out(session, change)
@@ -197,5 +206,101 @@ def review(
             change_id=change_id,
             effective=body.effective,
             summary=body.summary,
+        )
+        return change_out(session, change)
+
+
+# --- what the change affects, the authority's approval -------------------------------------
+
+
+@router.post("/changes/{change_id}/affected", response_model=AffectedOut, status_code=201)
+def name_affected(
+    change_id: RecordId, body: AffectedIn, actor: ActorDep, request: Request
+) -> AffectedOut:
+    """Name a product (its code), specification or master batch record (its number)."""
+    with transaction(request) as session:
+        item = affected.name_affected(
+            session, actor=actor, change_id=change_id, kind=body.kind, reference=body.reference
+        )
+        session.flush()
+        return AffectedOut.model_validate(item)
+
+
+@router.post("/changes/{change_id}/affected/{item_id}/removal", response_model=AffectedOut)
+def remove_affected(
+    change_id: RecordId, item_id: RecordId, body: AffectedRemoval, actor: ActorDep, request: Request
+) -> AffectedOut:
+    with transaction(request) as session:
+        item = affected.remove_affected(
+            session, actor=actor, change_id=change_id, item_id=item_id, reason=body.reason
+        )
+        return AffectedOut.model_validate(item)
+
+
+@router.post("/changes/{change_id}/submission", response_model=ChangeOut)
+async def record_submission(
+    change_id: RecordId,
+    actor: ActorDep,
+    request: Request,
+    reference: Annotated[str, Form(min_length=1, max_length=100)],
+    submitted_on: Annotated[date, Form()],
+    file: Annotated[UploadFile, File()],
+) -> ChangeOut:
+    """The submission sent to the authority, with the file sent: it fulfils the submission
+    tasks."""
+    content = await file.read(authority.MAX_FILE_BYTES + 1)
+    with transaction(request, write=True) as session:
+        change = authority.record_submission(
+            session,
+            actor=actor,
+            change_id=change_id,
+            reference=reference,
+            submitted_on=submitted_on,
+            filename=file.filename or "",
+            content=content,
+        )
+        return change_out(session, change)
+
+
+@router.get(
+    "/changes/{change_id}/regulatory-files/{kind}",
+    response_class=Response,
+    responses=file_responses("application/pdf", "image/png", "image/jpeg", "image/tiff"),
+)
+def regulatory_file(
+    change_id: RecordId,
+    kind: Annotated[str, Path(pattern="^(submission|approval)$")],
+    actor: ActorDep,
+    request: Request,
+) -> Response:
+    """The submission sent, or the authority's approval letter, as stored."""
+    actor.require("records.read", "read change requests")
+    with transaction(request) as session:
+        change = service.get_change(session, change_id)
+        stored = authority.file_of(session, change, kind)
+        content, name, media = stored.content, stored.filename, stored.media_type
+    return download(content, filename=name, media_type=media)
+
+
+@router.post("/changes/{change_id}/authority-approval", response_model=ChangeOut)
+async def record_authority_approval(
+    change_id: RecordId,
+    actor: ActorDep,
+    request: Request,
+    reference: Annotated[str, Form(min_length=1, max_length=100)],
+    approved_on: Annotated[date, Form()],
+    letter: Annotated[UploadFile, File()],
+) -> ChangeOut:
+    """The authority's approval of a prior-approval change, with its scanned letter."""
+    content = await letter.read(authority.MAX_LETTER_BYTES + 1)
+    with transaction(request, write=True) as session:
+        change = authority.record_authority_approval(
+            session,
+            actor=actor,
+            change_id=change_id,
+            reference=reference,
+            approved_on=approved_on,
+            filename=letter.filename or "",
+            content=content,
         )
         return change_out(session, change)

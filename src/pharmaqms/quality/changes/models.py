@@ -4,15 +4,15 @@ implementation tasks and the review of its effectiveness."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pharmaqms.kernel.db import Base, JSONText
-from pharmaqms.kernel.records import Audited, GxPRecord
+from pharmaqms.kernel.records import Audited, GxPRecord, SealedData
 
 
 class ChangeStatus(StrEnum):
@@ -132,6 +132,16 @@ class ChangeRequest(GxPRecord, Base):
     effectiveness_confirmed: Mapped[bool | None] = mapped_column(Boolean)
     effectiveness_summary: Mapped[str] = mapped_column(Text, nullable=False, default="")
     closed_at: Mapped[datetime | None] = mapped_column()
+    # The submission to the authority (its reference, date and the file sent, kept byte for
+    # byte): what fulfils a "regulatory submission" task.
+    submission_reference: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    submitted_on: Mapped[date | None] = mapped_column()
+    submission_sha256: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    # A prior-approval change is implemented only once the authority approved it: its
+    # reference, the date of its approval and the scanned letter (kept byte for byte).
+    authority_reference: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    authority_approved_on: Mapped[date | None] = mapped_column()
+    authority_letter_sha256: Mapped[str] = mapped_column(String(64), nullable=False, default="")
 
     impacts: Mapped[list[ChangeImpact]] = relationship(
         back_populates="change", order_by="ChangeImpact.id"
@@ -141,6 +151,9 @@ class ChangeRequest(GxPRecord, Base):
     )
     actions: Mapped[list[ChangeAction]] = relationship(
         back_populates="change", order_by="ChangeAction.id"
+    )
+    affected: Mapped[list[ChangeAffectedItem]] = relationship(
+        back_populates="change", order_by="ChangeAffectedItem.id"
     )
 
     def signed_content(self) -> dict[str, Any]:
@@ -164,6 +177,14 @@ class ChangeRequest(GxPRecord, Base):
             }
             for a in self.actions
         ]
+        # Named only once something is named: changes signed before keep their hash.
+        affected = [
+            {"kind": i.kind, "reference": i.reference}
+            for i in self.affected
+            if i.removed_at is None
+        ]
+        if affected:
+            content["affected"] = affected
         return content
 
     def current_approvals(self) -> list[ChangeApproval]:
@@ -247,3 +268,50 @@ class ChangeAction(Audited, Base):
     @property
     def task_kind(self) -> str:
         return f"change_action:{self.id}"
+
+
+class AffectedKind(StrEnum):
+    PRODUCT = "product"
+    SPECIFICATION = "specification"
+    MASTER_BATCH_RECORD = "master_batch_record"
+
+
+class ChangeAffectedItem(Audited, Base):
+    """A product, specification or master batch record the change affects, by its number (the
+    module that owns it confirms it exists when it is named). Removed, never deleted."""
+
+    __tablename__ = "change_affected_items"
+    __audit_type__ = "change_affected_item"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    change_id: Mapped[int] = mapped_column(
+        ForeignKey("change_requests.id"), nullable=False, index=True
+    )
+    kind: Mapped[str] = mapped_column(String(30), nullable=False)
+    reference: Mapped[str] = mapped_column(String(100), nullable=False)
+    label: Mapped[str] = mapped_column(String(300), nullable=False)
+    named_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    named_at: Mapped[datetime] = mapped_column(nullable=False)
+    removed_at: Mapped[datetime | None] = mapped_column()
+
+    change: Mapped[ChangeRequest] = relationship(back_populates="affected")
+
+    def audit_label(self) -> str:
+        return f"{self.kind} {self.reference} affected by change {self.change_id}"
+
+
+class RegulatoryFile(SealedData, Base):
+    """A file exchanged with the authority about a change: the submission sent, the approval
+    letter received (scanned). Kept byte for byte."""
+
+    __tablename__ = "change_regulatory_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    change_id: Mapped[int] = mapped_column(ForeignKey("change_requests.id"), nullable=False)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)  # submission | approval
+    filename: Mapped[str] = mapped_column(String(255), nullable=False)
+    media_type: Mapped[str] = mapped_column(String(100), nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    content: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    stored_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    stored_at: Mapped[datetime] = mapped_column(nullable=False)

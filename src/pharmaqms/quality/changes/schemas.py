@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -59,7 +59,8 @@ class ChangeActionCreate(Strict):
 
 
 class ChangeActionCompletion(Strict):
-    evidence: str = Field(min_length=1, max_length=20_000)
+    # Not asked of a task fulfilled by a record (a submission, a retraining on a document).
+    evidence: str = Field(default="", max_length=20_000)
 
 
 class EffectivenessReview(Strict):
@@ -115,6 +116,26 @@ class ChangeSummary(BaseModel):
     created_at: datetime
 
 
+class AffectedIn(Strict):
+    kind: str = Field(max_length=30)
+    reference: str = Field(min_length=1, max_length=100)
+
+
+class AffectedRemoval(Strict):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class AffectedOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    kind: str
+    reference: str
+    label: str
+    named_by_id: int
+    named_at: datetime
+    removed_at: datetime | None
+
+
 class ChangeOut(ChangeSummary):
     description: str
     justification: str
@@ -130,6 +151,13 @@ class ChangeOut(ChangeSummary):
     impacts: list[ImpactOut]
     approvals: list[ApprovalOut]
     actions: list[ChangeActionOut]
+    affected: list[AffectedOut] = []
+    submission_reference: str = ""
+    submitted_on: date | None = None
+    submission_sha256: str = ""
+    authority_reference: str = ""
+    authority_approved_on: date | None = None
+    authority_letter_sha256: str = ""
     functions_waiting: list[str] = []
     signatures: list[SignatureOut] = []
     links: LinksOut | None = None

@@ -19,11 +19,12 @@ from pharmaqms.kernel.errors import (
     SegregationOfDuties,
 )
 from pharmaqms.kernel.identity import Actor
+from pharmaqms.kernel.models import User
 from pharmaqms.kernel.roles import DEFAULT_ROLES
 from pharmaqms.kernel.signatures import sign
 from pharmaqms.kernel.workflow import TransitionResult, perform
 from pharmaqms.quality import common, links
-from pharmaqms.quality.changes import rules
+from pharmaqms.quality.changes import authority, rules
 from pharmaqms.quality.changes.models import (
     FUNCTION_ROLE,
     ActionKind,
@@ -42,6 +43,7 @@ from pharmaqms.quality.changes.models import (
 from pharmaqms.quality.changes.workflow import CHANGE_WORKFLOW, REQUESTERS
 from pharmaqms.quality.documents.models import ControlledDocument, DocumentVersion
 from pharmaqms.quality.training.gate import require_training_for_step
+from pharmaqms.quality.training.models import RequirementStatus, TrainingRequirement
 
 
 def get_change(session: Session, change_id: int) -> ChangeRequest:
@@ -350,13 +352,16 @@ def add_action(
     task_kind = common.choice(
         kind, "kind", [k.value for k in ActionKind], "the kind of implementation task"
     )
-    if task_kind == ActionKind.REVISE_DOCUMENT:
-        if document_id is None:
-            raise InvalidInput("name the document to revise", field="document_id")
+    if task_kind == ActionKind.REVISE_DOCUMENT and document_id is None:
+        raise InvalidInput("name the document to revise", field="document_id")
+    if document_id is not None:
+        # A revision names the document revised; a retraining the document retrained on.
+        if task_kind not in (ActionKind.REVISE_DOCUMENT, ActionKind.RETRAIN_ROLE):
+            raise InvalidInput(
+                "only a document revision or a retraining names a document", field="document_id"
+            )
         if session.get(ControlledDocument, document_id) is None:
             raise InvalidInput(f"there is no document with id {document_id}", field="document_id")
-    elif document_id is not None:
-        raise InvalidInput("only a document revision names a document", field="document_id")
     if task_kind == ActionKind.RETRAIN_ROLE:
         if role not in DEFAULT_ROLES:
             raise InvalidInput(
@@ -402,7 +407,11 @@ def _document_revised_since(
 ) -> list[str]:
     """A 'revise document' task is done when a version of the document became effective after
     the change was approved."""
-    if action.document_id is None or change.approved_at is None:
+    if (
+        action.kind != ActionKind.REVISE_DOCUMENT
+        or action.document_id is None
+        or change.approved_at is None
+    ):
         return []
     document = session.get(ControlledDocument, action.document_id)
     if document is None:
@@ -422,6 +431,54 @@ def _document_revised_since(
     return []
 
 
+def _retraining(
+    session: Session, change: ChangeRequest, action: ChangeAction
+) -> tuple[list[str], list[str]]:
+    """A retraining naming its document: who holding the role is trained on the version in
+    force since the change was approved (their training numbers), and who is not yet."""
+    if (
+        action.kind != ActionKind.RETRAIN_ROLE
+        or action.document_id is None
+        or change.approved_at is None
+    ):
+        return [], []
+    document = session.get(ControlledDocument, action.document_id)
+    if document is None or document.current_version_id is None:
+        return [], [f"the document {action.document_id} has no version in force to train on"]
+    people = [
+        u
+        for u in session.scalars(
+            select(User).where(User.is_active.is_(True)).order_by(User.full_name)
+        )
+        if action.role in (u.roles or []) and not u.is_service_account
+    ]
+    if not people:
+        return [], [f"nobody holds the role {action.role}"]
+    done = {
+        r.user_id: r.number
+        for r in session.scalars(
+            select(TrainingRequirement).where(
+                TrainingRequirement.version_id == document.current_version_id,
+                TrainingRequirement.status == RequirementStatus.COMPLETED,
+                TrainingRequirement.completed_at > change.approved_at,
+            )
+        )
+    }
+    missing = [u.full_name for u in people if u.id not in done]
+    if missing:
+        return [], [f"not yet trained on {document.number} in force: {', '.join(missing)}"]
+    return [done[u.id] for u in people], []
+
+
+def _retrained_since(session: Session, change: ChangeRequest, action: ChangeAction) -> list[str]:
+    return _retraining(session, change, action)[1]
+
+
+def _training_evidence(session: Session, change: ChangeRequest, action: ChangeAction) -> str:
+    numbers, _missing = _retraining(session, change, action)
+    return f"{action.role} trained: " + ", ".join(numbers)
+
+
 def complete_action(
     session: Session, *, actor: Actor, change_id: int, action_id: int, evidence: str
 ) -> ChangeAction:
@@ -433,10 +490,18 @@ def complete_action(
         actor.require("changes.assess", "complete someone else's implementation task")
     if action.status != ActionStatus.OPEN:
         raise Conflict(f"the task #{action.id} is already {action.status}")
-    text = common.required_text(evidence, "evidence", "the evidence that the task is done")
-    missing = _document_revised_since(session, change, action)
+    missing = authority.may_implement_task(change, action.kind)
+    missing += _document_revised_since(session, change, action)
+    missing += _retrained_since(session, change, action)
     if missing:
         raise Conflict("; ".join(missing), reasons=missing)
+    # Fulfilled by a record: its evidence is that record, not a sentence.
+    if action.kind == ActionKind.REGULATORY_SUBMISSION:
+        text = authority.submission_evidence(change)
+    elif action.kind == ActionKind.RETRAIN_ROLE and action.document_id is not None:
+        text = _training_evidence(session, change, action)
+    else:
+        text = common.required_text(evidence, "evidence", "the evidence that the task is done")
     with audit.changes(session, actor=actor, reason="task completed", action="complete"):
         action.status = ActionStatus.DONE.value
         action.completed_at = clock.now()

@@ -5,9 +5,10 @@ services; workflow steps post to the generic record route."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Select, select
 
@@ -26,7 +27,7 @@ from pharmaqms.kernel.http.registers import (
 )
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.roles import DEFAULT_ROLES
-from pharmaqms.quality.changes import closure, rules, service
+from pharmaqms.quality.changes import affected, authority, closure, rules, service
 from pharmaqms.quality.changes.models import (
     FUNCTION_ROLE,
     OPEN_STATUSES,
@@ -205,6 +206,7 @@ def change_page(change_id: int, request: Request, actor: ActorDep) -> HTMLRespon
                 "can_assess": actor.can("changes.assess"),
                 "can_implement": actor.can("changes.implement"),
                 "closure_checks": closure.closure_checks(session, change),
+                "affected_labels": {k.value: v for k, v in affected.KIND_LABEL.items()},
             },
         )
 
@@ -304,13 +306,75 @@ def complete_action(
     action_id: int,
     request: Request,
     actor: ActorDep,
-    evidence: Annotated[str, Form(max_length=20_000)],
+    evidence: Annotated[str, Form(max_length=20_000)] = "",
 ) -> RedirectResponse:
     with transaction(request) as session:
         service.complete_action(
             session, actor=actor, change_id=change_id, action_id=action_id, evidence=evidence
         )
     return redirect(_page(change_id), f"Task #{action_id} done.")
+
+
+@router.post("/changes/{change_id}/affected")
+def name_affected(
+    change_id: int,
+    request: Request,
+    actor: ActorDep,
+    kind: Annotated[str, Form(max_length=30)],
+    reference: Annotated[str, Form(max_length=100)],
+) -> RedirectResponse:
+    with transaction(request) as session:
+        item = affected.name_affected(
+            session, actor=actor, change_id=change_id, kind=kind, reference=reference
+        )
+        label = item.label
+    return redirect(_page(change_id), f"{label} named as affected.")
+
+
+@router.post("/changes/{change_id}/submission")
+async def record_submission(
+    change_id: int,
+    request: Request,
+    actor: ActorDep,
+    reference: Annotated[str, Form(max_length=100)],
+    submitted_on: Annotated[date, Form()],
+    file: Annotated[UploadFile, File()],
+) -> RedirectResponse:
+    content = await file.read(authority.MAX_FILE_BYTES + 1)
+    with transaction(request, write=True) as session:
+        authority.record_submission(
+            session,
+            actor=actor,
+            change_id=change_id,
+            reference=reference,
+            submitted_on=submitted_on,
+            filename=file.filename or "",
+            content=content,
+        )
+    return redirect(_page(change_id), "The submission is on record.")
+
+
+@router.post("/changes/{change_id}/authority-approval")
+async def record_authority_approval(
+    change_id: int,
+    request: Request,
+    actor: ActorDep,
+    reference: Annotated[str, Form(max_length=100)],
+    approved_on: Annotated[date, Form()],
+    letter: Annotated[UploadFile, File()],
+) -> RedirectResponse:
+    content = await letter.read(authority.MAX_LETTER_BYTES + 1)
+    with transaction(request, write=True) as session:
+        authority.record_authority_approval(
+            session,
+            actor=actor,
+            change_id=change_id,
+            reference=reference,
+            approved_on=approved_on,
+            filename=letter.filename or "",
+            content=content,
+        )
+    return redirect(_page(change_id), "The authority's approval is on record.")
 
 
 @router.post("/changes/{change_id}/effectiveness-review")

@@ -24,7 +24,7 @@ from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.registry import RecordType, register
 from pharmaqms.kernel.roles import grant
 from pharmaqms.kernel.workflow import TaskSpec, Transition, Workflow, roles, states
-from pharmaqms.quality.changes import closure, rules
+from pharmaqms.quality.changes import authority, closure, rules
 from pharmaqms.quality.changes.models import (
     FUNCTION_ROLE,
     ActionStatus,
@@ -160,7 +160,7 @@ CHANGE_WORKFLOW = Workflow(
             states("implementation"),
             "effectiveness_review",
             roles(*REQUESTERS),
-            guards=(rules.implementation_done,),
+            guards=(rules.implementation_done, authority.authority_approved),
         ),
         Transition(
             "reopen_implementation",

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from pharmaqms.kernel.errors import InvalidInput
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.downloads import download, file_responses
 from pharmaqms.kernel.http.pages import ActorDep
@@ -15,17 +16,32 @@ from pharmaqms.kernel.http.params import RecordId
 from pharmaqms.kernel.records import GxPRecord
 from pharmaqms.kernel.schemas import SignatureOut
 from pharmaqms.kernel.signatures import signatures_of
-from pharmaqms.quality.documents import periodic_review, printout, service
+from pharmaqms.quality.documents import (
+    attachments,
+    compare,
+    periodic_review,
+    printout,
+    reviews,
+    service,
+    templates,
+)
 from pharmaqms.quality.documents.models import ControlledDocument, DocumentVersion, PeriodicReview
 from pharmaqms.quality.documents.schemas import (
+    AttachmentOut,
+    ComparisonOut,
+    ComparisonRowOut,
     DocumentCreate,
     DocumentOut,
+    DocumentReviewOut,
     DraftEdit,
     PeriodicReviewOut,
     ReviewConclusion,
+    ReviewersNamed,
+    ReviewRecord,
     ReviewRevision,
     ReviewScheduleOut,
     RevisionCreate,
+    TemplateOut,
     VersionOut,
 )
 
@@ -52,6 +68,12 @@ def version_out(session: Session, version: DocumentVersion) -> VersionOut:
     out = VersionOut.model_validate(version)
     out.signed_content_hash = version.content_hash()
     out.signatures = signatures_out(session, version)
+    out.attachments = [
+        AttachmentOut.model_validate(a) for a in attachments.attachments_of(session, version.id)
+    ]
+    out.reviews = [
+        DocumentReviewOut.model_validate(r) for r in reviews.reviews_of(session, version.id)
+    ]
     return out
 
 
@@ -264,3 +286,111 @@ def start_revision(
         )
         session.flush()
         return version_out(session, version)
+
+
+# --- templates, reviewers, attachments, comparison ---------------------------------------
+
+
+@router.get("/document-templates/{doc_type}", response_model=TemplateOut)
+def document_template(doc_type: str, actor: ActorDep) -> TemplateOut:
+    """The sections a new document of this type starts with."""
+    actor.require("records.read", "read documents")
+    try:
+        body = templates.template_for(doc_type)
+    except ValueError:
+        raise InvalidInput(f"unknown document type {doc_type!r}", field="doc_type") from None
+    return TemplateOut(doc_type=doc_type, body=body)
+
+
+@router.post("/document-versions/{version_id}/reviewers", response_model=VersionOut)
+def name_reviewers(
+    version_id: RecordId, body: ReviewersNamed, actor: ActorDep, request: Request
+) -> VersionOut:
+    with transaction(request) as session:
+        version = reviews.name_reviewers(
+            session,
+            actor=actor,
+            version_id=version_id,
+            reviewer_ids=body.reviewer_ids,
+            in_sequence=body.in_sequence,
+            expected_version=body.expected_version,
+        )
+        session.flush()
+        return version_out(session, version)
+
+
+@router.post(
+    "/document-versions/{version_id}/reviews", response_model=DocumentReviewOut, status_code=201
+)
+def record_review(
+    version_id: RecordId, body: ReviewRecord, actor: ActorDep, request: Request
+) -> DocumentReviewOut:
+    with transaction(request) as session:
+        review = reviews.record_review(
+            session,
+            actor=actor,
+            version_id=version_id,
+            comments=body.comments,
+            expected_version=body.expected_version,
+        )
+        session.flush()
+        return DocumentReviewOut.model_validate(review)
+
+
+@router.post(
+    "/document-versions/{version_id}/attachments", response_model=AttachmentOut, status_code=201
+)
+async def attach_file(
+    version_id: RecordId,
+    actor: ActorDep,
+    request: Request,
+    file: Annotated[UploadFile, File()],
+) -> AttachmentOut:
+    content = await file.read(attachments.MAX_BYTES + 1)
+    with transaction(request, write=True) as session:
+        attachment = attachments.attach_file(
+            session,
+            actor=actor,
+            version_id=version_id,
+            filename=file.filename or "",
+            content=content,
+        )
+        session.flush()
+        return AttachmentOut.model_validate(attachment)
+
+
+@router.get(
+    "/document-attachments/{attachment_id}",
+    response_class=Response,
+    responses=file_responses(*sorted(set(attachments.MEDIA_TYPES.values()))),
+)
+def attachment_file(attachment_id: RecordId, actor: ActorDep, request: Request) -> Response:
+    """The file as it was attached, byte for byte (its SHA-256 in ``X-Content-SHA256``)."""
+    actor.require("records.read", "read documents")
+    with transaction(request) as session:
+        attachment = attachments.get_attachment(session, attachment_id)
+        content = attachments.content_of(attachment)
+        name, media, sha = attachment.filename, attachment.media_type, attachment.sha256
+    return download(content, filename=name, media_type=media, headers={"x-content-sha256": sha})
+
+
+@router.get("/documents/{document_id}/compare", response_model=ComparisonOut)
+def compare_versions(
+    document_id: RecordId,
+    actor: ActorDep,
+    request: Request,
+    from_version: Annotated[int, Query(alias="from", ge=1)],
+    to_version: Annotated[int, Query(alias="to", ge=1)],
+) -> ComparisonOut:
+    """Two versions of the document side by side, line by line."""
+    actor.require("records.read", "read documents")
+    with transaction(request) as session:
+        old, new = service.versions_to_compare(session, document_id, from_version, to_version)
+        result = compare.side_by_side(old.body, new.body)
+        return ComparisonOut(
+            document_id=document_id,
+            from_version=old.label,
+            to_version=new.label,
+            changed_lines=result.changed,
+            rows=[ComparisonRowOut(**vars(r)) for r in result.rows],
+        )

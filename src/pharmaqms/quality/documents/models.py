@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pharmaqms.kernel.db import Base
-from pharmaqms.kernel.records import GxPRecord
+from pharmaqms.kernel.db import Base, JSONText
+from pharmaqms.kernel.records import Audited, GxPRecord, SealedData
 
 
 class DocumentType(StrEnum):
@@ -95,12 +96,79 @@ class DocumentVersion(GxPRecord, Base):
     effective_from: Mapped[datetime | None] = mapped_column()
     effective_at: Mapped[datetime | None] = mapped_column()
     superseded_at: Mapped[datetime | None] = mapped_column()
+    # The people named to review the draft before approval, in order; in sequence each waits
+    # for the one before, in parallel all review at once. Each submission opens a review round.
+    reviewer_ids: Mapped[list[int]] = mapped_column(JSONText, nullable=False, default=list)
+    reviewers_in_sequence: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    review_round: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # SHA-256 over the attached source files (name and content hash of each, in order): what
+    # the approval signature covers of them. Empty while nothing is attached.
+    attachments_digest: Mapped[str] = mapped_column(String(64), nullable=False, default="")
 
     document: Mapped[ControlledDocument] = relationship(back_populates="versions")
 
     @property
     def label(self) -> str:
         return f"{self.major}.{self.minor}"
+
+    def signed_content(self) -> dict[str, Any]:
+        """The text people read and, once a file is attached, the files themselves: an
+        attachment added after the approval shows the signature as no longer valid. (The key
+        is left out while nothing is attached, so versions signed before attachments existed
+        keep their hash.)"""
+        content = super().signed_content()
+        if self.attachments_digest:
+            content["attachments_digest"] = self.attachments_digest
+        return content
+
+
+class DocumentAttachment(SealedData, Base):
+    """A source file of a version (the Word original, a signed PDF, a drawing), kept byte for
+    byte with its SHA-256. Never changed: a corrected file is a new attachment of a new draft."""
+
+    __tablename__ = "document_attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("document_versions.id"), nullable=False, index=True
+    )
+    filename: Mapped[str] = mapped_column(String(255), nullable=False)
+    media_type: Mapped[str] = mapped_column(String(100), nullable=False)
+    size: Mapped[int] = mapped_column(Integer, nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    content: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    attached_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    attached_at: Mapped[datetime] = mapped_column(nullable=False)
+
+
+class ReviewOutcome(StrEnum):
+    PENDING = "pending"
+    REVIEWED = "reviewed"
+
+
+class DocumentReview(Audited, Base):
+    """One named reviewer's review of a version in one review round, with their comments."""
+
+    __tablename__ = "document_reviews"
+    __audit_type__ = "document_review"
+    __table_args__ = (UniqueConstraint("version_id", "round", "reviewer_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("document_versions.id"), nullable=False, index=True
+    )
+    round: Mapped[int] = mapped_column(Integer, nullable=False)
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    in_sequence: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    outcome: Mapped[str] = mapped_column(String(20), nullable=False)
+    comments: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # What the reviewer read: the version's content hash when the review was recorded.
+    reviewed_content_hash: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    reviewed_at: Mapped[datetime | None] = mapped_column()
+
+    def audit_label(self) -> str:
+        return f"review #{self.position} (round {self.round}) of document version {self.version_id}"
 
 
 class ReviewStatus(StrEnum):

@@ -48,8 +48,14 @@ class VersionOut(BaseModel):
     effective_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    reviewer_ids: list[int] = []
+    reviewers_in_sequence: bool = False
+    review_round: int = 0
+    attachments_digest: str = ""
     signed_content_hash: str = ""
     signatures: list[SignatureOut] = []
+    attachments: list[AttachmentOut] = []
+    reviews: list[DocumentReviewOut] = []
 
 
 class DocumentOut(BaseModel):
@@ -108,3 +114,64 @@ class ReviewRevision(Strict):
     major: bool = False
     change_summary: str = Field(min_length=1, max_length=4000)
     expected_version: int | None = Field(default=None, ge=1)
+
+
+class ReviewersNamed(Strict):
+    reviewer_ids: list[int] = Field(max_length=12)
+    in_sequence: bool = False
+    expected_version: int | None = Field(default=None, ge=1)
+
+
+class ReviewRecord(Strict):
+    comments: str = Field(min_length=1, max_length=20_000)
+    expected_version: int | None = Field(default=None, ge=1)
+
+
+class DocumentReviewOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    version_id: int
+    round: int
+    position: int
+    in_sequence: bool
+    reviewer_id: int
+    outcome: str
+    comments: str
+    reviewed_content_hash: str
+    reviewed_at: datetime | None
+
+
+class AttachmentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    version_id: int
+    filename: str
+    media_type: str
+    size: int
+    sha256: str
+    attached_by_id: int
+    attached_at: datetime
+
+
+class ComparisonRowOut(BaseModel):
+    kind: str
+    left_no: int | None
+    left: str
+    right_no: int | None
+    right: str
+
+
+class ComparisonOut(BaseModel):
+    document_id: int
+    from_version: str
+    to_version: str
+    changed_lines: int
+    rows: list[ComparisonRowOut]
+
+
+class TemplateOut(BaseModel):
+    doc_type: str
+    body: str
+
+
+VersionOut.model_rebuild()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,6 +14,7 @@ from pharmaqms.kernel.errors import Conflict, InvalidInput, NotFound, StaleRecor
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.numbering import allocate_number
 from pharmaqms.kernel.workflow import TransitionResult, perform
+from pharmaqms.quality.documents import attachments
 from pharmaqms.quality.documents.models import (
     NUMBER_PREFIX,
     ControlledDocument,
@@ -21,9 +23,43 @@ from pharmaqms.quality.documents.models import (
     DocumentVersion,
     VersionStatus,
 )
+from pharmaqms.quality.documents.templates import template_for
 from pharmaqms.quality.documents.workflow import DOCUMENT_VERSION_WORKFLOW
 
 OPEN_STATES = (VersionStatus.DRAFT, VersionStatus.IN_REVIEW, VersionStatus.APPROVED)
+
+# Documents whose content is written by a structured record above this layer (a master batch
+# record's steps): the owner says, for a document, how it is revised instead (None: not
+# theirs). Revising or editing such a document through plain document control would leave
+# the structured record behind it — a recipe superseded with no executable successor — so
+# the generic path refuses and names the owner's path.
+StructuredOwner = Callable[[Session, int], str | None]
+_STRUCTURED_OWNERS: dict[str, StructuredOwner] = {}
+
+
+# Modules above that wait for a version to come into force (a CAPA action "revise SOP-…")
+# are told here, after document control has done its own work.
+InForceListener = Callable[[Session, DocumentVersion, Actor], None]
+_IN_FORCE_LISTENERS: dict[str, InForceListener] = {}
+
+
+def register_in_force_listener(name: str, listener: InForceListener) -> None:
+    _IN_FORCE_LISTENERS[name] = listener
+
+
+def register_structured_owner(name: str, owner: StructuredOwner) -> None:
+    _STRUCTURED_OWNERS[name] = owner
+
+
+def _refuse_if_structured(
+    session: Session, document: ControlledDocument, owner: str | None, doing: str
+) -> None:
+    for name, claims in sorted(_STRUCTURED_OWNERS.items()):
+        if name == owner:
+            continue
+        path = claims(session, document.id)
+        if path is not None:
+            raise Conflict(f"{document.number} is not {doing} through document control: {path}")
 
 
 def _version_number(document: ControlledDocument, major: int, minor: int) -> str:
@@ -77,6 +113,10 @@ def create_document(
         )
     if effective_from is not None and effective_from.tzinfo is None:
         raise InvalidInput("effective_from needs a time zone", field="effective_from")
+    if not (body or "").strip():
+        # An empty document starts from its type's sections (submitting it unchanged is
+        # refused: ``workflow.has_content``).
+        body = template_for(kind.value)
     number = allocate_number(session, NUMBER_PREFIX[kind], clock.now().year)
     document = ControlledDocument(
         number=number,
@@ -116,9 +156,12 @@ def edit_draft(
     change_summary: str | None = None,
     effective_from: datetime | None = None,
     reason: str | None = None,
+    owner: str | None = None,
 ) -> DocumentVersion:
     actor.require("documents.author", "edit documents")
     version = get_version(session, version_id)
+    if body is not None or title is not None:
+        _refuse_if_structured(session, get_document(session, version.document_id), owner, "edited")
     if version.version != expected_version:
         raise StaleRecord(
             f"{version.number} is at version {version.version}, not {expected_version}: "
@@ -147,13 +190,21 @@ def edit_draft(
 
 
 def revise(
-    session: Session, *, actor: Actor, document_id: int, major: bool, change_summary: str
+    session: Session,
+    *,
+    actor: Actor,
+    document_id: int,
+    major: bool,
+    change_summary: str,
+    owner: str | None = None,
 ) -> DocumentVersion:
-    """Start a new version from the current effective one (x.y → x.y+1, or x+1.0)."""
+    """Start a new version from the current effective one (x.y → x.y+1, or x+1.0), with its
+    text and its source files. ``owner`` is the structured owner revising its own document."""
     actor.require("documents.author", "revise documents")
     document = get_document(session, document_id)
     if document.status == DocumentStatus.OBSOLETE:
         raise Conflict(f"{document.number} is obsolete and can't be revised")
+    _refuse_if_structured(session, document, owner, "revised")
     versions = list(
         session.scalars(select(DocumentVersion).where(DocumentVersion.document_id == document.id))
     )
@@ -182,6 +233,7 @@ def revise(
     )
     with audit.changes(session, actor=actor, reason=f"revision of {base.number}"):
         session.add(version)
+    attachments.carry_over(session, actor=actor, source=base, target=version)
     return version
 
 
@@ -251,6 +303,8 @@ def on_effective(session: Session, version: DocumentVersion, *, actor: Actor) ->
         reason=f"version {version.label} became effective: the review period restarts",
     )
     on_version_effective(session, version, actor=actor)
+    for _name, listener in sorted(_IN_FORCE_LISTENERS.items()):
+        listener(session, version, actor)
 
 
 def on_obsolete(session: Session, version: DocumentVersion, *, actor: Actor) -> None:
@@ -281,6 +335,22 @@ def make_due_versions_effective(session: Session, *, actor: Actor) -> list[Docum
     for version in due:
         perform(session, DOCUMENT_VERSION_WORKFLOW, version, "make_effective", actor=actor)
     return list(due)
+
+
+def versions_to_compare(
+    session: Session, document_id: int, from_id: int, to_id: int
+) -> tuple[DocumentVersion, DocumentVersion]:
+    """Two versions of one document, to be read side by side."""
+    document = get_document(session, document_id)
+    found = []
+    for version_id, field in ((from_id, "from"), (to_id, "to")):
+        version = session.get(DocumentVersion, version_id)
+        if version is None or version.document_id != document.id:
+            raise InvalidInput(
+                f"{document.number} has no version with id {version_id}", field=field
+            )
+        found.append(version)
+    return found[0], found[1]
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,13 @@ the generic record route, whose workflow buttons and signature dialog this page 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from pharmaqms.kernel.audit_query import AuditFilter, count_entries, find_entries
 from pharmaqms.kernel.http.context import transaction
@@ -27,10 +28,13 @@ from pharmaqms.kernel.http.registers import (
     register_response,
 )
 from pharmaqms.kernel.http.templating import render
+from pharmaqms.kernel.identity import Actor
+from pharmaqms.kernel.models import User
 from pharmaqms.kernel.signatures import signatures_of
 from pharmaqms.kernel.timezones import from_form
 from pharmaqms.kernel.workflow import options
-from pharmaqms.quality.documents import service
+from pharmaqms.quality.documents import attachments, reviews, service
+from pharmaqms.quality.documents.markdown import render_markdown
 from pharmaqms.quality.documents.models import (
     TYPE_LABEL,
     ControlledDocument,
@@ -165,6 +169,58 @@ def create_document(
     return redirect(target, f"{number} created as a draft.")
 
 
+def page_context(
+    session: Session, actor: Actor, document: ControlledDocument, selected: DocumentVersion
+) -> dict[str, Any]:
+    """What the document page shows of ``selected``: shared by the page and the preview."""
+    versions = document.versions
+    trail = AuditFilter(record_type="document_version", record_id=selected.id)
+    in_flight = [v for v in versions if v.status in service.OPEN_STATES]
+    round_reviews = reviews.current_reviews(session, selected)
+    named = set(selected.reviewer_ids) | {r.reviewer_id for r in round_reviews}
+    people = {
+        u.id: u.full_name for u in session.scalars(select(User).where(User.id.in_(sorted(named))))
+    }
+    in_force = next((v for v in versions if v.id == document.current_version_id), None)
+    # Training builds on document control (it imports this module), so it is asked here.
+    from pharmaqms.quality.training.status import training_of_version
+
+    return {
+        "training": training_of_version(session, document.id, selected.id),
+        "document": document,
+        "versions": sorted(versions, key=lambda v: (v.major, v.minor), reverse=True),
+        "selected": selected,
+        "rendered_body": render_markdown(selected.body),
+        "attachments": attachments.attachments_of(session, selected.id),
+        "round_reviews": round_reviews,
+        "people": people,
+        "my_review": next(
+            (r for r in round_reviews if r.reviewer_id == actor.user_id and r.outcome == "pending"),
+            None,
+        ),
+        "reviewer_choices": session.scalars(
+            select(User).where(User.is_active.is_(True)).order_by(User.full_name)
+        ).all(),
+        "compare_with": in_force if in_force is not None and in_force.id != selected.id else None,
+        "type_label": TYPE_LABEL.get(DocumentType(document.doc_type), document.doc_type),
+        "document_status_label": DOCUMENT_STATUS_LABEL.get(
+            DocumentStatus(document.status), document.status
+        ),
+        "workflow": DOCUMENT_VERSION_WORKFLOW,
+        "signatures": signatures_of(session, selected),
+        "options": options(session, DOCUMENT_VERSION_WORKFLOW, selected, actor),
+        "can_author": actor.can("documents.author"),
+        "can_revise": actor.can("documents.author")
+        and not in_flight
+        and document.status != DocumentStatus.OBSOLETE,
+        "audit_entries": find_entries(session, trail, limit=AUDIT_ON_PAGE),
+        "audit_total": count_entries(session, trail),
+        "audit_url": "/audit?"
+        + urlencode({"record_type": "document_version", "record_id": selected.id}),
+        "csv_url": f"/api/v1/records/document_version/{selected.id}/audit?format=csv",
+    }
+
+
 @router.get("/documents/{document_id}", response_class=HTMLResponse)
 def document_page(
     document_id: int, request: Request, actor: ActorDep, version: int | None = None
@@ -177,32 +233,8 @@ def document_page(
         if selected is None:
             # Without a choice: the latest version, which is the one being worked on.
             selected = max(versions, key=lambda v: (v.major, v.minor))
-        trail = AuditFilter(record_type="document_version", record_id=selected.id)
-        in_flight = [v for v in versions if v.status in service.OPEN_STATES]
         return render(
-            request,
-            "documents/document.html",
-            {
-                "document": document,
-                "versions": sorted(versions, key=lambda v: (v.major, v.minor), reverse=True),
-                "selected": selected,
-                "type_label": TYPE_LABEL.get(DocumentType(document.doc_type), document.doc_type),
-                "document_status_label": DOCUMENT_STATUS_LABEL.get(
-                    DocumentStatus(document.status), document.status
-                ),
-                "workflow": DOCUMENT_VERSION_WORKFLOW,
-                "signatures": signatures_of(session, selected),
-                "options": options(session, DOCUMENT_VERSION_WORKFLOW, selected, actor),
-                "can_author": actor.can("documents.author"),
-                "can_revise": actor.can("documents.author")
-                and not in_flight
-                and document.status != DocumentStatus.OBSOLETE,
-                "audit_entries": find_entries(session, trail, limit=AUDIT_ON_PAGE),
-                "audit_total": count_entries(session, trail),
-                "audit_url": "/audit?"
-                + urlencode({"record_type": "document_version", "record_id": selected.id}),
-                "csv_url": f"/api/v1/records/document_version/{selected.id}/audit?format=csv",
-            },
+            request, "documents/document.html", page_context(session, actor, document, selected)
         )
 
 

@@ -17,10 +17,25 @@ from pharmaqms.kernel.registry import RecordType, register
 from pharmaqms.kernel.reports.text import format_time
 from pharmaqms.kernel.roles import grant
 from pharmaqms.kernel.workflow import TaskSpec, Transition, Workflow, roles, states
+from pharmaqms.quality.documents import reviews
 from pharmaqms.quality.documents.models import DocumentVersion, PeriodicReview
+from pharmaqms.quality.documents.templates import template_for
 
 grant("documents.author", "qa", "qc_analyst", "production_supervisor", "rd_scientist")
 grant("documents.approve", "qa", "qualified_person")
+# Named reviewers come from every working function (the supervisor who runs the procedure,
+# the QC analyst whose method it cites); an auditor reads, an integration account does not.
+grant(
+    "documents.review",
+    "qa",
+    "qc_analyst",
+    "production_operator",
+    "production_supervisor",
+    "qualified_person",
+    "pv_officer",
+    "rd_scientist",
+    "logistics",
+)
 
 AUTHORS = roles("qa", "qc_analyst", "production_supervisor", "rd_scientist", "admin")
 APPROVERS = roles("qa", "qualified_person")
@@ -30,8 +45,11 @@ def has_content(version: Any) -> list[str]:
     reasons = []
     if not (version.title or "").strip():
         reasons.append("the version has no title")
-    if len((version.body or "").strip()) < 20:
+    body = (version.body or "").strip()
+    if len(body) < 20:
         reasons.append("the version has no content to review (at least 20 characters)")
+    elif version.document is not None and body == template_for(version.document.doc_type).strip():
+        reasons.append("the content is still the template of its type: write the document")
     if (version.major, version.minor) != (1, 0) and not (version.change_summary or "").strip():
         reasons.append("a revision needs a summary of what changed and why")
     return reasons
@@ -83,6 +101,7 @@ DOCUMENT_VERSION_WORKFLOW = Workflow(
             "in_review",
             AUTHORS,
             guards=(has_content,),
+            effects=(reviews.open_review_round,),
         ),
         Transition(
             "return_to_draft",
@@ -91,6 +110,7 @@ DOCUMENT_VERSION_WORKFLOW = Workflow(
             "draft",
             APPROVERS | AUTHORS,
             reason_required=True,
+            effects=(reviews.close_open_review_tasks,),
         ),
         Transition(
             "approve",
@@ -100,7 +120,7 @@ DOCUMENT_VERSION_WORKFLOW = Workflow(
             APPROVERS,
             signature="Approved",
             forbid_author=True,
-            guards=(has_content,),
+            guards=(has_content, reviews.reviews_done),
         ),
         Transition(
             "make_effective",

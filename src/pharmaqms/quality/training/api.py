@@ -14,6 +14,7 @@ from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.params import RecordId
 from pharmaqms.kernel.models import User
 from pharmaqms.quality.documents.api import signatures_out
+from pharmaqms.quality.documents.attachments import attachments_of
 from pharmaqms.quality.documents.models import ControlledDocument
 from pharmaqms.quality.training import curricula, gate, service, status
 from pharmaqms.quality.training.models import JobRole, RequirementStatus, TrainingRequirement
@@ -40,6 +41,7 @@ from pharmaqms.quality.training.schemas import (
     MatrixPersonOut,
     QuizOut,
     QuizWrite,
+    ReadingOut,
     Reason,
     RequirementOut,
 )
@@ -276,6 +278,26 @@ def get_requirement(requirement_id: RecordId, actor: ActorDep, request: Request)
     actor.require("records.read", "read training records")
     with transaction(request) as session:
         return requirement_out(session, service.get_requirement(session, requirement_id))
+
+
+@router.post("/requirements/{requirement_id}/open", response_model=ReadingOut)
+def open_for_reading(requirement_id: RecordId, actor: ActorDep, request: Request) -> ReadingOut:
+    """The trainee opens the document's text (recorded the first time): signing needs it."""
+    with transaction(request) as session:
+        requirement, version = service.open_for_reading(
+            session, actor=actor, requirement_id=requirement_id
+        )
+        assert requirement.opened_at is not None
+        return ReadingOut(
+            requirement_id=requirement.id,
+            version_id=version.id,
+            version_number=version.number,
+            title=version.title,
+            body=version.body,
+            content_hash=version.content_hash(),
+            opened_at=requirement.opened_at,
+            attachments=[a.filename for a in attachments_of(session, version.id)],
+        )
 
 
 @router.post("/requirements/{requirement_id}/complete", response_model=RequirementOut)

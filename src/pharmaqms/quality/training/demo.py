@@ -112,6 +112,7 @@ def _sign_open(session: Session, ctx: DemoContext, person: Actor, skip: set[int]
         if requirement.document_id in skip:
             continue
         answers = [q["answer"] for q in HPLC_QUIZ] if requirement.quiz_required else None
+        service.open_for_reading(session, actor=person, requirement_id=requirement.id)
         service.complete_training(
             session,
             actor=person,

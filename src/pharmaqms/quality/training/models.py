@@ -164,6 +164,8 @@ class TrainingRequirement(GxPRecord, Base):
     quiz_required: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     quiz_score_percent: Mapped[int | None] = mapped_column(Integer)
     quiz_passed_at: Mapped[datetime | None] = mapped_column()
+    # When the trainee first opened the document's text to read it: signing needs it.
+    opened_at: Mapped[datetime | None] = mapped_column()
     completed_at: Mapped[datetime | None] = mapped_column()
     # When a completed training falls due again (None: valid until a new version).
     expires_at: Mapped[datetime | None] = mapped_column()

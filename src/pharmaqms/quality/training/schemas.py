@@ -135,6 +135,7 @@ class RequirementOut(BaseModel):
     overdue: bool = False
     quiz_required: bool
     quiz_score_percent: int | None
+    opened_at: datetime | None = None
     completed_at: datetime | None
     expires_at: datetime | None
     version: int
@@ -190,3 +191,16 @@ class CheckOut(BaseModel):
 
     allowed: bool
     reasons: list[str]
+
+
+class ReadingOut(BaseModel):
+    """The document a trainee opened to read: the text their signature will bind to."""
+
+    requirement_id: int
+    version_id: int
+    version_number: str
+    title: str
+    body: str
+    content_hash: str
+    opened_at: datetime
+    attachments: list[str] = []

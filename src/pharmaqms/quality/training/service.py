@@ -8,7 +8,7 @@ the document is assigned read-and-understood training on the new version) and
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -49,6 +49,16 @@ from pharmaqms.quality.training.workflow import TRAINING_REQUIREMENT_WORKFLOW
 
 # A recurring training is assigned this long before the previous one falls due again.
 RECURRENCE_NOTICE = timedelta(days=30)
+
+
+# Modules above waiting for people to be trained (a CAPA action "retrain …") are told here
+# when a read and understood is signed.
+CompletionListener = Callable[[Session, TrainingRequirement, Actor], None]
+_COMPLETION_LISTENERS: dict[str, CompletionListener] = {}
+
+
+def register_completion_listener(name: str, listener: CompletionListener) -> None:
+    _COMPLETION_LISTENERS[name] = listener
 
 
 def get_requirement(session: Session, requirement_id: int) -> TrainingRequirement:
@@ -403,6 +413,37 @@ def _record_attempt(
         )
 
 
+def open_for_reading(
+    session: Session, *, actor: Actor, requirement_id: int
+) -> tuple[TrainingRequirement, DocumentVersion]:
+    """The trainee opens the document to read it: the version their signature will bind to
+    (its content hash is the requirement's). The first opening is recorded; signing "Read and
+    understood" is refused before it."""
+    requirement = get_requirement(session, requirement_id)
+    if requirement.user_id != actor.user_id:
+        raise PermissionDenied(
+            f"{requirement.number} is another person's training: only the trainee opens it "
+            "for reading"
+        )
+    if requirement.status != RequirementStatus.ASSIGNED:
+        raise TransitionNotAllowed(f"{requirement.number} is {requirement.status}, not open")
+    version = session.get(DocumentVersion, requirement.version_id)
+    if version is None:
+        raise NotFound(f"the version of {requirement.number} no longer exists")
+    if version.content_hash() != requirement.read_content_hash:
+        # The text to be read is the text the signature will name; anything else is not it.
+        raise Conflict(
+            f"{requirement.version_number} no longer reads as when the training was assigned: "
+            "ask QA"
+        )
+    if requirement.opened_at is None:
+        with audit.changes(
+            session, actor=actor, reason=f"{requirement.version_number} opened for reading"
+        ):
+            requirement.opened_at = clock.now()
+    return requirement, version
+
+
 def complete_training(
     session: Session,
     *,
@@ -428,6 +469,11 @@ def complete_training(
         )
     if requirement.status != RequirementStatus.ASSIGNED:
         raise TransitionNotAllowed(f"{requirement.number} is {requirement.status}, not open")
+    if requirement.opened_at is None:
+        raise Conflict(
+            f"{requirement.version_number} has not been opened: open its text on the training "
+            "page and read it before signing that you read and understood it"
+        )
     if requirement.quiz_required and requirement.quiz_passed_at is None:
         quiz = quiz_of(session, requirement.document_id)
         if quiz is None:
@@ -482,6 +528,8 @@ def on_completed(session: Session, requirement: TrainingRequirement, *, actor: A
         requirement.completed_at = now
         if need is not None and need.recurrence_months:
             requirement.expires_at = add_months(now, need.recurrence_months)
+    for _name, listener in sorted(_COMPLETION_LISTENERS.items()):
+        listener(session, requirement, actor)
 
 
 # --- the daily job ----------------------------------------------------------------------------

@@ -246,3 +246,35 @@ def training_matrix(session: Session, *, job_role_id: int | None = None) -> Trai
         if document_id in in_force
     }
     return TrainingMatrix(people, documents, cells)
+
+
+@dataclass(frozen=True)
+class VersionTraining:
+    """What training a document version has: the job roles whose curricula name the document,
+    and the read-and-understood requirements on this version by status."""
+
+    job_roles: list[str]
+    by_status: dict[str, int]
+
+
+def training_of_version(session: Session, document_id: int, version_id: int) -> VersionTraining:
+    roles = sorted(
+        set(
+            session.scalars(
+                select(JobRole.name)
+                .join(Curriculum, Curriculum.job_role_id == JobRole.id)
+                .join(CurriculumItem, CurriculumItem.curriculum_id == Curriculum.id)
+                .where(
+                    CurriculumItem.document_id == document_id,
+                    CurriculumItem.removed_at.is_(None),
+                    Curriculum.retired_at.is_(None),
+                )
+            )
+        )
+    )
+    counts: dict[str, int] = {}
+    for status in session.scalars(
+        select(TrainingRequirement.status).where(TrainingRequirement.version_id == version_id)
+    ):
+        counts[status] = counts.get(status, 0) + 1
+    return VersionTraining(roles, counts)

@@ -20,7 +20,9 @@ from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.models import User
 from pharmaqms.kernel.registry import RECORD_TYPES
 from pharmaqms.kernel.signatures import signatures_of
-from pharmaqms.quality.documents.models import ControlledDocument, DocumentStatus
+from pharmaqms.quality.documents.attachments import attachments_of
+from pharmaqms.quality.documents.markdown import render_markdown
+from pharmaqms.quality.documents.models import ControlledDocument, DocumentStatus, DocumentVersion
 from pharmaqms.quality.training import curricula, gate, service, status
 from pharmaqms.quality.training.models import QuizAttempt, RequirementStatus
 from pharmaqms.quality.training.quiz import parse_quiz_text, quiz_as_text, without_answers
@@ -81,6 +83,10 @@ def requirement_page(requirement_id: int, request: Request, actor: ActorDep) -> 
             requirement.user_id == actor.user_id
             and requirement.status == RequirementStatus.ASSIGNED
         )
+        # The text is on the page for whoever reads the record, and for the trainee once
+        # they opened it (the opening is what their signature needs).
+        version = session.get(DocumentVersion, requirement.version_id)
+        show_text = version is not None and (not mine_to_sign or requirement.opened_at is not None)
         return render(
             request,
             "training/requirement.html",
@@ -90,6 +96,8 @@ def requirement_page(requirement_id: int, request: Request, actor: ActorDep) -> 
                 "signatures": signatures_of(session, requirement),
                 "attempts": attempts,
                 "mine_to_sign": mine_to_sign,
+                "document_text": render_markdown(version.body) if show_text and version else None,
+                "sources": attachments_of(session, version.id) if show_text and version else [],
                 "quiz": (
                     (without_answers(quiz.questions), quiz.pass_mark_percent)
                     if quiz is not None and requirement.quiz_required
@@ -98,6 +106,18 @@ def requirement_page(requirement_id: int, request: Request, actor: ActorDep) -> 
                 "at": clock.now(),
             },
         )
+
+
+@router.post("/training/requirements/{requirement_id}/open")
+def open_for_reading(requirement_id: int, request: Request, actor: ActorDep) -> RedirectResponse:
+    with transaction(request) as session:
+        requirement, _version = service.open_for_reading(
+            session, actor=actor, requirement_id=requirement_id
+        )
+        number = requirement.version_number
+    return redirect(
+        f"/training/requirements/{requirement_id}#document", f"{number} opened: read it below."
+    )
 
 
 @router.post("/training/requirements/{requirement_id}/complete")

@@ -1,7 +1,8 @@
 """The life of a training requirement, the training permissions, and the gates training adds
 to every module's workflow (see ``gate.py``):
 
-assigned → completed   signed "Read and understood" by the trainee, after passing the quiz if any
+assigned → completed   signed "Read and understood" by the trainee, after opening the text (and
+                       passing the quiz if any)
 assigned → cancelled   superseded by a newer version, no longer required, or document obsolete
 """
 
@@ -31,6 +32,14 @@ def quiz_passed(requirement: Any) -> list[str]:
     return []
 
 
+def document_opened(requirement: Any) -> list[str]:
+    """ "Read and understood" after the text was opened, never blind (every path, the generic
+    transition included)."""
+    if requirement.opened_at is None:
+        return [f"open {requirement.version_number} and read it first"]
+    return []
+
+
 def _completed(session: Session, requirement: Any, actor: Actor) -> None:
     from pharmaqms.quality.training.service import on_completed
 
@@ -50,7 +59,7 @@ TRAINING_REQUIREMENT_WORKFLOW = Workflow(
             "completed",
             TRAINEES,
             signature="Read and understood",
-            guards=(quiz_passed,),
+            guards=(document_opened, quiz_passed),
             effects=(_completed,),
         ),
         Transition(

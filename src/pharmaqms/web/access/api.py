@@ -72,6 +72,21 @@ API: dict[tuple[str, str], Access] = {
         "documents.author", "edit documents"
     ),
     ("GET", "/api/v1/document-versions/{version_id}/pdf"): Needs("records.read", "print documents"),
+    ("GET", "/api/v1/document-templates/{doc_type}"): Needs("records.read", "read documents"),
+    ("POST", "/api/v1/document-versions/{version_id}/reviewers"): Needs(
+        "documents.author", "name the reviewers of documents"
+    ),
+    # The service refuses whoever is not a named reviewer of the version.
+    ("POST", "/api/v1/document-versions/{version_id}/reviews"): Needs(
+        "documents.review", "review documents"
+    ),
+    ("POST", "/api/v1/document-versions/{version_id}/attachments"): Needs(
+        "documents.author", "attach files to documents"
+    ),
+    ("GET", "/api/v1/document-attachments/{attachment_id}"): Needs(
+        "records.read", "read documents"
+    ),
+    ("GET", "/api/v1/documents/{document_id}/compare"): Needs("records.read", "read documents"),
     ("GET", "/api/v1/periodic-reviews/schedule"): Needs(
         "records.read", "read the periodic review register"
     ),
@@ -113,6 +128,10 @@ API: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/training/requirements"): Needs("training.manage", "assign training"),
     ("GET", "/api/v1/training/requirements/{requirement_id}"): Needs(
         "records.read", "read training records"
+    ),
+    # Only the trainee opens their own training (the service refuses anyone else).
+    ("POST", "/api/v1/training/requirements/{requirement_id}/open"): Step(
+        "training_requirement", "complete"
     ),
     ("POST", "/api/v1/training/requirements/{requirement_id}/complete"): Step(
         "training_requirement", "complete"
@@ -197,6 +216,21 @@ API: dict[tuple[str, str], Access] = {
     ),
     ("POST", "/api/v1/changes/{change_id}/actions/{action_id}/completion"): Needs(
         "changes.implement", "complete implementation tasks"
+    ),
+    ("POST", "/api/v1/changes/{change_id}/affected"): Needs(
+        "changes.request", "name what a change affects"
+    ),
+    ("POST", "/api/v1/changes/{change_id}/affected/{item_id}/removal"): Needs(
+        "changes.request", "name what a change affects"
+    ),
+    ("POST", "/api/v1/changes/{change_id}/authority-approval"): Needs(
+        "changes.assess", "record the authority's approval of changes"
+    ),
+    ("GET", "/api/v1/changes/{change_id}/regulatory-files/{kind}"): Needs(
+        "records.read", "read change requests"
+    ),
+    ("POST", "/api/v1/changes/{change_id}/submission"): Needs(
+        "changes.implement", "record the regulatory submission of changes"
     ),
     ("POST", "/api/v1/changes/{change_id}/effectiveness-review"): Needs(
         "changes.assess", "review the effectiveness of changes"
@@ -796,4 +830,20 @@ API: dict[tuple[str, str], Access] = {
         "apqr.approve", "return product reviews for rework"
     ),
     ("GET", "/api/v1/compliance/apqr/reviews/{review_id}/pdf"): Needs("records.read", APQR_READ),
+    # lifecycle.production.batchrecords.external_api
+    ("POST", "/api/v1/production/external-reviews"): Needs(
+        "batchrecords.review_external", "review imported batch records"
+    ),
+    ("GET", "/api/v1/production/external-reviews/{review_id}"): Needs(
+        "records.read", "read batch records"
+    ),
+    ("POST", "/api/v1/production/external-reviews/{review_id}/refresh"): Needs(
+        "batchrecords.review_external", "review imported batch records"
+    ),
+    ("POST", "/api/v1/production/external-reviews/{review_id}/assessments"): Needs(
+        "batchrecords.review_external", "review imported batch records"
+    ),
+    ("POST", "/api/v1/production/external-reviews/{review_id}/review"): Step(
+        "external_batch_review", "review"
+    ),
 }

@@ -95,6 +95,21 @@ PAGES: dict[tuple[str, str], Access] = {
     ("GET", "/documents/{document_id}"): Needs("records.read", "read documents"),
     ("POST", "/documents/versions/{version_id}/edit"): Needs("documents.author", "edit documents"),
     ("POST", "/documents/{document_id}/revisions"): Needs("documents.author", "revise documents"),
+    # quality.documents.authoring_views
+    ("POST", "/documents/versions/{version_id}/preview"): Needs(
+        "documents.author", "edit documents"
+    ),
+    ("POST", "/documents/versions/{version_id}/attachments"): Needs(
+        "documents.author", "attach files to documents"
+    ),
+    ("POST", "/documents/versions/{version_id}/reviewers"): Needs(
+        "documents.author", "name the reviewers of documents"
+    ),
+    # The service refuses whoever is not a named reviewer of the version.
+    ("POST", "/documents/versions/{version_id}/review"): Needs(
+        "documents.review", "review documents"
+    ),
+    ("GET", "/documents/{document_id}/compare"): Needs("records.read", "read documents"),
     # quality.documents.review_views
     ("GET", "/periodic-reviews"): Needs("records.read", "read the periodic review register"),
     ("GET", "/periodic-reviews/{review_id}"): Needs("records.read", "read documents"),
@@ -108,6 +123,9 @@ PAGES: dict[tuple[str, str], Access] = {
     ("GET", "/training/my"): SIGNED_IN,
     ("GET", "/training/requirements/{requirement_id}"): Needs(
         "records.read", "read training records"
+    ),
+    ("POST", "/training/requirements/{requirement_id}/open"): Step(
+        "training_requirement", "complete"
     ),
     ("POST", "/training/requirements/{requirement_id}/complete"): Step(
         "training_requirement", "complete"
@@ -202,6 +220,15 @@ PAGES: dict[tuple[str, str], Access] = {
     ),
     ("POST", "/changes/{change_id}/actions/{action_id}/completion"): Needs(
         "changes.implement", "complete implementation tasks"
+    ),
+    ("POST", "/changes/{change_id}/affected"): Needs(
+        "changes.request", "name what a change affects"
+    ),
+    ("POST", "/changes/{change_id}/submission"): Needs(
+        "changes.implement", "record the regulatory submission of changes"
+    ),
+    ("POST", "/changes/{change_id}/authority-approval"): Needs(
+        "changes.assess", "record the authority's approval of changes"
     ),
     ("POST", "/changes/{change_id}/effectiveness-review"): Needs(
         "changes.assess", "review the effectiveness of changes"
@@ -572,4 +599,17 @@ PAGES: dict[tuple[str, str], Access] = {
     ),
     ("GET", "/compliance/apqr/reviews/{review_id}/pdf"): Needs("records.read", APQR_READ),
     ("GET", "/compliance/apqr/reviews/{review_id}/batches.svg"): Needs("records.read", APQR_READ),
+    # lifecycle.production.batchrecords.external_views
+    ("GET", "/production/external-reviews/{review_id}"): Needs(
+        "records.read", "read batch records"
+    ),
+    ("POST", "/production/external-reviews"): Needs(
+        "batchrecords.review_external", "review imported batch records"
+    ),
+    ("POST", "/production/external-reviews/{review_id}/assessments"): Needs(
+        "batchrecords.review_external", "review imported batch records"
+    ),
+    ("POST", "/production/external-reviews/{review_id}/refresh"): Needs(
+        "batchrecords.review_external", "review imported batch records"
+    ),
 }

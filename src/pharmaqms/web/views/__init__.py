@@ -15,6 +15,7 @@ from pharmaqms.lifecycle.distribution.inventory import views as distribution_inv
 from pharmaqms.lifecycle.distribution.productpage import views as product_page_views
 from pharmaqms.lifecycle.distribution.recalls import views as distribution_recall_views
 from pharmaqms.lifecycle.distribution.routing import views as distribution_routing_views
+from pharmaqms.lifecycle.production.batchrecords import external_views as production_mesreview_views
 from pharmaqms.lifecycle.production.batchrecords import views as production_batch_records_views
 from pharmaqms.lifecycle.production.kpi import views as production_kpi_views
 from pharmaqms.lifecycle.production.materials import views as production_materials_views
@@ -41,6 +42,7 @@ from pharmaqms.quality.capa import views as capa_views
 from pharmaqms.quality.changes import views as changes_views
 from pharmaqms.quality.complaints import views as complaints_views
 from pharmaqms.quality.deviations import views as deviations_views
+from pharmaqms.quality.documents import authoring_views as document_authoring_views
 from pharmaqms.quality.documents import review_views as periodic_review_views
 from pharmaqms.quality.documents import views as documents_views
 from pharmaqms.quality.risk import views as risk_views
@@ -71,6 +73,7 @@ ROUTERS: list[APIRouter] = [
     notifications.router,
     jobs.router,
     documents_views.router,
+    document_authoring_views.router,
     periodic_review_views.router,
     training_views.router,
     deviations_views.router,
@@ -90,6 +93,7 @@ ROUTERS: list[APIRouter] = [
     production_monitoring_views.router,
     production_batch_records_views.router,
     production_release_views.router,
+    production_mesreview_views.router,
     production_kpi_views.router,
     distribution_views.router,
     distribution_recall_views.router,

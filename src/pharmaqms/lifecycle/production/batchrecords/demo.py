@@ -172,6 +172,7 @@ def _sops(session: Session, ctx: DemoContext) -> dict[str, str]:
                 reason="works on the tablet line",
             )
             session.flush()
+            training.open_for_reading(session, actor=person, requirement_id=requirement.id)
             training.complete_training(
                 session, actor=person, requirement_id=requirement.id, password=ctx.password
             )

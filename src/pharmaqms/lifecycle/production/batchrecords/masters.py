@@ -24,6 +24,7 @@ from pharmaqms.lifecycle.production.batchrecords import definition
 from pharmaqms.lifecycle.production.batchrecords.definition import StepDefinition
 from pharmaqms.lifecycle.production.batchrecords.models import BatchRecord, MasterBatchRecord
 from pharmaqms.platform.masterdata.models import Material, Product
+from pharmaqms.quality.changes.affected import register_affected_lookup
 from pharmaqms.quality.documents import service as documents
 from pharmaqms.quality.documents.models import (
     ControlledDocument,
@@ -35,6 +36,45 @@ from pharmaqms.quality.documents.models import (
 
 # Documents a step may be governed by.
 PROCEDURE_TYPES = frozenset({DocumentType.SOP.value, DocumentType.WORK_INSTRUCTION.value})
+
+
+OWNER = "master_batch_record"
+
+
+def _revised_here(session: Session, document_id: int) -> str | None:
+    """Document control asks before revising or editing a document: a master batch record's
+    document is revised here, so that every effective version has its structured steps."""
+    master = session.scalars(
+        select(MasterBatchRecord)
+        .where(MasterBatchRecord.document_id == document_id)
+        .order_by(MasterBatchRecord.id.desc())
+    ).first()
+    if master is None:
+        return None
+    return (
+        f"it is the master batch record {master.number.split(' ')[0]}; revise it as a master "
+        f"batch record (POST /api/v1/production/masters/{master.id}/revisions, or its page "
+        "under Production › Master batch records), so that the new version carries its steps"
+    )
+
+
+documents.register_structured_owner(OWNER, _revised_here)
+
+
+def _named_by_a_change(session: Session, number: str) -> str | None:
+    """Change control names a master batch record by its document number (MBR-…)."""
+    document = session.scalars(
+        select(ControlledDocument).where(
+            ControlledDocument.number == number,
+            ControlledDocument.doc_type == DocumentType.MASTER_BATCH_RECORD.value,
+        )
+    ).first()
+    if document is None or _revised_here(session, document.id) is None:
+        return None
+    return f"{document.number} {document.title}"
+
+
+register_affected_lookup("master_batch_record", _named_by_a_change)
 
 
 class MasterNotEffective(Conflict):
@@ -206,6 +246,7 @@ def edit_master_batch_record(
         title=header["title"],
         body=definition.render(header, parsed, digest),
         reason=reason,
+        owner=OWNER,
     )
     with audit.changes(session, actor=actor, reason=reason or "master batch record edited"):
         master.title = header["title"]
@@ -228,6 +269,7 @@ def revise_master_batch_record(
         document_id=master.document_id,
         major=major,
         change_summary=change_summary,
+        owner=OWNER,
     )
     revised = MasterBatchRecord(
         number=version.number,
@@ -251,7 +293,9 @@ def effectiveness_problems(session: Session, master: MasterBatchRecord) -> list[
     """Why batches may not be made to this master now; empty when they may."""
     version = version_of(session, master)
     problems = []
-    if version.status != VersionStatus.EFFECTIVE:
+    if version.status == VersionStatus.SUPERSEDED:
+        problems.append(_superseded(session, master))
+    elif version.status != VersionStatus.EFFECTIVE:
         problems.append(f"{master.number} is {version.status.replace('_', ' ')}, not effective")
     digest = definition.definition_hash(header_of(master), steps(master))
     if digest != master.definition_hash:
@@ -264,6 +308,28 @@ def effectiveness_problems(session: Session, master: MasterBatchRecord) -> list[
     sops = {n for step in steps(master) for n in step.sop_numbers}
     problems.extend(procedures_not_in_force(session, sops))
     return problems
+
+
+def master_in_force(session: Session, document_id: int) -> MasterBatchRecord | None:
+    """The master batch record of the document's version in force, if any."""
+    document = session.get(ControlledDocument, document_id)
+    if document is None or document.current_version_id is None:
+        return None
+    return session.scalars(
+        select(MasterBatchRecord).where(
+            MasterBatchRecord.document_version_id == document.current_version_id
+        )
+    ).first()
+
+
+def _superseded(session: Session, master: MasterBatchRecord) -> str:
+    successor = master_in_force(session, master.document_id)
+    if successor is None:
+        return f"{master.number} is superseded, and no master batch record is in force"
+    return (
+        f"{master.number} is superseded by {successor.number}: open the batch record from "
+        f"that master (id {successor.id})"
+    )
 
 
 def require_effective(session: Session, master: MasterBatchRecord) -> None:

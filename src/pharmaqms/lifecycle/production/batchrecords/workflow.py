@@ -261,3 +261,8 @@ BATCH_RECORD_EXCEPTION = register(
         searchable=("number", "description"),
     )
 )
+
+
+# The master batch records' registrations with quality's front doors (document control's
+# structured owner, change control's affected items) hold wherever this workflow is loaded.
+from pharmaqms.lifecycle.production.batchrecords import masters as _masters  # noqa: E402,F401

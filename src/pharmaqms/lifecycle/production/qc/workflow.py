@@ -44,6 +44,7 @@ from pharmaqms.lifecycle.production.qc.models import (
     Specification,
     SpecificationStatus,
 )
+from pharmaqms.quality.changes.affected import register_affected_lookup
 
 grant("qc.specifications", "qc_analyst", "qa")
 grant("qc.results", "qc_analyst", "qa", "integration")
@@ -503,3 +504,18 @@ __all__ = [
     "Conclusion",
     "criterion_of",
 ]
+
+
+def _specification_named_by_a_change(session: Session, family: str) -> str | None:
+    """Change control names a specification by its family number (QSPEC-…): every revision."""
+    from sqlalchemy import select
+
+    latest = session.scalars(
+        select(Specification)
+        .where(Specification.family == family)
+        .order_by(Specification.revision.desc())
+    ).first()
+    return f"{latest.family} {latest.title}" if latest is not None else None
+
+
+register_affected_lookup("specification", _specification_named_by_a_change)

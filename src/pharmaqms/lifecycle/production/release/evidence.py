@@ -24,12 +24,15 @@ from sqlalchemy.orm import Session
 
 from pharmaqms.kernel.errors import NotFound, QMSError
 from pharmaqms.kernel.models import AuditEntry
+from pharmaqms.kernel.signatures import signatures_of
 from pharmaqms.lifecycle.production.batchrecords.equipment import (
     Calibration,
     EquipmentStanding,
     Qualification,
     standing_at,
 )
+from pharmaqms.lifecycle.production.batchrecords.external_evidence import imported
+from pharmaqms.lifecycle.production.batchrecords.external_service import review_of_lot
 from pharmaqms.lifecycle.production.batchrecords.models import (
     BatchRecord,
     BatchRecordException,
@@ -158,10 +161,25 @@ class TrainingFacts:
     failures: list[TrainingCheck] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class ExternalRecordFacts:
+    """A batch executed in an external MES: its review by exception (None: not opened)."""
+
+    executed_elsewhere: bool
+    review_number: str | None = None
+    review_status: str | None = None
+    evidence_unchanged: bool = False
+    reviewed_by: tuple[str, ...] = ()  # who signed "Reviewed" on the current content
+    unassessed: tuple[str, ...] = ()
+    assessed: tuple[str, ...] = ()
+    summary: tuple[str, ...] = ()
+
+
 @dataclass
 class Evidence:
     lot: Lot
     record: BatchRecord | None = None
+    external: ExternalRecordFacts | None = None
     steps: list[StepFacts] = field(default_factory=list)
     step_signatures: list[SignatureFacts] = field(default_factory=list)
     record_signatures: list[SignatureFacts] = field(default_factory=list)
@@ -773,6 +791,43 @@ def _part(evidence: Evidence, name: str, load: Callable[[], T], default: T) -> T
         return default
 
 
+def _external(session: Session, lot: Lot) -> ExternalRecordFacts:
+    found = imported(session, lot)
+    if not found.executed_elsewhere:
+        return ExternalRecordFacts(executed_elsewhere=False)
+    review = review_of_lot(session, lot.id)
+    summary = (
+        f"imported: {found.summary['readings']} process readings, "
+        f"{len(found.summary['consumptions'])} material consumptions, "
+        f"end of batch {found.summary['manufacturing_ended_at'] or 'not reported'}",
+    )
+    if review is None:
+        return ExternalRecordFacts(executed_elsewhere=True, summary=summary)
+    current = review.content_hash()
+    signers = tuple(
+        f"{s.signer_name} on {s.signed_at:%Y-%m-%d %H:%M}"
+        for s in signatures_of(session, review)
+        if s.meaning == "Reviewed" and s.content_hash == current
+    )
+    comments = review.comments or {}
+    return ExternalRecordFacts(
+        executed_elsewhere=True,
+        review_number=review.number,
+        review_status=review.status,
+        evidence_unchanged=found.digest == review.evidence_digest,
+        reviewed_by=signers,
+        unassessed=tuple(
+            e["text"] for e in review.exceptions if not (comments.get(e["key"]) or "").strip()
+        ),
+        assessed=tuple(
+            f"{e['text']} — {comments[e['key']]}"
+            for e in review.exceptions
+            if (comments.get(e["key"]) or "").strip()
+        ),
+        summary=summary,
+    )
+
+
 def gather(session: Session, lot_id: int) -> Evidence:
     lot = session.get(Lot, lot_id)
     if lot is None:
@@ -782,6 +837,8 @@ def gather(session: Session, lot_id: int) -> Evidence:
     evidence = Evidence(lot=lot)
     record = session.scalars(select(BatchRecord).where(BatchRecord.lot_id == lot.id)).first()
     evidence.record = record
+    if record is None:
+        evidence.external = _part(evidence, "steps", lambda: _external(session, lot), None)
     if record is not None:
         evidence.steps = _part(evidence, "steps", lambda: _steps(session, record), [])
         evidence.step_signatures = _part(

@@ -25,6 +25,7 @@ from pharmaqms.lifecycle.production.release.evidence import (
     DeviationFacts,
     Evidence,
 )
+from pharmaqms.platform.connectors.mes_store import MATERIAL_HOLDER
 from pharmaqms.platform.masterdata.models import LotStatus
 from pharmaqms.quality.deviations.models import BatchDisposition, DeviationStatus
 
@@ -84,8 +85,34 @@ def _stamp(at: datetime) -> str:
 # --- the rules ------------------------------------------------------------------------------
 
 
+def external_record_reviewed(e: Evidence) -> Outcome:
+    """A batch executed in an external MES: complete when the MES reported its end and its
+    imported record was reviewed by exception, with a signature still covering that review,
+    on the evidence as it stands now."""
+    x = e.external
+    assert x is not None
+    findings: list[str] = []
+    looked = [f"{e.lot.audit_label()} was executed in an external MES", *x.summary]
+    if x.review_number is None:
+        findings.append("its imported record has not been reviewed (open the MES record review)")
+        return Outcome(findings, looked)
+    looked.append(f"{x.review_number}: {x.review_status}")
+    looked += [f"reviewed by {who}" for who in x.reviewed_by]
+    if x.review_status != "reviewed":
+        findings.append(f"{x.review_number} is {x.review_status}, not reviewed")
+    elif not x.reviewed_by:
+        findings.append(f"{x.review_number}: no 'Reviewed' signature covers the review")
+    if not x.evidence_unchanged:
+        findings.append(f"{x.review_number}: the imported record changed since it was reviewed")
+    if e.lot.manufacturing_ended_at is None:
+        findings.append("the MES has not reported the end of the batch")
+    return Outcome(findings, looked)
+
+
 def batch_record_complete(e: Evidence) -> Outcome:
     record = e.record
+    if record is None and e.external is not None and e.external.executed_elsewhere:
+        return external_record_reviewed(e)
     if record is None:
         return Outcome([f"{e.lot.audit_label()} has no electronic batch record"], [])
     findings: list[str] = []
@@ -157,6 +184,16 @@ def batch_record_complete(e: Evidence) -> Outcome:
 
 
 def exceptions_reviewed(e: Evidence) -> Outcome:
+    x = e.external
+    if e.record is None and x is not None and x.executed_elsewhere:
+        if x.review_number is None:
+            return Outcome(["the exceptions of the imported record have not been reviewed"], [])
+        looked = [
+            f"{x.review_number}: {len(x.assessed) + len(x.unassessed)} exceptions of the "
+            f"imported record, {len(x.assessed)} assessed",
+            *x.assessed[:MAX_FINDINGS],
+        ]
+        return Outcome(_capped([f"not assessed: {u}" for u in x.unassessed]), looked)
     if e.record is None:
         return Outcome(["no batch record, so no review of its exceptions"], [])
     open_ = [
@@ -384,6 +421,8 @@ def lot_awaits_release(e: Evidence) -> Outcome:
         judged_by |= {n: "no_open_nonconformance" for n, _ in e.nonconformances}
         if e.qc is not None:
             judged_by |= {n: "qc_passed" for n in e.qc.open_investigations}
+        # The MES import holds a batch that consumed a material lot not released for use.
+        judged_by[MATERIAL_HOLDER] = "materials_released"
         if holder in judged_by and before == LotStatus.QUARANTINE:
             looked.append(
                 f"{holder} is judged by the rule {judged_by[holder]}; the release lifts its hold"
