@@ -359,7 +359,12 @@ def test_an_api_export_to_parquet_and_csv_holds_exactly_the_listed_rows_and_is_a
     with unit_of_work(db, write=False) as s:
         exports = [
             json.loads(e.changes)
-            for e in s.scalars(select(AuditEntry).where(AuditEntry.action == "data_export"))
+            for e in s.scalars(
+                # In the order they were written: PostgreSQL returns an unordered read in any.
+                select(AuditEntry)
+                .where(AuditEntry.action == "data_export")
+                .order_by(AuditEntry.seq)
+            )
         ]
     assert exports == [
         {
