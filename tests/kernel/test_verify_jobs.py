@@ -15,6 +15,7 @@ from tests.kernel.helpers import drop_append_only_triggers, new_sop, raw
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.kernel.verify import VerifyReport, _splits, verify
+from pharmaqms.kernel.verify_data import check_timestamps
 
 
 def report_of(db: Database, jobs: int) -> VerifyReport:
@@ -139,3 +140,33 @@ def test_the_command_verifies_with_several_processes(db: Database, people: Peopl
 def test_the_command_refuses_no_process_at_all(db: Database) -> None:
     result = run_cli(db, "audit", "verify", "--jobs", "0")
     assert result.exit_code == 2
+
+
+def test_entry_times_not_in_canonical_text_are_found_as_the_scan_finds_them(
+    db: Database, people: People
+) -> None:
+    # given, on SQLite, the times of every entry of the second run rewritten as ISO text with
+    # an offset (the same instants), and one as a number
+    start, end = second_of_three(db, people)
+    drop_append_only_triggers(db, "audit_entries")
+    raw(
+        db,
+        "UPDATE audit_entries SET occurred_at = replace(occurred_at, ' ', 'T') || '+00:00' "
+        "WHERE seq BETWEEN :a AND :b",
+        a=start + 1,
+        b=end,
+    )
+    raw(db, "UPDATE audit_entries SET occurred_at = 1234 WHERE seq = :seq", seq=start)
+
+    # when it is verified in one, two and three processes
+    reports = verdicts(db)
+
+    # then each names the first of them as the scan of the table names them ("and more")
+    with unit_of_work(db, write=False) as s:
+        scanned = check_timestamps(s)
+    odd = [f for f in reports[1].findings if f.kind == "timestamp_not_canonical"]
+    assert [(f.kind, f.message, f.seq) for f in odd] == [
+        (f.kind, f.message, f.seq) for f in scanned if f.table == "audit_entries"
+    ]
+    assert len(odd) == 1 and odd[0].seq == start and "and more" in odd[0].message
+    assert_alike(reports)

@@ -157,6 +157,9 @@ class Chain(NamedTuple):
     beyond_head: tuple[Any, ...] | None
     last_seq: int
     last_hash: str
+    # SQLite: the first entries (seq, stored value) whose time is not stored in the canonical
+    # text, found while the chain streams; None where the chain was not read.
+    odd_stamps: list[tuple[Any, Any]] | None = None
 
 
 class Segment(NamedTuple):
@@ -174,6 +177,7 @@ class Segment(NamedTuple):
     next_expected: int
     last_hash: str
     entries: int
+    odd_stamps: list[tuple[Any, Any]]
 
 
 class ChainCheck(NamedTuple):
@@ -186,6 +190,7 @@ class ChainCheck(NamedTuple):
     low: int | None
     high: int | None  # exclusive
     snapshot: str | None = None  # PostgreSQL: the snapshot of the transaction that split
+    stamps_as_text: bool = False  # SQLite: check each stored time's text as it streams by
 
 
 _COLUMNS = ", ".join((*AuditEntry.HASHED, "entry_hash"))
@@ -265,9 +270,25 @@ def check_segment(
     keyed = hmac.digest
     text_of = entry_text
     count = 0
+    odd_stamps: list[tuple[Any, Any]] = []
+    as_text = check.stamps_as_text
+    canonical_stamp = _CANONICAL_STAMP.fullmatch
+    last_stored: Any = None
+    odd = False
     for rows in batches:
         for row in rows:
             seq = row[_SEQ]
+            if as_text:
+                # What check_timestamps asks of every stored time, asked here of each distinct
+                # value (a transaction's entries share theirs) instead of a scan of its own.
+                stored = row[_AT]
+                if stored != last_stored or type(stored) is not type(last_stored):
+                    last_stored = stored
+                    odd = stored is not None and (
+                        type(stored) is not str or canonical_stamp(stored) is None
+                    )
+                if odd and len(odd_stamps) <= _ODD_SHOWN:
+                    odd_stamps.append((seq, stored))
             values = list(row[:_HASH])
             values[_AT] = stamp(values[_AT])
             prev = row[_PREV]
@@ -315,6 +336,7 @@ def check_segment(
         expected_seq,
         prev_hash,
         count,
+        odd_stamps,
     )
 
 
@@ -341,6 +363,11 @@ def _check_segment_apart(url: str, check: ChainCheck) -> Segment:
         engine.dispose()
 
 
+# The text SQLAlchemy stores for a UTC timestamp on SQLite (verify_data's GLOB, as a pattern).
+_CANONICAL_STAMP = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}", re.ASCII
+)
+_ODD_SHOWN = 5  # as check_timestamps: five named, a sixth says "and more"
 _SNAPSHOT_ID = re.compile(r"[0-9A-F]+(-[0-9A-F]+)+")
 
 
@@ -366,15 +393,16 @@ def _check_chain(
     """Stream the trail in order and check each entry's link; with ``jobs`` > 1 the trail is
     cut into that many runs of sequence numbers, each checked in a process of its own, and the
     runs joined in order: the verdict is the same as in one process."""
+    conn = session.connection()
+    dialect = conn.dialect.name
     check = ChainCheck(
         keyring.audit.secret,
         head.keyed_from if head is not None else 1,
         head.seq if head is not None else None,
         None,
         None,
+        stamps_as_text=dialect == "sqlite",
     )
-    conn = session.connection()
-    dialect = conn.dialect.name
     url = conn.engine.url
     apart = jobs > 1 and url.database not in (None, "", ":memory:")
     if apart:
@@ -437,6 +465,7 @@ def _joined(report: VerifyReport, segments: Sequence[Segment]) -> Chain:
     latest: Latest = {}
     signings: Signings = {}
     seal_entries: list[tuple[int, Any]] = []
+    odd_stamps: list[tuple[Any, Any]] = []
     beyond_head: tuple[Any, ...] | None = None
     expected_seq, prev_hash = 1, GENESIS
     findings = report.findings
@@ -451,6 +480,7 @@ def _joined(report: VerifyReport, segments: Sequence[Segment]) -> Chain:
         for signature_id, entry in segment.signings.items():
             signings.setdefault(signature_id, entry)
         seal_entries.extend(segment.seal_entries)
+        odd_stamps.extend(segment.odd_stamps)
         if beyond_head is None:
             beyond_head = segment.beyond_head
         expected_seq, prev_hash = segment.next_expected, segment.last_hash
@@ -460,7 +490,15 @@ def _joined(report: VerifyReport, segments: Sequence[Segment]) -> Chain:
         seal = parse_seal(seq, details)
         if seal is not None:
             seals.setdefault(seal.table, []).append(seal)
-    return Chain(latest, signings, seals, beyond_head, expected_seq - 1, prev_hash)
+    return Chain(
+        latest,
+        signings,
+        seals,
+        beyond_head,
+        expected_seq - 1,
+        prev_hash,
+        odd_stamps[: _ODD_SHOWN + 1],
+    )
 
 
 def _collect_signing(signings: Signings, seq: Any, values: list[Any], row: Any) -> None:
@@ -733,7 +771,7 @@ def verify(
         )
     report.data_rows, data_findings = check_sealed_data(session, chain.seals, tick)
     report.findings.extend(_finding(f) for f in data_findings)
-    report.findings.extend(_finding(f) for f in check_timestamps(session))
+    report.findings.extend(_finding(f) for f in check_timestamps(session, chain.odd_stamps))
     return report
 
 

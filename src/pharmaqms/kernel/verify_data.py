@@ -195,8 +195,13 @@ def _timestamped_tables() -> list[Table]:
     return [tables[name] for name in sorted(tables)]
 
 
-def check_timestamps(session: Session) -> list[DataFinding]:
-    """SQLite only (PostgreSQL's timestamptz compares by instant whatever was written)."""
+def check_timestamps(
+    session: Session, entry_stamps: list[tuple[Any, Any]] | None = None
+) -> list[DataFinding]:
+    """SQLite only (PostgreSQL's timestamptz compares by instant whatever was written).
+    ``entry_stamps``: the audit entries' times found not canonical while the chain was
+    read (the first six, with their sequence numbers), so that the trail is not scanned a
+    second time; None to scan it here."""
     if session.get_bind().dialect.name != "sqlite":
         return []
     found: list[DataFinding] = []
@@ -205,13 +210,21 @@ def check_timestamps(session: Session) -> list[DataFinding]:
         for column in table.columns:
             if not isinstance(column.type, UTCDateTime):
                 continue
-            # Plain SQL: the point is the stored text, which SQLAlchemy's type would parse.
-            bad = session.connection().exec_driver_sql(
-                f"SELECT {key}, {column.name} FROM {table.name} WHERE {column.name} IS NOT NULL "
-                f"AND (typeof({column.name}) != 'text' OR length({column.name}) != 26 "
-                f"OR {column.name} NOT GLOB '{_CANONICAL_STAMP}') ORDER BY {key} LIMIT 6"
-            )
-            rows = list(bad)
+            if entry_stamps is not None and (table.name, column.name) == (
+                "audit_entries",
+                "occurred_at",
+            ):
+                rows: list[Any] = list(entry_stamps[:6])
+            else:
+                # Plain SQL: the point is the stored text, which SQLAlchemy's type would parse.
+                rows = list(
+                    session.connection().exec_driver_sql(
+                        f"SELECT {key}, {column.name} FROM {table.name} WHERE {column.name} "
+                        f"IS NOT NULL AND (typeof({column.name}) != 'text' OR "
+                        f"length({column.name}) != 26 OR {column.name} NOT GLOB "
+                        f"'{_CANONICAL_STAMP}') ORDER BY {key} LIMIT 6"
+                    )
+                )
             if not rows:
                 continue
             ids = [r[0] for r in rows]
