@@ -528,7 +528,8 @@ def main() -> None:
         print(
             "    --jobs 2, CPU of this process + the other: "
             + ", ".join(
-                f"{span.cpu:.3f} + {other:.3f} s" for span, other in zip(jobs_runs, CHILD_CPU, strict=True)
+                f"{span.cpu:.3f} + {other:.3f} s"
+                for span, other in zip(jobs_runs, CHILD_CPU, strict=True)
             )
         )
         speedup = best(verify_runs).wall / best(jobs_runs).wall
