@@ -118,7 +118,7 @@ def start_server(
     ]  # fmt: skip
     server = subprocess.Popen(command, env=env)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 240  # a loaded machine starts N workers slowly
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{base}/login", timeout=2).status_code < 500:

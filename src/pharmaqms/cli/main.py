@@ -355,6 +355,13 @@ def audit_verify(
         help="A signed head kept elsewhere (pharmaqms audit head --json): the chain must still "
         "contain it. Repeat for several.",
     ),
+    jobs: int = typer.Option(
+        1,
+        "--jobs",
+        min=1,
+        help="Check the chain's links in this many processes, each a run of the trail "
+        "(each entry carries its predecessor's hash); the verdict is the same.",
+    ),
 ) -> None:
     """Check the keyed hash chain, every record against its last audit entry, every signature
     against its signing entry and every sealed data row against its seal.
@@ -370,7 +377,10 @@ def audit_verify(
     with _progress() as progress, unit_of_work(write=False) as session:
         task = progress.add_task("verifying", total=None)
         report = verify(
-            session, lambda _stage, n: progress.advance(task, n), expected_heads=expected
+            session,
+            lambda _stage, n: progress.advance(task, n),
+            expected_heads=expected,
+            jobs=jobs,
         )
     # Remembered for the metrics (pharmaqms_audit_verify_age_seconds); nothing else reads it,
     # so a database this command may only read (a replica, an inspector's role) still verifies.

@@ -20,6 +20,7 @@ use them on audited tables, and ``audit verify`` finds the rows they would have 
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -323,13 +324,28 @@ def keyed_chain_hash(keyring: Keyring, prev_hash: str, content: dict[str, Any]) 
 
 
 _INSERT_COLUMNS = (*AuditEntry.HASHED, "entry_hash")
-_INSERTS: dict[tuple[str, str, str], tuple[str, Callable[[dict[str, Any]], Any]]] = {}
+_AT = AuditEntry.HASHED.index("occurred_at")
 
 
-def _entry_insert(dialect: Dialect) -> tuple[str, Callable[[dict[str, Any]], Any]]:
-    """The INSERT of entries compiled once per dialect, and what turns a row into the driver's
-    parameters with each column type's own conversion: ``executemany`` on the driver, without
-    SQLAlchemy's per-row parameter processing, which cost as much as the insert itself."""
+@dataclass(frozen=True)
+class _EntryInsert:
+    """The INSERT of entries compiled once per dialect, where each column stands among its
+    parameters, and the columns whose type converts the value for the driver."""
+
+    statement: str
+    order: tuple[int, ...]  # the parameters' positions in ``_INSERT_COLUMNS`` order
+    positional: bool
+    names: tuple[str, ...]
+    converters: tuple[tuple[int, Callable[[Any], Any]], ...]  # by ``_INSERT_COLUMNS`` position
+
+
+_INSERTS: dict[tuple[str, str, str], _EntryInsert] = {}
+
+
+def _entry_insert(dialect: Dialect) -> _EntryInsert:
+    """The INSERT of entries compiled once per dialect, and each column type's own conversion:
+    ``executemany`` on the driver, without SQLAlchemy's per-row parameter processing, which
+    cost as much as the insert itself."""
     key = (dialect.name, dialect.driver, dialect.paramstyle)
     cached = _INSERTS.get(key)
     if cached is not None:
@@ -339,17 +355,18 @@ def _entry_insert(dialect: Dialect) -> tuple[str, Callable[[dict[str, Any]], Any
     names = tuple(compiled.positiontup or ()) if compiled.positional else _INSERT_COLUMNS
     if set(names) != set(_INSERT_COLUMNS):
         raise RuntimeError(f"unexpected parameters of the audit insert: {names}")
-    plan = [
-        (name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names
-    ]
-
-    def positional(row: dict[str, Any]) -> Any:
-        return tuple([row[n] if convert is None else convert(row[n]) for n, convert in plan])
-
-    def named(row: dict[str, Any]) -> Any:
-        return {n: row[n] if convert is None else convert(row[n]) for n, convert in plan}
-
-    _INSERTS[key] = (str(compiled), positional if compiled.positional else named)
+    converters = []
+    for position, name in enumerate(_INSERT_COLUMNS):
+        convert = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if convert is not None:
+            converters.append((position, convert))
+    _INSERTS[key] = _EntryInsert(
+        str(compiled),
+        tuple(_INSERT_COLUMNS.index(name) for name in names),
+        bool(compiled.positional),
+        names,
+        tuple(converters),
+    )
     return _INSERTS[key]
 
 
@@ -362,42 +379,65 @@ def append_entries(conn: Connection, drafts: Sequence[EntryDraft]) -> list[int]:
     head, keyring = writable_head(conn)
     seq, prev_hash = head.seq, head.entry_hash
     now = clock.now()
-    # The drafts of one flush share a timestamp; its canonical text is formatted once (it was
-    # the largest single cost of hashing an entry).
-    stamps: dict[Any, str] = {}
-    rows: list[dict[str, Any]] = []
+    secret = keyring.audit.secret
+    keyed = hmac.digest
+    plan = _entry_insert(conn.dialect)
+    converters = plan.converters
+    # The drafts of one transaction's flush share a timestamp: its canonical text and its
+    # driver value are worked out once (formatting it was the largest single cost of an entry).
+    stamps: dict[Any, tuple[str, list[Any]]] = {}
+    rows: list[list[Any]] = []
+    request_id = current_request_id()
     for draft in drafts:
         seq += 1
         occurred = draft.occurred_at or now
         stamp = stamps.get(occurred)
         if stamp is None:
-            stamp = stamps[occurred] = plain(occurred)
-        row: dict[str, Any] = {
-            "seq": seq,
-            "occurred_at": stamp,  # hashed as its canonical text, stored as the timestamp
-            "actor_id": draft.actor.user_id,
-            "actor_username": draft.actor.username,
-            "actor_name": draft.actor.full_name,
-            "channel": str(draft.actor.channel),
+            stamp = stamps[occurred] = (plain(occurred), [])
+        actor = draft.actor
+        # In AuditEntry.HASHED order, then the entry hash; hashed with ``occurred_at`` as its
+        # canonical text, stored as the timestamp.
+        values: list[Any] = [
+            seq,
+            stamp[0],
+            actor.user_id,
+            actor.username,
+            actor.full_name,
+            str(actor.channel),
             # A signed-in request's actor carries its id; a request without a session (a
             # login, a public report) is found through the context the request runs in.
-            "request_id": draft.actor.request_id or current_request_id(),
-            "action": draft.action,
-            "record_type": draft.record_type,
-            "record_id": draft.record_id,
-            "record_label": draft.record_label,
-            "changes": canonical_json(draft.changes),
-            "reason": draft.reason,
-            "state_hash": draft.state_hash,
-            "prev_hash": prev_hash,
-        }
-        row["entry_hash"] = prev_hash = keyed_chain_hash(keyring, prev_hash, row)
-        row["occurred_at"] = occurred
-        rows.append(row)
-    statement, parameters = _entry_insert(conn.dialect)
-    conn.exec_driver_sql(statement, [parameters(row) for row in rows])
+            actor.request_id or request_id,
+            draft.action,
+            draft.record_type,
+            draft.record_id,
+            draft.record_label,
+            canonical_json(draft.changes),
+            draft.reason,
+            draft.state_hash,
+            prev_hash,
+        ]
+        prev_hash = keyed(secret, f"{prev_hash}{entry_text(values)}".encode(), "sha256").hex()
+        values.append(prev_hash)
+        values[_AT] = occurred
+        stamp[1].append(values)
+        rows.append(values)
+    for position, convert in converters:
+        if position == _AT:  # one conversion per distinct timestamp
+            for occurred, (_text_form, stamped) in stamps.items():
+                converted = convert(occurred)
+                for values in stamped:
+                    values[_AT] = converted
+        else:
+            for values in rows:
+                values[position] = convert(values[position])
+    order, names = plan.order, plan.names
+    if plan.positional:
+        parameters: list[Any] = [tuple([values[i] for i in order]) for values in rows]
+    else:
+        parameters = [dict(zip(names, [values[i] for i in order], strict=True)) for values in rows]
+    conn.exec_driver_sql(plan.statement, parameters)
     move_head(conn, keyring, head, seq, prev_hash)
-    return [r["seq"] for r in rows]
+    return [values[0] for values in rows]
 
 
 def record_event(

@@ -19,7 +19,7 @@ import hmac
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from pharmaqms.kernel.canonical import canonical_json, json_string, plain
 from pharmaqms.kernel.errors import QMSError
@@ -83,17 +83,24 @@ def plain_link(prev_hash: str, text: str) -> str:
     return hashlib.sha256((prev_hash + text).encode("utf-8")).hexdigest()
 
 
+# Built once: a statement built for every append costs more Python than its round trip.
+_HEAD = select(
+    AuditChainHead.seq,
+    AuditChainHead.entry_hash,
+    AuditChainHead.keyed_from,
+    AuditChainHead.key_id,
+    AuditChainHead.mac,
+).where(AuditChainHead.id == 1)
+_LOCKED_HEAD = _HEAD.with_for_update()
+_MOVE_HEAD = (
+    update(AuditChainHead)
+    .where(AuditChainHead.id == 1)
+    .values(seq=bindparam("seq"), entry_hash=bindparam("entry_hash"), mac=bindparam("mac"))
+)
+
+
 def read_head(conn: Connection, *, for_update: bool = False) -> Head | None:
-    statement = select(
-        AuditChainHead.seq,
-        AuditChainHead.entry_hash,
-        AuditChainHead.keyed_from,
-        AuditChainHead.key_id,
-        AuditChainHead.mac,
-    ).where(AuditChainHead.id == 1)
-    if for_update:
-        statement = statement.with_for_update()
-    row = conn.execute(statement).one_or_none()
+    row = conn.execute(_LOCKED_HEAD if for_update else _HEAD).one_or_none()
     return None if row is None else Head(*row)
 
 
@@ -113,13 +120,12 @@ def writable_head(conn: Connection) -> tuple[Head, Keyring]:
 
 def move_head(conn: Connection, keyring: Keyring, head: Head, seq: int, entry_hash: str) -> None:
     conn.execute(
-        update(AuditChainHead)
-        .where(AuditChainHead.id == 1)
-        .values(
-            seq=seq,
-            entry_hash=entry_hash,
-            mac=head_mac(keyring, seq, entry_hash, head.keyed_from),
-        )
+        _MOVE_HEAD,
+        {
+            "seq": seq,
+            "entry_hash": entry_hash,
+            "mac": head_mac(keyring, seq, entry_hash, head.keyed_from),
+        },
     )
 
 

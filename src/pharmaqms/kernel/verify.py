@@ -15,7 +15,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
@@ -42,6 +43,7 @@ from pharmaqms.kernel.verify_data import (
     Seal,
     check_sealed_data,
     check_timestamps,
+    non_empty_tables,
     parse_seal,
 )
 
@@ -156,62 +158,152 @@ class Chain(NamedTuple):
     beyond_head: tuple[Any, ...] | None
     last_seq: int
     last_hash: str
+    # SQLite: the first entries (seq, stored value) whose time is not stored in the canonical
+    # text, found while the chain streams; None where the chain was not read.
+    odd_stamps: list[tuple[Any, Any]] | None = None
 
 
-def _check_chain(
-    session: Session, report: VerifyReport, head: Head | None, keyring: Keyring, tick: Progress
-) -> Chain:
-    """Stream the trail in order and check each entry's link: an HMAC under the audit key
-    from the head's ``keyed_from`` on, plain SHA-256 before. Returns each record's last entry
-    with a state hash, the signing entries by signature id, the seals by table, the first
-    entry past the chain head (appended behind the application's back), the last sequence
-    number and the last hash.
+class Segment(NamedTuple):
+    """What checking one run of the trail (a range of sequence numbers) found. Its first
+    entry's link to what precedes it is left to whoever joins the segments: each entry carries
+    its predecessor's hash, so a segment is checked without the others, and the join checks
+    the first entry of each against the last of the one before."""
 
-    The entries are read as plain driver rows (no type conversion) and written again with the
-    entry template: reading and writing are most of what verify costs."""
+    findings: list[Finding]
+    latest: Latest
+    signings: Signings
+    seal_entries: list[tuple[int, Any]]  # (seq, details text) of each seal entry
+    beyond_head: tuple[Any, ...] | None
+    first: tuple[Any, ...] | None  # None: the segment holds no entry
+    next_expected: int
+    last_hash: str
+    entries: int
+    odd_stamps: list[tuple[Any, Any]]
+
+
+class ChainCheck(NamedTuple):
+    """What a segment's check needs to know: the audit key, where keying began, where the
+    head says the chain ends, and the sequence numbers to read (None: unbounded)."""
+
+    key: bytes
+    keyed_from: int
+    head_seq: int | None
+    low: int | None
+    high: int | None  # exclusive
+    snapshot: str | None = None  # PostgreSQL: the snapshot of the transaction that split
+    stamps_as_text: bool = False  # SQLite: check each stored time's text as it streams by
+
+
+_COLUMNS = ", ".join((*AuditEntry.HASHED, "entry_hash"))
+_BATCH = 5000
+
+
+def _segment_sql(low: int | None, high: int | None) -> str:
+    bounds = []  # integers computed here, never text from outside
+    if low is not None:
+        bounds.append(f"seq >= {int(low)}")
+    if high is not None:
+        bounds.append(f"seq < {int(high)}")
+    where = f" WHERE {' AND '.join(bounds)}" if bounds else ""
+    return f"SELECT {_COLUMNS} FROM {AuditEntry.__tablename__}{where} ORDER BY seq"
+
+
+def _driver_batches(dbapi_connection: Any, dialect: str, sql: str) -> Iterator[list[Any]]:
+    """The rows as the driver hands them, in batches, without SQLAlchemy's result around them
+    (a third of what verify spent). PostgreSQL streams through a server-side cursor, so a
+    trail of millions of entries is never held in memory at once; SQLite steps through its
+    result as it is fetched."""
+    if dialect == "postgresql":
+        cursor = dbapi_connection.cursor(name="pharmaqms_verify_chain")
+        cursor.itersize = _BATCH
+    else:
+        cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(sql)
+        while True:
+            rows = cursor.fetchmany(_BATCH)
+            if not rows:
+                break
+            yield rows
+    finally:
+        cursor.close()
+
+
+def _link_finding(row: Sequence[Any], expected_seq: int, prev_hash: str) -> Finding | None:
+    seq = row[_SEQ]
+    if seq != expected_seq:
+        return _out_of_order(row, expected_seq)
+    if row[_PREV] != prev_hash:
+        return Finding(
+            "entry_inserted",
+            f"entry {seq} does not follow entry {seq - 1} in the chain: an entry "
+            "was inserted or replaced here",
+            row[_RECORD_TYPE],
+            row[_RECORD_ID],
+            seq,
+        )
+    return None
+
+
+def check_segment(
+    batches: Iterable[Sequence[Sequence[Any]]], check: ChainCheck, tick: Progress
+) -> Segment:
+    """Check the links of a run of entries read in order, each an HMAC under the audit key from
+    ``keyed_from`` on, plain SHA-256 before. Collects each record's last entry with a state
+    hash, the signing entries by signature id, the seal entries and the first entry past the
+    chain head (appended behind the application's back).
+
+    The entries are written again with the entry template: reading and writing them are most
+    of what verify costs, so the loop keeps to local names."""
     latest: Latest = {}
     signings: Signings = {}
-    seals: dict[str, list[Seal]] = {}
+    seal_entries: list[tuple[int, Any]] = []
+    findings: list[Finding] = []
     beyond_head: tuple[Any, ...] | None = None
-    head_seq = head.seq if head is not None else None
-    keyed_from = head.keyed_from if head is not None else 1
-    expected_seq = 1
+    first: tuple[Any, ...] | None = None
+    head_seq = check.head_seq
+    keyed_from = check.keyed_from
+    expected_seq = 0
     prev_hash = GENESIS
     stamp = stamp_reader()
     sha256 = hashlib.sha256
-    key = keyring.audit.secret
+    key = check.key
     keyed = hmac.digest
-    findings = report.findings
-    columns = ", ".join((*AuditEntry.HASHED, "entry_hash"))
-    result = (
-        session.connection()
-        .execution_options(yield_per=5000)
-        .exec_driver_sql(f"SELECT {columns} FROM {AuditEntry.__tablename__} ORDER BY seq")
-    )
+    text_of = entry_text
     count = 0
-    for rows in result.partitions():
+    odd_stamps: list[tuple[Any, Any]] = []
+    as_text = check.stamps_as_text
+    canonical_stamp = _CANONICAL_STAMP.fullmatch
+    last_stored: Any = None
+    odd = False
+    for rows in batches:
         for row in rows:
             seq = row[_SEQ]
+            if as_text:
+                # What check_timestamps asks of every stored time, asked here of each distinct
+                # value (a transaction's entries share theirs) instead of a scan of its own.
+                stored = row[_AT]
+                if stored != last_stored or type(stored) is not type(last_stored):
+                    last_stored = stored
+                    odd = stored is not None and (
+                        type(stored) is not str or canonical_stamp(stored) is None
+                    )
+                if odd and len(odd_stamps) <= _ODD_SHOWN:
+                    odd_stamps.append((seq, stored))
             values = list(row[:_HASH])
             values[_AT] = stamp(values[_AT])
-            text = f"{row[_PREV]}{entry_text(values)}".encode()
+            prev = row[_PREV]
+            text = f"{prev}{text_of(values)}".encode()
             if type(seq) is int and seq < keyed_from:
                 digest = sha256(text).hexdigest()
             else:
                 digest = keyed(key, text, "sha256").hex()
-            if seq != expected_seq:
-                findings.append(_out_of_order(row, expected_seq))
-            elif row[_PREV] != prev_hash:
-                findings.append(
-                    Finding(
-                        "entry_inserted",
-                        f"entry {seq} does not follow entry {seq - 1} in the chain: an entry "
-                        "was inserted or replaced here",
-                        row[_RECORD_TYPE],
-                        row[_RECORD_ID],
-                        seq,
-                    )
-                )
+            if first is None:
+                first = tuple(row)  # its link is checked where the segments are joined
+            elif seq != expected_seq or prev != prev_hash:
+                found = _link_finding(row, expected_seq, prev_hash)
+                if found is not None:
+                    findings.append(found)
             if digest != row[_HASH]:
                 findings.append(
                     Finding(
@@ -232,13 +324,182 @@ def _check_chain(
             elif row[_ACTION] == SIGN_ACTION:
                 _collect_signing(signings, seq, values, row)
             elif row[_ACTION] == SEAL_ACTION:
-                seal = parse_seal(seq, row[_CHANGES])
-                if seal is not None:
-                    seals.setdefault(seal.table, []).append(seal)
+                seal_entries.append((seq, row[_CHANGES]))
         count += len(rows)
         tick("chain", len(rows))
-    report.entries = count
-    return Chain(latest, signings, seals, beyond_head, expected_seq - 1, prev_hash)
+    return Segment(
+        findings,
+        latest,
+        signings,
+        seal_entries,
+        beyond_head,
+        first,
+        expected_seq,
+        prev_hash,
+        count,
+        odd_stamps,
+    )
+
+
+def _check_segment_apart(url: str, check: ChainCheck) -> Segment:
+    """One segment checked in a process of its own, on a connection of its own."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            if check.snapshot is not None:
+                # The same snapshot as the process that cut the trail: every process reads
+                # the trail as it stood when the check began.
+                if not _SNAPSHOT_ID.fullmatch(check.snapshot):
+                    raise ValueError(f"not a snapshot id: {check.snapshot!r}")
+                conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                conn.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{check.snapshot}'")
+            dbapi_connection = conn.connection.dbapi_connection
+            sql = _segment_sql(check.low, check.high)
+            batches = _driver_batches(dbapi_connection, engine.dialect.name, sql)
+            return check_segment(batches, check, lambda _stage, _n: None)
+    finally:
+        engine.dispose()
+
+
+# The text SQLAlchemy stores for a UTC timestamp on SQLite (verify_data's GLOB, as a pattern).
+_CANONICAL_STAMP = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}", re.ASCII
+)
+_ODD_SHOWN = 5  # as check_timestamps: five named, a sixth says "and more"
+_SNAPSHOT_ID = re.compile(r"[0-9A-F]+(-[0-9A-F]+)+")
+
+
+def _splits(low: int, high: int, parts: int) -> list[tuple[int | None, int | None]]:
+    """``parts`` ranges of sequence numbers of about equal size covering every entry up to
+    ``high``: the first open below (an entry numbered below the first is still read), the
+    last closed at ``high`` (entries appended after this check began are not)."""
+    size = max(1, (high - low + 1 + parts - 1) // parts)
+    edges = [low + i * size for i in range(1, parts) if low + i * size <= high]
+    starts: list[int | None] = [None, *edges]
+    ends: list[int | None] = [*edges, high + 1]
+    return list(zip(starts, ends, strict=True))
+
+
+def _check_chain(
+    session: Session,
+    report: VerifyReport,
+    head: Head | None,
+    keyring: Keyring,
+    tick: Progress,
+    jobs: int = 1,
+) -> Chain:
+    """Stream the trail in order and check each entry's link; with ``jobs`` > 1 the trail is
+    cut into that many runs of sequence numbers, each checked in a process of its own, and the
+    runs joined in order: the verdict is the same as in one process."""
+    conn = session.connection()
+    dialect = conn.dialect.name
+    check = ChainCheck(
+        keyring.audit.secret,
+        head.keyed_from if head is not None else 1,
+        head.seq if head is not None else None,
+        None,
+        None,
+        stamps_as_text=dialect == "sqlite",
+    )
+    url = conn.engine.url
+    apart = jobs > 1 and url.database not in (None, "", ":memory:")
+    if apart:
+        low, high = conn.exec_driver_sql(
+            f"SELECT min(seq), max(seq) FROM {AuditEntry.__tablename__}"
+        ).one()
+        ranges = _splits(int(low), int(high), jobs)
+        if dialect == "postgresql":
+            snapshot = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
+            check = check._replace(snapshot=snapshot)
+    else:
+        ranges = [(None, None)]
+    dbapi_connection = conn.connection.dbapi_connection
+    if len(ranges) == 1:
+        segments = [
+            check_segment(
+                _driver_batches(dbapi_connection, dialect, _segment_sql(*ranges[0])),
+                check,
+                tick,
+            )
+        ]
+    else:
+        segments = _segments_apart(
+            url.render_as_string(hide_password=False), check, ranges, dbapi_connection, dialect
+        )
+        for segment in segments:
+            tick("chain", segment.entries)
+    return _joined(report, segments)
+
+
+def _segments_apart(
+    url: str,
+    check: ChainCheck,
+    ranges: list[tuple[int | None, int | None]],
+    dbapi_connection: Any,
+    dialect: str,
+) -> list[Segment]:
+    """The first range checked here, in this transaction's snapshot, the others each in a
+    process of its own at the same time."""
+    import multiprocessing
+
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    context = multiprocessing.get_context(method)
+    rest = [check._replace(low=low, high=high) for low, high in ranges[1:]]
+    with context.Pool(len(rest)) as pool:
+        pending = pool.starmap_async(_check_segment_apart, [(url, c) for c in rest])
+        first = check_segment(
+            _driver_batches(dbapi_connection, dialect, _segment_sql(*ranges[0])),
+            check._replace(low=ranges[0][0], high=ranges[0][1]),
+            lambda _stage, _n: None,
+        )
+        return [first, *pending.get()]
+
+
+def _joined(report: VerifyReport, segments: Sequence[Segment]) -> Chain:
+    """The segments as one chain: each segment's first entry checked against the last entry of
+    the segment before (the genesis for the first), the findings in the order of the trail,
+    a record's latest entry from the last segment naming it, a signature's first signing
+    entry, the seals in order."""
+    latest: Latest = {}
+    signings: Signings = {}
+    seal_entries: list[tuple[int, Any]] = []
+    odd_stamps: list[tuple[Any, Any]] = []
+    beyond_head: tuple[Any, ...] | None = None
+    expected_seq, prev_hash = 1, GENESIS
+    findings = report.findings
+    for segment in segments:
+        if segment.first is None:
+            continue
+        found = _link_finding(segment.first, expected_seq, prev_hash)
+        if found is not None:
+            findings.append(found)
+        findings.extend(segment.findings)
+        latest.update(segment.latest)
+        for signature_id, entry in segment.signings.items():
+            signings.setdefault(signature_id, entry)
+        seal_entries.extend(segment.seal_entries)
+        odd_stamps.extend(segment.odd_stamps)
+        if beyond_head is None:
+            beyond_head = segment.beyond_head
+        expected_seq, prev_hash = segment.next_expected, segment.last_hash
+        report.entries += segment.entries
+    seals: dict[str, list[Seal]] = {}
+    for seq, details in seal_entries:
+        seal = parse_seal(seq, details)
+        if seal is not None:
+            seals.setdefault(seal.table, []).append(seal)
+    return Chain(
+        latest,
+        signings,
+        seals,
+        beyond_head,
+        expected_seq - 1,
+        prev_hash,
+        odd_stamps[: _ODD_SHOWN + 1],
+    )
 
 
 def _collect_signing(signings: Signings, seq: Any, values: list[Any], row: Any) -> None:
@@ -350,9 +611,13 @@ def verify(
     *,
     keyring: Keyring | None = None,
     expected_heads: Sequence[Any] = (),
+    jobs: int = 1,
 ) -> VerifyReport:
     """Check everything; ``expected_heads`` are signed heads kept elsewhere (``audit head``)
-    that the chain must still contain."""
+    that the chain must still contain. With ``jobs`` > 1 the chain's links are checked in that
+    many processes, each a run of the trail (a database in memory is checked in one)."""
+    if jobs < 1:
+        raise ValueError("jobs must be at least 1")
     report = VerifyReport()
     tick = progress or (lambda _stage, _n: None)
     bind = session.get_bind()
@@ -383,7 +648,7 @@ def verify(
         if report.findings and report.findings[0].kind == "chain_key_mismatch":
             return report  # every keyed link would differ: the wrong key file, or a forged head
         report.findings.extend(_expected_head_findings(session, keyring, expected_heads))
-        chain = _check_chain(session, report, head, keyring, tick)
+        chain = _check_chain(session, report, head, keyring, tick, jobs)
     latest, signings = chain.latest, chain.signings
     beyond_head, last_seq, prev_hash = chain.beyond_head, chain.last_seq, chain.last_hash
     if head is not None:
@@ -410,7 +675,10 @@ def verify(
                     seq=head.seq,
                 )
             )
+    filled = non_empty_tables(session, (_table_name(m) for m in AUDITED_TYPES.values()))
     for audit_type, model in sorted(AUDITED_TYPES.items()):
+        if _table_name(model) not in filled:
+            continue  # an empty table: its records the trail names are reported below
         ids_seen = 0
         for obj in session.execute(select(model).execution_options(yield_per=2000)).scalars():
             report.records += 1
@@ -507,8 +775,12 @@ def verify(
         )
     report.data_rows, data_findings = check_sealed_data(session, chain.seals, tick)
     report.findings.extend(_finding(f) for f in data_findings)
-    report.findings.extend(_finding(f) for f in check_timestamps(session))
+    report.findings.extend(_finding(f) for f in check_timestamps(session, chain.odd_stamps))
     return report
+
+
+def _table_name(model: type[Any]) -> str:
+    return str(model.__table__.name)
 
 
 def _finding(found: DataFinding) -> Finding:
