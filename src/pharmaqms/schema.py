@@ -100,6 +100,8 @@ from pharmaqms.quality.documents import workflow as document_workflow
 from pharmaqms.quality.risk import models as risk_models
 from pharmaqms.quality.risk import workflow as risk_workflow
 from pharmaqms.quality.training import models as training_models
+from pharmaqms.quality.training.competence import models as competence_models
+from pharmaqms.quality.training.competence import workflow as competence_workflow
 from pharmaqms.quality.training import workflow as training_workflow
 
 MODULES = (
@@ -140,6 +142,8 @@ MODULES = (
     document_workflow,
     training_models,
     training_workflow,
+    competence_models,
+    competence_workflow,
     quality_links,
     # Registers the data-loss finding as the listener of sensor-sequence gaps.
     quality_data_loss,
