@@ -200,20 +200,21 @@ def grant_authorisation(
         raise InvalidInput("the authorisation ends after it starts", field="effective_to")
     if effective_to is not None and effective_to <= clock.now():
         raise InvalidInput("the authorisation would be over already", field="effective_to")
-    stored = _store_basis(session, basis_file) if basis_file is not None else None
-    authorisation = Authorisation(
-        status=AuthorisationStatus.PROPOSED.value,
-        user_id=person.id,
-        kind=kind,
-        scope=scope.strip(),
-        basis=basis.strip(),
-        basis_file_id=stored.id if stored else None,
-        basis_filename=stored.filename if stored else "",
-        basis_sha256=stored.sha256 if stored else "",
-        effective_from=effective_from,
-        effective_to=effective_to,
-    )
     with audit.changes(session, actor=actor, reason=f"{kind_label(kind)}: {person.username}"):
+        # The basis file is sealed into the audit chain with the authorisation that cites it.
+        stored = _store_basis(session, basis_file) if basis_file is not None else None
+        authorisation = Authorisation(
+            status=AuthorisationStatus.PROPOSED.value,
+            user_id=person.id,
+            kind=kind,
+            scope=scope.strip(),
+            basis=basis.strip(),
+            basis_file_id=stored.id if stored else None,
+            basis_filename=stored.filename if stored else "",
+            basis_sha256=stored.sha256 if stored else "",
+            effective_from=effective_from,
+            effective_to=effective_to,
+        )
         session.add(authorisation)
     perform(
         session,
