@@ -100,9 +100,9 @@ from pharmaqms.quality.documents import workflow as document_workflow
 from pharmaqms.quality.risk import models as risk_models
 from pharmaqms.quality.risk import workflow as risk_workflow
 from pharmaqms.quality.training import models as training_models
+from pharmaqms.quality.training import workflow as training_workflow
 from pharmaqms.quality.training.competence import models as competence_models
 from pharmaqms.quality.training.competence import workflow as competence_workflow
-from pharmaqms.quality.training import workflow as training_workflow
 
 MODULES = (
     kernel_models,
