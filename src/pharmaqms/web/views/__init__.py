@@ -42,6 +42,7 @@ from pharmaqms.quality.documents import review_views as periodic_review_views
 from pharmaqms.quality.documents import views as documents_views
 from pharmaqms.quality.risk import views as risk_views
 from pharmaqms.quality.training import views as training_views
+from pharmaqms.quality.training.competence import views as competence_views
 from pharmaqms.web.views import (
     admin,
     audit,
@@ -68,6 +69,7 @@ ROUTERS: list[APIRouter] = [
     documents_views.router,
     periodic_review_views.router,
     training_views.router,
+    competence_views.router,
     deviations_views.router,
     capa_views.router,
     changes_views.router,
