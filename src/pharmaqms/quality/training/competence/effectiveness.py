@@ -20,13 +20,14 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.models import AuditEntry
-from pharmaqms.quality.deviations.models import Deviation, DeviationStatus, RootCauseCategory
+from pharmaqms.kernel.registry import RECORD_TYPES
 from pharmaqms.quality.training.competence.models import (
     AssessmentStatus,
     CompetenceAssessment,
@@ -39,7 +40,11 @@ from pharmaqms.quality.training.models import (
     TrainingRequirement,
 )
 
-HUMAN_ERROR = RootCauseCategory.MAN.value
+# The deviation's Ishikawa category for people (``deviations.models.RootCauseCategory.MAN``).
+# Deviations are read through the kernel's record-type registry, not imported: deviations
+# (through CAPA) already depend on training, and the import would close a module cycle.
+HUMAN_ERROR = "man"
+CANCELLED = "cancelled"
 
 
 @dataclass
@@ -177,15 +182,15 @@ def figures(
         elif requirement.due_at <= until:
             count(requirement.due_at, "on_time", False)
 
-    retraining_reasons = _retraining_reasons(session)
-    for deviation in session.scalars(
-        select(Deviation).where(
-            Deviation.root_cause_category == HUMAN_ERROR,
-            Deviation.status != DeviationStatus.CANCELLED,
-        )
-    ):
-        retrained = any(deviation.number in reason for reason in retraining_reasons)
-        count(deviation.occurred_at, "retrained_after_human_error", retrained)
+    deviations = RECORD_TYPES.get("deviation")
+    if deviations is not None:
+        retraining_reasons = _retraining_reasons(session)
+        model: Any = deviations.model
+        for deviation in session.scalars(
+            select(model).where(model.root_cause_category == HUMAN_ERROR, model.status != CANCELLED)
+        ):
+            retrained = any(deviation.number in reason for reason in retraining_reasons)
+            count(deviation.occurred_at, "retrained_after_human_error", retrained)
     return Effectiveness(since, until, list(by_month.values()), total)
 
 
