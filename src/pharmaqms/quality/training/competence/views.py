@@ -62,7 +62,16 @@ def _people(session: Session, ids: set[int]) -> dict[int, User]:
 
 
 def _typed(text: str, field: str) -> datetime | None:
-    return parse_typed(text.strip(), field=field) if text.strip() else None
+    """A date or date-time typed in the reader's zone, in UTC; None when left empty."""
+    if not text.strip():
+        return None
+    try:
+        return parse_typed(text.strip(), field=field)
+    except ValueError as error:
+        raise InvalidInput(
+            f"{text.strip()!r} is not a date (2026-03-29) or a time (2026-03-29T14:30)",
+            field=field,
+        ) from error
 
 
 # --- the qualification matrix -----------------------------------------------------------------
