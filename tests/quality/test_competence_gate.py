@@ -21,6 +21,7 @@ from tests.lifecycle.production.ebr_setup import (
 from tests.lifecycle.production.setup import lot_status
 from tests.quality.competence_steps import counts, hold, job_role, ok, requirement, user_ids
 from tests.support import PASSWORD
+from tests.web.conftest import UiClient
 
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.db import Database
@@ -48,7 +49,7 @@ def qp_authorisation(qa: Any) -> dict[str, Any]:
 
 
 def test_an_expired_qp_authorisation_refuses_the_release_signature_and_changes_nothing(
-    built: tuple[Path, Plant], db: Database, people: Any, api: Any, frozen_clock: Any
+    built: tuple[Path, Plant], db: Database, people: Any, api: Any, app: Any, frozen_clock: Any
 ) -> None:
     p = built[1].rebind(db, people, api)
     qa, ids = api("qa"), user_ids(api)
@@ -96,8 +97,13 @@ def test_an_expired_qp_authorisation_refuses_the_release_signature_and_changes_n
     assert body["duty"] == "qp_batch_certification"
     assert counts(db) == before
     assert lot_status(db, lot_id) == "quarantine"
-    checklist = ok(qp.get(f"/api/v1/production/batches/{lot_id}/release"))
-    assert checklist.get("decision") is None
+    # and the checklist page tells the QP before the click, the release button disabled
+    page = UiClient(app)
+    page.login("qp")
+    html = page.get(f"/production/release/{lot_id}").text
+    assert 'data-testid="signer-refusal"' in html
+    assert f"{limited['number']} expired on 2026-04-01" in html
+    assert 'data-open-dialog="dialog-release"' not in html
 
 
 def test_the_assessment_the_qp_job_role_requires_gates_the_release_until_passed(
