@@ -89,27 +89,6 @@ def _seed_people(database: Database) -> None:
                 password=PASSWORD,
                 must_change_password=False,
             )
-    _nominate_the_qp(database)
-
-
-def _nominate_the_qp(database: Database) -> None:
-    """The test QP holds a QP authorisation (Directive 2001/83/EC Art. 48–51), granted by QA
-    with their signature, open-ended and effective from before any test's frozen clock: the
-    qualification gate refuses the release signature to a QP without one."""
-    from pharmaqms.quality.training.competence.service import grant_authorisation
-
-    with unit_of_work(database) as session:
-        qa, qp = auth.user_by_username(session, "qa"), auth.user_by_username(session, "qp")
-        assert qa is not None and qp is not None
-        grant_authorisation(
-            session,
-            actor=auth.actor_for(session, qa, Channel.API),
-            password=PASSWORD,
-            user_id=qp.id,
-            kind="qp_certification",
-            basis="Named as QP on the manufacturing authorisation of the test site",
-            effective_from=datetime(2020, 1, 1, tzinfo=UTC),
-        )
 
 
 @pytest.fixture(scope="session")
