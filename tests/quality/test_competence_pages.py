@@ -79,8 +79,25 @@ def test_the_matrix_gives_reasons_and_the_supervisor_records_observed_practice(
     practice = requirement(qa_api, role, kind="observed_practice", title="Line clearance observed")
     hold(qa_api, role, ids["operator"])
 
-    matrix = ui("qa").get("/training/qualification")
+    qa = ui("qa")
+    qa.get("/training/qualification")
+    required = qa.post(
+        "/training/qualification-requirements",
+        {
+            "job_role_id": str(role),
+            "kind": "authorisation",
+            "title": "Line clearance trainer",
+            "authorisation_kind": "qualified_trainer",
+            "reason": "operators train each other on the line",
+        },
+        referer="/training/qualification",
+    )
+    assert flash_of(qa.follow(required).text) == (
+        "Line clearance trainer: now required of the job role."
+    )
+    matrix = qa.get("/training/qualification")
     assert matrix.status_code == 200
+    assert "Qualified trainer and assessor: no authorisation" in matrix.text
     assert 'data-qualified="no"' in matrix.text
     assert "Line clearance observed (observed practice): never assessed" in matrix.text
 

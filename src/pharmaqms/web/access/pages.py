@@ -101,7 +101,7 @@ PAGES: dict[tuple[str, str], Access] = {
     ),
     # quality.training.competence.views
     ("GET", "/training/qualification"): Needs("records.read", "read the qualification matrix"),
-    ("POST", "/training/job-roles/{job_role_id}/qualification-requirements"): Needs(
+    ("POST", "/training/qualification-requirements"): Needs(
         "training.manage", "define what job roles require"
     ),
     ("POST", "/training/qualification-requirements/{requirement_id}/retire"): Needs(

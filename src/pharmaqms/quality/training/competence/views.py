@@ -111,11 +111,11 @@ def qualification_matrix(
         )
 
 
-@router.post("/training/job-roles/{job_role_id}/qualification-requirements")
+@router.post("/training/qualification-requirements")
 def add_requirement(
-    job_role_id: RecordId,
     request: Request,
     actor: ActorDep,
+    job_role_id: Annotated[int, Form(ge=1)],
     kind: Annotated[str, Form(max_length=30)],
     title: Annotated[str, Form(max_length=200)],
     reason: Annotated[str, Form(max_length=2000)],
