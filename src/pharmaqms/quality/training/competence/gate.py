@@ -7,8 +7,8 @@ engine keeps a list of gates (``kernel.workflow.register_gate``) that ``perform`
 its role and guard checks and before it asks for the signature or writes anything; quality
 fills it here. So a duty's signature can't be taken around the gate by any entry point (API,
 page, CLI, a future module): all of them sign through ``perform``; production's release keeps
-no knowledge of training; and the decision page shows the refusal before the click through
-``workflow.options``.
+no knowledge of training; and the release checklist page shows the refusal before the click
+through ``kernel.workflow.gate_refusals`` (asked of the decision not yet made).
 
 The refusal (403, ``not_qualified``) names every gap, each with its regulatory basis; nothing
 is written, and the unit of work that asked rolls back whatever it had added.
