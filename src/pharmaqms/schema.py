@@ -113,6 +113,8 @@ from pharmaqms.quality.risk import models as risk_models
 from pharmaqms.quality.risk import workflow as risk_workflow
 from pharmaqms.quality.training import models as training_models
 from pharmaqms.quality.training import workflow as training_workflow
+from pharmaqms.quality.training.competence import models as competence_models
+from pharmaqms.quality.training.competence import workflow as competence_workflow
 
 MODULES = (
     kernel_models,
@@ -153,6 +155,8 @@ MODULES = (
     document_workflow,
     training_models,
     training_workflow,
+    competence_models,
+    competence_workflow,
     quality_links,
     # Registers the data-loss finding as the listener of sensor-sequence gaps.
     quality_data_loss,

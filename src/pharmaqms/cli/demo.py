@@ -61,6 +61,8 @@ def _import_module_loaders() -> None:
         "pharmaqms.cli.demo_platform",  # first: the others build on its master data
         "pharmaqms.quality.documents.demo",
         "pharmaqms.quality.training.demo",
+        # before the batch records' demo: its QP must be nominated and assessed to release
+        "pharmaqms.quality.training.competence.demo",
         "pharmaqms.quality.deviations.demo",
         "pharmaqms.quality.capa.demo",
         "pharmaqms.quality.complaints.demo",

@@ -252,6 +252,15 @@ def _gate_reasons(session: Session, actor: Actor, record: GxPRecord, t: Transiti
     return reasons
 
 
+def gate_refusals(
+    session: Session, actor: Actor, record: GxPRecord, transition: Transition
+) -> list[str]:
+    """What the registered gates (training, qualification) would refuse this actor for this
+    step, read before a record exists (a release decision is created at the moment it is
+    signed): a page shows them before the click. Reads only."""
+    return _gate_reasons(session, actor, record, transition)
+
+
 def options(session: Session, workflow: Workflow, record: GxPRecord, actor: Actor) -> list[Option]:
     found = []
     _, configured = configured_transitions(session, workflow)

@@ -56,6 +56,7 @@ from pharmaqms.quality.deviations import api as deviations_api
 from pharmaqms.quality.documents import api as documents_api
 from pharmaqms.quality.risk import api as risk_api
 from pharmaqms.quality.training import api as training_api
+from pharmaqms.quality.training.competence import api as competence_api
 from pharmaqms.web import access
 from pharmaqms.web.api import kernel as kernel_api
 
@@ -65,6 +66,7 @@ API_ROUTERS = (
     kernel_api.router,
     documents_api.router,
     training_api.router,
+    competence_api.router,
     deviations_api.router,
     capa_api.router,
     changes_api.router,

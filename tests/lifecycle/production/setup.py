@@ -4,7 +4,7 @@ supplier, approving a specification, receiving a lot."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -57,6 +57,25 @@ def seed_master_data(db: Database, people: Any) -> None:
             (UNLISTED_SUPPLIER, "Gamma Trading"),
         ):
             masterdata.add_supplier(s, actor=admin, code=code, name=name, country="DE")
+    nominate_the_qp(db, people)
+
+
+def nominate_the_qp(db: Database, people: Any) -> None:
+    """The plant's QP holds a QP authorisation (Directive 2001/83/EC Art. 48–51), granted by QA
+    with their signature, open-ended and effective from before any test's frozen clock: the
+    qualification gate refuses the release signature to a QP without one."""
+    from pharmaqms.quality.training.competence.service import grant_authorisation
+
+    with unit_of_work(db) as s:
+        grant_authorisation(
+            s,
+            actor=people.qa,
+            password=PASSWORD,
+            user_id=people.qp.user_id,
+            kind="qp_certification",
+            basis="Named as QP on the manufacturing authorisation of the test site",
+            effective_from=datetime(2020, 1, 1, tzinfo=UTC),
+        )
 
 
 def qualify_supplier(

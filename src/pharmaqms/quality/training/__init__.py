@@ -18,4 +18,8 @@ What other modules call:
   governable with ``gate.register_signed_step``.
 - ``status.assessments(session, user_ids, document_ids)``: where people stand, to show it.
 - ``service.on_version_effective`` / ``service.on_document_obsolete``: document control's hooks.
+
+Competence beyond training (assessments, authorisations such as the QP nomination, who is
+qualified for which job role, the gate on signed duties, training-effectiveness figures) is
+the sub-package ``competence`` (docs/quality-loops.md, "Personnel: competence beyond training").
 """

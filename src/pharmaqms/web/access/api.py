@@ -100,6 +100,41 @@ API: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/periodic-reviews/{review_id}/start-revision"): Step(
         "periodic_review", "start_revision"
     ),
+    # quality.training.competence.api
+    ("POST", "/api/v1/training/job-roles/{job_role_id}/qualification-requirements"): Needs(
+        "training.manage", "define what job roles require"
+    ),
+    ("POST", "/api/v1/training/qualification-requirements/{requirement_id}/retire"): Needs(
+        "training.manage", "define what job roles require"
+    ),
+    ("GET", "/api/v1/training/authorisations"): Needs(
+        "records.read", "read the authorisation register"
+    ),
+    ("POST", "/api/v1/training/authorisations"): Needs(
+        "training.authorise", "grant authorisations"
+    ),
+    ("GET", "/api/v1/training/authorisations/{authorisation_id}"): Needs(
+        "records.read", "read authorisations"
+    ),
+    ("GET", "/api/v1/training/authorisations/{authorisation_id}/basis"): Needs(
+        "records.read", "read authorisations"
+    ),
+    ("POST", "/api/v1/training/authorisations/{authorisation_id}/revoke"): Needs(
+        "training.authorise", "revoke authorisations"
+    ),
+    ("POST", "/api/v1/training/assessments/quiz"): Step("training_assessment", "attest_quiz"),
+    ("POST", "/api/v1/training/assessments/observed"): Needs(
+        "training.assess", "record observed practice"
+    ),
+    ("GET", "/api/v1/training/qualification"): Needs(
+        "records.read", "read the qualification matrix"
+    ),
+    ("GET", "/api/v1/training/qualification/people/{user_id}"): Needs(
+        "records.read", "read qualifications"
+    ),
+    ("GET", "/api/v1/training/effectiveness"): Needs(
+        "records.read", "read the training-effectiveness figures"
+    ),
     # quality.training.api
     ("GET", "/api/v1/training/job-roles"): Needs("records.read", "read job roles"),
     ("POST", "/api/v1/training/job-roles"): Needs("training.manage", "define job roles"),

@@ -119,6 +119,35 @@ PAGES: dict[tuple[str, str], Access] = {
     ("POST", "/periodic-reviews/{review_id}/start-revision"): Step(
         "periodic_review", "start_revision"
     ),
+    # quality.training.competence.views
+    ("GET", "/training/qualification"): Needs("records.read", "read the qualification matrix"),
+    ("POST", "/training/qualification-requirements"): Needs(
+        "training.manage", "define what job roles require"
+    ),
+    ("POST", "/training/qualification-requirements/{requirement_id}/retire"): Needs(
+        "training.manage", "define what job roles require"
+    ),
+    ("GET", "/training/qualification/people/{user_id}"): Needs(
+        "records.read", "read qualifications"
+    ),
+    ("POST", "/training/qualification/people/{user_id}/observed"): Needs(
+        "training.assess", "record observed practice"
+    ),
+    ("POST", "/training/qualification/quiz"): Step("training_assessment", "attest_quiz"),
+    ("GET", "/training/authorisations"): Needs("records.read", "read the authorisation register"),
+    ("POST", "/training/authorisations"): Needs("training.authorise", "grant authorisations"),
+    ("GET", "/training/authorisations/{authorisation_id}"): Needs(
+        "records.read", "read authorisations"
+    ),
+    ("GET", "/training/authorisations/{authorisation_id}/basis"): Needs(
+        "records.read", "read authorisations"
+    ),
+    ("POST", "/training/authorisations/{authorisation_id}/revoke"): Needs(
+        "training.authorise", "revoke authorisations"
+    ),
+    ("GET", "/training/effectiveness"): Needs(
+        "records.read", "read the training-effectiveness figures"
+    ),
     # quality.training.views
     ("GET", "/training/my"): SIGNED_IN,
     ("GET", "/training/requirements/{requirement_id}"): Needs(

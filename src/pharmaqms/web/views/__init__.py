@@ -47,6 +47,7 @@ from pharmaqms.quality.documents import review_views as periodic_review_views
 from pharmaqms.quality.documents import views as documents_views
 from pharmaqms.quality.risk import views as risk_views
 from pharmaqms.quality.training import views as training_views
+from pharmaqms.quality.training.competence import views as competence_views
 from pharmaqms.web.views import (
     admin,
     audit,
@@ -76,6 +77,7 @@ ROUTERS: list[APIRouter] = [
     document_authoring_views.router,
     periodic_review_views.router,
     training_views.router,
+    competence_views.router,
     deviations_views.router,
     capa_views.router,
     changes_views.router,

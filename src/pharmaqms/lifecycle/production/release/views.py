@@ -23,6 +23,7 @@ from pharmaqms.kernel.http.registers import (
 )
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.signatures import signatures_of
+from pharmaqms.kernel.workflow import gate_refusals
 from pharmaqms.lifecycle.production.release import service
 from pharmaqms.lifecycle.production.release.models import BatchRelease, ReleaseStatus
 from pharmaqms.lifecycle.production.release.workflow import BATCH_RELEASE_WORKFLOW
@@ -91,6 +92,16 @@ def checklist_page(lot_id: int, request: Request, actor: ActorDep) -> HTMLRespon
     with transaction(request) as session:
         evaluation = service.evaluate_release(session, lot_id)
         decided = service.decision_of(session, lot_id)
+        # What the gates the quality layer registered (qualification of the QP, training)
+        # would refuse, asked of a decision not yet made, so the QP reads it before signing.
+        refusals = []
+        if decided is None and actor.can("release.decide"):
+            refusals = gate_refusals(
+                session,
+                actor,
+                BatchRelease(status=ReleaseStatus.PENDING.value, lot_id=lot_id),
+                BATCH_RELEASE_WORKFLOW.transition("release"),
+            )
         return render(
             request,
             "release/checklist.html",
@@ -100,6 +111,7 @@ def checklist_page(lot_id: int, request: Request, actor: ActorDep) -> HTMLRespon
                 "signatures": signatures_of(session, decided) if decided else [],
                 "workflow": BATCH_RELEASE_WORKFLOW,
                 "can_decide": actor.can("release.decide"),
+                "signer_refusals": refusals,
             },
         )
 
