@@ -60,6 +60,7 @@ from pharmaqms.lifecycle.rnd.eln import models as rnd_eln_models
 from pharmaqms.lifecycle.rnd.eln import workflow as rnd_eln_workflow
 from pharmaqms.lifecycle.rnd.gates import models as rnd_gate_models
 from pharmaqms.lifecycle.rnd.gates import workflow as rnd_gate_workflow
+from pharmaqms.lifecycle.rnd.stability import budget as rnd_stability_budget
 from pharmaqms.lifecycle.rnd.stability import ctd as rnd_stability_ctd
 from pharmaqms.lifecycle.rnd.stability import lims as rnd_stability_lims
 from pharmaqms.lifecycle.rnd.stability import models as rnd_stability_models
@@ -233,6 +234,8 @@ MODULES = (
     production_batch_record_report,
     # The stability study's report carries the CTD 3.2.P.8 summary and data tables.
     rnd_stability_ctd,
+    # Grants QA the permission to put a product's stability budget in force from its data.
+    rnd_stability_budget,
     compliance_models,
     # Grants QA the permission to manage the regulations register.
     compliance_service,

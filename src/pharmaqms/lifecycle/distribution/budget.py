@@ -1,5 +1,6 @@
 """The stability budget of a product (allowed hours per temperature band outside its labelled
-condition, entered per product until the R&D stability module feeds it) and what each lot has
+condition: entered per product, or put in force by R&D from its stability data under change
+control through ``quality.stability_budget``) and what each lot has
 consumed of it, summed over every excursion the lot was in — its journeys and its storage.
 
 The arithmetic is the cold-chain package's (:func:`consume`, :func:`assess_budget`): time in a
@@ -8,6 +9,7 @@ every band."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -33,6 +35,7 @@ from pharmaqms.lifecycle.distribution.models import (
 )
 from pharmaqms.lifecycle.distribution.readings import sensor_series
 from pharmaqms.platform.masterdata.models import Lot, Product
+from pharmaqms.quality import stability_budget
 
 
 def _label(product: Product) -> TemperatureRange:
@@ -176,3 +179,23 @@ def lot_budget(session: Session, lot_id: int) -> LotBudget:
         if series is not None:
             consumptions.append(consume(budget, series))
     return LotBudget(lot.id, lot.lot_number, numbers, assess_budget(budget, consumptions))
+
+
+def _keep(
+    session: Session,
+    *,
+    actor: Actor,
+    product_code: str,
+    bands: Sequence[stability_budget.BudgetBand],
+    basis: str,
+) -> None:
+    set_stability_budget(
+        session,
+        actor=actor,
+        product_code=product_code,
+        bands=[(b.name, b.low_c, b.high_c, b.allowed_h) for b in bands],
+        basis=basis,
+    )
+
+
+stability_budget.register_budget_keeper(_keep)

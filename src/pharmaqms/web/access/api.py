@@ -677,6 +677,9 @@ API: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/rnd/stability/studies/{study_id}/shelf-life"): Needs(
         "stability.read", "read stability studies"
     ),
+    ("POST", "/api/v1/rnd/stability/studies/{study_id}/stability-budget"): Needs(
+        "stability.budget", "put stability budgets in force"
+    ),
     # lifecycle.rnd.gates.api
     ("GET", "/api/v1/rnd/plans"): Needs("records.read", "read R&D stage gates"),
     ("POST", "/api/v1/rnd/projects/{project_id}/plan"): Needs("rnd.gates", "plan R&D projects"),

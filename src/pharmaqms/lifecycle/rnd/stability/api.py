@@ -11,9 +11,11 @@ from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.params import RecordId
 from pharmaqms.lifecycle.rnd.http import PREFIX
-from pharmaqms.lifecycle.rnd.stability import evaluation, service
+from pharmaqms.lifecycle.rnd.stability import budget, evaluation, service
 from pharmaqms.lifecycle.rnd.stability.models import StabilityPull, StabilityResult
 from pharmaqms.lifecycle.rnd.stability.schemas import (
+    BudgetIn,
+    BudgetOut,
     PullOut,
     QuarantinedOut,
     RecordedOut,
@@ -24,6 +26,7 @@ from pharmaqms.lifecycle.rnd.stability.schemas import (
     StudyIn,
     StudyOut,
 )
+from pharmaqms.quality.stability_budget import BudgetBand
 
 router = APIRouter(prefix=f"{PREFIX}/stability", tags=["rnd: stability"])
 
@@ -105,3 +108,26 @@ def shelf_life(study_id: RecordId, actor: ActorDep, request: Request) -> list[Sh
             )
             for e in evaluation.evaluations(session, study, charts=False)
         ]
+
+
+@router.post("/studies/{study_id}/stability-budget", response_model=BudgetOut)
+def put_budget_in_force(
+    study_id: RecordId, body: BudgetIn, actor: ActorDep, request: Request
+) -> BudgetOut:
+    """Put the product's stability budget in force from this study's data, under a change
+    control in implementation that names the product; refused with every reason otherwise."""
+    bands = [BudgetBand(**b.model_dump()) for b in body.bands]
+    with transaction(request) as session:
+        facts = budget.put_budget_in_force(
+            session,
+            actor=actor,
+            study_id=study_id,
+            bands=bands,
+            change_number=body.change_number,
+        )
+        return BudgetOut(
+            product_code=facts.product_code,
+            study=facts.study_number,
+            change=facts.change_number,
+            bands=body.bands,
+        )

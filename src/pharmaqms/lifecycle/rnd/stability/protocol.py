@@ -19,6 +19,7 @@ from pharmaqms.kernel.errors import InvalidInput
 class StorageCondition:
     code: str
     label: str
+    temperature_c: float  # the nominal temperature (what a stability budget band is held to)
 
 
 # ICH Q1A(R2) §2.2.7: general case (long-term 25/60 or 30/65, intermediate 30/65, accelerated
@@ -27,12 +28,12 @@ class StorageCondition:
 CONDITIONS: Final[dict[str, StorageCondition]] = {
     c.code: c
     for c in (
-        StorageCondition("25C60RH", "25 °C ± 2 °C / 60 % RH ± 5 % RH"),
-        StorageCondition("30C65RH", "30 °C ± 2 °C / 65 % RH ± 5 % RH"),
-        StorageCondition("30C75RH", "30 °C ± 2 °C / 75 % RH ± 5 % RH"),
-        StorageCondition("40C75RH", "40 °C ± 2 °C / 75 % RH ± 5 % RH"),
-        StorageCondition("5C", "5 °C ± 3 °C"),
-        StorageCondition("-20C", "−20 °C ± 5 °C"),
+        StorageCondition("25C60RH", "25 °C ± 2 °C / 60 % RH ± 5 % RH", 25),
+        StorageCondition("30C65RH", "30 °C ± 2 °C / 65 % RH ± 5 % RH", 30),
+        StorageCondition("30C75RH", "30 °C ± 2 °C / 75 % RH ± 5 % RH", 30),
+        StorageCondition("40C75RH", "40 °C ± 2 °C / 75 % RH ± 5 % RH", 40),
+        StorageCondition("5C", "5 °C ± 3 °C", 5),
+        StorageCondition("-20C", "−20 °C ± 5 °C", -20),
     )
 }
 ROLES: Final = ("long_term", "intermediate", "accelerated")

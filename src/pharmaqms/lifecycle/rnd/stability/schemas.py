@@ -118,3 +118,24 @@ class ShelfLifeOut(BaseModel):
     # The shelf-life contract (as the CLI's --json), or None with the reason.
     estimate: dict[str, Any] | None
     refused: str | None
+
+
+class BudgetBandIn(Strict):
+    name: str = Field(min_length=1, max_length=60)
+    low_c: float | None = Field(default=None, ge=-100, le=100)
+    high_c: float | None = Field(default=None, ge=-100, le=100)
+    allowed_h: float = Field(ge=0, le=100_000)
+
+
+class BudgetIn(Strict):
+    """The product's stability budget from this study, under a change control."""
+
+    change_number: str = Field(min_length=1, max_length=60)
+    bands: list[BudgetBandIn] = Field(min_length=1, max_length=20)
+
+
+class BudgetOut(BaseModel):
+    product_code: str
+    study: str
+    change: str
+    bands: list[BudgetBandIn]
