@@ -586,22 +586,35 @@ def sampling(
 
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--minutes", type=float, default=10.0, help="length of the soak")
-    parser.add_argument("--rate", type=float, default=20.0, help="API requests per second")
     parser.add_argument(
-        "--readings-per-s", type=float, default=20.0, help="sensor readings published per second"
+        "--minutes", type=float, default=10.0, help="length of the soak (default 10; 1 is quick)"
     )
-    parser.add_argument("--interval", type=float, default=10.0, help="seconds between samples")
+    parser.add_argument(
+        "--rate", type=float, default=20.0, help="API requests per second, open loop (20)"
+    )
+    parser.add_argument(
+        "--readings-per-s",
+        type=float,
+        default=20.0,
+        help="sensor readings published per second (20)",
+    )
+    parser.add_argument("--interval", type=float, default=10.0, help="seconds between samples (10)")
     parser.add_argument(
         "--slope-limit",
         type=float,
         default=1.0,
-        help="RSS growth over the second half, MB per minute, under which memory is flat",
+        help="RSS growth over the second half, MB per minute, under which memory is flat (1)",
     )
-    parser.add_argument("--plot", type=Path, default=ROOT / "docs" / "soak.png")
-    parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument(
+        "--plot", type=Path, default=ROOT / "docs" / "soak.png", help="the PNG written at the end"
+    )
+    parser.add_argument(
+        "--admin-url",
+        default="postgresql://postgres@127.0.0.1:5432/postgres",
+        help=f"a PostgreSQL superuser's URL; the database {DATABASE} is dropped and created",
+    )
     args = parser.parse_args()
     seconds = args.minutes * 60
 
