@@ -533,13 +533,21 @@ def plot(samples: list[Sample], path: Path, title: str) -> None:
     import matplotlib.pyplot as plt
 
     minutes = [s.t / 60 for s in samples]
-    figure, (latency, memory) = plt.subplots(2, 1, figsize=(9, 7), sharex=True)
+    figure, (latency, work, memory) = plt.subplots(
+        3, 1, figsize=(9, 9), sharex=True, height_ratios=(3, 2, 3)
+    )
     latency.plot(minutes, [s.p50 for s in samples], label="p50")
     latency.plot(minutes, [s.p99 for s in samples], label="p99")
-    latency.set_ylabel("API latency per 10 s, ms")
+    latency.set_ylabel("API latency, ms")
     latency.set_yscale("log")
     latency.legend()
     latency.set_title(title, fontsize=9)
+    work.plot(minutes, [s.requests for s in samples], label="requests answered")
+    work.plot(minutes, [s.errors for s in samples], label="errors", color="red")
+    work.plot(minutes, [s.published - s.stored for s in samples], label="readings not yet stored")
+    work.plot(minutes, [s.jobs_waiting for s in samples], label="jobs waiting")
+    work.set_ylabel("per sample")
+    work.legend(fontsize=7)
     names = sorted({name for s in samples for name in s.rss})
     for name in names:
         memory.plot(
@@ -617,6 +625,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     seconds = args.minutes * 60
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr] - a log to follow
 
     print(f"machine: {machine()}")
     workdir = Path(tempfile.mkdtemp(prefix="bench-soak-"))
