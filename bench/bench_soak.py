@@ -40,6 +40,7 @@ soak. Its p50/p99 and the ratio are printed.
 from __future__ import annotations
 
 import argparse
+import io
 import itertools
 import os
 import random
@@ -254,6 +255,16 @@ def counts(url: str) -> tuple[int, int, int]:
         ).fetchone()
     assert readings is not None and jobs is not None
     return int(readings[0]), int(jobs[0]), int(jobs[1])
+
+
+def jobs_done(url: str) -> str:
+    """What the job worker did: jobs per task and status."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT task_name, status::text, count(*) FROM procrastinate.procrastinate_jobs "
+            "GROUP BY 1, 2 ORDER BY 1, 2"
+        ).fetchall()
+    return ", ".join(f"{task} {status} {n}" for task, status, n in rows) or "none"
 
 
 # --- the load -------------------------------------------------------------------------------
@@ -625,7 +636,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     seconds = args.minutes * 60
-    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr] - a log to follow
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(line_buffering=True)  # a log to follow while it runs
 
     print(f"machine: {machine()}")
     workdir = Path(tempfile.mkdtemp(prefix="bench-soak-"))
@@ -787,7 +799,8 @@ def report(
         f"{'got every PUBACK' if published_ok else 'FAILED'}, {stored} stored "
         f"({'all' if stored == readings else 'MISMATCH'})"
     )
-    print(f"jobs at the end: {waiting} waiting, {failed} failed")
+    print(f"jobs at the end: {waiting} waiting, {failed} failed; all: {jobs_done(url)}")
+    print(f"this driver's CPU (clients, sampling): {time.process_time():.0f} s")
     half = samples[len(samples) // 2 :]
     print(f"RSS slope over the second half (limit {args.slope_limit:g} MB/min):")
     flat = True
