@@ -219,7 +219,20 @@ def seed(url: str) -> None:
                     roles=["qc_analyst"],
                     password=PASSWORD,
                     must_change_password=False,
+                    email=f"author{i}@example.com",
                 )
+            # The QA reviewer the new deviations' and submitted drafts' tasks go to: each
+            # task's notice is e-mailed by a job, so the job worker has work.
+            auth.add_user(
+                s,
+                actor=system,
+                username="qa0",
+                full_name="QA Reviewer",
+                roles=["qa"],
+                password=PASSWORD,
+                must_change_password=False,
+                email="qa0@example.com",
+            )
         add_cold_room(database)
         with unit_of_work(database) as s:
             user = auth.user_by_username(s, "author0")
@@ -656,6 +669,17 @@ def main() -> None:
     try:
         subprocess.run(pharmaqms_command("init"), env=env, check=True, stdout=subprocess.DEVNULL)
         seed(url)
+        # A mail sink (the standard library's debugging SMTP server, Python ≤ 3.11) for the
+        # job worker's notices.
+        smtp_port = free_port()
+        sink = [sys.executable, "-W", "ignore", "-m", "smtpd", "-n", "-c", "DebuggingServer"]
+        started.start("mail sink", [*sink, f"127.0.0.1:{smtp_port}"], env, workdir / "mail.log")
+        env |= {
+            "PHARMAQMS_SMTP_HOST": "127.0.0.1",
+            "PHARMAQMS_SMTP_PORT": str(smtp_port),
+            "PHARMAQMS_SMTP_TLS": "none",
+            "PHARMAQMS_SMTP_SENDER": "qms@example.com",
+        }
         broker, mqtt_port = start_broker(workdir)
         started.adopt("broker", broker)
         env["PHARMAQMS_MQTT_URL"] = f"mqtt://127.0.0.1:{mqtt_port}"
