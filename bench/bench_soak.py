@@ -649,6 +649,10 @@ def main() -> None:
     )
     args = parser.parse_args()
     seconds = args.minutes * 60
+    # Ctrl-C and SIGTERM end the run through the ``finally`` that stops every process it
+    # started (a shell's background job would otherwise ignore SIGINT; SIGTERM would skip it).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if isinstance(sys.stdout, io.TextIOWrapper):
         sys.stdout.reconfigure(line_buffering=True)  # a log to follow while it runs
 
@@ -772,11 +776,11 @@ def soak(
         try:
             drive_api(bases, args.rate, seconds, api, stop)
         finally:
-            stop.set()
-            out, _ = ceiling.communicate(timeout=seconds + 120)
-            for line in out.decode().splitlines():
-                ms, ok, kind = line.split("\t")
-                bare.outcomes.append(Outcome(0.0, float(ms), ok == "1", kind))
+            stop.set()  # on Ctrl-C, the ceiling is not waited for: it is stopped with the rest
+        out, _ = ceiling.communicate(timeout=seconds + 120)
+        for line in out.decode().splitlines():
+            ms, ok, kind = line.split("\t")
+            bare.outcomes.append(Outcome(0.0, float(ms), ok == "1", kind))
         publisher = started.processes["publisher"]
         published_ok = publisher.wait(timeout=120) == 0
         settle = time.monotonic() + 30
