@@ -64,14 +64,8 @@ def sqlalchemy_url(url: str) -> str:
 
 def create_template(admin_url: str) -> None:
     """A migrated database with a 2–8 °C product held in CR-1 and SENSORS calibrated sensors."""
-    import pharmaqms.schema  # noqa: F401
-    from pharmaqms.kernel import auth
     from pharmaqms.kernel.bootstrap import initialise
     from pharmaqms.kernel.db import Database
-    from pharmaqms.kernel.identity import Channel
-    from pharmaqms.kernel.uow import unit_of_work
-    from pharmaqms.platform.masterdata import service as masterdata
-    from pharmaqms.platform.sensors import service as sensors
 
     with psycopg.connect(admin_url, autocommit=True) as conn:
         for name in (RUN_DB, TEMPLATE):
@@ -79,6 +73,20 @@ def create_template(admin_url: str) -> None:
         conn.execute(f"CREATE DATABASE {TEMPLATE}")
     database = Database(sqlalchemy_url(database_url(admin_url, TEMPLATE)))
     initialise(database)
+    add_cold_room(database)
+    database.dispose()
+
+
+def add_cold_room(database: Any) -> None:
+    """A 2–8 °C product held in CR-1 and SENSORS calibrated sensors S000… (the topics the
+    publisher of bench_mqtt_ingest writes to), in an initialised database."""
+    import pharmaqms.schema  # noqa: F401
+    from pharmaqms.kernel import auth
+    from pharmaqms.kernel.identity import Channel
+    from pharmaqms.kernel.uow import unit_of_work
+    from pharmaqms.platform.masterdata import service as masterdata
+    from pharmaqms.platform.sensors import service as sensors
+
     with unit_of_work(database) as session:
         system = auth.system_actor(session, Channel.CLI)
         masterdata.add_product(
@@ -103,7 +111,6 @@ def create_template(admin_url: str) -> None:
                 calibrated_on=date(2025, 6, 1),
                 calibration_due_on=date(2027, 6, 1),
             )
-    database.dispose()
 
 
 def database_url(admin_url: str, name: str) -> str:
