@@ -113,6 +113,9 @@ def _register_subcommands() -> None:
         app.add_typer(sub.app, name=name)
 
 
+WORKER_HEALTHCHECK_SECONDS = 120
+
+
 def _progress() -> Progress:
     return Progress(
         TextColumn("{task.description}"),
@@ -259,6 +262,10 @@ def serve(
             access_log=False,
             proxy_headers=trusted,
             forwarded_allow_ips="*" if trusted else None,
+            # A worker process answers its supervisor's health check only once the application
+            # is imported; on a busy host that takes far longer than uvicorn's 5 s default, and
+            # the supervisor would kill and restart every worker for ever (seen at load 11).
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         )
     finally:
         if runner is not None:
