@@ -94,7 +94,8 @@ def _import_module_loaders() -> None:
 # first administrator, all by the system account, plus the system's own bookkeeping of failed
 # logins (counts, lockouts, alerts).
 # The shipped regulations register is loaded by ``pharmaqms init`` as the system account: part
-# of the installation (the same rows imported by a person are not).
+# of the installation (the same rows imported by a person are not); so are the first versions
+# of the configuration, seeded from the code's built-in rules.
 INSTALLATION_RECORD_TYPES = (
     "user",
     "role",
@@ -102,6 +103,7 @@ INSTALLATION_RECORD_TYPES = (
     "regulation",
     "regulation_requirement",
     "regulation_control",
+    "config_version",
 )
 
 
