@@ -197,6 +197,10 @@ def load_demo(
                 # The loaders below sign as these people; the change is required at the end.
                 must_change_password=False,
                 email=f"{username}{auth.DEMO_EMAIL_DOMAIN}",
+                # Its password is printed below: a light hash, so that the loaders' hundreds
+                # of signatures don't each pay a full argon2 verification; the first login
+                # upgrades it.
+                published_password=True,
             )
             user = auth.user_by_username(session, username)
             assert user is not None
