@@ -8,6 +8,8 @@ demonstration instance (PHARMAQMS_DEMO=1, as ``make run`` does)."""
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from random import Random
 
 from rich.progress import Progress
@@ -144,16 +146,39 @@ def foreign_record(session: Session) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class LoaderTiming:
+    """How long one step of the demo load took: processor time of this process (what the
+    step costs, whatever else the machine runs) and elapsed time."""
+
+    name: str
+    cpu_seconds: float
+    wall_seconds: float
+
+
 def load_demo(
-    database: Database, *, seed: int = 7, scale: float = 1.0, progress: Progress | None = None
+    database: Database,
+    *,
+    seed: int = 7,
+    scale: float = 1.0,
+    progress: Progress | None = None,
+    timings: list[LoaderTiming] | None = None,
 ) -> list[tuple[str, str, list[str]]]:
     """Returns the demo accounts created, or an empty list when the demo was loaded before.
     Refuses (``Conflict``, nothing written) a database that holds anything but its
-    installation."""
+    installation. ``timings``, when given, receives one entry per step (the accounts, each
+    module's loader, the closing step)."""
     from pharmaqms.kernel.bootstrap import initialise
+
+    def timed(name: str, cpu: float, wall: float) -> None:
+        if timings is not None:
+            timings.append(
+                LoaderTiming(name, time.process_time() - cpu, time.perf_counter() - wall)
+            )
 
     initialise(database)
     _import_module_loaders()
+    cpu, wall = time.process_time(), time.perf_counter()
     with unit_of_work(database) as session:
         if session.scalars(select(User).where(User.username == DEMO_PEOPLE[0][0])).first():
             return []
@@ -176,6 +201,10 @@ def load_demo(
                 # The loaders below sign as these people; the change is required at the end.
                 must_change_password=False,
                 email=f"{username}{auth.DEMO_EMAIL_DOMAIN}",
+                # Its password is printed below: a light hash, so that the loaders' hundreds
+                # of signatures don't each pay a full argon2 verification; the first login
+                # upgrades it.
+                published_password=True,
             )
             user = auth.user_by_username(session, username)
             assert user is not None
@@ -191,6 +220,7 @@ def load_demo(
             username: auth.actor_for(session, auth.user_by_username(session, username), Channel.CLI)  # type: ignore[arg-type]
             for username, _n, _r in DEMO_PEOPLE
         }
+    timed("accounts", cpu, wall)
     context = DemoContext(database, people, DEMO_PASSWORD, Random(seed), scale)  # noqa: S311
     task = progress.add_task("demo data", total=len(LOADERS)) if progress else None
     if progress:
@@ -199,13 +229,16 @@ def load_demo(
         for name, loader in LOADERS:
             if progress and task is not None:
                 progress.update(task, description=f"demo: {name}")
+            cpu, wall = time.process_time(), time.perf_counter()
             with unit_of_work(database) as session:
                 loader(session, context)
+            timed(name, cpu, wall)
             if progress and task is not None:
                 progress.advance(task)
     finally:
         if progress:
             progress.stop()
+    cpu, wall = time.process_time(), time.perf_counter()
     with unit_of_work(database) as session:
         system = auth.system_actor(session, Channel.CLI)
         # The shipped regulations register, if init did not load it already (idempotent).
@@ -220,4 +253,5 @@ def load_demo(
                 reason="demo account: its password is published, so it is changed at the "
                 "first login (unless the server runs with PHARMAQMS_DEMO=1)",
             )
+    timed("closing (regulations, password change required)", cpu, wall)
     return list(DEMO_PEOPLE)

@@ -53,7 +53,13 @@ from pharmaqms.kernel.models import (
     User,
     WebSession,
 )
-from pharmaqms.kernel.passwords import check_policy, hash_password, verify_password
+from pharmaqms.kernel.passwords import (
+    check_policy,
+    hash_password,
+    hash_published_password,
+    needs_rehash,
+    verify_password,
+)
 from pharmaqms.kernel.reports.text import format_time
 from pharmaqms.kernel.settings import get_settings
 
@@ -150,10 +156,13 @@ def add_user(
     must_change_password: bool = True,
     signature_password: str | None = None,
     grant_reason: str | None = None,
+    published_password: bool = False,
 ) -> User:
     """Create an account. Roles that sign come with it only when the installation provisions
     it (``provisions``); otherwise the account starts without them and a request for them,
-    signed by this administrator with ``signature_password``, waits for a second one."""
+    signed by this administrator with ``signature_password``, waits for a second one.
+    ``published_password``: the password is public (a demo account's only), so its hash is
+    light until the first login upgrades it (``passwords.hash_published_password``)."""
     from pharmaqms.kernel import role_grants  # it builds on this module
 
     actor.require("users.manage", "add users")
@@ -193,6 +202,12 @@ def add_user(
             f"password; the account is created without {them} meanwhile",
             field="signature_password",
         )
+    if published_password and not (email or "").lower().endswith(DEMO_EMAIL_DOMAIN):
+        # A real account's password is never hashed lightly, whoever asks.
+        raise InvalidInput(
+            f"only a demo account (an address in {DEMO_EMAIL_DOMAIN}) has a published password",
+            field="password",
+        )
     now = clock.now()
     user = User(
         username=username,
@@ -204,7 +219,9 @@ def add_user(
         must_change_password=must_change_password and not service_account,
     )
     if password:
-        user.password_hash = hash_password(password)
+        user.password_hash = (
+            hash_published_password(password) if published_password else hash_password(password)
+        )
         user.password_changed_at = now
     with audit.changes(session, actor=actor, reason="user account created"):
         session.add(user)
@@ -603,6 +620,10 @@ def authenticate(session: Session, *, username: str, password: str, channel: Cha
         user.failed_login_count = 0
         user.locked_at = None  # a lock that ran out; a running one refused the login above
         user.last_login_at = clock.now()
+        if needs_rehash(user.password_hash or ""):
+            # A light hash (a demo account's published password) or parameters raised since:
+            # the password is at hand now, so the hash takes the installation's parameters.
+            user.password_hash = hash_password(password)
     audit.record_event(session, actor=actor, action="login", record=user)
     return user
 

@@ -26,6 +26,26 @@ def hash_password(password: str) -> str:
     return hasher().hash(password)
 
 
+# A published password (the demo accounts': printed by ``pharmaqms demo``, in the guide)
+# protects nothing, so a costly hash of it buys no security, while the demo verifies it at
+# each of its hundreds of signatures. Such accounts get argon2's light parameters; the first
+# login with the password upgrades the hash to the installation's (``needs_rehash``), and a
+# changed password is hashed with them anyway. Never for a password a person chose.
+PUBLISHED_PASSWORD_PARAMETERS = (1, 1024, 1)  # time cost, memory (KiB), parallelism
+
+
+def hash_published_password(password: str) -> str:
+    return _hasher(*PUBLISHED_PASSWORD_PARAMETERS).hash(password)
+
+
+def needs_rehash(stored_hash: str) -> bool:
+    """True when the hash was made with other parameters than the installation's."""
+    try:
+        return hasher().check_needs_rehash(stored_hash)
+    except InvalidHashError:
+        return False
+
+
 def verify_password(stored_hash: str | None, password: str) -> bool:
     if not stored_hash or not password:
         return False
