@@ -60,7 +60,7 @@ def test_the_pages_carry_a_review_from_generation_to_approval(
     chart = qa.get(f"{base}/batches.svg")
     assert chart.headers["content-type"].startswith("image/svg+xml")
     # Twelve months of the review's year, one bar per month and status.
-    assert all(f">25-{m:02d}<" in chart.text for m in range(1, 13)), chart.text[:300]
+    assert all(f">2025-{m:02d}<" in chart.text for m in range(1, 13)), chart.text[:300]
     assert chart.text.count('id="bar-released"') == chart.text.count('id="bar-rejected"') == 12
     version = re.search(r'name="expected_version" value="(\d+)"', page.text)
     assert version

@@ -245,6 +245,8 @@ def test_training_effectiveness_figures_against_hand_counts(db, api, frozen_cloc
 
     # read and understood: the quiz failed once, then passed, on time (first time: no)
     complete = f"/api/v1/training/requirements/{training['id']}/complete"
+    # signing needs the text opened first (read and understood)
+    assert qc.post(f"/api/v1/training/requirements/{training['id']}/open").status_code == 200
     assert qc.post(complete, json={"password": PASSWORD, "answers": [0]}).status_code == 400
     ok(qc.post(complete, json={"password": PASSWORD, "answers": [1]}))
     # the quiz assessment: passed at the first attempt (first time: yes)

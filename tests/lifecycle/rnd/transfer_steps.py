@@ -201,6 +201,22 @@ def implemented(db: Database, people: Any, transfer_id: int, sop: str) -> list[d
 
 
 def in_effectiveness_review(db: Database, people: Any, change_id: int, action_id: int) -> None:
+    from datetime import date
+
+    from pharmaqms.quality.changes import authority
+
+    with unit_of_work(db) as s:
+        # A prior-approval change is implemented only once the authority's approval is on file.
+        if authority.needs_authority(changes.get_change(s, change_id)):
+            authority.record_authority_approval(
+                s,
+                actor=people.qa,
+                change_id=change_id,
+                reference="EMA/VAR/2026/0042",
+                approved_on=date(2026, 3, 1),
+                filename="approval-letter.pdf",
+                content=b"%PDF-1.4\n% the authority's approval letter\n",
+            )
     with unit_of_work(db) as s:
         changes.complete_action(
             s,

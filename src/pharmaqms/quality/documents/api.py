@@ -12,7 +12,7 @@ from pharmaqms.kernel.errors import InvalidInput
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.downloads import download, file_responses
 from pharmaqms.kernel.http.pages import ActorDep
-from pharmaqms.kernel.http.params import RecordId
+from pharmaqms.kernel.http.params import MAX_ID, RecordId
 from pharmaqms.kernel.records import GxPRecord
 from pharmaqms.kernel.schemas import SignatureOut
 from pharmaqms.kernel.signatures import signatures_of
@@ -379,8 +379,8 @@ def compare_versions(
     document_id: RecordId,
     actor: ActorDep,
     request: Request,
-    from_version: Annotated[int, Query(alias="from", ge=1)],
-    to_version: Annotated[int, Query(alias="to", ge=1)],
+    from_version: Annotated[int, Query(alias="from", ge=1, le=MAX_ID)],
+    to_version: Annotated[int, Query(alias="to", ge=1, le=MAX_ID)],
 ) -> ComparisonOut:
     """Two versions of the document side by side, line by line."""
     actor.require("records.read", "read documents")

@@ -16,7 +16,7 @@ from pharmaqms.kernel.errors import InvalidInput, NotFound
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.downloads import download
 from pharmaqms.kernel.http.pages import ActorDep
-from pharmaqms.kernel.http.params import RecordId
+from pharmaqms.kernel.http.params import MAX_ID, RecordId
 from pharmaqms.kernel.models import User
 from pharmaqms.quality.documents.api import signatures_out
 from pharmaqms.quality.training.competence import effectiveness, service, status
@@ -228,7 +228,9 @@ def record_observed(body: ObservedPracticeIn, actor: ActorDep, request: Request)
 
 @router.get("/qualification", response_model=list[QualificationOut])
 def qualification_matrix(
-    actor: ActorDep, request: Request, job_role_id: Annotated[int | None, Query(ge=1)] = None
+    actor: ActorDep,
+    request: Request,
+    job_role_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> list[QualificationOut]:
     actor.require("records.read", "read the qualification matrix")
     with transaction(request) as session:
