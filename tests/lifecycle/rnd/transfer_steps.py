@@ -208,6 +208,15 @@ def in_effectiveness_review(db: Database, people: Any, change_id: int, action_id
     with unit_of_work(db) as s:
         # A prior-approval change is implemented only once the authority's approval is on file.
         if authority.needs_authority(changes.get_change(s, change_id)):
+            authority.record_submission(
+                s,
+                actor=people.qa,
+                change_id=change_id,
+                reference="EMA/VAR/2026/0042",
+                submitted_on=date(2026, 2, 1),
+                filename="variation.pdf",
+                content=b"%PDF-1.4\n% the variation as filed\n",
+            )
             authority.record_authority_approval(
                 s,
                 actor=people.qa,
