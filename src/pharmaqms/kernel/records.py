@@ -8,13 +8,15 @@ lock version, who created and last changed it, and retirement instead of deletio
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import ForeignKey, Integer, String, inspect
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from pharmaqms.kernel.canonical import content_hash
+from pharmaqms.kernel.canonical import canonical_json, content_hash
 
 AUDITED_TYPES: dict[str, type[Audited]] = {}
 SEALED_MODELS: dict[str, type[SealedData]] = {}
@@ -29,12 +31,40 @@ BOOKKEEPING = frozenset(
 )
 
 
+@dataclass(frozen=True)
+class AddedLater:
+    """Columns a migration added to a table that already held rows, with the value the
+    migration gave those rows (its server default, or NULL)."""
+
+    revision: str
+    filled: Mapping[str, Any]
+
+
+def earlier_forms(content: dict[str, Any], added: tuple[AddedLater, ...]) -> list[dict[str, Any]]:
+    """``content`` as it was hashed before each later migration added its columns, the most
+    recent migration first, while those columns still hold what the migration gave the rows
+    it found. A column set since (a value, or emptied behind the application's back) ends the
+    list there: that content has no earlier form. The key sets differ from the current form,
+    so no hash of current content can pass for an earlier one."""
+    forms: list[dict[str, Any]] = []
+    earlier = dict(content)
+    for migration in reversed(added):
+        for column, filled in migration.filled.items():
+            if column in earlier and canonical_json(earlier.pop(column)) != canonical_json(filled):
+                return forms
+        forms.append(dict(earlier))
+    return forms
+
+
 class Audited:
     __audit_type__: ClassVar[str]
     __audit_masked__: ClassVar[frozenset[str]] = frozenset()
     # Operational fields (last login, last token use) that are neither audited nor hashed:
     # an entry per login would bury the changes an inspector looks for.
     __audit_excluded__: ClassVar[frozenset[str]] = frozenset()
+    # Columns later migrations added to the table, oldest first: a row last audited before a
+    # migration was hashed without its columns (``earlier_state_hashes``).
+    __audit_added_later__: ClassVar[tuple[AddedLater, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -56,6 +86,14 @@ class Audited:
 
     def state_hash(self) -> str:
         return content_hash(self.audit_state())
+
+    def earlier_state_hashes(self) -> list[str]:
+        """The state hashes the row had under the schemas before later migrations added
+        columns to its table: what the last audit entry of a row written then and not
+        changed since carries (``audit verify`` accepts them, and only them)."""
+        return [
+            content_hash(f) for f in earlier_forms(self.audit_state(), self.__audit_added_later__)
+        ]
 
     def audit_label(self) -> str:
         number = getattr(self, "number", None)
@@ -143,6 +181,14 @@ class GxPRecord(Audited, Versioned):
 
     def content_hash(self) -> str:
         return content_hash(self.signed_content())
+
+    def earlier_content_hashes(self) -> list[str]:
+        """What a signature given before later migrations added columns covers of the same
+        content (``earlier_state_hashes`` for the signed fields)."""
+        return [
+            content_hash(f)
+            for f in earlier_forms(self.signed_content(), self.__audit_added_later__)
+        ]
 
     def reason_required_for(self, changed: set[str], previous_status: str | None) -> bool:
         return previous_status is not None and previous_status not in self.__draft_states__

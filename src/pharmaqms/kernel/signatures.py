@@ -129,7 +129,9 @@ class SignatureView:
 
 
 def signatures_of(session: Session, record: GxPRecord) -> list[SignatureView]:
-    current = record.content_hash()
+    # A signature given before a later migration added columns covers the content as it was
+    # hashed then: the same content, when the new columns hold what the migration gave them.
+    current = {record.content_hash(), *record.earlier_content_hashes()}
     rows = session.scalars(
         select(ElectronicSignature)
         .where(
@@ -149,7 +151,7 @@ def signatures_of(session: Session, record: GxPRecord) -> list[SignatureView]:
             comment=row.comment,
             content_hash=row.content_hash,
             valid_for_current_content=(
-                row.content_hash == current and row.signature_hash == signature_hash(row)
+                row.content_hash in current and row.signature_hash == signature_hash(row)
             ),
         )
         for row in rows

@@ -695,7 +695,9 @@ def verify(
                         record_id,
                     )
                 )
-            elif obj.state_hash() != last[1]:
+            # A record last audited before a migration added columns to its table carries the
+            # hash of its earlier form (records.earlier_forms), while those columns stay empty.
+            elif obj.state_hash() != last[1] and last[1] not in obj.earlier_state_hashes():
                 report.findings.append(
                     Finding(
                         "record_altered",

@@ -3,8 +3,9 @@ their ambient temperature profile, for route planning from master data; and inve
 movements reported by both the WMS/TMS connector and EPCIS get the link that makes them count
 once (append-only).
 
-Nullable columns on ``locations``, so the rows audited before keep their state hash (empty
-columns are not hashed).
+Nullable columns on ``locations``: the rows audited before were hashed without them, and
+``audit verify`` accepts that earlier form while they are empty
+(``Location.__audit_added_later__``).
 
 Revision ID: 0217_platform_location_geo
 Revises: 0216_platform_epcis_subs

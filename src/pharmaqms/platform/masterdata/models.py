@@ -11,7 +11,7 @@ from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, Text, Un
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pharmaqms.kernel.db import Base
-from pharmaqms.kernel.records import Audited, SealedData, Versioned
+from pharmaqms.kernel.records import AddedLater, Audited, SealedData, Versioned
 
 
 class MasterData(Audited, Versioned):
@@ -27,6 +27,13 @@ class MasterData(Audited, Versioned):
 class Product(MasterData, Base):
     __tablename__ = "products"
     __audit_type__ = "product"
+    # Rows recorded before this migration were audited without its columns.
+    __audit_added_later__ = (
+        AddedLater(
+            "0411_distribution_product_page",
+            {"leaflet_document_number": None},
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     gtin: Mapped[str] = mapped_column(String(14), unique=True, nullable=False)
@@ -92,6 +99,13 @@ class Location(MasterData, Base):
 
     __tablename__ = "locations"
     __audit_type__ = "location"
+    # Rows recorded before this migration were audited without its columns.
+    __audit_added_later__ = (
+        AddedLater(
+            "0217_platform_location_geo",
+            {"latitude": None, "longitude": None, "region": None},
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(60), unique=True, nullable=False)
@@ -102,8 +116,8 @@ class Location(MasterData, Base):
     country: Mapped[str] = mapped_column(String(2), nullable=False, default="")
     is_customer: Mapped[bool] = mapped_column(nullable=False, default=False)
     # Where it is (WGS 84 decimal degrees; both or neither) and the region of the ambient
-    # temperature profile a route planner reads for it. Added by 0217 as nullable columns, so
-    # the locations recorded before keep their audited state (empty columns are not hashed).
+    # temperature profile a route planner reads for it. Added by 0217 as nullable columns: the
+    # locations recorded before keep their audited state (``__audit_added_later__``).
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     region: Mapped[str | None] = mapped_column(String(40))

@@ -11,7 +11,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pharmaqms.kernel.db import Base
-from pharmaqms.kernel.records import Audited, GxPRecord
+from pharmaqms.kernel.records import AddedLater, Audited, GxPRecord
 
 
 class CapaStatus(StrEnum):
@@ -119,6 +119,13 @@ class Capa(GxPRecord, Base):
 class CapaAction(Audited, Base):
     __tablename__ = "capa_actions"
     __audit_type__ = "capa_action"
+    # Rows recorded before this migration were audited without its columns.
+    __audit_added_later__ = (
+        AddedLater(
+            "0140_quality_loops",
+            {"document_id": None, "job_role_id": None},
+        ),
+    )
     __table_args__ = (Index("ix_capa_actions_owner_status", "owner_id", "status"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -12,7 +12,7 @@ from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pharmaqms.kernel.db import Base, JSONText
-from pharmaqms.kernel.records import Audited, GxPRecord, SealedData
+from pharmaqms.kernel.records import AddedLater, Audited, GxPRecord, SealedData
 
 
 class ChangeStatus(StrEnum):
@@ -105,6 +105,20 @@ class Decision(StrEnum):
 class ChangeRequest(GxPRecord, Base):
     __tablename__ = "change_requests"
     __audit_type__ = "change_request"
+    # Rows recorded before this migration were audited without its columns.
+    __audit_added_later__ = (
+        AddedLater(
+            "0140_quality_loops",
+            {
+                "authority_reference": "",
+                "authority_approved_on": None,
+                "submission_reference": "",
+                "submitted_on": None,
+                "submission_sha256": "",
+                "authority_letter_sha256": "",
+            },
+        ),
+    )
     __number_prefix__ = "CC"
     __signed_fields__ = (
         "title",

@@ -11,7 +11,7 @@ from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pharmaqms.kernel.db import Base, JSONText
-from pharmaqms.kernel.records import Audited, GxPRecord, SealedData
+from pharmaqms.kernel.records import AddedLater, Audited, GxPRecord, SealedData
 
 
 class DocumentType(StrEnum):
@@ -83,6 +83,18 @@ class ControlledDocument(GxPRecord, Base):
 class DocumentVersion(GxPRecord, Base):
     __tablename__ = "document_versions"
     __audit_type__ = "document_version"
+    # Rows recorded before this migration were audited without its columns.
+    __audit_added_later__ = (
+        AddedLater(
+            "0140_quality_loops",
+            {
+                "reviewer_ids": [],
+                "reviewers_in_sequence": False,
+                "review_round": 0,
+                "attachments_digest": "",
+            },
+        ),
+    )
     __table_args__ = (UniqueConstraint("document_id", "major", "minor"),)
     # What a signature covers: the content people read, not the workflow bookkeeping.
     __signed_fields__ = ("document_id", "major", "minor", "title", "body", "change_summary")

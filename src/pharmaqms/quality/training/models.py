@@ -13,7 +13,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Unique
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pharmaqms.kernel.db import Base, JSONText
-from pharmaqms.kernel.records import Audited, GxPRecord, Versioned
+from pharmaqms.kernel.records import AddedLater, Audited, GxPRecord, Versioned
 
 DEFAULT_DUE_DAYS = 14
 
@@ -140,6 +140,13 @@ class TrainingRequirement(GxPRecord, Base):
 
     __tablename__ = "training_requirements"
     __audit_type__ = "training_requirement"
+    # Rows recorded before this migration were audited without its columns.
+    __audit_added_later__ = (
+        AddedLater(
+            "0140_quality_loops",
+            {"opened_at": None},
+        ),
+    )
     __number_prefix__ = "TRN"
     __draft_states__ = frozenset({RequirementStatus.ASSIGNED.value})
     __table_args__ = (Index("ix_training_requirements_person", "user_id", "document_id", "status"),)

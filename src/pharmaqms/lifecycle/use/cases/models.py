@@ -13,7 +13,7 @@ from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pharmaqms.kernel.db import Base, JSONText
-from pharmaqms.kernel.records import Audited, GxPRecord, SealedData
+from pharmaqms.kernel.records import AddedLater, Audited, GxPRecord, SealedData
 
 
 class CaseStatus(StrEnum):
@@ -78,6 +78,13 @@ class Causality(StrEnum):
 class PVCase(GxPRecord, Base):
     __tablename__ = "pv_cases"
     __audit_type__ = "pv_case"
+    # Rows recorded before this migration were audited without its columns.
+    __audit_added_later__ = (
+        AddedLater(
+            "0530_use_case_details",
+            {"patient_weight_kg": None},
+        ),
+    )
     __number_prefix__ = "PV"
     __draft_states__ = frozenset({CaseStatus.RECEIVED.value})
     # Who reported is personal data: the trail records that it changed, not what it is.
@@ -123,6 +130,13 @@ class PVCaseProduct(Audited, Base):
 
     __tablename__ = "pv_case_products"
     __audit_type__ = "pv_case_product"
+    # Rows recorded before this migration were audited without its columns.
+    __audit_added_later__ = (
+        AddedLater(
+            "0530_use_case_details",
+            {"dose_value": None, "dose_unit": "", "route": ""},
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("pv_cases.id"), nullable=False, index=True)
@@ -149,6 +163,13 @@ class PVCaseEvent(Audited, Base):
 
     __tablename__ = "pv_case_events"
     __audit_type__ = "pv_case_event"
+    # Rows recorded before this migration were audited without its columns.
+    __audit_added_later__ = (
+        AddedLater(
+            "0530_use_case_details",
+            {"meddra_pt_code": "", "meddra_version": ""},
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("pv_cases.id"), nullable=False, index=True)
