@@ -405,7 +405,7 @@ def tokens(base: str) -> list[str]:
 
 
 def discover(http: httpx.Client) -> Known:
-    documents = http.get("/api/v1/documents").json()
+    documents = http.get("/api/v1/documents", params={"limit": 500}).json()["items"]
     deviations = http.get("/api/v1/deviations", params={"limit": 500}).json()
     versions = []
     for doc in documents:

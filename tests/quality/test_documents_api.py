@@ -235,3 +235,39 @@ def test_the_version_in_force_is_superseded_only_by_its_successor(api, db) -> No
     assert qa.get(f"/api/v1/document-versions/{v1}").json()["status"] == "superseded"
     shown = qa.get(f"/api/v1/documents/{document['id']}").json()
     assert (shown["status"], shown["current_version_id"]) == ("current", v2["id"])
+
+
+def test_the_documents_register_is_paged_with_its_total(api, db) -> None:  # type: ignore[no-untyped-def]
+    # given five SOPs
+    author = api("qc")
+    for n in range(5):
+        created = author.post(
+            "/api/v1/documents", json={"doc_type": "sop", "title": f"SOP {n}", "body": SOP_BODY}
+        )
+        assert created.status_code == 201, created.text
+    everything = author.get("/api/v1/documents", params={"limit": 500}).json()
+    numbers = [d["number"] for d in everything["items"]]
+    assert everything["total"] == 5 and numbers == sorted(numbers)
+    # when the register is read two at a time
+    pages = [
+        author.get("/api/v1/documents", params={"limit": 2, "offset": offset}).json()
+        for offset in (0, 2, 4)
+    ]
+    # then the pages are the register in order, each with the total and its bounds
+    assert [d["number"] for page in pages for d in page["items"]] == numbers
+    assert [(p["total"], p["limit"], p["offset"]) for p in pages] == [
+        (5, 2, 0),
+        (5, 2, 2),
+        (5, 2, 4),
+    ]
+    # and a filter counts what it finds, not the register
+    found = author.get("/api/v1/documents", params={"q": "SOP 3", "limit": 1}).json()
+    assert found["total"] == 1 and [d["title"] for d in found["items"]] == ["SOP 3"]
+    # and the default page is 50
+    assert author.get("/api/v1/documents").json()["limit"] == 50
+
+
+@pytest.mark.parametrize("params", [{"limit": 501}, {"limit": 0}, {"offset": -1}, {"limit": "all"}])
+def test_a_page_out_of_bounds_is_refused(api, db, params) -> None:  # type: ignore[no-untyped-def]
+    response = api("qc").get("/api/v1/documents", params=params)
+    assert response.status_code == 422, response.text

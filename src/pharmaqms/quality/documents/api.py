@@ -12,9 +12,9 @@ from pharmaqms.kernel.errors import InvalidInput
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.downloads import download, file_responses
 from pharmaqms.kernel.http.pages import ActorDep
-from pharmaqms.kernel.http.params import MAX_ID, RecordId
+from pharmaqms.kernel.http.params import MAX_ID, Offset, RecordId
 from pharmaqms.kernel.records import GxPRecord
-from pharmaqms.kernel.schemas import SignatureOut
+from pharmaqms.kernel.schemas import Page, SignatureOut
 from pharmaqms.kernel.signatures import signatures_of
 from pharmaqms.quality.documents import (
     attachments,
@@ -93,20 +93,26 @@ def document_out(session: Session, document: ControlledDocument) -> DocumentOut:
     )
 
 
-@router.get("/documents", response_model=list[DocumentOut])
+@router.get("/documents", response_model=Page[DocumentOut])
 def list_documents(
     actor: ActorDep,
     request: Request,
     doc_type: str | None = None,
     status: str | None = None,
     q: str | None = Query(default=None, max_length=200),
-) -> list[DocumentOut]:
+    limit: int = Query(default=50, ge=1, le=500),
+    offset: Offset = 0,
+) -> Page[DocumentOut]:
     actor.require("records.read", "read documents")
+    found = {"doc_type": doc_type, "status": status, "q": q}
     with transaction(request) as session:
-        return [
-            document_out(session, row.document)
-            for row in service.list_documents(session, doc_type=doc_type, status=status, q=q)
-        ]
+        rows = service.list_documents(session, **found, limit=limit, offset=offset)
+        return Page[DocumentOut](
+            items=[document_out(session, row.document) for row in rows],
+            total=service.count_documents(session, **found),
+            limit=limit,
+            offset=offset,
+        )
 
 
 @router.post("/documents", response_model=VersionOut, status_code=201)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import audit, clock
@@ -366,8 +366,31 @@ def list_documents(
     doc_type: str | None = None,
     status: str | None = None,
     q: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[DocumentRow]:
-    query = select(ControlledDocument).order_by(ControlledDocument.number)
+    query = _documents_query(doc_type=doc_type, status=status, q=q)
+    return [
+        document_row(document) for document in session.scalars(query.limit(limit).offset(offset))
+    ]
+
+
+def count_documents(
+    session: Session,
+    *,
+    doc_type: str | None = None,
+    status: str | None = None,
+    q: str | None = None,
+) -> int:
+    query = _documents_query(doc_type=doc_type, status=status, q=q)
+    return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+
+
+def _documents_query(
+    *, doc_type: str | None, status: str | None, q: str | None
+) -> Select[tuple[ControlledDocument]]:
+    # Ordered by number, then id: a page boundary falls in the same place on every request.
+    query = select(ControlledDocument).order_by(ControlledDocument.number, ControlledDocument.id)
     if doc_type:
         query = query.where(ControlledDocument.doc_type == doc_type)
     if status:
@@ -377,7 +400,7 @@ def list_documents(
         query = query.where(
             ControlledDocument.title.ilike(like) | ControlledDocument.number.ilike(like)
         )
-    return [document_row(document) for document in session.scalars(query)]
+    return query
 
 
 def document_row(document: ControlledDocument) -> DocumentRow:
