@@ -6,7 +6,6 @@ commits."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -22,6 +21,7 @@ from pharmaqms.kernel import audit, clock
 from pharmaqms.kernel.canonical import content_hash
 from pharmaqms.kernel.errors import InvalidInput, NotFound, StaleRecord, TransitionNotAllowed
 from pharmaqms.kernel.identity import Actor
+from pharmaqms.kernel.reports.signed import checked_pdf, pdf_sha256, store_pdf
 from pharmaqms.kernel.settings import get_settings
 from pharmaqms.kernel.signatures import signatures_of
 
@@ -283,11 +283,9 @@ def approve_review(
         expected_version=expected_version,
     )
     content = render_pdf(session, review)
-    digest = hashlib.sha256(content).hexdigest()
+    digest = pdf_sha256(content)
     with audit.changes(session, actor=actor, reason=f"approved PDF stored (SHA-256 {digest})"):
-        stored = ReviewFile(sha256=digest, content=content, stored_at=clock.now())
-        session.add(stored)
-        session.flush()
+        stored = store_pdf(session, ReviewFile, content)
         review.pdf_file_id = stored.id
         review.pdf_sha256 = digest
     _supersede(
@@ -300,13 +298,8 @@ def stored_pdf(session: Session, review: ProductQualityReview) -> bytes:
     """The PDF as approved; refused when the stored bytes no longer match their hash."""
     if review.pdf_file_id is None:
         raise NotFound(f"{review.number} is not approved: it has no stored PDF")
-    stored = session.get(ReviewFile, review.pdf_file_id)
-    if stored is None or hashlib.sha256(stored.content).hexdigest() != review.pdf_sha256:
-        raise InvalidInput(
-            f"the stored PDF of {review.number} does not match the SHA-256 recorded at approval",
-            field="pdf",
-        )
-    return stored.content
+    refusal = f"the stored PDF of {review.number} does not match the SHA-256 recorded at approval"
+    return checked_pdf(session, ReviewFile, review.pdf_file_id, review.pdf_sha256, refusal=refusal)
 
 
 def current_pdf(session: Session, review: ProductQualityReview) -> bytes:

@@ -8,7 +8,6 @@ Until the document is approved every page carries a watermark saying so."""
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape
@@ -17,27 +16,24 @@ from reportlab.graphics.charts.lineplots import LinePlot
 from reportlab.graphics.shapes import Drawing, Line, String
 from reportlab.graphics.widgets.markers import makeMarker
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     KeepTogether,
     PageBreak,
     Paragraph,
-    SimpleDocTemplate,
     Spacer,
     Table,
     TableStyle,
 )
 
-GRID = [
-    ("FONT", (0, 0), (-1, -1), "Helvetica", 7.5),
-    ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 7.5),
-    ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
-    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-    ("BACKGROUND", (0, 0), (-1, 0), colors.Color(0.92, 0.93, 0.96)),
-]
+from pharmaqms.kernel.reports.signed import (
+    GRID,
+    build_pdf,
+    page_decorator,
+    report_styles,
+    signature_lines,
+)
+
 DRAFT_MARK = "DRAFT - NOT APPROVED"
 LINES = ("#3d7ab8", "#e69500", "#2e9958", "#8e5ba8", "#c0392b", "#6b7a89")
 WIDTH = 180  # mm of text width on A4 with 15 mm margins
@@ -155,26 +151,10 @@ def render_document(
     signed: list[Signed],
     final: bool,
 ) -> bytes:
-    styles = getSampleStyleSheet()
-    body = styles["BodyText"]
-    body.fontSize = 7.5
-    body.leading = 9
+    styles, body = report_styles()
     product = content["product"]
     heading = f"{content['ctd_section']} {content['title']}"
     footer = f"{number} edition {edition} - {heading} - {product['code']} - {content['authority']}"
-
-    def decorate(canvas: Canvas, doc: SimpleDocTemplate) -> None:
-        canvas.saveState()
-        canvas.setFont("Helvetica", 7)
-        canvas.drawString(15 * mm, 9 * mm, footer[:140])
-        canvas.drawRightString(195 * mm, 9 * mm, f"page {doc.page}")
-        if not final:
-            canvas.setFont("Helvetica-Bold", 40)
-            canvas.setFillColor(colors.Color(0.85, 0.1, 0.1, alpha=0.16))
-            canvas.translate(105 * mm, 150 * mm)
-            canvas.rotate(40)
-            canvas.drawCentredString(0, 0, DRAFT_MARK)
-        canvas.restoreState()
 
     cover = [
         ["Document", f"{number}, edition {edition}"],
@@ -194,26 +174,12 @@ def render_document(
     for section in content["sections"]:
         story += _section(section, styles, body)
     story += [PageBreak(), Paragraph("Signatures", styles["Heading2"])]
-    if not signed:
-        story.append(Paragraph("Not signed.", styles["Normal"]))
-    for s in signed:
-        story.append(Paragraph(escape(s.manifestation), styles["Normal"]))
-        story.append(
-            Paragraph(escape(f"The signature covers content SHA-256 {s.content_hash}."), body)
-        )
-        story.append(Spacer(1, 2 * mm))
+    story += signature_lines(signed, styles, body, gap=True)
     if not final:
         story.append(Paragraph(f"<b>{DRAFT_MARK}</b>", styles["Normal"]))
-    pdf = SimpleDocTemplate(
-        (buffer := io.BytesIO()),
-        pagesize=A4,
+    return build_pdf(
+        story,
         title=f"{heading} {product['code']} ({content['authority']})",
         author=site,
-        leftMargin=15 * mm,
-        rightMargin=15 * mm,
-        topMargin=14 * mm,
-        bottomMargin=16 * mm,
-        invariant=1,
+        decorate=page_decorator(footer, draft_mark=None if final else DRAFT_MARK),
     )
-    pdf.build(story, onFirstPage=decorate, onLaterPages=decorate)
-    return buffer.getvalue()

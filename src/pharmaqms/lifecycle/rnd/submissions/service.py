@@ -6,7 +6,6 @@ stored. Nothing here commits."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +17,7 @@ from pharmaqms.kernel.canonical import content_hash
 from pharmaqms.kernel.errors import InvalidInput, NotFound
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.numbering import allocate_number
+from pharmaqms.kernel.reports.signed import checked_pdf, pdf_sha256, store_pdf
 from pharmaqms.kernel.settings import get_settings
 from pharmaqms.kernel.signatures import signatures_of
 from pharmaqms.kernel.workflow import perform
@@ -107,15 +107,6 @@ def _product(session: Session, code: str) -> Product:
     return product
 
 
-def _store(session: Session, content: bytes) -> SubmissionFile:
-    stored = SubmissionFile(
-        sha256=hashlib.sha256(content).hexdigest(), content=content, stored_at=clock.now()
-    )
-    session.add(stored)
-    session.flush()
-    return stored
-
-
 def _supersede(
     session: Session, document: SubmissionDocument, *, actor: Actor, statuses: tuple[str, ...]
 ) -> None:
@@ -182,7 +173,7 @@ def generate_document(
         final=False,
     )
     with audit.changes(session, actor=actor, reason="submission document generated"):
-        stored = _store(session, pdf)
+        stored = store_pdf(session, SubmissionFile, pdf)
         document = SubmissionDocument(
             number=number,
             status=SubmissionStatus.DRAFT.value,
@@ -300,7 +291,7 @@ def approve_document(
     )
     content = render_pdf(session, document)
     with audit.changes(session, actor=actor, reason="approved PDF stored"):
-        stored = _store(session, content)
+        stored = store_pdf(session, SubmissionFile, content)
         document.pdf_file_id = stored.id
         document.pdf_sha256 = stored.sha256
     _supersede(session, document, actor=actor, statuses=(SubmissionStatus.APPROVED.value,))
@@ -308,13 +299,8 @@ def approve_document(
 
 
 def _checked(session: Session, document: SubmissionDocument, file_id: int, digest: str) -> bytes:
-    stored = session.get(SubmissionFile, file_id)
-    if stored is None or hashlib.sha256(stored.content).hexdigest() != digest:
-        raise InvalidInput(
-            f"the stored PDF of {document.number} does not match the SHA-256 recorded for it",
-            field="pdf",
-        )
-    return stored.content
+    refusal = f"the stored PDF of {document.number} does not match the SHA-256 recorded for it"
+    return checked_pdf(session, SubmissionFile, file_id, digest, refusal=refusal)
 
 
 def current_pdf(session: Session, document: SubmissionDocument) -> bytes:
@@ -348,7 +334,7 @@ def hand_out_pdf(session: Session, *, actor: Actor, document_id: int) -> tuple[b
         details={
             "format": "PDF submission document",
             "approved": document.pdf_file_id is not None,
-            "sha256": hashlib.sha256(content).hexdigest(),
+            "sha256": pdf_sha256(content),
         },
     )
     return content, file_name(document)

@@ -7,25 +7,20 @@ A draft carries a watermark saying it is not signed, and is never stored."""
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape
 
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
-GRID = [
-    ("FONT", (0, 0), (-1, -1), "Helvetica", 7.5),
-    ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 7.5),
-    ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
-    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-    ("BACKGROUND", (0, 0), (-1, 0), colors.Color(0.92, 0.93, 0.96)),
-]
+from pharmaqms.kernel.reports.signed import (
+    GRID,
+    build_pdf,
+    page_decorator,
+    report_styles,
+)
+
 DRAFT_MARK = "DRAFT - NOT SIGNED"
 
 
@@ -51,28 +46,12 @@ def _grouped(title: str, rows: list[dict[str, Any]]) -> list[list[Any]]:
 
 
 def render_summary(figures: dict[str, Any], *, site: str, signed: Signed | None) -> bytes:
-    styles = getSampleStyleSheet()
-    body = styles["BodyText"]
-    body.fontSize = 7.5
-    body.leading = 9
+    styles, body = report_styles()
     number = signed.number if signed else "draft"
     footer = (
         f"Periodic safety summary {number} - {figures['product']} - "
         f"{figures['period_start']} to {figures['period_end']}"
     )
-
-    def decorate(canvas: Canvas, doc: SimpleDocTemplate) -> None:
-        canvas.saveState()
-        canvas.setFont("Helvetica", 7)
-        canvas.drawString(15 * mm, 9 * mm, footer[:140])
-        canvas.drawRightString(195 * mm, 9 * mm, f"page {doc.page}")
-        if signed is None:
-            canvas.setFont("Helvetica-Bold", 40)
-            canvas.setFillColor(colors.Color(0.85, 0.1, 0.1, alpha=0.16))
-            canvas.translate(105 * mm, 150 * mm)
-            canvas.rotate(40)
-            canvas.drawCentredString(0, 0, DRAFT_MARK)
-        canvas.restoreState()
 
     story: list[Any] = [
         Paragraph(escape(site), styles["Normal"]),
@@ -195,16 +174,9 @@ def render_summary(figures: dict[str, Any], *, site: str, signed: Signed | None)
                 body,
             )
         )
-    pdf = SimpleDocTemplate(
-        (buffer := io.BytesIO()),
-        pagesize=A4,
+    return build_pdf(
+        story,
         title=f"Periodic safety summary {number}",
         author=site,
-        leftMargin=15 * mm,
-        rightMargin=15 * mm,
-        topMargin=14 * mm,
-        bottomMargin=16 * mm,
-        invariant=1,
+        decorate=page_decorator(footer, draft_mark=DRAFT_MARK if signed is None else None),
     )
-    pdf.build(story, onFirstPage=decorate, onLaterPages=decorate)
-    return buffer.getvalue()

@@ -5,7 +5,6 @@ to an append-only table with their SHA-256. Nothing here commits."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -17,6 +16,7 @@ from pharmaqms.kernel import audit, clock
 from pharmaqms.kernel.canonical import content_hash
 from pharmaqms.kernel.errors import InvalidInput, NotFound
 from pharmaqms.kernel.identity import Actor
+from pharmaqms.kernel.reports.signed import checked_pdf, pdf_sha256, store_pdf
 from pharmaqms.kernel.settings import get_settings
 from pharmaqms.kernel.workflow import perform
 from pharmaqms.lifecycle.use.psur import figures as psur_figures
@@ -104,13 +104,10 @@ def stored_pdf(session: Session, report: PeriodicSafetyReport) -> bytes:
     """The PDF as signed; refused when the stored bytes no longer match their hash."""
     if report.pdf_file_id is None:
         raise NotFound(f"{report.number} has no stored PDF")
-    stored = session.get(PeriodicReportFile, report.pdf_file_id)
-    if stored is None or hashlib.sha256(stored.content).hexdigest() != report.pdf_sha256:
-        raise InvalidInput(
-            f"the stored PDF of {report.number} does not match the SHA-256 recorded at signing",
-            field="pdf",
-        )
-    return stored.content
+    refusal = f"the stored PDF of {report.number} does not match the SHA-256 recorded at signing"
+    return checked_pdf(
+        session, PeriodicReportFile, report.pdf_file_id, report.pdf_sha256, refusal=refusal
+    )
 
 
 def sign_report(
@@ -143,11 +140,9 @@ def sign_report(
         session.flush()
     perform(session, PSUR_WORKFLOW, report, "sign", actor=actor, password=password, comment=comment)
     content = render_signed(session, report)
-    digest = hashlib.sha256(content).hexdigest()
+    digest = pdf_sha256(content)
     with audit.changes(session, actor=actor, reason=f"signed PDF stored (SHA-256 {digest})"):
-        stored = PeriodicReportFile(sha256=digest, content=content, stored_at=clock.now())
-        session.add(stored)
-        session.flush()
+        stored = store_pdf(session, PeriodicReportFile, content)
         report.pdf_file_id = stored.id
         report.pdf_sha256 = digest
     return report
