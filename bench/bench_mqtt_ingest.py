@@ -30,18 +30,18 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from mqtt_cold_room import SENSORS, add_cold_room
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 TARGET_RATIO = 0.5
-SENSORS = 100
 BATCH = 500
 IN_FLIGHT = 2 * BATCH
 BASE = datetime(2026, 1, 1, tzinfo=UTC)
@@ -170,41 +170,13 @@ def make_template(workdir: Path) -> Path:
     os.environ.setdefault("PHARMAQMS_ARGON2_MEMORY_COST", "8")
     os.environ.setdefault("PHARMAQMS_ARGON2_PARALLELISM", "1")
     import pharmaqms.schema  # noqa: F401
-    from pharmaqms.kernel import auth
     from pharmaqms.kernel.bootstrap import initialise
     from pharmaqms.kernel.db import Database
-    from pharmaqms.kernel.identity import Channel
-    from pharmaqms.kernel.uow import unit_of_work
-    from pharmaqms.platform.masterdata import service as masterdata
-    from pharmaqms.platform.sensors import service as sensors
 
     path = workdir / "template.db"
     database = Database(f"sqlite:///{path}")
     initialise(database)
-    with unit_of_work(database) as session:
-        system = auth.system_actor(session, Channel.CLI)
-        masterdata.add_product(
-            session,
-            actor=system,
-            gtin="05012345678900",
-            code="VAX01",
-            name="Vaccine",
-            storage_min_c=2.0,
-            storage_max_c=8.0,
-        )
-        masterdata.add_location(
-            session, actor=system, code="CR-1", name="Cold room", kind="warehouse"
-        )
-        sensors.assign_storage(session, actor=system, location_code="CR-1", product_code="VAX01")
-        for n in range(SENSORS):
-            sensors.register_sensor(
-                session,
-                actor=system,
-                code=f"S{n:03d}",
-                location_code="CR-1",
-                calibrated_on=date(2025, 6, 1),
-                calibration_due_on=date(2027, 6, 1),
-            )
+    add_cold_room(database)
     with database.engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     database.dispose()

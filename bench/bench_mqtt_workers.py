@@ -30,7 +30,6 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +39,8 @@ os.environ.setdefault("PHARMAQMS_ARGON2_PARALLELISM", "1")
 
 import paho.mqtt.client as mqtt
 import psycopg
-from bench_mqtt_ingest import BATCH, SENSORS, machine, prime_session, publish, start_broker
+from bench_mqtt_ingest import BATCH, machine, prime_session, publish, start_broker
+from mqtt_cold_room import SENSORS, add_cold_room
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
@@ -75,42 +75,6 @@ def create_template(admin_url: str) -> None:
     initialise(database)
     add_cold_room(database)
     database.dispose()
-
-
-def add_cold_room(database: Any) -> None:
-    """A 2–8 °C product held in CR-1 and SENSORS calibrated sensors S000… (the topics the
-    publisher of bench_mqtt_ingest writes to), in an initialised database."""
-    import pharmaqms.schema  # noqa: F401
-    from pharmaqms.kernel import auth
-    from pharmaqms.kernel.identity import Channel
-    from pharmaqms.kernel.uow import unit_of_work
-    from pharmaqms.platform.masterdata import service as masterdata
-    from pharmaqms.platform.sensors import service as sensors
-
-    with unit_of_work(database) as session:
-        system = auth.system_actor(session, Channel.CLI)
-        masterdata.add_product(
-            session,
-            actor=system,
-            gtin="05012345678900",
-            code="VAX01",
-            name="Vaccine",
-            storage_min_c=2.0,
-            storage_max_c=8.0,
-        )
-        masterdata.add_location(
-            session, actor=system, code="CR-1", name="Cold room", kind="warehouse"
-        )
-        sensors.assign_storage(session, actor=system, location_code="CR-1", product_code="VAX01")
-        for n in range(SENSORS):
-            sensors.register_sensor(
-                session,
-                actor=system,
-                code=f"S{n:03d}",
-                location_code="CR-1",
-                calibrated_on=date(2025, 6, 1),
-                calibration_due_on=date(2027, 6, 1),
-            )
 
 
 def database_url(admin_url: str, name: str) -> str:
