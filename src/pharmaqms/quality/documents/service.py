@@ -388,7 +388,7 @@ def count_documents(
 
 def _documents_query(
     *, doc_type: str | None, status: str | None, q: str | None
-) -> Select[tuple[ControlledDocument]]:
+) -> Select[ControlledDocument]:
     # Ordered by number, then id: a page boundary falls in the same place on every request.
     query = select(ControlledDocument).order_by(ControlledDocument.number, ControlledDocument.id)
     if doc_type:
