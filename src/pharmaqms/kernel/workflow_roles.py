@@ -181,6 +181,14 @@ def roles_grid(workflow: Workflow, content: Any) -> config_store.Grid:
 
 
 def register_transition_roles(workflow: Workflow, model: type[GxPRecord], label: str) -> None:
+    names: dict[str, Guard] = {}
+    for t in workflow.transitions:
+        for g in t.guards:
+            if names.setdefault(g.__name__, g) is not g:
+                raise ValueError(
+                    f"{workflow.record_type}: two guards are named {g.__name__!r}; a version "
+                    "chooses guards by name, so give them distinct names"
+                )
     config_store.register_kind(
         config_store.ConfigKind(
             key=roles_key(workflow),
