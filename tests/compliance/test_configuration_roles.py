@@ -76,9 +76,7 @@ def _report(db: Any, actor: Any, title: str) -> int:
 
 def _uses(db: Any, record_type: str, record_id: int) -> set[tuple[str, int, str]]:
     with unit_of_work(db, write=False) as s:
-        return {
-            (u.key, u.version_no, u.purpose) for u in store.uses_of(s, record_type, record_id)
-        }
+        return {(u.key, u.version_no, u.purpose) for u in store.uses_of(s, record_type, record_id)}
 
 
 @pytest.mark.clause("part11:11.10(d)", "part11:11.10(k)")
@@ -120,12 +118,13 @@ def test_a_role_loses_a_permission_from_the_version_s_date_and_past_permissions_
     assert logistics.permissions_version == 2
     assert "deviations.report" not in logistics.permissions
     unchanged = snapshot(db)
-    with pytest.raises(PermissionDenied, match="'deviations.report'"):
+    with pytest.raises(PermissionDenied, match=r"'deviations\.report'"):
         _report(db, logistics, "After the date")
     assert snapshot(db) == unchanged
     # a signature after the date records the version its signer's permissions came from
-    later = _in_force(db, people, "quality.deviation_due_days", {
-        "critical": 10, "major": 20, "minor": 45}, clock.now() + timedelta(hours=1), cid)  # fmt: skip
+    days = {"critical": 10, "major": 20, "minor": 45}
+    soon = clock.now() + timedelta(hours=1)
+    later = _in_force(db, people, "quality.deviation_due_days", days, soon, cid)
     assert (ROLES, 2, "permissions of the signer (Approved)") in _uses(db, "config_version", later)
 
     # the permissions at a past moment are reconstructed
@@ -153,7 +152,7 @@ def test_a_permissions_version_that_breaks_part_11_is_refused_and_changes_nothin
     code = role_permissions.code_grants()
     before = snapshot(db)
     # the read-only role given a write
-    with pytest.raises(ControlBroken, match="auditor is read-only .* deviations.report"):
+    with pytest.raises(ControlBroken, match=r"auditor is read-only .* deviations\.report"):
         draft(db, people.qa, ROLES, variant(auditor=[*code["auditor"], "deviations.report"]),
               **common)  # fmt: skip
     # * taken from the administrator: nobody could manage users
@@ -164,11 +163,13 @@ def test_a_permissions_version_that_breaks_part_11_is_refused_and_changes_nothin
     with pytest.raises(ControlBroken, match=r"\* \(every permission\) is the administrator's"):
         draft(db, people.qa, ROLES, variant(qa=[*code["qa"], "*"]), **common)
     # the service account given a permission that signs
-    with pytest.raises(ControlBroken, match="integration is a service account role.*capa.approve"):
+    with pytest.raises(
+        ControlBroken, match=r"integration is a service account role.*capa\.approve"
+    ):
         draft(db, people.qa, ROLES, variant(integration=[*code["integration"], "capa.approve"]),
               **common)  # fmt: skip
     # unknown permissions and roles, named; a role left out
-    with pytest.raises(InvalidInput, match="qa: unknown permissions deviations.forgive"):
+    with pytest.raises(InvalidInput, match=r"qa: unknown permissions deviations\.forgive"):
         draft(db, people.qa, ROLES, variant(qa=["deviations.forgive"]), **common)
     with pytest.raises(InvalidInput, match="unknown roles janitor"):
         draft(db, people.qa, ROLES, variant(janitor=["records.read"]), **common)

@@ -23,9 +23,9 @@ from pharmaqms.kernel.errors import Conflict, InvalidInput, NotFound
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.models import RoleGrantRequest
 from pharmaqms.kernel.registry import RECORD_TYPES
-from pharmaqms.kernel.signatures import sign
 from pharmaqms.kernel.roles import SIGNING_PERMISSION_SUFFIXES as SIGNING_PERMISSION_SUFFIXES
 from pharmaqms.kernel.roles import signs as signs
+from pharmaqms.kernel.signatures import sign
 from pharmaqms.kernel.workflow import (
     Transition,
     TransitionResult,

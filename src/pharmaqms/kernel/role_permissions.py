@@ -106,7 +106,9 @@ def _control_problems(content: Any) -> list[str]:
             f"{ADMINISTRATOR} must keep * (every permission): someone must be able to manage "
             "accounts, roles and configuration"
         )
-    others = sorted(role for role, perms in granted.items() if role != ADMINISTRATOR and "*" in perms)
+    others = sorted(
+        role for role, perms in granted.items() if role != ADMINISTRATOR and "*" in perms
+    )
     if others:
         problems.append(
             f"* (every permission) is the administrator's alone; not for {', '.join(others)}"

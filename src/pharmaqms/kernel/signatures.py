@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import audit, clock, role_permissions
-from pharmaqms.kernel.configuration import store as config_store
 from pharmaqms.kernel.auth import verify_signer
 from pharmaqms.kernel.canonical import content_hash
+from pharmaqms.kernel.configuration import store as config_store
 from pharmaqms.kernel.errors import InvalidInput
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.models import ElectronicSignature

@@ -155,7 +155,9 @@ def _control_problems(workflow: Workflow, model: type[GxPRecord], content: Any) 
     for earlier, later in _segregated(workflow, drafting):
         if earlier.name not in entries or later.name not in entries:
             continue
-        shared = sorted(set(entries[earlier.name][1]["roles"]) & set(entries[later.name][1]["roles"]))
+        shared = sorted(
+            set(entries[earlier.name][1]["roles"]) & set(entries[later.name][1]["roles"])
+        )
         if shared:
             problems.append(
                 f"'{later.label}' ({later.name}) and '{earlier.label}' ({earlier.name}) are kept "
