@@ -25,6 +25,7 @@ the code does not know.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -139,7 +140,7 @@ def grants_of(content: Any) -> dict[str, frozenset[str]]:
 
 
 def permissions_for(
-    session: Session, roles: Iterable[str], at: Any = None
+    session: Session, roles: Iterable[str], at: datetime | None = None
 ) -> tuple[store.InForce, frozenset[str]]:
     """The permissions the holder of ``roles`` had at ``at`` (now by default), with the
     version they came from."""
