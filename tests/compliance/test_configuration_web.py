@@ -12,12 +12,13 @@ import pytest
 from tests.compliance.configuration_steps import (
     approved_change_from_a_new_edition,
     classified_deviation,
+    draft,
     snapshot,
 )
 from tests.quality.quality_steps import problem, sign
 from tests.web.conftest import UiClient
 
-from pharmaqms.kernel import clock
+from pharmaqms.kernel import clock, role_permissions
 from pharmaqms.kernel.workflow import signature_rules
 from pharmaqms.quality.deviations.workflow import DEVIATION_WORKFLOW
 
@@ -149,3 +150,47 @@ def test_a_version_goes_through_the_api_and_the_pages_show_it_in_force_from_its_
     assert f"{DUE}</a> v2 · due date from the classification" in new_page.text
     qa_page = ui("qa").get(f"/compliance/configuration/keys/{DUE}")
     assert "Draft a new version" in qa_page.text
+
+
+@pytest.mark.postgres
+def test_the_roles_pages_show_a_grid_and_what_a_version_changes(
+    db: Any, people: Any, ui: Any, moving_clock: clock.FrozenClock
+) -> None:
+    """The roles configuration reads as permission × role, the deviation's steps as
+    transition × roles and guards; a version shows what it changes from the one before, and
+    the key page compares any two versions."""
+    cid = approved_change_from_a_new_edition(db, people)
+    content = role_permissions.code_grants()
+    content["logistics"].remove("deviations.report")
+    vid = draft(
+        db,
+        people.qa,
+        role_permissions.KEY,
+        content,
+        effective_from=START + timedelta(hours=1),
+        change_id=cid,
+        rationale="Deviations in the warehouse go through the supervisors.",
+    )
+    reader = ui("auditor")
+    key_page = reader.get(f"/compliance/configuration/keys/{role_permissions.KEY}")
+    assert key_page.status_code == 200
+    assert 'data-testid="in-force-grid"' in key_page.text
+    assert '<th scope="col">logistics</th>' in key_page.text
+    assert '<th scope="row">deviations.report</th>' in key_page.text
+    version_page = reader.get(f"/compliance/configuration/versions/{vid}")
+    assert version_page.status_code == 200
+    assert "Changes from v1" in version_page.text
+    assert "<code>logistics: − deviations.report</code>" in version_page.text
+    compared = reader.get(
+        f"/compliance/configuration/keys/{role_permissions.KEY}?compare_from=1&compare_to=2"
+    )
+    assert compared.status_code == 200
+    assert "<code>logistics: − deviations.report</code>" in compared.text
+    steps = reader.get("/compliance/configuration/keys/workflow.deviation.roles")
+    assert steps.status_code == 200
+    assert '<th scope="col">Guards</th>' in steps.text
+    assert "Approve (approve) · signed Approved" in steps.text
+    unknown = reader.get(
+        f"/compliance/configuration/keys/{role_permissions.KEY}?compare_from=1&compare_to=9"
+    )
+    assert unknown.status_code == 422 and "has no version 9" in unknown.text

@@ -13,7 +13,9 @@ from tests.conftest import People
 from tests.kernel.helpers import changes_of, entries, row, snapshot
 from tests.support import PASSWORD
 
-from pharmaqms.kernel import auth, role_grants
+from pharmaqms.kernel import auth, clock, role_grants, role_permissions
+from pharmaqms.kernel.configuration import store
+from pharmaqms.kernel.configuration.models import ConfigStatus, ConfigVersion
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.errors import InvalidInput
 from pharmaqms.kernel.identity import Channel
@@ -111,10 +113,24 @@ def test_a_role_that_gains_a_signed_step_or_a_signing_permission_signs_from_then
     monkeypatch.setitem(
         RECORD_TYPES, "calibration_check", replace(any_type, name="x", workflow=workflow)
     )
-    # and a permission that approves given to auditors
+    # and a permission that approves given to auditors by the roles configuration in force
+    # (stored directly: the configuration service, which refuses it, lives above the kernel)
     with unit_of_work(db) as s, auth.audit.changes(s, actor=people.admin, reason="test"):
-        auditor = s.scalars(select(Role).where(Role.name == "auditor")).one()
-        auditor.permissions = [*auditor.permissions, "reports.approve"]
+        content = role_permissions.code_grants()
+        content["auditor"] = [*content["auditor"], "reports.approve"]
+        s.add(
+            ConfigVersion(
+                status=ConfigStatus.APPROVED.value,
+                key=role_permissions.KEY,
+                version_no=99,
+                content=content,
+                content_sha256=store.content_sha256(content),
+                effective_from=clock.now(),
+                change_number="",
+                rationale="test",
+                test_summary=[],
+            )
+        )
 
     with unit_of_work(db, write=False) as s:
         signing = role_grants.signing_roles(s)

@@ -26,7 +26,7 @@ from typing import NoReturn
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pharmaqms.kernel import audit, clock
+from pharmaqms.kernel import audit, clock, role_permissions
 from pharmaqms.kernel.errors import (
     AccountLocked,
     AuthenticationFailed,
@@ -78,18 +78,18 @@ def token_digest(raw: str) -> str:
 
 
 def actor_for(session: Session, user: User, channel: Channel = Channel.SYSTEM) -> Actor:
-    permissions: set[str] = set()
-    if user.roles:
-        for role in session.scalars(select(Role).where(Role.name.in_(user.roles))):
-            permissions.update(role.permissions)
+    """The user as they act now: their permissions are those the roles configuration in force
+    now gives their roles (``role_permissions``), at login, per request and per API token."""
+    rules, permissions = role_permissions.permissions_for(session, user.roles)
     return Actor(
         user_id=user.id,
         username=user.username,
         full_name=user.full_name,
         roles=frozenset(user.roles),
-        permissions=frozenset(permissions),
+        permissions=permissions,
         channel=channel,
         is_service_account=user.is_service_account,
+        permissions_version=rules.version_no,
     )
 
 

@@ -30,6 +30,9 @@ class Actor:
     request_id: str | None = None
     is_service_account: bool = False
     extra: dict[str, str] = field(default_factory=dict, compare=False)
+    # The version of ``roles.permissions`` the permissions came from (None: given directly,
+    # as the system account's ``*``); a signature records it as a rule it ran under.
+    permissions_version: int | None = field(default=None, compare=False)
 
     def can(self, permission: str) -> bool:
         return "*" in self.permissions or permission in self.permissions
@@ -55,4 +58,5 @@ class Actor:
             channel,
             request_id,
             self.is_service_account,
+            permissions_version=self.permissions_version,
         )

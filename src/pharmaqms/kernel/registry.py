@@ -10,6 +10,7 @@ from typing import Any
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.records import GxPRecord
 from pharmaqms.kernel.workflow import Workflow, register_signature_rules
+from pharmaqms.kernel.workflow_roles import register_transition_roles
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ def register(record_type: RecordType) -> RecordType:
     RECORD_TYPES[record_type.name] = record_type
     # Its signature rules become controlled configuration (the code's are the first version).
     register_signature_rules(record_type.workflow, record_type.model, record_type.label)
+    register_transition_roles(record_type.workflow, record_type.model, record_type.label)
     return record_type
 
 

@@ -17,23 +17,25 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pharmaqms.kernel import audit, tasks
+from pharmaqms.kernel import audit, role_permissions, tasks
 from pharmaqms.kernel.auth import check_roles, get_user, refuse_own_account
 from pharmaqms.kernel.errors import Conflict, InvalidInput, NotFound
 from pharmaqms.kernel.identity import Actor
-from pharmaqms.kernel.models import Role, RoleGrantRequest
+from pharmaqms.kernel.models import RoleGrantRequest
 from pharmaqms.kernel.registry import RECORD_TYPES
+from pharmaqms.kernel.roles import SIGNING_PERMISSION_SUFFIXES as SIGNING_PERMISSION_SUFFIXES
+from pharmaqms.kernel.roles import signs as signs
 from pharmaqms.kernel.signatures import sign
 from pharmaqms.kernel.workflow import (
     Transition,
     TransitionResult,
     Workflow,
+    configured_transitions,
     perform,
     states,
 )
 from pharmaqms.kernel.workflow import roles as role_names
 
-SIGNING_PERMISSION_SUFFIXES = (".approve", ".release", ".sign")
 ADMINISTRATORS = "admin"
 TASK_KIND = "second_approval"
 
@@ -111,23 +113,17 @@ def _workflows() -> list[Workflow]:
     return [rt.workflow for rt in RECORD_TYPES.values()] + [ROLE_GRANT_WORKFLOW]
 
 
-def signs(permission: str) -> bool:
-    return permission == "*" or permission.endswith(SIGNING_PERMISSION_SUFFIXES)
-
-
 def signing_roles(session: Session) -> frozenset[str]:
-    """Every role whose holders can sign something (see the module's docstring)."""
+    """Every role whose holders can sign something (see the module's docstring), by the
+    configuration in force: the roles of the signed transitions and the roles' permissions."""
     named = {
         role
         for workflow in _workflows()
-        for transition in workflow.transitions
+        for transition in configured_transitions(session, workflow)[1].values()
         if transition.signature
         for role in transition.roles
     }
-    permitted = {
-        role.name for role in session.scalars(select(Role)) if any(map(signs, role.permissions))
-    }
-    return frozenset(named | permitted)
+    return frozenset(named | role_permissions.signing_roles(session))
 
 
 # --- the request and its decision -----------------------------------------------------------

@@ -21,6 +21,21 @@ DEFAULT_ROLES: dict[str, tuple[str, set[str]]] = {
 }
 
 READ_ONLY_ROLES = frozenset({"auditor"})
+# Roles held by machines (a token, never a person with a password): they never sign, since a
+# signature is a person's act (Part 11 §11.100(a), §11.200(a)).
+SERVICE_ACCOUNT_ROLES = frozenset({"integration"})
+# What a read-only role may hold: reading and exporting, nothing that changes a record.
+READ_PERMISSION_SUFFIXES = (".read", ".export")
+# A permission that signs outside a workflow (see ``role_grants``); ``*`` signs too.
+SIGNING_PERMISSION_SUFFIXES = (".approve", ".release", ".sign")
+
+
+def reads_only(permission: str) -> bool:
+    return permission.endswith(READ_PERMISSION_SUFFIXES)
+
+
+def signs(permission: str) -> bool:
+    return permission == "*" or permission.endswith(SIGNING_PERMISSION_SUFFIXES)
 
 
 def grant(permission: str, *roles: str) -> None:
@@ -28,6 +43,8 @@ def grant(permission: str, *roles: str) -> None:
     for role in roles:
         if role in READ_ONLY_ROLES:
             raise ValueError(f"{role} is read-only and can't be granted {permission}")
+        if role in SERVICE_ACCOUNT_ROLES and signs(permission):
+            raise ValueError(f"{role} is a service account role and can't sign ({permission})")
         DEFAULT_ROLES[role][1].add(permission)
 
 

@@ -9,9 +9,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pharmaqms.kernel import audit, clock
+from pharmaqms.kernel import audit, clock, role_permissions
 from pharmaqms.kernel.auth import verify_signer
 from pharmaqms.kernel.canonical import content_hash
+from pharmaqms.kernel.configuration import store as config_store
 from pharmaqms.kernel.errors import InvalidInput
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.models import ElectronicSignature
@@ -101,6 +102,13 @@ def sign(
         details=signing_details(signature),
         reason=signature.comment,
     )
+    if actor.permissions_version is not None:
+        # The permissions the signer acted with came from this version of the roles
+        # configuration: it stays with the record among the rules it ran under.
+        used = config_store.version(session, role_permissions.KEY, actor.permissions_version)
+        config_store.record_use(
+            session, record, used, f"permissions of the signer ({meaning})", actor=actor
+        )
     return signature
 
 

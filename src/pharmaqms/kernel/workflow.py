@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pharmaqms.kernel import audit, clock, tasks
+from pharmaqms.kernel import audit, clock, tasks, workflow_roles
 from pharmaqms.kernel.configuration import store as config_store
 from pharmaqms.kernel.errors import (
     InvalidInput,
@@ -377,6 +377,16 @@ def perform(
         config_store.record_use(
             session, record, rules, f"transition:{transition.name}", actor=actor
         )
+    roles_key = workflow_roles.roles_key(workflow)
+    if transition.signature and config_store.is_registered(roles_key):
+        # Who may take a signed step is a rule the signature ran under too.
+        config_store.record_use(
+            session,
+            record,
+            config_store.in_force(session, roles_key),
+            f"roles of transition:{transition.name}",
+            actor=actor,
+        )
     for effect in transition.effects:
         effect(session, record, actor)
     return TransitionResult(record, transition, previous, signature)
@@ -544,13 +554,16 @@ def _governed(transition: Transition) -> bool:
 def configured_transitions(
     session: Session, workflow: Workflow
 ) -> tuple[config_store.InForce | None, dict[str, Transition]]:
-    """The workflow's transitions with the signature rules in force applied (a workflow whose
-    record type is not registered keeps the code's rules)."""
+    """The workflow's transitions with the signature rules and the roles and guards in force
+    applied (a workflow whose record type is not registered keeps the code's)."""
     key = signature_rules_key(workflow)
     code = {t.name: t for t in workflow.transitions}
     if not config_store.is_registered(key):
         return None, code
     rules = config_store.in_force(session, key)
+    if config_store.is_registered(workflow_roles.roles_key(workflow)):
+        assigned = config_store.in_force(session, workflow_roles.roles_key(workflow)).content
+        code = {name: workflow_roles.apply(workflow, t, assigned) for name, t in code.items()}
     configured = {}
     for name, t in code.items():
         rule = rules.content.get(name) if isinstance(rules.content, dict) else None

@@ -185,6 +185,42 @@ def _generic_findings(current: Any, proposed: Any) -> list[str]:
     return [f"{json.dumps(current)} → {json.dumps(proposed)}"]
 
 
+def _names(value: Any) -> list[str] | None:
+    """A list of plain values (permissions, roles, guard names) compared as a set."""
+    if isinstance(value, list) and all(isinstance(v, str | int | float | bool) for v in value):
+        return [json.dumps(v) if not isinstance(v, str) else v for v in value]
+    return None
+
+
+def differences(old: Any, new: Any, path: str = "") -> list[str]:
+    """What changes from ``old`` to ``new``, one line per changed leaf: an object compared
+    entry by entry, a list of names by what it adds (+) and removes (−)."""
+    where = f"{path}: " if path else ""
+    if isinstance(old, dict) and isinstance(new, dict):
+        lines: list[str] = []
+        for name in sorted(set(old) | set(new), key=str):
+            if name not in new:
+                lines.append(f"{path + '.' if path else ''}{name}: removed")
+            elif name not in old:
+                lines.append(f"{path + '.' if path else ''}{name}: added {json.dumps(new[name])}")
+            else:
+                lines += differences(old[name], new[name], f"{path + '.' if path else ''}{name}")
+        return lines
+    before, after = _names(old), _names(new)
+    if before is not None and after is not None:
+        gained = sorted(set(after) - set(before))
+        lost = sorted(set(before) - set(after))
+        parts = ([f"+ {', '.join(gained)}"] if gained else []) + (
+            [f"− {', '.join(lost)}"] if lost else []
+        )
+        if not parts and before != after:
+            parts = ["order changed"]
+        return [where + "; ".join(parts)] if parts else []
+    if old != new:
+        return [f"{where}{json.dumps(old)} → {json.dumps(new)}"]
+    return []
+
+
 def sandbox_findings(session: Session, key: str, content: Any) -> list[str]:
     """The dry run: the proposal checked again and evaluated against the records as they are
     now. It reads only — nothing it looks at is written."""

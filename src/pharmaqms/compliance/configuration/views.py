@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
@@ -60,8 +60,29 @@ def overview(request: Request, actor: ActorDep, at: str = "") -> HTMLResponse:
         )
 
 
+def grid_of(config_kind: store.ConfigKind, content: Any) -> store.Grid | None:
+    return config_kind.grid(content) if config_kind.grid is not None else None
+
+
+def _compared(
+    session: Any, key: str, older: int | None, newer: int | None
+) -> tuple[store.InForce, store.InForce, list[str]] | None:
+    """Two versions of ``key`` asked for by number, and what changes between them."""
+    if not older or not newer:
+        return None
+    first, second = store.version(session, key, older), store.version(session, key, newer)
+    return first, second, service.differences(first.content, second.content)
+
+
 @router.get(BASE + "/keys/{key}", response_class=HTMLResponse)
-def key_page(key: str, request: Request, actor: ActorDep, at: str = "") -> HTMLResponse:
+def key_page(
+    key: str,
+    request: Request,
+    actor: ActorDep,
+    at: str = "",
+    compare_from: Annotated[int | None, Query(ge=1, le=100_000)] = None,
+    compare_to: Annotated[int | None, Query(ge=1, le=100_000)] = None,
+) -> HTMLResponse:
     actor.require("records.read", READ)
     moment = from_form(at[:40], "at") if at else None
     with transaction(request, write=False) as session:
@@ -84,6 +105,9 @@ def key_page(key: str, request: Request, actor: ActorDep, at: str = "") -> HTMLR
                 "kind": config_kind,
                 "in_force": now,
                 "content": pretty(now.content),
+                "grid": grid_of(config_kind, now.content),
+                "compared": _compared(session, key, compare_from, compare_to),
+                "version_numbers": sorted({1, *(v.version_no for v in versions)}),
                 "versions": [(v, service.state_of(v, now)) for v in versions],
                 "builtin_stored": any(v.version_no == 1 for v in versions),
                 "at": moment,
@@ -127,13 +151,25 @@ def version_page(version_id: RecordId, request: Request, actor: ActorDep) -> HTM
     with transaction(request, write=False) as session:
         version = service.get_version(session, version_id)
         now = store.in_force(session, version.key)
+        config_kind = store.kind(version.key)
+        previous = (
+            store.version(session, version.key, version.version_no - 1)
+            if version.version_no > 1
+            else None
+        )
         return render(
             request,
             "compliance/configuration_version.html",
             {
                 **record_parts(session, version, CONFIG_WORKFLOW, actor),
                 "v": version,
-                "kind": store.kind(version.key),
+                "kind": config_kind,
+                "grid": grid_of(config_kind, version.content),
+                "previous": previous,
+                "changes_from_previous": (
+                    service.differences(previous.content, version.content) if previous else None
+                ),
+                "changes_from_in_force": service.differences(now.content, version.content),
                 "state": service.state_of(version, now),
                 "in_force": now,
                 "content": pretty(version.content),

@@ -54,6 +54,15 @@ def _no_problems(_content: Any) -> list[str]:
 
 
 @dataclass(frozen=True)
+class Grid:
+    """A version's content as a table a reviewer reads (permission × role, transition ×
+    roles) instead of its JSON: the heading, then each row's label and cells."""
+
+    columns: tuple[str, ...]
+    rows: list[tuple[str, list[str]]]
+
+
+@dataclass(frozen=True)
 class ConfigKind:
     key: str
     title: str
@@ -68,6 +77,8 @@ class ConfigKind:
     controls: Problems = _no_problems
     sandbox: Sandbox | None = None
     regulatory_basis: str = ""
+    # How the pages show a version's content as a table (None: as JSON only).
+    grid: Callable[[Any], Grid] | None = None
 
 
 _KINDS: dict[str, ConfigKind] = {}

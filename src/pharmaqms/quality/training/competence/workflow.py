@@ -44,6 +44,8 @@ def _kind_is(kind: RequirementKind) -> Any:
             return [f"{assessment.number} is not a {kind.value.replace('_', ' ')} assessment"]
         return []
 
+    # Named for the configuration's guard catalogue, which chooses guards by name.
+    guard.__name__ = guard.__qualname__ = f"kind_is_{kind.value}"
     return guard
 
 
