@@ -87,9 +87,10 @@ def training_assigned(version: Any) -> str:
         )
     )
     roles = training_rules.job_roles_naming(session, version.document_id)
-    assigned = f"Training on {version.number} assigned to {people or 0} people"
+    count = people or 0
+    assigned = f"Training on {version.number} assigned to {count} {'person' if count == 1 else 'people'}"
     if roles:
-        return f"{assigned} in the job roles {', '.join(roles)}."
+        return f"{assigned} in the job role{'s' if len(roles) > 1 else ''} {', '.join(roles)}."
     kind = version.document.doc_type.replace("_", " ")
     return f"{assigned}: no job role's curriculum names it (a {kind} needs no training)."
 
