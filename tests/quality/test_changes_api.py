@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tests.quality.document_steps import name_job_role
 from tests.quality.quality_steps import (
     add_person,
     counts,
@@ -39,6 +40,7 @@ def effective_sop(author: Any, approver: Any) -> dict[str, Any]:
     ).json()
     take(author, "document_version", version["id"], "submit")
     sign(approver, "document_version", version["id"], "approve")
+    name_job_role(approver, version["document_id"])
     take(approver, "document_version", version["id"], "make_effective")
     return dict(version)
 

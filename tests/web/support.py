@@ -7,7 +7,7 @@ import html as html_module
 import re
 
 from sqlalchemy import func, select
-from tests.support import PASSWORD
+from tests.support import PASSWORD, name_job_role_in
 
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.identity import Actor
@@ -61,6 +61,7 @@ def make_sop(
             )
         if state == "effective":
             assert approver is not None
+            name_job_role_in(s, approver, version.document_id)
             service.transition(s, actor=approver, version_id=version.id, name="make_effective")
     return ids
 
