@@ -59,9 +59,12 @@ def make_sop(
             service.transition(
                 s, actor=approver, version_id=version.id, name="approve", password=PASSWORD
             )
-        if state == "effective":
+        if state in ("approved", "effective"):
+            # Named at approval: an approved version shows "Make effective" open.
             assert approver is not None
             name_job_role_in(s, approver, version.document_id)
+        if state == "effective":
+            assert approver is not None
             service.transition(s, actor=approver, version_id=version.id, name="make_effective")
     return ids
 
