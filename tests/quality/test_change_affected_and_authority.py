@@ -285,10 +285,10 @@ def test_a_retraining_planned_before_the_rule_is_still_completed_with_written_ev
     api: Any, db: Any, frozen_clock: clock.FrozenClock
 ) -> None:
     from sqlalchemy import update
+    from tests.quality.document_steps import effective_document
 
     from pharmaqms.kernel.uow import unit_of_work
     from pharmaqms.quality.changes.models import ChangeAction
-    from tests.quality.document_steps import effective_document
 
     rd, qa, qa2, supervisor = api("rd"), api("qa"), api("qa2"), api("supervisor")
     sop = effective_document(api("qc"), qa, "Punch inspection")
@@ -310,7 +310,9 @@ def test_a_retraining_planned_before_the_rule_is_still_completed_with_written_ev
     decide(qa2, cid, "quality_assurance")
     # The task as a release before the rule stored it: a role, no document.
     with unit_of_work(db) as s:
-        s.execute(update(ChangeAction).where(ChangeAction.id == task["id"]).values(document_id=None))
+        s.execute(
+            update(ChangeAction).where(ChangeAction.id == task["id"]).values(document_id=None)
+        )
     url = f"/api/v1/changes/{cid}/actions/{task['id']}/completion"
     before = counts(db)
 

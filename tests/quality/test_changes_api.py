@@ -196,7 +196,11 @@ def test_a_change_is_approved_by_each_function_implemented_and_closed(
     operator = api("operator")
     requirement = qa.post(
         "/api/v1/training/requirements",
-        json={"user_id": user_id(db, "operator"), "document_id": sop["document_id"], "reason": "CC"},
+        json={
+            "user_id": user_id(db, "operator"),
+            "document_id": sop["document_id"],
+            "reason": "CC",
+        },
     ).json()
     operator.post(f"/api/v1/training/requirements/{requirement['id']}/open")
     operator.post(

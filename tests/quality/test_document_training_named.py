@@ -100,7 +100,9 @@ def test_an_sop_no_job_role_names_is_not_made_effective_and_nothing_changes(
         for o in qa.get(f"/api/v1/records/document_version/{version['id']}/transitions").json()
         if o["name"] == "make_effective"
     ]
-    assert option["allowed"] is False and "no job role's curriculum names it" in option["reasons"][0]
+    assert (
+        option["allowed"] is False and "no job role's curriculum names it" in option["reasons"][0]
+    )
 
 
 def test_a_removed_curriculum_item_no_longer_names_the_document(api: Any, db: Any) -> None:
@@ -119,9 +121,10 @@ def test_a_removed_curriculum_item_no_longer_names_the_document(api: Any, db: An
         f"/api/v1/records/document_version/{version['id']}/transitions/make_effective", json={}
     )
 
-    assert "no job role's curriculum names it" in problem(refused, 409, "transition_not_allowed")[
-        "detail"
-    ]
+    assert (
+        "no job role's curriculum names it"
+        in problem(refused, 409, "transition_not_allowed")["detail"]
+    )
     assert counts(db) == before
 
 

@@ -194,7 +194,9 @@ def _master_version(p: Plant) -> str:
         return str(
             s.scalars(
                 select(DocumentVersion.number)
-                .join(MasterBatchRecord, MasterBatchRecord.document_version_id == DocumentVersion.id)
+                .join(
+                    MasterBatchRecord, MasterBatchRecord.document_version_id == DocumentVersion.id
+                )
                 .where(MasterBatchRecord.product_code == PRODUCT)
             ).one()
         )
@@ -231,9 +233,7 @@ def test_readings_outside_the_approved_limits_are_exceptions_assessed_before_sig
 
     assert opened.status_code == 201, opened.text
     review = opened.json()
-    assert review["summary"]["limits"] == (
-        f"4 reading(s) compared with the 4 limits of {master}"
-    )
+    assert review["summary"]["limits"] == (f"4 reading(s) compared with the 4 limits of {master}")
     # (the reading at "Main compression" names no step of the master: not compared)
     assert review["exceptions"] == [
         {
@@ -263,9 +263,7 @@ def test_readings_outside_the_approved_limits_are_exceptions_assessed_before_sig
         },
     )
     assert early.status_code == 409, early.text
-    assert early.json()["reasons"] == [
-        f"assess the exception: {review['exceptions'][1]['text']}"
-    ]
+    assert early.json()["reasons"] == [f"assess the exception: {review['exceptions'][1]['text']}"]
     assert trail_counts(p.db) == before
 
     # One more reading outside arrives: the exception is a new one, its assessment asked again.

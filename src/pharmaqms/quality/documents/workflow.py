@@ -88,7 +88,8 @@ def training_assigned(version: Any) -> str:
     )
     roles = training_rules.job_roles_naming(session, version.document_id)
     count = people or 0
-    assigned = f"Training on {version.number} assigned to {count} {'person' if count == 1 else 'people'}"
+    who = "person" if count == 1 else "people"
+    assigned = f"Training on {version.number} assigned to {count} {who}"
     if roles:
         return f"{assigned} in the job role{'s' if len(roles) > 1 else ''} {', '.join(roles)}."
     kind = version.document.doc_type.replace("_", " ")

@@ -1,8 +1,8 @@
 """Demo training: four job roles with their curricula, the demo people in them, two months of
 history (most read and understood, a few left overdue, a quiz passed, a revision still due).
 The documents of the other demos join these job roles' curricula as they come into force
-(``demo_steps.TRAINED_IN``), so this demo loads before them. Written through the services, so all of it is
-audited; the history is written with the clock set back, as it would have happened."""
+(``demo_steps.TRAINED_IN``), so this demo loads before them. Written through the services, so
+all of it is audited; the history is written with the clock set back, as it would have happened."""
 
 from __future__ import annotations
 

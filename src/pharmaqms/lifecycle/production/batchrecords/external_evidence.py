@@ -81,8 +81,7 @@ def imported(session: Session, lot: Lot) -> Imported:
     # Which approved limits the readings were judged against is part of the evidence: a new
     # master batch record in force changes the digest, so the review is read again.
     summary["limits"] = (
-        f"{judged.compared} reading(s) compared with the {judged.limits} limits of "
-        f"{judged.source}"
+        f"{judged.compared} reading(s) compared with the {judged.limits} limits of {judged.source}"
         if judged.source is not None
         else "no master batch record in force for the product: readings not compared"
     )

@@ -52,7 +52,9 @@ class Judged:
     exceptions: list[dict[str, str]]
 
 
-def master_in_force_for(session: Session, product_code: str) -> tuple[MasterBatchRecord, str] | None:
+def master_in_force_for(
+    session: Session, product_code: str
+) -> tuple[MasterBatchRecord, str] | None:
     """The product's master batch record in force (the latest if several are), with its
     version's number."""
     row = session.execute(
