@@ -77,12 +77,12 @@ def read_and_sign(
     session.flush()
     numbers = []
     for requirement in open_ones:
-        person = by_id.get(requirement.user_id)
-        if person is None:
+        trainee = by_id.get(requirement.user_id)
+        if trainee is None:
             continue
-        service.open_for_reading(session, actor=person, requirement_id=requirement.id)
+        service.open_for_reading(session, actor=trainee, requirement_id=requirement.id)
         service.complete_training(
-            session, actor=person, requirement_id=requirement.id, password=ctx.password
+            session, actor=trainee, requirement_id=requirement.id, password=ctx.password
         )
         numbers.append(requirement.number)
     return numbers
