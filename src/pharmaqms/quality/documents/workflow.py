@@ -21,6 +21,7 @@ from pharmaqms.kernel.workflow import TaskSpec, Transition, Workflow, roles, sta
 from pharmaqms.quality.documents import reviews, training_rules
 from pharmaqms.quality.documents.models import DocumentVersion, PeriodicReview
 from pharmaqms.quality.documents.templates import template_for
+from pharmaqms.quality.training.models import TrainingRequirement
 
 grant("documents.author", "qa", "qc_analyst", "production_supervisor", "rd_scientist")
 grant("documents.approve", "qa", "qualified_person")
@@ -76,8 +77,6 @@ def training_named(version: Any) -> list[str]:
 
 def training_assigned(version: Any) -> str:
     """What making the version effective did for training, in one sentence."""
-    from pharmaqms.quality.training.models import TrainingRequirement
-
     session = object_session(version)
     if session is None:
         return ""
