@@ -64,6 +64,7 @@ from pharmaqms.platform.masterdata import service as masterdata
 from pharmaqms.platform.masterdata.service import set_lot_status
 from pharmaqms.quality.documents import service as documents
 from pharmaqms.quality.training import service as training
+from pharmaqms.quality.training.curricula import name_in_curriculum
 
 TARGET_MS = 100.0
 PASSWORD = "Bench-Passw0rd!"
@@ -192,6 +193,13 @@ def build(database: Database, steps: int) -> int:
         s.flush()
         documents.transition(s, actor=supervisor, version_id=version.id, name="submit")
         documents.transition(s, actor=qa, version_id=version.id, name="approve", password=PASSWORD)
+        name_in_curriculum(
+            s,
+            actor=qa,
+            job_role="Granulation operator",
+            curriculum="Granulation",
+            document_id=version.document_id,
+        )
         documents.transition(s, actor=qa, version_id=version.id, name="make_effective")
         sop_id, sop = version.document_id, version.number.split(" ")[0]
         for person in (operator, supervisor):

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.orm import Session
 from tests.conftest import superuser_url
-from tests.support import PASSWORD
+from tests.support import PASSWORD, name_job_role_in
 
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.identity import Actor
@@ -162,6 +162,8 @@ def sop_in_state(db: Database, author: Actor, approver: Actor, state: str, title
     transition(db, approver, vid, "approve", password=PASSWORD)
     if state == "approved":
         return vid
+    with unit_of_work(db) as s:
+        name_job_role_in(s, approver, service.get_version(s, vid).document_id)
     transition(db, approver, vid, "make_effective")
     assert state == "effective", state
     return vid

@@ -58,10 +58,38 @@ def take(client: Any, record_type: str, record_id: int, name: str, **body: Any) 
     return result
 
 
+def name_job_role(
+    qa: Any, document_id: int, job_role: str = "All staff", curriculum: str = "Procedures"
+) -> list[dict[str, Any]]:
+    """The job role the document applies to, named before it comes into force (the job role
+    and curriculum are defined on first use); returns the training the naming assigned."""
+    roles = {r["name"]: r for r in qa.get("/api/v1/training/job-roles").json()}
+    role = roles.get(job_role)
+    if role is None:
+        created = qa.post("/api/v1/training/job-roles", json={"name": job_role})
+        assert created.status_code == 201, created.text
+        role = created.json()
+    found = next((c for c in role.get("curricula", []) if c["name"] == curriculum), None)
+    if found is None:
+        made = qa.post(
+            f"/api/v1/training/job-roles/{role['id']}/curricula", json={"name": curriculum}
+        )
+        assert made.status_code == 201, made.text
+        found = made.json()
+    added = qa.post(
+        f"/api/v1/training/curricula/{found['id']}/items", json={"document_id": document_id}
+    )
+    assert added.status_code == 201, added.text
+    assigned: list[dict[str, Any]] = added.json()
+    return assigned
+
+
 def effective_document(
     author: Any, approver: Any, title: str, *, review_period_months: int = 24
 ) -> dict[str, Any]:
-    """A new SOP taken through review and approval into force; returns the document."""
+    """A new SOP taken through review and approval into force (named in the curriculum of the
+    job role "All staff", held by nobody, as document control requires); returns the
+    document."""
     created = author.post(
         "/api/v1/documents",
         json={
@@ -75,6 +103,7 @@ def effective_document(
     version = created.json()
     take(author, "document_version", version["id"], "submit")
     take(approver, "document_version", version["id"], "approve", password=PASSWORD)
+    name_job_role(approver, version["document_id"])
     take(approver, "document_version", version["id"], "make_effective")
     document: dict[str, Any] = approver.get(f"/api/v1/documents/{version['document_id']}").json()
     return document

@@ -251,3 +251,78 @@ def test_a_retraining_naming_its_document_is_done_by_the_training_records(
     assert done.json()["completion_evidence"] == (
         f"production_operator trained: {requirement['number']}"
     )
+
+
+def test_a_retraining_task_naming_no_document_is_refused(api: Any, db: Any) -> None:
+    rd, qa = api("rd"), api("qa")
+    cid = requested_change(rd)["id"]
+    take(rd, "change_request", cid, "submit")
+    qa.post(f"/api/v1/changes/{cid}/impact-assessment", json=assessment(["quality_assurance"]))
+    before = counts(db)
+
+    refused = qa.post(
+        f"/api/v1/changes/{cid}/actions",
+        json={
+            "kind": "retrain_role",
+            "description": "Tell the operators about the counter",
+            "owner_id": user_id(db, "supervisor"),
+            "due_at": days_ahead(20),
+            "role": "production_operator",
+        },
+    )
+
+    body = problem(refused, 422, "invalid_input")
+    assert body["field"] == "document_id"
+    assert body["detail"] == (
+        "name the document the role is retrained on (document_id): the task is done when "
+        "everyone holding the role has signed read and understood on it"
+    )
+    assert counts(db) == before
+    assert qa.get(f"/api/v1/changes/{cid}").json()["actions"] == []
+
+
+def test_a_retraining_planned_before_the_rule_is_still_completed_with_written_evidence(
+    api: Any, db: Any, frozen_clock: clock.FrozenClock
+) -> None:
+    from sqlalchemy import update
+    from tests.quality.document_steps import effective_document
+
+    from pharmaqms.kernel.uow import unit_of_work
+    from pharmaqms.quality.changes.models import ChangeAction
+
+    rd, qa, qa2, supervisor = api("rd"), api("qa"), api("qa2"), api("supervisor")
+    sop = effective_document(api("qc"), qa, "Punch inspection")
+    cid = requested_change(rd)["id"]
+    take(rd, "change_request", cid, "submit")
+    qa.post(f"/api/v1/changes/{cid}/impact-assessment", json=assessment(["quality_assurance"]))
+    task = qa.post(
+        f"/api/v1/changes/{cid}/actions",
+        json={
+            "kind": "retrain_role",
+            "description": "Retrain the operators",
+            "owner_id": user_id(db, "supervisor"),
+            "due_at": days_ahead(20),
+            "role": "production_operator",
+            "document_id": sop["id"],
+        },
+    ).json()
+    take(qa, "change_request", cid, "submit_for_approval")
+    decide(qa2, cid, "quality_assurance")
+    # The task as a release before the rule stored it: a role, no document.
+    with unit_of_work(db) as s:
+        s.execute(
+            update(ChangeAction).where(ChangeAction.id == task["id"]).values(document_id=None)
+        )
+    url = f"/api/v1/changes/{cid}/actions/{task['id']}/completion"
+    before = counts(db)
+
+    empty = supervisor.post(url, json={"evidence": " "})
+
+    assert problem(empty, 422, "invalid_input")["field"] == "evidence"
+    assert counts(db) == before
+    done = supervisor.post(url, json={"evidence": "Briefing 2026-03-02, attendance list TR-17"})
+    assert done.status_code == 200, done.text
+    assert (done.json()["status"], done.json()["completion_evidence"]) == (
+        "done",
+        "Briefing 2026-03-02, attendance list TR-17",
+    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tests.quality.document_steps import name_job_role
 from tests.quality.quality_steps import (
     add_person,
     counts,
@@ -39,6 +40,7 @@ def effective_sop(author: Any, approver: Any) -> dict[str, Any]:
     ).json()
     take(author, "document_version", version["id"], "submit")
     sign(approver, "document_version", version["id"], "approve")
+    name_job_role(approver, version["document_id"])
     take(approver, "document_version", version["id"], "make_effective")
     return dict(version)
 
@@ -95,11 +97,10 @@ def change_in_approval(db: Any, api: Any, functions: list[str]) -> tuple[dict[st
     response = qa.post(
         f"/api/v1/changes/{cid}/actions",
         json={
-            "kind": "retrain_role",
-            "description": "Train operators on the stroke counter",
+            "kind": "qualify_equipment",
+            "description": "Verify the stroke counters",
             "owner_id": user_id(db, "supervisor"),
             "due_at": days_ahead(20),
-            "role": "production_operator",
         },
     )
     assert response.status_code == 201, response.text
@@ -147,6 +148,7 @@ def test_a_change_is_approved_by_each_function_implemented_and_closed(
         {
             "kind": "retrain_role",
             "description": "Train operators on the counter",
+            "document_id": sop["document_id"],
             "role": "production_operator",
             "owner_id": user_id(db, "supervisor"),
         },
@@ -190,12 +192,29 @@ def test_a_change_is_approved_by_each_function_implemented_and_closed(
     ]
     frozen_clock.advance(hours=2)
     revise_into_force(qc, qa, sop["document_id"])
+    # the operator reads the revision in force: the retraining is done by that record
+    operator = api("operator")
+    requirement = qa.post(
+        "/api/v1/training/requirements",
+        json={
+            "user_id": user_id(db, "operator"),
+            "document_id": sop["document_id"],
+            "reason": "CC",
+        },
+    ).json()
+    operator.post(f"/api/v1/training/requirements/{requirement['id']}/open")
+    operator.post(
+        f"/api/v1/training/requirements/{requirement['id']}/complete", json={"password": PASSWORD}
+    )
     for task, who in ((revise_task, qc), (train_task, supervisor)):
         done = who.post(
             f"/api/v1/changes/{cid}/actions/{task['id']}/completion",
             json={"evidence": "Done, see attached records."},
         )
         assert done.status_code == 200, done.text
+    assert done.json()["completion_evidence"] == (
+        f"production_operator trained: {requirement['number']}"
+    )
     assert take(rd, "change_request", cid, "complete_implementation")["status"] == (
         "effectiveness_review"
     )

@@ -8,6 +8,7 @@ import hashlib
 from typing import Any
 
 from sqlalchemy import func, select
+from tests.quality.document_steps import name_job_role
 from tests.quality.quality_steps import user_id
 from tests.support import PASSWORD, reviewed_version
 
@@ -115,6 +116,7 @@ def test_a_word_source_is_kept_byte_for_byte_and_covered_by_the_approval(
     assert shown["signatures"][0]["valid_for_current_content"] is True
 
     # A revision starts with the same sources.
+    name_job_role(approver, version["document_id"])
     assert step(approver, vid, "make_effective").status_code == 200
     revised = author.post(
         f"/api/v1/documents/{version['document_id']}/revisions",
@@ -282,6 +284,7 @@ def test_two_versions_side_by_side(api: Any, db: Database) -> None:
     vid, did = version["id"], version["document_id"]
     step(author, vid, "submit")
     step(approver, vid, "approve", password=PASSWORD)
+    name_job_role(approver, did)
     step(approver, vid, "make_effective")
     revised = author.post(
         f"/api/v1/documents/{did}/revisions", json={"change_summary": "wash with WFI"}

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
+from tests.quality.document_steps import name_job_role
 from tests.support import PASSWORD, reviewed_version
 
 from pharmaqms.kernel.db import Database
@@ -46,10 +47,14 @@ def test_an_sop_goes_from_draft_to_effective_with_an_approval_signature(api, db)
         },
     )
     assert approved.status_code == 200, approved.text
+    name_job_role(approver, version["document_id"])
     effective = approver.post(
         f"/api/v1/records/document_version/{vid}/transitions/make_effective", json={}
     )
     assert effective.json()["status"] == "effective"
+    assert effective.json()["outcome"] == (
+        f"Training on {version['number']} assigned to 0 people in the job role All staff."
+    )
 
     shown = approver.get(f"/api/v1/document-versions/{vid}").json()
     [signature] = shown["signatures"]

@@ -41,6 +41,13 @@ def _demo_people(db: Any) -> DemoContext:
                 password=DEMO_PASSWORD,
                 must_change_password=False,
             )
+        # The demo's operators are the only ones on a demo database (it loads into no other):
+        # the change demo's retraining is done when every operator has read the revision.
+        operator = auth.user_by_username(session, "operator")
+        assert operator is not None
+        auth.deactivate_user(
+            session, actor=system, user_id=operator.id, reason="not a person of the demo"
+        )
     with unit_of_work(db, write=False) as session:
         people = {}
         for username, _name, _roles in DEMO_PEOPLE:

@@ -7,7 +7,7 @@ import html as html_module
 import re
 
 from sqlalchemy import func, select
-from tests.support import PASSWORD
+from tests.support import PASSWORD, name_job_role_in
 
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.identity import Actor
@@ -59,6 +59,10 @@ def make_sop(
             service.transition(
                 s, actor=approver, version_id=version.id, name="approve", password=PASSWORD
             )
+        if state in ("approved", "effective"):
+            # Named at approval: an approved version shows "Make effective" open.
+            assert approver is not None
+            name_job_role_in(s, approver, version.document_id)
         if state == "effective":
             assert approver is not None
             service.transition(s, actor=approver, version_id=version.id, name="make_effective")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.quality.document_steps import name_job_role
 from tests.quality.quality_steps import user_id
 from tests.support import PASSWORD, reviewed_version
 
@@ -100,6 +101,7 @@ def test_two_versions_side_by_side_page(api: Any, ui: Any) -> None:
             "expected_version": reviewed_version(qa, "document_version", vid),
         },
     )
+    name_job_role(qa, did)
     qa.post(f"/api/v1/records/document_version/{vid}/transitions/make_effective", json={})
     revised = author.post(
         f"/api/v1/documents/{did}/revisions", json={"change_summary": "wash with WFI"}

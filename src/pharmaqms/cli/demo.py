@@ -61,8 +61,9 @@ def _import_module_loaders() -> None:
 
     for module in (
         "pharmaqms.cli.demo_platform",  # first: the others build on its master data
-        "pharmaqms.quality.documents.demo",
+        # the job roles first: a document comes into force once a curriculum names it
         "pharmaqms.quality.training.demo",
+        "pharmaqms.quality.documents.demo",
         # before the batch records' demo: its QP must be nominated and assessed to release
         "pharmaqms.quality.training.competence.demo",
         "pharmaqms.quality.deviations.demo",

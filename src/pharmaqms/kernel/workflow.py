@@ -41,6 +41,9 @@ Guard = Callable[[Any], list[str]]
 # impacts". Returns the reasons this actor may not take the transition.
 ActorGuard = Callable[[Any, Actor], list[str]]
 Effect = Callable[[Session, Any, Actor], None]
+# What a transition did beyond its change of state, said back to whoever took it (the page's
+# message, the API's ``outcome``): "training assigned to 3 people in …".
+Outcome = Callable[[Any], str]
 # A gate is a cross-cutting check registered by a higher layer (training: "has the actor
 # read the SOP that governs this step?"). It raises a QMSError to refuse.
 Gate = Callable[[Session, Actor, GxPRecord, "Transition"], None]
@@ -79,6 +82,7 @@ class Transition:
     guards: tuple[Guard, ...] = ()
     actor_guards: tuple[ActorGuard, ...] = ()
     effects: tuple[Effect, ...] = ()
+    outcome: Outcome | None = None
 
 
 @dataclass(frozen=True)
@@ -279,6 +283,7 @@ class TransitionResult:
     transition: Transition
     previous_status: str
     signature: ElectronicSignature | None
+    outcome: str = ""
 
 
 def require_reviewed_version(
@@ -389,7 +394,8 @@ def perform(
         )
     for effect in transition.effects:
         effect(session, record, actor)
-    return TransitionResult(record, transition, previous, signature)
+    said = transition.outcome(record) if transition.outcome is not None else ""
+    return TransitionResult(record, transition, previous, signature, said)
 
 
 def roles(*names: str) -> frozenset[str]:

@@ -27,7 +27,7 @@ from tests.lifecycle.production.setup import (
     release_material_lot,
     seed_master_data,
 )
-from tests.support import PASSWORD
+from tests.support import PASSWORD, name_job_role_in
 
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.db import Database, set_database
@@ -59,6 +59,7 @@ def effective_sop(db: Database, people: Any, title: str) -> tuple[int, str]:
         s.flush()
         documents.transition(s, actor=supervisor, version_id=version.id, name="submit")
         documents.transition(s, actor=qa, version_id=version.id, name="approve", password=PASSWORD)
+        name_job_role_in(s, qa, version.document_id)
         documents.transition(s, actor=qa, version_id=version.id, name="make_effective")
         s.flush()
         number = version.number.split(" ")[0]

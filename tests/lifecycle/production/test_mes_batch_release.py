@@ -184,3 +184,102 @@ def test_a_review_is_not_opened_on_a_batch_made_here_or_with_nothing_imported(
     assert refused.status_code == 422
     assert "nothing of" in refused.json()["detail"]
     assert trail_counts(p.db) == before
+
+
+def _master_version(p: Plant) -> str:
+    from pharmaqms.lifecycle.production.batchrecords.models import MasterBatchRecord
+    from pharmaqms.quality.documents.models import DocumentVersion
+
+    with unit_of_work(p.db, write=False) as s:
+        return str(
+            s.scalars(
+                select(DocumentVersion.number)
+                .join(
+                    MasterBatchRecord, MasterBatchRecord.document_version_id == DocumentVersion.id
+                )
+                .where(MasterBatchRecord.product_code == PRODUCT)
+            ).one()
+        )
+
+
+def test_readings_outside_the_approved_limits_are_exceptions_assessed_before_signing(
+    p: Plant, api: Any, frozen_clock: Any
+) -> None:
+    # The master batch record in force sets compression_force 10 – 14 kN at step 3
+    # (Compression / Press) and impeller_speed 100 – 150 rpm at step 2.
+    deliver(
+        p,
+        f"batch,{PRODUCT},{BATCH},100000,tablets,2026-03-02,2026-03-02T08:55:00+00:00,"
+        "2029-02-28,,,,,,,,,,,\n"
+        + "".join(
+            f"process_reading,{PRODUCT},{BATCH},,{unit},,,,{path},TP-02,{name},{value},"
+            f"2026-03-02T08:{minute:02d}:00+00:00,,,,\n"
+            for unit, path, name, value, minute in (
+                ("rpm", "Granulation,Wet massing,Mix", "impeller_speed", 120, 10),
+                ("kN", "Compression,Press,", "compression_force", 12.0, 40),
+                ("kN", "Compression,Press,", "compression_force", 15.5, 42),
+                ("kN", "Compression,Press,", "compression_force", 9.1, 44),
+                ("N", "Compression,Press,", "compression_force", 12000, 46),
+                ("kN", "Compression,Main compression,", "compression_force", 30, 48),
+            )
+        ),
+    )
+    supervisor = api("supervisor")
+    master = _master_version(p)
+    with unit_of_work(p.db, write=False) as s:
+        lot_id = int(s.scalars(select(Lot.id).where(Lot.lot_number == BATCH)).one())
+
+    opened = supervisor.post("/api/v1/production/external-reviews", json={"lot_id": lot_id})
+
+    assert opened.status_code == 201, opened.text
+    review = opened.json()
+    assert review["summary"]["limits"] == (f"4 reading(s) compared with the 4 limits of {master}")
+    # (the reading at "Main compression" names no step of the master: not compared)
+    assert review["exceptions"] == [
+        {
+            "key": "unit:3:compression_force:1",
+            "text": f"compression_force at step 3 (Compression / Press): 1 reading(s) in N "
+            f"where {master} sets 10 – 14 kN: not compared",
+        },
+        {
+            "key": "limit:3:compression_force:2",
+            "text": f"compression_force at step 3 (Compression / Press): 2 of 3 readings "
+            f"outside 10 – 14 kN of {master} (lowest 9.1, highest 15.5; first at "
+            "2026-03-02 08:42 UTC)",
+        },
+    ]
+
+    # Signing before both are assessed is refused and changes nothing.
+    supervisor.post(
+        f"/api/v1/production/external-reviews/{review['id']}/assessments",
+        json={"key": "unit:3:compression_force:1", "comment": "Logged in N by the MES; 12 kN."},
+    )
+    before = trail_counts(p.db)
+    early = supervisor.post(
+        f"/api/v1/production/external-reviews/{review['id']}/review",
+        json={
+            "password": PASSWORD,
+            "expected_version": reviewed_version(supervisor, "external_batch_review", review["id"]),
+        },
+    )
+    assert early.status_code == 409, early.text
+    assert early.json()["reasons"] == [f"assess the exception: {review['exceptions'][1]['text']}"]
+    assert trail_counts(p.db) == before
+
+    # One more reading outside arrives: the exception is a new one, its assessment asked again.
+    supervisor.post(
+        f"/api/v1/production/external-reviews/{review['id']}/assessments",
+        json={"key": "limit:3:compression_force:2", "comment": "Press stopped; DEV raised."},
+    )
+    deliver(
+        p,
+        f"process_reading,{PRODUCT},{BATCH},,kN,,,,Compression,Press,,TP-02,"
+        "compression_force,14.6,2026-03-02T08:50:00+00:00,,,,\n",
+    )
+    refreshed = supervisor.post(f"/api/v1/production/external-reviews/{review['id']}/refresh")
+    assert refreshed.status_code == 200, refreshed.text
+    assert [e["key"] for e in refreshed.json()["exceptions"]] == [
+        "unit:3:compression_force:1",
+        "limit:3:compression_force:3",
+    ]
+    assert set(refreshed.json()["comments"]) == {"unit:3:compression_force:1"}

@@ -21,6 +21,8 @@ from pharmaqms.quality.documents.models import (
     DocumentVersion,
     VersionStatus,
 )
+from pharmaqms.quality.documents.training_rules import needs_training
+from pharmaqms.quality.training.curricula import name_in_curriculum
 
 OPEN = (VersionStatus.DRAFT.value, VersionStatus.IN_REVIEW.value, VersionStatus.APPROVED.value)
 
@@ -35,10 +37,14 @@ class Loaded:
 
 @dataclass(frozen=True)
 class Approval:
-    """Who approves and makes the loaded versions effective (the demonstration's QA)."""
+    """Who approves and makes the loaded versions effective (the demonstration's QA), and the
+    job role and curriculum that are trained on each manual (a manual that needs training
+    comes into force only once a curriculum names it: ``documents.training_rules``)."""
 
     approver: Actor
     password: str
+    job_role: str = "QA specialist"
+    curriculum: str = "System manuals"
 
 
 def _document(session: Session, title: str) -> ControlledDocument | None:
@@ -115,6 +121,15 @@ def _make_effective(session: Session, version_id: int, author: Actor, approval: 
         password=approval.password,
         comment="shipped manual reviewed for this installation",
     )
+    version = documents.get_version(session, version_id)
+    if needs_training(version.document.doc_type):
+        name_in_curriculum(
+            session,
+            actor=approval.approver,
+            job_role=approval.job_role,
+            curriculum=approval.curriculum,
+            document_id=version.document_id,
+        )
     documents.transition(
         session, actor=approval.approver, version_id=version_id, name="make_effective"
     )

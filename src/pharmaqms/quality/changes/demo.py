@@ -20,12 +20,19 @@ from pharmaqms.quality.changes.models import ImpactArea
 from pharmaqms.quality.demo_timeline import Timeline
 from pharmaqms.quality.deviations.models import Deviation
 from pharmaqms.quality.documents import service as documents
+from pharmaqms.quality.training.demo_steps import name_for_training, read_and_sign
 
 TOOLING_SOP = "Tablet press tooling: inspection, stroke counting and retirement"
 TOOLING_BODY = (
     "1. Purpose\n\nHow punches and dies of the tablet presses are inspected, stored and "
     "retired.\n\n2. Procedure\n\n2.1 Inspect punch tips under magnification before use.\n"
     "2.2 Record the tooling set used in the batch record.\n2.3 Retire damaged tooling."
+)
+PACKING_INSTRUCTION = "Packing of temperature-controlled shipments"
+PACKING_BODY = (
+    "1. Purpose\n\nHow shipments of 2–8 °C products are packed.\n\n2. Procedure\n\n"
+    "2.1 Condition the cool packs for 24 h.\n2.2 Pack in the qualified 72-hour passive "
+    "shipper.\n2.3 Start the data logger and record its serial in the shipment."
 )
 COUNTER_SECTION = (
     "\n2.4 Read the stroke counter of each punch set at the end of every batch and record it."
@@ -72,7 +79,9 @@ def _stroke_counter(
         documents.transition(
             session, actor=quinn, version_id=version.id, name="approve", password=ctx.password
         )
+        name_for_training(session, ctx, version.document_id, "Production")
         documents.transition(session, actor=quinn, version_id=version.id, name="make_effective")
+        read_and_sign(session, ctx, version.id)
         state["document"] = version.document_id
 
     def request() -> None:
@@ -117,7 +126,13 @@ def _stroke_counter(
         now = clock.now()
         for kind, text, document_id, role, days in (
             ("revise_document", "Revise the tooling SOP", state["document"], None, 20),
-            ("retrain_role", "Train press operators", None, "production_operator", 30),
+            (
+                "retrain_role",
+                "Train press operators on the revised tooling SOP",
+                state["document"],
+                "production_operator",
+                30,
+            ),
             ("qualify_equipment", "Verify the stroke counters of both presses", None, None, 25),
         ):
             service.add_action(
@@ -164,6 +179,17 @@ def _stroke_counter(
             session, actor=quinn, version_id=revision.id, name="approve", password=ctx.password
         )
         documents.transition(session, actor=quinn, version_id=revision.id, name="make_effective")
+        state["revision"] = revision.id
+
+    def retrained() -> None:
+        # The operators read the revision; the retraining task is done by their records.
+        read_and_sign(
+            session,
+            ctx,
+            state["revision"],
+            also=("oscar.operator",),
+            reason="retraining of the stroke counter change",
+        )
 
     def complete(index: int, evidence: str) -> None:
         change = service.get_change(session, state["id"])
@@ -201,7 +227,8 @@ def _stroke_counter(
     timeline.at(start + timedelta(days=18), revise_sop)
     timeline.at(start + timedelta(days=19), lambda: complete(0, "SOP revised and in force"))
     timeline.at(start + timedelta(days=22), lambda: complete(2, "Counters verified: IQ/OQ"))
-    timeline.at(start + timedelta(days=28), lambda: complete(1, "All operators trained"))
+    timeline.at(start + timedelta(days=25), retrained)
+    timeline.at(start + timedelta(days=28), lambda: complete(1, ""))
     timeline.at(start + timedelta(days=29), implemented)
     timeline.at(start + timedelta(days=120), reviewed_and_closed)
 
@@ -212,6 +239,24 @@ def _summer_packing(
     people = ctx.people
     quinn, rosa, lena = people["quinn.qa"], people["rosa.qa"], people["lena.logistics"]
     state: dict[str, int] = {}
+
+    def instruction_in_force() -> None:
+        version = documents.create_document(
+            session,
+            actor=rosa,
+            doc_type="work_instruction",
+            title=PACKING_INSTRUCTION,
+            body=PACKING_BODY,
+            area="Distribution",
+        )
+        documents.transition(session, actor=rosa, version_id=version.id, name="submit")
+        documents.transition(
+            session, actor=quinn, version_id=version.id, name="approve", password=ctx.password
+        )
+        name_for_training(session, ctx, version.document_id, "Distribution")
+        documents.transition(session, actor=quinn, version_id=version.id, name="make_effective")
+        read_and_sign(session, ctx, version.id)
+        state["document"] = version.document_id
 
     def request() -> None:
         deviation_id = _source(session, Deviation, "Shipment delivered outside")
@@ -257,6 +302,7 @@ def _summer_packing(
             description="Train warehouse staff on the seasonal packing configuration",
             owner_id=lena.user_id,
             due_at=clock.now() + timedelta(days=40),
+            document_id=state["document"],
             role="logistics",
         )
         service.transition(session, actor=quinn, change_id=cid, name="submit_for_approval")
@@ -271,6 +317,7 @@ def _summer_packing(
             password=ctx.password,
         )
 
+    timeline.at(start - timedelta(days=150), instruction_in_force)
     timeline.at(start, request)
     timeline.at(start + timedelta(days=2), assess)
     timeline.at(start + timedelta(days=4), approve_qa)

@@ -354,6 +354,14 @@ def add_action(
     )
     if task_kind == ActionKind.REVISE_DOCUMENT and document_id is None:
         raise InvalidInput("name the document to revise", field="document_id")
+    if task_kind == ActionKind.RETRAIN_ROLE and document_id is None:
+        # A retraining is done by the training records on a document, never by a sentence.
+        # (Tasks planned before this rule have none: see ``_legacy_retraining``.)
+        raise InvalidInput(
+            "name the document the role is retrained on (document_id): the task is done "
+            "when everyone holding the role has signed read and understood on it",
+            field="document_id",
+        )
     if document_id is not None:
         # A revision names the document revised; a retraining the document retrained on.
         if task_kind not in (ActionKind.REVISE_DOCUMENT, ActionKind.RETRAIN_ROLE):
@@ -479,6 +487,13 @@ def _training_evidence(session: Session, change: ChangeRequest, action: ChangeAc
     return f"{action.role} trained: " + ", ".join(numbers)
 
 
+def _legacy_retraining(action: ChangeAction) -> bool:
+    """A retraining naming no document: since ``add_action`` refuses one, such a task can only
+    have been planned before the rule came in, and is still completed with written evidence
+    (nothing else could ever complete it)."""
+    return action.kind == ActionKind.RETRAIN_ROLE and action.document_id is None
+
+
 def complete_action(
     session: Session, *, actor: Actor, change_id: int, action_id: int, evidence: str
 ) -> ChangeAction:
@@ -498,7 +513,7 @@ def complete_action(
     # Fulfilled by a record: its evidence is that record, not a sentence.
     if action.kind == ActionKind.REGULATORY_SUBMISSION:
         text = authority.submission_evidence(change)
-    elif action.kind == ActionKind.RETRAIN_ROLE and action.document_id is not None:
+    elif action.kind == ActionKind.RETRAIN_ROLE and not _legacy_retraining(action):
         text = _training_evidence(session, change, action)
     else:
         text = common.required_text(evidence, "evidence", "the evidence that the task is done")

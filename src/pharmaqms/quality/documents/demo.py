@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.demo import DemoContext, register
 from pharmaqms.quality.documents import service
+from pharmaqms.quality.documents.training_rules import needs_training
+from pharmaqms.quality.training.demo_steps import name_for_training, read_and_sign
 
 DEMO_DOCUMENTS = (
     (
@@ -64,6 +66,9 @@ def load(session: Session, ctx: DemoContext) -> None:
             password=ctx.password,
             comment="reviewed against the current GMP guidance",
         )
+        if needs_training(doc_type):
+            # The job role of its area is trained on it: its holders have it to read today.
+            name_for_training(session, ctx, version.document_id, area)
         service.transition(session, actor=approver, version_id=version.id, name="make_effective")
         if target == "revised":
             revision = service.revise(
@@ -131,9 +136,12 @@ def load_periodic_reviews(session: Session, ctx: DemoContext) -> None:
                 name="approve",
                 password=ctx.password,
             )
+            name_for_training(session, ctx, version.document_id, area)
             service.transition(
                 session, actor=approver, version_id=version.id, name="make_effective"
             )
+            # In force for a long time: read and signed back then.
+            read_and_sign(session, ctx, version.id)
     open_due_periodic_reviews(session, actor=system_actor(session))
 
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from pharmaqms.kernel import audit, clock
+from pharmaqms.kernel import audit, clock, tasks
 from pharmaqms.kernel.errors import Conflict, InvalidInput, NotFound, StaleRecord
 from pharmaqms.kernel.identity import Actor
+from pharmaqms.kernel.models import Task, User
 from pharmaqms.kernel.numbering import allocate_number
 from pharmaqms.kernel.workflow import TransitionResult, perform
 from pharmaqms.quality.documents import attachments
@@ -24,7 +25,12 @@ from pharmaqms.quality.documents.models import (
     VersionStatus,
 )
 from pharmaqms.quality.documents.templates import template_for
-from pharmaqms.quality.documents.workflow import DOCUMENT_VERSION_WORKFLOW
+from pharmaqms.quality.documents.training_rules import job_roles_naming
+from pharmaqms.quality.documents.workflow import (
+    DOCUMENT_VERSION_WORKFLOW,
+    training_assigned,
+    training_named,
+)
 
 OPEN_STATES = (VersionStatus.DRAFT, VersionStatus.IN_REVIEW, VersionStatus.APPROVED)
 
@@ -302,7 +308,19 @@ def on_effective(session: Session, version: DocumentVersion, *, actor: Actor) ->
         actor=actor,
         reason=f"version {version.label} became effective: the review period restarts",
     )
-    on_version_effective(session, version, actor=actor)
+    assigned = on_version_effective(session, version, actor=actor)
+    # What came of it stays in the trail beside the change of state: who is to read it.
+    audit.record_event(
+        session,
+        actor=actor,
+        action="training_assigned",
+        record=version,
+        details={
+            "people": len({r.user_id for r in assigned}),
+            "job_roles": list(job_roles_naming(session, document.id)),
+        },
+        reason=training_assigned(version),
+    )
     for _name, listener in sorted(_IN_FORCE_LISTENERS.items()):
         listener(session, version, actor)
 
@@ -321,8 +339,42 @@ def on_obsolete(session: Session, version: DocumentVersion, *, actor: Actor) -> 
     on_document_obsolete(session, document, actor=actor)
 
 
+NAME_TRAINING_TASK = "name_training"
+
+
+def _ask_owner_to_name_training(
+    session: Session, version: DocumentVersion, reasons: list[str], *, actor: Actor
+) -> None:
+    """The version stays approved; its document's owner is told why, once (a later run finds
+    the task open and says nothing more)."""
+    waiting = session.scalars(
+        select(Task.id).where(
+            Task.record_type == version.__audit_type__,
+            Task.record_id == version.id,
+            Task.kind == NAME_TRAINING_TASK,
+            Task.status == "open",
+        )
+    ).first()
+    if waiting is not None:
+        return
+    owner = session.get(User, version.document.owner_id)
+    active = owner is not None and owner.is_active and not owner.is_service_account
+    tasks.open_task(
+        session,
+        version,
+        actor=actor,
+        kind=NAME_TRAINING_TASK,
+        title=f"{version.number} was not made effective on its date: {'; '.join(reasons)}",
+        user_id=owner.id if active and owner is not None else None,
+        role=None if active else "qa",
+        due_in=timedelta(days=3),
+    )
+
+
 def make_due_versions_effective(session: Session, *, actor: Actor) -> list[DocumentVersion]:
-    """The scheduled job: approved versions whose effective date has come become effective."""
+    """The scheduled job: approved versions whose effective date has come become effective.
+    A version whose training is not named yet stays approved and its document's owner gets a
+    task saying why (the job never fails on it: the others still come into force)."""
     due = session.scalars(
         select(DocumentVersion)
         .where(
@@ -332,9 +384,15 @@ def make_due_versions_effective(session: Session, *, actor: Actor) -> list[Docum
         )
         .order_by(DocumentVersion.effective_from)
     ).all()
+    made = []
     for version in due:
+        refused = training_named(version)
+        if refused:
+            _ask_owner_to_name_training(session, version, refused, actor=actor)
+            continue
         perform(session, DOCUMENT_VERSION_WORKFLOW, version, "make_effective", actor=actor)
-    return list(due)
+        made.append(version)
+    return made
 
 
 def versions_to_compare(

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, object_session
 
 from pharmaqms.kernel import audit, clock
 from pharmaqms.kernel.identity import Actor
@@ -17,9 +18,10 @@ from pharmaqms.kernel.registry import RecordType, register
 from pharmaqms.kernel.reports.text import format_time
 from pharmaqms.kernel.roles import grant
 from pharmaqms.kernel.workflow import TaskSpec, Transition, Workflow, roles, states
-from pharmaqms.quality.documents import reviews
+from pharmaqms.quality.documents import reviews, training_rules
 from pharmaqms.quality.documents.models import DocumentVersion, PeriodicReview
 from pharmaqms.quality.documents.templates import template_for
+from pharmaqms.quality.training.models import TrainingRequirement
 
 grant("documents.author", "qa", "qc_analyst", "production_supervisor", "rd_scientist")
 grant("documents.approve", "qa", "qualified_person")
@@ -61,6 +63,36 @@ def effective_date_reached(version: Any) -> list[str]:
             f"the version is scheduled to become effective on {format_time(version.effective_from)}"
         ]
     return []
+
+
+def training_named(version: Any) -> list[str]:
+    """Guard of ``make_effective`` (by hand and by the daily job): a version that needs
+    training comes into force only once a job role's curriculum names its document
+    (``training_rules``)."""
+    session = object_session(version)
+    if session is None:
+        return ["the version is not loaded from the database"]
+    return training_rules.training_named(training_rules.facts_of(session, version))
+
+
+def training_assigned(version: Any) -> str:
+    """What making the version effective did for training, in one sentence."""
+    session = object_session(version)
+    if session is None:
+        return ""
+    people = session.scalar(
+        select(func.count(func.distinct(TrainingRequirement.user_id))).where(
+            TrainingRequirement.version_id == version.id
+        )
+    )
+    roles = training_rules.job_roles_naming(session, version.document_id)
+    count = people or 0
+    who = "person" if count == 1 else "people"
+    assigned = f"Training on {version.number} assigned to {count} {who}"
+    if roles:
+        return f"{assigned} in the job role{'s' if len(roles) > 1 else ''} {', '.join(roles)}."
+    kind = version.document.doc_type.replace("_", " ")
+    return f"{assigned}: no job role's curriculum names it (a {kind} needs no training)."
 
 
 def superseded_by_a_successor(version: Any) -> list[str]:
@@ -128,8 +160,9 @@ DOCUMENT_VERSION_WORKFLOW = Workflow(
             states("approved"),
             "effective",
             roles("qa", "system"),
-            guards=(effective_date_reached,),
+            guards=(effective_date_reached, training_named),
             effects=(_supersede_previous,),
+            outcome=training_assigned,
         ),
         Transition(
             "supersede",

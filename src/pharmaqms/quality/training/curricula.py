@@ -251,3 +251,36 @@ def set_quiz(
         ):
             requirement.quiz_required = True
     return quiz
+
+
+def name_in_curriculum(
+    session: Session,
+    *,
+    actor: Actor,
+    job_role: str,
+    curriculum: str,
+    document_id: int,
+    area: str = "",
+    reason: str | None = None,
+) -> CurriculumItem:
+    """Name the job role a document applies to, by names: the job role and its curriculum are
+    defined if the site has none of that name yet, and the document joins the curriculum
+    (unless it is in it already). What a document's author does before its first version
+    comes into force (``documents.training_rules``)."""
+    actor.require("training.manage", "change curricula")
+    role = session.scalars(select(JobRole).where(JobRole.name == job_role.strip())).first()
+    if role is None:
+        role = create_job_role(session, actor=actor, name=job_role, area=area)
+    found = next((c for c in curricula_of(session, role.id) if c.name == curriculum.strip()), None)
+    if found is None:
+        found = create_curriculum(session, actor=actor, job_role_id=role.id, name=curriculum)
+    present = next(
+        (item for item, document in items_of(session, found.id) if document.id == document_id),
+        None,
+    )
+    if present is not None:
+        return present
+    item, _assigned = add_to_curriculum(
+        session, actor=actor, curriculum_id=found.id, document_id=document_id, reason=reason
+    )
+    return item

@@ -1,22 +1,21 @@
 """Demo training: four job roles with their curricula, the demo people in them, two months of
-history (most read and understood, a few left overdue, a quiz passed, a revision still due),
-and the SOPs of the document demo added today. Written through the services, so all of it is
-audited; the history is written with the clock set back, as it would have happened."""
+history (most read and understood, a few left overdue, a quiz passed, a revision still due).
+The documents of the other demos join these job roles' curricula as they come into force
+(``demo_steps.TRAINED_IN``), so this demo loads before them. Written through the services, so
+all of it is audited; the history is written with the clock set back, as it would have happened."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.demo import DemoContext, register
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.quality.documents import service as documents
-from pharmaqms.quality.documents.demo import BODY
-from pharmaqms.quality.documents.models import ControlledDocument, DocumentVersion
+from pharmaqms.quality.documents.models import DocumentVersion
 from pharmaqms.quality.training import curricula, gate, service
 from pharmaqms.quality.training.models import RequirementStatus
 
@@ -54,16 +53,6 @@ JOB_ROLES: JobRoles = {
     ),
 }
 
-# Documents of the document demo that join the curricula today (so their training is due).
-ADDED_TODAY = {
-    "Tablet press operator": "Cleaning and line clearance of the tablet compression area",
-    "QC analyst — chromatography": "Handling of out-of-specification laboratory results",
-    "QA specialist": "Deviation management",
-    "Warehouse and distribution operator": (
-        "Temperature-controlled storage and distribution (2–8 °C)"
-    ),
-}
-
 # Training left unread in the history: overdue today.
 UNREAD = {("oscar.operator", "gowning"), ("lena.logistics", "gmp"), ("sofia.supervisor", "press")}
 
@@ -89,7 +78,11 @@ HPLC_QUIZ: list[dict[str, Any]] = [
 ]
 
 
-def _in_force(session: Session, ctx: DemoContext, key: str) -> DocumentVersion:
+def _approved(session: Session, ctx: DemoContext, key: str) -> DocumentVersion:
+    """Written and approved; it comes into force once a curriculum names it."""
+    # Imported here: importing the document demo registers its loaders, which run after this.
+    from pharmaqms.quality.documents.demo import BODY
+
     doc_type, title, area = TRAINING_DOCUMENTS[key]
     author = ctx.people["sofia.supervisor" if area == "Production" else "chen.qc"]
     approver = ctx.people["quinn.qa"]
@@ -101,7 +94,6 @@ def _in_force(session: Session, ctx: DemoContext, key: str) -> DocumentVersion:
     documents.transition(
         session, actor=approver, version_id=version.id, name="approve", password=ctx.password
     )
-    documents.transition(session, actor=approver, version_id=version.id, name="make_effective")
     return version
 
 
@@ -126,7 +118,7 @@ def load(session: Session, ctx: DemoContext) -> None:
     qa = ctx.people["quinn.qa"]
     today = clock.now()
     with clock.frozen_at(today - timedelta(days=60)) as moment:
-        versions = {key: _in_force(session, ctx, key) for key in TRAINING_DOCUMENTS}
+        versions = {key: _approved(session, ctx, key) for key in TRAINING_DOCUMENTS}
         doc_ids = {key: v.document_id for key, v in versions.items()}
         curricula.set_quiz(
             session,
@@ -152,6 +144,8 @@ def load(session: Session, ctx: DemoContext) -> None:
                         document_id=doc_ids[key],
                         recurrence_months=recurrence,
                     )
+        for version in versions.values():
+            documents.transition(session, actor=qa, version_id=version.id, name="make_effective")
         for name, (_area, _c, holders) in JOB_ROLES.items():
             for username in holders:
                 service.assign_job_role(
@@ -190,18 +184,6 @@ def load(session: Session, ctx: DemoContext) -> None:
             session, actor=qa, version_id=revision.id, name="approve", password=ctx.password
         )
         documents.transition(session, actor=qa, version_id=revision.id, name="make_effective")
-    for name, title in ADDED_TODAY.items():
-        document = session.scalars(
-            select(ControlledDocument).where(ControlledDocument.title == title)
-        ).first()
-        if document is None or document.current_version_id is None:
-            continue
-        [curriculum] = [
-            c for c in curricula.curricula_of(session, roles[name].id) if c.name != "GMP basics"
-        ]
-        curricula.add_to_curriculum(
-            session, actor=qa, curriculum_id=curriculum.id, document_id=document.id
-        )
 
 
 register("training", load)

@@ -585,4 +585,6 @@ def take_transition(
             "previous_status": result.previous_status,
             "version": record.version,
             "signature_id": result.signature.id if result.signature else None,
+            # What the step did beyond its change of state (empty when nothing to say).
+            "outcome": result.outcome,
         }

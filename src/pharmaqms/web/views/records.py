@@ -164,6 +164,7 @@ def take_transition(
         message = (
             f"{record.audit_label()}: {result.transition.label} done{signed}; "
             f"status now {rt.workflow.state_label(record.status)}."
+            + (f" {result.outcome}" if result.outcome else "")
         )
         target = record_url(rt.name, record)
     return redirect(target, message)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from tests.lifecycle.distribution.productpage.page_steps import GTIN, counts, product_with_packs
-from tests.quality.document_steps import take
+from tests.quality.document_steps import name_job_role, take
 from tests.support import PASSWORD
 
 from pharmaqms.kernel.errors import InvalidInput
@@ -31,6 +31,8 @@ def _document(author: Any, approver: Any, doc_type: str, *, effective: bool) -> 
     if effective:
         take(author, "document_version", version["id"], "submit")
         take(approver, "document_version", version["id"], "approve", password=PASSWORD)
+        if doc_type != "patient_leaflet":  # a leaflet needs no training (training_rules)
+            name_job_role(approver, version["document_id"])
         take(approver, "document_version", version["id"], "make_effective")
     number: str = approver.get(f"/api/v1/documents/{version['document_id']}").json()["number"]
     return number

@@ -37,7 +37,7 @@ from pharmaqms.lifecycle.production.qc.workflow import CERTIFICATE_WORKFLOW
 from pharmaqms.lifecycle.production.release import service as release
 from pharmaqms.platform.masterdata.models import Lot, LotKind, Product
 from pharmaqms.quality.documents import service as documents
-from pharmaqms.quality.training import service as training
+from pharmaqms.quality.training.demo_steps import name_for_training, read_and_sign
 
 PRODUCT = "PARA500"
 SOPS = (
@@ -162,20 +162,17 @@ def _sops(session: Session, ctx: DemoContext) -> dict[str, str]:
         documents.transition(
             session, actor=qa, version_id=version.id, name="approve", password=ctx.password
         )
+        name_for_training(session, ctx, version.document_id, "Production")
         documents.transition(session, actor=qa, version_id=version.id, name="make_effective")
-        for person in (ctx.people["oscar.operator"], supervisor):
-            requirement = training.assign_training(
-                session,
-                actor=qa,
-                user_id=person.user_id,
-                document_id=version.document_id,
-                reason="works on the tablet line",
-            )
-            session.flush()
-            training.open_for_reading(session, actor=person, requirement_id=requirement.id)
-            training.complete_training(
-                session, actor=person, requirement_id=requirement.id, password=ctx.password
-            )
+        # The tablet press operators' curriculum assigned it to the job role's holders (the
+        # operator and the supervisor once the training demo ran); both read it.
+        read_and_sign(
+            session,
+            ctx,
+            version.id,
+            also=("oscar.operator", "sofia.supervisor"),
+            reason="works on the tablet line",
+        )
         numbers[key] = version.number.split(" ")[0]
     return numbers
 

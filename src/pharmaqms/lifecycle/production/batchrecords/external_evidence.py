@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel.canonical import content_hash
+from pharmaqms.lifecycle.production.batchrecords.external_limits import judge_readings
 from pharmaqms.platform.connectors.mes_store import MATERIAL_HOLDER
 from pharmaqms.platform.ingest.models import ImportRun, QuarantinedRow
 from pharmaqms.platform.masterdata.hold_models import LotHold
@@ -76,6 +77,14 @@ def imported(session: Session, lot: Lot) -> Imported:
         ],
         "runs": runs,
     }
+    judged = judge_readings(session, lot)
+    # Which approved limits the readings were judged against is part of the evidence: a new
+    # master batch record in force changes the digest, so the review is read again.
+    summary["limits"] = (
+        f"{judged.compared} reading(s) compared with the {judged.limits} limits of {judged.source}"
+        if judged.source is not None
+        else "no master batch record in force for the product: readings not compared"
+    )
     exceptions: list[dict[str, str]] = []
     if lot.manufacturing_ended_at is None:
         exceptions.append(
@@ -87,6 +96,7 @@ def imported(session: Session, lot: Lot) -> Imported:
         .order_by(LotHold.id)
     ):
         exceptions.append({"key": f"hold:{hold.id}", "text": hold.reason})
+    exceptions.extend(judged.exceptions)
     # Rows of the MES deliveries about this batch that governance quarantined and nobody has
     # resolved: data of the batch the review has not seen.
     mes_runs = select(ImportRun.id).where(ImportRun.kind == "mes")

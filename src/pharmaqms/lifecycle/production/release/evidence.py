@@ -800,6 +800,7 @@ def _external(session: Session, lot: Lot) -> ExternalRecordFacts:
         f"imported: {found.summary['readings']} process readings, "
         f"{len(found.summary['consumptions'])} material consumptions, "
         f"end of batch {found.summary['manufacturing_ended_at'] or 'not reported'}",
+        found.summary["limits"],
     )
     if review is None:
         return ExternalRecordFacts(executed_elsewhere=True, summary=summary)
