@@ -79,23 +79,24 @@ class Evaluation:
 
 
 class _Places:
-    """Profiles and place codes read once per evaluation."""
+    """The revisions of each place's profile, read once per evaluation: a year of readings
+    taken before the profile was entered is judged without asking the database per reading."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.cache: dict[str, AlarmProfile | None] = {}
+        self.revisions: dict[str, list[AlarmProfile]] = {}
 
     def profile(self, key: str, at: datetime) -> AlarmProfile | None:
-        if key in self.cache:
-            found = self.cache[key]
-            if found is None or (
-                found.effective_from <= at
-                and (found.superseded_at is None or at < found.superseded_at)
+        """As ``profiles.in_force_at``: the latest revision in force at ``at``, else the first."""
+        revisions = self.revisions.get(key)
+        if revisions is None:
+            revisions = self.revisions[key] = profiles.revisions(self.session, key)
+        for found in reversed(revisions):
+            if found.effective_from <= at and (
+                found.superseded_at is None or at < found.superseded_at
             ):
                 return found
-        found = profiles.in_force_at(self.session, key, at)
-        self.cache[key] = found
-        return found
+        return revisions[0] if revisions else None
 
 
 def _draft(
@@ -337,6 +338,10 @@ def evaluate_run(session: Session, *, actor: Actor, run_id: int) -> Evaluation:
     """Judge the readings (and the refused impossible values) of one delivery, with the
     readings of the same sensors stored by other deliveries since their evaluation stands."""
     outcome = Evaluation(open=_OpenBreaches(session))
+    if session.scalar(select(AlarmProfile.id).limit(1)) is None:
+        # No place has a profile yet: nothing to judge a reading against (every one would be
+        # passed over), so the readings are not read (a bulk load before the profiles).
+        return outcome
     places = _Places(session)
     watches: dict[int, SensorWatch | None] = {}
     for reading in _to_judge(session, run_id, watches):

@@ -247,6 +247,17 @@ def in_force_at(session: Session, key: str, moment: datetime) -> AlarmProfile | 
     ).first()
 
 
+def revisions(session: Session, key: str) -> list[AlarmProfile]:
+    """Every revision of the place's profile, first to last."""
+    return list(
+        session.scalars(
+            select(AlarmProfile)
+            .where(AlarmProfile.place_key == key)
+            .order_by(AlarmProfile.revision)
+        )
+    )
+
+
 def get_profile(session: Session, profile_id: int) -> AlarmProfile:
     profile = session.get(AlarmProfile, profile_id)
     if profile is None:

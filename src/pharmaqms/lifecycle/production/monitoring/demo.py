@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from random import Random
 from typing import Any
 
@@ -100,14 +101,22 @@ def _range_out(weights: list[float], chart: Chart) -> bool:
     return outside(max(weights) - min(weights), chart.dispersion)
 
 
-def _starts(values: list[float], chart: Chart, index: int) -> set[int]:
+def _starts(values: list[float], chart: Chart, index: int) -> frozenset[int]:
     """The rules that start being broken at ``index`` (broken there, not at the point before)."""
-    window = values[max(0, index - 16) : index + 1]
-    offset = index - (len(window) - 1)
-    found = evaluate_rules(window, center=chart.center, sigma=chart.sigma, rule_set=RuleSet.NELSON)
-    at = {v.rule for v in found if v.index + offset == index}
-    before = {v.rule for v in found if v.index + offset == index - 1}
-    return at - before
+    return _window_starts(tuple(values[max(0, index - 16) : index + 1]), chart)
+
+
+@lru_cache(maxsize=65536)
+def _window_starts(window: tuple[float, ...], chart: Chart) -> frozenset[int]:
+    """``_starts`` of the window's last point. Cached: the check of a drawn plan asks again
+    about every window the drawing asked about already (the load clears the cache)."""
+    found = evaluate_rules(
+        list(window), center=chart.center, sigma=chart.sigma, rule_set=RuleSet.NELSON
+    )
+    last = len(window) - 1
+    at = {v.rule for v in found if v.index == last}
+    before = {v.rule for v in found if v.index == last - 1}
+    return frozenset(at - before)
 
 
 @dataclass
@@ -401,6 +410,7 @@ def load(session: Session, ctx: DemoContext) -> None:
             break
     else:  # pragma: no cover - the draw converges within a few attempts
         raise RuntimeError("the monitoring demo could not draw its story")
+    _window_starts.cache_clear()
     for n, lot in enumerate(monitored):
         _deliver(database, ctx, lot, _rows(lot, plan.trio[n], plan.weights[n]))
         if n == len(monitored) - 3:
