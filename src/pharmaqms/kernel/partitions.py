@@ -430,7 +430,5 @@ def unexplained(diffs: list[Any], partition_names: set[str]) -> list[Any]:
         left.append(diff)
     # A widened key is explained only by the declared one it stands for.
     return [
-        d
-        for d in left
-        if not ((found := unique(d, "remove_constraint")) and found not in widened)
+        d for d in left if not ((found := unique(d, "remove_constraint")) and found not in widened)
     ]
