@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -265,3 +266,27 @@ def test_months_ahead_out_of_range_is_refused(pg: Database) -> None:
         partitions.ensure(conn, 121)
     with pg.engine.begin() as conn, pytest.raises(DatabaseError, match="between 0 and 120"):
         conn.execute(text("SELECT * FROM pharmaqms_ensure_partitions(-1)"))
+
+
+def test_the_cli_ensures_the_months_ahead_and_a_second_run_creates_nothing(pg: Database) -> None:
+    from tests.kernel.cli import run_cli
+
+    first = run_cli(pg, "db", "partitions", "ensure", "--months-ahead", "7")
+    assert first.exit_code == 0, first.output
+    created = int(first.output.split("created ")[-1].split(",")[0])
+    assert created == 4 * len(partitions.MONTHLY)  # months 4 to 7 after this one
+    again = run_cli(pg, "db", "partitions", "ensure", "--months-ahead", "7")
+    assert again.exit_code == 0, again.output
+    assert "created 0," in again.output
+    listed = run_cli(pg, "db", "partitions", "list")
+    assert "audit_entries_phistory" in listed.output
+    assert "audit_entries_pdefault" in listed.output
+
+
+def test_the_cli_says_partitions_are_for_postgresql(tmp_path: Path) -> None:
+    from tests.kernel.cli import run_cli_at
+
+    result = run_cli_at(f"sqlite:///{tmp_path / 'x.db'}", "db", "partitions", "ensure")
+    assert result.exit_code == 2
+    assert "PostgreSQL" in result.output
+    assert not (tmp_path / "x.db").exists()
