@@ -290,3 +290,27 @@ def test_the_cli_says_partitions_are_for_postgresql(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "PostgreSQL" in result.output
     assert not (tmp_path / "x.db").exists()
+
+
+def test_the_daily_job_keeps_the_setting_s_months_ahead(
+    pg: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pharmaqms.kernel.jobs import bind, run_now
+    from pharmaqms.kernel.jobs.housekeeping import PARTITIONS_JOB
+    from pharmaqms.kernel.settings import reset_settings_cache
+    from pharmaqms.schedule import declare
+
+    # the job is on the schedule, once a day
+    assert declare()[PARTITIONS_JOB].endswith("* * *")
+    bind(pg)
+    # with the default (3 months ahead) the migration left nothing to do
+    assert run_now(PARTITIONS_JOB) == {"covered": 4, "exists": 12}
+    # with 5 months ahead, two more months of each table
+    monkeypatch.setenv("PHARMAQMS_DB_PARTITIONS_MONTHS_AHEAD", "5")
+    reset_settings_cache()
+    try:
+        assert run_now(PARTITIONS_JOB) == {"covered": 4, "exists": 12, "created": 8}
+        assert run_now(PARTITIONS_JOB) == {"covered": 4, "exists": 20}
+    finally:
+        monkeypatch.delenv("PHARMAQMS_DB_PARTITIONS_MONTHS_AHEAD")
+        reset_settings_cache()
