@@ -314,3 +314,63 @@ def test_the_daily_job_keeps_the_setting_s_months_ahead(
     finally:
         monkeypatch.delenv("PHARMAQMS_DB_PARTITIONS_MONTHS_AHEAD")
         reset_settings_cache()
+
+
+def test_a_prepared_database_with_rows_converts_by_attaching_what_prepare_built(
+    empty_postgres_url: str,
+) -> None:
+    from alembic import command
+    from alembic.script import ScriptDirectory
+    from tests.kernel.cli import run_cli_at
+
+    from pharmaqms.kernel.migrate import alembic_config, upgrade
+
+    # given a database migrated up to (not including) the partitions, with rows in the trail
+    database = Database(empty_postgres_url)
+    config = alembic_config(empty_postgres_url)
+    heads = ScriptDirectory.from_config(config).get_heads()
+    with database.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        for head in sorted(heads):
+            if head != "0050_kernel_partitions":
+                command.upgrade(config, head)
+    with database.engine.begin() as conn:
+        for seq in range(1, 201):
+            conn.execute(
+                text(
+                    "INSERT INTO audit_entries (seq, occurred_at, actor_username, actor_name, "
+                    "channel, action, record_type, record_label, changes, prev_hash, "
+                    "entry_hash) VALUES (:s, now() - make_interval(days => :s), 'x', 'x', "
+                    "'cli', 'create', 't', 't', '{}', 'p', 'e')"
+                ),
+                {"s": seq},
+            )
+
+    # when prepare runs while the system runs, then the migration
+    prepared = run_cli_at(empty_postgres_url, "db", "partitions", "prepare")
+    assert prepared.exit_code == 0, prepared.output
+    assert prepared.output.count("ready, history before") == len(partitions.MONTHLY)
+    with database.engine.connect() as conn:
+        built = conn.execute(
+            text("SELECT CAST('audit_entries_phistory_p_id' AS regclass)::oid")
+        ).scalar_one()
+    upgrade(database.engine)
+
+    # then the rows stayed where they were, now the history partition up to prepare's
+    # boundary (two months ahead), and the key index prepare built is the partition's key
+    expected = partitions.add_months(partitions.month_start(clock.now()), 2)
+    with database.engine.connect() as conn:
+        bounds = dict(partitions.partitions(conn, "audit_entries"))
+        assert f"TO ('{expected:%Y-%m-%d} 00:00:00+00')" in bounds["audit_entries_phistory"]
+        homes = conn.execute(
+            text("SELECT tableoid::regclass::text, count(*) FROM audit_entries GROUP BY 1")
+        ).all()
+        assert homes == [("audit_entries_phistory", 200)]
+        parent = conn.execute(
+            text("SELECT inhparent::regclass::text FROM pg_inherits WHERE inhrelid = :i"),
+            {"i": built},
+        ).scalar_one()
+        assert parent == "pk_audit_entries"
+        for table in partitions.MONTHLY:
+            assert partitions.is_partitioned(conn, table)
+    database.dispose()
