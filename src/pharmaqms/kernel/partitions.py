@@ -46,7 +46,9 @@ MONTHLY: Final[dict[str, str]] = {
     "epcis_events": "event_time",
 }
 
-# Foreign keys into a partitioned table's ``id`` that PostgreSQL can't keep (see above).
+# Foreign keys into a partitioned table's ``id`` that PostgreSQL can't keep (see above). A
+# later migration must not add one on PostgreSQL (it would fail: no unique key on ``id``
+# alone); it names the row by id without a database-level key, and is listed here.
 DROPPED_REFERENCES: Final[frozenset[str]] = frozenset(
     {
         "batch_step_entries.reading_id",
