@@ -10,7 +10,9 @@ module.
   (default 5): due-soon and overdue notices, the e-mail queue, digests after their hour;
   silent sensors and escalations of unacknowledged cold-chain alarms;
 - ``epcis.retry_deliveries`` every minute (the shortest back-off of a webhook is a minute);
-- ``jobs.prune`` once a day: finished jobs older than ``PHARMAQMS_JOBS_KEEP_DAYS``.
+- ``jobs.prune`` once a day: finished jobs older than ``PHARMAQMS_JOBS_KEEP_DAYS``;
+- ``db.partitions`` once a day (PostgreSQL): the next ``PHARMAQMS_DB_PARTITIONS_MONTHS_AHEAD``
+  months' partitions of the partitioned tables.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import pharmaqms.schema  # noqa: F401 - every module's tables, workflows, gates 
 from pharmaqms.kernel import auth
 from pharmaqms.kernel.identity import Actor, Channel
 from pharmaqms.kernel.jobs import SCHEDULE, job, job_database, schedule
-from pharmaqms.kernel.jobs.housekeeping import PRUNE_JOB
+from pharmaqms.kernel.jobs.housekeeping import PARTITIONS_JOB, PRUNE_JOB
 from pharmaqms.kernel.notifications import jobs as notification_jobs
 from pharmaqms.kernel.settings import get_settings
 from pharmaqms.kernel.uow import unit_of_work
@@ -136,6 +138,7 @@ def declare() -> dict[str, str]:
         ALARMS_JOB: every,
         EPCIS_RETRY_JOB: "* * * * *",
         PRUNE_JOB: "17 3 * * *",
+        PARTITIONS_JOB: "41 1 * * *",
     }
 
 

@@ -94,6 +94,7 @@ def _register_subcommands() -> None:
         ("pharmaqms.cli.trace", "trace"),
         ("pharmaqms.cli.epcis", "epcis"),
         ("pharmaqms.cli.jobs", "jobs"),
+        ("pharmaqms.cli.db", "db"),
         ("pharmaqms.cli.notify", "notify"),
         ("pharmaqms.cli.signals", "signals"),
         ("pharmaqms.cli.pv", "pv"),

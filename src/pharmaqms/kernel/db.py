@@ -177,3 +177,37 @@ def session_scope(database: Database | None = None, *, write: bool = False) -> I
         yield session
     finally:
         session.close()
+
+
+_replica: Database | None = None
+
+
+def replica_database() -> Database | None:
+    """The read-only replica of ``PHARMAQMS_DATABASE_REPLICA_URL``, if one is configured."""
+    global _replica
+    url = get_settings().database_replica_url
+    if not url:
+        return None
+    if _replica is None or _replica.url != url:
+        if _replica is not None:
+            _replica.dispose()
+        _replica = Database(url)
+    return _replica
+
+
+@contextmanager
+def replica_reads(session: Session) -> Iterator[Session]:
+    """A session for the heavy reads of reports, exports and signal detection: on the
+    read-only replica when one is configured, else ``session`` itself (the primary). A
+    replica lags its primary by moments, and does not see ``session``'s own uncommitted
+    changes: use it only for reads of what was committed before."""
+    replica = replica_database()
+    if replica is None:
+        yield session
+        return
+    reads = replica.session()
+    try:
+        yield reads
+    finally:
+        reads.rollback()
+        reads.close()

@@ -15,6 +15,12 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PHARMAQMS_", extra="ignore")
 
     database_url: str = "sqlite:///var/pharmaqms.db"
+    # A read-only replica (PostgreSQL streaming replica) for the heavy reads: reports, exports
+    # and signal detection (kernel/db.py ``read_database``). Unset: they read the primary.
+    database_replica_url: str | None = None
+    # Months ahead the daily job (and ``pharmaqms db partitions ensure``) keeps partitions for
+    # (PostgreSQL; kernel/partitions.py).
+    db_partitions_months_ahead: int = Field(default=3, ge=0, le=120)
     # PostgreSQL connection pool of each process (SQLAlchemy's QueuePool). Every API process,
     # worker and ingest worker holds up to pool_size + max_overflow connections: their sum over
     # all processes must stay below the server's max_connections (docs/deploy.md).

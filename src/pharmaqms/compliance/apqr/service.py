@@ -19,6 +19,7 @@ from pharmaqms.compliance.apqr.pdf import Signed, render_review
 from pharmaqms.compliance.apqr.workflow import REVIEW_WORKFLOW
 from pharmaqms.kernel import audit, clock
 from pharmaqms.kernel.canonical import content_hash
+from pharmaqms.kernel.db import replica_reads
 from pharmaqms.kernel.errors import InvalidInput, NotFound, StaleRecord, TransitionNotAllowed
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.reports.signed import checked_pdf, pdf_sha256, store_pdf
@@ -117,7 +118,8 @@ def generate_review(
     approved."""
     actor.require(WRITE, "generate annual product quality reviews")
     found = apqr_figures.resolve(session, product)
-    made = apqr_figures.collect(session, found, year)
+    with replica_reads(session) as reads:
+        made = apqr_figures.collect(reads, found, year)
     made["sections"].append(_previous_actions(session, found.code, year))
     last = session.scalar(
         select(func.max(ProductQualityReview.edition)).where(

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
 from pharmaqms.compliance.outcomes import figures
+from pharmaqms.kernel.db import replica_reads
 from pharmaqms.kernel.errors import InvalidInput
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.navigation import NavItem, add
@@ -47,8 +48,8 @@ def _chart(figure: figures.Figure) -> Markup:
 @router.get(BASE, response_class=HTMLResponse)
 def dashboard(request: Request, actor: ActorDep) -> HTMLResponse:
     actor.require("records.read", READ)
-    with transaction(request, write=False) as session:
-        found = figures.outcome_figures(session)
+    with transaction(request, write=False) as session, replica_reads(session) as reads:
+        found = figures.outcome_figures(reads)
         return render(
             request,
             "compliance/outcomes.html",
@@ -69,8 +70,8 @@ def drill_down(
 ) -> HTMLResponse:
     actor.require("records.read", READ)
     chosen = _month(month)
-    with transaction(request, write=False) as session:
-        figure = figures.figure_by_key(session, key)
+    with transaction(request, write=False) as session, replica_reads(session) as reads:
+        figure = figures.figure_by_key(reads, key)
         return render(
             request,
             "compliance/outcome_month.html",

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from pharmaqms.kernel import audit, clock
+from pharmaqms.kernel.db import replica_reads
 from pharmaqms.kernel.errors import QMSError
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.downloads import download
@@ -380,18 +381,22 @@ def export_register(
     session: Session, actor: Actor, register: Register, q: RegisterQuery, fmt: str
 ) -> tuple[bytes, str, str]:
     """Every row the filters select (all pages), in the page's order, as CSV or XLSX; the
-    hand-out is written to the audit trail. Returns (content, file name, media type)."""
-    query = filtered(session, actor, register, q)
-    total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
-    if total > MAX_EXPORT_ROWS:
-        raise BadRegisterQuery(
-            f"{total} rows match: an export holds at most {MAX_EXPORT_ROWS}; narrow the filters",
-            field="export",
-        )
-    found = _rows(session, _ordered(register, q, query))
-    if register.enrich is not None:
-        found = register.enrich(session, found)
-    table = [[c.value(r) for c in register.columns] for r in found]
+    hand-out is written to the audit trail. Returns (content, file name, media type). The
+    rows are read from the read replica when there is one; the audit entry goes to
+    ``session`` (the primary)."""
+    with replica_reads(session) as reads:
+        query = filtered(reads, actor, register, q)
+        total = int(reads.scalar(select(func.count()).select_from(query.subquery())) or 0)
+        if total > MAX_EXPORT_ROWS:
+            raise BadRegisterQuery(
+                f"{total} rows match: an export holds at most {MAX_EXPORT_ROWS}; "
+                "narrow the filters",
+                field="export",
+            )
+        found = _rows(reads, _ordered(register, q, query))
+        if register.enrich is not None:
+            found = register.enrich(reads, found)
+        table = [[c.value(r) for c in register.columns] for r in found]
     headers = [c.label for c in register.columns]
     return export_table(
         session,

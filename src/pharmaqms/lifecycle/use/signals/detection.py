@@ -27,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import audit, clock
+from pharmaqms.kernel.db import replica_reads
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.lifecycle.use.signals import casebase
 from pharmaqms.lifecycle.use.signals.counts import DRUG, EVENT
@@ -211,7 +212,9 @@ def run_detection(
     from pharmaqms.lifecycle.use.signals import service
 
     actor.require("signals.detect", "run signal detection")
-    found = scan_case_base(session, methods=methods, min_count=min_count, thresholds=thresholds)
+    # The scan reads the whole case base: from the read replica when there is one.
+    with replica_reads(session) as reads:
+        found = scan_case_base(reads, methods=methods, min_count=min_count, thresholds=thresholds)
     outcome = DetectionOutcome()
     if found.result is None:
         return outcome
