@@ -55,6 +55,7 @@ from pharmaqms.lifecycle.production.qc import models as production_qc_models
 from pharmaqms.lifecycle.production.qc import report as production_qc_report
 from pharmaqms.lifecycle.production.qc import workflow as production_qc_workflow
 from pharmaqms.lifecycle.production.release import models as production_release_models
+from pharmaqms.lifecycle.production.release import rule_sets as production_release_rule_sets
 from pharmaqms.lifecycle.production.release import workflow as production_release_workflow
 from pharmaqms.lifecycle.rnd.eln import models as rnd_eln_models
 from pharmaqms.lifecycle.rnd.eln import workflow as rnd_eln_workflow
@@ -243,6 +244,8 @@ MODULES = (
     apqr_workflow,
     # Registers the OOS phase I checklist as controlled configuration.
     production_qc_investigations,
+    # Registers the release rule sets per product family as controlled configuration.
+    production_release_rule_sets,
     # Configuration changes under change control (drafts, sandbox runs, approvals).
     configuration_service,
 )
