@@ -101,6 +101,7 @@ from pharmaqms.platform.traceability import scans as scan_models
 from pharmaqms.quality import data_loss as quality_data_loss
 from pharmaqms.quality import genealogy as quality_genealogy
 from pharmaqms.quality import links as quality_links
+from pharmaqms.quality.capa import effectiveness as capa_effectiveness
 from pharmaqms.quality.capa import models as capa_models
 from pharmaqms.quality.capa import workflow as capa_workflow
 from pharmaqms.quality.changes import models as change_models
@@ -244,6 +245,8 @@ MODULES = (
     apqr_workflow,
     # Registers the OOS phase I checklist as controlled configuration.
     production_qc_investigations,
+    # Registers the CAPA effectiveness criteria templates as controlled configuration.
+    capa_effectiveness,
     # Registers the release rule sets per product family as controlled configuration.
     production_release_rule_sets,
     # Configuration changes under change control (drafts, sandbox runs, approvals).

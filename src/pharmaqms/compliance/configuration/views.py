@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
 from pharmaqms.compliance.configuration import service
+from pharmaqms.compliance.configuration.readable import reading
 from pharmaqms.compliance.configuration.workflow import CONFIG_WORKFLOW
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.configuration import store
@@ -89,6 +90,7 @@ def key_page(key: str, request: Request, actor: ActorDep, at: str = "") -> HTMLR
                 "at": moment,
                 "then": store.in_force(session, key, at=moment) if moment else None,
                 "pretty": pretty,
+                "read": reading,
                 "changes": changes,
                 "can_manage": actor.can(service.MANAGE),
                 "moment": clock.now(),
@@ -138,6 +140,7 @@ def version_page(version_id: RecordId, request: Request, actor: ActorDep) -> HTM
                 "in_force": now,
                 "content": pretty(version.content),
                 "in_force_content": pretty(now.content),
+                "read": reading,
                 "can_manage": actor.can(service.MANAGE),
             },
         )

@@ -80,9 +80,7 @@ def _scale_problems(factor: str, levels: Any) -> list[str]:
         return [f"{factor}: give its levels as a list of names (up to 40 characters), lowest first"]
     problems = []
     if len(levels) < MIN_LEVELS:
-        problems.append(
-            f"{factor} has {len(levels)} level(s): a scale needs at least {MIN_LEVELS}"
-        )
+        problems.append(f"{factor} has {len(levels)} level(s): a scale needs at least {MIN_LEVELS}")
     if len(levels) > MAX_LEVELS:
         problems.append(f"{factor} has {len(levels)} levels: at most {MAX_LEVELS}")
     twice = sorted({v for v in levels if levels.count(v) > 1})
@@ -147,8 +145,7 @@ def grid_problems(content: Any) -> list[str]:
     if len(set(sizes.values())) > 1:
         problems.append(
             "every factor is scored on one scale (the RPN is severity × occurrence × "
-            "detection): "
-            + ", ".join(f"{factor} has {n}" for factor, n in sizes.items())
+            "detection): " + ", ".join(f"{factor} has {n}" for factor, n in sizes.items())
         )
     escalate = content.get("escalate_from_detection")
     n = sizes["detection"]

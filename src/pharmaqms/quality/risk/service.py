@@ -83,7 +83,9 @@ def create_assessment(
     )
     with audit.changes(session, actor=actor, reason="risk assessment started"):
         session.add(assessment)
-    config_store.record_use(session, assessment, in_force, "the matrix it is scored on", actor=actor)
+    config_store.record_use(
+        session, assessment, in_force, "the matrix it is scored on", actor=actor
+    )
     return assessment
 
 

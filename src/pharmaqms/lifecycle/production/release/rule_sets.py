@@ -99,9 +99,7 @@ def rule_set_problems(content: Any) -> list[str]:
         problems.append("the default set is missing: a family without its own set runs it")
     for family, codes in content.items():
         if family not in FAMILY_CODES:
-            problems.append(
-                f"unknown product family {family!r}; known: {', '.join(FAMILY_CODES)}"
-            )
+            problems.append(f"unknown product family {family!r}; known: {', '.join(FAMILY_CODES)}")
             continue
         if not isinstance(codes, list) or not codes or not all(isinstance(c, str) for c in codes):
             problems.append(f"{family}: give its rules as a non-empty list of rule codes")
