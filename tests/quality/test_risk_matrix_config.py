@@ -159,9 +159,7 @@ def test_a_stricter_grid_scores_assessments_started_after_its_date_not_before(
     before = _assessment(db, people, subject, "Before the date")
     cid = approved_change_from_a_new_edition(db, people)
     effective = clock.now() + timedelta(hours=1)
-    vid = put_in_force(
-        db, people, RISK_MATRIX, stricter(), effective_from=effective, change_id=cid
-    )
+    vid = put_in_force(db, people, RISK_MATRIX, stricter(), effective_from=effective, change_id=cid)
     with unit_of_work(db, write=False) as s:  # the sandbox's findings are kept on the version
         summary = get_version(s, vid).test_summary
     for line in (
@@ -178,9 +176,7 @@ def test_a_stricter_grid_scores_assessments_started_after_its_date_not_before(
     assert _level(db, people, after) == "high"
     # the one started before keeps the grid it was started on, even for a line added now
     assert _level(db, people, before) == "medium"
-    assert uses(db, "risk_assessment", before) == [
-        (RISK_MATRIX, 1, "the matrix it is scored on")
-    ]
+    assert uses(db, "risk_assessment", before) == [(RISK_MATRIX, 1, "the matrix it is scored on")]
     assert uses(db, "risk_assessment", after) == [(RISK_MATRIX, 2, "the matrix it is scored on")]
     # deviations are classified on the grid in force too: 3/3/2 now asks for critical
     with pytest.raises(InvalidInput, match="high risk on the 5x5 strict matrix"):
