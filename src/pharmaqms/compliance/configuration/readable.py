@@ -18,7 +18,7 @@ from pharmaqms.lifecycle.production.release.rule_sets import (
 from pharmaqms.lifecycle.production.release.rules import RULES
 from pharmaqms.quality.capa.effectiveness import CAPA_EFFECTIVENESS_TEMPLATES, criteria_text
 from pharmaqms.quality.config import RISK_MATRIX
-from pharmaqms.quality.risk.configuration import matrix_of
+from pharmaqms.quality.risk.configuration import grid_content, matrix_of
 
 
 @dataclass(frozen=True)
@@ -56,3 +56,14 @@ def reading(key: str, content: Any) -> Reading | None:
     except (KeyError, TypeError, ValueError, LookupError, NotFound):
         return None  # shown as its JSON
     return None
+
+
+def editable(key: str, content: Any) -> Any:
+    """The content to start a new draft from: a risk matrix version that named a built-in
+    matrix is offered as its grid, the form a new version must take."""
+    if key == RISK_MATRIX and isinstance(content, dict) and "matrix" in content:
+        try:
+            return grid_content(matrix_of(content))
+        except NotFound:
+            return content
+    return content

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
 from pharmaqms.compliance.configuration import service
-from pharmaqms.compliance.configuration.readable import reading
+from pharmaqms.compliance.configuration.readable import editable, reading
 from pharmaqms.compliance.configuration.workflow import CONFIG_WORKFLOW
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.configuration import store
@@ -85,6 +85,7 @@ def key_page(key: str, request: Request, actor: ActorDep, at: str = "") -> HTMLR
                 "kind": config_kind,
                 "in_force": now,
                 "content": pretty(now.content),
+                "draft_content": pretty(editable(key, now.content)),
                 "versions": [(v, service.state_of(v, now)) for v in versions],
                 "builtin_stored": any(v.version_no == 1 for v in versions),
                 "at": moment,
