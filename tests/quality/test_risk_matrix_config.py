@@ -67,7 +67,9 @@ def test_the_built_in_grid_is_valid_and_scores_as_the_code_did() -> None:
 def test_a_version_that_named_a_built_in_matrix_still_resolves() -> None:
     assert matrix_of({"matrix": "3x3"}) == SIMPLE_3X3
     assert matrix_of({"matrix": "5x5"}).level(3, 3, 4) == "high"
-    # but a new version gives the grid itself
+    # but a new version gives the grid itself: the configuration page offers the grid to draft
+    offered = readable.editable(RISK_MATRIX, {"matrix": "3x3"})
+    assert offered == grid_content(SIMPLE_3X3) and grid_problems(offered) == []
     assert grid_problems({"matrix": "3x3"}) == [
         "give the grid itself, not the name '3x3': the severity, occurrence and detection "
         "levels and the class of every cell (the version in force shows the form)"
