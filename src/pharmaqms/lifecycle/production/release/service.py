@@ -110,11 +110,14 @@ def _collector_paused() -> Iterator[None]:
 
 
 def rule_set_of(session: Session, lot_id: int) -> InForce:
-    """The rule set a batch's checklist runs: the one its decision was made under, else the
-    one in force now."""
+    """The rule set a batch's checklist runs: the one its decision was made under (recorded
+    on it; for a decision older than the rule sets, the one in force at its evaluation), else
+    the one in force now."""
     decided = decision_of(session, lot_id)
-    used = config_store.used_on(session, decided, RELEASE_RULE_SETS) if decided else None
-    return used or rule_set_in_force(session)
+    if decided is None:
+        return rule_set_in_force(session)
+    used = config_store.used_on(session, decided, RELEASE_RULE_SETS)
+    return used or config_store.in_force(session, RELEASE_RULE_SETS, at=decided.evaluated_at)
 
 
 def evaluate_release(session: Session, lot_id: int) -> Evaluation:
