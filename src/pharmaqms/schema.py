@@ -55,6 +55,7 @@ from pharmaqms.lifecycle.production.qc import models as production_qc_models
 from pharmaqms.lifecycle.production.qc import report as production_qc_report
 from pharmaqms.lifecycle.production.qc import workflow as production_qc_workflow
 from pharmaqms.lifecycle.production.release import models as production_release_models
+from pharmaqms.lifecycle.production.release import rule_sets as production_release_rule_sets
 from pharmaqms.lifecycle.production.release import workflow as production_release_workflow
 from pharmaqms.lifecycle.rnd.eln import models as rnd_eln_models
 from pharmaqms.lifecycle.rnd.eln import workflow as rnd_eln_workflow
@@ -100,6 +101,7 @@ from pharmaqms.platform.traceability import scans as scan_models
 from pharmaqms.quality import data_loss as quality_data_loss
 from pharmaqms.quality import genealogy as quality_genealogy
 from pharmaqms.quality import links as quality_links
+from pharmaqms.quality.capa import effectiveness as capa_effectiveness
 from pharmaqms.quality.capa import models as capa_models
 from pharmaqms.quality.capa import workflow as capa_workflow
 from pharmaqms.quality.changes import models as change_models
@@ -243,6 +245,10 @@ MODULES = (
     apqr_workflow,
     # Registers the OOS phase I checklist as controlled configuration.
     production_qc_investigations,
+    # Registers the CAPA effectiveness criteria templates as controlled configuration.
+    capa_effectiveness,
+    # Registers the release rule sets per product family as controlled configuration.
+    production_release_rule_sets,
     # Configuration changes under change control (drafts, sandbox runs, approvals).
     configuration_service,
 )

@@ -14,6 +14,7 @@ from tests.support import PASSWORD
 from pharmaqms.compliance import fileformat
 from pharmaqms.compliance import service as register
 from pharmaqms.compliance.configuration import service
+from pharmaqms.kernel.configuration import store
 from pharmaqms.kernel.configuration.models import ConfigUse, ConfigVersion
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.models import AuditEntry, ElectronicSignature, User
@@ -132,3 +133,29 @@ def draft(db: Database, actor: Any, key: str, content: Any, **kw: Any) -> int:
         version = service.draft_version(s, actor=actor, key=key, content=content, **kw)
         s.flush()
         return int(version.id)
+
+
+def put_in_force(
+    db: Database, people: Any, key: str, content: Any, *, effective_from: datetime, change_id: int
+) -> int:
+    """A version drafted by QA under the change, run on the sandbox, approved by a second QA
+    person: in force from ``effective_from``. Returns the version's id."""
+    vid = draft(
+        db,
+        people.qa,
+        key,
+        content,
+        effective_from=effective_from,
+        change_id=change_id,
+        rationale=f"A new version of {key}.",
+    )
+    with unit_of_work(db) as s:
+        service.test_version(s, actor=people.qa, version_id=vid)
+    with unit_of_work(db) as s:
+        service.transition(s, actor=people.qa2, version_id=vid, name="approve", password=PASSWORD)
+    return vid
+
+
+def uses(db: Database, record_type: str, record_id: int) -> list[tuple[str, int, str]]:
+    with unit_of_work(db, write=False) as s:
+        return [(u.key, u.version_no, u.purpose) for u in store.uses_of(s, record_type, record_id)]

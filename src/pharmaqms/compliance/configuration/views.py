@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
 from pharmaqms.compliance.configuration import service
+from pharmaqms.compliance.configuration.readable import editable, reading
 from pharmaqms.compliance.configuration.workflow import CONFIG_WORKFLOW
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.configuration import store
@@ -108,11 +109,13 @@ def key_page(
                 "grid": grid_of(config_kind, now.content),
                 "compared": _compared(session, key, compare_from, compare_to),
                 "version_numbers": sorted({1, *(v.version_no for v in versions)}),
+                "draft_content": pretty(editable(key, now.content)),
                 "versions": [(v, service.state_of(v, now)) for v in versions],
                 "builtin_stored": any(v.version_no == 1 for v in versions),
                 "at": moment,
                 "then": store.in_force(session, key, at=moment) if moment else None,
                 "pretty": pretty,
+                "read": reading,
                 "changes": changes,
                 "can_manage": actor.can(service.MANAGE),
                 "moment": clock.now(),
@@ -174,6 +177,7 @@ def version_page(version_id: RecordId, request: Request, actor: ActorDep) -> HTM
                 "in_force": now,
                 "content": pretty(version.content),
                 "in_force_content": pretty(now.content),
+                "read": reading,
                 "can_manage": actor.can(service.MANAGE),
             },
         )

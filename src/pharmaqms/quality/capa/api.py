@@ -13,7 +13,7 @@ from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.params import Offset, RecordId
 from pharmaqms.kernel.schemas import Page
 from pharmaqms.quality import events
-from pharmaqms.quality.capa import queries, rules, service
+from pharmaqms.quality.capa import effectiveness, queries, rules, service
 from pharmaqms.quality.capa.models import ActionStatus, Capa, CapaAction
 from pharmaqms.quality.capa.schemas import (
     ActionCancellation,
@@ -28,6 +28,7 @@ from pharmaqms.quality.capa.schemas import (
     EffectivenessResult,
     OnTimeRateOut,
     RegisterOut,
+    TemplateOut,
 )
 from pharmaqms.quality.schemas import links_out, signatures_out
 
@@ -218,8 +219,31 @@ def plan_effectiveness(
             criteria=body.criteria,
             due_at=body.due_at,
             justification=body.justification,
+            template_id=body.template_id,
         )
         return capa_out(session, capa)
+
+
+@router.get("/capas/{capa_id}/effectiveness-templates", response_model=list[TemplateOut])
+def effectiveness_templates(
+    capa_id: RecordId, actor: ActorDep, request: Request
+) -> list[TemplateOut]:
+    """The effectiveness criteria templates in force that fit the CAPA's source, each with the
+    plan it would prefill."""
+    actor.require("records.read", "read CAPAs")
+    with transaction(request, write=False) as session:
+        capa = service.get_capa(session, capa_id)
+        return [
+            TemplateOut(
+                template_id=p.template_id,
+                title=p.title,
+                criteria=p.criteria,
+                due_at=p.due_at,
+                period_months=p.period_months,
+                configuration=p.rule.label,
+            )
+            for p in effectiveness.templates_for(session, capa)
+        ]
 
 
 @router.post("/capas/{capa_id}/effectiveness-result", response_model=CapaOut)

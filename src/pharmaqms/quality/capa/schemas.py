@@ -51,6 +51,18 @@ class EffectivenessPlan(Strict):
     criteria: str | None = Field(default=None, max_length=4000)
     due_at: datetime | None = None
     justification: str | None = Field(default=None, max_length=4000)
+    # A template of ``quality.capa_effectiveness_templates`` that fits the CAPA's source: the
+    # criteria and due date left out are the template's.
+    template_id: str | None = Field(default=None, max_length=60)
+
+
+class TemplateOut(BaseModel):
+    template_id: str
+    title: str
+    criteria: str
+    due_at: datetime
+    period_months: int
+    configuration: str = Field(description="the configuration version the template is of")
 
 
 class EffectivenessResult(Strict):

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import audit, clock, tasks
+from pharmaqms.kernel.configuration import store as config_store
 from pharmaqms.kernel.errors import (
     Conflict,
     InvalidInput,
@@ -21,7 +22,7 @@ from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.signatures import sign
 from pharmaqms.kernel.workflow import TransitionResult, perform
 from pharmaqms.quality import common
-from pharmaqms.quality.capa import fulfilment, rules
+from pharmaqms.quality.capa import effectiveness, fulfilment, rules
 from pharmaqms.quality.capa.models import (
     ActionKind,
     ActionStatus,
@@ -256,13 +257,26 @@ def plan_effectiveness(
     criteria: str | None = None,
     due_at: datetime | None = None,
     justification: str | None = None,
+    template_id: str | None = None,
 ) -> Capa:
     """Decide how the CAPA will show it worked: a check with criteria and a due date, or a
-    justification why no check is needed (a typo corrected in an SOP, say)."""
+    justification why no check is needed (a typo corrected in an SOP, say). With a template
+    (``quality.capa_effectiveness_templates``) the criteria and due date left empty are the
+    template's, and the CAPA records the template version it took them from."""
     capa = get_capa(session, capa_id)
     common.require_status(capa, (CapaStatus.DRAFT,), "planning the effectiveness check")
     _may_plan(actor, capa)
     pending = capa.pending_check
+    prefill = None
+    if template_id:
+        if not required:
+            raise InvalidInput(
+                "a template plans a check: choose 'check required' or no template",
+                field="template_id",
+            )
+        prefill = effectiveness.template_for(session, capa, template_id)
+        criteria = (criteria or "").strip() or prefill.criteria
+        due_at = due_at or prefill.due_at
     if required:
         text = common.required_text(
             criteria, "criteria", "the criteria of the effectiveness check", max_length=4000
@@ -297,6 +311,14 @@ def plan_effectiveness(
             else:
                 pending.criteria = text
                 pending.due_at = due_at
+        if prefill is not None:
+            config_store.record_use(
+                session,
+                capa,
+                prefill.rule,
+                f"effectiveness check from the template {prefill.template_id}",
+                actor=actor,
+            )
     else:
         text = common.required_text(
             justification, "justification", "the justification for no effectiveness check"

@@ -32,7 +32,7 @@ from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.registry import RECORD_TYPES
 from pharmaqms.quality import events
-from pharmaqms.quality.capa import queries, rules, service
+from pharmaqms.quality.capa import effectiveness, queries, rules, service
 from pharmaqms.quality.capa.models import OPEN_STATUSES, ActionKind, Capa, CapaStatus
 from pharmaqms.quality.capa.rules import DUE_SOON
 from pharmaqms.quality.capa.workflow import CAPA_WORKFLOW, OWNERS
@@ -296,6 +296,11 @@ def _capa_page(
                 "can_plan": planner and actor.can("capa.manage"),
                 "can_verify": actor.can("capa.approve") and actor.user_id != capa.owner_id,
                 "pending_check": capa.pending_check,
+                "templates": (
+                    effectiveness.templates_for(session, capa)
+                    if capa.status == CapaStatus.DRAFT
+                    else []
+                ),
                 "job_roles": {r.id: r.name for r in session.scalars(select(JobRole))},
                 "linked_documents": {
                     d.id: d.number
@@ -389,12 +394,14 @@ def plan_effectiveness(
     criteria: Annotated[str, Form(max_length=4000)] = "",
     due_at: Annotated[str, Form(max_length=40)] = "",
     justification: Annotated[str, Form(max_length=4000)] = "",
+    template_id: Annotated[str, Form(max_length=60)] = "",
 ) -> Response:
     typed = {
         "required": required,
         "criteria": criteria,
         "due_at": due_at,
         "justification": justification,
+        "template_id": template_id,
     }
     try:
         with transaction(request) as session:
@@ -406,6 +413,7 @@ def plan_effectiveness(
                 criteria=criteria or None,
                 due_at=utc_from_form(due_at, "due_at"),
                 justification=justification or None,
+                template_id=template_id or None,
             )
     except (InvalidInput, Conflict) as refused:
         return _capa_page(request, actor, capa_id, refused=refused, form="plan", typed=typed)

@@ -20,6 +20,7 @@ from pharmaqms.quality.deviations.models import (
     ExtensionStatus,
     RootCauseCategory,
 )
+from pharmaqms.quality.risk.configuration import matrix_of
 from pharmaqms.quality.risk.matrix import RiskMatrix, matrix
 
 FISHBONE_CATEGORIES = tuple(c.value for c in RootCauseCategory)
@@ -94,7 +95,7 @@ def risk_matrix(session: Session | None = None, record: Any = None) -> RiskMatri
         return matrix(quality_settings().risk_matrix)
     used = config_store.used_on(session, record, RISK_MATRIX) if record is not None else None
     chosen = used or risk_matrix_in_force(session)
-    return matrix(chosen.content["matrix"])
+    return matrix_of(chosen.content)
 
 
 def class_below_risk(

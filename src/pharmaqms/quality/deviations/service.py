@@ -27,7 +27,7 @@ from pharmaqms.quality.deviations.models import (
     RootCauseCategory,
 )
 from pharmaqms.quality.deviations.workflow import DEVIATION_WORKFLOW, INVESTIGATORS
-from pharmaqms.quality.risk.matrix import matrix
+from pharmaqms.quality.risk.configuration import matrix_of
 
 
 def get_deviation(session: Session, deviation_id: int) -> Deviation:
@@ -190,7 +190,7 @@ def classify_deviation(
         classification, "classification", [c.value for c in DeviationClass], "the class"
     )
     matrix_rule = rules.risk_matrix_in_force(session)
-    grid = matrix(matrix_rule.content["matrix"])
+    grid = matrix_of(matrix_rule.content)
     scale = grid.scale
     scores = (
         common.score(severity, "severity", "the severity score", scale=scale),

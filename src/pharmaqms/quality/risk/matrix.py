@@ -3,8 +3,11 @@ priority number and a risk level. Pure functions, no database.
 
 A matrix is a grid of levels by severity (rows) and occurrence (columns); poor detectability
 (a score at or above ``escalate_from_detectability``) raises the level one step, because a
-failure nobody notices reaches the patient. A site with its own matrix registers it with
-``register_matrix`` and names it in ``PHARMAQMS_QUALITY_RISK_MATRIX``.
+failure nobody notices reaches the patient. The matrix in force is controlled configuration
+(``quality.risk_matrix``, see ``configuration``): its version gives the grid itself, with the
+named levels of each factor. The matrices here are the code's built-in ones: the first version
+is one of them (``PHARMAQMS_QUALITY_RISK_MATRIX`` names which), and a version made before the
+grid was configurable named one of them, which still resolves.
 """
 
 from __future__ import annotations
@@ -24,6 +27,10 @@ class RiskMatrix:
     grid: tuple[tuple[str, ...], ...]
     escalate_from_detectability: int | None
     description: str = ""
+    # The named levels of each factor, lowest first (score 1 is the first); empty: numbers only.
+    severity_levels: tuple[str, ...] = ()
+    occurrence_levels: tuple[str, ...] = ()
+    detection_levels: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.grid) != self.scale or any(len(row) != self.scale for row in self.grid):
@@ -39,6 +46,11 @@ class RiskMatrix:
             ranks = [LEVELS.index(self.grid[s][col]) for s in range(self.scale)]
             if ranks != sorted(ranks):
                 raise ValueError(f"risk matrix {self.name}: risk must not fall as severity rises")
+
+    def level_name(self, factor: str, score: int) -> str:
+        """The named level of a score (``factor``: severity, occurrence or detection)."""
+        names: tuple[str, ...] = getattr(self, f"{factor}_levels")
+        return names[score - 1] if 1 <= score <= len(names) else str(score)
 
     def check_score(self, value: int, field: str, what: str) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= self.scale:
@@ -71,6 +83,9 @@ DEFAULT_5X5 = RiskMatrix(
     ),
     escalate_from_detectability=4,
     description="Severity × occurrence, 1–5 each; detectability 4 or 5 raises the level a step",
+    severity_levels=("negligible", "minor", "moderate", "major", "critical"),
+    occurrence_levels=("rare", "unlikely", "possible", "likely", "frequent"),
+    detection_levels=("almost certain", "high", "moderate", "low", "remote"),
 )
 
 SIMPLE_3X3 = RiskMatrix(
@@ -83,6 +98,9 @@ SIMPLE_3X3 = RiskMatrix(
     ),
     escalate_from_detectability=3,
     description="Low / medium / high for each factor; detectability 3 raises the level a step",
+    severity_levels=("low", "medium", "high"),
+    occurrence_levels=("low", "medium", "high"),
+    detection_levels=("easily detected", "may be detected", "hardly detected"),
 )
 
 MATRICES: dict[str, RiskMatrix] = {m.name: m for m in (DEFAULT_5X5, SIMPLE_3X3)}

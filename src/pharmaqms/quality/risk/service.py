@@ -16,8 +16,8 @@ from pharmaqms.kernel.registry import RECORD_TYPES
 from pharmaqms.kernel.workflow import TransitionResult, perform
 from pharmaqms.platform.masterdata.models import Product
 from pharmaqms.quality import common
-from pharmaqms.quality.config import RISK_MATRIX
-from pharmaqms.quality.risk.matrix import RiskMatrix, matrix
+from pharmaqms.quality.risk.configuration import matrix_for, matrix_in_force
+from pharmaqms.quality.risk.matrix import RiskMatrix
 from pharmaqms.quality.risk.models import RiskAssessment, RiskItem, RiskStatus
 from pharmaqms.quality.risk.register import PRODUCT_SUBJECT
 from pharmaqms.quality.risk.workflow import RISK_WORKFLOW
@@ -60,8 +60,15 @@ def create_assessment(
 ) -> RiskAssessment:
     actor.require("risk.assess", "assess risks")
     label = _subject_label(session, subject_type, subject_id)
-    in_force = config_store.in_force(session, RISK_MATRIX)
-    chosen = matrix(matrix_name or in_force.content["matrix"])
+    # Scored on the matrix in force: QA changes it through change control, not per record.
+    in_force, chosen = matrix_in_force(session)
+    if matrix_name and matrix_name != chosen.name:
+        raise InvalidInput(
+            f"risk assessments are scored on the matrix in force ({chosen.name}, "
+            f"{in_force.label}), not {matrix_name!r}: QA changes the matrix through change "
+            "control",
+            field="matrix",
+        )
     assessment = RiskAssessment(
         status=RiskStatus.DRAFT.value,
         title=common.required_text(title, "title", "a title", max_length=300),
@@ -76,11 +83,15 @@ def create_assessment(
     )
     with audit.changes(session, actor=actor, reason="risk assessment started"):
         session.add(assessment)
-    if chosen.name == in_force.content["matrix"]:
-        config_store.record_use(
-            session, assessment, in_force, "the matrix it is scored on", actor=actor
-        )
+    config_store.record_use(
+        session, assessment, in_force, "the matrix it is scored on", actor=actor
+    )
     return assessment
+
+
+def assessment_matrix(session: Session, assessment: RiskAssessment) -> RiskMatrix:
+    """The matrix the assessment is scored on: the version in force when it was started."""
+    return matrix_for(session, assessment, assessment.matrix_name)
 
 
 @dataclass(frozen=True)
@@ -160,7 +171,7 @@ def add_item(
     item = RiskItem(retired=False, created_at=clock.now(), created_by_id=actor.user_id)
     _apply_item(
         item,
-        matrix(assessment.matrix_name),
+        assessment_matrix(session, assessment),
         failure_mode=failure_mode,
         effect=effect,
         cause=cause,
@@ -199,7 +210,7 @@ def update_item(
     with audit.changes(session, actor=actor, reason=reason or "failure mode revised"):
         _apply_item(
             item,
-            matrix(assessment.matrix_name),
+            assessment_matrix(session, assessment),
             failure_mode=failure_mode,
             effect=effect,
             cause=cause,

@@ -10,15 +10,13 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from pharmaqms.kernel.configuration import store as config_store
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.navigation import NavItem, add
 from pharmaqms.kernel.http.pages import ActorDep, redirect
 from pharmaqms.kernel.http.templating import render
 from pharmaqms.kernel.registry import RECORD_TYPES
-from pharmaqms.quality.config import RISK_MATRIX
 from pharmaqms.quality.risk import register, service
-from pharmaqms.quality.risk.matrix import MATRICES, matrix
+from pharmaqms.quality.risk.configuration import matrix_in_force
 from pharmaqms.quality.risk.register import PRODUCT_SUBJECT
 from pharmaqms.quality.risk.service import Scores
 from pharmaqms.quality.risk.workflow import RISK_WORKFLOW
@@ -55,7 +53,7 @@ def new_assessment(
 ) -> HTMLResponse:
     actor.require("risk.assess", "assess risks")
     with transaction(request, write=False) as session:
-        default_matrix = config_store.in_force(session, RISK_MATRIX).content["matrix"]
+        in_force, grid = matrix_in_force(session)
     return render(
         request,
         "risk/new.html",
@@ -63,8 +61,8 @@ def new_assessment(
             "subject_type": subject_type,
             "subject_id": subject_id,
             "record_types": sorted(RECORD_TYPES.values(), key=lambda rt: rt.label),
-            "matrices": MATRICES,
-            "default_matrix": default_matrix,
+            "matrix": grid,
+            "in_force": in_force,
         },
     )
 
@@ -77,7 +75,6 @@ def create(
     scope: Annotated[str, Form(max_length=20_000)],
     subject_type: Annotated[str, Form(max_length=60)],
     subject_id: Annotated[int, Form()],
-    matrix_name: Annotated[str, Form(max_length=40)] = "",
 ) -> RedirectResponse:
     with transaction(request) as session:
         assessment = service.create_assessment(
@@ -87,7 +84,6 @@ def create(
             scope=scope,
             subject_type=subject_type,
             subject_id=subject_id,
-            matrix_name=matrix_name or None,
         )
         session.flush()
         target, number = _page(assessment.id), assessment.number
@@ -115,7 +111,7 @@ def assessment_page(assessment_id: int, request: Request, actor: ActorDep) -> HT
                     children=(("risk_item", [i.id for i in assessment.items]),),
                 ),
                 "ra": assessment,
-                "matrix": matrix(assessment.matrix_name),
+                "matrix": service.assessment_matrix(session, assessment),
                 "subject_url": (
                     f"/risk-register/products/{assessment.subject_id}"
                     if assessment.subject_type == PRODUCT_SUBJECT

@@ -229,6 +229,7 @@ API: dict[tuple[str, str], Access] = {
         "capa.manage", "work on CAPAs"
     ),
     ("POST", "/api/v1/capas/{capa_id}/effectiveness-plan"): Needs("capa.manage", "work on CAPAs"),
+    ("GET", "/api/v1/capas/{capa_id}/effectiveness-templates"): Needs("records.read", "read CAPAs"),
     ("POST", "/api/v1/capas/{capa_id}/effectiveness-result"): Needs(
         "capa.approve", "verify the effectiveness of CAPAs"
     ),

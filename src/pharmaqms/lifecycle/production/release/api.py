@@ -41,6 +41,8 @@ def release_out(session: Session, lot_id: RecordId) -> ReleaseOut:
         failing_rules=[r.code for r in evaluation.failing],
         evaluation_hash=evaluation.hash,
         took_ms=round(evaluation.took_ms, 2),
+        product_family=evaluation.family,
+        rule_set=evaluation.rule_set.label,
         rules=[RuleOut(**r.as_dict()) for r in evaluation.results],
         decision=None
         if decided is None

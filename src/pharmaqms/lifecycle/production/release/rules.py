@@ -50,6 +50,11 @@ class Rule:
     basis: str  # where the check comes from
     needs: tuple[str, ...]  # evidence parts it reads
     check: Callable[[Evidence], Outcome]
+    # Demanded by a binding regulation (21 CFR 210/211, EU GMP and its Annex 16): a release
+    # rule set of a product family may not leave it out. A rule whose basis is guidance only
+    # (ISPE's review by exception, ICH Q10's process monitoring) may be left out of a family's
+    # set under change control.
+    mandatory: bool = False
 
 
 @dataclass(frozen=True)
@@ -440,6 +445,7 @@ RULES: tuple[Rule, ...] = (
         "21 CFR 211.188, 211.192; EU GMP Ch. 4; ISA-88 Part 4",
         ("steps", "signatures"),
         batch_record_complete,
+        mandatory=True,
     ),
     Rule(
         "exceptions_reviewed",
@@ -454,6 +460,7 @@ RULES: tuple[Rule, ...] = (
         "21 CFR 211.192; EU GMP Ch. 1.4(xiv), Annex 16 §1.7",
         ("deviations",),
         deviations_closed,
+        mandatory=True,
     ),
     Rule(
         "qc_passed",
@@ -461,6 +468,7 @@ RULES: tuple[Rule, ...] = (
         "21 CFR 211.165; EU GMP Ch. 6; FDA OOS guidance",
         ("qc",),
         qc_passed,
+        mandatory=True,
     ),
     Rule(
         "materials_released",
@@ -468,6 +476,7 @@ RULES: tuple[Rule, ...] = (
         "21 CFR 211.84, 211.86; EU GMP Ch. 5.35",
         ("materials",),
         materials_released,
+        mandatory=True,
     ),
     Rule(
         "equipment_qualified",
@@ -475,6 +484,7 @@ RULES: tuple[Rule, ...] = (
         "21 CFR 211.68, 211.160(b)(4); EU GMP Annex 15",
         ("equipment",),
         equipment_qualified,
+        mandatory=True,
     ),
     Rule(
         "training_current",
@@ -482,6 +492,7 @@ RULES: tuple[Rule, ...] = (
         "21 CFR 211.25; Part 11 §11.10(i); EU GMP Ch. 2",
         ("training",),
         training_current,
+        mandatory=True,
     ),
     Rule(
         "no_blocking_change",
@@ -489,6 +500,7 @@ RULES: tuple[Rule, ...] = (
         "ICH Q10 §3.2.3; EU GMP Annex 16 §1.7",
         ("changes",),
         no_blocking_change,
+        mandatory=True,
     ),
     Rule(
         "spc_alerts_acknowledged",
@@ -503,6 +515,7 @@ RULES: tuple[Rule, ...] = (
         "21 CFR 211.115; EU GMP Ch. 5",
         ("nonconformances",),
         no_open_nonconformance,
+        mandatory=True,
     ),
     Rule(
         "lot_awaits_release",
@@ -510,6 +523,7 @@ RULES: tuple[Rule, ...] = (
         "EU GMP Annex 16 §1.7",
         ("hold",),
         lot_awaits_release,
+        mandatory=True,
     ),
 )
 

@@ -45,6 +45,8 @@ class ReleaseOut(BaseModel):
     failing_rules: list[str]
     evaluation_hash: str
     took_ms: float
+    product_family: str
+    rule_set: str = Field(description="the configuration version the checklist ran under")
     rules: list[RuleOut]
     decision: DecisionOut | None = None
 

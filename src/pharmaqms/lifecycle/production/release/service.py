@@ -18,12 +18,20 @@ from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import audit, clock
 from pharmaqms.kernel.canonical import content_hash
+from pharmaqms.kernel.configuration import store as config_store
+from pharmaqms.kernel.configuration.store import InForce
 from pharmaqms.kernel.errors import Conflict, InvalidInput, NotFound, StaleRecord
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.workflow import perform
 from pharmaqms.lifecycle.production.batchrecords.models import BatchRecord, BatchRecordStatus
 from pharmaqms.lifecycle.production.release.evidence import gather
 from pharmaqms.lifecycle.production.release.models import BatchRelease, ReleaseStatus
+from pharmaqms.lifecycle.production.release.rule_sets import (
+    RELEASE_RULE_SETS,
+    family_of_lot,
+    rule_set_in_force,
+    rules_for,
+)
 from pharmaqms.lifecycle.production.release.rules import RuleResult, judge_all
 from pharmaqms.lifecycle.production.release.workflow import BATCH_RELEASE_WORKFLOW
 from pharmaqms.platform.masterdata.models import Lot, LotStatus
@@ -48,6 +56,13 @@ class Evaluation:
     evaluated_at: datetime
     results: tuple[RuleResult, ...]
     took_ms: float
+    # The product family and the rule set the checklist ran under.
+    family: str
+    rule_set: InForce
+
+    @property
+    def rule_set_purpose(self) -> str:
+        return f"the release checklist of the {self.family} family"
 
     @property
     def passed(self) -> bool:
@@ -94,12 +109,26 @@ def _collector_paused() -> Iterator[None]:
                 gc.enable()
 
 
+def rule_set_of(session: Session, lot_id: int) -> InForce:
+    """The rule set a batch's checklist runs: the one its decision was made under (recorded
+    on it; for a decision older than the rule sets, the one in force at its evaluation), else
+    the one in force now."""
+    decided = decision_of(session, lot_id)
+    if decided is None:
+        return rule_set_in_force(session)
+    used = config_store.used_on(session, decided, RELEASE_RULE_SETS)
+    return used or config_store.in_force(session, RELEASE_RULE_SETS, at=decided.evaluated_at)
+
+
 def evaluate_release(session: Session, lot_id: int) -> Evaluation:
-    """Every rule over the batch's evidence. Reads only."""
+    """The rules of the batch's product family (the rule set in force) over the batch's
+    evidence. Reads only."""
     started = time.perf_counter()
     with _collector_paused():
         evidence = gather(session, lot_id)
-        results = tuple(judge_all(evidence))
+        family = family_of_lot(session, evidence.lot)
+        rule_set = rule_set_of(session, lot_id)
+        results = tuple(judge_all(evidence, rules_for(rule_set.content, family)))
     lot, record = evidence.lot, evidence.record
     return Evaluation(
         lot_id=lot.id,
@@ -113,6 +142,8 @@ def evaluate_release(session: Session, lot_id: int) -> Evaluation:
         evaluated_at=clock.now(),
         results=results,
         took_ms=(time.perf_counter() - started) * 1000,
+        family=family,
+        rule_set=rule_set,
     )
 
 
@@ -155,6 +186,9 @@ def _decision(
     )
     with audit.changes(session, actor=actor, reason=f"{decision} of {evaluation.lot_label}"):
         session.add(release)
+    config_store.record_use(
+        session, release, evaluation.rule_set, evaluation.rule_set_purpose, actor=actor
+    )
     return release
 
 

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
+from pharmaqms.kernel.configuration import store as config_store
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.navigation import NavItem, add
 from pharmaqms.kernel.http.pages import ActorDep, redirect
@@ -112,6 +113,11 @@ def checklist_page(lot_id: int, request: Request, actor: ActorDep) -> HTMLRespon
                 "workflow": BATCH_RELEASE_WORKFLOW,
                 "can_decide": actor.can("release.decide"),
                 "signer_refusals": refusals,
+                "config_uses": (
+                    config_store.uses_of(session, decided.__audit_type__, decided.id)
+                    if decided
+                    else []
+                ),
             },
         )
 
