@@ -1,0 +1,3 @@
+from pharmaqms.cli.main import app
+
+app()
