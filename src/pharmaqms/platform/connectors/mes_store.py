@@ -27,7 +27,7 @@ from pharmaqms.platform.masterdata.models import (
     Product,
 )
 from pharmaqms.platform.sensors.prepared import PreparedInsert
-from pharmaqms.platform.timeseries.arrivals import ARRIVED, reading_stored
+from pharmaqms.platform.timeseries.arrivals import ARRIVED, ArrivedReading, note_arrival
 from pharmaqms.platform.timeseries.models import ProcessReading
 from pharmaqms.platform.traceability.adverse_event_lots import link_reports_to_lot
 
@@ -189,7 +189,21 @@ def store_reading(ctx: StoreContext, checked: Checked) -> Stored:
     if reading_id is None:
         return _existing(connection.execute(_READING_AT, where).one(), lot, v, measure)
     seal_rows(ctx.session, actor=ctx.actor, table=_READINGS.name, ids=(reading_id,))
-    reading_stored(ctx.session, ProcessReading(id=reading_id, **row))
+    note_arrival(
+        ctx.session,
+        ArrivedReading(
+            reading_id=reading_id,
+            batch_id=lot.id,
+            unit_procedure=row["unit_procedure"],
+            operation=row["operation"],
+            phase=row["phase"],
+            parameter=row["parameter"],
+            value=measure.value,
+            unit=measure.unit,
+            measured_at=row["measured_at"],
+            run_id=ctx.run_id,
+        ),
+    )
     _keep(checked, measure)
     return Stored(entity_id=reading_id, measured_at=v["measured_at"])
 
