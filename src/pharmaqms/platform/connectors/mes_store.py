@@ -208,7 +208,9 @@ def store_reading(ctx: StoreContext, checked: Checked) -> Stored:
     return Stored(entity_id=reading_id, measured_at=v["measured_at"])
 
 
-def _existing(existing: Row[Any], lot: Lot, v: dict[str, Any], measure: Measure) -> Stored:
+def _existing(
+    existing: Row[int, float, str], lot: Lot, v: dict[str, Any], measure: Measure
+) -> Stored:
     """The same values again are a re-delivery (nothing changes); other values for the same
     batch, step, parameter and instant are a conflict a person must look at."""
     if (existing.value, existing.unit) != (measure.value, measure.unit):
