@@ -122,6 +122,51 @@ def test_re_importing_the_same_batch_records_changes_nothing(db, people, frozen_
     assert count(db, Lineage) == lineage
 
 
+@pytest.mark.postgres
+def test_a_reading_delivered_again_with_another_value_is_quarantined_and_the_stored_one_kept(
+    db, people, frozen_clock
+) -> None:  # type: ignore[no-untyped-def]
+    set_up_company(db, people)
+    _run(db, people, sample("mes_batch_records.csv"))
+    header = sample("mes_batch_records.csv").splitlines()[0]
+    same_again = (
+        "process_reading,PARA500,T26-0101,,kN,,,,Compression,Main compression,,TP-02,"
+        "compression_force,12.4,2026-02-11T10:00:00+01:00,,,,"
+    )
+    other_value = same_again.replace(",12.4,", ",12.9,").encode()
+    new_instant = same_again.replace("T10:00:00", "T10:30:00").encode()
+    stored = count(db, ProcessReading)
+    quarantined = count(db, QuarantinedRow)
+
+    again = _run(db, people, b"\n".join([header, same_again.encode(), new_instant]))
+    # Another delivery: within one, the ingest service itself compares rows of the same key.
+    changed = _run(db, people, b"\n".join([header, other_value]))
+
+    # The same reading again is a duplicate, a new instant is stored; another value for a
+    # stored instant is a conflict a person must look at, and the stored value stays.
+    assert again == (2, 1, 0, 1, 0)
+    assert changed == (1, 0, 0, 0, 1)
+    assert count(db, ProcessReading) == stored + 1
+    assert count(db, QuarantinedRow) == quarantined + 1
+    with unit_of_work(db, write=False) as s:
+        [reasons] = [
+            q.reasons
+            for q in s.scalars(select(QuarantinedRow).order_by(QuarantinedRow.id.desc()).limit(1))
+        ]
+        forces = sorted(
+            (r.measured_at, r.value)
+            for r in s.scalars(
+                select(ProcessReading).where(ProcessReading.parameter == "compression_force")
+            )
+        )
+    assert [r["code"] for r in reasons] == ["conflicting_value"]
+    assert "is stored as 12.4 kN, not 12.9 kN" in reasons[0]["message"]
+    assert forces == [
+        (datetime(2026, 2, 11, 9, 0, tzinfo=UTC), 12.4),
+        (datetime(2026, 2, 11, 9, 30, tzinfo=UTC), 12.4),
+    ]
+
+
 def test_declared_parameter_units_convert_and_a_quantity_of_another_kind_is_quarantined(
     db, people, frozen_clock
 ) -> None:  # type: ignore[no-untyped-def]

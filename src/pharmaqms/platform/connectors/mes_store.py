@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import Row, Table, bindparam, select
 
 from pharmaqms.kernel import audit
 from pharmaqms.kernel.sealing import seal_rows
@@ -26,7 +26,8 @@ from pharmaqms.platform.masterdata.models import (
     MaterialConsumption,
     Product,
 )
-from pharmaqms.platform.timeseries.arrivals import ARRIVED, reading_stored
+from pharmaqms.platform.sensors.prepared import PreparedInsert
+from pharmaqms.platform.timeseries.arrivals import ARRIVED, ArrivedReading, note_arrival
 from pharmaqms.platform.timeseries.models import ProcessReading
 from pharmaqms.platform.traceability.adverse_event_lots import link_reports_to_lot
 
@@ -50,7 +51,12 @@ _READING_AT = select(ProcessReading.id, ProcessReading.value, ProcessReading.uni
     ProcessReading.parameter == bindparam("parameter"),
 )
 _READINGS: Table = ProcessReading.__table__  # type: ignore[assignment]
-_INSERT_READING = insert(_READINGS).returning(_READINGS.c.id)
+# INSERT … ON CONFLICT DO NOTHING on the readings' unique key, as the sensor readings are
+# stored: a new reading (nearly every one) costs one statement instead of a SELECT and an
+# INSERT; only a reading already there is looked up, to tell a re-delivery from a conflict.
+_INSERT_READING = PreparedInsert(
+    _READINGS, tuple(c.name for c in _READINGS.columns if c.name != "id"), returning="id"
+)
 _CACHE = "pharmaqms.mes.finished_lots"
 # A lot registered by a row that is then rolled back must not stay in the cache.
 ROW_CACHES.add(_CACHE)
@@ -167,17 +173,6 @@ def store_reading(ctx: StoreContext, checked: Checked) -> Stored:
         "phase": v.get("phase") or "",
         "parameter": v["parameter"],
     }
-    existing = ctx.session.connection().execute(_READING_AT, where).first()
-    if existing is not None:
-        if (existing.value, existing.unit) != (measure.value, measure.unit):
-            return refused(
-                "value",
-                "conflicting_value",
-                f"{v['parameter']} of batch {lot.lot_number} at "
-                f"{v['measured_at']:%Y-%m-%d %H:%M:%S} UTC is stored as {existing.value} "
-                f"{existing.unit}, not {measure.value} {measure.unit}",
-            )
-        return Stored(entity_id=existing.id, duplicate=True)
     row = {
         **where,
         "equipment": v.get("equipment") or "",
@@ -186,13 +181,47 @@ def store_reading(ctx: StoreContext, checked: Checked) -> Stored:
         "original_offset": v.get("measured_at_offset"),
         "run_id": ctx.run_id,
     }
-    # A plain INSERT, not an ORM object: readings are append-only and not audited row by row,
-    # and keeping thousands of them in the session would slow every later flush.
-    reading_id = ctx.session.connection().execute(_INSERT_READING, row).scalar_one()
+    # Written on the driver's cursor, not as an ORM object: readings are append-only and not
+    # audited row by row, and keeping thousands of them in the session would slow every later
+    # flush. None: a reading with the same key is stored already.
+    connection = ctx.session.connection()
+    reading_id = _INSERT_READING.execute(connection, row)
+    if reading_id is None:
+        return _existing(connection.execute(_READING_AT, where).one(), lot, v, measure)
     seal_rows(ctx.session, actor=ctx.actor, table=_READINGS.name, ids=(reading_id,))
-    reading_stored(ctx.session, ProcessReading(id=reading_id, **row))
+    note_arrival(
+        ctx.session,
+        ArrivedReading(
+            reading_id=reading_id,
+            batch_id=lot.id,
+            unit_procedure=row["unit_procedure"],
+            operation=row["operation"],
+            phase=row["phase"],
+            parameter=row["parameter"],
+            value=measure.value,
+            unit=measure.unit,
+            measured_at=row["measured_at"],
+            run_id=ctx.run_id,
+        ),
+    )
     _keep(checked, measure)
     return Stored(entity_id=reading_id, measured_at=v["measured_at"])
+
+
+def _existing(
+    existing: Row[int, float, str], lot: Lot, v: dict[str, Any], measure: Measure
+) -> Stored:
+    """The same values again are a re-delivery (nothing changes); other values for the same
+    batch, step, parameter and instant are a conflict a person must look at."""
+    if (existing.value, existing.unit) != (measure.value, measure.unit):
+        return refused(
+            "value",
+            "conflicting_value",
+            f"{v['parameter']} of batch {lot.lot_number} at "
+            f"{v['measured_at']:%Y-%m-%d %H:%M:%S} UTC is stored as {existing.value} "
+            f"{existing.unit}, not {measure.value} {measure.unit}",
+        )
+    return Stored(entity_id=existing.id, duplicate=True)
 
 
 def _keep(checked: Checked, measure: Measure) -> None:

@@ -61,11 +61,8 @@ def remove_reading_listener(listener: ReadingListener) -> None:
 
 def reading_stored(session: Session, reading: ProcessReading) -> None:
     """Call once the reading is flushed (it has its id); the listeners get it after commit."""
-    pending: list[ArrivedReading] | None = session.info.get(_PENDING)
-    if pending is None:
-        pending = session.info[_PENDING] = []
-        after_commit(session, lambda: _deliver(session, pending))
-    pending.append(
+    note_arrival(
+        session,
         ArrivedReading(
             reading_id=reading.id,
             batch_id=reading.batch_id,
@@ -77,8 +74,18 @@ def reading_stored(session: Session, reading: ProcessReading) -> None:
             unit=reading.unit,
             measured_at=reading.measured_at,
             run_id=reading.run_id,
-        )
+        ),
     )
+
+
+def note_arrival(session: Session, reading: ArrivedReading) -> None:
+    """``reading_stored`` for a reading written outside the ORM, given as plain values: an
+    ORM object built only to be read back costs more than the insert of the row itself."""
+    pending: list[ArrivedReading] | None = session.info.get(_PENDING)
+    if pending is None:
+        pending = session.info[_PENDING] = []
+        after_commit(session, lambda: _deliver(session, pending))
+    pending.append(reading)
 
 
 def _deliver(session: Session, readings: list[ArrivedReading]) -> None:
