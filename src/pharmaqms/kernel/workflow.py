@@ -448,13 +448,7 @@ def _rule_problems(workflow: Workflow, model: type[GxPRecord], content: Any) -> 
     if not isinstance(content, dict):
         return ["give an object with one entry per transition"]
     names = [t.name for t in workflow.transitions]
-    problems = []
-    unknown = sorted(set(content) - set(names))
-    if unknown:
-        problems.append(f"unknown transitions {', '.join(unknown)}; known: {', '.join(names)}")
-    missing = [n for n in names if n not in content]
-    if missing:
-        problems.append(f"every transition needs its rule; missing: {', '.join(missing)}")
+    problems = workflow_roles.transition_entry_problems(workflow, content, "rule")
     for name in names:
         rule = content.get(name)
         if name not in content:

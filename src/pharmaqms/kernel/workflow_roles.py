@@ -61,7 +61,8 @@ def _list_of_names(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
-def _problems(workflow: Workflow, content: Any) -> list[str]:
+def transition_entry_problems(workflow: Workflow, content: Any, needs: str) -> list[str]:
+    """A per-transition configuration names every transition of the workflow and no other."""
     if not isinstance(content, dict):
         return ["give an object with one entry per transition"]
     names = [t.name for t in workflow.transitions]
@@ -71,7 +72,15 @@ def _problems(workflow: Workflow, content: Any) -> list[str]:
         problems.append(f"unknown transitions {', '.join(unknown)}; known: {', '.join(names)}")
     missing = [n for n in names if n not in content]
     if missing:
-        problems.append(f"every transition needs its roles; missing: {', '.join(missing)}")
+        problems.append(f"every transition needs its {needs}; missing: {', '.join(missing)}")
+    return problems
+
+
+def _problems(workflow: Workflow, content: Any) -> list[str]:
+    if not isinstance(content, dict):
+        return ["give an object with one entry per transition"]
+    names = [t.name for t in workflow.transitions]
+    problems = transition_entry_problems(workflow, content, "roles")
     roles, catalogue = known_roles(workflow), guard_catalogue(workflow)
     for name in names:
         entry = content.get(name)
