@@ -196,6 +196,13 @@ def test_a_stricter_grid_scores_assessments_started_after_its_date_not_before(
     assert f"{RISK_MATRIX}</a> v2" in page
     key_page = reader.get(f"/compliance/configuration/keys/{RISK_MATRIX}").text
     assert 'data-form="grid"' in key_page and "5 · frequent" in key_page
+    # and the API gives the grid in force with its version (the built-in list stays the code's)
+    in_force = reader.get("/api/v1/risk-matrix").json()
+    assert (in_force["name"], in_force["version_no"]) == ("5x5 strict", 2)
+    assert in_force["grid"][2] == ["low", "medium", "high", "high", "high"]
+    assert in_force["severity_levels"][2] == "moderate"
+    assert in_force["configuration"] == RISK_MATRIX
+    assert "5x5 strict" not in {m["name"] for m in reader.get("/api/v1/risk-matrices").json()}
     with unit_of_work(db, write=False) as s:
         shown = readable.reading(RISK_MATRIX, store.in_force(s, RISK_MATRIX).content)
     assert shown is not None and shown.form == "grid"

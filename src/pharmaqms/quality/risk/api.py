@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.params import RecordId
-from pharmaqms.quality.risk import service
+from pharmaqms.quality.risk import configuration, service
 from pharmaqms.quality.risk.matrix import MATRICES
 from pharmaqms.quality.risk.models import RiskAssessment
 from pharmaqms.quality.risk.schemas import (
@@ -19,6 +19,7 @@ from pharmaqms.quality.risk.schemas import (
     ItemIn,
     ItemOut,
     ItemRetirement,
+    MatrixInForceOut,
     MatrixOut,
     ScoresIn,
 )
@@ -40,6 +41,8 @@ def _scores(scores: ScoresIn) -> service.Scores:
 
 @router.get("/risk-matrices", response_model=list[MatrixOut])
 def matrices(actor: ActorDep) -> list[MatrixOut]:
+    """The code's built-in matrices (a first version names one); the grid in force is
+    ``GET /api/v1/risk-matrix``."""
     actor.require("records.read", "read risk matrices")
     return [
         MatrixOut(
@@ -51,6 +54,29 @@ def matrices(actor: ActorDep) -> list[MatrixOut]:
         )
         for m in MATRICES.values()
     ]
+
+
+@router.get("/risk-matrix", response_model=MatrixInForceOut)
+def matrix_in_force(actor: ActorDep, request: Request) -> MatrixInForceOut:
+    """The risk matrix in force now (``quality.risk_matrix``): the one a new assessment and a
+    deviation's classification are scored on."""
+    actor.require("records.read", "read risk matrices")
+    with transaction(request) as session:
+        used, m = configuration.matrix_in_force(session)
+        return MatrixInForceOut(
+            name=m.name,
+            scale=m.scale,
+            grid=[list(row) for row in m.grid],
+            escalate_from_detectability=m.escalate_from_detectability,
+            description=m.description,
+            severity_levels=list(m.severity_levels),
+            occurrence_levels=list(m.occurrence_levels),
+            detection_levels=list(m.detection_levels),
+            configuration=used.key,
+            version_no=used.version_no,
+            effective_from=used.effective_from,
+            content_sha256=used.content_sha256,
+        )
 
 
 @router.get("/risk-assessments", response_model=list[AssessmentOut])

@@ -86,3 +86,15 @@ class MatrixOut(BaseModel):
     grid: list[list[str]]
     escalate_from_detectability: int | None
     description: str
+
+
+class MatrixInForceOut(MatrixOut):
+    """The grid new assessments are scored on now, with the configuration version it is."""
+
+    severity_levels: list[str]
+    occurrence_levels: list[str]
+    detection_levels: list[str]
+    configuration: str
+    version_no: int
+    effective_from: datetime
+    content_sha256: str

@@ -344,6 +344,7 @@ API: dict[tuple[str, str], Access] = {
     ),
     # quality.risk.api
     ("GET", "/api/v1/risk-matrices"): Needs("records.read", "read risk matrices"),
+    ("GET", "/api/v1/risk-matrix"): Needs("records.read", "read the risk matrix in force"),
     ("GET", "/api/v1/risk-assessments"): Needs("records.read", "read risk assessments"),
     ("POST", "/api/v1/risk-assessments"): Needs("risk.assess", "assess risks"),
     ("GET", "/api/v1/risk-assessments/{assessment_id}"): Needs(
