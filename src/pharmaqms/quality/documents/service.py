@@ -25,12 +25,12 @@ from pharmaqms.quality.documents.models import (
     VersionStatus,
 )
 from pharmaqms.quality.documents.templates import template_for
-from pharmaqms.quality.documents.training_rules import job_roles_naming
 from pharmaqms.quality.documents.workflow import (
     DOCUMENT_VERSION_WORKFLOW,
     training_assigned,
     training_named,
 )
+from pharmaqms.quality.training.reach import job_roles_naming
 
 OPEN_STATES = (VersionStatus.DRAFT, VersionStatus.IN_REVIEW, VersionStatus.APPROVED)
 

@@ -16,11 +16,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pharmaqms.quality.documents.models import DocumentType, DocumentVersion
-from pharmaqms.quality.training.models import Curriculum, CurriculumItem, JobRole
+from pharmaqms.quality.training.reach import job_roles_naming
 
 
 @dataclass(frozen=True)
@@ -107,27 +106,6 @@ def training_named(facts: EffectiveFacts) -> list[str]:
         "curriculum names it: add the document to the curriculum of each job role it applies "
         "to (Training → Job roles), then make the version effective"
     ]
-
-
-def job_roles_naming(session: Session, document_id: int) -> tuple[str, ...]:
-    """The active job roles whose active curricula name the document."""
-    return tuple(
-        sorted(
-            set(
-                session.scalars(
-                    select(JobRole.name)
-                    .join(Curriculum, Curriculum.job_role_id == JobRole.id)
-                    .join(CurriculumItem, CurriculumItem.curriculum_id == Curriculum.id)
-                    .where(
-                        CurriculumItem.document_id == document_id,
-                        CurriculumItem.removed_at.is_(None),
-                        Curriculum.retired_at.is_(None),
-                        JobRole.retired_at.is_(None),
-                    )
-                )
-            )
-        )
-    )
 
 
 def facts_of(session: Session, version: DocumentVersion) -> EffectiveFacts:

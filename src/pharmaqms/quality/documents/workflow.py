@@ -22,6 +22,7 @@ from pharmaqms.quality.documents import reviews, training_rules
 from pharmaqms.quality.documents.models import DocumentVersion, PeriodicReview
 from pharmaqms.quality.documents.templates import template_for
 from pharmaqms.quality.training.models import TrainingRequirement
+from pharmaqms.quality.training.reach import job_roles_naming
 
 grant("documents.author", "qa", "qc_analyst", "production_supervisor", "rd_scientist")
 grant("documents.approve", "qa", "qualified_person")
@@ -85,7 +86,7 @@ def training_assigned(version: Any) -> str:
             TrainingRequirement.version_id == version.id
         )
     )
-    roles = training_rules.job_roles_naming(session, version.document_id)
+    roles = job_roles_naming(session, version.document_id)
     count = people or 0
     who = "person" if count == 1 else "people"
     assigned = f"Training on {version.number} assigned to {count} {who}"

@@ -38,6 +38,7 @@ from pharmaqms.quality.training.models import (
     RequirementStatus,
     TrainingRequirement,
 )
+from pharmaqms.quality.training.reach import job_roles_naming
 
 
 class Standing(StrEnum):
@@ -258,20 +259,8 @@ class VersionTraining:
 
 
 def training_of_version(session: Session, document_id: int, version_id: int) -> VersionTraining:
-    roles = sorted(
-        set(
-            session.scalars(
-                select(JobRole.name)
-                .join(Curriculum, Curriculum.job_role_id == JobRole.id)
-                .join(CurriculumItem, CurriculumItem.curriculum_id == Curriculum.id)
-                .where(
-                    CurriculumItem.document_id == document_id,
-                    CurriculumItem.removed_at.is_(None),
-                    Curriculum.retired_at.is_(None),
-                )
-            )
-        )
-    )
+    # Active job roles only: a retired role reaches nobody.
+    roles = list(job_roles_naming(session, document_id))
     counts: dict[str, int] = {}
     for status in session.scalars(
         select(TrainingRequirement.status).where(TrainingRequirement.version_id == version_id)
