@@ -49,6 +49,8 @@ log = logging.getLogger("pharmaqms.mqtt")
 MAX_ATTEMPTS = 6
 # How often an idle worker looks for sequence gaps whose grace has run out.
 GAP_CHECK_SECONDS = 5.0
+# How long closing waits for the acknowledgements and the DISCONNECT to be written.
+CLOSE_TIMEOUT_SECONDS = 10
 
 
 class BrokerUnavailable(QMSError):
@@ -91,6 +93,7 @@ class IngestWorker:
         self.grace = timedelta(seconds=settings.sequence_grace_seconds)
         self._inbox: queue.SimpleQueue[Delivery] = queue.SimpleQueue()
         self._subscribed = threading.Event()
+        self._disconnected = threading.Event()
         self._fatal: str | None = None
         self._client = self._make_client()
 
@@ -197,6 +200,7 @@ class IngestWorker:
         _properties: Properties | None,
     ) -> None:
         self._subscribed.clear()
+        self._disconnected.set()
         if reason.is_failure:
             log.warning("disconnected from %s (%s); reconnecting", self.broker, reason)
 
@@ -237,7 +241,13 @@ class IngestWorker:
         elif self.retiring and not keep_session:
             properties = Properties(PacketTypes.DISCONNECT)  # type: ignore[no-untyped-call]
             properties.SessionExpiryInterval = 0
-        self._client.disconnect(properties=properties)
+        self._disconnected.clear()
+        sent = self._client.disconnect(properties=properties) == mqtt.MQTT_ERR_SUCCESS
+        # The network thread writes the queued acknowledgements, then the DISCONNECT, and only
+        # then reports the disconnection: wait for that before stopping the thread, so that a
+        # stop right after a commit does not leave its batch unacknowledged.
+        if sent and not self._disconnected.wait(CLOSE_TIMEOUT_SECONDS):
+            log.warning("no clean disconnect within %d s", CLOSE_TIMEOUT_SECONDS)
         self._client.loop_stop()
 
     def drained(self, quiet_seconds: float) -> bool:
