@@ -41,7 +41,7 @@ POSTGRES_URL = os.environ.get(
     "PHARMAQMS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 from tests.clause_marker import pytest_collection_modifyitems  # noqa: E402, F401
-from tests.support import PASSWORD, PEOPLE  # noqa: E402
+from tests.support import PASSWORD, PEOPLE, app_for  # noqa: E402
 
 reset_settings_cache()
 # The key exists before any test builds an app: create_app refuses to start without it.
@@ -226,9 +226,7 @@ def frozen_clock() -> Iterator[clock.FrozenClock]:
 
 @pytest.fixture
 def app(db: Database):  # type: ignore[no-untyped-def]
-    from pharmaqms.web.app import create_app
-
-    return create_app(db)
+    return app_for(db)
 
 
 class Api:

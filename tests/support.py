@@ -68,3 +68,29 @@ def name_job_role_in(session: Any, actor: Any, document_id: int) -> None:
         curriculum="Procedures",
         document_id=document_id,
     )
+
+
+_APP: Any = None
+
+
+def app_for(database: Any) -> Any:
+    """The application, on ``database`` (set as the process default).
+
+    Built once per test process and reused: a server process also runs one application for
+    every request, and the application holds no database of its own (it serves the process
+    default). Building it is the costly part — FastAPI works out each route's parameters and
+    models on an application's first requests, about 0.7 s of CPU — and most tests need only
+    to call it. Tests about building the application (the key file check, a missing
+    database) call ``create_app`` themselves."""
+    global _APP
+    from pharmaqms.kernel.db import set_database
+    from pharmaqms.kernel.keys import keyring_for
+    from pharmaqms.web.app import create_app
+
+    if _APP is None:
+        _APP = create_app(database)
+        return _APP
+    set_database(database)
+    # What create_app checks for every database it serves: the key file that seals its writes.
+    keyring_for(str(database.engine.url))
+    return _APP

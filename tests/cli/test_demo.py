@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from tests.demo_support import demo_copy, demo_template, fresh_database
 from tests.kernel.cli import run_cli
 from tests.kernel.helpers import snapshot
-from tests.support import PASSWORD
+from tests.support import PASSWORD, app_for
 
 from pharmaqms.cli.demo import DEMO_PASSWORD, DEMO_PEOPLE, foreign_record, load_demo
 from pharmaqms.kernel import auth
@@ -193,7 +193,6 @@ def test_every_task_and_home_page_link_of_every_demo_person_opens(
 
     from pharmaqms.kernel.http.pages import record_url_by_id
     from pharmaqms.kernel.models import Task
-    from pharmaqms.web.app import create_app
 
     database = demo_copy(template, tmp_path / "links.db")
     set_database(database)
@@ -201,7 +200,7 @@ def test_every_task_and_home_page_link_of_every_demo_person_opens(
     reset_settings_cache()
     broken: list[str] = []
     try:
-        app = create_app(database)
+        app = app_for(database)
         with unit_of_work(database, write=False) as s:
             task_links: dict[str, dict[str, str]] = {}
             for task in s.scalars(select(Task).where(Task.status == "open").order_by(Task.id)):

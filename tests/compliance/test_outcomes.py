@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 from tests.demo_support import demo_instance, demo_template
 from tests.lifecycle.use.cases.pv_steps import staff_report
-from tests.support import PASSWORD
+from tests.support import PASSWORD, app_for
 from tests.web.conftest import UiClient
 
 from pharmaqms.cli.demo import DEMO_PASSWORD
@@ -165,9 +165,8 @@ def test_the_demo_figures_equal_counts_made_with_plain_queries(demo: Database) -
 
 
 def test_the_page_states_each_definition_and_a_month_opens_its_records(demo: Database) -> None:
-    from pharmaqms.web.app import create_app
 
-    client = UiClient(create_app(demo))
+    client = UiClient(app_for(demo))
     assert client.login("quinn.qa", DEMO_PASSWORD).status_code == 303
     page = client.get("/compliance/outcomes")
     assert page.status_code == 200, page.text[:500]

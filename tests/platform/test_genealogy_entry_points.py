@@ -14,14 +14,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from tests.conftest import Api
-from tests.support import browser_login
+from tests.support import app_for, browser_login
 from typer.testing import CliRunner
 
 from pharmaqms.cli.main import app as cli
 from pharmaqms.platform.genealogy.generator import Chain, LotTruth
 from pharmaqms.platform.genealogy.schemas import GenealogyOut, RecallScopeOut
 from pharmaqms.platform.trace import canonical
-from pharmaqms.web.app import create_app
 
 runner = CliRunner()
 
@@ -110,7 +109,7 @@ def test_trace_refuses_a_time_without_offset(chain) -> None:  # type: ignore[no-
 def test_the_api_answers_genealogy_and_recall_scope(chain) -> None:  # type: ignore[no-untyped-def]
     database, generated = chain
     answer = _first(generated)
-    api = Api(create_app(database), "auditor")
+    api = Api(app_for(database), "auditor")
     lot = f"{answer.product}/{answer.lot_number}"
     graph = api.get(f"/api/v1/data/genealogy/{lot}", params={"direction": "up"})
     assert graph.status_code == 200, graph.text
@@ -135,7 +134,7 @@ def test_the_api_answers_genealogy_and_recall_scope(chain) -> None:  # type: ign
 def test_the_recall_scope_and_the_graph_export_as_csv_and_parquet(chain) -> None:  # type: ignore[no-untyped-def]
     database, generated = chain
     answer = _first(generated)
-    api = Api(create_app(database), "auditor")
+    api = Api(app_for(database), "auditor")
     lot = f"{answer.product}/{answer.lot_number}"
     as_json = api.get(f"/api/v1/data/trace/{lot}/recall-scope").json()
 
@@ -173,7 +172,7 @@ def test_the_recall_scope_and_the_graph_export_as_csv_and_parquet(chain) -> None
 def test_the_genealogy_page_draws_the_graph_with_the_recall_scope(chain) -> None:  # type: ignore[no-untyped-def]
     database, generated = chain
     answer = _first(generated)
-    api = Api(create_app(database))
+    api = Api(app_for(database))
     login = browser_login(api.client, "qa")
     assert login.status_code == 303, login.text
     page = api.client.get("/data/genealogy", params={"id": f"{answer.product}/{answer.lot_number}"})

@@ -13,11 +13,10 @@ from urllib.parse import quote
 
 import pytest
 from tests.conftest import Api
-from tests.support import browser_login
+from tests.support import app_for, browser_login
 
 from pharmaqms.platform.genealogy.graph import Direction, Graph, Node, titled
 from pharmaqms.platform.genealogy.svg import render
-from pharmaqms.web.app import create_app
 
 
 @pytest.mark.parametrize(
@@ -59,7 +58,7 @@ def test_the_drawings_titles_say_the_kind_once() -> None:
 def page(chain: Any) -> Any:
     """A TestClient logged in as QA, and the first lot of the generated supply chain."""
     database, generated = chain
-    api = Api(create_app(database))
+    api = Api(app_for(database))
     assert browser_login(api.client, "qa").status_code == 303
     answer = next(iter(generated.truth.values()))
     return api.client, f"{answer.product}/{answer.lot_number}"

@@ -22,7 +22,7 @@ from tests.lifecycle.production.monitoring.setup import (
     series,
 )
 from tests.live_server import served
-from tests.support import PASSWORD
+from tests.support import PASSWORD, app_for
 
 from pharmaqms.kernel.clock import FrozenClock
 from pharmaqms.kernel.db import Database
@@ -32,9 +32,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def server(db: Database) -> Iterator[str]:
-    from pharmaqms.web.app import create_app
 
-    with served(create_app(db)) as base:
+    with served(app_for(db)) as base:
         yield base
 
 

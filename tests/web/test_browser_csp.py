@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from tests.demo_support import demo_copy, demo_template
 from tests.live_server import served
+from tests.support import app_for
 
 from pharmaqms.cli.demo import DEMO_PASSWORD
 from pharmaqms.kernel.db import Database, set_database
@@ -80,12 +81,11 @@ def demo_db(template: Path, tmp_path: Path) -> Iterator[Database]:
 
 @pytest.fixture
 def live_server(demo_db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    from pharmaqms.web.app import create_app
 
     # A demonstration instance: the demo accounts log in with the published password.
     monkeypatch.setenv("PHARMAQMS_DEMO", "1")
     reset_settings_cache()
-    with served(create_app(demo_db)) as base:
+    with served(app_for(demo_db)) as base:
         yield base
     monkeypatch.undo()
     reset_settings_cache()

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from tests.live_server import served
-from tests.support import PASSWORD
+from tests.support import PASSWORD, app_for
 
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.db import Database
@@ -24,9 +24,8 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def quality_server(db: Database) -> Iterator[str]:
     """The application served by uvicorn in a thread, against this test's database."""
-    from pharmaqms.web.app import create_app
 
-    with served(create_app(db)) as base:
+    with served(app_for(db)) as base:
         yield base
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from tests.demo_support import demo_instance, demo_template
 from tests.live_server import served
+from tests.support import app_for
 from tests.web.conftest import UiClient
 
 from pharmaqms.cli.demo import DEMO_PASSWORD, DEMO_TIME_ZONES
@@ -54,9 +55,8 @@ def demo_db(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def client(database: Database, username: str) -> UiClient:
-    from pharmaqms.web.app import create_app
 
-    ui = UiClient(create_app(database))
+    ui = UiClient(app_for(database))
     response = ui.login(username, DEMO_PASSWORD)
     assert response.status_code == 303, response.text
     return ui
@@ -294,11 +294,10 @@ def test_the_record_page_trail_reads_in_human_terms_and_links_the_report(
 def test_a_browser_print_of_a_record_page_drops_the_menu_and_buttons(
     chromium: Any, demo_db: Database
 ) -> None:
-    from pharmaqms.web.app import create_app
 
     with unit_of_work(demo_db, write=False) as session:
         record_id = min(signed_ids(session, "deviation"))
-    with served(create_app(demo_db)) as base:
+    with served(app_for(demo_db)) as base:
         context = chromium.new_context()
         page = context.new_page()
         page.goto(f"{base}/login")

@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from sqlalchemy import select
 from tests.demo_support import demo_instance, demo_template
+from tests.support import app_for
 from tests.web.conftest import UiClient
 
 from pharmaqms.cli.demo import DEMO_PASSWORD
@@ -47,9 +48,8 @@ def demo_db(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def client(database: Database, username: str) -> UiClient:
-    from pharmaqms.web.app import create_app
 
-    ui = UiClient(create_app(database))
+    ui = UiClient(app_for(database))
     response = ui.login(username, DEMO_PASSWORD)
     assert response.status_code == 303, response.text
     return ui

@@ -27,7 +27,7 @@ from tests.lifecycle.production.setup import (
     release_material_lot,
     seed_master_data,
 )
-from tests.support import PASSWORD, name_job_role_in
+from tests.support import PASSWORD, app_for, name_job_role_in
 
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.db import Database, set_database
@@ -295,14 +295,12 @@ BUILT_AT = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 def build_plant(template: Path, directory: Path) -> Iterator[tuple[Path, Plant]]:
     from tests.conftest import Api, People
 
-    from pharmaqms.web.app import create_app
-
     path = directory / "plant.db"
     shutil.copyfile(template, path)
     database = Database(f"sqlite:///{path}")
     set_database(database)
     try:
-        app = create_app(database)
+        app = app_for(database)
         with clock.frozen_at(BUILT_AT):
             ready = plant(database, People(database), lambda username=None: Api(app, username))
         with database.engine.connect() as conn:

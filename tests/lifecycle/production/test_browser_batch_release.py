@@ -24,7 +24,7 @@ from tests.lifecycle.production.ebr_setup import (
     steps,
 )
 from tests.live_server import served
-from tests.support import PASSWORD
+from tests.support import PASSWORD, app_for
 
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.uow import unit_of_work
@@ -47,9 +47,8 @@ def db(built: tuple[Path, Plant], tmp_path: Path) -> Iterator[Database]:
 
 @pytest.fixture
 def live_server(db: Database, frozen_clock: Any) -> Iterator[str]:
-    from pharmaqms.web.app import create_app
 
-    with served(create_app(db)) as base:
+    with served(app_for(db)) as base:
         yield base
 
 

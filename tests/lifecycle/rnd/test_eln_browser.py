@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from tests.lifecycle.rnd.eln_steps import MARKER, notebook
 from tests.live_server import served
-from tests.support import PASSWORD
+from tests.support import PASSWORD, app_for
 
 from pharmaqms.kernel.db import Database
 
@@ -19,9 +19,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def live_server(db: Database) -> Iterator[str]:
-    from pharmaqms.web.app import create_app
 
-    with served(create_app(db)) as base:
+    with served(app_for(db)) as base:
         yield base
 
 

@@ -14,6 +14,7 @@ from tests.lifecycle.distribution.productpage.page_steps import (
     product_with_packs,
 )
 from tests.live_server import served
+from tests.support import app_for
 
 from pharmaqms.kernel.db import Database
 
@@ -22,10 +23,9 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def server(db: Database) -> Iterator[str]:
-    from pharmaqms.web.app import create_app
 
     # The rate limits count in the test's own database: nothing left from another test.
-    with served(create_app(db)) as base:
+    with served(app_for(db)) as base:
         yield base
 
 

@@ -21,7 +21,7 @@ from tests.lifecycle.production.monitoring.setup import (
     series,
 )
 from tests.live_server import served
-from tests.support import PASSWORD
+from tests.support import PASSWORD, app_for
 
 from pharmaqms.kernel.clock import FrozenClock
 from pharmaqms.kernel.db import Database
@@ -37,9 +37,8 @@ def browser(chromium: Any) -> Any:
 
 @pytest.fixture
 def server(db: Database) -> Iterator[str]:
-    from pharmaqms.web.app import create_app
 
-    with served(create_app(db)) as base:
+    with served(app_for(db)) as base:
         yield base
 
 

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 from tests.lifecycle.use.cases.pv_steps import released_lot
 from tests.live_server import served
+from tests.support import app_for
 
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.uow import unit_of_work
@@ -24,10 +25,9 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def server(db: Database) -> Iterator[str]:
-    from pharmaqms.web.app import create_app
 
     # The rate limit counts in the test's own database: nothing left from another test.
-    with served(create_app(db)) as base:
+    with served(app_for(db)) as base:
         yield base
 
 

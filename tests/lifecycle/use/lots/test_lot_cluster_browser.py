@@ -18,7 +18,7 @@ from sqlalchemy import select
 from tests.lifecycle.distribution.alarms.setup import START, deliver, seed
 from tests.lifecycle.use.cases.pv_steps import staff_report
 from tests.live_server import served
-from tests.support import PASSWORD
+from tests.support import PASSWORD, app_for
 
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.db import Database
@@ -38,9 +38,8 @@ LOTS = ("V-1", "V-2", "V-3", "V-4", "V-5")
 
 @pytest.fixture
 def server(db: Database) -> Iterator[str]:
-    from pharmaqms.web.app import create_app
 
-    with served(create_app(db)) as base:
+    with served(app_for(db)) as base:
         yield base
 
 
