@@ -12,6 +12,7 @@ INSERT and COMMIT on their own psycopg connection — what PostgreSQL on this ma
 
     .venv/bin/python bench/bench_concurrent_writes.py [--clients 16] [--seconds 20]
         [--workers 1 2 4] [--admin-url postgresql://postgres@127.0.0.1:5432/postgres]
+        [--plot docs/concurrent_writes.png]
 """
 
 from __future__ import annotations
@@ -229,12 +230,43 @@ def check_afterwards(url: str, answered: int) -> str:
     )
 
 
+def plot(results: list[Result], ceiling: Result, clients: int, path: Path) -> None:
+    """Creates per second and p95 latency against the number of worker processes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    workers = [int(r.label.split(", ")[1].split(" ")[0]) for r in results]
+    figure, (rate, p95) = plt.subplots(1, 2, figsize=(9, 3.4))
+    rate.plot(workers, [r.rate for r in results], marker="o", label="creates/s")
+    rate.axhline(300, color="tab:red", linestyle="--", linewidth=1, label="goal: 300/s")
+    rate.set(xlabel="API worker processes", ylabel="creates per second", ylim=(0, None))
+    rate.set_xticks(workers)
+    rate.legend(loc="lower right", fontsize=8)
+    p95.plot(workers, [r.pct(95) for r in results], marker="o", color="tab:orange", label="p95")
+    p95.plot(workers, [r.pct(50) for r in results], marker="o", color="tab:green", label="p50")
+    p95.axhline(100, color="tab:red", linestyle="--", linewidth=1, label="goal: p95 < 100 ms")
+    p95.set(xlabel="API worker processes", ylabel="latency (ms)", ylim=(0, None))
+    p95.set_xticks(workers)
+    p95.legend(loc="upper right", fontsize=8)
+    figure.suptitle(
+        f"POST /api/v1/documents, {clients} clients, PostgreSQL — {machine()}\n"
+        f"ceiling (bare INSERT+COMMIT): {ceiling.rate:,.0f}/s, p95 {ceiling.pct(95):.1f} ms",
+        fontsize=8,
+    )
+    figure.tight_layout()
+    figure.savefig(path, dpi=90)
+    print(f"    plot written to {path}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--plot", type=Path, help="a PNG of rate and latency against workers")
     args = parser.parse_args()
     print(f"concurrent creates over HTTP on PostgreSQL — {machine()}")
     keys = tempfile.TemporaryDirectory(prefix="bench-keys-")
@@ -274,6 +306,8 @@ def main() -> None:
         )
     for r in results[:-1]:
         print(f"    {r.label}: {r.rate / ceiling.rate:.3f} of the ceiling's rate")
+    if args.plot:
+        plot(results[:-1], ceiling, args.clients, args.plot)
     keys.cleanup()
 
 
