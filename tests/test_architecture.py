@@ -91,8 +91,6 @@ CYCLE_LAYERS = ("platform", "quality", "lifecycle")
 KNOWN_CYCLES: tuple[frozenset[str], ...] = (
     # qc reads a material lot's release; a material scan reads the QC status of its lot.
     frozenset({"lifecycle/production/materials", "lifecycle/production/qc"}),
-    # release reads batch records; the batch-record page shows the release decision.
-    frozenset({"lifecycle/production/batchrecords", "lifecycle/production/release"}),
     # master data's API serves sensors and shipments, which are built on master data.
     frozenset(
         {"platform/masterdata", "platform/sensors", "platform/timeseries", "platform/traceability"}

@@ -78,7 +78,7 @@ def _import_module_loaders() -> None:
         "pharmaqms.lifecycle.production.qc.demo",
         "pharmaqms.lifecycle.production.nonconforming.demo",
         "pharmaqms.lifecycle.production.monitoring.demo",
-        "pharmaqms.lifecycle.production.batchrecords.demo",  # its batches are not charted
+        "pharmaqms.lifecycle.production.release.demo",  # batches made and released; not charted
         "pharmaqms.lifecycle.rnd.gates.demo",  # on the platform's products
         "pharmaqms.lifecycle.rnd.transfer.demo",  # the tablet project's recipe, to production
         "pharmaqms.lifecycle.rnd.submissions.demo",  # the dossier sections of the tablet

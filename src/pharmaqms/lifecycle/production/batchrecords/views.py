@@ -45,12 +45,12 @@ from pharmaqms.lifecycle.production.batchrecords.models import (
     ExceptionStatus,
     StepEntry,
 )
+from pharmaqms.lifecycle.production.batchrecords.release_trace import release_trace
 from pharmaqms.lifecycle.production.batchrecords.workflow import (
     BATCH_RECORD_EXCEPTION_WORKFLOW,
     BATCH_RECORD_WORKFLOW,
     BATCH_STEP_WORKFLOW,
 )
-from pharmaqms.lifecycle.production.release.service import evaluate_release
 from pharmaqms.platform.masterdata.models import Lot
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
@@ -372,7 +372,7 @@ def exceptions_page(record_id: int, request: Request, actor: ActorDep) -> HTMLRe
                     for e in found
                 ],
                 "open_count": sum(1 for e in found if e.status == ExceptionStatus.OPEN),
-                "evaluation": evaluate_release(session, record.lot_id),
+                "evaluation": release_trace(session, record.lot_id),
                 "workflow": BATCH_RECORD_EXCEPTION_WORKFLOW,
                 "can_review": actor.can("batchrecords.review"),
             },

@@ -23,6 +23,7 @@ from pharmaqms.kernel.configuration.store import InForce
 from pharmaqms.kernel.errors import Conflict, InvalidInput, NotFound, StaleRecord
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.workflow import perform
+from pharmaqms.lifecycle.production.batchrecords import release_trace
 from pharmaqms.lifecycle.production.batchrecords.models import BatchRecord, BatchRecordStatus
 from pharmaqms.lifecycle.production.release.evidence import gather
 from pharmaqms.lifecycle.production.release.models import BatchRelease, ReleaseStatus
@@ -324,3 +325,7 @@ def recent_decisions(session: Session, *, limit: int = 50) -> list[tuple[BatchRe
         .limit(limit)
     ).all()
     return [(r, lot) for r, lot in rows]
+
+
+# The batch record's exceptions page shows this trace; batch records can't import release.
+release_trace.register(evaluate_release)
