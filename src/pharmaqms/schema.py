@@ -40,6 +40,7 @@ from pharmaqms.lifecycle.production.batchrecords import models as production_bat
 from pharmaqms.lifecycle.production.batchrecords import report as production_batch_record_report
 from pharmaqms.lifecycle.production.batchrecords import workflow as production_batch_record_workflow
 from pharmaqms.lifecycle.production.materials import models as production_material_models
+from pharmaqms.lifecycle.production.materials import service as production_material_service
 from pharmaqms.lifecycle.production.materials import workflow as production_material_workflow
 from pharmaqms.lifecycle.production.monitoring import live as production_monitoring_live
 from pharmaqms.lifecycle.production.monitoring import models as production_monitoring_models
@@ -56,6 +57,7 @@ from pharmaqms.lifecycle.production.qc import report as production_qc_report
 from pharmaqms.lifecycle.production.qc import workflow as production_qc_workflow
 from pharmaqms.lifecycle.production.release import models as production_release_models
 from pharmaqms.lifecycle.production.release import rule_sets as production_release_rule_sets
+from pharmaqms.lifecycle.production.release import service as production_release_service
 from pharmaqms.lifecycle.production.release import workflow as production_release_workflow
 from pharmaqms.lifecycle.rnd.eln import models as rnd_eln_models
 from pharmaqms.lifecycle.rnd.eln import workflow as rnd_eln_workflow
@@ -175,6 +177,8 @@ MODULES = (
     risk_workflow,
     production_material_models,
     production_material_workflow,
+    # registers the release of a material lot whose certificate QA approves (qc/material_release)
+    production_material_service,
     production_qc_models,
     production_qc_workflow,
     production_nc_models,
@@ -187,6 +191,8 @@ MODULES = (
     production_mesreview_workflow,
     production_release_models,
     production_release_workflow,
+    # registers the release rules' trace shown on the batch record (batchrecords/release_trace)
+    production_release_service,
     # Registers the live SPC evaluation as the platform's process reading listener.
     production_monitoring_live,
     production_qc_arrivals,

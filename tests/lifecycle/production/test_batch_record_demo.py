@@ -14,10 +14,10 @@ from tests.support import PASSWORD
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.demo import DemoContext
 from pharmaqms.kernel.uow import unit_of_work
-from pharmaqms.lifecycle.production.release import demo as batch_record_demo
 from pharmaqms.lifecycle.production.batchrecords.models import BatchRecord, BatchRecordException
 from pharmaqms.lifecycle.production.materials import demo as materials_demo
 from pharmaqms.lifecycle.production.qc import demo as qc_demo
+from pharmaqms.lifecycle.production.release import demo as batch_record_demo
 from pharmaqms.lifecycle.production.release.service import decision_of, evaluate_release
 from pharmaqms.platform.masterdata.models import Lot
 

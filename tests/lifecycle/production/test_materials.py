@@ -19,6 +19,7 @@ from tests.lifecycle.production.setup import (
     approved_specification,
     qualify_supplier,
     receive_lot,
+    record_result,
     release_material_lot,
     seed_master_data,
     trail_counts,
@@ -247,3 +248,41 @@ def test_an_override_needs_qa_and_its_signature_and_covers_only_what_it_named(  
     expired = use_check(qc, lot["id"], batch_reference="B26010")
     assert [r["code"] for r in expired["reasons"]] == ["quarantine", "expired"]
     assert (expired["usable"], expired["override"]) == (False, None)
+
+
+def test_without_the_supplier_list_loaded_a_material_certificate_is_not_approved(  # type: ignore[no-untyped-def]
+    store, db, monkeypatch
+) -> None:
+    """QC releases a material lot through the step the materials module registers
+    (qc/material_release.py); with none registered the approval is refused, fail closed."""
+    from pharmaqms.lifecycle.production.qc import material_release
+
+    qc, qa, supervisor = store["qc"], store["qa"], store["supervisor"]
+    lot = receive_lot(supervisor, "R-0009").json()
+    assert record_result(qc, lot["id"], ASSAY, sample="M-9").status_code == 201
+    prepared = qc.post(
+        "/api/v1/production/qc/certificates",
+        json={"lot_id": lot["id"], "specification_id": store["spec"]["id"]},
+    )
+    coa_id = prepared.json()["id"]
+    reviewed = qc.post(
+        f"/api/v1/records/certificate_of_analysis/{coa_id}/transitions/review",
+        json={
+            "password": PASSWORD,
+            "expected_version": reviewed_version(qc, "certificate_of_analysis", coa_id),
+        },
+    )
+    assert reviewed.status_code == 200, reviewed.text
+    monkeypatch.setattr(material_release, "_step", [])
+    before = trail_counts(db)
+    refused = qa.post(
+        f"/api/v1/records/certificate_of_analysis/{coa_id}/transitions/approve",
+        json={
+            "password": PASSWORD,
+            "expected_version": reviewed_version(qa, "certificate_of_analysis", coa_id),
+        },
+    )
+    assert refused.status_code == 409
+    assert "the approved supplier list is not loaded" in refused.json()["detail"]
+    assert trail_counts(db) == before
+    assert use_check(qc, lot["id"])["reasons"][0]["code"] == "quarantine"

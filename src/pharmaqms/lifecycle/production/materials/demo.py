@@ -22,12 +22,8 @@ from pharmaqms.kernel.workflow import perform
 from pharmaqms.lifecycle.production.materials import service
 from pharmaqms.lifecycle.production.materials.models import SupplierApproval
 from pharmaqms.lifecycle.production.materials.workflow import SUPPLIER_APPROVAL_WORKFLOW
-from pharmaqms.lifecycle.production.qc import certificates, results, specifications
-from pharmaqms.lifecycle.production.qc.workflow import (
-    CERTIFICATE_WORKFLOW,
-    SPECIFICATION_WORKFLOW,
-)
-from pharmaqms.platform.gs1 import check_digit
+from pharmaqms.lifecycle.production.qc import results, specifications
+from pharmaqms.lifecycle.production.qc.demo_steps import approve_specification, certify, gtin
 from pharmaqms.platform.masterdata import service as masterdata
 from pharmaqms.platform.masterdata.models import Material, Supplier
 
@@ -79,10 +75,6 @@ LOTS = (
     ("M2501", "EXC-MCC", "SUP-ACME", 200, 1100, True),
     ("G2501", "EXC-MGST", "SUP-BETA", 100, 900, True),  # supplier qualification lapsed since
 )
-
-
-def gtin(body13: str) -> str:
-    return f"{body13}{check_digit(body13)}"
 
 
 def supplier_value(test: specifications.TestInput) -> dict[str, str]:
@@ -148,31 +140,6 @@ def _qualify(
     return approval
 
 
-def approve_specification(
-    session: Session,
-    ctx: DemoContext,
-    *,
-    subject_kind: str,
-    item_code: str,
-    market: str,
-    title: str,
-    tests: Sequence[specifications.TestInput],
-) -> int:
-    author, approver = ctx.people["chen.qc"], ctx.people["rosa.qa"]
-    spec = specifications.create_specification(
-        session,
-        actor=author,
-        subject_kind=subject_kind,
-        item_code=item_code,
-        market=market,
-        title=title,
-        tests=tests,
-    )
-    perform(session, SPECIFICATION_WORKFLOW, spec, "submit", actor=author)
-    perform(session, SPECIFICATION_WORKFLOW, spec, "approve", actor=approver, password=ctx.password)
-    return spec.id
-
-
 def conforming_results(
     session: Session,
     ctx: DemoContext,
@@ -211,16 +178,6 @@ def conforming_results(
             value=value,
             unit=unit,
         )
-
-
-def certify(session: Session, ctx: DemoContext, lot_id: int, spec_id: int) -> None:
-    """QC prepares and reviews the certificate, QA approves it (a material lot is released)."""
-    reviewer, approver = ctx.people["chen.qc"], ctx.people["quinn.qa"]
-    coa = certificates.prepare_certificate(
-        session, actor=reviewer, lot_id=lot_id, specification_id=spec_id
-    )
-    perform(session, CERTIFICATE_WORKFLOW, coa, "review", actor=reviewer, password=ctx.password)
-    perform(session, CERTIFICATE_WORKFLOW, coa, "approve", actor=approver, password=ctx.password)
 
 
 def load(session: Session, ctx: DemoContext) -> None:

@@ -27,6 +27,7 @@ from pharmaqms.lifecycle.production.materials.models import (
     SupplierCertificateFile,
 )
 from pharmaqms.lifecycle.production.materials.workflow import MATERIAL_USE_OVERRIDE_WORKFLOW
+from pharmaqms.lifecycle.production.qc import material_release
 from pharmaqms.platform.masterdata.models import (
     Lot,
     LotKind,
@@ -36,7 +37,7 @@ from pharmaqms.platform.masterdata.models import (
     Product,
     Supplier,
 )
-from pharmaqms.platform.masterdata.service import add_lot, normalise_gtin
+from pharmaqms.platform.masterdata.service import add_lot, normalise_gtin, set_lot_status
 
 MAX_CERTIFICATE_BYTES = 10 * 1024 * 1024
 # What an attached certificate may be, recognised by its first bytes, not by its name.
@@ -661,3 +662,27 @@ def suppliers_of_batches(session: Session, batch_ids: list[int], on: date) -> li
             )
         )
     return sorted(found, key=lambda s: (s.material_code, s.supplier_code))
+
+
+# --- release of a material lot once QC's certificate is approved ----------------------------
+
+
+def release_after_certificate(session: Session, lot: Lot, reason: str, actor: Actor) -> None:
+    """Release a material lot in quarantine whose certificate QA approved — only while its
+    supplier is approved for the material on the approved supplier list; refused otherwise,
+    with the reasons (the certificate's approval is refused with it: nothing changes)."""
+    supplier = session.get(Supplier, lot.supplier_id) if lot.supplier_id else None
+    found = standing(
+        approval_for(session, lot.material_id or 0, lot.supplier_id or 0),
+        clock.now().date(),
+        (supplier.code if supplier else "no supplier", lot.item_code),
+    )
+    if not found.approved:
+        raise Conflict(
+            f"{lot.audit_label()} is not released: " + "; ".join(found.reasons),
+            reasons=list(found.reasons),
+        )
+    set_lot_status(session, lot, LotStatus.RELEASED, actor=actor, reason=reason)
+
+
+material_release.register(release_after_certificate)

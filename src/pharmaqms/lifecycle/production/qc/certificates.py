@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from pharmaqms.kernel import audit, clock
 from pharmaqms.kernel.errors import Conflict, InvalidInput, NotFound
 from pharmaqms.kernel.identity import Actor
+from pharmaqms.lifecycle.production.qc import material_release
 from pharmaqms.lifecycle.production.qc.evaluation import judge
 from pharmaqms.lifecycle.production.qc.models import (
     CertificateOfAnalysis,
@@ -25,8 +26,7 @@ from pharmaqms.lifecycle.production.qc.results import get_lot
 from pharmaqms.lifecycle.production.qc.specifications import get_specification
 from pharmaqms.lifecycle.production.qc.status import qc_status_of_lot
 from pharmaqms.lifecycle.production.qc.workflow import criterion_of
-from pharmaqms.platform.masterdata.models import LotKind, LotStatus, Supplier
-from pharmaqms.platform.masterdata.service import set_lot_status
+from pharmaqms.platform.masterdata.models import LotKind, LotStatus
 
 
 def get_certificate(session: Session, certificate_id: int) -> CertificateOfAnalysis:
@@ -123,8 +123,6 @@ def on_approved(session: Session, coa: CertificateOfAnalysis, *, actor: Actor) -
     be "passed" — no open investigation, no out-of-trend result left unassessed, every test
     conforming — and no nonconforming product record open), and a material lot in quarantine
     is released."""
-    from pharmaqms.lifecycle.production.materials.service import approval_for, standing
-
     lot = get_lot(session, coa.lot_id)
     status = qc_status_of_lot(session, lot.id)
     open_items = [] if status.passed else list(status.reasons)
@@ -142,23 +140,8 @@ def on_approved(session: Session, coa: CertificateOfAnalysis, *, actor: Actor) -
         return
     if lot.status != LotStatus.QUARANTINE:
         raise Conflict(f"{lot.audit_label()} is {lot.status}: only a lot in quarantine is released")
-    supplier = session.get(Supplier, lot.supplier_id) if lot.supplier_id else None
-    found = standing(
-        approval_for(session, lot.material_id or 0, lot.supplier_id or 0),
-        clock.now().date(),
-        (supplier.code if supplier else "no supplier", lot.item_code),
-    )
-    if not found.approved:
-        raise Conflict(
-            f"{lot.audit_label()} is not released: " + "; ".join(found.reasons),
-            reasons=list(found.reasons),
-        )
-    set_lot_status(
-        session,
-        lot,
-        LotStatus.RELEASED,
-        actor=actor,
-        reason=f"released by QC: {coa.number} approved",
+    material_release.release_material_lot(
+        session, lot, f"released by QC: {coa.number} approved", actor=actor
     )
 
 

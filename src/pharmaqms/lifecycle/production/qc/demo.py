@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.demo import DemoContext, register
 from pharmaqms.kernel.workflow import perform
-from pharmaqms.lifecycle.production.materials.demo import approve_specification, certify, gtin
 from pharmaqms.lifecycle.production.qc import investigations, results, specifications
+from pharmaqms.lifecycle.production.qc.demo_steps import approve_specification, certify, gtin
 from pharmaqms.lifecycle.production.qc.models import Specification
 from pharmaqms.lifecycle.production.qc.workflow import OOS_WORKFLOW
 from pharmaqms.platform.masterdata import service as masterdata
