@@ -288,3 +288,22 @@ def test_a_request_for_a_site_role_that_a_later_version_dropped_is_not_approved(
         )
     assert snapshot(db) == unchanged
     assert people.carla.roles == frozenset()
+
+
+def test_a_site_role_naming_a_permission_no_built_in_list_names_takes_nothing_from_them() -> None:
+    """A permission no built-in list of a version names follows the code's grant (a module
+    installed after the version); a site role naming it does not change that."""
+    code = role_permissions.code_grants()
+    newer = next(p for p in sorted(code["qa"]) if p != "*")
+    content: dict[str, Any] = {
+        role: [p for p in perms if p != newer] for role, perms in code.items()
+    }
+    before = role_permissions.grants_of(content)
+    content["contract_qa_reviewer"] = {
+        "description": "Reviews for a client",
+        "permissions": [newer],
+    }
+    after = role_permissions.grants_of(content)
+    assert newer in before["qa"] and newer in after["qa"]
+    assert {r: after[r] for r in code} == before
+    assert after["contract_qa_reviewer"] == frozenset({newer})

@@ -233,11 +233,13 @@ def _control_problems(content: Any) -> list[str]:
 
 def grants_of(content: Any) -> dict[str, frozenset[str]]:
     """Each role's permissions under a version's content: what it lists, plus the code's
-    grants of permissions the version names nowhere (a module installed after it); and each
-    site role the version defines with its permissions. A role the version does not define
+    grants of permissions no built-in role of the version lists (a module installed after it);
+    and each site role the version defines with its permissions. A role the version does not define
     (a site role a later version dropped) is not among them: its holders get nothing from it."""
     listed = _listed(content)
-    named = frozenset().union(*listed.values())
+    # Named by a built-in role's list: a site role naming a permission must not take the
+    # code's grant of it from the built-in roles of a version that predates the permission.
+    named = frozenset().union(*(perms for role, perms in listed.items() if role in DEFAULT_ROLES))
     code = code_grants()
     grants = {
         role: listed.get(role, frozenset()) | (frozenset(code[role]) - named)
