@@ -363,6 +363,6 @@ store.register_kind(
         controls=_control_problems,
         sandbox=_sandbox,
         regulatory_basis="21 CFR 11.10(d), 11.10(g), 11.100(a), 11.200(a); EU GMP Annex 11 §12",
-        grid=permission_grid,
+        reading=store.grid_reading(permission_grid),
     )
 )

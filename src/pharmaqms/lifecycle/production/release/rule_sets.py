@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel.configuration import store as config_store
-from pharmaqms.kernel.configuration.store import ConfigKind, InForce, register_kind
+from pharmaqms.kernel.configuration.store import ConfigKind, InForce, Reading, register_kind
 from pharmaqms.lifecycle.production.batchrecords.models import BatchRecord, BatchRecordStatus
 from pharmaqms.lifecycle.production.release.evidence import gather
 from pharmaqms.lifecycle.production.release.models import BatchRelease
@@ -175,6 +175,22 @@ def rule_set_in_force(session: Session) -> InForce:
     return config_store.in_force(session, RELEASE_RULE_SETS)
 
 
+def _reading(content: Any) -> Reading:
+    """A row per rule of the catalogue, a column per family that has its own set (and the
+    default), each cell whether the family's batches run the rule."""
+    families = [DEFAULT, *(f.code for f in FAMILIES if f.code in content)]
+    titles = {f.code: f.title for f in FAMILIES} | {DEFAULT: "every other family"}
+    runs = {family: {r.code for r in rules_for(content, family)} for family in families}
+    return Reading(
+        "rule_sets",
+        {
+            "families": [(family, titles[family]) for family in families],
+            "rows": [(rule, [rule.code in runs[family] for family in families]) for rule in RULES],
+            "placed_by": [(f.code, ", ".join(f.words)) for f in FAMILIES],
+        },
+    )
+
+
 register_kind(
     ConfigKind(
         key=RELEASE_RULE_SETS,
@@ -189,5 +205,6 @@ register_kind(
         controls=rule_set_controls,
         sandbox=_sandbox,
         regulatory_basis="EU GMP Annex 16 §1.7; 21 CFR 211.192",
+        reading=_reading,
     )
 )
