@@ -168,6 +168,7 @@ def test_a_set_in_force_from_its_date_changes_the_checklist_after_it_not_before(
     assert "Rules it ran under" in page and f"{KEY}</a> v2" in page
     key_page = reader.get(f"/compliance/configuration/keys/{KEY}").text
     assert 'data-form="rule_sets"' in key_page and "— left out" in key_page
+    assert "Families by dosage form, the code&#39;s built-in ones" in key_page
 
 
 def test_bad_rule_sets_are_refused_with_the_reason_and_change_nothing(

@@ -189,7 +189,6 @@ def families_changed(current: Any, proposed: Any) -> list[str]:
         for f in now
         if f.code not in after
     ]
-    lines.append(
-        "families, in the order they are matched (the first match wins): " + ", ".join(f.code for f in then)
-    )
+    order = ", ".join(f.code for f in then)
+    lines.append(f"families, in the order they are matched (the first match wins): {order}")
     return lines
