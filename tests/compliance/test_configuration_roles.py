@@ -100,10 +100,12 @@ def test_a_role_loses_a_permission_from_the_version_s_date_and_past_permissions_
     # then the sandbox said who changes, and the grid and the diff show it
     with unit_of_work(db, write=False) as s:
         summary = service.get_version(s, vid).test_summary
-        grid = store.kind(ROLES).grid(content)  # type: ignore[misc]
+        reading = store.read(store.kind(ROLES), content)
         previous = store.version(s, ROLES, 1).content
     assert "logistics (1 active accounts): loses deviations.report" in summary
     assert service.differences(previous, content) == ["logistics: − deviations.report"]
+    assert reading is not None and reading.form == "grid"
+    grid = reading.data
     row = dict(grid.rows)["deviations.report"]
     assert row[grid.columns.index("logistics") - 1] == ""
     assert row[grid.columns.index("qa") - 1] == "✓"

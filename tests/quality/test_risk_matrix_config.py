@@ -21,7 +21,6 @@ from tests.compliance.configuration_steps import (
 )
 from tests.web.conftest import UiClient
 
-from pharmaqms.compliance.configuration import readable
 from pharmaqms.compliance.configuration.service import get_version
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.configuration import store
@@ -68,7 +67,7 @@ def test_a_version_that_named_a_built_in_matrix_still_resolves() -> None:
     assert matrix_of({"matrix": "3x3"}) == SIMPLE_3X3
     assert matrix_of({"matrix": "5x5"}).level(3, 3, 4) == "high"
     # but a new version gives the grid itself: the configuration page offers the grid to draft
-    offered = readable.editable(RISK_MATRIX, {"matrix": "3x3"})
+    offered = store.draft_from(store.kind(RISK_MATRIX), {"matrix": "3x3"})
     assert offered == grid_content(SIMPLE_3X3) and grid_problems(offered) == []
     assert grid_problems({"matrix": "3x3"}) == [
         "give the grid itself, not the name '3x3': the severity, occurrence and detection "
@@ -195,7 +194,7 @@ def test_a_stricter_grid_scores_assessments_started_after_its_date_not_before(
     assert "Risk matrix 5x5 strict" in page and "3 · moderate" in page
     assert f"{RISK_MATRIX}</a> v2" in page
     key_page = reader.get(f"/compliance/configuration/keys/{RISK_MATRIX}").text
-    assert 'data-form="grid"' in key_page and "5 · frequent" in key_page
+    assert 'data-form="risk_grid"' in key_page and "5 · frequent" in key_page
     # and the API gives the grid in force with its version (the built-in list stays the code's)
     in_force = reader.get("/api/v1/risk-matrix").json()
     assert (in_force["name"], in_force["version_no"]) == ("5x5 strict", 2)
@@ -204,8 +203,8 @@ def test_a_stricter_grid_scores_assessments_started_after_its_date_not_before(
     assert in_force["configuration"] == RISK_MATRIX
     assert "5x5 strict" not in {m["name"] for m in reader.get("/api/v1/risk-matrices").json()}
     with unit_of_work(db, write=False) as s:
-        shown = readable.reading(RISK_MATRIX, store.in_force(s, RISK_MATRIX).content)
-    assert shown is not None and shown.form == "grid"
+        shown = store.read(store.kind(RISK_MATRIX), store.in_force(s, RISK_MATRIX).content)
+    assert shown is not None and shown.form == "risk_grid"
 
 
 @pytest.mark.postgres

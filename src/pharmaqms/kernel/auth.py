@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NoReturn
@@ -132,9 +133,41 @@ def refuse_own_account(actor: Actor, user: User, what: str) -> None:
         raise OwnAccount(f"nobody {what}: {actor.username} may not do so")
 
 
-def check_roles(session: Session, roles: list[str]) -> list[str]:
-    known = set(session.scalars(select(Role.name)))
-    unknown = sorted(set(roles) - known)
+@dataclass(frozen=True)
+class KnownRole:
+    """A role an account may be given now, and where it comes from."""
+
+    name: str
+    description: str
+    origin: str  # "built-in", or the configuration version that defines a site role
+    site: bool = False
+
+
+def known_roles(session: Session) -> list[KnownRole]:
+    """The roles an account may be given now: the code's (the ``roles`` register) and the site
+    roles the version of ``roles.permissions`` in force now defines. Read at the moment of
+    giving, not copied into the register: a version comes into force at its date, not at an
+    event (see ``role_permissions``)."""
+    builtin = [
+        KnownRole(role.name, role.description, "built-in")
+        for role in session.scalars(select(Role).order_by(Role.name))
+    ]
+    rules, sites = role_permissions.site_roles_in_force(session)
+    taken = {role.name for role in builtin}
+    origin = f"site role, configuration version {rules.version_no} of {rules.key}"
+    return builtin + [
+        KnownRole(name, sites[name].description, origin, site=True)
+        for name in sorted(sites)
+        if name not in taken
+    ]
+
+
+def check_roles(session: Session, roles: list[str], *, held: Iterable[str] = ()) -> list[str]:
+    """The roles asked for, if each may be given now; ``held`` are roles the account has and
+    keeps, known or not (a site role a later version dropped gives nothing but is listed until
+    an administrator takes it away)."""
+    known = {role.name for role in known_roles(session)}
+    unknown = sorted(set(roles) - known - set(held))
     if unknown:
         raise InvalidInput(
             f"unknown role(s): {', '.join(unknown)}; known roles: {', '.join(sorted(known))}",
@@ -251,7 +284,7 @@ def set_roles(
     refuse_own_account(actor, user, "changes their own roles")
     if user.username == SYSTEM_USERNAME:
         raise PermissionDenied("the system account has no roles to change")
-    wanted = check_roles(session, roles)
+    wanted = check_roles(session, roles, held=user.roles)
     added = set(wanted) - set(user.roles)
     signing = [] if provisions(actor) else sorted(added & role_grants.signing_roles(session))
     if signing:

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import audit, role_permissions, tasks
-from pharmaqms.kernel.auth import check_roles, get_user, refuse_own_account
+from pharmaqms.kernel.auth import check_roles, get_user, known_roles, refuse_own_account
 from pharmaqms.kernel.errors import Conflict, InvalidInput, NotFound
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.models import RoleGrantRequest
@@ -51,6 +51,13 @@ def _grant(session: Session, request: RoleGrantRequest, actor: Actor) -> None:
     user = get_user(session, request.grantee_id)
     if not user.is_active:
         raise Conflict(f"{user.username} is deactivated: {request.number} can't be approved")
+    # A site role dropped by a version that came into force while the request waited.
+    gone = sorted(set(request.roles) - {role.name for role in known_roles(session)})
+    if gone:
+        raise Conflict(
+            f"{', '.join(gone)} no longer defined by the roles configuration in force: "
+            f"{request.number} can't be approved; reject it"
+        )
     with audit.changes(
         session,
         actor=actor,

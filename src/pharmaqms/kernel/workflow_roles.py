@@ -213,7 +213,7 @@ def register_transition_roles(workflow: Workflow, model: type[GxPRecord], label:
             validate=lambda content: _problems(workflow, content),
             controls=lambda content: _control_problems(workflow, model, content),
             regulatory_basis="21 CFR 11.10(d), 11.10(g), 11.100(a); EU GMP Annex 11 §12",
-            grid=lambda content: roles_grid(workflow, content),
+            reading=config_store.grid_reading(lambda content: roles_grid(workflow, content)),
         )
     )
 

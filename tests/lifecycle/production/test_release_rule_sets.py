@@ -2,7 +2,10 @@
 (``production.release_rule_sets``): a set that leaves out a rule of guidance only (SPC alerts
 acknowledged) in force from its date lets a batch with an open SPC alert pass after the date,
 not before; the decision records the set and its page shows it; a set that drops a rule a
-regulation demands, names an unknown rule or an unknown family is refused, nothing stored."""
+regulation demands, names an unknown rule or an unknown family is refused, nothing stored.
+A version may carry its own product families (``"families"``); malformed ones, and a set naming
+a family the version does not define, are refused with the reason, nothing stored. (A family QA
+adds, end to end: test_release_families.py.)"""
 
 from __future__ import annotations
 
@@ -36,10 +39,14 @@ from pharmaqms.kernel.configuration import store
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.errors import ControlBroken, InvalidInput
 from pharmaqms.kernel.uow import unit_of_work
+from pharmaqms.lifecycle.production.release.families import (
+    FAMILIES,
+    families_of,
+    family_of,
+)
 from pharmaqms.lifecycle.production.release.rule_sets import (
     RELEASE_RULE_SETS,
     RULE_CODES,
-    family_of,
     rule_set_controls,
     rule_set_problems,
 )
@@ -161,6 +168,7 @@ def test_a_set_in_force_from_its_date_changes_the_checklist_after_it_not_before(
     assert "Rules it ran under" in page and f"{KEY}</a> v2" in page
     key_page = reader.get(f"/compliance/configuration/keys/{KEY}").text
     assert 'data-form="rule_sets"' in key_page and "— left out" in key_page
+    assert "Families by dosage form, the code&#39;s built-in ones" in key_page
 
 
 def test_bad_rule_sets_are_refused_with_the_reason_and_change_nothing(
@@ -178,4 +186,104 @@ def test_bad_rule_sets_are_refused_with_the_reason_and_change_nothing(
         draft(p.db, p.people.qa, KEY, {"default": [*ALL, "qp_mood"]}, **good)
     with pytest.raises(InvalidInput, match="unknown product family 'tablets'"):
         draft(p.db, p.people.qa, KEY, {"default": ALL, "tablets": ALL}, **good)
+    assert snapshot(p.db) == before
+
+
+MODIFIED_RELEASE = {
+    "code": "modified_release",
+    "title": "Modified-release oral solids",
+    "words": ["prolonged-release", "modified-release", "gastro-resistant"],
+}
+
+
+def with_modified_release(entry: Any = MODIFIED_RELEASE) -> list[Any]:
+    """The code's families with ``entry`` placed before oral_solid (or "tablet" would win)."""
+    families: list[Any] = [f.as_entry() for f in FAMILIES]
+    at = [f["code"] for f in families].index("oral_solid")
+    return [*families[:at], entry, *families[at:]]
+
+
+def test_a_version_without_families_places_products_by_the_codes() -> None:
+    assert families_of({"default": ALL}) == FAMILIES
+    own = families_of({"families": with_modified_release(), "default": ALL})
+    assert [f.code for f in own] == [
+        "sterile", "biological", "modified_release", "oral_solid", "oral_liquid", "topical"
+    ]  # fmt: skip
+    assert family_of("Prolonged-release tablet", own) == "modified_release"
+    assert family_of("Prolonged-release tablet") == "oral_solid"
+    assert family_of("tablet", own) == "oral_solid"
+    # a draft starts from the families spelled out, reading the same
+    offered = store.draft_from(store.kind(KEY), {"default": ALL})
+    assert offered == {"families": [f.as_entry() for f in FAMILIES], "default": ALL}
+    assert rule_set_problems(offered) == [] and families_of(offered) == FAMILIES
+
+
+def _entry(**changes: Any) -> dict[str, Any]:
+    return {**MODIFIED_RELEASE, **changes}
+
+
+MALFORMED_FAMILIES: list[tuple[Any, str]] = [
+    (MODIFIED_RELEASE, "families: give the product families as a non-empty list"),
+    ([], "families: give the product families as a non-empty list"),
+    (with_modified_release("modified_release"), 'families entry 3: give it as {"code"'),
+    (
+        with_modified_release(_entry(code="Modified-Release")),
+        "families entry 3: code 'Modified-Release' is not a lowercase snake_case name",
+    ),
+    (with_modified_release(_entry(code="default")), "code 'default' is reserved"),
+    (with_modified_release(_entry(code="families")), "code 'families' is reserved"),
+    (
+        with_modified_release(_entry(code="sterile")),
+        "families entry 3: code 'sterile' names a family defined above already",
+    ),
+    (
+        with_modified_release(_entry(title=" ")),
+        r"families entry 3 \(modified_release\): give the family a title",
+    ),
+    (with_modified_release(_entry(words=[])), "a non-empty list of non-empty words"),
+    (with_modified_release(_entry(words=["prolonged-release", ""])), "non-empty words"),
+    (
+        with_modified_release(_entry(words=["Prolonged-Release"])),
+        "matched against the lower-cased dosage form; write 'prolonged-release'",
+    ),
+    (
+        with_modified_release({**MODIFIED_RELEASE, "word": ["retard"]}),
+        "families entry 3: unknown field\\(s\\) 'word'",
+    ),
+]
+
+
+def test_malformed_families_and_sets_of_families_not_defined_are_refused_nothing_changed(
+    p: Plant, frozen_clock: clock.FrozenClock
+) -> None:
+    cid = approved_change_from_a_new_edition(p.db, p.people)
+    good = {"effective_from": clock.now() + timedelta(hours=1), "change_id": cid, "rationale": "x"}
+    before = snapshot(p.db)
+    refusals: list[tuple[Any, str]] = [
+        ({"families": families, "default": ALL, "modified_release": ALL}, reason)
+        for families, reason in MALFORMED_FAMILIES
+    ]
+    without_sterile = [f for f in with_modified_release() if f["code"] != "sterile"]
+    refusals += [
+        # a set for a family this version's own list leaves out
+        (
+            {"families": without_sterile, "default": ALL, "sterile": ALL},
+            "unknown product family 'sterile'; this version's families: default, biological, "
+            "modified_release, oral_solid, oral_liquid, topical",
+        ),
+        # a set for a family only a version's own list would define
+        (
+            {"default": ALL, "modified_release": WITHOUT_SPC},
+            "unknown product family 'modified_release'; known: default, sterile",
+        ),
+    ]
+    for content, reason in refusals:
+        with pytest.raises(InvalidInput, match=reason):
+            draft(p.db, p.people.qa, KEY, content, **good)
+        assert snapshot(p.db) == before, reason
+    # the mandatory rules hold in the set of a family the version defines
+    no_qc = [c for c in ALL if c != "qc_passed"]
+    dropping = {"families": with_modified_release(), "default": ALL, "modified_release": no_qc}
+    with pytest.raises(ControlBroken, match="modified_release drops 'qc_passed'"):
+        draft(p.db, p.people.qa, KEY, dropping, **good)
     assert snapshot(p.db) == before

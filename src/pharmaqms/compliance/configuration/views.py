@@ -13,7 +13,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
 from pharmaqms.compliance.configuration import service
-from pharmaqms.compliance.configuration.readable import editable, reading
 from pharmaqms.compliance.configuration.workflow import CONFIG_WORKFLOW
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.configuration import store
@@ -61,10 +60,6 @@ def overview(request: Request, actor: ActorDep, at: str = "") -> HTMLResponse:
         )
 
 
-def grid_of(config_kind: store.ConfigKind, content: Any) -> store.Grid | None:
-    return config_kind.grid(content) if config_kind.grid is not None else None
-
-
 def _compared(
     session: Any, key: str, older: int | None, newer: int | None
 ) -> tuple[store.InForce, store.InForce, list[str]] | None:
@@ -90,6 +85,7 @@ def key_page(
         config_kind = store.kind(key[:120])
         now = store.in_force(session, key)
         versions = store.versions(session, key)
+        then = store.in_force(session, key, at=moment) if moment else None
         changes = (
             session.scalars(
                 select(ChangeRequest)
@@ -106,16 +102,16 @@ def key_page(
                 "kind": config_kind,
                 "in_force": now,
                 "content": pretty(now.content),
-                "grid": grid_of(config_kind, now.content),
+                "reading": store.read(config_kind, now.content),
                 "compared": _compared(session, key, compare_from, compare_to),
                 "version_numbers": sorted({1, *(v.version_no for v in versions)}),
-                "draft_content": pretty(editable(key, now.content)),
+                "draft_content": pretty(store.draft_from(config_kind, now.content)),
                 "versions": [(v, service.state_of(v, now)) for v in versions],
                 "builtin_stored": any(v.version_no == 1 for v in versions),
                 "at": moment,
-                "then": store.in_force(session, key, at=moment) if moment else None,
+                "then": then,
+                "then_reading": store.read(config_kind, then.content) if then else None,
                 "pretty": pretty,
-                "read": reading,
                 "changes": changes,
                 "can_manage": actor.can(service.MANAGE),
                 "moment": clock.now(),
@@ -167,7 +163,8 @@ def version_page(version_id: RecordId, request: Request, actor: ActorDep) -> HTM
                 **record_parts(session, version, CONFIG_WORKFLOW, actor),
                 "v": version,
                 "kind": config_kind,
-                "grid": grid_of(config_kind, version.content),
+                "reading": store.read(config_kind, version.content),
+                "in_force_reading": store.read(config_kind, now.content),
                 "previous": previous,
                 "changes_from_previous": (
                     service.differences(previous.content, version.content) if previous else None
@@ -177,7 +174,6 @@ def version_page(version_id: RecordId, request: Request, actor: ActorDep) -> HTM
                 "in_force": now,
                 "content": pretty(version.content),
                 "in_force_content": pretty(now.content),
-                "read": reading,
                 "can_manage": actor.can(service.MANAGE),
             },
         )

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from pharmaqms.kernel import audit, clock
 from pharmaqms.kernel.canonical import content_hash, plain
 from pharmaqms.kernel.configuration.models import ConfigStatus, ConfigUse, ConfigVersion
-from pharmaqms.kernel.errors import InvalidInput
+from pharmaqms.kernel.errors import InvalidInput, QMSError
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.records import Audited
 
@@ -63,6 +63,21 @@ class Grid:
 
 
 @dataclass(frozen=True)
+class Reading:
+    """A version's content as QA reads it beside its JSON: which form of
+    ``compliance/_config_readable.html`` draws it (``grid``: a ``Grid``; or a form of the
+    owning module's, such as the risk matrix's coloured grid) and what it draws."""
+
+    form: str
+    data: Any
+
+
+def grid_reading(table: Callable[[Any], Grid]) -> Callable[[Any], Reading]:
+    """A reading as a plain table (permission × role, transition × roles)."""
+    return lambda content: Reading("grid", table(content))
+
+
+@dataclass(frozen=True)
 class ConfigKind:
     key: str
     title: str
@@ -77,11 +92,30 @@ class ConfigKind:
     controls: Problems = _no_problems
     sandbox: Sandbox | None = None
     regulatory_basis: str = ""
-    # How the pages show a version's content as a table (None: as JSON only).
-    grid: Callable[[Any], Grid] | None = None
+    # How the pages show a version's content beside its JSON (None: as JSON only).
+    reading: Callable[[Any], Reading] | None = None
+    # The content a new draft starts from, given the version in force (None: as it is).
+    draft_from: Callable[[Any], Any] | None = None
 
 
 _KINDS: dict[str, ConfigKind] = {}
+
+
+def read(config_kind: ConfigKind, content: Any) -> Reading | None:
+    """The version's reading, or None: the key has none, or the content (a stored version,
+    validated when it was drafted, but perhaps by older code) does not read — then the pages
+    show its JSON alone rather than fail."""
+    if config_kind.reading is None:
+        return None
+    try:
+        return config_kind.reading(content)
+    except (KeyError, TypeError, ValueError, LookupError, QMSError):
+        return None
+
+
+def draft_from(config_kind: ConfigKind, content: Any) -> Any:
+    """What a new draft of the key starts from, given the content in force."""
+    return config_kind.draft_from(content) if config_kind.draft_from is not None else content
 
 
 def register_kind(kind: ConfigKind) -> ConfigKind:

@@ -302,5 +302,9 @@ register_kind(
         controls=template_controls,
         sandbox=_sandbox,
         regulatory_basis="ICH Q10 3.2.2; EU GMP Part I 1.4(xiv); 21 CFR 820.100(a)(4)",
+        # A row per template, its criterion written out.
+        reading=lambda content: config_store.Reading(
+            "templates", [{**t, "criteria": criteria_text(t)} for t in content]
+        ),
     )
 )

@@ -23,7 +23,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel.configuration import store as config_store
-from pharmaqms.kernel.configuration.store import ConfigKind, InForce, register_kind
+from pharmaqms.kernel.configuration.store import ConfigKind, InForce, Reading, register_kind
+from pharmaqms.kernel.errors import NotFound
 from pharmaqms.quality.config import RISK_MATRIX, quality_settings
 from pharmaqms.quality.risk.matrix import LEVELS, MATRICES, RiskMatrix, matrix
 from pharmaqms.quality.risk.models import RiskAssessment, RiskStatus
@@ -222,6 +223,17 @@ def matrix_for(session: Session, record: Any, fallback: str) -> RiskMatrix:
     return matrix_of(used.content) if used is not None else matrix(fallback)
 
 
+def _draft_from(content: Any) -> Any:
+    """A version that named a built-in matrix is offered as its grid: the form a new version
+    must take."""
+    if isinstance(content, dict) and "matrix" in content:
+        try:
+            return grid_content(matrix_of(content))
+        except NotFound:
+            return content
+    return content
+
+
 register_kind(
     ConfigKind(
         key=RISK_MATRIX,
@@ -236,5 +248,8 @@ register_kind(
         controls=grid_controls,
         sandbox=_sandbox,
         regulatory_basis="ICH Q9(R1) 5",
+        # The coloured grid the assessments are scored on (risk/_grid.html).
+        reading=lambda content: Reading("risk_grid", matrix_of(content)),
+        draft_from=_draft_from,
     )
 )

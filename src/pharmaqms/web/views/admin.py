@@ -25,7 +25,7 @@ from pharmaqms.kernel.http.registers import (
     register_response,
 )
 from pharmaqms.kernel.http.templating import render
-from pharmaqms.kernel.models import ApiToken, Role, RoleGrantRequest, SecurityAlert, User
+from pharmaqms.kernel.models import ApiToken, RoleGrantRequest, SecurityAlert, User
 from pharmaqms.kernel.signatures import signatures_of
 from pharmaqms.kernel.timezones import site_zone
 from pharmaqms.kernel.workflow import options, require_reviewed_version
@@ -58,8 +58,9 @@ class UserLine:
         return None if changed is None else (clock.now() - changed).days
 
 
-def _roles(session: Session) -> list[Role]:
-    return list(session.scalars(select(Role).order_by(Role.name)))
+def _roles(session: Session) -> list[auth.KnownRole]:
+    # The code's roles and the site roles of the roles configuration in force now.
+    return auth.known_roles(session)
 
 
 def _names(session: Session) -> dict[int, str]:

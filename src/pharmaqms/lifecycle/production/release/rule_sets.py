@@ -8,80 +8,43 @@ only; never one a binding regulation demands (``Rule.mandatory``: the batch reco
 results, materials, deviations, equipment, training, changes, nonconformances and the QP's
 certification basis of Annex 16 §1.7 / 21 CFR 211.192).
 
-The families are the code's catalogue, placed by the product's dosage form: a site's SOP
-names the family of each product form, the dosage form on the master data names the form.
+A product is placed in a family by its dosage form (``families.py``): the code's catalogue,
+unless the version carries its own families under the reserved entry ``"families"`` — one
+configuration key, so a decision, which records the version it ran under, also records how its
+product was placed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel.configuration import store as config_store
-from pharmaqms.kernel.configuration.store import ConfigKind, InForce, register_kind
+from pharmaqms.kernel.configuration.store import ConfigKind, InForce, Reading, register_kind
 from pharmaqms.lifecycle.production.batchrecords.models import BatchRecord, BatchRecordStatus
 from pharmaqms.lifecycle.production.release.evidence import gather
+from pharmaqms.lifecycle.production.release.families import (
+    DEFAULT,
+    FAMILIES_ENTRY,
+    Family,
+    families_changed,
+    families_of,
+    family_codes,
+    family_of_lot,
+    family_problems,
+    has_own_families,
+)
 from pharmaqms.lifecycle.production.release.models import BatchRelease
 from pharmaqms.lifecycle.production.release.rules import RULES, Rule, judge_all
-from pharmaqms.platform.masterdata.models import Lot, Product
+from pharmaqms.platform.masterdata.models import Lot
 
 RELEASE_RULE_SETS = "production.release_rule_sets"
-DEFAULT = "default"
 SANDBOX_BATCHES = 10
-
-
-@dataclass(frozen=True)
-class Family:
-    code: str
-    title: str
-    # Words of a dosage form that place a product in the family (the first family matching
-    # wins, so sterile comes before the oral forms: "suspension for injection" is sterile).
-    words: tuple[str, ...]
-
-
-FAMILIES: tuple[Family, ...] = (
-    Family(
-        "sterile",
-        "Sterile products (injections, infusions, eye preparations)",
-        ("inject", "infusion", "parenteral", "sterile", "ophthalmic", "eye drop"),
-    ),
-    Family(
-        "biological",
-        "Biological products (vaccines, blood products)",
-        ("vaccine", "biolog", "plasma"),
-    ),
-    Family(
-        "oral_solid",
-        "Oral solid dosage forms",
-        ("tablet", "capsule", "granule", "powder", "lozenge"),
-    ),
-    Family("oral_liquid", "Oral liquids", ("syrup", "oral solution", "oral suspension", "elixir")),
-    Family("topical", "Topical products", ("cream", "ointment", "gel", "paste", "patch")),
-)
-FAMILY_CODES = (DEFAULT, *(f.code for f in FAMILIES))
 RULE_CODES = tuple(rule.code for rule in RULES)
 MANDATORY = tuple(rule for rule in RULES if rule.mandatory)
-
-
-def family_of(dosage_form: str) -> str:
-    form = dosage_form.lower()
-    for family in FAMILIES:
-        if any(word in form for word in family.words):
-            return family.code
-    return DEFAULT
-
-
-def family_of_lot(session: Session, lot: Lot) -> str:
-    product = (
-        session.get(Product, lot.product_id)
-        if lot.product_id is not None
-        else session.scalars(select(Product).where(Product.code == lot.item_code)).first()
-    )
-    return family_of(product.dosage_form) if product is not None else DEFAULT
 
 
 def rules_for(content: Any, family: str) -> tuple[Rule, ...]:
@@ -91,15 +54,21 @@ def rules_for(content: Any, family: str) -> tuple[Rule, ...]:
 
 
 def rule_set_problems(content: Any) -> list[str]:
-    """The schema: a set per known family, each naming known rules once."""
+    """The schema: the version's own families if it has them, and a set per family of the
+    version, each naming known rules once."""
     if not isinstance(content, dict) or not content:
         return ['give the rules per family, e.g. {"default": ["batch_record_complete", …]}']
-    problems = []
+    problems = family_problems(content[FAMILIES_ENTRY]) if FAMILIES_ENTRY in content else []
+    # Malformed families name no family: their sets are checked for their rules only.
+    known = None if problems else family_codes(content)
     if DEFAULT not in content:
         problems.append("the default set is missing: a family without its own set runs it")
     for family, codes in content.items():
-        if family not in FAMILY_CODES:
-            problems.append(f"unknown product family {family!r}; known: {', '.join(FAMILY_CODES)}")
+        if family == FAMILIES_ENTRY:
+            continue
+        if known is not None and family not in known:
+            whose = "this version's families" if FAMILIES_ENTRY in content else "known"
+            problems.append(f"unknown product family {family!r}; {whose}: {', '.join(known)}")
             continue
         if not isinstance(codes, list) or not codes or not all(isinstance(c, str) for c in codes):
             problems.append(f"{family}: give its rules as a non-empty list of rule codes")
@@ -122,14 +91,17 @@ def rule_set_controls(content: Any) -> list[str]:
         f"{family} drops {rule.code!r} ({rule.title}; {rule.basis}): the rule is mandatory "
         "by regulation and no family's set may leave it out"
         for family, codes in content.items()
+        if family != FAMILIES_ENTRY
         for rule in MANDATORY
         if rule.code not in codes
     ]
 
 
 def _changed(current: Any, proposed: Any) -> list[str]:
-    lines = []
-    for family in FAMILY_CODES:
+    lines = families_changed(current, proposed)
+    codes = family_codes(proposed)
+    codes += tuple(c for c in family_codes(current) if c not in codes)
+    for family in codes:
         now = {r.code for r in rules_for(current, family)}
         then = {r.code for r in rules_for(proposed, family)}
         if now != then:
@@ -142,9 +114,11 @@ def _changed(current: Any, proposed: Any) -> list[str]:
 
 
 def _sandbox(session: Session, current: InForce, proposed: Any) -> list[str]:
-    """The batches awaiting release: their verdict now and under the proposal (evaluated on
-    their evidence as it stands, nothing written)."""
+    """The batches awaiting release: the family each falls in and its verdict, now and under
+    the proposal (evaluated on their evidence as it stands, nothing written); and the batches
+    decided lately that the proposal would place in another family."""
     lines = _changed(current.content, proposed)
+    now_families, then_families = families_of(current.content), families_of(proposed)
     decided = select(BatchRelease.lot_id)
     lots = session.scalars(
         select(Lot)
@@ -153,16 +127,55 @@ def _sandbox(session: Session, current: InForce, proposed: Any) -> list[str]:
         .order_by(BatchRecord.completed_at)
         .limit(SANDBOX_BATCHES)
     ).all()
+    moves = []
     for lot in lots:
-        family = family_of_lot(session, lot)
+        family = family_of_lot(session, lot, now_families)
+        moved_to = family_of_lot(session, lot, then_families)
         evidence = gather(session, lot.id)
         now = _verdict(judge_all(evidence, rules_for(current.content, family)))
-        then = _verdict(judge_all(evidence, rules_for(proposed, family)))
-        lines.append(f"{lot.audit_label()} ({family}): {now}; under the proposal {then}")
+        then = _verdict(judge_all(evidence, rules_for(proposed, moved_to)))
+        placed = family if moved_to == family else f"{family} → {moved_to}"
+        lines.append(f"{lot.audit_label()} ({placed}): {now}; under the proposal {then}")
+        if moved_to != family:
+            moves.append(f"{lot.audit_label()} {family} → {moved_to}")
+    if now_families != then_families:
+        lines.append(
+            "changes family under the proposal: " + "; ".join(moves)
+            if moves
+            else "no batch awaiting release changes family under the proposal"
+        )
     lines.append(
         f"{len(lots)} batch(es) awaiting release evaluated (at most {SANDBOX_BATCHES}); "
         "decided batches keep the rules they were decided under"
     )
+    if now_families != then_families:
+        lines += _decided_moves(session, then_families)
+    return lines
+
+
+def _decided_moves(session: Session, proposed: Sequence[Family]) -> list[str]:
+    """The batches decided lately whose product the proposal places in another family than
+    the version their decision recorded: they keep that placement (the proposal changes only
+    decisions still to come)."""
+    lines = []
+    recent = session.execute(
+        select(BatchRelease, Lot)
+        .join(Lot, Lot.id == BatchRelease.lot_id)
+        .order_by(BatchRelease.evaluated_at.desc(), BatchRelease.id.desc())
+        .limit(SANDBOX_BATCHES)
+    ).all()
+    for release, lot in recent:
+        used = config_store.used_on(session, release, RELEASE_RULE_SETS) or config_store.in_force(
+            session, RELEASE_RULE_SETS, at=release.evaluated_at
+        )
+        family = family_of_lot(session, lot, families_of(used.content))
+        moved_to = family_of_lot(session, lot, proposed)
+        if moved_to != family:
+            lines.append(
+                f"{lot.audit_label()} ({release.number}) was decided as {family} under "
+                f"{used.label}; the proposal would place it in {moved_to}; the decision keeps "
+                "the placement it was made under"
+            )
     return lines
 
 
@@ -175,6 +188,33 @@ def rule_set_in_force(session: Session) -> InForce:
     return config_store.in_force(session, RELEASE_RULE_SETS)
 
 
+def _reading(content: Any) -> Reading:
+    """A row per rule of the catalogue, a column per family that has its own set (and the
+    default), each cell whether the family's batches run the rule; and the families the
+    version places products in (its own, or the code's), with the words that place them."""
+    placed = families_of(content)
+    families = [DEFAULT, *(f.code for f in placed if f.code in content)]
+    titles = {f.code: f.title for f in placed} | {DEFAULT: "every other family"}
+    runs = {family: {r.code for r in rules_for(content, family)} for family in families}
+    return Reading(
+        "rule_sets",
+        {
+            "families": [(family, titles[family]) for family in families],
+            "rows": [(rule, [rule.code in runs[family] for family in families]) for rule in RULES],
+            "placed_by": [(f.code, f.title, ", ".join(f.words)) for f in placed],
+            "own_families": has_own_families(content),
+        },
+    )
+
+
+def _draft_from(content: Any) -> Any:
+    """A draft starts with the families spelled out (the code's, where the version in force
+    has none of its own), so QA edits them as part of the version instead of typing them."""
+    if not isinstance(content, dict) or has_own_families(content):
+        return content
+    return {FAMILIES_ENTRY: [f.as_entry() for f in families_of(content)], **content}
+
+
 register_kind(
     ConfigKind(
         key=RELEASE_RULE_SETS,
@@ -182,12 +222,16 @@ register_kind(
         module="release",
         description="Which rules of the release checklist the batches of each product family "
         "run (the family by the product's dosage form; a family without a set runs the "
-        "default). A rule a binding regulation demands is in every set. A decision keeps the "
-        "set it was made under.",
+        'default), and, under "families", the families themselves (code, title, the '
+        "dosage-form words that place a product; the first match wins; without it, the code's "
+        "families). A rule a binding regulation demands is in every set. A decision keeps the "
+        "set and the placement it was made under.",
         builtin=lambda: {DEFAULT: list(RULE_CODES)},
         validate=rule_set_problems,
         controls=rule_set_controls,
         sandbox=_sandbox,
         regulatory_basis="EU GMP Annex 16 §1.7; 21 CFR 211.192",
+        reading=_reading,
+        draft_from=_draft_from,
     )
 )

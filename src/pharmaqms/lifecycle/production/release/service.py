@@ -26,10 +26,10 @@ from pharmaqms.kernel.workflow import perform
 from pharmaqms.lifecycle.production.batchrecords import release_trace
 from pharmaqms.lifecycle.production.batchrecords.models import BatchRecord, BatchRecordStatus
 from pharmaqms.lifecycle.production.release.evidence import gather
+from pharmaqms.lifecycle.production.release.families import families_of, family_of_lot
 from pharmaqms.lifecycle.production.release.models import BatchRelease, ReleaseStatus
 from pharmaqms.lifecycle.production.release.rule_sets import (
     RELEASE_RULE_SETS,
-    family_of_lot,
     rule_set_in_force,
     rules_for,
 )
@@ -57,7 +57,8 @@ class Evaluation:
     evaluated_at: datetime
     results: tuple[RuleResult, ...]
     took_ms: float
-    # The product family and the rule set the checklist ran under.
+    # The product family (placed by the rule set's families) and the rule set the checklist
+    # ran under.
     family: str
     rule_set: InForce
 
@@ -122,13 +123,13 @@ def rule_set_of(session: Session, lot_id: int) -> InForce:
 
 
 def evaluate_release(session: Session, lot_id: int) -> Evaluation:
-    """The rules of the batch's product family (the rule set in force) over the batch's
-    evidence. Reads only."""
+    """The rules of the batch's product family over the batch's evidence, both by the rule
+    set the checklist runs under (a version may define its own families). Reads only."""
     started = time.perf_counter()
     with _collector_paused():
         evidence = gather(session, lot_id)
-        family = family_of_lot(session, evidence.lot)
         rule_set = rule_set_of(session, lot_id)
+        family = family_of_lot(session, evidence.lot, families_of(rule_set.content))
         results = tuple(judge_all(evidence, rules_for(rule_set.content, family)))
     lot, record = evidence.lot, evidence.record
     return Evaluation(
