@@ -307,3 +307,59 @@ def test_a_site_role_naming_a_permission_no_built_in_list_names_takes_nothing_fr
     assert newer in before["qa"] and newer in after["qa"]
     assert {r: after[r] for r in code} == before
     assert after["contract_qa_reviewer"] == frozenset({newer})
+
+
+@pytest.mark.postgres
+def test_a_site_role_takes_the_workflow_step_a_version_gives_it(
+    db: Database, people: Any, moving_clock: clock.FrozenClock
+) -> None:
+    from pharmaqms.kernel.workflow_roles import roles_key, transition_roles
+    from pharmaqms.quality.deviations.workflow import DEVIATION_WORKFLOW
+
+    steps_key = roles_key(DEVIATION_WORKFLOW)
+    cid = approved_change_from_a_new_edition(db, people)
+    # given the reviewer role comes into force in half an hour
+    put_in_force(
+        db, people, ROLES, with_site_roles(**{REVIEWER: DESCRIBED}),
+        effective_from=START + timedelta(minutes=30), change_id=cid,
+    )  # fmt: skip
+    # when a steps version gives it the cancelling of a deviation, the sandbox run now says
+    # that no version in force defines the role yet
+    content = transition_roles(DEVIATION_WORKFLOW)
+    content["cancel"] = {"roles": ["qa", REVIEWER], "guards": []}
+    steps = put_in_force(
+        db, people, steps_key, content, effective_from=START + timedelta(hours=1), change_id=cid
+    )
+    assert (
+        f"{REVIEWER} is not a role of roles.permissions v1: nobody can take cancel through it "
+        "until a version of roles.permissions defines it"
+    ) in summary(db, steps)
+    # then, both in force, an account holding only the site role cancels a deviation
+    moving_clock.advance(hours=2)
+    add_contractor(db, people, "carla", [REVIEWER])
+    reported = report(db, people.operator, "Reported twice by mistake")
+    with unit_of_work(db) as s:
+        result = deviations.transition(
+            s, actor=people.carla, deviation_id=reported, name="cancel", reason="a duplicate"
+        )
+        assert result.record.status == "cancelled"
+    # and a later draft's sandbox says the site role is defined and held
+    later = draft(db, people.qa, steps_key, content, effective_from=clock.now(), change_id=cid,
+                  rationale="again")  # fmt: skip
+    with unit_of_work(db) as s:
+        service.test_version(s, actor=people.qa, version_id=later)
+    assert (
+        f"{REVIEWER} (site role of roles.permissions v2, 1 active accounts) takes cancel"
+    ) in summary(db, later)
+    # a name that is no role at all, or a site role no version defines, is refused with the
+    # reason, and nothing changes
+    unchanged = snapshot(db)
+    for role, reason in (
+        ("QA Lead", "unknown roles QA Lead; known: "),
+        ("contract_auditor", "unknown roles contract_auditor: neither the code's nor a site role"),
+    ):
+        content["cancel"] = {"roles": ["qa", role], "guards": []}
+        with pytest.raises(InvalidInput, match=reason):
+            draft(db, people.qa, steps_key, content, effective_from=clock.now(), change_id=cid,
+                  rationale="a typo")  # fmt: skip
+    assert snapshot(db) == unchanged

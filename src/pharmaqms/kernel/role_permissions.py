@@ -46,7 +46,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pharmaqms.kernel import clock
 from pharmaqms.kernel.configuration import store
+from pharmaqms.kernel.configuration.models import ConfigStatus
 from pharmaqms.kernel.models import User
 from pharmaqms.kernel.roles import (
     DEFAULT_ROLES,
@@ -65,6 +67,16 @@ SITE_ROLE_FIELDS = frozenset({"description", "permissions"})
 SITE_ROLE_DESCRIPTION_MAX = 200
 # A role name the code gives outside ``DEFAULT_ROLES``: the system account's, in workflows.
 RESERVED_ROLE_NAMES = frozenset({"system"})
+
+
+def is_site_role_name(name: str) -> bool:
+    """Whether ``name`` could name a site role (not whether a version defines one)."""
+    return (
+        name not in DEFAULT_ROLES
+        and name not in RESERVED_ROLE_NAMES
+        and bool(SITE_ROLE_NAME.match(name))
+        and len(name) in SITE_ROLE_NAME_LENGTH
+    )
 
 
 @dataclass(frozen=True)
@@ -272,6 +284,17 @@ def site_roles_in_force(session: Session) -> tuple[store.InForce, dict[str, Site
     may be given beyond the code's."""
     rules = store.in_force(session, KEY)
     return rules, site_roles(rules.content)
+
+
+def site_roles_defined(session: Session) -> frozenset[str]:
+    """The site roles that exist now or will: those of the version in force and of the
+    versions approved for a later date. A workflow step may be given to one of them (the
+    step's version may come into force before or after the role's; the sandbox says which)."""
+    defined = set(site_roles_in_force(session)[1])
+    for version in store.versions(session, KEY):
+        if version.status == ConfigStatus.APPROVED and version.effective_from > clock.now():
+            defined |= set(site_roles(version.content))
+    return frozenset(defined)
 
 
 def _site_role_findings(

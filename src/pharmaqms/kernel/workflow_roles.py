@@ -15,6 +15,11 @@ What a version may not do is refused with the reason (Part 11 §11.10(d), (g), �
 person's act); let one role take two steps the code keeps apart by role — where a transition
 bars the author or the signer of another step, and the code gives the two steps to roles
 that share none, a version keeps them apart.
+
+A version may give a step to a site role (``role_permissions``) that a version of
+``roles.permissions`` in force, or approved for a later date, defines (the two keys come into
+force at their own dates); the sandbox says whether the roles version in force defines it and
+who holds it.
 """
 
 from __future__ import annotations
@@ -22,7 +27,16 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from pharmaqms.kernel.configuration import store as config_store
+from pharmaqms.kernel.models import User
+from pharmaqms.kernel.role_permissions import (
+    is_site_role_name,
+    site_roles_defined,
+    site_roles_in_force,
+)
 from pharmaqms.kernel.roles import DEFAULT_ROLES, READ_ONLY_ROLES, SERVICE_ACCOUNT_ROLES
 
 if TYPE_CHECKING:
@@ -91,10 +105,10 @@ def _problems(workflow: Workflow, content: Any) -> list[str]:
             continue
         if not _list_of_names(entry["roles"]):
             problems.append(f"{name}: roles is a list of role names")
-        elif set(entry["roles"]) - roles:
+        elif unknown := sorted(r for r in set(entry["roles"]) - roles if not is_site_role_name(r)):
             problems.append(
-                f"{name}: unknown roles {', '.join(sorted(set(entry['roles']) - roles))}; "
-                f"known: {', '.join(sorted(roles))}"
+                f"{name}: unknown roles {', '.join(unknown)}; known: {', '.join(sorted(roles))}, "
+                "or a site role as roles.permissions names it (lower-case snake_case)"
             )
         if not _list_of_names(entry["guards"]):
             problems.append(f"{name}: guards is a list of guard names")
@@ -105,6 +119,63 @@ def _problems(workflow: Workflow, content: Any) -> list[str]:
                 f"{', '.join(sorted(catalogue)) or 'none'}"
             )
     return problems
+
+
+def _reference_problems(workflow: Workflow, session: Session, content: Any) -> list[str]:
+    """A step given to a role in a site role's form that roles.permissions does not define —
+    in force now or approved for a later date — is refused: a typo would leave the step to
+    nobody."""
+    if not isinstance(content, dict):
+        return []
+    code, defined = known_roles(workflow), site_roles_defined(session)
+    problems = []
+    for name, entry in content.items():
+        if not (isinstance(entry, dict) and _list_of_names(entry.get("roles"))):
+            continue
+        unknown = sorted(set(entry["roles"]) - code - defined)
+        if unknown:
+            problems.append(
+                f"{name}: unknown roles {', '.join(unknown)}: neither the code's nor a site role "
+                "of roles.permissions (in force, or approved for a later date); define it there "
+                "first"
+            )
+    return problems
+
+
+def _sandbox(
+    workflow: Workflow, session: Session, current: config_store.InForce, proposed: Any
+) -> list[str]:
+    """For each site role the proposal gives a step: whether the version of roles.permissions
+    in force defines it and how many active accounts hold it — a step given to a role nobody
+    can hold is taken by nobody through it."""
+    if not isinstance(proposed, dict):
+        return []
+    rules, sites = site_roles_in_force(session)
+    code = known_roles(workflow)
+    steps: dict[str, list[str]] = {}
+    for name, entry in proposed.items():
+        if isinstance(entry, dict) and _list_of_names(entry.get("roles")):
+            for role in entry["roles"]:
+                if role not in code:
+                    steps.setdefault(role, []).append(name)
+    holders: dict[str, int] = {}
+    for roles in session.scalars(select(User.roles).where(User.is_active.is_(True))):
+        for role in roles:
+            holders[role] = holders.get(role, 0) + 1
+    findings = []
+    for role, names in sorted(steps.items()):
+        taken = ", ".join(names)
+        if role in sites:
+            findings.append(
+                f"{role} (site role of {rules.label}, {holders.get(role, 0)} active accounts) "
+                f"takes {taken}"
+            )
+        else:
+            findings.append(
+                f"{role} is not a role of {rules.label}: nobody can take {taken} through it "
+                "until a version of roles.permissions defines it"
+            )
+    return findings
 
 
 def _segregated(workflow: Workflow, drafting: set[str]) -> list[tuple[Transition, Transition]]:
@@ -214,6 +285,10 @@ def register_transition_roles(workflow: Workflow, model: type[GxPRecord], label:
             controls=lambda content: _control_problems(workflow, model, content),
             regulatory_basis="21 CFR 11.10(d), 11.10(g), 11.100(a); EU GMP Annex 11 §12",
             reading=config_store.grid_reading(lambda content: roles_grid(workflow, content)),
+            references=lambda session, content: _reference_problems(workflow, session, content),
+            sandbox=lambda session, current, proposed: _sandbox(
+                workflow, session, current, proposed
+            ),
         )
     )
 

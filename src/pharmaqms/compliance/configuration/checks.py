@@ -21,6 +21,12 @@ def schema_problems(key: str, content: Any) -> list[str]:
     return store.kind(key).validate(content)
 
 
+def reference_problems(session: Session, key: str, content: Any) -> list[str]:
+    """What the content names that does not exist (checked on well-formed content only)."""
+    config_kind = store.kind(key)
+    return config_kind.references(session, content) if config_kind.references else []
+
+
 def control_problems(key: str, content: Any) -> list[str]:
     """What the version would take away that the code demands (checked on well-formed content
     only: a malformed one is refused as such first)."""

@@ -45,8 +45,10 @@ def parse_content(text: str) -> Any:
         ) from None
 
 
-def _refuse_bad_content(key: str, content: Any) -> None:
-    schema = checks.schema_problems(key, content)
+def _refuse_bad_content(session: Session, key: str, content: Any) -> None:
+    schema = checks.schema_problems(key, content) or checks.reference_problems(
+        session, key, content
+    )
     if schema:
         raise InvalidInput(f"{key}: " + "; ".join(schema), field="content", reasons=schema)
     controls = checks.control_problems(key, content)
@@ -88,7 +90,7 @@ def draft_version(
     is stored."""
     actor.require(MANAGE, "change the configuration")
     store.kind(key)
-    _refuse_bad_content(key, content)
+    _refuse_bad_content(session, key, content)
     problems = checks.change_problems(session, change_id, approving=False)
     if problems:
         raise InvalidInput("; ".join(problems), field="change_id", reasons=problems)
@@ -152,7 +154,7 @@ def revise_draft(
             field="status",
         )
     if content is not None:
-        _refuse_bad_content(version.key, content)
+        _refuse_bad_content(session, version.key, content)
     if effective_from is not None and effective_from < clock.now():
         raise InvalidInput(
             "the effective date has passed: give a date from now on", field="effective_from"
@@ -243,7 +245,7 @@ def test_version(
     actor.require(MANAGE, "test configuration versions")
     version = get_version(session, version_id)
     _check_version(version, expected_version)
-    _refuse_bad_content(version.key, version.content)
+    _refuse_bad_content(session, version.key, version.content)
     # Written before the transition, which checks them; a refused transition rolls them back.
     findings = sandbox_findings(session, version.key, version.content)
     with audit.changes(session, actor=actor, reason="sandbox run"):

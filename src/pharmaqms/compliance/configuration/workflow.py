@@ -28,7 +28,10 @@ grant("config.manage", *MANAGERS)
 
 
 def _still_valid(version: Any) -> list[str]:
-    return checks.content_problems(version.key, version.content)
+    # What it names may have gone since the sandbox run (a site role dropped meanwhile).
+    session = object_session(version)
+    references = checks.reference_problems(session, version.key, version.content) if session else []
+    return checks.content_problems(version.key, version.content) or references
 
 
 def _sandbox_run(version: Any) -> list[str]:

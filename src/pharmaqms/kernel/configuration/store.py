@@ -92,6 +92,9 @@ class ConfigKind:
     controls: Problems = _no_problems
     sandbox: Sandbox | None = None
     regulatory_basis: str = ""
+    # The content's references to other records that must exist when it is drafted, tested
+    # and approved (a workflow step given to a site role another key defines): the reasons.
+    references: Callable[[Session, Any], list[str]] | None = None
     # How the pages show a version's content beside its JSON (None: as JSON only).
     reading: Callable[[Any], Reading] | None = None
     # The content a new draft starts from, given the version in force (None: as it is).
