@@ -14,6 +14,7 @@ from tests.support import PASSWORD
 from pharmaqms.compliance import fileformat
 from pharmaqms.compliance import service as register
 from pharmaqms.compliance.configuration import service
+from pharmaqms.kernel import clock
 from pharmaqms.kernel.configuration import store
 from pharmaqms.kernel.configuration.models import ConfigUse, ConfigVersion
 from pharmaqms.kernel.db import Database
@@ -159,3 +160,19 @@ def put_in_force(
 def uses(db: Database, record_type: str, record_id: int) -> list[tuple[str, int, str]]:
     with unit_of_work(db, write=False) as s:
         return [(u.key, u.version_no, u.purpose) for u in store.uses_of(s, record_type, record_id)]
+
+
+def report(db: Database, actor: Any, title: str) -> int:
+    """A deviation reported now by ``actor`` (who needs the permission to report)."""
+    with unit_of_work(db) as s:
+        deviation = deviations.report_deviation(
+            s,
+            actor=actor,
+            title=title,
+            description="Found during the configuration tests.",
+            area="warehouse",
+            occurred_at=clock.now(),
+            discovered_at=clock.now(),
+        )
+        s.flush()
+        return int(deviation.id)

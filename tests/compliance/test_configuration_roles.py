@@ -14,6 +14,7 @@ from tests.compliance.configuration_steps import (
     approved_change_from_a_new_edition,
     classified_deviation,
     draft,
+    report,
     snapshot,
 )
 from tests.support import PASSWORD
@@ -59,21 +60,6 @@ def _in_force(
     return vid
 
 
-def _report(db: Any, actor: Any, title: str) -> int:
-    with unit_of_work(db) as s:
-        deviation = deviations.report_deviation(
-            s,
-            actor=actor,
-            title=title,
-            description="A pallet arrived damaged.",
-            area="warehouse",
-            occurred_at=clock.now(),
-            discovered_at=clock.now(),
-        )
-        s.flush()
-        return int(deviation.id)
-
-
 def _uses(db: Any, record_type: str, record_id: int) -> set[tuple[str, int, str]]:
     with unit_of_work(db, write=False) as s:
         return {(u.key, u.version_no, u.purpose) for u in store.uses_of(s, record_type, record_id)}
@@ -113,7 +99,7 @@ def test_a_role_loses_a_permission_from_the_version_s_date_and_past_permissions_
     assert (ROLES, 1, "permissions of the signer (Approved)") in _uses(db, "config_version", vid)
 
     # before its date logistics still reports, and its actor came from v1
-    before = _report(db, people.logistics, "Before the date")
+    before = report(db, people.logistics, "Before the date")
     # after its date the same account may not; the refusal changes nothing
     moving_clock.advance(hours=2)
     logistics = people.logistics
@@ -121,7 +107,7 @@ def test_a_role_loses_a_permission_from_the_version_s_date_and_past_permissions_
     assert "deviations.report" not in logistics.permissions
     unchanged = snapshot(db)
     with pytest.raises(PermissionDenied, match=r"'deviations\.report'"):
-        _report(db, logistics, "After the date")
+        report(db, logistics, "After the date")
     assert snapshot(db) == unchanged
     # a signature after the date records the version its signer's permissions came from
     days = {"critical": 10, "major": 20, "minor": 45}
@@ -249,7 +235,7 @@ def test_a_steps_version_gives_a_step_to_a_role_and_a_guard_from_the_catalogue_o
         )
         assert result.record.status == "cancelled"
     # and an unclassified one can't be cancelled any more: the chosen guard says why
-    reported = _report(db, people.operator, "Not yet classified")
+    reported = report(db, people.operator, "Not yet classified")
     unchanged = snapshot(db)
     with pytest.raises(TransitionNotAllowed), unit_of_work(db) as s:
         deviations.transition(

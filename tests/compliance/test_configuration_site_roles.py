@@ -15,6 +15,7 @@ from tests.compliance.configuration_steps import (
     approved_change_from_a_new_edition,
     draft,
     put_in_force,
+    report,
     snapshot,
     user_id,
 )
@@ -65,21 +66,6 @@ def add_contractor(db: Database, people: Any, username: str, roles: list[str]) -
         )
         s.flush()
         return int(user.id)
-
-
-def report(db: Database, actor: Any, title: str) -> int:
-    with unit_of_work(db) as s:
-        deviation = deviations.report_deviation(
-            s,
-            actor=actor,
-            title=title,
-            description="The contract site's batch record misses a signature.",
-            area="contract manufacturing",
-            occurred_at=clock.now(),
-            discovered_at=clock.now(),
-        )
-        s.flush()
-        return int(deviation.id)
 
 
 def accounts(db: Database) -> int:

@@ -227,13 +227,13 @@ def record_result(client: Any, lot_id: int, test: dict[str, Any], sample: str = 
     return client.post("/api/v1/production/qc/results", json=body)
 
 
-def certify(qc: Any, qa: Any, lot_id: int, spec_id: int) -> dict[str, Any]:
-    """Prepare the certificate of analysis, QC reviews it, QA approves it."""
+def reviewed_certificate(qc: Any, lot_id: int, spec_id: int) -> int:
+    """Prepare the certificate of analysis and QC reviews it: its id, for QA to approve."""
     prepared = qc.post(
         "/api/v1/production/qc/certificates", json={"lot_id": lot_id, "specification_id": spec_id}
     )
     assert prepared.status_code == 201, prepared.text
-    coa_id = prepared.json()["id"]
+    coa_id = int(prepared.json()["id"])
     reviewed = qc.post(
         f"/api/v1/records/certificate_of_analysis/{coa_id}/transitions/review",
         json={
@@ -242,13 +242,24 @@ def certify(qc: Any, qa: Any, lot_id: int, spec_id: int) -> dict[str, Any]:
         },
     )
     assert reviewed.status_code == 200, reviewed.text
-    approved = qa.post(
+    return coa_id
+
+
+def approve_certificate(qa: Any, coa_id: int) -> Any:
+    """QA's signed approval of the certificate: the answer."""
+    return qa.post(
         f"/api/v1/records/certificate_of_analysis/{coa_id}/transitions/approve",
         json={
             "password": PASSWORD,
             "expected_version": reviewed_version(qa, "certificate_of_analysis", coa_id),
         },
     )
+
+
+def certify(qc: Any, qa: Any, lot_id: int, spec_id: int) -> dict[str, Any]:
+    """Prepare the certificate of analysis, QC reviews it, QA approves it."""
+    coa_id = reviewed_certificate(qc, lot_id, spec_id)
+    approved = approve_certificate(qa, coa_id)
     assert approved.status_code == 200, approved.text
     return dict(qa.get(f"/api/v1/production/qc/certificates/{coa_id}").json())
 

@@ -16,11 +16,13 @@ from tests.lifecycle.production.setup import (
     OTHER_MATERIAL,
     SUPPLIER,
     UNLISTED_SUPPLIER,
+    approve_certificate,
     approved_specification,
     qualify_supplier,
     receive_lot,
     record_result,
     release_material_lot,
+    reviewed_certificate,
     seed_master_data,
     trail_counts,
 )
@@ -260,28 +262,10 @@ def test_without_the_supplier_list_loaded_a_material_certificate_is_not_approved
     qc, qa, supervisor = store["qc"], store["qa"], store["supervisor"]
     lot = receive_lot(supervisor, "R-0009").json()
     assert record_result(qc, lot["id"], ASSAY, sample="M-9").status_code == 201
-    prepared = qc.post(
-        "/api/v1/production/qc/certificates",
-        json={"lot_id": lot["id"], "specification_id": store["spec"]["id"]},
-    )
-    coa_id = prepared.json()["id"]
-    reviewed = qc.post(
-        f"/api/v1/records/certificate_of_analysis/{coa_id}/transitions/review",
-        json={
-            "password": PASSWORD,
-            "expected_version": reviewed_version(qc, "certificate_of_analysis", coa_id),
-        },
-    )
-    assert reviewed.status_code == 200, reviewed.text
+    coa_id = reviewed_certificate(qc, lot["id"], store["spec"]["id"])
     monkeypatch.setattr(material_release, "_step", [])
     before = trail_counts(db)
-    refused = qa.post(
-        f"/api/v1/records/certificate_of_analysis/{coa_id}/transitions/approve",
-        json={
-            "password": PASSWORD,
-            "expected_version": reviewed_version(qa, "certificate_of_analysis", coa_id),
-        },
-    )
+    refused = approve_certificate(qa, coa_id)
     assert refused.status_code == 409
     assert "the approved supplier list is not loaded" in refused.json()["detail"]
     assert trail_counts(db) == before
