@@ -329,6 +329,22 @@ def test_a_site_role_takes_the_workflow_step_a_version_gives_it(
             s, actor=people.carla, deviation_id=reported, name="cancel", reason="a duplicate"
         )
         assert result.record.status == "cancelled"
+    # and the change can retrain the holders of the site role on a document
+    from pharmaqms.quality.changes import service as changes
+    from pharmaqms.quality.documents import service as documents
+
+    with unit_of_work(db) as s:
+        sop = documents.create_document(
+            s, actor=people.qa, doc_type="sop", title="Reviewing a contract site's records"
+        )
+        s.flush()
+        task = changes.add_action(
+            s, actor=people.qa, change_id=cid, kind="retrain_role",
+            description="Train the contract reviewers", owner_id=people.qa.user_id,
+            due_at=clock.now() + timedelta(days=30), document_id=sop.document_id, role=REVIEWER,
+            reason="the reviewers take a step of the deviation workflow now",
+        )  # fmt: skip
+        assert task.role == REVIEWER
     # and a later draft's sandbox says the site role is defined and held
     later = draft(db, people.qa, steps_key, content, effective_from=clock.now(), change_id=cid,
                   rationale="again")  # fmt: skip

@@ -12,7 +12,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Select, select
 
-from pharmaqms.kernel import clock
+from pharmaqms.kernel import auth, clock
 from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.navigation import NavItem, add
 from pharmaqms.kernel.http.pages import ActorDep, redirect
@@ -26,7 +26,6 @@ from pharmaqms.kernel.http.registers import (
     status_in,
 )
 from pharmaqms.kernel.http.templating import render
-from pharmaqms.kernel.roles import DEFAULT_ROLES
 from pharmaqms.quality.changes import affected, authority, closure, rules, service
 from pharmaqms.quality.changes.models import (
     FUNCTION_ROLE,
@@ -198,7 +197,7 @@ def change_page(change_id: int, request: Request, actor: ActorDep) -> HTMLRespon
                 "signable": signable,
                 "current_hash": change.content_hash(),
                 "kinds": [k.value for k in ActionKind],
-                "roles": sorted(DEFAULT_ROLES),
+                "roles": sorted(r.name for r in auth.known_roles(session)),
                 "documents": list(
                     session.scalars(select(ControlledDocument).order_by(ControlledDocument.number))
                 ),
