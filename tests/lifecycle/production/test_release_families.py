@@ -129,12 +129,19 @@ def test_a_family_qa_adds_places_its_products_from_its_date_and_decisions_keep_t
     ) in summary
     # before its date nothing moves
     assert placed(checklist(api, waiting)) == ("oral_solid", f"{KEY} v1", ALL)
+    seen = checklist(api, plain)
 
     # after it the prolonged-release batch runs modified_release's set, the plain tablet stays
     # oral_solid (the default set), and the decided batch keeps the version it recorded
     frozen_clock.advance(hours=2)
     assert placed(checklist(api, waiting)) == ("modified_release", f"{KEY} v2", WITHOUT_SPC)
     assert placed(checklist(api, plain)) == ("oral_solid", f"{KEY} v2", ALL)
+    # the plain tablet's results are the same, but under another rule set: the checklist the
+    # QP saw before the date is not the one in force, so its hash (posted back with a
+    # release, refused when it differs) differs too
+    now_shown = checklist(api, plain)
+    assert now_shown["rules"] == seen["rules"]
+    assert now_shown["evaluation_hash"] != seen["evaluation_hash"]
     assert placed(checklist(api, early)) == ("oral_solid", f"{KEY} v1", ALL)
     # a decision now records the version, and by it the family its product was placed in
     later = reject(api, waiting)

@@ -80,8 +80,18 @@ class Evaluation:
     @property
     def hash(self) -> str:
         """What the QP looked at: a page posts it back so a checklist that changed meanwhile
-        is refused instead of signed unseen."""
-        return content_hash(self.as_list())
+        is refused instead of signed unseen — its results, and the family and the rule set
+        they ran under (a product moved to another family whose rules happen to give the
+        same results is still another checklist). Decisions made before the family was
+        hashed keep the hash of their results alone."""
+        return content_hash(
+            {
+                "results": self.as_list(),
+                "family": self.family,
+                "rule_set": [self.rule_set.key, self.rule_set.version_no],
+                "rule_set_sha256": self.rule_set.content_sha256,
+            }
+        )
 
 
 _collector = threading.Lock()
