@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from tests.compliance.configuration_steps import (
     approved_change_from_a_new_edition,
+    draft,
     put_in_force,
     uses,
 )
@@ -30,8 +31,10 @@ from tests.support import PASSWORD
 from tests.web.conftest import UiClient
 
 from pharmaqms.compliance.configuration.service import get_version
+from pharmaqms.compliance.configuration.service import test_version as run_on_sandbox
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.uow import unit_of_work
+from pharmaqms.lifecycle.production.release.families import FAMILIES
 from pharmaqms.platform.masterdata import service as masterdata
 
 PROLONGED = "P-PARA-PR"
@@ -127,6 +130,18 @@ def test_a_family_qa_adds_places_its_products_from_its_date_and_decisions_keep_t
         "v1; the proposal would place it in modified_release; the decision keeps the placement "
         "it was made under"
     ) in summary
+    # a draft placing modified_release after oral_solid would leave the prolonged-release
+    # tablets in oral_solid: its sandbox says so
+    late = {**content, "families": [*(f.as_entry() for f in FAMILIES), MODIFIED_RELEASE]}
+    late_id = draft(db, people.qa, KEY, late, effective_from=clock.now() + timedelta(hours=3),
+                    change_id=cid, rationale="modified_release last")  # fmt: skip
+    with unit_of_work(db) as s:
+        run_on_sandbox(s, actor=people.qa, version_id=late_id)
+        assert (
+            f"{PROLONGED} (Prolonged-release tablet) names prolonged-release of modified_release "
+            "but is placed in oral_solid, which comes first: move modified_release before "
+            "oral_solid if it is meant for it"
+        ) in get_version(s, late_id).test_summary
     # before its date nothing moves
     assert placed(checklist(api, waiting)) == ("oral_solid", f"{KEY} v1", ALL)
     seen = checklist(api, plain)

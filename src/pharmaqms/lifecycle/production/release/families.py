@@ -192,3 +192,32 @@ def families_changed(current: Any, proposed: Any) -> list[str]:
     order = ", ".join(f.code for f in then)
     lines.append(f"families, in the order they are matched (the first match wins): {order}")
     return lines
+
+
+def shadowed_products(
+    session: Session, families: Sequence[Family], current: Sequence[Family]
+) -> list[str]:
+    """Products whose dosage form names a word of a family the proposal adds or re-words
+    that an earlier family takes first (the first match wins): "prolonged-release tablet"
+    goes to oral_solid when modified_release comes after it. A warning, not a refusal: the
+    order may be meant (the code's own order sends "powder for injection" to sterile)."""
+    codes = [f.code for f in families]
+    before = {f.code: f.words for f in current}
+    changed = {f.code for f in families if before.get(f.code) != f.words}
+    lines = []
+    for product in session.scalars(select(Product).order_by(Product.code)):
+        form = product.dosage_form.lower()
+        placed = family_of(form, families)
+        if placed == DEFAULT:
+            continue
+        for later in families[codes.index(placed) + 1 :]:
+            if later.code not in changed:
+                continue
+            words = [w for w in later.words if w in form]
+            if words:
+                lines.append(
+                    f"{product.code} ({product.dosage_form}) names {', '.join(words)} of "
+                    f"{later.code} but is placed in {placed}, which comes first: move "
+                    f"{later.code} before {placed} if it is meant for it"
+                )
+    return lines

@@ -36,6 +36,7 @@ from pharmaqms.lifecycle.production.release.families import (
     family_of_lot,
     family_problems,
     has_own_families,
+    shadowed_products,
 )
 from pharmaqms.lifecycle.production.release.models import BatchRelease
 from pharmaqms.lifecycle.production.release.rules import RULES, Rule, judge_all
@@ -150,6 +151,7 @@ def _sandbox(session: Session, current: InForce, proposed: Any) -> list[str]:
     )
     if now_families != then_families:
         lines += _decided_moves(session, then_families)
+    lines += shadowed_products(session, then_families, now_families)
     return lines
 
 
