@@ -146,25 +146,33 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(getattr(request, "param", "sqlite"))
 
 
-@pytest.fixture
-def db(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    """A migrated, seeded database of its own for this test, set as the process default."""
-    if backend == "postgresql":
-        from sqlalchemy import create_engine, text
+def postgres_copy(template: str, prefix: str = "pqms_t") -> Iterator[Database]:
+    """A PostgreSQL database of its own copied from the migrated template, for the
+    application role, set as the process default; dropped afterwards. For a fixture to
+    ``yield from``."""
+    from sqlalchemy import create_engine, text
 
-        template = request.getfixturevalue("postgres_template")
-        name = f"pqms_t_{os.getpid()}_{next(_counter)}"
-        admin_engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-        with admin_engine.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {template}"))
-        database = Database(app_url(name))
-        set_database(database)
+    name = f"{prefix}_{os.getpid()}_{next(_counter)}"
+    admin_engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin_engine.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {template}"))
+    database = Database(app_url(name))
+    set_database(database)
+    try:
         yield database
+    finally:
         set_database(None)
         database.dispose()
         with admin_engine.connect() as conn:
             conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         admin_engine.dispose()
+
+
+@pytest.fixture
+def db(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A migrated, seeded database of its own for this test, set as the process default."""
+    if backend == "postgresql":
+        yield from postgres_copy(request.getfixturevalue("postgres_template"))
     else:
         template = request.getfixturevalue("sqlite_template")
         path = tmp_path / "pharmaqms.db"

@@ -7,19 +7,18 @@ each (and the migration leaves it alone, which the migrations test checks)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
-from tests.conftest import POSTGRES_URL, People, app_url
+from tests.conftest import People, postgres_copy
 from tests.kernel.helpers import drop_append_only_triggers, entries, new_sop, raw, snapshot
 
 from pharmaqms.kernel import audit, auth, clock, partitions
-from pharmaqms.kernel.db import Database, set_database
+from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.identity import Channel
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.kernel.verify import verify
@@ -31,20 +30,7 @@ pytestmark = pytest.mark.clause("part11:11.10(c)", "part11:11.10(e)", "alcoa:end
 def pg(postgres_template: str) -> Iterator[Database]:
     """A database of its own copied from the migrated PostgreSQL template, for the
     application role (as ``db`` makes one, PostgreSQL only)."""
-    from tests.conftest import _counter
-
-    name = f"pqms_parts_{os.getpid()}_{next(_counter)}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {postgres_template}"))
-    database = Database(app_url(name))
-    set_database(database)
-    yield database
-    set_database(None)
-    database.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    admin.dispose()
+    yield from postgres_copy(postgres_template, "pqms_parts")
 
 
 def boundary(db: Database) -> datetime:

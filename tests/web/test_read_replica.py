@@ -6,18 +6,17 @@ refused, and the audit entry of an export still lands on the primary."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import DatabaseError
-from tests.conftest import POSTGRES_URL, People, app_url
+from tests.conftest import People, postgres_copy
 from tests.web.conftest import UiClient
 
 from pharmaqms.kernel import db as kernel_db
-from pharmaqms.kernel.db import Database, replica_reads, set_database
+from pharmaqms.kernel.db import Database, replica_reads
 from pharmaqms.kernel.http.registers import EXPORT_RECORD_TYPE
 from pharmaqms.kernel.models import AuditEntry
 from pharmaqms.kernel.settings import reset_settings_cache
@@ -29,20 +28,7 @@ READ_ONLY = "?options=-c%20default_transaction_read_only%3Don"
 
 @pytest.fixture
 def primary(postgres_template: str) -> Iterator[Database]:
-    from tests.conftest import _counter
-
-    name = f"pqms_replica_{os.getpid()}_{next(_counter)}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {postgres_template}"))
-    database = Database(app_url(name))
-    set_database(database)
-    yield database
-    set_database(None)
-    database.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    admin.dispose()
+    yield from postgres_copy(postgres_template, "pqms_replica")
 
 
 @pytest.fixture
