@@ -49,8 +49,6 @@ log = logging.getLogger("pharmaqms.mqtt")
 MAX_ATTEMPTS = 6
 # How often an idle worker looks for sequence gaps whose grace has run out.
 GAP_CHECK_SECONDS = 5.0
-# How long closing waits for the acknowledgements and the DISCONNECT to be written.
-CLOSE_TIMEOUT_SECONDS = 10
 
 
 class BrokerUnavailable(QMSError):
@@ -93,7 +91,6 @@ class IngestWorker:
         self.grace = timedelta(seconds=settings.sequence_grace_seconds)
         self._inbox: queue.SimpleQueue[Delivery] = queue.SimpleQueue()
         self._subscribed = threading.Event()
-        self._disconnected = threading.Event()
         self._fatal: str | None = None
         self._client = self._make_client()
 
@@ -200,7 +197,6 @@ class IngestWorker:
         _properties: Properties | None,
     ) -> None:
         self._subscribed.clear()
-        self._disconnected.set()
         if reason.is_failure:
             log.warning("disconnected from %s (%s); reconnecting", self.broker, reason)
 
@@ -241,13 +237,7 @@ class IngestWorker:
         elif self.retiring and not keep_session:
             properties = Properties(PacketTypes.DISCONNECT)  # type: ignore[no-untyped-call]
             properties.SessionExpiryInterval = 0
-        self._disconnected.clear()
-        sent = self._client.disconnect(properties=properties) == mqtt.MQTT_ERR_SUCCESS
-        # The network thread writes the queued acknowledgements, then the DISCONNECT, and only
-        # then reports the disconnection: wait for that before stopping the thread, so that a
-        # stop right after a commit does not leave its batch unacknowledged.
-        if sent and not self._disconnected.wait(CLOSE_TIMEOUT_SECONDS):
-            log.warning("no clean disconnect within %d s", CLOSE_TIMEOUT_SECONDS)
+        self._client.disconnect(properties=properties)
         self._client.loop_stop()
 
     def drained(self, quiet_seconds: float) -> bool:
