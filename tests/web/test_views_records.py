@@ -236,3 +236,60 @@ def test_a_signature_form_without_the_reviewed_version_signs_nothing(
     )
     assert version_status(db, vid) == "in_review"
     assert counts(db) == before
+
+
+def test_a_sign_off_in_force_shows_as_a_signed_step_and_its_dialog_signs_it(
+    ui: Any, db: Database, people: People
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from tests.compliance.configuration_steps import (
+        approved_change_from_a_new_edition,
+        put_in_force,
+    )
+
+    from pharmaqms.kernel import clock
+
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    with clock.frozen_at(start) as frozen:
+        _, vid, number = make_sop(db, people.qc, state="in_review")
+        content = {
+            "production_concurrence": {
+                "label": "Production concurs",
+                "before": "approve",
+                "roles": ["production_supervisor"],
+                "meaning": "Reviewed",
+                "forbid_author": True,
+            }
+        }
+        change = approved_change_from_a_new_edition(db, people)
+        put_in_force(
+            db,
+            people,
+            "workflow.document_version.sign_offs",
+            content,
+            effective_from=start + timedelta(hours=1),
+            change_id=change,
+        )
+        frozen.advance(hours=2)
+        step = "sign_off.production_concurrence"
+        # QA sees the approval held, with the reason
+        page = ui("qa").get(f"{GENERIC}/{vid}").text
+        assert '<button type="button" class="btn" disabled data-transition="approve">' in page
+        assert "waits for the sign-off &#39;Production concurs&#39;" in page
+        # production sees the sign-off as a signed step with its Part 11 statement
+        client = ui("supervisor")
+        page = client.get(f"{GENERIC}/{vid}").text
+        assert f'data-open-dialog="dialog-{step}"' in page
+        assert f'action="{transition_url(vid, step)}"' in page
+        assert "Signature meaning: <strong>Reviewed</strong>" in page
+        response = client.post(
+            transition_url(vid, step), {"expected_version": 2, "password": PASSWORD}
+        )
+        assert flash_of(client.follow(response).text) == (
+            f"{number}: Sign off: Production concurs done, signed “Reviewed”; status now in "
+            "review. 'Approve' no longer waits for a sign-off."
+        )
+        assert version_status(db, vid) == "in_review"
+        page = ui("qa").get(f"{GENERIC}/{vid}").text
+        assert 'data-open-dialog="dialog-approve"' in page

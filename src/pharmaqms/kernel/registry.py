@@ -11,6 +11,7 @@ from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.records import GxPRecord
 from pharmaqms.kernel.workflow import Workflow, register_signature_rules
 from pharmaqms.kernel.workflow_roles import register_transition_roles
+from pharmaqms.kernel.workflow_sign_offs import register_sign_offs
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ def register(record_type: RecordType) -> RecordType:
     # Its signature rules become controlled configuration (the code's are the first version).
     register_signature_rules(record_type.workflow, record_type.model, record_type.label)
     register_transition_roles(record_type.workflow, record_type.model, record_type.label)
+    register_sign_offs(record_type.workflow, record_type.model, record_type.label)
     return record_type
 
 

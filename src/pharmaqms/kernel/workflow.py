@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pharmaqms.kernel import audit, clock, tasks, workflow_roles
+from pharmaqms.kernel import audit, clock, tasks, workflow_roles, workflow_sign_offs
 from pharmaqms.kernel.configuration import store as config_store
 from pharmaqms.kernel.errors import (
     InvalidInput,
@@ -35,6 +35,7 @@ from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.models import AuditEntry, ElectronicSignature
 from pharmaqms.kernel.records import GxPRecord
 from pharmaqms.kernel.signatures import MEANINGS, sign
+from pharmaqms.kernel.workflow_sign_offs import SignOff
 
 Guard = Callable[[Any], list[str]]
 # A guard on who acts rather than on the record: "signs for one of the functions this change
@@ -187,8 +188,10 @@ def blockers(
     transition: Transition,
     actor: Actor,
     workflow: Workflow | None = None,
+    sign_offs: list[SignOff] | None = None,
 ) -> list[tuple[type[Exception], str]]:
-    """Every reason the actor can't take this transition now, most basic first."""
+    """Every reason the actor can't take this transition now, most basic first.
+    ``sign_offs``: those in force, when the caller has read them already."""
     found: list[tuple[type[Exception], str]] = []
     if record.status not in transition.source:
         found.append(
@@ -232,6 +235,12 @@ def blockers(
         found.extend((PermissionDenied, reason) for reason in actor_guard(record, actor))
     for guard in transition.guards:
         found.extend((TransitionNotAllowed, reason) for reason in guard(record))
+    if sign_offs is None and workflow is not None:
+        sign_offs = workflow_sign_offs.in_force(session, workflow)[1]
+    for segregation, why in workflow_sign_offs.waiting_reasons(
+        session, record, transition, actor.user_id, sign_offs or []
+    ):
+        found.append((SegregationOfDuties if segregation else TransitionNotAllowed, why))
     return found
 
 
@@ -266,11 +275,29 @@ def gate_refusals(
 
 
 def options(session: Session, workflow: Workflow, record: GxPRecord, actor: Actor) -> list[Option]:
+    """The steps from the record's status, each with the reasons the actor can't take it now:
+    the sign-offs a configuration adds first, then the transitions."""
     found = []
     _, configured = configured_transitions(session, workflow)
+    _, sign_offs = workflow_sign_offs.in_force(session, workflow)
+    for sign_off in sign_offs:
+        before = configured.get(sign_off.before)
+        if before is not None and record.status in before.source:
+            t = sign_off_step(sign_off, before, record)
+            found.append(
+                Option(
+                    t,
+                    [
+                        why
+                        for _, why in _sign_off_blockers(
+                            session, record, sign_off, t, actor, workflow
+                        )
+                    ],
+                )
+            )
     for code_transition in workflow.from_state(record.status):
         t = configured.get(code_transition.name, code_transition)
-        reasons = [why for _, why in blockers(session, record, t, actor, workflow)]
+        reasons = [why for _, why in blockers(session, record, t, actor, workflow, sign_offs)]
         if not reasons:
             reasons = _gate_reasons(session, actor, record, t)
         found.append(Option(t, reasons))
@@ -295,6 +322,14 @@ def require_reviewed_version(
     """A signature through an outside channel (API, web form) names the version of the record the
     signer reviewed, so nobody signs content that changed after they saw it (Part 11 §11.50).
     With a session, a signature the configuration in force adds counts too."""
+    if workflow_sign_offs.is_sign_off(name):
+        if expected_version is None:
+            raise InvalidInput(
+                f"the sign-off {name!r} is signed: send expected_version, the version of the "
+                "record you reviewed",
+                field="expected_version",
+            )
+        return
     transition = workflow.transition(name)
     if session is not None:
         transition = configured_transitions(session, workflow)[1][name]
@@ -318,22 +353,26 @@ def perform(
     comment: str | None = None,
     expected_version: int | None = None,
 ) -> TransitionResult:
+    if workflow_sign_offs.is_sign_off(name):
+        # The pages and the API post sign-offs where they post transitions.
+        if reason and reason.strip() and not (comment and comment.strip()):
+            comment = reason
+        return sign_off(
+            session,
+            workflow,
+            record,
+            name,
+            actor=actor,
+            password=password,
+            comment=comment,
+            expected_version=expected_version,
+        )
     workflow.transition(name)  # an unknown name is refused before anything is read
     rules, configured = configured_transitions(session, workflow)
     transition = configured[name]
-    if expected_version is not None and record.version != expected_version:
-        raise StaleRecord(
-            f"{record.audit_label()} is at version {record.version}, not {expected_version}: "
-            "someone changed it meanwhile; reload and try again",
-            extra={"current_version": record.version},
-        )
-    found = blockers(session, record, transition, actor, workflow)
-    if found:
-        kind = found[0][0]
-        error_class = (
-            kind if kind in (PermissionDenied, SegregationOfDuties) else TransitionNotAllowed
-        )
-        raise error_class("; ".join(why for _, why in found), reasons=[why for _, why in found])
+    _check_version(record, expected_version)
+    sign_offs_version, sign_offs = workflow_sign_offs.in_force(session, workflow)
+    _raise_first(blockers(session, record, transition, actor, workflow, sign_offs))
     for gate in GATES:
         gate(session, actor, record, transition)
     reason = (reason or "").strip() or None
@@ -392,10 +431,145 @@ def perform(
             f"roles of transition:{transition.name}",
             actor=actor,
         )
+    if sign_offs_version is not None and any(s.before == name for s in sign_offs):
+        # The sign-offs it waited for are rules it ran under too.
+        config_store.record_use(
+            session, record, sign_offs_version, f"sign-offs of transition:{name}", actor=actor
+        )
+    _open_sign_off_tasks(session, record, actor, sign_offs, configured)
     for effect in transition.effects:
         effect(session, record, actor)
     said = transition.outcome(record) if transition.outcome is not None else ""
     return TransitionResult(record, transition, previous, signature, said)
+
+
+def sign_off_step(sign_off: SignOff, before: Transition, record: GxPRecord) -> Transition:
+    """A sign-off shown and checked as a step that keeps the record in its status."""
+    return Transition(
+        name=sign_off.step,
+        label=f"Sign off: {sign_off.label}",
+        source=before.source,
+        target=record.status,
+        roles=frozenset(sign_off.roles),
+        signature=sign_off.meaning,
+        forbid_author=sign_off.forbid_author,
+    )
+
+
+def _sign_off_blockers(
+    session: Session,
+    record: GxPRecord,
+    sign_off: SignOff,
+    step: Transition,
+    actor: Actor,
+    workflow: Workflow,
+) -> list[tuple[type[Exception], str]]:
+    found = blockers(session, record, step, actor, workflow, sign_offs=[])
+    signature = workflow_sign_offs.valid_signature(session, record, sign_off)
+    if signature is not None:
+        found.append(
+            (
+                TransitionNotAllowed,
+                f"signed off by {signature.signer_name} at {signature.signed_at:%Y-%m-%d %H:%M} "
+                f"UTC on {record.audit_label()} as it now is",
+            )
+        )
+    return found
+
+
+def _raise_first(found: list[tuple[type[Exception], str]]) -> None:
+    if found:
+        kind = found[0][0]
+        error_class = (
+            kind if kind in (PermissionDenied, SegregationOfDuties) else TransitionNotAllowed
+        )
+        raise error_class("; ".join(why for _, why in found), reasons=[why for _, why in found])
+
+
+def _check_version(record: GxPRecord, expected_version: int | None) -> None:
+    if expected_version is not None and record.version != expected_version:
+        raise StaleRecord(
+            f"{record.audit_label()} is at version {record.version}, not {expected_version}: "
+            "someone changed it meanwhile; reload and try again",
+            extra={"current_version": record.version},
+        )
+
+
+def sign_off(
+    session: Session,
+    workflow: Workflow,
+    record: GxPRecord,
+    name: str,
+    *,
+    actor: Actor,
+    password: str | None = None,
+    comment: str | None = None,
+    expected_version: int | None = None,
+) -> TransitionResult:
+    """Sign one of the sign-offs in force (``sign_off.<name>``) on the record as it now is: the
+    record keeps its status; the transition the sign-off precedes may be taken once all of
+    its sign-offs are signed on this version."""
+    version, sign_offs = workflow_sign_offs.in_force(session, workflow)
+    chosen = next((s for s in sign_offs if s.step == name), None)
+    if chosen is None or version is None:
+        known = ", ".join(s.step for s in sign_offs) or "none in force"
+        raise NotFound(f"{workflow.record_type} has no sign-off {name!r}; in force: {known}")
+    _, configured = configured_transitions(session, workflow)
+    before = configured[chosen.before]
+    step = sign_off_step(chosen, before, record)
+    _check_version(record, expected_version)
+    _raise_first(_sign_off_blockers(session, record, chosen, step, actor, workflow))
+    if not password:
+        raise InvalidInput(
+            f"'{step.label}' is signed ({chosen.meaning}): enter your password", field="password"
+        )
+    signature = sign(
+        session,
+        record,
+        actor=actor,
+        password=password,
+        meaning=chosen.meaning,
+        transition=chosen.step,
+        comment=comment,
+    )
+    tasks.close_tasks(
+        session, record, actor=actor, outcome=f"signed off by {actor.full_name}", kind=chosen.step
+    )
+    config_store.record_use(session, record, version, f"sign-off {chosen.name}", actor=actor)
+    waiting = [
+        s.label
+        for s in sign_offs
+        if s.before == chosen.before
+        and workflow_sign_offs.valid_signature(session, record, s) is None
+    ]
+    said = (
+        f"'{before.label}' still waits for: {', '.join(waiting)}."
+        if waiting
+        else f"'{before.label}' no longer waits for a sign-off."
+    )
+    return TransitionResult(record, step, record.status, signature, said)
+
+
+def _open_sign_off_tasks(
+    session: Session,
+    record: GxPRecord,
+    actor: Actor,
+    sign_offs: list[SignOff],
+    configured: dict[str, Transition],
+) -> None:
+    """Entering a status from which a transition waits for sign-offs: a task for each, to the
+    first role the version names."""
+    for sign_off in sign_offs:
+        before = configured.get(sign_off.before)
+        if before is not None and record.status in before.source:
+            tasks.open_task(
+                session,
+                record,
+                actor=actor,
+                kind=sign_off.step,
+                title=f"Sign off '{sign_off.label}' on {record.audit_label()}",
+                role=sign_off.roles[0],
+            )
 
 
 def roles(*names: str) -> frozenset[str]:
