@@ -21,6 +21,7 @@ from tests.compliance.configuration_steps import (
 )
 from tests.conftest import Api
 from tests.kernel.test_role_grants import add_second_admin
+from tests.quality.quality_steps import add_person
 from tests.support import PASSWORD
 from tests.web.conftest import UiClient
 
@@ -51,21 +52,6 @@ def moving_clock(db: Any) -> Any:
 def with_site_roles(**sites: Any) -> dict[str, Any]:
     """The code's grants, and the site roles given."""
     return {**role_permissions.code_grants(), **sites}
-
-
-def add_contractor(db: Database, people: Any, username: str, roles: list[str]) -> int:
-    with unit_of_work(db) as s:
-        user = auth.add_user(
-            s,
-            actor=people.admin,
-            username=username,
-            full_name=f"Carla Contractor ({username})",
-            roles=roles,
-            password=PASSWORD,
-            must_change_password=False,
-        )
-        s.flush()
-        return int(user.id)
 
 
 def accounts(db: Database) -> int:
@@ -102,7 +88,7 @@ def test_qa_adds_a_site_role_an_account_acts_with_it_and_a_later_version_drops_i
     # before its date the role can't be given: nothing changes
     unchanged, users = snapshot(db), accounts(db)
     with pytest.raises(InvalidInput, match=rf"unknown role\(s\): {REVIEWER}; known roles: admin"):
-        add_contractor(db, people, "carla", [REVIEWER])
+        add_person(db, "carla", "Carla Contractor", [REVIEWER], actor=people.admin)
     assert (snapshot(db), accounts(db)) == (unchanged, users)
 
     # after its date the users page lists it with its origin, and an account is given it
@@ -112,7 +98,7 @@ def test_qa_adds_a_site_role_an_account_acts_with_it_and_a_later_version_drops_i
     page = admin.get("/admin/users")
     assert f'value="{REVIEWER}"> {REVIEWER}' in page.text
     assert "(site role, configuration version 2 of roles.permissions)" in page.text
-    carla = add_contractor(db, people, "carla", [REVIEWER])
+    carla = add_person(db, "carla", "Carla Contractor", [REVIEWER], actor=people.admin)
     # the account does what the role allows: reports a deviation, reads the audit trail
     actor = people.carla
     assert (actor.permissions, actor.permissions_version) == (frozenset(REVIEWS), 2)
@@ -158,7 +144,7 @@ def test_qa_adds_a_site_role_an_account_acts_with_it_and_a_later_version_drops_i
     # it is given to nobody else any more; the account keeps it until taken away
     unchanged, users = snapshot(db), accounts(db)
     with pytest.raises(InvalidInput, match=rf"unknown role\(s\): {REVIEWER}"):
-        add_contractor(db, people, "dora", [REVIEWER])
+        add_person(db, "dora", "Dora Contractor", [REVIEWER], actor=people.admin)
     with (
         pytest.raises(InvalidInput, match=rf"unknown role\(s\): {REVIEWER}"),
         unit_of_work(db) as s,
@@ -249,7 +235,7 @@ def test_a_request_for_a_site_role_that_a_later_version_dropped_is_not_approved(
                  effective_from=START + timedelta(hours=1), change_id=cid)  # fmt: skip
     moving_clock.advance(hours=2)
     admin2 = add_second_admin(db)
-    carla = add_contractor(db, people, "carla", [])
+    carla = add_person(db, "carla", "Carla Contractor", [], actor=people.admin)
     with unit_of_work(db) as s:
         request = role_grants.request_roles(
             s, actor=people.admin, user_id=carla, roles=[REVIEWER],
@@ -322,7 +308,7 @@ def test_a_site_role_takes_the_workflow_step_a_version_gives_it(
     ) in summary(db, steps)
     # then, both in force, an account holding only the site role cancels a deviation
     moving_clock.advance(hours=2)
-    add_contractor(db, people, "carla", [REVIEWER])
+    add_person(db, "carla", "Carla Contractor", [REVIEWER], actor=people.admin)
     reported = report(db, people.operator, "Reported twice by mistake")
     with unit_of_work(db) as s:
         result = deviations.transition(
