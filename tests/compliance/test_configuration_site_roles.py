@@ -6,6 +6,7 @@ a malformed or uncontrolled site role is refused with the reason and changes not
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -59,6 +60,15 @@ def accounts(db: Database) -> int:
         return int(s.scalar(select(func.count()).select_from(User)) or 0)
 
 
+def register_roles(page: str, username: str) -> str:
+    """The Roles cell of an account's row in the users register (``/admin/users``)."""
+    row = re.search(rf'<tr data-username="{username}">(.*?)</tr>', page, re.S)
+    assert row is not None, f"no row for {username}"
+    cell = re.search(r'<td data-testid="user-roles">(.*?)</td>', row.group(1), re.S)
+    assert cell is not None, f"no roles cell in the row of {username}"
+    return cell.group(1).strip()
+
+
 def summary(db: Database, version_id: int) -> list[str]:
     with unit_of_work(db, write=False) as s:
         return list(service.get_version(s, version_id).test_summary)
@@ -99,6 +109,8 @@ def test_qa_adds_a_site_role_an_account_acts_with_it_and_a_later_version_drops_i
     assert f'value="{REVIEWER}"> {REVIEWER}' in page.text
     assert "(site role, configuration version 2 of roles.permissions)" in page.text
     carla = add_person(db, "carla", "Carla Contractor", [REVIEWER], actor=people.admin)
+    # the users register lists it among the account's roles, unmarked while it is defined
+    assert register_roles(admin.get("/admin/users").text, "carla") == REVIEWER
     # the account does what the role allows: reports a deviation, reads the audit trail
     actor = people.carla
     assert (actor.permissions, actor.permissions_version) == (frozenset(REVIEWS), 2)
@@ -140,6 +152,10 @@ def test_qa_adds_a_site_role_an_account_acts_with_it_and_a_later_version_drops_i
     user_page = admin.get(f"/admin/users/{carla}")
     assert f'{REVIEWER} <span class="muted">(no longer defined: gives no permissions)' in (
         user_page.text
+    )
+    # and so does its row in the users register
+    assert register_roles(admin.get("/admin/users").text, "carla") == (
+        f'{REVIEWER} <span class="muted">(no longer defined: gives no permissions)</span>'
     )
     # it is given to nobody else any more; the account keeps it until taken away
     unchanged, users = snapshot(db), accounts(db)
