@@ -6,6 +6,7 @@ a malformed or uncontrolled site role is refused with the reason and changes not
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,6 +22,7 @@ from tests.compliance.configuration_steps import (
 )
 from tests.conftest import Api
 from tests.kernel.test_role_grants import add_second_admin
+from tests.quality.quality_steps import add_person
 from tests.support import PASSWORD
 from tests.web.conftest import UiClient
 
@@ -53,24 +55,18 @@ def with_site_roles(**sites: Any) -> dict[str, Any]:
     return {**role_permissions.code_grants(), **sites}
 
 
-def add_contractor(db: Database, people: Any, username: str, roles: list[str]) -> int:
-    with unit_of_work(db) as s:
-        user = auth.add_user(
-            s,
-            actor=people.admin,
-            username=username,
-            full_name=f"Carla Contractor ({username})",
-            roles=roles,
-            password=PASSWORD,
-            must_change_password=False,
-        )
-        s.flush()
-        return int(user.id)
-
-
 def accounts(db: Database) -> int:
     with unit_of_work(db, write=False) as s:
         return int(s.scalar(select(func.count()).select_from(User)) or 0)
+
+
+def register_roles(page: str, username: str) -> str:
+    """The Roles cell of an account's row in the users register (``/admin/users``)."""
+    row = re.search(rf'<tr data-username="{username}">(.*?)</tr>', page, re.S)
+    assert row is not None, f"no row for {username}"
+    cell = re.search(r'<td data-testid="user-roles">(.*?)</td>', row.group(1), re.S)
+    assert cell is not None, f"no roles cell in the row of {username}"
+    return cell.group(1).strip()
 
 
 def summary(db: Database, version_id: int) -> list[str]:
@@ -102,7 +98,7 @@ def test_qa_adds_a_site_role_an_account_acts_with_it_and_a_later_version_drops_i
     # before its date the role can't be given: nothing changes
     unchanged, users = snapshot(db), accounts(db)
     with pytest.raises(InvalidInput, match=rf"unknown role\(s\): {REVIEWER}; known roles: admin"):
-        add_contractor(db, people, "carla", [REVIEWER])
+        add_person(db, "carla", "Carla Contractor", [REVIEWER], actor=people.admin)
     assert (snapshot(db), accounts(db)) == (unchanged, users)
 
     # after its date the users page lists it with its origin, and an account is given it
@@ -112,7 +108,9 @@ def test_qa_adds_a_site_role_an_account_acts_with_it_and_a_later_version_drops_i
     page = admin.get("/admin/users")
     assert f'value="{REVIEWER}"> {REVIEWER}' in page.text
     assert "(site role, configuration version 2 of roles.permissions)" in page.text
-    carla = add_contractor(db, people, "carla", [REVIEWER])
+    carla = add_person(db, "carla", "Carla Contractor", [REVIEWER], actor=people.admin)
+    # the users register lists it among the account's roles, unmarked while it is defined
+    assert register_roles(admin.get("/admin/users").text, "carla") == REVIEWER
     # the account does what the role allows: reports a deviation, reads the audit trail
     actor = people.carla
     assert (actor.permissions, actor.permissions_version) == (frozenset(REVIEWS), 2)
@@ -155,10 +153,14 @@ def test_qa_adds_a_site_role_an_account_acts_with_it_and_a_later_version_drops_i
     assert f'{REVIEWER} <span class="muted">(no longer defined: gives no permissions)' in (
         user_page.text
     )
+    # and so does its row in the users register
+    assert register_roles(admin.get("/admin/users").text, "carla") == (
+        f'{REVIEWER} <span class="muted">(no longer defined: gives no permissions)</span>'
+    )
     # it is given to nobody else any more; the account keeps it until taken away
     unchanged, users = snapshot(db), accounts(db)
     with pytest.raises(InvalidInput, match=rf"unknown role\(s\): {REVIEWER}"):
-        add_contractor(db, people, "dora", [REVIEWER])
+        add_person(db, "dora", "Dora Contractor", [REVIEWER], actor=people.admin)
     with (
         pytest.raises(InvalidInput, match=rf"unknown role\(s\): {REVIEWER}"),
         unit_of_work(db) as s,
@@ -249,7 +251,7 @@ def test_a_request_for_a_site_role_that_a_later_version_dropped_is_not_approved(
                  effective_from=START + timedelta(hours=1), change_id=cid)  # fmt: skip
     moving_clock.advance(hours=2)
     admin2 = add_second_admin(db)
-    carla = add_contractor(db, people, "carla", [])
+    carla = add_person(db, "carla", "Carla Contractor", [], actor=people.admin)
     with unit_of_work(db) as s:
         request = role_grants.request_roles(
             s, actor=people.admin, user_id=carla, roles=[REVIEWER],
@@ -322,7 +324,7 @@ def test_a_site_role_takes_the_workflow_step_a_version_gives_it(
     ) in summary(db, steps)
     # then, both in force, an account holding only the site role cancels a deviation
     moving_clock.advance(hours=2)
-    add_contractor(db, people, "carla", [REVIEWER])
+    add_person(db, "carla", "Carla Contractor", [REVIEWER], actor=people.admin)
     reported = report(db, people.operator, "Reported twice by mistake")
     with unit_of_work(db) as s:
         result = deviations.transition(

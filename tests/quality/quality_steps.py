@@ -11,7 +11,7 @@ from tests.support import PASSWORD, reviewed_version
 
 from pharmaqms.kernel import auth, clock
 from pharmaqms.kernel.db import Database
-from pharmaqms.kernel.identity import Channel
+from pharmaqms.kernel.identity import Actor, Channel
 from pharmaqms.kernel.models import AuditEntry, ElectronicSignature, Task, User
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.quality.capa.models import Capa, CapaAction, EffectivenessCheck
@@ -61,12 +61,21 @@ def user_id(db: Database, username: str) -> int:
         return int(found)
 
 
-def add_person(db: Database, username: str, full_name: str, roles: list[str]) -> int:
-    """Someone beyond the standard test people: a third QA person, one holding two roles."""
+def add_person(
+    db: Database,
+    username: str,
+    full_name: str,
+    roles: list[str],
+    *,
+    actor: Actor | None = None,
+) -> int:
+    """Someone beyond the standard test people: a third QA person, one holding two roles.
+    Added by the CLI's system account unless an ``actor`` is named (an administrator, where
+    the test is about what that administrator may give)."""
     with unit_of_work(db) as session:
         user = auth.add_user(
             session,
-            actor=auth.system_actor(session, Channel.CLI),
+            actor=actor if actor is not None else auth.system_actor(session, Channel.CLI),
             username=username,
             full_name=full_name,
             roles=roles,

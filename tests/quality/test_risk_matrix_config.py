@@ -19,6 +19,7 @@ from tests.compliance.configuration_steps import (
     snapshot,
     uses,
 )
+from tests.conftest import Api
 from tests.web.conftest import UiClient
 
 from pharmaqms.compliance.configuration.service import get_version
@@ -205,6 +206,31 @@ def test_a_stricter_grid_scores_assessments_started_after_its_date_not_before(
     with unit_of_work(db, write=False) as s:
         shown = store.read(store.kind(RISK_MATRIX), store.in_force(s, RISK_MATRIX).content)
     assert shown is not None and shown.form == "risk_grid"
+
+
+def test_the_api_shows_a_matrix_the_same_way_in_the_built_in_list_and_in_force(
+    people: Any, app: Any
+) -> None:
+    # The list and the matrix in force share one spelling of a matrix's fields; the one in
+    # force adds its named levels and the configuration version it is.
+    reader = Api(app, "auditor")
+    listed = {m["name"]: m for m in reader.get("/api/v1/risk-matrices").json()}
+    assert set(listed) == {DEFAULT_5X5.name, SIMPLE_3X3.name}
+    assert listed[SIMPLE_3X3.name] == {
+        "name": SIMPLE_3X3.name,
+        "scale": 3,
+        "grid": [list(row) for row in SIMPLE_3X3.grid],
+        "escalate_from_detectability": SIMPLE_3X3.escalate_from_detectability,
+        "description": SIMPLE_3X3.description,
+    }
+    in_force = reader.get("/api/v1/risk-matrix").json()
+    shared = {key: in_force.pop(key) for key in listed[DEFAULT_5X5.name]}
+    assert shared == listed[DEFAULT_5X5.name]
+    assert in_force.pop("detection_levels") == list(DEFAULT_5X5.detection_levels)
+    assert (in_force.pop("configuration"), in_force.pop("version_no")) == (RISK_MATRIX, 1)
+    assert set(in_force) == {
+        "severity_levels", "occurrence_levels", "effective_from", "content_sha256"
+    }  # fmt: skip
 
 
 @pytest.mark.postgres

@@ -42,7 +42,7 @@ def test_the_user_list_shows_status_roles_last_login_and_password_age(
         row = re.search(rf'<tr data-username="{username}">(.*?)</tr>', page, re.S)
         assert row, username
         assert full_name in row.group(1)
-        assert f"<td>{', '.join(roles)}</td>" in row.group(1)
+        assert f'<td data-testid="user-roles">{", ".join(roles)}</td>' in row.group(1)
         assert '<td class="num">0 d</td>' in row.group(1)
     qc_row = re.search(r'<tr data-username="qc">(.*?)</tr>', page, re.S)
     assert qc_row and 'data-status="locked"' in qc_row.group(1)

@@ -26,6 +26,7 @@ from tests.web.conftest import UiClient
 from tests.web.support import flash_of
 
 from pharmaqms.kernel.db import Database
+from pharmaqms.lifecycle.production.batchrecords import release_trace
 
 
 @pytest.fixture(scope="module")
@@ -107,6 +108,33 @@ def test_an_out_of_limit_value_is_flagged_in_red_for_the_operator_and_for_qa(
     assert 'data-open-dialog="dialog-accept-1"' in review.text
     assert "FAIL · Every exception reviewed by QA" in shown
     assert "PASS · Batch record complete and signed" in shown
+
+
+def test_without_the_release_module_the_exceptions_page_sends_qa_to_the_checklist(
+    p: Plant, app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The release module registers the rules' trace when imported (batchrecords/
+    release_trace.py); a process that has not loaded it shows the exceptions, and says where
+    the trace is instead of showing none or failing."""
+    record_id, _, _ = make_batch(p, "B6005", impeller_speed=151)
+    qa = ui(app, "qa")
+    url = f"/production/batch-records/{record_id}/exceptions"
+    # The registry is module-global: monkeypatch puts the release module's evaluation back
+    # at undo (and at teardown), so no other test sees it missing.
+    monkeypatch.setattr(release_trace, "_evaluation", [])
+
+    review = qa.get(url)
+
+    assert review.status_code == 200
+    shown = text(review.text)
+    assert "impeller_speed = 151 rpm at step 2 is outside its limits 100 – 150 rpm" in shown
+    assert (
+        "Trace of the release rules The release rules are not loaded in this process: their "
+        "trace is on the lot's release checklist." in shown
+    )
+    assert "FAIL · " not in shown and "PASS · " not in shown
+    monkeypatch.undo()
+    assert "FAIL · Every exception reviewed by QA" in text(qa.get(url).text)
 
 
 def test_the_release_checklist_is_red_until_every_rule_passes(p: Plant, app: Any) -> None:

@@ -34,7 +34,12 @@ from pharmaqms.compliance.configuration.service import get_version
 from pharmaqms.compliance.configuration.service import test_version as run_on_sandbox
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.uow import unit_of_work
-from pharmaqms.lifecycle.production.release.families import FAMILIES
+from pharmaqms.lifecycle.production.release.families import (
+    DEFAULT,
+    FAMILIES,
+    families_of,
+    family_title,
+)
 from pharmaqms.platform.masterdata import service as masterdata
 
 PROLONGED = "P-PARA-PR"
@@ -75,6 +80,14 @@ def reject(api: Any, lot_id: int) -> dict[str, Any]:
 
 def placed(body: dict[str, Any]) -> tuple[str, str, list[str]]:
     return body["product_family"], body["rule_set"], [r["code"] for r in body["rules"]]
+
+
+def test_a_family_is_named_by_the_title_its_list_gives_it_and_the_default_set_in_words() -> None:
+    own = families_of({"families": [MODIFIED_RELEASE]})
+    assert family_title("modified_release", own) == MODIFIED_RELEASE["title"]
+    assert family_title("oral_solid") == "Oral solid dosage forms"
+    # a product no family matches runs the default set: no family's title to show
+    assert family_title(DEFAULT, own) == "None: no family matches its dosage form"
 
 
 @pytest.mark.postgres
@@ -167,8 +180,18 @@ def test_a_family_qa_adds_places_its_products_from_its_date_and_decisions_keep_t
     # the pages: the checklist names the family; the key page reads the version's own families
     reader = UiClient(app)
     assert reader.login("auditor").status_code == 303
+    # by the title the version gives it, its code beside it
     page = reader.get(f"/production/release/{waiting}").text
-    assert "Product family <strong>modified release</strong>" in page
+    assert (
+        f'Product family <strong data-family="modified_release">{MODIFIED_RELEASE["title"]}'
+        "</strong> <code>modified_release</code>"
+    ) in page
+    # the batch decided under v1 shows the title of the code's families v1 placed it by
+    oral_solid = next(f.title for f in FAMILIES if f.code == "oral_solid")
+    assert (
+        f'<strong data-family="oral_solid">{oral_solid}</strong> <code>oral_solid</code>'
+        in reader.get(f"/production/release/{early}").text
+    )
     key_page = reader.get(f"/compliance/configuration/keys/{KEY}").text
     for shown in (key_page, reader.get(f"/compliance/configuration/versions/{vid}").text):
         assert "Families by dosage form, this version&#39;s own (the first match wins)" in shown

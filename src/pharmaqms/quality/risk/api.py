@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Query, Request
 from sqlalchemy.orm import Session
 
@@ -10,7 +12,7 @@ from pharmaqms.kernel.http.context import transaction
 from pharmaqms.kernel.http.pages import ActorDep
 from pharmaqms.kernel.http.params import RecordId
 from pharmaqms.quality.risk import configuration, service
-from pharmaqms.quality.risk.matrix import MATRICES
+from pharmaqms.quality.risk.matrix import MATRICES, RiskMatrix
 from pharmaqms.quality.risk.models import RiskAssessment
 from pharmaqms.quality.risk.schemas import (
     Acceptance,
@@ -39,21 +41,24 @@ def _scores(scores: ScoresIn) -> service.Scores:
     return service.Scores(scores.severity, scores.occurrence, scores.detectability)
 
 
+def _matrix_fields(m: RiskMatrix) -> dict[str, Any]:
+    """What a matrix shows wherever the API shows one (``MatrixOut``): the built-in list and
+    the matrix in force say it the same way."""
+    return {
+        "name": m.name,
+        "scale": m.scale,
+        "grid": [list(row) for row in m.grid],
+        "escalate_from_detectability": m.escalate_from_detectability,
+        "description": m.description,
+    }
+
+
 @router.get("/risk-matrices", response_model=list[MatrixOut])
 def matrices(actor: ActorDep) -> list[MatrixOut]:
     """The code's built-in matrices (a first version names one); the grid in force is
     ``GET /api/v1/risk-matrix``."""
     actor.require("records.read", "read risk matrices")
-    return [
-        MatrixOut(
-            name=m.name,
-            scale=m.scale,
-            grid=[list(row) for row in m.grid],
-            escalate_from_detectability=m.escalate_from_detectability,
-            description=m.description,
-        )
-        for m in MATRICES.values()
-    ]
+    return [MatrixOut(**_matrix_fields(m)) for m in MATRICES.values()]
 
 
 @router.get("/risk-matrix", response_model=MatrixInForceOut)
@@ -64,11 +69,7 @@ def matrix_in_force(actor: ActorDep, request: Request) -> MatrixInForceOut:
     with transaction(request) as session:
         used, m = configuration.matrix_in_force(session)
         return MatrixInForceOut(
-            name=m.name,
-            scale=m.scale,
-            grid=[list(row) for row in m.grid],
-            escalate_from_detectability=m.escalate_from_detectability,
-            description=m.description,
+            **_matrix_fields(m),
             severity_levels=list(m.severity_levels),
             occurrence_levels=list(m.occurrence_levels),
             detection_levels=list(m.detection_levels),

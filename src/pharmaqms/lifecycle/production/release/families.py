@@ -87,6 +87,15 @@ def family_of(dosage_form: str, families: Sequence[Family] = FAMILIES) -> str:
     return DEFAULT
 
 
+def family_title(code: str, families: Sequence[Family] = FAMILIES) -> str:
+    """The title ``families`` give the family ``code`` (those of the version a checklist ran
+    under); the default set's placement is said in words, as it is no family of the list."""
+    for family in families:
+        if family.code == code:
+            return family.title
+    return "None: no family matches its dosage form" if code == DEFAULT else code
+
+
 def family_of_lot(session: Session, lot: Lot, families: Sequence[Family]) -> str:
     """The family of the batch's product among ``families``: those of the version the
     checklist runs under (``families_of(rule_set.content)``)."""

@@ -26,7 +26,11 @@ from pharmaqms.kernel.workflow import perform
 from pharmaqms.lifecycle.production.batchrecords import release_trace
 from pharmaqms.lifecycle.production.batchrecords.models import BatchRecord, BatchRecordStatus
 from pharmaqms.lifecycle.production.release.evidence import gather
-from pharmaqms.lifecycle.production.release.families import families_of, family_of_lot
+from pharmaqms.lifecycle.production.release.families import (
+    families_of,
+    family_of_lot,
+    family_title,
+)
 from pharmaqms.lifecycle.production.release.models import BatchRelease, ReleaseStatus
 from pharmaqms.lifecycle.production.release.rule_sets import (
     RELEASE_RULE_SETS,
@@ -61,6 +65,11 @@ class Evaluation:
     # ran under.
     family: str
     rule_set: InForce
+
+    @property
+    def family_title(self) -> str:
+        """The family's title in the rule set it ran under (the code is what is recorded)."""
+        return family_title(self.family, families_of(self.rule_set.content))
 
     @property
     def rule_set_purpose(self) -> str:
