@@ -133,6 +133,17 @@ def stored(db: Database) -> int:
         return int(s.scalar(select(func.count()).select_from(SensorReading)) or 0)
 
 
+def broker_account(store: Path, client_id: str, left: list[str]) -> str:
+    lines = [
+        line
+        for line in (store / "mosquitto.log").read_text(errors="replace").splitlines()
+        if client_id in line and "PUBLISH" not in line
+    ]
+    return f"{len(left)} left, first {left[:3]}; the broker's last lines on {client_id}:\n" + (
+        "\n".join(lines[-60:])
+    )
+
+
 def test_an_offline_workers_backlog_survives_a_broker_restart_and_is_delivered(
     db: Database, people: object, tmp_path: Path
 ) -> None:
@@ -166,7 +177,10 @@ def test_an_offline_workers_backlog_survives_a_broker_restart_and_is_delivered(
         with running_worker(db, settings, broker):
             # then the worker receives the whole backlog and stores every reading once
             wait_until(lambda: stored(db) == BACKLOG, 180, f"{BACKLOG} stored readings")
-        assert redelivered(settings, broker) == []
+        left = redelivered(settings, broker)
+        # Seen once on CI (171 messages left): the broker's own account of the worker's last
+        # acknowledgements and disconnection says whether the PUBACKs reached it.
+        assert left == [], broker_account(store, settings.client_id, left)
 
     with unit_of_work(db, write=False) as s:
         assert int(s.scalar(select(func.count()).select_from(QuarantinedRow)) or 0) == 0
