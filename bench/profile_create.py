@@ -54,6 +54,9 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument(
+        "--only", default="", help="list only functions whose path contains this (pharmaqms)"
+    )
     args = parser.parse_args()
 
     from pharmaqms.kernel.settings import reset_settings_cache
@@ -111,8 +114,9 @@ def main() -> None:
                 )
                 if profiler is not None:
                     stats = pstats.Stats(profiler)
-                    stats.sort_stats("tottime").print_stats(args.top)
-                    stats.sort_stats("cumulative").print_stats(args.top)
+                    only = [args.only] if args.only else []
+                    stats.sort_stats("tottime").print_stats(*only, args.top)
+                    stats.sort_stats("cumulative").print_stats(*only, args.top)
 
         try:
             asyncio.run(run())

@@ -262,20 +262,35 @@ def grants_of(content: Any) -> dict[str, frozenset[str]]:
     return grants
 
 
+# Every request reads the grants of the version in force: worked out once per content (its
+# SHA-256 names it), not per request (about a millisecond each, measured in
+# bench/profile_create.py). A handful of versions exist in a site's life.
+_GRANTS: dict[str, dict[str, frozenset[str]]] = {}
+
+
+def _grants_in_force(rules: store.InForce) -> dict[str, frozenset[str]]:
+    grants = _GRANTS.get(rules.content_sha256)
+    if grants is None:
+        if len(_GRANTS) > 64:
+            _GRANTS.clear()
+        grants = _GRANTS[rules.content_sha256] = grants_of(rules.content)
+    return grants
+
+
 def permissions_for(
     session: Session, roles: Iterable[str], at: datetime | None = None
 ) -> tuple[store.InForce, frozenset[str]]:
     """The permissions the holder of ``roles`` had at ``at`` (now by default), with the
     version they came from."""
     rules = store.in_force(session, KEY, at)
-    grants = grants_of(rules.content)
+    grants = _grants_in_force(rules)
     held: frozenset[str] = frozenset().union(*(grants.get(role, frozenset()) for role in roles))
     return rules, held
 
 
 def signing_roles(session: Session) -> frozenset[str]:
     """The roles whose permissions in force include one that signs."""
-    grants = grants_of(store.in_force(session, KEY).content)
+    grants = _grants_in_force(store.in_force(session, KEY))
     return frozenset(role for role, perms in grants.items() if any(map(signs, perms)))
 
 

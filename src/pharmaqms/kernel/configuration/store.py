@@ -24,12 +24,13 @@ version number, so a record made before seeding names exactly what the seed then
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Text, bindparam, select, type_coerce
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import audit, clock
@@ -176,6 +177,27 @@ def as_in_force(row: ConfigVersion) -> InForce:
     )
 
 
+# The version in force is read on every request (the permissions) and every transition (its
+# rules): one statement built once, and the content read as its stored text and parsed, not
+# loaded as an ORM object (about a millisecond less a read, bench/profile_create.py).
+_IN_FORCE = (
+    select(
+        ConfigVersion.version_no,
+        ConfigVersion.content_sha256,
+        ConfigVersion.effective_from,
+        ConfigVersion.number,
+        type_coerce(ConfigVersion.content, Text),
+    )
+    .where(
+        ConfigVersion.key == bindparam("key"),
+        ConfigVersion.status == ConfigStatus.APPROVED.value,
+        ConfigVersion.effective_from <= bindparam("moment"),
+    )
+    .order_by(ConfigVersion.effective_from.desc(), ConfigVersion.version_no.desc())
+    .limit(1)
+)
+
+
 def in_force(session: Session, key: str, at: datetime | None = None) -> InForce:
     """The version of ``key`` that applied at ``at`` (now by default): the approved version
     with the latest effective date not after it. Approval is never back-dated (a version's
@@ -183,17 +205,11 @@ def in_force(session: Session, key: str, at: datetime | None = None) -> InForce:
     someone later decided should have."""
     config_kind = kind(key)
     moment = at or clock.now()
-    row = session.scalars(
-        select(ConfigVersion)
-        .where(
-            ConfigVersion.key == key,
-            ConfigVersion.status == ConfigStatus.APPROVED.value,
-            ConfigVersion.effective_from <= moment,
-        )
-        .order_by(ConfigVersion.effective_from.desc(), ConfigVersion.version_no.desc())
-        .limit(1)
-    ).first()
-    return as_in_force(row) if row is not None else _builtin(config_kind)
+    row = session.execute(_IN_FORCE, {"key": key, "moment": moment}).first()
+    if row is None:
+        return _builtin(config_kind)
+    version_no, sha256, effective_from, number, stored = row
+    return InForce(key, version_no, json.loads(stored), sha256, effective_from, number)
 
 
 def versions(session: Session, key: str) -> list[ConfigVersion]:
