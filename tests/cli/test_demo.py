@@ -233,3 +233,42 @@ def test_every_task_and_home_page_link_of_every_demo_person_opens(
         set_database(None)
         database.dispose()
     assert broken == []
+
+
+def test_the_demo_s_sop_in_review_waits_for_production_s_sign_off_from_the_configuration(
+    template: Path, tmp_path: Path
+) -> None:
+    from datetime import timedelta
+
+    from pharmaqms.kernel import clock
+    from pharmaqms.kernel.workflow import options
+    from pharmaqms.quality.documents.models import DocumentVersion
+    from pharmaqms.quality.documents.workflow import DOCUMENT_VERSION_WORKFLOW
+
+    database = demo_copy(template, tmp_path / "demo.db")
+    try:
+        # (the demo's version comes into force seconds after it is approved)
+        later = clock.now() + timedelta(minutes=1)
+        with clock.frozen_at(later), unit_of_work(database, write=False) as s:
+            [waiting] = s.scalars(
+                select(DocumentVersion).where(DocumentVersion.status == "in_review")
+            ).all()
+            people = {
+                u: auth.actor_for(s, auth.user_by_username(s, u), Channel.UI)  # type: ignore[arg-type]
+                for u in ("rosa.qa", "sofia.supervisor")
+            }
+            qa = {
+                o.transition.name: o
+                for o in options(s, DOCUMENT_VERSION_WORKFLOW, waiting, people["rosa.qa"])
+            }
+            production = {
+                o.transition.name: o
+                for o in options(s, DOCUMENT_VERSION_WORKFLOW, waiting, people["sofia.supervisor"])
+            }
+        assert not qa["approve"].allowed
+        assert any(
+            "waits for the sign-off 'Production concurs'" in r for r in qa["approve"].reasons
+        )
+        assert production["sign_off.production_concurrence"].allowed
+    finally:
+        database.dispose()

@@ -89,6 +89,8 @@ def _import_module_loaders() -> None:
         "pharmaqms.lifecycle.use.signals.demo",  # it scans the cases the others made
         "pharmaqms.compliance.apqr.demo",  # it reviews what all the others made
         "pharmaqms.compliance.manuals.demo",  # the shipped manuals, in force (numbers last)
+        # last: from its date an SOP's approval waits for production's sign-off
+        "pharmaqms.compliance.configuration.demo",
     ):
         importlib.import_module(module)
 

@@ -1,0 +1,93 @@
+"""The demo's configuration change under change control: after an inspection observation that
+production was not consulted on the SOPs it follows, QA adds production's concurrence before
+QA's approval of any SOP version (``workflow.document_version.sign_offs``). A change control
+assessed and approved, the version drafted by one QA person, run on the sandbox, approved by
+another, in force from a few seconds later. Runs last: every demo document is approved under
+the code's rules before it; the SOP the demo leaves in review then waits for production."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from pharmaqms.compliance.configuration import service
+from pharmaqms.kernel import clock
+from pharmaqms.kernel.demo import DemoContext, register
+from pharmaqms.quality.changes import service as changes
+
+KEY = "workflow.document_version.sign_offs"
+CONCURRENCE = {
+    "production_concurrence": {
+        "label": "Production concurs",
+        "before": "approve",
+        "roles": ["production_supervisor"],
+        "meaning": "Reviewed",
+        "forbid_author": True,
+    }
+}
+IMPACTED = ("documents", "processes", "training")
+AREAS = ("documents", "processes", "equipment", "validation", "regulatory_filing", "training")
+
+
+def load(session: Session, ctx: DemoContext) -> None:
+    qa, qa2 = ctx.people["quinn.qa"], ctx.people["rosa.qa"]
+    change = changes.request_change(
+        session,
+        actor=qa,
+        title="Production concurs before QA approves an SOP",
+        description=(
+            "Add a signed sign-off by a production supervisor before QA's approval of every "
+            "SOP version (configuration workflow.document_version.sign_offs)."
+        ),
+        justification=(
+            "Inspection observation: SOPs were approved without the area that follows them; "
+            "EU GMP Chapter 4.3 asks documents to be approved by appropriate people."
+        ),
+    )
+    session.flush()
+    changes.transition(session, actor=qa, change_id=change.id, name="submit")
+    changes.assess_impact(
+        session,
+        actor=qa,
+        change_id=change.id,
+        impacts=[
+            changes.ImpactInput(
+                area,
+                area in IMPACTED,
+                "SOP approval gains production's sign-off; approvers are briefed."
+                if area in IMPACTED
+                else f"No effect on {area.replace('_', ' ')}.",
+            )
+            for area in AREAS
+        ],
+        regulatory_category="none",
+        regulatory_rationale="An internal approval step; no filing is affected.",
+        functions=["quality_assurance"],
+    )
+    changes.transition(session, actor=qa, change_id=change.id, name="submit_for_approval")
+    changes.decide_as_function(
+        session,
+        actor=qa2,
+        change_id=change.id,
+        function="quality_assurance",
+        approve=True,
+        password=ctx.password,
+    )
+    version = service.draft_version(
+        session,
+        actor=qa,
+        key=KEY,
+        content=CONCURRENCE,
+        effective_from=clock.now() + timedelta(seconds=5),
+        change_id=change.id,
+        rationale="Production, which follows the SOPs, concurs before QA approves them.",
+    )
+    session.flush()
+    service.test_version(session, actor=qa, version_id=version.id)
+    service.transition(
+        session, actor=qa2, version_id=version.id, name="approve", password=ctx.password
+    )
+
+
+register("compliance: configuration under change control", load)
