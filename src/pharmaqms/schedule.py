@@ -5,7 +5,8 @@ module.
 
 - ``schedule.daily`` at ``PHARMAQMS_JOBS_DAILY_HOUR`` (default 02:00): what ``pharmaqms jobs
   run-daily`` does by hand — effective dates, periodic reviews, recurring training, cold-chain
-  sweep, LIMS catch-up, then the notification sweep and the digests;
+  sweep, LIMS catch-up, sign-off tasks of records that waited before a sign-off came into
+  force, then the notification sweep and the digests;
 - ``notifications.sweep`` and ``schedule.alarms`` every ``PHARMAQMS_JOBS_SWEEP_MINUTES``
   (default 5): due-soon and overdue notices, the e-mail queue, digests after their hour;
   silent sensors and escalations of unacknowledged cold-chain alarms;
@@ -27,6 +28,7 @@ from pharmaqms.kernel.jobs import SCHEDULE, job, job_database, schedule
 from pharmaqms.kernel.jobs.housekeeping import PARTITIONS_JOB, PRUNE_JOB
 from pharmaqms.kernel.notifications import jobs as notification_jobs
 from pharmaqms.kernel.settings import get_settings
+from pharmaqms.kernel.sign_off_tasks import open_waiting_sign_off_tasks
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.lifecycle.distribution.live import sweep as coldchain_sweep
 from pharmaqms.lifecycle.production.qc.results import evaluate_lims_results
@@ -54,6 +56,7 @@ class DailyResult:
     out_of_trend: int
     stability_stored: int
     stability_quarantined: int
+    sign_off_tasks: int
     notices: notification_jobs.RunResult
 
 
@@ -85,6 +88,9 @@ def run_daily_jobs(actor: Actor | None = None) -> DailyResult:
     with unit_of_work(database) as session:
         stability = take_over_lims_results(session, actor=who(session))
         stored, quarantined = stability.stored, stability.quarantined
+    with unit_of_work(database) as session:
+        # Records that waited before a sign-off came into force get its task.
+        sign_offs = len(open_waiting_sign_off_tasks(session, actor=who(session)))
     # Last: the notices of every task the jobs above opened or escalated, then the sweep.
     notices = notification_jobs.run_once(database)
     return DailyResult(
@@ -100,6 +106,7 @@ def run_daily_jobs(actor: Actor | None = None) -> DailyResult:
         out_of_trend=oot,
         stability_stored=stored,
         stability_quarantined=quarantined,
+        sign_off_tasks=sign_offs,
         notices=notices,
     )
 
@@ -114,6 +121,7 @@ def daily() -> dict[str, Any]:
         "alarms_escalated": result.alarms_escalated,
         "lims_taken_over": result.lims_taken_over,
         "stability_stored": result.stability_stored,
+        "sign_off_tasks": result.sign_off_tasks,
     }
 
 

@@ -32,6 +32,7 @@ from pharmaqms.kernel.errors import (
     TransitionNotAllowed,
 )
 from pharmaqms.kernel.models import ElectronicSignature, Task
+from pharmaqms.kernel.sign_off_tasks import open_waiting_sign_off_tasks
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.kernel.workflow import options
 from pharmaqms.quality.documents import service as documents
@@ -221,6 +222,14 @@ def test_the_sandbox_counts_the_records_that_would_wait_and_the_api_takes_the_si
         summary
     )
     moving_clock.advance(hours=2)
+    # the SOP waited before the sign-off came into force: no task yet; the daily jobs open it,
+    # once
+    assert sign_off_tasks(db, waiting) == []
+    for opened in (1, 0):
+        with unit_of_work(db) as s:
+            found = open_waiting_sign_off_tasks(s, actor=people.qa)
+            assert [t.record_id for t in found] == [waiting] * opened
+    assert sign_off_tasks(db, waiting) == [(STEP, "production_supervisor", "open")]
     supervisor = Api(app, "supervisor")
     url = f"/api/v1/records/document_version/{waiting}"
     steps = {o["name"]: o for o in supervisor.get(f"{url}/transitions").json()}
@@ -236,6 +245,9 @@ def test_the_sandbox_counts_the_records_that_would_wait_and_the_api_takes_the_si
     assert answer.status_code == 200, answer.text
     assert answer.json()["status"] == "in_review"
     assert "no longer waits" in answer.json()["outcome"]
+    assert sign_off_tasks(db, waiting) == [(STEP, "production_supervisor", "done")]
+    with unit_of_work(db) as s:
+        assert open_waiting_sign_off_tasks(s, actor=people.qa) == []
     qa2 = Api(app, "qa2")
     approve = {o["name"]: o for o in qa2.get(f"{url}/transitions").json()}["approve"]
     assert approve["allowed"], approve

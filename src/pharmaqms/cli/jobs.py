@@ -29,8 +29,9 @@ def run_daily(
 ) -> None:
     """Run the daily jobs now: make scheduled document versions effective, open due periodic
     reviews and flag overdue ones, assign recurring training that falls due again, judge LIMS
-    results not taken over yet (QC's and stability's), announce tasks due soon and overdue by
-    e-mail and send the daily digests."""
+    results not taken over yet (QC's and stability's), open the tasks of sign-offs that records
+    waited for before they came into force, announce tasks due soon and overdue by e-mail and
+    send the daily digests."""
     from pharmaqms.cli.notify import print_delivery, print_digests, print_sweep
     from pharmaqms.kernel.db import get_database
     from pharmaqms.kernel.jobs import bind
@@ -63,6 +64,7 @@ def run_daily(
         f"stability results taken over: {result.stability_stored}, "
         f"quarantined: {result.stability_quarantined}"
     )
+    console.print(f"sign-off tasks opened for records already waiting: {result.sign_off_tasks}")
     print_sweep(result.notices.swept)
     print_delivery(result.notices.delivered)
     print_digests(result.notices.digests)
