@@ -226,6 +226,11 @@ def test_a_steps_version_gives_a_step_to_a_role_and_a_guard_from_the_catalogue_o
     assert ("workflow.config_version.roles", 1, "roles of transition:approve") in _uses(
         db, "config_version", vid
     )
+    # and its sandbox run rehearsed the engine with it in force on the open deviation
+    with unit_of_work(db, write=False) as s:
+        summary = service.get_version(s, vid).test_summary or []
+        label = deviations.get_deviation(s, first).audit_label()
+    assert f"{label} 'Cancel (not a deviation)': qa, qa2 → qa, qa2, supervisor" in summary
     # then after its date a supervisor cancels a classified deviation
     moving_clock.advance(hours=2)
     second = classified_deviation(db, people, "Cancelled by a supervisor", clock.now())

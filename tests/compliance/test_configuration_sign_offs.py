@@ -221,6 +221,12 @@ def test_the_sandbox_counts_the_records_that_would_wait_and_the_api_takes_the_si
     assert "1 document_version record(s) now in in_review would wait for 'Production concurs'" in (
         summary
     )
+    # the rehearsal: the workflow engine run with the draft in force, as each active person
+    with unit_of_work(db, write=False) as s:
+        label = documents.get_version(s, waiting).audit_label()
+    assert "on 1 open record(s) (document versions) as 11 active people: 2 step(s)" in summary
+    assert f"{label} 'Approve': qa2, qp → nobody" in summary
+    assert f"{label} 'Sign off: Production concurs': a new step, for supervisor" in summary
     moving_clock.advance(hours=2)
     # the SOP waited before the sign-off came into force: no task yet; the daily jobs open it,
     # once

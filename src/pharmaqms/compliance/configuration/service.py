@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from pharmaqms.compliance.configuration import checks
 from pharmaqms.compliance.configuration.workflow import CONFIG_WORKFLOW
-from pharmaqms.kernel import audit, clock
+from pharmaqms.kernel import audit, clock, workflow_rehearsal
 from pharmaqms.kernel.canonical import plain
 from pharmaqms.kernel.configuration import store
 from pharmaqms.kernel.configuration.models import ConfigStatus, ConfigVersion
@@ -235,6 +235,8 @@ def sandbox_findings(session: Session, key: str, content: Any) -> list[str]:
     findings += _generic_findings(current.content, content)
     if config_kind.sandbox is not None:
         findings += config_kind.sandbox(session, current, content)
+    # A workflow's rules: the engine itself run with the draft in force, record by record.
+    findings += workflow_rehearsal.rehearse(session, key, content)
     return findings
 
 

@@ -25,7 +25,8 @@ version number, so a record made before seeding names exactly what the seed then
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -198,11 +199,30 @@ _IN_FORCE = (
 )
 
 
+_REHEARSAL = "pharmaqms.config_rehearsal"
+
+
+@contextmanager
+def rehearsing(session: Session, key: str, content: Any) -> Iterator[None]:
+    """Within the block, ``in_force(session, key)`` for now answers ``content`` (a draft),
+    as version 0: the sandbox runs the real rules with the draft in force over the live
+    records, and writes nothing. Other sessions, and past moments, are not affected."""
+    overrides = session.info.setdefault(_REHEARSAL, {})
+    content = plain(content)
+    overrides[key] = InForce(key, 0, content, content_sha256(content), clock.now(), None)
+    try:
+        yield
+    finally:
+        overrides.pop(key, None)
+
+
 def in_force(session: Session, key: str, at: datetime | None = None) -> InForce:
     """The version of ``key`` that applied at ``at`` (now by default): the approved version
     with the latest effective date not after it. Approval is never back-dated (a version's
     effective date is not before its approval), so this is what applied then, not what
     someone later decided should have."""
+    if at is None and (rehearsed := session.info.get(_REHEARSAL, {}).get(key)) is not None:
+        return rehearsed  # type: ignore[no-any-return]
     config_kind = kind(key)
     moment = at or clock.now()
     row = session.execute(_IN_FORCE, {"key": key, "moment": moment}).first()
