@@ -302,24 +302,86 @@ def test_the_daily_job_keeps_the_setting_s_months_ahead(
         reset_settings_cache()
 
 
-def test_a_prepared_database_with_rows_converts_by_attaching_what_prepare_built(
-    empty_postgres_url: str,
-) -> None:
+def before_partitions(url: str) -> Database:
+    """A database migrated up to, not including, the partitions (a site's before 0050)."""
     from alembic import command
     from alembic.script import ScriptDirectory
-    from tests.kernel.cli import run_cli_at
 
-    from pharmaqms.kernel.migrate import alembic_config, upgrade
+    from pharmaqms.kernel.migrate import alembic_config
 
-    # given a database migrated up to (not including) the partitions, with rows in the trail
-    database = Database(empty_postgres_url)
-    config = alembic_config(empty_postgres_url)
+    database = Database(url)
+    config = alembic_config(url)
     heads = ScriptDirectory.from_config(config).get_heads()
     with database.engine.begin() as conn:
         config.attributes["connection"] = conn
         for head in sorted(heads):
             if head != "0050_kernel_partitions":
                 command.upgrade(config, head)
+    return database
+
+
+def test_the_conversion_takes_its_locks_first_so_a_writer_waits_instead_of_deadlocking(
+    empty_postgres_url: str,
+) -> None:
+    import threading
+    import uuid
+
+    from sqlalchemy.exc import DBAPIError
+
+    from pharmaqms.kernel.migrate import upgrade
+
+    # given a database before the partitions, and a writer capturing EPCIS events throughout
+    database = before_partitions(empty_postgres_url)
+    stop, written, failed = threading.Event(), [], []
+
+    def capture() -> None:
+        with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            while not stop.is_set():
+                event_id = f"urn:uuid:{uuid.uuid4()}"
+                try:
+                    conn.execute(
+                        text(
+                            "INSERT INTO epcis_events (event_id, event_type, event_time, "
+                            "time_zone_offset, error_declared, document) VALUES (:e, "
+                            "'ObjectEvent', now(), '+00:00', false, '{}')"
+                        ),
+                        {"e": event_id},
+                    )
+                    written.append(event_id)
+                except DBAPIError as failure:
+                    failed.append(str(failure.orig)[:300])
+                stop.wait(0.005)
+
+    writer = threading.Thread(target=capture, daemon=True)
+    writer.start()
+    try:
+        # when the migration converts the tables while it writes
+        while len(written) < 5 and not failed:
+            stop.wait(0.01)
+        upgrade(database.engine)
+        stop.wait(0.2)
+    finally:
+        stop.set()
+        writer.join(10)
+    # then no capture failed (in every run before the locks were taken first, one insert was
+    # aborted as a deadlock with the migration) and every one is stored, in the partitions
+    assert failed == []
+    with database.engine.connect() as conn:
+        stored = set(conn.execute(text("SELECT event_id FROM epcis_events")).scalars())
+        assert partitions.is_partitioned(conn, "epcis_events")
+    assert len(written) > 5 and set(written) <= stored
+    database.dispose()
+
+
+def test_a_prepared_database_with_rows_converts_by_attaching_what_prepare_built(
+    empty_postgres_url: str,
+) -> None:
+    from tests.kernel.cli import run_cli_at
+
+    from pharmaqms.kernel.migrate import upgrade
+
+    # given a database migrated up to (not including) the partitions, with rows in the trail
+    database = before_partitions(empty_postgres_url)
     with database.engine.begin() as conn:
         for seq in range(1, 201):
             conn.execute(

@@ -204,6 +204,36 @@ def prepare(conn: Connection, table: str, *, concurrently: bool, months: int = 2
 # --------------------------------------------------------------------------- conversion
 
 
+def lock_for_conversion(conn: Connection, tables: list[str], *, timeout: str = "30s") -> list[str]:
+    """Take, at the start of the conversion and in one fixed order, every lock it will need:
+    the tables themselves, the tables their keys point at, and the tables whose keys point at
+    them (ACCESS EXCLUSIVE: a rename and an attach take no less). Taken one by one as the
+    conversion goes, a writer holding one table and waiting for the next deadlocked with the
+    migration in every measured run (an insert into epcis_events checking its key into
+    import_runs, after attaching sensor_readings had locked import_runs; bench_pg_convert.py).
+    Taken first, writers queue behind the migration for its second. A lock not granted within
+    ``timeout`` (a long transaction somewhere) fails the migration, which rolls back whole:
+    run it again. Returns the tables locked, in order."""
+    wanted = [t for t in tables if not is_partitioned(conn, t)]
+    if not wanted:
+        return []
+    related = conn.execute(
+        text(
+            "SELECT DISTINCT c.relname FROM pg_constraint k "
+            "JOIN pg_class c ON c.oid IN (k.conrelid, k.confrelid) "
+            "WHERE k.contype = 'f' AND (k.conrelid = ANY(CAST(:t AS regclass[])) "
+            "OR k.confrelid = ANY(CAST(:t AS regclass[]))) AND c.relkind IN ('r', 'p')"
+        ),
+        {"t": wanted},
+    ).scalars()
+    locked = sorted({*wanted, *related})
+    conn.execute(text(f"SET LOCAL lock_timeout = '{timeout}'"))
+    conn.execute(
+        text(f"LOCK TABLE {', '.join(_q(conn, t) for t in locked)} IN ACCESS EXCLUSIVE MODE")
+    )
+    return locked
+
+
 def convert(conn: Connection, table: str, *, months_ahead: int = 3) -> None:
     """Turn ``table`` into a table partitioned by month, its rows kept where they are as the
     history partition (see the module's docstring). Runs inside the migration's transaction;

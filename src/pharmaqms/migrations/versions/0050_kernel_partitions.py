@@ -43,6 +43,9 @@ def upgrade() -> None:
     conn = op.get_bind()
     if conn.dialect.name != "postgresql":
         return
+    # Every lock the conversion needs, first and in one order: taken as it goes, a writer
+    # deadlocked with it (docs/benchmarks.md, "Converting … to partitions").
+    partitions.lock_for_conversion(conn, list(partitions.MONTHLY))
     for table in partitions.MONTHLY:
         partitions.convert(conn, table)
     op.execute(partitions.ENSURE_FUNCTION)
