@@ -248,26 +248,18 @@ def test_a_sign_off_in_force_shows_as_a_signed_step_and_its_dialog_signs_it(
         put_in_force,
     )
 
+    from pharmaqms.compliance.configuration.demo import CONCURRENCE
     from pharmaqms.kernel import clock
 
     start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     with clock.frozen_at(start) as frozen:
         _, vid, number = make_sop(db, people.qc, state="in_review")
-        content = {
-            "production_concurrence": {
-                "label": "Production concurs",
-                "before": "approve",
-                "roles": ["production_supervisor"],
-                "meaning": "Reviewed",
-                "forbid_author": True,
-            }
-        }
         change = approved_change_from_a_new_edition(db, people)
         put_in_force(
             db,
             people,
             "workflow.document_version.sign_offs",
-            content,
+            CONCURRENCE,
             effective_from=start + timedelta(hours=1),
             change_id=change,
         )

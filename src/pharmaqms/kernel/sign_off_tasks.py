@@ -9,11 +9,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pharmaqms.kernel import tasks, workflow_sign_offs
+from pharmaqms.kernel import workflow_sign_offs
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.models import Task
 from pharmaqms.kernel.registry import RECORD_TYPES
-from pharmaqms.kernel.workflow import configured_transitions
+from pharmaqms.kernel.workflow import configured_transitions, open_sign_off_task
 
 
 def open_waiting_sign_off_tasks(session: Session, *, actor: Actor) -> list[Task]:
@@ -47,14 +47,5 @@ def open_waiting_sign_off_tasks(session: Session, *, actor: Actor) -> list[Task]
                     continue
                 if workflow_sign_offs.valid_signature(session, record, sign_off) is not None:
                     continue
-                opened.append(
-                    tasks.open_task(
-                        session,
-                        record,
-                        actor=actor,
-                        kind=sign_off.step,
-                        title=f"Sign off '{sign_off.label}' on {record.audit_label()}",
-                        role=sign_off.roles[0],
-                    )
-                )
+                opened.append(open_sign_off_task(session, record, sign_off, actor))
     return opened

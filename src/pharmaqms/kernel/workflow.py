@@ -32,7 +32,7 @@ from pharmaqms.kernel.errors import (
     TransitionNotAllowed,
 )
 from pharmaqms.kernel.identity import Actor
-from pharmaqms.kernel.models import AuditEntry, ElectronicSignature
+from pharmaqms.kernel.models import AuditEntry, ElectronicSignature, Task
 from pharmaqms.kernel.records import GxPRecord
 from pharmaqms.kernel.signatures import MEANINGS, sign
 from pharmaqms.kernel.workflow_sign_offs import SignOff
@@ -380,20 +380,7 @@ def perform(
         raise ReasonRequired(f"'{transition.label}' needs a reason", field="reason")
     signature = None
     if transition.signature:
-        if not password:
-            raise InvalidInput(
-                f"'{transition.label}' is signed ({transition.signature}): enter your password",
-                field="password",
-            )
-        signature = sign(
-            session,
-            record,
-            actor=actor,
-            password=password,
-            meaning=transition.signature,
-            transition=transition.name,
-            comment=comment or reason,
-        )
+        signature = _sign_step(session, record, transition, actor, password, comment or reason)
     previous = record.status
     why = reason or transition.label + (
         f": {comment.strip()}" if comment and comment.strip() else ""
@@ -486,6 +473,31 @@ def _raise_first(found: list[tuple[type[Exception], str]]) -> None:
         raise error_class("; ".join(why for _, why in found), reasons=[why for _, why in found])
 
 
+def _sign_step(
+    session: Session,
+    record: GxPRecord,
+    step: Transition,
+    actor: Actor,
+    password: str | None,
+    comment: str | None,
+) -> ElectronicSignature:
+    """The signature a signed step (a transition or a sign-off) asks for, with its meaning."""
+    assert step.signature is not None
+    if not password:
+        raise InvalidInput(
+            f"'{step.label}' is signed ({step.signature}): enter your password", field="password"
+        )
+    return sign(
+        session,
+        record,
+        actor=actor,
+        password=password,
+        meaning=step.signature,
+        transition=step.name,
+        comment=comment,
+    )
+
+
 def _check_version(record: GxPRecord, expected_version: int | None) -> None:
     if expected_version is not None and record.version != expected_version:
         raise StaleRecord(
@@ -519,19 +531,7 @@ def sign_off(
     step = sign_off_step(chosen, before, record)
     _check_version(record, expected_version)
     _raise_first(_sign_off_blockers(session, record, chosen, step, actor, workflow))
-    if not password:
-        raise InvalidInput(
-            f"'{step.label}' is signed ({chosen.meaning}): enter your password", field="password"
-        )
-    signature = sign(
-        session,
-        record,
-        actor=actor,
-        password=password,
-        meaning=chosen.meaning,
-        transition=chosen.step,
-        comment=comment,
-    )
+    signature = _sign_step(session, record, step, actor, password, comment)
     tasks.close_tasks(
         session, record, actor=actor, outcome=f"signed off by {actor.full_name}", kind=chosen.step
     )
@@ -562,14 +562,21 @@ def _open_sign_off_tasks(
     for sign_off in sign_offs:
         before = configured.get(sign_off.before)
         if before is not None and record.status in before.source:
-            tasks.open_task(
-                session,
-                record,
-                actor=actor,
-                kind=sign_off.step,
-                title=f"Sign off '{sign_off.label}' on {record.audit_label()}",
-                role=sign_off.roles[0],
-            )
+            open_sign_off_task(session, record, sign_off, actor)
+
+
+def open_sign_off_task(
+    session: Session, record: GxPRecord, sign_off: SignOff, actor: Actor
+) -> Task:
+    """The sign-off's task on the record, for the first role the version names."""
+    return tasks.open_task(
+        session,
+        record,
+        actor=actor,
+        kind=sign_off.step,
+        title=f"Sign off '{sign_off.label}' on {record.audit_label()}",
+        role=sign_off.roles[0],
+    )
 
 
 def roles(*names: str) -> frozenset[str]:
