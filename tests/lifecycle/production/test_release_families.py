@@ -163,6 +163,7 @@ def test_a_family_qa_adds_places_its_products_from_its_date_and_decisions_keep_t
     # oral_solid (the default set), and the decided batch keeps the version it recorded
     frozen_clock.advance(hours=2)
     assert placed(checklist(api, waiting)) == ("modified_release", f"{KEY} v2", WITHOUT_SPC)
+    assert checklist(api, waiting)["product_family_title"] == MODIFIED_RELEASE["title"]
     assert placed(checklist(api, plain)) == ("oral_solid", f"{KEY} v2", ALL)
     # the plain tablet's results are the same, but under another rule set: the checklist the
     # QP saw before the date is not the one in force, so its hash (posted back with a

@@ -42,6 +42,7 @@ def release_out(session: Session, lot_id: RecordId) -> ReleaseOut:
         evaluation_hash=evaluation.hash,
         took_ms=round(evaluation.took_ms, 2),
         product_family=evaluation.family,
+        product_family_title=evaluation.family_title,
         rule_set=evaluation.rule_set.label,
         rules=[RuleOut(**r.as_dict()) for r in evaluation.results],
         decision=None

@@ -46,6 +46,9 @@ class ReleaseOut(BaseModel):
     evaluation_hash: str
     took_ms: float
     product_family: str
+    product_family_title: str = Field(
+        description="the family's title in the rule set the checklist ran under"
+    )
     rule_set: str = Field(description="the configuration version the checklist ran under")
     rules: list[RuleOut]
     decision: DecisionOut | None = None
