@@ -157,6 +157,10 @@ def test_qa_adds_a_site_role_an_account_acts_with_it_and_a_later_version_drops_i
     assert register_roles(admin.get("/admin/users").text, "carla") == (
         f'{REVIEWER} <span class="muted">(no longer defined: gives no permissions)</span>'
     )
+    # and its export, which a reviewer reads without the page
+    exported = admin.get("/admin/users?export=csv").text
+    [carla_line] = [line for line in exported.splitlines() if line.startswith("carla,")]
+    assert f"{REVIEWER} (no longer defined: gives no permissions)" in carla_line
     # it is given to nobody else any more; the account keeps it until taken away
     unchanged, users = snapshot(db), accounts(db)
     with pytest.raises(InvalidInput, match=rf"unknown role\(s\): {REVIEWER}"):

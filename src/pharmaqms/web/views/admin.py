@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Select, String, case, select, type_coerce
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from pharmaqms.kernel import auth, clock, password_resets, role_grants, user_time_zones
 from pharmaqms.kernel.http.context import transaction
@@ -63,6 +63,21 @@ def _roles(session: Session) -> list[auth.KnownRole]:
     return auth.known_roles(session)
 
 
+def _roles_cell(user: User) -> str:
+    """The account's roles as the register exports them: a role the roles configuration in
+    force no longer defines is marked, as on the page (read once per export's session)."""
+    session = object_session(user)
+    if session is None:
+        return ", ".join(user.roles or [])
+    defined = session.info.get("pharmaqms.defined_roles")
+    if defined is None:
+        defined = session.info["pharmaqms.defined_roles"] = {r.name for r in _roles(session)}
+    return ", ".join(
+        role if role in defined else f"{role} (no longer defined: gives no permissions)"
+        for role in user.roles or []
+    )
+
+
 def _names(session: Session) -> dict[int, str]:
     return {u.id: u.username for u in session.scalars(select(User))}
 
@@ -108,7 +123,7 @@ USER_REGISTER = Register(
             filter="choice",
             options=fixed_options(["active", "locked", "deactivated"]),
         ),
-        Column("roles", "Roles", lambda u: ", ".join(u.roles or [])),
+        Column("roles", "Roles", _roles_cell),
         Column("last_login", "Last login", lambda u: u.last_login_at, User.last_login_at),
         Column(
             "password_age",
