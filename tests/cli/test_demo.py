@@ -241,6 +241,7 @@ def test_the_demo_s_sop_in_review_waits_for_production_s_sign_off_from_the_confi
     from datetime import timedelta
 
     from pharmaqms.kernel import clock
+    from pharmaqms.kernel.models import Task
     from pharmaqms.kernel.workflow import options
     from pharmaqms.quality.documents.models import DocumentVersion
     from pharmaqms.quality.documents.workflow import DOCUMENT_VERSION_WORKFLOW
@@ -253,6 +254,7 @@ def test_the_demo_s_sop_in_review_waits_for_production_s_sign_off_from_the_confi
             [waiting] = s.scalars(
                 select(DocumentVersion).where(DocumentVersion.status == "in_review")
             ).all()
+            waiting_id = waiting.id
             people = {
                 u: auth.actor_for(s, auth.user_by_username(s, u), Channel.UI)  # type: ignore[arg-type]
                 for u in ("rosa.qa", "sofia.supervisor")
@@ -270,5 +272,12 @@ def test_the_demo_s_sop_in_review_waits_for_production_s_sign_off_from_the_confi
             "waits for the sign-off 'Production concurs'" in r for r in qa["approve"].reasons
         )
         assert production["sign_off.production_concurrence"].allowed
+        with unit_of_work(database, write=False) as s:
+            task = s.scalars(
+                select(Task).where(
+                    Task.kind == "sign_off.production_concurrence", Task.status == "open"
+                )
+            ).one()
+            assert (task.record_id, task.assignee_role) == (waiting_id, "production_supervisor")
     finally:
         database.dispose()

@@ -3,7 +3,8 @@ production was not consulted on the SOPs it follows, QA adds production's concur
 QA's approval of any SOP version (``workflow.document_version.sign_offs``). A change control
 assessed and approved, the version drafted by one QA person, run on the sandbox, approved by
 another, in force from a few seconds later. Runs last: every demo document is approved under
-the code's rules before it; the SOP the demo leaves in review then waits for production."""
+the code's rules before it; the SOP the demo leaves in review then waits for production, and
+Sofia Rossi has the task."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from pharmaqms.compliance.configuration import service
-from pharmaqms.kernel import clock
+from pharmaqms.kernel import auth, clock
 from pharmaqms.kernel.demo import DemoContext, register
+from pharmaqms.kernel.identity import Channel
+from pharmaqms.kernel.sign_off_tasks import open_waiting_sign_off_tasks
 from pharmaqms.quality.changes import service as changes
 
 KEY = "workflow.document_version.sign_offs"
@@ -74,12 +77,13 @@ def load(session: Session, ctx: DemoContext) -> None:
         approve=True,
         password=ctx.password,
     )
+    effective = clock.now() + timedelta(seconds=5)
     version = service.draft_version(
         session,
         actor=qa,
         key=KEY,
         content=CONCURRENCE,
-        effective_from=clock.now() + timedelta(seconds=5),
+        effective_from=effective,
         change_id=change.id,
         rationale="Production, which follows the SOPs, concurs before QA approves them.",
     )
@@ -88,6 +92,10 @@ def load(session: Session, ctx: DemoContext) -> None:
     service.transition(
         session, actor=qa2, version_id=version.id, name="approve", password=ctx.password
     )
+    # What the night's daily job does once the version is in force, done as at its first
+    # second: the SOP already in review gets production's sign-off task.
+    with clock.frozen_at(effective + timedelta(seconds=1)):
+        open_waiting_sign_off_tasks(session, actor=auth.system_actor(session, Channel.SYSTEM))
 
 
 register("compliance: configuration under change control", load)
