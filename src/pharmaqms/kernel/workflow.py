@@ -527,7 +527,12 @@ def sign_off(
         known = ", ".join(s.step for s in sign_offs) or "none in force"
         raise NotFound(f"{workflow.record_type} has no sign-off {name!r}; in force: {known}")
     _, configured = configured_transitions(session, workflow)
-    before = configured[chosen.before]
+    before = configured.get(chosen.before)
+    if before is None:
+        # A version stored before the code dropped that transition: nothing left to precede.
+        raise NotFound(
+            f"{name!r} precedes {chosen.before!r}, which {workflow.record_type} no longer has"
+        )
     step = sign_off_step(chosen, before, record)
     _check_version(record, expected_version)
     _raise_first(_sign_off_blockers(session, record, chosen, step, actor, workflow))
