@@ -26,7 +26,8 @@ def clause_ids(item: pytest.Item) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def mark_clauses(items: list[pytest.Item]) -> None:
+    """Check and record every test's clause ids (called from the hook in conftest.py)."""
     for item in items:
         ids = clause_ids(item)
         unknown = unknown_clause_ids(ids)
@@ -36,3 +37,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 "@pytest.mark.clause (see pharmaqms/compliance/validation/clauses.py)"
             )
         item.user_properties.extend((CLAUSE_PROPERTY, i) for i in ids)
+
+
+# The hook itself, for a run that loads this module alone as its conftest (the clause
+# catalogue's own tests); the project's conftest.py calls mark_clauses from its hook.
+pytest_collection_modifyitems = mark_clauses

@@ -40,10 +40,28 @@ REQUIRE_SERVICES = bool(os.environ.get("PHARMAQMS_REQUIRE_SERVICES"))
 POSTGRES_URL = os.environ.get(
     "PHARMAQMS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-from tests.clause_marker import pytest_collection_modifyitems  # noqa: E402, F401
+from tests.clause_marker import mark_clauses  # noqa: E402
 from tests.support import PASSWORD, PEOPLE, app_for  # noqa: E402
 
 reset_settings_cache()
+
+# The longest files first. ``make test`` runs ``--dist loadfile``: each file goes whole to one
+# worker in collection order, so a long file collected last (the API fuzz, ~2.5 min, is in
+# tests/web) ran alone at the end while the other worker idled.
+LONGEST_FIRST = (
+    "tests/web/test_api_fuzz.py",
+    "tests/web/test_access_matrix.py",
+    "tests/platform/test_epcis_store.py",
+    "tests/cli/test_demo.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    mark_clauses(items)
+    rank = {path: place for place, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
+
+
 # The key exists before any test builds an app: create_app refuses to start without it.
 if not key_file_path().exists():
     create_key_file()

@@ -422,3 +422,28 @@ def test_a_prepared_database_with_rows_converts_by_attaching_what_prepare_built(
         for table in partitions.MONTHLY:
             assert partitions.is_partitioned(conn, table)
     database.dispose()
+
+
+def test_a_conversion_that_can_not_get_its_locks_in_time_fails_whole_and_can_run_again(
+    empty_postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import DBAPIError
+
+    from pharmaqms.kernel.migrate import upgrade
+
+    # given a database before the partitions, and an import holding its run open
+    database = before_partitions(empty_postgres_url)
+    monkeypatch.setattr(partitions.lock_for_conversion, "__kwdefaults__", {"timeout": "1s"})
+    with database.engine.connect() as importing:
+        importing.execute(text("LOCK TABLE import_runs IN ROW EXCLUSIVE MODE"))
+        # when the migration can't have its locks within the timeout, then it fails whole
+        with pytest.raises(DBAPIError, match="lock timeout"):
+            upgrade(database.engine)
+        with database.engine.connect() as conn:
+            assert not any(partitions.is_partitioned(conn, t) for t in partitions.MONTHLY)
+        importing.rollback()
+    # and once the import is done it runs
+    upgrade(database.engine)
+    with database.engine.connect() as conn:
+        assert all(partitions.is_partitioned(conn, t) for t in partitions.MONTHLY)
+    database.dispose()
