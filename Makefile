@@ -25,7 +25,7 @@ run: $(STAMP)
 # The JUnit XML is the evidence `pharmaqms validation report` reads (docs/compliance.md).
 test: $(STAMP)
 	mkdir -p var
-	$(BIN)/pytest -q -n 2 --dist loadfile --junitxml=var/test-results.xml
+	$(BIN)/pytest -q -n 2 --dist loadfile --no-loadscope-reorder --junitxml=var/test-results.xml
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -45,9 +45,10 @@ from tests.support import PASSWORD, PEOPLE, app_for  # noqa: E402
 
 reset_settings_cache()
 
-# The longest files first. ``make test`` runs ``--dist loadfile``: each file goes whole to one
-# worker in collection order, so a long file collected last (the API fuzz, ~2.5 min, is in
-# tests/web) ran alone at the end while the other worker idled.
+# The longest files first. ``make test`` runs ``--dist loadfile --no-loadscope-reorder``: each
+# file goes whole to one worker in collection order (xdist would otherwise order files by
+# their number of tests, which put the one-test API fuzz, ~2.5 min, last: it ran alone at the
+# end while the other worker idled).
 LONGEST_FIRST = (
     "tests/web/test_api_fuzz.py",
     "tests/web/test_access_matrix.py",
