@@ -186,6 +186,7 @@ def test_a_sign_off_that_breaks_part_11_or_names_nothing_known_is_refused_and_ch
         (InvalidInput, concurrence("qa", meaning=""), "without a meaning is not a signature"),
         (InvalidInput, concurrence("qa", meaning="Blessed"), "unknown meaning 'Blessed'"),
         (InvalidInput, concurrence("qa", before="publish"), "before names a transition"),
+        (InvalidInput, concurrence("qa", before=["approve"]), "before names a transition"),
         (InvalidInput, {"approve": concurrence("qa")["production_concurrence"]}, "has that name"),
         (InvalidInput, concurrence("qa", forbid_author="yes"), "forbid_author is true or false"),
         (InvalidInput, concurrence("quality_lead"), "neither the code's nor a site role"),

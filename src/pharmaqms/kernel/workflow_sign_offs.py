@@ -87,7 +87,7 @@ def _problems(workflow: Workflow, content: Any) -> list[str]:
             continue
         if not isinstance(entry["label"], str) or not entry["label"].strip():
             problems.append(f"{name}: give a label, shown on the button and the task")
-        if entry["before"] not in transitions:
+        if not isinstance(entry["before"], str) or entry["before"] not in transitions:
             problems.append(
                 f"{name}: before names a transition of {workflow.record_type}; one of: "
                 f"{', '.join(sorted(transitions))}"
