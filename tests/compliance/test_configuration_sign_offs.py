@@ -151,9 +151,11 @@ def test_an_added_sign_off_holds_the_approval_from_its_date_until_signed_on_the_
             )
         ]
     assert signed == [(STEP, "Reviewed", "supervisor")]
-    # a second sign-off on the same version is refused
-    with pytest.raises(TransitionNotAllowed, match="signed off by Sam Supervisor"):
+    # a second sign-off on the same version is refused, and changes nothing
+    unchanged = snapshot(db)
+    with pytest.raises(TransitionNotAllowed, match="signed off by Sam Supervisor on 2026-"):
         transition(db, people.supervisor, vid_sop, STEP, password=PASSWORD)
+    assert snapshot(db) == unchanged
 
     # returned to draft and submitted again, the record changed: the sign-off is asked again
     transition(db, people.qa2, vid_sop, "return_to_draft", reason="Typo in step 4")
@@ -243,8 +245,10 @@ def test_the_sandbox_counts_the_records_that_would_wait_and_the_api_takes_the_si
     assert steps[STEP]["allowed"] and steps[STEP]["signature"] == "Reviewed"
     assert not steps["approve"]["allowed"]
     # the version the signer reviewed is asked for, as for any signature
+    unchanged = snapshot(db)
     answer = supervisor.post(f"{url}/transitions/{STEP}", json={"password": PASSWORD})
     assert answer.status_code == 422, answer.text
+    assert snapshot(db) == unchanged
     version = supervisor.get(url).json()["version"]
     answer = supervisor.post(
         f"{url}/transitions/{STEP}", json={"password": PASSWORD, "expected_version": version}

@@ -34,6 +34,7 @@ from pharmaqms.kernel.errors import (
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.models import AuditEntry, ElectronicSignature, Task
 from pharmaqms.kernel.records import GxPRecord
+from pharmaqms.kernel.reports.text import format_time
 from pharmaqms.kernel.signatures import MEANINGS, sign
 from pharmaqms.kernel.workflow_sign_offs import SignOff
 
@@ -457,8 +458,8 @@ def _sign_off_blockers(
         found.append(
             (
                 TransitionNotAllowed,
-                f"signed off by {signature.signer_name} at {signature.signed_at:%Y-%m-%d %H:%M} "
-                f"UTC on {record.audit_label()} as it now is",
+                f"signed off by {signature.signer_name} on {format_time(signature.signed_at)} "
+                f"on {record.audit_label()} as it now is",
             )
         )
     return found
