@@ -5,6 +5,7 @@ PHARMAQMS_REQUIRE_SERVICES is set (CI), where they fail instead."""
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 import os
 import shutil
@@ -22,10 +23,19 @@ import pytest
 os.environ.setdefault("PHARMAQMS_ARGON2_TIME_COST", "1")
 os.environ.setdefault("PHARMAQMS_ARGON2_MEMORY_COST", "8")
 os.environ.setdefault("PHARMAQMS_ARGON2_PARALLELISM", "1")
-# One key file per test process, outside every test database (as in production, outside the
-# database): the templates are keyed with it, and so every copy of them.
+# One key file per test run, outside every test database (as in production, outside the
+# database): the templates are keyed with it, and so every copy of them. The xdist workers of
+# one run share it, as they share the demo database built once (tests/demo_support.py).
 os.environ.setdefault(
-    "PHARMAQMS_KEY_FILE", str(Path(tempfile.mkdtemp(prefix="pharmaqms-keys-")) / "test.key")
+    "PHARMAQMS_KEY_FILE",
+    str(
+        (
+            Path(tempfile.gettempdir()) / f"pharmaqms-keys-{os.environ['PYTEST_XDIST_TESTRUNUID']}"
+            if os.environ.get("PYTEST_XDIST_TESTRUNUID")
+            else Path(tempfile.mkdtemp(prefix="pharmaqms-keys-"))
+        )
+        / "test.key"
+    ),
 )
 
 from pharmaqms.kernel import auth, clock
@@ -63,9 +73,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
 
 
-# The key exists before any test builds an app: create_app refuses to start without it.
-if not key_file_path().exists():
-    create_key_file()
+# The key exists before any test builds an app: create_app refuses to start without it. The
+# first worker writes it; the lock keeps the others from reading it half written.
+key_file_path().parent.mkdir(parents=True, exist_ok=True)
+with open(key_file_path().parent / "create.lock", "w") as _lock:
+    fcntl.flock(_lock, fcntl.LOCK_EX)
+    if not key_file_path().exists():
+        create_key_file()
+    fcntl.flock(_lock, fcntl.LOCK_UN)
 
 
 def service_unavailable(what: str) -> None:

@@ -1,8 +1,10 @@
-"""A demo database built once per test process at a small scale (about a minute here), for
+"""A demo database built once per test run at a small scale (about a minute here), for
 the tests that need one: the demo's own guard and the browser walk of the pages."""
 
 from __future__ import annotations
 
+import fcntl
+import importlib
 import os
 import sqlite3
 import subprocess
@@ -28,25 +30,44 @@ def fresh_database(path: Path) -> Database:
     return database
 
 
-def demo_template(directory: Path) -> Path:
-    """The path of a demo database file (built on first use in this process). The demo is
-    loaded by the ``pharmaqms demo`` command in its own process, as an operator runs it: in
-    this process other tests may have imported module loaders in another order."""
-    if "demo" not in _BUILT:
-        path = directory / "demo-template.db"
-        fresh_database(path).dispose()
-        command = Path(sys.executable).with_name("pharmaqms")
-        result = subprocess.run(
-            [str(command), "demo", "--scale", str(DEMO_SCALE)],
-            env={**os.environ, "PHARMAQMS_DATABASE_URL": f"sqlite:///{path}"},
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        assert result.returncode == 0, result.stderr
-        _BUILT["demo"] = path
-    return _BUILT["demo"]
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The path of a demo database file, built once per test run: the first test process to
+    ask builds it under a lock in the run's shared temporary directory, the others wait for
+    it and read it (each copies it before writing). The demo is loaded by the
+    ``pharmaqms demo`` command in its own process, as an operator runs it: in this process
+    other tests may have imported module loaders in another order."""
+    if "demo" in _BUILT:
+        return _BUILT["demo"]
+    # What building it would import in this process (initialise() migrates, and the
+    # migrations load every module's models and registrations): a test that reads the demo
+    # must see the same modules installed whether or not its process built it.
+    importlib.import_module("pharmaqms.schema")
+    base = tmp_path_factory.getbasetemp()
+    # Under xdist each worker has its own base (…/pytest-N/popen-gwK); the run's is its parent.
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    path = shared / f"demo-template-{DEMO_SCALE}.db"
+    built = path.with_suffix(".built")
+    with open(shared / "demo-template.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not built.exists():
+                path.unlink(missing_ok=True)
+                fresh_database(path).dispose()
+                command = Path(sys.executable).with_name("pharmaqms")
+                result = subprocess.run(
+                    [str(command), "demo", "--scale", str(DEMO_SCALE)],
+                    env={**os.environ, "PHARMAQMS_DATABASE_URL": f"sqlite:///{path}"},
+                    capture_output=True,
+                    text=True,
+                    timeout=600,
+                    check=False,
+                )
+                assert result.returncode == 0, result.stderr
+                built.touch()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    _BUILT["demo"] = path
+    return path
 
 
 def demo_copy(template: Path, path: Path) -> Database:

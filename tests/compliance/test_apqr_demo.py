@@ -31,7 +31,7 @@ from pharmaqms.quality.deviations.models import Deviation, DeviationBatch
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return demo_template(tmp_path_factory.mktemp("demo"))
+    return demo_template(tmp_path_factory)
 
 
 @pytest.fixture

@@ -71,7 +71,7 @@ def test_a_clock_is_met_by_a_sign_off_on_time_missed_late_and_pending_until_due(
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return demo_template(tmp_path_factory.mktemp("demo"))
+    return demo_template(tmp_path_factory)
 
 
 @pytest.fixture

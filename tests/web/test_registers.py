@@ -35,7 +35,7 @@ CAPA_LINK = re.compile(r'<td class="nowrap"><a href="/capas/(\d+)">')
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return demo_template(tmp_path_factory.mktemp("demo"))
+    return demo_template(tmp_path_factory)
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from pharmaqms.platform.masterdata.models import Lot
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return demo_template(tmp_path_factory.mktemp("demo"))
+    return demo_template(tmp_path_factory)
 
 
 def test_the_demo_projects_have_months_of_gates_and_a_plausible_time_to_launch(

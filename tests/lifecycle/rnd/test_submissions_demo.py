@@ -18,7 +18,7 @@ from pharmaqms.lifecycle.rnd.submissions import service
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return demo_template(tmp_path_factory.mktemp("demo"))
+    return demo_template(tmp_path_factory)
 
 
 def test_the_demo_tablet_has_one_document_per_section(template: Path, tmp_path: Path) -> None:

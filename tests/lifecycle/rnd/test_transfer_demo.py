@@ -17,7 +17,7 @@ from pharmaqms.quality.risk.register import risk_register
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return demo_template(tmp_path_factory.mktemp("demo"))
+    return demo_template(tmp_path_factory)
 
 
 def test_the_demo_tablet_is_in_transfer_with_its_drafts_waiting_in_production(
