@@ -7,6 +7,7 @@ quality reviews.
     pharmaqms compliance apqr-register
     pharmaqms compliance apqr-generate PRODUCT YEAR --as USER
     pharmaqms compliance apqr-pdf APQR-… --out FILE
+    pharmaqms compliance config-check
 
 ``import`` reads and checks the whole file before writing anything; a refused file names the
 line or the field at fault and changes nothing. A regulation code that comes with a new
@@ -80,6 +81,26 @@ def export(out: Path = typer.Option(..., "--out", help="The file to write.")) ->
         text = fileformat.dump_register(service.export_register(session))
     out.write_text(text, encoding="utf-8")
     typer.echo(f"register written to {out}")
+
+
+@app.command("config-check")
+@handle_errors
+def config_check() -> None:
+    """Check every configuration version in force against this code's checks (run it after
+    each upgrade): exit status 1, with each version and its reasons, when one no longer
+    passes; QA then drafts a corrected version under change control."""
+    from pharmaqms.compliance.configuration import checks
+    from pharmaqms.kernel.configuration import store
+
+    with unit_of_work(write=False) as session:
+        stale = checks.in_force_problems(session)
+    for version in stale:
+        typer.echo(f"{version.key} v{version.version_no}: no longer passes this code's checks")
+        for problem in version.problems:
+            typer.echo(f"  - {problem}")
+    if stale:
+        raise typer.Exit(1)
+    typer.echo(f"{len(store.kinds())} configuration keys: every version in force passes")
 
 
 @app.command("apqr-register")

@@ -4,6 +4,7 @@ controls the code demands, its change control, and its effective date."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +36,40 @@ def control_problems(key: str, content: Any) -> list[str]:
 
 def content_problems(key: str, content: Any) -> list[str]:
     return schema_problems(key, content) or control_problems(key, content)
+
+
+@dataclass(frozen=True)
+class StaleVersion:
+    """A version in force that this code's checks no longer pass, with the reasons."""
+
+    key: str
+    version_no: int
+    number: str | None
+    problems: list[str]
+
+
+def in_force_problems(session: Session) -> list[StaleVersion]:
+    """Every key's version in force, checked again as if it were drafted today.
+
+    Each version passed these checks when it was drafted, tested and approved; a problem now
+    means the ground moved under it: an upgrade of the code (a new built-in role with a site
+    role's name, a transition a sign-off precedes renamed, a guard taken out of the catalogue)
+    or a record it names gone. The version still applies — nothing is changed behind QA's back
+    — but QA must know, and draft a corrected version under change control. Run after every
+    upgrade (``pharmaqms compliance config-check``) and shown on the configuration page."""
+    found = []
+    for config_kind in store.kinds():
+        current = store.in_force(session, config_kind.key)
+        problems = schema_problems(config_kind.key, current.content)
+        if not problems:
+            problems = control_problems(config_kind.key, current.content) + reference_problems(
+                session, config_kind.key, current.content
+            )
+        if problems:
+            found.append(
+                StaleVersion(config_kind.key, current.version_no, current.number, problems)
+            )
+    return found
 
 
 def change_problems(session: Session, change_id: int | None, *, approving: bool) -> list[str]:

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
-from pharmaqms.compliance.configuration import service
+from pharmaqms.compliance.configuration import checks, service
 from pharmaqms.compliance.configuration.workflow import CONFIG_WORKFLOW
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.configuration import store
@@ -56,7 +56,13 @@ def overview(request: Request, actor: ActorDep, at: str = "") -> HTMLResponse:
         return render(
             request,
             "compliance/configuration.html",
-            {"rows": rows, "at": moment, "then": then, "moment": clock.now()},
+            {
+                "rows": rows,
+                "at": moment,
+                "then": then,
+                "moment": clock.now(),
+                "stale": checks.in_force_problems(session),
+            },
         )
 
 

@@ -1,0 +1,80 @@
+"""A version in force that the code no longer accepts: after an upgrade brings a built-in
+role with the name of a site role QA defined, the version that defined it still applies as
+approved, but the configuration page and ``pharmaqms compliance config-check`` say it no
+longer passes this code's checks and why, so that QA drafts a corrected version. Checking
+changes nothing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from tests.compliance.configuration_steps import (
+    approved_change_from_a_new_edition,
+    put_in_force,
+    snapshot,
+)
+from tests.compliance.test_configuration_site_roles import (
+    DESCRIBED,
+    REVIEWER,
+    ROLES,
+    START,
+    with_site_roles,
+)
+from tests.kernel.cli import run_cli
+from tests.web.conftest import UiClient
+
+from pharmaqms.compliance.configuration import checks
+from pharmaqms.kernel import clock, roles
+from pharmaqms.kernel.db import Database
+from pharmaqms.kernel.uow import unit_of_work
+
+
+def stale(db: Database) -> list[checks.StaleVersion]:
+    with unit_of_work(db, write=False) as s:
+        return checks.in_force_problems(s)
+
+
+def test_an_upgrade_that_makes_a_site_role_built_in_is_reported_and_nothing_changes(
+    db: Database, people: Any, app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with clock.frozen_at(START) as moving_clock:
+        change = approved_change_from_a_new_edition(db, people)
+        put_in_force(
+            db, people, ROLES, with_site_roles(**{REVIEWER: DESCRIBED}),
+            effective_from=START + timedelta(hours=1), change_id=change,
+        )  # fmt: skip
+        moving_clock.advance(hours=2)
+        # every version in force passes: the page has no warning, the command says so
+        assert stale(db) == []
+        qa = UiClient(app)
+        assert qa.login("qa").status_code == 303
+        assert 'data-testid="config-stale"' not in qa.get("/compliance/configuration").text
+        passing = run_cli(db, "compliance", "config-check")
+        assert passing.exit_code == 0, passing.output
+        assert "configuration keys: every version in force passes" in passing.output
+
+        # when an upgrade of the code brings a built-in role of the same name
+        monkeypatch.setitem(
+            roles.DEFAULT_ROLES, REVIEWER, ("Contract reviewer (built in)", {"records.read"})
+        )
+        before = snapshot(db)
+
+        # then the version is named with the reason, on the page and by the command
+        found = stale(db)
+        assert [(v.key, v.version_no) for v in found] == [(ROLES, 2)]
+        reason = (
+            f"{REVIEWER} is a built-in role: give its list of permissions (the code describes "
+            "it); a site role needs a name of its own"
+        )
+        assert reason in found[0].problems
+        page = qa.get("/compliance/configuration").text
+        assert 'data-testid="config-stale"' in page
+        assert f"{ROLES} v2</a>" in page and reason in page.replace("&#39;", "'")
+        failing = run_cli(db, "compliance", "config-check")
+        assert failing.exit_code == 1
+        assert f"{ROLES} v2: no longer passes this code's checks" in failing.output
+        assert f"  - {reason}" in failing.output
+        # and checking changed nothing: the version still applies as approved
+        assert snapshot(db) == before
