@@ -50,6 +50,7 @@ REQUIRE_SERVICES = bool(os.environ.get("PHARMAQMS_REQUIRE_SERVICES"))
 POSTGRES_URL = os.environ.get(
     "PHARMAQMS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+from tests import pg_reuse  # noqa: E402
 from tests.clause_marker import mark_clauses  # noqa: E402
 from tests.support import PASSWORD, PEOPLE, app_for  # noqa: E402
 
@@ -162,6 +163,7 @@ def postgres_template() -> Iterator[str]:
     create_roles(superuser)
     superuser.dispose()
     yield name
+    drop_reusable(name)
     with admin_engine.connect() as conn:
         conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
     admin_engine.dispose()
@@ -180,16 +182,65 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(getattr(request, "param", "sqlite"))
 
 
-def postgres_copy(template: str, prefix: str = "pqms_t") -> Iterator[Database]:
-    """A PostgreSQL database of its own copied from the migrated template, for the
-    application role, set as the process default; dropped afterwards. For a fixture to
-    ``yield from``."""
+# Databases a finished test gave back, per template and prefix, put back as the template
+# left them when the next test takes one (tests/pg_reuse.py): CREATE DATABASE is the
+# expensive part of a PostgreSQL test.
+_reusable: dict[tuple[str, str], list[str]] = {}
+_snapshots: dict[str, pg_reuse.Snapshot] = {}
+
+
+def _superuser_conninfo(database_name: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(POSTGRES_URL).set(drivername="postgresql", database=database_name)
+    return url.render_as_string(hide_password=False)
+
+
+def _drop_database(name: str) -> None:
     from sqlalchemy import create_engine, text
 
+    admin_engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin_engine.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin_engine.dispose()
+
+
+def _take_database(template: str, prefix: str) -> str:
+    from sqlalchemy import create_engine, text
+
+    free = _reusable.setdefault((template, prefix), [])
+    while free:
+        name = free.pop()
+        if pg_reuse.reset(_superuser_conninfo(name), name, _snapshots[template]):
+            return name
+        _drop_database(name)  # its schema changed: not to be used again
     name = f"{prefix}_{os.getpid()}_{next(_counter)}"
     admin_engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin_engine.connect() as conn:
         conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {template}"))
+    admin_engine.dispose()
+    if template not in _snapshots:
+        # Taken from a fresh copy, not the template: a copy is what a reset is compared to.
+        try:
+            _snapshots[template] = pg_reuse.snapshot(_superuser_conninfo(name))
+        except Exception:
+            _drop_database(name)
+            raise
+    return name
+
+
+def drop_reusable(template: str) -> None:
+    for (used_template, _), names in _reusable.items():
+        if used_template == template:
+            while names:
+                _drop_database(names.pop())
+
+
+def postgres_copy(template: str, prefix: str = "pqms_t") -> Iterator[Database]:
+    """A PostgreSQL database of its own as the migrated template left it, for the
+    application role, set as the process default; given back for reuse afterwards. For a
+    fixture to ``yield from``."""
+    name = _take_database(template, prefix)
     database = Database(app_url(name))
     set_database(database)
     try:
@@ -197,9 +248,7 @@ def postgres_copy(template: str, prefix: str = "pqms_t") -> Iterator[Database]:
     finally:
         set_database(None)
         database.dispose()
-        with admin_engine.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin_engine.dispose()
+        _reusable[(template, prefix)].append(name)
 
 
 @pytest.fixture

@@ -156,3 +156,60 @@ def test_the_api_generates_concludes_approves_and_refuses_without_change(
     assert due[(PRODUCT, 2024)]["overdue"] and due[(PRODUCT, 2024)]["due_on"] == "2025-03-31"
     listed = auditor.get("/api/v1/compliance/apqr/reviews", params={"product": PRODUCT}).json()
     assert [r["number"] for r in listed] == [body["number"]]
+
+
+def test_a_sign_off_a_site_adds_before_approval_is_signed_from_the_review_page(
+    app: Any, db: Any, people: Any, made: None, frozen_clock: clock.FrozenClock
+) -> None:
+    from datetime import timedelta
+
+    from tests.compliance.apqr_steps import conclude, generate, review_state
+    from tests.compliance.configuration_steps import (
+        approved_change_from_a_new_edition,
+        put_in_force,
+    )
+
+    review_id = generate(db, people)
+    conclude(db, people, review_id)
+    change = approved_change_from_a_new_edition(db, people)
+    concurrence = {
+        "label": "Production concurs",
+        "before": "approve",
+        "roles": ["production_supervisor"],
+        "meaning": "Reviewed",
+        "forbid_author": True,
+    }
+    put_in_force(
+        db,
+        people,
+        "workflow.apqr_review.sign_offs",
+        {"production_concurrence": concurrence},
+        effective_from=clock.now() + timedelta(minutes=1),
+        change_id=change,
+    )
+    frozen_clock.advance(minutes=2)
+    base = f"/compliance/apqr/reviews/{review_id}"
+    step = "sign_off.production_concurrence"
+
+    # the QP sees the approval held with its reason, and no form that would post nowhere
+    qp = UiClient(app)
+    qp.login("qp")
+    page = qp.get(base).text
+    assert 'data-testid="apqr-approve-form"' not in page
+    assert "waits for the sign-off &#39;Production concurs&#39;" in page
+    assert f"{base}/{step}" not in page
+    # production sees the sign-off as a signed step posting to the generic transitions URL
+    supervisor = UiClient(app)
+    supervisor.login("supervisor")
+    page = supervisor.get(base).text
+    action = f"/records/apqr_review/{review_id}/transitions/{step}"
+    assert f'action="{action}"' in page and f'data-open-dialog="dialog-{step}"' in page
+    assert "Signature meaning: <strong>Reviewed</strong>" in page
+    status, version, *_ = review_state(db, review_id)
+    signed = supervisor.post(action, {"password": PASSWORD, "expected_version": str(version)})
+    # back on the review's own page, the review still concluded
+    assert signed.headers["location"] == base
+    assert "Sign off: Production concurs done" in supervisor.follow(signed).text
+    assert review_state(db, review_id)[0] == status == "concluded"
+    page = qp.get(base).text
+    assert 'data-testid="apqr-approve-form"' in page

@@ -334,3 +334,59 @@ def test_the_generic_record_route_witnesses_with_the_attestation_and_refuses_an_
         meanings = [a.meaning for a in service.attestations_of(s, signed)]
         assert meanings == ["Authored", "Read and understood"]
     assert rd.get(f"{API}/entries/{signed}/verify").json()["intact"] is True
+
+
+def test_a_sign_off_before_the_witness_is_signed_from_the_experiment_page_per_entry(
+    db: Any, people: Any, app: Any, frozen_clock: Any
+) -> None:
+    from datetime import timedelta
+
+    from tests.compliance.configuration_steps import (
+        approved_change_from_a_new_edition,
+        put_in_force,
+    )
+
+    from pharmaqms.kernel import clock
+
+    book = notebook(db, people)
+    first = signed_entry(db, people, book, files=())
+    second = signed_entry(db, people, book, content="a second entry", files=())
+    change = approved_change_from_a_new_edition(db, people)
+    review = {
+        "label": "QA reviews the data",
+        "before": "witness",
+        "roles": ["qa"],
+        "meaning": "Reviewed",
+        "forbid_author": True,
+    }
+    put_in_force(
+        db,
+        people,
+        "workflow.rnd_entry.sign_offs",
+        {"data_review": review},
+        effective_from=clock.now() + timedelta(minutes=1),
+        change_id=change,
+    )
+    frozen_clock.advance(minutes=2)
+    step = "sign_off.data_review"
+
+    qa = _ui(app, "qa")
+    page = qa.get(f"/rnd/experiments/{book.experiment_id}").text
+    # one dialog per entry, each posting to the entry's generic transitions URL
+    for entry in (first, second):
+        assert f'data-open-dialog="dialog-{step}-{entry}"' in page
+        assert f'action="/records/rnd_entry/{entry}/transitions/{step}"' in page
+    assert f"/rnd/entries/{first}/transitions/{step}" not in page
+    assert 'data-transition="witness"' not in page  # the witness waits for the review
+
+    with unit_of_work(db, write=False) as s:
+        version = service.get_entry(s, first).version
+    signed = qa.post(
+        f"/records/rnd_entry/{first}/transitions/{step}",
+        {"password": PASSWORD, "expected_version": str(version)},
+    )
+    assert signed.status_code == 303
+    assert signed.headers["location"] == f"/rnd/experiments/{book.experiment_id}#entry-{first}"
+    page = _ui(app, "qa2").get(f"/rnd/experiments/{book.experiment_id}").text
+    assert f'data-open-dialog="dialog-witness-{first}"' in page
+    assert f'data-open-dialog="dialog-witness-{second}"' not in page

@@ -15,6 +15,7 @@ from pharmaqms.kernel.http.flash import pop_flash
 from pharmaqms.kernel.reports.text import format_time
 from pharmaqms.kernel.settings import get_settings
 from pharmaqms.kernel.timezones import local, reader_zone, zone_suffix
+from pharmaqms.kernel.workflow_sign_offs import PREFIX as SIGN_OFF_PREFIX
 
 # Templates live with the web layer (web/templates/<module>/); the shell only knows where.
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "web" / "templates"
@@ -49,6 +50,9 @@ def _label(value: Any) -> str:
 
 TEMPLATES.env.filters["utc"] = _utc
 TEMPLATES.env.filters["label"] = _label
+# A step a site's configuration added (a sign-off), not one of the code's transitions: pages
+# that draw their own buttons leave these to the shared partial.
+TEMPLATES.env.tests["sign_off_step"] = lambda name: str(name).startswith(SIGN_OFF_PREFIX)
 TEMPLATES.env.globals["now"] = clock.now
 # The zone the page is shown in (the footer says it; forms say what typed times are read in).
 TEMPLATES.env.globals["time_zone"] = _zone_name
