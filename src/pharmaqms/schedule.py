@@ -6,7 +6,8 @@ module.
 - ``schedule.daily`` at ``PHARMAQMS_JOBS_DAILY_HOUR`` (default 02:00): what ``pharmaqms jobs
   run-daily`` does by hand — effective dates, periodic reviews, recurring training, cold-chain
   sweep, LIMS catch-up, sign-off tasks of records that waited before a sign-off came into
-  force, then the notification sweep and the digests;
+  force, the recheck of the configuration in force against this code (a task for QA on a
+  version that no longer passes), then the notification sweep and the digests;
 - ``notifications.sweep`` and ``schedule.alarms`` every ``PHARMAQMS_JOBS_SWEEP_MINUTES``
   (default 5): due-soon and overdue notices, the e-mail queue, digests after their hour;
   silent sensors and escalations of unacknowledged cold-chain alarms;
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pharmaqms.schema  # noqa: F401 - every module's tables, workflows, gates and jobs
+from pharmaqms.compliance.configuration.recheck import recheck_configuration
 from pharmaqms.kernel import auth
 from pharmaqms.kernel.identity import Actor, Channel
 from pharmaqms.kernel.jobs import SCHEDULE, job, job_database, schedule
@@ -57,6 +59,7 @@ class DailyResult:
     stability_stored: int
     stability_quarantined: int
     sign_off_tasks: int
+    config_recheck_opened: int
     notices: notification_jobs.RunResult
 
 
@@ -91,6 +94,9 @@ def run_daily_jobs(actor: Actor | None = None) -> DailyResult:
     with unit_of_work(database) as session:
         # Records that waited before a sign-off came into force get its task.
         sign_offs = len(open_waiting_sign_off_tasks(session, actor=who(session)))
+    with unit_of_work(database) as session:
+        # After an upgrade: configuration in force that this code no longer accepts.
+        rechecked = len(recheck_configuration(session, actor=who(session)).opened)
     # Last: the notices of every task the jobs above opened or escalated, then the sweep.
     notices = notification_jobs.run_once(database)
     return DailyResult(
@@ -107,6 +113,7 @@ def run_daily_jobs(actor: Actor | None = None) -> DailyResult:
         stability_stored=stored,
         stability_quarantined=quarantined,
         sign_off_tasks=sign_offs,
+        config_recheck_opened=rechecked,
         notices=notices,
     )
 
@@ -122,6 +129,7 @@ def daily() -> dict[str, Any]:
         "lims_taken_over": result.lims_taken_over,
         "stability_stored": result.stability_stored,
         "sign_off_tasks": result.sign_off_tasks,
+        "config_recheck_opened": result.config_recheck_opened,
     }
 
 

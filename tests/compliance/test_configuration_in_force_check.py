@@ -1,8 +1,9 @@
 """A version in force that the code no longer accepts: after an upgrade brings a built-in
 role with the name of a site role QA defined, the version that defined it still applies as
 approved, but the configuration page and ``pharmaqms compliance config-check`` say it no
-longer passes this code's checks and why, so that QA drafts a corrected version. Checking
-changes nothing."""
+longer passes this code's checks and why, and the daily recheck gives QA a task on it, once,
+closed when a corrected version is in force. Checking changes nothing. The code's own first
+versions pass its checks, every one of them."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from tests.compliance.configuration_steps import (
     approved_change_from_a_new_edition,
     put_in_force,
@@ -26,8 +28,12 @@ from tests.kernel.cli import run_cli
 from tests.web.conftest import UiClient
 
 from pharmaqms.compliance.configuration import checks
-from pharmaqms.kernel import clock, roles
+from pharmaqms.compliance.configuration.recheck import TASK_KIND, recheck_configuration
+from pharmaqms.kernel import auth, clock, role_permissions, roles
+from pharmaqms.kernel.configuration import store
 from pharmaqms.kernel.db import Database
+from pharmaqms.kernel.identity import Channel
+from pharmaqms.kernel.models import Task
 from pharmaqms.kernel.uow import unit_of_work
 
 
@@ -78,3 +84,59 @@ def test_an_upgrade_that_makes_a_site_role_built_in_is_reported_and_nothing_chan
         assert f"  - {reason}" in failing.output
         # and checking changed nothing: the version still applies as approved
         assert snapshot(db) == before
+
+
+def recheck(db: Database) -> tuple[int, int]:
+    with unit_of_work(db) as s:
+        result = recheck_configuration(s, actor=auth.system_actor(s, Channel.SYSTEM))
+        return len(result.opened), len(result.closed)
+
+
+def recheck_tasks(db: Database) -> list[tuple[str, str | None, str]]:
+    with unit_of_work(db, write=False) as s:
+        return [
+            (t.title, t.assignee_role, t.status)
+            for t in s.scalars(select(Task).where(Task.kind == TASK_KIND).order_by(Task.id))
+        ]
+
+
+def test_the_daily_recheck_gives_qa_one_task_closed_by_a_corrected_version(
+    db: Database, people: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with clock.frozen_at(START) as moving_clock:
+        change = approved_change_from_a_new_edition(db, people)
+        put_in_force(
+            db, people, ROLES, with_site_roles(**{REVIEWER: DESCRIBED}),
+            effective_from=START + timedelta(hours=1), change_id=change,
+        )  # fmt: skip
+        moving_clock.advance(hours=2)
+        assert recheck(db) == (0, 0) and recheck_tasks(db) == []
+
+        monkeypatch.setitem(
+            roles.DEFAULT_ROLES, REVIEWER, ("Contract reviewer (built in)", {"records.read"})
+        )
+        # the first run opens QA's task on the version, the second finds it open
+        assert recheck(db) == (1, 0)
+        assert recheck(db) == (0, 0)
+        [(title, role, status)] = recheck_tasks(db)
+        assert (role, status) == ("qa", "open")
+        assert title.startswith(f"{ROLES} v2 no longer passes the system's checks: {REVIEWER}")
+
+        # QA puts a corrected version in force: the built-in role keeps the code's list
+        corrected = {**role_permissions.code_grants()}
+        assert REVIEWER in corrected
+        put_in_force(
+            db, people, ROLES, corrected,
+            effective_from=clock.now() + timedelta(hours=1), change_id=change,
+        )  # fmt: skip
+        moving_clock.advance(hours=2)
+        assert recheck(db) == (0, 1)
+        [(_, _, status)] = recheck_tasks(db)
+        assert status == "done"
+
+
+def test_every_built_in_first_version_passes_the_code_s_own_checks() -> None:
+    for config_kind in store.kinds():
+        content = config_kind.builtin()
+        assert checks.schema_problems(config_kind.key, content) == [], config_kind.key
+        assert checks.control_problems(config_kind.key, content) == [], config_kind.key

@@ -65,6 +65,10 @@ def run_daily(
         f"quarantined: {result.stability_quarantined}"
     )
     console.print(f"sign-off tasks opened for records already waiting: {result.sign_off_tasks}")
+    console.print(
+        "configuration versions in force that no longer pass this code's checks (QA task "
+        f"opened): {result.config_recheck_opened}"
+    )
     print_sweep(result.notices.swept)
     print_delivery(result.notices.delivered)
     print_digests(result.notices.digests)
