@@ -8,9 +8,12 @@ module.
   sweep, LIMS catch-up, sign-off tasks of records that waited before a sign-off came into
   force, the recheck of the configuration in force against this code (a task for QA on a
   version that no longer passes), then the notification sweep and the digests;
-- ``notifications.sweep`` and ``schedule.alarms`` every ``PHARMAQMS_JOBS_SWEEP_MINUTES``
-  (default 5): due-soon and overdue notices, the e-mail queue, digests after their hour;
-  silent sensors and escalations of unacknowledged cold-chain alarms;
+- ``notifications.sweep``, ``schedule.alarms`` and ``workflow.sign_off_tasks`` every
+  ``PHARMAQMS_JOBS_SWEEP_MINUTES`` (default 5): due-soon and overdue notices, the e-mail
+  queue, digests after their hour; silent sensors and escalations of unacknowledged
+  cold-chain alarms; the tasks of sign-offs that records already waited for when a version
+  of ``workflow.<type>.sign_offs`` took effect (within minutes of its effective time, not at
+  the next daily run);
 - ``epcis.retry_deliveries`` every minute (the shortest back-off of a webhook is a minute);
 - ``jobs.prune`` once a day: finished jobs older than ``PHARMAQMS_JOBS_KEEP_DAYS``;
 - ``db.partitions`` once a day (PostgreSQL): the next ``PHARMAQMS_DB_PARTITIONS_MONTHS_AHEAD``
@@ -42,6 +45,7 @@ from pharmaqms.quality.training.service import open_recurrent_training
 
 DAILY_JOB = "schedule.daily"
 ALARMS_JOB = "schedule.alarms"
+SIGN_OFF_TASKS_JOB = "workflow.sign_off_tasks"
 
 
 @dataclass(frozen=True)
@@ -144,6 +148,18 @@ def alarms() -> dict[str, int]:
         return {"silent": len(silent), "escalated": len(escalated)}
 
 
+@job(SIGN_OFF_TASKS_JOB, queue=SCHEDULE)
+def sign_off_tasks() -> dict[str, int]:
+    """The tasks of sign-offs that records already wait for: a sign-offs version takes effect
+    at its date, not at an event, so the sweep looks every few minutes (once per record:
+    ``open_waiting_sign_off_tasks`` skips a record with its task open or signed off)."""
+    with unit_of_work(job_database()) as session:
+        opened = open_waiting_sign_off_tasks(
+            session, actor=auth.system_actor(session, Channel.SYSTEM)
+        )
+        return {"opened": len(opened)}
+
+
 def declare() -> dict[str, str]:
     """The schedule, from the settings as they are when the process starts."""
     settings = get_settings()
@@ -152,6 +168,7 @@ def declare() -> dict[str, str]:
         DAILY_JOB: f"0 {settings.jobs_daily_hour} * * *",
         notification_jobs.SWEEP_JOB: every,
         ALARMS_JOB: every,
+        SIGN_OFF_TASKS_JOB: every,
         EPCIS_RETRY_JOB: "* * * * *",
         PRUNE_JOB: "17 3 * * *",
         PARTITIONS_JOB: "41 1 * * *",

@@ -231,13 +231,18 @@ def test_the_sandbox_counts_the_records_that_would_wait_and_the_api_takes_the_si
     assert f"{label} 'Approve': qa2, qp → nobody" in summary
     assert f"{label} 'Sign off: Production concurs': a new step, for supervisor" in summary
     moving_clock.advance(hours=2)
-    # the SOP waited before the sign-off came into force: no task yet; the daily jobs open it,
-    # once
+    # the SOP waited before the sign-off came into force: no task yet; the sweep that runs
+    # every few minutes opens it, once (the daily jobs would too)
     assert sign_off_tasks(db, waiting) == []
-    for opened in (1, 0):
-        with unit_of_work(db) as s:
-            found = open_waiting_sign_off_tasks(s, actor=people.qa)
-            assert [t.record_id for t in found] == [waiting] * opened
+    from pharmaqms.kernel.settings import get_settings
+    from pharmaqms.schedule import SIGN_OFF_TASKS_JOB, declare
+    from pharmaqms.schedule import sign_off_tasks as sweep
+
+    assert declare()[SIGN_OFF_TASKS_JOB] == f"*/{get_settings().jobs_sweep_minutes} * * * *"
+    assert sweep() == {"opened": 1}
+    assert sweep() == {"opened": 0}
+    with unit_of_work(db) as s:
+        assert open_waiting_sign_off_tasks(s, actor=people.qa) == []
     assert sign_off_tasks(db, waiting) == [(STEP, "production_supervisor", "open")]
     supervisor = Api(app, "supervisor")
     url = f"/api/v1/records/document_version/{waiting}"

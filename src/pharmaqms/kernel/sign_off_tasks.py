@@ -1,8 +1,9 @@
 """Tasks for sign-offs a record already waits for: a version of ``workflow.<type>.sign_offs``
 comes into force on its date, when records may already sit in the status its sign-off
 precedes. Entering that status opens the task (``kernel.workflow``); for the records that were
-there first, the daily jobs open it — once: a record with an open task of the sign-off, or
-signed off on its current version, is left alone."""
+there first, the sweep every few minutes (``schedule.sign_off_tasks``) and the daily jobs open
+it — once: a record with an open task of the sign-off, or signed off on its current version,
+is left alone."""
 
 from __future__ import annotations
 
