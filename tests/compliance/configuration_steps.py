@@ -4,7 +4,7 @@ a refused configuration change must leave untouched."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -155,6 +155,39 @@ def put_in_force(
     with unit_of_work(db) as s:
         service.transition(s, actor=people.qa2, version_id=vid, name="approve", password=PASSWORD)
     return vid
+
+
+def sign_off_in_force(
+    db: Database,
+    people: Any,
+    frozen: clock.FrozenClock,
+    record_type: str,
+    name: str,
+    *,
+    label: str,
+    before: str,
+    roles: list[str],
+) -> str:
+    """A sign-off (meaning "Reviewed", the author barred) that QA puts before ``before`` on
+    ``record_type`` under an approved change, in force a minute from now; the clock moved past
+    it. Returns the step's name, ``sign_off.<name>``."""
+    entry = {
+        "label": label,
+        "before": before,
+        "roles": roles,
+        "meaning": "Reviewed",
+        "forbid_author": True,
+    }
+    put_in_force(
+        db,
+        people,
+        f"workflow.{record_type}.sign_offs",
+        {name: entry},
+        effective_from=clock.now() + timedelta(minutes=1),
+        change_id=approved_change_from_a_new_edition(db, people),
+    )
+    frozen.advance(minutes=2)
+    return f"sign_off.{name}"
 
 
 def uses(db: Database, record_type: str, record_id: int) -> list[tuple[str, int, str]]:

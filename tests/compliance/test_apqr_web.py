@@ -161,35 +161,16 @@ def test_the_api_generates_concludes_approves_and_refuses_without_change(
 def test_a_sign_off_a_site_adds_before_approval_is_signed_from_the_review_page(
     app: Any, db: Any, people: Any, made: None, frozen_clock: clock.FrozenClock
 ) -> None:
-    from datetime import timedelta
-
     from tests.compliance.apqr_steps import conclude, generate, review_state
-    from tests.compliance.configuration_steps import (
-        approved_change_from_a_new_edition,
-        put_in_force,
-    )
+    from tests.compliance.configuration_steps import sign_off_in_force
 
     review_id = generate(db, people)
     conclude(db, people, review_id)
-    change = approved_change_from_a_new_edition(db, people)
-    concurrence = {
-        "label": "Production concurs",
-        "before": "approve",
-        "roles": ["production_supervisor"],
-        "meaning": "Reviewed",
-        "forbid_author": True,
-    }
-    put_in_force(
-        db,
-        people,
-        "workflow.apqr_review.sign_offs",
-        {"production_concurrence": concurrence},
-        effective_from=clock.now() + timedelta(minutes=1),
-        change_id=change,
-    )
-    frozen_clock.advance(minutes=2)
+    step = sign_off_in_force(
+        db, people, frozen_clock, "apqr_review", "production_concurrence",
+        label="Production concurs", before="approve", roles=["production_supervisor"],
+    )  # fmt: skip
     base = f"/compliance/apqr/reviews/{review_id}"
-    step = "sign_off.production_concurrence"
 
     # the QP sees the approval held with its reason, and no form that would post nowhere
     qp = UiClient(app)

@@ -37,6 +37,24 @@ from pharmaqms.kernel.models import Task
 from pharmaqms.kernel.uow import unit_of_work
 
 
+def site_role_in_force(db: Database, people: Any, moving_clock: clock.FrozenClock) -> int:
+    """QA's version defining the contract reviewer as a site role, in force an hour after
+    START; the clock moved past it. Returns the change control it was made under."""
+    change = approved_change_from_a_new_edition(db, people)
+    put_in_force(
+        db, people, ROLES, with_site_roles(**{REVIEWER: DESCRIBED}),
+        effective_from=START + timedelta(hours=1), change_id=change,
+    )  # fmt: skip
+    moving_clock.advance(hours=2)
+    return change
+
+
+def an_upgrade_makes_the_site_role_built_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(
+        roles.DEFAULT_ROLES, REVIEWER, ("Contract reviewer (built in)", {"records.read"})
+    )
+
+
 def stale(db: Database) -> list[checks.StaleVersion]:
     with unit_of_work(db, write=False) as s:
         return checks.in_force_problems(s)
@@ -46,12 +64,7 @@ def test_an_upgrade_that_makes_a_site_role_built_in_is_reported_and_nothing_chan
     db: Database, people: Any, app: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with clock.frozen_at(START) as moving_clock:
-        change = approved_change_from_a_new_edition(db, people)
-        put_in_force(
-            db, people, ROLES, with_site_roles(**{REVIEWER: DESCRIBED}),
-            effective_from=START + timedelta(hours=1), change_id=change,
-        )  # fmt: skip
-        moving_clock.advance(hours=2)
+        site_role_in_force(db, people, moving_clock)
         # every version in force passes: the page has no warning, the command says so
         assert stale(db) == []
         qa = UiClient(app)
@@ -62,9 +75,7 @@ def test_an_upgrade_that_makes_a_site_role_built_in_is_reported_and_nothing_chan
         assert "configuration keys: every version in force passes" in passing.output
 
         # when an upgrade of the code brings a built-in role of the same name
-        monkeypatch.setitem(
-            roles.DEFAULT_ROLES, REVIEWER, ("Contract reviewer (built in)", {"records.read"})
-        )
+        an_upgrade_makes_the_site_role_built_in(monkeypatch)
         before = snapshot(db)
 
         # then the version is named with the reason, on the page and by the command
@@ -104,17 +115,10 @@ def test_the_daily_recheck_gives_qa_one_task_closed_by_a_corrected_version(
     db: Database, people: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with clock.frozen_at(START) as moving_clock:
-        change = approved_change_from_a_new_edition(db, people)
-        put_in_force(
-            db, people, ROLES, with_site_roles(**{REVIEWER: DESCRIBED}),
-            effective_from=START + timedelta(hours=1), change_id=change,
-        )  # fmt: skip
-        moving_clock.advance(hours=2)
+        change = site_role_in_force(db, people, moving_clock)
         assert recheck(db) == (0, 0) and recheck_tasks(db) == []
 
-        monkeypatch.setitem(
-            roles.DEFAULT_ROLES, REVIEWER, ("Contract reviewer (built in)", {"records.read"})
-        )
+        an_upgrade_makes_the_site_role_built_in(monkeypatch)
         # the first run opens QA's task on the version, the second finds it open
         assert recheck(db) == (1, 0)
         assert recheck(db) == (0, 0)

@@ -339,36 +339,15 @@ def test_the_generic_record_route_witnesses_with_the_attestation_and_refuses_an_
 def test_a_sign_off_before_the_witness_is_signed_from_the_experiment_page_per_entry(
     db: Any, people: Any, app: Any, frozen_clock: Any
 ) -> None:
-    from datetime import timedelta
-
-    from tests.compliance.configuration_steps import (
-        approved_change_from_a_new_edition,
-        put_in_force,
-    )
-
-    from pharmaqms.kernel import clock
+    from tests.compliance.configuration_steps import sign_off_in_force
 
     book = notebook(db, people)
     first = signed_entry(db, people, book, files=())
     second = signed_entry(db, people, book, content="a second entry", files=())
-    change = approved_change_from_a_new_edition(db, people)
-    review = {
-        "label": "QA reviews the data",
-        "before": "witness",
-        "roles": ["qa"],
-        "meaning": "Reviewed",
-        "forbid_author": True,
-    }
-    put_in_force(
-        db,
-        people,
-        "workflow.rnd_entry.sign_offs",
-        {"data_review": review},
-        effective_from=clock.now() + timedelta(minutes=1),
-        change_id=change,
-    )
-    frozen_clock.advance(minutes=2)
-    step = "sign_off.data_review"
+    step = sign_off_in_force(
+        db, people, frozen_clock, "rnd_entry", "data_review",
+        label="QA reviews the data", before="witness", roles=["qa"],
+    )  # fmt: skip
 
     qa = _ui(app, "qa")
     page = qa.get(f"/rnd/experiments/{book.experiment_id}").text
