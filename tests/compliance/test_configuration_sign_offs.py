@@ -234,10 +234,12 @@ def test_the_sandbox_counts_the_records_that_would_wait_and_the_api_takes_the_si
     # the SOP waited before the sign-off came into force: no task yet; the sweep that runs
     # every few minutes opens it, once (the daily jobs would too)
     assert sign_off_tasks(db, waiting) == []
+    from pharmaqms.kernel.jobs.runner import bind
     from pharmaqms.kernel.settings import get_settings
     from pharmaqms.schedule import SIGN_OFF_TASKS_JOB, declare
     from pharmaqms.schedule import sign_off_tasks as sweep
 
+    bind(db)  # the job runner of this process works on this test's database
     assert declare()[SIGN_OFF_TASKS_JOB] == f"*/{get_settings().jobs_sweep_minutes} * * * *"
     assert sweep() == {"opened": 1}
     assert sweep() == {"opened": 0}
