@@ -276,3 +276,17 @@ def test_the_documents_register_is_paged_with_its_total(api, db) -> None:  # typ
 def test_a_page_out_of_bounds_is_refused(api, db, params) -> None:  # type: ignore[no-untyped-def]
     response = api("qc").get("/api/v1/documents", params=params)
     assert response.status_code == 422, response.text
+
+
+def test_the_answer_to_a_create_is_the_version_as_a_later_read_shows_it(api) -> None:  # type: ignore[no-untyped-def]
+    # The create's answer is built without asking for signatures, attachments and reviews (a
+    # new version has none): it must still be what reading the document back says.
+    author = api("qc")
+    created = author.post(
+        "/api/v1/documents",
+        json={"doc_type": "sop", "title": "Line clearance", "body": SOP_BODY},
+    )
+    assert created.status_code == 201, created.text
+    document_id = created.json()["document_id"]
+    [read_back] = author.get(f"/api/v1/documents/{document_id}").json()["versions"]
+    assert created.json() == read_back

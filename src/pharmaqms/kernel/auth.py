@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NoReturn
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import audit, clock, role_permissions
@@ -863,17 +863,24 @@ def revoke_api_token(session: Session, *, actor: Actor, token_id: int, reason: s
     return token
 
 
+# The token and its account in one round trip: every API request starts here.
+_TOKEN_AND_USER = (
+    select(ApiToken.revoked_at, ApiToken.expires_at, User)
+    .join(User, User.id == ApiToken.user_id)
+    .where(ApiToken.token_hash == bindparam("digest"))
+)
+
+
 def resolve_api_token(session: Session, raw: str) -> User | None:
-    token = session.scalars(
-        select(ApiToken).where(ApiToken.token_hash == token_digest(raw))
-    ).one_or_none()
-    now = clock.now()
-    if token is None or token.revoked_at is not None:
+    found = session.execute(_TOKEN_AND_USER, {"digest": token_digest(raw)}).one_or_none()
+    if found is None:
         return None
-    if token.expires_at is not None and now > token.expires_at:
+    revoked_at, expires_at, user = found
+    if revoked_at is not None:
         return None
-    user = session.get(User, token.user_id)
-    if user is None or not user.is_active or is_locked(session, user):
+    if expires_at is not None and clock.now() > expires_at:
+        return None
+    if not user.is_active or is_locked(session, user):
         return None
     if user.username == SYSTEM_USERNAME:
         return None
