@@ -211,8 +211,12 @@ def _take_database(template: str, prefix: str) -> str:
     free = _reusable.setdefault((template, prefix), [])
     while free:
         name = free.pop()
-        if pg_reuse.reset(_superuser_conninfo(name), name, _snapshots[template]):
-            return name
+        try:
+            if pg_reuse.reset(_superuser_conninfo(name), name, _snapshots[template]):
+                return name
+        except Exception:
+            _drop_database(name)  # a reset that broke leaves nothing behind, and says so
+            raise
         _drop_database(name)  # its schema changed: not to be used again
     name = f"{prefix}_{os.getpid()}_{next(_counter)}"
     admin_engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
