@@ -189,7 +189,9 @@ _reusable: dict[tuple[str, str], list[str]] = {}
 _snapshots: dict[str, pg_reuse.Snapshot] = {}
 
 
-def _superuser_conninfo(database_name: str) -> str:
+def superuser_conninfo(database_name: str) -> str:
+    """A test database by name, for psycopg as the superuser (``superuser_url`` below is the
+    same for SQLAlchemy, from a Database)."""
     from sqlalchemy.engine import make_url
 
     url = make_url(POSTGRES_URL).set(drivername="postgresql", database=database_name)
@@ -212,7 +214,7 @@ def _take_database(template: str, prefix: str) -> str:
     while free:
         name = free.pop()
         try:
-            if pg_reuse.reset(_superuser_conninfo(name), name, _snapshots[template]):
+            if pg_reuse.reset(superuser_conninfo(name), name, _snapshots[template]):
                 return name
         except Exception:
             _drop_database(name)  # a reset that broke leaves nothing behind, and says so
@@ -226,7 +228,7 @@ def _take_database(template: str, prefix: str) -> str:
     if template not in _snapshots:
         # Taken from a fresh copy, not the template: a copy is what a reset is compared to.
         try:
-            _snapshots[template] = pg_reuse.snapshot(_superuser_conninfo(name))
+            _snapshots[template] = pg_reuse.snapshot(superuser_conninfo(name))
         except Exception:
             _drop_database(name)
             raise

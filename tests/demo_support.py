@@ -4,7 +4,6 @@ the tests that need one: the demo's own guard and the browser walk of the pages.
 from __future__ import annotations
 
 import fcntl
-import importlib
 import os
 import sqlite3
 import subprocess
@@ -16,6 +15,10 @@ from pathlib import Path
 import pytest
 from tests.support import PASSWORD
 
+# What building the demo imports in a process (initialise() migrates, and the migrations load
+# every module's models and registrations): a test that reads the demo must see the same
+# modules installed whether or not its process built it.
+import pharmaqms.schema  # noqa: F401
 from pharmaqms.kernel.bootstrap import initialise
 from pharmaqms.kernel.db import Database
 
@@ -38,10 +41,6 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     other tests may have imported module loaders in another order."""
     if "demo" in _BUILT:
         return _BUILT["demo"]
-    # What building it would import in this process (initialise() migrates, and the
-    # migrations load every module's models and registrations): a test that reads the demo
-    # must see the same modules installed whether or not its process built it.
-    importlib.import_module("pharmaqms.schema")
     base = tmp_path_factory.getbasetemp()
     # Under xdist each worker has its own base (…/pytest-N/popen-gwK); the run's is its parent.
     shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base

@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
-from tests.conftest import _superuser_conninfo, postgres_copy
+from tests.conftest import postgres_copy, superuser_conninfo
 from tests.support import PASSWORD
 
 from pharmaqms.kernel import auth
@@ -29,7 +29,7 @@ def _state(database: Database) -> tuple[Any, ...]:
         users = s.scalar(select(func.count()).select_from(User))
         entries = s.scalar(select(func.count()).select_from(AuditEntry))
         last = s.scalar(select(func.max(AuditEntry.id)))
-    with psycopg.connect(_superuser_conninfo(_name(database))) as conn:
+    with psycopg.connect(superuser_conninfo(_name(database))) as conn:
         sequences = conn.execute(
             "select sequencename, last_value from pg_sequences order by 1"
         ).fetchall()
@@ -78,7 +78,7 @@ def test_a_database_whose_schema_a_test_changed_is_not_used_again(
     first = postgres_copy(postgres_template, "pqms_reuse_schema")
     database = next(first)
     name = _name(database)
-    with psycopg.connect(_superuser_conninfo(name), autocommit=True) as conn:
+    with psycopg.connect(superuser_conninfo(name), autocommit=True) as conn:
         conn.execute("alter table users disable trigger all")
     first.close()
 
@@ -86,7 +86,7 @@ def test_a_database_whose_schema_a_test_changed_is_not_used_again(
     database = next(again)
     try:
         assert _name(database) != name
-        with psycopg.connect(_superuser_conninfo("test"), autocommit=True) as conn:
+        with psycopg.connect(superuser_conninfo("test"), autocommit=True) as conn:
             left = conn.execute("select 1 from pg_database where datname = %s", (name,))
             assert left.fetchone() is None
     finally:
