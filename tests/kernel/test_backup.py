@@ -573,3 +573,36 @@ def test_text_with_nul_written_before_the_door_refused_it_does_not_half_restore_
     assert refused.value.detail.startswith("the backup's table audit_entries can't be written: ")
     assert "NUL" in refused.value.detail
     assert tables_in(new_postgres) == []
+
+
+@pytest.mark.parametrize("target", ["empty_sqlite", "empty_postgres"])
+def test_a_row_pointing_at_a_later_row_of_its_own_table_restores(
+    db: Database, people: People, tmp_path: Path, target: str, request: pytest.FixtureRequest
+) -> None:
+    # given a regulation superseded by its newer edition: the older row points at a later one
+    from tests.compliance.steps import register_file, regulation
+
+    from pharmaqms.compliance import fileformat
+    from pharmaqms.compliance import service as register
+    from pharmaqms.compliance.models import Regulation
+
+    for edition in ("2020", "2024"):
+        entries = fileformat.parse_register(register_file(regulation(edition=edition)))
+        with unit_of_work(db) as s:
+            register.import_register(s, actor=people.qa, entries=entries, source="test.json")
+    with unit_of_work(db, write=False) as s:
+        pointers = sorted(s.execute(select(Regulation.id, Regulation.superseded_by_id)).all())
+    assert [(a < b) for a, b in pointers if b is not None] == [True]
+    path = tmp_path / "backup.zip"
+    backup(db.engine, path)
+
+    # when it is restored into an empty database (foreign keys are checked row by row there)
+    restored: Database = request.getfixturevalue(target)
+    restore(restored.engine, path)
+
+    # then every row is back with its pointer, and the trail verifies
+    with unit_of_work(restored, write=False) as s:
+        assert sorted(s.execute(select(Regulation.id, Regulation.superseded_by_id)).all()) == (
+            pointers
+        )
+    assert report_of(restored).intact

@@ -30,6 +30,7 @@ from sqlalchemy import (
     Integer,
     Numeric,
     Table,
+    bindparam,
     func,
     insert,
     select,
@@ -249,6 +250,29 @@ def _insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
         ) from None
 
 
+def _self_references(table: Table) -> list[str]:
+    return sorted(fk.parent.name for fk in table.foreign_keys if fk.column.table is table)
+
+
+def _point(conn: Connection, table: Table, pointers: list[str], rows: list[dict[str, Any]]) -> None:
+    """Write the held self-references (every row they point at is in the table now)."""
+    if not rows:
+        return
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("_row_id"))
+        .values({name: bindparam(name) for name in pointers})
+    )
+    for row in rows:
+        # One row at a time: a refusal names the table, and few rows point at their own table.
+        try:
+            conn.execute(statement, row)
+        except sa_exc.IntegrityError as err:
+            raise DocumentRefused(
+                f"the backup's table {table.name} can't be written: {_first_line(err)}"
+            ) from None
+
+
 def _restore_table(
     conn: Connection, archive: zipfile.ZipFile, table: Table, expected: tuple[int, str] | None
 ) -> int:
@@ -258,16 +282,27 @@ def _restore_table(
     digest = hashlib.sha256()
     count = 0
     batch: list[dict[str, Any]] = []
+    # A row may point at a later row of its own table (a regulation superseded by a newer
+    # edition, a batch step entry replaced by its correction): such columns are written
+    # once every row of the table is in.
+    pointers = _self_references(table)
+    later: list[dict[str, Any]] = []
     with archive.open(_member(table.name)) as member:
         # Binary lines: split at b"\n" only (see the module's docstring).
         for line in member:
             digest.update(line)
             count += 1
-            batch.append(_record(table, line, count))
+            row = _record(table, line, count)
+            held = {name: row[name] for name in pointers if row.get(name) is not None}
+            if held:
+                later.append({"_row_id": row["id"], **{name: None for name in pointers}, **held})
+                row.update(dict.fromkeys(held))
+            batch.append(row)
             if len(batch) == BATCH:
                 _insert(conn, table, batch)
                 batch = []
     _insert(conn, table, batch)
+    _point(conn, table, pointers, later)
     if digest.hexdigest() != sha256:  # the file changed since its checksum was checked
         raise DocumentRefused(f"the backup's table {table.name} does not match its checksum")
     if count != rows_expected:
