@@ -11,6 +11,7 @@ from typing import Any, NoReturn, ParamSpec, TypeVar
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import exc as sa_exc
 
 from pharmaqms.kernel import auth
@@ -24,6 +25,18 @@ R = TypeVar("R")
 
 console = Console()
 err_console = Console(stderr=True)
+
+
+def progress_bar() -> Progress:
+    """A bar with the rows done and the time taken, for long work (backup, restore, copies)."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,.0f}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

@@ -8,6 +8,8 @@ quality reviews.
     pharmaqms compliance apqr-generate PRODUCT YEAR --as USER
     pharmaqms compliance apqr-pdf APQR-… --out FILE
     pharmaqms compliance config-check
+    pharmaqms compliance sandbox-copy CFG-… --to URL [--as USER]
+    pharmaqms compliance sandbox-evidence COPY --from URL [--as USER]
 
 ``import`` reads and checks the whole file before writing anything; a refused file names the
 line or the field at fault and changes nothing. A regulation code that comes with a new
@@ -19,7 +21,7 @@ from pathlib import Path
 
 import typer
 
-from pharmaqms.cli.common import cli_actor, fail, handle_errors
+from pharmaqms.cli.common import cli_actor, fail, handle_errors, progress_bar
 from pharmaqms.kernel.uow import unit_of_work
 
 app = typer.Typer(
@@ -101,6 +103,60 @@ def config_check() -> None:
     if stale:
         raise typer.Exit(1)
     typer.echo(f"{len(store.kinds())} configuration keys: every version in force passes")
+
+
+@app.command("sandbox-copy")
+@handle_errors
+def sandbox_copy(
+    number: str = typer.Argument(..., help="The configuration draft to try, e.g. CFG-2026-0007."),
+    to: str = typer.Option(..., "--to", help="URL of a new, empty database for the copy."),
+    acting_as: str | None = typer.Option(None, "--as", help="The person making the copy."),
+) -> None:
+    """Copy the database into a new one where NUMBER is in force, to try it before approval.
+
+    Serve the copy with PHARMAQMS_DATABASE_URL set to its URL: every page says it is a
+    sandbox, and e-mail, EPCIS deliveries and the MQTT ingest are held back there. Then
+    read it back with sandbox-evidence; the draft's test run cites what was done."""
+    from pharmaqms.compliance.configuration import sandbox_copy as copies
+    from pharmaqms.kernel.db import get_database
+
+    actor = cli_actor(acting_as)
+    with progress_bar() as progress:
+        task = progress.add_task("copying", total=None)
+        made = copies.make_copy(
+            get_database(),
+            actor=actor,
+            number=number,
+            target_url=to,
+            progress=lambda _t, n: progress.advance(task, n),
+        )
+    typer.echo(
+        f"sandbox copy #{made.id} of the database made in {made.target}: {number} is in force "
+        "there (and only there)"
+    )
+    typer.echo(f"serve it with: PHARMAQMS_DATABASE_URL='{made.target}' pharmaqms serve")
+
+
+@app.command("sandbox-evidence")
+@handle_errors
+def sandbox_evidence(
+    copy_id: int = typer.Argument(..., help="The sandbox copy's number in the register."),
+    source: str = typer.Option(..., "--from", help="URL of the sandbox copy."),
+    acting_as: str | None = typer.Option(None, "--as", help="The person reading it back."),
+) -> None:
+    """Read a sandbox copy back: its trail verified, what was done in it, what ran under the
+    draft. Kept in the live database as the draft's test evidence."""
+    from pharmaqms.compliance.configuration import sandbox_copy as copies
+    from pharmaqms.kernel.db import get_database
+
+    actor = cli_actor(acting_as)
+    evidence = copies.collect_evidence(
+        get_database(), actor=actor, copy_id=copy_id, copy_url=source
+    )
+    for line in evidence.findings:
+        typer.echo(line)
+    if not evidence.trail_intact:
+        raise typer.Exit(1)
 
 
 @app.command("apqr-register")

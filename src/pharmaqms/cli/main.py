@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from typer._click import exceptions as click_errors  # typer 0.29 carries its own click
 from typer.core import TyperGroup
@@ -28,6 +27,7 @@ from pharmaqms.cli.common import (
     fail,
     handle_errors,
     is_interactive,
+    progress_bar,
 )
 from pharmaqms.kernel import auth
 from pharmaqms.kernel.db import get_database
@@ -115,17 +115,6 @@ def _register_subcommands() -> None:
 
 
 WORKER_HEALTHCHECK_SECONDS = 120
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed:,.0f}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    )
 
 
 @app.command()
@@ -339,7 +328,9 @@ def demo(
     from pharmaqms.cli.demo import DEMO_PASSWORD, LoaderTiming, load_demo
 
     steps: list[LoaderTiming] = []
-    loaded = load_demo(get_database(), seed=seed, scale=scale, progress=_progress(), timings=steps)
+    loaded = load_demo(
+        get_database(), seed=seed, scale=scale, progress=progress_bar(), timings=steps
+    )
     if not loaded:
         console.print("Demo data is already loaded.")
         return
@@ -399,7 +390,7 @@ def audit_verify(
     from pharmaqms.kernel.verify import verify
 
     expected = [_read_head_file(path) for path in expect_head]
-    with _progress() as progress, unit_of_work(write=False) as session:
+    with progress_bar() as progress, unit_of_work(write=False) as session:
         task = progress.add_task("verifying", total=None)
         report = verify(
             session,
@@ -616,7 +607,7 @@ def backup(path: Path = typer.Argument(..., help="The zip file to write.")) -> N
 
     if path.exists():
         fail(f"{path} exists already: choose a new file")
-    with _progress() as progress:
+    with progress_bar() as progress:
         task = progress.add_task("backing up", total=None)
         manifest = do_backup(get_database().engine, path, lambda _t, n: progress.advance(task, n))
     rows = sum(t["rows"] for t in manifest["tables"].values())
@@ -637,7 +628,7 @@ def restore(path: Path = typer.Argument(..., exists=False, help="A backup zip fi
     database = get_database()
     # The restore creates the schema in the transaction that writes the rows: a restore that
     # fails leaves the database without tables, not with an empty schema.
-    with _progress() as progress:
+    with progress_bar() as progress:
         task = progress.add_task("restoring", total=None)
         manifest = do_restore(database.engine, path, lambda _t, n: progress.advance(task, n))
     rows = sum(t["rows"] for t in manifest["tables"].values())

@@ -1,6 +1,8 @@
 """The tables of controlled configuration: one row per version of a configuration key (a GxP
 record: drafted, tested on a sandbox copy, approved with a signature, in force from a date),
-and the append-only record of which version an action ran under."""
+and the append-only record of which version an action ran under; and the sandbox copies a
+draft is tried on (the register of copies and what was done on them, kept in the live database,
+and the mark a copy carries)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pharmaqms.kernel.db import Base, JSONText
@@ -82,3 +84,68 @@ class ConfigUse(SealedData, Base):
     used_at: Mapped[datetime] = mapped_column(nullable=False)
 
     __table_args__ = (Index("ix_config_uses_record", "record_type", "record_id"),)
+
+
+class SandboxCopy(SealedData, Base):
+    """In the live database: a copy of it made to try a configuration draft on (Veeva's
+    sandbox vault, on the engines we have): which draft, with which content, made by whom,
+    when, holding the live trail up to which entry, and where (its URL without a password).
+    The copy holds this row too: that is how a copy is matched to its register entry."""
+
+    __tablename__ = "config_sandbox_copies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    config_version_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    config_number: Mapped[str] = mapped_column(String(60), nullable=False)
+    key: Mapped[str] = mapped_column(String(120), nullable=False)
+    version_no: Mapped[int] = mapped_column(Integer, nullable=False)
+    content_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    made_by_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    made_by: Mapped[str] = mapped_column(String(120), nullable=False)
+    made_at: Mapped[datetime] = mapped_column(nullable=False)
+    # The live trail's last entry when the copy was registered: the copy holds at least that.
+    source_last_seq: Mapped[int] = mapped_column(Integer, nullable=False)
+    target: Mapped[str] = mapped_column(Text, nullable=False)
+
+    __table_args__ = (Index("ix_config_sandbox_copies_version", "config_version_id"),)
+
+
+class SandboxMark(SealedData, Base):
+    """In a copy only: this database is the sandbox copy ``copy_id``, and the draft it was made
+    for is in force in it from ``made_at``, with the content it had then (a draft revised in
+    the copy does not change what the copy tries). A live database has no row here; a database
+    with one holds back its mail and deliveries and shows a banner on every page."""
+
+    __tablename__ = "config_sandbox_mark"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    copy_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    config_version_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    config_number: Mapped[str] = mapped_column(String(60), nullable=False)
+    key: Mapped[str] = mapped_column(String(120), nullable=False)
+    version_no: Mapped[int] = mapped_column(Integer, nullable=False)
+    content: Mapped[Any] = mapped_column(JSONText, nullable=False)
+    content_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    made_at: Mapped[datetime] = mapped_column(nullable=False)
+    # The copy's last audit entry before this mark: later entries were made in the sandbox.
+    copied_last_seq: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class SandboxEvidence(SealedData, Base):
+    """In the live database: what was done on a sandbox copy, read back from it — its trail
+    checked, the actions taken in it after the copy was made, and the ones that ran under the
+    draft. The draft's test run cites it."""
+
+    __tablename__ = "config_sandbox_evidence"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    copy_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    collected_by_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    collected_by: Mapped[str] = mapped_column(String(120), nullable=False)
+    collected_at: Mapped[datetime] = mapped_column(nullable=False)
+    trail_intact: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    actions: Mapped[int] = mapped_column(Integer, nullable=False)
+    uses_of_draft: Mapped[int] = mapped_column(Integer, nullable=False)
+    findings: Mapped[list[str]] = mapped_column(JSONText, nullable=False)
+
+    __table_args__ = (Index("ix_config_sandbox_evidence_copy", "copy_id"),)

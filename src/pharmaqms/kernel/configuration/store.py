@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import audit, clock
 from pharmaqms.kernel.canonical import content_hash, plain
+from pharmaqms.kernel.configuration import sandbox
 from pharmaqms.kernel.configuration.models import ConfigStatus, ConfigUse, ConfigVersion
 from pharmaqms.kernel.errors import InvalidInput, QMSError
 from pharmaqms.kernel.identity import Actor
@@ -225,6 +226,17 @@ def in_force(session: Session, key: str, at: datetime | None = None) -> InForce:
         return rehearsed  # type: ignore[no-any-return]
     config_kind = kind(key)
     moment = at or clock.now()
+    copy = sandbox.mark(session)
+    if copy is not None and copy.key == key and moment >= copy.made_at:
+        # A sandbox copy: the draft it was made for applies here from the copy's making.
+        return InForce(
+            key,
+            copy.version_no,
+            copy.content,
+            copy.content_sha256,
+            copy.made_at,
+            copy.config_number,
+        )
     row = session.execute(_IN_FORCE, {"key": key, "moment": moment}).first()
     if row is None:
         return _builtin(config_kind)

@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from pharmaqms.kernel import audit, clock
+from pharmaqms.kernel.configuration import sandbox
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.errors import InvalidInput, NotFound
 from pharmaqms.kernel.identity import Actor
@@ -318,7 +319,8 @@ def deliver(
     """E-mail the queued notices whose retry time has come; or those ``ids`` only, now (the
     job that was queued for them owns their retries), under the job's ``claim``."""
     settings = get_settings()
-    if not configured(settings):
+    if not configured(settings) or sandbox.mark_of_engine(database.engine) is not None:
+        # A sandbox copy keeps its notices queued: its people are the live system's.
         return DeliveryResult(0, 0, 0)
     now = clock.now()
     if ids is None:  # the sweep, not the job queued for given notices
@@ -396,7 +398,7 @@ def send_digests(database: Database, *, on_schedule: bool = False) -> DigestResu
     the digest hour has come where the person is (the server's loop); the daily job sends
     whenever it runs."""
     settings = get_settings()
-    if not configured(settings):
+    if not configured(settings) or sandbox.mark_of_engine(database.engine) is not None:
         return DigestResult(0, 0, 0)
     now = clock.now()
     sent = carried = failed = 0

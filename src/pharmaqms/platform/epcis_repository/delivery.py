@@ -39,6 +39,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import audit, auth, clock
+from pharmaqms.kernel.configuration import sandbox
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.identity import Channel
 from pharmaqms.kernel.jobs import DELIVERIES, SCHEDULE, enqueue, job, job_database
@@ -188,6 +189,9 @@ def _record(database: Database, sent: Sequence[tuple[Outgoing, Outcome]]) -> Del
 
 
 def _send(database: Database, outgoing: Sequence[Outgoing]) -> DeliverySummary:
+    if sandbox.mark_of_engine(database.engine) is not None:
+        # A sandbox copy sends nothing: its subscribers are the live system's partners.
+        return DeliverySummary(sent=0, failed=0, given_up=0)
     # The network is used outside any transaction: a slow receiver holds no database lock.
     return _record(database, [(item, _post(item)) for item in outgoing])
 

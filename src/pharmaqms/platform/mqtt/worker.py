@@ -33,8 +33,9 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+from pharmaqms.kernel.configuration import sandbox
 from pharmaqms.kernel.db import Database
-from pharmaqms.kernel.errors import DocumentRefused, QMSError
+from pharmaqms.kernel.errors import Conflict, DocumentRefused, QMSError
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.platform.ingest.deliveries import stream_idle
 from pharmaqms.platform.ingest.guard import transient
@@ -205,7 +206,15 @@ class IngestWorker:
         self._inbox.put(Delivery(msg.mid, msg.qos, Message(msg.topic, bytes(msg.payload))))
 
     def start(self, timeout: float = 10.0) -> None:
-        """Connect and subscribe; raise ``BrokerUnavailable`` when that fails."""
+        """Connect and subscribe; raise ``BrokerUnavailable`` when that fails, and
+        ``Conflict`` on a sandbox copy (on the live broker it would take readings, on a shared
+        subscription the live system's own, into a database nobody keeps)."""
+        copy = sandbox.mark_of_engine(self.database.engine)
+        if copy is not None:
+            raise Conflict(
+                f"this database is sandbox copy #{copy.copy_id}: the MQTT ingest does not run "
+                "on a sandbox copy"
+            )
         try:
             self._client.connect(
                 self.broker.host,

@@ -1,0 +1,346 @@
+"""Trying a configuration draft on a copy of the database, before QA approves it.
+
+The copy is the live database as a backup would restore it (``kernel/backup.py``: every table,
+one consistent snapshot, SQLite and PostgreSQL both ways), marked as a sandbox for one draft
+(``kernel/configuration/sandbox.py``). In it the draft is in force for its key from the moment
+the copy was made; people log in with their own accounts and work the real records under the
+draft; what would leave the system (e-mail, EPCIS deliveries, the MQTT ingest) is held back.
+
+Three verbs:
+
+- ``make_copy``: registers the copy in the live database (who, which draft and content, from
+  which trail entry, where), then backs up, restores into the new database and marks it;
+- ``collect_evidence``: reads the copy back — its audit trail verified, what was done in it
+  after it was made, the actions that ran under the draft — and keeps that in the live
+  database as sealed evidence;
+- ``evidence_lines``: what the draft's test run cites of that evidence (``service.test_version``).
+
+A copy holds what the live database holds, personal data and signatures included, and is
+keyed with the live key file (its trail must verify): it is kept, and removed, like a backup
+(docs/deploy.md)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import func, inspect, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session
+
+from pharmaqms.compliance.configuration import checks
+from pharmaqms.kernel import audit, clock
+from pharmaqms.kernel.backup import backup, restore
+from pharmaqms.kernel.configuration import sandbox
+from pharmaqms.kernel.configuration.models import (
+    ConfigStatus,
+    ConfigUse,
+    ConfigVersion,
+    SandboxCopy,
+    SandboxEvidence,
+    SandboxMark,
+)
+from pharmaqms.kernel.db import Database
+from pharmaqms.kernel.errors import Conflict, ControlBroken, InvalidInput, NotFound
+from pharmaqms.kernel.identity import Actor
+from pharmaqms.kernel.keys import key_file_path
+from pharmaqms.kernel.models import AuditEntry
+from pharmaqms.kernel.reports.text import format_time
+from pharmaqms.kernel.sealing import SEAL_ACTION
+from pharmaqms.kernel.uow import unit_of_work
+from pharmaqms.kernel.verify import verify
+
+MANAGE = "config.manage"
+COPYABLE = (ConfigStatus.DRAFT.value, ConfigStatus.TESTED.value)
+# Actions named one by one in the evidence; beyond this, a count.
+LISTED_ACTIONS = 40
+Progress = Callable[[str, int], None]
+
+
+def _url(text: str, field: str) -> str:
+    try:
+        return make_url(text).render_as_string(hide_password=False)
+    except ArgumentError:
+        raise InvalidInput(f"{text!r} is not a database URL", field=field) from None
+
+
+def shown_url(text: str) -> str:
+    """A URL as kept in the register and shown: without its password."""
+    return make_url(text).render_as_string(hide_password=True)
+
+
+def _same_database(a: str, b: str) -> bool:
+    left, right = make_url(a), make_url(b)
+    if left.get_backend_name() == "sqlite" and right.get_backend_name() == "sqlite":
+        return (
+            bool(left.database and right.database)
+            and Path(str(left.database)).resolve() == Path(str(right.database)).resolve()
+        )
+    return (left.host, left.port, left.database) == (right.host, right.port, right.database)
+
+
+def _draft(session: Session, number: str) -> ConfigVersion:
+    version = session.scalars(select(ConfigVersion).where(ConfigVersion.number == number)).first()
+    if version is None:
+        raise NotFound(f"no configuration version {number}")
+    if version.status not in COPYABLE:
+        raise Conflict(
+            f"{number} is {version.status}: a sandbox copy tries a draft before its approval"
+        )
+    problems = checks.schema_problems(version.key, version.content) + checks.control_problems(
+        version.key, version.content
+    )
+    if problems:
+        raise ControlBroken(
+            f"{number} does not pass its checks: " + "; ".join(problems), reasons=problems
+        )
+    return version
+
+
+def _tables_with_rows(database: Database) -> list[str]:
+    with database.engine.connect() as conn:
+        found = inspect(conn)
+        return [
+            name
+            for name in sorted(found.get_table_names())
+            if name != "alembic_version"
+            and conn.exec_driver_sql(f'SELECT 1 FROM "{name}" LIMIT 1').first() is not None
+        ]
+
+
+def _copy_key_file(live_url: str, copy_url: str) -> None:
+    """The copy's trail is the live one: it verifies only with the live key file. Where the
+    copy would look for its own (beside a SQLite file), the live one is copied there."""
+    source, target = key_file_path(live_url), key_file_path(copy_url)
+    if source.resolve() == target.resolve() or target.exists():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out, source.open("rb") as src:
+        shutil.copyfileobj(src, out)
+
+
+def make_copy(
+    live: Database,
+    *,
+    actor: Actor,
+    number: str,
+    target_url: str,
+    progress: Progress | None = None,
+) -> SandboxCopy:
+    """Copy the live database into the new, empty database at ``target_url`` and mark it as
+    the sandbox of the draft ``number``. Refused, with nothing written anywhere, when the
+    draft is not pending or fails its checks, or the target is the live database or holds
+    data."""
+    actor.require(MANAGE, "make sandbox copies")
+    target_url = _url(target_url, "target")
+    if _same_database(live.url, target_url):
+        raise Conflict("a sandbox copy goes into another database, not the live one")
+    copy_db = Database(target_url)
+    try:
+        busy = _tables_with_rows(copy_db)
+        if busy:
+            raise Conflict(
+                f"{shown_url(target_url)} holds data ({', '.join(busy[:5])}"
+                f"{', …' if len(busy) > 5 else ''}): a sandbox copy needs a new, empty database"
+            )
+        with unit_of_work(live) as session:
+            version = _draft(session, number)
+            registered = SandboxCopy(
+                config_version_id=version.id,
+                config_number=version.number,
+                key=version.key,
+                version_no=version.version_no,
+                content_sha256=version.content_sha256,
+                made_by_id=actor.user_id,
+                made_by=actor.username,
+                made_at=clock.now(),
+                source_last_seq=session.scalar(select(func.max(AuditEntry.seq))) or 0,
+                target=shown_url(target_url),
+            )
+            with audit.changes(
+                session, actor=actor, reason=f"sandbox copy of the database to try {number}"
+            ):
+                session.add(registered)
+            content = version.content
+        with tempfile.TemporaryDirectory(prefix="pharmaqms-sandbox-") as folder:
+            archive = Path(folder) / "copy.zip"
+            backup(live.engine, archive, progress)
+            restore(copy_db.engine, archive, progress)
+        _copy_key_file(live.url, target_url)
+        with unit_of_work(copy_db) as session:
+            copied_last = session.scalar(select(func.max(AuditEntry.seq))) or 0
+            with audit.changes(
+                session,
+                actor=actor,
+                reason=f"this database is sandbox copy #{registered.id} for {number}",
+            ):
+                session.add(
+                    SandboxMark(
+                        copy_id=registered.id,
+                        config_version_id=registered.config_version_id,
+                        config_number=registered.config_number,
+                        key=registered.key,
+                        version_no=registered.version_no,
+                        content=content,
+                        content_sha256=registered.content_sha256,
+                        made_at=registered.made_at,
+                        copied_last_seq=copied_last,
+                    )
+                )
+        sandbox.forget(copy_db.engine)
+        return registered
+    finally:
+        copy_db.dispose()
+
+
+def _actions(session: Session, after_seq: int) -> tuple[int, list[str]]:
+    """The entries made in the copy after it was marked: how many, and the first ones named
+    (the mark's own seal entry is the copy's making, not something tried in it)."""
+    query = (
+        select(AuditEntry)
+        .where(AuditEntry.seq > after_seq)
+        .where(
+            ~(
+                (AuditEntry.action == SEAL_ACTION)
+                & (AuditEntry.record_type == SandboxMark.__tablename__)
+            )
+        )
+        .order_by(AuditEntry.seq)
+    )
+    count = 0
+    lines: list[str] = []
+    for entry in session.scalars(query):
+        count += 1
+        if len(lines) < LISTED_ACTIONS:
+            lines.append(
+                f"entry {entry.seq}, {format_time(entry.occurred_at)}: {entry.record_label} "
+                f"— {entry.action} by {entry.actor_username}"
+            )
+    if count > LISTED_ACTIONS:
+        lines.append(f"… and {count - LISTED_ACTIONS} more")
+    return count, lines
+
+
+def collect_evidence(
+    live: Database, *, actor: Actor, copy_id: int, copy_url: str
+) -> SandboxEvidence:
+    """Read the sandbox copy ``copy_id`` at ``copy_url`` back into the live database's
+    evidence. Refused, and nothing kept, when that database is not that copy."""
+    actor.require(MANAGE, "collect sandbox evidence")
+    copy_url = _url(copy_url, "copy")
+    if _same_database(live.url, copy_url):
+        raise Conflict("that is the live database, not a sandbox copy")
+    with unit_of_work(live, write=False) as session:
+        registered = session.get(SandboxCopy, copy_id)
+        if registered is None:
+            raise NotFound(f"no sandbox copy #{copy_id} in the register")
+        session.expunge(registered)
+    copy_db = Database(copy_url)
+    try:
+        with unit_of_work(copy_db, write=False) as session:
+            if not inspect(session.connection()).has_table(SandboxMark.__tablename__):
+                raise Conflict(f"{shown_url(copy_url)} is not a pharmaqms sandbox copy")
+            mark = sandbox.mark(session)
+            if mark is None:
+                raise Conflict(f"{shown_url(copy_url)} is not a sandbox copy: it has no mark")
+            if mark.copy_id != copy_id or mark.content_sha256 != registered.content_sha256:
+                raise Conflict(
+                    f"{shown_url(copy_url)} is sandbox copy #{mark.copy_id} for "
+                    f"{mark.config_number}, not #{copy_id} for {registered.config_number}"
+                )
+            report = verify(session)
+            copied_last = session.scalar(select(SandboxMark.copied_last_seq).limit(1)) or 0
+            actions, listed = _actions(session, copied_last)
+            uses = (
+                session.scalar(
+                    select(func.count())
+                    .select_from(ConfigUse)
+                    .where(
+                        ConfigUse.key == mark.key,
+                        ConfigUse.content_sha256 == mark.content_sha256,
+                        ConfigUse.used_at >= mark.made_at,
+                    )
+                )
+                or 0
+            )
+    finally:
+        copy_db.dispose()
+    trail = (
+        f"its audit trail verified intact ({report.entries:,} entries)"
+        if report.intact
+        else f"its audit trail is NOT intact: {len(report.findings)} finding(s), the first: "
+        f"{report.findings[0].message}"
+    )
+    findings = [
+        f"sandbox copy #{copy_id} ({registered.target}), made {format_time(registered.made_at)} "
+        f"by {registered.made_by} for {registered.config_number}: {trail}",
+        f"{actions} action(s) taken in the copy after it was made; {uses} ran under "
+        f"{registered.config_number}",
+        *listed,
+    ]
+    with unit_of_work(live) as session:
+        evidence = SandboxEvidence(
+            copy_id=copy_id,
+            collected_by_id=actor.user_id,
+            collected_by=actor.username,
+            collected_at=clock.now(),
+            trail_intact=report.intact,
+            actions=actions,
+            uses_of_draft=uses,
+            findings=findings,
+        )
+        with audit.changes(
+            session, actor=actor, reason=f"what was done on sandbox copy #{copy_id}"
+        ):
+            session.add(evidence)
+    return evidence
+
+
+def copies_of(session: Session, version: ConfigVersion) -> list[SandboxCopy]:
+    return list(
+        session.scalars(
+            select(SandboxCopy)
+            .where(SandboxCopy.config_version_id == version.id)
+            .order_by(SandboxCopy.id)
+        )
+    )
+
+
+def latest_evidence(session: Session, copy_ids: list[int]) -> dict[int, SandboxEvidence]:
+    found: dict[int, SandboxEvidence] = {}
+    if copy_ids:
+        for row in session.scalars(
+            select(SandboxEvidence)
+            .where(SandboxEvidence.copy_id.in_(copy_ids))
+            .order_by(SandboxEvidence.id)
+        ):
+            found[row.copy_id] = row
+    return found
+
+
+def evidence_lines(session: Session, version: ConfigVersion) -> list[str]:
+    """What the draft's test run cites: the latest evidence of each copy made of the draft
+    as it is now (a copy of an earlier content tried something else)."""
+    current = [c for c in copies_of(session, version) if c.content_sha256 == version.content_sha256]
+    if not current:
+        return [
+            "no sandbox copy of this content has been tried "
+            "(pharmaqms compliance sandbox-copy makes one)"
+        ]
+    evidence = latest_evidence(session, [c.id for c in current])
+    lines: list[str] = []
+    for copy in current:
+        found = evidence.get(copy.id)
+        if found is None:
+            lines.append(
+                f"sandbox copy #{copy.id} made {format_time(copy.made_at)} by {copy.made_by}: "
+                "not read back yet (pharmaqms compliance sandbox-evidence)"
+            )
+        else:
+            lines += found.findings
+    return lines

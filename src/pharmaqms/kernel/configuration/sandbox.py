@@ -1,0 +1,84 @@
+"""Whether this database is a sandbox copy made to try a configuration draft, and which.
+
+A copy carries one ``config_sandbox_mark`` row (``compliance/configuration/sandbox_copy.py``
+writes it while it makes the copy). In such a database the draft is in force for its key
+from the moment the copy was made (``store.in_force`` asks here), and what would reach
+people or systems outside is held back: e-mail, EPCIS deliveries, the MQTT ingest (which,
+on a shared subscription, would take the live system's readings away from it).
+
+The mark is read once per connection pool and kept: it is written before anyone uses the
+copy and never changes, and ``store.in_force`` runs on every request."""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import Pool
+
+from pharmaqms.kernel.configuration.models import SandboxMark
+
+_MARKS: weakref.WeakKeyDictionary[Pool, Mark | None] = weakref.WeakKeyDictionary()
+
+
+@dataclass(frozen=True)
+class Mark:
+    copy_id: int
+    config_number: str
+    key: str
+    version_no: int
+    content: Any
+    content_sha256: str
+    made_at: datetime
+
+    @property
+    def banner(self) -> str:
+        return (
+            f"Sandbox copy #{self.copy_id}, made {self.made_at:%Y-%m-%d %H:%M} UTC to try "
+            f"{self.config_number} ({self.key} v{self.version_no}), which is in force here "
+            "only. Nothing done here is a GxP record; e-mail and deliveries are held back."
+        )
+
+
+def _pool(session: Session) -> Pool:
+    return session.get_bind().pool  # type: ignore[union-attr]
+
+
+def mark(session: Session) -> Mark | None:
+    """This database's sandbox mark, or None for a live database."""
+    pool = _pool(session)
+    try:
+        return _MARKS[pool]
+    except KeyError:
+        pass
+    row = session.scalars(select(SandboxMark).order_by(SandboxMark.id).limit(1)).first()
+    found = (
+        None
+        if row is None
+        else Mark(
+            row.copy_id,
+            row.config_number,
+            row.key,
+            row.version_no,
+            row.content,
+            row.content_sha256,
+            row.made_at,
+        )
+    )
+    _MARKS[pool] = found
+    return found
+
+
+def mark_of_engine(engine: Engine) -> Mark | None:
+    """The same, for code that holds an engine rather than a session (the senders)."""
+    with Session(engine) as session:
+        return mark(session)
+
+
+def forget(engine: Engine) -> None:
+    """Read the mark again next time (the copy has just been marked)."""
+    _MARKS.pop(engine.pool, None)

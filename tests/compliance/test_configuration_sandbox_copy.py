@@ -1,0 +1,302 @@
+"""A configuration draft tried on a sandbox copy of the database: the copy is registered in
+the live database, holds the live records with the draft in force (and only there), works
+like the live system for its users, holds back what would leave it (e-mail, deliveries, the
+MQTT ingest), and is read back as evidence the draft's test run cites. Refusals change
+nothing in the live database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, text
+from tests.compliance.configuration_steps import (
+    approved_change_from_a_new_edition,
+    classified_deviation,
+    draft,
+    snapshot,
+)
+from tests.conftest import People
+from tests.kernel.mailbox import Mailbox, mailbox
+from tests.platform.mqtt_support import settings_for, unique_site
+from tests.support import PASSWORD, app_for
+
+from pharmaqms.compliance.configuration import sandbox_copy, service
+from pharmaqms.kernel import clock
+from pharmaqms.kernel.configuration import sandbox, store
+from pharmaqms.kernel.configuration.models import ConfigVersion, SandboxCopy, SandboxEvidence
+from pharmaqms.kernel.db import Database, set_database
+from pharmaqms.kernel.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from pharmaqms.kernel.notifications import service as notify
+from pharmaqms.kernel.notifications.models import NoticeStatus, Notification
+from pharmaqms.kernel.uow import unit_of_work
+from pharmaqms.platform.mqtt.settings import Broker
+from pharmaqms.platform.mqtt.worker import IngestWorker
+from pharmaqms.quality.deviations import service as deviations
+
+__all__ = ["mailbox"]  # the fixture, imported to be found
+
+DUE = "quality.deviation_due_days"
+BUILT_IN = {"critical": 15, "major": 30, "minor": 60}
+NEW_DAYS = {"critical": 10, "major": 20, "minor": 45}
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def moving_clock(db: Any) -> Iterator[clock.FrozenClock]:
+    with clock.frozen_at(START) as frozen:
+        yield frozen
+
+
+@pytest.fixture
+def pending(db: Database, people: People, moving_clock: clock.FrozenClock) -> str:
+    """New deviation due days drafted under an approved change: the draft's number."""
+    cid = approved_change_from_a_new_edition(db, people)
+    vid = draft(
+        db,
+        people.qa,
+        DUE,
+        NEW_DAYS,
+        effective_from=clock.now() + timedelta(days=7),
+        change_id=cid,
+        rationale="TEST 1 (2024) shortens the time to close a deviation.",
+    )
+    with unit_of_work(db, write=False) as s:
+        return str(service.get_version(s, vid).number)
+
+
+def _copies(db: Database) -> int:
+    with unit_of_work(db, write=False) as s:
+        return int(s.scalar(select(func.count()).select_from(SandboxCopy)) or 0)
+
+
+def _due_days(database: Database, did: int) -> int:
+    with unit_of_work(database, write=False) as s:
+        deviation = deviations.get_deviation(s, did)
+        assert deviation.due_at is not None
+        return (deviation.due_at - clock.now()).days
+
+
+@pytest.fixture
+def copy_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'sandbox.db'}"
+
+
+@pytest.mark.clause("annex11:10", "part11:11.10(a)")
+@pytest.mark.postgres
+def test_a_draft_tried_on_a_sandbox_copy_applies_there_only_and_its_evidence_is_cited(
+    db: Database, people: People, pending: str, copy_url: str
+) -> None:
+    before = snapshot(db)
+    # when QA copies the database to try the draft
+    made = sandbox_copy.make_copy(db, actor=people.qa, number=pending, target_url=copy_url)
+    assert (made.config_number, made.key, made.made_by) == (pending, DUE, "qa")
+    # the live database only gained the register row (and the entry sealing it)
+    after = snapshot(db)
+    assert after["versions"] == before["versions"]
+    assert after["audit"] == before["audit"] + 1
+    with unit_of_work(db, write=False) as s:
+        assert sandbox.mark(s) is None
+        assert store.in_force(s, DUE).content == BUILT_IN
+    live_deviation = classified_deviation(db, people, "Live granulation", clock.now())
+    assert _due_days(db, live_deviation) == 30
+
+    # in the copy the draft is in force, for the people of the live system
+    copy = Database(copy_url)
+    try:
+        with unit_of_work(copy, write=False) as s:
+            marked = sandbox.mark(s)
+            assert marked is not None and marked.copy_id == made.id
+            in_force = store.in_force(s, DUE)
+            assert (in_force.number, in_force.content) == (pending, NEW_DAYS)
+            # the past before the copy still reads as it was
+            assert store.in_force(s, DUE, at=START - timedelta(days=1)).content == BUILT_IN
+        set_database(copy)
+        tried = classified_deviation(copy, People(copy), "Tried in the sandbox", clock.now())
+        assert _due_days(copy, tried) == 20
+        set_database(db)
+    finally:
+        set_database(db)
+        copy.dispose()
+
+    # read back, the copy's work becomes the draft's test evidence
+    evidence = sandbox_copy.collect_evidence(
+        db, actor=people.qa, copy_id=made.id, copy_url=copy_url
+    )
+    assert evidence.trail_intact
+    assert evidence.uses_of_draft == 1
+    assert evidence.actions >= 2  # reported and classified, at least
+    assert evidence.findings[1].startswith(f"{evidence.actions} action(s) taken in the copy")
+    assert any("DEV-" in line and "by qa" in line for line in evidence.findings)
+    assert "verified intact" in evidence.findings[0]
+    with unit_of_work(db) as s:
+        version = s.scalars(select(ConfigVersion).where(ConfigVersion.number == pending)).one()
+        tested = service.test_version(s, actor=people.qa, version_id=version.id)
+        assert evidence.findings[0] in tested.test_summary
+        assert evidence.findings[1] in tested.test_summary
+
+
+def test_a_draft_with_no_copy_says_so_in_its_test_run(
+    db: Database, people: People, pending: str
+) -> None:
+    with unit_of_work(db) as s:
+        version = s.scalars(select(ConfigVersion).where(ConfigVersion.number == pending)).one()
+        tested = service.test_version(s, actor=people.qa, version_id=version.id)
+        assert any("no sandbox copy of this content" in line for line in tested.test_summary)
+
+
+def test_a_sandbox_copy_holds_back_mail_and_the_mqtt_ingest_and_says_what_it_is(
+    db: Database, people: People, pending: str, copy_url: str, mailbox: Mailbox
+) -> None:
+    with unit_of_work(db) as s:
+        notify.update_preferences(
+            s, actor=people.qa, email="qa@example.org", digest=False, kinds=list(notify.ALL_KINDS)
+        )
+    made = sandbox_copy.make_copy(db, actor=people.qa, number=pending, target_url=copy_url)
+    # the live system e-mails qa the classification task of a new deviation …
+    classified_deviation(db, people, "Live", clock.now())
+    notify.deliver(db)  # whatever the job queued by the commit has not sent yet
+    live_mail = len(mailbox.received)
+    assert live_mail >= 1
+    copy = Database(copy_url)
+    try:
+        set_database(copy)
+        # … the copy keeps its notices queued: its people are the live system's
+        classified_deviation(copy, People(copy), "Sandbox", clock.now())
+        assert notify.deliver(copy) == notify.DeliveryResult(0, 0, 0)
+        with unit_of_work(copy, write=False) as s:
+            assert s.scalar(
+                select(func.count())
+                .select_from(Notification)
+                .where(Notification.status == NoticeStatus.QUEUED)
+            )
+        assert len(mailbox.received) == live_mail
+        # the MQTT ingest refuses to start on it (it would take the live readings)
+        with unit_of_work(copy, write=False) as s:
+            from pharmaqms.kernel import auth
+            from pharmaqms.kernel.identity import Channel
+
+            actor = auth.system_actor(s, Channel.MQTT)
+        worker = IngestWorker(
+            copy, settings_for(unique_site()), Broker("127.0.0.1", 1, False), actor
+        )
+        with pytest.raises(Conflict, match=f"sandbox copy #{made.id}"):
+            worker.start()
+        # every page says it is a sandbox, and which draft is in force there
+        client = _client(copy)
+        page = client.get("/")
+        assert 'data-testid="sandbox-banner"' in page.text
+        assert f"Sandbox copy #{made.id}" in page.text and pending in page.text
+    finally:
+        set_database(db)
+        copy.dispose()
+    # the live system's pages don't
+    assert "sandbox-banner" not in _client(db).get("/").text
+
+
+def _client(database: Database) -> Any:
+    from fastapi.testclient import TestClient
+
+    client = TestClient(app_for(database))
+    response = client.post(
+        "/login", data={"username": "qa", "password": PASSWORD}, follow_redirects=False
+    )
+    assert response.status_code in (302, 303), response.text
+    return client
+
+
+@pytest.mark.postgres
+def test_copies_that_cannot_be_made_are_refused_and_nothing_changes(
+    db: Database, people: People, pending: str, copy_url: str, tmp_path: Path
+) -> None:
+    made = sandbox_copy.make_copy(db, actor=people.qa, number=pending, target_url=copy_url)
+    before, copies = snapshot(db), _copies(db)
+    refusals: list[tuple[type[Exception], str, dict[str, Any]]] = [
+        (Conflict, "not the live one", {"target_url": db.url}),
+        (Conflict, "holds data", {"target_url": copy_url}),
+        (InvalidInput, "not a database URL", {"target_url": "no such thing"}),
+        (NotFound, "no configuration version CFG-1999-0001", {"number": "CFG-1999-0001"}),
+        (
+            PermissionDenied,
+            "may not make sandbox copies",
+            {"actor": people.operator},
+        ),
+    ]
+    for error, message, override in refusals:
+        kwargs: dict[str, Any] = {
+            "actor": people.qa,
+            "number": pending,
+            "target_url": f"sqlite:///{tmp_path / 'other.db'}",
+            **override,
+        }
+        with pytest.raises(error, match=message):
+            sandbox_copy.make_copy(db, **kwargs)
+        assert (snapshot(db), _copies(db)) == (before, copies), message
+    assert not (tmp_path / "other.db").exists() or _empty(f"sqlite:///{tmp_path / 'other.db'}")
+    # an approved version is no longer a draft to try
+    with unit_of_work(db) as s:
+        version = s.scalars(select(ConfigVersion).where(ConfigVersion.number == pending)).one()
+        service.test_version(s, actor=people.qa, version_id=version.id)
+        vid = version.id
+    with unit_of_work(db) as s:
+        service.transition(s, actor=people.qa2, version_id=vid, name="approve", password=PASSWORD)
+    before, copies = snapshot(db), _copies(db)
+    with pytest.raises(Conflict, match="is approved: a sandbox copy tries a draft"):
+        sandbox_copy.make_copy(
+            db, actor=people.qa, number=pending, target_url=f"sqlite:///{tmp_path / 'late.db'}"
+        )
+    assert (snapshot(db), _copies(db)) == (before, copies)
+    assert made.id == 1
+
+
+def _empty(url: str) -> bool:
+    other = Database(url)
+    try:
+        with other.engine.connect() as conn:
+            return not conn.exec_driver_sql("SELECT name FROM sqlite_master").first()
+    finally:
+        other.dispose()
+
+
+def test_evidence_from_a_database_that_is_not_that_copy_is_refused_and_nothing_kept(
+    db: Database, people: People, pending: str, copy_url: str, tmp_path: Path
+) -> None:
+    first = sandbox_copy.make_copy(db, actor=people.qa, number=pending, target_url=copy_url)
+    second_url = f"sqlite:///{tmp_path / 'second.db'}"
+    second = sandbox_copy.make_copy(db, actor=people.qa, number=pending, target_url=second_url)
+    empty_url = f"sqlite:///{tmp_path / 'empty.db'}"
+    before = snapshot(db)
+    refusals: list[tuple[type[Exception], str, int, str]] = [
+        (Conflict, "that is the live database", first.id, db.url),
+        (Conflict, f"is sandbox copy #{first.id} for {pending}, not #{second.id}", second.id,
+         copy_url),
+        (Conflict, "is not a pharmaqms sandbox copy", first.id, empty_url),
+        (NotFound, "no sandbox copy #99", 99, copy_url),
+    ]  # fmt: skip
+    for error, message, copy_id, url in refusals:
+        with pytest.raises(error, match=message):
+            sandbox_copy.collect_evidence(db, actor=people.qa, copy_id=copy_id, copy_url=url)
+        assert snapshot(db) == before, message
+    with unit_of_work(db, write=False) as s:
+        assert s.scalar(select(func.count()).select_from(SandboxEvidence)) == 0
+
+
+def test_a_copy_whose_trail_was_altered_is_reported_as_not_intact(
+    db: Database, people: People, pending: str, copy_url: str
+) -> None:
+    made = sandbox_copy.make_copy(db, actor=people.qa, number=pending, target_url=copy_url)
+    copy = Database(copy_url)
+    try:
+        with copy.engine.begin() as conn:  # behind the application's back
+            conn.execute(text("DROP TRIGGER audit_entries_no_update"))
+            conn.execute(text("UPDATE audit_entries SET reason = 'rewritten' WHERE seq = 3"))
+    finally:
+        copy.dispose()
+    evidence = sandbox_copy.collect_evidence(
+        db, actor=people.qa, copy_id=made.id, copy_url=copy_url
+    )
+    assert not evidence.trail_intact
+    assert "is NOT intact" in evidence.findings[0]
