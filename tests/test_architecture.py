@@ -106,16 +106,6 @@ KNOWN_CYCLES: tuple[frozenset[str], ...] = (
     ),
     # making a document version effective assigns its training, and training reads documents.
     frozenset({"quality/documents", "quality/training"}),
-    # the quality loops' demos and pages reach into each other (view_support reads risk).
-    frozenset(
-        {
-            "quality/capa",
-            "quality/changes",
-            "quality/deviations",
-            "quality/risk",
-            "quality/view_support",
-        }
-    ),
 )
 
 
