@@ -89,10 +89,6 @@ CYCLE_LAYERS = ("platform", "quality", "lifecycle")
 # known one that grows; the one after it fails when a known cycle is gone, so the list only
 # shrinks.
 KNOWN_CYCLES: tuple[frozenset[str], ...] = (
-    # master data's API serves sensors and shipments, which are built on master data.
-    frozenset(
-        {"platform/masterdata", "platform/sensors", "platform/timeseries", "platform/traceability"}
-    ),
     # the EPCIS and sensor connectors store through genealogy/trace/mqtt, which read the
     # connectors' event model.
     frozenset(
@@ -106,16 +102,6 @@ KNOWN_CYCLES: tuple[frozenset[str], ...] = (
     ),
     # making a document version effective assigns its training, and training reads documents.
     frozenset({"quality/documents", "quality/training"}),
-    # the quality loops' demos and pages reach into each other (view_support reads risk).
-    frozenset(
-        {
-            "quality/capa",
-            "quality/changes",
-            "quality/deviations",
-            "quality/risk",
-            "quality/view_support",
-        }
-    ),
 )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from pharmaqms.cli import demo_risk
 from pharmaqms.cli.demo import DEMO_PASSWORD, DEMO_PEOPLE
 from pharmaqms.kernel import auth, clock
 from pharmaqms.kernel.demo import DemoContext
@@ -24,7 +25,6 @@ from pharmaqms.quality.complaints.models import Complaint
 from pharmaqms.quality.deviations import demo as deviations_demo
 from pharmaqms.quality.deviations import queries as deviation_queries
 from pharmaqms.quality.deviations import rules as deviation_rules
-from pharmaqms.quality.risk import demo as risk_demo
 from pharmaqms.quality.risk.models import RiskAssessment
 
 
@@ -65,7 +65,7 @@ def test_the_quality_demo_writes_a_consistent_year(db: Any) -> None:
         capa_demo.load,
         complaints_demo.load,
         changes_demo.load,
-        risk_demo.load,
+        demo_risk.load,
     ):
         with unit_of_work(db) as session:
             loader(session, ctx)

@@ -70,7 +70,7 @@ def _import_module_loaders() -> None:
         "pharmaqms.quality.capa.demo",
         "pharmaqms.quality.complaints.demo",
         "pharmaqms.quality.changes.demo",
-        "pharmaqms.quality.risk.demo",
+        "pharmaqms.cli.demo_risk",  # risk attaches to the changes and deviations above
         "pharmaqms.lifecycle.rnd.eln.demo",
         "pharmaqms.lifecycle.rnd.stability.demo",
         "pharmaqms.cli.demo_supply_chain",

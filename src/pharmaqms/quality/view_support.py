@@ -1,11 +1,15 @@
 """What the quality modules' pages share: reading form fields (date-times typed in the
 reader's zone, one item per line), the people who may be chosen for a role, and the parts
 every quality record page shows (links both ways, risk assessments, signatures, workflow
-buttons, audit trail)."""
+buttons, audit trail).
+
+Every module's pages import this one, so it imports none of them: a part of the record page
+that another module owns (the record's risk assessments, owned by ``quality.risk``) is
+registered here by that module at import (``register_record_part``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -23,9 +27,20 @@ from pharmaqms.kernel.signatures import signatures_of
 from pharmaqms.kernel.timezones import from_form
 from pharmaqms.kernel.workflow import Workflow, options
 from pharmaqms.quality.links import links_of
-from pharmaqms.quality.risk.service import assessments_of
 
 AUDIT_ON_PAGE = 100
+
+# (session, record type, record id) → the part's value in the page's context.
+RecordPart = Callable[[Session, str, int], Any]
+_PARTS: dict[str, RecordPart] = {}
+
+
+def register_record_part(name: str, part: RecordPart) -> None:
+    """Adds ``name`` to every record page's context, computed by ``part``: how a module that
+    the quality modules' pages must not import (a cycle) still shows on each of them.
+    Registered at import by the owning module's pages, which every entry point serving
+    pages loads (``pharmaqms.web.views``)."""
+    _PARTS[name] = part
 
 
 def utc_from_form(value: str, field: str) -> datetime | None:
@@ -89,7 +104,8 @@ def record_parts(
         "record": record,
         "workflow": workflow,
         "links": links_of(session, record_type, record.id),
-        "risk_assessments": assessments_of(session, record_type, record.id),
+        # the registered parts: "risk_assessments" (quality.risk.views)
+        **{name: part(session, record_type, record.id) for name, part in _PARTS.items()},
         "risk_type": record_type,
         "signatures": signatures_of(session, record),
         "options": options(session, workflow, record, actor),

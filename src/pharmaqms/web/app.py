@@ -48,6 +48,8 @@ from pharmaqms.platform.data import api as data_api
 from pharmaqms.platform.epcis_repository import api as epcis_api
 from pharmaqms.platform.genealogy import api as genealogy_api
 from pharmaqms.platform.masterdata import api as masterdata_api
+from pharmaqms.platform.sensors import api as sensors_api
+from pharmaqms.platform.traceability import api as traceability_api
 from pharmaqms.quality import api as quality_links_api
 from pharmaqms.quality.capa import api as capa_api
 from pharmaqms.quality.changes import api as changes_api
@@ -99,6 +101,8 @@ API_ROUTERS = (
     distribution_inventory_api.router,
     product_page_api.router,
     masterdata_api.router,
+    sensors_api.router,  # the sensors and shipments of the master data (see masterdata.api)
+    traceability_api.router,
     data_api.router,
     compliance_api.router,
     apqr_api.router,

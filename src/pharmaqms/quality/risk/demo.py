@@ -1,17 +1,19 @@
 """Demo risk assessments: an approved FMEA of the stroke counter change, and a draft FMEA of
-the label mix-up on packaging line 3. Written through the services."""
+the label mix-up on packaging line 3. Written through the services.
+
+Risk attaches to records of any module and imports none of them: the demo loader that finds
+the change and the deviation assessed here, and registers the step, is
+``pharmaqms.cli.demo_risk`` (a composing place: deviations score on risk's matrix and changes
+build on deviations, so importing them from here would be a cycle)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import clock
-from pharmaqms.kernel.demo import DemoContext, register
-from pharmaqms.quality.changes.models import ChangeRequest
-from pharmaqms.quality.deviations.models import Deviation
+from pharmaqms.kernel.demo import DemoContext
 from pharmaqms.quality.risk import service
 from pharmaqms.quality.risk.service import Scores
 
@@ -55,66 +57,58 @@ LABEL_FMEA: tuple[FmeaRow, ...] = (
 )
 
 
-def load(session: Session, ctx: DemoContext) -> None:
+def _add_items(
+    session: Session, ctx: DemoContext, assessment_id: int, rows: tuple[FmeaRow, ...]
+) -> None:
+    for failure, effect, cause, scores, controls, residual in rows:
+        service.add_item(
+            session,
+            actor=ctx.people["sofia.supervisor"],
+            assessment_id=assessment_id,
+            failure_mode=failure,
+            effect=effect,
+            cause=cause,
+            scores=scores,
+            controls=controls,
+            residual=residual,
+        )
+
+
+def approved_tooling_fmea(
+    session: Session, ctx: DemoContext, *, change_id: int, change_raised_at: datetime
+) -> None:
+    """The stroke counter change's FMEA, two days after the change was raised: scored by
+    production, approved by QA."""
     sofia, rosa = ctx.people["sofia.supervisor"], ctx.people["rosa.qa"]
-    change = session.scalars(
-        select(ChangeRequest).where(ChangeRequest.title.ilike("Stroke counter%"))
-    ).first()
-    if change is not None:
-        with clock.frozen_at(change.created_at + timedelta(days=2)):
-            assessment = service.create_assessment(
-                session,
-                actor=sofia,
-                title="FMEA: stroke counting of tablet press tooling",
-                scope="Compression step of both tablet presses, from tooling issue to retirement",
-                subject_type="change_request",
-                subject_id=change.id,
-            )
-            for failure, effect, cause, scores, controls, residual in TOOLING_FMEA:
-                service.add_item(
-                    session,
-                    actor=sofia,
-                    assessment_id=assessment.id,
-                    failure_mode=failure,
-                    effect=effect,
-                    cause=cause,
-                    scores=scores,
-                    controls=controls,
-                    residual=residual,
-                )
-            service.transition(session, actor=sofia, assessment_id=assessment.id, name="submit")
-            service.transition(
-                session,
-                actor=rosa,
-                assessment_id=assessment.id,
-                name="approve",
-                password=ctx.password,
-                comment="residual risks acceptable",
-            )
-    mix_up = session.scalars(
-        select(Deviation).where(Deviation.title.ilike("Wrong label roll%")).order_by(Deviation.id)
-    ).first()
-    if mix_up is not None:
-        draft = service.create_assessment(
+    with clock.frozen_at(change_raised_at + timedelta(days=2)):
+        assessment = service.create_assessment(
             session,
             actor=sofia,
-            title="FMEA: label handling at packaging line 3",
-            scope="Label issue, line-side storage and loading",
-            subject_type="deviation",
-            subject_id=mix_up.id,
+            title="FMEA: stroke counting of tablet press tooling",
+            scope="Compression step of both tablet presses, from tooling issue to retirement",
+            subject_type="change_request",
+            subject_id=change_id,
         )
-        for failure, effect, cause, scores, controls, residual in LABEL_FMEA:
-            service.add_item(
-                session,
-                actor=sofia,
-                assessment_id=draft.id,
-                failure_mode=failure,
-                effect=effect,
-                cause=cause,
-                scores=scores,
-                controls=controls,
-                residual=residual,
-            )
+        _add_items(session, ctx, assessment.id, TOOLING_FMEA)
+        service.transition(session, actor=sofia, assessment_id=assessment.id, name="submit")
+        service.transition(
+            session,
+            actor=rosa,
+            assessment_id=assessment.id,
+            name="approve",
+            password=ctx.password,
+            comment="residual risks acceptable",
+        )
 
 
-register("risk assessments", load)
+def draft_label_fmea(session: Session, ctx: DemoContext, *, deviation_id: int) -> None:
+    """The label mix-up deviation's FMEA, still a draft."""
+    draft = service.create_assessment(
+        session,
+        actor=ctx.people["sofia.supervisor"],
+        title="FMEA: label handling at packaging line 3",
+        scope="Label issue, line-side storage and loading",
+        subject_type="deviation",
+        subject_id=deviation_id,
+    )
+    _add_items(session, ctx, draft.id, LABEL_FMEA)

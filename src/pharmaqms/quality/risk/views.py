@@ -18,13 +18,17 @@ from pharmaqms.kernel.registry import RECORD_TYPES
 from pharmaqms.quality.risk import register, service
 from pharmaqms.quality.risk.configuration import matrix_in_force
 from pharmaqms.quality.risk.register import PRODUCT_SUBJECT
-from pharmaqms.quality.risk.service import Scores
+from pharmaqms.quality.risk.service import Scores, assessments_of
 from pharmaqms.quality.risk.workflow import RISK_WORKFLOW
-from pharmaqms.quality.view_support import record_parts
+from pharmaqms.quality.view_support import record_parts, register_record_part
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
 
 add(NavItem("Quality", "Risk assessments", "/risk-assessments", "records.read", 60))
+
+# The risk panel of every quality record page (its FMEAs): registered, not imported by
+# view_support, since risk's own pages use view_support (the import would be a cycle).
+register_record_part("risk_assessments", assessments_of)
 
 
 def _page(assessment_id: int) -> str:

@@ -800,10 +800,12 @@ API: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/data/suppliers"): Needs("data.manage", "maintain master data"),
     ("POST", "/api/v1/data/locations"): Needs("data.manage", "maintain master data"),
     ("PUT", "/api/v1/data/locations/{key}/position"): Needs("data.manage", "maintain master data"),
+    # platform.sensors.api
     ("POST", "/api/v1/data/sensors"): Needs("data.manage", "register sensors"),
     ("POST", "/api/v1/data/sensors/{code}/calibration"): Needs(
         "data.manage", "record sensor calibrations"
     ),
+    # platform.traceability.api
     ("POST", "/api/v1/data/shipments"): Needs("data.ingest", "register shipments"),
     # platform.data.api
     ("GET", "/api/v1/data/entities"): Needs("records.read", "read platform data"),
