@@ -22,7 +22,7 @@ from tests.compliance.configuration_steps import (
 from tests.conftest import People
 from tests.kernel.mailbox import Mailbox, mailbox
 from tests.platform.mqtt_support import settings_for, unique_site
-from tests.support import PASSWORD, app_for
+from tests.support import PASSWORD, app_for, browser_login
 
 from pharmaqms.compliance.configuration import sandbox_copy, service
 from pharmaqms.kernel import clock
@@ -201,9 +201,7 @@ def _client(database: Database) -> Any:
     from fastapi.testclient import TestClient
 
     client = TestClient(app_for(database))
-    response = client.post(
-        "/login", data={"username": "qa", "password": PASSWORD}, follow_redirects=False
-    )
+    response = browser_login(client, "qa")
     assert response.status_code in (302, 303), response.text
     return client
 
@@ -300,3 +298,12 @@ def test_a_copy_whose_trail_was_altered_is_reported_as_not_intact(
     )
     assert not evidence.trail_intact
     assert "is NOT intact" in evidence.findings[0]
+    # and the draft's page shows the copy and what was read back, for QA's approver to see
+    with unit_of_work(db, write=False) as s:
+        vid = s.scalars(select(ConfigVersion.id).where(ConfigVersion.number == pending)).one()
+    response = _client(db).get(f"/compliance/configuration/versions/{vid}")
+    assert response.status_code == 200, response.text[:2000]
+    page = response.text
+    copies = page[page.index('data-testid="sandbox-copies"') :]
+    assert f"<td>#{made.id}</td>" in copies
+    assert "trail NOT intact" in copies and "not yet" not in copies

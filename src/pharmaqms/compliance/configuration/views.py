@@ -12,7 +12,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
-from pharmaqms.compliance.configuration import checks, service
+from pharmaqms.compliance.configuration import checks, sandbox_copy, service
 from pharmaqms.compliance.configuration.workflow import CONFIG_WORKFLOW
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.configuration import store
@@ -157,6 +157,7 @@ def version_page(version_id: RecordId, request: Request, actor: ActorDep) -> HTM
         version = service.get_version(session, version_id)
         now = store.in_force(session, version.key)
         config_kind = store.kind(version.key)
+        copies = sandbox_copy.copies_of(session, version)
         previous = (
             store.version(session, version.key, version.version_no - 1)
             if version.version_no > 1
@@ -181,6 +182,8 @@ def version_page(version_id: RecordId, request: Request, actor: ActorDep) -> HTM
                 "content": pretty(version.content),
                 "in_force_content": pretty(now.content),
                 "can_manage": actor.can(service.MANAGE),
+                "sandbox_copies": copies,
+                "sandbox_evidence": sandbox_copy.latest_evidence(session, [c.id for c in copies]),
             },
         )
 
