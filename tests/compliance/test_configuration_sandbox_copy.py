@@ -20,6 +20,7 @@ from tests.compliance.configuration_steps import (
     snapshot,
 )
 from tests.conftest import People
+from tests.kernel.cli import run_cli
 from tests.kernel.mailbox import Mailbox, mailbox
 from tests.platform.mqtt_support import settings_for, unique_site
 from tests.support import PASSWORD, app_for, browser_login
@@ -43,6 +44,7 @@ DUE = "quality.deviation_due_days"
 BUILT_IN = {"critical": 15, "major": 30, "minor": 60}
 NEW_DAYS = {"critical": 10, "major": 20, "minor": 45}
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+AS_QA = {"PHARMAQMS_PASSWORD": PASSWORD}
 
 
 @pytest.fixture
@@ -307,3 +309,29 @@ def test_a_copy_whose_trail_was_altered_is_reported_as_not_intact(
     copies = page[page.index('data-testid="sandbox-copies"') :]
     assert f"<td>#{made.id}</td>" in copies
     assert "trail NOT intact" in copies and "not yet" not in copies
+
+
+def test_the_commands_make_a_copy_and_read_it_back(
+    db: Database, pending: str, copy_url: str
+) -> None:
+    made = run_cli(
+        db, "compliance", "sandbox-copy", pending, "--to", copy_url, "--as", "qa", env=AS_QA
+    )
+    assert made.exit_code == 0, made.output
+    assert f"sandbox copy #1 of the database made in {copy_url}: {pending} is in force" in (
+        made.output
+    )
+    # a second copy into the same database is refused with the reason, and nothing changes
+    # (the command's login is audited, as every login is)
+    before = (snapshot(db)["versions"], snapshot(db)["uses"], _copies(db))
+    again = run_cli(
+        db, "compliance", "sandbox-copy", pending, "--to", copy_url, "--as", "qa", env=AS_QA
+    )
+    assert again.exit_code != 0 and "holds data" in again.output
+    assert (snapshot(db)["versions"], snapshot(db)["uses"], _copies(db)) == before
+    read = run_cli(
+        db, "compliance", "sandbox-evidence", "1", "--from", copy_url, "--as", "qa", env=AS_QA
+    )
+    assert read.exit_code == 0, read.output
+    assert "its audit trail verified intact" in read.output
+    assert "0 action(s) taken in the copy after it was made; 0 ran under" in read.output
