@@ -42,6 +42,7 @@ from pharmaqms.kernel import auth, clock
 from pharmaqms.kernel.bootstrap import initialise
 from pharmaqms.kernel.db import Database, set_database
 from pharmaqms.kernel.identity import Actor, Channel
+from pharmaqms.kernel.jobs import runner
 from pharmaqms.kernel.keys import create_key_file, key_file_path
 from pharmaqms.kernel.settings import reset_settings_cache
 from pharmaqms.kernel.uow import unit_of_work
@@ -254,6 +255,9 @@ def postgres_copy(template: str, prefix: str = "pqms_t") -> Iterator[Database]:
     finally:
         set_database(None)
         database.dispose()
+        # The next test that takes this database gets it reset, its connections terminated:
+        # the job runner's pool for this URL must go with them.
+        runner.unbind(database.url)
         _reusable[(template, prefix)].append(name)
 
 

@@ -154,6 +154,19 @@ def bind(database: Database | None = None, *, pool_size: int = 4) -> Database:
         return database
 
 
+def unbind(url: str) -> None:
+    """Forget the binding to the database at ``url`` and close its synchronous pool: a
+    database about to be dropped or reset (its connections terminated) must not leave pooled
+    connections a later bind to the same URL would take up again."""
+    global _binding
+    with _bind_lock:
+        if _binding is None or _binding.url != url:
+            return
+        if _binding.sync_open:
+            _binding.sync_connector.close()
+        _binding = None
+
+
 def is_durable(database: Database | None = None) -> bool:
     """True where jobs wait in PostgreSQL for ``pharmaqms worker``; False: run in process."""
     return (database or job_database()).dialect == "postgresql"
