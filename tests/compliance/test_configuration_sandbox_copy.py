@@ -187,6 +187,9 @@ def test_a_sandbox_copy_holds_back_mail_and_the_mqtt_ingest_and_says_what_it_is(
         )
         with pytest.raises(Conflict, match=f"sandbox copy #{made.id}"):
             worker.start()
+        # every printed page says so at its head, so no printout passes for a real record
+        printed = _pdf_text(copy_printout := _printout())
+        assert f"SANDBOX COPY #{made.id} ({pending} in force here)" in printed, copy_printout[:80]
         # every page says it is a sandbox, and which draft is in force there
         client = _client(copy)
         page = client.get("/")
@@ -195,8 +198,30 @@ def test_a_sandbox_copy_holds_back_mail_and_the_mqtt_ingest_and_says_what_it_is(
     finally:
         set_database(db)
         copy.dispose()
-    # the live system's pages don't
+    # the live system's pages and printouts don't
     assert "sandbox-banner" not in _client(db).get("/").text
+    assert "SANDBOX" not in _pdf_text(_printout())
+
+
+def _printout() -> bytes:
+    from reportlab.platypus import Paragraph
+
+    from pharmaqms.kernel.reports.pdf import build_pdf, styles
+
+    return build_pdf(
+        [Paragraph("A batch record", styles()["Normal"])],
+        title="Batch record",
+        author="pharmaqms",
+        footer="printed for the test",
+    )
+
+
+def _pdf_text(content: bytes) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
 
 
 def _client(database: Database) -> Any:

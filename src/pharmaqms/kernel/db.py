@@ -165,6 +165,11 @@ def get_database() -> Database:
     return _database
 
 
+def current_database() -> Database | None:
+    """The process's database if one is set or made already (never makes one)."""
+    return _database
+
+
 def set_database(database: Database | None) -> None:
     global _database
     _database = database

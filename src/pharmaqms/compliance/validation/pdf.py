@@ -19,6 +19,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from pharmaqms.compliance.validation.clauses import REGULATIONS
 from pharmaqms.compliance.validation.matrix import ClauseRow, Matrix, Status
 from pharmaqms.compliance.validation.results import Outcome
+from pharmaqms.kernel.reports.pdf import sandbox_marked
 from pharmaqms.kernel.reports.text import format_time
 
 GRID = [
@@ -119,7 +120,8 @@ def render_report(matrix: Matrix) -> bytes:
         title="Validation evidence",
         invariant=1,
     )
-    doc.build(story, onFirstPage=decorate, onLaterPages=decorate)
+    marked = sandbox_marked(decorate)
+    doc.build(story, onFirstPage=marked, onLaterPages=marked)
     return buffer.getvalue()
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import Pool
 
 from pharmaqms.kernel.configuration.models import SandboxMark
+from pharmaqms.kernel.db import current_database
 
 _MARKS: weakref.WeakKeyDictionary[Pool, Mark | None] = weakref.WeakKeyDictionary()
 
@@ -41,6 +42,13 @@ class Mark:
             f"Sandbox copy #{self.copy_id}, made {self.made_at:%Y-%m-%d %H:%M} UTC to try "
             f"{self.config_number} ({self.key} v{self.version_no}), which is in force here "
             "only. Nothing done here is a GxP record; e-mail and deliveries are held back."
+        )
+
+    @property
+    def print_line(self) -> str:
+        """What every page printed in the copy carries at its head."""
+        return (
+            f"SANDBOX COPY #{self.copy_id} ({self.config_number} in force here) — NOT A GxP RECORD"
         )
 
 
@@ -77,6 +85,13 @@ def mark_of_engine(engine: Engine) -> Mark | None:
     """The same, for code that holds an engine rather than a session (the senders)."""
     with Session(engine) as session:
         return mark(session)
+
+
+def process_mark() -> Mark | None:
+    """The mark of the database this process serves, if any is set: what a page or a printed
+    document made by this process must say about where it comes from."""
+    database = current_database()
+    return None if database is None else mark_of_engine(database.engine)
 
 
 def forget(engine: Engine) -> None:

@@ -17,6 +17,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Table, TableStyle
 
+from pharmaqms.kernel.configuration import sandbox
 from pharmaqms.kernel.reports.text import format_time
 from pharmaqms.kernel.reports.trail import HumanEntry
 from pharmaqms.kernel.signatures import SignatureView
@@ -70,6 +71,27 @@ def page_decorator(
         canvas.restoreState()
 
     return decorate
+
+
+def sandbox_marked(
+    decorate: Callable[[Canvas, SimpleDocTemplate], None] | None,
+) -> Callable[[Canvas, SimpleDocTemplate], None]:
+    """``decorate``, and in a sandbox copy a red line at the head of every page saying so: a
+    batch record or certificate printed there must not pass for a real one."""
+    found = sandbox.process_mark()
+
+    def both(canvas: Canvas, doc: SimpleDocTemplate) -> None:
+        if decorate is not None:
+            decorate(canvas, doc)
+        if found is not None:
+            canvas.saveState()
+            canvas.setFont("Helvetica-Bold", 9)
+            canvas.setFillColor(colors.Color(0.75, 0.05, 0.05))
+            width, height = doc.pagesize
+            canvas.drawCentredString(width / 2, height - 7 * mm, found.print_line)
+            canvas.restoreState()
+
+    return both
 
 
 def key_value_table(
@@ -175,5 +197,6 @@ def build_pdf(
         invariant=1 if invariant else 0,
     )
     decorate = page_decorator(footer, watermark)
-    document.build(story, onFirstPage=decorate, onLaterPages=decorate)
+    marked = sandbox_marked(decorate)
+    document.build(story, onFirstPage=marked, onLaterPages=marked)
     return buffer.getvalue()

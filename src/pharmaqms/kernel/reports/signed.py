@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.errors import InvalidInput
+from pharmaqms.kernel.reports.pdf import sandbox_marked
 
 # A table with a header row, in the reports' small type.
 GRID = [
@@ -118,7 +119,8 @@ def build_pdf(story: list[Any], *, title: str, author: str, decorate: Decorate) 
         bottomMargin=16 * mm,
         invariant=1,
     )
-    pdf.build(story, onFirstPage=decorate, onLaterPages=decorate)
+    marked = sandbox_marked(decorate)
+    pdf.build(story, onFirstPage=marked, onLaterPages=marked)
     return buffer.getvalue()
 
 

@@ -11,6 +11,8 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Preformatted, SimpleDocTemplate, Spacer
 
+from pharmaqms.kernel.reports.pdf import sandbox_marked
+
 
 def report_pdf(title: str, text: str) -> bytes:
     styles = getSampleStyleSheet()
@@ -32,6 +34,8 @@ def report_pdf(title: str, text: str) -> bytes:
             Paragraph(title.replace("&", "&amp;").replace("<", "&lt;"), styles["Heading2"]),
             Spacer(1, 4 * mm),
             Preformatted(text, body, maxLineLength=120),
-        ]
+        ],
+        onFirstPage=sandbox_marked(None),
+        onLaterPages=sandbox_marked(None),
     )
     return buffer.getvalue()
