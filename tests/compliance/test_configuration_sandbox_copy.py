@@ -195,11 +195,16 @@ def test_a_sandbox_copy_holds_back_mail_and_the_mqtt_ingest_and_says_what_it_is(
         page = client.get("/")
         assert 'data-testid="sandbox-banner"' in page.text
         assert f"Sandbox copy #{made.id}" in page.text and pending in page.text
+        # and so does every answer of the API
+        answer = client.get("/healthz")
+        assert answer.headers["x-pharmaqms-sandbox"] == f"copy {made.id}; {pending} in force"
     finally:
         set_database(db)
         copy.dispose()
     # the live system's pages and printouts don't
-    assert "sandbox-banner" not in _client(db).get("/").text
+    live = _client(db)
+    assert "sandbox-banner" not in live.get("/").text
+    assert "x-pharmaqms-sandbox" not in live.get("/healthz").headers
     assert "SANDBOX" not in _pdf_text(_printout())
 
 

@@ -82,7 +82,10 @@ def mark(session: Session) -> Mark | None:
 
 
 def mark_of_engine(engine: Engine) -> Mark | None:
-    """The same, for code that holds an engine rather than a session (the senders)."""
+    """The same, for code that holds an engine rather than a session (the senders, every
+    answer's headers): from the cache without opening a session once it was read."""
+    if engine.pool in _MARKS:
+        return _MARKS[engine.pool]
     with Session(engine) as session:
         return mark(session)
 

@@ -24,6 +24,7 @@ from fastapi.responses import Response
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from pharmaqms.kernel.configuration import sandbox
 from pharmaqms.kernel.settings import get_settings
 
 PAGE_POLICY = "; ".join(
@@ -160,6 +161,10 @@ def _add(headers: MutableHeaders, policy: str, https: bool) -> None:
             headers[name] = value
     if https:
         headers["Strict-Transport-Security"] = HSTS
+    copy = sandbox.process_mark()
+    if copy is not None:
+        # An API client pointed at a sandbox copy by mistake can tell from any answer.
+        headers["X-Pharmaqms-Sandbox"] = f"copy {copy.copy_id}; {copy.config_number} in force"
 
 
 # --- the CSRF token of the forms used before a session exists ----------------------------
