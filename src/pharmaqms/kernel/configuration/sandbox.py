@@ -53,7 +53,8 @@ class Mark:
 
 
 def _pool(session: Session) -> Pool:
-    return session.get_bind().pool  # type: ignore[union-attr]
+    # A session may be bound to an engine, an engine with options, or a connection.
+    return session.get_bind().engine.pool
 
 
 def mark(session: Session) -> Mark | None:
