@@ -37,14 +37,14 @@ from bench_trace import RowWriter, machine, percentile, timed
 from pharmaqms.kernel.bootstrap import initialise
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.uow import unit_of_work
-from pharmaqms.platform.connectors.epcis import (
+from pharmaqms.platform.connectors.epcis_store import named_objects
+from pharmaqms.platform.epcis import (
     Action,
     AggregationEvent,
     EPCISEvent,
     Ilmd,
     ObjectEvent,
 )
-from pharmaqms.platform.connectors.epcis_store import named_objects
 from pharmaqms.platform.genealogy.codec import canonical_plain
 from pharmaqms.platform.genealogy.containment import containment
 from pharmaqms.platform.gs1 import check_digit

@@ -49,9 +49,9 @@ from pharmaqms.kernel.bootstrap import initialise
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.identity import Channel
 from pharmaqms.kernel.uow import unit_of_work
-from pharmaqms.platform.connectors.epcis import EPCISEvent
-from pharmaqms.platform.connectors.epcis.event_hash import event_hash
 from pharmaqms.platform.connectors.epcis_store import event_key, named_objects
+from pharmaqms.platform.epcis import EPCISEvent
+from pharmaqms.platform.epcis.event_hash import event_hash
 from pharmaqms.platform.genealogy.codec import canonical_plain
 from pharmaqms.platform.genealogy.generator import (
     CHAIN_LOCATIONS,

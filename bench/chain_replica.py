@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Final
 
-from pharmaqms.platform.connectors.epcis import TransformationEvent, parse_epcis_json
-from pharmaqms.platform.connectors.epcis.event_hash import PREFIX, SUFFIX, pre_hash
+from pharmaqms.platform.epcis import TransformationEvent, parse_epcis_json
+from pharmaqms.platform.epcis.event_hash import PREFIX, SUFFIX, pre_hash
 from pharmaqms.platform.genealogy.codec import canonical_plain, event_from_plain
 from pharmaqms.platform.genealogy.generator import COMPANY, LotTruth, event_json, generate
 from pharmaqms.platform.gs1 import check_digit

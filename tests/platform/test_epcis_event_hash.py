@@ -1,4 +1,4 @@
-"""CBV 2.0 §8.9 event hash IDs (pharmaqms.platform.connectors.epcis.event_hash) and the
+"""CBV 2.0 §8.9 event hash IDs (pharmaqms.platform.epcis.event_hash) and the
 duplicate finding when one event arrives twice under different eventIDs."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from tests.support import conformance_dir
 
 from pharmaqms.kernel.uow import unit_of_work
-from pharmaqms.platform.connectors.epcis import parse_epcis
-from pharmaqms.platform.connectors.epcis.event_hash import event_hash, pre_hash
+from pharmaqms.platform.epcis import parse_epcis
+from pharmaqms.platform.epcis.event_hash import event_hash, pre_hash
 from pharmaqms.platform.epcis_repository.models import EpcisDuplicate
 from pharmaqms.platform.ingest import service as ingest
 from pharmaqms.platform.trace import canonical

@@ -1,4 +1,4 @@
-"""EPCIS 2.0 JSON-LD and XML parsing (pharmaqms.platform.connectors.epcis)."""
+"""EPCIS 2.0 JSON-LD and XML parsing (pharmaqms.platform.epcis)."""
 
 import json
 from dataclasses import replace
@@ -11,7 +11,7 @@ import pytest
 from lxml import etree
 from tests.support import conformance_dir
 
-from pharmaqms.platform.connectors.epcis import (
+from pharmaqms.platform.epcis import (
     DEFAULT_MAX_BYTES,
     Action,
     AggregationEvent,

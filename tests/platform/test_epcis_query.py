@@ -14,8 +14,8 @@ from tests.support import conformance_dir
 
 from pharmaqms.kernel.models import AuditEntry
 from pharmaqms.kernel.uow import unit_of_work
-from pharmaqms.platform.connectors.epcis import EPCISEvent, parse_epcis
-from pharmaqms.platform.connectors.epcis.schema import document_validator
+from pharmaqms.platform.epcis import EPCISEvent, parse_epcis
+from pharmaqms.platform.epcis.schema import document_validator
 from pharmaqms.platform.epcis_repository.models import EpcisNamedQuery
 from pharmaqms.platform.ingest import service as ingest
 from pharmaqms.platform.trace import canonical

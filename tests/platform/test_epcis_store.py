@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from tests.support import conformance_dir
 
 from pharmaqms.kernel.uow import unit_of_work
-from pharmaqms.platform.connectors.epcis import parse_epcis
 from pharmaqms.platform.connectors.epcis_store import named_objects
+from pharmaqms.platform.epcis import parse_epcis
 from pharmaqms.platform.genealogy.models import EpcisErrorDeclaration
 from pharmaqms.platform.ingest import service as ingest
 from pharmaqms.platform.ingest.models import QuarantinedRow

@@ -24,8 +24,8 @@ from pharmaqms.kernel import clock
 from pharmaqms.kernel.jobs import run_now
 from pharmaqms.kernel.models import AuditEntry
 from pharmaqms.kernel.uow import unit_of_work
-from pharmaqms.platform.connectors.epcis import parse_epcis
-from pharmaqms.platform.connectors.epcis.schema import document_validator
+from pharmaqms.platform.epcis import parse_epcis
+from pharmaqms.platform.epcis.schema import document_validator
 from pharmaqms.platform.epcis_repository import delivery
 from pharmaqms.platform.epcis_repository.delivery import (
     BACKOFF,

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from pharmaqms.kernel import auth
 from pharmaqms.kernel.errors import NotFound
 from pharmaqms.kernel.uow import unit_of_work
-from pharmaqms.platform.connectors.epcis import AggregationEvent
+from pharmaqms.platform.epcis import AggregationEvent
 from pharmaqms.platform.genealogy.demo import load_chain
 from pharmaqms.platform.genealogy.generator import CUSTOMERS, SITE_EPC, event_json
 from pharmaqms.platform.genealogy.identifiers import Subject, resolve

@@ -28,7 +28,7 @@ from pharmaqms.platform.ingest import service as ingest
 from pharmaqms.platform.ingest.models import ImportRun, QuarantinedRow
 from pharmaqms.platform.masterdata import service as masterdata
 from pharmaqms.platform.mqtt.batch import ensure_source, store_batch
-from pharmaqms.platform.mqtt.messages import Message
+from pharmaqms.platform.mqtt_messages import Message
 
 FUZZ = settings(
     max_examples=100,
@@ -452,7 +452,7 @@ def test_every_mqtt_message_becomes_exactly_one_row_whatever_it_holds(
 ) -> None:
     """The worker's envelope: any topic, any payload bytes (U+2028, U+0085, invalid UTF-8…),
     a failure note or none — one row per message, in order, never a refused batch."""
-    from pharmaqms.platform.mqtt.messages import decode_batch, encode_batch
+    from pharmaqms.platform.mqtt_messages import decode_batch, encode_batch
 
     rows = list(decode_batch(encode_batch(messages)))
 

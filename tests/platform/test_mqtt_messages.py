@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from pharmaqms.kernel.errors import DocumentRefused, InvalidInput
-from pharmaqms.platform.mqtt.messages import Message, decode_batch, encode_batch
 from pharmaqms.platform.mqtt.settings import MqttSettings, broker_from_url
+from pharmaqms.platform.mqtt_messages import Message, decode_batch, encode_batch
 
 TOPIC = "pharmaqms/LEI/CR-1/T-100/reading"
 

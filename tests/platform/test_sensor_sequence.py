@@ -20,7 +20,7 @@ from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.identity import Channel
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.platform.mqtt.batch import BatchOutcome, confirm_gaps, ensure_source, store_batch
-from pharmaqms.platform.mqtt.messages import Message
+from pharmaqms.platform.mqtt_messages import Message
 from pharmaqms.platform.sensors.models import SensorSequence, SensorSequenceGap
 from pharmaqms.platform.timeseries.models import SensorReading
 from pharmaqms.quality.deviations.models import Deviation

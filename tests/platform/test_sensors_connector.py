@@ -276,7 +276,7 @@ def test_completeness_counts_required_fields_so_a_file_and_mqtt_score_the_same_r
 ) -> None:  # type: ignore[no-untyped-def]
     # Given the same three readings of T-100, once as a logger file (no site, place or
     # humidity column) and once as MQTT messages (site and place from the topic).
-    from pharmaqms.platform.mqtt.messages import Message, encode_batch
+    from pharmaqms.platform.mqtt_messages import Message, encode_batch
 
     cold_chain(db, people.admin)
     with unit_of_work(db) as s:

@@ -20,7 +20,7 @@ from typing import TypedDict, Unpack
 
 import pytest
 
-from pharmaqms.platform.connectors.epcis import (
+from pharmaqms.platform.epcis import (
     Action,
     AggregationEvent,
     EPCISEvent,

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Final
 
-from pharmaqms.platform.connectors.epcis.model import (
+from pharmaqms.platform.epcis.model import (
     Action,
     AggregationEvent,
     AssociationEvent,

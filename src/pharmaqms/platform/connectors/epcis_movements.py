@@ -37,7 +37,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pharmaqms.platform import trace
-from pharmaqms.platform.connectors.epcis import Action, EPCISEvent, ObjectEvent
+from pharmaqms.platform.epcis import Action, EPCISEvent, ObjectEvent
 from pharmaqms.platform.genealogy.containment import containment
 from pharmaqms.platform.gs1 import GS1Error, KeyKind, parse_identifier
 from pharmaqms.platform.inventory.matching import EPCIS as EPCIS_CHANNEL

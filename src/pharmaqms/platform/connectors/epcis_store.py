@@ -16,7 +16,7 @@ capture-interface semantics — event by event.
   serialised packs, linked to our lot when the GTIN and lot number are known.
 * An error declaration is stored as received and retracts the event it names (see
   :class:`~pharmaqms.platform.genealogy.models.EpcisErrorDeclaration`).
-* Every event gets its CBV 2.0 event hash ID (:mod:`~pharmaqms.platform.connectors.epcis.
+* Every event gets its CBV 2.0 event hash ID (:mod:`~pharmaqms.platform.epcis.
   event_hash`). An event whose eventID is new but whose hash is already stored is taken *and*
   recorded as a duplicate finding (:class:`~pharmaqms.platform.epcis_repository.models.
   EpcisDuplicate`): the same event under two eventIDs is for a person to judge, never dropped.
@@ -34,7 +34,8 @@ from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.errors import DocumentRefused
-from pharmaqms.platform.connectors.epcis import (
+from pharmaqms.platform.connectors.epcis_movements import movements_of_event
+from pharmaqms.platform.epcis import (
     Action,
     AggregationEvent,
     AssociationEvent,
@@ -46,8 +47,7 @@ from pharmaqms.platform.connectors.epcis import (
     TransformationEvent,
     parse_epcis,
 )
-from pharmaqms.platform.connectors.epcis.event_hash import event_hash
-from pharmaqms.platform.connectors.epcis_movements import movements_of_event
+from pharmaqms.platform.epcis.event_hash import event_hash
 from pharmaqms.platform.epcis_repository.models import EpcisDuplicate
 from pharmaqms.platform.genealogy.codec import canonical_plain, content_hash, event_from_plain
 from pharmaqms.platform.genealogy.models import EpcisErrorDeclaration

@@ -37,7 +37,7 @@ from pharmaqms.platform.ingest.connector import SourceRow, StoreContext, Stored
 from pharmaqms.platform.ingest.guard import ROW_JOURNALS
 from pharmaqms.platform.ingest.service import register_connector
 from pharmaqms.platform.masterdata.models import Location
-from pharmaqms.platform.mqtt.messages import decode_batch
+from pharmaqms.platform.mqtt_messages import decode_batch
 from pharmaqms.platform.sensors.limits import StorageLimits, location_limits, shipment_limits
 from pharmaqms.platform.sensors.models import ExcursionCandidate
 from pharmaqms.platform.sensors.prepared import PreparedInsert

@@ -33,8 +33,7 @@ from pharmaqms.platform.ingest import service as ingest
 from pharmaqms.platform.ingest.models import DataSource
 from pharmaqms.platform.masterdata import service as masterdata
 from pharmaqms.platform.masterdata.models import Location, Product
-from pharmaqms.platform.mqtt.batch import MQTT_MAPPING
-from pharmaqms.platform.mqtt.messages import Message, encode_batch
+from pharmaqms.platform.mqtt_messages import MQTT_MAPPING, Message, encode_batch
 from pharmaqms.platform.sensors import service as sensors
 from pharmaqms.platform.sensors.models import StorageAssignment
 from pharmaqms.platform.traceability import shipments

@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
 
-from pharmaqms.platform.connectors.epcis import (
+from pharmaqms.platform.epcis import (
     AggregationEvent,
     AssociationEvent,
     EPCISEvent,

@@ -27,7 +27,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, true
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel.errors import QMSError
-from pharmaqms.platform.connectors.epcis import EventType
+from pharmaqms.platform.epcis import EventType
 from pharmaqms.platform.gs1 import GS1Error
 from pharmaqms.platform.trace import canonical
 from pharmaqms.platform.traceability.models import EpcisEvent, EpcisEventObject

@@ -25,7 +25,7 @@ from enum import Enum
 from typing import Any, Final
 
 from pharmaqms.kernel.canonical import canonical_json
-from pharmaqms.platform.connectors.epcis.model import (
+from pharmaqms.platform.epcis.model import (
     AggregationEvent,
     AssociationEvent,
     EPCISEvent,

@@ -23,7 +23,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from pharmaqms.platform import trace
-from pharmaqms.platform.connectors.epcis import Action, AggregationEvent
+from pharmaqms.platform.epcis import Action, AggregationEvent
 from pharmaqms.platform.genealogy.events import StoredEvent
 from pharmaqms.platform.genealogy.expand import contents_step, grow
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from pharmaqms.platform import trace
-from pharmaqms.platform.connectors.epcis import (
+from pharmaqms.platform.epcis import (
     Action,
     AggregationEvent,
     EPCISEvent,

@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
-from pharmaqms.platform.connectors.epcis import EPCISEvent
+from pharmaqms.platform.epcis import EPCISEvent
 from pharmaqms.platform.genealogy.codec import event_from_plain
 from pharmaqms.platform.traceability.models import EpcisEvent
 

@@ -15,7 +15,7 @@ from typing import Final
 
 from sqlalchemy.orm import Session
 
-from pharmaqms.platform.connectors.epcis import (
+from pharmaqms.platform.epcis import (
     Action,
     AggregationEvent,
     ObjectEvent,

@@ -25,7 +25,7 @@ from decimal import Decimal
 from random import Random
 from typing import Any, Final
 
-from pharmaqms.platform.connectors.epcis import (
+from pharmaqms.platform.epcis import (
     Action,
     AggregationEvent,
     BizTransaction,

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pharmaqms.platform import trace
-from pharmaqms.platform.connectors.epcis import EPCISEvent
+from pharmaqms.platform.epcis import EPCISEvent
 from pharmaqms.platform.genealogy.events import EventCache, StoredEvent
 from pharmaqms.platform.genealogy.expand import forward_step, grow
 from pharmaqms.platform.genealogy.graph import RecallScope, ScopeLocation, ScopeShipment

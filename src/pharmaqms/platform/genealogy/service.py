@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from pharmaqms.kernel.errors import InvalidInput
 from pharmaqms.platform import trace
-from pharmaqms.platform.connectors.epcis import Action, AggregationEvent
+from pharmaqms.platform.epcis import Action, AggregationEvent
 from pharmaqms.platform.genealogy.containment import containment
 from pharmaqms.platform.genealogy.downstream import add_down
 from pharmaqms.platform.genealogy.events import EventCache

@@ -20,10 +20,8 @@ from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.uow import first_after_commit, unit_of_work
 from pharmaqms.platform.ingest import service as ingest
 from pharmaqms.platform.ingest.models import DataSource, RunStatus
-from pharmaqms.platform.mqtt.messages import Message, encode_batch
+from pharmaqms.platform.mqtt_messages import MQTT_MAPPING, Message, encode_batch
 from pharmaqms.platform.sensors import sequence
-
-MQTT_MAPPING = {"format": "mqtt"}
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pharmaqms.kernel.errors import InvalidInput
-from pharmaqms.platform.mqtt.messages import DEFAULT_FILTER
+from pharmaqms.platform.mqtt_messages import DEFAULT_FILTER
 
 MAX_RECEIVE = 65_535  # MQTT v5 Receive Maximum is a two-byte integer
 

@@ -40,8 +40,8 @@ from pharmaqms.kernel.identity import Actor
 from pharmaqms.platform.ingest.deliveries import stream_idle
 from pharmaqms.platform.ingest.guard import transient
 from pharmaqms.platform.mqtt.batch import BatchOutcome, confirm_gaps, store_batch
-from pharmaqms.platform.mqtt.messages import Message
 from pharmaqms.platform.mqtt.settings import Broker, MqttSettings
+from pharmaqms.platform.mqtt_messages import Message
 
 log = logging.getLogger("pharmaqms.mqtt")
 

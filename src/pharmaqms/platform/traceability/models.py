@@ -109,7 +109,7 @@ class EpcisEvent(SealedData, Base):
     error_declared: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     document: Mapped[dict[str, Any]] = mapped_column(JSONText, nullable=False)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"))
-    # CBV 2.0 §8.9 event hash ID (connectors/epcis/event_hash.py); empty on events captured
+    # CBV 2.0 §8.9 event hash ID (platform/epcis/event_hash.py); empty on events captured
     # before it was computed, and on error declarations.
     event_hash: Mapped[str | None] = mapped_column(String(120), index=True)
 

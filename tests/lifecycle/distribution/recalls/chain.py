@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.uow import unit_of_work
-from pharmaqms.platform.connectors.epcis import EPCISEvent
+from pharmaqms.platform.epcis import EPCISEvent
 from pharmaqms.platform.genealogy.demo import load_chain
 from pharmaqms.platform.genealogy.generator import CHAIN_LOCATIONS, Chain, LotTruth
 from pharmaqms.platform.masterdata.service import find_lot, set_lot_status

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pharmaqms.platform import trace
-from pharmaqms.platform.connectors.epcis import EPCISEvent
+from pharmaqms.platform.epcis import EPCISEvent
 from pharmaqms.platform.genealogy.graph import RecallScope, ScopeLocation
 from pharmaqms.platform.genealogy.identifiers import resolve
 from pharmaqms.platform.genealogy.scope import traced

@@ -15,8 +15,8 @@ import re
 from decimal import Decimal
 from typing import Any, NoReturn
 
-from pharmaqms.platform.connectors.epcis.events import build_event, parse_timestamp
-from pharmaqms.platform.connectors.epcis.model import (
+from pharmaqms.platform.epcis.events import build_event, parse_timestamp
+from pharmaqms.platform.epcis.model import (
     DocumentErrorReason,
     EPCISDocumentError,
     EPCISEvent,
@@ -24,7 +24,7 @@ from pharmaqms.platform.connectors.epcis.model import (
     RejectedEvent,
     SourceFormat,
 )
-from pharmaqms.platform.connectors.epcis.schema import document_schema_error, event_schema_issues
+from pharmaqms.platform.epcis.schema import document_schema_error, event_schema_issues
 
 _VERSION_2 = re.compile(r"2(\.\d+)*")
 _DOCUMENT_TYPES = ("EPCISDocument", "EPCISQueryDocument")

@@ -1,4 +1,8 @@
-"""EPCIS 2.0 connector: JSON-LD and XML documents → canonical events.
+"""EPCIS 2.0 event model and document readers: JSON-LD and XML documents → canonical events.
+
+Below everything that handles EPCIS events (the connector that stores them, the repository
+that serves them, genealogy and trace that replay them), and it imports none of them: they all
+read this one model.
 
 A document that can't be read at all raises :class:`EPCISDocumentError` with a specific reason.
 An invalid event inside a readable document comes back in ``ParsedDocument.rejected`` with its
@@ -7,9 +11,9 @@ index and every reason, while the other events are taken; the caller quarantines
 
 from __future__ import annotations
 
-from pharmaqms.platform.connectors.epcis.events import parse_timestamp
-from pharmaqms.platform.connectors.epcis.json_reader import parse_json_document
-from pharmaqms.platform.connectors.epcis.model import (
+from pharmaqms.platform.epcis.events import parse_timestamp
+from pharmaqms.platform.epcis.json_reader import parse_json_document
+from pharmaqms.platform.epcis.model import (
     DEFAULT_MAX_BYTES,
     Action,
     AggregationEvent,
@@ -34,7 +38,7 @@ from pharmaqms.platform.connectors.epcis.model import (
     TransactionEvent,
     TransformationEvent,
 )
-from pharmaqms.platform.connectors.epcis.xml_reader import parse_xml_document
+from pharmaqms.platform.epcis.xml_reader import parse_xml_document
 
 __all__ = [
     "DEFAULT_MAX_BYTES",

@@ -15,8 +15,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Final
 
-from pharmaqms.platform.connectors.epcis import vocab
-from pharmaqms.platform.connectors.epcis.model import (
+from pharmaqms.platform.epcis import vocab
+from pharmaqms.platform.epcis.model import (
     Action,
     AggregationEvent,
     AssociationEvent,

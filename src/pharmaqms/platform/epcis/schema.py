@@ -1,7 +1,7 @@
 """The official EPCIS 2.0 JSON Schema, applied to the document frame and to each event apart.
 
 The schema file is GS1's ``EPCIS-JSON-Schema.json`` (gs1/EPCIS, commit 2b888befbc07), shipped
-unchanged in ``connectors/epcis_schema/``. Validating the frame and the events separately is
+unchanged in ``platform/epcis/json_schema/``. Validating the frame and the events separately is
 what lets one bad event be quarantined while the rest of the document is taken.
 ``format`` keywords (uri, date-time) are not asserted: jsonschema needs extra packages for
 them, and the event builder checks times and identifiers itself, more strictly.
@@ -17,7 +17,7 @@ from typing import Any, Final
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import ValidationError, best_match
 
-from pharmaqms.platform.connectors.epcis.model import EventIssue, IssueCode
+from pharmaqms.platform.epcis.model import EventIssue, IssueCode
 
 _MESSAGE_LIMIT: Final = 300
 
@@ -25,8 +25,8 @@ _MESSAGE_LIMIT: Final = 300
 @cache
 def _schema() -> dict[str, Any]:
     text = (
-        resources.files("pharmaqms.platform.connectors")
-        .joinpath("epcis_schema", "EPCIS-JSON-Schema.json")
+        resources.files("pharmaqms.platform.epcis")
+        .joinpath("json_schema", "EPCIS-JSON-Schema.json")
         .read_text(encoding="utf-8")
     )
     schema: dict[str, Any] = json.loads(text)

@@ -21,9 +21,9 @@ from typing import Any, Final, NoReturn
 
 from lxml import etree
 
-from pharmaqms.platform.connectors.epcis import vocab
-from pharmaqms.platform.connectors.epcis.events import build_event, parse_timestamp
-from pharmaqms.platform.connectors.epcis.model import (
+from pharmaqms.platform.epcis import vocab
+from pharmaqms.platform.epcis.events import build_event, parse_timestamp
+from pharmaqms.platform.epcis.model import (
     DocumentErrorReason,
     EPCISDocumentError,
     EPCISEvent,
@@ -33,7 +33,7 @@ from pharmaqms.platform.connectors.epcis.model import (
     RejectedEvent,
     SourceFormat,
 )
-from pharmaqms.platform.connectors.epcis.schema import event_schema_issues
+from pharmaqms.platform.epcis.schema import event_schema_issues
 
 NS_EPCIS: Final = "urn:epcglobal:epcis:xsd:2"
 NS_QUERY: Final = "urn:epcglobal:epcis-query:xsd:2"

@@ -7,7 +7,11 @@ Topic: ``pharmaqms/<site>/<location-or-shipment>/<sensor>/reading``; payload: a 
 A batch is delivered to ``ingest`` as JSON Lines, one ``{"topic", "payload"}`` object per
 message in the order received, so the import run's hash covers exactly what the broker
 delivered. A message that can't be read becomes a malformed row carrying its topic and raw
-payload, which governance quarantines with the specific reason."""
+payload, which governance quarantines with the specific reason.
+
+The wire format on its own, below both of its users: the MQTT worker (``platform.mqtt``)
+writes batches in it and stores them through the sensors connector, which reads them
+(``platform.connectors.sensors``). It imports neither."""
 
 from __future__ import annotations
 
@@ -36,6 +40,9 @@ PAYLOAD_FIELDS = {
 # A sensor reading is ~100 bytes; a bigger payload is a misconfigured device, and keeping it
 # whole in the quarantine would let one device fill the database.
 MAX_PAYLOAD_BYTES = 16 * 1024
+# The mapping of a data source whose deliveries are batches in this envelope: the sensors
+# connector reads such a source's content with decode_batch.
+MQTT_MAPPING = {"format": "mqtt"}
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Final
 
-from pharmaqms.platform.connectors.epcis.model import (
+from pharmaqms.platform.epcis.model import (
     AggregationEvent,
     AssociationEvent,
     EPCISEvent,
