@@ -21,6 +21,7 @@ from tests.compliance.configuration_steps import (
 )
 from tests.conftest import People
 from tests.kernel.cli import run_cli
+from tests.kernel.conftest import empty_postgres_url
 from tests.kernel.mailbox import Mailbox, mailbox
 from tests.platform.mqtt_support import settings_for, unique_site
 from tests.support import PASSWORD, app_for, browser_login
@@ -38,7 +39,7 @@ from pharmaqms.platform.mqtt.settings import Broker
 from pharmaqms.platform.mqtt.worker import IngestWorker
 from pharmaqms.quality.deviations import service as deviations
 
-__all__ = ["mailbox"]  # the fixture, imported to be found
+__all__ = ["empty_postgres_url", "mailbox"]  # the fixtures, imported to be found
 
 DUE = "quality.deviation_due_days"
 BUILT_IN = {"critical": 15, "major": 30, "minor": 60}
@@ -365,3 +366,26 @@ def test_the_commands_make_a_copy_and_read_it_back(
     assert read.exit_code == 0, read.output
     assert "its audit trail verified intact" in read.output
     assert "0 action(s) taken in the copy after it was made; 0 ran under" in read.output
+
+
+@pytest.mark.postgres
+def test_a_copy_can_be_a_postgresql_database(
+    db: Database, people: People, pending: str, empty_postgres_url: str
+) -> None:
+    # from either engine into a PostgreSQL database created for the copy
+    made = sandbox_copy.make_copy(
+        db, actor=people.qa, number=pending, target_url=empty_postgres_url
+    )
+    assert made.target == sandbox_copy.shown_url(empty_postgres_url)
+    # a password in the URL is not kept in the register
+    assert "secret" not in sandbox_copy.shown_url("postgresql+psycopg://app:secret@db/qms")
+    copy = Database(empty_postgres_url)
+    try:
+        with unit_of_work(copy, write=False) as s:
+            assert store.in_force(s, DUE).content == NEW_DAYS
+    finally:
+        copy.dispose()
+    evidence = sandbox_copy.collect_evidence(
+        db, actor=people.qa, copy_id=made.id, copy_url=empty_postgres_url
+    )
+    assert evidence.trail_intact and evidence.actions == 0
