@@ -253,6 +253,9 @@ def collect_evidence(
                     f"{shown_url(copy_url)} is sandbox copy #{mark.copy_id} for "
                     f"{mark.config_number}, not #{copy_id} for {registered.config_number}"
                 )
+        # A new session: verify asks for one snapshot (REPEATABLE READ on PostgreSQL) for the
+        # whole check, and the counts below are read in the same one.
+        with unit_of_work(copy_db, write=False) as session:
             report = verify(session)
             copied_last = session.scalar(select(SandboxMark.copied_last_seq).limit(1)) or 0
             actions, listed = _actions(session, copied_last)
