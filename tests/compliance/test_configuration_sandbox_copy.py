@@ -389,3 +389,34 @@ def test_a_copy_can_be_a_postgresql_database(
         db, actor=people.qa, copy_id=made.id, copy_url=empty_postgres_url
     )
     assert evidence.trail_intact and evidence.actions == 0
+
+
+@pytest.mark.postgres
+def test_a_copy_into_a_database_that_does_not_exist_is_refused_and_nothing_changes(
+    db: Database, people: People, pending: str
+) -> None:
+    before, copies = snapshot(db), _copies(db)
+    missing = "postgresql+psycopg://postgres@127.0.0.1:5432/pqms_no_such_database"
+    with pytest.raises(InvalidInput, match="pqms_no_such_database can't be reached"):
+        sandbox_copy.make_copy(db, actor=people.qa, number=pending, target_url=missing)
+    assert (snapshot(db), _copies(db)) == (before, copies)
+
+
+def test_a_copy_that_fails_half_way_is_kept_in_the_register_with_why(
+    db: Database, people: People, pending: str, copy_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def disk_full(*_args: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(sandbox_copy, "_copy_into", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        sandbox_copy.make_copy(db, actor=people.qa, number=pending, target_url=copy_url)
+    with unit_of_work(db, write=False) as s:
+        [evidence] = s.scalars(select(SandboxEvidence)).all()
+        assert evidence.findings == [
+            f"sandbox copy #{evidence.copy_id} could not be made: "
+            "[Errno 28] No space left on device"
+        ]
+        assert not evidence.trail_intact
+        version = s.scalars(select(ConfigVersion).where(ConfigVersion.number == pending)).one()
+        assert sandbox_copy.evidence_lines(s, version) == evidence.findings

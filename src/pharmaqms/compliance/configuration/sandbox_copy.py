@@ -29,7 +29,7 @@ from pathlib import Path
 
 from sqlalchemy import func, inspect, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session
 
 from pharmaqms.compliance.configuration import checks
@@ -102,7 +102,14 @@ def _draft(session: Session, number: str) -> ConfigVersion:
 
 
 def _tables_with_rows(database: Database) -> list[str]:
-    with database.engine.connect() as conn:
+    try:
+        conn = database.engine.connect()
+    except OperationalError as err:
+        first = (str(err.orig or err).strip().splitlines() or ["no answer"])[0]
+        raise InvalidInput(
+            f"{shown_url(database.url)} can't be reached: {first}", field="target"
+        ) from None
+    with conn:
         found = inspect(conn)
         return [
             name
@@ -167,10 +174,12 @@ def make_copy(
             ):
                 session.add(registered)
             content = version.content
-        with tempfile.TemporaryDirectory(prefix="pharmaqms-sandbox-") as folder:
-            archive = Path(folder) / "copy.zip"
-            backup(live.engine, archive, progress)
-            restore(copy_db.engine, archive, progress)
+        try:
+            _copy_into(live, copy_db, progress)
+        except Exception as err:
+            # The register keeps the copy; its evidence says it was never made, and why.
+            _record_failure(live, actor, registered, err)
+            raise
         _copy_key_file(live.url, target_url)
         with unit_of_work(copy_db) as session:
             copied_last = session.scalar(select(func.max(AuditEntry.seq))) or 0
@@ -196,6 +205,32 @@ def make_copy(
         return registered
     finally:
         copy_db.dispose()
+
+
+def _copy_into(live: Database, copy_db: Database, progress: Progress | None) -> None:
+    with tempfile.TemporaryDirectory(prefix="pharmaqms-sandbox-") as folder:
+        archive = Path(folder) / "copy.zip"
+        backup(live.engine, archive, progress)
+        restore(copy_db.engine, archive, progress)
+
+
+def _record_failure(live: Database, actor: Actor, copy: SandboxCopy, err: Exception) -> None:
+    reason = (str(err).strip().splitlines() or [type(err).__name__])[0][:500]
+    failed = SandboxEvidence(
+        copy_id=copy.id,
+        collected_by_id=actor.user_id,
+        collected_by=actor.username,
+        collected_at=clock.now(),
+        trail_intact=False,
+        actions=0,
+        uses_of_draft=0,
+        findings=[f"sandbox copy #{copy.id} could not be made: {reason}"],
+    )
+    with (
+        unit_of_work(live) as session,
+        audit.changes(session, actor=actor, reason=f"sandbox copy #{copy.id} failed"),
+    ):
+        session.add(failed)
 
 
 def _actions(session: Session, after_seq: int) -> tuple[int, list[str]]:
