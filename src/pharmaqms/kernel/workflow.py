@@ -19,7 +19,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pharmaqms.kernel import audit, clock, tasks, workflow_roles, workflow_sign_offs
+from pharmaqms.kernel import (
+    audit,
+    clock,
+    tasks,
+    workflow_roles,
+    workflow_sign_offs,
+    workflow_tasks,
+)
 from pharmaqms.kernel.configuration import store as config_store
 from pharmaqms.kernel.errors import (
     InvalidInput,
@@ -393,7 +400,7 @@ def perform(
     tasks.close_tasks(
         session, record, actor=actor, outcome=f"{transition.label} by {actor.full_name}"
     )
-    spec = workflow.on_enter.get(transition.target)
+    spec, task_rules = workflow_tasks.task_on_entering(session, workflow, transition.target)
     if spec is not None:
         tasks.open_task(
             session,
@@ -404,6 +411,11 @@ def perform(
             role=spec.role,
             due_in=timedelta(days=spec.due_in_days) if spec.due_in_days else None,
         )
+        if task_rules is not None:
+            # Who received the task, and when it is due, is a rule it ran under.
+            config_store.record_use(
+                session, record, task_rules, f"task on entering {transition.target}", actor=actor
+            )
     if rules is not None and _governed(transition):
         # The signature and segregation rules this transition ran under stay with the record.
         config_store.record_use(
