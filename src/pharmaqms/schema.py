@@ -116,6 +116,7 @@ from pharmaqms.quality.documents import models as document_models
 from pharmaqms.quality.documents import workflow as document_workflow
 from pharmaqms.quality.risk import models as risk_models
 from pharmaqms.quality.risk import workflow as risk_workflow
+from pharmaqms.quality.training import document_control as training_document_control
 from pharmaqms.quality.training import models as training_models
 from pharmaqms.quality.training import workflow as training_workflow
 from pharmaqms.quality.training.competence import models as competence_models
@@ -160,6 +161,9 @@ MODULES = (
     document_workflow,
     training_models,
     training_workflow,
+    # Registers training with document control (documents.training_port): the job roles a
+    # document's training reaches, and the training assigned / cancelled as versions change.
+    training_document_control,
     competence_models,
     competence_workflow,
     quality_links,

@@ -63,7 +63,7 @@ def _import_module_loaders() -> None:
         "pharmaqms.cli.demo_platform",  # first: the others build on its master data
         # the job roles first: a document comes into force once a curriculum names it
         "pharmaqms.quality.training.demo",
-        "pharmaqms.quality.documents.demo",
+        "pharmaqms.cli.demo_documents",  # the documents and their periodic reviews
         # before the batch records' demo: its QP must be nominated and assessed to release
         "pharmaqms.quality.training.competence.demo",
         "pharmaqms.quality.deviations.demo",

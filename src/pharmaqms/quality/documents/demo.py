@@ -1,16 +1,26 @@
-"""Demo SOPs in every state of their life, written through the document services."""
+"""Demo SOPs in every state of their life, written through the document services.
+
+A version that needs training comes into force only once a job role is named for it, and the
+documents in force long ago were read and signed back then: training's demo steps, which
+document control may not import (training builds on it). So the loaders take them as
+arguments, and ``cli/demo_documents.py`` composes and registers them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel import clock
-from pharmaqms.kernel.demo import DemoContext, register
+from pharmaqms.kernel.demo import DemoContext
 from pharmaqms.quality.documents import service
 from pharmaqms.quality.documents.training_rules import needs_training
-from pharmaqms.quality.training.demo_steps import name_for_training, read_and_sign
+
+# (session, ctx, document id, area): QA names the job role of the area as trained on it.
+NameForTraining = Callable[[Session, DemoContext, int, str], None]
+# (session, ctx, version id): everyone with training on the version open signs it.
+ReadAndSign = Callable[[Session, DemoContext, int], object]
 
 DEMO_DOCUMENTS = (
     (
@@ -45,7 +55,7 @@ BODY = (
 )
 
 
-def load(session: Session, ctx: DemoContext) -> None:
+def load(session: Session, ctx: DemoContext, *, name_for_training: NameForTraining) -> None:
     author, approver = ctx.people["chen.qc"], ctx.people["quinn.qa"]
     for doc_type, title, area, target in DEMO_DOCUMENTS:
         body = BODY.format(title_lower=title[0].lower() + title[1:], area=area)
@@ -97,8 +107,6 @@ def load(session: Session, ctx: DemoContext) -> None:
             )
 
 
-register("documents", load)
-
 # Documents whose periodic review is overdue, due within the notice period, and not yet due:
 # (type, title, area, review period in months, days since the version came into force).
 REVIEW_DEMO = (
@@ -108,7 +116,13 @@ REVIEW_DEMO = (
 )
 
 
-def load_periodic_reviews(session: Session, ctx: DemoContext) -> None:
+def load_periodic_reviews(
+    session: Session,
+    ctx: DemoContext,
+    *,
+    name_for_training: NameForTraining,
+    read_and_sign: ReadAndSign,
+) -> None:
     """Documents in force for a while (written with the clock set back, as it happened), then
     today's run of the daily job: reviews opened, the late one flagged."""
     from pharmaqms.kernel.auth import system_actor
@@ -143,6 +157,3 @@ def load_periodic_reviews(session: Session, ctx: DemoContext) -> None:
             # In force for a long time: read and signed back then.
             read_and_sign(session, ctx, version.id)
     open_due_periodic_reviews(session, actor=system_actor(session))
-
-
-register("periodic reviews", load_periodic_reviews)

@@ -25,12 +25,12 @@ from pharmaqms.quality.documents.models import (
     VersionStatus,
 )
 from pharmaqms.quality.documents.templates import template_for
+from pharmaqms.quality.documents.training_port import training
 from pharmaqms.quality.documents.workflow import (
     DOCUMENT_VERSION_WORKFLOW,
     training_assigned,
     training_named,
 )
-from pharmaqms.quality.training.reach import job_roles_naming
 
 OPEN_STATES = (VersionStatus.DRAFT, VersionStatus.IN_REVIEW, VersionStatus.APPROVED)
 
@@ -271,10 +271,10 @@ def transition(
 def on_effective(session: Session, version: DocumentVersion, *, actor: Actor) -> None:
     """The version in force changes: the previous effective version is superseded, an open
     periodic review is moot (the review period restarts), and everyone whose curriculum
-    contains the document is assigned read-and-understood training on the new version."""
-    # Imported here: both modules build on this one.
+    contains the document is assigned read-and-understood training on the new version
+    (training's hook, ``training_port``)."""
+    # Imported here: it builds on this module.
     from pharmaqms.quality.documents.periodic_review import cancel_open_reviews
-    from pharmaqms.quality.training.service import on_version_effective
 
     document = get_document(session, version.document_id)
     previous = session.scalars(
@@ -308,7 +308,7 @@ def on_effective(session: Session, version: DocumentVersion, *, actor: Actor) ->
         actor=actor,
         reason=f"version {version.label} became effective: the review period restarts",
     )
-    assigned = on_version_effective(session, version, actor=actor)
+    people = training().on_version_effective(session, version, actor)
     # What came of it stays in the trail beside the change of state: who is to read it.
     audit.record_event(
         session,
@@ -316,8 +316,8 @@ def on_effective(session: Session, version: DocumentVersion, *, actor: Actor) ->
         action="training_assigned",
         record=version,
         details={
-            "people": len({r.user_id for r in assigned}),
-            "job_roles": list(job_roles_naming(session, document.id)),
+            "people": len(people),
+            "job_roles": list(training().job_roles_naming(session, document.id)),
         },
         reason=training_assigned(version),
     )
@@ -328,7 +328,6 @@ def on_effective(session: Session, version: DocumentVersion, *, actor: Actor) ->
 def on_obsolete(session: Session, version: DocumentVersion, *, actor: Actor) -> None:
     """Nothing is in force any more: no review is due and no training can be completed."""
     from pharmaqms.quality.documents.periodic_review import cancel_open_reviews
-    from pharmaqms.quality.training.service import on_document_obsolete
 
     document = get_document(session, version.document_id)
     with audit.changes(session, actor=actor, reason=f"version {version.label} made obsolete"):
@@ -336,7 +335,7 @@ def on_obsolete(session: Session, version: DocumentVersion, *, actor: Actor) -> 
         document.retired_at = clock.now()
     reason = f"{document.number} made obsolete"
     cancel_open_reviews(session, document.id, actor=actor, reason=reason)
-    on_document_obsolete(session, document, actor=actor)
+    training().on_document_obsolete(session, document, actor)
 
 
 NAME_TRAINING_TASK = "name_training"

@@ -4,9 +4,9 @@ they need is assigned (EU GMP Chapter 2 §2.11, 21 CFR 211.25(a)).
 A version of a document that governs how people work comes into force only when the job roles
 it applies to are named: a curriculum of at least one active job role names the document, so
 making the version effective assigns read-and-understood training to everyone holding those
-roles (``training.service.on_version_effective``). A version nobody is to be trained on would
-come into force read by nobody. The document types below that need no training say why, with
-their basis; every other type needs it.
+roles (training's hook, registered through ``training_port``). A version nobody is to be
+trained on would come into force read by nobody. The document types below that need no
+training say why, with their basis; every other type needs it.
 
 The judgement is pure (``needs_training``, ``training_named``) over facts loaded beforehand
 (``facts_of``), like the release rules (``lifecycle/production/release/rules.py``).
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from pharmaqms.quality.documents.models import DocumentType, DocumentVersion
-from pharmaqms.quality.training.reach import job_roles_naming
+from pharmaqms.quality.documents.training_port import training
 
 
 @dataclass(frozen=True)
@@ -114,5 +114,6 @@ def facts_of(session: Session, version: DocumentVersion) -> EffectiveFacts:
         number=document.number,
         version=version.label,
         doc_type=document.doc_type,
-        job_roles=job_roles_naming(session, document.id),
+        # Training's fact, asked through its registration: documents does not import it.
+        job_roles=training().job_roles_naming(session, document.id),
     )

@@ -42,6 +42,7 @@ from pharmaqms.quality.documents.models import (
     DocumentType,
     DocumentVersion,
 )
+from pharmaqms.quality.documents.training_port import training
 from pharmaqms.quality.documents.workflow import DOCUMENT_VERSION_WORKFLOW
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
@@ -182,11 +183,9 @@ def page_context(
         u.id: u.full_name for u in session.scalars(select(User).where(User.id.in_(sorted(named))))
     }
     in_force = next((v for v in versions if v.id == document.current_version_id), None)
-    # Training builds on document control (it imports this module), so it is asked here.
-    from pharmaqms.quality.training.status import training_of_version
-
     return {
-        "training": training_of_version(session, document.id, selected.id),
+        # Training builds on document control, so its panel comes through ``training_port``.
+        "training": training().of_version(session, document.id, selected.id),
         "document": document,
         "versions": sorted(versions, key=lambda v: (v.major, v.minor), reverse=True),
         "selected": selected,

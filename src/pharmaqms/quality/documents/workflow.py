@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
 
 from pharmaqms.kernel import audit, clock
@@ -21,8 +20,7 @@ from pharmaqms.kernel.workflow import TaskSpec, Transition, Workflow, roles, sta
 from pharmaqms.quality.documents import reviews, training_rules
 from pharmaqms.quality.documents.models import DocumentVersion, PeriodicReview
 from pharmaqms.quality.documents.templates import template_for
-from pharmaqms.quality.training.models import TrainingRequirement
-from pharmaqms.quality.training.reach import job_roles_naming
+from pharmaqms.quality.documents.training_port import training
 
 grant("documents.author", "qa", "qc_analyst", "production_supervisor", "rd_scientist")
 grant("documents.approve", "qa", "qualified_person")
@@ -81,13 +79,9 @@ def training_assigned(version: Any) -> str:
     session = object_session(version)
     if session is None:
         return ""
-    people = session.scalar(
-        select(func.count(func.distinct(TrainingRequirement.user_id))).where(
-            TrainingRequirement.version_id == version.id
-        )
-    )
-    roles = job_roles_naming(session, version.document_id)
-    count = people or 0
+    # Training's facts (``training_port``): document control does not import training.
+    count = training().people_trained_on(session, version.id)
+    roles = training().job_roles_naming(session, version.document_id)
     who = "person" if count == 1 else "people"
     assigned = f"Training on {version.number} assigned to {count} {who}"
     if roles:

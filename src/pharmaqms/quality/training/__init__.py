@@ -17,7 +17,9 @@ What other modules call:
   ``gate.require_training_for_step`` before signing; a step that is no transition is made
   governable with ``gate.register_signed_step``.
 - ``status.assessments(session, user_ids, document_ids)``: where people stand, to show it.
-- ``service.on_version_effective`` / ``service.on_document_obsolete``: document control's hooks.
+- ``service.on_version_effective`` / ``service.on_document_obsolete``: document control's hooks,
+  handed to it with the job roles a document reaches by ``document_control`` at import
+  (``documents.training_port``: document control does not import training).
 
 Competence beyond training (assessments, authorisations such as the QP nomination, who is
 qualified for which job role, the gate on signed duties, training-effectiveness figures) is

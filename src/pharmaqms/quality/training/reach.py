@@ -1,5 +1,6 @@
 """Which job roles a document's training reaches: asked by document control before a version
-comes into force and by the training pages. Only models here, so either side may import it."""
+comes into force (through ``documents.training_port``, registered by ``document_control``) and
+by the training pages."""
 
 from __future__ import annotations
 

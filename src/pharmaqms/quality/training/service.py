@@ -1,9 +1,10 @@
 """Training requirements: the only code that assigns, completes and cancels them, who holds
 which job role, and the daily job that brings recurring training due again.
 
-Hooks document control calls: ``on_version_effective`` (everyone whose curriculum contains
-the document is assigned read-and-understood training on the new version) and
-``on_document_obsolete``. Gating a step on training: ``gate.require_current_training``.
+Hooks document control calls (registered with it by ``document_control``):
+``on_version_effective`` (everyone whose curriculum contains the document is assigned
+read-and-understood training on the new version) and ``on_document_obsolete``. Gating a step
+on training: ``gate.require_current_training``.
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ from pharmaqms.quality.documents.models import (
     DocumentStatus,
     DocumentVersion,
 )
+from pharmaqms.quality.documents.training_port import VersionTraining
 from pharmaqms.quality.training.models import (
     DEFAULT_DUE_DAYS,
     Curriculum,
@@ -249,16 +250,9 @@ def training_matrix(session: Session, *, job_role_id: int | None = None) -> Trai
     return TrainingMatrix(people, documents, cells)
 
 
-@dataclass(frozen=True)
-class VersionTraining:
-    """What training a document version has: the job roles whose curricula name the document,
-    and the read-and-understood requirements on this version by status."""
-
-    job_roles: list[str]
-    by_status: dict[str, int]
-
-
 def training_of_version(session: Session, document_id: int, version_id: int) -> VersionTraining:
+    """The training panel of the document page, in the shape document control shows
+    (``documents.training_port``, through which training hands it over)."""
     # Active job roles only: a retired role reaches nobody.
     roles = list(job_roles_naming(session, document_id))
     counts: dict[str, int] = {}
