@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import Pool
 
@@ -92,10 +93,18 @@ def mark_of_engine(engine: Engine) -> Mark | None:
 
 
 def process_mark() -> Mark | None:
-    """The mark of the database this process serves, if any is set: what a page or a printed
-    document made by this process must say about where it comes from."""
+    """The mark of the database this process serves, if any is set: what a page, an answer's
+    headers or a printed document made by this process must say about where it comes from.
+
+    Never raises: an answer about a database that can't be read (unreachable, not migrated —
+    ``/readyz`` says so) goes out without the mark, and the mark is read again next time."""
     database = current_database()
-    return None if database is None else mark_of_engine(database.engine)
+    if database is None:
+        return None
+    try:
+        return mark_of_engine(database.engine)
+    except SQLAlchemyError:
+        return None
 
 
 def forget(engine: Engine) -> None:

@@ -12,7 +12,6 @@ from fastapi.templating import Jinja2Templates
 
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.configuration import sandbox
-from pharmaqms.kernel.db import get_database
 from pharmaqms.kernel.http.flash import pop_flash
 from pharmaqms.kernel.reports.text import format_time
 from pharmaqms.kernel.settings import get_settings
@@ -72,7 +71,7 @@ def render(
         "flash": flash,
         "site_name": get_settings().site_name,
         # A sandbox copy says so on every page (read once per database, then kept).
-        "sandbox": sandbox.mark_of_engine(get_database().engine),
+        "sandbox": sandbox.process_mark(),
         **(context or {}),
     }
     page = TEMPLATES.TemplateResponse(request, template, values, status_code=status)
