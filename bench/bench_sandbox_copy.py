@@ -31,7 +31,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-PASSWORD = "Bench-sandbox-2026!"
+PASSWORD = "Quarantine-Lot-77!"
 
 
 def machine() -> str:

@@ -420,3 +420,14 @@ def test_a_copy_that_fails_half_way_is_kept_in_the_register_with_why(
         assert not evidence.trail_intact
         version = s.scalars(select(ConfigVersion).where(ConfigVersion.number == pending)).one()
         assert sandbox_copy.evidence_lines(s, version) == evidence.findings
+
+
+def test_the_configuration_overview_lists_every_copy_with_its_draft(
+    db: Database, people: People, pending: str, copy_url: str
+) -> None:
+    made = sandbox_copy.make_copy(db, actor=people.qa, number=pending, target_url=copy_url)
+    page = _client(db).get("/compliance/configuration").text
+    register = page[page.index('data-testid="sandbox-copies"') :]
+    row = register[register.index(f'data-copy="{made.id}"') :]
+    assert f">{pending}</a> (quality.deviation_due_days v2)" in row[:600]
+    assert "<td>qa</td>" in row[:800] and "not yet" in row[:1400]

@@ -349,6 +349,11 @@ def copies_of(session: Session, version: ConfigVersion) -> list[SandboxCopy]:
     )
 
 
+def latest_copies(session: Session, limit: int) -> list[SandboxCopy]:
+    """The register, newest first."""
+    return list(session.scalars(select(SandboxCopy).order_by(SandboxCopy.id.desc()).limit(limit)))
+
+
 def latest_evidence(session: Session, copy_ids: list[int]) -> dict[int, SandboxEvidence]:
     found: dict[int, SandboxEvidence] = {}
     if copy_ids:

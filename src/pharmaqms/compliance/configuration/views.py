@@ -37,6 +37,9 @@ Content = Annotated[str, Form(min_length=1, max_length=service.MAX_CONTENT_CHARS
 When = Annotated[str, Form(min_length=1, max_length=40)]
 
 
+COPIES_SHOWN = 50
+
+
 def pretty(content: Any) -> str:
     return json.dumps(content, indent=2, ensure_ascii=False, sort_keys=True)
 
@@ -48,6 +51,7 @@ def overview(request: Request, actor: ActorDep, at: str = "") -> HTMLResponse:
     moment = from_form(at[:40], "at") if at else None
     with transaction(request, write=False) as session:
         rows = service.overview(session)
+        copies = sandbox_copy.latest_copies(session, COPIES_SHOWN)
         then = (
             {row.kind.key: store.in_force(session, row.kind.key, at=moment) for row in rows}
             if moment
@@ -62,6 +66,9 @@ def overview(request: Request, actor: ActorDep, at: str = "") -> HTMLResponse:
                 "then": then,
                 "moment": clock.now(),
                 "stale": checks.in_force_problems(session),
+                "sandbox_copies": copies,
+                "sandbox_evidence": sandbox_copy.latest_evidence(session, [c.id for c in copies]),
+                "sandbox_shown": COPIES_SHOWN,
             },
         )
 
