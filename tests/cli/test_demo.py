@@ -281,3 +281,40 @@ def test_the_demo_s_sop_in_review_waits_for_production_s_sign_off_from_the_confi
             assert (task.record_id, task.assignee_role) == (waiting_id, "production_supervisor")
     finally:
         database.dispose()
+
+
+def test_the_demo_leaves_a_tested_draft_to_approve_or_try_on_a_sandbox_copy(
+    template: Path, tmp_path: Path
+) -> None:
+    from pharmaqms.compliance.configuration import sandbox_copy
+    from pharmaqms.kernel.configuration import store
+    from pharmaqms.kernel.configuration.models import ConfigVersion
+
+    database = demo_copy(template, tmp_path / "demo.db")
+    copy_url = f"sqlite:///{tmp_path / 'sandbox.db'}"
+    try:
+        with unit_of_work(database, write=False) as s:
+            [draft] = s.scalars(
+                select(ConfigVersion).where(ConfigVersion.status.in_(("draft", "tested")))
+            ).all()
+            assert (draft.key, draft.status) == ("workflow.document_version.tasks", "tested")
+            assert any("'approve' tasks go to qa, due in 7 day(s)" in line
+                       for line in draft.test_summary)  # fmt: skip
+            number, key = draft.number, draft.key
+            quinn = auth.actor_for(s, auth.user_by_username(s, "quinn.qa"))  # type: ignore[arg-type]
+        # a copy of the demo database holds the draft in force, and reads back intact
+        set_database(database)
+        made = sandbox_copy.make_copy(database, actor=quinn, number=number, target_url=copy_url)
+        copy = Database(copy_url)
+        try:
+            with unit_of_work(copy, write=False) as s:
+                assert store.in_force(s, key).number == number
+        finally:
+            copy.dispose()
+        evidence = sandbox_copy.collect_evidence(
+            database, actor=quinn, copy_id=made.id, copy_url=copy_url
+        )
+        assert evidence.trail_intact, evidence.findings
+    finally:
+        set_database(None)
+        database.dispose()

@@ -4,7 +4,12 @@ QA's approval of any SOP version (``workflow.document_version.sign_offs``). A ch
 assessed and approved, the version drafted by one QA person, run on the sandbox, approved by
 another, in force from a few seconds later. Runs last: every demo document is approved under
 the code's rules before it; the SOP the demo leaves in review then waits for production, and
-Sofia Rossi has the task."""
+Sofia Rossi has the task.
+
+Under the same change, Quinn then drafts the next step and leaves it for Rosa: SOP review tasks
+due in 7 days rather than 10 (production's concurrence now comes first), run on the sandbox and
+waiting for approval — a draft to approve, or to try on a sandbox copy of the demo database
+(docs/compliance.md)."""
 
 from __future__ import annotations
 
@@ -20,6 +25,11 @@ from pharmaqms.kernel.sign_off_tasks import open_waiting_sign_off_tasks
 from pharmaqms.quality.changes import service as changes
 
 KEY = "workflow.document_version.sign_offs"
+TASKS_KEY = "workflow.document_version.tasks"
+SOONER_REVIEWS = {
+    "in_review": {"role": "qa", "due_in_days": 7},
+    "approved": {"role": "qa", "due_in_days": 30},
+}
 CONCURRENCE = {
     "production_concurrence": {
         "label": "Production concurs",
@@ -96,6 +106,20 @@ def load(session: Session, ctx: DemoContext) -> None:
     # second: the SOP already in review gets production's sign-off task.
     with clock.frozen_at(effective + timedelta(seconds=1)):
         open_waiting_sign_off_tasks(session, actor=auth.system_actor(session, Channel.SYSTEM))
+    sooner = service.draft_version(
+        session,
+        actor=qa,
+        key=TASKS_KEY,
+        content=SOONER_REVIEWS,
+        effective_from=clock.now() + timedelta(days=7),
+        change_id=change.id,
+        rationale=(
+            "With production's concurrence first, QA's review of an SOP is due in 7 days, "
+            "not 10, so that a new SOP still comes into force within the month."
+        ),
+    )
+    session.flush()
+    service.test_version(session, actor=qa, version_id=sooner.id)
 
 
 register("compliance: configuration under change control", load)
