@@ -6,7 +6,8 @@ folder, as an operator builds it), or ``--source FILE`` (a SQLite file whose key
 beside it). A draft of ``workflow.document_version.tasks`` is made under a change control the
 demo left in implementation. Timed, best of ``--rounds``, each round into a new file:
 
-(a) ``sandbox_copy.make_copy``: register, back up, restore into a new SQLite file, mark;
+(a) ``sandbox_copy.make_copy``: register, copy into a new SQLite file (SQLite's online backup;
+    with ``--portable`` the backup format every other pair of engines uses), mark;
 (b) its ceiling: sqlite3's online backup API copying the same file byte for byte (no
     checks, no schema, nothing registered);
 (c) ``sandbox_copy.collect_evidence``: verify the copy's whole trail and count what was done;
@@ -132,6 +133,11 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=0.2)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--source", type=Path, help="a SQLite file to copy instead of the demo")
+    parser.add_argument(
+        "--portable",
+        action="store_true",
+        help="copy through the portable backup format (what any pair but SQLite to SQLite uses)",
+    )
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-sandbox-"))
     source = args.source or build_demo(folder, args.scale)
@@ -147,6 +153,10 @@ def main() -> None:
     from pharmaqms.kernel.verify import verify
 
     reset_settings_cache()
+    if args.portable:
+        sandbox_copy._copy_into = lambda live, copy, progress: sandbox_copy.copy_portable(
+            live, copy, progress
+        )
     live = Database(f"sqlite:///{source}")
     set_database(live)
     number = draft_number(live)
