@@ -431,3 +431,24 @@ def test_the_configuration_overview_lists_every_copy_with_its_draft(
     row = register[register.index(f'data-copy="{made.id}"') :]
     assert f">{pending}</a> (quality.deviation_due_days v2)" in row[:600]
     assert "<td>qa</td>" in row[:800] and "not yet" in row[:1400]
+
+
+def test_a_sandbox_copy_is_not_copied_again_nor_read_back_into(
+    db: Database, people: People, pending: str, copy_url: str, tmp_path: Path
+) -> None:
+    made = sandbox_copy.make_copy(db, actor=people.qa, number=pending, target_url=copy_url)
+    copy = Database(copy_url)
+    try:
+        before = snapshot(copy)
+        with pytest.raises(Conflict, match=f"this database is sandbox copy #{made.id}"):
+            sandbox_copy.make_copy(
+                copy,
+                actor=people.qa,
+                number=pending,
+                target_url=f"sqlite:///{tmp_path / 'copy-of-copy.db'}",
+            )
+        with pytest.raises(Conflict, match=f"this database is sandbox copy #{made.id}"):
+            sandbox_copy.collect_evidence(copy, actor=people.qa, copy_id=made.id, copy_url=db.url)
+        assert snapshot(copy) == before
+    finally:
+        copy.dispose()

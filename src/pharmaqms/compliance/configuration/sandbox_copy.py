@@ -101,6 +101,17 @@ def _draft(session: Session, number: str) -> ConfigVersion:
     return version
 
 
+def _refuse_a_copy_as_live(session: Session) -> None:
+    """Copies are made of, and read back into, the live database: a copy of a copy would carry
+    two marks, and a copy's register is not the one QA approves from."""
+    mark = sandbox.mark(session)
+    if mark is not None:
+        raise Conflict(
+            f"this database is sandbox copy #{mark.copy_id}: sandbox copies are made of, and "
+            "read back into, the live database"
+        )
+
+
 def _tables_with_rows(database: Database) -> list[str]:
     try:
         conn = database.engine.connect()
@@ -156,6 +167,7 @@ def make_copy(
                 f"{', …' if len(busy) > 5 else ''}): a sandbox copy needs a new, empty database"
             )
         with unit_of_work(live) as session:
+            _refuse_a_copy_as_live(session)
             version = _draft(session, number)
             registered = SandboxCopy(
                 config_version_id=version.id,
@@ -291,6 +303,7 @@ def collect_evidence(
     if _same_database(live.url, copy_url):
         raise Conflict("that is the live database, not a sandbox copy")
     with unit_of_work(live, write=False) as session:
+        _refuse_a_copy_as_live(session)
         registered = session.get(SandboxCopy, copy_id)
         if registered is None:
             raise NotFound(f"no sandbox copy #{copy_id} in the register")
