@@ -366,6 +366,12 @@ def test_the_commands_make_a_copy_and_read_it_back(
     assert read.exit_code == 0, read.output
     assert "its audit trail verified intact" in read.output
     assert "0 action(s) taken in the copy after it was made; 0 ran under" in read.output
+    gone = run_cli(
+        db, "compliance", "sandbox-remove", "1", "--from", copy_url, "--as", "qa", env=AS_QA
+    )
+    assert gone.exit_code == 0, gone.output
+    assert gone.output.startswith("sandbox copy #1 removed: SQLite file ")
+    assert not Path(copy_url.removeprefix("sqlite:///")).exists()
 
 
 @pytest.mark.postgres
@@ -452,3 +458,90 @@ def test_a_sandbox_copy_is_not_copied_again_nor_read_back_into(
         assert snapshot(copy) == before
     finally:
         copy.dispose()
+
+
+def test_a_copy_is_removed_with_its_key_and_the_register_says_so(
+    db: Database,
+    people: People,
+    pending: str,
+    copy_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    moving_clock: clock.FrozenClock,
+) -> None:
+    # (where a SQLite copy's own key file would be, as without PHARMAQMS_KEY_FILE)
+    live_key = sandbox_copy.key_file_path(db.url)
+    copy_key = tmp_path / "sandbox.key"
+    monkeypatch.setattr(
+        sandbox_copy,
+        "key_file_path",
+        lambda url=None: copy_key if url and "sandbox.db" in url else live_key,
+    )
+    made = sandbox_copy.make_copy(db, actor=people.qa, number=pending, target_url=copy_url)
+    assert copy_key.read_bytes() == live_key.read_bytes()
+    assert oct(copy_key.stat().st_mode & 0o777) == "0o600"
+    # kept over 30 days without being removed, the register flags it
+    moving_clock.advance(days=31)
+    page = _client(db).get("/compliance/configuration").text
+    assert "kept 31 days: remove it" in page[page.index('data-testid="sandbox-copies"') :]
+
+    removed = sandbox_copy.remove_copy(db, actor=people.qa, copy_id=made.id, copy_url=copy_url)
+    assert removed.how.endswith("deleted, with the copy of the key file beside it")
+    assert not (tmp_path / "sandbox.db").exists() and not copy_key.exists()
+    assert live_key.exists()
+    register = _client(db).get("/compliance/configuration").text
+    row = register[register.index(f'data-copy="{made.id}"') :]
+    assert "by qa" in row[: row.index("</tr>")] and "remove it" not in row[: row.index("</tr>")]
+    # a removed copy is neither removed again nor read back
+    before = snapshot(db)
+    for verb in (sandbox_copy.remove_copy, sandbox_copy.collect_evidence):
+        with pytest.raises(Conflict, match=f"sandbox copy #{made.id} was removed"):
+            verb(db, actor=people.qa, copy_id=made.id, copy_url=copy_url)
+    assert snapshot(db) == before
+
+
+def test_a_database_that_is_not_the_copy_is_not_removed(
+    db: Database, people: People, pending: str, copy_url: str, tmp_path: Path
+) -> None:
+    made = sandbox_copy.make_copy(db, actor=people.qa, number=pending, target_url=copy_url)
+    other = tmp_path / "other.db"
+    other_db = Database(f"sqlite:///{other}")
+    with other_db.engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE kept (id INTEGER)")
+    other_db.dispose()
+    before = snapshot(db)
+    with pytest.raises(Conflict, match="is not a pharmaqms sandbox copy"):
+        sandbox_copy.remove_copy(
+            db, actor=people.qa, copy_id=made.id, copy_url=f"sqlite:///{other}"
+        )
+    with pytest.raises(PermissionDenied, match="may not remove sandbox copies"):
+        sandbox_copy.remove_copy(db, actor=people.operator, copy_id=made.id, copy_url=copy_url)
+    assert other.exists() and (tmp_path / "sandbox.db").exists()
+    assert snapshot(db) == before
+
+
+@pytest.mark.postgres
+def test_a_postgresql_copy_is_dropped(
+    db: Database, people: People, pending: str, empty_postgres_url: str
+) -> None:
+    from sqlalchemy import create_engine
+
+    made = sandbox_copy.make_copy(
+        db, actor=people.qa, number=pending, target_url=empty_postgres_url
+    )
+    removed = sandbox_copy.remove_copy(
+        db, actor=people.qa, copy_id=made.id, copy_url=empty_postgres_url
+    )
+    name = empty_postgres_url.rsplit("/", 1)[1]
+    assert removed.how == f"PostgreSQL database {name} on 127.0.0.1 dropped"
+    server = create_engine(empty_postgres_url.rsplit("/", 1)[0] + "/postgres")
+    try:
+        with server.connect() as conn:
+            assert (
+                conn.execute(
+                    text("SELECT count(*) FROM pg_database WHERE datname = :n"), {"n": name}
+                ).scalar()
+                == 0
+            )
+    finally:
+        server.dispose()

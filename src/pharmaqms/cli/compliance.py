@@ -10,6 +10,7 @@ quality reviews.
     pharmaqms compliance config-check
     pharmaqms compliance sandbox-copy CFG-… --to URL [--as USER]
     pharmaqms compliance sandbox-evidence COPY --from URL [--as USER]
+    pharmaqms compliance sandbox-remove COPY --from URL [--as USER]
 
 ``import`` reads and checks the whole file before writing anything; a refused file names the
 line or the field at fault and changes nothing. A regulation code that comes with a new
@@ -157,6 +158,23 @@ def sandbox_evidence(
         typer.echo(line)
     if not evidence.trail_intact:
         raise typer.Exit(1)
+
+
+@app.command("sandbox-remove")
+@handle_errors
+def sandbox_remove(
+    copy_id: int = typer.Argument(..., help="The sandbox copy's number in the register."),
+    source: str = typer.Option(..., "--from", help="URL of the sandbox copy."),
+    acting_as: str | None = typer.Option(None, "--as", help="The person removing it."),
+) -> None:
+    """Remove a sandbox copy (drop its database, or delete its file and key file) and record
+    that in the register: the copies of GxP data made for testing are accounted for."""
+    from pharmaqms.compliance.configuration import sandbox_copy as copies
+    from pharmaqms.kernel.db import get_database
+
+    actor = cli_actor(acting_as)
+    removed = copies.remove_copy(get_database(), actor=actor, copy_id=copy_id, copy_url=source)
+    typer.echo(f"sandbox copy #{copy_id} removed: {removed.how}")
 
 
 @app.command("apqr-register")

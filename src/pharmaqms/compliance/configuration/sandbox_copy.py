@@ -27,9 +27,9 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import func, inspect, select
+from sqlalchemy import create_engine, func, inspect, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from pharmaqms.compliance.configuration import checks
@@ -41,6 +41,7 @@ from pharmaqms.kernel.configuration.models import (
     ConfigUse,
     ConfigVersion,
     SandboxCopy,
+    SandboxDisposal,
     SandboxEvidence,
     SandboxMark,
 )
@@ -58,6 +59,9 @@ MANAGE = "config.manage"
 COPYABLE = (ConfigStatus.DRAFT.value, ConfigStatus.TESTED.value)
 # Actions named one by one in the evidence; beyond this, a count.
 LISTED_ACTIONS = 40
+# A copy holds the live GxP and personal data: one kept longer than this without being
+# removed is flagged in the register (it should go once its evidence is read back).
+KEEP_DAYS = 30
 Progress = Callable[[str, int], None]
 
 
@@ -293,12 +297,8 @@ def _actions(session: Session, after_seq: int) -> tuple[int, list[str]]:
     return count, lines
 
 
-def collect_evidence(
-    live: Database, *, actor: Actor, copy_id: int, copy_url: str
-) -> SandboxEvidence:
-    """Read the sandbox copy ``copy_id`` at ``copy_url`` back into the live database's
-    evidence. Refused, and nothing kept, when that database is not that copy."""
-    actor.require(MANAGE, "collect sandbox evidence")
+def _registered(live: Database, copy_id: int, copy_url: str) -> tuple[SandboxCopy, str]:
+    """The register's entry of ``copy_id`` (detached), and the copy's URL as given."""
     copy_url = _url(copy_url, "copy")
     if _same_database(live.url, copy_url):
         raise Conflict("that is the live database, not a sandbox copy")
@@ -307,20 +307,48 @@ def collect_evidence(
         registered = session.get(SandboxCopy, copy_id)
         if registered is None:
             raise NotFound(f"no sandbox copy #{copy_id} in the register")
+        removed = session.scalar(select(SandboxDisposal).where(SandboxDisposal.copy_id == copy_id))
+        if removed is not None:
+            raise Conflict(
+                f"sandbox copy #{copy_id} was removed {format_time(removed.removed_at)} by "
+                f"{removed.removed_by}"
+            )
         session.expunge(registered)
+    return registered, copy_url
+
+
+def _that_copy(copy_db: Database, registered: SandboxCopy, copy_url: str) -> sandbox.Mark:
+    """The copy's mark, once the database at ``copy_url`` is shown to be that copy."""
+    try:
+        connection = copy_db.engine.connect()
+    except OperationalError as err:
+        first = (str(err.orig or err).strip().splitlines() or ["no answer"])[0]
+        raise InvalidInput(f"{shown_url(copy_url)} can't be reached: {first}") from None
+    with connection:
+        if not inspect(connection).has_table(SandboxMark.__tablename__):
+            raise Conflict(f"{shown_url(copy_url)} is not a pharmaqms sandbox copy")
+    with unit_of_work(copy_db, write=False) as session:
+        mark = sandbox.mark(session)
+    if mark is None:
+        raise Conflict(f"{shown_url(copy_url)} is not a sandbox copy: it has no mark")
+    if mark.copy_id != registered.id or mark.content_sha256 != registered.content_sha256:
+        raise Conflict(
+            f"{shown_url(copy_url)} is sandbox copy #{mark.copy_id} for "
+            f"{mark.config_number}, not #{registered.id} for {registered.config_number}"
+        )
+    return mark
+
+
+def collect_evidence(
+    live: Database, *, actor: Actor, copy_id: int, copy_url: str
+) -> SandboxEvidence:
+    """Read the sandbox copy ``copy_id`` at ``copy_url`` back into the live database's
+    evidence. Refused, and nothing kept, when that database is not that copy."""
+    actor.require(MANAGE, "collect sandbox evidence")
+    registered, copy_url = _registered(live, copy_id, copy_url)
     copy_db = Database(copy_url)
     try:
-        with unit_of_work(copy_db, write=False) as session:
-            if not inspect(session.connection()).has_table(SandboxMark.__tablename__):
-                raise Conflict(f"{shown_url(copy_url)} is not a pharmaqms sandbox copy")
-            mark = sandbox.mark(session)
-            if mark is None:
-                raise Conflict(f"{shown_url(copy_url)} is not a sandbox copy: it has no mark")
-            if mark.copy_id != copy_id or mark.content_sha256 != registered.content_sha256:
-                raise Conflict(
-                    f"{shown_url(copy_url)} is sandbox copy #{mark.copy_id} for "
-                    f"{mark.config_number}, not #{copy_id} for {registered.config_number}"
-                )
+        mark = _that_copy(copy_db, registered, copy_url)
         # A new session: verify asks for one snapshot (REPEATABLE READ on PostgreSQL) for the
         # whole check, and the counts below are read in the same one.
         with unit_of_work(copy_db, write=False) as session:
@@ -370,6 +398,81 @@ def collect_evidence(
         ):
             session.add(evidence)
     return evidence
+
+
+def remove_copy(live: Database, *, actor: Actor, copy_id: int, copy_url: str) -> SandboxDisposal:
+    """Remove the sandbox copy ``copy_id`` at ``copy_url`` — a SQLite file is deleted with the
+    key file copied beside it, a PostgreSQL database dropped — and record that in the live
+    register. Refused, and nothing removed, when that database is not that copy, the copy was
+    removed already, or PostgreSQL refuses the drop."""
+    actor.require(MANAGE, "remove sandbox copies")
+    registered, copy_url = _registered(live, copy_id, copy_url)
+    copy_db = Database(copy_url)
+    try:
+        _that_copy(copy_db, registered, copy_url)
+    finally:
+        copy_db.dispose()
+    url = make_url(copy_url)
+    if url.get_backend_name() == "sqlite":
+        how = _delete_sqlite(live.url, copy_url)
+    else:
+        how = _drop_postgresql(copy_url)
+    removed = SandboxDisposal(
+        copy_id=copy_id,
+        removed_by_id=actor.user_id,
+        removed_by=actor.username,
+        removed_at=clock.now(),
+        how=how,
+    )
+    with (
+        unit_of_work(live) as session,
+        audit.changes(session, actor=actor, reason=f"sandbox copy #{copy_id} removed"),
+    ):
+        session.add(removed)
+    return removed
+
+
+def _delete_sqlite(live_url: str, copy_url: str) -> str:
+    path = Path(str(make_url(copy_url).database))
+    for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        leftover.unlink(missing_ok=True)
+    key, live_key = key_file_path(copy_url), key_file_path(live_url)
+    # Only the copy of the live key that make_copy put there: never another installation's.
+    if (
+        key.resolve() != live_key.resolve()
+        and key.exists()
+        and key.read_bytes() == live_key.read_bytes()
+    ):
+        key.unlink()
+        return f"SQLite file {path} deleted, with the copy of the key file beside it"
+    return f"SQLite file {path} deleted"
+
+
+def _drop_postgresql(copy_url: str) -> str:
+    url = make_url(copy_url)
+    name = str(url.database)
+    server = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as conn:
+            quoted = conn.dialect.identifier_preparer.quote(name)
+            conn.exec_driver_sql(f"DROP DATABASE {quoted} WITH (FORCE)")
+    except DBAPIError as err:
+        first = (str(err.orig or err).strip().splitlines() or ["refused"])[0]
+        raise Conflict(f"PostgreSQL did not drop {name}: {first}") from None
+    finally:
+        server.dispose()
+    return f"PostgreSQL database {name} on {url.host or 'localhost'} dropped"
+
+
+def disposals(session: Session, copy_ids: list[int]) -> dict[int, SandboxDisposal]:
+    if not copy_ids:
+        return {}
+    return {
+        row.copy_id: row
+        for row in session.scalars(
+            select(SandboxDisposal).where(SandboxDisposal.copy_id.in_(copy_ids))
+        )
+    }
 
 
 def copies_of(session: Session, version: ConfigVersion) -> list[SandboxCopy]:

@@ -69,6 +69,8 @@ def overview(request: Request, actor: ActorDep, at: str = "") -> HTMLResponse:
                 "sandbox_copies": copies,
                 "sandbox_evidence": sandbox_copy.latest_evidence(session, [c.id for c in copies]),
                 "sandbox_shown": COPIES_SHOWN,
+                "sandbox_removed": sandbox_copy.disposals(session, [c.id for c in copies]),
+                "sandbox_kept_days": sandbox_copy.KEEP_DAYS,
             },
         )
 
@@ -191,6 +193,8 @@ def version_page(version_id: RecordId, request: Request, actor: ActorDep) -> HTM
                 "can_manage": actor.can(service.MANAGE),
                 "sandbox_copies": copies,
                 "sandbox_evidence": sandbox_copy.latest_evidence(session, [c.id for c in copies]),
+                "sandbox_removed": sandbox_copy.disposals(session, [c.id for c in copies]),
+                "sandbox_kept_days": sandbox_copy.KEEP_DAYS,
             },
         )
 

@@ -149,3 +149,18 @@ class SandboxEvidence(SealedData, Base):
     findings: Mapped[list[str]] = mapped_column(JSONText, nullable=False)
 
     __table_args__ = (Index("ix_config_sandbox_evidence_copy", "copy_id"),)
+
+
+class SandboxDisposal(SealedData, Base):
+    """In the live database: that a sandbox copy was removed (its database dropped or its file
+    deleted, with the key file copied beside it), by whom and when — the copies of GxP data
+    made for testing are accounted for until they are gone."""
+
+    __tablename__ = "config_sandbox_disposals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    copy_id: Mapped[int] = mapped_column(Integer, nullable=False, unique=True)
+    removed_by_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    removed_by: Mapped[str] = mapped_column(String(120), nullable=False)
+    removed_at: Mapped[datetime] = mapped_column(nullable=False)
+    how: Mapped[str] = mapped_column(Text, nullable=False)

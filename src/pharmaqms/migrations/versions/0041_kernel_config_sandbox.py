@@ -1,6 +1,6 @@
 """Kernel: sandbox copies of the database for trying a configuration draft — the register of
-copies and the evidence read back from them (in the live database), and the mark a copy
-carries. All three append-only.
+copies, the evidence read back from them and their removal (in the live database), and the
+mark a copy carries. All four append-only.
 
 Revision ID: 0041_kernel_config_sandbox
 Revises: 0040_kernel_config
@@ -74,10 +74,29 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_config_sandbox_evidence")),
     )
     op.create_index("ix_config_sandbox_evidence_copy", "config_sandbox_evidence", ["copy_id"])
-    for table in ("config_sandbox_copies", "config_sandbox_mark", "config_sandbox_evidence"):
+    op.create_table(
+        "config_sandbox_disposals",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("copy_id", sa.Integer(), nullable=False),
+        sa.Column("removed_by_id", sa.Integer(), nullable=False),
+        sa.Column("removed_by", sa.String(length=120), nullable=False),
+        sa.Column("removed_at", _WHEN, nullable=False),
+        sa.Column("how", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_config_sandbox_disposals")),
+        sa.UniqueConstraint("copy_id", name=op.f("uq_config_sandbox_disposals_copy_id")),
+    )
+    for table in TABLES:
         make_append_only(op, table)
 
 
+TABLES = (
+    "config_sandbox_copies",
+    "config_sandbox_mark",
+    "config_sandbox_evidence",
+    "config_sandbox_disposals",
+)
+
+
 def downgrade() -> None:
-    for table in ("config_sandbox_evidence", "config_sandbox_mark", "config_sandbox_copies"):
+    for table in reversed(TABLES):
         op.drop_table(table)
