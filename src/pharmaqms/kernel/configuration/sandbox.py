@@ -38,14 +38,6 @@ class Mark:
     made_at: datetime
 
     @property
-    def banner(self) -> str:
-        return (
-            f"Sandbox copy #{self.copy_id}, made {self.made_at:%Y-%m-%d %H:%M} UTC to try "
-            f"{self.config_number} ({self.key} v{self.version_no}), which is in force here "
-            "only. Nothing done here is a GxP record; e-mail and deliveries are held back."
-        )
-
-    @property
     def print_line(self) -> str:
         """What every page printed in the copy carries at its head."""
         return (
