@@ -249,6 +249,13 @@ def test_copies_that_cannot_be_made_are_refused_and_nothing_changes(
         (Conflict, "not the live one", {"target_url": db.url}),
         (Conflict, "holds data", {"target_url": copy_url}),
         (InvalidInput, "not a database URL", {"target_url": "no such thing"}),
+        (InvalidInput, "not a database URL", {"target_url": "postgresql://db:port/qms"}),
+        (
+            InvalidInput,
+            "a SQLite file or a PostgreSQL database, not mysql",
+            {"target_url": "mysql://db/qms"},
+        ),
+        (InvalidInput, "in memory would be gone", {"target_url": "sqlite://"}),
         (NotFound, "no configuration version CFG-1999-0001", {"number": "CFG-1999-0001"}),
         (
             PermissionDenied,

@@ -66,10 +66,23 @@ Progress = Callable[[str, int], None]
 
 
 def _url(text: str, field: str) -> str:
+    """A copy's URL: SQLite with a file, or PostgreSQL (the engines pharmaqms runs on)."""
     try:
-        return make_url(text).render_as_string(hide_password=False)
-    except ArgumentError:
+        url = make_url(text)
+    except (ArgumentError, ValueError):
         raise InvalidInput(f"{text!r} is not a database URL", field=field) from None
+    engine = url.get_backend_name()
+    if engine not in ("sqlite", "postgresql"):
+        raise InvalidInput(
+            f"{shown_url(text)}: a sandbox copy is a SQLite file or a PostgreSQL database, "
+            f"not {engine}",
+            field=field,
+        )
+    if engine == "sqlite" and url.database in (None, "", ":memory:"):
+        raise InvalidInput(
+            "a sandbox copy in memory would be gone with the command: give a file", field=field
+        )
+    return url.render_as_string(hide_password=False)
 
 
 def shown_url(text: str) -> str:
