@@ -552,3 +552,40 @@ def test_a_postgresql_copy_is_dropped(
             )
     finally:
         server.dispose()
+
+
+def test_a_process_started_on_a_copy_before_its_mark_shows_the_mark_within_a_minute(
+    db: Database,
+    people: People,
+    pending: str,
+    copy_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import time
+
+    from pharmaqms.kernel import audit
+    from pharmaqms.kernel.configuration.models import SandboxMark
+
+    # the copy restored, not yet marked, and a process already reading it ...
+    early = Database(copy_url)
+    try:
+        sandbox_copy.copy_sqlite(db, early)
+        assert sandbox.mark_of_engine(early.engine) is None
+        # ... while the copy's making writes its mark (as make_copy does last)
+        with unit_of_work(early) as s, audit.changes(s, actor=people.qa, reason="marked"):
+            s.add(
+                SandboxMark(
+                    copy_id=7, config_version_id=1, config_number=pending, key=DUE,
+                    version_no=2, content=NEW_DAYS, content_sha256="0" * 64,
+                    made_at=clock.now(), copied_last_seq=0,
+                )
+            )  # fmt: skip
+        # the process keeps its answer for a while (the mark is asked on every request) ...
+        assert sandbox.mark_of_engine(early.engine) is None
+        # ... and reads again once a minute has passed
+        later = time.monotonic() + sandbox.NO_MARK_READ_AGAIN_SECONDS + 1
+        monkeypatch.setattr(sandbox.time, "monotonic", lambda: later)
+        found = sandbox.mark_of_engine(early.engine)
+        assert found is not None and found.copy_id == 7
+    finally:
+        early.dispose()

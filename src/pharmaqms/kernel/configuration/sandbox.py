@@ -6,11 +6,14 @@ from the moment the copy was made (``store.in_force`` asks here), and what would
 people or systems outside is held back: e-mail, EPCIS deliveries, the MQTT ingest (which,
 on a shared subscription, would take the live system's readings away from it).
 
-The mark is read once per connection pool and kept: it is written before anyone uses the
-copy and never changes, and ``store.in_force`` runs on every request."""
+The mark is read once per connection pool and kept: it never changes once written, and
+``store.in_force`` runs on every request. That a database has no mark is read again after a
+minute, so a process started on a copy before its making finished shows the mark from then
+on."""
 
 from __future__ import annotations
 
+import time
 import weakref
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,7 +27,19 @@ from sqlalchemy.pool import Pool
 from pharmaqms.kernel.configuration.models import SandboxMark
 from pharmaqms.kernel.db import current_database
 
-_MARKS: weakref.WeakKeyDictionary[Pool, Mark | None] = weakref.WeakKeyDictionary()
+# (the mark or None, when it was read on the monotonic clock)
+_MARKS: weakref.WeakKeyDictionary[Pool, tuple[Mark | None, float]] = weakref.WeakKeyDictionary()
+NO_MARK_READ_AGAIN_SECONDS = 60.0
+
+
+def _cached(pool: Pool) -> tuple[bool, Mark | None]:
+    found = _MARKS.get(pool)
+    if found is None:
+        return False, None
+    mark, read_at = found
+    if mark is None and time.monotonic() - read_at > NO_MARK_READ_AGAIN_SECONDS:
+        return False, None
+    return True, mark
 
 
 @dataclass(frozen=True)
@@ -53,10 +68,9 @@ def _pool(session: Session) -> Pool:
 def mark(session: Session) -> Mark | None:
     """This database's sandbox mark, or None for a live database."""
     pool = _pool(session)
-    try:
-        return _MARKS[pool]
-    except KeyError:
-        pass
+    known, cached = _cached(pool)
+    if known:
+        return cached
     row = session.scalars(select(SandboxMark).order_by(SandboxMark.id).limit(1)).first()
     found = (
         None
@@ -71,15 +85,16 @@ def mark(session: Session) -> Mark | None:
             row.made_at,
         )
     )
-    _MARKS[pool] = found
+    _MARKS[pool] = (found, time.monotonic())
     return found
 
 
 def mark_of_engine(engine: Engine) -> Mark | None:
     """The same, for code that holds an engine rather than a session (the senders, every
     answer's headers): from the cache without opening a session once it was read."""
-    if engine.pool in _MARKS:
-        return _MARKS[engine.pool]
+    known, cached = _cached(engine.pool)
+    if known:
+        return cached
     with Session(engine) as session:
         return mark(session)
 
