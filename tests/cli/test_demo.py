@@ -286,7 +286,7 @@ def test_the_demo_s_sop_in_review_waits_for_production_s_sign_off_from_the_confi
 def test_the_demo_leaves_a_tested_draft_to_approve_or_try_on_a_sandbox_copy(
     template: Path, tmp_path: Path
 ) -> None:
-    from pharmaqms.compliance.configuration import sandbox_copy
+    from pharmaqms.compliance.configuration import sandbox_copy, sandbox_evidence
     from pharmaqms.kernel.configuration import store
     from pharmaqms.kernel.configuration.models import ConfigVersion
 
@@ -311,7 +311,7 @@ def test_the_demo_leaves_a_tested_draft_to_approve_or_try_on_a_sandbox_copy(
                 assert store.in_force(s, key).number == number
         finally:
             copy.dispose()
-        evidence = sandbox_copy.collect_evidence(
+        evidence = sandbox_evidence.collect_evidence(
             database, actor=quinn, copy_id=made.id, copy_url=copy_url
         )
         assert evidence.trail_intact, evidence.findings

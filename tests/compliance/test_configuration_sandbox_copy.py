@@ -26,7 +26,12 @@ from tests.kernel.mailbox import Mailbox, mailbox
 from tests.platform.mqtt_support import settings_for, unique_site
 from tests.support import PASSWORD, app_for, browser_login
 
-from pharmaqms.compliance.configuration import sandbox_copy, service
+from pharmaqms.compliance.configuration import (
+    sandbox_copy,
+    sandbox_evidence,
+    sandbox_removal,
+    service,
+)
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.configuration import sandbox, store
 from pharmaqms.kernel.configuration.models import ConfigVersion, SandboxCopy, SandboxEvidence
@@ -126,7 +131,7 @@ def test_a_draft_tried_on_a_sandbox_copy_applies_there_only_and_its_evidence_is_
         copy.dispose()
 
     # read back, the copy's work becomes the draft's test evidence
-    evidence = sandbox_copy.collect_evidence(
+    evidence = sandbox_evidence.collect_evidence(
         db, actor=people.qa, copy_id=made.id, copy_url=copy_url
     )
     assert evidence.trail_intact
@@ -316,7 +321,7 @@ def test_evidence_from_a_database_that_is_not_that_copy_is_refused_and_nothing_k
     ]  # fmt: skip
     for error, message, copy_id, url in refusals:
         with pytest.raises(error, match=message):
-            sandbox_copy.collect_evidence(db, actor=people.qa, copy_id=copy_id, copy_url=url)
+            sandbox_evidence.collect_evidence(db, actor=people.qa, copy_id=copy_id, copy_url=url)
         assert snapshot(db) == before, message
     with unit_of_work(db, write=False) as s:
         assert s.scalar(select(func.count()).select_from(SandboxEvidence)) == 0
@@ -333,7 +338,14 @@ def test_a_copy_whose_trail_was_altered_is_reported_as_not_intact(
             conn.execute(text("UPDATE audit_entries SET reason = 'rewritten' WHERE seq = 3"))
     finally:
         copy.dispose()
-    evidence = sandbox_copy.collect_evidence(
+    # the command says so and exits 1 ...
+    read = run_cli(
+        db, "compliance", "sandbox-evidence", str(made.id), "--from", copy_url, "--as", "qa",
+        env=AS_QA,
+    )  # fmt: skip
+    assert read.exit_code == 1 and "its audit trail is NOT intact" in read.output
+    # ... and the evidence kept says it too
+    evidence = sandbox_evidence.collect_evidence(
         db, actor=people.qa, copy_id=made.id, copy_url=copy_url
     )
     assert not evidence.trail_intact
@@ -398,7 +410,7 @@ def test_a_copy_can_be_a_postgresql_database(
             assert store.in_force(s, DUE).content == NEW_DAYS
     finally:
         copy.dispose()
-    evidence = sandbox_copy.collect_evidence(
+    evidence = sandbox_evidence.collect_evidence(
         db, actor=people.qa, copy_id=made.id, copy_url=empty_postgres_url
     )
     assert evidence.trail_intact and evidence.actions == 0
@@ -432,7 +444,7 @@ def test_a_copy_that_fails_half_way_is_kept_in_the_register_with_why(
         ]
         assert not evidence.trail_intact
         version = s.scalars(select(ConfigVersion).where(ConfigVersion.number == pending)).one()
-        assert sandbox_copy.evidence_lines(s, version) == evidence.findings
+        assert sandbox_evidence.evidence_lines(s, version) == evidence.findings
 
 
 def test_the_configuration_overview_lists_every_copy_with_its_draft(
@@ -461,7 +473,9 @@ def test_a_sandbox_copy_is_not_copied_again_nor_read_back_into(
                 target_url=f"sqlite:///{tmp_path / 'copy-of-copy.db'}",
             )
         with pytest.raises(Conflict, match=f"this database is sandbox copy #{made.id}"):
-            sandbox_copy.collect_evidence(copy, actor=people.qa, copy_id=made.id, copy_url=db.url)
+            sandbox_evidence.collect_evidence(
+                copy, actor=people.qa, copy_id=made.id, copy_url=db.url
+            )
         assert snapshot(copy) == before
     finally:
         copy.dispose()
@@ -479,11 +493,12 @@ def test_a_copy_is_removed_with_its_key_and_the_register_says_so(
     # (where a SQLite copy's own key file would be, as without PHARMAQMS_KEY_FILE)
     live_key = sandbox_copy.key_file_path(db.url)
     copy_key = tmp_path / "sandbox.key"
-    monkeypatch.setattr(
-        sandbox_copy,
-        "key_file_path",
-        lambda url=None: copy_key if url and "sandbox.db" in url else live_key,
-    )
+    for module in (sandbox_copy, sandbox_removal):
+        monkeypatch.setattr(
+            module,
+            "key_file_path",
+            lambda url=None: copy_key if url and "sandbox.db" in url else live_key,
+        )
     made = sandbox_copy.make_copy(db, actor=people.qa, number=pending, target_url=copy_url)
     assert copy_key.read_bytes() == live_key.read_bytes()
     assert oct(copy_key.stat().st_mode & 0o777) == "0o600"
@@ -492,7 +507,7 @@ def test_a_copy_is_removed_with_its_key_and_the_register_says_so(
     page = _client(db).get("/compliance/configuration").text
     assert "kept 31 days: remove it" in page[page.index('data-testid="sandbox-copies"') :]
 
-    removed = sandbox_copy.remove_copy(db, actor=people.qa, copy_id=made.id, copy_url=copy_url)
+    removed = sandbox_removal.remove_copy(db, actor=people.qa, copy_id=made.id, copy_url=copy_url)
     assert removed.how.endswith("deleted, with the copy of the key file beside it")
     assert not (tmp_path / "sandbox.db").exists() and not copy_key.exists()
     assert live_key.exists()
@@ -501,7 +516,7 @@ def test_a_copy_is_removed_with_its_key_and_the_register_says_so(
     assert "by qa" in row[: row.index("</tr>")] and "remove it" not in row[: row.index("</tr>")]
     # a removed copy is neither removed again nor read back
     before = snapshot(db)
-    for verb in (sandbox_copy.remove_copy, sandbox_copy.collect_evidence):
+    for verb in (sandbox_removal.remove_copy, sandbox_evidence.collect_evidence):
         with pytest.raises(Conflict, match=f"sandbox copy #{made.id} was removed"):
             verb(db, actor=people.qa, copy_id=made.id, copy_url=copy_url)
     assert snapshot(db) == before
@@ -518,11 +533,11 @@ def test_a_database_that_is_not_the_copy_is_not_removed(
     other_db.dispose()
     before = snapshot(db)
     with pytest.raises(Conflict, match="is not a pharmaqms sandbox copy"):
-        sandbox_copy.remove_copy(
+        sandbox_removal.remove_copy(
             db, actor=people.qa, copy_id=made.id, copy_url=f"sqlite:///{other}"
         )
     with pytest.raises(PermissionDenied, match="may not remove sandbox copies"):
-        sandbox_copy.remove_copy(db, actor=people.operator, copy_id=made.id, copy_url=copy_url)
+        sandbox_removal.remove_copy(db, actor=people.operator, copy_id=made.id, copy_url=copy_url)
     assert other.exists() and (tmp_path / "sandbox.db").exists()
     assert snapshot(db) == before
 
@@ -536,7 +551,7 @@ def test_a_postgresql_copy_is_dropped(
     made = sandbox_copy.make_copy(
         db, actor=people.qa, number=pending, target_url=empty_postgres_url
     )
-    removed = sandbox_copy.remove_copy(
+    removed = sandbox_removal.remove_copy(
         db, actor=people.qa, copy_id=made.id, copy_url=empty_postgres_url
     )
     name = empty_postgres_url.rsplit("/", 1)[1]

@@ -147,11 +147,11 @@ def sandbox_evidence(
 ) -> None:
     """Read a sandbox copy back: its trail verified, what was done in it, what ran under the
     draft. Kept in the live database as the draft's test evidence."""
-    from pharmaqms.compliance.configuration import sandbox_copy as copies
+    from pharmaqms.compliance.configuration import sandbox_evidence
     from pharmaqms.kernel.db import get_database
 
     actor = cli_actor(acting_as)
-    evidence = copies.collect_evidence(
+    evidence = sandbox_evidence.collect_evidence(
         get_database(), actor=actor, copy_id=copy_id, copy_url=source
     )
     for line in evidence.findings:
@@ -169,11 +169,13 @@ def sandbox_remove(
 ) -> None:
     """Remove a sandbox copy (drop its database, or delete its file and key file) and record
     that in the register: the copies of GxP data made for testing are accounted for."""
-    from pharmaqms.compliance.configuration import sandbox_copy as copies
+    from pharmaqms.compliance.configuration import sandbox_removal
     from pharmaqms.kernel.db import get_database
 
     actor = cli_actor(acting_as)
-    removed = copies.remove_copy(get_database(), actor=actor, copy_id=copy_id, copy_url=source)
+    removed = sandbox_removal.remove_copy(
+        get_database(), actor=actor, copy_id=copy_id, copy_url=source
+    )
     typer.echo(f"sandbox copy #{copy_id} removed: {removed.how}")
 
 

@@ -139,6 +139,11 @@ def _sandbox(
         now, then = (current.content or {}).get(state), proposed.get(state)
         if not isinstance(then, dict) or now == then:
             continue
+        # A version in force from before the code gave this status a task has no entry for it:
+        # the code's task applies.
+        before = (
+            now if isinstance(now, dict) else {"role": spec.role, "due_in_days": spec.due_in_days}
+        )
         open_tasks = session.scalar(
             select(func.count())
             .select_from(Task)
@@ -152,8 +157,8 @@ def _sandbox(
         )
         findings.append(
             f"{workflow.state_label(state)}: '{spec.kind}' tasks go to {then['role']}, due in "
-            f"{then['due_in_days'] or 'no set number of'} day(s) (now {now and now.get('role')}, "
-            f"{now and now.get('due_in_days')}); the {open_tasks} open one(s) keep theirs"
+            f"{then['due_in_days'] or 'no set number of'} day(s) (now {before['role']}, "
+            f"{before['due_in_days']}); the {open_tasks} open one(s) keep theirs"
         )
         steps = _steps_of(session, workflow, state, str(then["role"]))
         # Not refused: some tasks are work on the record (the analyst's retest), not a step.

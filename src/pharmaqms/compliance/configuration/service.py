@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pharmaqms.compliance.configuration import checks, sandbox_copy
+from pharmaqms.compliance.configuration import checks, sandbox_evidence
 from pharmaqms.compliance.configuration.workflow import CONFIG_WORKFLOW
 from pharmaqms.kernel import audit, clock, workflow_rehearsal
 from pharmaqms.kernel.canonical import plain
@@ -252,7 +252,7 @@ def test_version(
     findings = sandbox_findings(session, version.key, version.content)
     # What was tried on sandbox copies of this content (the copies are optional: the dry
     # run above is the floor; the approval page shows which copies were tried).
-    findings += sandbox_copy.evidence_lines(session, version)
+    findings += sandbox_evidence.evidence_lines(session, version)
     with audit.changes(session, actor=actor, reason="sandbox run"):
         version.test_summary = findings
         version.tested_at = clock.now()

@@ -12,7 +12,13 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
-from pharmaqms.compliance.configuration import checks, sandbox_copy, service
+from pharmaqms.compliance.configuration import (
+    checks,
+    sandbox_copy,
+    sandbox_evidence,
+    sandbox_removal,
+    service,
+)
 from pharmaqms.compliance.configuration.workflow import CONFIG_WORKFLOW
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.configuration import store
@@ -38,6 +44,17 @@ When = Annotated[str, Form(min_length=1, max_length=40)]
 
 
 COPIES_SHOWN = 50
+
+
+def _copies_register(session: Any, copies: list[Any]) -> dict[str, Any]:
+    """What the sandbox copies table shows of ``copies``: read back, removed, kept too long."""
+    ids = [c.id for c in copies]
+    return {
+        "sandbox_copies": copies,
+        "sandbox_evidence": sandbox_evidence.latest_evidence(session, ids),
+        "sandbox_removed": sandbox_removal.disposals(session, ids),
+        "sandbox_kept_days": sandbox_copy.KEEP_DAYS,
+    }
 
 
 def pretty(content: Any) -> str:
@@ -66,11 +83,8 @@ def overview(request: Request, actor: ActorDep, at: str = "") -> HTMLResponse:
                 "then": then,
                 "moment": clock.now(),
                 "stale": checks.in_force_problems(session),
-                "sandbox_copies": copies,
-                "sandbox_evidence": sandbox_copy.latest_evidence(session, [c.id for c in copies]),
+                **_copies_register(session, copies),
                 "sandbox_shown": COPIES_SHOWN,
-                "sandbox_removed": sandbox_copy.disposals(session, [c.id for c in copies]),
-                "sandbox_kept_days": sandbox_copy.KEEP_DAYS,
             },
         )
 
@@ -191,10 +205,7 @@ def version_page(version_id: RecordId, request: Request, actor: ActorDep) -> HTM
                 "content": pretty(version.content),
                 "in_force_content": pretty(now.content),
                 "can_manage": actor.can(service.MANAGE),
-                "sandbox_copies": copies,
-                "sandbox_evidence": sandbox_copy.latest_evidence(session, [c.id for c in copies]),
-                "sandbox_removed": sandbox_copy.disposals(session, [c.id for c in copies]),
-                "sandbox_kept_days": sandbox_copy.KEEP_DAYS,
+                **_copies_register(session, copies),
             },
         )
 
