@@ -12,6 +12,7 @@ from pharmaqms.kernel.records import GxPRecord
 from pharmaqms.kernel.workflow import Workflow, register_signature_rules
 from pharmaqms.kernel.workflow_roles import register_transition_roles
 from pharmaqms.kernel.workflow_sign_offs import register_sign_offs
+from pharmaqms.kernel.workflow_steps import register_steps
 from pharmaqms.kernel.workflow_tasks import register_tasks
 
 
@@ -43,6 +44,7 @@ def register(record_type: RecordType) -> RecordType:
     register_transition_roles(record_type.workflow, record_type.model, record_type.label)
     register_sign_offs(record_type.workflow, record_type.model, record_type.label)
     register_tasks(record_type.workflow, record_type.model, record_type.label)
+    register_steps(record_type.workflow, record_type.model, record_type.label)
     return record_type
 
 

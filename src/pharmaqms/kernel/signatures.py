@@ -34,6 +34,15 @@ MEANINGS = (
 )
 
 
+def meaning_problem(where: str, meaning: Any) -> str | None:
+    """Why ``meaning`` can't be a signature's meaning, or None."""
+    if not isinstance(meaning, str) or not meaning.strip():
+        return f"{where}: a signature without a meaning is not a signature (Part 11 §11.50)"
+    if meaning not in MEANINGS:
+        return f"{where}: unknown signature meaning {meaning!r}; one of: {', '.join(MEANINGS)}"
+    return None
+
+
 # The action of the audit entry each signing writes. ``audit verify`` matches every row of the
 # signature table to its entry, so a signature inserted, moved or re-dated behind the
 # application's back is found even when its own (unkeyed) hash was recomputed.

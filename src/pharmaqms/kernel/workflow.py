@@ -25,6 +25,7 @@ from pharmaqms.kernel import (
     tasks,
     workflow_roles,
     workflow_sign_offs,
+    workflow_steps,
     workflow_tasks,
 )
 from pharmaqms.kernel.configuration import store as config_store
@@ -42,7 +43,7 @@ from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.models import AuditEntry, ElectronicSignature, Task
 from pharmaqms.kernel.records import GxPRecord
 from pharmaqms.kernel.reports.text import format_time
-from pharmaqms.kernel.signatures import MEANINGS, sign
+from pharmaqms.kernel.signatures import meaning_problem, sign
 from pharmaqms.kernel.workflow_sign_offs import SignOff
 
 Guard = Callable[[Any], list[str]]
@@ -92,6 +93,9 @@ class Transition:
     actor_guards: tuple[ActorGuard, ...] = ()
     effects: tuple[Effect, ...] = ()
     outcome: Outcome | None = None
+    # A step a site may withdraw (``workflow.<type>.transitions``): no verb of the code takes
+    # it by name, and the records do not need it (cancelling a draft, withdrawing one).
+    withdrawable: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,9 @@ class Workflow:
     on_enter: dict[str, TaskSpec] = field(default_factory=dict)
     retired_states: frozenset[str] = frozenset()
     labels: dict[str, str] = field(default_factory=dict)
+    # Whether a site may add steps and withdraw optional ones (``workflow_steps``); False for
+    # a workflow that controls changes to the configuration itself.
+    site_steps: bool = True
 
     def __post_init__(self) -> None:
         names = [t.name for t in self.transitions]
@@ -303,8 +310,9 @@ def options(session: Session, workflow: Workflow, record: GxPRecord, actor: Acto
                     ],
                 )
             )
-    for code_transition in workflow.from_state(record.status):
-        t = configured.get(code_transition.name, code_transition)
+    for t in configured.values():
+        if record.status not in t.source:
+            continue
         reasons = [why for _, why in blockers(session, record, t, actor, workflow, sign_offs)]
         if not reasons:
             reasons = _gate_reasons(session, actor, record, t)
@@ -338,9 +346,13 @@ def require_reviewed_version(
                 field="expected_version",
             )
         return
-    transition = workflow.transition(name)
-    if session is not None:
-        transition = configured_transitions(session, workflow)[1][name]
+    if session is None:
+        transition = workflow.transition(name)
+    else:
+        found = configured_transitions(session, workflow)[1].get(name)
+        if found is None:
+            return  # unknown or withdrawn: ``perform`` refuses it with the reason
+        transition = found
     if transition.signature and expected_version is None:
         raise InvalidInput(
             f"'{transition.label}' is signed ({transition.signature}): send expected_version, "
@@ -375,9 +387,15 @@ def perform(
             comment=comment,
             expected_version=expected_version,
         )
-    workflow.transition(name)  # an unknown name is refused before anything is read
+    if not workflow_steps.is_site_step(workflow, name):
+        workflow.transition(name)  # an unknown name is refused before anything is read
     rules, configured = configured_transitions(session, workflow)
+    steps_version = workflow_steps.in_force(session, workflow)
+    refusal = workflow_steps.unavailable(workflow, steps_version, record, name, configured)
+    if refusal is not None:
+        raise refusal
     transition = configured[name]
+    site_step = workflow_steps.is_site_step(workflow, name)
     _check_version(record, expected_version)
     sign_offs_version, sign_offs = workflow_sign_offs.in_force(session, workflow)
     _raise_first(blockers(session, record, transition, actor, workflow, sign_offs))
@@ -416,13 +434,18 @@ def perform(
             config_store.record_use(
                 session, record, task_rules, f"task on entering {transition.target}", actor=actor
             )
-    if rules is not None and _governed(transition):
+    if site_step and steps_version is not None:
+        # A site step is the version that added it: its roles, guards and signature.
+        config_store.record_use(
+            session, record, steps_version, f"transition:{transition.name}", actor=actor
+        )
+    elif rules is not None and _governed(transition):
         # The signature and segregation rules this transition ran under stay with the record.
         config_store.record_use(
             session, record, rules, f"transition:{transition.name}", actor=actor
         )
     roles_key = workflow_roles.roles_key(workflow)
-    if transition.signature and config_store.is_registered(roles_key):
+    if transition.signature and not site_step and config_store.is_registered(roles_key):
         # Who may take a signed step is a rule the signature ran under too.
         config_store.record_use(
             session,
@@ -635,14 +658,6 @@ def signature_rules(workflow: Workflow) -> dict[str, dict[str, Any]]:
     }
 
 
-def _meaning_problem(where: str, meaning: Any) -> str | None:
-    if not isinstance(meaning, str) or not meaning.strip():
-        return f"{where}: a signature without a meaning is not a signature (Part 11 §11.50)"
-    if meaning not in MEANINGS:
-        return f"{where}: unknown signature meaning {meaning!r}; one of: {', '.join(MEANINGS)}"
-    return None
-
-
 def _rule_problems(workflow: Workflow, model: type[GxPRecord], content: Any) -> list[str]:
     if not isinstance(content, dict):
         return ["give an object with one entry per transition"]
@@ -656,7 +671,7 @@ def _rule_problems(workflow: Workflow, model: type[GxPRecord], content: Any) -> 
             problems.append(f"{name}: give exactly the fields {', '.join(RULE_FIELDS)}")
             continue
         if rule["signature"] is not None:
-            problem = _meaning_problem(name, rule["signature"])
+            problem = meaning_problem(name, rule["signature"])
             if problem:
                 problems.append(problem)
         if not isinstance(rule["forbid_author"], bool):
@@ -675,7 +690,7 @@ def _rule_problems(workflow: Workflow, model: type[GxPRecord], content: Any) -> 
             problems.append(f"{name}: forbid_signers_of is a list of signature meanings")
         else:
             for meaning in signers:
-                problem = _meaning_problem(f"{name} (forbid_signers_of)", meaning)
+                problem = meaning_problem(f"{name} (forbid_signers_of)", meaning)
                 if problem:
                     problems.append(problem)
     return problems
@@ -753,8 +768,9 @@ def _governed(transition: Transition) -> bool:
 def configured_transitions(
     session: Session, workflow: Workflow
 ) -> tuple[config_store.InForce | None, dict[str, Transition]]:
-    """The workflow's transitions with the signature rules and the roles and guards in force
-    applied (a workflow whose record type is not registered keeps the code's)."""
+    """The workflow's transitions with the signature rules, the roles and guards, and the
+    site's steps in force applied (a workflow whose record type is not registered keeps the
+    code's)."""
     key = signature_rules_key(workflow)
     code = {t.name: t for t in workflow.transitions}
     if not config_store.is_registered(key):
@@ -776,4 +792,6 @@ def configured_transitions(
             forbid_holders_of=tuple(rule.get("forbid_holders_of") or ()),
             forbid_signers_of=frozenset(rule.get("forbid_signers_of") or ()),
         )
-    return rules, configured
+    return rules, workflow_steps.apply(
+        workflow, configured, workflow_steps.in_force(session, workflow)
+    )

@@ -1,7 +1,8 @@
 """The sandbox's rehearsal of a workflow configuration draft (who takes each step, its
-signatures, its sign-offs): the workflow engine itself, run over the open records of the record
-type as each active person, once with the version in force and once with the draft in force
-(``store.rehearsing``), and the differences said record by record — "DEV-2026-0004 'Approve':
+signatures, its sign-offs, the steps a site adds or withdraws): the workflow engine itself,
+run over the open records of the record type as each active person, once with the version in
+force and once with the draft in force (``store.rehearsing``), and the differences said record
+by record — "DEV-2026-0004 'Approve':
 rosa.qa → nobody until 'Production concurs' is signed". It reads only: the draft is put in
 force for the session's reads, nothing is written, and the records are the live ones.
 
@@ -26,7 +27,7 @@ from pharmaqms.kernel.registry import RECORD_TYPES, RecordType
 from pharmaqms.kernel.workflow import options
 
 LIMIT = 100
-_KEY = re.compile(r"^workflow\.(?P<type>[a-z0-9_]+)\.(roles|signatures|sign_offs)$")
+_KEY = re.compile(r"^workflow\.(?P<type>[a-z0-9_]+)\.(roles|signatures|sign_offs|transitions)$")
 
 # (record id, step name) -> usernames who may take it now
 Takers = dict[tuple[int, str], set[str]]

@@ -73,6 +73,8 @@ CONFIG_WORKFLOW = Workflow(
     states=tuple(s.value for s in ConfigStatus),
     initial=ConfigStatus.DRAFT.value,
     retired_states=frozenset({ConfigStatus.CANCELLED.value}),
+    # The control over configuration changes is not itself configurable.
+    site_steps=False,
     transitions=(
         Transition(
             "test",

@@ -148,6 +148,7 @@ CAPA_WORKFLOW = Workflow(
             "cancelled",
             roles("qa"),
             reason_required=True,
+            withdrawable=True,
         ),
     ),
     on_enter={

@@ -194,6 +194,7 @@ CHANGE_WORKFLOW = Workflow(
             "cancelled",
             roles("qa", *REQUESTERS),
             reason_required=True,
+            withdrawable=True,
         ),
     ),
     on_enter={

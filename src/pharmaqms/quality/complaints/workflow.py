@@ -216,6 +216,7 @@ COMPLAINT_WORKFLOW = Workflow(
             "cancelled",
             roles("qa"),
             reason_required=True,
+            withdrawable=True,
         ),
     ),
     on_enter={

@@ -145,6 +145,7 @@ DEVIATION_WORKFLOW = Workflow(
             "cancelled",
             roles("qa"),
             reason_required=True,
+            withdrawable=True,
         ),
     ),
     on_enter={

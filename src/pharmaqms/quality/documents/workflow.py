@@ -185,6 +185,7 @@ DOCUMENT_VERSION_WORKFLOW = Workflow(
             "withdrawn",
             AUTHORS | APPROVERS,
             reason_required=True,
+            withdrawable=True,
         ),
     ),
     on_enter={

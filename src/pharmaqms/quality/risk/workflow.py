@@ -106,6 +106,7 @@ RISK_WORKFLOW = Workflow(
             "withdrawn",
             roles(*ASSESSORS),
             reason_required=True,
+            withdrawable=True,
         ),
     ),
     on_enter={
