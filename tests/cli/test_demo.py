@@ -283,6 +283,37 @@ def test_the_demo_s_sop_in_review_waits_for_production_s_sign_off_from_the_confi
         database.dispose()
 
 
+def test_the_demo_s_capas_in_implementation_offer_qa_the_site_step_back_to_plan_approval(
+    template: Path, tmp_path: Path
+) -> None:
+    from datetime import timedelta
+
+    from pharmaqms.kernel import clock
+    from pharmaqms.kernel.configuration import store
+    from pharmaqms.kernel.workflow import options
+    from pharmaqms.quality.capa.models import Capa
+    from pharmaqms.quality.capa.workflow import CAPA_WORKFLOW
+
+    database = demo_copy(template, tmp_path / "demo.db")
+    try:
+        later = clock.now() + timedelta(minutes=1)
+        with clock.frozen_at(later), unit_of_work(database, write=False) as s:
+            assert store.in_force(s, "workflow.capa.transitions").version_no == 2
+            capas = s.scalars(select(Capa).where(Capa.status == "implementation")).all()
+            assert capas, "the demo has CAPAs in implementation"
+            rosa, owner = (
+                auth.actor_for(s, auth.user_by_username(s, u), Channel.UI)  # type: ignore[arg-type]
+                for u in ("rosa.qa", "sofia.supervisor")
+            )
+            for capa in capas:
+                qa = {o.transition.name: o for o in options(s, CAPA_WORKFLOW, capa, rosa)}
+                theirs = {o.transition.name: o for o in options(s, CAPA_WORKFLOW, capa, owner)}
+                assert qa["site_replan"].allowed, (capa.number, qa["site_replan"].reasons)
+                assert not theirs["site_replan"].allowed
+    finally:
+        database.dispose()
+
+
 def test_the_demo_leaves_a_tested_draft_to_approve_or_try_on_a_sandbox_copy(
     template: Path, tmp_path: Path
 ) -> None:
