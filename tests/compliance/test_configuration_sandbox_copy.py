@@ -569,6 +569,34 @@ def test_a_postgresql_copy_is_dropped(
         server.dispose()
 
 
+@pytest.mark.postgres
+def test_a_postgresql_database_that_is_not_the_copy_is_not_dropped(
+    db: Database, people: People, pending: str, copy_url: str, empty_postgres_url: str
+) -> None:
+    """Removal drops a PostgreSQL database only once it has read that copy's mark there: a
+    database given by mistake — here one holding another application's table — stays."""
+    made = sandbox_copy.make_copy(db, actor=people.qa, number=pending, target_url=copy_url)
+    other = Database(empty_postgres_url)
+    try:
+        with other.engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE kept (id INTEGER)")
+            conn.exec_driver_sql("INSERT INTO kept VALUES (1)")
+    finally:
+        other.dispose()
+    before = snapshot(db)
+    with pytest.raises(Conflict, match="is not a pharmaqms sandbox copy"):
+        sandbox_removal.remove_copy(
+            db, actor=people.qa, copy_id=made.id, copy_url=empty_postgres_url
+        )
+    assert snapshot(db) == before
+    other = Database(empty_postgres_url)
+    try:
+        with other.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM kept")).scalar() == 1
+    finally:
+        other.dispose()
+
+
 def test_a_process_started_on_a_copy_before_its_mark_shows_the_mark_within_a_minute(
     db: Database,
     people: People,
