@@ -13,7 +13,15 @@ demo left in implementation. Timed, best of ``--rounds``, each round into a new 
 (c) ``sandbox_copy.collect_evidence``: verify the copy's whole trail and count what was done;
 (d) its ceiling: ``verify`` of the source alone (the check (c) cannot skip).
 
+With ``--to-postgres URL`` (a PostgreSQL server's URL, as a superuser, e.g.
+``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``) each round's copy is a new
+PostgreSQL database on that server, made by the portable path (the backup restored there), and
+(b) becomes: the schema made by the migrations, then every row of the source copied in with
+bare ``COPY … FROM STDIN`` (psycopg, triggers and foreign keys off: no checks, no archive,
+nothing registered). The databases are dropped at the end.
+
     .venv/bin/python bench/bench_sandbox_copy.py [--scale 0.2] [--rounds 3] [--source FILE]
+        [--portable | --to-postgres URL]
 """
 
 from __future__ import annotations
@@ -79,6 +87,71 @@ def build_demo(folder: Path, scale: float) -> Path:
     return path
 
 
+class Server:
+    """Empty databases on a PostgreSQL server, dropped at the end."""
+
+    def __init__(self, url: str) -> None:
+        from sqlalchemy import create_engine
+
+        self.url = url.rsplit("/", 1)[0]
+        self.admin = create_engine(url, isolation_level="AUTOCOMMIT")
+        self.made: list[str] = []
+
+    def new(self, name: str) -> str:
+        from sqlalchemy import text
+
+        name = f"pqms_bench_{name}_{os.getpid()}"
+        with self.admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            conn.execute(text(f"CREATE DATABASE {name}"))
+        self.made.append(name)
+        return f"{self.url}/{name}"
+
+    def drop_all(self) -> None:
+        from sqlalchemy import text
+
+        with self.admin.connect() as conn:
+            for name in self.made:
+                conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        self.admin.dispose()
+
+
+def bare_copy_into_postgres(source: Path, url: str) -> None:
+    """The ceiling of a copy into PostgreSQL: the schema by the migrations, then each table's
+    rows read with sqlite3 and written with ``COPY``, no trigger or foreign key checked."""
+    import psycopg
+    from sqlalchemy import create_engine
+
+    import pharmaqms.schema  # noqa: F401 - every table
+    from pharmaqms.kernel.backup import _tables
+    from pharmaqms.kernel.migrate import upgrade_in
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        upgrade_in(conn)
+    engine.dispose()
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    booleans = {t.name: [type(c.type).__name__ == "Boolean" for c in t.columns] for t in _tables()}
+    with sqlite3.connect(source) as src, psycopg.connect(dsn) as dst:
+        dst.execute("SET session_replication_role = replica")
+        # the rows the migrations seed (the chain's head) come from the source instead
+        dst.execute("TRUNCATE " + ", ".join(f'"{t.name}"' for t in _tables()))
+        with dst.cursor() as cur:
+            for table in _tables():
+                columns = [c.name for c in table.columns]
+                flags = booleans[table.name]
+                quoted = ", ".join(f'"{c}"' for c in columns)
+                rows = src.execute(f'SELECT {quoted} FROM "{table.name}"')
+                with cur.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
+                    for row in rows:
+                        copy.write_row(
+                            [
+                                bool(v) if flag and v is not None else v
+                                for v, flag in zip(row, flags, strict=True)
+                            ]
+                        )
+
+
 def draft_number(database: Any) -> str:
     from sqlalchemy import select
 
@@ -134,6 +207,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--source", type=Path, help="a SQLite file to copy instead of the demo")
     parser.add_argument(
+        "--to-postgres",
+        metavar="URL",
+        help="make each copy a new database on this PostgreSQL server (portable path)",
+    )
+    parser.add_argument(
         "--portable",
         action="store_true",
         help="copy through the portable backup format (what any pair but SQLite to SQLite uses)",
@@ -154,8 +232,8 @@ def main() -> None:
 
     reset_settings_cache()
     if args.portable:
-        sandbox_copy._copy_into = lambda live, copy, progress: sandbox_copy.copy_portable(
-            live, copy, progress
+        sandbox_copy._copy_into = lambda live, copy_db, progress: sandbox_copy.copy_portable(
+            live, copy_db, progress
         )
     live = Database(f"sqlite:///{source}")
     set_database(live)
@@ -169,10 +247,36 @@ def main() -> None:
     print(f"machine: {machine()}; Python {platform.python_version()}")
     print(f"source: {size / 1e6:.1f} MB, {entries:,} audit entries; draft {number}")
 
+    server = Server(args.to_postgres) if args.to_postgres else None
+    try:
+        results = run_rounds(args.rounds, folder, source, live, actor, number, server)
+    finally:
+        if server is not None:
+            server.drop_all()
+    report(results, server is not None)
+
+
+def run_rounds(
+    rounds: int,
+    folder: Path,
+    source: Path,
+    live: Any,
+    actor: Any,
+    number: str,
+    server: Server | None,
+) -> dict[str, list[tuple[float, float]]]:
+    from pharmaqms.compliance.configuration import sandbox_copy, sandbox_evidence
+    from pharmaqms.kernel.uow import unit_of_work
+    from pharmaqms.kernel.verify import verify
+
     results: dict[str, list[tuple[float, float]]] = {"a": [], "b": [], "c": [], "d": []}
-    for round_no in range(args.rounds):
-        target = f"sqlite:///{folder / f'copy-{round_no}.db'}"
-        bare = folder / f"bare-{round_no}.db"
+    for round_no in range(rounds):
+        if server is not None:
+            target = server.new(f"copy_{round_no}")
+            bare = server.new(f"bare_{round_no}")
+        else:
+            target = f"sqlite:///{folder / f'copy-{round_no}.db'}"
+            bare = str(folder / f"bare-{round_no}.db")
         made: list[int] = []
 
         def copy(target: str = target, made: list[int] = made) -> None:
@@ -180,12 +284,15 @@ def main() -> None:
                 sandbox_copy.make_copy(live, actor=actor, number=number, target_url=target).id
             )
 
-        def byte_copy(bare: Path = bare) -> None:
+        def byte_copy(bare: str = bare) -> None:
+            if server is not None:
+                bare_copy_into_postgres(source, bare)
+                return
             with sqlite3.connect(source) as src, sqlite3.connect(bare) as dst:
                 src.backup(dst)
 
         def read_back(target: str = target, made: list[int] = made) -> None:
-            sandbox_copy.collect_evidence(live, actor=actor, copy_id=made[0], copy_url=target)
+            sandbox_evidence.collect_evidence(live, actor=actor, copy_id=made[0], copy_url=target)
 
         def verify_source() -> None:
             with unit_of_work(live, write=False) as session:
@@ -197,15 +304,19 @@ def main() -> None:
             f"round {round_no + 1}: "
             + ", ".join(f"({k}) {v[-1][0]:.2f} s" for k, v in results.items())
         )
+    return results
 
+
+def report(results: dict[str, list[tuple[float, float]]], postgres: bool) -> None:
     def best(key: str) -> tuple[float, float]:
         return min(results[key])
 
     a, b, c, d = best("a"), best("b"), best("c"), best("d")
+    ceiling = "migrations + bare COPY" if postgres else "sqlite3 backup API"
     print()
-    print("| measure | wall (best) | CPU | ceiling | ratio (ceiling / measure) |")
+    print("| measure | wall (best) | CPU (this process) | ceiling | ratio (ceiling / measure) |")
     print("| --- | ---: | ---: | --- | ---: |")
-    print(f"| (a) make_copy | {a[0]:.2f} s | {a[1]:.2f} s | (b) sqlite3 backup API "
+    print(f"| (a) make_copy | {a[0]:.2f} s | {a[1]:.2f} s | (b) {ceiling} "
           f"{b[0]:.3f} s | {b[0] / a[0]:.3f} |")  # fmt: skip
     print(f"| (c) collect_evidence | {c[0]:.2f} s | {c[1]:.2f} s | (d) verify alone "
           f"{d[0]:.2f} s | {d[0] / c[0]:.2f} |")  # fmt: skip

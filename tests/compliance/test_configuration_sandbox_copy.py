@@ -570,6 +570,43 @@ def test_a_postgresql_copy_is_dropped(
 
 
 @pytest.mark.postgres
+def test_a_postgresql_copy_is_keyed_with_the_live_keys_wherever_its_own_would_be_looked_for(
+    db: Database,
+    people: People,
+    pending: str,
+    empty_postgres_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A SQLite installation keeps its key file beside its database file; a PostgreSQL copy's
+    own key file would be looked for elsewhere (here: another installation's). The copy holds
+    the live trail, so it is marked, read back and verified with the live keys."""
+    from pharmaqms.kernel import keys
+
+    elsewhere = tmp_path / "another-installation.key"
+    keys.create_key_file(elsewhere)
+    name = empty_postgres_url.rsplit("/", 1)[1]
+    looked_up = keys.key_file_path
+    monkeypatch.setattr(
+        keys,
+        "key_file_path",
+        lambda url=None: elsewhere if url and url.endswith(f"/{name}") else looked_up(url),
+    )
+    keys.forget_loaded_keys()
+    try:
+        made = sandbox_copy.make_copy(
+            db, actor=people.qa, number=pending, target_url=empty_postgres_url
+        )
+        keys.forget_loaded_keys()  # a new process reads it back
+        evidence = sandbox_evidence.collect_evidence(
+            db, actor=people.qa, copy_id=made.id, copy_url=empty_postgres_url
+        )
+        assert evidence.trail_intact, evidence.findings
+    finally:
+        keys.forget_loaded_keys()
+
+
+@pytest.mark.postgres
 def test_a_postgresql_database_that_is_not_the_copy_is_not_dropped(
     db: Database, people: People, pending: str, copy_url: str, empty_postgres_url: str
 ) -> None:

@@ -204,6 +204,13 @@ def keyring_for(database_url: str) -> Keyring:
     return found
 
 
+def use_keys_of(database_url: str, keyring: Keyring) -> None:
+    """Answer ``keyring`` for ``database_url`` in this process, wherever that database's own
+    key file would be looked for: a sandbox copy of the live database holds the live trail,
+    keyed with the live installation's keys."""
+    _BY_URL[database_url] = keyring
+
+
 def create_key_file(path: Path | None = None) -> Keyring:
     """Write a new key file (mode 0600, never over an existing one)."""
     path = (path or key_file_path()).resolve()

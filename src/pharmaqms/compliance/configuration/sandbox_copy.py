@@ -46,7 +46,7 @@ from pharmaqms.kernel.configuration.models import (
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.errors import Conflict, ControlBroken, InvalidInput, NotFound
 from pharmaqms.kernel.identity import Actor
-from pharmaqms.kernel.keys import key_file_path
+from pharmaqms.kernel.keys import key_file_path, keyring_for, use_keys_of
 from pharmaqms.kernel.models import AuditEntry
 from pharmaqms.kernel.reports.text import format_time
 from pharmaqms.kernel.uow import unit_of_work
@@ -123,6 +123,15 @@ def refuse_a_copy_as_live(session: Session) -> None:
         )
 
 
+def copy_database(live: Database, url: str) -> Database:
+    """The copy's database, keyed in this process with the live installation's keys (its
+    trail is the live one): a PostgreSQL copy of a SQLite installation whose key file lies
+    beside its database file would otherwise be looked for under the default key file."""
+    copy_db = Database(url)
+    use_keys_of(str(copy_db.engine.url), keyring_for(str(live.engine.url)))
+    return copy_db
+
+
 def connected(database: Database, field: str) -> Connection:
     """A connection to a copy's database, or the reason it can't be had."""
     try:
@@ -173,7 +182,7 @@ def make_copy(
     target_url = database_url(target_url, "target")
     if same_database(live.url, target_url):
         raise Conflict("a sandbox copy goes into another database, not the live one")
-    copy_db = Database(target_url)
+    copy_db = copy_database(live, target_url)
     try:
         busy = _tables_with_rows(copy_db)
         if busy:

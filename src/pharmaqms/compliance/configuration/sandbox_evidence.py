@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from pharmaqms.compliance.configuration.sandbox_copy import (
     MANAGE,
     copies_of,
+    copy_database,
     registered_copy,
     that_copy,
 )
@@ -67,7 +68,7 @@ def collect_evidence(
     evidence. Refused, and nothing kept, when that database is not that copy."""
     actor.require(MANAGE, "collect sandbox evidence")
     registered, copy_url = registered_copy(live, copy_id, copy_url)
-    copy_db = Database(copy_url)
+    copy_db = copy_database(live, copy_url)
     try:
         mark = that_copy(copy_db, registered, copy_url)
         # A new session: verify asks for one snapshot (REPEATABLE READ on PostgreSQL) for the

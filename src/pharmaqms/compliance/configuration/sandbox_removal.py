@@ -11,7 +11,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from pharmaqms.compliance.configuration.sandbox_copy import MANAGE, registered_copy, that_copy
+from pharmaqms.compliance.configuration.sandbox_copy import (
+    MANAGE,
+    copy_database,
+    registered_copy,
+    that_copy,
+)
 from pharmaqms.kernel import audit, clock
 from pharmaqms.kernel.configuration.models import SandboxDisposal
 from pharmaqms.kernel.db import Database
@@ -28,7 +33,7 @@ def remove_copy(live: Database, *, actor: Actor, copy_id: int, copy_url: str) ->
     removed already, or PostgreSQL refuses the drop."""
     actor.require(MANAGE, "remove sandbox copies")
     registered, copy_url = registered_copy(live, copy_id, copy_url)
-    copy_db = Database(copy_url)
+    copy_db = copy_database(live, copy_url)
     try:
         that_copy(copy_db, registered, copy_url)
     finally:
