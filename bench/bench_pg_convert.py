@@ -50,7 +50,7 @@ from sqlalchemy import Engine, create_engine, event, text
 
 from pharmaqms.kernel import bootstrap, partitions
 from pharmaqms.kernel.db import Database
-from pharmaqms.kernel.migrate import alembic_config, upgrade
+from pharmaqms.kernel.migrate import alembic_config, upgrade, upgrade_in
 from pharmaqms.kernel.uow import unit_of_work
 from pharmaqms.platform.genealogy.service import recall_scope
 
@@ -70,16 +70,13 @@ WRITE_COLUMNS = (
 def before_partitions(database: Database, url: str) -> None:
     """Migrate to every head but the partitions (and what depends on it), then seed as
     ``initialise`` does: the database of a site that installed the release before 0050."""
-    from alembic import command
     from alembic.script import ScriptDirectory
 
-    config = alembic_config(url)
-    heads = ScriptDirectory.from_config(config).get_heads()
+    heads = ScriptDirectory.from_config(alembic_config(url)).get_heads()
     with database.engine.begin() as conn:
-        config.attributes["connection"] = conn
         for head in sorted(heads):
             if head != PARTITIONS:
-                command.upgrade(config, head)
+                upgrade_in(conn, head)
     # initialise's seeding (system user, roles, configuration, grants) without its upgrade to
     # the heads, which would run the very migration measured here.
     real = bootstrap.upgrade

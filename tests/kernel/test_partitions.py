@@ -304,19 +304,16 @@ def test_the_daily_job_keeps_the_setting_s_months_ahead(
 
 def before_partitions(url: str) -> Database:
     """A database migrated up to, not including, the partitions (a site's before 0050)."""
-    from alembic import command
     from alembic.script import ScriptDirectory
 
-    from pharmaqms.kernel.migrate import alembic_config
+    from pharmaqms.kernel.migrate import alembic_config, upgrade_in
 
     database = Database(url)
-    config = alembic_config(url)
-    heads = ScriptDirectory.from_config(config).get_heads()
+    heads = ScriptDirectory.from_config(alembic_config(url)).get_heads()
     with database.engine.begin() as conn:
-        config.attributes["connection"] = conn
         for head in sorted(heads):
             if head != "0050_kernel_partitions":
-                command.upgrade(config, head)
+                upgrade_in(conn, head)
     return database
 
 

@@ -142,11 +142,9 @@ def owner_engine(db: Database) -> Iterator[Engine]:
 
 
 def migrate_to(engine: Engine, targets: list[str]) -> None:
-    config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as conn:
-        config.attributes["connection"] = conn
         for target in targets:
-            command.upgrade(config, target)
+            upgrade_in(conn, target)
 
 
 @pytest.fixture
