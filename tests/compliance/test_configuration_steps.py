@@ -139,6 +139,10 @@ def test_a_site_step_from_its_date_taken_by_its_roles_opening_the_status_task(
         ).first()
         assert entry is not None and entry.action == "transition:site_replan"
         assert entry.reason == "Action 2 replaced by a new jig."
+        # the audit trail names the step as the version does
+        from pharmaqms.kernel.reports.trail import TrailReader
+
+        assert TrailReader(s).action_label("capa", entry.action) == REPLAN["label"]
         open_tasks = s.scalars(
             select(Task.kind).where(
                 Task.record_type == "capa", Task.record_id == capa["id"], Task.closed_at.is_(None)

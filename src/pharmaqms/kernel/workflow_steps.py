@@ -520,6 +520,19 @@ def apply(
     return result
 
 
+def label_of(session: Session, workflow: Workflow, name: str) -> str | None:
+    """A site step's label as the latest approved version that has it names it (the audit
+    trail names the step people took, after the version that added it was replaced)."""
+    key = steps_key(workflow)
+    if not config_store.is_registered(key) or not SITE_STEP.match(name):
+        return None
+    for version in config_store.versions(session, key):
+        added = (_well_formed(version.content) or builtin())["added"]
+        if version.status == "approved" and isinstance(added.get(name), dict):
+            return str(added[name].get("label") or name)
+    return None
+
+
 def is_site_step(workflow: Workflow, name: str) -> bool:
     return bool(SITE_STEP.match(name)) and name not in {t.name for t in workflow.transitions}
 

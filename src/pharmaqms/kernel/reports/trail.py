@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Column
 from sqlalchemy.orm import Session, object_session
 
+from pharmaqms.kernel import workflow_steps
 from pharmaqms.kernel.db import Base
 from pharmaqms.kernel.models import AuditEntry, User
 from pharmaqms.kernel.registry import RECORD_TYPES
@@ -84,6 +85,7 @@ class TrailReader:
         self._models = _models_by_audit_type()
         self._tables: dict[str, type[Any]] | None = None
         self._names: dict[tuple[str, int], str] = {}
+        self._site_steps: dict[tuple[str, str], str | None] = {}
 
     # --- words for one record type -----------------------------------------------------------
 
@@ -107,6 +109,13 @@ class TrailReader:
                 for transition in registered.workflow.transitions:
                     if transition.name == name:
                         return transition.label
+                step = (record_type, name)
+                if step not in self._site_steps:
+                    self._site_steps[step] = workflow_steps.label_of(
+                        self.session, registered.workflow, name
+                    )
+                if (site := self._site_steps[step]) is not None:
+                    return site
             return humanize(name)
         return ACTIONS.get(action, humanize(action.replace(":", " ")))
 
