@@ -26,6 +26,7 @@ from tests.quality.quality_steps import problem, sign, take
 from tests.quality.test_capa_fulfilment import capa_with
 
 from pharmaqms.compliance.configuration import service
+from pharmaqms.compliance.configuration.demo import REPLAN  # the demo's site step
 from pharmaqms.kernel import clock, workflow_steps
 from pharmaqms.kernel.configuration import store
 from pharmaqms.kernel.db import Database
@@ -37,18 +38,6 @@ from pharmaqms.quality.deviations import service as deviations
 
 CAPA_KEY = "workflow.capa.transitions"
 DEVIATION_KEY = "workflow.deviation.transitions"
-REPLAN = {
-    "label": "Back to plan approval (actions changed)",
-    "from": ["implementation"],
-    "to": "plan_approval",
-    "roles": ["qa"],
-    "guards": ["plan_complete"],
-    "signature": None,
-    "forbid_author": False,
-    "forbid_holders_of": [],
-    "forbid_signers_of": [],
-    "reason_required": True,
-}
 
 
 @pytest.fixture(autouse=True)

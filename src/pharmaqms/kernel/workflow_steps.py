@@ -278,13 +278,13 @@ def _shape_problems(workflow: Workflow, content: dict[str, Any]) -> list[str]:
     """What the withdrawals would leave: a status no record could reach, a record stuck."""
     code_edges = _graph(workflow, builtin())
     edges = _graph(workflow, content)
+    was_reached = _reach(code_edges, [workflow.initial])
     reached = _reach(edges, [workflow.initial])
     final = _final(workflow)
     problems = []
     for state in workflow.states:
         label = workflow.state_label(state)
-        was_reached = state in _reach(code_edges, [workflow.initial])
-        if was_reached and state not in reached and state not in workflow.retired_states:
+        if state in was_reached and state not in reached and state not in workflow.retired_states:
             problems.append(f"no record could reach {label} any more")
         if state not in reached:
             continue
