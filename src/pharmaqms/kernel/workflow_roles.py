@@ -25,7 +25,7 @@ who holds it.
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -71,7 +71,7 @@ def known_roles(workflow: Workflow) -> set[str]:
     return set(DEFAULT_ROLES) | {SYSTEM_ROLE} | {r for t in workflow.transitions for r in t.roles}
 
 
-def _list_of_names(value: Any) -> bool:
+def _list_of_names(value: Any) -> TypeGuard[list[str]]:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
@@ -121,25 +121,26 @@ def _problems(workflow: Workflow, content: Any) -> list[str]:
     return problems
 
 
-def _reference_problems(workflow: Workflow, session: Session, content: Any) -> list[str]:
-    """A step given to a role in a site role's form that roles.permissions does not define —
-    in force now or approved for a later date — is refused: a typo would leave the step to
+def undefined_roles(workflow: Workflow, session: Session, entries: dict[str, Any]) -> list[str]:
+    """For each entry of a workflow key's content that names ``roles``: the roles neither the
+    code nor roles.permissions defines (in force now, or approved for a later date). Refused
+    where a step, a sign-off or a site step is given to one: a typo would leave it to
     nobody."""
-    if not isinstance(content, dict):
-        return []
-    code, defined = known_roles(workflow), site_roles_defined(session)
+    defined = known_roles(workflow) | site_roles_defined(session)
     problems = []
-    for name, entry in content.items():
-        if not (isinstance(entry, dict) and _list_of_names(entry.get("roles"))):
-            continue
-        unknown = sorted(set(entry["roles"]) - code - defined)
-        if unknown:
+    for name, entry in entries.items():
+        roles = entry.get("roles") if isinstance(entry, dict) else None
+        if _list_of_names(roles) and (unknown := sorted(set(roles) - defined)):
             problems.append(
                 f"{name}: unknown roles {', '.join(unknown)}: neither the code's nor a site role "
                 "of roles.permissions (in force, or approved for a later date); define it there "
                 "first"
             )
     return problems
+
+
+def _reference_problems(workflow: Workflow, session: Session, content: Any) -> list[str]:
+    return undefined_roles(workflow, session, content) if isinstance(content, dict) else []
 
 
 def _sandbox(

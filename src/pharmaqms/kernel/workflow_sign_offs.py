@@ -26,10 +26,10 @@ from sqlalchemy.orm import Session
 
 from pharmaqms.kernel.configuration import store as config_store
 from pharmaqms.kernel.models import ElectronicSignature
-from pharmaqms.kernel.role_permissions import is_site_role_name, site_roles_defined
+from pharmaqms.kernel.role_permissions import is_site_role_name
 from pharmaqms.kernel.roles import READ_ONLY_ROLES
 from pharmaqms.kernel.signatures import MEANINGS
-from pharmaqms.kernel.workflow_roles import NEVER_SIGN, known_roles
+from pharmaqms.kernel.workflow_roles import NEVER_SIGN, known_roles, undefined_roles
 
 if TYPE_CHECKING:
     from pharmaqms.kernel.records import GxPRecord
@@ -139,19 +139,7 @@ def _control_problems(content: Any) -> list[str]:
 
 
 def _reference_problems(workflow: Workflow, session: Session, content: Any) -> list[str]:
-    if not isinstance(content, dict):
-        return []
-    code, defined = known_roles(workflow), site_roles_defined(session)
-    problems = []
-    for name, entry in content.items():
-        if isinstance(entry, dict) and _list_of_names(entry.get("roles")):
-            unknown = sorted(set(entry["roles"]) - code - defined)
-            if unknown:
-                problems.append(
-                    f"{name}: unknown roles {', '.join(unknown)}: neither the code's nor a site "
-                    "role of roles.permissions (in force, or approved for a later date)"
-                )
-    return problems
+    return undefined_roles(workflow, session, content) if isinstance(content, dict) else []
 
 
 def _sandbox(

@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session
 
 from pharmaqms.kernel.configuration import store as config_store
 from pharmaqms.kernel.errors import NotFound, QMSError, TransitionNotAllowed
-from pharmaqms.kernel.role_permissions import is_site_role_name, site_roles_defined
+from pharmaqms.kernel.role_permissions import is_site_role_name
 from pharmaqms.kernel.roles import READ_ONLY_ROLES
 from pharmaqms.kernel.signatures import meaning_problem
 from pharmaqms.kernel.workflow_roles import (
@@ -51,6 +51,7 @@ from pharmaqms.kernel.workflow_roles import (
     SYSTEM_ROLE,
     guard_catalogue,
     known_roles,
+    undefined_roles,
 )
 
 if TYPE_CHECKING:
@@ -333,20 +334,8 @@ def _well_formed(content: Any) -> dict[str, Any] | None:
 
 
 def _reference_problems(workflow: Workflow, session: Session, content: Any) -> list[str]:
-    """A site step given to a role in a site role's form that roles.permissions does not
-    define is refused: a typo would leave the step to nobody."""
-    if _well_formed(content) is None:
-        return []
-    defined = known_roles(workflow) | site_roles_defined(session)
-    problems = []
-    for name, entry in content["added"].items():
-        roles = entry.get("roles") if isinstance(entry, dict) else None
-        if _names(roles) and (unknown := sorted(set(roles) - defined)):
-            problems.append(
-                f"{name}: unknown roles {', '.join(unknown)}: neither the code's nor a site "
-                "role of roles.permissions (in force, or approved for a later date)"
-            )
-    return problems
+    content = _well_formed(content)
+    return undefined_roles(workflow, session, content["added"]) if content else []
 
 
 # --- what a proposal would change, and how it reads -----------------------------------------
