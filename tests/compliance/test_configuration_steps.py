@@ -359,3 +359,20 @@ def test_the_pages_offer_the_site_step_and_read_the_version_as_a_table(
 
 def capa_version(api: Any, capa_id: int) -> int:
     return int(api("qa").get(f"/api/v1/capas/{capa_id}").json()["version"])
+
+
+def test_process_analytics_says_whom_a_status_waits_for_under_the_steps_in_force(
+    db: Database, people: People, frozen_clock: clock.FrozenClock
+) -> None:
+    from pharmaqms.compliance.process_analytics.processes import PROCESSES
+
+    capa = PROCESSES["capa"]
+    back = {**REPLAN, "from": ["plan_approval"], "to": "draft", "guards": [],
+            "label": "Back to the owner", "roles": ["production_supervisor"]}  # fmt: skip
+    with unit_of_work(db, write=False) as s:
+        assert capa.roles_in_force(s)["plan_approval"] == ("qa",)
+    _in_force_in_a_minute(db, people, CAPA_KEY, {"added": {"site_back": back}, "withdrawn": {}})
+    frozen_clock.advance(minutes=2)
+    with unit_of_work(db, write=False) as s:
+        assert capa.roles_in_force(s)["plan_approval"] == ("production_supervisor", "qa")
+    assert capa.roles_out_of("plan_approval") == ["qa"]  # the code's alone

@@ -203,8 +203,11 @@ def _figures(
     waits: pl.DataFrame,
     window: Window,
     zone: ZoneInfo,
+    waits_for: dict[str, tuple[str, ...]] | None = None,
 ) -> ProcessFigures:
     spreads = _spreads(stays, "state")
+    if waits_for is None:
+        waits_for = {state: tuple(process.roles_out_of(state)) for state in spreads}
     total = sum(s.total for s in spreads.values())
     ranked = sorted(
         (s for s in spreads.items() if s[1].median is not None),
@@ -219,7 +222,7 @@ def _figures(
             state=name,
             label=process.state_label(name),
             stays=spreads[name],
-            waits_for=tuple(process.roles_out_of(name)),
+            waits_for=waits_for.get(name, ()),
             share=spreads[name].total / total if total else None,
             bottleneck=name == worst,
         )
@@ -284,6 +287,7 @@ def process_figures(
         window,
         now=now or clock.now(),
         zone=zone or reader_zone(),
+        waits_for={p.name: p.roles_in_force(session) for p in chosen},
     )
 
 
@@ -295,8 +299,10 @@ def figures_from(
     *,
     now: datetime,
     zone: ZoneInfo,
+    waits_for: dict[str, dict[str, tuple[str, ...]]] | None = None,
 ) -> dict[str, ProcessFigures]:
-    """The figures from the status entries and the tasks as ``intervals`` selects them."""
+    """The figures from the status entries and the tasks as ``intervals`` selects them.
+    ``waits_for``: per process, the roles each state waits for (the code's when not given)."""
     all_stays = intervals.within(intervals.intervals(entries, processes, now), "entered", window)
     # Creations, for the arrows into each first state (an end state too: a release decided
     # at once).
@@ -316,6 +322,7 @@ def figures_from(
             all_waits.filter(pl.col("record_type") == p.name),
             window,
             zone,
+            (waits_for or {}).get(p.name),
         )
         for p in processes
     }

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
 from pharmaqms.kernel.errors import NotFound
 from pharmaqms.kernel.registry import RecordType
-from pharmaqms.kernel.workflow import Workflow
+from pharmaqms.kernel.workflow import Workflow, configured_transitions
 from pharmaqms.lifecycle.production.release.workflow import BATCH_RELEASE
 from pharmaqms.lifecycle.use.cases.workflow import PV_CASE
 from pharmaqms.quality.capa.workflow import CAPA
@@ -44,11 +46,20 @@ class Process:
         return self.workflow.state_label(state)
 
     def roles_out_of(self, state: str) -> list[str]:
-        """The roles that may take a record out of ``state``: whom it waits for there."""
+        """The roles the code lets take a record out of ``state``: whom it waits for there."""
         found: set[str] = set()
         for transition in self.workflow.from_state(state):
             found |= transition.roles
         return sorted(found)
+
+    def roles_in_force(self, session: Session) -> dict[str, tuple[str, ...]]:
+        """Per state, the roles that may take a record out of it under the configuration in
+        force (who takes each step, the steps a site added or withdrew)."""
+        found: dict[str, set[str]] = {state: set() for state in self.workflow.states}
+        for transition in configured_transitions(session, self.workflow)[1].values():
+            for state in transition.source:
+                found[state] |= transition.roles
+        return {state: tuple(sorted(roles)) for state, roles in found.items()}
 
     def ordered_states(self) -> list[str]:
         """The workflow's states in the order it declares them (its happy path first)."""
