@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import resource
 import sqlite3
 import subprocess
@@ -40,19 +39,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from bench_trace import machine
+
 PASSWORD = "Quarantine-Lot-77!"
-
-
-def machine() -> str:
-    model = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{model}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}"
 
 
 def cpu() -> float:
@@ -244,7 +233,7 @@ def main() -> None:
         actor = auth.actor_for(session, user)
         entries = verify(session).entries
     size = source.stat().st_size
-    print(f"machine: {machine()}; Python {platform.python_version()}")
+    print(f"{machine()}; load {os.getloadavg()[0]:.1f}")
     print(f"source: {size / 1e6:.1f} MB, {entries:,} audit entries; draft {number}")
 
     server = Server(args.to_postgres) if args.to_postgres else None

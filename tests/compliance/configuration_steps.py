@@ -136,6 +136,24 @@ def draft(db: Database, actor: Any, key: str, content: Any, **kw: Any) -> int:
         return int(version.id)
 
 
+def drafted_and_tested(
+    db: Database, people: Any, key: str, content: Any, *, effective_from: datetime, rationale: str
+) -> tuple[int, list[str]]:
+    """A version drafted by QA under an approved change and run on the sandbox, waiting for
+    approval: its id and the sandbox run's findings."""
+    vid = draft(
+        db,
+        people.qa,
+        key,
+        content,
+        effective_from=effective_from,
+        change_id=approved_change_from_a_new_edition(db, people),
+        rationale=rationale,
+    )
+    with unit_of_work(db) as s:
+        return vid, list(service.test_version(s, actor=people.qa, version_id=vid).test_summary)
+
+
 def put_in_force(
     db: Database, people: Any, key: str, content: Any, *, effective_from: datetime, change_id: int
 ) -> int:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from tests.compliance.configuration_steps import (
     approved_change_from_a_new_edition,
     classified_deviation,
-    draft,
+    drafted_and_tested,
     put_in_force,
     snapshot,
     uses,
@@ -70,17 +70,14 @@ def test_a_site_step_from_its_date_taken_by_its_roles_opening_the_status_task(
 ) -> None:
     qa, supervisor = api("qa"), api("supervisor")
     capa, _ = capa_with(qa, supervisor, db)
-    vid = draft(
+    vid, summary = drafted_and_tested(
         db,
-        people.qa,
+        people,
         CAPA_KEY,
         {"added": {"site_replan": REPLAN}, "withdrawn": {}},
         effective_from=clock.now() + timedelta(minutes=1),
-        change_id=approved_change_from_a_new_edition(db, people),
         rationale="A CAPA whose actions change goes back for plan approval (SOP-QA-012 rev 4).",
     )
-    with unit_of_work(db) as s:
-        summary = service.test_version(s, actor=people.qa, version_id=vid).test_summary
     # the sandbox run says who would be offered it, and that it opens the status's task
     assert (
         "'Back to plan approval (actions changed)' (site_replan): 1 record(s) now in "
@@ -98,10 +95,12 @@ def test_a_site_step_from_its_date_taken_by_its_roles_opening_the_status_task(
         service.transition(s, actor=people.qa2, version_id=vid, name="approve", password=PASSWORD)
 
     # before its date the step does not exist
+    before = snapshot(db)
     refused = qa.post(
         f"/api/v1/records/capa/{capa['id']}/transitions/site_replan", json={"reason": "x"}
     )
     assert problem(refused, 404, "not_found")["detail"].startswith("capa has no transition")
+    assert snapshot(db) == before
 
     frozen_clock.advance(minutes=2)
     offered = qa.get(f"/api/v1/records/capa/{capa['id']}/transitions").json()
@@ -111,11 +110,13 @@ def test_a_site_step_from_its_date_taken_by_its_roles_opening_the_status_task(
     site = next(o for o in theirs if o["name"] == "site_replan")
     assert not site["allowed"] and "needs one of the roles qa" in site["reasons"][0]
     # a reason is asked, as the version says
+    before = snapshot(db)
     problem(
         qa.post(f"/api/v1/records/capa/{capa['id']}/transitions/site_replan", json={}),
         422,
         "reason_required",
     )
+    assert snapshot(db) == before
 
     taken = take(qa, "capa", capa["id"], "site_replan", reason="Action 2 replaced by a new jig.")
     assert (taken["previous_status"], taken["status"]) == ("implementation", "plan_approval")
@@ -311,6 +312,7 @@ def test_a_withdrawn_step_is_not_offered_and_the_rest_is_unchanged(
         {"added": {}, "withdrawn": {"cancel": ["reported", "investigation"]}},
     )
     frozen_clock.advance(minutes=2)
+    before = snapshot(db)
     with unit_of_work(db) as s:
         from pharmaqms.kernel.workflow import options
         from pharmaqms.quality.deviations.workflow import DEVIATION_WORKFLOW
@@ -321,6 +323,7 @@ def test_a_withdrawn_step_is_not_offered_and_the_rest_is_unchanged(
         withdrawn = "'Cancel \\(not a deviation\\)' is withdrawn"
         with pytest.raises(TransitionNotAllowed, match=withdrawn):
             perform(s, DEVIATION_WORKFLOW, record, "cancel", actor=people.qa, reason="no")
+    assert snapshot(db) == before
 
 
 def test_the_pages_offer_the_site_step_and_read_the_version_as_a_table(

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 from tests.compliance.configuration_steps import (
     approved_change_from_a_new_edition,
-    draft,
+    drafted_and_tested,
     put_in_force,
     snapshot,
     uses,
@@ -70,19 +70,15 @@ def test_review_tasks_due_sooner_from_the_version_s_date_and_open_ones_keep_thei
     old = sop_in_state(db, people.qc, people.qa, "in_review", "Weighing of raw materials")
     assert _review_task(db, old)[1] == START + timedelta(days=10)
     # when QA puts 3 days in force under a change control, from tomorrow
-    cid = approved_change_from_a_new_edition(db, people)
     proposed = {**BUILT_IN, "in_review": {"role": "qa", "due_in_days": 3}}
-    vid = draft(
+    vid, summary = drafted_and_tested(
         db,
-        people.qa,
+        people,
         KEY,
         proposed,
         effective_from=START + timedelta(days=1),
-        change_id=cid,
         rationale="Reviews of SOPs are due within 3 days (TEST 1, 2024).",
     )
-    with unit_of_work(db) as s:
-        summary = service.test_version(s, actor=people.qa, version_id=vid).test_summary
     # the sandbox run says what changes, what stays, and who acts from there
     assert (
         "in review: 'approve' tasks go to qa, due in 3 day(s) (now qa, 10); the 1 open one(s) "
@@ -108,19 +104,15 @@ def test_review_tasks_due_sooner_from_the_version_s_date_and_open_ones_keep_thei
 def test_a_role_that_takes_no_step_is_named_by_the_sandbox_run_not_refused(
     db: Database, people: People, moving_clock: clock.FrozenClock
 ) -> None:
-    cid = approved_change_from_a_new_edition(db, people)
     proposed = {**BUILT_IN, "approved": {"role": "production_operator", "due_in_days": 30}}
-    vid = draft(
+    _, summary = drafted_and_tested(
         db,
-        people.qa,
+        people,
         KEY,
         proposed,
         effective_from=START + timedelta(days=1),
-        change_id=cid,
         rationale="Operators prepare the training before an SOP comes into force.",
     )
-    with unit_of_work(db) as s:
-        summary = service.test_version(s, actor=people.qa, version_id=vid).test_summary
     assert (
         "approved: production_operator takes no step out of it under "
         "workflow.document_version.roles in force: make sure the task is work they can do on "

@@ -42,6 +42,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pharmaqms.kernel.configuration import store as config_store
+from pharmaqms.kernel.configuration.models import ConfigStatus
 from pharmaqms.kernel.errors import NotFound, QMSError, TransitionNotAllowed
 from pharmaqms.kernel.role_permissions import is_site_role_name
 from pharmaqms.kernel.roles import READ_ONLY_ROLES
@@ -517,7 +518,7 @@ def label_of(session: Session, workflow: Workflow, name: str) -> str | None:
         return None
     for version in config_store.versions(session, key):
         added = (_well_formed(version.content) or builtin())["added"]
-        if version.status == "approved" and isinstance(added.get(name), dict):
+        if version.status == ConfigStatus.APPROVED and isinstance(added.get(name), dict):
             return str(added[name].get("label") or name)
     return None
 
