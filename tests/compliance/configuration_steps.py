@@ -137,18 +137,25 @@ def draft(db: Database, actor: Any, key: str, content: Any, **kw: Any) -> int:
 
 
 def drafted_and_tested(
-    db: Database, people: Any, key: str, content: Any, *, effective_from: datetime, rationale: str
+    db: Database,
+    people: Any,
+    key: str,
+    content: Any,
+    *,
+    effective_from: datetime,
+    rationale: str | None = None,
+    change_id: int | None = None,
 ) -> tuple[int, list[str]]:
-    """A version drafted by QA under an approved change and run on the sandbox, waiting for
-    approval: its id and the sandbox run's findings."""
+    """A version drafted by QA under the change (by default one opened and approved for it)
+    and run on the sandbox, waiting for approval: its id and the sandbox run's findings."""
     vid = draft(
         db,
         people.qa,
         key,
         content,
         effective_from=effective_from,
-        change_id=approved_change_from_a_new_edition(db, people),
-        rationale=rationale,
+        change_id=change_id or approved_change_from_a_new_edition(db, people),
+        rationale=rationale or f"A new version of {key}.",
     )
     with unit_of_work(db) as s:
         return vid, list(service.test_version(s, actor=people.qa, version_id=vid).test_summary)
@@ -159,17 +166,9 @@ def put_in_force(
 ) -> int:
     """A version drafted by QA under the change, run on the sandbox, approved by a second QA
     person: in force from ``effective_from``. Returns the version's id."""
-    vid = draft(
-        db,
-        people.qa,
-        key,
-        content,
-        effective_from=effective_from,
-        change_id=change_id,
-        rationale=f"A new version of {key}.",
+    vid, _ = drafted_and_tested(
+        db, people, key, content, effective_from=effective_from, change_id=change_id
     )
-    with unit_of_work(db) as s:
-        service.test_version(s, actor=people.qa, version_id=vid)
     with unit_of_work(db) as s:
         service.transition(s, actor=people.qa2, version_id=vid, name="approve", password=PASSWORD)
     return vid
