@@ -27,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +50,8 @@ class Result:
     errors: int
     seconds: float
     latencies_ms: list[float]
+    cpu: dict[str, float] | None = None
+    waits: list[str] | None = None
 
     @property
     def rate(self) -> float:
@@ -100,6 +103,103 @@ def set_up(url: str, clients: int) -> None:
                 must_change_password=False,
             )
     database.dispose()
+
+
+# --- where the CPU goes: the clients, the server's processes, PostgreSQL's ------------------------
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def processes() -> dict[int, tuple[str, int, float]]:
+    """Every process now: name, parent, CPU seconds used (user + system) so far."""
+    found: dict[int, tuple[str, int, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+        except OSError:
+            continue  # ended while we looked
+        fields = raw[raw.rindex(")") + 2 :].split()
+        name = raw[raw.index("(") + 1 : raw.rindex(")")]
+        found[int(entry.name)] = (name, int(fields[1]), (int(fields[11]) + int(fields[12])) / TICK)
+    return found
+
+
+def cpu_used(
+    before: dict[int, tuple[str, int, float]],
+    after: dict[int, tuple[str, int, float]],
+    server: int,
+) -> dict[str, float]:
+    """CPU seconds between two snapshots, split into this process (the clients), the server's
+    process tree and PostgreSQL's processes (a backend that started in between counts from 0;
+    one that ended in between is lost — the server keeps its connections for the run)."""
+
+    def in_tree(pid: int) -> bool:
+        while pid in after and pid > 1:
+            if pid == server:
+                return True
+            pid = after[pid][1]
+        return False
+
+    used = {"clients": 0.0, "server": 0.0, "postgres": 0.0}
+    for pid, (name, _parent, cpu) in after.items():
+        earlier = before.get(pid)
+        spent = cpu - (earlier[2] if earlier is not None and earlier[0] == name else 0.0)
+        if pid == os.getpid():
+            used["clients"] += spent
+        elif in_tree(pid):
+            used["server"] += spent
+        elif name.startswith("postgres"):
+            used["postgres"] += spent
+    return used
+
+
+# --- where the requests wait: PostgreSQL's view of the server's connections ---------------------
+
+
+class WaitSampler:
+    """Samples ``pg_stat_activity`` every 20 ms while the clients run: on average how many of
+    the server's connections were waiting for a lock (and on which statement), inside an open
+    transaction with the server's Python to answer, or idle. A row lock that serialises the
+    creates shows as most connections waiting on one statement."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.seen: Counter[str] = Counter()
+        self.samples = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> WaitSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        query = (
+            "SELECT wait_event_type, state, left(query, 48) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+        )
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            while not self._stop.wait(0.02):
+                for wait, state, text in conn.execute(query, (DATABASE,)):
+                    if wait == "Lock":
+                        self.seen[f"waiting for a lock: {text}"] += 1
+                    elif state == "idle in transaction":
+                        self.seen["in a transaction, the server's Python at work"] += 1
+                    elif state == "active":
+                        self.seen["PostgreSQL at work"] += 1
+                    else:
+                        self.seen[f"{state} (between transactions)"] += 1
+                self.samples += 1
+
+    def summary(self, top: int = 4) -> list[str]:
+        if not self.samples:
+            return []
+        return [f"{n / self.samples:5.2f}  {what}" for what, n in self.seen.most_common(top)]
 
 
 def free_port() -> int:
@@ -287,7 +387,11 @@ def main() -> None:
         env["PHARMAQMS_DATABASE_URL"] = url.replace("postgresql://", "postgresql+psycopg://")
         server, base = start_server(url, workers, env)
         try:
-            result = hammer(base, args.clients, args.seconds)
+            before = processes()
+            with WaitSampler(url) as waits:
+                result = hammer(base, args.clients, args.seconds)
+            result.cpu = cpu_used(before, processes(), server.pid)
+            result.waits = waits.summary()
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -306,6 +410,20 @@ def main() -> None:
         )
     for r in results[:-1]:
         print(f"    {r.label}: {r.rate / ceiling.rate:.3f} of the ceiling's rate")
+    print("\n    CPU per create (ms): the clients, the server's processes, PostgreSQL")
+    for r in results[:-1]:
+        if r.cpu and r.creates:
+            parts = ", ".join(f"{k} {v * 1000 / r.creates:.2f}" for k, v in r.cpu.items())
+            total = sum(r.cpu.values())
+            print(
+                f"    {r.label}: {parts}; all {total * 1000 / r.creates:.2f} "
+                f"({total / r.seconds:.2f} of {os.cpu_count()} cores busy)"
+            )
+    print("\n    the server's connections, on average over the run (pg_stat_activity every 20 ms)")
+    for r in results[:-1]:
+        print(f"    {r.label}:")
+        for line in r.waits or []:
+            print(f"        {line}")
     if args.plot:
         plot(results[:-1], ceiling, args.clients, args.plot)
     keys.cleanup()

@@ -48,7 +48,7 @@ import pharmaqms.schema  # noqa: F401 - every table, as the application has them
 from pharmaqms.kernel.audit import EntryDraft, append_entries
 from pharmaqms.kernel.bootstrap import ensure_keyed
 from pharmaqms.kernel.canonical import canonical_json, sha256_hex
-from pharmaqms.kernel.chain import GENESIS, entry_text, head_mac
+from pharmaqms.kernel.chain import GENESIS, entry_text, head_mac, keyed_linker
 from pharmaqms.kernel.db import Database
 from pharmaqms.kernel.identity import Actor, Channel
 from pharmaqms.kernel.keys import create_key_file, keyring_for
@@ -289,12 +289,12 @@ def verify_parts(url: str) -> tuple[Span, Span]:
     stored = len(AuditEntry.HASHED)
     stamp = stamp_reader()
     key = keyring_for(url).audit.secret
-    keyed = hmac.digest
+    keyed = keyed_linker(key)
     started = start_clock()
     for row in rows:
         values = list(row[:stored])
         values[at] = stamp(values[at])
-        keyed(key, f"{row[prev]}{entry_text(values)}".encode(), "sha256").hex()
+        keyed(f"{row[prev]}{entry_text(values)}".encode())
     return read, stop_clock(started)
 
 
@@ -312,11 +312,16 @@ def raw_read(path: Path) -> Span:
 
 
 def bare_keyed_chain(key: bytes, data: list[bytes], head: str) -> Span:
-    keyed = hmac.digest
+    """The chain keyed the fastest bare way known here: the key's HMAC state prepared once and
+    copied per entry (as the kernel now does; ``hmac.digest`` per entry costs 0.5 µs more)."""
+    prepared = hmac.new(key, digestmod=hashlib.sha256)
+    copy = prepared.copy
     started = start_clock()
     prev = "0" * 64
     for item in data:
-        prev = keyed(key, prev.encode() + item, "sha256").hex()
+        state = copy()
+        state.update(prev.encode() + item)
+        prev = state.hexdigest()
     span = stop_clock(started)
     assert prev == head, "the bare keyed chain must reach the same head"
     return span

@@ -20,7 +20,6 @@ use them on audited tables, and ``audit verify`` finds the rows they would have 
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,7 +32,14 @@ from sqlalchemy.sql.util import find_tables
 
 from pharmaqms.kernel import clock
 from pharmaqms.kernel.canonical import canonical_json, plain
-from pharmaqms.kernel.chain import entry_text, link, move_head, plain_link, writable_head
+from pharmaqms.kernel.chain import (
+    entry_text,
+    keyed_linker,
+    link,
+    move_head,
+    plain_link,
+    writable_head,
+)
 from pharmaqms.kernel.errors import QMSError, ReasonRequired
 from pharmaqms.kernel.identity import Actor
 from pharmaqms.kernel.keys import Keyring
@@ -379,8 +385,7 @@ def append_entries(conn: Connection, drafts: Sequence[EntryDraft]) -> list[int]:
     head, keyring = writable_head(conn)
     seq, prev_hash = head.seq, head.entry_hash
     now = clock.now()
-    secret = keyring.audit.secret
-    keyed = hmac.digest
+    keyed = keyed_linker(keyring.audit.secret)
     plan = _entry_insert(conn.dialect)
     converters = plan.converters
     # The drafts of one transaction's flush share a timestamp: its canonical text and its
@@ -416,7 +421,7 @@ def append_entries(conn: Connection, drafts: Sequence[EntryDraft]) -> list[int]:
             draft.state_hash,
             prev_hash,
         ]
-        prev_hash = keyed(secret, f"{prev_hash}{entry_text(values)}".encode(), "sha256").hex()
+        prev_hash = keyed(f"{prev_hash}{entry_text(values)}".encode())
         values.append(prev_hash)
         values[_AT] = occurred
         stamp[1].append(values)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, select, update
@@ -77,6 +77,22 @@ def head_problem(head: Head | None, keyring: Keyring) -> str | None:
 
 def link(keyring: Keyring, prev_hash: str, text: str) -> str:
     return hmac.digest(keyring.audit.secret, (prev_hash + text).encode("utf-8"), "sha256").hex()
+
+
+def keyed_linker(secret: bytes) -> Callable[[bytes], str]:
+    """``HMAC-SHA-256(secret, data)`` in hex, the same bytes as ``link``, for the loops that
+    key every entry (append, verify): the key's HMAC state is prepared once and copied per
+    entry, which saves the key's set-up that ``hmac.digest`` repeats on every call (1.7 µs an
+    entry against 1.2 µs on a 750-byte entry, docs/benchmarks.md)."""
+    prepared = hmac.new(secret, digestmod=hashlib.sha256)
+    copy = prepared.copy
+
+    def keyed(data: bytes) -> str:
+        state = copy()
+        state.update(data)
+        return state.hexdigest()
+
+    return keyed
 
 
 def plain_link(prev_hash: str, text: str) -> str:

@@ -13,7 +13,6 @@ keyed chain exposes tampering, a signed head kept elsewhere (``audit head``, che
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -32,6 +31,7 @@ from pharmaqms.kernel.chain import (
     entry_text,
     head_problem,
     head_still_contained,
+    keyed_linker,
 )
 from pharmaqms.kernel.keys import Keyring, keyring_for
 from pharmaqms.kernel.models import AuditChainHead, AuditEntry, ElectronicSignature
@@ -267,8 +267,7 @@ def check_segment(
     prev_hash = GENESIS
     stamp = stamp_reader()
     sha256 = hashlib.sha256
-    key = check.key
-    keyed = hmac.digest
+    keyed = keyed_linker(check.key)
     text_of = entry_text
     count = 0
     odd_stamps: list[tuple[Any, Any]] = []
@@ -297,7 +296,7 @@ def check_segment(
             if type(seq) is int and seq < keyed_from:
                 digest = sha256(text).hexdigest()
             else:
-                digest = keyed(key, text, "sha256").hex()
+                digest = keyed(text)
             if first is None:
                 first = tuple(row)  # its link is checked where the segments are joined
             elif seq != expected_seq or prev != prev_hash:
