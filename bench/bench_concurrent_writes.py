@@ -10,8 +10,13 @@ The ceiling, in the same run and database: the same 16 threads each doing a bare
 INSERT and COMMIT on their own psycopg connection — what PostgreSQL on this machine gives to
 16 writers at the very least, with no HTTP, no ORM, no audit.
 
+Also printed: the CPU each create cost the clients, the server and PostgreSQL, and what the
+server's connections were doing (``pg_stat_activity`` sampled: waiting for which lock, in a
+transaction, between transactions). ``--kinds N`` cycles the creates through N document kinds,
+each numbered by a counter row of its own; the default, SOPs only, is the issue's measure.
+
     .venv/bin/python bench/bench_concurrent_writes.py [--clients 16] [--seconds 20]
-        [--workers 1 2 4] [--admin-url postgresql://postgres@127.0.0.1:5432/postgres]
+        [--workers 1 2 4] [--kinds 1] [--admin-url postgresql://postgres@127.0.0.1:5432/postgres]
         [--plot docs/concurrent_writes.png]
 """
 
@@ -40,6 +45,9 @@ import psycopg
 
 DATABASE = "bench_concurrent"
 PASSWORD = "Bench-Passw0rd!x"
+# Document kinds numbered by counters of their own (SOP-…, WI-…, …): ``--kinds N`` spreads the
+# creates over the first N, as a site's creates of several record types spread over theirs.
+KINDS = ("sop", "work_instruction", "specification", "form", "policy")
 BODY = "1. Purpose\n\nCleaning of the tablet press after each batch.\n\n2. Steps ...\n" * 8
 
 
@@ -230,7 +238,7 @@ def start_server(
     raise RuntimeError("the server did not start")
 
 
-def hammer(base: str, clients: int, seconds: float) -> Result:
+def hammer(base: str, clients: int, seconds: float, kinds: int = 1) -> Result:
     tokens = []
     for i in range(clients):
         answer = httpx.post(
@@ -255,7 +263,11 @@ def hammer(base: str, clients: int, seconds: float) -> Result:
                 began = time.perf_counter()
                 answer = http.post(
                     "/api/v1/documents",
-                    json={"doc_type": "sop", "title": f"Procedure {i}-{n}", "body": BODY},
+                    json={
+                        "doc_type": KINDS[(i + n) % kinds],
+                        "title": f"Procedure {i}-{n}",
+                        "body": BODY,
+                    },
                 )
                 if answer.status_code == 201:
                     latencies[i].append((time.perf_counter() - began) * 1000)
@@ -330,7 +342,7 @@ def check_afterwards(url: str, answered: int) -> str:
     )
 
 
-def plot(results: list[Result], ceiling: Result, clients: int, path: Path) -> None:
+def plot(results: list[Result], ceiling: Result, clients: int, path: Path, kinds: int = 1) -> None:
     """Creates per second and p95 latency against the number of worker processes."""
     import matplotlib
 
@@ -351,7 +363,8 @@ def plot(results: list[Result], ceiling: Result, clients: int, path: Path) -> No
     p95.set_xticks(workers)
     p95.legend(loc="upper right", fontsize=8)
     figure.suptitle(
-        f"POST /api/v1/documents, {clients} clients, PostgreSQL — {machine()}\n"
+        f"POST /api/v1/documents ({', '.join(KINDS[:kinds])}), {clients} clients, "
+        f"PostgreSQL — {machine()}\n"
         f"ceiling (bare INSERT+COMMIT): {ceiling.rate:,.0f}/s, p95 {ceiling.pct(95):.1f} ms",
         fontsize=8,
     )
@@ -367,6 +380,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--plot", type=Path, help="a PNG of rate and latency against workers")
+    parser.add_argument(
+        "--kinds",
+        type=int,
+        default=1,
+        choices=range(1, len(KINDS) + 1),
+        help="document kinds the creates cycle through, each numbered by its own counter "
+        "(1: SOPs only, the issue's measure)",
+    )
     args = parser.parse_args()
     print(f"concurrent creates over HTTP on PostgreSQL — {machine()}")
     keys = tempfile.TemporaryDirectory(prefix="bench-keys-")
@@ -389,13 +410,15 @@ def main() -> None:
         try:
             before = processes()
             with WaitSampler(url) as waits:
-                result = hammer(base, args.clients, args.seconds)
+                result = hammer(base, args.clients, args.seconds, args.kinds)
             result.cpu = cpu_used(before, processes(), server.pid)
             result.waits = waits.summary()
         finally:
             server.terminate()
             server.wait(timeout=30)
-        result.label = f"POST /api/v1/documents, {workers} worker(s)"
+        result.label = f"POST /api/v1/documents, {workers} worker(s)" + (
+            f", {args.kinds} kinds" if args.kinds > 1 else ""
+        )
         results.append(result)
         print(f"    {result.label}: {check_afterwards(url, result.creates)}")
     url = fresh_database(args.admin_url)
@@ -425,7 +448,7 @@ def main() -> None:
         for line in r.waits or []:
             print(f"        {line}")
     if args.plot:
-        plot(results[:-1], ceiling, args.clients, args.plot)
+        plot(results[:-1], ceiling, args.clients, args.plot, args.kinds)
     keys.cleanup()
 
 
