@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -334,3 +335,59 @@ def test_workers_of_one_serve_add_up_their_metrics(pg_database: Database, tmp_pa
         if line.get("message", "").startswith("Started server process")
     }
     assert len(started) == 2, started
+
+
+# --- kept connections -----------------------------------------------------------------------
+
+
+def _response(sock: socket.socket) -> bytes:
+    """One whole HTTP/1.1 response read off a kept connection (b"" if the server closed it)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return b""
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+    assert length is not None, head
+    while len(body) < int(length.group(1)):
+        chunk = sock.recv(65536)
+        if not chunk:
+            return b""
+        body += chunk
+    return head
+
+
+def answers_after_idling(server: Server, idle: float) -> bool:
+    """A request on a new kept connection, ``idle`` seconds of nothing, then whether the
+    server still answers on that connection (False: it closed it meanwhile)."""
+    ask = f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n\r\n".encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(ask)
+        assert _response(sock).startswith(b"HTTP/1.1 200"), "the first request failed"
+        time.sleep(idle)
+        try:
+            sock.sendall(ask)
+            return _response(sock).startswith(b"HTTP/1.1 200")
+        except OSError:  # reset by the server
+            return False
+
+
+def test_a_served_connection_outlives_the_proxys_idle_kept_connections(
+    pg_database: Database, tmp_path: Path
+) -> None:
+    """The reverse proxy keeps connections to the servers and drops one idle for 60 s
+    (deploy/nginx); the server must not close it first, or a request sent on it as it closes
+    is reset (a 502 for a POST, which the proxy does not retry). uvicorn's own default is 5 s;
+    ``serve`` keeps an idle connection 75 s unless ``--keep-alive`` says otherwise."""
+    default = Server(pg_database, tmp_path / "default.log")
+    told = Server(pg_database, tmp_path / "told.log", "--keep-alive", "1")
+    try:
+        default.wait_ready()
+        told.wait_ready()
+        assert answers_after_idling(default, 6.0), "closed before 6 s: uvicorn's 5 s default"
+        assert not answers_after_idling(told, 3.0), "--keep-alive 1 kept it 3 s"
+    finally:
+        default.stop()
+        told.stop()

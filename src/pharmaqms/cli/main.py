@@ -115,6 +115,12 @@ def _register_subcommands() -> None:
 
 
 WORKER_HEALTHCHECK_SECONDS = 120
+# How long a served connection may stay idle before the server closes it. It must be longer
+# than the idle time of the proxy's kept connections (docs/deploy.md: nginx 60 s): a proxy
+# that sends a request on a connection the server is closing at that moment gets a reset,
+# and a POST (a signature, a new record) is not retried — the user sees a 502. uvicorn's own
+# default is 5 s; the soak saw such a reset once in 36,000 requests (docs/benchmarks.md).
+KEEP_ALIVE_SECONDS = 75
 
 
 @app.command()
@@ -213,6 +219,15 @@ def serve(
         "They share nothing but the database: run as many as the cores and the database "
         "connections allow (docs/deploy.md).",
     ),
+    keep_alive: int = typer.Option(
+        KEEP_ALIVE_SECONDS,
+        "--keep-alive",
+        min=1,
+        max=3600,
+        help="Seconds an idle connection is kept open. Keep it above the reverse proxy's "
+        "idle time for its kept connections (nginx's upstream keepalive_timeout), or the "
+        "proxy will now and then send a request on a connection being closed.",
+    ),
 ) -> None:
     """Serve the web UI and the API (on SQLite, with the background jobs in process; request
     log: JSON lines on standard error)."""
@@ -256,6 +271,7 @@ def serve(
             # is imported; on a busy host that takes far longer than uvicorn's 5 s default, and
             # the supervisor would kill and restart every worker for ever (seen at load 11).
             timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+            timeout_keep_alive=keep_alive,
         )
     finally:
         if runner is not None:
