@@ -119,7 +119,8 @@ WORKER_HEALTHCHECK_SECONDS = 120
 # than the idle time of the proxy's kept connections (docs/deploy.md: nginx 60 s): a proxy
 # that sends a request on a connection the server is closing at that moment gets a reset,
 # and a POST (a signature, a new record) is not retried — the user sees a 502. uvicorn's own
-# default is 5 s; the soak saw such a reset once in 36,000 requests (docs/benchmarks.md).
+# default is 5 s; the soak met a reset that fits this race once in 36,000 requests, and none
+# after this setting (docs/benchmarks.md).
 KEEP_ALIVE_SECONDS = 75
 
 

@@ -56,7 +56,8 @@ class Process:
         """Per state, the roles that may take a record out of it under the configuration in
         force (who takes each step, the steps a site added or withdrew)."""
         found: dict[str, set[str]] = {state: set() for state in self.workflow.states}
-        for transition in configured_transitions(session, self.workflow)[1].values():
+        _, configured = configured_transitions(session, self.workflow)
+        for transition in configured.values():
             for state in transition.source:
                 found[state] |= transition.roles
         return {state: tuple(sorted(roles)) for state, roles in found.items()}
